@@ -1,1 +1,26 @@
-//! placeholder
+//! # sfsim-workflow
+//!
+//! The platform-neutral description of what runs: a scenario file holds the workflow (steps,
+//! sequences, parallel branches, fan-outs, state objects), the arrival process, the deployments to
+//! compare and per-deployment settings (memory, code package size). Nothing here knows how a
+//! platform runs it; `sfsim-platform` does.
+//!
+//! ```text
+//!  scenario.toml ──(--set overrides)──► text ──serde (Raw*, deny_unknown_fields)──► RawScenario
+//!                                                                    │ validate
+//!                                                                    ▼
+//!                               Scenario { workflow: Workflow, arrivals: Arrivals, ... }
+//! ```
+//!
+//! Every error is a [`LoadError`] naming the file, line:column and dotted key path.
+#![warn(missing_docs)]
+
+mod dist;
+mod overrides;
+mod scenario;
+mod source;
+
+pub use dist::{Dist, RawDist};
+pub use overrides::{Override, apply_overrides};
+pub use scenario::*;
+pub use source::{KeyError, LoadError, SourceFile, parse_toml};

@@ -1,0 +1,719 @@
+//! Scenario files: the workflow, its arrivals, and the deployments to run it on.
+//!
+//! ```toml
+//! [scenario]
+//! name = "ml-training-large"
+//! deployments = ["aws-lambda", "az-func"]   # default when --deployment is not given
+//! iterations = 100                           # executions per replication
+//! replications = 1                           # independent worlds (run in parallel)
+//! seed = 1
+//!
+//! [arrivals]                                 # kind = interval | poisson | burst | sequential
+//! kind = "sequential"
+//! gap_s = 5
+//!
+//! [deployment.aws-lambda]                    # per-deployment settings of this workflow
+//! memory_mb = 1536
+//! package_mb = 63.1
+//!
+//! [workflow]
+//! input_kb = 1
+//! flow = [{ step = "prepare" }, { parallel = [[{ step = "a" }], [{ step = "b" }]] }, { fan_out = "workers" }]
+//!
+//! [workflow.steps.prepare]
+//! cpu_s = { dist = "lognormal", median_s = 2.0, sigma = 0.05 }
+//! memory_mb = 300
+//! reads = [{ object = "dataset", size_mb = 3.5 }]
+//!
+//! [workflow.fan_out.workers]
+//! items = 80            # --set workflow.fan_out.workers.items=160
+//! split = true          # the body's durations and sizes are totals shared by the items
+//! body = [{ step = "detect" }]
+//! ```
+//!
+//! Sizes: `_kb` is KiB (1,024 bytes, as the platforms' payload limits are written: 256 KB =
+//! 262,144 bytes), `_mb` is MiB.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::dist::{Dist, RawDist};
+use crate::overrides::{Override, apply_overrides};
+use crate::source::{KeyError, LoadError, SourceFile, parse_toml};
+
+/// Bytes per KiB.
+pub const BYTES_PER_KB: f64 = 1024.0;
+/// Bytes per MiB.
+pub const BYTES_PER_MB: f64 = 1024.0 * 1024.0;
+
+// ---------------------------------------------------------------------------------------------
+// Raw (serde) types
+// ---------------------------------------------------------------------------------------------
+
+/// A scenario file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    /// `[scenario]`
+    pub scenario: RawMeta,
+    /// `[arrivals]`
+    pub arrivals: RawArrivals,
+    /// `[deployment.<name>]`
+    #[serde(default)]
+    pub deployment: BTreeMap<String, RawDeploymentConfig>,
+    /// `[workflow]`
+    pub workflow: RawWorkflow,
+}
+
+/// `[scenario]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMeta {
+    /// Scenario name.
+    pub name: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+    /// Default deployments.
+    #[serde(default)]
+    pub deployments: Vec<String>,
+    /// Executions per replication.
+    #[serde(default = "default_iterations")]
+    pub iterations: u64,
+    /// Independent replications.
+    #[serde(default = "default_replications")]
+    pub replications: u64,
+    /// Root seed.
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+fn default_iterations() -> u64 {
+    100
+}
+fn default_replications() -> u64 {
+    1
+}
+
+/// `[arrivals]`
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum RawArrivals {
+    /// One execution every `interval_s` (the study's one request per hour).
+    Interval {
+        /// Seconds between arrivals.
+        interval_s: f64,
+    },
+    /// Poisson arrivals.
+    Poisson {
+        /// Mean arrivals per second.
+        rate_per_s: f64,
+    },
+    /// Bursts of `size` arrivals at once, every `interval_s`.
+    Burst {
+        /// Arrivals per burst.
+        size: u64,
+        /// Seconds between bursts.
+        #[serde(default)]
+        interval_s: f64,
+    },
+    /// A closed loop: the next execution starts `gap_s` after the previous one ended.
+    Sequential {
+        /// Think time between executions, seconds.
+        #[serde(default)]
+        gap_s: f64,
+    },
+}
+
+/// `[deployment.<name>]`: how this workflow is packaged on one deployment.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeploymentConfig {
+    /// Configured memory (Lambda); Azure Consumption memory is not configurable.
+    pub memory_mb: Option<f64>,
+    /// Code package size loaded at cold start.
+    pub package_mb: Option<f64>,
+    /// Function initialization (imports) at cold start, CPU-bound.
+    pub init_s: Option<RawDist>,
+    /// Lambda billing granularity: 100 (2020-21) or 1 (since Dec 2020).
+    pub billing_granularity_ms: Option<u64>,
+}
+
+/// `[workflow]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkflow {
+    /// Request payload.
+    #[serde(default = "default_payload_kb")]
+    pub input_kb: f64,
+    /// Response payload.
+    #[serde(default = "default_payload_kb")]
+    pub output_kb: f64,
+    /// The top-level sequence.
+    pub flow: Vec<RawNode>,
+    /// Named steps.
+    pub steps: BTreeMap<String, RawStep>,
+    /// Named fan-outs.
+    #[serde(default)]
+    pub fan_out: BTreeMap<String, RawFanOut>,
+    /// Named state objects.
+    #[serde(default)]
+    pub state: BTreeMap<String, RawState>,
+}
+
+fn default_payload_kb() -> f64 {
+    1.0
+}
+
+/// One element of a flow.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawNode {
+    /// `{ step = "name" }`
+    Step(String),
+    /// `{ parallel = [[...], [...]] }`: branches run concurrently, each a sequence.
+    Parallel(Vec<Vec<RawNode>>),
+    /// `{ fan_out = "name" }`
+    FanOut(String),
+}
+
+/// `[workflow.fan_out.<name>]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFanOut {
+    /// Number of items.
+    pub items: i64,
+    /// Durations and sizes in the body are totals to divide among the items.
+    #[serde(default)]
+    pub split: bool,
+    /// What each item runs.
+    pub body: Vec<RawNode>,
+}
+
+/// `[workflow.steps.<name>]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+    /// CPU-bound time at one full vCPU.
+    pub cpu_s: RawDist,
+    /// Wall time not bound by the CPU (waiting on a service other than modelled storage).
+    pub io_s: Option<RawDist>,
+    /// Observed memory while the step runs.
+    pub memory_mb: f64,
+    /// Payload in.
+    #[serde(default)]
+    pub input_kb: f64,
+    /// Payload out.
+    #[serde(default)]
+    pub output_kb: f64,
+    /// Remote objects read.
+    #[serde(default)]
+    pub reads: Vec<RawObjectIo>,
+    /// Remote objects written.
+    #[serde(default)]
+    pub writes: Vec<RawObjectIo>,
+    /// State objects read.
+    #[serde(default)]
+    pub state_reads: Vec<String>,
+    /// State objects updated.
+    #[serde(default)]
+    pub state_updates: Vec<String>,
+}
+
+/// A remote-storage object access.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawObjectIo {
+    /// Object name (informational).
+    pub object: String,
+    /// Object size.
+    pub size_mb: f64,
+}
+
+/// `[workflow.state.<name>]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawState {
+    /// Serialized size.
+    pub size_kb: f64,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validated types
+// ---------------------------------------------------------------------------------------------
+
+/// Index of a step in [`Workflow::steps`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StepId(pub u32);
+/// Index of a fan-out in [`Workflow::fan_outs`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FanOutId(pub u32);
+/// Index of a state object in [`Workflow::state`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StateId(pub u32);
+
+/// A validated workflow.
+#[derive(Clone, Debug)]
+pub struct Workflow {
+    /// Request payload, bytes.
+    pub input_bytes: u64,
+    /// Response payload, bytes.
+    pub output_bytes: u64,
+    /// The steps, in name order.
+    pub steps: Vec<Step>,
+    /// The top-level sequence.
+    pub flow: Vec<Node>,
+    /// The fan-outs, in name order.
+    pub fan_outs: Vec<FanOut>,
+    /// State objects, in name order.
+    pub state: Vec<StateObject>,
+}
+
+/// A flow element.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Node {
+    /// Run one step.
+    Step(StepId),
+    /// Run branches concurrently; each branch is a sequence.
+    Parallel(Vec<Vec<Node>>),
+    /// Run a fan-out.
+    FanOut(FanOutId),
+}
+
+/// A validated fan-out.
+#[derive(Clone, Debug)]
+pub struct FanOut {
+    /// Its name.
+    pub name: String,
+    /// Number of items (>= 1).
+    pub items: u32,
+    /// Body durations and sizes are totals divided among the items.
+    pub split: bool,
+    /// The sequence each item runs.
+    pub body: Vec<Node>,
+}
+
+impl FanOut {
+    /// The factor applied to body durations and sizes per item.
+    pub fn share(&self) -> f64 {
+        if self.split { 1.0 / f64::from(self.items) } else { 1.0 }
+    }
+}
+
+/// A validated step.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// Its name.
+    pub name: String,
+    /// CPU-bound seconds at one full vCPU.
+    pub cpu: Dist,
+    /// Wall seconds not bound by the CPU.
+    pub io: Dist,
+    /// Observed memory, MiB.
+    pub memory_mb: f64,
+    /// Payload in, bytes.
+    pub input_bytes: u64,
+    /// Payload out, bytes.
+    pub output_bytes: u64,
+    /// Remote objects read, bytes each.
+    pub reads_bytes: Vec<u64>,
+    /// Remote objects written, bytes each.
+    pub writes_bytes: Vec<u64>,
+    /// State objects read.
+    pub state_reads: Vec<StateId>,
+    /// State objects updated.
+    pub state_updates: Vec<StateId>,
+}
+
+/// A named state object.
+#[derive(Clone, Debug)]
+pub struct StateObject {
+    /// Its name.
+    pub name: String,
+    /// Serialized size, bytes.
+    pub size_bytes: u64,
+}
+
+/// How executions arrive.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arrivals {
+    /// One every `interval_s`.
+    Interval {
+        /// Seconds between arrivals.
+        interval_s: f64,
+    },
+    /// Poisson.
+    Poisson {
+        /// Arrivals per second.
+        rate_per_s: f64,
+    },
+    /// `size` at once every `interval_s`.
+    Burst {
+        /// Arrivals per burst.
+        size: u64,
+        /// Seconds between bursts.
+        interval_s: f64,
+    },
+    /// Closed loop with think time.
+    Sequential {
+        /// Seconds between one execution's end and the next one's start.
+        gap_s: f64,
+    },
+}
+
+/// Per-deployment settings of this workflow (all optional: the platform model has defaults).
+#[derive(Clone, Debug, Default)]
+pub struct DeploymentConfig {
+    /// Configured memory, MiB.
+    pub memory_mb: Option<f64>,
+    /// Code package, MiB.
+    pub package_mb: Option<f64>,
+    /// Initialization time at cold start (CPU-bound seconds at one vCPU).
+    pub init: Option<Dist>,
+    /// Billing granularity, ms.
+    pub billing_granularity_ms: Option<u64>,
+}
+
+/// A validated scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// The source, kept to report later errors (e.g. an unknown deployment) at their key.
+    pub source: SourceFile,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Default deployments, with their key path index.
+    pub deployments: Vec<String>,
+    /// Executions per replication.
+    pub iterations: u64,
+    /// Replications.
+    pub replications: u64,
+    /// Root seed.
+    pub seed: u64,
+    /// Arrival process.
+    pub arrivals: Arrivals,
+    /// Per-deployment settings.
+    pub deployment: BTreeMap<String, DeploymentConfig>,
+    /// The workflow.
+    pub workflow: Workflow,
+}
+
+/// The default root seed when neither the file nor `--seed` gives one.
+pub const DEFAULT_SEED: u64 = 1;
+
+fn nonneg(key: &str, v: f64) -> Result<f64, KeyError> {
+    if v.is_finite() && v >= 0.0 { Ok(v) } else { Err(KeyError::new(key, format!("must be a finite number >= 0, got {v}"))) }
+}
+
+fn positive(key: &str, v: f64) -> Result<f64, KeyError> {
+    if v.is_finite() && v > 0.0 { Ok(v) } else { Err(KeyError::new(key, format!("must be a finite number > 0, got {v}"))) }
+}
+
+fn kb_to_bytes(key: &str, kb: f64) -> Result<u64, KeyError> {
+    Ok((nonneg(key, kb)? * BYTES_PER_KB).round() as u64)
+}
+
+fn mb_to_bytes(key: &str, mb: f64) -> Result<u64, KeyError> {
+    Ok((nonneg(key, mb)? * BYTES_PER_MB).round() as u64)
+}
+
+impl Scenario {
+    /// Reads, overrides, parses and validates a scenario file.
+    pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario, LoadError> {
+        let file = SourceFile::read(path)?;
+        Self::from_source(file, overrides)
+    }
+
+    /// Parses and validates a scenario from a source in memory.
+    pub fn from_source(mut file: SourceFile, overrides: &[Override]) -> Result<Scenario, LoadError> {
+        if !overrides.is_empty() {
+            file.text = apply_overrides(&file.text, overrides).map_err(|m| LoadError::whole_file(&file.name, m))?;
+        }
+        let raw: RawScenario = parse_toml(&file)?;
+        Self::validate(raw, file.clone()).map_err(|e| file.key_error(e))
+    }
+
+    fn validate(raw: RawScenario, source: SourceFile) -> Result<Scenario, KeyError> {
+        if raw.scenario.name.trim().is_empty() {
+            return Err(KeyError::new("scenario.name", "must not be empty"));
+        }
+        if raw.scenario.iterations == 0 {
+            return Err(KeyError::new("scenario.iterations", "must be at least 1"));
+        }
+        if raw.scenario.replications == 0 {
+            return Err(KeyError::new("scenario.replications", "must be at least 1"));
+        }
+        let arrivals = match raw.arrivals {
+            RawArrivals::Interval { interval_s } => Arrivals::Interval { interval_s: nonneg("arrivals.interval_s", interval_s)? },
+            RawArrivals::Poisson { rate_per_s } => Arrivals::Poisson { rate_per_s: positive("arrivals.rate_per_s", rate_per_s)? },
+            RawArrivals::Burst { size, interval_s } => {
+                if size == 0 {
+                    return Err(KeyError::new("arrivals.size", "must be at least 1"));
+                }
+                Arrivals::Burst { size, interval_s: nonneg("arrivals.interval_s", interval_s)? }
+            }
+            RawArrivals::Sequential { gap_s } => Arrivals::Sequential { gap_s: nonneg("arrivals.gap_s", gap_s)? },
+        };
+        let mut deployment = BTreeMap::new();
+        for (name, d) in &raw.deployment {
+            let k = format!("deployment.{name}");
+            let cfg = DeploymentConfig {
+                memory_mb: d.memory_mb.map(|m| positive(&format!("{k}.memory_mb"), m)).transpose()?,
+                package_mb: d.package_mb.map(|m| nonneg(&format!("{k}.package_mb"), m)).transpose()?,
+                init: d.init_s.as_ref().map(|r| Dist::from_raw(r, &format!("{k}.init_s"))).transpose()?,
+                billing_granularity_ms: d.billing_granularity_ms,
+            };
+            deployment.insert(name.clone(), cfg);
+        }
+        let workflow = validate_workflow(&raw.workflow)?;
+        Ok(Scenario {
+            source,
+            name: raw.scenario.name,
+            description: raw.scenario.description,
+            deployments: raw.scenario.deployments,
+            iterations: raw.scenario.iterations,
+            replications: raw.scenario.replications,
+            seed: raw.scenario.seed.unwrap_or(DEFAULT_SEED),
+            arrivals,
+            deployment,
+            workflow,
+        })
+    }
+
+    /// A positioned error at `key` of this scenario's file.
+    pub fn error_at(&self, key: &str, message: impl Into<String>) -> LoadError {
+        self.source.key_error(KeyError::new(key, message))
+    }
+}
+
+struct Names<'a> {
+    steps: Vec<&'a str>,
+    fan_outs: Vec<&'a str>,
+}
+
+fn validate_workflow(w: &RawWorkflow) -> Result<Workflow, KeyError> {
+    let state_names: Vec<&str> = w.state.keys().map(String::as_str).collect();
+    let state = w
+        .state
+        .iter()
+        .map(|(name, s)| Ok(StateObject { name: name.clone(), size_bytes: kb_to_bytes(&format!("workflow.state.{name}.size_kb"), s.size_kb)? }))
+        .collect::<Result<Vec<_>, KeyError>>()?;
+    let mut steps = Vec::with_capacity(w.steps.len());
+    for (name, s) in &w.steps {
+        let k = format!("workflow.steps.{name}");
+        let lookup_state = |list: &[String], field: &str| -> Result<Vec<StateId>, KeyError> {
+            list.iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    state_names.iter().position(|x| x == n).map(|p| StateId(p as u32)).ok_or_else(|| {
+                        KeyError::new(format!("{k}.{field}.{i}"), format!("unknown state object `{n}` (declare it as [workflow.state.{n}])"))
+                    })
+                })
+                .collect()
+        };
+        let io = |list: &[RawObjectIo], field: &str| -> Result<Vec<u64>, KeyError> {
+            list.iter().enumerate().map(|(i, o)| mb_to_bytes(&format!("{k}.{field}.{i}.size_mb"), o.size_mb)).collect()
+        };
+        steps.push(Step {
+            name: name.clone(),
+            cpu: Dist::from_raw(&s.cpu_s, &format!("{k}.cpu_s"))?,
+            io: s.io_s.as_ref().map(|r| Dist::from_raw(r, &format!("{k}.io_s"))).transpose()?.unwrap_or(Dist::fixed(0.0)),
+            memory_mb: positive(&format!("{k}.memory_mb"), s.memory_mb)?,
+            input_bytes: kb_to_bytes(&format!("{k}.input_kb"), s.input_kb)?,
+            output_bytes: kb_to_bytes(&format!("{k}.output_kb"), s.output_kb)?,
+            reads_bytes: io(&s.reads, "reads")?,
+            writes_bytes: io(&s.writes, "writes")?,
+            state_reads: lookup_state(&s.state_reads, "state_reads")?,
+            state_updates: lookup_state(&s.state_updates, "state_updates")?,
+        });
+    }
+    let names = Names { steps: w.steps.keys().map(String::as_str).collect(), fan_outs: w.fan_out.keys().map(String::as_str).collect() };
+    let mut fan_outs = Vec::with_capacity(w.fan_out.len());
+    for (name, f) in &w.fan_out {
+        let k = format!("workflow.fan_out.{name}");
+        if f.items < 1 {
+            return Err(KeyError::new(format!("{k}.items"), format!("a fan-out needs at least 1 item, got {}", f.items)));
+        }
+        let items = u32::try_from(f.items).map_err(|_| KeyError::new(format!("{k}.items"), "too many items (at most 4294967295)"))?;
+        let body = validate_flow(&f.body, &format!("{k}.body"), &names, true)?;
+        fan_outs.push(FanOut { name: name.clone(), items, split: f.split, body });
+    }
+    let flow = validate_flow(&w.flow, "workflow.flow", &names, false)?;
+    Ok(Workflow {
+        input_bytes: kb_to_bytes("workflow.input_kb", w.input_kb)?,
+        output_bytes: kb_to_bytes("workflow.output_kb", w.output_kb)?,
+        steps,
+        flow,
+        fan_outs,
+        state,
+    })
+}
+
+fn validate_flow(nodes: &[RawNode], key: &str, names: &Names<'_>, in_fan_out: bool) -> Result<Vec<Node>, KeyError> {
+    if nodes.is_empty() {
+        return Err(KeyError::new(key, "a flow needs at least one element"));
+    }
+    nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let k = format!("{key}.{i}");
+            match n {
+                RawNode::Step(s) => names
+                    .steps
+                    .iter()
+                    .position(|x| x == s)
+                    .map(|p| Node::Step(StepId(p as u32)))
+                    .ok_or_else(|| KeyError::new(format!("{k}.step"), format!("unknown step `{s}`{}", suggest(s, &names.steps)))),
+                RawNode::FanOut(f) => {
+                    if in_fan_out {
+                        return Err(KeyError::new(format!("{k}.fan_out"), "a fan-out inside a fan-out is not supported"));
+                    }
+                    names
+                        .fan_outs
+                        .iter()
+                        .position(|x| x == f)
+                        .map(|p| Node::FanOut(FanOutId(p as u32)))
+                        .ok_or_else(|| KeyError::new(format!("{k}.fan_out"), format!("unknown fan-out `{f}`{}", suggest(f, &names.fan_outs))))
+                }
+                RawNode::Parallel(branches) => {
+                    if branches.is_empty() {
+                        return Err(KeyError::new(format!("{k}.parallel"), "needs at least one branch"));
+                    }
+                    branches
+                        .iter()
+                        .enumerate()
+                        .map(|(b, br)| validate_flow(br, &format!("{k}.parallel.{b}"), names, in_fan_out))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map(Node::Parallel)
+                }
+            }
+        })
+        .collect()
+}
+
+/// ", did you mean `x`?" for the closest known name, or a list of the known names.
+pub fn suggest(name: &str, known: &[&str]) -> String {
+    let best = known.iter().map(|k| (edit_distance(name, k), *k)).min();
+    match best {
+        Some((d, k)) if d <= 2.max(name.len() / 3) => format!(", did you mean `{k}`?"),
+        _ if known.is_empty() => String::new(),
+        _ => format!(" (known: {})", known.join(", ")),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[scenario]
+name = "t"
+deployments = ["aws-lambda"]
+iterations = 3
+
+[arrivals]
+kind = "interval"
+interval_s = 3600
+
+[deployment.aws-lambda]
+memory_mb = 1536
+
+[workflow]
+flow = [{ step = "a" }, { parallel = [[{ step = "b" }], [{ step = "a" }]] }, { fan_out = "w" }]
+
+[workflow.steps.a]
+cpu_s = { dist = "fixed", value_s = 1.0 }
+memory_mb = 100
+state_reads = ["model"]
+
+[workflow.steps.b]
+cpu_s = { dist = "lognormal", median_s = 1.0, sigma = 0.1 }
+memory_mb = 100
+reads = [{ object = "data", size_mb = 2 }]
+
+[workflow.fan_out.w]
+items = 4
+split = true
+body = [{ step = "b" }]
+
+[workflow.state.model]
+size_kb = 100
+"#;
+
+    fn load(text: &str, o: &[&str]) -> Result<Scenario, LoadError> {
+        let o: Vec<Override> = o.iter().map(|x| x.parse().expect("override")).collect();
+        Scenario::from_source(SourceFile::from_text("s.toml", text), &o)
+    }
+
+    #[test]
+    fn a_good_scenario_validates() {
+        let s = load(GOOD, &[]).expect("valid");
+        assert_eq!(s.workflow.steps.len(), 2);
+        assert_eq!(s.workflow.fan_outs[0].items, 4);
+        assert_eq!(s.workflow.steps[1].reads_bytes, vec![2 * 1024 * 1024]);
+        assert_eq!(s.workflow.flow.len(), 3);
+        assert_eq!(s.seed, DEFAULT_SEED);
+    }
+
+    #[test]
+    fn fan_out_width_is_settable() {
+        let s = load(GOOD, &["workflow.fan_out.w.items=80"]).expect("valid");
+        assert_eq!(s.workflow.fan_outs[0].items, 80);
+    }
+
+    #[test]
+    fn errors_name_line_col_and_key() {
+        let e = load(GOOD, &["workflow.fan_out.w.items=0"]).unwrap_err();
+        assert_eq!(e.key, "workflow.fan_out.w.items");
+        assert!(e.message.contains("at least 1 item"), "{e}");
+        assert!(e.line > 0);
+
+        let bad = GOOD.replace("value_s = 1.0", "value_s = -1.0");
+        let e = load(&bad, &[]).unwrap_err();
+        assert_eq!(e.key, "workflow.steps.a.cpu_s.value_s");
+        assert_eq!(e.line, 18);
+
+        let bad = GOOD.replace("memory_mb = 1536", "memory_mb = 1536\ncolour = 3");
+        let e = load(&bad, &[]).unwrap_err();
+        assert!(e.message.contains("unknown field `colour`"), "{e}");
+        assert_eq!(e.line, 13);
+
+        let bad = GOOD.replace("dist = \"lognormal\"", "dist = \"weibull\"");
+        let e = load(&bad, &[]).unwrap_err();
+        assert!(e.message.contains("weibull"), "{e}");
+        assert!(e.key.starts_with("workflow.steps.b.cpu_s"), "{e}");
+
+        let bad = GOOD.replace("{ step = \"b\" }], [", "{ step = \"bb\" }], [");
+        let e = load(&bad, &[]).unwrap_err();
+        assert!(e.message.contains("did you mean `b`"), "{e}");
+        assert_eq!(e.key, "workflow.flow.1.parallel.0.0.step");
+
+        let bad = GOOD.replace("memory_mb = 100\nstate", "memory_mb = \"lots\"\nstate");
+        let e = load(&bad, &[]).unwrap_err();
+        assert_eq!(e.key, "workflow.steps.a.memory_mb");
+        assert!(e.message.contains("invalid type"), "{e}");
+
+        let e = load("[scenario\nname=1", &[]).unwrap_err();
+        assert_eq!(e.line, 1);
+    }
+}
