@@ -1,0 +1,198 @@
+//! Billing: what one execution costs.
+//!
+//! **Models.**
+//! * *Lambda* (configured memory): billed duration = execution time rounded **up** to the
+//!   granularity (100 ms in 2020-21, 1 ms since Dec 2020), times configured memory in GB
+//!   (1 GB = 1,024 MB), times the GB-s price; plus a per-request price. Init time of a cold start
+//!   is not billed (managed runtimes, 2020-21).
+//! * *Azure Functions Consumption* (observed memory): the execution's average observed memory,
+//!   rounded up to 128 MB and clamped to [128, 1,536] MB, times its duration rounded up to 1 ms
+//!   with a 100 ms minimum, times the GB-s price; plus a per-execution price.
+//!
+//! **Parameters.** `[billing]` of `models/aws-lambda.toml` and `models/az-func.toml` (AWS 1 ms
+//! billing blog, Azure pricing page and AZD functions-consumption-costs).
+//!
+//! **Scope and limitations.** No free tier (the study priced without it), no Savings Plans, no
+//! provisioned concurrency, no data-transfer charges. Azure's memory meter samples the whole
+//! process; here it is the time-weighted average of the runtime's and the steps' memory.
+//!
+//! **Validation.** Hand-computed bills in the unit tests below, to the last digit.
+
+use sfsim_engine::SimDuration;
+
+/// A bill split by kind, in US dollars.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Cost {
+    /// GB-s charges.
+    pub compute: f64,
+    /// Per-request / per-execution charges.
+    pub requests: f64,
+    /// Storage-account transactions (queues, tables) of stateful platforms.
+    pub transactions: f64,
+    /// Step Functions state transitions.
+    pub transitions: f64,
+    /// Object-storage (S3, Blob) request charges.
+    pub storage: f64,
+}
+
+impl Cost {
+    /// The sum of all parts.
+    pub fn total(&self) -> f64 {
+        self.compute + self.requests + self.transactions + self.transitions + self.storage
+    }
+    /// Adds another bill.
+    pub fn add(&mut self, o: &Cost) {
+        self.compute += o.compute;
+        self.requests += o.requests;
+        self.transactions += o.transactions;
+        self.transitions += o.transitions;
+        self.storage += o.storage;
+    }
+    /// Scales every part.
+    pub fn scaled(&self, f: f64) -> Cost {
+        Cost {
+            compute: self.compute * f,
+            requests: self.requests * f,
+            transactions: self.transactions * f,
+            transitions: self.transitions * f,
+            storage: self.storage * f,
+        }
+    }
+}
+
+/// The compute part of one execution's bill.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ComputeBill {
+    /// Billed duration.
+    pub billed: SimDuration,
+    /// Billed memory, MiB.
+    pub memory_mb: f64,
+    /// GB-s.
+    pub gb_s: f64,
+    /// $ for GB-s.
+    pub compute_usd: f64,
+    /// $ for the request/execution.
+    pub request_usd: f64,
+}
+
+/// How a platform turns an execution into a bill.
+#[derive(Clone, Debug)]
+pub enum BillingPolicy {
+    /// Lambda: configured memory, duration rounded up.
+    ConfiguredMemory {
+        /// Configured memory, MiB.
+        memory_mb: f64,
+        /// Rounding quantum.
+        granularity: SimDuration,
+        /// $/GB-s.
+        price_usd_per_gb_s: f64,
+        /// $/request.
+        price_usd_per_request: f64,
+    },
+    /// Azure Consumption: observed memory rounded, minimums.
+    ObservedMemory {
+        /// Memory rounding, MiB.
+        round_mb: f64,
+        /// Minimum memory, MiB.
+        min_mb: f64,
+        /// Maximum memory, MiB.
+        max_mb: f64,
+        /// Minimum duration.
+        min_duration: SimDuration,
+        /// Rounding quantum.
+        granularity: SimDuration,
+        /// $/GB-s.
+        price_usd_per_gb_s: f64,
+        /// $/execution.
+        price_usd_per_execution: f64,
+    },
+}
+
+fn gb_s(billed: SimDuration, memory_mb: f64) -> f64 {
+    // One division of two exactly representable products keeps hand-computed bills exact.
+    billed.as_nanos() as f64 * memory_mb / (1e9 * 1024.0)
+}
+
+impl BillingPolicy {
+    /// Bills one execution of `duration` whose time-averaged observed memory was
+    /// `avg_observed_mb` (ignored by configured-memory billing).
+    pub fn bill(&self, duration: SimDuration, avg_observed_mb: f64) -> ComputeBill {
+        match *self {
+            BillingPolicy::ConfiguredMemory { memory_mb, granularity, price_usd_per_gb_s, price_usd_per_request } => {
+                let billed = duration.round_up_to(granularity);
+                let g = gb_s(billed, memory_mb);
+                ComputeBill { billed, memory_mb, gb_s: g, compute_usd: g * price_usd_per_gb_s, request_usd: price_usd_per_request }
+            }
+            BillingPolicy::ObservedMemory { round_mb, min_mb, max_mb, min_duration, granularity, price_usd_per_gb_s, price_usd_per_execution } => {
+                let billed = duration.round_up_to(granularity).max(min_duration);
+                let rounded = if round_mb > 0.0 { (avg_observed_mb / round_mb).ceil() * round_mb } else { avg_observed_mb };
+                let memory_mb = rounded.clamp(min_mb, max_mb);
+                let g = gb_s(billed, memory_mb);
+                ComputeBill { billed, memory_mb, gb_s: g, compute_usd: g * price_usd_per_gb_s, request_usd: price_usd_per_execution }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lambda(granularity_ms: u64) -> BillingPolicy {
+        BillingPolicy::ConfiguredMemory {
+            memory_mb: 1536.0,
+            granularity: SimDuration::from_millis(granularity_ms),
+            price_usd_per_gb_s: 0.0000166667,
+            price_usd_per_request: 0.0000002,
+        }
+    }
+
+    fn azure() -> BillingPolicy {
+        BillingPolicy::ObservedMemory {
+            round_mb: 128.0,
+            min_mb: 128.0,
+            max_mb: 1536.0,
+            min_duration: SimDuration::from_millis(100),
+            granularity: SimDuration::from_millis(1),
+            price_usd_per_gb_s: 0.000016,
+            price_usd_per_execution: 0.0000002,
+        }
+    }
+
+    #[test]
+    fn lambda_rounds_up_to_100_ms_in_the_study_era() {
+        // 1,234.5 ms at 1,536 MB: billed 1,300 ms = 1.3 s x 1.5 GB = 1.95 GB-s.
+        let b = lambda(100).bill(SimDuration::from_secs_f64(1.2345), 0.0);
+        assert_eq!(b.billed, SimDuration::from_millis(1300));
+        assert_eq!(b.gb_s, 1.95);
+        assert_eq!(b.compute_usd, 1.95 * 0.0000166667);
+        assert_eq!(b.request_usd, 0.0000002);
+        // With 1 ms granularity: 1,235 ms.
+        let b = lambda(1).bill(SimDuration::from_secs_f64(1.2345), 0.0);
+        assert_eq!(b.billed, SimDuration::from_millis(1235));
+        // Exactly on a boundary: no extra quantum.
+        assert_eq!(lambda(100).bill(SimDuration::from_millis(200), 0.0).billed, SimDuration::from_millis(200));
+    }
+
+    #[test]
+    fn azure_rounds_memory_to_128_mb_with_minimums() {
+        // 40 ms at 90 MB: 100 ms minimum, 128 MB minimum: 0.1 s x 0.125 GB = 0.0125 GB-s.
+        let b = azure().bill(SimDuration::from_millis(40), 90.0);
+        assert_eq!((b.billed, b.memory_mb, b.gb_s), (SimDuration::from_millis(100), 128.0, 0.0125));
+        // 2.0004 s at 300 MB: 2,001 ms, 384 MB: 2.001 x 0.375 = 0.750375 GB-s.
+        let b = azure().bill(SimDuration::from_secs_f64(2.0004), 300.0);
+        assert_eq!(b.billed, SimDuration::from_millis(2001));
+        assert_eq!(b.memory_mb, 384.0);
+        assert!((b.gb_s - 0.750375).abs() < 1e-12);
+        // Above the cap: 1,536 MB.
+        assert_eq!(azure().bill(SimDuration::from_secs(1), 5000.0).memory_mb, 1536.0);
+    }
+
+    #[test]
+    fn costs_add_up() {
+        let mut c = Cost { compute: 1.0, requests: 2.0, ..Cost::default() };
+        c.add(&Cost { storage: 0.5, transitions: 0.25, ..Cost::default() });
+        assert_eq!(c.total(), 3.75);
+        assert_eq!(c.scaled(2.0).total(), 7.5);
+    }
+}

@@ -1,0 +1,132 @@
+//! CPU share of an instance: memory-proportional capacity and processor sharing.
+//!
+//! **Models.** An instance (a Lambda execution environment or an Azure host) has a CPU capacity
+//! in vCPUs; the executions computing on it share that capacity equally (egalitarian processor
+//! sharing), and each execution's thread can use at most `per_task_max_vcpu` (1 for the study's
+//! single-threaded Python). A step's CPU demand is written as seconds at one full vCPU, so on
+//! Lambda at 1,536 MB (0.868 vCPU) a 10 s step takes 11.52 s, while at 2,048 MB it takes 10 s (the
+//! thread cannot use the extra 0.16 vCPU). On an Azure host (1 vCPU) two concurrent executions
+//! each run at half speed.
+//!
+//! **Parameters.** Capacity: Lambda `memory_mb / memory_mb_per_vcpu` (1,769 MB per vCPU, AWS
+//! configuration-memory doc); Azure `host_vcpus` (1, AZD event-driven-scaling). Per-task cap:
+//! `worker_threads` (assumed 1).
+//!
+//! **Scope and limitations.** No context-switch overhead, no memory-bandwidth contention, no
+//! CPU credit bursting; I/O phases do not consume CPU. Remaining work is tracked in `f64`
+//! vCPU-seconds; completion instants are rounded up to the next nanosecond.
+//!
+//! **Validation.** Unit tests below check single-task stretch, equal sharing and the re-timing of
+//! a running task when another joins, against hand-computed instants.
+
+use sfsim_engine::{SimDuration, SimTime};
+
+/// One execution computing on an instance.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct CpuTask {
+    owner: u32,
+    remaining_vcpu_s: f64,
+}
+
+/// Processor sharing on one instance.
+#[derive(Clone, Debug)]
+pub struct CpuShare {
+    capacity_vcpu: f64,
+    per_task_max_vcpu: f64,
+    tasks: Vec<CpuTask>,
+    last_update: SimTime,
+}
+
+impl CpuShare {
+    /// An idle CPU of `capacity_vcpu` whose tasks can each use at most `per_task_max_vcpu`.
+    pub fn new(capacity_vcpu: f64, per_task_max_vcpu: f64) -> Self {
+        assert!(capacity_vcpu > 0.0 && per_task_max_vcpu > 0.0, "CPU capacity must be positive");
+        CpuShare { capacity_vcpu, per_task_max_vcpu, tasks: Vec::new(), last_update: SimTime::ZERO }
+    }
+
+    /// vCPUs each running task gets now.
+    pub fn rate_vcpu(&self) -> f64 {
+        if self.tasks.is_empty() { 0.0 } else { (self.capacity_vcpu / self.tasks.len() as f64).min(self.per_task_max_vcpu) }
+    }
+
+    /// Number of tasks computing.
+    pub fn active(&self) -> usize {
+        self.tasks.len()
+    }
+
+    fn advance(&mut self, now: SimTime) {
+        let elapsed_s = now.saturating_since(self.last_update).as_secs_f64();
+        if elapsed_s > 0.0 {
+            let done = elapsed_s * self.rate_vcpu();
+            for t in &mut self.tasks {
+                t.remaining_vcpu_s = (t.remaining_vcpu_s - done).max(0.0);
+            }
+        }
+        self.last_update = now;
+    }
+
+    /// Starts `work_vcpu_s` of computation for `owner` at `now`.
+    pub fn add(&mut self, now: SimTime, owner: u32, work_vcpu_s: f64) {
+        self.advance(now);
+        self.tasks.push(CpuTask { owner, remaining_vcpu_s: work_vcpu_s.max(0.0) });
+    }
+
+    /// Removes `owner`'s task (finished or aborted). Returns whether it was there.
+    pub fn remove(&mut self, now: SimTime, owner: u32) -> bool {
+        self.advance(now);
+        match self.tasks.iter().position(|t| t.owner == owner) {
+            Some(i) => {
+                self.tasks.swap_remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The next task to finish and when, if nothing changes before then. Ties go to the task
+    /// that started first among equals (lowest owner id), for determinism.
+    pub fn next_completion(&self) -> Option<(SimTime, u32)> {
+        let rate = self.rate_vcpu();
+        let t = self
+            .tasks
+            .iter()
+            .min_by(|a, b| a.remaining_vcpu_s.total_cmp(&b.remaining_vcpu_s).then(a.owner.cmp(&b.owner)))?;
+        let secs = t.remaining_vcpu_s / rate;
+        let ns = (secs * 1e9).ceil();
+        let d = if ns >= u64::MAX as f64 { SimDuration(u64::MAX) } else { SimDuration(ns as u64) };
+        Some((self.last_update + d, t.owner))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_share_stretches_single_thread_work() {
+        // 1,536 MB / 1,769 MB per vCPU = 0.8683 vCPU: 10 s of work takes 11.5169 s.
+        let mut c = CpuShare::new(1536.0 / 1769.0, 1.0);
+        c.add(SimTime::ZERO, 7, 10.0);
+        let (t, who) = c.next_completion().expect("a task");
+        assert_eq!(who, 7);
+        assert_eq!(t.0, (10.0_f64 * 1769.0 / 1536.0 * 1e9).ceil() as u64);
+        // Above one vCPU the single thread cannot go faster.
+        let mut c = CpuShare::new(2.0, 1.0);
+        c.add(SimTime::ZERO, 1, 3.0);
+        assert_eq!(c.next_completion(), Some((SimTime(3_000_000_000), 1)));
+    }
+
+    #[test]
+    fn concurrent_tasks_share_the_host_cpu() {
+        // Task A (4 s) starts at 0; task B (1 s) joins at 1 s. From 1 s both run at 0.5 vCPU:
+        // B finishes at 3 s; A has 3 - 1 = 2 s left at 3 s, finishing at 5 s.
+        let mut c = CpuShare::new(1.0, 1.0);
+        c.add(SimTime::ZERO, 0, 4.0);
+        c.add(SimTime::from_secs_f64(1.0), 1, 1.0);
+        let (t, who) = c.next_completion().expect("a task");
+        assert_eq!((t, who), (SimTime::from_secs_f64(3.0), 1));
+        assert!(c.remove(t, 1));
+        let (t, who) = c.next_completion().expect("a task");
+        assert_eq!((t, who), (SimTime::from_secs_f64(5.0), 0));
+    }
+}

@@ -1,0 +1,266 @@
+//! The study's six deployments and how a function platform is assembled for one of them.
+//!
+//! A [`FunctionPlatform`] is the composition of mechanisms that runs functions: instances with a
+//! CPU share and execution slots ([`crate::cpu`]), cold starts ([`crate::coldstart`]), keep-alive,
+//! a scale-out rule ([`crate::scaling`]), payload limits and a timeout, object storage
+//! ([`crate::storage`]) and a billing policy ([`crate::billing`]). It is built from a platform
+//! model file (`models/*.toml`) and the scenario's per-deployment settings (memory, package).
+
+use sfsim_engine::SimDuration;
+use sfsim_workflow::{BYTES_PER_KB, DeploymentConfig, Dist};
+
+use crate::billing::BillingPolicy;
+use crate::coldstart::ColdStart;
+use crate::params::Models;
+use crate::storage::ObjectStore;
+
+/// The six implementations of the study (paper.md Table II).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Deployment {
+    /// The whole workflow in one stateless Lambda function.
+    AwsLambda,
+    /// A Step Functions state machine calling one Lambda per state.
+    AwsStep,
+    /// The whole workflow in one stateless Azure function.
+    AzFunc,
+    /// Azure functions chained through Storage queues.
+    AzQueue,
+    /// A Durable orchestrator calling activities.
+    AzDorch,
+    /// A Durable orchestrator calling entities.
+    AzDent,
+}
+
+impl Deployment {
+    /// All six, in the study's order.
+    pub const ALL: [Deployment; 6] =
+        [Deployment::AwsLambda, Deployment::AwsStep, Deployment::AzFunc, Deployment::AzQueue, Deployment::AzDorch, Deployment::AzDent];
+
+    /// The name used on the command line and in output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Deployment::AwsLambda => "aws-lambda",
+            Deployment::AwsStep => "aws-step",
+            Deployment::AzFunc => "az-func",
+            Deployment::AzQueue => "az-queue",
+            Deployment::AzDorch => "az-dorch",
+            Deployment::AzDent => "az-dent",
+        }
+    }
+
+    /// Parses a deployment name.
+    pub fn from_name(s: &str) -> Option<Deployment> {
+        Deployment::ALL.into_iter().find(|d| d.name() == s)
+    }
+
+    /// One line on what it is.
+    pub fn description(self) -> &'static str {
+        match self {
+            Deployment::AwsLambda => "whole workflow in one stateless AWS Lambda function",
+            Deployment::AwsStep => "AWS Step Functions state machine, one Lambda per state",
+            Deployment::AzFunc => "whole workflow in one stateless Azure function (Consumption plan)",
+            Deployment::AzQueue => "Azure functions chained through Azure Storage queues",
+            Deployment::AzDorch => "Durable Functions orchestrator calling activities",
+            Deployment::AzDent => "Durable Functions orchestrator calling entities",
+        }
+    }
+
+    /// Whether this version of sfsim simulates it. The stateful deployments arrive with the
+    /// stateful-platforms work (issue #3); until then they are refused with a clear error.
+    pub fn implemented(self) -> bool {
+        matches!(self, Deployment::AwsLambda | Deployment::AzFunc)
+    }
+}
+
+/// How a platform adds instances.
+#[derive(Clone, Debug)]
+pub enum ScalePolicy {
+    /// Lambda: a new instance per request while concurrency allows, else throttle.
+    LambdaBurst {
+        /// Initial burst.
+        burst: u32,
+        /// Instances per minute after it.
+        increase_per_min: u32,
+        /// Account concurrency.
+        limit: u32,
+    },
+    /// Azure: one host per interval while work waits, up to a cap; work queues meanwhile.
+    HostRate {
+        /// Minimum time between host additions.
+        interval: SimDuration,
+        /// Host cap.
+        max_hosts: u32,
+    },
+}
+
+/// A function platform assembled for one deployment of one workflow.
+#[derive(Clone, Debug)]
+pub struct FunctionPlatform {
+    /// Deployment name.
+    pub name: &'static str,
+    /// vCPUs per instance.
+    pub cpu_capacity_vcpu: f64,
+    /// vCPUs one execution's thread(s) can use.
+    pub task_max_vcpu: f64,
+    /// Concurrent executions per instance.
+    pub slots_per_instance: u32,
+    /// Cold start model.
+    pub cold_start: ColdStart,
+    /// Idle time before an instance is reclaimed.
+    pub keep_alive: SimDuration,
+    /// Scale-out rule.
+    pub scaling: ScalePolicy,
+    /// Billing.
+    pub billing: BillingPolicy,
+    /// Memory of the language runtime, added to step memory for observed-memory billing, MiB.
+    pub runtime_memory_mb: f64,
+    /// Execution timeout.
+    pub timeout: SimDuration,
+    /// The platform's timeout error.
+    pub timeout_error: &'static str,
+    /// Request payload limit, bytes.
+    pub request_limit_bytes: u64,
+    /// The platform's error for a too-large request.
+    pub request_error: &'static str,
+    /// Response payload limit, bytes.
+    pub response_limit_bytes: u64,
+    /// The platform's error for a too-large response.
+    pub response_error: &'static str,
+    /// Remote object storage.
+    pub storage: ObjectStore,
+}
+
+/// A configuration error: which `deployment.<name>.<key>` and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigError {
+    /// Dotted key in the scenario.
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn kb(v: f64) -> u64 {
+    (v * BYTES_PER_KB).round() as u64
+}
+
+impl FunctionPlatform {
+    /// Assembles `deployment` from the models and the scenario's settings for it.
+    pub fn build(deployment: Deployment, models: &Models, cfg: &DeploymentConfig) -> Result<FunctionPlatform, ConfigError> {
+        let key = |k: &str| format!("deployment.{}.{k}", deployment.name());
+        let init = cfg.init.clone().unwrap_or(Dist::fixed(0.0));
+        match deployment {
+            Deployment::AwsLambda => {
+                let m = &models.lambda;
+                let f = &m.function;
+                let memory_mb = cfg.memory_mb.unwrap_or(f.memory_mb_default.value);
+                if memory_mb < f.memory_mb_min.value || memory_mb > f.memory_mb_max.value {
+                    return Err(ConfigError {
+                        key: key("memory_mb"),
+                        message: format!(
+                            "Lambda memory must be within {}-{} MB (models/aws-lambda.toml), got {memory_mb}",
+                            f.memory_mb_min.value, f.memory_mb_max.value
+                        ),
+                    });
+                }
+                let granularity_ms = cfg.billing_granularity_ms.unwrap_or(m.billing.granularity_ms.value as u64);
+                if granularity_ms == 0 {
+                    return Err(ConfigError { key: key("billing_granularity_ms"), message: "must be at least 1 ms".into() });
+                }
+                let package_mb = cfg.package_mb.unwrap_or(0.0);
+                Ok(FunctionPlatform {
+                    name: deployment.name(),
+                    cpu_capacity_vcpu: memory_mb / f.memory_mb_per_vcpu.value,
+                    task_max_vcpu: f.worker_threads.value.max(1.0),
+                    slots_per_instance: f.concurrent_executions_per_instance.value.max(1.0) as u32,
+                    cold_start: ColdStart::new(
+                        m.cold_start.runtime_s_median.value,
+                        m.cold_start.runtime_sigma.value,
+                        package_mb,
+                        m.cold_start.package_load_s_per_mb.value,
+                        init,
+                    ),
+                    keep_alive: SimDuration::from_secs_f64(m.keep_alive.idle_s.value),
+                    scaling: ScalePolicy::LambdaBurst {
+                        burst: m.scaling.burst_instances.value as u32,
+                        increase_per_min: m.scaling.increase_per_min.value as u32,
+                        limit: m.scaling.account_concurrency.value as u32,
+                    },
+                    billing: BillingPolicy::ConfiguredMemory {
+                        memory_mb,
+                        granularity: SimDuration::from_millis(granularity_ms),
+                        price_usd_per_gb_s: m.billing.price_usd_per_gb_s.value,
+                        price_usd_per_request: m.billing.price_usd_per_request.value,
+                    },
+                    runtime_memory_mb: 0.0,
+                    timeout: SimDuration::from_secs_f64(f.timeout_s.value),
+                    timeout_error: "Lambda.Timeout: Task timed out",
+                    request_limit_bytes: kb(f.request_max_kb.value),
+                    request_error: "RequestEntityTooLargeException",
+                    response_limit_bytes: kb(f.response_max_kb.value),
+                    response_error: "Function.ResponseSizeTooLarge",
+                    storage: ObjectStore::from_params(&m.storage),
+                })
+            }
+            Deployment::AzFunc => {
+                let m = &models.azure;
+                let f = &m.function;
+                if cfg.memory_mb.is_some() {
+                    return Err(ConfigError {
+                        key: key("memory_mb"),
+                        message: "memory is not configurable on the Azure Functions Consumption plan (hosts have 1.5 GB; billing uses observed memory)".into(),
+                    });
+                }
+                if cfg.billing_granularity_ms.is_some() {
+                    return Err(ConfigError {
+                        key: key("billing_granularity_ms"),
+                        message: "Azure Consumption billing granularity is fixed (1 ms, 100 ms minimum); set it in models/az-func.toml".into(),
+                    });
+                }
+                let b = &m.billing;
+                Ok(FunctionPlatform {
+                    name: deployment.name(),
+                    cpu_capacity_vcpu: f.host_vcpus.value,
+                    task_max_vcpu: f.worker_threads.value.max(1.0),
+                    slots_per_instance: f.concurrent_executions_per_host.value.max(1.0) as u32,
+                    cold_start: ColdStart::new(
+                        m.cold_start.runtime_s_median.value,
+                        m.cold_start.runtime_sigma.value,
+                        cfg.package_mb.unwrap_or(0.0),
+                        m.cold_start.package_load_s_per_mb.value,
+                        init,
+                    ),
+                    keep_alive: SimDuration::from_secs_f64(m.keep_alive.idle_s.value),
+                    scaling: ScalePolicy::HostRate {
+                        interval: SimDuration::from_secs_f64(m.scaling.http_new_host_interval_s.value),
+                        max_hosts: m.scaling.max_hosts.value as u32,
+                    },
+                    billing: BillingPolicy::ObservedMemory {
+                        round_mb: b.memory_round_mb.value,
+                        min_mb: b.memory_min_mb.value,
+                        max_mb: b.memory_max_mb.value,
+                        min_duration: SimDuration::from_secs_f64(b.duration_min_ms.value / 1000.0),
+                        granularity: SimDuration::from_secs_f64(b.granularity_ms.value / 1000.0),
+                        price_usd_per_gb_s: b.price_usd_per_gb_s.value,
+                        price_usd_per_execution: b.price_usd_per_execution.value,
+                    },
+                    runtime_memory_mb: f.runtime_memory_mb.value,
+                    timeout: SimDuration::from_secs_f64(f.timeout_s.value),
+                    timeout_error: "Microsoft.Azure.WebJobs.Host.FunctionTimeoutException",
+                    request_limit_bytes: kb(f.request_max_kb.value),
+                    request_error: "HTTP 413 Request Entity Too Large",
+                    response_limit_bytes: kb(f.response_max_kb.value),
+                    response_error: "HTTP 500 response too large",
+                    storage: ObjectStore::from_params(&m.storage),
+                })
+            }
+            other => Err(ConfigError {
+                key: "scenario.deployments".into(),
+                message: format!(
+                    "deployment `{}` ({}) is not simulated yet: the stateful platforms arrive with issue #3",
+                    other.name(),
+                    other.description()
+                ),
+            }),
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! Platform parameter files (`models/*.toml`).
+//!
+//! Every parameter is written `name = { value = <number>, source = "<where it comes from>" }`.
+//! A missing or empty `source`, an unknown key, a missing parameter or a value outside its
+//! plausible range is a load error naming file, line:column and key. The built-in files are
+//! compiled into the binary (so `sfsim` runs from any directory); `--models DIR` loads a
+//! directory instead.
+
+use serde::Deserialize;
+use sfsim_workflow::{KeyError, LoadError, SourceFile, parse_toml};
+
+/// One sourced parameter.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Param {
+    /// The value, in the unit its key names.
+    pub value: f64,
+    /// Where it comes from: a document, `assumed: <reason>` or `fitted: <target ids>`.
+    pub source: String,
+}
+
+/// `[model]` header.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelHeader {
+    /// Deployment-model name.
+    pub name: String,
+    /// What it models.
+    pub description: String,
+}
+
+/// Cold-start parameters shared by both function platforms.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColdStartParams {
+    /// Median runtime start, s.
+    pub runtime_s_median: Param,
+    /// Log-normal sigma of runtime start.
+    pub runtime_sigma: Param,
+    /// Code package load, s per MiB.
+    pub package_load_s_per_mb: Param,
+}
+
+/// Keep-alive parameters.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeepAliveParams {
+    /// Idle time after which an instance is reclaimed, s.
+    pub idle_s: Param,
+}
+
+/// Remote object storage (S3, Blob).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageParams {
+    /// Median GET first-byte latency, s.
+    pub get_latency_s_median: Param,
+    /// Median PUT latency, s.
+    pub put_latency_s_median: Param,
+    /// Log-normal sigma of both latencies.
+    pub latency_sigma: Param,
+    /// Single-stream bandwidth, MiB/s.
+    pub bandwidth_mb_per_s: Param,
+    /// Price per GET.
+    pub price_usd_per_get: Param,
+    /// Price per PUT.
+    pub price_usd_per_put: Param,
+}
+
+/// `models/aws-lambda.toml`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LambdaModel {
+    /// Header.
+    pub model: ModelHeader,
+    /// Function limits and CPU.
+    pub function: LambdaFunctionParams,
+    /// Cold start.
+    pub cold_start: ColdStartParams,
+    /// Keep-alive.
+    pub keep_alive: KeepAliveParams,
+    /// Burst scaling.
+    pub scaling: LambdaScalingParams,
+    /// Prices and rounding.
+    pub billing: LambdaBillingParams,
+    /// S3.
+    pub storage: StorageParams,
+}
+
+/// `[function]` of Lambda.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LambdaFunctionParams {
+    /// Memory when the scenario does not set one, MiB.
+    pub memory_mb_default: Param,
+    /// Smallest configurable memory, MiB.
+    pub memory_mb_min: Param,
+    /// Largest configurable memory, MiB.
+    pub memory_mb_max: Param,
+    /// MiB per vCPU of CPU share.
+    pub memory_mb_per_vcpu: Param,
+    /// Threads the workload can use.
+    pub worker_threads: Param,
+    /// Concurrent executions per instance.
+    pub concurrent_executions_per_instance: Param,
+    /// Timeout, s.
+    pub timeout_s: Param,
+    /// Request payload limit, KiB.
+    pub request_max_kb: Param,
+    /// Response payload limit, KiB.
+    pub response_max_kb: Param,
+}
+
+/// `[scaling]` of Lambda.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LambdaScalingParams {
+    /// Initial burst, instances.
+    pub burst_instances: Param,
+    /// Additional instances per minute after the burst.
+    pub increase_per_min: Param,
+    /// Account concurrency limit.
+    pub account_concurrency: Param,
+}
+
+/// `[billing]` of Lambda.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LambdaBillingParams {
+    /// $/GB-s.
+    pub price_usd_per_gb_s: Param,
+    /// $/request.
+    pub price_usd_per_request: Param,
+    /// Duration rounding, ms.
+    pub granularity_ms: Param,
+}
+
+/// `models/az-func.toml`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzureFunctionsModel {
+    /// Header.
+    pub model: ModelHeader,
+    /// Host size and limits.
+    pub function: AzureFunctionParams,
+    /// Cold start.
+    pub cold_start: ColdStartParams,
+    /// Keep-alive.
+    pub keep_alive: KeepAliveParams,
+    /// Host scale-out.
+    pub scaling: AzureScalingParams,
+    /// Prices and metering.
+    pub billing: AzureBillingParams,
+    /// Blob storage.
+    pub storage: StorageParams,
+}
+
+/// `[function]` of Azure Functions.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzureFunctionParams {
+    /// vCPUs per host.
+    pub host_vcpus: Param,
+    /// Memory per host, MiB.
+    pub host_memory_mb: Param,
+    /// Threads the workload can use.
+    pub worker_threads: Param,
+    /// Concurrent executions per host.
+    pub concurrent_executions_per_host: Param,
+    /// Worker process resident memory, MiB.
+    pub runtime_memory_mb: Param,
+    /// Timeout, s.
+    pub timeout_s: Param,
+    /// Request payload limit, KiB.
+    pub request_max_kb: Param,
+    /// Response payload limit, KiB.
+    pub response_max_kb: Param,
+}
+
+/// `[scaling]` of Azure Functions.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzureScalingParams {
+    /// Minimum seconds between host additions, HTTP triggers.
+    pub http_new_host_interval_s: Param,
+    /// Minimum seconds between host additions, non-HTTP triggers.
+    pub queue_new_host_interval_s: Param,
+    /// Host cap.
+    pub max_hosts: Param,
+}
+
+/// `[billing]` of Azure Functions.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzureBillingParams {
+    /// $/GB-s.
+    pub price_usd_per_gb_s: Param,
+    /// $/execution.
+    pub price_usd_per_execution: Param,
+    /// Memory rounding, MiB.
+    pub memory_round_mb: Param,
+    /// Minimum billed memory, MiB.
+    pub memory_min_mb: Param,
+    /// Maximum billed memory, MiB.
+    pub memory_max_mb: Param,
+    /// Minimum billed duration, ms.
+    pub duration_min_ms: Param,
+    /// Duration rounding, ms.
+    pub granularity_ms: Param,
+}
+
+/// The loaded platform models.
+#[derive(Clone, Debug)]
+pub struct Models {
+    /// AWS Lambda.
+    pub lambda: LambdaModel,
+    /// Azure Functions.
+    pub azure: AzureFunctionsModel,
+}
+
+/// The built-in model files: (file name, text).
+pub const BUILTIN_MODELS: &[(&str, &str)] = &[
+    ("aws-lambda.toml", include_str!("../../../models/aws-lambda.toml")),
+    ("az-func.toml", include_str!("../../../models/az-func.toml")),
+];
+
+/// Checks every `Param` reachable in a TOML value tree: non-empty source, finite value.
+fn check_params(src: &SourceFile) -> Result<(), LoadError> {
+    let table: toml::Table = toml::from_str(&src.text).map_err(|e| src.error_at(e.span(), "", e.message().to_string()))?;
+    fn walk(v: &toml::Value, path: &str, out: &mut Option<KeyError>) {
+        if out.is_some() {
+            return;
+        }
+        if let toml::Value::Table(t) = v {
+            if let (Some(val), Some(s)) = (t.get("value"), t.get("source")) {
+                let num = val.as_float().or_else(|| val.as_integer().map(|i| i as f64));
+                match num {
+                    Some(x) if x.is_finite() && x >= 0.0 => {}
+                    _ => *out = Some(KeyError::new(format!("{path}.value"), "must be a finite number >= 0")),
+                }
+                if s.as_str().is_none_or(|s| s.trim().is_empty()) {
+                    *out = Some(KeyError::new(format!("{path}.source"), "every parameter needs a non-empty source"));
+                }
+                return;
+            }
+            for (k, child) in t {
+                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                walk(child, &p, out);
+            }
+        }
+    }
+    let mut err = None;
+    walk(&toml::Value::Table(table), "", &mut err);
+    match err {
+        Some(e) => Err(src.key_error(e)),
+        None => Ok(()),
+    }
+}
+
+/// Parses one model file of known kind.
+pub fn parse_model<T: for<'de> Deserialize<'de>>(src: &SourceFile) -> Result<T, LoadError> {
+    let m: T = parse_toml(src)?;
+    check_params(src)?;
+    Ok(m)
+}
+
+impl Models {
+    /// The models compiled into the binary.
+    pub fn builtin() -> Result<Models, LoadError> {
+        let get = |name: &str| {
+            let (n, text) = BUILTIN_MODELS.iter().find(|(n, _)| *n == name).expect("built-in model file list is complete");
+            SourceFile::from_text(format!("models/{n}"), *text)
+        };
+        Ok(Models { lambda: parse_model(&get("aws-lambda.toml"))?, azure: parse_model(&get("az-func.toml"))? })
+    }
+
+    /// Loads the model files from a directory (same file names as the built-ins).
+    pub fn from_dir(dir: &std::path::Path) -> Result<Models, LoadError> {
+        let read = |name: &str| SourceFile::read(&dir.join(name));
+        Ok(Models { lambda: parse_model(&read("aws-lambda.toml")?)?, azure: parse_model(&read("az-func.toml")?)? })
+    }
+
+    /// Validates a single model file by its `[model] name` (used by `sfsim validate`).
+    pub fn validate_file(src: &SourceFile) -> Result<String, LoadError> {
+        #[derive(Deserialize)]
+        struct Head {
+            model: ModelHeader,
+        }
+        #[derive(Deserialize)]
+        struct Probe {
+            model: Option<toml::Value>,
+        }
+        let probe: Probe = toml::from_str(&src.text).map_err(|e| src.error_at(e.span(), "", e.message().to_string()))?;
+        if probe.model.is_none() {
+            return Err(src.error_at(None, "model", "not a model file: it has no [model] table"));
+        }
+        let head: Head = toml::from_str(&src.text).map_err(|e| src.error_at(e.span(), "model", e.message().to_string()))?;
+        match head.model.name.as_str() {
+            "aws-lambda" => parse_model::<LambdaModel>(src).map(|_| head.model.name),
+            "az-func" => parse_model::<AzureFunctionsModel>(src).map(|_| head.model.name),
+            other => Err(src.key_error(KeyError::new("model.name", format!("unknown model `{other}` (known: aws-lambda, az-func)")))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_models_load_and_every_parameter_has_a_source() {
+        let m = Models::builtin().expect("built-in models are valid");
+        assert_eq!(m.lambda.function.memory_mb_per_vcpu.value, 1769.0);
+        assert_eq!(m.azure.scaling.queue_new_host_interval_s.value, 30.0);
+    }
+
+    #[test]
+    fn a_parameter_without_source_is_rejected_at_its_key() {
+        let text = BUILTIN_MODELS[0].1.replace(
+            "source = \"LDG gettingstarted-limits: 900 s (15 min); paper.md Table I\"",
+            "source = \"\"",
+        );
+        let e = parse_model::<LambdaModel>(&SourceFile::from_text("m.toml", text)).unwrap_err();
+        assert_eq!(e.key, "function.timeout_s.source");
+        assert!(e.line > 0);
+    }
+}

@@ -1,0 +1,52 @@
+//! Plain-data timeline events recorded while simulating, for the Perfetto trace.
+//!
+//! The platform crate records; `sfsim-report` writes Chrome Trace Event JSON. Tracks are
+//! numbered: track 0 holds arrivals, track `1 + instance × slots + slot` one execution slot of
+//! an instance, so slices on a track never overlap.
+
+use sfsim_engine::SimTime;
+
+/// A timeline event in simulated time.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TraceEvent {
+    /// A span on a track.
+    Slice {
+        /// Track number.
+        track: u32,
+        /// What it is (`cold start`, `exec 17`, `cpu`, `storage read`).
+        name: String,
+        /// Category (`cold_start`, `execution`, `phase`).
+        cat: &'static str,
+        /// Start.
+        start: SimTime,
+        /// End.
+        end: SimTime,
+        /// Execution id, if it belongs to one.
+        exec: Option<u32>,
+    },
+    /// A point event.
+    Instant {
+        /// Track number.
+        track: u32,
+        /// What happened.
+        name: String,
+        /// When.
+        at: SimTime,
+    },
+    /// A counter sample.
+    Counter {
+        /// Counter name (`instances`, `waiting`).
+        name: &'static str,
+        /// When.
+        at: SimTime,
+        /// Value from then on.
+        value: f64,
+    },
+    /// A track's display name.
+    TrackName {
+        /// Track number.
+        track: u32,
+        /// Its name.
+        name: String,
+    },
+}
