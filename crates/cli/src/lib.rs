@@ -1,2 +1,295 @@
-//! placeholder
-pub fn main() -> std::process::ExitCode { std::process::ExitCode::SUCCESS }
+//! # sfsim-cli
+//!
+//! Argument parsing and output only; everything else lives in the library crates.
+//! Data goes to stdout (or `--out`), diagnostics to stderr. Exit codes: 0 ok, 1 runtime
+//! failure, 2 usage error, 3 invalid input file.
+#![warn(missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use sfsim_experiment::{RunOptions, resolve_deployments, run_scenario};
+use sfsim_platform::{Deployment, Models};
+use sfsim_workflow::{LoadError, Override, Scenario, SourceFile};
+
+/// Success.
+pub const EXIT_OK: u8 = 0;
+/// A runtime failure (e.g. an output file could not be written).
+pub const EXIT_RUNTIME: u8 = 1;
+/// A usage error (bad flags).
+pub const EXIT_USAGE: u8 = 2;
+/// An invalid input file (scenario or model).
+pub const EXIT_INPUT: u8 = 3;
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success
+  1  runtime failure (e.g. an output file could not be written)
+  2  usage error (unknown flag, bad value)
+  3  invalid input file (syntax, unknown key, wrong type, invalid value); the message names
+     file:line:column and the key path
+
+Examples:
+  sfsim run scenarios/paper/ml-training-large.toml
+  sfsim run scenarios/paper/video.toml --deployment aws-lambda --format json
+  sfsim run scenarios/paper/video.toml --set workflow.fan_out.workers.items=160 --trace video.json
+  sfsim validate scenarios/paper/*.toml models/*.toml
+  sfsim list";
+
+/// sfsim: a discrete-event simulator of stateful serverless platforms (AWS Lambda + Step
+/// Functions, Azure Functions + Durable Functions).
+#[derive(Parser, Debug)]
+#[command(name = "sfsim", version, about, after_help = AFTER_HELP, disable_help_subcommand = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Simulate a scenario on one or more deployments and print latency, breakdown, GB-s and cost.
+    #[command(after_help = AFTER_HELP)]
+    Run(RunArgs),
+    /// Check scenario and model files without running them.
+    #[command(after_help = AFTER_HELP)]
+    Validate {
+        /// Scenario (.toml with [scenario]) or model (.toml with [model]) files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List deployments, built-in models and the scenarios under ./scenarios.
+    List,
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// The scenario file.
+    scenario: PathBuf,
+    /// Deployment to run (repeatable); default: the scenario's `deployments`.
+    #[arg(long = "deployment", short = 'd', value_name = "NAME")]
+    deployments: Vec<String>,
+    /// Executions per replication (overrides the scenario).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    iterations: Option<u64>,
+    /// Independent replications, run in parallel (overrides the scenario).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    replications: Option<u64>,
+    /// Root seed (overrides the scenario; default 1).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override a scenario key, e.g. --set workflow.fan_out.workers.items=80 (repeatable).
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    set: Vec<Override>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Write the output to FILE instead of stdout (atomically).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Write a Chrome Trace Event JSON timeline (open in ui.perfetto.dev).
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// Load platform models from DIR instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    models: Option<PathBuf>,
+    /// No diagnostics on stderr except errors.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+enum Failure {
+    Input(LoadError),
+    Runtime(String),
+}
+
+impl From<LoadError> for Failure {
+    fn from(e: LoadError) -> Self {
+        Failure::Input(e)
+    }
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    EXIT_OK
+                }
+                _ => EXIT_USAGE,
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Run(args) => cmd_run(&args),
+        Command::Validate { files } => cmd_validate(&files),
+        Command::List => cmd_list(),
+    };
+    match result {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(Failure::Input(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_INPUT)
+        }
+        Err(Failure::Runtime(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
+    }
+}
+
+fn load_models(dir: Option<&Path>) -> Result<Models, LoadError> {
+    match dir {
+        Some(d) => Models::from_dir(d),
+        None => Models::builtin(),
+    }
+}
+
+fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
+    let scenario = Scenario::load(&a.scenario, &a.set)?;
+    let models = load_models(a.models.as_deref())?;
+    let deployments = resolve_deployments(&scenario, &a.deployments)?;
+    let opts = RunOptions {
+        iterations: a.iterations,
+        replications: a.replications,
+        seed: a.seed,
+        trace: a.trace.is_some(),
+    };
+    let started = std::time::Instant::now();
+    let result = run_scenario(&scenario, &deployments, &models, &opts)?;
+    if !a.quiet {
+        let events: u64 = result.results.iter().map(|r| r.events).sum();
+        eprintln!(
+            "sfsim: {} on {} deployment(s), {} x {} executions, seed {}: {} events in {:.3} s",
+            result.scenario,
+            deployments.len(),
+            result.replications,
+            result.iterations,
+            result.seed,
+            events,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let text = match a.format {
+        Format::Table => sfsim_report::render_table(&result),
+        Format::Json => sfsim_report::render_json(&result),
+        Format::Csv => sfsim_report::render_csv(&result),
+    };
+    if let Some(path) = &a.trace {
+        let trace = sfsim_report::render_trace(&result.traces);
+        sfsim_report::write_atomic(path, trace.as_bytes())
+            .map_err(|e| Failure::Runtime(format!("cannot write trace {}: {e}", path.display())))?;
+    }
+    match &a.out {
+        Some(path) => sfsim_report::write_atomic(path, text.as_bytes())
+            .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", path.display())))?,
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(|e| Failure::Runtime(format!("cannot write to stdout: {e}")))?;
+        }
+    }
+    Ok(())
+}
+
+fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
+    let mut first_error = None;
+    for f in files {
+        let outcome = SourceFile::read(f).and_then(|src| {
+            let is_model = toml::from_str::<toml::Table>(&src.text)
+                .map(|t| t.contains_key("model"))
+                .unwrap_or(false);
+            if is_model {
+                Models::validate_file(&src).map(|name| format!("model {name}"))
+            } else {
+                let s = Scenario::from_source(src, &[])?;
+                resolve_deployments(&s, &[])?;
+                let models = Models::builtin()?;
+                for d in s.deployment.keys() {
+                    if let Some(dep) = Deployment::from_name(d) {
+                        if dep.implemented() {
+                            let cfg = s.deployment.get(d).cloned().unwrap_or_default();
+                            sfsim_platform::FunctionPlatform::build(dep, &models, &cfg)
+                                .map_err(|e| s.error_at(&e.key, e.message))?;
+                        }
+                    } else {
+                        return Err(s.error_at(
+                            &format!("deployment.{d}"),
+                            format!("unknown deployment `{d}`"),
+                        ));
+                    }
+                }
+                Ok(format!("scenario {}", s.name))
+            }
+        });
+        match outcome {
+            Ok(what) => println!("ok: {} ({what})", f.display()),
+            Err(e) => {
+                eprintln!("error: {e}");
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        // Each error was printed above; the exit status tells that at least one file is invalid.
+        Some(e) => Err(Failure::Input(LoadError::whole_file(
+            &e.file,
+            "validation failed (see above)",
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn cmd_list() -> Result<(), Failure> {
+    println!("deployments:");
+    for d in Deployment::ALL {
+        let status = if d.implemented() {
+            ""
+        } else {
+            "  [not simulated yet: issue #3]"
+        };
+        println!("  {:<11} {}{status}", d.name(), d.description());
+    }
+    println!("models (built in; --models DIR to replace):");
+    for (name, _) in sfsim_platform::params::BUILTIN_MODELS {
+        println!("  models/{name}");
+    }
+    let mut scenarios = Vec::new();
+    collect_toml(Path::new("scenarios"), &mut scenarios);
+    scenarios.sort();
+    println!("scenarios (under ./scenarios):");
+    if scenarios.is_empty() {
+        println!("  (none found: run from the repository root)");
+    }
+    for s in scenarios {
+        println!("  {}", s.display());
+    }
+    Ok(())
+}
+
+fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in rd.flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            collect_toml(&p, out);
+        } else if p.extension().is_some_and(|e| e == "toml") {
+            out.push(p);
+        }
+    }
+}

@@ -161,7 +161,10 @@ mod tests {
         let q = SimDuration::from_millis(100);
         assert_eq!(SimDuration::from_nanos(1).round_up_to(q), q);
         assert_eq!(SimDuration::from_millis(100).round_up_to(q), q);
-        assert_eq!(SimDuration::from_nanos(100_000_001).round_up_to(q), SimDuration::from_millis(200));
+        assert_eq!(
+            SimDuration::from_nanos(100_000_001).round_up_to(q),
+            SimDuration::from_millis(200)
+        );
         assert_eq!(SimDuration::ZERO.round_up_to(q), SimDuration::ZERO);
     }
 
@@ -170,7 +173,10 @@ mod tests {
         assert_eq!(SimDuration::from_secs_f64(-1.0), SimDuration::ZERO);
         assert_eq!(SimDuration::from_secs_f64(f64::NAN), SimDuration::ZERO);
         assert_eq!(SimDuration::from_secs_f64(1e30), SimDuration(u64::MAX));
-        assert_eq!(SimDuration::from_secs_f64(1.5), SimDuration::from_millis(1500));
+        assert_eq!(
+            SimDuration::from_secs_f64(1.5),
+            SimDuration::from_millis(1500)
+        );
         assert_eq!(SimTime::MAX + SimDuration::from_secs(1), SimTime::MAX);
     }
 }

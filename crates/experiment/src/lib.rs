@@ -1,1 +1,189 @@
-//! placeholder
+//! # sfsim-experiment
+//!
+//! Runs a scenario: builds each deployment's platform, simulates every (deployment,
+//! replication) pair in parallel with rayon, and summarizes them.
+//!
+//! ```text
+//!  Scenario + Models ─► [(deployment, replication)] ─par_iter─► simulate ─► collect (in order)
+//!                                                                            │
+//!                                 ScenarioResult { results: [DeploymentSummary] } ◄─ summarize
+//! ```
+//!
+//! **Invariant: results do not depend on the thread count.** Each replication draws from
+//! streams derived from `(seed, replication, name)` only, `collect` keeps job order, and
+//! summaries are computed sequentially afterwards.
+#![warn(missing_docs)]
+
+mod summary;
+
+pub use summary::*;
+
+use rayon::prelude::*;
+use sfsim_engine::RngStreams;
+use sfsim_platform::{
+    Deployment, FunctionPlatform, Models, RunOutput, RunSpec, TraceEvent, simulate,
+};
+use sfsim_workflow::{LoadError, Scenario};
+
+/// Options that the command line may override.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Executions per replication (default: the scenario's).
+    pub iterations: Option<u64>,
+    /// Replications (default: the scenario's).
+    pub replications: Option<u64>,
+    /// Root seed (default: the scenario's).
+    pub seed: Option<u64>,
+    /// Record a timeline of replication 0 of each deployment.
+    pub trace: bool,
+}
+
+/// The result of running a scenario.
+#[derive(Clone, Debug)]
+pub struct ScenarioResult {
+    /// Scenario name.
+    pub scenario: String,
+    /// Root seed used.
+    pub seed: u64,
+    /// Executions per replication.
+    pub iterations: u64,
+    /// Replications.
+    pub replications: u64,
+    /// FNV-1a hash of the scenario text (after overrides), hex.
+    pub scenario_hash: String,
+    /// One summary per deployment, in the order asked.
+    pub results: Vec<DeploymentSummary>,
+    /// Timelines of replication 0, one per deployment, in the same order (empty unless asked).
+    pub traces: Vec<(String, Vec<TraceEvent>)>,
+}
+
+/// Hash of a scenario's text, to tie outputs to their input.
+pub fn text_hash(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01B3);
+    }
+    format!("{h:016x}")
+}
+
+/// Resolves deployment names (from the command line or the scenario) to deployments.
+/// Unknown or not-yet-simulated names are errors at `scenario.deployments` when they come from
+/// the file.
+pub fn resolve_deployments(
+    scenario: &Scenario,
+    names: &[String],
+) -> Result<Vec<Deployment>, LoadError> {
+    let from_file = names.is_empty();
+    let list: Vec<String> = if from_file {
+        scenario.deployments.clone()
+    } else {
+        names.to_vec()
+    };
+    if list.is_empty() {
+        return Err(scenario.error_at(
+            "scenario.deployments",
+            "no deployment given: list them in [scenario] deployments or pass --deployment",
+        ));
+    }
+    let mut out = Vec::new();
+    for (i, n) in list.iter().enumerate() {
+        let key = if from_file {
+            format!("scenario.deployments.{i}")
+        } else {
+            "--deployment".to_string()
+        };
+        let known: Vec<&str> = Deployment::ALL.iter().map(|d| d.name()).collect();
+        let d = Deployment::from_name(n).ok_or_else(|| {
+            scenario.error_at(
+                &key,
+                format!(
+                    "unknown deployment `{n}`{}",
+                    sfsim_workflow::suggest(n, &known)
+                ),
+            )
+        })?;
+        if !d.implemented() {
+            return Err(scenario.error_at(
+                &key,
+                format!("deployment `{n}` ({}) is not simulated yet: the stateful platforms arrive with issue #3", d.description()),
+            ));
+        }
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    Ok(out)
+}
+
+/// Runs `scenario` on `deployments`.
+pub fn run_scenario(
+    scenario: &Scenario,
+    deployments: &[Deployment],
+    models: &Models,
+    opts: &RunOptions,
+) -> Result<ScenarioResult, LoadError> {
+    for name in scenario.deployment.keys() {
+        if Deployment::from_name(name).is_none() {
+            let known: Vec<&str> = Deployment::ALL.iter().map(|d| d.name()).collect();
+            return Err(scenario.error_at(
+                &format!("deployment.{name}"),
+                format!(
+                    "unknown deployment `{name}`{}",
+                    sfsim_workflow::suggest(name, &known)
+                ),
+            ));
+        }
+    }
+    let platforms = deployments
+        .iter()
+        .map(|d| {
+            let cfg = scenario
+                .deployment
+                .get(d.name())
+                .cloned()
+                .unwrap_or_default();
+            FunctionPlatform::build(*d, models, &cfg)
+                .map_err(|e| scenario.error_at(&e.key, e.message))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let iterations = opts.iterations.unwrap_or(scenario.iterations);
+    let replications = opts.replications.unwrap_or(scenario.replications);
+    let seed = opts.seed.unwrap_or(scenario.seed);
+    let jobs: Vec<(usize, u64)> = (0..platforms.len())
+        .flat_map(|d| (0..replications).map(move |r| (d, r)))
+        .collect();
+    let outputs: Vec<RunOutput> = jobs
+        .par_iter()
+        .map(|&(d, r)| {
+            let spec = RunSpec {
+                platform: &platforms[d],
+                workflow: &scenario.workflow,
+                arrivals: &scenario.arrivals,
+                iterations,
+                streams: RngStreams::new(seed, r),
+                trace: opts.trace && r == 0,
+            };
+            simulate(&spec)
+        })
+        .collect();
+    let mut results = Vec::with_capacity(platforms.len());
+    let mut traces = Vec::new();
+    let mut it = outputs.into_iter();
+    for p in &platforms {
+        let mut runs: Vec<RunOutput> = it.by_ref().take(replications as usize).collect();
+        results.push(summarize(p.name, &runs));
+        if opts.trace {
+            traces.push((p.name.to_string(), std::mem::take(&mut runs[0].trace)));
+        }
+    }
+    Ok(ScenarioResult {
+        scenario: scenario.name.clone(),
+        seed,
+        iterations,
+        replications,
+        scenario_hash: text_hash(&scenario.source.text),
+        results,
+        traces,
+    })
+}

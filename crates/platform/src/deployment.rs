@@ -33,8 +33,14 @@ pub enum Deployment {
 
 impl Deployment {
     /// All six, in the study's order.
-    pub const ALL: [Deployment; 6] =
-        [Deployment::AwsLambda, Deployment::AwsStep, Deployment::AzFunc, Deployment::AzQueue, Deployment::AzDorch, Deployment::AzDent];
+    pub const ALL: [Deployment; 6] = [
+        Deployment::AwsLambda,
+        Deployment::AwsStep,
+        Deployment::AzFunc,
+        Deployment::AzQueue,
+        Deployment::AzDorch,
+        Deployment::AzDent,
+    ];
 
     /// The name used on the command line and in output.
     pub fn name(self) -> &'static str {
@@ -58,7 +64,9 @@ impl Deployment {
         match self {
             Deployment::AwsLambda => "whole workflow in one stateless AWS Lambda function",
             Deployment::AwsStep => "AWS Step Functions state machine, one Lambda per state",
-            Deployment::AzFunc => "whole workflow in one stateless Azure function (Consumption plan)",
+            Deployment::AzFunc => {
+                "whole workflow in one stateless Azure function (Consumption plan)"
+            }
             Deployment::AzQueue => "Azure functions chained through Azure Storage queues",
             Deployment::AzDorch => "Durable Functions orchestrator calling activities",
             Deployment::AzDent => "Durable Functions orchestrator calling entities",
@@ -145,7 +153,11 @@ fn kb(v: f64) -> u64 {
 
 impl FunctionPlatform {
     /// Assembles `deployment` from the models and the scenario's settings for it.
-    pub fn build(deployment: Deployment, models: &Models, cfg: &DeploymentConfig) -> Result<FunctionPlatform, ConfigError> {
+    pub fn build(
+        deployment: Deployment,
+        models: &Models,
+        cfg: &DeploymentConfig,
+    ) -> Result<FunctionPlatform, ConfigError> {
         let key = |k: &str| format!("deployment.{}.{k}", deployment.name());
         let init = cfg.init.clone().unwrap_or(Dist::fixed(0.0));
         match deployment {
@@ -162,9 +174,14 @@ impl FunctionPlatform {
                         ),
                     });
                 }
-                let granularity_ms = cfg.billing_granularity_ms.unwrap_or(m.billing.granularity_ms.value as u64);
+                let granularity_ms = cfg
+                    .billing_granularity_ms
+                    .unwrap_or(m.billing.granularity_ms.value as u64);
                 if granularity_ms == 0 {
-                    return Err(ConfigError { key: key("billing_granularity_ms"), message: "must be at least 1 ms".into() });
+                    return Err(ConfigError {
+                        key: key("billing_granularity_ms"),
+                        message: "must be at least 1 ms".into(),
+                    });
                 }
                 let package_mb = cfg.package_mb.unwrap_or(0.0);
                 Ok(FunctionPlatform {
@@ -231,7 +248,9 @@ impl FunctionPlatform {
                     ),
                     keep_alive: SimDuration::from_secs_f64(m.keep_alive.idle_s.value),
                     scaling: ScalePolicy::HostRate {
-                        interval: SimDuration::from_secs_f64(m.scaling.http_new_host_interval_s.value),
+                        interval: SimDuration::from_secs_f64(
+                            m.scaling.http_new_host_interval_s.value,
+                        ),
                         max_hosts: m.scaling.max_hosts.value as u32,
                     },
                     billing: BillingPolicy::ObservedMemory {

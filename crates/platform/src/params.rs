@@ -220,31 +220,49 @@ pub struct Models {
 
 /// The built-in model files: (file name, text).
 pub const BUILTIN_MODELS: &[(&str, &str)] = &[
-    ("aws-lambda.toml", include_str!("../../../models/aws-lambda.toml")),
+    (
+        "aws-lambda.toml",
+        include_str!("../../../models/aws-lambda.toml"),
+    ),
     ("az-func.toml", include_str!("../../../models/az-func.toml")),
 ];
 
 /// Checks every `Param` reachable in a TOML value tree: non-empty source, finite value.
 fn check_params(src: &SourceFile) -> Result<(), LoadError> {
-    let table: toml::Table = toml::from_str(&src.text).map_err(|e| src.error_at(e.span(), "", e.message().to_string()))?;
+    let table: toml::Table = toml::from_str(&src.text)
+        .map_err(|e| src.error_at(e.span(), "", e.message().to_string()))?;
     fn walk(v: &toml::Value, path: &str, out: &mut Option<KeyError>) {
         if out.is_some() {
             return;
         }
         if let toml::Value::Table(t) = v {
             if let (Some(val), Some(s)) = (t.get("value"), t.get("source")) {
-                let num = val.as_float().or_else(|| val.as_integer().map(|i| i as f64));
+                let num = val
+                    .as_float()
+                    .or_else(|| val.as_integer().map(|i| i as f64));
                 match num {
                     Some(x) if x.is_finite() && x >= 0.0 => {}
-                    _ => *out = Some(KeyError::new(format!("{path}.value"), "must be a finite number >= 0")),
+                    _ => {
+                        *out = Some(KeyError::new(
+                            format!("{path}.value"),
+                            "must be a finite number >= 0",
+                        ))
+                    }
                 }
                 if s.as_str().is_none_or(|s| s.trim().is_empty()) {
-                    *out = Some(KeyError::new(format!("{path}.source"), "every parameter needs a non-empty source"));
+                    *out = Some(KeyError::new(
+                        format!("{path}.source"),
+                        "every parameter needs a non-empty source",
+                    ));
                 }
                 return;
             }
             for (k, child) in t {
-                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 walk(child, &p, out);
             }
         }
@@ -268,16 +286,25 @@ impl Models {
     /// The models compiled into the binary.
     pub fn builtin() -> Result<Models, LoadError> {
         let get = |name: &str| {
-            let (n, text) = BUILTIN_MODELS.iter().find(|(n, _)| *n == name).expect("built-in model file list is complete");
+            let (n, text) = BUILTIN_MODELS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .expect("built-in model file list is complete");
             SourceFile::from_text(format!("models/{n}"), *text)
         };
-        Ok(Models { lambda: parse_model(&get("aws-lambda.toml"))?, azure: parse_model(&get("az-func.toml"))? })
+        Ok(Models {
+            lambda: parse_model(&get("aws-lambda.toml"))?,
+            azure: parse_model(&get("az-func.toml"))?,
+        })
     }
 
     /// Loads the model files from a directory (same file names as the built-ins).
     pub fn from_dir(dir: &std::path::Path) -> Result<Models, LoadError> {
         let read = |name: &str| SourceFile::read(&dir.join(name));
-        Ok(Models { lambda: parse_model(&read("aws-lambda.toml")?)?, azure: parse_model(&read("az-func.toml")?)? })
+        Ok(Models {
+            lambda: parse_model(&read("aws-lambda.toml")?)?,
+            azure: parse_model(&read("az-func.toml")?)?,
+        })
     }
 
     /// Validates a single model file by its `[model] name` (used by `sfsim validate`).
@@ -290,15 +317,20 @@ impl Models {
         struct Probe {
             model: Option<toml::Value>,
         }
-        let probe: Probe = toml::from_str(&src.text).map_err(|e| src.error_at(e.span(), "", e.message().to_string()))?;
+        let probe: Probe = toml::from_str(&src.text)
+            .map_err(|e| src.error_at(e.span(), "", e.message().to_string()))?;
         if probe.model.is_none() {
             return Err(src.error_at(None, "model", "not a model file: it has no [model] table"));
         }
-        let head: Head = toml::from_str(&src.text).map_err(|e| src.error_at(e.span(), "model", e.message().to_string()))?;
+        let head: Head = toml::from_str(&src.text)
+            .map_err(|e| src.error_at(e.span(), "model", e.message().to_string()))?;
         match head.model.name.as_str() {
             "aws-lambda" => parse_model::<LambdaModel>(src).map(|_| head.model.name),
             "az-func" => parse_model::<AzureFunctionsModel>(src).map(|_| head.model.name),
-            other => Err(src.key_error(KeyError::new("model.name", format!("unknown model `{other}` (known: aws-lambda, az-func)")))),
+            other => Err(src.key_error(KeyError::new(
+                "model.name",
+                format!("unknown model `{other}` (known: aws-lambda, az-func)"),
+            ))),
         }
     }
 }

@@ -35,7 +35,12 @@ pub struct LambdaScaler {
 impl LambdaScaler {
     /// A scaler with the given burst, ramp and limit.
     pub fn new(burst: u32, increase_per_min: u32, limit: u32) -> Self {
-        LambdaScaler { burst, increase_per_min, limit, over_burst_since: None }
+        LambdaScaler {
+            burst,
+            increase_per_min,
+            limit,
+            over_burst_since: None,
+        }
     }
 
     /// The concurrency allowed at `now`, given the current concurrency.
@@ -47,7 +52,8 @@ impl LambdaScaler {
         }
         let ramp = match self.over_burst_since {
             Some(since) => {
-                let minutes = now.saturating_since(since).as_nanos() / SimDuration::from_secs(60).as_nanos();
+                let minutes =
+                    now.saturating_since(since).as_nanos() / SimDuration::from_secs(60).as_nanos();
                 u64::from(self.increase_per_min) * minutes
             }
             None => 0,
@@ -80,7 +86,11 @@ pub enum HostDecision {
 impl HostScaler {
     /// A controller adding at most one host per `interval`, up to `max_hosts`.
     pub fn new(interval: SimDuration, max_hosts: u32) -> Self {
-        HostScaler { interval, max_hosts, last_add: None }
+        HostScaler {
+            interval,
+            max_hosts,
+            last_add: None,
+        }
     }
 
     /// Whether a host may be added at `now` when `hosts` are live. `Add` records the addition.
@@ -136,6 +146,9 @@ mod tests {
             assert!(hosts <= bound, "{hosts} hosts at {now}, bound {bound}");
         }
         assert_eq!(hosts, 20);
-        assert_eq!(s.request(SimTime::from_secs_f64(600.05), 200), HostDecision::AtCap);
+        assert_eq!(
+            s.request(SimTime::from_secs_f64(600.05), 200),
+            HostDecision::AtCap
+        );
     }
 }

@@ -3,7 +3,9 @@
 //! **Models.** Each execution is one invocation of one function that runs the workflow's steps
 //! in order inside the function: parallel branches and fan-out items run one after another (the
 //! study's single-function implementations are plain Python), with a fan-out marked `split`
-//! giving each item its share of the work. Every step becomes phases: object-storage reads
+//! giving each item its share of the CPU and I/O time (storage objects are whole objects and are
+//! not split). Objects read by a fan-out body are fetched once, by the first item, and then
+//! served from the process's memory. Every step becomes phases: object-storage reads
 //! (including state objects), CPU work on the instance's CPU share, non-CPU waiting, then writes.
 //!
 //! The invocation needs an execution slot on an instance:
@@ -78,14 +80,32 @@ struct Phase {
 /// Builds one execution's phases, sampling durations from the execution's own stream so that
 /// execution `i` sees the same work on every deployment (common random numbers).
 fn build_phases(w: &Workflow, p: &FunctionPlatform, rng: &mut SimRng, out: &mut Vec<Phase>) {
-    fn step(s: &Step, share: f64, p: &FunctionPlatform, w: &Workflow, rng: &mut SimRng, out: &mut Vec<Phase>) {
+    fn step(
+        s: &Step,
+        share: f64,
+        reads: bool,
+        p: &FunctionPlatform,
+        w: &Workflow,
+        rng: &mut SimRng,
+        out: &mut Vec<Phase>,
+    ) {
         let memory_mb = s.memory_mb as f32;
         let mut push = |kind| out.push(Phase { kind, memory_mb });
-        for &b in &s.reads_bytes {
-            push(PhaseKind::Get(p.storage.transfer_time(StorageOp::Get, (b as f64 * share) as u64, rng)));
-        }
-        for id in &s.state_reads {
-            push(PhaseKind::Get(p.storage.transfer_time(StorageOp::Get, w.state[id.0 as usize].size_bytes, rng)));
+        if reads {
+            for &b in &s.reads_bytes {
+                push(PhaseKind::Get(p.storage.transfer_time(
+                    StorageOp::Get,
+                    b,
+                    rng,
+                )));
+            }
+            for id in &s.state_reads {
+                push(PhaseKind::Get(p.storage.transfer_time(
+                    StorageOp::Get,
+                    w.state[id.0 as usize].size_bytes,
+                    rng,
+                )));
+            }
         }
         let cpu = s.cpu.sample(rng) * share;
         if cpu > 0.0 {
@@ -96,31 +116,57 @@ fn build_phases(w: &Workflow, p: &FunctionPlatform, rng: &mut SimRng, out: &mut 
             push(PhaseKind::Io(io));
         }
         for &b in &s.writes_bytes {
-            push(PhaseKind::Put(p.storage.transfer_time(StorageOp::Put, (b as f64 * share) as u64, rng)));
+            push(PhaseKind::Put(p.storage.transfer_time(
+                StorageOp::Put,
+                b,
+                rng,
+            )));
         }
         for id in &s.state_updates {
-            push(PhaseKind::Put(p.storage.transfer_time(StorageOp::Put, w.state[id.0 as usize].size_bytes, rng)));
+            push(PhaseKind::Put(p.storage.transfer_time(
+                StorageOp::Put,
+                w.state[id.0 as usize].size_bytes,
+                rng,
+            )));
         }
     }
-    fn nodes(ns: &[Node], share: f64, p: &FunctionPlatform, w: &Workflow, rng: &mut SimRng, out: &mut Vec<Phase>) {
+    fn nodes(
+        ns: &[Node],
+        share: f64,
+        reads: bool,
+        p: &FunctionPlatform,
+        w: &Workflow,
+        rng: &mut SimRng,
+        out: &mut Vec<Phase>,
+    ) {
         for n in ns {
             match n {
-                Node::Step(id) => step(&w.steps[id.0 as usize], share, p, w, rng, out),
+                Node::Step(id) => step(&w.steps[id.0 as usize], share, reads, p, w, rng, out),
                 Node::Parallel(branches) => {
                     for b in branches {
-                        nodes(b, share, p, w, rng, out);
+                        nodes(b, share, reads, p, w, rng, out);
                     }
                 }
                 Node::FanOut(id) => {
                     let f = &w.fan_outs[id.0 as usize];
-                    for _ in 0..f.items {
-                        nodes(&f.body, share * f.share(), p, w, rng, out);
+                    for item in 0..f.items {
+                        // One process runs every item: objects the body reads are fetched by the
+                        // first item and then served from memory.
+                        nodes(
+                            &f.body,
+                            share * f.share(),
+                            reads && item == 0,
+                            p,
+                            w,
+                            rng,
+                            out,
+                        );
                     }
                 }
             }
         }
     }
-    nodes(&w.flow, 1.0, p, w, rng, out);
+    nodes(&w.flow, 1.0, true, p, w, rng, out);
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -201,11 +247,21 @@ struct Sim<'a> {
 
 /// Simulates one replication of a stateless deployment.
 pub fn simulate(spec: &RunSpec<'_>) -> RunOutput {
-    assert!(spec.iterations <= u64::from(u32::MAX), "at most 2^32 - 1 executions per replication");
+    assert!(
+        spec.iterations <= u64::from(u32::MAX),
+        "at most 2^32 - 1 executions per replication"
+    );
     let n = spec.iterations as usize;
     let scaler = match spec.platform.scaling {
-        ScalePolicy::LambdaBurst { burst, increase_per_min, limit } => Scaler::Lambda(LambdaScaler::new(burst, increase_per_min, limit)),
-        ScalePolicy::HostRate { interval, max_hosts } => Scaler::Hosts(HostScaler::new(interval, max_hosts)),
+        ScalePolicy::LambdaBurst {
+            burst,
+            increase_per_min,
+            limit,
+        } => Scaler::Lambda(LambdaScaler::new(burst, increase_per_min, limit)),
+        ScalePolicy::HostRate {
+            interval,
+            max_hosts,
+        } => Scaler::Hosts(HostScaler::new(interval, max_hosts)),
     };
     let mut sim = Sim {
         spec,
@@ -226,7 +282,10 @@ pub fn simulate(spec: &RunSpec<'_>) -> RunOutput {
         trace: Vec::new(),
     };
     if spec.trace {
-        sim.trace.push(TraceEvent::TrackName { track: 0, name: "arrivals".into() });
+        sim.trace.push(TraceEvent::TrackName {
+            track: 0,
+            name: "arrivals".into(),
+        });
     }
     if n > 0 {
         sim.q.schedule(SimTime::ZERO, Ev::Arrival(0));
@@ -250,7 +309,9 @@ pub fn simulate(spec: &RunSpec<'_>) -> RunOutput {
         .records
         .into_iter()
         .enumerate()
-        .map(|(i, r)| r.unwrap_or_else(|| panic!("execution {i} never ended (seed {:?})", spec.streams)))
+        .map(|(i, r)| {
+            r.unwrap_or_else(|| panic!("execution {i} never ended (seed {:?})", spec.streams))
+        })
         .collect();
     RunOutput {
         executions,
@@ -275,8 +336,12 @@ impl Sim<'_> {
                 // Inverse-CDF exponential gap; 1 - u is in (0, 1].
                 self.last_arrival + SimDuration::from_secs_f64(-(1.0 - u).ln() / rate_per_s)
             }
-            Arrivals::Burst { size, interval_s } => SimTime::from_secs_f64(interval_s * (u64::from(i) / size) as f64),
-            Arrivals::Sequential { .. } => unreachable!("sequential arrivals are scheduled at completion"),
+            Arrivals::Burst { size, interval_s } => {
+                SimTime::from_secs_f64(interval_s * (u64::from(i) / size) as f64)
+            }
+            Arrivals::Sequential { .. } => {
+                unreachable!("sequential arrivals are scheduled at completion")
+            }
         };
         t.max(self.q.now())
     }
@@ -284,14 +349,25 @@ impl Sim<'_> {
     fn on_arrival(&mut self, now: SimTime, e: u32) {
         self.last_arrival = now;
         let next = e + 1;
-        if u64::from(next) < self.spec.iterations && !matches!(self.spec.arrivals, Arrivals::Sequential { .. }) {
+        if u64::from(next) < self.spec.iterations
+            && !matches!(self.spec.arrivals, Arrivals::Sequential { .. })
+        {
             let t = self.next_arrival_time(next);
             self.q.schedule(t, Ev::Arrival(next));
         }
         let mut rng = self.spec.streams.indexed("workload", u64::from(e));
         let mut phases = Vec::new();
-        build_phases(self.spec.workflow, self.spec.platform, &mut rng, &mut phases);
-        debug_assert_eq!(self.execs.len(), e as usize, "executions arrive in id order");
+        build_phases(
+            self.spec.workflow,
+            self.spec.platform,
+            &mut rng,
+            &mut phases,
+        );
+        debug_assert_eq!(
+            self.execs.len(),
+            e as usize,
+            "executions arrive in id order"
+        );
         self.execs.push(Exec {
             status: Status::NotArrived,
             arrival: now,
@@ -311,11 +387,21 @@ impl Sim<'_> {
             timeout_key: None,
         });
         if self.spec.trace {
-            self.trace.push(TraceEvent::Instant { track: 0, name: format!("arrival {e}"), at: now });
+            self.trace.push(TraceEvent::Instant {
+                track: 0,
+                name: format!("arrival {e}"),
+                at: now,
+            });
         }
         let p = self.spec.platform;
         if self.spec.workflow.input_bytes > p.request_limit_bytes {
-            self.reject(now, e, Outcome::Failed { error: p.request_error.to_string() });
+            self.reject(
+                now,
+                e,
+                Outcome::Failed {
+                    error: p.request_error.to_string(),
+                },
+            );
             return;
         }
         self.dispatch(now, e);
@@ -332,9 +418,16 @@ impl Sim<'_> {
                 Outcome::Failed { error } => format!("failed: {error}"),
                 Outcome::Completed => unreachable!("a rejected execution cannot complete"),
             };
-            self.trace.push(TraceEvent::Instant { track: 0, name: format!("exec {e} {what}"), at: now });
+            self.trace.push(TraceEvent::Instant {
+                track: 0,
+                name: format!("exec {e} {what}"),
+                at: now,
+            });
         }
-        let breakdown = Breakdown { queue: now.saturating_since(x.arrival), ..Breakdown::default() };
+        let breakdown = Breakdown {
+            queue: now.saturating_since(x.arrival),
+            ..Breakdown::default()
+        };
         self.records[e as usize] = Some(ExecRecord {
             id: e,
             arrival: x.arrival,
@@ -356,7 +449,8 @@ impl Sim<'_> {
         if let Arrivals::Sequential { gap_s } = *self.spec.arrivals {
             let next = e + 1;
             if u64::from(next) < self.spec.iterations {
-                self.q.schedule(now + SimDuration::from_secs_f64(gap_s), Ev::Arrival(next));
+                self.q
+                    .schedule(now + SimDuration::from_secs_f64(gap_s), Ev::Arrival(next));
             }
         }
     }
@@ -417,20 +511,28 @@ impl Sim<'_> {
 
     fn count_waiting(&mut self, now: SimTime) {
         if self.spec.trace {
-            self.trace.push(TraceEvent::Counter { name: "waiting", at: now, value: self.waiting.len() as f64 });
+            self.trace.push(TraceEvent::Counter {
+                name: "waiting",
+                at: now,
+                value: self.waiting.len() as f64,
+            });
         }
     }
 
     /// Azure: while requests wait and no host is free, ask the scale controller for hosts.
     fn scale_hosts(&mut self, now: SimTime) {
         while !self.waiting.is_empty() {
-            let Scaler::Hosts(s) = &mut self.scaler else { return };
+            let Scaler::Hosts(s) = &mut self.scaler else {
+                return;
+            };
             match s.request(now, self.alive) {
                 HostDecision::Add => {
                     let i = self.new_instance(now);
                     let slots = self.spec.platform.slots_per_instance;
                     for _ in 0..slots {
-                        let Some(e) = self.waiting.pop_front() else { break };
+                        let Some(e) = self.waiting.pop_front() else {
+                            break;
+                        };
                         self.assign_to_starting(now, e, i);
                     }
                     self.count_waiting(now);
@@ -469,11 +571,25 @@ impl Sim<'_> {
         if self.spec.trace {
             for slot in 0..p.slots_per_instance.min(64) {
                 let track = self.track(id, slot);
-                self.trace.push(TraceEvent::TrackName { track, name: format!("{} instance {id} slot {slot}", p.name) });
+                self.trace.push(TraceEvent::TrackName {
+                    track,
+                    name: format!("{} instance {id} slot {slot}", p.name),
+                });
             }
             let track = self.track(id, 0);
-            self.trace.push(TraceEvent::Slice { track, name: "cold start".into(), cat: "cold_start", start: now, end: now + delay, exec: None });
-            self.trace.push(TraceEvent::Counter { name: "instances", at: now, value: f64::from(self.alive) });
+            self.trace.push(TraceEvent::Slice {
+                track,
+                name: "cold start".into(),
+                cat: "cold_start",
+                start: now,
+                end: now + delay,
+                exec: None,
+            });
+            self.trace.push(TraceEvent::Counter {
+                name: "instances",
+                at: now,
+                value: f64::from(self.alive),
+            });
         }
         id
     }
@@ -507,7 +623,14 @@ impl Sim<'_> {
             && let Some(since) = self.instances[i as usize].idle_since
         {
             let track = self.track(i, 0);
-            self.trace.push(TraceEvent::Slice { track, name: "idle (keep-alive)".into(), cat: "keep_alive", start: since, end: now, exec: None });
+            self.trace.push(TraceEvent::Slice {
+                track,
+                name: "idle (keep-alive)".into(),
+                cat: "keep_alive",
+                start: since,
+                end: now,
+                exec: None,
+            });
         }
         let slot = self.claim_slot(i);
         self.in_flight += 1;
@@ -573,7 +696,10 @@ impl Sim<'_> {
         if inst.cpu_token != token {
             return; // superseded by a later change in the set of computing executions
         }
-        let (_, owner) = inst.cpu.next_completion().expect("a CPU completion event implies a computing execution");
+        let (_, owner) = inst
+            .cpu
+            .next_completion()
+            .expect("a CPU completion event implies a computing execution");
         inst.cpu.remove(now, owner);
         self.reschedule_cpu(i);
         let idx = self.execs[owner as usize].next_phase as u32;
@@ -605,7 +731,14 @@ impl Sim<'_> {
         if trace {
             let (start, inst, slot) = (x.phase_start, x.instance, x.slot);
             let track = self.track(inst, slot);
-            self.trace.push(TraceEvent::Slice { track, name: name.into(), cat: "phase", start, end: now, exec: Some(e) });
+            self.trace.push(TraceEvent::Slice {
+                track,
+                name: name.into(),
+                cat: "phase",
+                start,
+                end: now,
+                exec: Some(e),
+            });
         }
     }
 
@@ -637,8 +770,11 @@ impl Sim<'_> {
 
     fn finish(&mut self, now: SimTime, e: u32, mut outcome: Outcome) {
         let p = self.spec.platform;
-        if outcome == Outcome::Completed && self.spec.workflow.output_bytes > p.response_limit_bytes {
-            outcome = Outcome::Failed { error: p.response_error.to_string() };
+        if outcome == Outcome::Completed && self.spec.workflow.output_bytes > p.response_limit_bytes
+        {
+            outcome = Outcome::Failed {
+                error: p.response_error.to_string(),
+            };
         }
         let x = &mut self.execs[e as usize];
         x.status = Status::Done;
@@ -656,7 +792,8 @@ impl Sim<'_> {
         // Execution is what remains of the time on the instance after storage transfers, so the
         // parts sum exactly to the end-to-end latency.
         breakdown.execution = executed.saturating_sub(breakdown.transfer);
-        let storage_usd = f64::from(x.gets) * p.storage.price_usd(StorageOp::Get) + f64::from(x.puts) * p.storage.price_usd(StorageOp::Put);
+        let storage_usd = f64::from(x.gets) * p.storage.price_usd(StorageOp::Get)
+            + f64::from(x.puts) * p.storage.price_usd(StorageOp::Put);
         let record = ExecRecord {
             id: e,
             arrival: x.arrival,
@@ -667,11 +804,20 @@ impl Sim<'_> {
             gb_s: bill.gb_s,
             executed,
             billed: bill.billed,
-            cost: Cost { compute: bill.compute_usd, requests: bill.request_usd, storage: storage_usd, ..Cost::default() },
+            cost: Cost {
+                compute: bill.compute_usd,
+                requests: bill.request_usd,
+                storage: storage_usd,
+                ..Cost::default()
+            },
             storage_gets: x.gets,
             storage_puts: x.puts,
         };
-        debug_assert_eq!(record.breakdown.total(), record.latency(), "breakdown must sum to the latency");
+        debug_assert_eq!(
+            record.breakdown.total(),
+            record.latency(),
+            "breakdown must sum to the latency"
+        );
         let (i, slot, start) = (x.instance, x.slot, x.start);
         x.phases = Vec::new();
         if self.spec.trace {
@@ -681,7 +827,14 @@ impl Sim<'_> {
                 Outcome::Failed { error } => format!("exec {e} failed: {error}"),
                 Outcome::Throttled => unreachable!("a running execution is never throttled"),
             };
-            self.trace.push(TraceEvent::Slice { track, name, cat: "execution", start, end: now, exec: Some(e) });
+            self.trace.push(TraceEvent::Slice {
+                track,
+                name,
+                cat: "execution",
+                start,
+                end: now,
+                exec: Some(e),
+            });
         }
         self.records[e as usize] = Some(record);
         self.in_flight -= 1;
@@ -696,7 +849,9 @@ impl Sim<'_> {
     fn release_capacity(&mut self, now: SimTime, i: u32) {
         let slots = self.spec.platform.slots_per_instance;
         while self.instances[i as usize].busy < slots {
-            let Some(e) = self.waiting.pop_front() else { break };
+            let Some(e) = self.waiting.pop_front() else {
+                break;
+            };
             self.count_waiting(now);
             self.start_warm(now, e, i);
         }
@@ -709,7 +864,8 @@ impl Sim<'_> {
             inst.keep_alive_gen += 1;
             inst.idle_since = Some(now);
             let g = inst.keep_alive_gen;
-            self.q.schedule(now + self.spec.platform.keep_alive, Ev::Expire(i, g));
+            self.q
+                .schedule(now + self.spec.platform.keep_alive, Ev::Expire(i, g));
         }
     }
 
@@ -724,10 +880,25 @@ impl Sim<'_> {
         if self.spec.trace {
             let track = self.track(i, 0);
             if let Some(since) = since {
-                self.trace.push(TraceEvent::Slice { track, name: "idle (keep-alive)".into(), cat: "keep_alive", start: since, end: now, exec: None });
+                self.trace.push(TraceEvent::Slice {
+                    track,
+                    name: "idle (keep-alive)".into(),
+                    cat: "keep_alive",
+                    start: since,
+                    end: now,
+                    exec: None,
+                });
             }
-            self.trace.push(TraceEvent::Instant { track, name: "reclaimed".into(), at: now });
-            self.trace.push(TraceEvent::Counter { name: "instances", at: now, value: f64::from(self.alive) });
+            self.trace.push(TraceEvent::Instant {
+                track,
+                name: "reclaimed".into(),
+                at: now,
+            });
+            self.trace.push(TraceEvent::Counter {
+                name: "instances",
+                at: now,
+                value: f64::from(self.alive),
+            });
         }
         // A reclaimed host frees room under the host cap for waiting work.
         if !self.waiting.is_empty() {

@@ -27,7 +27,7 @@
 //!
 //! [workflow.fan_out.workers]
 //! items = 80            # --set workflow.fan_out.workers.items=160
-//! split = true          # the body's durations and sizes are totals shared by the items
+//! split = true          # the body's CPU/I/O times and payloads are totals shared by the items
 //! body = [{ step = "detect" }]
 //! ```
 //!
@@ -185,7 +185,8 @@ pub enum RawNode {
 pub struct RawFanOut {
     /// Number of items.
     pub items: i64,
-    /// Durations and sizes in the body are totals to divide among the items.
+    /// CPU and I/O times and payload sizes in the body are totals to divide among the items
+    /// (remote-storage objects are not divided).
     #[serde(default)]
     pub split: bool,
     /// What each item runs.
@@ -301,7 +302,11 @@ pub struct FanOut {
 impl FanOut {
     /// The factor applied to body durations and sizes per item.
     pub fn share(&self) -> f64 {
-        if self.split { 1.0 / f64::from(self.items) } else { 1.0 }
+        if self.split {
+            1.0 / f64::from(self.items)
+        } else {
+            1.0
+        }
     }
 }
 
@@ -408,11 +413,25 @@ pub struct Scenario {
 pub const DEFAULT_SEED: u64 = 1;
 
 fn nonneg(key: &str, v: f64) -> Result<f64, KeyError> {
-    if v.is_finite() && v >= 0.0 { Ok(v) } else { Err(KeyError::new(key, format!("must be a finite number >= 0, got {v}"))) }
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(KeyError::new(
+            key,
+            format!("must be a finite number >= 0, got {v}"),
+        ))
+    }
 }
 
 fn positive(key: &str, v: f64) -> Result<f64, KeyError> {
-    if v.is_finite() && v > 0.0 { Ok(v) } else { Err(KeyError::new(key, format!("must be a finite number > 0, got {v}"))) }
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(KeyError::new(
+            key,
+            format!("must be a finite number > 0, got {v}"),
+        ))
+    }
 }
 
 fn kb_to_bytes(key: &str, kb: f64) -> Result<u64, KeyError> {
@@ -431,9 +450,13 @@ impl Scenario {
     }
 
     /// Parses and validates a scenario from a source in memory.
-    pub fn from_source(mut file: SourceFile, overrides: &[Override]) -> Result<Scenario, LoadError> {
+    pub fn from_source(
+        mut file: SourceFile,
+        overrides: &[Override],
+    ) -> Result<Scenario, LoadError> {
         if !overrides.is_empty() {
-            file.text = apply_overrides(&file.text, overrides).map_err(|m| LoadError::whole_file(&file.name, m))?;
+            file.text = apply_overrides(&file.text, overrides)
+                .map_err(|m| LoadError::whole_file(&file.name, m))?;
         }
         let raw: RawScenario = parse_toml(&file)?;
         Self::validate(raw, file.clone()).map_err(|e| file.key_error(e))
@@ -450,23 +473,42 @@ impl Scenario {
             return Err(KeyError::new("scenario.replications", "must be at least 1"));
         }
         let arrivals = match raw.arrivals {
-            RawArrivals::Interval { interval_s } => Arrivals::Interval { interval_s: nonneg("arrivals.interval_s", interval_s)? },
-            RawArrivals::Poisson { rate_per_s } => Arrivals::Poisson { rate_per_s: positive("arrivals.rate_per_s", rate_per_s)? },
+            RawArrivals::Interval { interval_s } => Arrivals::Interval {
+                interval_s: nonneg("arrivals.interval_s", interval_s)?,
+            },
+            RawArrivals::Poisson { rate_per_s } => Arrivals::Poisson {
+                rate_per_s: positive("arrivals.rate_per_s", rate_per_s)?,
+            },
             RawArrivals::Burst { size, interval_s } => {
                 if size == 0 {
                     return Err(KeyError::new("arrivals.size", "must be at least 1"));
                 }
-                Arrivals::Burst { size, interval_s: nonneg("arrivals.interval_s", interval_s)? }
+                Arrivals::Burst {
+                    size,
+                    interval_s: nonneg("arrivals.interval_s", interval_s)?,
+                }
             }
-            RawArrivals::Sequential { gap_s } => Arrivals::Sequential { gap_s: nonneg("arrivals.gap_s", gap_s)? },
+            RawArrivals::Sequential { gap_s } => Arrivals::Sequential {
+                gap_s: nonneg("arrivals.gap_s", gap_s)?,
+            },
         };
         let mut deployment = BTreeMap::new();
         for (name, d) in &raw.deployment {
             let k = format!("deployment.{name}");
             let cfg = DeploymentConfig {
-                memory_mb: d.memory_mb.map(|m| positive(&format!("{k}.memory_mb"), m)).transpose()?,
-                package_mb: d.package_mb.map(|m| nonneg(&format!("{k}.package_mb"), m)).transpose()?,
-                init: d.init_s.as_ref().map(|r| Dist::from_raw(r, &format!("{k}.init_s"))).transpose()?,
+                memory_mb: d
+                    .memory_mb
+                    .map(|m| positive(&format!("{k}.memory_mb"), m))
+                    .transpose()?,
+                package_mb: d
+                    .package_mb
+                    .map(|m| nonneg(&format!("{k}.package_mb"), m))
+                    .transpose()?,
+                init: d
+                    .init_s
+                    .as_ref()
+                    .map(|r| Dist::from_raw(r, &format!("{k}.init_s")))
+                    .transpose()?,
                 billing_granularity_ms: d.billing_granularity_ms,
             };
             deployment.insert(name.clone(), cfg);
@@ -502,7 +544,12 @@ fn validate_workflow(w: &RawWorkflow) -> Result<Workflow, KeyError> {
     let state = w
         .state
         .iter()
-        .map(|(name, s)| Ok(StateObject { name: name.clone(), size_bytes: kb_to_bytes(&format!("workflow.state.{name}.size_kb"), s.size_kb)? }))
+        .map(|(name, s)| {
+            Ok(StateObject {
+                name: name.clone(),
+                size_bytes: kb_to_bytes(&format!("workflow.state.{name}.size_kb"), s.size_kb)?,
+            })
+        })
         .collect::<Result<Vec<_>, KeyError>>()?;
     let mut steps = Vec::with_capacity(w.steps.len());
     for (name, s) in &w.steps {
@@ -518,12 +565,20 @@ fn validate_workflow(w: &RawWorkflow) -> Result<Workflow, KeyError> {
                 .collect()
         };
         let io = |list: &[RawObjectIo], field: &str| -> Result<Vec<u64>, KeyError> {
-            list.iter().enumerate().map(|(i, o)| mb_to_bytes(&format!("{k}.{field}.{i}.size_mb"), o.size_mb)).collect()
+            list.iter()
+                .enumerate()
+                .map(|(i, o)| mb_to_bytes(&format!("{k}.{field}.{i}.size_mb"), o.size_mb))
+                .collect()
         };
         steps.push(Step {
             name: name.clone(),
             cpu: Dist::from_raw(&s.cpu_s, &format!("{k}.cpu_s"))?,
-            io: s.io_s.as_ref().map(|r| Dist::from_raw(r, &format!("{k}.io_s"))).transpose()?.unwrap_or(Dist::fixed(0.0)),
+            io: s
+                .io_s
+                .as_ref()
+                .map(|r| Dist::from_raw(r, &format!("{k}.io_s")))
+                .transpose()?
+                .unwrap_or(Dist::fixed(0.0)),
             memory_mb: positive(&format!("{k}.memory_mb"), s.memory_mb)?,
             input_bytes: kb_to_bytes(&format!("{k}.input_kb"), s.input_kb)?,
             output_bytes: kb_to_bytes(&format!("{k}.output_kb"), s.output_kb)?,
@@ -533,16 +588,29 @@ fn validate_workflow(w: &RawWorkflow) -> Result<Workflow, KeyError> {
             state_updates: lookup_state(&s.state_updates, "state_updates")?,
         });
     }
-    let names = Names { steps: w.steps.keys().map(String::as_str).collect(), fan_outs: w.fan_out.keys().map(String::as_str).collect() };
+    let names = Names {
+        steps: w.steps.keys().map(String::as_str).collect(),
+        fan_outs: w.fan_out.keys().map(String::as_str).collect(),
+    };
     let mut fan_outs = Vec::with_capacity(w.fan_out.len());
     for (name, f) in &w.fan_out {
         let k = format!("workflow.fan_out.{name}");
         if f.items < 1 {
-            return Err(KeyError::new(format!("{k}.items"), format!("a fan-out needs at least 1 item, got {}", f.items)));
+            return Err(KeyError::new(
+                format!("{k}.items"),
+                format!("a fan-out needs at least 1 item, got {}", f.items),
+            ));
         }
-        let items = u32::try_from(f.items).map_err(|_| KeyError::new(format!("{k}.items"), "too many items (at most 4294967295)"))?;
+        let items = u32::try_from(f.items).map_err(|_| {
+            KeyError::new(format!("{k}.items"), "too many items (at most 4294967295)")
+        })?;
         let body = validate_flow(&f.body, &format!("{k}.body"), &names, true)?;
-        fan_outs.push(FanOut { name: name.clone(), items, split: f.split, body });
+        fan_outs.push(FanOut {
+            name: name.clone(),
+            items,
+            split: f.split,
+            body,
+        });
     }
     let flow = validate_flow(&w.flow, "workflow.flow", &names, false)?;
     Ok(Workflow {
@@ -555,7 +623,12 @@ fn validate_workflow(w: &RawWorkflow) -> Result<Workflow, KeyError> {
     })
 }
 
-fn validate_flow(nodes: &[RawNode], key: &str, names: &Names<'_>, in_fan_out: bool) -> Result<Vec<Node>, KeyError> {
+fn validate_flow(
+    nodes: &[RawNode],
+    key: &str,
+    names: &Names<'_>,
+    in_fan_out: bool,
+) -> Result<Vec<Node>, KeyError> {
     if nodes.is_empty() {
         return Err(KeyError::new(key, "a flow needs at least one element"));
     }
@@ -570,26 +643,44 @@ fn validate_flow(nodes: &[RawNode], key: &str, names: &Names<'_>, in_fan_out: bo
                     .iter()
                     .position(|x| x == s)
                     .map(|p| Node::Step(StepId(p as u32)))
-                    .ok_or_else(|| KeyError::new(format!("{k}.step"), format!("unknown step `{s}`{}", suggest(s, &names.steps)))),
+                    .ok_or_else(|| {
+                        KeyError::new(
+                            format!("{k}.step"),
+                            format!("unknown step `{s}`{}", suggest(s, &names.steps)),
+                        )
+                    }),
                 RawNode::FanOut(f) => {
                     if in_fan_out {
-                        return Err(KeyError::new(format!("{k}.fan_out"), "a fan-out inside a fan-out is not supported"));
+                        return Err(KeyError::new(
+                            format!("{k}.fan_out"),
+                            "a fan-out inside a fan-out is not supported",
+                        ));
                     }
                     names
                         .fan_outs
                         .iter()
                         .position(|x| x == f)
                         .map(|p| Node::FanOut(FanOutId(p as u32)))
-                        .ok_or_else(|| KeyError::new(format!("{k}.fan_out"), format!("unknown fan-out `{f}`{}", suggest(f, &names.fan_outs))))
+                        .ok_or_else(|| {
+                            KeyError::new(
+                                format!("{k}.fan_out"),
+                                format!("unknown fan-out `{f}`{}", suggest(f, &names.fan_outs)),
+                            )
+                        })
                 }
                 RawNode::Parallel(branches) => {
                     if branches.is_empty() {
-                        return Err(KeyError::new(format!("{k}.parallel"), "needs at least one branch"));
+                        return Err(KeyError::new(
+                            format!("{k}.parallel"),
+                            "needs at least one branch",
+                        ));
                     }
                     branches
                         .iter()
                         .enumerate()
-                        .map(|(b, br)| validate_flow(br, &format!("{k}.parallel.{b}"), names, in_fan_out))
+                        .map(|(b, br)| {
+                            validate_flow(br, &format!("{k}.parallel.{b}"), names, in_fan_out)
+                        })
                         .collect::<Result<Vec<_>, _>>()
                         .map(Node::Parallel)
                 }
@@ -614,7 +705,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }

@@ -49,7 +49,16 @@ impl fmt::Display for LoadError {
         write!(f, ": {}", self.message)?;
         if let Some(text) = &self.line_text {
             let gutter = self.line.to_string().len();
-            write!(f, "\n{:gutter$} |\n{} | {}\n{:gutter$} | {:>width$}", "", self.line, text, "", "^", width = self.col.max(1))?;
+            write!(
+                f,
+                "\n{:gutter$} |\n{} | {}\n{:gutter$} | {:>width$}",
+                "",
+                self.line,
+                text,
+                "",
+                "^",
+                width = self.col.max(1)
+            )?;
         }
         Ok(())
     }
@@ -60,7 +69,14 @@ impl std::error::Error for LoadError {}
 impl LoadError {
     /// An error about the whole file (unreadable, not UTF-8).
     pub fn whole_file(file: &str, message: impl Into<String>) -> Self {
-        LoadError { file: file.to_string(), line: 0, col: 0, key: String::new(), message: message.into(), line_text: None }
+        LoadError {
+            file: file.to_string(),
+            line: 0,
+            col: 0,
+            key: String::new(),
+            message: message.into(),
+            line_text: None,
+        }
     }
 }
 
@@ -76,7 +92,10 @@ pub struct KeyError {
 impl KeyError {
     /// An error at `key`.
     pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
-        KeyError { key: key.into(), message: message.into() }
+        KeyError {
+            key: key.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -84,14 +103,19 @@ impl SourceFile {
     /// Reads a file; an unreadable or non-UTF-8 file is a [`LoadError`] naming it.
     pub fn read(path: &std::path::Path) -> Result<SourceFile, LoadError> {
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| LoadError::whole_file(&name, format!("cannot read file: {e}")))?;
-        let text = String::from_utf8(bytes).map_err(|_| LoadError::whole_file(&name, "file is not valid UTF-8"))?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| LoadError::whole_file(&name, format!("cannot read file: {e}")))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| LoadError::whole_file(&name, "file is not valid UTF-8"))?;
         Ok(SourceFile { name, text })
     }
 
     /// A source from memory (built-in models, tests).
     pub fn from_text(name: impl Into<String>, text: impl Into<String>) -> SourceFile {
-        SourceFile { name: name.into(), text: text.into() }
+        SourceFile {
+            name: name.into(),
+            text: text.into(),
+        }
     }
 
     /// 1-based line and column (in characters) of a byte offset, and the line's text.
@@ -101,12 +125,25 @@ impl SourceFile {
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let col = self.text[line_start..offset].chars().count() + 1;
-        let line_end = self.text[line_start..].find('\n').map_or(self.text.len(), |i| line_start + i);
-        (line, col, self.text[line_start..line_end].trim_end_matches('\r').to_string())
+        let line_end = self.text[line_start..]
+            .find('\n')
+            .map_or(self.text.len(), |i| line_start + i);
+        (
+            line,
+            col,
+            self.text[line_start..line_end]
+                .trim_end_matches('\r')
+                .to_string(),
+        )
     }
 
     /// An error at a byte span.
-    pub fn error_at(&self, span: Option<Range<usize>>, key: &str, message: impl Into<String>) -> LoadError {
+    pub fn error_at(
+        &self,
+        span: Option<Range<usize>>,
+        key: &str,
+        message: impl Into<String>,
+    ) -> LoadError {
         let (line, col, line_text) = match span {
             Some(s) => {
                 let (l, c, t) = self.line_col(s.start);
@@ -114,7 +151,14 @@ impl SourceFile {
             }
             None => (0, 0, None),
         };
-        LoadError { file: self.name.clone(), line, col, key: key.to_string(), message: message.into(), line_text }
+        LoadError {
+            file: self.name.clone(),
+            line,
+            col,
+            key: key.to_string(),
+            message: message.into(),
+            line_text,
+        }
     }
 
     /// Turns a validation error into a positioned [`LoadError`].
@@ -131,14 +175,22 @@ impl SourceFile {
         let mut node = Node::Table(doc.as_table());
         for seg in key_path.split('.').filter(|s| !s.is_empty()) {
             let next = match node {
-                Node::Table(t) => t.get_key_value(seg).map(|(k, v)| (k.span(), Node::from_item(v))),
-                Node::Value(toml_edit::Value::InlineTable(t)) => {
-                    t.get_key_value(seg).map(|(k, v)| (k.span(), Node::from_item(v)))
-                }
-                Node::Value(toml_edit::Value::Array(a)) => {
-                    seg.parse::<usize>().ok().and_then(|i| a.get(i)).map(|v| (None, Node::Value(v)))
-                }
-                Node::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get(i)).map(|t| (None, Node::Table(t))),
+                Node::Table(t) => t
+                    .get_key_value(seg)
+                    .map(|(k, v)| (k.span(), Node::from_item(v))),
+                Node::Value(toml_edit::Value::InlineTable(t)) => t
+                    .get_key_value(seg)
+                    .map(|(k, v)| (k.span(), Node::from_item(v))),
+                Node::Value(toml_edit::Value::Array(a)) => seg
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| a.get(i))
+                    .map(|v| (None, Node::Value(v))),
+                Node::Array(a) => seg
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| a.get(i))
+                    .map(|t| (None, Node::Table(t))),
                 _ => None,
             };
             let Some((key_span, n)) = next else { break };
@@ -180,7 +232,8 @@ impl<'a> Node<'a> {
 /// Deserializes a TOML source into `T`, reporting syntax errors, unknown keys and wrong types
 /// with file, line:column and key path.
 pub fn parse_toml<T: DeserializeOwned>(src: &SourceFile) -> Result<T, LoadError> {
-    let de = toml::Deserializer::parse(&src.text).map_err(|e| src.error_at(e.span(), "", clean_message(e.message())))?;
+    let de = toml::Deserializer::parse(&src.text)
+        .map_err(|e| src.error_at(e.span(), "", clean_message(e.message())))?;
     let mut track = serde_path_to_error::Track::new();
     let tracked = serde_path_to_error::Deserializer::new(de, &mut track);
     match T::deserialize(tracked) {
@@ -217,7 +270,10 @@ mod tests {
         let src = SourceFile::from_text("x.toml", "[a]\nb = -1\n");
         let e = src.key_error(KeyError::new("a.b", "must be >= 0"));
         let shown = e.to_string();
-        assert!(shown.starts_with("x.toml:2:5: key `a.b`: must be >= 0"), "{shown}");
+        assert!(
+            shown.starts_with("x.toml:2:5: key `a.b`: must be >= 0"),
+            "{shown}"
+        );
         assert!(shown.contains("2 | b = -1"), "{shown}");
     }
 }

@@ -1,0 +1,274 @@
+//! Summaries of many executions: latency quantiles, breakdown, cold starts, GB-s and bills.
+//!
+//! Quantiles use linear interpolation between closest ranks (Hyndman-Fan type 7, the default of
+//! NumPy and R), computed on the sorted sample. Means are over completed executions for latency
+//! and breakdown, and over all arrivals for GB-s and cost ("per execution" = total / arrivals).
+//! The breakdown means add up to the mean latency because each execution's parts add up to its
+//! latency exactly.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sfsim_platform::{Cost, ExecRecord, Outcome, RunOutput};
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// Quantile `q` in [0, 1] of a sorted, non-empty sample (type 7).
+pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    assert!(!sorted.is_empty(), "quantile of an empty sample");
+    let h = (sorted.len() - 1) as f64 * q.clamp(0.0, 1.0);
+    let lo = h.floor() as usize;
+    let hi = h.ceil() as usize;
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+/// Mean and quantiles of a sample, seconds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Stats {
+    /// Sample size.
+    pub n: u64,
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Smallest.
+    pub min: f64,
+    /// Largest.
+    pub max: f64,
+    /// Half-width of the 95 % confidence interval of the mean (Student t), 0 for n < 2.
+    pub mean_ci95: f64,
+}
+
+impl Stats {
+    /// Summarizes a sample (sorted in place). An empty sample gives all zeros.
+    pub fn of(values: &mut [f64]) -> Stats {
+        if values.is_empty() {
+            return Stats::default();
+        }
+        values.sort_by(f64::total_cmp);
+        let n = values.len();
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let mean_ci95 = if n >= 2 {
+            let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1) as f64;
+            let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
+                .map(|d| d.inverse_cdf(0.975))
+                .unwrap_or(1.96);
+            t * (var / n as f64).sqrt()
+        } else {
+            0.0
+        };
+        Stats {
+            n: n as u64,
+            mean,
+            p50: quantile_sorted(values, 0.50),
+            p95: quantile_sorted(values, 0.95),
+            p99: quantile_sorted(values, 0.99),
+            min: values[0],
+            max: values[n - 1],
+            mean_ci95,
+        }
+    }
+}
+
+/// Mean seconds per latency component.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct BreakdownSummary {
+    /// Waiting for a new instance.
+    pub cold_start: f64,
+    /// Waiting for a free instance or host.
+    pub queue: f64,
+    /// CPU and non-storage I/O.
+    pub execution: f64,
+    /// Object-storage transfers.
+    pub transfer: f64,
+}
+
+impl BreakdownSummary {
+    fn from_fn(f: impl Fn(usize) -> f64) -> Self {
+        BreakdownSummary {
+            cold_start: f(0),
+            queue: f(1),
+            execution: f(2),
+            transfer: f(3),
+        }
+    }
+    /// The sum of the parts.
+    pub fn total(&self) -> f64 {
+        self.cold_start + self.queue + self.execution + self.transfer
+    }
+}
+
+/// Dollars per execution, by kind.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct CostSummary {
+    /// GB-s.
+    pub compute: f64,
+    /// Requests / executions.
+    pub requests: f64,
+    /// Storage-account transactions.
+    pub transactions: f64,
+    /// State transitions.
+    pub transitions: f64,
+    /// Object-storage requests.
+    pub storage: f64,
+    /// Sum.
+    pub total: f64,
+}
+
+impl From<Cost> for CostSummary {
+    fn from(c: Cost) -> Self {
+        CostSummary {
+            compute: c.compute,
+            requests: c.requests,
+            transactions: c.transactions,
+            transitions: c.transitions,
+            storage: c.storage,
+            total: c.total(),
+        }
+    }
+}
+
+/// Everything reported for one deployment of a scenario.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeploymentSummary {
+    /// Deployment name.
+    pub deployment: String,
+    /// Executions that arrived (all replications).
+    pub iterations: u64,
+    /// Executions that completed.
+    pub completed: u64,
+    /// Executions that failed with a platform error.
+    pub failed: u64,
+    /// Executions rejected for lack of concurrency.
+    pub throttled: u64,
+    /// Failures by the platform's error name.
+    pub errors: BTreeMap<String, u64>,
+    /// End-to-end latency of completed executions, s.
+    pub latency_s: Stats,
+    /// Mean seconds per component (completed executions); sums to `latency_s.mean`.
+    pub breakdown_s: BreakdownSummary,
+    /// 99th percentile of each component, s.
+    pub breakdown_p99_s: BreakdownSummary,
+    /// Executions that waited for a new instance.
+    pub cold_starts: u64,
+    /// Cold-start delay of those executions, s.
+    pub cold_start_s: Stats,
+    /// Billed GB-s per execution.
+    pub gb_s: f64,
+    /// Executed (unrounded) seconds on an instance per execution.
+    pub executed_s: f64,
+    /// Billed seconds per execution.
+    pub billed_s: f64,
+    /// Dollars per execution.
+    pub cost_usd: CostSummary,
+    /// Object-storage GETs per execution.
+    pub storage_gets: f64,
+    /// Object-storage PUTs per execution.
+    pub storage_puts: f64,
+    /// Instances (hosts) created, all replications.
+    pub instances_started: u64,
+    /// Most instances alive at once in any replication.
+    pub instances_peak: u64,
+    /// Simulation events handled.
+    pub events: u64,
+}
+
+/// Summarizes the replications of one deployment (combined in replication order).
+pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
+    let all: Vec<&ExecRecord> = runs.iter().flat_map(|r| r.executions.iter()).collect();
+    let done: Vec<&ExecRecord> = all
+        .iter()
+        .copied()
+        .filter(|r| r.outcome == Outcome::Completed)
+        .collect();
+    let mut errors = BTreeMap::new();
+    let (mut failed, mut throttled) = (0, 0);
+    for r in &all {
+        match &r.outcome {
+            Outcome::Completed => {}
+            Outcome::Throttled => {
+                throttled += 1;
+                *errors
+                    .entry("TooManyRequestsException".to_string())
+                    .or_insert(0) += 1;
+            }
+            Outcome::Failed { error } => {
+                failed += 1;
+                *errors.entry(error.clone()).or_insert(0) += 1;
+            }
+        }
+    }
+    let mut latency: Vec<f64> = done.iter().map(|r| r.latency().as_secs_f64()).collect();
+    let parts: Vec<[f64; 4]> = done
+        .iter()
+        .map(|r| r.breakdown.parts().map(|d| d.as_secs_f64()))
+        .collect();
+    let nd = done.len().max(1) as f64;
+    let breakdown_s = BreakdownSummary::from_fn(|k| parts.iter().map(|p| p[k]).sum::<f64>() / nd);
+    let breakdown_p99_s = BreakdownSummary::from_fn(|k| {
+        let mut v: Vec<f64> = parts.iter().map(|p| p[k]).collect();
+        if v.is_empty() {
+            0.0
+        } else {
+            v.sort_by(f64::total_cmp);
+            quantile_sorted(&v, 0.99)
+        }
+    });
+    let mut cold: Vec<f64> = all
+        .iter()
+        .filter(|r| r.cold_start)
+        .map(|r| r.breakdown.cold_start.as_secs_f64())
+        .collect();
+    let na = all.len().max(1) as f64;
+    let mut cost = Cost::default();
+    for r in &all {
+        cost.add(&r.cost);
+    }
+    DeploymentSummary {
+        deployment: deployment.to_string(),
+        iterations: all.len() as u64,
+        completed: done.len() as u64,
+        failed,
+        throttled,
+        errors,
+        latency_s: Stats::of(&mut latency),
+        breakdown_s,
+        breakdown_p99_s,
+        cold_starts: cold.len() as u64,
+        cold_start_s: Stats::of(&mut cold),
+        gb_s: all.iter().map(|r| r.gb_s).sum::<f64>() / na,
+        executed_s: all.iter().map(|r| r.executed.as_secs_f64()).sum::<f64>() / na,
+        billed_s: all.iter().map(|r| r.billed.as_secs_f64()).sum::<f64>() / na,
+        cost_usd: cost.scaled(1.0 / na).into(),
+        storage_gets: all.iter().map(|r| f64::from(r.storage_gets)).sum::<f64>() / na,
+        storage_puts: all.iter().map(|r| f64::from(r.storage_puts)).sum::<f64>() / na,
+        instances_started: runs.iter().map(|r| u64::from(r.instances_started)).sum(),
+        instances_peak: runs
+            .iter()
+            .map(|r| u64::from(r.instances_peak))
+            .max()
+            .unwrap_or(0),
+        events: runs.iter().map(|r| r.events).sum(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type7_quantiles_match_numpy() {
+        let v = [1.0, 2.0, 3.0, 4.0, 10.0];
+        assert_eq!(quantile_sorted(&v, 0.5), 3.0);
+        assert!((quantile_sorted(&v, 0.95) - 8.8).abs() < 1e-12); // numpy.percentile(v, 95)
+        assert_eq!(quantile_sorted(&v, 0.0), 1.0);
+        assert_eq!(quantile_sorted(&v, 1.0), 10.0);
+        let s = Stats::of(&mut vec![2.0, 4.0]);
+        assert_eq!(s.mean, 3.0);
+        // t(0.975, 1 dof) = 12.706; sd = sqrt(2); half-width = 12.706 * sqrt(2) / sqrt(2).
+        assert!((s.mean_ci95 - 12.7062).abs() < 1e-3, "{}", s.mean_ci95);
+    }
+}
