@@ -107,6 +107,7 @@ enum Format {
 
 enum Failure {
     Input(LoadError),
+    Usage(String),
     Runtime(String),
 }
 
@@ -142,6 +143,10 @@ pub fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::from(EXIT_INPUT)
         }
+        Err(Failure::Usage(m)) => {
+            eprintln!("error: {m}\n\nFor more information, try '--help'.");
+            ExitCode::from(EXIT_USAGE)
+        }
         Err(Failure::Runtime(m)) => {
             eprintln!("error: {m}");
             ExitCode::from(EXIT_RUNTIME)
@@ -157,6 +162,24 @@ fn load_models(dir: Option<&Path>) -> Result<Models, LoadError> {
 }
 
 fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
+    for name in &a.deployments {
+        match Deployment::from_name(name) {
+            None => {
+                let known: Vec<&str> = Deployment::ALL.iter().map(|d| d.name()).collect();
+                return Err(Failure::Usage(format!(
+                    "unknown deployment `{name}` for --deployment{}",
+                    sfsim_workflow::suggest(name, &known)
+                )));
+            }
+            Some(d) if !d.implemented() => {
+                return Err(Failure::Usage(format!(
+                    "deployment `{name}` ({}) is not simulated yet: the stateful platforms arrive with issue #3",
+                    d.description()
+                )));
+            }
+            Some(_) => {}
+        }
+    }
     let scenario = Scenario::load(&a.scenario, &a.set)?;
     let models = load_models(a.models.as_deref())?;
     let deployments = resolve_deployments(&scenario, &a.deployments)?;

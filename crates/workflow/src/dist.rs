@@ -7,6 +7,7 @@
 //! cpu_s = { dist = "uniform", low_s = 1.0, high_s = 2.0 }
 //! cpu_s = { dist = "normal", mean_s = 1.5, std_s = 0.1 }        # truncated at zero
 //! cpu_s = { dist = "lognormal", median_s = 1.5, sigma = 0.2 }   # sigma of ln(duration)
+//! cpu_s = { dist = "exponential", mean_s = 1.5 }
 //! cpu_s = { dist = "empirical", quantiles_s = [[0.0, 1.0], [0.5, 1.4], [0.99, 3.0], [1.0, 4.0]] }
 //! ```
 //!
@@ -53,6 +54,11 @@ pub enum RawDist {
         /// Standard deviation of ln(duration), dimensionless.
         sigma: f64,
     },
+    /// Exponential with the given mean (memoryless service, for queueing checks).
+    Exponential {
+        /// Mean, seconds.
+        mean_s: f64,
+    },
     /// Piecewise-linear inverse CDF through (probability, seconds) points.
     Empirical {
         /// `[probability, seconds]` pairs.
@@ -71,6 +77,8 @@ pub enum Dist {
     Normal(Normal<f64>),
     /// Log-normal, with its analytic mean in seconds.
     LogNormal(LogNormal<f64>, f64),
+    /// Exponential with this mean, seconds.
+    Exponential(f64),
     /// Piecewise-linear inverse CDF (probabilities, seconds).
     Empirical(Vec<f64>, Vec<f64>),
 }
@@ -129,6 +137,10 @@ impl Dist {
                 LogNormal::new(median_s.ln(), sigma)
                     .map(|l| Dist::LogNormal(l, median_s * (sigma * sigma / 2.0).exp()))
                     .map_err(|e| KeyError::new(key, format!("invalid lognormal distribution: {e}")))
+            }
+            RawDist::Exponential { mean_s } => {
+                check_nonneg(key, "mean_s", mean_s)?;
+                Ok(Dist::Exponential(mean_s))
             }
             RawDist::Empirical { ref quantiles_s } => {
                 let k = format!("{key}.quantiles_s");
@@ -189,6 +201,10 @@ impl Dist {
             }
             Dist::Normal(n) => n.sample(rng).max(0.0),
             Dist::LogNormal(l, _) => l.sample(rng),
+            Dist::Exponential(mean) => {
+                let u: f64 = rng.random();
+                -(1.0 - u).ln() * mean
+            }
             Dist::Empirical(ps, vs) => {
                 let u: f64 = rng.random();
                 let i = ps.partition_point(|&p| p <= u).clamp(1, ps.len() - 1);
@@ -209,6 +225,7 @@ impl Dist {
             Dist::Uniform(lo, hi) => (lo + hi) / 2.0,
             Dist::Normal(n) => n.mean(),
             Dist::LogNormal(_, mean) => *mean,
+            Dist::Exponential(mean) => *mean,
             Dist::Empirical(ps, vs) => ps
                 .windows(2)
                 .zip(vs.windows(2))

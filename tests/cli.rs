@@ -1,0 +1,462 @@
+//! CLI contract tests through the real binary: exit codes, output formats, determinism, and
+//! every bad-input case of the foundation issue (never a panic, always file:line:col and key).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn sfsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sfsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("binary runs")
+}
+
+fn sfsim_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sfsim"));
+    c.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("sfsim-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+const GOOD: &str = r#"[scenario]
+name = "bad-input-probe"
+deployments = ["aws-lambda", "az-func"]
+iterations = 5
+
+[arrivals]
+kind = "interval"
+interval_s = 60
+
+[workflow]
+flow = [{ step = "a" }, { fan_out = "w" }]
+
+[workflow.steps.a]
+cpu_s = { dist = "lognormal", median_s = 1.0, sigma = 0.1 }
+memory_mb = 128
+
+[workflow.fan_out.w]
+items = 4
+split = true
+body = [{ step = "a" }]
+"#;
+
+/// Runs `sfsim run` on a scenario text; returns the output.
+fn run_text(name: &str, text: &str, extra: &[&str]) -> (Output, PathBuf) {
+    let dir = tmpdir(name);
+    let path = dir.join("scenario.toml");
+    std::fs::write(&path, text).expect("write scenario");
+    let p = path.to_string_lossy().into_owned();
+    let mut args = vec!["run", p.as_str()];
+    args.extend_from_slice(extra);
+    (sfsim(&args), dir)
+}
+
+fn assert_input_error(name: &str, text: &str, line: usize, key: &str, words: &str) {
+    let dir = tmpdir(name);
+    let out_file = dir.join("result.json");
+    let out_s = out_file.to_string_lossy().into_owned();
+    let (o, _) = run_text(name, text, &["--format", "json", "--out", &out_s]);
+    let err = stderr(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{name}: exit code 3 expected, stderr: {err}"
+    );
+    assert!(!err.contains("panicked"), "{name}: panicked: {err}");
+    assert!(
+        err.contains(&format!("scenario.toml:{line}:")),
+        "{name}: no line {line} in: {err}"
+    );
+    assert!(
+        err.contains(&format!("key `{key}`")),
+        "{name}: no key {key} in: {err}"
+    );
+    assert!(err.contains(words), "{name}: no `{words}` in: {err}");
+    assert!(o.stdout.is_empty(), "{name}: nothing on stdout");
+    assert!(!out_file.exists(), "{name}: no partial output file");
+}
+
+#[test]
+fn malformed_toml_is_reported_at_its_line() {
+    let bad = GOOD.replace("iterations = 5", "iterations = 5\nname2 = = 2");
+    let (o, _) = run_text("malformed", &bad, &[]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = stderr(&o);
+    assert!(err.contains("scenario.toml:5:"), "{err}");
+    assert!(!err.contains("panicked"));
+}
+
+#[test]
+fn unknown_keys_wrong_types_and_bad_values_name_file_line_and_key() {
+    assert_input_error(
+        "unknown-key",
+        &GOOD.replace("memory_mb = 128", "memory_mb = 128\nmemroy = 5"),
+        16,
+        "workflow.steps.a.memroy",
+        "unknown field `memroy`",
+    );
+    assert_input_error(
+        "wrong-type",
+        &GOOD.replace("memory_mb = 128", "memory_mb = \"big\""),
+        15,
+        "workflow.steps.a.memory_mb",
+        "invalid type",
+    );
+    assert_input_error(
+        "negative",
+        &GOOD.replace("median_s = 1.0", "median_s = -2.0"),
+        14,
+        "workflow.steps.a.cpu_s.median_s",
+        ">= 0",
+    );
+    assert_input_error(
+        "nan",
+        &GOOD.replace("sigma = 0.1", "sigma = nan"),
+        14,
+        "workflow.steps.a.cpu_s.sigma",
+        "finite",
+    );
+    assert_input_error(
+        "unknown-dist",
+        &GOOD.replace("\"lognormal\"", "\"gamma\""),
+        14,
+        "workflow.steps.a.cpu_s.dist",
+        "unknown variant `gamma`",
+    );
+    assert_input_error(
+        "empty-fan-out",
+        &GOOD.replace("items = 4", "items = 0"),
+        18,
+        "workflow.fan_out.w.items",
+        "at least 1 item",
+    );
+    assert_input_error(
+        "unknown-deployment",
+        &GOOD.replace("\"az-func\"]", "\"az-fucn\"]"),
+        3,
+        "scenario.deployments.1",
+        "did you mean `az-func`",
+    );
+    assert_input_error(
+        "unknown-step",
+        &GOOD.replace("{ step = \"a\" }, { fan", "{ step = \"b\" }, { fan"),
+        11,
+        "workflow.flow.0.step",
+        "unknown step `b`",
+    );
+    assert_input_error(
+        "azure-memory",
+        &GOOD.replace(
+            "[workflow]\n",
+            "[deployment.az-func]\nmemory_mb = 2048\n\n[workflow]\n",
+        ),
+        11,
+        "deployment.az-func.memory_mb",
+        "not configurable",
+    );
+}
+
+#[test]
+fn unreadable_file_is_an_input_error() {
+    let o = sfsim(&["run", "no/such/scenario.toml"]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = stderr(&o);
+    assert!(
+        err.contains("no/such/scenario.toml") && err.contains("cannot read file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_lists_exit_codes() {
+    assert_eq!(sfsim(&["run"]).status.code(), Some(2));
+    assert_eq!(sfsim(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        sfsim(&["run", "scenarios/paper/video.toml", "--iterations", "0"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let o = sfsim(&[
+        "run",
+        "scenarios/paper/video.toml",
+        "--deployment",
+        "aws-lamda",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("did you mean `aws-lambda`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = sfsim(&["run", "scenarios/paper/video.toml", "--set", "novalue"]);
+    assert_eq!(o.status.code(), Some(2));
+    let help = sfsim(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        text.contains("Exit codes:") && text.contains("3  invalid input file"),
+        "{text}"
+    );
+}
+
+#[test]
+fn json_output_has_the_documented_shape() {
+    let o = sfsim(&[
+        "run",
+        "scenarios/paper/ml-training-large.toml",
+        "--deployment",
+        "aws-lambda",
+        "--deployment",
+        "az-func",
+        "--format",
+        "json",
+        "--iterations",
+        "20",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        !stderr(&o).contains('\u{1b}'),
+        "no ANSI escapes when stderr is not a terminal"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is JSON");
+    assert_eq!(v["scenario"], "ml-training-large");
+    assert_eq!(v["seed"], 1);
+    assert!(v["sfsim_version"].is_string());
+    let results = v["results"].as_array().expect("results array");
+    assert_eq!(results.len(), 2);
+    for r in results {
+        for k in [
+            "deployment",
+            "iterations",
+            "failed",
+            "latency_s",
+            "breakdown_s",
+            "cold_starts",
+            "gb_s",
+            "cost_usd",
+        ] {
+            assert!(!r[k].is_null(), "missing {k}");
+        }
+        for k in ["mean", "p50", "p95", "p99"] {
+            assert!(r["latency_s"][k].as_f64().expect("number") > 0.0);
+        }
+        for k in [
+            "compute",
+            "requests",
+            "transactions",
+            "transitions",
+            "storage",
+            "total",
+        ] {
+            assert!(r["cost_usd"][k].is_number(), "cost_usd.{k}");
+        }
+        let b = &r["breakdown_s"];
+        let sum: f64 = ["cold_start", "queue", "execution", "transfer"]
+            .iter()
+            .map(|k| b[*k].as_f64().expect("number"))
+            .sum();
+        let mean = r["latency_s"]["mean"].as_f64().expect("number");
+        assert!(
+            (sum - mean).abs() < 1e-6 * mean,
+            "breakdown {sum} vs mean {mean}"
+        );
+        let c = &r["cost_usd"];
+        let total: f64 = [
+            "compute",
+            "requests",
+            "transactions",
+            "transitions",
+            "storage",
+        ]
+        .iter()
+        .map(|k| c[*k].as_f64().expect("n"))
+        .sum();
+        assert!((total - c["total"].as_f64().expect("n")).abs() < 1e-15);
+    }
+    let csv = sfsim(&[
+        "run",
+        "scenarios/paper/ml-training-large.toml",
+        "--format",
+        "csv",
+        "--iterations",
+        "5",
+    ]);
+    let text = String::from_utf8_lossy(&csv.stdout);
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(text.starts_with("scenario,seed,deployment,"));
+}
+
+#[test]
+fn same_seed_same_bytes_whatever_the_thread_count() {
+    let dir = tmpdir("determinism");
+    let mut outputs = Vec::new();
+    for (i, threads) in ["1", "2", "2"].iter().enumerate() {
+        let trace = dir.join(format!("trace{i}.json"));
+        let t = trace.to_string_lossy().into_owned();
+        let o = sfsim_env(
+            &[
+                "run",
+                "scenarios/paper/video.toml",
+                "--format",
+                "json",
+                "--iterations",
+                "30",
+                "--replications",
+                "4",
+                "--seed",
+                "42",
+                "--trace",
+                &t,
+            ],
+            &[("RAYON_NUM_THREADS", threads)],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        outputs.push((o.stdout, std::fs::read(&trace).expect("trace written")));
+    }
+    assert_eq!(outputs[0], outputs[1], "1 thread vs 2 threads");
+    assert_eq!(outputs[1], outputs[2], "two runs with 2 threads");
+    let other = sfsim(&[
+        "run",
+        "scenarios/paper/video.toml",
+        "--format",
+        "json",
+        "--iterations",
+        "30",
+        "--replications",
+        "4",
+        "--seed",
+        "43",
+    ]);
+    assert_ne!(
+        outputs[0].0, other.stdout,
+        "another seed gives other numbers"
+    );
+}
+
+#[test]
+fn trace_parses_and_execution_slices_nest_per_track() {
+    let dir = tmpdir("trace");
+    let trace = dir.join("t.json");
+    let t = trace.to_string_lossy().into_owned();
+    let o = sfsim(&[
+        "run",
+        "scenarios/paper/ml-training-small.toml",
+        "--iterations",
+        "12",
+        "--trace",
+        &t,
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&trace).expect("trace")).expect("trace is JSON");
+    let events = v["traceEvents"].as_array().expect("events");
+    let mut by_track: std::collections::BTreeMap<(u64, u64), Vec<(f64, f64, String)>> =
+        Default::default();
+    let mut exec_slices = 0;
+    for e in events {
+        if e["ph"] == "X" {
+            let key = (
+                e["pid"].as_u64().expect("pid"),
+                e["tid"].as_u64().expect("tid"),
+            );
+            let ts = e["ts"].as_f64().expect("ts");
+            let dur = e["dur"].as_f64().expect("dur");
+            assert!(dur >= 0.0);
+            if e["cat"] == "execution" {
+                exec_slices += 1;
+            }
+            by_track.entry(key).or_default().push((
+                ts,
+                ts + dur,
+                e["cat"].as_str().expect("cat").to_string(),
+            ));
+        }
+    }
+    assert_eq!(
+        exec_slices, 24,
+        "one execution slice per execution (12 x 2 deployments)"
+    );
+    // Slices on one track either nest or do not overlap.
+    for (track, mut slices) in by_track {
+        slices.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
+        let mut stack: Vec<(f64, f64)> = Vec::new();
+        for (s, e, cat) in slices {
+            while stack.last().is_some_and(|top| top.1 <= s + 1e-6) {
+                stack.pop();
+            }
+            if let Some(top) = stack.last() {
+                assert!(
+                    e <= top.1 + 1e-3,
+                    "track {track:?}: {cat} slice [{s}, {e}] overlaps [{}, {}]",
+                    top.0,
+                    top.1
+                );
+            }
+            stack.push((s, e));
+        }
+    }
+}
+
+#[test]
+fn validate_and_list_work_on_the_built_in_files() {
+    let mut args = vec!["validate".to_string()];
+    for dir in ["scenarios/paper", "models"] {
+        let mut files: Vec<String> =
+            std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+                .expect("dir")
+                .map(|e| e.expect("entry").path().to_string_lossy().into_owned())
+                .filter(|p| p.ends_with(".toml"))
+                .collect();
+        files.sort();
+        args.extend(files);
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = sfsim(&refs);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = sfsim(&["list"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    for d in [
+        "aws-lambda",
+        "aws-step",
+        "az-func",
+        "az-queue",
+        "az-dorch",
+        "az-dent",
+        "scenarios/paper/video.toml",
+    ] {
+        assert!(text.contains(d), "list misses {d}");
+    }
+    let dir = tmpdir("validate-bad");
+    let bad = dir.join("bad-model.toml");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("models/aws-lambda.toml"),
+    )
+    .expect("model");
+    std::fs::write(
+        &bad,
+        text.replace("idle_s = { value = 600,", "idle_s = { value = -600,"),
+    )
+    .expect("write");
+    let o = sfsim(&["validate", &bad.to_string_lossy()]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("key `keep_alive.idle_s.value`"),
+        "{}",
+        stderr(&o)
+    );
+}
