@@ -1,0 +1,154 @@
+//! Seed sweeps with invariant checks (style.md tier 4): over many seeds and loads, on both
+//! stateless deployments, with tight caps so throttling, queueing, keep-alive expiry and
+//! timeouts all happen:
+//! every execution ends exactly once, after it arrived; arrivals = completed + failed +
+//! throttled; the breakdown sums to the latency; billed time >= executed time; instances never
+//! exceed the cap; and with common random numbers the two deployments see the same work.
+
+use sfsim_engine::RngStreams;
+use sfsim_platform::{Deployment, FunctionPlatform, Models, Outcome, RunSpec, simulate};
+use sfsim_workflow::{Arrivals, Scenario, SourceFile};
+
+const SCENARIO: &str = r#"
+[scenario]
+name = "invariants"
+[arrivals]
+kind = "poisson"
+rate_per_s = 1
+[deployment.aws-lambda]
+package_mb = 50
+[deployment.az-func]
+package_mb = 200
+[workflow]
+flow = [{ step = "a" }, { parallel = [[{ step = "b" }], [{ step = "a" }]] }, { fan_out = "w" }]
+[workflow.steps.a]
+cpu_s = { dist = "lognormal", median_s = 0.5, sigma = 0.8 }
+io_s = { dist = "uniform", low_s = 0.0, high_s = 0.2 }
+memory_mb = 300
+reads = [{ object = "x", size_mb = 2 }]
+[workflow.steps.b]
+cpu_s = { dist = "exponential", mean_s = 1.0 }
+memory_mb = 700
+writes = [{ object = "y", size_mb = 1 }]
+state_updates = ["s"]
+[workflow.fan_out.w]
+items = 3
+split = true
+body = [{ step = "b" }]
+[workflow.state.s]
+size_kb = 100
+"#;
+
+#[test]
+fn invariants_hold_over_many_seeds() {
+    let s = Scenario::from_source(SourceFile::from_text("inv.toml", SCENARIO), &[]).expect("valid");
+    let mut m = Models::builtin().expect("models");
+    m.lambda.scaling.account_concurrency.value = 3.0;
+    m.lambda.keep_alive.idle_s.value = 5.0;
+    m.azure.scaling.max_hosts.value = 3.0;
+    m.azure.keep_alive.idle_s.value = 5.0;
+    m.azure.function.concurrent_executions_per_host.value = 2.0;
+    m.azure.function.timeout_s.value = 12.0;
+    let mut outcomes = [0usize; 3];
+    for seed in 0..40u64 {
+        let rate = [0.05, 0.3, 1.0, 3.0][(seed % 4) as usize];
+        let arrivals = Arrivals::Poisson { rate_per_s: rate };
+        let mut work = Vec::new();
+        for d in [Deployment::AwsLambda, Deployment::AzFunc] {
+            let cfg = s.deployment.get(d.name()).cloned().unwrap_or_default();
+            let p = FunctionPlatform::build(d, &m, &cfg).expect("platform");
+            let n = 200;
+            let o = simulate(&RunSpec {
+                platform: &p,
+                workflow: &s.workflow,
+                arrivals: &arrivals,
+                iterations: n,
+                streams: RngStreams::new(seed, 0),
+                trace: false,
+            });
+            let ctx = format!("{} seed {seed} rate {rate}", d.name());
+            assert_eq!(
+                o.executions.len() as u64,
+                n,
+                "{ctx}: one record per arrival"
+            );
+            for (i, r) in o.executions.iter().enumerate() {
+                assert_eq!(r.id as usize, i, "{ctx}: records in id order, each id once");
+                assert!(r.end >= r.arrival, "{ctx}: exec {i} ends after it arrives");
+                assert_eq!(
+                    r.breakdown.total(),
+                    r.latency(),
+                    "{ctx}: exec {i} breakdown sums to latency"
+                );
+                assert!(r.billed >= r.executed, "{ctx}: exec {i} billed >= executed");
+                match r.outcome {
+                    Outcome::Completed => outcomes[0] += 1,
+                    Outcome::Failed { .. } => outcomes[1] += 1,
+                    Outcome::Throttled => outcomes[2] += 1,
+                }
+            }
+            assert!(
+                o.instances_peak <= 3,
+                "{ctx}: {} instances above the cap of 3",
+                o.instances_peak
+            );
+            work.push(
+                o.executions
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.outcome == Outcome::Completed,
+                            r.storage_gets + r.storage_puts,
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            );
+        }
+        // Common random numbers: an execution completed on both deployments did the same
+        // storage operations on both (its work was drawn from the same stream).
+        for (i, (a, b)) in work[0].iter().zip(&work[1]).enumerate() {
+            if a.0 && b.0 {
+                assert_eq!(
+                    a.1, b.1,
+                    "seed {seed}: exec {i} did different work on the two deployments"
+                );
+            }
+        }
+    }
+    // The sweep exercised every way an execution can end.
+    assert!(
+        outcomes.iter().all(|&n| n > 0),
+        "completed/failed/throttled: {outcomes:?}"
+    );
+}
+
+#[test]
+fn a_longer_keep_alive_never_adds_cold_starts_with_common_random_numbers() {
+    let s = Scenario::from_source(SourceFile::from_text("inv.toml", SCENARIO), &[]).expect("valid");
+    let arrivals = Arrivals::Interval { interval_s: 30.0 };
+    let mut last = u64::MAX;
+    for keep_alive_s in [0.0, 10.0, 25.0, 40.0, 600.0] {
+        let mut m = Models::builtin().expect("models");
+        m.lambda.keep_alive.idle_s.value = keep_alive_s;
+        let cfg = s.deployment.get("aws-lambda").cloned().unwrap_or_default();
+        let p = FunctionPlatform::build(Deployment::AwsLambda, &m, &cfg).expect("platform");
+        let o = simulate(&RunSpec {
+            platform: &p,
+            workflow: &s.workflow,
+            arrivals: &arrivals,
+            iterations: 300,
+            streams: RngStreams::new(5, 0),
+            trace: false,
+        });
+        let cold = o.executions.iter().filter(|r| r.cold_start).count() as u64;
+        assert!(
+            cold <= last,
+            "keep-alive {keep_alive_s} s: {cold} cold starts, more than {last} with a shorter keep-alive"
+        );
+        last = cold;
+    }
+    assert_eq!(
+        last, 1,
+        "with a 10-minute keep-alive only the first request is cold"
+    );
+}

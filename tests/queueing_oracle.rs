@@ -1,0 +1,187 @@
+//! Queueing oracles (quality.md check 4 and 5): sfsim's mechanisms, configured as textbook
+//! queues, must reproduce the textbook answers.
+//!
+//! * M/M/1: one Azure host, one slot, no cold start, Poisson arrivals, exponential service.
+//!   Mean sojourn within +-1.5 % of 1/(mu - lambda) at rho = 0.5 and +-4 % at rho = 0.8 over
+//!   10^6 requests.
+//! * M/M/c: one host with c vCPUs and c slots: P(wait) within +-5 % of Erlang C at 10^5.
+//! * M/M/c/c: Lambda with concurrency c and no queue: throttled share within +-5 % of Erlang B.
+//! * Little's law: the time-average number in system, integrated from arrival and end instants,
+//!   equals throughput x mean time in system.
+
+use sfsim_engine::RngStreams;
+use sfsim_platform::{Deployment, FunctionPlatform, Models, Outcome, RunOutput, RunSpec, simulate};
+use sfsim_workflow::{Arrivals, Scenario, SourceFile};
+
+fn exp_service_scenario() -> Scenario {
+    let text = r#"
+[scenario]
+name = "oracle"
+[arrivals]
+kind = "poisson"
+rate_per_s = 1
+[workflow]
+flow = [{ step = "serve" }]
+[workflow.steps.serve]
+cpu_s = { dist = "exponential", mean_s = 1.0 }
+memory_mb = 128
+"#;
+    Scenario::from_source(SourceFile::from_text("oracle.toml", text), &[]).expect("valid")
+}
+
+fn textbook_models(servers: u32) -> Models {
+    let mut m = Models::builtin().expect("models");
+    for cs in [&mut m.azure.cold_start, &mut m.lambda.cold_start] {
+        cs.runtime_s_median.value = 1e-9;
+        cs.runtime_sigma.value = 0.0;
+        cs.package_load_s_per_mb.value = 0.0;
+    }
+    m.azure.keep_alive.idle_s.value = 1e12;
+    m.lambda.keep_alive.idle_s.value = 1e12;
+    m.azure.scaling.max_hosts.value = 1.0;
+    m.azure.function.host_vcpus.value = f64::from(servers);
+    m.azure.function.concurrent_executions_per_host.value = f64::from(servers);
+    m.azure.function.timeout_s.value = 1e12;
+    m.lambda.function.timeout_s.value = 1e12;
+    m.lambda.scaling.account_concurrency.value = f64::from(servers);
+    m.lambda.scaling.burst_instances.value = f64::from(servers);
+    m
+}
+
+fn simulate_queue(d: Deployment, servers: u32, lambda: f64, n: u64, seed: u64) -> RunOutput {
+    let s = exp_service_scenario();
+    let models = textbook_models(servers);
+    let mut cfg = s.deployment.get(d.name()).cloned().unwrap_or_default();
+    if d == Deployment::AwsLambda {
+        cfg.memory_mb = Some(1769.0); // exactly one vCPU
+    }
+    let p = FunctionPlatform::build(d, &models, &cfg).expect("platform");
+    let arrivals = Arrivals::Poisson { rate_per_s: lambda };
+    simulate(&RunSpec {
+        platform: &p,
+        workflow: &s.workflow,
+        arrivals: &arrivals,
+        iterations: n,
+        streams: RngStreams::new(seed, 0),
+        trace: false,
+    })
+}
+
+fn mean_sojourn(o: &RunOutput) -> f64 {
+    let done: Vec<f64> = o
+        .executions
+        .iter()
+        .filter(|r| r.outcome == Outcome::Completed)
+        .map(|r| r.latency().as_secs_f64())
+        .collect();
+    done.iter().sum::<f64>() / done.len() as f64
+}
+
+#[test]
+fn mm1_mean_sojourn_matches_theory() {
+    for (rho, band) in [(0.5, 0.015), (0.8, 0.04)] {
+        let o = simulate_queue(Deployment::AzFunc, 1, rho, 1_000_000, 11);
+        let theory = 1.0 / (1.0 - rho);
+        let got = mean_sojourn(&o);
+        let err = (got - theory).abs() / theory;
+        eprintln!(
+            "M/M/1 rho {rho}: mean sojourn {got:.4} s, theory {theory:.4} s, error {:.3} %",
+            err * 100.0
+        );
+        assert!(
+            err <= band,
+            "rho {rho}: mean sojourn {got:.4} s vs 1/(mu-lambda) = {theory:.4} s ({:.2} %, band {:.1} %), seed 11",
+            err * 100.0,
+            band * 100.0
+        );
+        assert_eq!(o.instances_started, 1);
+    }
+}
+
+fn erlang_b(c: u32, a: f64) -> f64 {
+    // Stable recursion: B(0) = 1, B(k) = a B(k-1) / (k + a B(k-1)).
+    (1..=c).fold(1.0, |b, k| a * b / (f64::from(k) + a * b))
+}
+
+fn erlang_c(c: u32, a: f64) -> f64 {
+    let b = erlang_b(c, a);
+    let rho = a / f64::from(c);
+    b / (1.0 - rho + rho * b)
+}
+
+#[test]
+fn mmc_probability_of_waiting_matches_erlang_c() {
+    let (c, lambda) = (4, 3.0);
+    let o = simulate_queue(Deployment::AzFunc, c, lambda, 100_000, 12);
+    let waited = o
+        .executions
+        .iter()
+        .filter(|r| r.breakdown.queue.as_nanos() > 10)
+        .count() as f64;
+    let p_wait = waited / o.executions.len() as f64;
+    let theory = erlang_c(c, lambda);
+    eprintln!("M/M/4 a=3: P(wait) {p_wait:.4}, Erlang C {theory:.4}");
+    assert!(
+        (p_wait - theory).abs() / theory <= 0.05,
+        "P(wait) {p_wait:.4} vs Erlang C {theory:.4}, seed 12"
+    );
+}
+
+#[test]
+fn mmcc_throttle_rate_matches_erlang_b() {
+    let (c, lambda) = (4, 3.0);
+    let o = simulate_queue(Deployment::AwsLambda, c, lambda, 100_000, 13);
+    let throttled = o
+        .executions
+        .iter()
+        .filter(|r| r.outcome == Outcome::Throttled)
+        .count() as f64;
+    let rate = throttled / o.executions.len() as f64;
+    let theory = erlang_b(c, lambda);
+    eprintln!("M/M/4/4 a=3: throttled {rate:.4}, Erlang B {theory:.4}");
+    assert!(
+        (rate - theory).abs() / theory <= 0.05,
+        "throttled {rate:.4} vs Erlang B {theory:.4}, seed 13"
+    );
+    assert!(o.instances_peak <= c);
+}
+
+#[test]
+fn littles_law_holds_on_an_empty_to_empty_run() {
+    let o = simulate_queue(Deployment::AzFunc, 2, 1.5, 50_000, 14);
+    // Integrate N(t) from the sorted arrival (+1) and end (-1) instants.
+    let mut marks: Vec<(u64, i64)> = Vec::with_capacity(2 * o.executions.len());
+    for r in &o.executions {
+        marks.push((r.arrival.0, 1));
+        marks.push((r.end.0, -1));
+    }
+    marks.sort();
+    let (mut n, mut last, mut area_ns) = (0i64, 0u64, 0u128);
+    for (t, d) in marks {
+        area_ns += (n as u128) * u128::from(t - last);
+        n += d;
+        last = t;
+    }
+    assert_eq!(n, 0, "the run ends empty");
+    let horizon = last as f64;
+    let l = area_ns as f64 / horizon;
+    let throughput = o.executions.len() as f64 / horizon;
+    let w_ns = o
+        .executions
+        .iter()
+        .map(|r| r.latency().as_nanos() as f64)
+        .sum::<f64>()
+        / o.executions.len() as f64;
+    assert!(
+        (l - throughput * w_ns).abs() / l < 1e-9,
+        "L {l} vs lambda W {}",
+        throughput * w_ns
+    );
+}
+
+#[test]
+fn erlang_formulas_match_published_values() {
+    // Erlang B(4, 3) = 0.2061 and Erlang C(4, 3) = 0.5094 (standard tables).
+    assert!((erlang_b(4, 3.0) - 0.20611).abs() < 1e-4);
+    assert!((erlang_c(4, 3.0) - 0.50943).abs() < 1e-4);
+}
