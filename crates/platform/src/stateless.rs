@@ -91,18 +91,17 @@ fn build_phases(w: &Workflow, p: &FunctionPlatform, rng: &mut SimRng, out: &mut 
     ) {
         let memory_mb = s.memory_mb as f32;
         let mut push = |kind| out.push(Phase { kind, memory_mb });
+        let state_size = |id: &sfsim_workflow::StateId| w.state[id.0 as usize].size_bytes;
         if reads {
-            for &b in &s.reads_bytes {
+            for b in s
+                .reads_bytes
+                .iter()
+                .copied()
+                .chain(s.state_reads.iter().map(state_size))
+            {
                 push(PhaseKind::Get(p.storage.transfer_time(
                     StorageOp::Get,
                     b,
-                    rng,
-                )));
-            }
-            for id in &s.state_reads {
-                push(PhaseKind::Get(p.storage.transfer_time(
-                    StorageOp::Get,
-                    w.state[id.0 as usize].size_bytes,
                     rng,
                 )));
             }
@@ -115,17 +114,15 @@ fn build_phases(w: &Workflow, p: &FunctionPlatform, rng: &mut SimRng, out: &mut 
         if io > SimDuration::ZERO {
             push(PhaseKind::Io(io));
         }
-        for &b in &s.writes_bytes {
+        for b in s
+            .writes_bytes
+            .iter()
+            .copied()
+            .chain(s.state_updates.iter().map(state_size))
+        {
             push(PhaseKind::Put(p.storage.transfer_time(
                 StorageOp::Put,
                 b,
-                rng,
-            )));
-        }
-        for id in &s.state_updates {
-            push(PhaseKind::Put(p.storage.transfer_time(
-                StorageOp::Put,
-                w.state[id.0 as usize].size_bytes,
                 rng,
             )));
         }
@@ -233,6 +230,7 @@ struct Sim<'a> {
     records: Vec<Option<ExecRecord>>,
     instances: Vec<Instance>,
     free: Vec<u32>,
+    starting: Vec<u32>,
     waiting: VecDeque<u32>,
     scaler: Scaler,
     tick_pending: bool,
@@ -270,6 +268,7 @@ pub fn simulate(spec: &RunSpec<'_>) -> RunOutput {
         records: vec![None; n],
         instances: Vec::new(),
         free: Vec::new(),
+        starting: Vec::new(),
         waiting: VecDeque::new(),
         scaler,
         tick_pending: false,
@@ -497,16 +496,14 @@ impl Sim<'_> {
     }
 
     /// A host still starting that has a free slot: requests routed to it wait for its cold start
-    /// instead of asking for yet another host. Starting hosts are the most recently created.
+    /// instead of asking for yet another host. The oldest such host is used (it is ready first
+    /// in expectation).
     fn starting_with_room(&self) -> Option<u32> {
         let slots = self.spec.platform.slots_per_instance;
-        self.instances
+        self.starting
             .iter()
-            .enumerate()
-            .rev()
-            .take_while(|(_, h)| !h.ready)
-            .find(|(_, h)| h.alive && h.busy < slots)
-            .map(|(i, _)| i as u32)
+            .copied()
+            .find(|&i| self.instances[i as usize].busy < slots)
     }
 
     fn count_waiting(&mut self, now: SimTime) {
@@ -567,6 +564,7 @@ impl Sim<'_> {
         });
         self.alive += 1;
         self.peak = self.peak.max(self.alive);
+        self.starting.push(id);
         self.q.schedule(now + delay, Ev::Ready(id));
         if self.spec.trace {
             for slot in 0..p.slots_per_instance.min(64) {
@@ -642,6 +640,7 @@ impl Sim<'_> {
     }
 
     fn on_ready(&mut self, now: SimTime, i: u32) {
+        self.starting.retain(|&s| s != i);
         let assigned = std::mem::take(&mut self.instances[i as usize].assigned);
         self.instances[i as usize].ready = true;
         for e in assigned {
