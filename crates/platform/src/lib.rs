@@ -25,6 +25,7 @@ pub mod coldstart;
 pub mod cpu;
 pub mod deployment;
 pub mod params;
+pub mod queue_polling;
 pub mod record;
 pub mod scaling;
 pub mod stateless;
