@@ -120,7 +120,7 @@ fn unknown_keys_wrong_types_and_bad_values_name_file_line_and_key() {
         &GOOD.replace("median_s = 1.0", "median_s = -2.0"),
         14,
         "workflow.steps.a.cpu_s.median_s",
-        ">= 0",
+        "finite number in [0",
     );
     assert_input_error(
         "nan",
@@ -458,5 +458,140 @@ fn validate_and_list_work_on_the_built_in_files() {
         stderr(&o).contains("key `keep_alive.idle_s.value`"),
         "{}",
         stderr(&o)
+    );
+}
+
+#[test]
+fn out_of_range_sizes_and_models_are_input_errors_not_crashes() {
+    // Too many executions: a usage error on the flag, an input error in the file.
+    assert_eq!(
+        sfsim(&[
+            "run",
+            "scenarios/paper/video.toml",
+            "--iterations",
+            "20000000"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+    let o = sfsim(&[
+        "run",
+        "scenarios/paper/video.toml",
+        "--set",
+        "scenario.iterations=5000000000",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("scenario.iterations"), "{}", stderr(&o));
+    // A fan-out too wide to expand.
+    let o = sfsim(&[
+        "run",
+        "scenarios/paper/video.toml",
+        "--set",
+        "workflow.fan_out.workers.items=100000000",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    // Arrivals beyond the time horizon.
+    let o = sfsim(&[
+        "run",
+        "scenarios/paper/video.toml",
+        "--set",
+        "arrivals={kind=\"interval\",interval_s=1e300}",
+        "--iterations",
+        "3",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let o = sfsim(&[
+        "run",
+        "scenarios/paper/video.toml",
+        "--set",
+        "arrivals={kind=\"interval\",interval_s=1e8}",
+        "--iterations",
+        "100",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("horizon"), "{}", stderr(&o));
+    // A model whose host has no CPU.
+    let dir = tmpdir("models-zero");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        root.join("models/aws-lambda.toml"),
+        dir.join("aws-lambda.toml"),
+    )
+    .expect("copy");
+    let az = std::fs::read_to_string(root.join("models/az-func.toml")).expect("model");
+    std::fs::write(
+        dir.join("az-func.toml"),
+        az.replace("host_vcpus = { value = 1,", "host_vcpus = { value = 0,"),
+    )
+    .expect("write");
+    let o = sfsim(&[
+        "run",
+        "scenarios/paper/video.toml",
+        "--models",
+        &dir.to_string_lossy(),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("function.host_vcpus.value"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_failed_write_leaves_no_file_behind() {
+    let dir = tmpdir("no-partial");
+    let trace = dir.join("t.json");
+    let o = sfsim(&[
+        "run",
+        "scenarios/paper/video.toml",
+        "--iterations",
+        "2",
+        "--out",
+        "/nonexistent-dir/x.json",
+        "--trace",
+        &trace.to_string_lossy(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        !trace.exists(),
+        "the trace must not be written when the output cannot be"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).expect("dir").collect();
+    assert!(
+        leftovers.is_empty(),
+        "no temporary files left: {leftovers:?}"
+    );
+}
+
+#[test]
+fn errors_in_set_values_point_at_the_override_not_a_wrong_line() {
+    let o = sfsim(&[
+        "run",
+        "scenarios/paper/ml-training-large.toml",
+        "--set",
+        "scenario.replications=2",
+        "--set",
+        "workflow.steps.reduce.memory_mb=-1",
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = stderr(&o);
+    assert!(
+        err.contains("--set workflow.steps.reduce.memory_mb=-1"),
+        "{err}"
+    );
+    let o = sfsim(&[
+        "run",
+        "scenarios/paper/ml-training-large.toml",
+        "--set",
+        "scenario.replications=2",
+        "--set",
+        "workflow.steps.reduce.cpu_s.sigma=-1",
+    ]);
+    let err = stderr(&o);
+    assert!(
+        err.contains("--set workflow.steps.reduce.cpu_s.sigma=-1"),
+        "{err}"
     );
 }

@@ -23,7 +23,7 @@ use sfsim_engine::RngStreams;
 use sfsim_platform::{
     Deployment, FunctionPlatform, Models, RunOutput, RunSpec, TraceEvent, simulate,
 };
-use sfsim_workflow::{LoadError, Scenario};
+use sfsim_workflow::{Arrivals, LoadError, Scenario};
 
 /// Options that the command line may override.
 #[derive(Clone, Debug, Default)]
@@ -149,6 +149,32 @@ pub fn run_scenario(
         .collect::<Result<Vec<_>, _>>()?;
     let iterations = opts.iterations.unwrap_or(scenario.iterations);
     let replications = opts.replications.unwrap_or(scenario.replications);
+    if iterations > sfsim_workflow::MAX_ITERATIONS
+        || replications > sfsim_workflow::MAX_REPLICATIONS
+    {
+        return Err(scenario.error_at(
+            "scenario.iterations",
+            format!(
+                "at most {} executions per replication and {} replications, got {iterations} x {replications}",
+                sfsim_workflow::MAX_ITERATIONS,
+                sfsim_workflow::MAX_REPLICATIONS
+            ),
+        ));
+    }
+    let span_s = match scenario.arrivals {
+        Arrivals::Poisson { rate_per_s } => iterations as f64 / rate_per_s,
+        Arrivals::Sequential { gap_s } => gap_s * iterations as f64,
+        _ => scenario.arrivals.last_arrival_s(iterations).unwrap_or(0.0),
+    };
+    if span_s > sfsim_workflow::MAX_SECONDS {
+        return Err(scenario.error_at(
+            "arrivals",
+            format!(
+                "{iterations} arrivals span about {span_s:.3e} s of simulated time, beyond the {:.0e} s horizon; use fewer iterations or more frequent arrivals",
+                sfsim_workflow::MAX_SECONDS
+            ),
+        ));
+    }
     let seed = opts.seed.unwrap_or(scenario.seed);
     let jobs: Vec<(usize, u64)> = (0..platforms.len())
         .flat_map(|d| (0..replications).map(move |r| (d, r)))

@@ -5,6 +5,9 @@
 //! and breakdown, and over all arrivals for GB-s and cost ("per execution" = total / arrivals).
 //! The breakdown means add up to the mean latency because each execution's parts add up to its
 //! latency exactly.
+//!
+//! Sums are written `fold(0.0, ..)`: `Iterator::sum` of no `f64` is -0.0, which would print as
+//! `-0.000` when nothing completed.
 
 use std::collections::BTreeMap;
 
@@ -50,9 +53,13 @@ impl Stats {
         }
         values.sort_by(f64::total_cmp);
         let n = values.len();
-        let mean = values.iter().sum::<f64>() / n as f64;
+        let mean = values.iter().fold(0.0, |a, b| a + b) / n as f64;
         let mean_ci95 = if n >= 2 {
-            let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1) as f64;
+            let var = values
+                .iter()
+                .map(|v| (v - mean) * (v - mean))
+                .fold(0.0, |a, b| a + b)
+                / (n - 1) as f64;
             let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
                 .map(|d| d.inverse_cdf(0.975))
                 .unwrap_or(1.96);
@@ -207,7 +214,8 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
         .map(|r| r.breakdown.parts().map(|d| d.as_secs_f64()))
         .collect();
     let nd = done.len().max(1) as f64;
-    let breakdown_s = BreakdownSummary::from_fn(|k| parts.iter().map(|p| p[k]).sum::<f64>() / nd);
+    let breakdown_s =
+        BreakdownSummary::from_fn(|k| parts.iter().map(|p| p[k]).fold(0.0, |a, b| a + b) / nd);
     let breakdown_p99_s = BreakdownSummary::from_fn(|k| {
         let mut v: Vec<f64> = parts.iter().map(|p| p[k]).collect();
         if v.is_empty() {
@@ -239,12 +247,28 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
         breakdown_p99_s,
         cold_starts: cold.len() as u64,
         cold_start_s: Stats::of(&mut cold),
-        gb_s: all.iter().map(|r| r.gb_s).sum::<f64>() / na,
-        executed_s: all.iter().map(|r| r.executed.as_secs_f64()).sum::<f64>() / na,
-        billed_s: all.iter().map(|r| r.billed.as_secs_f64()).sum::<f64>() / na,
+        gb_s: all.iter().map(|r| r.gb_s).fold(0.0, |a, b| a + b) / na,
+        executed_s: all
+            .iter()
+            .map(|r| r.executed.as_secs_f64())
+            .fold(0.0, |a, b| a + b)
+            / na,
+        billed_s: all
+            .iter()
+            .map(|r| r.billed.as_secs_f64())
+            .fold(0.0, |a, b| a + b)
+            / na,
         cost_usd: cost.scaled(1.0 / na).into(),
-        storage_gets: all.iter().map(|r| f64::from(r.storage_gets)).sum::<f64>() / na,
-        storage_puts: all.iter().map(|r| f64::from(r.storage_puts)).sum::<f64>() / na,
+        storage_gets: all
+            .iter()
+            .map(|r| f64::from(r.storage_gets))
+            .fold(0.0, |a, b| a + b)
+            / na,
+        storage_puts: all
+            .iter()
+            .map(|r| f64::from(r.storage_puts))
+            .fold(0.0, |a, b| a + b)
+            / na,
         instances_started: runs.iter().map(|r| u64::from(r.instances_started)).sum(),
         instances_peak: runs
             .iter()

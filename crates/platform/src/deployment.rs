@@ -136,6 +136,10 @@ pub struct FunctionPlatform {
     pub response_error: &'static str,
     /// Remote object storage.
     pub storage: ObjectStore,
+    /// Memory an execution may use, MiB (Lambda: configured; Azure: the host's).
+    pub memory_limit_mb: f64,
+    /// The platform's out-of-memory error.
+    pub oom_error: &'static str,
 }
 
 /// A configuration error: which `deployment.<name>.<key>` and why.
@@ -216,6 +220,8 @@ impl FunctionPlatform {
                     response_limit_bytes: kb(f.response_max_kb.value),
                     response_error: "Function.ResponseSizeTooLarge",
                     storage: ObjectStore::from_params(&m.storage),
+                    memory_limit_mb: memory_mb,
+                    oom_error: "Runtime.ExitError: signal: killed (out of memory)",
                 })
             }
             Deployment::AzFunc => {
@@ -270,6 +276,8 @@ impl FunctionPlatform {
                     response_limit_bytes: kb(f.response_max_kb.value),
                     response_error: "HTTP 500 response too large",
                     storage: ObjectStore::from_params(&m.storage),
+                    memory_limit_mb: f.host_memory_mb.value,
+                    oom_error: "Python worker exited with code 137 (out of memory)",
                 })
             }
             other => Err(ConfigError {

@@ -275,10 +275,179 @@ fn check_params(src: &SourceFile) -> Result<(), LoadError> {
     }
 }
 
-/// Parses one model file of known kind.
-pub fn parse_model<T: for<'de> Deserialize<'de>>(src: &SourceFile) -> Result<T, LoadError> {
+/// Plausible ranges of a model's parameters, beyond "finite and >= 0" (which every parameter
+/// must be): a zero CPU capacity, host cap or slot count would make the model meaningless.
+pub trait CheckRanges {
+    /// The first parameter out of its range, by key.
+    fn check_ranges(&self) -> Result<(), KeyError>;
+}
+
+fn within(key: &str, p: &Param, min: f64, max: f64) -> Result<(), KeyError> {
+    if (min..=max).contains(&p.value) {
+        Ok(())
+    } else {
+        Err(KeyError::new(
+            format!("{key}.value"),
+            format!("must be within [{min}, {max}], got {}", p.value),
+        ))
+    }
+}
+
+/// Slot bitmaps are 64 bits wide.
+const MAX_SLOTS: f64 = 64.0;
+
+fn check_shared(
+    cold: &ColdStartParams,
+    keep: &KeepAliveParams,
+    st: &StorageParams,
+) -> Result<(), KeyError> {
+    within(
+        "cold_start.runtime_s_median",
+        &cold.runtime_s_median,
+        0.0,
+        600.0,
+    )?;
+    within("cold_start.runtime_sigma", &cold.runtime_sigma, 0.0, 5.0)?;
+    within(
+        "cold_start.package_load_s_per_mb",
+        &cold.package_load_s_per_mb,
+        0.0,
+        10.0,
+    )?;
+    within("keep_alive.idle_s", &keep.idle_s, 0.0, 1e9)?;
+    within(
+        "storage.get_latency_s_median",
+        &st.get_latency_s_median,
+        0.0,
+        60.0,
+    )?;
+    within(
+        "storage.put_latency_s_median",
+        &st.put_latency_s_median,
+        0.0,
+        60.0,
+    )?;
+    within("storage.latency_sigma", &st.latency_sigma, 0.0, 5.0)?;
+    within(
+        "storage.bandwidth_mb_per_s",
+        &st.bandwidth_mb_per_s,
+        0.001,
+        1e6,
+    )?;
+    within("storage.price_usd_per_get", &st.price_usd_per_get, 0.0, 1.0)?;
+    within("storage.price_usd_per_put", &st.price_usd_per_put, 0.0, 1.0)
+}
+
+impl CheckRanges for LambdaModel {
+    fn check_ranges(&self) -> Result<(), KeyError> {
+        let f = &self.function;
+        within("function.memory_mb_min", &f.memory_mb_min, 1.0, 1e6)?;
+        within(
+            "function.memory_mb_max",
+            &f.memory_mb_max,
+            f.memory_mb_min.value,
+            1e6,
+        )?;
+        within(
+            "function.memory_mb_default",
+            &f.memory_mb_default,
+            f.memory_mb_min.value,
+            f.memory_mb_max.value,
+        )?;
+        within(
+            "function.memory_mb_per_vcpu",
+            &f.memory_mb_per_vcpu,
+            1.0,
+            1e6,
+        )?;
+        within("function.worker_threads", &f.worker_threads, 1.0, 1024.0)?;
+        within(
+            "function.concurrent_executions_per_instance",
+            &f.concurrent_executions_per_instance,
+            1.0,
+            MAX_SLOTS,
+        )?;
+        within("function.timeout_s", &f.timeout_s, 0.001, 1e9)?;
+        within(
+            "scaling.burst_instances",
+            &self.scaling.burst_instances,
+            1.0,
+            1e7,
+        )?;
+        within(
+            "scaling.increase_per_min",
+            &self.scaling.increase_per_min,
+            0.0,
+            1e7,
+        )?;
+        within(
+            "scaling.account_concurrency",
+            &self.scaling.account_concurrency,
+            1.0,
+            1e7,
+        )?;
+        within(
+            "billing.granularity_ms",
+            &self.billing.granularity_ms,
+            1.0,
+            3.6e6,
+        )?;
+        check_shared(&self.cold_start, &self.keep_alive, &self.storage)
+    }
+}
+
+impl CheckRanges for AzureFunctionsModel {
+    fn check_ranges(&self) -> Result<(), KeyError> {
+        let f = &self.function;
+        within("function.host_vcpus", &f.host_vcpus, 0.01, 1024.0)?;
+        within("function.host_memory_mb", &f.host_memory_mb, 64.0, 1e6)?;
+        within("function.worker_threads", &f.worker_threads, 1.0, 1024.0)?;
+        within(
+            "function.concurrent_executions_per_host",
+            &f.concurrent_executions_per_host,
+            1.0,
+            MAX_SLOTS,
+        )?;
+        within(
+            "function.runtime_memory_mb",
+            &f.runtime_memory_mb,
+            0.0,
+            f.host_memory_mb.value,
+        )?;
+        within("function.timeout_s", &f.timeout_s, 0.001, 1e9)?;
+        within(
+            "scaling.http_new_host_interval_s",
+            &self.scaling.http_new_host_interval_s,
+            0.0,
+            1e6,
+        )?;
+        within(
+            "scaling.queue_new_host_interval_s",
+            &self.scaling.queue_new_host_interval_s,
+            0.0,
+            1e6,
+        )?;
+        within("scaling.max_hosts", &self.scaling.max_hosts, 1.0, 1e6)?;
+        let b = &self.billing;
+        within("billing.memory_min_mb", &b.memory_min_mb, 0.0, 1e6)?;
+        within(
+            "billing.memory_max_mb",
+            &b.memory_max_mb,
+            b.memory_min_mb.value,
+            1e6,
+        )?;
+        within("billing.granularity_ms", &b.granularity_ms, 0.001, 3.6e6)?;
+        check_shared(&self.cold_start, &self.keep_alive, &self.storage)
+    }
+}
+
+/// Parses one model file of known kind and checks its sources and ranges.
+pub fn parse_model<T: for<'de> Deserialize<'de> + CheckRanges>(
+    src: &SourceFile,
+) -> Result<T, LoadError> {
     let m: T = parse_toml(src)?;
     check_params(src)?;
+    m.check_ranges().map_err(|e| src.key_error(e))?;
     Ok(m)
 }
 

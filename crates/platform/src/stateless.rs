@@ -18,7 +18,10 @@
 //!
 //! Limits: a request payload over the platform limit fails at arrival with the platform's error;
 //! a response over the limit fails at the end (billed); an execution running longer than the
-//! timeout is aborted at the timeout (billed for the timeout).
+//! timeout is aborted at the timeout (billed for the timeout); a step whose memory (plus the
+//! language runtime's) exceeds the instance's memory is killed when it starts (out of memory).
+//! A killed process takes its instance with it: the instance is recycled once idle, so the next
+//! request there pays a cold start.
 //!
 //! **Latency breakdown.** `queue` (waiting without an instance) + `cold_start` (waiting for the
 //! instance created for it) + `execution` (CPU and I/O) + `transfer` (object storage) equals the
@@ -144,6 +147,21 @@ fn build_phases(w: &Workflow, p: &FunctionPlatform, rng: &mut SimRng, out: &mut 
                         nodes(b, share, reads, p, w, rng, out);
                     }
                 }
+                Node::FanOut(id) if w.fan_outs[id.0 as usize].split => {
+                    // The body's work is a total divided among the items: draw it once and give
+                    // every item its share. Objects are fetched by the first item only.
+                    let f = &w.fan_outs[id.0 as usize];
+                    let first = out.len();
+                    nodes(&f.body, share * f.share(), reads, p, w, rng, out);
+                    let item: Vec<Phase> = out[first..]
+                        .iter()
+                        .copied()
+                        .filter(|ph| !matches!(ph.kind, PhaseKind::Get(_)))
+                        .collect();
+                    for _ in 1..f.items {
+                        out.extend_from_slice(&item);
+                    }
+                }
                 Node::FanOut(id) => {
                     let f = &w.fan_outs[id.0 as usize];
                     for item in 0..f.items {
@@ -205,6 +223,9 @@ struct Instance {
     idle_since: Option<SimTime>,
     assigned: Vec<u32>,
     in_free: bool,
+    created: SimTime,
+    /// Killed by a timeout or out-of-memory: reclaimed as soon as it is idle.
+    poisoned: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -457,7 +478,11 @@ impl Sim<'_> {
     fn take_free_slot(&mut self) -> Option<u32> {
         while let Some(&i) = self.free.last() {
             let inst = &self.instances[i as usize];
-            if inst.alive && inst.ready && inst.busy < self.spec.platform.slots_per_instance {
+            if inst.alive
+                && inst.ready
+                && !inst.poisoned
+                && inst.busy < self.spec.platform.slots_per_instance
+            {
                 return Some(i);
             }
             self.free.pop();
@@ -468,7 +493,7 @@ impl Sim<'_> {
 
     fn dispatch(&mut self, now: SimTime, e: u32) {
         if let Some(i) = self.take_free_slot() {
-            self.start_warm(now, e, i);
+            self.start_warm(now, e, i, false);
             return;
         }
         match &mut self.scaler {
@@ -481,10 +506,6 @@ impl Sim<'_> {
                 }
             }
             Scaler::Hosts(_) => {
-                if let Some(i) = self.starting_with_room() {
-                    self.assign_to_starting(now, e, i);
-                    return;
-                }
                 let x = &mut self.execs[e as usize];
                 x.status = Status::Waiting;
                 x.wait_since = now;
@@ -495,15 +516,13 @@ impl Sim<'_> {
         }
     }
 
-    /// A host still starting that has a free slot: requests routed to it wait for its cold start
-    /// instead of asking for yet another host. The oldest such host is used (it is ready first
-    /// in expectation).
-    fn starting_with_room(&self) -> Option<u32> {
-        let slots = self.spec.platform.slots_per_instance;
+    /// Slots of hosts still starting: waiting requests they will take when ready.
+    fn starting_room(&self) -> usize {
+        let slots = self.spec.platform.slots_per_instance as usize;
         self.starting
             .iter()
-            .copied()
-            .find(|&i| self.instances[i as usize].busy < slots)
+            .map(|&i| slots.saturating_sub(self.instances[i as usize].busy as usize))
+            .sum()
     }
 
     fn count_waiting(&mut self, now: SimTime) {
@@ -516,23 +535,17 @@ impl Sim<'_> {
         }
     }
 
-    /// Azure: while requests wait and no host is free, ask the scale controller for hosts.
+    /// Azure: while more requests wait than the hosts being started can take, ask the scale
+    /// controller for another host. Waiting requests stay in the front-end queue and go to
+    /// whichever host frees a slot or finishes starting first.
     fn scale_hosts(&mut self, now: SimTime) {
-        while !self.waiting.is_empty() {
+        while self.waiting.len() > self.starting_room() {
             let Scaler::Hosts(s) = &mut self.scaler else {
                 return;
             };
             match s.request(now, self.alive) {
                 HostDecision::Add => {
-                    let i = self.new_instance(now);
-                    let slots = self.spec.platform.slots_per_instance;
-                    for _ in 0..slots {
-                        let Some(e) = self.waiting.pop_front() else {
-                            break;
-                        };
-                        self.assign_to_starting(now, e, i);
-                    }
-                    self.count_waiting(now);
+                    self.new_instance(now);
                 }
                 HostDecision::RetryAt(t) => {
                     if !self.tick_pending {
@@ -561,6 +574,8 @@ impl Sim<'_> {
             idle_since: None,
             assigned: Vec::new(),
             in_free: false,
+            created: now,
+            poisoned: false,
         });
         self.alive += 1;
         self.peak = self.peak.max(self.alive);
@@ -616,7 +631,10 @@ impl Sim<'_> {
         x.assigned_at = now;
     }
 
-    fn start_warm(&mut self, now: SimTime, e: u32, i: u32) {
+    /// Starts `e` on a free slot of ready instance `i`. `fresh` means the instance has just
+    /// finished its cold start: the part of the request's wait that overlapped the host's start
+    /// is cold start, the rest queueing.
+    fn start_warm(&mut self, now: SimTime, e: u32, i: u32, fresh: bool) {
         if self.spec.trace
             && let Some(since) = self.instances[i as usize].idle_since
         {
@@ -632,8 +650,17 @@ impl Sim<'_> {
         }
         let slot = self.claim_slot(i);
         self.in_flight += 1;
+        let created = self.instances[i as usize].created;
         let x = &mut self.execs[e as usize];
-        x.breakdown.queue += now.saturating_since(x.wait_since);
+        let waited = now.saturating_since(x.wait_since);
+        if fresh {
+            let cold = waited.min(now.saturating_since(created));
+            x.breakdown.cold_start += cold;
+            x.breakdown.queue += waited.saturating_sub(cold);
+            x.cold = true;
+        } else {
+            x.breakdown.queue += waited;
+        }
         x.instance = i;
         x.slot = slot;
         self.begin(now, e);
@@ -648,7 +675,7 @@ impl Sim<'_> {
             x.breakdown.cold_start += now.saturating_since(x.assigned_at);
             self.begin(now, e);
         }
-        self.release_capacity(now, i);
+        self.release_capacity(now, i, true);
     }
 
     fn begin(&mut self, now: SimTime, e: u32) {
@@ -669,6 +696,11 @@ impl Sim<'_> {
         }
         x.phase_start = now;
         let idx = x.next_phase as u32;
+        let p = self.spec.platform;
+        if p.runtime_memory_mb + f64::from(x.phases[x.next_phase].memory_mb) > p.memory_limit_mb {
+            self.abort(now, e, p.oom_error, false);
+            return;
+        }
         match x.phases[x.next_phase].kind {
             PhaseKind::Cpu(work) => {
                 let i = x.instance;
@@ -752,19 +784,35 @@ impl Sim<'_> {
     }
 
     fn on_timeout(&mut self, now: SimTime, e: u32) {
-        let x = &self.execs[e as usize];
-        if x.status != Status::Running {
+        if self.execs[e as usize].status != Status::Running {
             return;
         }
-        if let PhaseKind::Cpu(_) = x.phases[x.next_phase].kind {
-            let i = x.instance;
-            self.instances[i as usize].cpu.remove(now, e);
+        let error = self.spec.platform.timeout_error;
+        self.abort(now, e, error, true);
+    }
+
+    /// Ends a running execution with a platform error (timeout, out of memory). The platform
+    /// kills the process, so the instance is recycled once its other executions end: the next
+    /// request there pays a cold start.
+    fn abort(&mut self, now: SimTime, e: u32, error: &str, phase_started: bool) {
+        let x = &self.execs[e as usize];
+        let i = x.instance;
+        if let PhaseKind::Cpu(_) = x.phases[x.next_phase].kind
+            && self.instances[i as usize].cpu.remove(now, e)
+        {
             self.reschedule_cpu(i);
         }
-        self.account_phase(now, e);
-        self.execs[e as usize].timeout_key = None;
-        let error = self.spec.platform.timeout_error.to_string();
-        self.finish(now, e, Outcome::Failed { error });
+        if phase_started {
+            self.account_phase(now, e);
+        }
+        self.instances[i as usize].poisoned = true;
+        self.finish(
+            now,
+            e,
+            Outcome::Failed {
+                error: error.to_string(),
+            },
+        );
     }
 
     fn finish(&mut self, now: SimTime, e: u32, mut outcome: Outcome) {
@@ -840,19 +888,25 @@ impl Sim<'_> {
         let inst = &mut self.instances[i as usize];
         inst.busy -= 1;
         inst.slots_used &= !(1u64 << slot);
-        self.release_capacity(now, i);
+        self.release_capacity(now, i, false);
         self.schedule_next_sequential(now, e);
     }
 
     /// A slot freed (or an instance became ready): serve waiting work, else park the instance.
-    fn release_capacity(&mut self, now: SimTime, i: u32) {
+    fn release_capacity(&mut self, now: SimTime, i: u32, fresh: bool) {
         let slots = self.spec.platform.slots_per_instance;
+        if self.instances[i as usize].poisoned {
+            if self.instances[i as usize].busy == 0 {
+                self.reclaim(now, i, "recycled after a failure");
+            }
+            return;
+        }
         while self.instances[i as usize].busy < slots {
             let Some(e) = self.waiting.pop_front() else {
                 break;
             };
             self.count_waiting(now);
-            self.start_warm(now, e, i);
+            self.start_warm(now, e, i, fresh);
         }
         let inst = &mut self.instances[i as usize];
         if inst.busy < slots && !inst.in_free {
@@ -869,11 +923,22 @@ impl Sim<'_> {
     }
 
     fn on_expire(&mut self, now: SimTime, i: u32, g: u32) {
-        let inst = &mut self.instances[i as usize];
+        let inst = &self.instances[i as usize];
         if !inst.alive || inst.busy > 0 || inst.keep_alive_gen != g {
             return;
         }
+        self.reclaim(now, i, "reclaimed");
+    }
+
+    /// Removes an idle instance: its keep-alive ran out, or it was killed by a failure.
+    fn reclaim(&mut self, now: SimTime, i: u32, why: &str) {
+        let inst = &mut self.instances[i as usize];
+        debug_assert!(
+            inst.alive && inst.busy == 0,
+            "only idle live instances are reclaimed"
+        );
         inst.alive = false;
+        inst.keep_alive_gen += 1;
         let since = inst.idle_since.take();
         self.alive -= 1;
         if self.spec.trace {
@@ -890,7 +955,7 @@ impl Sim<'_> {
             }
             self.trace.push(TraceEvent::Instant {
                 track,
-                name: "reclaimed".into(),
+                name: why.into(),
                 at: now,
             });
             self.trace.push(TraceEvent::Counter {
@@ -899,7 +964,7 @@ impl Sim<'_> {
                 value: f64::from(self.alive),
             });
         }
-        // A reclaimed host frees room under the host cap for waiting work.
+        // A removed host frees room under the host cap for waiting work.
         if !self.waiting.is_empty() {
             self.scale_hosts(now);
         }

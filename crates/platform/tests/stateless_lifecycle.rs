@@ -273,3 +273,81 @@ fn azure_adds_one_host_per_second_for_http_and_requests_queue_meanwhile() {
     let last_end = o.executions.iter().map(|r| r.end).max().expect("records");
     assert!(last_end > SimTime::from_secs_f64(39.0));
 }
+
+#[test]
+fn a_waiting_azure_request_takes_a_host_that_frees_before_a_new_one_starts() {
+    // Reviewer's case: host 1 is busy when request 2 arrives; the scale controller starts host 2,
+    // whose cold start (package 5,000 MB) outlasts host 1's work. Request 2 must run on host 1 as
+    // soon as it frees, and its wait is queueing, not cold start.
+    let mut m = Models::builtin().expect("models");
+    m.azure.cold_start.runtime_sigma.value = 0.0;
+    let s = scenario(10.0, "");
+    let mut cfg = s.deployment.get("az-func").cloned().unwrap_or_default();
+    cfg.package_mb = Some(5000.0);
+    let p = FunctionPlatform::build(Deployment::AzFunc, &m, &cfg).expect("platform");
+    let arrivals = Arrivals::Interval { interval_s: 15.0 };
+    let o = simulate(&RunSpec {
+        platform: &p,
+        workflow: &s.workflow,
+        arrivals: &arrivals,
+        iterations: 2,
+        streams: RngStreams::new(1, 0),
+        trace: false,
+    });
+    let cold_s = 1.3 + 5000.0 * 0.002;
+    let r1 = &o.executions[1];
+    // Host 1 finishes request 0 at cold + 10 s = 21.3 s; request 1 arrived at 15 s.
+    assert!(!r1.cold_start, "request 1 ran on the warm host");
+    assert_eq!(
+        r1.breakdown.queue,
+        SimDuration::from_secs_f64(cold_s + 10.0 - 15.0)
+    );
+    assert_eq!(r1.breakdown.execution, SimDuration::from_secs(10));
+}
+
+#[test]
+fn a_step_over_the_memory_limit_fails_out_of_memory_and_recycles_the_instance() {
+    let m = Models::builtin().expect("models");
+    let s = scenario(1.0, "");
+    let mut cfg = s.deployment.get("aws-lambda").cloned().unwrap_or_default();
+    cfg.memory_mb = Some(128.0); // the step needs 200 MB
+    let p = FunctionPlatform::build(Deployment::AwsLambda, &m, &cfg).expect("platform");
+    let arrivals = Arrivals::Interval { interval_s: 10.0 };
+    let o = simulate(&RunSpec {
+        platform: &p,
+        workflow: &s.workflow,
+        arrivals: &arrivals,
+        iterations: 3,
+        streams: RngStreams::new(1, 0),
+        trace: false,
+    });
+    for r in &o.executions {
+        assert_eq!(
+            r.outcome,
+            Outcome::Failed {
+                error: "Runtime.ExitError: signal: killed (out of memory)".into()
+            }
+        );
+        assert!(r.cold_start, "a killed environment is not reused");
+    }
+    assert_eq!(o.instances_started, 3);
+}
+
+#[test]
+fn an_instance_that_timed_out_is_not_reused() {
+    let m = Models::builtin().expect("models");
+    let s = scenario(1000.0, "");
+    let o = run(
+        Deployment::AwsLambda,
+        &m,
+        &s,
+        Arrivals::Interval { interval_s: 1000.0 },
+        2,
+    );
+    assert!(
+        o.executions
+            .iter()
+            .all(|r| r.cold_start && matches!(r.outcome, Outcome::Failed { .. }))
+    );
+    assert_eq!(o.instances_started, 2);
+}

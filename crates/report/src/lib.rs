@@ -13,7 +13,7 @@ pub use table::render_table;
 pub use trace::render_trace;
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use sfsim_experiment::{DeploymentSummary, ScenarioResult};
@@ -110,8 +110,35 @@ pub fn render_csv(r: &ScenarioResult) -> String {
     String::from_utf8(w.into_inner().expect("in-memory CSV")).expect("CSV is UTF-8")
 }
 
-/// Writes `contents` to `path` atomically: nothing is left at `path` unless all was written.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+/// Writes several files all-or-nothing: each goes to a temporary file beside its target, and
+/// only when every one was written are they renamed into place. On failure the temporaries are
+/// removed and the error names the file that failed.
+pub fn write_all_atomic<'a>(files: &[(&'a Path, &[u8])]) -> Result<(), (&'a Path, std::io::Error)> {
+    let mut staged: Vec<(PathBuf, &Path)> = Vec::new();
+    let cleanup = |staged: &[(PathBuf, &Path)]| {
+        for (tmp, _) in staged {
+            let _ = std::fs::remove_file(tmp);
+        }
+    };
+    for (path, contents) in files {
+        match stage(path, contents) {
+            Ok(tmp) => staged.push((tmp, path)),
+            Err(e) => {
+                cleanup(&staged);
+                return Err((path, e));
+            }
+        }
+    }
+    for (i, (tmp, path)) in staged.iter().enumerate() {
+        if let Err(e) = std::fs::rename(tmp, path) {
+            cleanup(&staged[i..]);
+            return Err((path, e));
+        }
+    }
+    Ok(())
+}
+
+fn stage(path: &Path, contents: &[u8]) -> std::io::Result<PathBuf> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -127,11 +154,18 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(contents)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        f.sync_all()
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    match result {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    result
+}
+
+/// Writes `contents` to `path` atomically: nothing is left at `path` unless all was written.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    write_all_atomic(&[(path, contents)]).map_err(|(_, e)| e)
 }

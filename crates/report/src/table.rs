@@ -3,7 +3,26 @@
 use sfsim_experiment::ScenarioResult;
 use std::fmt::Write;
 
-/// Renders a fixed-width table: one block of rows per deployment.
+const COLUMNS: [&str; 16] = [
+    "deployment",
+    "ok",
+    "fail",
+    "mean_s",
+    "p50_s",
+    "p95_s",
+    "p99_s",
+    "colds",
+    "cold_avg_s",
+    "b.cold_s",
+    "b.queue_s",
+    "b.exec_s",
+    "b.xfer_s",
+    "gb_s",
+    "usd/exec",
+    "usd/1M",
+];
+
+/// Renders a fixed-width table: one row per deployment, platform errors below their row.
 pub fn render_table(r: &ScenarioResult) -> String {
     let mut s = String::new();
     let _ = writeln!(
@@ -11,48 +30,39 @@ pub fn render_table(r: &ScenarioResult) -> String {
         "scenario {} (seed {}, {} executions x {} replications, hash {})",
         r.scenario, r.seed, r.iterations, r.replications, r.scenario_hash
     );
-    let _ = writeln!(
-        s,
-        "{:<11} {:>6} {:>6} {:>9} {:>9} {:>9} {:>9} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9} {:>11} {:>11}",
-        "deployment",
-        "ok",
-        "fail",
-        "mean_s",
-        "p50_s",
-        "p95_s",
-        "p99_s",
-        "cold",
-        "cold_s",
-        "queue_s",
-        "exec_s",
-        "xfer_s",
-        "gb_s",
-        "usd/exec",
-        "usd/1M"
-    );
+    let _ = write!(s, "{:<11}", COLUMNS[0]);
+    for c in &COLUMNS[1..] {
+        let _ = write!(s, " {c:>10}");
+    }
+    s.push('\n');
     for d in &r.results {
-        let _ = writeln!(
-            s,
-            "{:<11} {:>6} {:>6} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>6} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>11.7} {:>11.2}",
-            d.deployment,
-            d.completed,
-            d.failed + d.throttled,
-            d.latency_s.mean,
-            d.latency_s.p50,
-            d.latency_s.p95,
-            d.latency_s.p99,
-            d.cold_starts,
-            d.breakdown_s.cold_start,
-            d.breakdown_s.queue,
-            d.breakdown_s.execution,
-            d.breakdown_s.transfer,
-            d.gb_s,
-            d.cost_usd.total,
-            d.cost_usd.total * 1e6,
-        );
+        let cells = [
+            d.completed.to_string(),
+            (d.failed + d.throttled).to_string(),
+            format!("{:.3}", d.latency_s.mean),
+            format!("{:.3}", d.latency_s.p50),
+            format!("{:.3}", d.latency_s.p95),
+            format!("{:.3}", d.latency_s.p99),
+            d.cold_starts.to_string(),
+            format!("{:.3}", d.cold_start_s.mean),
+            format!("{:.3}", d.breakdown_s.cold_start),
+            format!("{:.3}", d.breakdown_s.queue),
+            format!("{:.3}", d.breakdown_s.execution),
+            format!("{:.3}", d.breakdown_s.transfer),
+            format!("{:.3}", d.gb_s),
+            format!("{:.7}", d.cost_usd.total),
+            format!("{:.2}", d.cost_usd.total * 1e6),
+        ];
+        let _ = write!(s, "{:<11}", d.deployment);
+        for c in &cells {
+            let _ = write!(s, " {c:>10}");
+        }
+        s.push('\n');
         for (err, n) in &d.errors {
             let _ = writeln!(s, "{:<11} {n} x {err}", "");
         }
     }
+    s.push_str("colds: executions that waited for a new instance; cold_avg_s: their mean wait;\n");
+    s.push_str("b.*: mean latency breakdown per completed execution (sums to mean_s); usd/1M: dollars per million executions\n");
     s
 }

@@ -83,13 +83,17 @@ pub enum Dist {
     Empirical(Vec<f64>, Vec<f64>),
 }
 
+/// The longest duration a parameter may have, seconds (about 31.7 years): far beyond any
+/// serverless horizon, and far inside the 584 years that `u64` nanoseconds can count.
+pub const MAX_SECONDS: f64 = 1e9;
+
 fn check_nonneg(key: &str, name: &str, v: f64) -> Result<(), KeyError> {
-    if v.is_finite() && v >= 0.0 {
+    if v.is_finite() && (0.0..=MAX_SECONDS).contains(&v) {
         Ok(())
     } else {
         Err(KeyError::new(
             format!("{key}.{name}"),
-            format!("must be a finite number >= 0, got {v}"),
+            format!("must be a finite number in [0, {MAX_SECONDS:e}], got {v}"),
         ))
     }
 }

@@ -20,7 +20,7 @@ mod overrides;
 mod scenario;
 mod source;
 
-pub use dist::{Dist, RawDist};
+pub use dist::{Dist, MAX_SECONDS, RawDist};
 pub use overrides::{Override, apply_overrides};
 pub use scenario::*;
 pub use source::{KeyError, LoadError, SourceFile, parse_toml};

@@ -371,6 +371,19 @@ pub enum Arrivals {
     },
 }
 
+impl Arrivals {
+    /// The time of the last arrival of `iterations` when it is known in advance (interval and
+    /// burst arrivals), seconds.
+    pub fn last_arrival_s(&self, iterations: u64) -> Option<f64> {
+        let last = iterations.saturating_sub(1);
+        match *self {
+            Arrivals::Interval { interval_s } => Some(interval_s * last as f64),
+            Arrivals::Burst { size, interval_s } => Some(interval_s * (last / size) as f64),
+            Arrivals::Poisson { .. } | Arrivals::Sequential { .. } => None,
+        }
+    }
+}
+
 /// Per-deployment settings of this workflow (all optional: the platform model has defaults).
 #[derive(Clone, Debug, Default)]
 pub struct DeploymentConfig {
@@ -412,24 +425,34 @@ pub struct Scenario {
 /// The default root seed when neither the file nor `--seed` gives one.
 pub const DEFAULT_SEED: u64 = 1;
 
+/// Upper bound of every number in a scenario (seconds, KiB, MiB, MB of memory): keeps sampled
+/// times inside the `u64` nanosecond horizon and sizes inside `u64` bytes.
+const MAX_VALUE: f64 = crate::dist::MAX_SECONDS;
+/// Most executions per replication: records are kept for exact quantiles.
+pub const MAX_ITERATIONS: u64 = 10_000_000;
+/// Most replications.
+pub const MAX_REPLICATIONS: u64 = 10_000;
+/// Most items in one fan-out.
+pub const MAX_FAN_OUT_ITEMS: i64 = 100_000;
+
 fn nonneg(key: &str, v: f64) -> Result<f64, KeyError> {
-    if v.is_finite() && v >= 0.0 {
+    if v.is_finite() && (0.0..=MAX_VALUE).contains(&v) {
         Ok(v)
     } else {
         Err(KeyError::new(
             key,
-            format!("must be a finite number >= 0, got {v}"),
+            format!("must be a finite number in [0, {MAX_VALUE:e}], got {v}"),
         ))
     }
 }
 
 fn positive(key: &str, v: f64) -> Result<f64, KeyError> {
-    if v.is_finite() && v > 0.0 {
+    if v.is_finite() && v > 0.0 && v <= MAX_VALUE {
         Ok(v)
     } else {
         Err(KeyError::new(
             key,
-            format!("must be a finite number > 0, got {v}"),
+            format!("must be a finite number in (0, {MAX_VALUE:e}], got {v}"),
         ))
     }
 }
@@ -455,8 +478,13 @@ impl Scenario {
         overrides: &[Override],
     ) -> Result<Scenario, LoadError> {
         if !overrides.is_empty() {
-            file.text = apply_overrides(&file.text, overrides)
+            let text = apply_overrides(&file.text, overrides)
                 .map_err(|m| LoadError::whole_file(&file.name, m))?;
+            file.original = Some(std::mem::replace(&mut file.text, text));
+            file.overrides = overrides
+                .iter()
+                .map(|o| (o.path.clone(), o.value.clone()))
+                .collect();
         }
         let raw: RawScenario = parse_toml(&file)?;
         Self::validate(raw, file.clone()).map_err(|e| file.key_error(e))
@@ -465,6 +493,24 @@ impl Scenario {
     fn validate(raw: RawScenario, source: SourceFile) -> Result<Scenario, KeyError> {
         if raw.scenario.name.trim().is_empty() {
             return Err(KeyError::new("scenario.name", "must not be empty"));
+        }
+        if raw.scenario.iterations > MAX_ITERATIONS {
+            return Err(KeyError::new(
+                "scenario.iterations",
+                format!(
+                    "at most {MAX_ITERATIONS} executions per replication (use replications for more), got {}",
+                    raw.scenario.iterations
+                ),
+            ));
+        }
+        if raw.scenario.replications > MAX_REPLICATIONS {
+            return Err(KeyError::new(
+                "scenario.replications",
+                format!(
+                    "at most {MAX_REPLICATIONS}, got {}",
+                    raw.scenario.replications
+                ),
+            ));
         }
         if raw.scenario.iterations == 0 {
             return Err(KeyError::new("scenario.iterations", "must be at least 1"));
@@ -601,9 +647,13 @@ fn validate_workflow(w: &RawWorkflow) -> Result<Workflow, KeyError> {
                 format!("a fan-out needs at least 1 item, got {}", f.items),
             ));
         }
-        let items = u32::try_from(f.items).map_err(|_| {
-            KeyError::new(format!("{k}.items"), "too many items (at most 4294967295)")
-        })?;
+        if f.items > MAX_FAN_OUT_ITEMS {
+            return Err(KeyError::new(
+                format!("{k}.items"),
+                format!("at most {MAX_FAN_OUT_ITEMS} items, got {}", f.items),
+            ));
+        }
+        let items = f.items as u32;
         let body = validate_flow(&f.body, &format!("{k}.body"), &names, true)?;
         fan_outs.push(FanOut {
             name: name.clone(),
@@ -779,12 +829,35 @@ size_kb = 100
         let e = load(GOOD, &["workflow.fan_out.w.items=0"]).unwrap_err();
         assert_eq!(e.key, "workflow.fan_out.w.items");
         assert!(e.message.contains("at least 1 item"), "{e}");
-        assert!(e.line > 0);
+        assert!(
+            e.message.contains("--set workflow.fan_out.w.items=0"),
+            "{e}"
+        );
+        assert_eq!(
+            e.line, 0,
+            "a value written by --set has no line in the file"
+        );
 
         let bad = GOOD.replace("value_s = 1.0", "value_s = -1.0");
         let e = load(&bad, &[]).unwrap_err();
         assert_eq!(e.key, "workflow.steps.a.cpu_s.value_s");
         assert_eq!(e.line, 18);
+        // Overrides that add lines elsewhere do not shift the reported line.
+        let e = load(
+            &bad,
+            &["scenario.replications=2", "workflow.state.extra.size_kb=1"],
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.key.as_str(), e.line),
+            ("workflow.steps.a.cpu_s.value_s", 18),
+            "{e}"
+        );
+        let e = load(GOOD, &["workflow.fan_out.w.itmes=3"]).unwrap_err();
+        assert!(
+            e.message.contains("unknown field `itmes`") && e.message.contains("--set"),
+            "{e}"
+        );
 
         let bad = GOOD.replace("memory_mb = 1536", "memory_mb = 1536\ncolour = 3");
         let e = load(&bad, &[]).unwrap_err();

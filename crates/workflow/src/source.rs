@@ -18,6 +18,11 @@ pub struct SourceFile {
     pub name: String,
     /// The text that was parsed (after any `--set` overrides).
     pub text: String,
+    /// The file as written, when `--set` overrides rewrote `text`: positions in errors refer to
+    /// this text, so they point at the user's own lines.
+    pub original: Option<String>,
+    /// The `--set` overrides applied, as `path=value`.
+    pub overrides: Vec<(String, String)>,
 }
 
 /// An error in an input file: where, which key, and what is wrong.
@@ -107,7 +112,12 @@ impl SourceFile {
             .map_err(|e| LoadError::whole_file(&name, format!("cannot read file: {e}")))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| LoadError::whole_file(&name, "file is not valid UTF-8"))?;
-        Ok(SourceFile { name, text })
+        Ok(SourceFile {
+            name,
+            text,
+            original: None,
+            overrides: Vec::new(),
+        })
     }
 
     /// A source from memory (built-in models, tests).
@@ -115,38 +125,53 @@ impl SourceFile {
         SourceFile {
             name: name.into(),
             text: text.into(),
+            original: None,
+            overrides: Vec::new(),
         }
     }
 
-    /// 1-based line and column (in characters) of a byte offset, and the line's text.
+    /// 1-based line and column (in characters) of a byte offset of the parsed text, and the
+    /// line's text.
     pub fn line_col(&self, offset: usize) -> (usize, usize, String) {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let col = self.text[line_start..offset].chars().count() + 1;
-        let line_end = self.text[line_start..]
-            .find('\n')
-            .map_or(self.text.len(), |i| line_start + i);
-        (
-            line,
-            col,
-            self.text[line_start..line_end]
-                .trim_end_matches('\r')
-                .to_string(),
-        )
+        line_col_in(&self.text, offset)
     }
 
-    /// An error at a byte span.
+    /// The `--set` override that wrote `key` (or a table above or below it), if any.
+    fn override_for(&self, key: &str) -> Option<&(String, String)> {
+        if key.is_empty() {
+            return None;
+        }
+        self.overrides.iter().rev().find(|(path, _)| {
+            path == key
+                || key.starts_with(&format!("{path}."))
+                || path.starts_with(&format!("{key}."))
+        })
+    }
+
+    /// An error at a byte span of the parsed text, for `key`. When `--set` rewrote the text, the
+    /// position is looked up by key in the file as written; an error in a key that `--set` wrote
+    /// is reported against that `--set` argument instead of a line.
     pub fn error_at(
         &self,
         span: Option<Range<usize>>,
         key: &str,
         message: impl Into<String>,
     ) -> LoadError {
+        let mut message = message.into();
+        let (span, text) = match &self.original {
+            None => (span, self.text.as_str()),
+            Some(original) => {
+                if let Some((path, value)) = self.override_for(key) {
+                    message = format!("{message} (set by --set {path}={value})");
+                    (None, original.as_str())
+                } else {
+                    (locate_in(original, key), original.as_str())
+                }
+            }
+        };
         let (line, col, line_text) = match span {
             Some(s) => {
-                let (l, c, t) = self.line_col(s.start);
+                let (l, c, t) = line_col_in(text, s.start);
                 (l, c, Some(t))
             }
             None => (0, 0, None),
@@ -156,7 +181,7 @@ impl SourceFile {
             line,
             col,
             key: key.to_string(),
-            message: message.into(),
+            message,
             line_text,
         }
     }
@@ -170,7 +195,35 @@ impl SourceFile {
     /// The byte span of the value at a dotted key path, or of the deepest existing parent if the
     /// key itself is missing (a missing key is reported at the table that should hold it).
     pub fn locate(&self, key_path: &str) -> Option<Range<usize>> {
-        let doc = toml_edit::Document::parse(self.text.clone()).ok()?;
+        locate_in(&self.text, key_path)
+    }
+}
+
+fn line_col_in(text: &str, offset: usize) -> (usize, usize, String) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = text[line_start..offset].chars().count() + 1;
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
+    (
+        line,
+        col,
+        text[line_start..line_end]
+            .trim_end_matches('\r')
+            .to_string(),
+    )
+}
+
+/// The byte span of the value at a dotted key path in `text` (see [`SourceFile::locate`]).
+fn locate_in(text: &str, key_path: &str) -> Option<Range<usize>> {
+    {
+        let doc = toml_edit::Document::parse(text.to_string()).ok()?;
         let mut best = None;
         let mut node = Node::Table(doc.as_table());
         for seg in key_path.split('.').filter(|s| !s.is_empty()) {
