@@ -209,6 +209,378 @@ pub struct AzureBillingParams {
     pub granularity_ms: Param,
 }
 
+macro_rules! param_section {
+    ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($(#[$fdoc])* pub $field: Param,)*
+        }
+    };
+}
+
+param_section!(
+    /// `[queue]` of `models/az-storage.toml`.
+    StorageQueueParams {
+        /// Largest queue message, KiB.
+        message_max_kb,
+        /// Median put latency, s.
+        put_latency_s_median,
+        /// Median get latency, s.
+        get_latency_s_median,
+        /// Log-normal sigma.
+        latency_sigma,
+        /// $ per queue transaction.
+        price_usd_per_transaction,
+    }
+);
+param_section!(
+    /// `[table]` of `models/az-storage.toml`.
+    TableParams {
+        /// Median read latency, s.
+        read_latency_s_median,
+        /// Median batch-write latency, s.
+        write_latency_s_median,
+        /// Log-normal sigma.
+        latency_sigma,
+        /// Rows per batch transaction.
+        rows_per_batch,
+        /// $ per table transaction.
+        price_usd_per_transaction,
+    }
+);
+param_section!(
+    /// `[blob]` of `models/az-storage.toml`.
+    BlobTxParams {
+        /// $ per read.
+        price_usd_per_read,
+        /// $ per write.
+        price_usd_per_write,
+        /// $ per lease operation.
+        lease_price_usd_per_operation,
+    }
+);
+param_section!(
+    /// Queue polling backoff (`[polling]`).
+    PollingParams {
+        /// Minimum interval, s.
+        min_interval_s,
+        /// Maximum interval, s.
+        max_interval_s,
+        /// Relative randomization.
+        randomization,
+    }
+);
+param_section!(
+    /// `[task_hub]` of `models/az-durable.toml`.
+    TaskHubParams {
+        /// Control queues.
+        partition_count,
+        /// Messages per control-queue poll.
+        control_queue_batch,
+        /// Lease renewal interval, s.
+        lease_renew_interval_s,
+        /// Scale-controller peek interval, s.
+        scale_controller_peek_interval_s,
+    }
+);
+param_section!(
+    /// `[concurrency]` of `models/az-durable.toml`.
+    DurableConcurrencyParams {
+        /// Activity slots per host.
+        max_concurrent_activities_per_host,
+        /// Orchestrator (and entity) slots per host.
+        max_concurrent_orchestrators_per_host,
+        /// Entity operations per batch.
+        max_entity_operation_batch,
+    }
+);
+param_section!(
+    /// `[replay]` of `models/az-durable.toml`.
+    ReplayParams {
+        /// CPU per episode, s.
+        episode_cpu_s,
+        /// CPU per replayed history event, s.
+        per_history_event_cpu_s,
+        /// Extended sessions (0/1).
+        extended_sessions,
+        /// Memory of an episode, MiB.
+        orchestrator_memory_mb,
+    }
+);
+param_section!(
+    /// `[entities]` of `models/az-durable.toml`.
+    EntityParams {
+        /// CPU per operation dispatch, s.
+        operation_cpu_s,
+    }
+);
+param_section!(
+    /// `[payload]` of `models/az-durable.toml`.
+    DurablePayloadParams {
+        /// Compression-to-blob threshold, KiB.
+        large_message_kb,
+        /// Table property limit, KiB.
+        table_property_max_kb,
+        /// Cross-function payload limit, KiB.
+        limit_kb,
+        /// Fail (1) instead of compress (0) above the limit.
+        large_message_fail,
+    }
+);
+param_section!(
+    /// `[transitions]` of `models/aws-step.toml`.
+    TransitionParams {
+        /// Median transition latency, s.
+        latency_s_median,
+        /// Log-normal sigma.
+        latency_sigma,
+        /// Extra latency per KiB of payload, s.
+        latency_s_per_kb,
+        /// Token bucket size.
+        token_bucket,
+        /// Refill per second.
+        refill_per_s,
+    }
+);
+param_section!(
+    /// `[limits]` of `models/aws-step.toml`.
+    StepLimitParams {
+        /// State payload limit, KiB.
+        payload_max_kb,
+        /// History events limit.
+        history_max_events,
+        /// Inline Map concurrency.
+        map_max_concurrency,
+        /// History events per Task state.
+        events_per_task,
+    }
+);
+param_section!(
+    /// `[billing]` of `models/aws-step.toml`.
+    StepBillingParams {
+        /// $ per state transition (Standard).
+        price_usd_per_transition,
+        /// Express (1) or Standard (0).
+        express,
+        /// Express $ per request.
+        express_price_usd_per_request,
+        /// Express $ per GB-s.
+        express_price_usd_per_gb_s,
+        /// Express base memory, MiB.
+        express_memory_mb_base,
+        /// Express maximum duration, s.
+        express_max_duration_s,
+    }
+);
+param_section!(
+    /// `[polling]` of `models/az-queue.toml` plus its batch size.
+    QueueTriggerParams {
+        /// Minimum interval, s.
+        min_interval_s,
+        /// Maximum interval, s.
+        max_interval_s,
+        /// Relative randomization.
+        randomization,
+        /// Messages per poll.
+        batch_size,
+    }
+);
+
+/// `models/az-storage.toml`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzureStorageModel {
+    /// Header.
+    pub model: ModelHeader,
+    /// Queues.
+    pub queue: StorageQueueParams,
+    /// Tables.
+    pub table: TableParams,
+    /// Blob transactions.
+    pub blob: BlobTxParams,
+}
+
+/// `models/az-queue.toml`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueTriggerModel {
+    /// Header.
+    pub model: ModelHeader,
+    /// Polling.
+    pub polling: QueueTriggerParams,
+}
+
+/// `models/az-durable.toml`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DurableModel {
+    /// Header.
+    pub model: ModelHeader,
+    /// Task hub layout.
+    pub task_hub: TaskHubParams,
+    /// Polling.
+    pub polling: PollingParams,
+    /// Concurrency limits.
+    pub concurrency: DurableConcurrencyParams,
+    /// Replay costs.
+    pub replay: ReplayParams,
+    /// Entities.
+    pub entities: EntityParams,
+    /// Payload thresholds.
+    pub payload: DurablePayloadParams,
+}
+
+/// `models/aws-step.toml`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepFunctionsModel {
+    /// Header.
+    pub model: ModelHeader,
+    /// Transitions.
+    pub transitions: TransitionParams,
+    /// Limits.
+    pub limits: StepLimitParams,
+    /// Billing.
+    pub billing: StepBillingParams,
+}
+
+impl CheckRanges for AzureStorageModel {
+    fn check_ranges(&self) -> Result<(), KeyError> {
+        within("queue.message_max_kb", &self.queue.message_max_kb, 1.0, 1e6)?;
+        within("queue.latency_sigma", &self.queue.latency_sigma, 0.0, 5.0)?;
+        within("table.latency_sigma", &self.table.latency_sigma, 0.0, 5.0)?;
+        within("table.rows_per_batch", &self.table.rows_per_batch, 1.0, 1e6)
+    }
+}
+
+impl CheckRanges for QueueTriggerModel {
+    fn check_ranges(&self) -> Result<(), KeyError> {
+        let p = &self.polling;
+        within("polling.min_interval_s", &p.min_interval_s, 0.001, 3600.0)?;
+        within(
+            "polling.max_interval_s",
+            &p.max_interval_s,
+            p.min_interval_s.value,
+            3600.0,
+        )?;
+        within("polling.randomization", &p.randomization, 0.0, 0.99)?;
+        within("polling.batch_size", &p.batch_size, 1.0, 32.0)
+    }
+}
+
+impl CheckRanges for DurableModel {
+    fn check_ranges(&self) -> Result<(), KeyError> {
+        within(
+            "task_hub.partition_count",
+            &self.task_hub.partition_count,
+            1.0,
+            16.0,
+        )?;
+        within(
+            "task_hub.control_queue_batch",
+            &self.task_hub.control_queue_batch,
+            1.0,
+            32.0,
+        )?;
+        within(
+            "task_hub.lease_renew_interval_s",
+            &self.task_hub.lease_renew_interval_s,
+            0.1,
+            3600.0,
+        )?;
+        within(
+            "task_hub.scale_controller_peek_interval_s",
+            &self.task_hub.scale_controller_peek_interval_s,
+            0.1,
+            3600.0,
+        )?;
+        let p = &self.polling;
+        within("polling.min_interval_s", &p.min_interval_s, 0.001, 3600.0)?;
+        within(
+            "polling.max_interval_s",
+            &p.max_interval_s,
+            p.min_interval_s.value,
+            3600.0,
+        )?;
+        within("polling.randomization", &p.randomization, 0.0, 0.99)?;
+        let c = &self.concurrency;
+        within(
+            "concurrency.max_concurrent_activities_per_host",
+            &c.max_concurrent_activities_per_host,
+            1.0,
+            32.0,
+        )?;
+        within(
+            "concurrency.max_concurrent_orchestrators_per_host",
+            &c.max_concurrent_orchestrators_per_host,
+            1.0,
+            31.0,
+        )?;
+        within(
+            "concurrency.max_entity_operation_batch",
+            &c.max_entity_operation_batch,
+            1.0,
+            1e6,
+        )?;
+        within(
+            "replay.extended_sessions",
+            &self.replay.extended_sessions,
+            0.0,
+            1.0,
+        )?;
+        within(
+            "payload.large_message_fail",
+            &self.payload.large_message_fail,
+            0.0,
+            1.0,
+        )
+    }
+}
+
+impl CheckRanges for StepFunctionsModel {
+    fn check_ranges(&self) -> Result<(), KeyError> {
+        within(
+            "transitions.latency_sigma",
+            &self.transitions.latency_sigma,
+            0.0,
+            5.0,
+        )?;
+        within(
+            "transitions.token_bucket",
+            &self.transitions.token_bucket,
+            1.0,
+            1e9,
+        )?;
+        within(
+            "transitions.refill_per_s",
+            &self.transitions.refill_per_s,
+            0.001,
+            1e9,
+        )?;
+        within(
+            "limits.payload_max_kb",
+            &self.limits.payload_max_kb,
+            1.0,
+            1e6,
+        )?;
+        within(
+            "limits.history_max_events",
+            &self.limits.history_max_events,
+            1.0,
+            1e9,
+        )?;
+        within(
+            "limits.map_max_concurrency",
+            &self.limits.map_max_concurrency,
+            1.0,
+            1e6,
+        )?;
+        within("billing.express", &self.billing.express, 0.0, 1.0)
+    }
+}
+
 /// The loaded platform models.
 #[derive(Clone, Debug)]
 pub struct Models {
@@ -216,6 +588,14 @@ pub struct Models {
     pub lambda: LambdaModel,
     /// Azure Functions.
     pub azure: AzureFunctionsModel,
+    /// Azure Storage account.
+    pub storage: AzureStorageModel,
+    /// Azure Functions queue trigger.
+    pub queue_trigger: QueueTriggerModel,
+    /// Durable Functions.
+    pub durable: DurableModel,
+    /// Step Functions.
+    pub step: StepFunctionsModel,
 }
 
 /// The built-in model files: (file name, text).
@@ -225,6 +605,22 @@ pub const BUILTIN_MODELS: &[(&str, &str)] = &[
         include_str!("../../../models/aws-lambda.toml"),
     ),
     ("az-func.toml", include_str!("../../../models/az-func.toml")),
+    (
+        "az-storage.toml",
+        include_str!("../../../models/az-storage.toml"),
+    ),
+    (
+        "az-queue.toml",
+        include_str!("../../../models/az-queue.toml"),
+    ),
+    (
+        "az-durable.toml",
+        include_str!("../../../models/az-durable.toml"),
+    ),
+    (
+        "aws-step.toml",
+        include_str!("../../../models/aws-step.toml"),
+    ),
 ];
 
 /// Checks every `Param` reachable in a TOML value tree: non-empty source, finite value.
@@ -464,6 +860,10 @@ impl Models {
         Ok(Models {
             lambda: parse_model(&get("aws-lambda.toml"))?,
             azure: parse_model(&get("az-func.toml"))?,
+            storage: parse_model(&get("az-storage.toml"))?,
+            queue_trigger: parse_model(&get("az-queue.toml"))?,
+            durable: parse_model(&get("az-durable.toml"))?,
+            step: parse_model(&get("aws-step.toml"))?,
         })
     }
 
@@ -473,6 +873,10 @@ impl Models {
         Ok(Models {
             lambda: parse_model(&read("aws-lambda.toml")?)?,
             azure: parse_model(&read("az-func.toml")?)?,
+            storage: parse_model(&read("az-storage.toml")?)?,
+            queue_trigger: parse_model(&read("az-queue.toml")?)?,
+            durable: parse_model(&read("az-durable.toml")?)?,
+            step: parse_model(&read("aws-step.toml")?)?,
         })
     }
 
@@ -496,9 +900,13 @@ impl Models {
         match head.model.name.as_str() {
             "aws-lambda" => parse_model::<LambdaModel>(src).map(|_| head.model.name),
             "az-func" => parse_model::<AzureFunctionsModel>(src).map(|_| head.model.name),
+            "az-storage" => parse_model::<AzureStorageModel>(src).map(|_| head.model.name),
+            "az-queue" => parse_model::<QueueTriggerModel>(src).map(|_| head.model.name),
+            "az-durable" => parse_model::<DurableModel>(src).map(|_| head.model.name),
+            "aws-step" => parse_model::<StepFunctionsModel>(src).map(|_| head.model.name),
             other => Err(src.key_error(KeyError::new(
                 "model.name",
-                format!("unknown model `{other}` (known: aws-lambda, az-func)"),
+                format!("unknown model `{other}` (known: aws-lambda, az-func, az-storage, az-queue, az-durable, aws-step)"),
             ))),
         }
     }
