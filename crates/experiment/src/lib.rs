@@ -20,9 +20,7 @@ pub use summary::*;
 
 use rayon::prelude::*;
 use sfsim_engine::RngStreams;
-use sfsim_platform::{
-    Deployment, FunctionPlatform, Models, RunOutput, RunSpec, TraceEvent, simulate,
-};
+use sfsim_platform::{Deployment, DeploymentPlan, Models, RunOutput, TraceEvent};
 use sfsim_workflow::{Arrivals, LoadError, Scenario};
 
 /// Options that the command line may override.
@@ -143,7 +141,7 @@ pub fn run_scenario(
                 .get(d.name())
                 .cloned()
                 .unwrap_or_default();
-            FunctionPlatform::build(*d, models, &cfg)
+            DeploymentPlan::build(*d, models, &cfg, &scenario.workflow)
                 .map_err(|e| scenario.error_at(&e.key, e.message))
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -182,15 +180,13 @@ pub fn run_scenario(
     let outputs: Vec<RunOutput> = jobs
         .par_iter()
         .map(|&(d, r)| {
-            let spec = RunSpec {
-                platform: &platforms[d],
-                workflow: &scenario.workflow,
-                arrivals: &scenario.arrivals,
+            platforms[d].run(
+                &scenario.workflow,
+                &scenario.arrivals,
                 iterations,
-                streams: RngStreams::new(seed, r),
-                trace: opts.trace && r == 0,
-            };
-            simulate(&spec)
+                RngStreams::new(seed, r),
+                opts.trace && r == 0,
+            )
         })
         .collect();
     let mut results = Vec::with_capacity(platforms.len());
@@ -198,9 +194,9 @@ pub fn run_scenario(
     let mut it = outputs.into_iter();
     for p in &platforms {
         let mut runs: Vec<RunOutput> = it.by_ref().take(replications as usize).collect();
-        results.push(summarize(p.name, &runs));
+        results.push(summarize(p.name(), &runs));
         if opts.trace {
-            traces.push((p.name.to_string(), std::mem::take(&mut runs[0].trace)));
+            traces.push((p.name().to_string(), std::mem::take(&mut runs[0].trace)));
         }
     }
     Ok(ScenarioResult {

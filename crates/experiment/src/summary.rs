@@ -80,17 +80,23 @@ impl Stats {
     }
 }
 
-/// Mean seconds per latency component.
+/// Seconds per latency component (see `sfsim_platform::Breakdown`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct BreakdownSummary {
     /// Waiting for a new instance.
     pub cold_start: f64,
-    /// Waiting for a free instance or host.
+    /// Waiting in a queue or for a free instance, host or slot.
     pub queue: f64,
+    /// Step Functions transitions and Map concurrency waits.
+    pub scheduling: f64,
     /// CPU and non-storage I/O.
     pub execution: f64,
-    /// Object-storage transfers.
+    /// Durable history load and replay.
+    pub replay: f64,
+    /// Storage transfers (objects, large messages, history, entity state).
     pub transfer: f64,
+    /// Waiting for a busy entity.
+    pub entity: f64,
 }
 
 impl BreakdownSummary {
@@ -98,13 +104,22 @@ impl BreakdownSummary {
         BreakdownSummary {
             cold_start: f(0),
             queue: f(1),
-            execution: f(2),
-            transfer: f(3),
+            scheduling: f(2),
+            execution: f(3),
+            replay: f(4),
+            transfer: f(5),
+            entity: f(6),
         }
     }
     /// The sum of the parts.
     pub fn total(&self) -> f64 {
-        self.cold_start + self.queue + self.execution + self.transfer
+        self.cold_start
+            + self.queue
+            + self.scheduling
+            + self.execution
+            + self.replay
+            + self.transfer
+            + self.entity
     }
 }
 
@@ -209,7 +224,7 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
         }
     }
     let mut latency: Vec<f64> = done.iter().map(|r| r.latency().as_secs_f64()).collect();
-    let parts: Vec<[f64; 4]> = done
+    let parts: Vec<[f64; 7]> = done
         .iter()
         .map(|r| r.breakdown.parts().map(|d| d.as_secs_f64()))
         .collect();

@@ -73,9 +73,13 @@ impl Deployment {
         }
     }
 
-    /// Whether this version of sfsim simulates it. The stateful deployments arrive with the
-    /// stateful-platforms work (issue #3); until then they are refused with a clear error.
+    /// Whether this version of sfsim simulates it (all six do).
     pub fn implemented(self) -> bool {
+        true
+    }
+
+    /// Whether it runs the whole workflow in one stateless function.
+    pub fn is_stateless(self) -> bool {
         matches!(self, Deployment::AwsLambda | Deployment::AzFunc)
     }
 }
@@ -162,7 +166,19 @@ impl FunctionPlatform {
         models: &Models,
         cfg: &DeploymentConfig,
     ) -> Result<FunctionPlatform, ConfigError> {
-        let key = |k: &str| format!("deployment.{}.{k}", deployment.name());
+        Self::build_for(deployment, deployment.name(), models, cfg)
+    }
+
+    /// Assembles the function platform `deployment` (`AwsLambda` or `AzFunc`) that runs the
+    /// functions of deployment `owner` (e.g. the Lambda tasks of `aws-step`); configuration
+    /// errors name `deployment.<owner>.<key>`.
+    pub fn build_for(
+        deployment: Deployment,
+        owner: &str,
+        models: &Models,
+        cfg: &DeploymentConfig,
+    ) -> Result<FunctionPlatform, ConfigError> {
+        let key = |k: &str| format!("deployment.{owner}.{k}");
         let init = cfg.init.clone().unwrap_or(Dist::fixed(0.0));
         match deployment {
             Deployment::AwsLambda => {
@@ -288,6 +304,73 @@ impl FunctionPlatform {
                     other.description()
                 ),
             }),
+        }
+    }
+}
+
+/// A deployment assembled for one workflow: what a replication runs.
+#[derive(Clone, Debug)]
+pub enum DeploymentPlan {
+    /// `aws-lambda`, `az-func`.
+    Stateless(FunctionPlatform),
+    /// `aws-step`, `az-queue`, `az-dorch`, `az-dent`.
+    Stateful(Box<crate::stateful::StatefulPlan>),
+}
+
+impl DeploymentPlan {
+    /// Assembles `deployment` for `workflow` from the models and the scenario's settings.
+    pub fn build(
+        deployment: Deployment,
+        models: &Models,
+        cfg: &DeploymentConfig,
+        workflow: &sfsim_workflow::Workflow,
+    ) -> Result<DeploymentPlan, ConfigError> {
+        if deployment.is_stateless() {
+            FunctionPlatform::build(deployment, models, cfg).map(DeploymentPlan::Stateless)
+        } else {
+            crate::stateful::StatefulPlan::build(deployment, models, cfg, workflow)
+                .map(|p| DeploymentPlan::Stateful(Box::new(p)))
+        }
+    }
+
+    /// The deployment's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DeploymentPlan::Stateless(p) => p.name,
+            DeploymentPlan::Stateful(p) => p.deployment.name(),
+        }
+    }
+
+    /// Simulates one replication.
+    pub fn run(
+        &self,
+        workflow: &sfsim_workflow::Workflow,
+        arrivals: &sfsim_workflow::Arrivals,
+        iterations: u64,
+        streams: sfsim_engine::RngStreams,
+        trace: bool,
+    ) -> crate::record::RunOutput {
+        match self {
+            DeploymentPlan::Stateless(p) => {
+                crate::stateless::simulate(&crate::stateless::RunSpec {
+                    platform: p,
+                    workflow,
+                    arrivals,
+                    iterations,
+                    streams,
+                    trace,
+                })
+            }
+            DeploymentPlan::Stateful(plan) => {
+                crate::stateful::simulate_stateful(&crate::stateful::StatefulSpec {
+                    plan,
+                    workflow,
+                    arrivals,
+                    iterations,
+                    streams,
+                    trace,
+                })
+            }
         }
     }
 }

@@ -28,12 +28,13 @@ pub mod params;
 pub mod queue_polling;
 pub mod record;
 pub mod scaling;
+pub mod stateful;
 pub mod stateless;
 pub mod storage;
 pub mod trace;
 
 pub use billing::Cost;
-pub use deployment::{ConfigError, Deployment, FunctionPlatform};
+pub use deployment::{ConfigError, Deployment, DeploymentPlan, FunctionPlatform};
 pub use params::Models;
 pub use record::{Breakdown, ExecRecord, Outcome, RunOutput};
 pub use stateless::{RunSpec, simulate};

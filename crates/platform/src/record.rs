@@ -19,31 +19,108 @@ pub enum Outcome {
 }
 
 /// Where an execution's end-to-end time went. The parts sum exactly to `end - arrival`.
+///
+/// For workflows with parallel branches the time is attributed along the critical path: at a
+/// join, the branch that finished last lends its breakdown to the time since the fork.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Breakdown {
     /// Waiting for an instance to be created.
     pub cold_start: SimDuration,
-    /// Waiting for a free instance or host (front-end or queue wait).
+    /// Waiting in a queue: front-end queue, storage-queue polling, a free slot.
     pub queue: SimDuration,
+    /// Orchestration overhead: Step Functions transitions, throttled transitions.
+    pub scheduling: SimDuration,
     /// Running: CPU and non-storage I/O.
     pub execution: SimDuration,
-    /// Reading and writing remote storage.
+    /// Durable replay: loading the history and re-running the orchestrator from the start.
+    pub replay: SimDuration,
+    /// Reading and writing remote storage (objects, large messages, history, entity state).
     pub transfer: SimDuration,
+    /// Waiting for an entity busy with other operations.
+    pub entity: SimDuration,
+}
+
+/// One component of a [`Breakdown`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Component {
+    /// See [`Breakdown::cold_start`].
+    ColdStart,
+    /// See [`Breakdown::queue`].
+    Queue,
+    /// See [`Breakdown::scheduling`].
+    Scheduling,
+    /// See [`Breakdown::execution`].
+    Execution,
+    /// See [`Breakdown::replay`].
+    Replay,
+    /// See [`Breakdown::transfer`].
+    Transfer,
+    /// See [`Breakdown::entity`].
+    Entity,
 }
 
 impl Breakdown {
     /// Names of the components, in output order.
-    pub const NAMES: [&'static str; 4] = ["cold_start", "queue", "execution", "transfer"];
+    pub const NAMES: [&'static str; 7] = [
+        "cold_start",
+        "queue",
+        "scheduling",
+        "execution",
+        "replay",
+        "transfer",
+        "entity",
+    ];
 
     /// The components in [`Breakdown::NAMES`] order.
-    pub fn parts(&self) -> [SimDuration; 4] {
-        [self.cold_start, self.queue, self.execution, self.transfer]
+    pub fn parts(&self) -> [SimDuration; 7] {
+        [
+            self.cold_start,
+            self.queue,
+            self.scheduling,
+            self.execution,
+            self.replay,
+            self.transfer,
+            self.entity,
+        ]
     }
 
     /// Their sum.
     pub fn total(&self) -> SimDuration {
         self.parts().into_iter().sum()
     }
+
+    /// Adds `d` to component `c`.
+    pub fn add(&mut self, c: Component, d: SimDuration) {
+        match c {
+            Component::ColdStart => self.cold_start += d,
+            Component::Queue => self.queue += d,
+            Component::Scheduling => self.scheduling += d,
+            Component::Execution => self.execution += d,
+            Component::Replay => self.replay += d,
+            Component::Transfer => self.transfer += d,
+            Component::Entity => self.entity += d,
+        }
+    }
+
+    /// Adds every component of `o`.
+    pub fn add_all(&mut self, o: &Breakdown) {
+        for (c, d) in Component::ALL.into_iter().zip(o.parts()) {
+            self.add(c, d);
+        }
+    }
+}
+
+impl Component {
+    /// All components in [`Breakdown::NAMES`] order.
+    pub const ALL: [Component; 7] = [
+        Component::ColdStart,
+        Component::Queue,
+        Component::Scheduling,
+        Component::Execution,
+        Component::Replay,
+        Component::Transfer,
+        Component::Entity,
+    ];
 }
 
 /// One execution's record.
@@ -73,6 +150,25 @@ pub struct ExecRecord {
     pub storage_gets: u32,
     /// Object-storage PUTs.
     pub storage_puts: u32,
+    /// Stateful-platform counters (zero for stateless deployments).
+    pub stateful: StatefulCounts,
+}
+
+/// What a stateful deployment did for one execution.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StatefulCounts {
+    /// Storage-queue transactions (put, get, delete, poll, peek) attributed to the execution.
+    pub queue_transactions: u64,
+    /// Table transactions (history, instances, entity state).
+    pub table_transactions: u64,
+    /// Blob transactions (large messages, large state, leases).
+    pub blob_transactions: u64,
+    /// Step Functions state transitions.
+    pub transitions: u64,
+    /// Orchestrator episodes that replayed history.
+    pub replays: u64,
+    /// Billed function executions (invocations, episodes, entity batches).
+    pub invocations: u64,
 }
 
 impl ExecRecord {
@@ -97,4 +193,11 @@ pub struct RunOutput {
     pub end_time: SimTime,
     /// Timeline for `--trace` (empty unless asked for).
     pub trace: Vec<crate::trace::TraceEvent>,
+    /// Fan-out workers (stateful deployments): seconds from being scheduled to starting.
+    pub worker_scheduling_delay_s: Vec<f64>,
+    /// Fan-out workers: seconds from being scheduled to finishing.
+    pub worker_latency_s: Vec<f64>,
+    /// Transactions that accrue without any execution (idle polling, scale-controller peeks,
+    /// lease renewals) over the run, by kind.
+    pub idle: StatefulCounts,
 }

@@ -95,6 +95,18 @@ impl HostScaler {
 
     /// Whether a host may be added at `now` when `hosts` are live. `Add` records the addition.
     pub fn request(&mut self, now: SimTime, hosts: u32) -> HostDecision {
+        let interval = self.interval;
+        self.request_with(now, hosts, interval)
+    }
+
+    /// As [`HostScaler::request`], with the interval of the trigger that asks (an app with HTTP
+    /// and queue triggers shares one pace: 1 s for HTTP demand, 30 s for queue demand).
+    pub fn request_with(
+        &mut self,
+        now: SimTime,
+        hosts: u32,
+        interval: SimDuration,
+    ) -> HostDecision {
         if hosts >= self.max_hosts {
             return HostDecision::AtCap;
         }
@@ -103,7 +115,7 @@ impl HostScaler {
         if hosts > 0
             && let Some(last) = self.last_add
         {
-            let next = last + self.interval;
+            let next = last + interval;
             if now < next {
                 return HostDecision::RetryAt(next);
             }

@@ -340,6 +340,7 @@ pub fn simulate(spec: &RunSpec<'_>) -> RunOutput {
         events: sim.q.popped(),
         end_time,
         trace: sim.trace,
+        ..RunOutput::default()
     }
 }
 
@@ -461,6 +462,7 @@ impl Sim<'_> {
             cost: Cost::default(),
             storage_gets: 0,
             storage_puts: 0,
+            stateful: Default::default(),
         });
         self.schedule_next_sequential(now, e);
     }
@@ -859,6 +861,7 @@ impl Sim<'_> {
             },
             storage_gets: x.gets,
             storage_puts: x.puts,
+            stateful: Default::default(),
         };
         debug_assert_eq!(
             record.breakdown.total(),

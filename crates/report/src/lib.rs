@@ -51,7 +51,7 @@ pub fn render_json(r: &ScenarioResult) -> String {
 /// The CSV of a run: a header and one row per deployment.
 pub fn render_csv(r: &ScenarioResult) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let header = [
+    let header: [&str; 27] = [
         "scenario",
         "seed",
         "deployment",
@@ -65,8 +65,11 @@ pub fn render_csv(r: &ScenarioResult) -> String {
         "latency_s_p99",
         "breakdown_s_cold_start",
         "breakdown_s_queue",
+        "breakdown_s_scheduling",
         "breakdown_s_execution",
+        "breakdown_s_replay",
         "breakdown_s_transfer",
+        "breakdown_s_entity",
         "cold_starts",
         "cold_start_s_mean",
         "gb_s",
@@ -79,7 +82,7 @@ pub fn render_csv(r: &ScenarioResult) -> String {
     ];
     w.write_record(header).expect("in-memory CSV");
     for d in &r.results {
-        let row = [
+        let row: [String; 27] = [
             r.scenario.clone(),
             r.seed.to_string(),
             d.deployment.clone(),
@@ -93,8 +96,11 @@ pub fn render_csv(r: &ScenarioResult) -> String {
             d.latency_s.p99.to_string(),
             d.breakdown_s.cold_start.to_string(),
             d.breakdown_s.queue.to_string(),
+            d.breakdown_s.scheduling.to_string(),
             d.breakdown_s.execution.to_string(),
+            d.breakdown_s.replay.to_string(),
             d.breakdown_s.transfer.to_string(),
+            d.breakdown_s.entity.to_string(),
             d.cold_starts.to_string(),
             d.cold_start_s.mean.to_string(),
             d.gb_s.to_string(),

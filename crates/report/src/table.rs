@@ -3,7 +3,7 @@
 use sfsim_experiment::ScenarioResult;
 use std::fmt::Write;
 
-const COLUMNS: [&str; 16] = [
+const COLUMNS: [&str; 19] = [
     "deployment",
     "ok",
     "fail",
@@ -13,10 +13,13 @@ const COLUMNS: [&str; 16] = [
     "p99_s",
     "colds",
     "cold_avg_s",
-    "b.cold_s",
-    "b.queue_s",
-    "b.exec_s",
-    "b.xfer_s",
+    "b.cold",
+    "b.queue",
+    "b.sched",
+    "b.exec",
+    "b.replay",
+    "b.xfer",
+    "b.entity",
     "gb_s",
     "usd/exec",
     "usd/1M",
@@ -32,7 +35,7 @@ pub fn render_table(r: &ScenarioResult) -> String {
     );
     let _ = write!(s, "{:<11}", COLUMNS[0]);
     for c in &COLUMNS[1..] {
-        let _ = write!(s, " {c:>10}");
+        let _ = write!(s, " {c:>9}");
     }
     s.push('\n');
     for d in &r.results {
@@ -47,15 +50,18 @@ pub fn render_table(r: &ScenarioResult) -> String {
             format!("{:.3}", d.cold_start_s.mean),
             format!("{:.3}", d.breakdown_s.cold_start),
             format!("{:.3}", d.breakdown_s.queue),
+            format!("{:.3}", d.breakdown_s.scheduling),
             format!("{:.3}", d.breakdown_s.execution),
+            format!("{:.3}", d.breakdown_s.replay),
             format!("{:.3}", d.breakdown_s.transfer),
+            format!("{:.3}", d.breakdown_s.entity),
             format!("{:.3}", d.gb_s),
             format!("{:.7}", d.cost_usd.total),
             format!("{:.2}", d.cost_usd.total * 1e6),
         ];
         let _ = write!(s, "{:<11}", d.deployment);
         for c in &cells {
-            let _ = write!(s, " {c:>10}");
+            let _ = write!(s, " {c:>9}");
         }
         s.push('\n');
         for (err, n) in &d.errors {

@@ -1,0 +1,578 @@
+//! Azure Storage queues, host pollers and the scale controller, shared by `az-queue`,
+//! `az-dorch` and `az-dent`.
+//!
+//! **Models.**
+//! * *Messages*: a put takes the queue's put latency; a message larger than the large-message
+//!   threshold (Durable: 45 KB, DTAS `MessageManager`; plain queues: the 64 KB limit) is first
+//!   written to Blob storage and the queue carries a reference (extra latency and a blob write;
+//!   the consumer reads the blob). A message becomes visible when the put completes.
+//! * *Pollers*: every live host polls every queue it listens to with the randomized exponential
+//!   backoff of [`crate::queue_polling`]; a poll is one queue transaction whether or not it finds
+//!   messages. A host polls only while it has a free slot of the queue's class; a slot freeing
+//!   wakes its blocked pollers. A message put by the host that owns the target queue wakes that
+//!   poller at once (DTFx local dispatch).
+//! * *Control-queue ownership*: the P control queues are leased by the live hosts round-robin;
+//!   a joining or leaving host rebalances at once (DTFx renews leases every 10 s; the lag is not
+//!   modelled).
+//! * *Scale controller*: every peek interval (10 s) it peeks each queue of the app (one
+//!   transaction each, billed even while idle) and adds a host at the non-HTTP pace (one per
+//!   30 s, up to the cap) when messages wait and either no host is alive or a message has waited
+//!   longer than one peek interval.
+//! * *Idle transactions*: empty polls, peeks and lease renewals (P partitions every 10 s while a
+//!   host is alive) are counted apart from executions and shown as idle cost.
+//!
+//! **Scope and limitations.** Visibility timeouts, poison messages, dequeue counts and message
+//! ordering guarantees are not modelled (no message is lost or redelivered). Lease renewal is
+//! counted, not simulated.
+//!
+//! **Validation.** `tests/stateful_mechanisms.rs`: the backoff sequence seen by an idle queue,
+//! the reset after a message, the host count against the 30 s pace.
+
+use std::collections::VecDeque;
+
+use sfsim_engine::{SimDuration, SimTime};
+
+use super::{Class, Ev, World};
+use crate::billing::Cost;
+use crate::params::Models;
+use crate::queue_polling::{Backoff, Poller};
+use crate::record::Component;
+
+/// Storage-account parameters of an Azure deployment.
+#[derive(Clone, Debug)]
+pub struct AzureSetup {
+    /// Queue put latency (median s, sigma).
+    pub put_latency: (f64, f64),
+    /// Table read latency (median s, sigma).
+    pub table_read: (f64, f64),
+    /// Table batch-write latency (median s, sigma).
+    pub table_write: (f64, f64),
+    /// Rows per table batch transaction.
+    pub rows_per_batch: u32,
+    /// $ per queue transaction.
+    pub queue_tx_usd: f64,
+    /// $ per table transaction.
+    pub table_tx_usd: f64,
+    /// $ per blob read.
+    pub blob_read_usd: f64,
+    /// $ per blob write.
+    pub blob_write_usd: f64,
+    /// $ per lease operation.
+    pub lease_usd: f64,
+    /// Messages larger than this go through Blob storage, bytes.
+    pub large_message_bytes: u64,
+    /// Scale-controller peek interval.
+    pub peek_interval: SimDuration,
+    /// Lease renewal interval.
+    pub lease_interval: SimDuration,
+    /// Control queues (Durable); 0 for az-queue.
+    pub partitions: u32,
+}
+
+impl AzureSetup {
+    /// Builds the setup from the storage model; `large_message_kb` is the blob threshold.
+    pub fn from_models(m: &Models, large_message_kb: f64, partitions: u32) -> Self {
+        let s = &m.storage;
+        AzureSetup {
+            put_latency: (
+                s.queue.put_latency_s_median.value,
+                s.queue.latency_sigma.value,
+            ),
+            table_read: (
+                s.table.read_latency_s_median.value,
+                s.table.latency_sigma.value,
+            ),
+            table_write: (
+                s.table.write_latency_s_median.value,
+                s.table.latency_sigma.value,
+            ),
+            rows_per_batch: s.table.rows_per_batch.value as u32,
+            queue_tx_usd: s.queue.price_usd_per_transaction.value,
+            table_tx_usd: s.table.price_usd_per_transaction.value,
+            blob_read_usd: s.blob.price_usd_per_read.value,
+            blob_write_usd: s.blob.price_usd_per_write.value,
+            lease_usd: s.blob.lease_price_usd_per_operation.value,
+            large_message_bytes: (large_message_kb * 1024.0) as u64,
+            peek_interval: SimDuration::from_secs_f64(
+                m.durable.task_hub.scale_controller_peek_interval_s.value,
+            ),
+            lease_interval: SimDuration::from_secs_f64(
+                m.durable.task_hub.lease_renew_interval_s.value,
+            ),
+            partitions,
+        }
+    }
+}
+
+/// What a queue is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueKind {
+    /// az-queue: the queue triggering flow node `n`.
+    Chain(u32),
+    /// Durable: control queue (partition) `p`.
+    Control(u32),
+    /// Durable: the work-item (activity) queue.
+    WorkItem,
+}
+
+/// One storage queue.
+#[derive(Clone, Debug)]
+pub struct SQueue {
+    /// Its role.
+    pub kind: QueueKind,
+    /// Visible messages, oldest first.
+    pub msgs: VecDeque<u32>,
+    /// Pollers' backoff.
+    pub backoff: Backoff,
+    /// Messages one poll may take.
+    pub batch: u32,
+    /// Slot class of the functions it triggers.
+    pub class: Class,
+}
+
+/// What a message carries (interpreted by the driver).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MsgKind {
+    /// az-queue: run flow node `node`.
+    Chain {
+        /// Flow node index.
+        node: u32,
+    },
+    /// Durable: a message for orchestration `orch` (start or a task completion).
+    Orch {
+        /// Orchestration.
+        orch: u32,
+        /// Task completed (u32::MAX for ExecutionStarted).
+        task: u32,
+    },
+    /// Durable: run task `task` of orchestration `orch` as an activity.
+    Activity {
+        /// Orchestration.
+        orch: u32,
+        /// Task.
+        task: u32,
+    },
+    /// Durable: an operation for entity `entity`; `reply` is the awaiting (orch, task).
+    EntityOp {
+        /// Entity.
+        entity: u32,
+        /// The operation (index into the driver's table).
+        op: u32,
+    },
+}
+
+/// A queue message.
+#[derive(Clone, Copy, Debug)]
+pub struct Msg {
+    /// Content.
+    pub kind: MsgKind,
+    /// Execution it belongs to.
+    pub exec: u32,
+    /// The strand waiting on it (u32::MAX for fire-and-forget signals).
+    pub strand: u32,
+    /// Payload, bytes.
+    pub size: u64,
+    /// Went through Blob storage.
+    pub large: bool,
+    /// Target queue.
+    pub queue: u32,
+    /// When it became visible.
+    pub visible_at: SimTime,
+}
+
+/// One host's poller of one queue.
+#[derive(Clone, Copy, Debug)]
+pub struct HostPoller {
+    /// Queue polled.
+    pub queue: u32,
+    /// Backoff state.
+    pub poller: Poller,
+    /// A poll event is pending.
+    pub scheduled: bool,
+    /// Waiting for a free slot.
+    pub blocked: bool,
+}
+
+/// Azure state of a world.
+#[derive(Default)]
+pub struct AzureState {
+    /// The queues.
+    pub queues: Vec<SQueue>,
+    /// Messages (slots reused).
+    pub msgs: Vec<Msg>,
+    msg_free: Vec<u32>,
+    /// Control-queue owner hosts (u32::MAX: none).
+    pub owner: Vec<u32>,
+    any_host_since: Option<SimTime>,
+    any_host_time: SimDuration,
+    peeking: bool,
+}
+
+impl AzureState {
+    /// Messages put but not yet consumed.
+    pub fn live_messages(&self) -> usize {
+        self.msgs.len() - self.msg_free.len()
+    }
+}
+
+impl World<'_> {
+    fn az(&self) -> &AzureSetup {
+        self.plan
+            .azure
+            .as_ref()
+            .expect("an Azure deployment has a storage setup")
+    }
+
+    /// Adds a queue; returns its id.
+    pub(crate) fn add_queue(
+        &mut self,
+        kind: QueueKind,
+        backoff: Backoff,
+        batch: u32,
+        class: Class,
+    ) -> u32 {
+        self.az.queues.push(SQueue {
+            kind,
+            msgs: VecDeque::new(),
+            backoff,
+            batch,
+            class,
+        });
+        (self.az.queues.len() - 1) as u32
+    }
+
+    pub(crate) fn azure_init(&mut self) {
+        match self.plan.deployment {
+            crate::deployment::Deployment::AzQueue => self.chain_init(),
+            _ => self.durable_init(),
+        }
+        self.az.owner = vec![u32::MAX; self.az().partitions as usize];
+        // The scale controller runs for the app whether or not it has hosts.
+        let peek = self.az().peek_interval;
+        self.az.peeking = true;
+        self.q.schedule(SimTime::ZERO + peek, Ev::Peek(0));
+    }
+
+    /// Records `n` transactions of a kind against execution `exec` (or idle when u32::MAX).
+    pub(crate) fn count_tx(
+        &mut self,
+        exec: u32,
+        queue: u64,
+        table: u64,
+        blob_reads: u64,
+        blob_writes: u64,
+    ) {
+        let s = self.az();
+        let usd = queue as f64 * s.queue_tx_usd
+            + table as f64 * s.table_tx_usd
+            + blob_reads as f64 * s.blob_read_usd
+            + blob_writes as f64 * s.blob_write_usd;
+        let (counts, cost) = if exec == u32::MAX {
+            (&mut self.idle, &mut self.idle_cost)
+        } else {
+            let x = &mut self.execs[exec as usize];
+            (&mut x.counts, &mut x.cost)
+        };
+        counts.queue_transactions += queue;
+        counts.table_transactions += table;
+        counts.blob_transactions += blob_reads + blob_writes;
+        cost.add(&Cost {
+            transactions: usd,
+            ..Cost::default()
+        });
+    }
+
+    /// Puts a message on `queue`. `from_host` wakes the target's poller at once when it is the
+    /// same host (local dispatch). The waiting strand is charged with the put (and blob) time as
+    /// transfer when the message becomes visible.
+    pub(crate) fn put_message(
+        &mut self,
+        now: SimTime,
+        queue: u32,
+        kind: MsgKind,
+        exec: u32,
+        strand: u32,
+        size: u64,
+        from_host: Option<u32>,
+    ) {
+        let large = size > self.az().large_message_bytes;
+        let (m, s) = self.az().put_latency;
+        let mut lat = self.lognormal(m, s);
+        if large {
+            // Compressed to the -largemessages container first: a blob write at storage speed.
+            let p = &self.plan.apps[0].platform;
+            lat += p
+                .storage
+                .transfer_time(crate::storage::StorageOp::Put, size, &mut self.rng);
+        }
+        self.count_tx(exec, 1, 0, 0, u64::from(large));
+        let msg = Msg {
+            kind,
+            exec,
+            strand,
+            size,
+            large,
+            queue,
+            visible_at: now + lat,
+        };
+        let id = if let Some(id) = self.az.msg_free.pop() {
+            self.az.msgs[id as usize] = msg;
+            id
+        } else {
+            self.az.msgs.push(msg);
+            (self.az.msgs.len() - 1) as u32
+        };
+        self.q.schedule(now + lat, Ev::Visible(id));
+        if let Some(h) = from_host {
+            self.wake_local(now + lat, h, queue);
+        }
+    }
+
+    fn wake_local(&mut self, at: SimTime, h: u32, queue: u32) {
+        let inst = &mut self.insts[h as usize];
+        if let Some(p) = inst.pollers.iter_mut().find(|p| p.queue == queue) {
+            p.poller.wake();
+            if !p.blocked {
+                p.scheduled = true;
+                self.q.schedule(at, Ev::Poll(h, queue));
+            }
+        }
+    }
+
+    pub(crate) fn on_visible(&mut self, now: SimTime, m: u32) {
+        let msg = self.az.msgs[m as usize];
+        if msg.strand != u32::MAX {
+            self.charge(msg.strand, now, Component::Transfer);
+        }
+        self.az.queues[msg.queue as usize].msgs.push_back(m);
+        if self.spec.trace {
+            let depth = self.az.queues.iter().map(|q| q.msgs.len()).sum::<usize>();
+            self.trace.push(crate::trace::TraceEvent::Counter {
+                name: "queued messages",
+                at: now,
+                value: depth as f64,
+            });
+        }
+    }
+
+    /// The queues host `h` listens to.
+    fn listened(&self, h: u32) -> Vec<u32> {
+        self.az
+            .queues
+            .iter()
+            .enumerate()
+            .filter(|(_, q)| match q.kind {
+                QueueKind::Chain(_) | QueueKind::WorkItem => true,
+                QueueKind::Control(p) => self.az.owner.get(p as usize) == Some(&h),
+            })
+            .map(|(i, _)| i as u32)
+            .collect()
+    }
+
+    /// Gives host `h` pollers for the queues it listens to and starts the new ones now.
+    fn sync_pollers(&mut self, now: SimTime, h: u32) {
+        if !self.insts[h as usize].alive || !self.insts[h as usize].ready {
+            return;
+        }
+        let want = self.listened(h);
+        let inst = &mut self.insts[h as usize];
+        inst.pollers.retain(|p| want.contains(&p.queue));
+        let mut start = Vec::new();
+        for q in want {
+            if !inst.pollers.iter().any(|p| p.queue == q) {
+                inst.pollers.push(HostPoller {
+                    queue: q,
+                    poller: Poller::default(),
+                    scheduled: true,
+                    blocked: false,
+                });
+                start.push(q);
+            }
+        }
+        for q in start {
+            self.q.schedule(now, Ev::Poll(h, q));
+        }
+    }
+
+    /// Control queues go round-robin to the live, ready hosts (sorted by id).
+    fn rebalance(&mut self, now: SimTime) {
+        let p = self.az().partitions as usize;
+        if p == 0 {
+            return;
+        }
+        let hosts: Vec<u32> = self.apps[0]
+            .instances
+            .iter()
+            .copied()
+            .filter(|&i| self.insts[i as usize].alive && self.insts[i as usize].ready)
+            .collect();
+        for part in 0..p {
+            self.az.owner[part] = if hosts.is_empty() {
+                u32::MAX
+            } else {
+                hosts[part % hosts.len()]
+            };
+        }
+        for h in hosts {
+            self.sync_pollers(now, h);
+        }
+    }
+
+    pub(crate) fn azure_host_ready(&mut self, now: SimTime, h: u32) {
+        if self.az.any_host_since.is_none() {
+            self.az.any_host_since = Some(now);
+        }
+        self.rebalance(now);
+        self.sync_pollers(now, h);
+    }
+
+    pub(crate) fn azure_host_gone(&mut self, now: SimTime, h: u32) {
+        self.insts[h as usize].pollers.clear();
+        if self.apps[0].alive == 0
+            && let Some(since) = self.az.any_host_since.take()
+        {
+            self.az.any_host_time += now.saturating_since(since);
+        }
+        self.rebalance(now);
+        self.durable_host_gone(now);
+    }
+
+    /// A slot freed on host `h`: blocked pollers poll again now; the driver starts buffered work.
+    pub(crate) fn azure_slot_freed(&mut self, now: SimTime, h: u32) {
+        let mut wake = Vec::new();
+        for p in self.insts[h as usize].pollers.iter_mut() {
+            if p.blocked {
+                p.blocked = false;
+                p.scheduled = true;
+                wake.push(p.queue);
+            }
+        }
+        for q in wake {
+            self.q.schedule(now, Ev::Poll(h, q));
+        }
+        self.durable_slot_freed(now, h);
+    }
+
+    pub(crate) fn on_poll(&mut self, now: SimTime, h: u32, queue: u32) {
+        let Some(pi) = self.insts[h as usize]
+            .pollers
+            .iter()
+            .position(|p| p.queue == queue)
+        else {
+            return;
+        };
+        if !self.insts[h as usize].alive {
+            return;
+        }
+        self.insts[h as usize].pollers[pi].scheduled = false;
+        let class = self.az.queues[queue as usize].class;
+        if !self.has_room(h, class) {
+            self.insts[h as usize].pollers[pi].blocked = true;
+            return;
+        }
+        let batch = self.az.queues[queue as usize].batch as usize;
+        let app = self.insts[h as usize].app;
+        let room = (self.plan.apps[app as usize].slots[class as usize] - self.insts_busy(h, class))
+            as usize;
+        let take = if class == Class::Orchestrator {
+            batch
+        } else {
+            batch.min(room)
+        };
+        let mut got = Vec::new();
+        while got.len() < take {
+            let Some(m) = self.az.queues[queue as usize].msgs.pop_front() else {
+                break;
+            };
+            got.push(m);
+        }
+        let found = !got.is_empty();
+        // One GetMessages per poll, billed to the first message's execution (or idle); one
+        // delete per message.
+        let first_exec = got
+            .first()
+            .map_or(u32::MAX, |&m| self.az.msgs[m as usize].exec);
+        self.count_tx(first_exec, 1, 0, 0, 0);
+        for &m in &got {
+            let msg = self.az.msgs[m as usize];
+            self.count_tx(msg.exec, 1, 0, u64::from(msg.large), 0);
+            if msg.strand != u32::MAX {
+                self.charge(msg.strand, now, Component::Queue);
+            }
+            self.az.msg_free.push(m);
+            self.on_message(now, h, msg);
+        }
+        let backoff = self.az.queues[queue as usize].backoff;
+        let inst = &mut self.insts[h as usize];
+        if let Some(p) = inst.pollers.iter_mut().find(|p| p.queue == queue)
+            && !p.scheduled
+        {
+            let wait = p.poller.after_poll(found, &backoff, &mut self.rng);
+            p.scheduled = true;
+            self.q.schedule(now + wait, Ev::Poll(h, queue));
+        }
+    }
+
+    fn insts_busy(&self, h: u32, class: Class) -> u32 {
+        self.insts[h as usize].busy[class as usize]
+    }
+
+    fn on_message(&mut self, now: SimTime, h: u32, msg: Msg) {
+        match msg.kind {
+            MsgKind::Chain { node } => self.chain_message(now, h, msg, node),
+            MsgKind::Orch { .. } | MsgKind::Activity { .. } | MsgKind::EntityOp { .. } => {
+                self.durable_message(now, h, msg)
+            }
+        }
+    }
+
+    /// The scale controller's periodic look at the app's queues.
+    pub(crate) fn on_peek(&mut self, now: SimTime, app: u16) {
+        let n = self.az.queues.len() as u64;
+        self.count_tx(u32::MAX, n, 0, 0, 0);
+        let peek = self.az().peek_interval;
+        let oldest = self
+            .az
+            .queues
+            .iter()
+            .filter_map(|q| q.msgs.front().map(|&m| self.az.msgs[m as usize].visible_at))
+            .min();
+        let alive = self.apps[app as usize].alive;
+        let starting = !self.apps[app as usize].starting.is_empty();
+        if let Some(t) = oldest
+            && (alive == 0 || (!starting && now.saturating_since(t) >= peek))
+        {
+            let interval = self.plan.apps[app as usize].queue_interval;
+            if let Some(s) = self.apps[app as usize].hosts.as_mut()
+                && s.request_with(now, alive, interval) == crate::scaling::HostDecision::Add
+            {
+                self.new_instance(now, app);
+            }
+        }
+        if !(self.all_done() && self.quiescent()) {
+            self.q.schedule(now + peek, Ev::Peek(app));
+        } else {
+            self.az.peeking = false;
+        }
+    }
+
+    /// Adds the lease renewals of the run (partitions x host-alive time / interval) to the idle
+    /// transactions.
+    pub(crate) fn account_idle(&mut self, end: SimTime) {
+        if self.plan.azure.is_none() {
+            return;
+        }
+        let mut t = self.az.any_host_time;
+        if let Some(since) = self.az.any_host_since {
+            t += end.saturating_since(since);
+        }
+        let renewals = (t.as_nanos() / self.az().lease_interval.as_nanos().max(1))
+            * u64::from(self.az().partitions);
+        let usd = renewals as f64 * self.az().lease_usd;
+        self.idle.blob_transactions += renewals;
+        self.idle_cost.add(&Cost {
+            transactions: usd,
+            ..Cost::default()
+        });
+    }
+}

@@ -1,0 +1,191 @@
+//! `az-queue`: isolated Azure functions chained through Azure Storage queues.
+//!
+//! **Models.** Each top-level element of the workflow's flow is one function of one function
+//! app. The first is HTTP-triggered (front-end routing, one new host per second); each later one
+//! is triggered by its own storage queue, to which the previous function puts its output when it
+//! ends. Every host polls every chain queue with the queue trigger's backoff (100 ms up to
+//! `maxPollingInterval`, 60 s by default), so a message put while the hosts are idle waits up to
+//! a minute; new hosts come from the scale controller at the non-HTTP pace (30 s). A payload
+//! above the 64 KB queue-message limit goes through Blob storage. Parallel branches inside one
+//! element run one after another in that function (a plain queue has no fan-in); a fan-out is
+//! refused, as the study built no Az-Queue video pipeline.
+//!
+//! **Parameters.** `models/az-queue.toml` (polling, batch), `models/az-storage.toml` (queue
+//! latency, message limit, prices), `models/az-func.toml` (hosts).
+//!
+//! **Scope and limitations.** The queue trigger's batch (16) and new-batch threshold are reduced
+//! to the host's free slots; poison-queue handling and retries are not modelled.
+//!
+//! **Validation.** `tests/stateful_mechanisms.rs` (the chain's queue wait is bounded by the
+//! polling cap; cold chains wait for the scale controller).
+
+use sfsim_engine::{SimDuration, SimTime};
+use sfsim_workflow::{DeploymentConfig, Node, Workflow};
+
+use super::azure::{AzureSetup, Msg, MsgKind, QueueKind};
+use super::{AppDef, Class, Cont, Phase, StatefulPlan, World};
+use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
+use crate::params::Models;
+use crate::queue_polling::Backoff;
+
+/// Builds the az-queue plan.
+pub fn plan(
+    models: &Models,
+    cfg: &DeploymentConfig,
+    workflow: &Workflow,
+) -> Result<StatefulPlan, ConfigError> {
+    for (i, n) in workflow.flow.iter().enumerate() {
+        if contains_fan_out(n) {
+            return Err(ConfigError {
+                key: format!("workflow.flow.{i}"),
+                message: "az-queue cannot run a fan-out: plain storage queues have no fan-in (the study built no Az-Queue video pipeline); use az-dorch".into(),
+            });
+        }
+    }
+    let platform = FunctionPlatform::build_for(Deployment::AzFunc, "az-queue", models, cfg)?;
+    let slots = platform.slots_per_instance;
+    let m = &models.azure.scaling;
+    let app = AppDef {
+        name: "az-queue app".into(),
+        slots: [slots, 0, 0],
+        lambda: false,
+        http_interval: SimDuration::from_secs_f64(m.http_new_host_interval_s.value),
+        queue_interval: SimDuration::from_secs_f64(m.queue_new_host_interval_s.value),
+        max_hosts: m.max_hosts.value as u32,
+        platform,
+    };
+    let msg_limit_kb = models.storage.queue.message_max_kb.value;
+    Ok(StatefulPlan {
+        deployment: Deployment::AzQueue,
+        apps: vec![app],
+        azure: Some(AzureSetup::from_models(models, msg_limit_kb, 0)),
+        durable: None,
+        step: None,
+        queue_trigger: Some(Backoff {
+            min: SimDuration::from_secs_f64(models.queue_trigger.polling.min_interval_s.value),
+            max: SimDuration::from_secs_f64(models.queue_trigger.polling.max_interval_s.value),
+            randomization: models.queue_trigger.polling.randomization.value,
+        }),
+        queue_batch: models.queue_trigger.polling.batch_size.value as u32,
+    })
+}
+
+fn contains_fan_out(n: &Node) -> bool {
+    match n {
+        Node::Step(_) => false,
+        Node::FanOut(_) => true,
+        Node::Parallel(bs) => bs.iter().flatten().any(contains_fan_out),
+    }
+}
+
+impl World<'_> {
+    pub(crate) fn chain_init(&mut self) {
+        let backoff = self
+            .plan
+            .queue_trigger
+            .expect("az-queue has a queue-trigger backoff");
+        let batch = self.plan.queue_batch;
+        for node in 1..self.wf.flow.len() {
+            self.add_queue(
+                QueueKind::Chain(node as u32),
+                backoff,
+                batch,
+                Class::Function,
+            );
+        }
+    }
+
+    /// The phases of flow node `node` run inside one function (parallel branches in sequence).
+    fn chain_phases(&self, e: u32, node: &Node, out: &mut Vec<Phase>) {
+        match node {
+            Node::Step(s) => out.extend(self.phases_of(e, *s, 0, 1.0, 0, true)),
+            Node::Parallel(branches) => {
+                for b in branches {
+                    for n in b {
+                        self.chain_phases(e, n, out);
+                    }
+                }
+            }
+            Node::FanOut(_) => unreachable!("refused when planning"),
+        }
+    }
+
+    /// Output payload of a flow node (the last step's output; for parallel nodes the sum).
+    fn node_output(&self, node: &Node) -> u64 {
+        match node {
+            Node::Step(s) => self.wf.steps[s.0 as usize].output_bytes,
+            Node::Parallel(bs) => bs
+                .iter()
+                .filter_map(|b| b.last())
+                .map(|n| self.node_output(n))
+                .sum(),
+            Node::FanOut(_) => 0,
+        }
+    }
+
+    fn chain_inv(
+        &mut self,
+        now: SimTime,
+        e: u32,
+        node: u32,
+        strand: u32,
+        large_input: bool,
+    ) -> u32 {
+        let mut phases = Vec::new();
+        if large_input {
+            // The message referenced a blob: read it first.
+            let size = self.node_output(&self.wf.flow[node as usize - 1]);
+            let d = self.plan.apps[0].platform.storage.transfer_time(
+                crate::storage::StorageOp::Get,
+                size,
+                &mut self.rng,
+            );
+            phases.push(Phase::wait(d, 64.0, crate::record::Component::Transfer));
+        }
+        let n = self.wf.flow[node as usize].clone();
+        self.chain_phases(e, &n, &mut phases);
+        self.new_inv(
+            0,
+            Class::Function,
+            e,
+            vec![strand],
+            phases,
+            Cont::Chain { node },
+            now,
+        )
+    }
+
+    pub(crate) fn chain_start(&mut self, now: SimTime, e: u32) {
+        let strand = self.execs[e as usize].main;
+        let v = self.chain_inv(now, e, 0, strand, false);
+        self.invoke(now, v);
+    }
+
+    pub(crate) fn chain_done(&mut self, now: SimTime, v: u32, node: u32) {
+        let e = self.invs[v as usize].exec;
+        let strand = self.execs[e as usize].main;
+        let host = self.invs[v as usize].instance;
+        if node as usize + 1 == self.wf.flow.len() {
+            self.complete_exec(now, e);
+            return;
+        }
+        let size = self.node_output(&self.wf.flow[node as usize]);
+        // Queue `node` (0-based among chain queues) triggers flow node `node + 1`.
+        // The WebJobs queue listener has no local dispatch: the next function waits for a poll.
+        let _ = host;
+        self.put_message(
+            now,
+            node,
+            MsgKind::Chain { node: node + 1 },
+            e,
+            strand,
+            size,
+            None,
+        );
+    }
+
+    pub(crate) fn chain_message(&mut self, now: SimTime, h: u32, msg: Msg, node: u32) {
+        let v = self.chain_inv(now, msg.exec, node, msg.strand, msg.large);
+        self.start_on(now, v, h, false);
+    }
+}

@@ -1,0 +1,1097 @@
+//! `az-dorch` and `az-dent`: Durable Functions on the Azure Storage provider.
+//!
+//! **Models.**
+//! * *Task hub*: P control queues (partitions, default 4) and one work-item queue on the app's
+//!   storage account; orchestrations and entities live on the control queue of their partition,
+//!   which one host owns; activities go through the work-item queue to any host.
+//! * *Orchestrations*: the workflow's flow becomes the orchestrator's program. Each `await`
+//!   ends an *episode*; the next message for the instance (a task completion) starts another.
+//!   Every episode is a billed execution on an orchestrator slot of the owning host: it loads the
+//!   history from the History table, **replays the orchestrator from the start** (CPU per history
+//!   event, so replay work grows with history length), runs the new decisions, writes the new
+//!   history rows and sends its messages. With extended sessions an instance that ran on the same
+//!   host in the last 30 s skips the load and the replay. Completions that arrive while an
+//!   episode runs are handled by the next episode (one episode at a time per instance).
+//! * *Program*: a step is `call_activity` (az-dorch) or `call_entity(step entity, "run")`
+//!   (az-dent); the step's `state_reads` are `call_entity(state, "get")` awaited before it and its
+//!   `state_updates` are `signal_entity(state, "set")` sent after it (inference reads the trained
+//!   objects from entities, training reports to a collector entity). A parallel node whose
+//!   branches are single steps is a `task_all` over tasks; longer branches, and fan-out bodies of
+//!   more than one step, become sub-orchestrations. A fan-out schedules its N items at once, and
+//!   the fan-in happens in the one orchestrator instance.
+//! * *Entities*: one operation batch at a time per entity (up to 50 operations): load the state
+//!   (table row, or blob above 60 KB), run the operations one after another, save the state,
+//!   answer the callers. Operations behind a busy entity wait (`entity` in the breakdown).
+//! * *Payloads*: a message over 45 KB is compressed to Blob storage (extra latency and blob
+//!   transactions); with `payload.large_message_fail = 1` a call whose payload exceeds 64 KB fails
+//!   the execution instead, as the study experienced.
+//! * *Concurrency*: `maxConcurrentActivityFunctions` and `maxConcurrentOrchestratorFunctions`
+//!   slots per host (10 each in the study's era); all of a host's invocations share its CPU.
+//!
+//! **Parameters.** `models/az-durable.toml` (task hub, polling, concurrency, replay, payload),
+//! `models/az-storage.toml`, `models/az-func.toml`.
+//!
+//! **Scope and limitations.** Partition leases move instantly when hosts come and go; the
+//! History table is read whole on each replay (no paging cost beyond one transaction per 1,000
+//! rows); durable timers, external events, eternal orchestrations, `continue_as_new` and
+//! retries are not modelled; entity locks (critical sections) are not modelled.
+//!
+//! **Validation.** `tests/stateful_mechanisms.rs`: k sequential awaits give k+1 episodes whose
+//! replays cover histories of growing length; two concurrent operations on one entity run one
+//! after another; a 50 KB message takes the blob path.
+
+use std::collections::VecDeque;
+
+use sfsim_engine::{SimDuration, SimTime};
+use sfsim_workflow::{DeploymentConfig, Node, StepId, Workflow};
+
+use super::azure::{AzureSetup, Msg, MsgKind, QueueKind};
+use super::{AppDef, Class, Cont, Phase, StatefulPlan, World, scaled, single_step};
+use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
+use crate::params::Models;
+use crate::queue_polling::Backoff;
+use crate::record::Component;
+
+/// Durable Functions settings of a run.
+#[derive(Clone, Debug)]
+pub struct DurableSetup {
+    /// az-dent: steps run as entity operations instead of activities.
+    pub entities_for_steps: bool,
+    /// CPU per episode, s.
+    pub episode_cpu_s: f64,
+    /// CPU per replayed history event, s.
+    pub per_event_cpu_s: f64,
+    /// Extended sessions.
+    pub extended_sessions: bool,
+    /// Memory of an orchestrator episode or entity batch, MiB.
+    pub episode_memory_mb: f64,
+    /// CPU per entity operation dispatch, s.
+    pub entity_op_cpu_s: f64,
+    /// Operations per entity batch.
+    pub max_entity_batch: u32,
+    /// Payload limit, bytes.
+    pub limit_bytes: u64,
+    /// Fail calls above the limit instead of compressing them.
+    pub fail_large: bool,
+    /// Entity state above this goes to a blob, bytes.
+    pub table_property_max_bytes: u64,
+    /// Control queues.
+    pub partitions: u32,
+    /// Messages per control-queue poll.
+    pub control_batch: u32,
+    /// Polling backoff.
+    pub backoff: Backoff,
+}
+
+/// Builds the az-dorch or az-dent plan.
+pub fn plan(
+    deployment: Deployment,
+    models: &Models,
+    cfg: &DeploymentConfig,
+    _workflow: &Workflow,
+) -> Result<StatefulPlan, ConfigError> {
+    let platform = FunctionPlatform::build_for(Deployment::AzFunc, deployment.name(), models, cfg)?;
+    let d = &models.durable;
+    let m = &models.azure.scaling;
+    let app = AppDef {
+        name: format!("{} app", deployment.name()),
+        slots: [
+            platform.slots_per_instance,
+            d.concurrency.max_concurrent_orchestrators_per_host.value as u32,
+            d.concurrency.max_concurrent_activities_per_host.value as u32,
+        ],
+        lambda: false,
+        http_interval: SimDuration::from_secs_f64(m.http_new_host_interval_s.value),
+        queue_interval: SimDuration::from_secs_f64(m.queue_new_host_interval_s.value),
+        max_hosts: m.max_hosts.value as u32,
+        platform,
+    };
+    let partitions = d.task_hub.partition_count.value as u32;
+    let setup = DurableSetup {
+        entities_for_steps: deployment == Deployment::AzDent,
+        episode_cpu_s: d.replay.episode_cpu_s.value,
+        per_event_cpu_s: d.replay.per_history_event_cpu_s.value,
+        extended_sessions: d.replay.extended_sessions.value >= 0.5,
+        episode_memory_mb: d.replay.orchestrator_memory_mb.value,
+        entity_op_cpu_s: d.entities.operation_cpu_s.value,
+        max_entity_batch: d.concurrency.max_entity_operation_batch.value as u32,
+        limit_bytes: (d.payload.limit_kb.value * 1024.0) as u64,
+        fail_large: d.payload.large_message_fail.value >= 0.5,
+        table_property_max_bytes: (d.payload.table_property_max_kb.value * 1024.0) as u64,
+        partitions,
+        control_batch: d.task_hub.control_queue_batch.value as u32,
+        backoff: Backoff {
+            min: SimDuration::from_secs_f64(d.polling.min_interval_s.value),
+            max: SimDuration::from_secs_f64(d.polling.max_interval_s.value),
+            randomization: d.polling.randomization.value,
+        },
+    };
+    Ok(StatefulPlan {
+        deployment,
+        apps: vec![app],
+        azure: Some(AzureSetup::from_models(
+            models,
+            d.payload.large_message_kb.value,
+            partitions,
+        )),
+        durable: Some(setup),
+        step: None,
+        queue_trigger: None,
+        queue_batch: 0,
+    })
+}
+
+/// An entity operation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum OpKind {
+    /// Return the state.
+    Get,
+    /// Replace the state (a signal).
+    Set(u64),
+    /// Run a step's work inside the entity (az-dent).
+    Run { step: StepId, share: f64, item: u32 },
+}
+
+#[derive(Clone, Debug)]
+enum TaskSpec {
+    Activity {
+        step: StepId,
+        share: f64,
+        item: u32,
+    },
+    /// `entity == u32::MAX`: a new step entity (az-dent).
+    Entity {
+        entity: u32,
+        op: OpKind,
+    },
+    Sub {
+        nodes: Vec<Node>,
+        share: f64,
+        item: u32,
+    },
+}
+
+#[derive(Clone, Debug)]
+struct Await {
+    tasks: Vec<TaskSpec>,
+    /// State objects signalled when the await completes.
+    signals: Vec<u32>,
+    workers: bool,
+}
+
+#[derive(Clone, Debug)]
+struct TaskRt {
+    strand: u32,
+    scheduled: SimTime,
+    worker: bool,
+    output: u64,
+}
+
+struct Orch {
+    exec: u32,
+    awaits: Vec<Await>,
+    next_await: usize,
+    history: u32,
+    outstanding: u32,
+    inbox: u32,
+    start_pending: bool,
+    running: bool,
+    ready: bool,
+    partition: u32,
+    strand: u32,
+    strand_active: bool,
+    join: Option<u32>,
+    tasks: Vec<TaskRt>,
+    parent: Option<(u32, u32)>,
+    last_host: u32,
+    last_end: SimTime,
+    taken: (u32, bool),
+}
+
+struct Op {
+    kind: OpKind,
+    exec: u32,
+    reply: Option<(u32, u32)>,
+    strand: u32,
+}
+
+struct EntitySt {
+    partition: u32,
+    queue: VecDeque<u32>,
+    running: bool,
+    ready: bool,
+    state_bytes: u64,
+    batch: Vec<u32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Work {
+    Orch(u32),
+    Entity(u32),
+}
+
+/// Durable state of a world.
+#[derive(Default)]
+pub struct DurableState {
+    orchs: Vec<Orch>,
+    entities: Vec<EntitySt>,
+    ops: Vec<Op>,
+    pending: VecDeque<Work>,
+    work_item_queue: u32,
+}
+
+impl DurableState {
+    /// No orchestration or entity waits for a slot and no entity has queued operations.
+    pub fn is_idle(&self) -> bool {
+        self.pending.is_empty()
+            && self
+                .entities
+                .iter()
+                .all(|e| e.queue.is_empty() && !e.running)
+    }
+}
+
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl World<'_> {
+    fn du_setup(&self) -> &DurableSetup {
+        self.plan
+            .durable
+            .as_ref()
+            .expect("a Durable deployment has a Durable setup")
+    }
+
+    pub(crate) fn durable_init(&mut self) {
+        let s = self.du_setup().clone();
+        for p in 0..s.partitions {
+            self.add_queue(
+                QueueKind::Control(p),
+                s.backoff,
+                s.control_batch,
+                Class::Orchestrator,
+            );
+        }
+        self.du.work_item_queue =
+            self.add_queue(QueueKind::WorkItem, s.backoff, 1, Class::Activity);
+        // One entity per state object, shared by all executions (fixed entity keys).
+        for (i, st) in self.wf.state.iter().enumerate() {
+            let partition = (mix(0xE17 + i as u64) % u64::from(s.partitions)) as u32;
+            self.du.entities.push(EntitySt {
+                partition,
+                queue: VecDeque::new(),
+                running: false,
+                ready: false,
+                state_bytes: st.size_bytes,
+                batch: Vec::new(),
+            });
+        }
+    }
+
+    /// Turns flow nodes into the orchestrator's awaits.
+    fn expand(&self, nodes: &[Node], share: f64, item: u32, out: &mut Vec<Await>) {
+        let dent = self.du_setup().entities_for_steps;
+        let task_of = |s: StepId, share: f64, item: u32| {
+            if dent {
+                TaskSpec::Entity {
+                    entity: u32::MAX,
+                    op: OpKind::Run {
+                        step: s,
+                        share,
+                        item,
+                    },
+                }
+            } else {
+                TaskSpec::Activity {
+                    step: s,
+                    share,
+                    item,
+                }
+            }
+        };
+        let plain = |s: StepId| self.wf.steps[s.0 as usize].state_reads.is_empty();
+        for n in nodes {
+            match n {
+                Node::Step(s) => {
+                    let step = &self.wf.steps[s.0 as usize];
+                    for r in &step.state_reads {
+                        out.push(Await {
+                            tasks: vec![TaskSpec::Entity {
+                                entity: r.0,
+                                op: OpKind::Get,
+                            }],
+                            signals: vec![],
+                            workers: false,
+                        });
+                    }
+                    out.push(Await {
+                        tasks: vec![task_of(*s, share, item)],
+                        signals: step.state_updates.iter().map(|x| x.0).collect(),
+                        workers: false,
+                    });
+                }
+                Node::Parallel(branches) => {
+                    let singles: Option<Vec<StepId>> = branches
+                        .iter()
+                        .map(|b| single_step(b).filter(|s| plain(*s)))
+                        .collect();
+                    match singles {
+                        Some(steps) => out.push(Await {
+                            tasks: steps.iter().map(|s| task_of(*s, share, item)).collect(),
+                            signals: steps
+                                .iter()
+                                .flat_map(|s| {
+                                    self.wf.steps[s.0 as usize]
+                                        .state_updates
+                                        .iter()
+                                        .map(|x| x.0)
+                                })
+                                .collect(),
+                            workers: false,
+                        }),
+                        None => out.push(Await {
+                            tasks: branches
+                                .iter()
+                                .map(|b| TaskSpec::Sub {
+                                    nodes: b.clone(),
+                                    share,
+                                    item,
+                                })
+                                .collect(),
+                            signals: vec![],
+                            workers: false,
+                        }),
+                    }
+                }
+                Node::FanOut(f) => {
+                    let f = &self.wf.fan_outs[f.0 as usize];
+                    let s2 = share * f.share();
+                    // A split fan-out shares one draw of the total work (item 0); otherwise each
+                    // item draws its own.
+                    let it = |k: u32| if f.split { 0 } else { k };
+                    match single_step(&f.body).filter(|s| plain(*s)) {
+                        Some(s) => out.push(Await {
+                            tasks: (0..f.items).map(|k| task_of(s, s2, it(k))).collect(),
+                            signals: self.wf.steps[s.0 as usize]
+                                .state_updates
+                                .iter()
+                                .map(|x| x.0)
+                                .collect(),
+                            workers: true,
+                        }),
+                        None => out.push(Await {
+                            tasks: (0..f.items)
+                                .map(|k| TaskSpec::Sub {
+                                    nodes: f.body.clone(),
+                                    share: s2,
+                                    item: it(k),
+                                })
+                                .collect(),
+                            signals: vec![],
+                            workers: true,
+                        }),
+                    }
+                }
+            }
+        }
+    }
+
+    fn new_orch(
+        &mut self,
+        exec: u32,
+        nodes: &[Node],
+        share: f64,
+        item: u32,
+        strand: u32,
+        parent: Option<(u32, u32)>,
+    ) -> u32 {
+        let mut awaits = Vec::new();
+        self.expand(nodes, share, item, &mut awaits);
+        let id = self.du.orchs.len() as u32;
+        let partition = (mix(u64::from(exec) << 24 | u64::from(id))
+            % u64::from(self.du_setup().partitions)) as u32;
+        self.du.orchs.push(Orch {
+            exec,
+            awaits,
+            next_await: 0,
+            history: 0,
+            outstanding: 0,
+            inbox: 0,
+            start_pending: false,
+            running: false,
+            ready: false,
+            partition,
+            strand,
+            strand_active: false,
+            join: None,
+            tasks: Vec::new(),
+            parent,
+            last_host: u32::MAX,
+            last_end: SimTime::ZERO,
+            taken: (0, false),
+        });
+        id
+    }
+
+    pub(crate) fn durable_start(&mut self, now: SimTime, e: u32) {
+        let strand = self.execs[e as usize].main;
+        let flow = self.wf.flow.clone();
+        let orch = self.new_orch(e, &flow, 1.0, 0, strand, None);
+        // The HTTP client function: start the instance (one Instances-table write).
+        let s = self.du_setup().clone();
+        let (m, sg) = self.az_table_write();
+        let write = self.lognormal(m, sg);
+        let phases = vec![
+            Phase::cpu(s.entity_op_cpu_s, s.episode_memory_mb, Component::Execution),
+            Phase::wait(write, s.episode_memory_mb, Component::Transfer),
+        ];
+        self.count_tx(e, 0, 1, 0, 0);
+        let v = self.new_inv(
+            0,
+            Class::Function,
+            e,
+            vec![strand],
+            phases,
+            Cont::Starter { orch },
+            now,
+        );
+        self.invoke(now, v);
+    }
+
+    fn az_table_write(&self) -> (f64, f64) {
+        self.plan.azure.as_ref().expect("Azure").table_write
+    }
+
+    fn az_table_read(&self) -> (f64, f64) {
+        self.plan.azure.as_ref().expect("Azure").table_read
+    }
+
+    fn control_queue(&self, partition: u32) -> u32 {
+        partition
+    }
+
+    pub(crate) fn durable_starter_done(&mut self, now: SimTime, v: u32, orch: u32) {
+        let host = self.invs[v as usize].instance;
+        let (e, strand, part) = {
+            let o = &self.du.orchs[orch as usize];
+            (o.exec, o.strand, o.partition)
+        };
+        let size = self.wf.input_bytes;
+        if !self.check_payload(now, e, size) {
+            return;
+        }
+        let q = self.control_queue(part);
+        self.put_message(
+            now,
+            q,
+            MsgKind::Orch {
+                orch,
+                task: u32::MAX,
+            },
+            e,
+            strand,
+            size,
+            Some(host),
+        );
+    }
+
+    /// Fails the execution when `size` breaks the payload limit in fail mode.
+    fn check_payload(&mut self, now: SimTime, e: u32, size: u64) -> bool {
+        let s = self.du_setup();
+        if s.fail_large && size > s.limit_bytes {
+            let msg = format!(
+                "payload of {} KB exceeds the Durable Functions limit of {} KB",
+                size / 1024,
+                s.limit_bytes / 1024
+            );
+            self.fail_exec(now, e, msg);
+            return false;
+        }
+        true
+    }
+
+    pub(crate) fn durable_message(&mut self, now: SimTime, h: u32, msg: Msg) {
+        match msg.kind {
+            MsgKind::Orch { orch, task } => {
+                if self.execs[msg.exec as usize].done {
+                    return;
+                }
+                if task == u32::MAX {
+                    self.du.orchs[orch as usize].start_pending = true;
+                    self.du.orchs[orch as usize].strand_active = true;
+                } else {
+                    let o = &mut self.du.orchs[orch as usize];
+                    o.tasks[task as usize].output = msg.size;
+                    match o.join {
+                        Some(j) => {
+                            if let Some(parent) = self.arrive_join(j, msg.strand, now) {
+                                let o = &mut self.du.orchs[orch as usize];
+                                debug_assert_eq!(parent, o.strand);
+                                o.strand_active = true;
+                                o.join = None;
+                            }
+                        }
+                        None => self.du.orchs[orch as usize].strand_active = true,
+                    }
+                }
+                let o = &mut self.du.orchs[orch as usize];
+                if task != u32::MAX {
+                    o.inbox += 1;
+                }
+                if msg.large {
+                    self.count_tx(msg.exec, 0, 0, 1, 0);
+                }
+                self.make_ready(now, Work::Orch(orch));
+            }
+            MsgKind::Activity { orch, task } => {
+                if self.execs[msg.exec as usize].done {
+                    return;
+                }
+                let (step, share, item) = match self.current_task_spec(orch, task) {
+                    TaskSpec::Activity { step, share, item } => (step, share, item),
+                    _ => unreachable!("activity messages carry activity tasks"),
+                };
+                let mut phases = Vec::new();
+                if msg.large {
+                    let d = self.plan.apps[0].platform.storage.transfer_time(
+                        crate::storage::StorageOp::Get,
+                        msg.size,
+                        &mut self.rng,
+                    );
+                    phases.push(Phase::wait(d, 64.0, Component::Transfer));
+                }
+                phases.extend(self.phases_of(msg.exec, step, item, share, 0, false));
+                let worker = self.du.orchs[orch as usize].tasks[task as usize].worker;
+                if worker {
+                    let scheduled = self.du.orchs[orch as usize].tasks[task as usize].scheduled;
+                    self.worker_delay_s
+                        .push(now.saturating_since(scheduled).as_secs_f64());
+                }
+                let v = self.new_inv(
+                    0,
+                    Class::Activity,
+                    msg.exec,
+                    vec![msg.strand],
+                    phases,
+                    Cont::Activity { orch, task },
+                    now,
+                );
+                self.start_on(now, v, h, false);
+            }
+            MsgKind::EntityOp { entity, op } => {
+                if msg.large {
+                    self.count_tx(msg.exec, 0, 0, 1, 0);
+                }
+                self.du.entities[entity as usize].queue.push_back(op);
+                self.make_ready(now, Work::Entity(entity));
+            }
+            MsgKind::Chain { .. } => unreachable!("chain messages go to az-queue"),
+        }
+    }
+
+    fn current_task_spec(&self, orch: u32, task: u32) -> TaskSpec {
+        let o = &self.du.orchs[orch as usize];
+        o.awaits[o.next_await - 1].tasks[task as usize].clone()
+    }
+
+    fn owner_of(&self, w: Work) -> u32 {
+        let part = match w {
+            Work::Orch(o) => self.du.orchs[o as usize].partition,
+            Work::Entity(x) => self.du.entities[x as usize].partition,
+        };
+        self.az
+            .owner
+            .get(part as usize)
+            .copied()
+            .unwrap_or(u32::MAX)
+    }
+
+    fn make_ready(&mut self, now: SimTime, w: Work) {
+        let (running, ready) = match w {
+            Work::Orch(o) => (
+                self.du.orchs[o as usize].running,
+                self.du.orchs[o as usize].ready,
+            ),
+            Work::Entity(x) => (
+                self.du.entities[x as usize].running,
+                self.du.entities[x as usize].ready,
+            ),
+        };
+        if running || ready {
+            return;
+        }
+        match w {
+            Work::Orch(o) => self.du.orchs[o as usize].ready = true,
+            Work::Entity(x) => self.du.entities[x as usize].ready = true,
+        }
+        self.du.pending.push_back(w);
+        self.try_start_pending(now);
+    }
+
+    fn try_start_pending(&mut self, now: SimTime) {
+        let mut i = 0;
+        while i < self.du.pending.len() {
+            let w = self.du.pending[i];
+            let h = self.owner_of(w);
+            if h != u32::MAX && self.has_room(h, Class::Orchestrator) {
+                self.du.pending.remove(i);
+                match w {
+                    Work::Orch(o) => self.start_episode(now, o, h),
+                    Work::Entity(x) => self.start_entity_batch(now, x, h),
+                }
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    pub(crate) fn durable_slot_freed(&mut self, now: SimTime, _h: u32) {
+        if self.plan.durable.is_some() && !self.du.pending.is_empty() {
+            self.try_start_pending(now);
+        }
+    }
+
+    pub(crate) fn durable_host_gone(&mut self, now: SimTime) {
+        if self.plan.durable.is_some() && !self.du.pending.is_empty() {
+            self.try_start_pending(now);
+        }
+    }
+
+    fn start_episode(&mut self, now: SimTime, orch: u32, h: u32) {
+        let s = self.du_setup().clone();
+        let o = &mut self.du.orchs[orch as usize];
+        o.ready = false;
+        o.running = true;
+        o.taken = (o.inbox, o.start_pending);
+        o.inbox = 0;
+        o.start_pending = false;
+        let (e, history, strand, active) = (o.exec, o.history, o.strand, o.strand_active);
+        let warm_session = s.extended_sessions
+            && o.last_host == h
+            && now.saturating_since(o.last_end) < SimDuration::from_secs(30);
+        let mem = s.episode_memory_mb;
+        let mut phases = Vec::new();
+        if !warm_session {
+            let (m, sg) = self.az_table_read();
+            let read = self.lognormal(m, sg);
+            let comp = if history > 0 {
+                Component::Replay
+            } else {
+                Component::Transfer
+            };
+            phases.push(Phase::wait(read, mem, comp));
+            // One query per 1,000 history rows.
+            self.count_tx(e, 0, 1 + u64::from(history) / 1000, 0, 0);
+            if history > 0 {
+                phases.push(Phase::cpu(
+                    s.per_event_cpu_s * f64::from(history),
+                    mem,
+                    Component::Replay,
+                ));
+                self.execs[e as usize].counts.replays += 1;
+            }
+        }
+        phases.push(Phase::cpu(s.episode_cpu_s, mem, Component::Execution));
+        let (m, sg) = self.az_table_write();
+        let write = self.lognormal(m, sg);
+        phases.push(Phase::wait(write, mem, Component::Transfer));
+        let strands = if active {
+            self.charge(strand, now, Component::Queue);
+            vec![strand]
+        } else {
+            vec![]
+        };
+        let v = self.new_inv(
+            0,
+            Class::Orchestrator,
+            e,
+            strands,
+            phases,
+            Cont::Episode { orch },
+            now,
+        );
+        self.start_on(now, v, h, false);
+    }
+
+    pub(crate) fn durable_episode_done(&mut self, now: SimTime, v: u32, orch: u32) {
+        let host = self.invs[v as usize].instance;
+        let o = &mut self.du.orchs[orch as usize];
+        o.running = false;
+        o.last_host = host;
+        o.last_end = now;
+        let e = o.exec;
+        if self.execs[e as usize].done {
+            return;
+        }
+        let (taken, started) = o.taken;
+        let mut new_events = 2 + taken + u32::from(started);
+        o.outstanding -= taken;
+        let mut signals = Vec::new();
+        let mut schedule = None;
+        let mut finished = false;
+        if o.outstanding == 0 && (started || taken > 0) {
+            if o.next_await > 0 {
+                signals = o.awaits[o.next_await - 1].signals.clone();
+            }
+            if o.next_await < o.awaits.len() {
+                schedule = Some(o.next_await);
+                o.next_await += 1;
+            } else {
+                finished = true;
+                new_events += 1;
+            }
+        }
+        // Signals: fire-and-forget `set` operations on the state entities.
+        for st in signals {
+            let size = self.wf.state[st as usize].size_bytes;
+            let op = self.new_op(OpKind::Set(size), e, None, u32::MAX);
+            self.send_entity_op(now, st, op, e, u32::MAX, size, Some(host));
+            new_events += 1;
+        }
+        if let Some(k) = schedule {
+            new_events += self.schedule_await(now, orch, k, host);
+        }
+        let o = &mut self.du.orchs[orch as usize];
+        o.history += new_events;
+        let rows = u64::from(new_events);
+        let rows_per_batch = u64::from(self.plan.azure.as_ref().expect("Azure").rows_per_batch);
+        self.count_tx(e, 0, rows.div_ceil(rows_per_batch) + 1, 0, 0);
+        if finished {
+            let o = &self.du.orchs[orch as usize];
+            match o.parent {
+                None => self.complete_exec(now, e),
+                Some((p, task)) => {
+                    let strand = o.strand;
+                    let size = self.orch_output(orch);
+                    if self.check_payload(now, e, size) {
+                        let q = self.control_queue(self.du.orchs[p as usize].partition);
+                        self.put_message(
+                            now,
+                            q,
+                            MsgKind::Orch { orch: p, task },
+                            e,
+                            strand,
+                            size,
+                            Some(host),
+                        );
+                    }
+                }
+            }
+            return;
+        }
+        if self.du.orchs[orch as usize].inbox > 0 {
+            self.make_ready(now, Work::Orch(orch));
+        }
+    }
+
+    fn orch_output(&self, orch: u32) -> u64 {
+        self.du.orchs[orch as usize]
+            .tasks
+            .last()
+            .map_or(0, |t| t.output)
+    }
+
+    fn new_op(&mut self, kind: OpKind, exec: u32, reply: Option<(u32, u32)>, strand: u32) -> u32 {
+        self.du.ops.push(Op {
+            kind,
+            exec,
+            reply,
+            strand,
+        });
+        (self.du.ops.len() - 1) as u32
+    }
+
+    fn send_entity_op(
+        &mut self,
+        now: SimTime,
+        entity: u32,
+        op: u32,
+        e: u32,
+        strand: u32,
+        size: u64,
+        from: Option<u32>,
+    ) {
+        let q = self.control_queue(self.du.entities[entity as usize].partition);
+        self.put_message(
+            now,
+            q,
+            MsgKind::EntityOp { entity, op },
+            e,
+            strand,
+            size,
+            from,
+        );
+    }
+
+    /// Schedules await `k` of `orch`; returns the history events it adds.
+    fn schedule_await(&mut self, now: SimTime, orch: u32, k: usize, host: u32) -> u32 {
+        let aw = self.du.orchs[orch as usize].awaits[k].clone();
+        let (e, strand) = (
+            self.du.orchs[orch as usize].exec,
+            self.du.orchs[orch as usize].strand,
+        );
+        let n = aw.tasks.len() as u32;
+        let strands = if n > 1 {
+            let (join, children) = self.fork(strand, n, now);
+            self.du.orchs[orch as usize].join = Some(join);
+            children
+        } else {
+            self.du.orchs[orch as usize].join = None;
+            vec![strand]
+        };
+        let o = &mut self.du.orchs[orch as usize];
+        o.strand_active = false;
+        o.outstanding = n;
+        o.tasks = strands
+            .iter()
+            .map(|&s| TaskRt {
+                strand: s,
+                scheduled: now,
+                worker: aw.workers,
+                output: 0,
+            })
+            .collect();
+        for (t, spec) in aw.tasks.iter().enumerate() {
+            let child = strands[t];
+            let t = t as u32;
+            match spec {
+                TaskSpec::Activity { step, share, .. } => {
+                    let size = scaled(self.wf.steps[step.0 as usize].input_bytes, *share);
+                    if !self.check_payload(now, e, size) {
+                        return n;
+                    }
+                    let q = self.du.work_item_queue;
+                    self.put_message(
+                        now,
+                        q,
+                        MsgKind::Activity { orch, task: t },
+                        e,
+                        child,
+                        size,
+                        Some(host),
+                    );
+                }
+                TaskSpec::Entity { entity, op } => {
+                    let entity = if *entity == u32::MAX {
+                        self.new_step_entity(e)
+                    } else {
+                        *entity
+                    };
+                    let size = match op {
+                        OpKind::Run { step, share, .. } => {
+                            scaled(self.wf.steps[step.0 as usize].input_bytes, *share)
+                        }
+                        _ => 256,
+                    };
+                    if !self.check_payload(now, e, size) {
+                        return n;
+                    }
+                    let id = self.new_op(*op, e, Some((orch, t)), child);
+                    self.send_entity_op(now, entity, id, e, child, size, Some(host));
+                }
+                TaskSpec::Sub { nodes, share, item } => {
+                    let sub = self.new_orch(e, nodes, *share, *item, child, Some((orch, t)));
+                    let size = nodes
+                        .first()
+                        .and_then(|n| {
+                            if let Node::Step(s) = n {
+                                Some(self.wf.steps[s.0 as usize].input_bytes)
+                            } else {
+                                None
+                            }
+                        })
+                        .unwrap_or(256);
+                    let q = self.control_queue(self.du.orchs[sub as usize].partition);
+                    self.put_message(
+                        now,
+                        q,
+                        MsgKind::Orch {
+                            orch: sub,
+                            task: u32::MAX,
+                        },
+                        e,
+                        child,
+                        scaled(size, *share),
+                        Some(host),
+                    );
+                }
+            }
+        }
+        n
+    }
+
+    fn new_step_entity(&mut self, e: u32) -> u32 {
+        let id = self.du.entities.len() as u32;
+        let partition = (mix(u64::from(e) << 32 | u64::from(id))
+            % u64::from(self.du_setup().partitions)) as u32;
+        self.du.entities.push(EntitySt {
+            partition,
+            queue: VecDeque::new(),
+            running: false,
+            ready: false,
+            state_bytes: 1024,
+            batch: Vec::new(),
+        });
+        id
+    }
+
+    pub(crate) fn durable_activity_done(&mut self, now: SimTime, v: u32, orch: u32, task: u32) {
+        let host = self.invs[v as usize].instance;
+        let e = self.du.orchs[orch as usize].exec;
+        if self.execs[e as usize].done {
+            return;
+        }
+        let (step, share) = match self.current_task_spec(orch, task) {
+            TaskSpec::Activity { step, share, .. } => (step, share),
+            _ => unreachable!("activity completions belong to activity tasks"),
+        };
+        let rt = self.du.orchs[orch as usize].tasks[task as usize].clone();
+        if rt.worker {
+            self.worker_latency_s
+                .push(now.saturating_since(rt.scheduled).as_secs_f64());
+        }
+        let size = scaled(self.wf.steps[step.0 as usize].output_bytes, share);
+        if !self.check_payload(now, e, size) {
+            return;
+        }
+        let q = self.control_queue(self.du.orchs[orch as usize].partition);
+        self.put_message(
+            now,
+            q,
+            MsgKind::Orch { orch, task },
+            e,
+            rt.strand,
+            size,
+            Some(host),
+        );
+    }
+
+    fn start_entity_batch(&mut self, now: SimTime, entity: u32, h: u32) {
+        let s = self.du_setup().clone();
+        let max = s.max_entity_batch as usize;
+        let ent = &mut self.du.entities[entity as usize];
+        ent.ready = false;
+        if ent.queue.is_empty() {
+            return;
+        }
+        ent.running = true;
+        let n = ent.queue.len().min(max);
+        let batch: Vec<u32> = ent.queue.drain(..n).collect();
+        ent.batch = batch.clone();
+        let state = ent.state_bytes;
+        let big_state = state > s.table_property_max_bytes;
+        let mut mem = s.episode_memory_mb;
+        let e = self.du.ops[batch[0] as usize].exec;
+        let mut phases = Vec::new();
+        let (m, sg) = self.az_table_read();
+        let mut load = self.lognormal(m, sg);
+        if big_state {
+            load += self.plan.apps[0].platform.storage.transfer_time(
+                crate::storage::StorageOp::Get,
+                state,
+                &mut self.rng,
+            );
+        }
+        let mut writes = false;
+        let mut work = Vec::new();
+        for &op in &batch {
+            let o = &self.du.ops[op as usize];
+            work.push(Phase::cpu(s.entity_op_cpu_s, mem, Component::Execution));
+            match o.kind {
+                OpKind::Get => {}
+                OpKind::Set(_) => writes = true,
+                OpKind::Run { step, share, item } => {
+                    writes = true;
+                    mem = mem.max(self.wf.steps[step.0 as usize].memory_mb);
+                    work.extend(self.phases_of(o.exec, step, item, share, 0, false));
+                }
+            }
+        }
+        phases.push(Phase::wait(load, mem, Component::Transfer));
+        phases.extend(work);
+        self.count_tx(e, 0, 1, u64::from(big_state), 0);
+        if writes {
+            let (m, sg) = self.az_table_write();
+            let mut save = self.lognormal(m, sg);
+            if big_state {
+                save += self.plan.apps[0].platform.storage.transfer_time(
+                    crate::storage::StorageOp::Put,
+                    state,
+                    &mut self.rng,
+                );
+            }
+            phases.push(Phase::wait(save, mem, Component::Transfer));
+            self.count_tx(e, 0, 1, 0, u64::from(big_state));
+        }
+        // Operations that waited behind a busy entity: that wait is entity time.
+        let mut strands = Vec::new();
+        for &op in &batch {
+            let st = self.du.ops[op as usize].strand;
+            if st != u32::MAX {
+                self.charge(st, now, Component::Entity);
+                strands.push(st);
+            }
+        }
+        let v = self.new_inv(
+            0,
+            Class::Orchestrator,
+            e,
+            strands,
+            phases,
+            Cont::EntityBatch { entity },
+            now,
+        );
+        self.start_on(now, v, h, false);
+    }
+
+    pub(crate) fn durable_entity_done(&mut self, now: SimTime, v: u32, entity: u32) {
+        let host = self.invs[v as usize].instance;
+        let batch = std::mem::take(&mut self.du.entities[entity as usize].batch);
+        self.du.entities[entity as usize].running = false;
+        for op in batch {
+            let Op {
+                kind,
+                exec,
+                reply,
+                strand,
+            } = self.du.ops[op as usize];
+            let reply_size = match kind {
+                OpKind::Get => self.du.entities[entity as usize].state_bytes,
+                OpKind::Set(size) => {
+                    self.du.entities[entity as usize].state_bytes = size;
+                    0
+                }
+                OpKind::Run { step, share, .. } => {
+                    scaled(self.wf.steps[step.0 as usize].output_bytes, share)
+                }
+            };
+            if let Some((orch, task)) = reply {
+                if self.execs[exec as usize].done || !self.check_payload(now, exec, reply_size) {
+                    continue;
+                }
+                let rt = self.du.orchs[orch as usize].tasks[task as usize].clone();
+                if rt.worker {
+                    self.worker_latency_s
+                        .push(now.saturating_since(rt.scheduled).as_secs_f64());
+                }
+                let q = self.control_queue(self.du.orchs[orch as usize].partition);
+                self.put_message(
+                    now,
+                    q,
+                    MsgKind::Orch { orch, task },
+                    exec,
+                    strand,
+                    reply_size,
+                    Some(host),
+                );
+            }
+        }
+        if !self.du.entities[entity as usize].queue.is_empty() {
+            self.make_ready(now, Work::Entity(entity));
+        }
+    }
+}

@@ -1,0 +1,1422 @@
+//! Stateful deployments: `aws-step`, `az-queue`, `az-dorch`, `az-dent`.
+//!
+//! **Models.** A replication is one world of *apps* (a Lambda function per Step Functions task,
+//! or one Azure function app whose hosts run every function of the deployment), *invocations*
+//! (one billed execution of a function body on an instance: a Lambda task, a queue-triggered
+//! function, a Durable orchestrator episode, an activity, an entity operation batch) and the
+//! *driver* of the deployment, which decides what runs next when an invocation ends or a message
+//! arrives:
+//!
+//! ```text
+//!   arrival ─► driver ─► invoke(app, body) ─► instance slot ─► phases (CPU/IO/storage) ─► driver
+//!                 ▲            │ Azure: put message ─► storage queue ─► host poller ─┘
+//!                 └── timers (Step transitions, token bucket) ◄───────────────────────┘
+//! ```
+//!
+//! Instances, cold starts, keep-alive, CPU sharing and billing follow the same mechanism modules
+//! as the stateless deployments ([`crate::cpu`], [`crate::coldstart`], [`crate::scaling`],
+//! [`crate::billing`]). Azure hosts have execution slots per class of function (HTTP/queue
+//! functions, orchestrators and entities, activities: `maxConcurrent*` of Durable Functions) and
+//! every invocation on a host shares its one CPU.
+//!
+//! **Latency breakdown.** Every execution owns *strands*, threads of control whose every
+//! nanosecond is charged to one [`Component`]. A fork creates child strands; at the join the
+//! child that finished last lends its breakdown to the parent for the time since the fork, so an
+//! execution's parts sum exactly to its latency along the critical path.
+//!
+//! **Scope and limitations.** See each driver: [`chain`] (az-queue), [`durable`] (az-dorch,
+//! az-dent), [`step`] (aws-step); [`azure`] for queues, polling and the scale controller.
+//!
+//! **Validation.** `tests/stateful_mechanisms.rs` (hand-computed replay counts, transitions of a
+//! Map, polling backoff, entity serialization, payload limits, scale-out pace) and the seed sweep
+//! in `tests/invariants.rs`.
+
+pub mod azure;
+pub mod chain;
+pub mod durable;
+pub mod step;
+
+use std::collections::VecDeque;
+
+use rand::RngExt;
+use rand_distr::{Distribution, LogNormal};
+use sfsim_engine::{EventKey, EventQueue, RngStreams, SimDuration, SimRng, SimTime};
+use sfsim_workflow::{Arrivals, DeploymentConfig, Node, Step, StepId, Workflow};
+
+use crate::billing::Cost;
+use crate::cpu::CpuShare;
+use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
+use crate::params::Models;
+use crate::record::{Breakdown, Component, ExecRecord, Outcome, RunOutput, StatefulCounts};
+use crate::scaling::{HostDecision, HostScaler, LambdaScaler};
+use crate::storage::StorageOp;
+use crate::trace::TraceEvent;
+
+/// Classes of execution slots on an instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// HTTP- or queue-triggered functions, Lambda tasks.
+    Function = 0,
+    /// Durable orchestrator episodes and entity batches (the orchestration dispatcher).
+    Orchestrator = 1,
+    /// Durable activities (the work-item dispatcher).
+    Activity = 2,
+}
+
+/// One function app (Azure) or function (Lambda) of a deployment.
+#[derive(Clone, Debug)]
+pub struct AppDef {
+    /// Name in traces.
+    pub name: String,
+    /// Instances, cold start, billing.
+    pub platform: FunctionPlatform,
+    /// Execution slots per instance, by [`Class`].
+    pub slots: [u32; 3],
+    /// Lambda semantics (new instance per request, throttle) instead of Azure hosts.
+    pub lambda: bool,
+    /// Azure: pace of host additions for HTTP demand.
+    pub http_interval: SimDuration,
+    /// Azure: pace of host additions for queue demand.
+    pub queue_interval: SimDuration,
+    /// Azure: host cap.
+    pub max_hosts: u32,
+}
+
+/// Everything a stateful deployment needs, built once per run from models and scenario.
+#[derive(Clone, Debug)]
+pub struct StatefulPlan {
+    /// Which deployment.
+    pub deployment: Deployment,
+    /// Its apps.
+    pub apps: Vec<AppDef>,
+    /// Azure storage account (queues, tables, blobs), for Azure deployments.
+    pub azure: Option<azure::AzureSetup>,
+    /// Durable Functions settings, for az-dorch and az-dent.
+    pub durable: Option<durable::DurableSetup>,
+    /// Step Functions settings, for aws-step.
+    pub step: Option<step::StepSetup>,
+    /// az-queue: the queue trigger's polling backoff.
+    pub queue_trigger: Option<crate::queue_polling::Backoff>,
+    /// az-queue: messages per poll.
+    pub queue_batch: u32,
+}
+
+impl StatefulPlan {
+    /// Builds the plan of a stateful deployment for `workflow`.
+    pub fn build(
+        deployment: Deployment,
+        models: &Models,
+        cfg: &DeploymentConfig,
+        workflow: &Workflow,
+    ) -> Result<StatefulPlan, ConfigError> {
+        match deployment {
+            Deployment::AzQueue => chain::plan(models, cfg, workflow),
+            Deployment::AzDorch | Deployment::AzDent => {
+                durable::plan(deployment, models, cfg, workflow)
+            }
+            Deployment::AwsStep => step::plan(models, cfg, workflow),
+            Deployment::AwsLambda | Deployment::AzFunc => Err(ConfigError {
+                key: "scenario.deployments".into(),
+                message: format!("`{}` is a stateless deployment", deployment.name()),
+            }),
+        }
+    }
+}
+
+/// What to simulate: one replication of a stateful deployment.
+pub struct StatefulSpec<'a> {
+    /// The deployment plan.
+    pub plan: &'a StatefulPlan,
+    /// The workflow.
+    pub workflow: &'a Workflow,
+    /// Arrivals.
+    pub arrivals: &'a Arrivals,
+    /// Executions.
+    pub iterations: u64,
+    /// Random streams.
+    pub streams: RngStreams,
+    /// Record a timeline.
+    pub trace: bool,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Work: phases of an invocation body
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum PhaseKind {
+    /// CPU work in vCPU-seconds.
+    Cpu(f64),
+    /// A fixed wait (non-CPU I/O, storage latency).
+    Wait(SimDuration),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Phase {
+    pub kind: PhaseKind,
+    pub memory_mb: f32,
+    pub comp: Component,
+    /// Object-storage operation this phase performs, if any (counted and billed).
+    pub storage: Option<StorageOp>,
+}
+
+impl Phase {
+    pub fn cpu(work: f64, memory_mb: f64, comp: Component) -> Phase {
+        Phase {
+            kind: PhaseKind::Cpu(work),
+            memory_mb: memory_mb as f32,
+            comp,
+            storage: None,
+        }
+    }
+    pub fn wait(d: SimDuration, memory_mb: f64, comp: Component) -> Phase {
+        Phase {
+            kind: PhaseKind::Wait(d),
+            memory_mb: memory_mb as f32,
+            comp,
+            storage: None,
+        }
+    }
+}
+
+/// Appends the phases of one step: object and state reads (if `reads`), CPU, I/O, writes.
+/// `state_via_storage` says whether state objects live in remote storage (AWS, az-queue) or in
+/// entities (Durable: the driver reads them from entities instead).
+pub(crate) fn step_phases(
+    s: &Step,
+    share: f64,
+    p: &FunctionPlatform,
+    w: &Workflow,
+    state_via_storage: bool,
+    rng: &mut SimRng,
+    out: &mut Vec<Phase>,
+) {
+    let mem = s.memory_mb;
+    let state_size = |id: &sfsim_workflow::StateId| w.state[id.0 as usize].size_bytes;
+    let get = |bytes: u64, rng: &mut SimRng, out: &mut Vec<Phase>| {
+        let d = p.storage.transfer_time(StorageOp::Get, bytes, rng);
+        out.push(Phase {
+            kind: PhaseKind::Wait(d),
+            memory_mb: mem as f32,
+            comp: Component::Transfer,
+            storage: Some(StorageOp::Get),
+        });
+    };
+    for &b in &s.reads_bytes {
+        get(b, rng, out);
+    }
+    if state_via_storage {
+        for b in s.state_reads.iter().map(state_size) {
+            get(b, rng, out);
+        }
+    }
+    let cpu = s.cpu.sample(rng) * share;
+    if cpu > 0.0 {
+        out.push(Phase::cpu(cpu, mem, Component::Execution));
+    }
+    let io = SimDuration::from_secs_f64(s.io.sample(rng) * share);
+    if io > SimDuration::ZERO {
+        out.push(Phase::wait(io, mem, Component::Execution));
+    }
+    let writes: Vec<u64> = if state_via_storage {
+        s.writes_bytes
+            .iter()
+            .copied()
+            .chain(s.state_updates.iter().map(state_size))
+            .collect()
+    } else {
+        s.writes_bytes.clone()
+    };
+    for b in writes {
+        let d = p.storage.transfer_time(StorageOp::Put, b, rng);
+        out.push(Phase {
+            kind: PhaseKind::Wait(d),
+            memory_mb: mem as f32,
+            comp: Component::Transfer,
+            storage: Some(StorageOp::Put),
+        });
+    }
+}
+
+/// Payload of a step scaled by a split fan-out's share, bytes.
+pub(crate) fn scaled(bytes: u64, share: f64) -> u64 {
+    (bytes as f64 * share).round() as u64
+}
+
+// ---------------------------------------------------------------------------------------------
+// World state
+// ---------------------------------------------------------------------------------------------
+
+/// What happens when an invocation ends (interpreted by the driver).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Cont {
+    /// az-queue: function `node` of the chain finished.
+    Chain { node: u32 },
+    /// Durable: the HTTP starter finished; start orchestration `orch`.
+    Starter { orch: u32 },
+    /// Durable: an activity of task `task` of orchestration `orch` finished.
+    Activity { orch: u32, task: u32 },
+    /// Durable: an episode of orchestration `orch` finished.
+    Episode { orch: u32 },
+    /// Durable: a batch of entity `entity` finished.
+    EntityBatch { entity: u32 },
+    /// Step Functions: the Lambda of task `task` of run `run` finished.
+    StepTask { run: u32, task: u32 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum InvStatus {
+    Waiting,
+    Starting,
+    Running,
+    Done,
+}
+
+pub(crate) struct Inv {
+    pub app: u16,
+    pub class: Class,
+    pub exec: u32,
+    /// Strands charged with this invocation's time (one, or several for an entity batch).
+    pub strands: Vec<u32>,
+    pub phases: Vec<Phase>,
+    next: usize,
+    pub instance: u32,
+    slot: u32,
+    status: InvStatus,
+    wait_since: SimTime,
+    assigned_at: SimTime,
+    start: SimTime,
+    phase_start: SimTime,
+    pub cold: bool,
+    mem_mb_s: f64,
+    timeout_key: Option<EventKey>,
+    pub cont: Cont,
+    /// Breakdown of the time from dispatch to the end, added to every strand at the end.
+    bd: Breakdown,
+    gets: u32,
+    puts: u32,
+}
+
+pub(crate) struct Inst {
+    pub app: u16,
+    pub alive: bool,
+    pub ready: bool,
+    busy: [u32; 3],
+    slots_used: u64,
+    cpu: CpuShare,
+    cpu_token: u64,
+    keep_alive_gen: u32,
+    idle_since: Option<SimTime>,
+    assigned: Vec<u32>,
+    created: SimTime,
+    poisoned: bool,
+    /// Azure: pollers of the queues this host listens to.
+    pub pollers: Vec<azure::HostPoller>,
+}
+
+impl Inst {
+    fn busy_total(&self) -> u32 {
+        self.busy.iter().sum()
+    }
+}
+
+pub(crate) struct AppState {
+    pub instances: Vec<u32>,
+    free: Vec<u32>,
+    starting: Vec<u32>,
+    waiting: VecDeque<u32>,
+    lambda: Option<LambdaScaler>,
+    pub hosts: Option<HostScaler>,
+    tick_pending: bool,
+    pub alive: u32,
+    in_flight: u32,
+    pub peak: u32,
+    pub started: u32,
+}
+
+/// A thread of control of an execution; see the module docs.
+#[derive(Clone, Debug)]
+pub(crate) struct Strand {
+    pub exec: u32,
+    pub mark: SimTime,
+    pub bd: Breakdown,
+}
+
+/// A fork waiting for `remaining` child strands.
+#[derive(Clone, Debug)]
+pub(crate) struct Join {
+    pub parent: u32,
+    pub remaining: u32,
+    pub last_child: Option<u32>,
+}
+
+pub(crate) struct ExecSt {
+    pub arrival: SimTime,
+    pub done: bool,
+    pub main: u32,
+    pub cost: Cost,
+    pub gb_s: f64,
+    pub executed: SimDuration,
+    pub billed: SimDuration,
+    pub cold: bool,
+    pub gets: u32,
+    pub puts: u32,
+    pub counts: StatefulCounts,
+    /// Set when the execution ends; the record is built after the run so that costs incurred
+    /// after the end (signals still being processed) are included.
+    pub end: Option<(SimTime, Outcome, Breakdown)>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Ev {
+    Arrival(u32),
+    Ready(u32),
+    PhaseDone(u32, u32),
+    CpuDone(u32, u64),
+    Expire(u32, u32),
+    ScaleTick(u16),
+    Timeout(u32),
+    /// Azure: host polls queue.
+    Poll(u32, u32),
+    /// Azure: a message becomes visible in its queue.
+    Visible(u32),
+    /// Azure: the scale controller's periodic look at an app's queues.
+    Peek(u16),
+    /// Driver timer.
+    Timer(Timer),
+}
+
+/// Delayed driver actions.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Timer {
+    /// Step Functions: strand `strand` of run `run` enters state `state` after its transition.
+    StepEnter { run: u32, state: u32, strand: u32 },
+}
+
+pub(crate) struct World<'a> {
+    pub spec: &'a StatefulSpec<'a>,
+    pub plan: &'a StatefulPlan,
+    pub wf: &'a Workflow,
+    pub q: EventQueue<Ev>,
+    pub apps: Vec<AppState>,
+    pub insts: Vec<Inst>,
+    pub invs: Vec<Inv>,
+    inv_free: Vec<u32>,
+    pub strands: Vec<Strand>,
+    pub joins: Vec<Join>,
+    pub execs: Vec<ExecSt>,
+    pub cold_rng: SimRng,
+    pub rng: SimRng,
+    arrivals_rng: SimRng,
+    last_arrival: SimTime,
+    pub trace: Vec<TraceEvent>,
+    pub az: azure::AzureState,
+    pub du: durable::DurableState,
+    pub sf: step::StepState,
+    pub worker_delay_s: Vec<f64>,
+    pub worker_latency_s: Vec<f64>,
+    pub idle: StatefulCounts,
+    pub idle_cost: Cost,
+}
+
+/// Simulates one replication of a stateful deployment.
+pub fn simulate_stateful(spec: &StatefulSpec<'_>) -> RunOutput {
+    assert!(
+        spec.iterations <= u64::from(u32::MAX),
+        "at most 2^32 - 1 executions per replication"
+    );
+    let n = spec.iterations as usize;
+    let apps = spec
+        .plan
+        .apps
+        .iter()
+        .map(|a| AppState {
+            instances: Vec::new(),
+            free: Vec::new(),
+            starting: Vec::new(),
+            waiting: VecDeque::new(),
+            lambda: a.lambda.then(|| match a.platform.scaling {
+                crate::deployment::ScalePolicy::LambdaBurst {
+                    burst,
+                    increase_per_min,
+                    limit,
+                } => LambdaScaler::new(burst, increase_per_min, limit),
+                crate::deployment::ScalePolicy::HostRate { .. } => {
+                    unreachable!("a Lambda app scales like Lambda")
+                }
+            }),
+            hosts: (!a.lambda).then(|| HostScaler::new(a.http_interval, a.max_hosts)),
+            tick_pending: false,
+            alive: 0,
+            in_flight: 0,
+            peak: 0,
+            started: 0,
+        })
+        .collect();
+    let mut w = World {
+        spec,
+        plan: spec.plan,
+        wf: spec.workflow,
+        q: EventQueue::with_capacity(1024),
+        apps,
+        insts: Vec::new(),
+        invs: Vec::new(),
+        inv_free: Vec::new(),
+        strands: Vec::new(),
+        joins: Vec::new(),
+        execs: Vec::with_capacity(n),
+        cold_rng: spec.streams.stream("cold_start"),
+        rng: spec.streams.stream("platform"),
+        arrivals_rng: spec.streams.stream("arrivals"),
+        last_arrival: SimTime::ZERO,
+        trace: Vec::new(),
+        az: azure::AzureState::default(),
+        du: durable::DurableState::default(),
+        sf: step::StepState::default(),
+        worker_delay_s: Vec::new(),
+        worker_latency_s: Vec::new(),
+        idle: StatefulCounts::default(),
+        idle_cost: Cost::default(),
+    };
+    if spec.trace {
+        w.trace.push(TraceEvent::TrackName {
+            track: 0,
+            name: "arrivals".into(),
+        });
+    }
+    w.init_driver();
+    if n > 0 {
+        w.q.schedule(SimTime::ZERO, Ev::Arrival(0));
+    }
+    while let Some((now, ev)) = w.q.pop() {
+        match ev {
+            Ev::Arrival(e) => w.on_arrival(now, e),
+            Ev::Ready(i) => w.on_ready(now, i),
+            Ev::PhaseDone(v, p) => w.on_phase_done(now, v, p),
+            Ev::CpuDone(i, t) => w.on_cpu_done(now, i, t),
+            Ev::Expire(i, g) => w.on_expire(now, i, g),
+            Ev::ScaleTick(a) => {
+                w.apps[a as usize].tick_pending = false;
+                w.scale_http(now, a);
+            }
+            Ev::Timeout(v) => w.on_timeout(now, v),
+            Ev::Poll(h, qid) => w.on_poll(now, h, qid),
+            Ev::Visible(m) => w.on_visible(now, m),
+            Ev::Peek(a) => w.on_peek(now, a),
+            Ev::Timer(t) => w.on_timer(now, t),
+        }
+        if w.all_done() && w.quiescent() {
+            break;
+        }
+    }
+    let end_time = w.q.now();
+    w.account_idle(end_time);
+    let executions: Vec<ExecRecord> = w
+        .execs
+        .iter()
+        .enumerate()
+        .map(|(i, x)| {
+            let (end, outcome, breakdown) = x
+                .end
+                .clone()
+                .unwrap_or_else(|| panic!("execution {i} never ended ({:?})", spec.streams));
+            ExecRecord {
+                id: i as u32,
+                arrival: x.arrival,
+                end,
+                outcome,
+                breakdown,
+                cold_start: x.cold,
+                gb_s: x.gb_s,
+                executed: x.executed,
+                billed: x.billed,
+                cost: x.cost,
+                storage_gets: x.gets,
+                storage_puts: x.puts,
+                stateful: x.counts,
+            }
+        })
+        .collect();
+    assert_eq!(
+        executions.len() as u64,
+        spec.iterations,
+        "every arrival ends exactly once ({:?})",
+        spec.streams
+    );
+    RunOutput {
+        executions,
+        instances_started: w.apps.iter().map(|a| a.started).sum(),
+        instances_peak: w.apps.iter().map(|a| a.peak).sum(),
+        events: w.q.popped(),
+        end_time,
+        trace: w.trace,
+        worker_scheduling_delay_s: w.worker_delay_s,
+        worker_latency_s: w.worker_latency_s,
+        idle: w.idle,
+    }
+}
+
+impl World<'_> {
+    // ---- driver dispatch ---------------------------------------------------------------------
+
+    fn init_driver(&mut self) {
+        if self.plan.azure.is_some() {
+            self.azure_init();
+        }
+    }
+
+    fn on_arrival(&mut self, now: SimTime, e: u32) {
+        self.last_arrival = now;
+        let next = e + 1;
+        if u64::from(next) < self.spec.iterations
+            && !matches!(self.spec.arrivals, Arrivals::Sequential { .. })
+        {
+            let t = self.next_arrival_time(next);
+            self.q.schedule(t, Ev::Arrival(next));
+        }
+        let main = self.new_strand(e, now);
+        debug_assert_eq!(
+            self.execs.len(),
+            e as usize,
+            "executions arrive in id order"
+        );
+        self.execs.push(ExecSt {
+            arrival: now,
+            done: false,
+            main,
+            cost: Cost::default(),
+            gb_s: 0.0,
+            executed: SimDuration::ZERO,
+            billed: SimDuration::ZERO,
+            cold: false,
+            gets: 0,
+            puts: 0,
+            counts: StatefulCounts::default(),
+            end: None,
+        });
+        if self.spec.trace {
+            self.trace.push(TraceEvent::Instant {
+                track: 0,
+                name: format!("arrival {e}"),
+                at: now,
+            });
+        }
+        if self.wf.input_bytes > self.request_limit() {
+            let err = self.request_error().to_string();
+            self.fail_exec(now, e, err);
+            return;
+        }
+        match self.plan.deployment {
+            Deployment::AzQueue => self.chain_start(now, e),
+            Deployment::AzDorch | Deployment::AzDent => self.durable_start(now, e),
+            Deployment::AwsStep => self.step_start(now, e),
+            Deployment::AwsLambda | Deployment::AzFunc => {
+                unreachable!("stateless deployments have their own simulator")
+            }
+        }
+    }
+
+    fn request_limit(&self) -> u64 {
+        self.plan.apps[0].platform.request_limit_bytes
+    }
+
+    fn request_error(&self) -> &'static str {
+        self.plan.apps[0].platform.request_error
+    }
+
+    fn on_inv_done(&mut self, now: SimTime, v: u32) {
+        let cont = self.invs[v as usize].cont;
+        match cont {
+            Cont::Chain { node } => self.chain_done(now, v, node),
+            Cont::Starter { orch } => self.durable_starter_done(now, v, orch),
+            Cont::Activity { orch, task } => self.durable_activity_done(now, v, orch, task),
+            Cont::Episode { orch } => self.durable_episode_done(now, v, orch),
+            Cont::EntityBatch { entity } => self.durable_entity_done(now, v, entity),
+            Cont::StepTask { run, task } => self.step_task_done(now, v, run, task),
+        }
+        self.free_inv(v);
+    }
+
+    /// An invocation failed with a platform error (timeout, out of memory, throttled).
+    fn on_inv_failed(&mut self, now: SimTime, v: u32, error: String) {
+        let cont = self.invs[v as usize].cont;
+        let exec = self.invs[v as usize].exec;
+        match cont {
+            Cont::StepTask { run, task } => self.step_task_failed(now, v, run, task, error),
+            _ => self.fail_exec(now, exec, error),
+        }
+        self.free_inv(v);
+    }
+
+    fn on_timer(&mut self, now: SimTime, t: Timer) {
+        match t {
+            Timer::StepEnter { run, state, strand } => self.step_enter(now, run, state, strand),
+        }
+    }
+
+    fn all_done(&self) -> bool {
+        self.execs.len() as u64 == self.spec.iterations && self.execs.iter().all(|x| x.done)
+    }
+
+    /// True when nothing but idle housekeeping (polls, peeks, keep-alive) is pending: no live
+    /// invocation, no message in flight or queued, no buffered Durable work.
+    fn quiescent(&self) -> bool {
+        self.invs.len() == self.inv_free.len() && self.az.live_messages() == 0 && self.du.is_idle()
+    }
+
+    // ---- strands -----------------------------------------------------------------------------
+
+    pub(crate) fn new_strand(&mut self, exec: u32, now: SimTime) -> u32 {
+        self.strands.push(Strand {
+            exec,
+            mark: now,
+            bd: Breakdown::default(),
+        });
+        (self.strands.len() - 1) as u32
+    }
+
+    /// Charges the time since the strand's mark to `c`.
+    pub(crate) fn charge(&mut self, strand: u32, now: SimTime, c: Component) {
+        let s = &mut self.strands[strand as usize];
+        let d = now.saturating_since(s.mark);
+        s.bd.add(c, d);
+        s.mark = now;
+    }
+
+    /// Forks `n` children off `parent` at `now`; returns the join id and the children.
+    pub(crate) fn fork(&mut self, parent: u32, n: u32, now: SimTime) -> (u32, Vec<u32>) {
+        let exec = self.strands[parent as usize].exec;
+        let children = (0..n).map(|_| self.new_strand(exec, now)).collect();
+        self.joins.push(Join {
+            parent,
+            remaining: n,
+            last_child: None,
+        });
+        ((self.joins.len() - 1) as u32, children)
+    }
+
+    /// A child strand reached its join at `now`. Returns the parent strand when it was the last.
+    pub(crate) fn arrive_join(&mut self, join: u32, child: u32, now: SimTime) -> Option<u32> {
+        let j = &mut self.joins[join as usize];
+        debug_assert!(j.remaining > 0, "join arrived at more often than forked");
+        j.remaining -= 1;
+        j.last_child = Some(child);
+        if j.remaining > 0 {
+            return None;
+        }
+        let parent = j.parent;
+        let bd = self.strands[child as usize].bd;
+        let p = &mut self.strands[parent as usize];
+        debug_assert_eq!(
+            p.mark + bd.total(),
+            now,
+            "the last child's breakdown covers the time since the fork"
+        );
+        p.bd.add_all(&bd);
+        p.mark = now;
+        Some(parent)
+    }
+
+    // ---- executions --------------------------------------------------------------------------
+
+    /// Ends execution `e` successfully at `now` (its main strand charged up to now).
+    pub(crate) fn complete_exec(&mut self, now: SimTime, e: u32) {
+        let mut outcome = Outcome::Completed;
+        if self.wf.output_bytes > self.plan.apps[0].platform.response_limit_bytes {
+            outcome = Outcome::Failed {
+                error: self.plan.apps[0].platform.response_error.to_string(),
+            };
+        }
+        self.end_exec(now, e, outcome);
+    }
+
+    pub(crate) fn fail_exec(&mut self, now: SimTime, e: u32, error: String) {
+        if self.execs[e as usize].done {
+            return;
+        }
+        self.end_exec(now, e, Outcome::Failed { error });
+    }
+
+    fn end_exec(&mut self, now: SimTime, e: u32, outcome: Outcome) {
+        let x = &mut self.execs[e as usize];
+        if x.done {
+            return;
+        }
+        x.done = true;
+        let main = x.main;
+        let arrival = x.arrival;
+        // Whatever the main strand has not been charged with (a failure mid-flight) is queueing.
+        let mut breakdown = self.strands[main as usize].bd;
+        let charged = breakdown.total();
+        let latency = now.saturating_since(arrival);
+        if charged < latency {
+            breakdown.queue += latency.saturating_sub(charged);
+        }
+        if outcome == Outcome::Completed {
+            debug_assert_eq!(
+                breakdown.total(),
+                latency,
+                "breakdown must sum to the latency"
+            );
+        }
+        if breakdown.total() > latency {
+            // A failed execution may end before its strands were charged to the end; clip.
+            breakdown = Breakdown {
+                queue: latency,
+                ..Breakdown::default()
+            };
+        }
+        if self.spec.trace {
+            let name = match &outcome {
+                Outcome::Completed => format!("exec {e} completed"),
+                Outcome::Failed { error } => format!("exec {e} failed: {error}"),
+                Outcome::Throttled => format!("exec {e} throttled"),
+            };
+            self.trace.push(TraceEvent::Instant {
+                track: 0,
+                name,
+                at: now,
+            });
+        }
+        self.execs[e as usize].end = Some((now, outcome, breakdown));
+        if let Arrivals::Sequential { gap_s } = *self.spec.arrivals {
+            let next = e + 1;
+            if u64::from(next) < self.spec.iterations {
+                self.q
+                    .schedule(now + SimDuration::from_secs_f64(gap_s), Ev::Arrival(next));
+            }
+        }
+    }
+
+    fn next_arrival_time(&mut self, i: u32) -> SimTime {
+        let t = match *self.spec.arrivals {
+            Arrivals::Interval { interval_s } => SimTime::from_secs_f64(interval_s * f64::from(i)),
+            Arrivals::Poisson { rate_per_s } => {
+                let u: f64 = self.arrivals_rng.random();
+                self.last_arrival + SimDuration::from_secs_f64(-(1.0 - u).ln() / rate_per_s)
+            }
+            Arrivals::Burst { size, interval_s } => {
+                SimTime::from_secs_f64(interval_s * (u64::from(i) / size) as f64)
+            }
+            Arrivals::Sequential { .. } => {
+                unreachable!("sequential arrivals are scheduled at completion")
+            }
+        };
+        t.max(self.q.now())
+    }
+
+    /// Samples execution `e`'s work stream for a step (same draws on every deployment).
+    pub(crate) fn workload_rng(&self, e: u32, salt: u64) -> SimRng {
+        self.spec
+            .streams
+            .indexed("workload", (u64::from(e) << 20) ^ salt)
+    }
+
+    // ---- invocations -------------------------------------------------------------------------
+
+    /// Creates an invocation (not yet dispatched).
+    pub(crate) fn new_inv(
+        &mut self,
+        app: u16,
+        class: Class,
+        exec: u32,
+        strands: Vec<u32>,
+        phases: Vec<Phase>,
+        cont: Cont,
+        now: SimTime,
+    ) -> u32 {
+        let inv = Inv {
+            app,
+            class,
+            exec,
+            strands,
+            phases,
+            next: 0,
+            instance: u32::MAX,
+            slot: 0,
+            status: InvStatus::Waiting,
+            wait_since: now,
+            assigned_at: now,
+            start: now,
+            phase_start: now,
+            cold: false,
+            mem_mb_s: 0.0,
+            timeout_key: None,
+            cont,
+            bd: Breakdown::default(),
+            gets: 0,
+            puts: 0,
+        };
+        if let Some(id) = self.inv_free.pop() {
+            self.invs[id as usize] = inv;
+            id
+        } else {
+            self.invs.push(inv);
+            (self.invs.len() - 1) as u32
+        }
+    }
+
+    fn free_inv(&mut self, v: u32) {
+        let inv = &mut self.invs[v as usize];
+        inv.phases = Vec::new();
+        inv.strands = Vec::new();
+        inv.status = InvStatus::Done;
+        self.inv_free.push(v);
+    }
+
+    /// Sends an invocation to its app the way an HTTP request or a synchronous Lambda invoke
+    /// arrives: a free slot, else a new instance (Lambda) or the front-end queue (Azure).
+    pub(crate) fn invoke(&mut self, now: SimTime, v: u32) {
+        let app = self.invs[v as usize].app;
+        let class = self.invs[v as usize].class;
+        if let Some(i) = self.take_free_slot(app, class) {
+            self.start_on(now, v, i, false);
+            return;
+        }
+        let a = &mut self.apps[app as usize];
+        if let Some(s) = a.lambda.as_mut() {
+            if a.in_flight < s.allowed(now, a.in_flight) {
+                let i = self.new_instance(now, app);
+                self.assign_to_starting(now, v, i);
+            } else {
+                self.on_inv_failed(now, v, "Lambda.TooManyRequestsException".into());
+            }
+            return;
+        }
+        let inv = &mut self.invs[v as usize];
+        inv.status = InvStatus::Waiting;
+        inv.wait_since = now;
+        self.apps[app as usize].waiting.push_back(v);
+        self.scale_http(now, app);
+    }
+
+    fn take_free_slot(&mut self, app: u16, class: Class) -> Option<u32> {
+        let slots = self.plan.apps[app as usize].slots[class as usize];
+        let a = &self.apps[app as usize];
+        for &i in a.free.iter().rev() {
+            let inst = &self.insts[i as usize];
+            if inst.alive && inst.ready && !inst.poisoned && inst.busy[class as usize] < slots {
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    /// Whether host `i` can start one more invocation of `class` now.
+    pub(crate) fn has_room(&self, i: u32, class: Class) -> bool {
+        let inst = &self.insts[i as usize];
+        inst.alive
+            && inst.ready
+            && !inst.poisoned
+            && inst.busy[class as usize] < self.plan.apps[inst.app as usize].slots[class as usize]
+    }
+
+    fn starting_room(&self, app: u16) -> usize {
+        let slots = self.plan.apps[app as usize].slots[Class::Function as usize] as usize;
+        self.apps[app as usize]
+            .starting
+            .iter()
+            .map(|&i| slots.saturating_sub(self.insts[i as usize].busy[0] as usize))
+            .sum()
+    }
+
+    /// Azure HTTP demand: while more requests wait than starting hosts can take, add hosts at
+    /// the HTTP pace.
+    fn scale_http(&mut self, now: SimTime, app: u16) {
+        let interval = self.plan.apps[app as usize].http_interval;
+        while self.apps[app as usize].waiting.len() > self.starting_room(app) {
+            let alive = self.apps[app as usize].alive;
+            let Some(s) = self.apps[app as usize].hosts.as_mut() else {
+                return;
+            };
+            match s.request_with(now, alive, interval) {
+                HostDecision::Add => {
+                    self.new_instance(now, app);
+                }
+                HostDecision::RetryAt(t) => {
+                    if !self.apps[app as usize].tick_pending {
+                        self.apps[app as usize].tick_pending = true;
+                        self.q.schedule(t, Ev::ScaleTick(app));
+                    }
+                    return;
+                }
+                HostDecision::AtCap => return,
+            }
+        }
+    }
+
+    /// Creates an instance of `app` (cold start begins now).
+    pub(crate) fn new_instance(&mut self, now: SimTime, app: u16) -> u32 {
+        let p = &self.plan.apps[app as usize].platform;
+        let id = self.insts.len() as u32;
+        let delay = p.cold_start.sample(&mut self.cold_rng);
+        self.insts.push(Inst {
+            app,
+            alive: true,
+            ready: false,
+            busy: [0; 3],
+            slots_used: 0,
+            cpu: CpuShare::new(p.cpu_capacity_vcpu, p.task_max_vcpu),
+            cpu_token: 0,
+            keep_alive_gen: 0,
+            idle_since: None,
+            assigned: Vec::new(),
+            created: now,
+            poisoned: false,
+            pollers: Vec::new(),
+        });
+        let a = &mut self.apps[app as usize];
+        a.instances.push(id);
+        a.alive += 1;
+        a.started += 1;
+        a.peak = a.peak.max(a.alive);
+        a.starting.push(id);
+        self.q.schedule(now + delay, Ev::Ready(id));
+        if self.spec.trace {
+            let name = &self.plan.apps[app as usize].name;
+            for slot in 0..self.total_slots(app).min(64) {
+                let track = self.track(id, slot);
+                self.trace.push(TraceEvent::TrackName {
+                    track,
+                    name: format!("{name} instance {id} slot {slot}"),
+                });
+            }
+            let track = self.track(id, 0);
+            self.trace.push(TraceEvent::Slice {
+                track,
+                name: "cold start".into(),
+                cat: "cold_start",
+                start: now,
+                end: now + delay,
+                exec: None,
+            });
+            let alive = self.apps[app as usize].alive;
+            self.trace.push(TraceEvent::Counter {
+                name: "instances",
+                at: now,
+                value: f64::from(alive),
+            });
+        }
+        id
+    }
+
+    fn total_slots(&self, app: u16) -> u32 {
+        self.plan.apps[app as usize].slots.iter().sum()
+    }
+
+    pub(crate) fn track(&self, inst: u32, slot: u32) -> u32 {
+        1 + inst * 64 + slot
+    }
+
+    fn claim_slot(&mut self, i: u32, class: Class) -> u32 {
+        let inst = &mut self.insts[i as usize];
+        let slot = (!inst.slots_used).trailing_zeros().min(63);
+        inst.slots_used |= 1 << slot;
+        inst.busy[class as usize] += 1;
+        if inst.idle_since.take().is_some() {
+            inst.keep_alive_gen += 1;
+        }
+        slot
+    }
+
+    fn assign_to_starting(&mut self, now: SimTime, v: u32, i: u32) {
+        let class = self.invs[v as usize].class;
+        let slot = self.claim_slot(i, class);
+        let app = self.insts[i as usize].app;
+        self.apps[app as usize].in_flight += 1;
+        self.insts[i as usize].assigned.push(v);
+        let inv = &mut self.invs[v as usize];
+        inv.bd
+            .add(Component::Queue, now.saturating_since(inv.wait_since));
+        inv.status = InvStatus::Starting;
+        inv.instance = i;
+        inv.slot = slot;
+        inv.cold = true;
+        inv.assigned_at = now;
+    }
+
+    /// Starts invocation `v` on a free slot of ready instance `i`. `fresh`: the instance just
+    /// finished its cold start, so the part of the wait that overlapped it is cold start.
+    pub(crate) fn start_on(&mut self, now: SimTime, v: u32, i: u32, fresh: bool) {
+        if self.spec.trace
+            && let Some(since) = self.insts[i as usize].idle_since
+        {
+            let track = self.track(i, 0);
+            self.trace.push(TraceEvent::Slice {
+                track,
+                name: "idle (keep-alive)".into(),
+                cat: "keep_alive",
+                start: since,
+                end: now,
+                exec: None,
+            });
+        }
+        let class = self.invs[v as usize].class;
+        let slot = self.claim_slot(i, class);
+        let app = self.insts[i as usize].app;
+        self.apps[app as usize].in_flight += 1;
+        let created = self.insts[i as usize].created;
+        let inv = &mut self.invs[v as usize];
+        let waited = now.saturating_since(inv.wait_since);
+        if fresh {
+            let cold = waited.min(now.saturating_since(created));
+            inv.bd.add(Component::ColdStart, cold);
+            inv.bd.add(Component::Queue, waited.saturating_sub(cold));
+            inv.cold = true;
+        } else {
+            inv.bd.add(Component::Queue, waited);
+        }
+        inv.instance = i;
+        inv.slot = slot;
+        self.begin(now, v);
+    }
+
+    fn on_ready(&mut self, now: SimTime, i: u32) {
+        let app = self.insts[i as usize].app;
+        self.apps[app as usize].starting.retain(|&s| s != i);
+        let assigned = std::mem::take(&mut self.insts[i as usize].assigned);
+        self.insts[i as usize].ready = true;
+        for v in assigned {
+            let inv = &mut self.invs[v as usize];
+            inv.bd
+                .add(Component::ColdStart, now.saturating_since(inv.assigned_at));
+            self.begin(now, v);
+        }
+        if !self.plan.apps[app as usize].lambda {
+            self.azure_host_ready(now, i);
+        }
+        self.release_capacity(now, i, true);
+    }
+
+    fn begin(&mut self, now: SimTime, v: u32) {
+        let app = self.invs[v as usize].app;
+        let timeout = self.plan.apps[app as usize].platform.timeout;
+        let key = self.q.schedule(now + timeout, Ev::Timeout(v));
+        let inv = &mut self.invs[v as usize];
+        inv.status = InvStatus::Running;
+        inv.start = now;
+        inv.timeout_key = Some(key);
+        if inv.cold {
+            let e = inv.exec;
+            self.execs[e as usize].cold = true;
+        }
+        if let Cont::StepTask { run, .. } = inv.cont {
+            self.step_worker_started(now, run);
+        }
+        self.start_phase(now, v);
+    }
+
+    fn start_phase(&mut self, now: SimTime, v: u32) {
+        let inv = &mut self.invs[v as usize];
+        if inv.next == inv.phases.len() {
+            self.finish_inv(now, v, None);
+            return;
+        }
+        inv.phase_start = now;
+        let idx = inv.next as u32;
+        let ph = inv.phases[inv.next];
+        let p = &self.plan.apps[inv.app as usize].platform;
+        if p.runtime_memory_mb + f64::from(ph.memory_mb) > p.memory_limit_mb {
+            let err = p.oom_error.to_string();
+            self.abort(now, v, err, false);
+            return;
+        }
+        match ph.kind {
+            PhaseKind::Cpu(work) => {
+                let i = inv.instance;
+                self.insts[i as usize].cpu.add(now, v, work);
+                self.reschedule_cpu(i);
+            }
+            PhaseKind::Wait(d) => {
+                self.q.schedule(now + d, Ev::PhaseDone(v, idx));
+            }
+        }
+    }
+
+    fn reschedule_cpu(&mut self, i: u32) {
+        let inst = &mut self.insts[i as usize];
+        inst.cpu_token += 1;
+        if let Some((t, _)) = inst.cpu.next_completion() {
+            let token = inst.cpu_token;
+            self.q.schedule(t, Ev::CpuDone(i, token));
+        }
+    }
+
+    fn on_cpu_done(&mut self, now: SimTime, i: u32, token: u64) {
+        let inst = &mut self.insts[i as usize];
+        if inst.cpu_token != token {
+            return;
+        }
+        let (_, owner) = inst
+            .cpu
+            .next_completion()
+            .expect("a CPU completion event implies a computing invocation");
+        inst.cpu.remove(now, owner);
+        self.reschedule_cpu(i);
+        let idx = self.invs[owner as usize].next as u32;
+        self.on_phase_done(now, owner, idx);
+    }
+
+    fn account_phase(&mut self, now: SimTime, v: u32) {
+        let inv = &mut self.invs[v as usize];
+        let ph = inv.phases[inv.next];
+        let runtime_mb = self.plan.apps[inv.app as usize].platform.runtime_memory_mb;
+        let d = now.saturating_since(inv.phase_start);
+        inv.mem_mb_s += d.as_secs_f64() * (runtime_mb + f64::from(ph.memory_mb));
+        inv.bd.add(ph.comp, d);
+        match ph.storage {
+            Some(StorageOp::Get) => inv.gets += 1,
+            Some(StorageOp::Put) => inv.puts += 1,
+            None => {}
+        }
+        if self.spec.trace {
+            let name = match (ph.kind, ph.storage, ph.comp) {
+                (_, Some(StorageOp::Get), _) => "storage read",
+                (_, Some(StorageOp::Put), _) => "storage write",
+                (_, None, Component::Replay) => "replay",
+                (PhaseKind::Cpu(_), _, _) => "cpu",
+                (PhaseKind::Wait(_), _, Component::Transfer) => "state / history I/O",
+                (PhaseKind::Wait(_), _, _) => "io",
+            };
+            let (start, inst, slot, exec) = (inv.phase_start, inv.instance, inv.slot, inv.exec);
+            let track = self.track(inst, slot);
+            self.trace.push(TraceEvent::Slice {
+                track,
+                name: name.into(),
+                cat: "phase",
+                start,
+                end: now,
+                exec: Some(exec),
+            });
+        }
+    }
+
+    fn on_phase_done(&mut self, now: SimTime, v: u32, idx: u32) {
+        let inv = &self.invs[v as usize];
+        if inv.status != InvStatus::Running || inv.next as u32 != idx {
+            return;
+        }
+        self.account_phase(now, v);
+        self.invs[v as usize].next += 1;
+        self.start_phase(now, v);
+    }
+
+    fn on_timeout(&mut self, now: SimTime, v: u32) {
+        if self.invs[v as usize].status != InvStatus::Running {
+            return;
+        }
+        let app = self.invs[v as usize].app;
+        let err = self.plan.apps[app as usize]
+            .platform
+            .timeout_error
+            .to_string();
+        self.abort(now, v, err, true);
+    }
+
+    fn abort(&mut self, now: SimTime, v: u32, error: String, phase_started: bool) {
+        let inv = &self.invs[v as usize];
+        let i = inv.instance;
+        if let PhaseKind::Cpu(_) = inv.phases[inv.next].kind
+            && self.insts[i as usize].cpu.remove(now, v)
+        {
+            self.reschedule_cpu(i);
+        }
+        if phase_started {
+            self.account_phase(now, v);
+        }
+        self.insts[i as usize].poisoned = true;
+        self.finish_inv(now, v, Some(error));
+    }
+
+    /// Bills the invocation, releases its slot and hands the result to the driver.
+    fn finish_inv(&mut self, now: SimTime, v: u32, error: Option<String>) {
+        let inv = &mut self.invs[v as usize];
+        inv.status = InvStatus::Done;
+        if let Some(k) = inv.timeout_key.take() {
+            self.q.cancel(k);
+        }
+        let app = inv.app;
+        let p = &self.plan.apps[app as usize].platform;
+        let executed = now.saturating_since(inv.start);
+        let avg_mb = if executed > SimDuration::ZERO {
+            inv.mem_mb_s / executed.as_secs_f64()
+        } else {
+            p.runtime_memory_mb + inv.phases.first().map_or(0.0, |ph| f64::from(ph.memory_mb))
+        };
+        let bill = p.billing.bill(executed, avg_mb);
+        let storage_usd = f64::from(inv.gets) * p.storage.price_usd(StorageOp::Get)
+            + f64::from(inv.puts) * p.storage.price_usd(StorageOp::Put);
+        let (i, slot, start, class, exec) =
+            (inv.instance, inv.slot, inv.start, inv.class, inv.exec);
+        let bd = inv.bd;
+        let strands = std::mem::take(&mut inv.strands);
+        let (gets, puts) = (inv.gets, inv.puts);
+        let x = &mut self.execs[exec as usize];
+        x.cost.add(&Cost {
+            compute: bill.compute_usd,
+            requests: bill.request_usd,
+            storage: storage_usd,
+            ..Cost::default()
+        });
+        x.gb_s += bill.gb_s;
+        x.executed += executed;
+        x.billed += bill.billed;
+        x.gets += gets;
+        x.puts += puts;
+        x.counts.invocations += 1;
+        // Every strand riding on this invocation is charged its time since dispatch.
+        for &s in &strands {
+            let st = &mut self.strands[s as usize];
+            st.bd.add_all(&bd);
+            st.mark = now;
+        }
+        self.invs[v as usize].strands = strands;
+        if self.spec.trace {
+            let track = self.track(i, slot);
+            let name = match &error {
+                None => format!("{:?} exec {exec}", class),
+                Some(e) => format!("{:?} exec {exec} failed: {e}", class),
+            };
+            self.trace.push(TraceEvent::Slice {
+                track,
+                name,
+                cat: "execution",
+                start,
+                end: now,
+                exec: Some(exec),
+            });
+        }
+        let inst = &mut self.insts[i as usize];
+        inst.busy[class as usize] -= 1;
+        inst.slots_used &= !(1u64 << slot);
+        self.apps[app as usize].in_flight -= 1;
+        match error {
+            None => self.on_inv_done(now, v),
+            Some(e) => self.on_inv_failed(now, v, e),
+        }
+        self.release_capacity(now, i, false);
+    }
+
+    /// A slot freed or an instance became ready: serve waiting HTTP work and pollers, else park.
+    fn release_capacity(&mut self, now: SimTime, i: u32, fresh: bool) {
+        let app = self.insts[i as usize].app;
+        if self.insts[i as usize].poisoned {
+            if self.insts[i as usize].busy_total() == 0 && self.insts[i as usize].alive {
+                self.reclaim(now, i, "recycled after a failure");
+            }
+            return;
+        }
+        let slots = self.plan.apps[app as usize].slots;
+        while self.insts[i as usize].busy[0] < slots[0] {
+            let Some(v) = self.apps[app as usize].waiting.pop_front() else {
+                break;
+            };
+            self.start_on(now, v, i, fresh);
+        }
+        if !self.plan.apps[app as usize].lambda {
+            self.azure_slot_freed(now, i);
+        }
+        let a = &mut self.apps[app as usize];
+        if !a.free.contains(&i) {
+            a.free.push(i);
+        }
+        let inst = &mut self.insts[i as usize];
+        if inst.busy_total() == 0 && inst.idle_since.is_none() {
+            inst.keep_alive_gen += 1;
+            inst.idle_since = Some(now);
+            let g = inst.keep_alive_gen;
+            let keep = self.plan.apps[app as usize].platform.keep_alive;
+            self.q.schedule(now + keep, Ev::Expire(i, g));
+        }
+    }
+
+    fn on_expire(&mut self, now: SimTime, i: u32, g: u32) {
+        let inst = &self.insts[i as usize];
+        if !inst.alive || inst.busy_total() > 0 || inst.keep_alive_gen != g {
+            return;
+        }
+        self.reclaim(now, i, "reclaimed");
+    }
+
+    fn reclaim(&mut self, now: SimTime, i: u32, why: &str) {
+        let inst = &mut self.insts[i as usize];
+        inst.alive = false;
+        inst.keep_alive_gen += 1;
+        let since = inst.idle_since.take();
+        let app = inst.app;
+        let a = &mut self.apps[app as usize];
+        a.alive -= 1;
+        a.free.retain(|&x| x != i);
+        a.instances.retain(|&x| x != i);
+        if self.spec.trace {
+            let track = self.track(i, 0);
+            if let Some(since) = since {
+                self.trace.push(TraceEvent::Slice {
+                    track,
+                    name: "idle (keep-alive)".into(),
+                    cat: "keep_alive",
+                    start: since,
+                    end: now,
+                    exec: None,
+                });
+            }
+            self.trace.push(TraceEvent::Instant {
+                track,
+                name: why.into(),
+                at: now,
+            });
+            let alive = self.apps[app as usize].alive;
+            self.trace.push(TraceEvent::Counter {
+                name: "instances",
+                at: now,
+                value: f64::from(alive),
+            });
+        }
+        if !self.plan.apps[app as usize].lambda {
+            self.azure_host_gone(now, i);
+            if !self.apps[app as usize].waiting.is_empty() {
+                self.scale_http(now, app);
+            }
+        }
+    }
+
+    /// Samples a log-normal latency.
+    pub(crate) fn lognormal(&mut self, median_s: f64, sigma: f64) -> SimDuration {
+        let l =
+            LogNormal::new(median_s.max(1e-9).ln(), sigma).expect("validated latency parameters");
+        SimDuration::from_secs_f64(l.sample(&mut self.rng))
+    }
+
+    /// The phases of `step` for execution `e` (the same draws on every deployment).
+    pub(crate) fn phases_of(
+        &self,
+        e: u32,
+        step: StepId,
+        item: u32,
+        share: f64,
+        app: u16,
+        state_via_storage: bool,
+    ) -> Vec<Phase> {
+        let mut rng = self.workload_rng(e, (u64::from(step.0) << 32) | u64::from(item));
+        let mut out = Vec::new();
+        let s = &self.wf.steps[step.0 as usize];
+        step_phases(
+            s,
+            share,
+            &self.plan.apps[app as usize].platform,
+            self.wf,
+            state_via_storage,
+            &mut rng,
+            &mut out,
+        );
+        out
+    }
+}
+
+/// The first step of a flow node sequence, when the node is a single step.
+pub(crate) fn single_step(nodes: &[Node]) -> Option<StepId> {
+    match nodes {
+        [Node::Step(s)] => Some(*s),
+        _ => None,
+    }
+}

@@ -1,0 +1,492 @@
+//! `aws-step`: an AWS Step Functions state machine whose Task states invoke Lambda functions.
+//!
+//! **Models.** The state machine is generated from the platform-neutral workflow: a step is a
+//! Task state invoking the step's own Lambda function (one function, and so one pool of
+//! execution environments, per step); a parallel node is a Parallel state; a fan-out is an
+//! inline Map state over the items with `MaxConcurrency` at most 40. Entering a state is a
+//! *state transition*: it waits for a token of the account's transition bucket (5,000, refilled
+//! at 1,500 per s), then takes the scheduling latency (log-normal plus a per-KB term for the
+//! payload recorded in the history), and is counted and billed (Standard: $0.025 per 1,000).
+//! Task input and output over 256 KB fail the execution with `States.DataLimitExceeded`; a
+//! history over 25,000 events fails it with `States.Runtime`. Lambda tasks go through the Lambda
+//! instance pool (cold starts, keep-alive, burst scaling; a throttled invoke fails the task with
+//! `Lambda.TooManyRequestsException`). State objects travel through S3. Express workflows bill
+//! requests and duration instead of transitions.
+//!
+//! Transitions counted: one per state entered (Task, Parallel, Map, and each state inside every
+//! branch and iteration) plus the final Succeed state (SFDG: "a state transition is counted each
+//! time a step in your execution is completed"; platform-facts.md §2 notes the practitioner
+//! reading for Map and Parallel).
+//!
+//! **Parameters.** `models/aws-step.toml`, `models/aws-lambda.toml`.
+//!
+//! **Scope and limitations.** Retry/Catch, Wait and Choice states, Distributed Map and the
+//! StartExecution throttle are not modelled in generated machines; Amazon States Language import
+//! is separate work.
+//!
+//! **Validation.** `tests/stateful_mechanisms.rs`: transitions of a Map over n items, the 300 KB
+//! payload failure, the concurrency cap of a Map.
+
+use sfsim_engine::{SimDuration, SimTime};
+use sfsim_workflow::{DeploymentConfig, Node, Workflow};
+
+use super::{AppDef, Class, Cont, StatefulPlan, Timer, World, scaled};
+use crate::billing::Cost;
+use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
+use crate::params::Models;
+use crate::record::Component;
+
+/// Step Functions settings of a run.
+#[derive(Clone, Debug)]
+pub struct StepSetup {
+    /// Transition latency (median s, sigma).
+    pub latency: (f64, f64),
+    /// Extra latency per KiB of payload, s.
+    pub latency_s_per_kb: f64,
+    /// Transition token bucket.
+    pub bucket: f64,
+    /// Refill per second.
+    pub refill_per_s: f64,
+    /// Payload limit, bytes.
+    pub payload_max_bytes: u64,
+    /// History events limit.
+    pub history_max: u32,
+    /// Map concurrency cap.
+    pub map_max_concurrency: u32,
+    /// History events per Task state.
+    pub events_per_task: u32,
+    /// $ per transition (Standard).
+    pub price_usd_per_transition: f64,
+    /// Express workflow.
+    pub express: bool,
+    /// Express $ per request.
+    pub express_usd_per_request: f64,
+    /// Express $ per GB-s.
+    pub express_usd_per_gb_s: f64,
+    /// Express base memory, MiB.
+    pub express_memory_mb: f64,
+}
+
+/// Builds the aws-step plan: one Lambda app per step.
+pub fn plan(
+    models: &Models,
+    cfg: &DeploymentConfig,
+    workflow: &Workflow,
+) -> Result<StatefulPlan, ConfigError> {
+    let mut apps = Vec::new();
+    for s in &workflow.steps {
+        let platform = FunctionPlatform::build_for(Deployment::AwsLambda, "aws-step", models, cfg)?;
+        apps.push(AppDef {
+            name: format!("lambda {}", s.name),
+            slots: [platform.slots_per_instance, 0, 0],
+            lambda: true,
+            http_interval: SimDuration::ZERO,
+            queue_interval: SimDuration::ZERO,
+            max_hosts: u32::MAX,
+            platform,
+        });
+    }
+    let m = &models.step;
+    Ok(StatefulPlan {
+        deployment: Deployment::AwsStep,
+        apps,
+        azure: None,
+        durable: None,
+        step: Some(StepSetup {
+            latency: (
+                m.transitions.latency_s_median.value,
+                m.transitions.latency_sigma.value,
+            ),
+            latency_s_per_kb: m.transitions.latency_s_per_kb.value,
+            bucket: m.transitions.token_bucket.value,
+            refill_per_s: m.transitions.refill_per_s.value,
+            payload_max_bytes: (m.limits.payload_max_kb.value * 1024.0) as u64,
+            history_max: m.limits.history_max_events.value as u32,
+            map_max_concurrency: m.limits.map_max_concurrency.value as u32,
+            events_per_task: m.limits.events_per_task.value as u32,
+            price_usd_per_transition: m.billing.price_usd_per_transition.value,
+            express: m.billing.express.value >= 0.5,
+            express_usd_per_request: m.billing.express_price_usd_per_request.value,
+            express_usd_per_gb_s: m.billing.express_price_usd_per_gb_s.value,
+            express_memory_mb: m.billing.express_memory_mb_base.value,
+        }),
+        queue_trigger: None,
+        queue_batch: 0,
+    })
+}
+
+/// A running sequence of states (the machine itself, a branch, or a Map iteration).
+struct Seq {
+    exec: u32,
+    nodes: Vec<Node>,
+    pc: usize,
+    share: f64,
+    item: u32,
+    strand: u32,
+    parent: Option<(u32, u32)>,
+    /// Map iteration: when it was scheduled (for the per-worker figures).
+    worker_since: Option<SimTime>,
+}
+
+/// A Parallel or Map state waiting for its children.
+struct Group {
+    seq: u32,
+    join: u32,
+    /// Map: iterations not yet started (their strands, waiting for a concurrency slot).
+    waiting: Vec<(u32, u32)>,
+    body: Vec<Node>,
+    share: f64,
+}
+
+/// Step Functions state of a world.
+#[derive(Default)]
+pub struct StepState {
+    seqs: Vec<Seq>,
+    groups: Vec<Group>,
+    tokens: f64,
+    tokens_at: SimTime,
+    started: bool,
+    history: Vec<u32>,
+}
+
+impl World<'_> {
+    fn sf_setup(&self) -> &StepSetup {
+        self.plan
+            .step
+            .as_ref()
+            .expect("aws-step has a Step Functions setup")
+    }
+
+    pub(crate) fn step_start(&mut self, now: SimTime, e: u32) {
+        if !self.sf.started {
+            self.sf.started = true;
+            self.sf.tokens = self.sf_setup().bucket;
+            self.sf.tokens_at = now;
+        }
+        if self.sf.history.len() <= e as usize {
+            self.sf.history.resize(e as usize + 1, 0);
+        }
+        self.sf.history[e as usize] = 2; // ExecutionStarted, ExecutionSucceeded
+        if self.sf_setup().express {
+            let s = self.sf_setup().express_usd_per_request;
+            self.execs[e as usize].cost.add(&Cost {
+                requests: s,
+                ..Cost::default()
+            });
+        }
+        let strand = self.execs[e as usize].main;
+        let flow = self.wf.flow.clone();
+        let seq = self.new_seq(e, flow, 1.0, 0, strand, None, None);
+        self.transition(now, seq, self.wf.input_bytes);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn new_seq(
+        &mut self,
+        exec: u32,
+        nodes: Vec<Node>,
+        share: f64,
+        item: u32,
+        strand: u32,
+        parent: Option<(u32, u32)>,
+        worker_since: Option<SimTime>,
+    ) -> u32 {
+        self.sf.seqs.push(Seq {
+            exec,
+            nodes,
+            pc: 0,
+            share,
+            item,
+            strand,
+            parent,
+            worker_since,
+        });
+        (self.sf.seqs.len() - 1) as u32
+    }
+
+    /// Takes a transition token; returns when one is available.
+    fn take_token(&mut self, now: SimTime) -> SimTime {
+        let (bucket, rate) = (self.sf_setup().bucket, self.sf_setup().refill_per_s);
+        let elapsed = now.saturating_since(self.sf.tokens_at).as_secs_f64();
+        self.sf.tokens = (self.sf.tokens + elapsed * rate).min(bucket);
+        self.sf.tokens_at = now;
+        self.sf.tokens -= 1.0;
+        if self.sf.tokens >= 0.0 {
+            now
+        } else {
+            now + SimDuration::from_secs_f64(-self.sf.tokens / rate)
+        }
+    }
+
+    /// Starts the transition into state `pc` of `seq` (or into Succeed when past the end).
+    fn transition(&mut self, now: SimTime, seq: u32, payload: u64) {
+        let (e, strand, pc) = {
+            let s = &self.sf.seqs[seq as usize];
+            (s.exec, s.strand, s.pc)
+        };
+        if self.execs[e as usize].done {
+            return;
+        }
+        let setup = self.sf_setup().clone();
+        if payload > setup.payload_max_bytes {
+            self.fail_exec(
+                now,
+                e,
+                format!(
+                    "States.DataLimitExceeded: state payload of {} KB exceeds {} KB",
+                    payload / 1024,
+                    setup.payload_max_bytes / 1024
+                ),
+            );
+            return;
+        }
+        let at = self.take_token(now);
+        let lat = self.lognormal(setup.latency.0, setup.latency.1)
+            + SimDuration::from_secs_f64(setup.latency_s_per_kb * payload as f64 / 1024.0);
+        self.execs[e as usize].counts.transitions += 1;
+        if !setup.express {
+            self.execs[e as usize].cost.add(&Cost {
+                transitions: setup.price_usd_per_transition,
+                ..Cost::default()
+            });
+        }
+        self.q.schedule(
+            at + lat,
+            super::Ev::Timer(Timer::StepEnter {
+                run: seq,
+                state: pc as u32,
+                strand,
+            }),
+        );
+    }
+
+    fn add_history(&mut self, now: SimTime, e: u32, events: u32) -> bool {
+        let max = self.sf_setup().history_max;
+        let h = &mut self.sf.history[e as usize];
+        *h += events;
+        if *h > max {
+            self.fail_exec(
+                now,
+                e,
+                format!("States.Runtime: execution history exceeds {max} events"),
+            );
+            return false;
+        }
+        true
+    }
+
+    pub(crate) fn step_enter(&mut self, now: SimTime, seq: u32, state: u32, strand: u32) {
+        let (e, share, item) = {
+            let s = &self.sf.seqs[seq as usize];
+            (s.exec, s.share, s.item)
+        };
+        if self.execs[e as usize].done {
+            return;
+        }
+        self.charge(strand, now, Component::Scheduling);
+        let nodes_len = self.sf.seqs[seq as usize].nodes.len();
+        if state as usize >= nodes_len {
+            self.seq_finished(now, seq);
+            return;
+        }
+        let node = self.sf.seqs[seq as usize].nodes[state as usize].clone();
+        match node {
+            Node::Step(s) => {
+                let per_task = self.sf_setup().events_per_task;
+                if !self.add_history(now, e, per_task) {
+                    return;
+                }
+                let phases = self.phases_of(e, s, item, share, s.0 as u16, true);
+                let v = self.new_inv(
+                    s.0 as u16,
+                    Class::Function,
+                    e,
+                    vec![strand],
+                    phases,
+                    Cont::StepTask {
+                        run: seq,
+                        task: s.0,
+                    },
+                    now,
+                );
+                self.invoke(now, v);
+            }
+            Node::Parallel(branches) => {
+                if !self.add_history(now, e, 2 + 2 * branches.len() as u32) {
+                    return;
+                }
+                let (join, children) = self.fork(strand, branches.len() as u32, now);
+                let g = self.new_group(seq, join, Vec::new(), share);
+                for (b, child) in branches.into_iter().zip(children) {
+                    let input = first_input(self.wf, &b, share);
+                    let c = self.new_seq(e, b, share, item, child, Some((g, 0)), None);
+                    self.transition(now, c, input);
+                }
+            }
+            Node::FanOut(f) => {
+                let f = self.wf.fan_outs[f.0 as usize].clone();
+                if !self.add_history(now, e, 2 + 2 * f.items) {
+                    return;
+                }
+                let (join, children) = self.fork(strand, f.items, now);
+                let share2 = share * f.share();
+                let waiting: Vec<(u32, u32)> = children
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, c)| (c, if f.split { 0 } else { k as u32 }))
+                    .rev()
+                    .collect();
+                let g = self.new_group(seq, join, waiting, share2);
+                self.sf.groups[g as usize].body = f.body.clone();
+                let cap = self.sf_setup().map_max_concurrency.min(f.items);
+                for _ in 0..cap {
+                    self.start_iteration(now, g);
+                }
+            }
+        }
+    }
+
+    fn new_group(&mut self, seq: u32, join: u32, waiting: Vec<(u32, u32)>, share: f64) -> u32 {
+        self.sf.groups.push(Group {
+            seq,
+            join,
+            waiting,
+            body: Vec::new(),
+            share,
+        });
+        (self.sf.groups.len() - 1) as u32
+    }
+
+    fn start_iteration(&mut self, now: SimTime, g: u32) {
+        let Some((child, item)) = self.sf.groups[g as usize].waiting.pop() else {
+            return;
+        };
+        let seq = self.sf.groups[g as usize].seq;
+        let e = self.sf.seqs[seq as usize].exec;
+        // Time spent waiting for a Map concurrency slot is scheduling.
+        self.charge(child, now, Component::Scheduling);
+        let body = self.sf.groups[g as usize].body.clone();
+        let share = self.sf.groups[g as usize].share;
+        let input = first_input(self.wf, &body, share);
+        let since = self.strands[child as usize].mark;
+        let c = self.new_seq(e, body, share, item, child, Some((g, 1)), Some(since));
+        self.transition(now, c, input);
+    }
+
+    /// A sequence ran past its last state.
+    fn seq_finished(&mut self, now: SimTime, seq: u32) {
+        let (e, strand, parent, since) = {
+            let s = &self.sf.seqs[seq as usize];
+            (s.exec, s.strand, s.parent, s.worker_since)
+        };
+        match parent {
+            None => {
+                // The machine entered Succeed: the execution ends (Express bills its duration).
+                if self.sf_setup().express {
+                    let setup = self.sf_setup().clone();
+                    let dur = now
+                        .saturating_since(self.execs[e as usize].arrival)
+                        .round_up_to(SimDuration::from_millis(100));
+                    let mem_mb =
+                        ((setup.express_memory_mb + self.wf.input_bytes as f64 / 1048576.0) / 64.0)
+                            .ceil()
+                            * 64.0;
+                    let usd = dur.as_secs_f64() * mem_mb / 1024.0 * setup.express_usd_per_gb_s;
+                    self.execs[e as usize].cost.add(&Cost {
+                        compute: usd,
+                        ..Cost::default()
+                    });
+                }
+                self.complete_exec(now, e);
+            }
+            Some((g, kind)) => {
+                if let Some(t) = since {
+                    self.worker_latency_s
+                        .push(now.saturating_since(t).as_secs_f64());
+                }
+                let join = self.sf.groups[g as usize].join;
+                if kind == 1 {
+                    self.start_iteration(now, g);
+                }
+                if let Some(parent_strand) = self.arrive_join(join, strand, now) {
+                    let pseq = self.sf.groups[g as usize].seq;
+                    debug_assert_eq!(self.sf.seqs[pseq as usize].strand, parent_strand);
+                    let out = self.group_output(pseq);
+                    self.sf.seqs[pseq as usize].pc += 1;
+                    self.transition(now, pseq, out);
+                }
+            }
+        }
+    }
+
+    fn group_output(&self, seq: u32) -> u64 {
+        let s = &self.sf.seqs[seq as usize];
+        match &s.nodes[s.pc] {
+            Node::Parallel(bs) => bs.iter().map(|b| last_output(self.wf, b, s.share)).sum(),
+            Node::FanOut(f) => {
+                let f = &self.wf.fan_outs[f.0 as usize];
+                last_output(self.wf, &f.body, s.share * f.share()) * u64::from(f.items)
+            }
+            Node::Step(st) => scaled(self.wf.steps[st.0 as usize].output_bytes, s.share),
+        }
+    }
+
+    pub(crate) fn step_task_done(&mut self, now: SimTime, v: u32, seq: u32, step: u32) {
+        let e = self.invs[v as usize].exec;
+        if self.execs[e as usize].done {
+            return;
+        }
+        let share = self.sf.seqs[seq as usize].share;
+        let out = scaled(self.wf.steps[step as usize].output_bytes, share);
+        self.sf.seqs[seq as usize].pc += 1;
+        self.transition(now, seq, out);
+    }
+
+    pub(crate) fn step_task_failed(
+        &mut self,
+        now: SimTime,
+        v: u32,
+        _seq: u32,
+        _step: u32,
+        error: String,
+    ) {
+        let e = self.invs[v as usize].exec;
+        self.fail_exec(now, e, error);
+    }
+
+    /// Iteration start times for the per-worker scheduling delay: the Lambda handler start.
+    pub(crate) fn step_worker_started(&mut self, now: SimTime, seq: u32) {
+        if let Some(t) = self.sf.seqs.get(seq as usize).and_then(|s| s.worker_since) {
+            self.worker_delay_s
+                .push(now.saturating_since(t).as_secs_f64());
+        }
+    }
+}
+
+fn first_input(wf: &Workflow, nodes: &[Node], share: f64) -> u64 {
+    match nodes.first() {
+        Some(Node::Step(s)) => scaled(wf.steps[s.0 as usize].input_bytes, share),
+        Some(Node::Parallel(bs)) => bs
+            .iter()
+            .map(|b| first_input(wf, b, share))
+            .max()
+            .unwrap_or(0),
+        Some(Node::FanOut(f)) => {
+            let f = &wf.fan_outs[f.0 as usize];
+            first_input(wf, &f.body, share * f.share()) * u64::from(f.items)
+        }
+        None => 0,
+    }
+}
+
+fn last_output(wf: &Workflow, nodes: &[Node], share: f64) -> u64 {
+    match nodes.last() {
+        Some(Node::Step(s)) => scaled(wf.steps[s.0 as usize].output_bytes, share),
+        Some(Node::Parallel(bs)) => bs.iter().map(|b| last_output(wf, b, share)).sum(),
+        Some(Node::FanOut(f)) => {
+            let f = &wf.fan_outs[f.0 as usize];
+            last_output(wf, &f.body, share * f.share()) * u64::from(f.items)
+        }
+        None => 0,
+    }
+}
