@@ -177,12 +177,6 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
                     sfsim_workflow::suggest(name, &known)
                 )));
             }
-            Some(d) if !d.implemented() => {
-                return Err(Failure::Usage(format!(
-                    "deployment `{name}` ({}) is not simulated yet: the stateful platforms arrive with issue #3",
-                    d.description()
-                )));
-            }
             Some(_) => {}
         }
     }
@@ -252,19 +246,20 @@ fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
                 let s = Scenario::from_source(src, &[])?;
                 resolve_deployments(&s, &[])?;
                 let models = Models::builtin()?;
-                for d in s.deployment.keys() {
-                    if let Some(dep) = Deployment::from_name(d) {
-                        if dep.implemented() {
-                            let cfg = s.deployment.get(d).cloned().unwrap_or_default();
-                            sfsim_platform::FunctionPlatform::build(dep, &models, &cfg)
-                                .map_err(|e| s.error_at(&e.key, e.message))?;
-                        }
-                    } else {
+                // Build every deployment the file configures or lists, so that a configuration
+                // a platform rejects (Azure memory, an az-queue fan-out) is reported here too.
+                let mut names: Vec<String> = s.deployment.keys().cloned().collect();
+                names.extend(s.deployments.iter().cloned());
+                for d in names {
+                    let Some(dep) = Deployment::from_name(&d) else {
                         return Err(s.error_at(
                             &format!("deployment.{d}"),
                             format!("unknown deployment `{d}`"),
                         ));
-                    }
+                    };
+                    let cfg = s.deployment.get(&d).cloned().unwrap_or_default();
+                    sfsim_platform::DeploymentPlan::build(dep, &models, &cfg, &s.workflow)
+                        .map_err(|e| s.error_at(&e.key, e.message))?;
                 }
                 Ok(format!("scenario {}", s.name))
             }
@@ -289,12 +284,7 @@ fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
 fn cmd_list() -> Result<(), Failure> {
     println!("deployments:");
     for d in Deployment::ALL {
-        let status = if d.implemented() {
-            ""
-        } else {
-            "  [not simulated yet: issue #3]"
-        };
-        println!("  {:<11} {}{status}", d.name(), d.description());
+        println!("  {:<11} {}", d.name(), d.description());
     }
     println!("models (built in; --models DIR to replace):");
     for (name, _) in sfsim_platform::params::BUILTIN_MODELS {

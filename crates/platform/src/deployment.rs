@@ -73,11 +73,6 @@ impl Deployment {
         }
     }
 
-    /// Whether this version of sfsim simulates it (all six do).
-    pub fn implemented(self) -> bool {
-        true
-    }
-
     /// Whether it runs the whole workflow in one stateless function.
     pub fn is_stateless(self) -> bool {
         matches!(self, Deployment::AwsLambda | Deployment::AzFunc)
@@ -299,7 +294,7 @@ impl FunctionPlatform {
             other => Err(ConfigError {
                 key: "scenario.deployments".into(),
                 message: format!(
-                    "deployment `{}` ({}) is not simulated yet: the stateful platforms arrive with issue #3",
+                    "deployment `{}` ({}) is not a function platform: it is assembled by `DeploymentPlan::build`",
                     other.name(),
                     other.description()
                 ),

@@ -52,6 +52,9 @@ use crate::scaling::{HostDecision, HostScaler, LambdaScaler};
 use crate::storage::StorageOp;
 use crate::trace::TraceEvent;
 
+/// Trace track of execution `e` is `EXEC_TRACK_BASE + e` (instance tracks are below it).
+const EXEC_TRACK_BASE: u32 = 0x4000_0000;
+
 /// Classes of execution slots on an instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Class {
@@ -778,6 +781,27 @@ impl World<'_> {
                 at: now,
             });
         }
+        if self.spec.trace {
+            // One track per execution shows its whole span above the invocations it caused.
+            let track = EXEC_TRACK_BASE + e;
+            self.trace.push(TraceEvent::TrackName {
+                track,
+                name: format!("execution {e}"),
+            });
+            let name = match &outcome {
+                Outcome::Completed => format!("exec {e}"),
+                Outcome::Failed { error } => format!("exec {e} failed: {error}"),
+                Outcome::Throttled => format!("exec {e} throttled"),
+            };
+            self.trace.push(TraceEvent::Slice {
+                track,
+                name,
+                cat: "execution",
+                start: arrival,
+                end: now,
+                exec: Some(e),
+            });
+        }
         self.execs[e as usize].end = Some((now, outcome, breakdown));
         if let Arrivals::Sequential { gap_s } = *self.spec.arrivals {
             let next = e + 1;
@@ -1280,7 +1304,7 @@ impl World<'_> {
             self.trace.push(TraceEvent::Slice {
                 track,
                 name,
-                cat: "execution",
+                cat: "invocation",
                 start,
                 end: now,
                 exec: Some(exec),
