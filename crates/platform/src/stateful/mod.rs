@@ -298,6 +298,10 @@ pub(crate) struct Inv {
     bd: Breakdown,
     gets: u32,
     puts: u32,
+    /// Memory of the current phase, MiB (Azure meter).
+    cur_mem_mb: f64,
+    /// GB-s metered to this invocation so far (Azure).
+    metered_gb_s: f64,
 }
 
 pub(crate) struct Inst {
@@ -315,6 +319,11 @@ pub(crate) struct Inst {
     poisoned: bool,
     /// Azure: pollers of the queues this host listens to.
     pub pollers: Vec<azure::HostPoller>,
+    /// Azure memory meter: the invocations running on the host, their summed current memory,
+    /// and when the meter last advanced.
+    meter_running: Vec<u32>,
+    meter_mem_mb: f64,
+    meter_last: SimTime,
 }
 
 impl Inst {
@@ -870,6 +879,8 @@ impl World<'_> {
             bd: Breakdown::default(),
             gets: 0,
             puts: 0,
+            cur_mem_mb: 0.0,
+            metered_gb_s: 0.0,
         };
         if let Some(id) = self.inv_free.pop() {
             self.invs[id as usize] = inv;
@@ -988,6 +999,9 @@ impl World<'_> {
             created: now,
             poisoned: false,
             pollers: Vec::new(),
+            meter_running: Vec::new(),
+            meter_mem_mb: 0.0,
+            meter_last: now,
         });
         let a = &mut self.apps[app as usize];
         a.instances.push(id);
@@ -1127,6 +1141,9 @@ impl World<'_> {
         if let Cont::StepTask { run, .. } = inv.cont {
             self.step_worker_started(now, run);
         }
+        let i = self.invs[v as usize].instance;
+        self.meter(i, now);
+        self.insts[i as usize].meter_running.push(v);
         self.start_phase(now, v);
     }
 
@@ -1145,9 +1162,13 @@ impl World<'_> {
             self.abort(now, v, err, false);
             return;
         }
+        let i = inv.instance;
+        let delta = f64::from(ph.memory_mb) - inv.cur_mem_mb;
+        inv.cur_mem_mb = f64::from(ph.memory_mb);
+        self.meter(i, now);
+        self.insts[i as usize].meter_mem_mb += delta;
         match ph.kind {
             PhaseKind::Cpu(work) => {
-                let i = inv.instance;
                 self.insts[i as usize].cpu.add(now, v, work);
                 self.reschedule_cpu(i);
             }
@@ -1253,7 +1274,45 @@ impl World<'_> {
     }
 
     /// Bills the invocation, releases its slot and hands the result to the driver.
+    /// Advances host `i`'s memory meter to `now`. Azure bills the app process's observed
+    /// memory (rounded up to 128 MB, capped) over the time it runs executions, *shared* by the
+    /// executions running at once (platform-facts.md §3: "the sampled integral over the app
+    /// process, covering concurrent executions"); each running invocation is metered an equal
+    /// share. Lambda instances bill configured memory per invocation instead.
+    fn meter(&mut self, i: u32, now: SimTime) {
+        let app = self.insts[i as usize].app;
+        let p = &self.plan.apps[app as usize].platform;
+        let inst = &mut self.insts[i as usize];
+        let dt = now.saturating_since(inst.meter_last).as_secs_f64();
+        inst.meter_last = now;
+        let n = inst.meter_running.len();
+        if n == 0 || dt == 0.0 {
+            return;
+        }
+        if let crate::billing::BillingPolicy::ObservedMemory {
+            round_mb,
+            min_mb,
+            max_mb,
+            ..
+        } = p.billing
+        {
+            let mem = p.runtime_memory_mb + inst.meter_mem_mb;
+            let billed_mb = ((mem / round_mb).ceil() * round_mb).clamp(min_mb, max_mb);
+            let share = dt * billed_mb / 1024.0 / n as f64;
+            for &v in &inst.meter_running {
+                self.invs[v as usize].metered_gb_s += share;
+            }
+        }
+    }
+
     fn finish_inv(&mut self, now: SimTime, v: u32, error: Option<String>) {
+        let i = self.invs[v as usize].instance;
+        if self.invs[v as usize].status == InvStatus::Running {
+            self.meter(i, now);
+            let inst = &mut self.insts[i as usize];
+            inst.meter_running.retain(|&x| x != v);
+            inst.meter_mem_mb -= self.invs[v as usize].cur_mem_mb;
+        }
         let inv = &mut self.invs[v as usize];
         inv.status = InvStatus::Done;
         if let Some(k) = inv.timeout_key.take() {
@@ -1267,7 +1326,19 @@ impl World<'_> {
         } else {
             p.runtime_memory_mb + inv.phases.first().map_or(0.0, |ph| f64::from(ph.memory_mb))
         };
-        let bill = p.billing.bill(executed, avg_mb);
+        let mut bill = p.billing.bill(executed, avg_mb);
+        if let crate::billing::BillingPolicy::ObservedMemory {
+            min_mb,
+            min_duration,
+            price_usd_per_gb_s,
+            ..
+        } = p.billing
+        {
+            // The shared meter, with the per-execution minimum of 100 ms at 128 MB.
+            let floor = min_mb / 1024.0 * min_duration.as_secs_f64();
+            bill.gb_s = inv.metered_gb_s.max(floor);
+            bill.compute_usd = bill.gb_s * price_usd_per_gb_s;
+        }
         let storage_usd = f64::from(inv.gets) * p.storage.price_usd(StorageOp::Get)
             + f64::from(inv.puts) * p.storage.price_usd(StorageOp::Put);
         let (i, slot, start, class, exec) =
