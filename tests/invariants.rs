@@ -152,3 +152,58 @@ fn a_longer_keep_alive_never_adds_cold_starts_with_common_random_numbers() {
         "with a 10-minute keep-alive only the first request is cold"
     );
 }
+
+#[test]
+fn stateful_invariants_hold_over_many_seeds() {
+    use sfsim_platform::DeploymentPlan;
+    let s = Scenario::from_source(SourceFile::from_text("inv.toml", SCENARIO), &[]).expect("valid");
+    let no_fan_out = SCENARIO.replace(", { fan_out = \"w\" }]", "]");
+    let chain = Scenario::from_source(SourceFile::from_text("inv-chain.toml", no_fan_out), &[])
+        .expect("valid");
+    let mut m = Models::builtin().expect("models");
+    m.azure.scaling.max_hosts.value = 3.0;
+    m.azure.keep_alive.idle_s.value = 60.0;
+    m.lambda.scaling.account_concurrency.value = 20.0;
+    let mut ended = [0usize; 3];
+    for seed in 0..12u64 {
+        let rate = [0.02, 0.2, 1.0][(seed % 3) as usize];
+        let arrivals = Arrivals::Poisson { rate_per_s: rate };
+        for d in [
+            Deployment::AwsStep,
+            Deployment::AzQueue,
+            Deployment::AzDorch,
+            Deployment::AzDent,
+        ] {
+            let sc = if d == Deployment::AzQueue { &chain } else { &s };
+            let cfg = sc.deployment.get(d.name()).cloned().unwrap_or_default();
+            let plan = DeploymentPlan::build(d, &m, &cfg, &sc.workflow).expect("plan");
+            let n = 60;
+            let o = plan.run(&sc.workflow, &arrivals, n, RngStreams::new(seed, 0), false);
+            let ctx = format!("{} seed {seed} rate {rate}", d.name());
+            assert_eq!(o.executions.len() as u64, n, "{ctx}");
+            for (i, r) in o.executions.iter().enumerate() {
+                assert_eq!(r.id as usize, i, "{ctx}");
+                assert!(r.end >= r.arrival, "{ctx}: exec {i}");
+                assert_eq!(
+                    r.breakdown.total(),
+                    r.latency(),
+                    "{ctx}: exec {i} breakdown sums to latency"
+                );
+                assert!(r.billed >= r.executed, "{ctx}: exec {i} billed >= executed");
+                match r.outcome {
+                    Outcome::Completed => ended[0] += 1,
+                    Outcome::Failed { .. } => ended[1] += 1,
+                    Outcome::Throttled => ended[2] += 1,
+                }
+            }
+            if d != Deployment::AwsStep {
+                assert!(
+                    o.instances_peak <= 3,
+                    "{ctx}: {} hosts above the cap of 3",
+                    o.instances_peak
+                );
+            }
+        }
+    }
+    assert!(ended[0] > 0, "{ended:?}");
+}

@@ -542,9 +542,6 @@ impl World<'_> {
                 if task != u32::MAX {
                     o.inbox += 1;
                 }
-                if msg.large {
-                    self.count_tx(msg.exec, 0, 0, 1, 0);
-                }
                 self.make_ready(now, Work::Orch(orch));
             }
             MsgKind::Activity { orch, task } => {
@@ -583,9 +580,6 @@ impl World<'_> {
                 self.start_on(now, v, h, false);
             }
             MsgKind::EntityOp { entity, op } => {
-                if msg.large {
-                    self.count_tx(msg.exec, 0, 0, 1, 0);
-                }
                 self.du.entities[entity as usize].queue.push_back(op);
                 self.make_ready(now, Work::Entity(entity));
             }

@@ -228,6 +228,15 @@ impl World<'_> {
             return;
         }
         let setup = self.sf_setup().clone();
+        let (len, parent) = (
+            self.sf.seqs[seq as usize].nodes.len(),
+            self.sf.seqs[seq as usize].parent,
+        );
+        if pc >= len && parent.is_some() {
+            // The end of a branch or iteration is not a state: no transition.
+            self.seq_finished(now, seq);
+            return;
+        }
         if payload > setup.payload_max_bytes {
             self.fail_exec(
                 now,
