@@ -196,6 +196,45 @@ pub struct DeploymentSummary {
     pub instances_peak: u64,
     /// Simulation events handled.
     pub events: u64,
+    /// Storage-account transactions per execution by kind, including the execution's share of
+    /// the idle transactions (stateful Azure deployments).
+    pub transactions: TransactionSummary,
+    /// Step Functions state transitions per execution.
+    pub transitions: f64,
+    /// Durable orchestrator episodes that replayed, per execution.
+    pub replays: f64,
+    /// Billed function executions (invocations, episodes, entity batches) per execution.
+    pub invocations: f64,
+    /// Transactions that accrue whatever the load (idle polling, peeks, lease renewals).
+    pub idle: IdleSummary,
+    /// Fan-out workers: seconds from being scheduled to starting.
+    pub worker_scheduling_delay_s: Stats,
+    /// Fan-out workers: seconds from being scheduled to finishing.
+    pub worker_latency_s: Stats,
+}
+
+/// Storage transactions per execution, by kind.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct TransactionSummary {
+    /// Queue: put, get, delete, polls, peeks.
+    pub queue: f64,
+    /// Table: history, instances, entity state.
+    pub table: f64,
+    /// Blob: large messages, large state, leases.
+    pub blob: f64,
+}
+
+/// Idle transactions over the whole run (all replications).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct IdleSummary {
+    /// Queue transactions (empty polls, scale-controller peeks).
+    pub queue_transactions: u64,
+    /// Blob transactions (lease renewals).
+    pub blob_transactions: u64,
+    /// Their cost, dollars.
+    pub cost_usd: f64,
+    /// Simulated time covered, seconds (all replications).
+    pub simulated_s: f64,
 }
 
 /// Summarizes the replications of one deployment (combined in replication order).
@@ -250,6 +289,33 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
     for r in &all {
         cost.add(&r.cost);
     }
+    let idle_cost: f64 = runs.iter().map(|r| r.idle_cost_usd).fold(0.0, |a, b| a + b);
+    cost.transactions += idle_cost;
+    let idle = IdleSummary {
+        queue_transactions: runs.iter().map(|r| r.idle.queue_transactions).sum(),
+        blob_transactions: runs.iter().map(|r| r.idle.blob_transactions).sum(),
+        cost_usd: idle_cost,
+        simulated_s: runs
+            .iter()
+            .map(|r| r.end_time.as_secs_f64())
+            .fold(0.0, |a, b| a + b),
+    };
+    let per = |f: &dyn Fn(&ExecRecord) -> u64| {
+        all.iter().map(|r| f(r) as f64).fold(0.0, |a, b| a + b) / na
+    };
+    let transactions = TransactionSummary {
+        queue: per(&|r| r.stateful.queue_transactions) + idle.queue_transactions as f64 / na,
+        table: per(&|r| r.stateful.table_transactions),
+        blob: per(&|r| r.stateful.blob_transactions) + idle.blob_transactions as f64 / na,
+    };
+    let mut delays: Vec<f64> = runs
+        .iter()
+        .flat_map(|r| r.worker_scheduling_delay_s.iter().copied())
+        .collect();
+    let mut worker_lat: Vec<f64> = runs
+        .iter()
+        .flat_map(|r| r.worker_latency_s.iter().copied())
+        .collect();
     DeploymentSummary {
         deployment: deployment.to_string(),
         iterations: all.len() as u64,
@@ -291,6 +357,13 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
             .max()
             .unwrap_or(0),
         events: runs.iter().map(|r| r.events).sum(),
+        transitions: per(&|r| r.stateful.transitions),
+        replays: per(&|r| r.stateful.replays),
+        invocations: per(&|r| r.stateful.invocations.max(1)),
+        transactions,
+        idle,
+        worker_scheduling_delay_s: Stats::of(&mut delays),
+        worker_latency_s: Stats::of(&mut worker_lat),
     }
 }
 

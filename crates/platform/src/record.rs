@@ -200,4 +200,6 @@ pub struct RunOutput {
     /// Transactions that accrue without any execution (idle polling, scale-controller peeks,
     /// lease renewals) over the run, by kind.
     pub idle: StatefulCounts,
+    /// What those idle transactions cost over the run, dollars.
+    pub idle_cost_usd: f64,
 }

@@ -565,6 +565,7 @@ pub fn simulate_stateful(spec: &StatefulSpec<'_>) -> RunOutput {
         worker_scheduling_delay_s: w.worker_delay_s,
         worker_latency_s: w.worker_latency_s,
         idle: w.idle,
+        idle_cost_usd: w.idle_cost.total(),
     }
 }
 

@@ -434,7 +434,8 @@ impl World<'_> {
             Node::Parallel(bs) => bs.iter().map(|b| last_output(self.wf, b, s.share)).sum(),
             Node::FanOut(f) => {
                 let f = &self.wf.fan_outs[f.0 as usize];
-                last_output(self.wf, &f.body, s.share * f.share()) * u64::from(f.items)
+                (last_output_f(self.wf, &f.body, s.share * f.share()) * f64::from(f.items)).round()
+                    as u64
             }
             Node::Step(st) => scaled(self.wf.steps[st.0 as usize].output_bytes, s.share),
         }
@@ -473,29 +474,38 @@ impl World<'_> {
 }
 
 fn first_input(wf: &Workflow, nodes: &[Node], share: f64) -> u64 {
-    match nodes.first() {
-        Some(Node::Step(s)) => scaled(wf.steps[s.0 as usize].input_bytes, share),
-        Some(Node::Parallel(bs)) => bs
-            .iter()
-            .map(|b| first_input(wf, b, share))
-            .max()
-            .unwrap_or(0),
-        Some(Node::FanOut(f)) => {
-            let f = &wf.fan_outs[f.0 as usize];
-            first_input(wf, &f.body, share * f.share()) * u64::from(f.items)
-        }
-        None => 0,
-    }
+    first_input_f(wf, nodes, share).round() as u64
 }
 
 fn last_output(wf: &Workflow, nodes: &[Node], share: f64) -> u64 {
-    match nodes.last() {
-        Some(Node::Step(s)) => scaled(wf.steps[s.0 as usize].output_bytes, share),
-        Some(Node::Parallel(bs)) => bs.iter().map(|b| last_output(wf, b, share)).sum(),
+    last_output_f(wf, nodes, share).round() as u64
+}
+
+// Sizes are computed in f64 and rounded once, so that N items of a split fan-out add up to
+// exactly the total (rounding each item up would push a 256 KB total over the limit).
+fn first_input_f(wf: &Workflow, nodes: &[Node], share: f64) -> f64 {
+    match nodes.first() {
+        Some(Node::Step(s)) => wf.steps[s.0 as usize].input_bytes as f64 * share,
+        Some(Node::Parallel(bs)) => bs
+            .iter()
+            .map(|b| first_input_f(wf, b, share))
+            .fold(0.0, f64::max),
         Some(Node::FanOut(f)) => {
             let f = &wf.fan_outs[f.0 as usize];
-            last_output(wf, &f.body, share * f.share()) * u64::from(f.items)
+            first_input_f(wf, &f.body, share * f.share()) * f64::from(f.items)
         }
-        None => 0,
+        None => 0.0,
+    }
+}
+
+fn last_output_f(wf: &Workflow, nodes: &[Node], share: f64) -> f64 {
+    match nodes.last() {
+        Some(Node::Step(s)) => wf.steps[s.0 as usize].output_bytes as f64 * share,
+        Some(Node::Parallel(bs)) => bs.iter().map(|b| last_output_f(wf, b, share)).sum(),
+        Some(Node::FanOut(f)) => {
+            let f = &wf.fan_outs[f.0 as usize];
+            last_output_f(wf, &f.body, share * f.share()) * f64::from(f.items)
+        }
+        None => 0.0,
     }
 }
