@@ -28,16 +28,12 @@ fn hold(pending: usize, increments: &[u64]) -> u64 {
 fn bench_queue(c: &mut Criterion) {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
     // Exponential-like increments in nanoseconds (mean 1 ms), pre-drawn so the RNG is not timed.
-    let increments: Vec<u64> = (0..(1 << 16))
-        .map(|_| (-(1.0 - rng.random::<f64>()).ln() * 1e6) as u64)
-        .collect();
+    let increments: Vec<u64> = (0..(1 << 16)).map(|_| (-(1.0 - rng.random::<f64>()).ln() * 1e6) as u64).collect();
     let mut g = c.benchmark_group("event_queue_hold");
     g.throughput(Throughput::Elements(EVENTS));
     g.sample_size(20);
     for pending in [16usize, 1_024, 65_536] {
-        g.bench_with_input(BenchmarkId::from_parameter(pending), &pending, |b, &p| {
-            b.iter(|| black_box(hold(p, &increments)))
-        });
+        g.bench_with_input(BenchmarkId::from_parameter(pending), &pending, |b, &p| b.iter(|| black_box(hold(p, &increments))));
     }
     g.finish();
 }

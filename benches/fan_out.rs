@@ -15,29 +15,15 @@ use sfsim_workflow::{Arrivals, Scenario};
 fn bench_fan_out(c: &mut Criterion) {
     let mut models = Models::builtin().expect("models");
     models.step.limits.history_max_events.value = 1e9;
-    let set = "workflow.fan_out.workers.items=10000"
-        .parse()
-        .expect("override");
-    let s = Scenario::load(std::path::Path::new("scenarios/paper/video.toml"), &[set])
-        .expect("scenario");
+    let set = "workflow.fan_out.workers.items=10000".parse().expect("override");
+    let s = Scenario::load(std::path::Path::new("scenarios/paper/video.toml"), &[set]).expect("scenario");
     let arrivals = Arrivals::Interval { interval_s: 3600.0 };
     let mut g = c.benchmark_group("fan_out_10000");
     g.sample_size(10);
     for d in [Deployment::AzDorch, Deployment::AwsStep] {
-        let plan = DeploymentPlan::build(
-            d,
-            &models,
-            s.deployment.get(d.name()).expect("configured"),
-            &s.workflow,
-        )
-        .expect("plan");
+        let plan = DeploymentPlan::build(d, &models, s.deployment.get(d.name()).expect("configured"), &s.workflow).expect("plan");
         let o = plan.run(&s.workflow, &arrivals, 1, RngStreams::new(1, 0), false);
-        assert_eq!(
-            o.executions[0].outcome,
-            sfsim_platform::Outcome::Completed,
-            "{} completes",
-            d.name()
-        );
+        assert_eq!(o.executions[0].outcome, sfsim_platform::Outcome::Completed, "{} completes", d.name());
         eprintln!(
             "{}: {} events, {} instances, latency {:.1} s",
             d.name(),
@@ -45,14 +31,7 @@ fn bench_fan_out(c: &mut Criterion) {
             o.instances_started,
             o.executions[0].latency().as_secs_f64()
         );
-        g.bench_function(d.name(), |b| {
-            b.iter(|| {
-                black_box(
-                    plan.run(&s.workflow, &arrivals, 1, RngStreams::new(1, 0), false)
-                        .events,
-                )
-            })
-        });
+        g.bench_function(d.name(), |b| b.iter(|| black_box(plan.run(&s.workflow, &arrivals, 1, RngStreams::new(1, 0), false).events)));
     }
     g.finish();
 }

@@ -17,30 +17,14 @@ fn bench_scenarios(c: &mut Criterion) {
     let models = Models::builtin().expect("models");
     let mut g = c.benchmark_group("scenario");
     g.sample_size(20);
-    for (name, path) in [
-        (
-            "ml-training-large",
-            "scenarios/paper/ml-training-large.toml",
-        ),
-        ("video-80", "scenarios/paper/video.toml"),
-    ] {
+    for (name, path) in [("ml-training-large", "scenarios/paper/ml-training-large.toml"), ("video-80", "scenarios/paper/video.toml")] {
         let mut s = load(path);
         if name == "video-80" {
-            s = Scenario::load(
-                std::path::Path::new(path),
-                &["workflow.fan_out.workers.items=80"
-                    .parse()
-                    .expect("override")],
-            )
-            .expect("loads");
+            s = Scenario::load(std::path::Path::new(path), &["workflow.fan_out.workers.items=80".parse().expect("override")])
+                .expect("loads");
         }
         for d in [Deployment::AwsLambda, Deployment::AzFunc] {
-            let p = FunctionPlatform::build(
-                d,
-                &models,
-                s.deployment.get(d.name()).expect("configured"),
-            )
-            .expect("platform");
+            let p = FunctionPlatform::build(d, &models, s.deployment.get(d.name()).expect("configured")).expect("platform");
             g.throughput(Throughput::Elements(s.iterations));
             g.bench_function(format!("{name}/{}", d.name()), |b| {
                 b.iter(|| {
@@ -59,12 +43,7 @@ fn bench_scenarios(c: &mut Criterion) {
     }
     // A loaded system: 100,000 Poisson arrivals on Azure hosts (queueing, scale-out, keep-alive).
     let s = load("scenarios/paper/ml-inference-large.toml");
-    let p = FunctionPlatform::build(
-        Deployment::AzFunc,
-        &models,
-        s.deployment.get("az-func").expect("configured"),
-    )
-    .expect("platform");
+    let p = FunctionPlatform::build(Deployment::AzFunc, &models, s.deployment.get("az-func").expect("configured")).expect("platform");
     let arrivals = Arrivals::Poisson { rate_per_s: 20.0 };
     let spec = RunSpec {
         platform: &p,
@@ -78,9 +57,7 @@ fn bench_scenarios(c: &mut Criterion) {
     eprintln!("poisson-100k/az-func: {events} events per run");
     g.throughput(Throughput::Elements(events));
     g.sample_size(10);
-    g.bench_function("poisson-100k-events/az-func", |b| {
-        b.iter(|| black_box(simulate(&spec).events))
-    });
+    g.bench_function("poisson-100k-events/az-func", |b| b.iter(|| black_box(simulate(&spec).events)));
     g.finish();
 }
 

@@ -15,22 +15,13 @@ fn main() {
     let models = Models::builtin().expect("built-in models");
     println!("interval   aws-lambda cold   az-func cold");
     for interval_min in [5u32, 9, 15, 19, 30, 60] {
-        let mut s = Scenario::load(
-            std::path::Path::new("scenarios/paper/ml-inference-large.toml"),
-            &[],
-        )
-        .expect("scenario");
-        s.arrivals = Arrivals::Interval {
-            interval_s: f64::from(interval_min * 60),
-        };
+        let mut s = Scenario::load(std::path::Path::new("scenarios/paper/ml-inference-large.toml"), &[]).expect("scenario");
+        s.arrivals = Arrivals::Interval { interval_s: f64::from(interval_min * 60) };
         let r = run_scenario(
             &s,
             &[Deployment::AwsLambda, Deployment::AzFunc],
             &models,
-            &RunOptions {
-                iterations: Some(20),
-                ..Default::default()
-            },
+            &RunOptions { iterations: Some(20), ..Default::default() },
         )
         .expect("runs");
         let (aws, az) = (r.results[0].cold_starts, r.results[1].cold_starts);

@@ -5,11 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn sfsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sfsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("binary runs")
+    Command::new(env!("CARGO_BIN_EXE_sfsim")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("binary runs")
 }
 
 fn sfsim_env(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -70,20 +66,10 @@ fn assert_input_error(name: &str, text: &str, line: usize, key: &str, words: &st
     let out_s = out_file.to_string_lossy().into_owned();
     let (o, _) = run_text(name, text, &["--format", "json", "--out", &out_s]);
     let err = stderr(&o);
-    assert_eq!(
-        o.status.code(),
-        Some(3),
-        "{name}: exit code 3 expected, stderr: {err}"
-    );
+    assert_eq!(o.status.code(), Some(3), "{name}: exit code 3 expected, stderr: {err}");
     assert!(!err.contains("panicked"), "{name}: panicked: {err}");
-    assert!(
-        err.contains(&format!("scenario.toml:{line}:")),
-        "{name}: no line {line} in: {err}"
-    );
-    assert!(
-        err.contains(&format!("key `{key}`")),
-        "{name}: no key {key} in: {err}"
-    );
+    assert!(err.contains(&format!("scenario.toml:{line}:")), "{name}: no line {line} in: {err}");
+    assert!(err.contains(&format!("key `{key}`")), "{name}: no key {key} in: {err}");
     assert!(err.contains(words), "{name}: no `{words}` in: {err}");
     assert!(o.stdout.is_empty(), "{name}: nothing on stdout");
     assert!(!out_file.exists(), "{name}: no partial output file");
@@ -122,13 +108,7 @@ fn unknown_keys_wrong_types_and_bad_values_name_file_line_and_key() {
         "workflow.steps.a.cpu_s.median_s",
         "finite number in [0",
     );
-    assert_input_error(
-        "nan",
-        &GOOD.replace("sigma = 0.1", "sigma = nan"),
-        14,
-        "workflow.steps.a.cpu_s.sigma",
-        "finite",
-    );
+    assert_input_error("nan", &GOOD.replace("sigma = 0.1", "sigma = nan"), 14, "workflow.steps.a.cpu_s.sigma", "finite");
     assert_input_error(
         "unknown-dist",
         &GOOD.replace("\"lognormal\"", "\"gamma\""),
@@ -136,13 +116,7 @@ fn unknown_keys_wrong_types_and_bad_values_name_file_line_and_key() {
         "workflow.steps.a.cpu_s.dist",
         "unknown variant `gamma`",
     );
-    assert_input_error(
-        "empty-fan-out",
-        &GOOD.replace("items = 4", "items = 0"),
-        18,
-        "workflow.fan_out.w.items",
-        "at least 1 item",
-    );
+    assert_input_error("empty-fan-out", &GOOD.replace("items = 4", "items = 0"), 18, "workflow.fan_out.w.items", "at least 1 item");
     assert_input_error(
         "unknown-deployment",
         &GOOD.replace("\"az-func\"]", "\"az-fucn\"]"),
@@ -159,10 +133,7 @@ fn unknown_keys_wrong_types_and_bad_values_name_file_line_and_key() {
     );
     assert_input_error(
         "azure-memory",
-        &GOOD.replace(
-            "[workflow]\n",
-            "[deployment.az-func]\nmemory_mb = 2048\n\n[workflow]\n",
-        ),
+        &GOOD.replace("[workflow]\n", "[deployment.az-func]\nmemory_mb = 2048\n\n[workflow]\n"),
         11,
         "deployment.az-func.memory_mb",
         "not configurable",
@@ -174,43 +145,23 @@ fn unreadable_file_is_an_input_error() {
     let o = sfsim(&["run", "no/such/scenario.toml"]);
     assert_eq!(o.status.code(), Some(3));
     let err = stderr(&o);
-    assert!(
-        err.contains("no/such/scenario.toml") && err.contains("cannot read file"),
-        "{err}"
-    );
+    assert!(err.contains("no/such/scenario.toml") && err.contains("cannot read file"), "{err}");
 }
 
 #[test]
 fn usage_errors_exit_2_and_help_lists_exit_codes() {
     assert_eq!(sfsim(&["run"]).status.code(), Some(2));
     assert_eq!(sfsim(&["frobnicate"]).status.code(), Some(2));
-    assert_eq!(
-        sfsim(&["run", "scenarios/paper/video.toml", "--iterations", "0"])
-            .status
-            .code(),
-        Some(2)
-    );
-    let o = sfsim(&[
-        "run",
-        "scenarios/paper/video.toml",
-        "--deployment",
-        "aws-lamda",
-    ]);
+    assert_eq!(sfsim(&["run", "scenarios/paper/video.toml", "--iterations", "0"]).status.code(), Some(2));
+    let o = sfsim(&["run", "scenarios/paper/video.toml", "--deployment", "aws-lamda"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("did you mean `aws-lambda`"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("did you mean `aws-lambda`"), "{}", stderr(&o));
     let o = sfsim(&["run", "scenarios/paper/video.toml", "--set", "novalue"]);
     assert_eq!(o.status.code(), Some(2));
     let help = sfsim(&["--help"]);
     assert_eq!(help.status.code(), Some(0));
     let text = String::from_utf8_lossy(&help.stdout);
-    assert!(
-        text.contains("Exit codes:") && text.contains("3  invalid input file"),
-        "{text}"
-    );
+    assert!(text.contains("Exit codes:") && text.contains("3  invalid input file"), "{text}");
 }
 
 #[test]
@@ -228,10 +179,7 @@ fn json_output_has_the_documented_shape() {
         "20",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        !stderr(&o).contains('\u{1b}'),
-        "no ANSI escapes when stderr is not a terminal"
-    );
+    assert!(!stderr(&o).contains('\u{1b}'), "no ANSI escapes when stderr is not a terminal");
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is JSON");
     assert_eq!(v["scenario"], "ml-training-large");
     assert_eq!(v["seed"], 1);
@@ -239,68 +187,26 @@ fn json_output_has_the_documented_shape() {
     let results = v["results"].as_array().expect("results array");
     assert_eq!(results.len(), 2);
     for r in results {
-        for k in [
-            "deployment",
-            "iterations",
-            "failed",
-            "latency_s",
-            "breakdown_s",
-            "cold_starts",
-            "gb_s",
-            "cost_usd",
-        ] {
+        for k in ["deployment", "iterations", "failed", "latency_s", "breakdown_s", "cold_starts", "gb_s", "cost_usd"] {
             assert!(!r[k].is_null(), "missing {k}");
         }
         for k in ["mean", "p50", "p95", "p99"] {
             assert!(r["latency_s"][k].as_f64().expect("number") > 0.0);
         }
-        for k in [
-            "compute",
-            "requests",
-            "transactions",
-            "transitions",
-            "storage",
-            "total",
-        ] {
+        for k in ["compute", "requests", "transactions", "transitions", "storage", "total"] {
             assert!(r["cost_usd"][k].is_number(), "cost_usd.{k}");
         }
         let b = &r["breakdown_s"];
-        let sum: f64 = ["cold_start", "queue", "execution", "transfer"]
-            .iter()
-            .map(|k| b[*k].as_f64().expect("number"))
-            .sum();
+        let sum: f64 = ["cold_start", "queue", "execution", "transfer"].iter().map(|k| b[*k].as_f64().expect("number")).sum();
         let mean = r["latency_s"]["mean"].as_f64().expect("number");
-        assert!(
-            (sum - mean).abs() < 1e-6 * mean,
-            "breakdown {sum} vs mean {mean}"
-        );
+        assert!((sum - mean).abs() < 1e-6 * mean, "breakdown {sum} vs mean {mean}");
         let c = &r["cost_usd"];
-        let total: f64 = [
-            "compute",
-            "requests",
-            "transactions",
-            "transitions",
-            "storage",
-        ]
-        .iter()
-        .map(|k| c[*k].as_f64().expect("n"))
-        .sum();
+        let total: f64 = ["compute", "requests", "transactions", "transitions", "storage"].iter().map(|k| c[*k].as_f64().expect("n")).sum();
         assert!((total - c["total"].as_f64().expect("n")).abs() < 1e-15);
     }
-    let csv = sfsim(&[
-        "run",
-        "scenarios/paper/ml-training-large.toml",
-        "--format",
-        "csv",
-        "--iterations",
-        "5",
-    ]);
+    let csv = sfsim(&["run", "scenarios/paper/ml-training-large.toml", "--format", "csv", "--iterations", "5"]);
     let text = String::from_utf8_lossy(&csv.stdout);
-    assert_eq!(
-        text.lines().count(),
-        7,
-        "a header and one row per deployment: {text}"
-    );
+    assert_eq!(text.lines().count(), 7, "a header and one row per deployment: {text}");
     assert!(text.starts_with("scenario,seed,deployment,"));
 }
 
@@ -333,22 +239,9 @@ fn same_seed_same_bytes_whatever_the_thread_count() {
     }
     assert_eq!(outputs[0], outputs[1], "1 thread vs 2 threads");
     assert_eq!(outputs[1], outputs[2], "two runs with 2 threads");
-    let other = sfsim(&[
-        "run",
-        "scenarios/paper/video.toml",
-        "--format",
-        "json",
-        "--iterations",
-        "30",
-        "--replications",
-        "4",
-        "--seed",
-        "43",
-    ]);
-    assert_ne!(
-        outputs[0].0, other.stdout,
-        "another seed gives other numbers"
-    );
+    let other =
+        sfsim(&["run", "scenarios/paper/video.toml", "--format", "json", "--iterations", "30", "--replications", "4", "--seed", "43"]);
+    assert_ne!(outputs[0].0, other.stdout, "another seed gives other numbers");
 }
 
 #[test]
@@ -356,46 +249,25 @@ fn trace_parses_and_execution_slices_nest_per_track() {
     let dir = tmpdir("trace");
     let trace = dir.join("t.json");
     let t = trace.to_string_lossy().into_owned();
-    let o = sfsim(&[
-        "run",
-        "scenarios/paper/ml-training-small.toml",
-        "--iterations",
-        "12",
-        "--trace",
-        &t,
-        "-q",
-    ]);
+    let o = sfsim(&["run", "scenarios/paper/ml-training-small.toml", "--iterations", "12", "--trace", &t, "-q"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&trace).expect("trace")).expect("trace is JSON");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&trace).expect("trace")).expect("trace is JSON");
     let events = v["traceEvents"].as_array().expect("events");
-    let mut by_track: std::collections::BTreeMap<(u64, u64), Vec<(f64, f64, String)>> =
-        Default::default();
+    let mut by_track: std::collections::BTreeMap<(u64, u64), Vec<(f64, f64, String)>> = Default::default();
     let mut exec_slices = 0;
     for e in events {
         if e["ph"] == "X" {
-            let key = (
-                e["pid"].as_u64().expect("pid"),
-                e["tid"].as_u64().expect("tid"),
-            );
+            let key = (e["pid"].as_u64().expect("pid"), e["tid"].as_u64().expect("tid"));
             let ts = e["ts"].as_f64().expect("ts");
             let dur = e["dur"].as_f64().expect("dur");
             assert!(dur >= 0.0);
             if e["cat"] == "execution" {
                 exec_slices += 1;
             }
-            by_track.entry(key).or_default().push((
-                ts,
-                ts + dur,
-                e["cat"].as_str().expect("cat").to_string(),
-            ));
+            by_track.entry(key).or_default().push((ts, ts + dur, e["cat"].as_str().expect("cat").to_string()));
         }
     }
-    assert_eq!(
-        exec_slices,
-        12 * 6,
-        "one execution slice per execution (12 executions x 6 deployments)"
-    );
+    assert_eq!(exec_slices, 12 * 6, "one execution slice per execution (12 executions x 6 deployments)");
     // Slices on one track either nest or do not overlap.
     for (track, mut slices) in by_track {
         slices.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
@@ -405,12 +277,7 @@ fn trace_parses_and_execution_slices_nest_per_track() {
                 stack.pop();
             }
             if let Some(top) = stack.last() {
-                assert!(
-                    e <= top.1 + 1e-3,
-                    "track {track:?}: {cat} slice [{s}, {e}] overlaps [{}, {}]",
-                    top.0,
-                    top.1
-                );
+                assert!(e <= top.1 + 1e-3, "track {track:?}: {cat} slice [{s}, {e}] overlaps [{}, {}]", top.0, top.1);
             }
             stack.push((s, e));
         }
@@ -421,12 +288,11 @@ fn trace_parses_and_execution_slices_nest_per_track() {
 fn validate_and_list_work_on_the_built_in_files() {
     let mut args = vec!["validate".to_string()];
     for dir in ["scenarios/paper", "models"] {
-        let mut files: Vec<String> =
-            std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
-                .expect("dir")
-                .map(|e| e.expect("entry").path().to_string_lossy().into_owned())
-                .filter(|p| p.ends_with(".toml"))
-                .collect();
+        let mut files: Vec<String> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+            .expect("dir")
+            .map(|e| e.expect("entry").path().to_string_lossy().into_owned())
+            .filter(|p| p.ends_with(".toml"))
+            .collect();
         files.sort();
         args.extend(files);
     }
@@ -435,113 +301,43 @@ fn validate_and_list_work_on_the_built_in_files() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let o = sfsim(&["list"]);
     let text = String::from_utf8_lossy(&o.stdout);
-    for d in [
-        "aws-lambda",
-        "aws-step",
-        "az-func",
-        "az-queue",
-        "az-dorch",
-        "az-dent",
-        "scenarios/paper/video.toml",
-    ] {
+    for d in ["aws-lambda", "aws-step", "az-func", "az-queue", "az-dorch", "az-dent", "scenarios/paper/video.toml"] {
         assert!(text.contains(d), "list misses {d}");
     }
     let dir = tmpdir("validate-bad");
     let bad = dir.join("bad-model.toml");
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("models/aws-lambda.toml"),
-    )
-    .expect("model");
-    std::fs::write(
-        &bad,
-        text.replace("idle_s = { value = 600,", "idle_s = { value = -600,"),
-    )
-    .expect("write");
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/aws-lambda.toml")).expect("model");
+    std::fs::write(&bad, text.replace("idle_s = { value = 600,", "idle_s = { value = -600,")).expect("write");
     let o = sfsim(&["validate", &bad.to_string_lossy()]);
     assert_eq!(o.status.code(), Some(3));
-    assert!(
-        stderr(&o).contains("key `keep_alive.idle_s.value`"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("key `keep_alive.idle_s.value`"), "{}", stderr(&o));
 }
 
 #[test]
 fn out_of_range_sizes_and_models_are_input_errors_not_crashes() {
     // Too many executions: a usage error on the flag, an input error in the file.
-    assert_eq!(
-        sfsim(&[
-            "run",
-            "scenarios/paper/video.toml",
-            "--iterations",
-            "20000000"
-        ])
-        .status
-        .code(),
-        Some(2)
-    );
-    let o = sfsim(&[
-        "run",
-        "scenarios/paper/video.toml",
-        "--set",
-        "scenario.iterations=5000000000",
-    ]);
+    assert_eq!(sfsim(&["run", "scenarios/paper/video.toml", "--iterations", "20000000"]).status.code(), Some(2));
+    let o = sfsim(&["run", "scenarios/paper/video.toml", "--set", "scenario.iterations=5000000000"]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("scenario.iterations"), "{}", stderr(&o));
     // A fan-out too wide to expand.
-    let o = sfsim(&[
-        "run",
-        "scenarios/paper/video.toml",
-        "--set",
-        "workflow.fan_out.workers.items=100000000",
-    ]);
+    let o = sfsim(&["run", "scenarios/paper/video.toml", "--set", "workflow.fan_out.workers.items=100000000"]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     // Arrivals beyond the time horizon.
-    let o = sfsim(&[
-        "run",
-        "scenarios/paper/video.toml",
-        "--set",
-        "arrivals={kind=\"interval\",interval_s=1e300}",
-        "--iterations",
-        "3",
-    ]);
+    let o = sfsim(&["run", "scenarios/paper/video.toml", "--set", "arrivals={kind=\"interval\",interval_s=1e300}", "--iterations", "3"]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    let o = sfsim(&[
-        "run",
-        "scenarios/paper/video.toml",
-        "--set",
-        "arrivals={kind=\"interval\",interval_s=1e8}",
-        "--iterations",
-        "100",
-    ]);
+    let o = sfsim(&["run", "scenarios/paper/video.toml", "--set", "arrivals={kind=\"interval\",interval_s=1e8}", "--iterations", "100"]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("horizon"), "{}", stderr(&o));
     // A model whose host has no CPU.
     let dir = tmpdir("models-zero");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::fs::copy(
-        root.join("models/aws-lambda.toml"),
-        dir.join("aws-lambda.toml"),
-    )
-    .expect("copy");
+    std::fs::copy(root.join("models/aws-lambda.toml"), dir.join("aws-lambda.toml")).expect("copy");
     let az = std::fs::read_to_string(root.join("models/az-func.toml")).expect("model");
-    std::fs::write(
-        dir.join("az-func.toml"),
-        az.replace("host_vcpus = { value = 1,", "host_vcpus = { value = 0,"),
-    )
-    .expect("write");
-    let o = sfsim(&[
-        "run",
-        "scenarios/paper/video.toml",
-        "--models",
-        &dir.to_string_lossy(),
-    ]);
+    std::fs::write(dir.join("az-func.toml"), az.replace("host_vcpus = { value = 1,", "host_vcpus = { value = 0,")).expect("write");
+    let o = sfsim(&["run", "scenarios/paper/video.toml", "--models", &dir.to_string_lossy()]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("function.host_vcpus.value"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("function.host_vcpus.value"), "{}", stderr(&o));
 }
 
 #[test]
@@ -559,15 +355,9 @@ fn a_failed_write_leaves_no_file_behind() {
         &trace.to_string_lossy(),
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(
-        !trace.exists(),
-        "the trace must not be written when the output cannot be"
-    );
+    assert!(!trace.exists(), "the trace must not be written when the output cannot be");
     let leftovers: Vec<_> = std::fs::read_dir(&dir).expect("dir").collect();
-    assert!(
-        leftovers.is_empty(),
-        "no temporary files left: {leftovers:?}"
-    );
+    assert!(leftovers.is_empty(), "no temporary files left: {leftovers:?}");
 }
 
 #[test]
@@ -582,10 +372,7 @@ fn errors_in_set_values_point_at_the_override_not_a_wrong_line() {
     ]);
     assert_eq!(o.status.code(), Some(3));
     let err = stderr(&o);
-    assert!(
-        err.contains("--set workflow.steps.reduce.memory_mb=-1"),
-        "{err}"
-    );
+    assert!(err.contains("--set workflow.steps.reduce.memory_mb=-1"), "{err}");
     let o = sfsim(&[
         "run",
         "scenarios/paper/ml-training-large.toml",
@@ -595,8 +382,5 @@ fn errors_in_set_values_point_at_the_override_not_a_wrong_line() {
         "workflow.steps.reduce.cpu_s.sigma=-1",
     ]);
     let err = stderr(&o);
-    assert!(
-        err.contains("--set workflow.steps.reduce.cpu_s.sigma=-1"),
-        "{err}"
-    );
+    assert!(err.contains("--set workflow.steps.reduce.cpu_s.sigma=-1"), "{err}");
 }

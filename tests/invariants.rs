@@ -67,19 +67,11 @@ fn invariants_hold_over_many_seeds() {
                 trace: false,
             });
             let ctx = format!("{} seed {seed} rate {rate}", d.name());
-            assert_eq!(
-                o.executions.len() as u64,
-                n,
-                "{ctx}: one record per arrival"
-            );
+            assert_eq!(o.executions.len() as u64, n, "{ctx}: one record per arrival");
             for (i, r) in o.executions.iter().enumerate() {
                 assert_eq!(r.id as usize, i, "{ctx}: records in id order, each id once");
                 assert!(r.end >= r.arrival, "{ctx}: exec {i} ends after it arrives");
-                assert_eq!(
-                    r.breakdown.total(),
-                    r.latency(),
-                    "{ctx}: exec {i} breakdown sums to latency"
-                );
+                assert_eq!(r.breakdown.total(), r.latency(), "{ctx}: exec {i} breakdown sums to latency");
                 assert!(r.billed >= r.executed, "{ctx}: exec {i} billed >= executed");
                 match r.outcome {
                     Outcome::Completed => outcomes[0] += 1,
@@ -87,39 +79,19 @@ fn invariants_hold_over_many_seeds() {
                     Outcome::Throttled => outcomes[2] += 1,
                 }
             }
-            assert!(
-                o.instances_peak <= 3,
-                "{ctx}: {} instances above the cap of 3",
-                o.instances_peak
-            );
-            work.push(
-                o.executions
-                    .iter()
-                    .map(|r| {
-                        (
-                            r.outcome == Outcome::Completed,
-                            r.storage_gets + r.storage_puts,
-                        )
-                    })
-                    .collect::<Vec<_>>(),
-            );
+            assert!(o.instances_peak <= 3, "{ctx}: {} instances above the cap of 3", o.instances_peak);
+            work.push(o.executions.iter().map(|r| (r.outcome == Outcome::Completed, r.storage_gets + r.storage_puts)).collect::<Vec<_>>());
         }
         // Common random numbers: an execution completed on both deployments did the same
         // storage operations on both (its work was drawn from the same stream).
         for (i, (a, b)) in work[0].iter().zip(&work[1]).enumerate() {
             if a.0 && b.0 {
-                assert_eq!(
-                    a.1, b.1,
-                    "seed {seed}: exec {i} did different work on the two deployments"
-                );
+                assert_eq!(a.1, b.1, "seed {seed}: exec {i} did different work on the two deployments");
             }
         }
     }
     // The sweep exercised every way an execution can end.
-    assert!(
-        outcomes.iter().all(|&n| n > 0),
-        "completed/failed/throttled: {outcomes:?}"
-    );
+    assert!(outcomes.iter().all(|&n| n > 0), "completed/failed/throttled: {outcomes:?}");
 }
 
 #[test]
@@ -141,16 +113,10 @@ fn a_longer_keep_alive_never_adds_cold_starts_with_common_random_numbers() {
             trace: false,
         });
         let cold = o.executions.iter().filter(|r| r.cold_start).count() as u64;
-        assert!(
-            cold <= last,
-            "keep-alive {keep_alive_s} s: {cold} cold starts, more than {last} with a shorter keep-alive"
-        );
+        assert!(cold <= last, "keep-alive {keep_alive_s} s: {cold} cold starts, more than {last} with a shorter keep-alive");
         last = cold;
     }
-    assert_eq!(
-        last, 1,
-        "with a 10-minute keep-alive only the first request is cold"
-    );
+    assert_eq!(last, 1, "with a 10-minute keep-alive only the first request is cold");
 }
 
 #[test]
@@ -158,8 +124,7 @@ fn stateful_invariants_hold_over_many_seeds() {
     use sfsim_platform::DeploymentPlan;
     let s = Scenario::from_source(SourceFile::from_text("inv.toml", SCENARIO), &[]).expect("valid");
     let no_fan_out = SCENARIO.replace(", { fan_out = \"w\" }]", "]");
-    let chain = Scenario::from_source(SourceFile::from_text("inv-chain.toml", no_fan_out), &[])
-        .expect("valid");
+    let chain = Scenario::from_source(SourceFile::from_text("inv-chain.toml", no_fan_out), &[]).expect("valid");
     let mut m = Models::builtin().expect("models");
     m.azure.scaling.max_hosts.value = 3.0;
     m.azure.keep_alive.idle_s.value = 60.0;
@@ -168,12 +133,7 @@ fn stateful_invariants_hold_over_many_seeds() {
     for seed in 0..12u64 {
         let rate = [0.02, 0.2, 1.0][(seed % 3) as usize];
         let arrivals = Arrivals::Poisson { rate_per_s: rate };
-        for d in [
-            Deployment::AwsStep,
-            Deployment::AzQueue,
-            Deployment::AzDorch,
-            Deployment::AzDent,
-        ] {
+        for d in [Deployment::AwsStep, Deployment::AzQueue, Deployment::AzDorch, Deployment::AzDent] {
             let sc = if d == Deployment::AzQueue { &chain } else { &s };
             let cfg = sc.deployment.get(d.name()).cloned().unwrap_or_default();
             let plan = DeploymentPlan::build(d, &m, &cfg, &sc.workflow).expect("plan");
@@ -184,11 +144,7 @@ fn stateful_invariants_hold_over_many_seeds() {
             for (i, r) in o.executions.iter().enumerate() {
                 assert_eq!(r.id as usize, i, "{ctx}");
                 assert!(r.end >= r.arrival, "{ctx}: exec {i}");
-                assert_eq!(
-                    r.breakdown.total(),
-                    r.latency(),
-                    "{ctx}: exec {i} breakdown sums to latency"
-                );
+                assert_eq!(r.breakdown.total(), r.latency(), "{ctx}: exec {i} breakdown sums to latency");
                 assert!(r.billed >= r.executed, "{ctx}: exec {i} billed >= executed");
                 match r.outcome {
                     Outcome::Completed => ended[0] += 1,
@@ -197,11 +153,7 @@ fn stateful_invariants_hold_over_many_seeds() {
                 }
             }
             if d != Deployment::AwsStep {
-                assert!(
-                    o.instances_peak <= 3,
-                    "{ctx}: {} hosts above the cap of 3",
-                    o.instances_peak
-                );
+                assert!(o.instances_peak <= 3, "{ctx}: {} hosts above the cap of 3", o.instances_peak);
             }
         }
     }

@@ -68,12 +68,7 @@ fn simulate_queue(d: Deployment, servers: u32, lambda: f64, n: u64, seed: u64) -
 }
 
 fn mean_sojourn(o: &RunOutput) -> f64 {
-    let done: Vec<f64> = o
-        .executions
-        .iter()
-        .filter(|r| r.outcome == Outcome::Completed)
-        .map(|r| r.latency().as_secs_f64())
-        .collect();
+    let done: Vec<f64> = o.executions.iter().filter(|r| r.outcome == Outcome::Completed).map(|r| r.latency().as_secs_f64()).collect();
     done.iter().sum::<f64>() / done.len() as f64
 }
 
@@ -84,10 +79,7 @@ fn mm1_mean_sojourn_matches_theory() {
         let theory = 1.0 / (1.0 - rho);
         let got = mean_sojourn(&o);
         let err = (got - theory).abs() / theory;
-        eprintln!(
-            "M/M/1 rho {rho}: mean sojourn {got:.4} s, theory {theory:.4} s, error {:.3} %",
-            err * 100.0
-        );
+        eprintln!("M/M/1 rho {rho}: mean sojourn {got:.4} s, theory {theory:.4} s, error {:.3} %", err * 100.0);
         assert!(
             err <= band,
             "rho {rho}: mean sojourn {got:.4} s vs 1/(mu-lambda) = {theory:.4} s ({:.2} %, band {:.1} %), seed 11",
@@ -113,36 +105,22 @@ fn erlang_c(c: u32, a: f64) -> f64 {
 fn mmc_probability_of_waiting_matches_erlang_c() {
     let (c, lambda) = (4, 3.0);
     let o = simulate_queue(Deployment::AzFunc, c, lambda, 100_000, 12);
-    let waited = o
-        .executions
-        .iter()
-        .filter(|r| r.breakdown.queue.as_nanos() > 10)
-        .count() as f64;
+    let waited = o.executions.iter().filter(|r| r.breakdown.queue.as_nanos() > 10).count() as f64;
     let p_wait = waited / o.executions.len() as f64;
     let theory = erlang_c(c, lambda);
     eprintln!("M/M/4 a=3: P(wait) {p_wait:.4}, Erlang C {theory:.4}");
-    assert!(
-        (p_wait - theory).abs() / theory <= 0.05,
-        "P(wait) {p_wait:.4} vs Erlang C {theory:.4}, seed 12"
-    );
+    assert!((p_wait - theory).abs() / theory <= 0.05, "P(wait) {p_wait:.4} vs Erlang C {theory:.4}, seed 12");
 }
 
 #[test]
 fn mmcc_throttle_rate_matches_erlang_b() {
     let (c, lambda) = (4, 3.0);
     let o = simulate_queue(Deployment::AwsLambda, c, lambda, 100_000, 13);
-    let throttled = o
-        .executions
-        .iter()
-        .filter(|r| r.outcome == Outcome::Throttled)
-        .count() as f64;
+    let throttled = o.executions.iter().filter(|r| r.outcome == Outcome::Throttled).count() as f64;
     let rate = throttled / o.executions.len() as f64;
     let theory = erlang_b(c, lambda);
     eprintln!("M/M/4/4 a=3: throttled {rate:.4}, Erlang B {theory:.4}");
-    assert!(
-        (rate - theory).abs() / theory <= 0.05,
-        "throttled {rate:.4} vs Erlang B {theory:.4}, seed 13"
-    );
+    assert!((rate - theory).abs() / theory <= 0.05, "throttled {rate:.4} vs Erlang B {theory:.4}, seed 13");
     assert!(o.instances_peak <= c);
 }
 
@@ -166,17 +144,8 @@ fn littles_law_holds_on_an_empty_to_empty_run() {
     let horizon = last as f64;
     let l = area_ns as f64 / horizon;
     let throughput = o.executions.len() as f64 / horizon;
-    let w_ns = o
-        .executions
-        .iter()
-        .map(|r| r.latency().as_nanos() as f64)
-        .sum::<f64>()
-        / o.executions.len() as f64;
-    assert!(
-        (l - throughput * w_ns).abs() / l < 1e-9,
-        "L {l} vs lambda W {}",
-        throughput * w_ns
-    );
+    let w_ns = o.executions.iter().map(|r| r.latency().as_nanos() as f64).sum::<f64>() / o.executions.len() as f64;
+    assert!((l - throughput * w_ns).abs() / l < 1e-9, "L {l} vs lambda W {}", throughput * w_ns);
 }
 
 #[test]

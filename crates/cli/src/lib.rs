@@ -125,9 +125,7 @@ pub fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let code = match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-                    EXIT_OK
-                }
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => EXIT_OK,
                 _ => EXIT_USAGE,
             };
             let _ = e.print();
@@ -183,12 +181,7 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
     let scenario = Scenario::load(&a.scenario, &a.set)?;
     let models = load_models(a.models.as_deref())?;
     let deployments = resolve_deployments(&scenario, &a.deployments)?;
-    let opts = RunOptions {
-        iterations: a.iterations,
-        replications: a.replications,
-        seed: a.seed,
-        trace: a.trace.is_some(),
-    };
+    let opts = RunOptions { iterations: a.iterations, replications: a.replications, seed: a.seed, trace: a.trace.is_some() };
     let started = std::time::Instant::now();
     let result = run_scenario(&scenario, &deployments, &models, &opts)?;
     if !a.quiet {
@@ -217,18 +210,12 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
     if let Some(path) = &a.out {
         files.push((path.clone(), text.clone()));
     }
-    let staged: Vec<(&Path, &[u8])> = files
-        .iter()
-        .map(|(p, t)| (p.as_path(), t.as_bytes()))
-        .collect();
-    sfsim_report::write_all_atomic(&staged)
-        .map_err(|(path, e)| Failure::Runtime(format!("cannot write {}: {e}", path.display())))?;
+    let staged: Vec<(&Path, &[u8])> = files.iter().map(|(p, t)| (p.as_path(), t.as_bytes())).collect();
+    sfsim_report::write_all_atomic(&staged).map_err(|(path, e)| Failure::Runtime(format!("cannot write {}: {e}", path.display())))?;
     if a.out.is_none() {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
-        out.write_all(text.as_bytes())
-            .and_then(|()| out.flush())
-            .map_err(|e| Failure::Runtime(format!("cannot write to stdout: {e}")))?;
+        out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|e| Failure::Runtime(format!("cannot write to stdout: {e}")))?;
     }
     Ok(())
 }
@@ -237,9 +224,7 @@ fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
     let mut invalid = 0usize;
     for f in files {
         let outcome = SourceFile::read(f).and_then(|src| {
-            let is_model = toml::from_str::<toml::Table>(&src.text)
-                .map(|t| t.contains_key("model"))
-                .unwrap_or(false);
+            let is_model = toml::from_str::<toml::Table>(&src.text).map(|t| t.contains_key("model")).unwrap_or(false);
             if is_model {
                 Models::validate_file(&src).map(|name| format!("model {name}"))
             } else {
@@ -252,14 +237,10 @@ fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
                 names.extend(s.deployments.iter().cloned());
                 for d in names {
                     let Some(dep) = Deployment::from_name(&d) else {
-                        return Err(s.error_at(
-                            &format!("deployment.{d}"),
-                            format!("unknown deployment `{d}`"),
-                        ));
+                        return Err(s.error_at(&format!("deployment.{d}"), format!("unknown deployment `{d}`")));
                     };
                     let cfg = s.deployment.get(&d).cloned().unwrap_or_default();
-                    sfsim_platform::DeploymentPlan::build(dep, &models, &cfg, &s.workflow)
-                        .map_err(|e| s.error_at(&e.key, e.message))?;
+                    sfsim_platform::DeploymentPlan::build(dep, &models, &cfg, &s.workflow).map_err(|e| s.error_at(&e.key, e.message))?;
                 }
                 Ok(format!("scenario {}", s.name))
             }
@@ -273,10 +254,7 @@ fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
         }
     }
     if invalid > 0 {
-        return Err(Failure::Invalid(format!(
-            "{invalid} of {} files invalid",
-            files.len()
-        )));
+        return Err(Failure::Invalid(format!("{invalid} of {} files invalid", files.len())));
     }
     Ok(())
 }

@@ -38,10 +38,7 @@ impl<E> PartialOrd for Entry<E> {
 impl<E> Ord for Entry<E> {
     /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest `(time, seq)` first.
     fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .time
-            .cmp(&self.time)
-            .then_with(|| other.seq.cmp(&self.seq))
+        other.time.cmp(&self.time).then_with(|| other.seq.cmp(&self.seq))
     }
 }
 
@@ -68,13 +65,7 @@ impl<E> EventQueue<E> {
 
     /// An empty queue with room for `n` pending events.
     pub fn with_capacity(n: usize) -> Self {
-        EventQueue {
-            heap: BinaryHeap::with_capacity(n),
-            next_seq: 0,
-            cancelled: HashSet::new(),
-            now: SimTime::ZERO,
-            popped: 0,
-        }
+        EventQueue { heap: BinaryHeap::with_capacity(n), next_seq: 0, cancelled: HashSet::new(), now: SimTime::ZERO, popped: 0 }
     }
 
     /// The time of the last popped event (the simulation clock).
@@ -102,11 +93,7 @@ impl<E> EventQueue<E> {
     /// # Panics
     /// If `time` is earlier than the current clock.
     pub fn schedule(&mut self, time: SimTime, event: E) -> EventKey {
-        assert!(
-            time >= self.now,
-            "event scheduled in the past: at {time}, clock is {}",
-            self.now
-        );
+        assert!(time >= self.now, "event scheduled in the past: at {time}, clock is {}", self.now);
         let seq = self.next_seq;
         self.next_seq += 1;
         self.heap.push(Entry { time, seq, event });

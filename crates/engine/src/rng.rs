@@ -36,8 +36,7 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
 
 /// The 32-byte ChaCha seed of stream `name` in replication `replication` under `root_seed`.
 pub fn stream_seed(root_seed: u64, replication: u64, name: &str) -> [u8; 32] {
-    let mut state =
-        root_seed ^ splitmix64(&mut replication.wrapping_add(0x5EED)) ^ fnv1a64(name.as_bytes());
+    let mut state = root_seed ^ splitmix64(&mut replication.wrapping_add(0x5EED)) ^ fnv1a64(name.as_bytes());
     let mut seed = [0u8; 32];
     for chunk in seed.chunks_exact_mut(8) {
         chunk.copy_from_slice(&splitmix64(&mut state).to_le_bytes());
@@ -57,10 +56,7 @@ pub struct RngStreams {
 impl RngStreams {
     /// Streams of replication `replication` under `root_seed`.
     pub fn new(root_seed: u64, replication: u64) -> Self {
-        RngStreams {
-            root_seed,
-            replication,
-        }
+        RngStreams { root_seed, replication }
     }
 
     /// The generator of stream `name`. Calling it twice gives two identical generators.
@@ -91,29 +87,14 @@ mod tests {
     #[test]
     fn same_name_same_numbers_other_name_other_numbers() {
         let s = RngStreams::new(42, 0);
-        let a: Vec<u64> = (0..4)
-            .map(|_| 0)
-            .scan(s.stream("x"), |r, _| Some(r.random()))
-            .collect();
-        let b: Vec<u64> = (0..4)
-            .map(|_| 0)
-            .scan(s.stream("x"), |r, _| Some(r.random()))
-            .collect();
-        let c: Vec<u64> = (0..4)
-            .map(|_| 0)
-            .scan(s.stream("y"), |r, _| Some(r.random()))
-            .collect();
-        let d: Vec<u64> = (0..4)
-            .map(|_| 0)
-            .scan(RngStreams::new(42, 1).stream("x"), |r, _| Some(r.random()))
-            .collect();
+        let a: Vec<u64> = (0..4).map(|_| 0).scan(s.stream("x"), |r, _| Some(r.random())).collect();
+        let b: Vec<u64> = (0..4).map(|_| 0).scan(s.stream("x"), |r, _| Some(r.random())).collect();
+        let c: Vec<u64> = (0..4).map(|_| 0).scan(s.stream("y"), |r, _| Some(r.random())).collect();
+        let d: Vec<u64> = (0..4).map(|_| 0).scan(RngStreams::new(42, 1).stream("x"), |r, _| Some(r.random())).collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_ne!(a, d);
-        assert_ne!(
-            s.indexed("w", 1).random::<u64>(),
-            s.indexed("w", 2).random::<u64>()
-        );
+        assert_ne!(s.indexed("w", 1).random::<u64>(), s.indexed("w", 2).random::<u64>());
     }
 
     #[test]

@@ -66,11 +66,7 @@ impl SimDuration {
             return SimDuration::ZERO;
         }
         let ns = (secs * NANOS_PER_SEC as f64).round();
-        if ns >= u64::MAX as f64 {
-            SimDuration(u64::MAX)
-        } else {
-            SimDuration(ns as u64)
-        }
+        if ns >= u64::MAX as f64 { SimDuration(u64::MAX) } else { SimDuration(ns as u64) }
     }
     /// Seconds, as a float (for reporting and billing arithmetic in dollars).
     pub fn as_secs_f64(self) -> f64 {
@@ -161,10 +157,7 @@ mod tests {
         let q = SimDuration::from_millis(100);
         assert_eq!(SimDuration::from_nanos(1).round_up_to(q), q);
         assert_eq!(SimDuration::from_millis(100).round_up_to(q), q);
-        assert_eq!(
-            SimDuration::from_nanos(100_000_001).round_up_to(q),
-            SimDuration::from_millis(200)
-        );
+        assert_eq!(SimDuration::from_nanos(100_000_001).round_up_to(q), SimDuration::from_millis(200));
         assert_eq!(SimDuration::ZERO.round_up_to(q), SimDuration::ZERO);
     }
 
@@ -173,10 +166,7 @@ mod tests {
         assert_eq!(SimDuration::from_secs_f64(-1.0), SimDuration::ZERO);
         assert_eq!(SimDuration::from_secs_f64(f64::NAN), SimDuration::ZERO);
         assert_eq!(SimDuration::from_secs_f64(1e30), SimDuration(u64::MAX));
-        assert_eq!(
-            SimDuration::from_secs_f64(1.5),
-            SimDuration::from_millis(1500)
-        );
+        assert_eq!(SimDuration::from_secs_f64(1.5), SimDuration::from_millis(1500));
         assert_eq!(SimTime::MAX + SimDuration::from_secs(1), SimTime::MAX);
     }
 }

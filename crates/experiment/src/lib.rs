@@ -68,39 +68,20 @@ pub fn text_hash(text: &str) -> String {
 /// Resolves deployment names (from the command line or the scenario) to deployments.
 /// Unknown or not-yet-simulated names are errors at `scenario.deployments` when they come from
 /// the file.
-pub fn resolve_deployments(
-    scenario: &Scenario,
-    names: &[String],
-) -> Result<Vec<Deployment>, LoadError> {
+pub fn resolve_deployments(scenario: &Scenario, names: &[String]) -> Result<Vec<Deployment>, LoadError> {
     let from_file = names.is_empty();
-    let list: Vec<String> = if from_file {
-        scenario.deployments.clone()
-    } else {
-        names.to_vec()
-    };
+    let list: Vec<String> = if from_file { scenario.deployments.clone() } else { names.to_vec() };
     if list.is_empty() {
-        return Err(scenario.error_at(
-            "scenario.deployments",
-            "no deployment given: list them in [scenario] deployments or pass --deployment",
-        ));
+        return Err(
+            scenario.error_at("scenario.deployments", "no deployment given: list them in [scenario] deployments or pass --deployment")
+        );
     }
     let mut out = Vec::new();
     for (i, n) in list.iter().enumerate() {
-        let key = if from_file {
-            format!("scenario.deployments.{i}")
-        } else {
-            "--deployment".to_string()
-        };
+        let key = if from_file { format!("scenario.deployments.{i}") } else { "--deployment".to_string() };
         let known: Vec<&str> = Deployment::ALL.iter().map(|d| d.name()).collect();
-        let d = Deployment::from_name(n).ok_or_else(|| {
-            scenario.error_at(
-                &key,
-                format!(
-                    "unknown deployment `{n}`{}",
-                    sfsim_workflow::suggest(n, &known)
-                ),
-            )
-        })?;
+        let d = Deployment::from_name(n)
+            .ok_or_else(|| scenario.error_at(&key, format!("unknown deployment `{n}`{}", sfsim_workflow::suggest(n, &known))))?;
         if !out.contains(&d) {
             out.push(d);
         }
@@ -118,32 +99,20 @@ pub fn run_scenario(
     for name in scenario.deployment.keys() {
         if Deployment::from_name(name).is_none() {
             let known: Vec<&str> = Deployment::ALL.iter().map(|d| d.name()).collect();
-            return Err(scenario.error_at(
-                &format!("deployment.{name}"),
-                format!(
-                    "unknown deployment `{name}`{}",
-                    sfsim_workflow::suggest(name, &known)
-                ),
-            ));
+            return Err(scenario
+                .error_at(&format!("deployment.{name}"), format!("unknown deployment `{name}`{}", sfsim_workflow::suggest(name, &known))));
         }
     }
     let platforms = deployments
         .iter()
         .map(|d| {
-            let cfg = scenario
-                .deployment
-                .get(d.name())
-                .cloned()
-                .unwrap_or_default();
-            DeploymentPlan::build(*d, models, &cfg, &scenario.workflow)
-                .map_err(|e| scenario.error_at(&e.key, e.message))
+            let cfg = scenario.deployment.get(d.name()).cloned().unwrap_or_default();
+            DeploymentPlan::build(*d, models, &cfg, &scenario.workflow).map_err(|e| scenario.error_at(&e.key, e.message))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let iterations = opts.iterations.unwrap_or(scenario.iterations);
     let replications = opts.replications.unwrap_or(scenario.replications);
-    if iterations > sfsim_workflow::MAX_ITERATIONS
-        || replications > sfsim_workflow::MAX_REPLICATIONS
-    {
+    if iterations > sfsim_workflow::MAX_ITERATIONS || replications > sfsim_workflow::MAX_REPLICATIONS {
         return Err(scenario.error_at(
             "scenario.iterations",
             format!(
@@ -168,20 +137,10 @@ pub fn run_scenario(
         ));
     }
     let seed = opts.seed.unwrap_or(scenario.seed);
-    let jobs: Vec<(usize, u64)> = (0..platforms.len())
-        .flat_map(|d| (0..replications).map(move |r| (d, r)))
-        .collect();
+    let jobs: Vec<(usize, u64)> = (0..platforms.len()).flat_map(|d| (0..replications).map(move |r| (d, r))).collect();
     let outputs: Vec<RunOutput> = jobs
         .par_iter()
-        .map(|&(d, r)| {
-            platforms[d].run(
-                &scenario.workflow,
-                &scenario.arrivals,
-                iterations,
-                RngStreams::new(seed, r),
-                opts.trace && r == 0,
-            )
-        })
+        .map(|&(d, r)| platforms[d].run(&scenario.workflow, &scenario.arrivals, iterations, RngStreams::new(seed, r), opts.trace && r == 0))
         .collect();
     let mut results = Vec::with_capacity(platforms.len());
     let mut traces = Vec::new();

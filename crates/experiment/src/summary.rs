@@ -55,14 +55,8 @@ impl Stats {
         let n = values.len();
         let mean = values.iter().fold(0.0, |a, b| a + b) / n as f64;
         let mean_ci95 = if n >= 2 {
-            let var = values
-                .iter()
-                .map(|v| (v - mean) * (v - mean))
-                .fold(0.0, |a, b| a + b)
-                / (n - 1) as f64;
-            let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
-                .map(|d| d.inverse_cdf(0.975))
-                .unwrap_or(1.96);
+            let var = values.iter().map(|v| (v - mean) * (v - mean)).fold(0.0, |a, b| a + b) / (n - 1) as f64;
+            let t = StudentsT::new(0.0, 1.0, (n - 1) as f64).map(|d| d.inverse_cdf(0.975)).unwrap_or(1.96);
             t * (var / n as f64).sqrt()
         } else {
             0.0
@@ -101,25 +95,11 @@ pub struct BreakdownSummary {
 
 impl BreakdownSummary {
     fn from_fn(f: impl Fn(usize) -> f64) -> Self {
-        BreakdownSummary {
-            cold_start: f(0),
-            queue: f(1),
-            scheduling: f(2),
-            execution: f(3),
-            replay: f(4),
-            transfer: f(5),
-            entity: f(6),
-        }
+        BreakdownSummary { cold_start: f(0), queue: f(1), scheduling: f(2), execution: f(3), replay: f(4), transfer: f(5), entity: f(6) }
     }
     /// The sum of the parts.
     pub fn total(&self) -> f64 {
-        self.cold_start
-            + self.queue
-            + self.scheduling
-            + self.execution
-            + self.replay
-            + self.transfer
-            + self.entity
+        self.cold_start + self.queue + self.scheduling + self.execution + self.replay + self.transfer + self.entity
     }
 }
 
@@ -240,11 +220,7 @@ pub struct IdleSummary {
 /// Summarizes the replications of one deployment (combined in replication order).
 pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
     let all: Vec<&ExecRecord> = runs.iter().flat_map(|r| r.executions.iter()).collect();
-    let done: Vec<&ExecRecord> = all
-        .iter()
-        .copied()
-        .filter(|r| r.outcome == Outcome::Completed)
-        .collect();
+    let done: Vec<&ExecRecord> = all.iter().copied().filter(|r| r.outcome == Outcome::Completed).collect();
     let mut errors = BTreeMap::new();
     let (mut failed, mut throttled) = (0, 0);
     for r in &all {
@@ -252,9 +228,7 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
             Outcome::Completed => {}
             Outcome::Throttled => {
                 throttled += 1;
-                *errors
-                    .entry("TooManyRequestsException".to_string())
-                    .or_insert(0) += 1;
+                *errors.entry("TooManyRequestsException".to_string()).or_insert(0) += 1;
             }
             Outcome::Failed { error } => {
                 failed += 1;
@@ -263,13 +237,9 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
         }
     }
     let mut latency: Vec<f64> = done.iter().map(|r| r.latency().as_secs_f64()).collect();
-    let parts: Vec<[f64; 7]> = done
-        .iter()
-        .map(|r| r.breakdown.parts().map(|d| d.as_secs_f64()))
-        .collect();
+    let parts: Vec<[f64; 7]> = done.iter().map(|r| r.breakdown.parts().map(|d| d.as_secs_f64())).collect();
     let nd = done.len().max(1) as f64;
-    let breakdown_s =
-        BreakdownSummary::from_fn(|k| parts.iter().map(|p| p[k]).fold(0.0, |a, b| a + b) / nd);
+    let breakdown_s = BreakdownSummary::from_fn(|k| parts.iter().map(|p| p[k]).fold(0.0, |a, b| a + b) / nd);
     let breakdown_p99_s = BreakdownSummary::from_fn(|k| {
         let mut v: Vec<f64> = parts.iter().map(|p| p[k]).collect();
         if v.is_empty() {
@@ -279,11 +249,7 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
             quantile_sorted(&v, 0.99)
         }
     });
-    let mut cold: Vec<f64> = all
-        .iter()
-        .filter(|r| r.cold_start)
-        .map(|r| r.breakdown.cold_start.as_secs_f64())
-        .collect();
+    let mut cold: Vec<f64> = all.iter().filter(|r| r.cold_start).map(|r| r.breakdown.cold_start.as_secs_f64()).collect();
     let na = all.len().max(1) as f64;
     let mut cost = Cost::default();
     for r in &all {
@@ -295,27 +261,16 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
         queue_transactions: runs.iter().map(|r| r.idle.queue_transactions).sum(),
         blob_transactions: runs.iter().map(|r| r.idle.blob_transactions).sum(),
         cost_usd: idle_cost,
-        simulated_s: runs
-            .iter()
-            .map(|r| r.end_time.as_secs_f64())
-            .fold(0.0, |a, b| a + b),
+        simulated_s: runs.iter().map(|r| r.end_time.as_secs_f64()).fold(0.0, |a, b| a + b),
     };
-    let per = |f: &dyn Fn(&ExecRecord) -> u64| {
-        all.iter().map(|r| f(r) as f64).fold(0.0, |a, b| a + b) / na
-    };
+    let per = |f: &dyn Fn(&ExecRecord) -> u64| all.iter().map(|r| f(r) as f64).fold(0.0, |a, b| a + b) / na;
     let transactions = TransactionSummary {
         queue: per(&|r| r.stateful.queue_transactions) + idle.queue_transactions as f64 / na,
         table: per(&|r| r.stateful.table_transactions),
         blob: per(&|r| r.stateful.blob_transactions) + idle.blob_transactions as f64 / na,
     };
-    let mut delays: Vec<f64> = runs
-        .iter()
-        .flat_map(|r| r.worker_scheduling_delay_s.iter().copied())
-        .collect();
-    let mut worker_lat: Vec<f64> = runs
-        .iter()
-        .flat_map(|r| r.worker_latency_s.iter().copied())
-        .collect();
+    let mut delays: Vec<f64> = runs.iter().flat_map(|r| r.worker_scheduling_delay_s.iter().copied()).collect();
+    let mut worker_lat: Vec<f64> = runs.iter().flat_map(|r| r.worker_latency_s.iter().copied()).collect();
     DeploymentSummary {
         deployment: deployment.to_string(),
         iterations: all.len() as u64,
@@ -329,33 +284,13 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
         cold_starts: cold.len() as u64,
         cold_start_s: Stats::of(&mut cold),
         gb_s: all.iter().map(|r| r.gb_s).fold(0.0, |a, b| a + b) / na,
-        executed_s: all
-            .iter()
-            .map(|r| r.executed.as_secs_f64())
-            .fold(0.0, |a, b| a + b)
-            / na,
-        billed_s: all
-            .iter()
-            .map(|r| r.billed.as_secs_f64())
-            .fold(0.0, |a, b| a + b)
-            / na,
+        executed_s: all.iter().map(|r| r.executed.as_secs_f64()).fold(0.0, |a, b| a + b) / na,
+        billed_s: all.iter().map(|r| r.billed.as_secs_f64()).fold(0.0, |a, b| a + b) / na,
         cost_usd: cost.scaled(1.0 / na).into(),
-        storage_gets: all
-            .iter()
-            .map(|r| f64::from(r.storage_gets))
-            .fold(0.0, |a, b| a + b)
-            / na,
-        storage_puts: all
-            .iter()
-            .map(|r| f64::from(r.storage_puts))
-            .fold(0.0, |a, b| a + b)
-            / na,
+        storage_gets: all.iter().map(|r| f64::from(r.storage_gets)).fold(0.0, |a, b| a + b) / na,
+        storage_puts: all.iter().map(|r| f64::from(r.storage_puts)).fold(0.0, |a, b| a + b) / na,
         instances_started: runs.iter().map(|r| u64::from(r.instances_started)).sum(),
-        instances_peak: runs
-            .iter()
-            .map(|r| u64::from(r.instances_peak))
-            .max()
-            .unwrap_or(0),
+        instances_peak: runs.iter().map(|r| u64::from(r.instances_peak)).max().unwrap_or(0),
         events: runs.iter().map(|r| r.events).sum(),
         transitions: per(&|r| r.stateful.transitions),
         replays: per(&|r| r.stateful.replays),

@@ -118,21 +118,10 @@ impl BillingPolicy {
     /// `avg_observed_mb` (ignored by configured-memory billing).
     pub fn bill(&self, duration: SimDuration, avg_observed_mb: f64) -> ComputeBill {
         match *self {
-            BillingPolicy::ConfiguredMemory {
-                memory_mb,
-                granularity,
-                price_usd_per_gb_s,
-                price_usd_per_request,
-            } => {
+            BillingPolicy::ConfiguredMemory { memory_mb, granularity, price_usd_per_gb_s, price_usd_per_request } => {
                 let billed = duration.round_up_to(granularity);
                 let g = gb_s(billed, memory_mb);
-                ComputeBill {
-                    billed,
-                    memory_mb,
-                    gb_s: g,
-                    compute_usd: g * price_usd_per_gb_s,
-                    request_usd: price_usd_per_request,
-                }
+                ComputeBill { billed, memory_mb, gb_s: g, compute_usd: g * price_usd_per_gb_s, request_usd: price_usd_per_request }
             }
             BillingPolicy::ObservedMemory {
                 round_mb,
@@ -144,20 +133,10 @@ impl BillingPolicy {
                 price_usd_per_execution,
             } => {
                 let billed = duration.round_up_to(granularity).max(min_duration);
-                let rounded = if round_mb > 0.0 {
-                    (avg_observed_mb / round_mb).ceil() * round_mb
-                } else {
-                    avg_observed_mb
-                };
+                let rounded = if round_mb > 0.0 { (avg_observed_mb / round_mb).ceil() * round_mb } else { avg_observed_mb };
                 let memory_mb = rounded.clamp(min_mb, max_mb);
                 let g = gb_s(billed, memory_mb);
-                ComputeBill {
-                    billed,
-                    memory_mb,
-                    gb_s: g,
-                    compute_usd: g * price_usd_per_gb_s,
-                    request_usd: price_usd_per_execution,
-                }
+                ComputeBill { billed, memory_mb, gb_s: g, compute_usd: g * price_usd_per_gb_s, request_usd: price_usd_per_execution }
             }
         }
     }
@@ -200,44 +179,27 @@ mod tests {
         let b = lambda(1).bill(SimDuration::from_secs_f64(1.2345), 0.0);
         assert_eq!(b.billed, SimDuration::from_millis(1235));
         // Exactly on a boundary: no extra quantum.
-        assert_eq!(
-            lambda(100).bill(SimDuration::from_millis(200), 0.0).billed,
-            SimDuration::from_millis(200)
-        );
+        assert_eq!(lambda(100).bill(SimDuration::from_millis(200), 0.0).billed, SimDuration::from_millis(200));
     }
 
     #[test]
     fn azure_rounds_memory_to_128_mb_with_minimums() {
         // 40 ms at 90 MB: 100 ms minimum, 128 MB minimum: 0.1 s x 0.125 GB = 0.0125 GB-s.
         let b = azure().bill(SimDuration::from_millis(40), 90.0);
-        assert_eq!(
-            (b.billed, b.memory_mb, b.gb_s),
-            (SimDuration::from_millis(100), 128.0, 0.0125)
-        );
+        assert_eq!((b.billed, b.memory_mb, b.gb_s), (SimDuration::from_millis(100), 128.0, 0.0125));
         // 2.0004 s at 300 MB: 2,001 ms, 384 MB: 2.001 x 0.375 = 0.750375 GB-s.
         let b = azure().bill(SimDuration::from_secs_f64(2.0004), 300.0);
         assert_eq!(b.billed, SimDuration::from_millis(2001));
         assert_eq!(b.memory_mb, 384.0);
         assert!((b.gb_s - 0.750375).abs() < 1e-12);
         // Above the cap: 1,536 MB.
-        assert_eq!(
-            azure().bill(SimDuration::from_secs(1), 5000.0).memory_mb,
-            1536.0
-        );
+        assert_eq!(azure().bill(SimDuration::from_secs(1), 5000.0).memory_mb, 1536.0);
     }
 
     #[test]
     fn costs_add_up() {
-        let mut c = Cost {
-            compute: 1.0,
-            requests: 2.0,
-            ..Cost::default()
-        };
-        c.add(&Cost {
-            storage: 0.5,
-            transitions: 0.25,
-            ..Cost::default()
-        });
+        let mut c = Cost { compute: 1.0, requests: 2.0, ..Cost::default() };
+        c.add(&Cost { storage: 0.5, transitions: 0.25, ..Cost::default() });
         assert_eq!(c.total(), 3.75);
         assert_eq!(c.scaled(2.0).total(), 7.5);
     }

@@ -35,21 +35,9 @@ pub struct ColdStart {
 
 impl ColdStart {
     /// A model with runtime start `lognormal(median, sigma)`.
-    pub fn new(
-        runtime_s_median: f64,
-        runtime_sigma: f64,
-        package_mb: f64,
-        load_s_per_mb: f64,
-        init: Dist,
-    ) -> Self {
-        let runtime = LogNormal::new(runtime_s_median.max(1e-9).ln(), runtime_sigma)
-            .expect("validated cold-start parameters");
-        ColdStart {
-            runtime,
-            package_mb,
-            load_s_per_mb,
-            init,
-        }
+    pub fn new(runtime_s_median: f64, runtime_sigma: f64, package_mb: f64, load_s_per_mb: f64, init: Dist) -> Self {
+        let runtime = LogNormal::new(runtime_s_median.max(1e-9).ln(), runtime_sigma).expect("validated cold-start parameters");
+        ColdStart { runtime, package_mb, load_s_per_mb, init }
     }
 
     /// The deterministic package-load part, seconds.
@@ -59,9 +47,7 @@ impl ColdStart {
 
     /// Samples one cold-start delay.
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> SimDuration {
-        SimDuration::from_secs_f64(
-            self.runtime.sample(rng) + self.package_load_s() + self.init.sample(rng),
-        )
+        SimDuration::from_secs_f64(self.runtime.sample(rng) + self.package_load_s() + self.init.sample(rng))
     }
 }
 
@@ -75,14 +61,9 @@ mod tests {
         let c = ColdStart::new(0.22, 0.0, 70.8, 0.018, Dist::fixed(0.5));
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         // sigma 0: runtime start is exactly the median.
-        assert_eq!(
-            c.sample(&mut rng),
-            SimDuration::from_secs_f64(0.22 + 70.8 * 0.018 + 0.5)
-        );
+        assert_eq!(c.sample(&mut rng), SimDuration::from_secs_f64(0.22 + 70.8 * 0.018 + 0.5));
         let c = ColdStart::new(1.3, 0.5, 0.0, 0.0, Dist::fixed(0.0));
-        let mut v: Vec<f64> = (0..20_001)
-            .map(|_| c.sample(&mut rng).as_secs_f64())
-            .collect();
+        let mut v: Vec<f64> = (0..20_001).map(|_| c.sample(&mut rng).as_secs_f64()).collect();
         v.sort_by(f64::total_cmp);
         assert!((v[10_000] - 1.3).abs() < 0.03, "median {}", v[10_000]);
     }

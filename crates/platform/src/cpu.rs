@@ -40,25 +40,13 @@ pub struct CpuShare {
 impl CpuShare {
     /// An idle CPU of `capacity_vcpu` whose tasks can each use at most `per_task_max_vcpu`.
     pub fn new(capacity_vcpu: f64, per_task_max_vcpu: f64) -> Self {
-        assert!(
-            capacity_vcpu > 0.0 && per_task_max_vcpu > 0.0,
-            "CPU capacity must be positive"
-        );
-        CpuShare {
-            capacity_vcpu,
-            per_task_max_vcpu,
-            tasks: Vec::new(),
-            last_update: SimTime::ZERO,
-        }
+        assert!(capacity_vcpu > 0.0 && per_task_max_vcpu > 0.0, "CPU capacity must be positive");
+        CpuShare { capacity_vcpu, per_task_max_vcpu, tasks: Vec::new(), last_update: SimTime::ZERO }
     }
 
     /// vCPUs each running task gets now.
     pub fn rate_vcpu(&self) -> f64 {
-        if self.tasks.is_empty() {
-            0.0
-        } else {
-            (self.capacity_vcpu / self.tasks.len() as f64).min(self.per_task_max_vcpu)
-        }
+        if self.tasks.is_empty() { 0.0 } else { (self.capacity_vcpu / self.tasks.len() as f64).min(self.per_task_max_vcpu) }
     }
 
     /// Number of tasks computing.
@@ -80,10 +68,7 @@ impl CpuShare {
     /// Starts `work_vcpu_s` of computation for `owner` at `now`.
     pub fn add(&mut self, now: SimTime, owner: u32, work_vcpu_s: f64) {
         self.advance(now);
-        self.tasks.push(CpuTask {
-            owner,
-            remaining_vcpu_s: work_vcpu_s.max(0.0),
-        });
+        self.tasks.push(CpuTask { owner, remaining_vcpu_s: work_vcpu_s.max(0.0) });
     }
 
     /// Removes `owner`'s task (finished or aborted). Returns whether it was there.
@@ -102,18 +87,10 @@ impl CpuShare {
     /// that started first among equals (lowest owner id), for determinism.
     pub fn next_completion(&self) -> Option<(SimTime, u32)> {
         let rate = self.rate_vcpu();
-        let t = self.tasks.iter().min_by(|a, b| {
-            a.remaining_vcpu_s
-                .total_cmp(&b.remaining_vcpu_s)
-                .then(a.owner.cmp(&b.owner))
-        })?;
+        let t = self.tasks.iter().min_by(|a, b| a.remaining_vcpu_s.total_cmp(&b.remaining_vcpu_s).then(a.owner.cmp(&b.owner)))?;
         let secs = t.remaining_vcpu_s / rate;
         let ns = (secs * 1e9).ceil();
-        let d = if ns >= u64::MAX as f64 {
-            SimDuration(u64::MAX)
-        } else {
-            SimDuration(ns as u64)
-        };
+        let d = if ns >= u64::MAX as f64 { SimDuration(u64::MAX) } else { SimDuration(ns as u64) };
         Some((self.last_update + d, t.owner))
     }
 }

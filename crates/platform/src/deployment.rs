@@ -33,14 +33,8 @@ pub enum Deployment {
 
 impl Deployment {
     /// All six, in the study's order.
-    pub const ALL: [Deployment; 6] = [
-        Deployment::AwsLambda,
-        Deployment::AwsStep,
-        Deployment::AzFunc,
-        Deployment::AzQueue,
-        Deployment::AzDorch,
-        Deployment::AzDent,
-    ];
+    pub const ALL: [Deployment; 6] =
+        [Deployment::AwsLambda, Deployment::AwsStep, Deployment::AzFunc, Deployment::AzQueue, Deployment::AzDorch, Deployment::AzDent];
 
     /// The name used on the command line and in output.
     pub fn name(self) -> &'static str {
@@ -64,9 +58,7 @@ impl Deployment {
         match self {
             Deployment::AwsLambda => "whole workflow in one stateless AWS Lambda function",
             Deployment::AwsStep => "AWS Step Functions state machine, one Lambda per state",
-            Deployment::AzFunc => {
-                "whole workflow in one stateless Azure function (Consumption plan)"
-            }
+            Deployment::AzFunc => "whole workflow in one stateless Azure function (Consumption plan)",
             Deployment::AzQueue => "Azure functions chained through Azure Storage queues",
             Deployment::AzDorch => "Durable Functions orchestrator calling activities",
             Deployment::AzDent => "Durable Functions orchestrator calling entities",
@@ -156,11 +148,7 @@ fn kb(v: f64) -> u64 {
 
 impl FunctionPlatform {
     /// Assembles `deployment` from the models and the scenario's settings for it.
-    pub fn build(
-        deployment: Deployment,
-        models: &Models,
-        cfg: &DeploymentConfig,
-    ) -> Result<FunctionPlatform, ConfigError> {
+    pub fn build(deployment: Deployment, models: &Models, cfg: &DeploymentConfig) -> Result<FunctionPlatform, ConfigError> {
         Self::build_for(deployment, deployment.name(), models, cfg)
     }
 
@@ -189,14 +177,9 @@ impl FunctionPlatform {
                         ),
                     });
                 }
-                let granularity_ms = cfg
-                    .billing_granularity_ms
-                    .unwrap_or(m.billing.granularity_ms.value as u64);
+                let granularity_ms = cfg.billing_granularity_ms.unwrap_or(m.billing.granularity_ms.value as u64);
                 if granularity_ms == 0 {
-                    return Err(ConfigError {
-                        key: key("billing_granularity_ms"),
-                        message: "must be at least 1 ms".into(),
-                    });
+                    return Err(ConfigError { key: key("billing_granularity_ms"), message: "must be at least 1 ms".into() });
                 }
                 let package_mb = cfg.package_mb.unwrap_or(0.0);
                 Ok(FunctionPlatform {
@@ -247,7 +230,8 @@ impl FunctionPlatform {
                 if cfg.billing_granularity_ms.is_some() {
                     return Err(ConfigError {
                         key: key("billing_granularity_ms"),
-                        message: "Azure Consumption billing granularity is fixed (1 ms, 100 ms minimum); set it in models/az-func.toml".into(),
+                        message: "Azure Consumption billing granularity is fixed (1 ms, 100 ms minimum); set it in models/az-func.toml"
+                            .into(),
                     });
                 }
                 let b = &m.billing;
@@ -265,9 +249,7 @@ impl FunctionPlatform {
                     ),
                     keep_alive: SimDuration::from_secs_f64(m.keep_alive.idle_s.value),
                     scaling: ScalePolicy::HostRate {
-                        interval: SimDuration::from_secs_f64(
-                            m.scaling.http_new_host_interval_s.value,
-                        ),
+                        interval: SimDuration::from_secs_f64(m.scaling.http_new_host_interval_s.value),
                         max_hosts: m.scaling.max_hosts.value as u32,
                     },
                     billing: BillingPolicy::ObservedMemory {
@@ -323,8 +305,7 @@ impl DeploymentPlan {
         if deployment.is_stateless() {
             FunctionPlatform::build(deployment, models, cfg).map(DeploymentPlan::Stateless)
         } else {
-            crate::stateful::StatefulPlan::build(deployment, models, cfg, workflow)
-                .map(|p| DeploymentPlan::Stateful(Box::new(p)))
+            crate::stateful::StatefulPlan::build(deployment, models, cfg, workflow).map(|p| DeploymentPlan::Stateful(Box::new(p)))
         }
     }
 
@@ -347,24 +328,10 @@ impl DeploymentPlan {
     ) -> crate::record::RunOutput {
         match self {
             DeploymentPlan::Stateless(p) => {
-                crate::stateless::simulate(&crate::stateless::RunSpec {
-                    platform: p,
-                    workflow,
-                    arrivals,
-                    iterations,
-                    streams,
-                    trace,
-                })
+                crate::stateless::simulate(&crate::stateless::RunSpec { platform: p, workflow, arrivals, iterations, streams, trace })
             }
             DeploymentPlan::Stateful(plan) => {
-                crate::stateful::simulate_stateful(&crate::stateful::StatefulSpec {
-                    plan,
-                    workflow,
-                    arrivals,
-                    iterations,
-                    streams,
-                    trace,
-                })
+                crate::stateful::simulate_stateful(&crate::stateful::StatefulSpec { plan, workflow, arrivals, iterations, streams, trace })
             }
         }
     }

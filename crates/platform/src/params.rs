@@ -459,12 +459,7 @@ impl CheckRanges for QueueTriggerModel {
     fn check_ranges(&self) -> Result<(), KeyError> {
         let p = &self.polling;
         within("polling.min_interval_s", &p.min_interval_s, 0.001, 3600.0)?;
-        within(
-            "polling.max_interval_s",
-            &p.max_interval_s,
-            p.min_interval_s.value,
-            3600.0,
-        )?;
+        within("polling.max_interval_s", &p.max_interval_s, p.min_interval_s.value, 3600.0)?;
         within("polling.randomization", &p.randomization, 0.0, 0.99)?;
         within("polling.batch_size", &p.batch_size, 1.0, 32.0)
     }
@@ -472,111 +467,31 @@ impl CheckRanges for QueueTriggerModel {
 
 impl CheckRanges for DurableModel {
     fn check_ranges(&self) -> Result<(), KeyError> {
-        within(
-            "task_hub.partition_count",
-            &self.task_hub.partition_count,
-            1.0,
-            16.0,
-        )?;
-        within(
-            "task_hub.control_queue_batch",
-            &self.task_hub.control_queue_batch,
-            1.0,
-            32.0,
-        )?;
-        within(
-            "task_hub.lease_renew_interval_s",
-            &self.task_hub.lease_renew_interval_s,
-            0.1,
-            3600.0,
-        )?;
-        within(
-            "task_hub.scale_controller_peek_interval_s",
-            &self.task_hub.scale_controller_peek_interval_s,
-            0.1,
-            3600.0,
-        )?;
+        within("task_hub.partition_count", &self.task_hub.partition_count, 1.0, 16.0)?;
+        within("task_hub.control_queue_batch", &self.task_hub.control_queue_batch, 1.0, 32.0)?;
+        within("task_hub.lease_renew_interval_s", &self.task_hub.lease_renew_interval_s, 0.1, 3600.0)?;
+        within("task_hub.scale_controller_peek_interval_s", &self.task_hub.scale_controller_peek_interval_s, 0.1, 3600.0)?;
         let p = &self.polling;
         within("polling.min_interval_s", &p.min_interval_s, 0.001, 3600.0)?;
-        within(
-            "polling.max_interval_s",
-            &p.max_interval_s,
-            p.min_interval_s.value,
-            3600.0,
-        )?;
+        within("polling.max_interval_s", &p.max_interval_s, p.min_interval_s.value, 3600.0)?;
         within("polling.randomization", &p.randomization, 0.0, 0.99)?;
         let c = &self.concurrency;
-        within(
-            "concurrency.max_concurrent_activities_per_host",
-            &c.max_concurrent_activities_per_host,
-            1.0,
-            32.0,
-        )?;
-        within(
-            "concurrency.max_concurrent_orchestrators_per_host",
-            &c.max_concurrent_orchestrators_per_host,
-            1.0,
-            31.0,
-        )?;
-        within(
-            "concurrency.max_entity_operation_batch",
-            &c.max_entity_operation_batch,
-            1.0,
-            1e6,
-        )?;
-        within(
-            "replay.extended_sessions",
-            &self.replay.extended_sessions,
-            0.0,
-            1.0,
-        )?;
-        within(
-            "payload.large_message_fail",
-            &self.payload.large_message_fail,
-            0.0,
-            1.0,
-        )
+        within("concurrency.max_concurrent_activities_per_host", &c.max_concurrent_activities_per_host, 1.0, 32.0)?;
+        within("concurrency.max_concurrent_orchestrators_per_host", &c.max_concurrent_orchestrators_per_host, 1.0, 31.0)?;
+        within("concurrency.max_entity_operation_batch", &c.max_entity_operation_batch, 1.0, 1e6)?;
+        within("replay.extended_sessions", &self.replay.extended_sessions, 0.0, 1.0)?;
+        within("payload.large_message_fail", &self.payload.large_message_fail, 0.0, 1.0)
     }
 }
 
 impl CheckRanges for StepFunctionsModel {
     fn check_ranges(&self) -> Result<(), KeyError> {
-        within(
-            "transitions.latency_sigma",
-            &self.transitions.latency_sigma,
-            0.0,
-            5.0,
-        )?;
-        within(
-            "transitions.token_bucket",
-            &self.transitions.token_bucket,
-            1.0,
-            1e9,
-        )?;
-        within(
-            "transitions.refill_per_s",
-            &self.transitions.refill_per_s,
-            0.001,
-            1e9,
-        )?;
-        within(
-            "limits.payload_max_kb",
-            &self.limits.payload_max_kb,
-            1.0,
-            1e6,
-        )?;
-        within(
-            "limits.history_max_events",
-            &self.limits.history_max_events,
-            1.0,
-            1e9,
-        )?;
-        within(
-            "limits.map_max_concurrency",
-            &self.limits.map_max_concurrency,
-            1.0,
-            1e6,
-        )?;
+        within("transitions.latency_sigma", &self.transitions.latency_sigma, 0.0, 5.0)?;
+        within("transitions.token_bucket", &self.transitions.token_bucket, 1.0, 1e9)?;
+        within("transitions.refill_per_s", &self.transitions.refill_per_s, 0.001, 1e9)?;
+        within("limits.payload_max_kb", &self.limits.payload_max_kb, 1.0, 1e6)?;
+        within("limits.history_max_events", &self.limits.history_max_events, 1.0, 1e9)?;
+        within("limits.map_max_concurrency", &self.limits.map_max_concurrency, 1.0, 1e6)?;
         within("billing.express", &self.billing.express, 0.0, 1.0)
     }
 }
@@ -600,65 +515,35 @@ pub struct Models {
 
 /// The built-in model files: (file name, text).
 pub const BUILTIN_MODELS: &[(&str, &str)] = &[
-    (
-        "aws-lambda.toml",
-        include_str!("../../../models/aws-lambda.toml"),
-    ),
+    ("aws-lambda.toml", include_str!("../../../models/aws-lambda.toml")),
     ("az-func.toml", include_str!("../../../models/az-func.toml")),
-    (
-        "az-storage.toml",
-        include_str!("../../../models/az-storage.toml"),
-    ),
-    (
-        "az-queue.toml",
-        include_str!("../../../models/az-queue.toml"),
-    ),
-    (
-        "az-durable.toml",
-        include_str!("../../../models/az-durable.toml"),
-    ),
-    (
-        "aws-step.toml",
-        include_str!("../../../models/aws-step.toml"),
-    ),
+    ("az-storage.toml", include_str!("../../../models/az-storage.toml")),
+    ("az-queue.toml", include_str!("../../../models/az-queue.toml")),
+    ("az-durable.toml", include_str!("../../../models/az-durable.toml")),
+    ("aws-step.toml", include_str!("../../../models/aws-step.toml")),
 ];
 
 /// Checks every `Param` reachable in a TOML value tree: non-empty source, finite value.
 fn check_params(src: &SourceFile) -> Result<(), LoadError> {
-    let table: toml::Table = toml::from_str(&src.text)
-        .map_err(|e| src.error_at(e.span(), "", e.message().to_string()))?;
+    let table: toml::Table = toml::from_str(&src.text).map_err(|e| src.error_at(e.span(), "", e.message().to_string()))?;
     fn walk(v: &toml::Value, path: &str, out: &mut Option<KeyError>) {
         if out.is_some() {
             return;
         }
         if let toml::Value::Table(t) = v {
             if let (Some(val), Some(s)) = (t.get("value"), t.get("source")) {
-                let num = val
-                    .as_float()
-                    .or_else(|| val.as_integer().map(|i| i as f64));
+                let num = val.as_float().or_else(|| val.as_integer().map(|i| i as f64));
                 match num {
                     Some(x) if x.is_finite() && x >= 0.0 => {}
-                    _ => {
-                        *out = Some(KeyError::new(
-                            format!("{path}.value"),
-                            "must be a finite number >= 0",
-                        ))
-                    }
+                    _ => *out = Some(KeyError::new(format!("{path}.value"), "must be a finite number >= 0")),
                 }
                 if s.as_str().is_none_or(|s| s.trim().is_empty()) {
-                    *out = Some(KeyError::new(
-                        format!("{path}.source"),
-                        "every parameter needs a non-empty source",
-                    ));
+                    *out = Some(KeyError::new(format!("{path}.source"), "every parameter needs a non-empty source"));
                 }
                 return;
             }
             for (k, child) in t {
-                let p = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
+                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
                 walk(child, &p, out);
             }
         }
@@ -682,54 +567,22 @@ fn within(key: &str, p: &Param, min: f64, max: f64) -> Result<(), KeyError> {
     if (min..=max).contains(&p.value) {
         Ok(())
     } else {
-        Err(KeyError::new(
-            format!("{key}.value"),
-            format!("must be within [{min}, {max}], got {}", p.value),
-        ))
+        Err(KeyError::new(format!("{key}.value"), format!("must be within [{min}, {max}], got {}", p.value)))
     }
 }
 
 /// Slot bitmaps are 64 bits wide.
 const MAX_SLOTS: f64 = 64.0;
 
-fn check_shared(
-    cold: &ColdStartParams,
-    keep: &KeepAliveParams,
-    st: &StorageParams,
-) -> Result<(), KeyError> {
-    within(
-        "cold_start.runtime_s_median",
-        &cold.runtime_s_median,
-        0.0,
-        600.0,
-    )?;
+fn check_shared(cold: &ColdStartParams, keep: &KeepAliveParams, st: &StorageParams) -> Result<(), KeyError> {
+    within("cold_start.runtime_s_median", &cold.runtime_s_median, 0.0, 600.0)?;
     within("cold_start.runtime_sigma", &cold.runtime_sigma, 0.0, 5.0)?;
-    within(
-        "cold_start.package_load_s_per_mb",
-        &cold.package_load_s_per_mb,
-        0.0,
-        10.0,
-    )?;
+    within("cold_start.package_load_s_per_mb", &cold.package_load_s_per_mb, 0.0, 10.0)?;
     within("keep_alive.idle_s", &keep.idle_s, 0.0, 1e9)?;
-    within(
-        "storage.get_latency_s_median",
-        &st.get_latency_s_median,
-        0.0,
-        60.0,
-    )?;
-    within(
-        "storage.put_latency_s_median",
-        &st.put_latency_s_median,
-        0.0,
-        60.0,
-    )?;
+    within("storage.get_latency_s_median", &st.get_latency_s_median, 0.0, 60.0)?;
+    within("storage.put_latency_s_median", &st.put_latency_s_median, 0.0, 60.0)?;
     within("storage.latency_sigma", &st.latency_sigma, 0.0, 5.0)?;
-    within(
-        "storage.bandwidth_mb_per_s",
-        &st.bandwidth_mb_per_s,
-        0.001,
-        1e6,
-    )?;
+    within("storage.bandwidth_mb_per_s", &st.bandwidth_mb_per_s, 0.001, 1e6)?;
     within("storage.price_usd_per_get", &st.price_usd_per_get, 0.0, 1.0)?;
     within("storage.price_usd_per_put", &st.price_usd_per_put, 0.0, 1.0)
 }
@@ -738,56 +591,16 @@ impl CheckRanges for LambdaModel {
     fn check_ranges(&self) -> Result<(), KeyError> {
         let f = &self.function;
         within("function.memory_mb_min", &f.memory_mb_min, 1.0, 1e6)?;
-        within(
-            "function.memory_mb_max",
-            &f.memory_mb_max,
-            f.memory_mb_min.value,
-            1e6,
-        )?;
-        within(
-            "function.memory_mb_default",
-            &f.memory_mb_default,
-            f.memory_mb_min.value,
-            f.memory_mb_max.value,
-        )?;
-        within(
-            "function.memory_mb_per_vcpu",
-            &f.memory_mb_per_vcpu,
-            1.0,
-            1e6,
-        )?;
+        within("function.memory_mb_max", &f.memory_mb_max, f.memory_mb_min.value, 1e6)?;
+        within("function.memory_mb_default", &f.memory_mb_default, f.memory_mb_min.value, f.memory_mb_max.value)?;
+        within("function.memory_mb_per_vcpu", &f.memory_mb_per_vcpu, 1.0, 1e6)?;
         within("function.worker_threads", &f.worker_threads, 1.0, 1024.0)?;
-        within(
-            "function.concurrent_executions_per_instance",
-            &f.concurrent_executions_per_instance,
-            1.0,
-            MAX_SLOTS,
-        )?;
+        within("function.concurrent_executions_per_instance", &f.concurrent_executions_per_instance, 1.0, MAX_SLOTS)?;
         within("function.timeout_s", &f.timeout_s, 0.001, 1e9)?;
-        within(
-            "scaling.burst_instances",
-            &self.scaling.burst_instances,
-            1.0,
-            1e7,
-        )?;
-        within(
-            "scaling.increase_per_min",
-            &self.scaling.increase_per_min,
-            0.0,
-            1e7,
-        )?;
-        within(
-            "scaling.account_concurrency",
-            &self.scaling.account_concurrency,
-            1.0,
-            1e7,
-        )?;
-        within(
-            "billing.granularity_ms",
-            &self.billing.granularity_ms,
-            1.0,
-            3.6e6,
-        )?;
+        within("scaling.burst_instances", &self.scaling.burst_instances, 1.0, 1e7)?;
+        within("scaling.increase_per_min", &self.scaling.increase_per_min, 0.0, 1e7)?;
+        within("scaling.account_concurrency", &self.scaling.account_concurrency, 1.0, 1e7)?;
+        within("billing.granularity_ms", &self.billing.granularity_ms, 1.0, 3.6e6)?;
         check_shared(&self.cold_start, &self.keep_alive, &self.storage)
     }
 }
@@ -798,49 +611,22 @@ impl CheckRanges for AzureFunctionsModel {
         within("function.host_vcpus", &f.host_vcpus, 0.01, 1024.0)?;
         within("function.host_memory_mb", &f.host_memory_mb, 64.0, 1e6)?;
         within("function.worker_threads", &f.worker_threads, 1.0, 1024.0)?;
-        within(
-            "function.concurrent_executions_per_host",
-            &f.concurrent_executions_per_host,
-            1.0,
-            MAX_SLOTS,
-        )?;
-        within(
-            "function.runtime_memory_mb",
-            &f.runtime_memory_mb,
-            0.0,
-            f.host_memory_mb.value,
-        )?;
+        within("function.concurrent_executions_per_host", &f.concurrent_executions_per_host, 1.0, MAX_SLOTS)?;
+        within("function.runtime_memory_mb", &f.runtime_memory_mb, 0.0, f.host_memory_mb.value)?;
         within("function.timeout_s", &f.timeout_s, 0.001, 1e9)?;
-        within(
-            "scaling.http_new_host_interval_s",
-            &self.scaling.http_new_host_interval_s,
-            0.0,
-            1e6,
-        )?;
-        within(
-            "scaling.queue_new_host_interval_s",
-            &self.scaling.queue_new_host_interval_s,
-            0.0,
-            1e6,
-        )?;
+        within("scaling.http_new_host_interval_s", &self.scaling.http_new_host_interval_s, 0.0, 1e6)?;
+        within("scaling.queue_new_host_interval_s", &self.scaling.queue_new_host_interval_s, 0.0, 1e6)?;
         within("scaling.max_hosts", &self.scaling.max_hosts, 1.0, 1e6)?;
         let b = &self.billing;
         within("billing.memory_min_mb", &b.memory_min_mb, 0.0, 1e6)?;
-        within(
-            "billing.memory_max_mb",
-            &b.memory_max_mb,
-            b.memory_min_mb.value,
-            1e6,
-        )?;
+        within("billing.memory_max_mb", &b.memory_max_mb, b.memory_min_mb.value, 1e6)?;
         within("billing.granularity_ms", &b.granularity_ms, 0.001, 3.6e6)?;
         check_shared(&self.cold_start, &self.keep_alive, &self.storage)
     }
 }
 
 /// Parses one model file of known kind and checks its sources and ranges.
-pub fn parse_model<T: for<'de> Deserialize<'de> + CheckRanges>(
-    src: &SourceFile,
-) -> Result<T, LoadError> {
+pub fn parse_model<T: for<'de> Deserialize<'de> + CheckRanges>(src: &SourceFile) -> Result<T, LoadError> {
     let m: T = parse_toml(src)?;
     check_params(src)?;
     m.check_ranges().map_err(|e| src.key_error(e))?;
@@ -851,10 +637,7 @@ impl Models {
     /// The models compiled into the binary.
     pub fn builtin() -> Result<Models, LoadError> {
         let get = |name: &str| {
-            let (n, text) = BUILTIN_MODELS
-                .iter()
-                .find(|(n, _)| *n == name)
-                .expect("built-in model file list is complete");
+            let (n, text) = BUILTIN_MODELS.iter().find(|(n, _)| *n == name).expect("built-in model file list is complete");
             SourceFile::from_text(format!("models/{n}"), *text)
         };
         Ok(Models {
@@ -890,13 +673,11 @@ impl Models {
         struct Probe {
             model: Option<toml::Value>,
         }
-        let probe: Probe = toml::from_str(&src.text)
-            .map_err(|e| src.error_at(e.span(), "", e.message().to_string()))?;
+        let probe: Probe = toml::from_str(&src.text).map_err(|e| src.error_at(e.span(), "", e.message().to_string()))?;
         if probe.model.is_none() {
             return Err(src.error_at(None, "model", "not a model file: it has no [model] table"));
         }
-        let head: Head = toml::from_str(&src.text)
-            .map_err(|e| src.error_at(e.span(), "model", e.message().to_string()))?;
+        let head: Head = toml::from_str(&src.text).map_err(|e| src.error_at(e.span(), "model", e.message().to_string()))?;
         match head.model.name.as_str() {
             "aws-lambda" => parse_model::<LambdaModel>(src).map(|_| head.model.name),
             "az-func" => parse_model::<AzureFunctionsModel>(src).map(|_| head.model.name),
@@ -925,10 +706,7 @@ mod tests {
 
     #[test]
     fn a_parameter_without_source_is_rejected_at_its_key() {
-        let text = BUILTIN_MODELS[0].1.replace(
-            "source = \"LDG gettingstarted-limits: 900 s (15 min); paper.md Table I\"",
-            "source = \"\"",
-        );
+        let text = BUILTIN_MODELS[0].1.replace("source = \"LDG gettingstarted-limits: 900 s (15 min); paper.md Table I\"", "source = \"\"");
         let e = parse_model::<LambdaModel>(&SourceFile::from_text("m.toml", text)).unwrap_err();
         assert_eq!(e.key, "function.timeout_s.source");
         assert!(e.line > 0);

@@ -48,11 +48,7 @@ impl Backoff {
         if empty_polls == 0 {
             return self.min;
         }
-        let factor = if self.randomization > 0.0 {
-            rng.random_range(1.0 - self.randomization..=1.0 + self.randomization)
-        } else {
-            1.0
-        };
+        let factor = if self.randomization > 0.0 { rng.random_range(1.0 - self.randomization..=1.0 + self.randomization) } else { 1.0 };
         let exp = 2f64.powi((empty_polls - 1).min(62) as i32);
         let secs = self.min.as_secs_f64() * (1.0 + factor * exp);
         SimDuration::from_secs_f64(secs).min(self.max)
@@ -61,12 +57,7 @@ impl Backoff {
 
 impl Poller {
     /// Records a poll's result and returns the wait before the next poll.
-    pub fn after_poll<R: Rng + ?Sized>(
-        &mut self,
-        found: bool,
-        b: &Backoff,
-        rng: &mut R,
-    ) -> SimDuration {
+    pub fn after_poll<R: Rng + ?Sized>(&mut self, found: bool, b: &Backoff, rng: &mut R) -> SimDuration {
         if found {
             self.empty_polls = 0;
         } else {
@@ -88,26 +79,12 @@ mod tests {
 
     #[test]
     fn documented_backoff_sequence_cap_and_reset() {
-        let b = Backoff {
-            min: SimDuration::from_millis(50),
-            max: SimDuration::from_secs(30),
-            randomization: 0.0,
-        };
+        let b = Backoff { min: SimDuration::from_millis(50), max: SimDuration::from_secs(30), randomization: 0.0 };
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         let mut p = Poller::default();
-        let waits_ms: Vec<u64> = (0..13)
-            .map(|_| p.after_poll(false, &b, &mut rng).as_nanos() / 1_000_000)
-            .collect();
-        assert_eq!(
-            waits_ms,
-            vec![
-                100, 150, 250, 450, 850, 1650, 3250, 6450, 12850, 25650, 30000, 30000, 30000
-            ]
-        );
-        assert_eq!(
-            p.after_poll(true, &b, &mut rng),
-            SimDuration::from_millis(50)
-        );
+        let waits_ms: Vec<u64> = (0..13).map(|_| p.after_poll(false, &b, &mut rng).as_nanos() / 1_000_000).collect();
+        assert_eq!(waits_ms, vec![100, 150, 250, 450, 850, 1650, 3250, 6450, 12850, 25650, 30000, 30000, 30000]);
+        assert_eq!(p.after_poll(true, &b, &mut rng), SimDuration::from_millis(50));
         // About 52 s of idleness reaches the cap (platform-facts.md: "about 12 empty polls, 52 s").
         let total: u64 = waits_ms[..10].iter().sum();
         assert_eq!(total, 51_650);
@@ -115,19 +92,12 @@ mod tests {
 
     #[test]
     fn randomization_stays_within_twenty_percent() {
-        let b = Backoff {
-            min: SimDuration::from_millis(50),
-            max: SimDuration::from_secs(30),
-            randomization: 0.2,
-        };
+        let b = Backoff { min: SimDuration::from_millis(50), max: SimDuration::from_secs(30), randomization: 0.2 };
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
         for _ in 0..1000 {
             let d = b.delay(4, &mut rng).as_secs_f64();
             // 50 ms + [0.8, 1.2] x 8 x 50 ms
-            assert!(
-                (0.05 + 0.32 - 1e-9..=0.05 + 0.48 + 1e-9).contains(&d),
-                "{d}"
-            );
+            assert!((0.05 + 0.32 - 1e-9..=0.05 + 0.48 + 1e-9).contains(&d), "{d}");
         }
     }
 }

@@ -61,27 +61,11 @@ pub enum Component {
 
 impl Breakdown {
     /// Names of the components, in output order.
-    pub const NAMES: [&'static str; 7] = [
-        "cold_start",
-        "queue",
-        "scheduling",
-        "execution",
-        "replay",
-        "transfer",
-        "entity",
-    ];
+    pub const NAMES: [&'static str; 7] = ["cold_start", "queue", "scheduling", "execution", "replay", "transfer", "entity"];
 
     /// The components in [`Breakdown::NAMES`] order.
     pub fn parts(&self) -> [SimDuration; 7] {
-        [
-            self.cold_start,
-            self.queue,
-            self.scheduling,
-            self.execution,
-            self.replay,
-            self.transfer,
-            self.entity,
-        ]
+        [self.cold_start, self.queue, self.scheduling, self.execution, self.replay, self.transfer, self.entity]
     }
 
     /// Their sum.

@@ -35,12 +35,7 @@ pub struct LambdaScaler {
 impl LambdaScaler {
     /// A scaler with the given burst, ramp and limit.
     pub fn new(burst: u32, increase_per_min: u32, limit: u32) -> Self {
-        LambdaScaler {
-            burst,
-            increase_per_min,
-            limit,
-            over_burst_since: None,
-        }
+        LambdaScaler { burst, increase_per_min, limit, over_burst_since: None }
     }
 
     /// The concurrency allowed at `now`, given the current concurrency.
@@ -52,8 +47,7 @@ impl LambdaScaler {
         }
         let ramp = match self.over_burst_since {
             Some(since) => {
-                let minutes =
-                    now.saturating_since(since).as_nanos() / SimDuration::from_secs(60).as_nanos();
+                let minutes = now.saturating_since(since).as_nanos() / SimDuration::from_secs(60).as_nanos();
                 u64::from(self.increase_per_min) * minutes
             }
             None => 0,
@@ -86,11 +80,7 @@ pub enum HostDecision {
 impl HostScaler {
     /// A controller adding at most one host per `interval`, up to `max_hosts`.
     pub fn new(interval: SimDuration, max_hosts: u32) -> Self {
-        HostScaler {
-            interval,
-            max_hosts,
-            last_add: None,
-        }
+        HostScaler { interval, max_hosts, last_add: None }
     }
 
     /// Whether a host may be added at `now` when `hosts` are live. `Add` records the addition.
@@ -101,12 +91,7 @@ impl HostScaler {
 
     /// As [`HostScaler::request`], with the interval of the trigger that asks (an app with HTTP
     /// and queue triggers shares one pace: 1 s for HTTP demand, 30 s for queue demand).
-    pub fn request_with(
-        &mut self,
-        now: SimTime,
-        hosts: u32,
-        interval: SimDuration,
-    ) -> HostDecision {
+    pub fn request_with(&mut self, now: SimTime, hosts: u32, interval: SimDuration) -> HostDecision {
         if hosts >= self.max_hosts {
             return HostDecision::AtCap;
         }
@@ -158,9 +143,6 @@ mod tests {
             assert!(hosts <= bound, "{hosts} hosts at {now}, bound {bound}");
         }
         assert_eq!(hosts, 20);
-        assert_eq!(
-            s.request(SimTime::from_secs_f64(600.05), 200),
-            HostDecision::AtCap
-        );
+        assert_eq!(s.request(SimTime::from_secs_f64(600.05), 200), HostDecision::AtCap);
     }
 }

@@ -83,30 +83,13 @@ struct Phase {
 /// Builds one execution's phases, sampling durations from the execution's own stream so that
 /// execution `i` sees the same work on every deployment (common random numbers).
 fn build_phases(w: &Workflow, p: &FunctionPlatform, rng: &mut SimRng, out: &mut Vec<Phase>) {
-    fn step(
-        s: &Step,
-        share: f64,
-        reads: bool,
-        p: &FunctionPlatform,
-        w: &Workflow,
-        rng: &mut SimRng,
-        out: &mut Vec<Phase>,
-    ) {
+    fn step(s: &Step, share: f64, reads: bool, p: &FunctionPlatform, w: &Workflow, rng: &mut SimRng, out: &mut Vec<Phase>) {
         let memory_mb = s.memory_mb as f32;
         let mut push = |kind| out.push(Phase { kind, memory_mb });
         let state_size = |id: &sfsim_workflow::StateId| w.state[id.0 as usize].size_bytes;
         if reads {
-            for b in s
-                .reads_bytes
-                .iter()
-                .copied()
-                .chain(s.state_reads.iter().map(state_size))
-            {
-                push(PhaseKind::Get(p.storage.transfer_time(
-                    StorageOp::Get,
-                    b,
-                    rng,
-                )));
+            for b in s.reads_bytes.iter().copied().chain(s.state_reads.iter().map(state_size)) {
+                push(PhaseKind::Get(p.storage.transfer_time(StorageOp::Get, b, rng)));
             }
         }
         let cpu = s.cpu.sample(rng) * share;
@@ -117,28 +100,11 @@ fn build_phases(w: &Workflow, p: &FunctionPlatform, rng: &mut SimRng, out: &mut 
         if io > SimDuration::ZERO {
             push(PhaseKind::Io(io));
         }
-        for b in s
-            .writes_bytes
-            .iter()
-            .copied()
-            .chain(s.state_updates.iter().map(state_size))
-        {
-            push(PhaseKind::Put(p.storage.transfer_time(
-                StorageOp::Put,
-                b,
-                rng,
-            )));
+        for b in s.writes_bytes.iter().copied().chain(s.state_updates.iter().map(state_size)) {
+            push(PhaseKind::Put(p.storage.transfer_time(StorageOp::Put, b, rng)));
         }
     }
-    fn nodes(
-        ns: &[Node],
-        share: f64,
-        reads: bool,
-        p: &FunctionPlatform,
-        w: &Workflow,
-        rng: &mut SimRng,
-        out: &mut Vec<Phase>,
-    ) {
+    fn nodes(ns: &[Node], share: f64, reads: bool, p: &FunctionPlatform, w: &Workflow, rng: &mut SimRng, out: &mut Vec<Phase>) {
         for n in ns {
             match n {
                 Node::Step(id) => step(&w.steps[id.0 as usize], share, reads, p, w, rng, out),
@@ -153,11 +119,7 @@ fn build_phases(w: &Workflow, p: &FunctionPlatform, rng: &mut SimRng, out: &mut 
                     let f = &w.fan_outs[id.0 as usize];
                     let first = out.len();
                     nodes(&f.body, share * f.share(), reads, p, w, rng, out);
-                    let item: Vec<Phase> = out[first..]
-                        .iter()
-                        .copied()
-                        .filter(|ph| !matches!(ph.kind, PhaseKind::Get(_)))
-                        .collect();
+                    let item: Vec<Phase> = out[first..].iter().copied().filter(|ph| !matches!(ph.kind, PhaseKind::Get(_))).collect();
                     for _ in 1..f.items {
                         out.extend_from_slice(&item);
                     }
@@ -167,15 +129,7 @@ fn build_phases(w: &Workflow, p: &FunctionPlatform, rng: &mut SimRng, out: &mut 
                     for item in 0..f.items {
                         // One process runs every item: objects the body reads are fetched by the
                         // first item and then served from memory.
-                        nodes(
-                            &f.body,
-                            share * f.share(),
-                            reads && item == 0,
-                            p,
-                            w,
-                            rng,
-                            out,
-                        );
+                        nodes(&f.body, share * f.share(), reads && item == 0, p, w, rng, out);
                     }
                 }
             }
@@ -266,21 +220,11 @@ struct Sim<'a> {
 
 /// Simulates one replication of a stateless deployment.
 pub fn simulate(spec: &RunSpec<'_>) -> RunOutput {
-    assert!(
-        spec.iterations <= u64::from(u32::MAX),
-        "at most 2^32 - 1 executions per replication"
-    );
+    assert!(spec.iterations <= u64::from(u32::MAX), "at most 2^32 - 1 executions per replication");
     let n = spec.iterations as usize;
     let scaler = match spec.platform.scaling {
-        ScalePolicy::LambdaBurst {
-            burst,
-            increase_per_min,
-            limit,
-        } => Scaler::Lambda(LambdaScaler::new(burst, increase_per_min, limit)),
-        ScalePolicy::HostRate {
-            interval,
-            max_hosts,
-        } => Scaler::Hosts(HostScaler::new(interval, max_hosts)),
+        ScalePolicy::LambdaBurst { burst, increase_per_min, limit } => Scaler::Lambda(LambdaScaler::new(burst, increase_per_min, limit)),
+        ScalePolicy::HostRate { interval, max_hosts } => Scaler::Hosts(HostScaler::new(interval, max_hosts)),
     };
     let mut sim = Sim {
         spec,
@@ -302,10 +246,7 @@ pub fn simulate(spec: &RunSpec<'_>) -> RunOutput {
         trace: Vec::new(),
     };
     if spec.trace {
-        sim.trace.push(TraceEvent::TrackName {
-            track: 0,
-            name: "arrivals".into(),
-        });
+        sim.trace.push(TraceEvent::TrackName { track: 0, name: "arrivals".into() });
     }
     if n > 0 {
         sim.q.schedule(SimTime::ZERO, Ev::Arrival(0));
@@ -329,9 +270,7 @@ pub fn simulate(spec: &RunSpec<'_>) -> RunOutput {
         .records
         .into_iter()
         .enumerate()
-        .map(|(i, r)| {
-            r.unwrap_or_else(|| panic!("execution {i} never ended (seed {:?})", spec.streams))
-        })
+        .map(|(i, r)| r.unwrap_or_else(|| panic!("execution {i} never ended (seed {:?})", spec.streams)))
         .collect();
     RunOutput {
         executions,
@@ -357,9 +296,7 @@ impl Sim<'_> {
                 // Inverse-CDF exponential gap; 1 - u is in (0, 1].
                 self.last_arrival + SimDuration::from_secs_f64(-(1.0 - u).ln() / rate_per_s)
             }
-            Arrivals::Burst { size, interval_s } => {
-                SimTime::from_secs_f64(interval_s * (u64::from(i) / size) as f64)
-            }
+            Arrivals::Burst { size, interval_s } => SimTime::from_secs_f64(interval_s * (u64::from(i) / size) as f64),
             Arrivals::Sequential { .. } => {
                 unreachable!("sequential arrivals are scheduled at completion")
             }
@@ -370,25 +307,14 @@ impl Sim<'_> {
     fn on_arrival(&mut self, now: SimTime, e: u32) {
         self.last_arrival = now;
         let next = e + 1;
-        if u64::from(next) < self.spec.iterations
-            && !matches!(self.spec.arrivals, Arrivals::Sequential { .. })
-        {
+        if u64::from(next) < self.spec.iterations && !matches!(self.spec.arrivals, Arrivals::Sequential { .. }) {
             let t = self.next_arrival_time(next);
             self.q.schedule(t, Ev::Arrival(next));
         }
         let mut rng = self.spec.streams.indexed("workload", u64::from(e));
         let mut phases = Vec::new();
-        build_phases(
-            self.spec.workflow,
-            self.spec.platform,
-            &mut rng,
-            &mut phases,
-        );
-        debug_assert_eq!(
-            self.execs.len(),
-            e as usize,
-            "executions arrive in id order"
-        );
+        build_phases(self.spec.workflow, self.spec.platform, &mut rng, &mut phases);
+        debug_assert_eq!(self.execs.len(), e as usize, "executions arrive in id order");
         self.execs.push(Exec {
             status: Status::NotArrived,
             arrival: now,
@@ -408,21 +334,11 @@ impl Sim<'_> {
             timeout_key: None,
         });
         if self.spec.trace {
-            self.trace.push(TraceEvent::Instant {
-                track: 0,
-                name: format!("arrival {e}"),
-                at: now,
-            });
+            self.trace.push(TraceEvent::Instant { track: 0, name: format!("arrival {e}"), at: now });
         }
         let p = self.spec.platform;
         if self.spec.workflow.input_bytes > p.request_limit_bytes {
-            self.reject(
-                now,
-                e,
-                Outcome::Failed {
-                    error: p.request_error.to_string(),
-                },
-            );
+            self.reject(now, e, Outcome::Failed { error: p.request_error.to_string() });
             return;
         }
         self.dispatch(now, e);
@@ -439,16 +355,9 @@ impl Sim<'_> {
                 Outcome::Failed { error } => format!("failed: {error}"),
                 Outcome::Completed => unreachable!("a rejected execution cannot complete"),
             };
-            self.trace.push(TraceEvent::Instant {
-                track: 0,
-                name: format!("exec {e} {what}"),
-                at: now,
-            });
+            self.trace.push(TraceEvent::Instant { track: 0, name: format!("exec {e} {what}"), at: now });
         }
-        let breakdown = Breakdown {
-            queue: now.saturating_since(x.arrival),
-            ..Breakdown::default()
-        };
+        let breakdown = Breakdown { queue: now.saturating_since(x.arrival), ..Breakdown::default() };
         self.records[e as usize] = Some(ExecRecord {
             id: e,
             arrival: x.arrival,
@@ -471,8 +380,7 @@ impl Sim<'_> {
         if let Arrivals::Sequential { gap_s } = *self.spec.arrivals {
             let next = e + 1;
             if u64::from(next) < self.spec.iterations {
-                self.q
-                    .schedule(now + SimDuration::from_secs_f64(gap_s), Ev::Arrival(next));
+                self.q.schedule(now + SimDuration::from_secs_f64(gap_s), Ev::Arrival(next));
             }
         }
     }
@@ -480,11 +388,7 @@ impl Sim<'_> {
     fn take_free_slot(&mut self) -> Option<u32> {
         while let Some(&i) = self.free.last() {
             let inst = &self.instances[i as usize];
-            if inst.alive
-                && inst.ready
-                && !inst.poisoned
-                && inst.busy < self.spec.platform.slots_per_instance
-            {
+            if inst.alive && inst.ready && !inst.poisoned && inst.busy < self.spec.platform.slots_per_instance {
                 return Some(i);
             }
             self.free.pop();
@@ -521,19 +425,12 @@ impl Sim<'_> {
     /// Slots of hosts still starting: waiting requests they will take when ready.
     fn starting_room(&self) -> usize {
         let slots = self.spec.platform.slots_per_instance as usize;
-        self.starting
-            .iter()
-            .map(|&i| slots.saturating_sub(self.instances[i as usize].busy as usize))
-            .sum()
+        self.starting.iter().map(|&i| slots.saturating_sub(self.instances[i as usize].busy as usize)).sum()
     }
 
     fn count_waiting(&mut self, now: SimTime) {
         if self.spec.trace {
-            self.trace.push(TraceEvent::Counter {
-                name: "waiting",
-                at: now,
-                value: self.waiting.len() as f64,
-            });
+            self.trace.push(TraceEvent::Counter { name: "waiting", at: now, value: self.waiting.len() as f64 });
         }
     }
 
@@ -586,10 +483,7 @@ impl Sim<'_> {
         if self.spec.trace {
             for slot in 0..p.slots_per_instance.min(64) {
                 let track = self.track(id, slot);
-                self.trace.push(TraceEvent::TrackName {
-                    track,
-                    name: format!("{} instance {id} slot {slot}", p.name),
-                });
+                self.trace.push(TraceEvent::TrackName { track, name: format!("{} instance {id} slot {slot}", p.name) });
             }
             let track = self.track(id, 0);
             self.trace.push(TraceEvent::Slice {
@@ -600,11 +494,7 @@ impl Sim<'_> {
                 end: now + delay,
                 exec: None,
             });
-            self.trace.push(TraceEvent::Counter {
-                name: "instances",
-                at: now,
-                value: f64::from(self.alive),
-            });
+            self.trace.push(TraceEvent::Counter { name: "instances", at: now, value: f64::from(self.alive) });
         }
         id
     }
@@ -729,10 +619,7 @@ impl Sim<'_> {
         if inst.cpu_token != token {
             return; // superseded by a later change in the set of computing executions
         }
-        let (_, owner) = inst
-            .cpu
-            .next_completion()
-            .expect("a CPU completion event implies a computing execution");
+        let (_, owner) = inst.cpu.next_completion().expect("a CPU completion event implies a computing execution");
         inst.cpu.remove(now, owner);
         self.reschedule_cpu(i);
         let idx = self.execs[owner as usize].next_phase as u32;
@@ -764,14 +651,7 @@ impl Sim<'_> {
         if trace {
             let (start, inst, slot) = (x.phase_start, x.instance, x.slot);
             let track = self.track(inst, slot);
-            self.trace.push(TraceEvent::Slice {
-                track,
-                name: name.into(),
-                cat: "phase",
-                start,
-                end: now,
-                exec: Some(e),
-            });
+            self.trace.push(TraceEvent::Slice { track, name: name.into(), cat: "phase", start, end: now, exec: Some(e) });
         }
     }
 
@@ -808,22 +688,13 @@ impl Sim<'_> {
             self.account_phase(now, e);
         }
         self.instances[i as usize].poisoned = true;
-        self.finish(
-            now,
-            e,
-            Outcome::Failed {
-                error: error.to_string(),
-            },
-        );
+        self.finish(now, e, Outcome::Failed { error: error.to_string() });
     }
 
     fn finish(&mut self, now: SimTime, e: u32, mut outcome: Outcome) {
         let p = self.spec.platform;
-        if outcome == Outcome::Completed && self.spec.workflow.output_bytes > p.response_limit_bytes
-        {
-            outcome = Outcome::Failed {
-                error: p.response_error.to_string(),
-            };
+        if outcome == Outcome::Completed && self.spec.workflow.output_bytes > p.response_limit_bytes {
+            outcome = Outcome::Failed { error: p.response_error.to_string() };
         }
         let x = &mut self.execs[e as usize];
         x.status = Status::Done;
@@ -841,8 +712,7 @@ impl Sim<'_> {
         // Execution is what remains of the time on the instance after storage transfers, so the
         // parts sum exactly to the end-to-end latency.
         breakdown.execution = executed.saturating_sub(breakdown.transfer);
-        let storage_usd = f64::from(x.gets) * p.storage.price_usd(StorageOp::Get)
-            + f64::from(x.puts) * p.storage.price_usd(StorageOp::Put);
+        let storage_usd = f64::from(x.gets) * p.storage.price_usd(StorageOp::Get) + f64::from(x.puts) * p.storage.price_usd(StorageOp::Put);
         let record = ExecRecord {
             id: e,
             arrival: x.arrival,
@@ -853,21 +723,12 @@ impl Sim<'_> {
             gb_s: bill.gb_s,
             executed,
             billed: bill.billed,
-            cost: Cost {
-                compute: bill.compute_usd,
-                requests: bill.request_usd,
-                storage: storage_usd,
-                ..Cost::default()
-            },
+            cost: Cost { compute: bill.compute_usd, requests: bill.request_usd, storage: storage_usd, ..Cost::default() },
             storage_gets: x.gets,
             storage_puts: x.puts,
             stateful: Default::default(),
         };
-        debug_assert_eq!(
-            record.breakdown.total(),
-            record.latency(),
-            "breakdown must sum to the latency"
-        );
+        debug_assert_eq!(record.breakdown.total(), record.latency(), "breakdown must sum to the latency");
         let (i, slot, start) = (x.instance, x.slot, x.start);
         x.phases = Vec::new();
         if self.spec.trace {
@@ -877,14 +738,7 @@ impl Sim<'_> {
                 Outcome::Failed { error } => format!("exec {e} failed: {error}"),
                 Outcome::Throttled => unreachable!("a running execution is never throttled"),
             };
-            self.trace.push(TraceEvent::Slice {
-                track,
-                name,
-                cat: "execution",
-                start,
-                end: now,
-                exec: Some(e),
-            });
+            self.trace.push(TraceEvent::Slice { track, name, cat: "execution", start, end: now, exec: Some(e) });
         }
         self.records[e as usize] = Some(record);
         self.in_flight -= 1;
@@ -920,8 +774,7 @@ impl Sim<'_> {
             inst.keep_alive_gen += 1;
             inst.idle_since = Some(now);
             let g = inst.keep_alive_gen;
-            self.q
-                .schedule(now + self.spec.platform.keep_alive, Ev::Expire(i, g));
+            self.q.schedule(now + self.spec.platform.keep_alive, Ev::Expire(i, g));
         }
     }
 
@@ -936,10 +789,7 @@ impl Sim<'_> {
     /// Removes an idle instance: its keep-alive ran out, or it was killed by a failure.
     fn reclaim(&mut self, now: SimTime, i: u32, why: &str) {
         let inst = &mut self.instances[i as usize];
-        debug_assert!(
-            inst.alive && inst.busy == 0,
-            "only idle live instances are reclaimed"
-        );
+        debug_assert!(inst.alive && inst.busy == 0, "only idle live instances are reclaimed");
         inst.alive = false;
         inst.keep_alive_gen += 1;
         let since = inst.idle_since.take();
@@ -956,16 +806,8 @@ impl Sim<'_> {
                     exec: None,
                 });
             }
-            self.trace.push(TraceEvent::Instant {
-                track,
-                name: why.into(),
-                at: now,
-            });
-            self.trace.push(TraceEvent::Counter {
-                name: "instances",
-                at: now,
-                value: f64::from(self.alive),
-            });
+            self.trace.push(TraceEvent::Instant { track, name: why.into(), at: now });
+            self.trace.push(TraceEvent::Counter { name: "instances", at: now, value: f64::from(self.alive) });
         }
         // A removed host frees room under the host cap for waiting work.
         if !self.waiting.is_empty() {

@@ -45,10 +45,7 @@ pub struct ObjectStore {
 impl ObjectStore {
     /// Builds the store from its model parameters.
     pub fn from_params(p: &StorageParams) -> Self {
-        let ln = |median: f64| {
-            LogNormal::new(median.max(1e-9).ln(), p.latency_sigma.value)
-                .expect("validated storage parameters")
-        };
+        let ln = |median: f64| LogNormal::new(median.max(1e-9).ln(), p.latency_sigma.value).expect("validated storage parameters");
         ObjectStore {
             get_latency: ln(p.get_latency_s_median.value),
             put_latency: ln(p.put_latency_s_median.value),
@@ -59,12 +56,7 @@ impl ObjectStore {
     }
 
     /// Time of one operation on an object of `bytes`.
-    pub fn transfer_time<R: Rng + ?Sized>(
-        &self,
-        op: StorageOp,
-        bytes: u64,
-        rng: &mut R,
-    ) -> SimDuration {
+    pub fn transfer_time<R: Rng + ?Sized>(&self, op: StorageOp, bytes: u64, rng: &mut R) -> SimDuration {
         let latency = match op {
             StorageOp::Get => self.get_latency.sample(rng),
             StorageOp::Put => self.put_latency.sample(rng),

@@ -5,11 +5,8 @@ use sfsim_platform::{Deployment, DeploymentPlan, Models, Outcome, RunOutput};
 use sfsim_workflow::{Arrivals, Scenario, SourceFile};
 
 fn scenario(workflow: &str) -> Scenario {
-    let text = format!(
-        "[scenario]\nname = \"t\"\n[arrivals]\nkind = \"interval\"\ninterval_s = 1\n{workflow}"
-    );
-    Scenario::from_source(SourceFile::from_text("t.toml", text), &[])
-        .expect("test scenario is valid")
+    let text = format!("[scenario]\nname = \"t\"\n[arrivals]\nkind = \"interval\"\ninterval_s = 1\n{workflow}");
+    Scenario::from_source(SourceFile::from_text("t.toml", text), &[]).expect("test scenario is valid")
 }
 
 fn run(d: Deployment, m: &Models, s: &Scenario, arrivals: Arrivals, n: u64) -> RunOutput {
@@ -18,12 +15,7 @@ fn run(d: Deployment, m: &Models, s: &Scenario, arrivals: Arrivals, n: u64) -> R
     let o = plan.run(&s.workflow, &arrivals, n, RngStreams::new(3, 0), false);
     for r in &o.executions {
         if r.outcome == Outcome::Completed {
-            assert_eq!(
-                r.breakdown.total(),
-                r.latency(),
-                "{}: breakdown sums to latency",
-                d.name()
-            );
+            assert_eq!(r.breakdown.total(), r.latency(), "{}: breakdown sums to latency", d.name());
         }
     }
     o
@@ -44,9 +36,7 @@ fn sequential(k: usize) -> String {
     let flow: Vec<String> = (0..k).map(|i| format!("{{ step = \"s{i}\" }}")).collect();
     let mut w = format!("[workflow]\nflow = [{}]\n", flow.join(", "));
     for i in 0..k {
-        w += &format!(
-            "[workflow.steps.s{i}]\ncpu_s = {{ dist = \"fixed\", value_s = 1.0 }}\nmemory_mb = 100\n"
-        );
+        w += &format!("[workflow.steps.s{i}]\ncpu_s = {{ dist = \"fixed\", value_s = 1.0 }}\nmemory_mb = 100\n");
     }
     w
 }
@@ -56,21 +46,11 @@ fn k_sequential_awaits_run_k_plus_one_episodes_replaying_growing_histories() {
     let m = quiet_models();
     for k in [1usize, 3, 6] {
         let s = scenario(&sequential(k));
-        let o = run(
-            Deployment::AzDorch,
-            &m,
-            &s,
-            Arrivals::Interval { interval_s: 1.0 },
-            1,
-        );
+        let o = run(Deployment::AzDorch, &m, &s, Arrivals::Interval { interval_s: 1.0 }, 1);
         let r = &o.executions[0];
         assert_eq!(r.outcome, Outcome::Completed);
         // Starter + k activities + k+1 episodes.
-        assert_eq!(
-            r.stateful.invocations,
-            1 + k as u64 + (k as u64 + 1),
-            "k = {k}"
-        );
+        assert_eq!(r.stateful.invocations, 1 + k as u64 + (k as u64 + 1), "k = {k}");
         // Every episode after the first replays.
         assert_eq!(r.stateful.replays, k as u64, "k = {k}");
         // History: the first episode writes ExecutionStarted + OrchestratorStarted/Completed +
@@ -82,10 +62,7 @@ fn k_sequential_awaits_run_k_plus_one_episodes_replaying_growing_histories() {
         let read = m.storage.table.read_latency_s_median.value;
         let expected = k as f64 * read + replayed_events as f64 * per_event;
         let got = r.breakdown.replay.as_secs_f64();
-        assert!(
-            (got - expected).abs() < 1e-6,
-            "k = {k}: replay {got} s, expected {expected} s"
-        );
+        assert!((got - expected).abs() < 1e-6, "k = {k}: replay {got} s, expected {expected} s");
     }
 }
 
@@ -97,24 +74,14 @@ fn a_map_over_n_items_counts_n_plus_three_transitions() {
             "[workflow]\nflow = [{{ step = \"a\" }}, {{ fan_out = \"f\" }}]\n[workflow.steps.a]\ncpu_s = {{ dist = \"fixed\", value_s = 0.1 }}\nmemory_mb = 100\n[workflow.steps.b]\ncpu_s = {{ dist = \"fixed\", value_s = 0.1 }}\nmemory_mb = 100\n[workflow.fan_out.f]\nitems = {n}\nbody = [{{ step = \"b\" }}]\n"
         );
         let s = scenario(&w);
-        let o = run(
-            Deployment::AwsStep,
-            &m,
-            &s,
-            Arrivals::Interval { interval_s: 1.0 },
-            1,
-        );
+        let o = run(Deployment::AwsStep, &m, &s, Arrivals::Interval { interval_s: 1.0 }, 1);
         let r = &o.executions[0];
         assert_eq!(r.outcome, Outcome::Completed);
         // Task a, the Map state, n iterations of Task b, Succeed.
         assert_eq!(r.stateful.transitions, u64::from(n) + 3, "n = {n}");
         assert!((r.cost.transitions - f64::from(n + 3) * 0.000025).abs() < 1e-15);
         // Inline Map concurrency is capped at 40: with 45 items at most 40 Lambdas run at once.
-        assert!(
-            o.instances_peak <= 1 + 40,
-            "n = {n}: {} instances",
-            o.instances_peak
-        );
+        assert!(o.instances_peak <= 1 + 40, "n = {n}: {} instances", o.instances_peak);
     }
 }
 
@@ -123,13 +90,7 @@ fn a_step_payload_over_256_kb_fails_with_data_limit_exceeded() {
     let m = quiet_models();
     let w = "[workflow]\nflow = [{ step = \"a\" }, { step = \"b\" }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 0.1 }\nmemory_mb = 100\noutput_kb = 300\n[workflow.steps.b]\ncpu_s = { dist = \"fixed\", value_s = 0.1 }\nmemory_mb = 100\n";
     let s = scenario(w);
-    let o = run(
-        Deployment::AwsStep,
-        &m,
-        &s,
-        Arrivals::Interval { interval_s: 1.0 },
-        2,
-    );
+    let o = run(Deployment::AwsStep, &m, &s, Arrivals::Interval { interval_s: 1.0 }, 2);
     for r in &o.executions {
         match &r.outcome {
             Outcome::Failed { error } => {
@@ -139,29 +100,13 @@ fn a_step_payload_over_256_kb_fails_with_data_limit_exceeded() {
         }
     }
     // The same payload on Durable Functions is compressed into Blob storage (DTFx) ...
-    let o = run(
-        Deployment::AzDorch,
-        &m,
-        &s,
-        Arrivals::Interval { interval_s: 1.0 },
-        1,
-    );
+    let o = run(Deployment::AzDorch, &m, &s, Arrivals::Interval { interval_s: 1.0 }, 1);
     assert_eq!(o.executions[0].outcome, Outcome::Completed);
     // ... or fails the call in the study's payload-limit mode.
     let mut strict = quiet_models();
     strict.durable.payload.large_message_fail.value = 1.0;
-    let o = run(
-        Deployment::AzDorch,
-        &strict,
-        &s,
-        Arrivals::Interval { interval_s: 1.0 },
-        1,
-    );
-    assert!(
-        matches!(&o.executions[0].outcome, Outcome::Failed { error } if error.contains("64 KB")),
-        "{:?}",
-        o.executions[0].outcome
-    );
+    let o = run(Deployment::AzDorch, &strict, &s, Arrivals::Interval { interval_s: 1.0 }, 1);
+    assert!(matches!(&o.executions[0].outcome, Outcome::Failed { error } if error.contains("64 KB")), "{:?}", o.executions[0].outcome);
 }
 
 #[test]
@@ -172,15 +117,7 @@ fn a_50_kb_message_takes_the_blob_path() {
             "[workflow]\nflow = [{{ step = \"a\" }}, {{ step = \"b\" }}]\n[workflow.steps.a]\ncpu_s = {{ dist = \"fixed\", value_s = 0.1 }}\nmemory_mb = 100\noutput_kb = {kb}\n[workflow.steps.b]\ncpu_s = {{ dist = \"fixed\", value_s = 0.1 }}\nmemory_mb = 100\n"
         );
         let s = scenario(&w);
-        run(
-            Deployment::AzDorch,
-            &m,
-            &s,
-            Arrivals::Interval { interval_s: 1.0 },
-            1,
-        )
-        .executions[0]
-            .stateful
+        run(Deployment::AzDorch, &m, &s, Arrivals::Interval { interval_s: 1.0 }, 1).executions[0].stateful
     };
     let small = with(40);
     let large = with(50);
@@ -196,22 +133,13 @@ fn two_concurrent_operations_on_one_entity_run_one_after_another() {
     // Two parallel branches both read state object `s` (an entity) before their step.
     let w = "[workflow]\nflow = [{ parallel = [[{ step = \"a\" }], [{ step = \"b\" }]] }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 0.1 }\nmemory_mb = 100\nstate_reads = [\"s\"]\n[workflow.steps.b]\ncpu_s = { dist = \"fixed\", value_s = 0.1 }\nmemory_mb = 100\nstate_reads = [\"s\"]\n[workflow.state.s]\nsize_kb = 1\n";
     let s = scenario(w);
-    let o = run(
-        Deployment::AzDorch,
-        &m,
-        &s,
-        Arrivals::Interval { interval_s: 1.0 },
-        1,
-    );
+    let o = run(Deployment::AzDorch, &m, &s, Arrivals::Interval { interval_s: 1.0 }, 1);
     let r = &o.executions[0];
     assert_eq!(r.outcome, Outcome::Completed);
     // Each get costs 1 s of entity CPU. Run one after another on the single entity, the second
     // answer comes 2 s after the first op started; had they run in parallel, 1 s.
     let on_path = r.breakdown.execution + r.breakdown.entity;
-    assert!(
-        on_path >= SimDuration::from_secs(2),
-        "entity work on the critical path: {on_path}"
-    );
+    assert!(on_path >= SimDuration::from_secs(2), "entity work on the critical path: {on_path}");
 }
 
 #[test]
@@ -219,27 +147,14 @@ fn durable_scale_out_adds_at_most_one_host_per_30_s() {
     let m = quiet_models();
     let w = "[workflow]\nflow = [{ fan_out = \"f\" }]\n[workflow.steps.b]\ncpu_s = { dist = \"fixed\", value_s = 20.0 }\nmemory_mb = 100\n[workflow.fan_out.f]\nitems = 300\nbody = [{ step = \"b\" }]\n";
     let s = scenario(w);
-    let o = run(
-        Deployment::AzDorch,
-        &m,
-        &s,
-        Arrivals::Interval { interval_s: 1.0 },
-        1,
-    );
+    let o = run(Deployment::AzDorch, &m, &s, Arrivals::Interval { interval_s: 1.0 }, 1);
     let r = &o.executions[0];
     assert_eq!(r.outcome, Outcome::Completed);
     let t = r.end.as_secs_f64();
     // The first host comes from the HTTP start; queue demand adds one per 30 s at most.
     let bound = 2 + (t / 30.0) as u32;
-    assert!(
-        o.instances_started <= bound,
-        "{} hosts in {t:.0} s (bound {bound})",
-        o.instances_started
-    );
-    assert!(
-        o.instances_started >= 3,
-        "the backlog made the scale controller add hosts"
-    );
+    assert!(o.instances_started <= bound, "{} hosts in {t:.0} s (bound {bound})", o.instances_started);
+    assert!(o.instances_started >= 3, "the backlog made the scale controller add hosts");
     // Per-worker figures exist for every fan-out item.
     assert_eq!(o.worker_scheduling_delay_s.len(), 300);
     assert_eq!(o.worker_latency_s.len(), 300);
@@ -251,28 +166,52 @@ fn queue_chains_wait_for_polls_and_idle_polling_is_billed() {
     let s = scenario(&sequential(3));
     // Two executions 15 minutes apart: hosts stay alive (20 min keep-alive) and their pollers
     // back off to the 60 s cap in between.
-    let o = run(
-        Deployment::AzQueue,
-        &m,
-        &s,
-        Arrivals::Interval { interval_s: 900.0 },
-        2,
-    );
+    let o = run(Deployment::AzQueue, &m, &s, Arrivals::Interval { interval_s: 900.0 }, 2);
     for r in &o.executions {
         assert_eq!(r.outcome, Outcome::Completed);
     }
     let second = &o.executions[1];
     // Two hand-offs through queues, each waiting at most one polling interval (60 s).
-    assert!(
-        second.breakdown.queue > SimDuration::from_secs(1),
-        "an idle poller is slow to notice"
-    );
-    assert!(
-        second.breakdown.queue <= SimDuration::from_secs(120),
-        "bounded by the 60 s cap per hop"
-    );
-    assert!(
-        o.idle.queue_transactions > 0,
-        "idle polls and scale-controller peeks are billed"
-    );
+    assert!(second.breakdown.queue > SimDuration::from_secs(1), "an idle poller is slow to notice");
+    assert!(second.breakdown.queue <= SimDuration::from_secs(120), "bounded by the 60 s cap per hop");
+    assert!(o.idle.queue_transactions > 0, "idle polls and scale-controller peeks are billed");
+}
+
+#[test]
+fn a_real_asl_file_runs_with_its_transitions_and_retries() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/examples/video-asl.toml");
+    let s = Scenario::load(&path, &[]).expect("the ASL example loads");
+    assert!(s.workflow.asl.is_some());
+    let m = quiet_models();
+    let o = run(Deployment::AwsStep, &m, &s, Arrivals::Interval { interval_s: 3600.0 }, 2);
+    for r in &o.executions {
+        assert_eq!(r.outcome, Outcome::Completed);
+        // Split, the Map, 20 x Detect, Merge, Done.
+        assert_eq!(r.stateful.transitions, 24);
+    }
+    // With room for only 10 concurrent Lambdas in the account, Detect is throttled; its Retry
+    // rule re-enters the state after 1, 2, 4, 8, 16 s, and every retry is a transition.
+    let mut tight = quiet_models();
+    tight.lambda.scaling.account_concurrency.value = 10.0;
+    tight.lambda.scaling.burst_instances.value = 10.0;
+    let o = run(Deployment::AwsStep, &tight, &s, Arrivals::Interval { interval_s: 3600.0 }, 1);
+    let r = &o.executions[0];
+    assert_eq!(r.outcome, Outcome::Completed, "the retries absorb the throttling");
+    assert!(r.stateful.transitions > 24, "retries add transitions: {}", r.stateful.transitions);
+    // The flow derived from the machine runs on the other deployments.
+    let o = run(Deployment::AzDorch, &m, &s, Arrivals::Interval { interval_s: 3600.0 }, 1);
+    assert_eq!(o.executions[0].outcome, Outcome::Completed);
+    assert_eq!(o.worker_latency_s.len(), 20);
+}
+
+#[test]
+fn retries_run_out_when_throttling_outlasts_them() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/examples/video-asl.toml");
+    let s = Scenario::load(&path, &[]).expect("the ASL example loads");
+    let mut tight = quiet_models();
+    tight.lambda.scaling.account_concurrency.value = 2.0;
+    tight.lambda.scaling.burst_instances.value = 2.0;
+    let o = run(Deployment::AwsStep, &tight, &s, Arrivals::Interval { interval_s: 3600.0 }, 1);
+    // 20 iterations of about 18 s on 2 concurrent Lambdas cannot all start within 31 s of retries.
+    assert_eq!(o.executions[0].outcome, Outcome::Failed { error: "Lambda.TooManyRequestsException".into() });
 }

@@ -23,32 +23,18 @@ cpu_s = {{ dist = "fixed", value_s = {cpu_s} }}
 memory_mb = 200
 "#
     );
-    Scenario::from_source(SourceFile::from_text("t.toml", text), &[])
-        .expect("test scenario is valid")
+    Scenario::from_source(SourceFile::from_text("t.toml", text), &[]).expect("test scenario is valid")
 }
 
 fn run(d: Deployment, models: &Models, s: &Scenario, arrivals: Arrivals, n: u64) -> RunOutput {
     let cfg = s.deployment.get(d.name()).cloned().unwrap_or_default();
     let p = FunctionPlatform::build(d, models, &cfg).expect("platform builds");
-    let spec = RunSpec {
-        platform: &p,
-        workflow: &s.workflow,
-        arrivals: &arrivals,
-        iterations: n,
-        streams: RngStreams::new(7, 0),
-        trace: true,
-    };
+    let spec =
+        RunSpec { platform: &p, workflow: &s.workflow, arrivals: &arrivals, iterations: n, streams: RngStreams::new(7, 0), trace: true };
     let out = simulate(&spec);
     for r in &out.executions {
-        assert_eq!(
-            r.breakdown.total(),
-            r.latency(),
-            "breakdown sums to latency for {r:?}"
-        );
-        assert!(
-            r.billed >= r.executed,
-            "billed time is at least executed time"
-        );
+        assert_eq!(r.breakdown.total(), r.latency(), "breakdown sums to latency for {r:?}");
+        assert!(r.billed >= r.executed, "billed time is at least executed time");
     }
     out
 }
@@ -62,42 +48,14 @@ fn warm_instances_are_reused_within_keep_alive_and_reclaimed_after() {
     let m = Models::builtin().expect("models");
     let s = scenario(1.0, "");
     // Lambda keep-alive is 600 s. Work takes 1 s, so the idle gap is interval - 1 s - cold start.
-    let o = run(
-        Deployment::AwsLambda,
-        &m,
-        &s,
-        Arrivals::Interval { interval_s: 300.0 },
-        5,
-    );
+    let o = run(Deployment::AwsLambda, &m, &s, Arrivals::Interval { interval_s: 300.0 }, 5);
     assert_eq!((cold_count(&o), o.instances_started), (1, 1));
-    let o = run(
-        Deployment::AwsLambda,
-        &m,
-        &s,
-        Arrivals::Interval { interval_s: 3600.0 },
-        5,
-    );
-    assert_eq!(
-        (cold_count(&o), o.instances_started),
-        (5, 5),
-        "one request per hour finds every instance reclaimed"
-    );
+    let o = run(Deployment::AwsLambda, &m, &s, Arrivals::Interval { interval_s: 3600.0 }, 5);
+    assert_eq!((cold_count(&o), o.instances_started), (5, 5), "one request per hour finds every instance reclaimed");
     // Azure keeps hosts 20 min: 15 min apart is warm, 25 min is cold.
-    let o = run(
-        Deployment::AzFunc,
-        &m,
-        &s,
-        Arrivals::Interval { interval_s: 900.0 },
-        4,
-    );
+    let o = run(Deployment::AzFunc, &m, &s, Arrivals::Interval { interval_s: 900.0 }, 4);
     assert_eq!(cold_count(&o), 1);
-    let o = run(
-        Deployment::AzFunc,
-        &m,
-        &s,
-        Arrivals::Interval { interval_s: 1500.0 },
-        4,
-    );
+    let o = run(Deployment::AzFunc, &m, &s, Arrivals::Interval { interval_s: 1500.0 }, 4);
     assert_eq!(cold_count(&o), 4);
 }
 
@@ -106,13 +64,7 @@ fn keep_alive_zero_makes_every_start_cold() {
     let mut m = Models::builtin().expect("models");
     m.lambda.keep_alive.idle_s.value = 0.0;
     let s = scenario(0.5, "");
-    let o = run(
-        Deployment::AwsLambda,
-        &m,
-        &s,
-        Arrivals::Sequential { gap_s: 0.001 },
-        20,
-    );
+    let o = run(Deployment::AwsLambda, &m, &s, Arrivals::Sequential { gap_s: 0.001 }, 20);
     assert_eq!(cold_count(&o), 20);
 }
 
@@ -122,13 +74,7 @@ fn lambda_cpu_share_follows_memory_and_cold_start_is_not_billed() {
     m.lambda.cold_start.runtime_sigma.value = 0.0;
     let s = scenario(10.0, "");
     // 1,769 MB = 1 vCPU: 10 s of CPU takes exactly 10 s and bills 10.0 s x 1769/1024 GB.
-    let o = run(
-        Deployment::AwsLambda,
-        &m,
-        &s,
-        Arrivals::Interval { interval_s: 1.0 },
-        1,
-    );
+    let o = run(Deployment::AwsLambda, &m, &s, Arrivals::Interval { interval_s: 1.0 }, 1);
     let r = &o.executions[0];
     assert_eq!(r.breakdown.execution, SimDuration::from_secs(10));
     assert_eq!(r.breakdown.cold_start, SimDuration::from_secs_f64(0.22));
@@ -143,21 +89,8 @@ fn lambda_throttles_beyond_concurrency() {
     let mut m = Models::builtin().expect("models");
     m.lambda.scaling.account_concurrency.value = 2.0;
     let s = scenario(10.0, "");
-    let o = run(
-        Deployment::AwsLambda,
-        &m,
-        &s,
-        Arrivals::Burst {
-            size: 5,
-            interval_s: 0.0,
-        },
-        5,
-    );
-    let throttled = o
-        .executions
-        .iter()
-        .filter(|r| r.outcome == Outcome::Throttled)
-        .count();
+    let o = run(Deployment::AwsLambda, &m, &s, Arrivals::Burst { size: 5, interval_s: 0.0 }, 5);
+    let throttled = o.executions.iter().filter(|r| r.outcome == Outcome::Throttled).count();
     assert_eq!(throttled, 3);
     assert_eq!(o.instances_started, 2);
 }
@@ -166,53 +99,22 @@ fn lambda_throttles_beyond_concurrency() {
 fn payload_over_the_limit_fails_with_the_platform_error() {
     let m = Models::builtin().expect("models");
     let s = scenario(1.0, "input_kb = 7168");
-    let o = run(
-        Deployment::AwsLambda,
-        &m,
-        &s,
-        Arrivals::Interval { interval_s: 1.0 },
-        2,
-    );
+    let o = run(Deployment::AwsLambda, &m, &s, Arrivals::Interval { interval_s: 1.0 }, 2);
     for r in &o.executions {
-        assert_eq!(
-            r.outcome,
-            Outcome::Failed {
-                error: "RequestEntityTooLargeException".into()
-            }
-        );
+        assert_eq!(r.outcome, Outcome::Failed { error: "RequestEntityTooLargeException".into() });
         assert_eq!(r.cost.total(), 0.0);
     }
-    let o = run(
-        Deployment::AzFunc,
-        &m,
-        &s,
-        Arrivals::Interval { interval_s: 1.0 },
-        2,
-    );
-    assert!(
-        o.executions.iter().all(|r| r.outcome == Outcome::Completed),
-        "Azure HTTP takes up to 100 MB"
-    );
+    let o = run(Deployment::AzFunc, &m, &s, Arrivals::Interval { interval_s: 1.0 }, 2);
+    assert!(o.executions.iter().all(|r| r.outcome == Outcome::Completed), "Azure HTTP takes up to 100 MB");
 }
 
 #[test]
 fn a_run_past_the_timeout_fails_and_is_billed_for_the_timeout() {
     let m = Models::builtin().expect("models");
     let s = scenario(2000.0, "");
-    let o = run(
-        Deployment::AwsLambda,
-        &m,
-        &s,
-        Arrivals::Interval { interval_s: 1.0 },
-        1,
-    );
+    let o = run(Deployment::AwsLambda, &m, &s, Arrivals::Interval { interval_s: 1.0 }, 1);
     let r = &o.executions[0];
-    assert_eq!(
-        r.outcome,
-        Outcome::Failed {
-            error: "Lambda.Timeout: Task timed out".into()
-        }
-    );
+    assert_eq!(r.outcome, Outcome::Failed { error: "Lambda.Timeout: Task timed out".into() });
     assert_eq!(r.executed, SimDuration::from_secs(900));
     assert_eq!(r.billed, SimDuration::from_secs(900));
 }
@@ -222,16 +124,7 @@ fn executions_on_one_azure_host_share_its_cpu() {
     let mut m = Models::builtin().expect("models");
     m.azure.function.concurrent_executions_per_host.value = 2.0;
     let s = scenario(1.0, "");
-    let o = run(
-        Deployment::AzFunc,
-        &m,
-        &s,
-        Arrivals::Burst {
-            size: 2,
-            interval_s: 0.0,
-        },
-        2,
-    );
+    let o = run(Deployment::AzFunc, &m, &s, Arrivals::Burst { size: 2, interval_s: 0.0 }, 2);
     assert_eq!(o.instances_started, 1);
     for r in &o.executions {
         // Two executions at half a vCPU each: 1 s of work takes 2 s.
@@ -244,32 +137,15 @@ fn azure_adds_one_host_per_second_for_http_and_requests_queue_meanwhile() {
     let mut m = Models::builtin().expect("models");
     m.azure.cold_start.runtime_sigma.value = 0.0;
     let s = scenario(30.0, "");
-    let o = run(
-        Deployment::AzFunc,
-        &m,
-        &s,
-        Arrivals::Burst {
-            size: 10,
-            interval_s: 0.0,
-        },
-        10,
-    );
+    let o = run(Deployment::AzFunc, &m, &s, Arrivals::Burst { size: 10, interval_s: 0.0 }, 10);
     assert_eq!(o.instances_started, 10);
-    let mut queue: Vec<f64> = o
-        .executions
-        .iter()
-        .map(|r| r.breakdown.queue.as_secs_f64())
-        .collect();
+    let mut queue: Vec<f64> = o.executions.iter().map(|r| r.breakdown.queue.as_secs_f64()).collect();
     queue.sort_by(f64::total_cmp);
     // Host k is added k seconds after the burst; its request waited k seconds in the queue.
     for (k, q) in queue.iter().enumerate() {
         assert!((q - k as f64).abs() < 1e-9, "request {k} queued {q} s");
     }
-    assert!(
-        o.executions
-            .iter()
-            .all(|r| r.breakdown.cold_start == SimDuration::from_secs_f64(1.3))
-    );
+    assert!(o.executions.iter().all(|r| r.breakdown.cold_start == SimDuration::from_secs_f64(1.3)));
     let last_end = o.executions.iter().map(|r| r.end).max().expect("records");
     assert!(last_end > SimTime::from_secs_f64(39.0));
 }
@@ -298,10 +174,7 @@ fn a_waiting_azure_request_takes_a_host_that_frees_before_a_new_one_starts() {
     let r1 = &o.executions[1];
     // Host 1 finishes request 0 at cold + 10 s = 21.3 s; request 1 arrived at 15 s.
     assert!(!r1.cold_start, "request 1 ran on the warm host");
-    assert_eq!(
-        r1.breakdown.queue,
-        SimDuration::from_secs_f64(cold_s + 10.0 - 15.0)
-    );
+    assert_eq!(r1.breakdown.queue, SimDuration::from_secs_f64(cold_s + 10.0 - 15.0));
     assert_eq!(r1.breakdown.execution, SimDuration::from_secs(10));
 }
 
@@ -322,12 +195,7 @@ fn a_step_over_the_memory_limit_fails_out_of_memory_and_recycles_the_instance() 
         trace: false,
     });
     for r in &o.executions {
-        assert_eq!(
-            r.outcome,
-            Outcome::Failed {
-                error: "Runtime.ExitError: signal: killed (out of memory)".into()
-            }
-        );
+        assert_eq!(r.outcome, Outcome::Failed { error: "Runtime.ExitError: signal: killed (out of memory)".into() });
         assert!(r.cold_start, "a killed environment is not reused");
     }
     assert_eq!(o.instances_started, 3);
@@ -337,17 +205,7 @@ fn a_step_over_the_memory_limit_fails_out_of_memory_and_recycles_the_instance() 
 fn an_instance_that_timed_out_is_not_reused() {
     let m = Models::builtin().expect("models");
     let s = scenario(1000.0, "");
-    let o = run(
-        Deployment::AwsLambda,
-        &m,
-        &s,
-        Arrivals::Interval { interval_s: 1000.0 },
-        2,
-    );
-    assert!(
-        o.executions
-            .iter()
-            .all(|r| r.cold_start && matches!(r.outcome, Outcome::Failed { .. }))
-    );
+    let o = run(Deployment::AwsLambda, &m, &s, Arrivals::Interval { interval_s: 1000.0 }, 2);
+    assert!(o.executions.iter().all(|r| r.cold_start && matches!(r.outcome, Outcome::Failed { .. })));
     assert_eq!(o.instances_started, 2);
 }

@@ -39,8 +39,7 @@ pub fn render_trace(traces: &[(String, Vec<TraceEvent>)]) -> String {
             });
         }
     }
-    let mut s = serde_json::to_string(&json!({"displayTimeUnit": "ms", "traceEvents": events}))
-        .expect("trace serializes");
+    let mut s = serde_json::to_string(&json!({"displayTimeUnit": "ms", "traceEvents": events})).expect("trace serializes");
     s.push('\n');
     s
 }

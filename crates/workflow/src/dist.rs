@@ -91,10 +91,7 @@ fn check_nonneg(key: &str, name: &str, v: f64) -> Result<(), KeyError> {
     if v.is_finite() && (0.0..=MAX_SECONDS).contains(&v) {
         Ok(())
     } else {
-        Err(KeyError::new(
-            format!("{key}.{name}"),
-            format!("must be a finite number in [0, {MAX_SECONDS:e}], got {v}"),
-        ))
+        Err(KeyError::new(format!("{key}.{name}"), format!("must be a finite number in [0, {MAX_SECONDS:e}], got {v}")))
     }
 }
 
@@ -115,28 +112,20 @@ impl Dist {
                 check_nonneg(key, "low_s", low_s)?;
                 check_nonneg(key, "high_s", high_s)?;
                 if high_s < low_s {
-                    return Err(KeyError::new(
-                        format!("{key}.high_s"),
-                        format!("must be >= low_s ({low_s}), got {high_s}"),
-                    ));
+                    return Err(KeyError::new(format!("{key}.high_s"), format!("must be >= low_s ({low_s}), got {high_s}")));
                 }
                 Ok(Dist::Uniform(low_s, high_s))
             }
             RawDist::Normal { mean_s, std_s } => {
                 check_nonneg(key, "mean_s", mean_s)?;
                 check_nonneg(key, "std_s", std_s)?;
-                Normal::new(mean_s, std_s)
-                    .map(Dist::Normal)
-                    .map_err(|e| KeyError::new(key, format!("invalid normal distribution: {e}")))
+                Normal::new(mean_s, std_s).map(Dist::Normal).map_err(|e| KeyError::new(key, format!("invalid normal distribution: {e}")))
             }
             RawDist::Lognormal { median_s, sigma } => {
                 check_nonneg(key, "median_s", median_s)?;
                 check_nonneg(key, "sigma", sigma)?;
                 if median_s == 0.0 {
-                    return Err(KeyError::new(
-                        format!("{key}.median_s"),
-                        "must be > 0 (use dist = \"fixed\" for zero)",
-                    ));
+                    return Err(KeyError::new(format!("{key}.median_s"), "must be > 0 (use dist = \"fixed\" for zero)"));
                 }
                 LogNormal::new(median_s.ln(), sigma)
                     .map(|l| Dist::LogNormal(l, median_s * (sigma * sigma / 2.0).exp()))
@@ -149,43 +138,28 @@ impl Dist {
             RawDist::Empirical { ref quantiles_s } => {
                 let k = format!("{key}.quantiles_s");
                 if quantiles_s.len() < 2 {
-                    return Err(KeyError::new(
-                        k,
-                        "needs at least two [probability, seconds] points",
-                    ));
+                    return Err(KeyError::new(k, "needs at least two [probability, seconds] points"));
                 }
                 let mut ps = Vec::with_capacity(quantiles_s.len());
                 let mut vs = Vec::with_capacity(quantiles_s.len());
                 for (i, [p, v]) in quantiles_s.iter().copied().enumerate() {
                     let ki = format!("{k}.{i}");
                     if !(p.is_finite() && (0.0..=1.0).contains(&p)) {
-                        return Err(KeyError::new(
-                            ki,
-                            format!("probability must be in [0, 1], got {p}"),
-                        ));
+                        return Err(KeyError::new(ki, format!("probability must be in [0, 1], got {p}")));
                     }
                     if !(v.is_finite() && v >= 0.0) {
-                        return Err(KeyError::new(
-                            ki,
-                            format!("seconds must be a finite number >= 0, got {v}"),
-                        ));
+                        return Err(KeyError::new(ki, format!("seconds must be a finite number >= 0, got {v}")));
                     }
                     if let (Some(&lp), Some(&lv)) = (ps.last(), vs.last())
                         && (p < lp || v < lv)
                     {
-                        return Err(KeyError::new(
-                            ki,
-                            "points must be non-decreasing in probability and in seconds",
-                        ));
+                        return Err(KeyError::new(ki, "points must be non-decreasing in probability and in seconds"));
                     }
                     ps.push(p);
                     vs.push(v);
                 }
                 if ps[0] != 0.0 || ps[ps.len() - 1] != 1.0 {
-                    return Err(KeyError::new(
-                        k,
-                        "the first point must have probability 0 and the last probability 1",
-                    ));
+                    return Err(KeyError::new(k, "the first point must have probability 0 and the last probability 1"));
                 }
                 Ok(Dist::Empirical(ps, vs))
             }
@@ -213,11 +187,7 @@ impl Dist {
                 let u: f64 = rng.random();
                 let i = ps.partition_point(|&p| p <= u).clamp(1, ps.len() - 1);
                 let (p0, p1, v0, v1) = (ps[i - 1], ps[i], vs[i - 1], vs[i]);
-                if p1 > p0 {
-                    v0 + (v1 - v0) * (u - p0) / (p1 - p0)
-                } else {
-                    v1
-                }
+                if p1 > p0 { v0 + (v1 - v0) * (u - p0) / (p1 - p0) } else { v1 }
             }
         }
     }
@@ -230,11 +200,7 @@ impl Dist {
             Dist::Normal(n) => n.mean(),
             Dist::LogNormal(_, mean) => *mean,
             Dist::Exponential(mean) => *mean,
-            Dist::Empirical(ps, vs) => ps
-                .windows(2)
-                .zip(vs.windows(2))
-                .map(|(p, v)| (p[1] - p[0]) * (v[0] + v[1]) / 2.0)
-                .sum(),
+            Dist::Empirical(ps, vs) => ps.windows(2).zip(vs.windows(2)).map(|(p, v)| (p[1] - p[0]) * (v[0] + v[1]) / 2.0).sum(),
         }
     }
 
@@ -258,62 +224,27 @@ mod tests {
     fn sample_means_match_analytic_means() {
         let cases = [
             RawDist::Fixed { value_s: 2.0 },
-            RawDist::Uniform {
-                low_s: 1.0,
-                high_s: 3.0,
-            },
-            RawDist::Normal {
-                mean_s: 5.0,
-                std_s: 0.5,
-            },
-            RawDist::Lognormal {
-                median_s: 1.0,
-                sigma: 0.5,
-            },
-            RawDist::Empirical {
-                quantiles_s: vec![[0.0, 1.0], [0.5, 2.0], [1.0, 10.0]],
-            },
+            RawDist::Uniform { low_s: 1.0, high_s: 3.0 },
+            RawDist::Normal { mean_s: 5.0, std_s: 0.5 },
+            RawDist::Lognormal { median_s: 1.0, sigma: 0.5 },
+            RawDist::Empirical { quantiles_s: vec![[0.0, 1.0], [0.5, 2.0], [1.0, 10.0]] },
         ];
         for raw in &cases {
             let d = Dist::from_raw(raw, "k").expect("valid");
             let m = mean_of(&d, 200_000);
-            assert!(
-                (m - d.mean_s()).abs() / d.mean_s() < 0.01,
-                "{raw:?}: sample mean {m} vs {}",
-                d.mean_s()
-            );
+            assert!((m - d.mean_s()).abs() / d.mean_s() < 0.01, "{raw:?}: sample mean {m} vs {}", d.mean_s());
         }
     }
 
     #[test]
     fn invalid_parameters_name_the_key() {
-        let e = Dist::from_raw(
-            &RawDist::Lognormal {
-                median_s: -1.0,
-                sigma: 0.1,
-            },
-            "steps.a.cpu_s",
-        )
-        .unwrap_err();
+        let e = Dist::from_raw(&RawDist::Lognormal { median_s: -1.0, sigma: 0.1 }, "steps.a.cpu_s").unwrap_err();
         assert_eq!(e.key, "steps.a.cpu_s.median_s");
         let e = Dist::from_raw(&RawDist::Fixed { value_s: f64::NAN }, "x").unwrap_err();
         assert_eq!(e.key, "x.value_s");
-        let e = Dist::from_raw(
-            &RawDist::Empirical {
-                quantiles_s: vec![[0.0, 2.0], [1.0, 1.0]],
-            },
-            "x",
-        )
-        .unwrap_err();
+        let e = Dist::from_raw(&RawDist::Empirical { quantiles_s: vec![[0.0, 2.0], [1.0, 1.0]] }, "x").unwrap_err();
         assert_eq!(e.key, "x.quantiles_s.1");
-        let e = Dist::from_raw(
-            &RawDist::Uniform {
-                low_s: 2.0,
-                high_s: 1.0,
-            },
-            "x",
-        )
-        .unwrap_err();
+        let e = Dist::from_raw(&RawDist::Uniform { low_s: 2.0, high_s: 1.0 }, "x").unwrap_err();
         assert_eq!(e.key, "x.high_s");
     }
 }

@@ -15,6 +15,7 @@
 //! Every error is a [`LoadError`] naming the file, line:column and dotted key path.
 #![warn(missing_docs)]
 
+pub mod asl;
 mod dist;
 mod overrides;
 mod scenario;

@@ -20,17 +20,12 @@ pub struct Override {
 impl std::str::FromStr for Override {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let (path, value) = s
-            .split_once('=')
-            .ok_or_else(|| format!("expected key.path=value, got `{s}`"))?;
+        let (path, value) = s.split_once('=').ok_or_else(|| format!("expected key.path=value, got `{s}`"))?;
         let path = path.trim();
         if path.is_empty() || path.split('.').any(|seg| seg.trim().is_empty()) {
             return Err(format!("invalid key path `{path}` in `{s}`"));
         }
-        Ok(Override {
-            path: path.to_string(),
-            value: value.trim().to_string(),
-        })
+        Ok(Override { path: path.to_string(), value: value.trim().to_string() })
     }
 }
 
@@ -44,9 +39,7 @@ pub fn apply_overrides(text: &str, overrides: &[Override]) -> Result<String, Str
     if overrides.is_empty() {
         return Ok(text.to_string());
     }
-    let mut doc: DocumentMut = text
-        .parse()
-        .map_err(|e| format!("cannot apply --set to a file that does not parse: {e}"))?;
+    let mut doc: DocumentMut = text.parse().map_err(|e| format!("cannot apply --set to a file that does not parse: {e}"))?;
     for o in overrides {
         let segs: Vec<&str> = o.path.split('.').map(str::trim).collect();
         apply_into_item(doc.as_item_mut(), &segs, &o.value, &o.path)?;
@@ -65,16 +58,12 @@ fn apply_into_item(item: &mut Item, segs: &[&str], value: &str, path: &str) -> R
                 t.insert(seg, Item::Value(parse_value(value)));
                 return Ok(());
             }
-            let next = t
-                .entry(seg)
-                .or_insert_with(|| Item::Table(toml_edit::Table::new()));
+            let next = t.entry(seg).or_insert_with(|| Item::Table(toml_edit::Table::new()));
             apply_into_item(next, rest, value, path)
         }
         Item::ArrayOfTables(a) => {
             let idx = parse_index(seg, a.len(), path)?;
-            let t = a
-                .get_mut(idx)
-                .ok_or_else(|| format!("--set {path}: no element {seg}"))?;
+            let t = a.get_mut(idx).ok_or_else(|| format!("--set {path}: no element {seg}"))?;
             if rest.is_empty() {
                 return Err(format!("--set {path}: cannot replace a whole table"));
             }
@@ -83,9 +72,7 @@ fn apply_into_item(item: &mut Item, segs: &[&str], value: &str, path: &str) -> R
                 t.insert(first, Item::Value(parse_value(value)));
                 return Ok(());
             }
-            let next = t
-                .entry(first)
-                .or_insert_with(|| Item::Table(toml_edit::Table::new()));
+            let next = t.entry(first).or_insert_with(|| Item::Table(toml_edit::Table::new()));
             apply_into_item(next, more, value, path)
         }
         Item::Value(v) => apply_into_value(v, segs, value, path),
@@ -94,13 +81,9 @@ fn apply_into_item(item: &mut Item, segs: &[&str], value: &str, path: &str) -> R
 }
 
 fn parse_index(seg: &str, len: usize, path: &str) -> Result<usize, String> {
-    let idx: usize = seg
-        .parse()
-        .map_err(|_| format!("--set {path}: `{seg}` indexes an array and must be a number"))?;
+    let idx: usize = seg.parse().map_err(|_| format!("--set {path}: `{seg}` indexes an array and must be a number"))?;
     if idx >= len {
-        return Err(format!(
-            "--set {path}: index {idx} is out of range (the array has {len} elements)"
-        ));
+        return Err(format!("--set {path}: index {idx} is out of range (the array has {len} elements)"));
     }
     Ok(idx)
 }
@@ -116,21 +99,15 @@ fn apply_into_value(v: &mut Value, segs: &[&str], value: &str, path: &str) -> Re
                 t.insert(*seg, parse_value(value));
                 return Ok(());
             }
-            let next = t
-                .entry(*seg)
-                .or_insert_with(|| Value::InlineTable(toml_edit::InlineTable::new()));
+            let next = t.entry(*seg).or_insert_with(|| Value::InlineTable(toml_edit::InlineTable::new()));
             apply_into_value(next, rest, value, path)
         }
         Value::Array(a) => {
             let idx = parse_index(seg, a.len(), path)?;
-            let next = a
-                .get_mut(idx)
-                .ok_or_else(|| format!("--set {path}: no element {seg}"))?;
+            let next = a.get_mut(idx).ok_or_else(|| format!("--set {path}: no element {seg}"))?;
             apply_into_value(next, rest, value, path)
         }
-        _ => Err(format!(
-            "--set {path}: `{seg}` is inside a value that is not a table or array"
-        )),
+        _ => Err(format!("--set {path}: `{seg}` is inside a value that is not a table or array")),
     }
 }
 
@@ -146,11 +123,7 @@ mod tests {
     #[test]
     fn sets_tables_inline_tables_and_arrays() {
         let text = "[a]\nb = 1\nc = { d = 2, e = [1, { f = 3 }] }\n";
-        let out = set(
-            text,
-            &["a.b=5", "a.c.d=7", "a.c.e.1.f=9", "a.g=\"x\"", "h.i=true"],
-        )
-        .expect("applies");
+        let out = set(text, &["a.b=5", "a.c.d=7", "a.c.e.1.f=9", "a.g=\"x\"", "h.i=true"]).expect("applies");
         let v: toml::Table = toml::from_str(&out).expect("parses");
         assert_eq!(v["a"]["b"].as_integer(), Some(5));
         assert_eq!(v["a"]["c"]["d"].as_integer(), Some(7));
@@ -163,16 +136,8 @@ mod tests {
     fn bare_words_become_strings_and_bad_paths_are_errors() {
         let out = set("[s]\nname = \"a\"\n", &["s.name=my-run"]).expect("applies");
         assert!(out.contains("name = \"my-run\""));
-        assert!(
-            set("a = [1]\n", &["a.5=1"])
-                .unwrap_err()
-                .contains("out of range")
-        );
-        assert!(
-            set("a = 1\n", &["a.b=1"])
-                .unwrap_err()
-                .contains("not a table")
-        );
+        assert!(set("a = [1]\n", &["a.5=1"]).unwrap_err().contains("out of range"));
+        assert!(set("a = 1\n", &["a.b=1"]).unwrap_err().contains("not a table"));
         assert!("novalue".parse::<Override>().is_err());
         assert!("a..b=1".parse::<Override>().is_err());
     }

@@ -151,8 +151,10 @@ pub struct RawWorkflow {
     /// Response payload.
     #[serde(default = "default_payload_kb")]
     pub output_kb: f64,
-    /// The top-level sequence.
-    pub flow: Vec<RawNode>,
+    /// The top-level sequence (derived from `asl` when absent).
+    pub flow: Option<Vec<RawNode>>,
+    /// A Step Functions machine in Amazon States Language.
+    pub asl: Option<crate::asl::RawAsl>,
     /// Named steps.
     pub steps: BTreeMap<String, RawStep>,
     /// Named fan-outs.
@@ -273,6 +275,8 @@ pub struct Workflow {
     pub fan_outs: Vec<FanOut>,
     /// State objects, in name order.
     pub state: Vec<StateObject>,
+    /// The Step Functions machine when the scenario gives ASL (aws-step runs it).
+    pub asl: Option<crate::asl::AslMachine>,
 }
 
 /// A flow element.
@@ -302,11 +306,7 @@ pub struct FanOut {
 impl FanOut {
     /// The factor applied to body durations and sizes per item.
     pub fn share(&self) -> f64 {
-        if self.split {
-            1.0 / f64::from(self.items)
-        } else {
-            1.0
-        }
+        if self.split { 1.0 / f64::from(self.items) } else { 1.0 }
     }
 }
 
@@ -439,10 +439,7 @@ fn nonneg(key: &str, v: f64) -> Result<f64, KeyError> {
     if v.is_finite() && (0.0..=MAX_VALUE).contains(&v) {
         Ok(v)
     } else {
-        Err(KeyError::new(
-            key,
-            format!("must be a finite number in [0, {MAX_VALUE:e}], got {v}"),
-        ))
+        Err(KeyError::new(key, format!("must be a finite number in [0, {MAX_VALUE:e}], got {v}")))
     }
 }
 
@@ -450,10 +447,7 @@ fn positive(key: &str, v: f64) -> Result<f64, KeyError> {
     if v.is_finite() && v > 0.0 && v <= MAX_VALUE {
         Ok(v)
     } else {
-        Err(KeyError::new(
-            key,
-            format!("must be a finite number in (0, {MAX_VALUE:e}], got {v}"),
-        ))
+        Err(KeyError::new(key, format!("must be a finite number in (0, {MAX_VALUE:e}], got {v}")))
     }
 }
 
@@ -473,18 +467,11 @@ impl Scenario {
     }
 
     /// Parses and validates a scenario from a source in memory.
-    pub fn from_source(
-        mut file: SourceFile,
-        overrides: &[Override],
-    ) -> Result<Scenario, LoadError> {
+    pub fn from_source(mut file: SourceFile, overrides: &[Override]) -> Result<Scenario, LoadError> {
         if !overrides.is_empty() {
-            let text = apply_overrides(&file.text, overrides)
-                .map_err(|m| LoadError::whole_file(&file.name, m))?;
+            let text = apply_overrides(&file.text, overrides).map_err(|m| LoadError::whole_file(&file.name, m))?;
             file.original = Some(std::mem::replace(&mut file.text, text));
-            file.overrides = overrides
-                .iter()
-                .map(|o| (o.path.clone(), o.value.clone()))
-                .collect();
+            file.overrides = overrides.iter().map(|o| (o.path.clone(), o.value.clone())).collect();
         }
         let raw: RawScenario = parse_toml(&file)?;
         Self::validate(raw, file.clone()).map_err(|e| file.key_error(e))
@@ -497,20 +484,11 @@ impl Scenario {
         if raw.scenario.iterations > MAX_ITERATIONS {
             return Err(KeyError::new(
                 "scenario.iterations",
-                format!(
-                    "at most {MAX_ITERATIONS} executions per replication (use replications for more), got {}",
-                    raw.scenario.iterations
-                ),
+                format!("at most {MAX_ITERATIONS} executions per replication (use replications for more), got {}", raw.scenario.iterations),
             ));
         }
         if raw.scenario.replications > MAX_REPLICATIONS {
-            return Err(KeyError::new(
-                "scenario.replications",
-                format!(
-                    "at most {MAX_REPLICATIONS}, got {}",
-                    raw.scenario.replications
-                ),
-            ));
+            return Err(KeyError::new("scenario.replications", format!("at most {MAX_REPLICATIONS}, got {}", raw.scenario.replications)));
         }
         if raw.scenario.iterations == 0 {
             return Err(KeyError::new("scenario.iterations", "must be at least 1"));
@@ -519,47 +497,29 @@ impl Scenario {
             return Err(KeyError::new("scenario.replications", "must be at least 1"));
         }
         let arrivals = match raw.arrivals {
-            RawArrivals::Interval { interval_s } => Arrivals::Interval {
-                interval_s: nonneg("arrivals.interval_s", interval_s)?,
-            },
-            RawArrivals::Poisson { rate_per_s } => Arrivals::Poisson {
-                rate_per_s: positive("arrivals.rate_per_s", rate_per_s)?,
-            },
+            RawArrivals::Interval { interval_s } => Arrivals::Interval { interval_s: nonneg("arrivals.interval_s", interval_s)? },
+            RawArrivals::Poisson { rate_per_s } => Arrivals::Poisson { rate_per_s: positive("arrivals.rate_per_s", rate_per_s)? },
             RawArrivals::Burst { size, interval_s } => {
                 if size == 0 {
                     return Err(KeyError::new("arrivals.size", "must be at least 1"));
                 }
-                Arrivals::Burst {
-                    size,
-                    interval_s: nonneg("arrivals.interval_s", interval_s)?,
-                }
+                Arrivals::Burst { size, interval_s: nonneg("arrivals.interval_s", interval_s)? }
             }
-            RawArrivals::Sequential { gap_s } => Arrivals::Sequential {
-                gap_s: nonneg("arrivals.gap_s", gap_s)?,
-            },
+            RawArrivals::Sequential { gap_s } => Arrivals::Sequential { gap_s: nonneg("arrivals.gap_s", gap_s)? },
         };
         let mut deployment = BTreeMap::new();
         for (name, d) in &raw.deployment {
             let k = format!("deployment.{name}");
             let cfg = DeploymentConfig {
-                memory_mb: d
-                    .memory_mb
-                    .map(|m| positive(&format!("{k}.memory_mb"), m))
-                    .transpose()?,
-                package_mb: d
-                    .package_mb
-                    .map(|m| nonneg(&format!("{k}.package_mb"), m))
-                    .transpose()?,
-                init: d
-                    .init_s
-                    .as_ref()
-                    .map(|r| Dist::from_raw(r, &format!("{k}.init_s")))
-                    .transpose()?,
+                memory_mb: d.memory_mb.map(|m| positive(&format!("{k}.memory_mb"), m)).transpose()?,
+                package_mb: d.package_mb.map(|m| nonneg(&format!("{k}.package_mb"), m)).transpose()?,
+                init: d.init_s.as_ref().map(|r| Dist::from_raw(r, &format!("{k}.init_s"))).transpose()?,
                 billing_granularity_ms: d.billing_granularity_ms,
             };
             deployment.insert(name.clone(), cfg);
         }
-        let workflow = validate_workflow(&raw.workflow)?;
+        let dir = std::path::Path::new(&source.name).parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+        let workflow = validate_workflow(raw.workflow, &dir)?;
         Ok(Scenario {
             source,
             name: raw.scenario.name,
@@ -585,16 +545,78 @@ struct Names<'a> {
     fan_outs: Vec<&'a str>,
 }
 
-fn validate_workflow(w: &RawWorkflow) -> Result<Workflow, KeyError> {
+/// Reads and parses the ASL file of `[workflow.asl]`, and derives the flow from it when the
+/// workflow gives none.
+fn load_asl(w: &mut RawWorkflow, dir: &std::path::Path) -> Result<Option<crate::asl::AslMachine>, KeyError> {
+    let Some(raw) = &w.asl else {
+        if w.flow.is_none() {
+            return Err(KeyError::new("workflow", "a workflow needs `flow` (or `asl` to derive it from a state machine)"));
+        }
+        return Ok(None);
+    };
+    let path = dir.join(&raw.file);
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| KeyError::new("workflow.asl.file", format!("cannot read {}: {e}", path.display())))?;
+    let steps: Vec<&str> = w.steps.keys().map(String::as_str).collect();
+    let m = crate::asl::parse_asl(&text, raw, &steps, "workflow.asl.file")?;
+    if w.flow.is_none() {
+        let names: Vec<String> = w.steps.keys().cloned().collect();
+        let mut fan_outs = BTreeMap::new();
+        let flow = asl_flow(&m, &names, &mut fan_outs);
+        w.fan_out.extend(fan_outs);
+        w.flow = Some(flow);
+    }
+    Ok(Some(m))
+}
+
+/// The platform-neutral flow of an ASL machine: Task states are steps, Parallel a parallel
+/// node, Map a fan-out named after the state; Pass, Wait and Choice (the chosen branch) are
+/// followed without a node; the walk stops at Succeed, Fail or End.
+fn asl_flow(m: &crate::asl::AslMachine, steps: &[String], fan_outs: &mut BTreeMap<String, RawFanOut>) -> Vec<RawNode> {
+    use crate::asl::{AslNext, AslState};
+    let mut out = Vec::new();
+    let mut at = Some(m.start);
+    let mut seen = vec![false; m.states.len()];
+    while let Some(i) = at {
+        if std::mem::replace(&mut seen[i], true) {
+            break; // a loop through Choice: the derived flow takes one pass
+        }
+        let next = |n: &AslNext| match n {
+            AslNext::State(j) => Some(*j),
+            AslNext::End => None,
+        };
+        at = match &m.states[i] {
+            AslState::Task { step, next: n, .. } => {
+                out.push(RawNode::Step(steps[*step as usize].clone()));
+                next(n)
+            }
+            AslState::Pass { next: n } | AslState::Wait { next: n, .. } => next(n),
+            AslState::Choice { next: j } => Some(*j),
+            AslState::Parallel { branches, next: n } => {
+                out.push(RawNode::Parallel(branches.iter().map(|b| asl_flow(b, steps, fan_outs)).collect()));
+                next(n)
+            }
+            AslState::Map { iterator, items, next: n, .. } => {
+                let body = asl_flow(iterator, steps, fan_outs);
+                fan_outs.insert(m.names[i].clone(), RawFanOut { items: i64::from(*items), split: false, body });
+                out.push(RawNode::FanOut(m.names[i].clone()));
+                next(n)
+            }
+            AslState::Succeed | AslState::Fail { .. } => None,
+        };
+    }
+    out
+}
+
+fn validate_workflow(mut w: RawWorkflow, dir: &std::path::Path) -> Result<Workflow, KeyError> {
+    let asl = load_asl(&mut w, dir)?;
+    let w = &w;
     let state_names: Vec<&str> = w.state.keys().map(String::as_str).collect();
     let state = w
         .state
         .iter()
         .map(|(name, s)| {
-            Ok(StateObject {
-                name: name.clone(),
-                size_bytes: kb_to_bytes(&format!("workflow.state.{name}.size_kb"), s.size_kb)?,
-            })
+            Ok(StateObject { name: name.clone(), size_bytes: kb_to_bytes(&format!("workflow.state.{name}.size_kb"), s.size_kb)? })
         })
         .collect::<Result<Vec<_>, KeyError>>()?;
     let mut steps = Vec::with_capacity(w.steps.len());
@@ -605,26 +627,21 @@ fn validate_workflow(w: &RawWorkflow) -> Result<Workflow, KeyError> {
                 .enumerate()
                 .map(|(i, n)| {
                     state_names.iter().position(|x| x == n).map(|p| StateId(p as u32)).ok_or_else(|| {
-                        KeyError::new(format!("{k}.{field}.{i}"), format!("unknown state object `{n}` (declare it as [workflow.state.{n}])"))
+                        KeyError::new(
+                            format!("{k}.{field}.{i}"),
+                            format!("unknown state object `{n}` (declare it as [workflow.state.{n}])"),
+                        )
                     })
                 })
                 .collect()
         };
         let io = |list: &[RawObjectIo], field: &str| -> Result<Vec<u64>, KeyError> {
-            list.iter()
-                .enumerate()
-                .map(|(i, o)| mb_to_bytes(&format!("{k}.{field}.{i}.size_mb"), o.size_mb))
-                .collect()
+            list.iter().enumerate().map(|(i, o)| mb_to_bytes(&format!("{k}.{field}.{i}.size_mb"), o.size_mb)).collect()
         };
         steps.push(Step {
             name: name.clone(),
             cpu: Dist::from_raw(&s.cpu_s, &format!("{k}.cpu_s"))?,
-            io: s
-                .io_s
-                .as_ref()
-                .map(|r| Dist::from_raw(r, &format!("{k}.io_s")))
-                .transpose()?
-                .unwrap_or(Dist::fixed(0.0)),
+            io: s.io_s.as_ref().map(|r| Dist::from_raw(r, &format!("{k}.io_s"))).transpose()?.unwrap_or(Dist::fixed(0.0)),
             memory_mb: positive(&format!("{k}.memory_mb"), s.memory_mb)?,
             input_bytes: kb_to_bytes(&format!("{k}.input_kb"), s.input_kb)?,
             output_bytes: kb_to_bytes(&format!("{k}.output_kb"), s.output_kb)?,
@@ -634,35 +651,21 @@ fn validate_workflow(w: &RawWorkflow) -> Result<Workflow, KeyError> {
             state_updates: lookup_state(&s.state_updates, "state_updates")?,
         });
     }
-    let names = Names {
-        steps: w.steps.keys().map(String::as_str).collect(),
-        fan_outs: w.fan_out.keys().map(String::as_str).collect(),
-    };
+    let names = Names { steps: w.steps.keys().map(String::as_str).collect(), fan_outs: w.fan_out.keys().map(String::as_str).collect() };
     let mut fan_outs = Vec::with_capacity(w.fan_out.len());
     for (name, f) in &w.fan_out {
         let k = format!("workflow.fan_out.{name}");
         if f.items < 1 {
-            return Err(KeyError::new(
-                format!("{k}.items"),
-                format!("a fan-out needs at least 1 item, got {}", f.items),
-            ));
+            return Err(KeyError::new(format!("{k}.items"), format!("a fan-out needs at least 1 item, got {}", f.items)));
         }
         if f.items > MAX_FAN_OUT_ITEMS {
-            return Err(KeyError::new(
-                format!("{k}.items"),
-                format!("at most {MAX_FAN_OUT_ITEMS} items, got {}", f.items),
-            ));
+            return Err(KeyError::new(format!("{k}.items"), format!("at most {MAX_FAN_OUT_ITEMS} items, got {}", f.items)));
         }
         let items = f.items as u32;
         let body = validate_flow(&f.body, &format!("{k}.body"), &names, true)?;
-        fan_outs.push(FanOut {
-            name: name.clone(),
-            items,
-            split: f.split,
-            body,
-        });
+        fan_outs.push(FanOut { name: name.clone(), items, split: f.split, body });
     }
-    let flow = validate_flow(&w.flow, "workflow.flow", &names, false)?;
+    let flow = validate_flow(w.flow.as_deref().unwrap_or_default(), "workflow.flow", &names, false)?;
     Ok(Workflow {
         input_bytes: kb_to_bytes("workflow.input_kb", w.input_kb)?,
         output_bytes: kb_to_bytes("workflow.output_kb", w.output_kb)?,
@@ -670,15 +673,11 @@ fn validate_workflow(w: &RawWorkflow) -> Result<Workflow, KeyError> {
         flow,
         fan_outs,
         state,
+        asl,
     })
 }
 
-fn validate_flow(
-    nodes: &[RawNode],
-    key: &str,
-    names: &Names<'_>,
-    in_fan_out: bool,
-) -> Result<Vec<Node>, KeyError> {
+fn validate_flow(nodes: &[RawNode], key: &str, names: &Names<'_>, in_fan_out: bool) -> Result<Vec<Node>, KeyError> {
     if nodes.is_empty() {
         return Err(KeyError::new(key, "a flow needs at least one element"));
     }
@@ -693,44 +692,23 @@ fn validate_flow(
                     .iter()
                     .position(|x| x == s)
                     .map(|p| Node::Step(StepId(p as u32)))
-                    .ok_or_else(|| {
-                        KeyError::new(
-                            format!("{k}.step"),
-                            format!("unknown step `{s}`{}", suggest(s, &names.steps)),
-                        )
-                    }),
+                    .ok_or_else(|| KeyError::new(format!("{k}.step"), format!("unknown step `{s}`{}", suggest(s, &names.steps)))),
                 RawNode::FanOut(f) => {
                     if in_fan_out {
-                        return Err(KeyError::new(
-                            format!("{k}.fan_out"),
-                            "a fan-out inside a fan-out is not supported",
-                        ));
+                        return Err(KeyError::new(format!("{k}.fan_out"), "a fan-out inside a fan-out is not supported"));
                     }
-                    names
-                        .fan_outs
-                        .iter()
-                        .position(|x| x == f)
-                        .map(|p| Node::FanOut(FanOutId(p as u32)))
-                        .ok_or_else(|| {
-                            KeyError::new(
-                                format!("{k}.fan_out"),
-                                format!("unknown fan-out `{f}`{}", suggest(f, &names.fan_outs)),
-                            )
-                        })
+                    names.fan_outs.iter().position(|x| x == f).map(|p| Node::FanOut(FanOutId(p as u32))).ok_or_else(|| {
+                        KeyError::new(format!("{k}.fan_out"), format!("unknown fan-out `{f}`{}", suggest(f, &names.fan_outs)))
+                    })
                 }
                 RawNode::Parallel(branches) => {
                     if branches.is_empty() {
-                        return Err(KeyError::new(
-                            format!("{k}.parallel"),
-                            "needs at least one branch",
-                        ));
+                        return Err(KeyError::new(format!("{k}.parallel"), "needs at least one branch"));
                     }
                     branches
                         .iter()
                         .enumerate()
-                        .map(|(b, br)| {
-                            validate_flow(br, &format!("{k}.parallel.{b}"), names, in_fan_out)
-                        })
+                        .map(|(b, br)| validate_flow(br, &format!("{k}.parallel.{b}"), names, in_fan_out))
                         .collect::<Result<Vec<_>, _>>()
                         .map(Node::Parallel)
                 }
@@ -755,9 +733,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -829,35 +805,18 @@ size_kb = 100
         let e = load(GOOD, &["workflow.fan_out.w.items=0"]).unwrap_err();
         assert_eq!(e.key, "workflow.fan_out.w.items");
         assert!(e.message.contains("at least 1 item"), "{e}");
-        assert!(
-            e.message.contains("--set workflow.fan_out.w.items=0"),
-            "{e}"
-        );
-        assert_eq!(
-            e.line, 0,
-            "a value written by --set has no line in the file"
-        );
+        assert!(e.message.contains("--set workflow.fan_out.w.items=0"), "{e}");
+        assert_eq!(e.line, 0, "a value written by --set has no line in the file");
 
         let bad = GOOD.replace("value_s = 1.0", "value_s = -1.0");
         let e = load(&bad, &[]).unwrap_err();
         assert_eq!(e.key, "workflow.steps.a.cpu_s.value_s");
         assert_eq!(e.line, 18);
         // Overrides that add lines elsewhere do not shift the reported line.
-        let e = load(
-            &bad,
-            &["scenario.replications=2", "workflow.state.extra.size_kb=1"],
-        )
-        .unwrap_err();
-        assert_eq!(
-            (e.key.as_str(), e.line),
-            ("workflow.steps.a.cpu_s.value_s", 18),
-            "{e}"
-        );
+        let e = load(&bad, &["scenario.replications=2", "workflow.state.extra.size_kb=1"]).unwrap_err();
+        assert_eq!((e.key.as_str(), e.line), ("workflow.steps.a.cpu_s.value_s", 18), "{e}");
         let e = load(GOOD, &["workflow.fan_out.w.itmes=3"]).unwrap_err();
-        assert!(
-            e.message.contains("unknown field `itmes`") && e.message.contains("--set"),
-            "{e}"
-        );
+        assert!(e.message.contains("unknown field `itmes`") && e.message.contains("--set"), "{e}");
 
         let bad = GOOD.replace("memory_mb = 1536", "memory_mb = 1536\ncolour = 3");
         let e = load(&bad, &[]).unwrap_err();

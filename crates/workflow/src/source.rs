@@ -54,16 +54,7 @@ impl fmt::Display for LoadError {
         write!(f, ": {}", self.message)?;
         if let Some(text) = &self.line_text {
             let gutter = self.line.to_string().len();
-            write!(
-                f,
-                "\n{:gutter$} |\n{} | {}\n{:gutter$} | {:>width$}",
-                "",
-                self.line,
-                text,
-                "",
-                "^",
-                width = self.col.max(1)
-            )?;
+            write!(f, "\n{:gutter$} |\n{} | {}\n{:gutter$} | {:>width$}", "", self.line, text, "", "^", width = self.col.max(1))?;
         }
         Ok(())
     }
@@ -74,14 +65,7 @@ impl std::error::Error for LoadError {}
 impl LoadError {
     /// An error about the whole file (unreadable, not UTF-8).
     pub fn whole_file(file: &str, message: impl Into<String>) -> Self {
-        LoadError {
-            file: file.to_string(),
-            line: 0,
-            col: 0,
-            key: String::new(),
-            message: message.into(),
-            line_text: None,
-        }
+        LoadError { file: file.to_string(), line: 0, col: 0, key: String::new(), message: message.into(), line_text: None }
     }
 }
 
@@ -97,10 +81,7 @@ pub struct KeyError {
 impl KeyError {
     /// An error at `key`.
     pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
-        KeyError {
-            key: key.into(),
-            message: message.into(),
-        }
+        KeyError { key: key.into(), message: message.into() }
     }
 }
 
@@ -108,26 +89,14 @@ impl SourceFile {
     /// Reads a file; an unreadable or non-UTF-8 file is a [`LoadError`] naming it.
     pub fn read(path: &std::path::Path) -> Result<SourceFile, LoadError> {
         let name = path.display().to_string();
-        let bytes = std::fs::read(path)
-            .map_err(|e| LoadError::whole_file(&name, format!("cannot read file: {e}")))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| LoadError::whole_file(&name, "file is not valid UTF-8"))?;
-        Ok(SourceFile {
-            name,
-            text,
-            original: None,
-            overrides: Vec::new(),
-        })
+        let bytes = std::fs::read(path).map_err(|e| LoadError::whole_file(&name, format!("cannot read file: {e}")))?;
+        let text = String::from_utf8(bytes).map_err(|_| LoadError::whole_file(&name, "file is not valid UTF-8"))?;
+        Ok(SourceFile { name, text, original: None, overrides: Vec::new() })
     }
 
     /// A source from memory (built-in models, tests).
     pub fn from_text(name: impl Into<String>, text: impl Into<String>) -> SourceFile {
-        SourceFile {
-            name: name.into(),
-            text: text.into(),
-            original: None,
-            overrides: Vec::new(),
-        }
+        SourceFile { name: name.into(), text: text.into(), original: None, overrides: Vec::new() }
     }
 
     /// 1-based line and column (in characters) of a byte offset of the parsed text, and the
@@ -141,22 +110,16 @@ impl SourceFile {
         if key.is_empty() {
             return None;
         }
-        self.overrides.iter().rev().find(|(path, _)| {
-            path == key
-                || key.starts_with(&format!("{path}."))
-                || path.starts_with(&format!("{key}."))
-        })
+        self.overrides
+            .iter()
+            .rev()
+            .find(|(path, _)| path == key || key.starts_with(&format!("{path}.")) || path.starts_with(&format!("{key}.")))
     }
 
     /// An error at a byte span of the parsed text, for `key`. When `--set` rewrote the text, the
     /// position is looked up by key in the file as written; an error in a key that `--set` wrote
     /// is reported against that `--set` argument instead of a line.
-    pub fn error_at(
-        &self,
-        span: Option<Range<usize>>,
-        key: &str,
-        message: impl Into<String>,
-    ) -> LoadError {
+    pub fn error_at(&self, span: Option<Range<usize>>, key: &str, message: impl Into<String>) -> LoadError {
         let mut message = message.into();
         let (span, text) = match &self.original {
             None => (span, self.text.as_str()),
@@ -176,14 +139,7 @@ impl SourceFile {
             }
             None => (0, 0, None),
         };
-        LoadError {
-            file: self.name.clone(),
-            line,
-            col,
-            key: key.to_string(),
-            message,
-            line_text,
-        }
+        LoadError { file: self.name.clone(), line, col, key: key.to_string(), message, line_text }
     }
 
     /// Turns a validation error into a positioned [`LoadError`].
@@ -208,16 +164,8 @@ fn line_col_in(text: &str, offset: usize) -> (usize, usize, String) {
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let col = text[line_start..offset].chars().count() + 1;
-    let line_end = text[line_start..]
-        .find('\n')
-        .map_or(text.len(), |i| line_start + i);
-    (
-        line,
-        col,
-        text[line_start..line_end]
-            .trim_end_matches('\r')
-            .to_string(),
-    )
+    let line_end = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i);
+    (line, col, text[line_start..line_end].trim_end_matches('\r').to_string())
 }
 
 /// The byte span of the value at a dotted key path in `text` (see [`SourceFile::locate`]).
@@ -228,22 +176,10 @@ fn locate_in(text: &str, key_path: &str) -> Option<Range<usize>> {
         let mut node = Node::Table(doc.as_table());
         for seg in key_path.split('.').filter(|s| !s.is_empty()) {
             let next = match node {
-                Node::Table(t) => t
-                    .get_key_value(seg)
-                    .map(|(k, v)| (k.span(), Node::from_item(v))),
-                Node::Value(toml_edit::Value::InlineTable(t)) => t
-                    .get_key_value(seg)
-                    .map(|(k, v)| (k.span(), Node::from_item(v))),
-                Node::Value(toml_edit::Value::Array(a)) => seg
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|i| a.get(i))
-                    .map(|v| (None, Node::Value(v))),
-                Node::Array(a) => seg
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|i| a.get(i))
-                    .map(|t| (None, Node::Table(t))),
+                Node::Table(t) => t.get_key_value(seg).map(|(k, v)| (k.span(), Node::from_item(v))),
+                Node::Value(toml_edit::Value::InlineTable(t)) => t.get_key_value(seg).map(|(k, v)| (k.span(), Node::from_item(v))),
+                Node::Value(toml_edit::Value::Array(a)) => seg.parse::<usize>().ok().and_then(|i| a.get(i)).map(|v| (None, Node::Value(v))),
+                Node::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get(i)).map(|t| (None, Node::Table(t))),
                 _ => None,
             };
             let Some((key_span, n)) = next else { break };
@@ -285,8 +221,7 @@ impl<'a> Node<'a> {
 /// Deserializes a TOML source into `T`, reporting syntax errors, unknown keys and wrong types
 /// with file, line:column and key path.
 pub fn parse_toml<T: DeserializeOwned>(src: &SourceFile) -> Result<T, LoadError> {
-    let de = toml::Deserializer::parse(&src.text)
-        .map_err(|e| src.error_at(e.span(), "", clean_message(e.message())))?;
+    let de = toml::Deserializer::parse(&src.text).map_err(|e| src.error_at(e.span(), "", clean_message(e.message())))?;
     let mut track = serde_path_to_error::Track::new();
     let tracked = serde_path_to_error::Deserializer::new(de, &mut track);
     match T::deserialize(tracked) {
@@ -323,10 +258,7 @@ mod tests {
         let src = SourceFile::from_text("x.toml", "[a]\nb = -1\n");
         let e = src.key_error(KeyError::new("a.b", "must be >= 0"));
         let shown = e.to_string();
-        assert!(
-            shown.starts_with("x.toml:2:5: key `a.b`: must be >= 0"),
-            "{shown}"
-        );
+        assert!(shown.starts_with("x.toml:2:5: key `a.b`: must be >= 0"), "{shown}");
         assert!(shown.contains("2 | b = -1"), "{shown}");
     }
 }

@@ -34,21 +34,8 @@ body = [{ step = "b" }]
 size_kb = 3
 "#;
 
-const WEIRD: &[&str] = &[
-    "-1",
-    "nan",
-    "inf",
-    "-inf",
-    "0",
-    "1e400",
-    "\"x\"",
-    "[]",
-    "{}",
-    "true",
-    "[[1, 2]]",
-    "{ dist = \"fixed\" }",
-    "18446744073709551615",
-];
+const WEIRD: &[&str] =
+    &["-1", "nan", "inf", "-inf", "0", "1e400", "\"x\"", "[]", "{}", "true", "[[1, 2]]", "{ dist = \"fixed\" }", "18446744073709551615"];
 
 fn check(text: &str, overrides: &[Override]) {
     match Scenario::from_source(SourceFile::from_text("p.toml", text.to_string()), overrides) {

@@ -74,18 +74,9 @@ impl AzureSetup {
     pub fn from_models(m: &Models, large_message_kb: f64, partitions: u32) -> Self {
         let s = &m.storage;
         AzureSetup {
-            put_latency: (
-                s.queue.put_latency_s_median.value,
-                s.queue.latency_sigma.value,
-            ),
-            table_read: (
-                s.table.read_latency_s_median.value,
-                s.table.latency_sigma.value,
-            ),
-            table_write: (
-                s.table.write_latency_s_median.value,
-                s.table.latency_sigma.value,
-            ),
+            put_latency: (s.queue.put_latency_s_median.value, s.queue.latency_sigma.value),
+            table_read: (s.table.read_latency_s_median.value, s.table.latency_sigma.value),
+            table_write: (s.table.write_latency_s_median.value, s.table.latency_sigma.value),
             rows_per_batch: s.table.rows_per_batch.value as u32,
             queue_tx_usd: s.queue.price_usd_per_transaction.value,
             table_tx_usd: s.table.price_usd_per_transaction.value,
@@ -93,12 +84,8 @@ impl AzureSetup {
             blob_write_usd: s.blob.price_usd_per_write.value,
             lease_usd: s.blob.lease_price_usd_per_operation.value,
             large_message_bytes: (large_message_kb * 1024.0) as u64,
-            peek_interval: SimDuration::from_secs_f64(
-                m.durable.task_hub.scale_controller_peek_interval_s.value,
-            ),
-            lease_interval: SimDuration::from_secs_f64(
-                m.durable.task_hub.lease_renew_interval_s.value,
-            ),
+            peek_interval: SimDuration::from_secs_f64(m.durable.task_hub.scale_controller_peek_interval_s.value),
+            lease_interval: SimDuration::from_secs_f64(m.durable.task_hub.lease_renew_interval_s.value),
             partitions,
         }
     }
@@ -217,27 +204,12 @@ impl AzureState {
 
 impl World<'_> {
     fn az(&self) -> &AzureSetup {
-        self.plan
-            .azure
-            .as_ref()
-            .expect("an Azure deployment has a storage setup")
+        self.plan.azure.as_ref().expect("an Azure deployment has a storage setup")
     }
 
     /// Adds a queue; returns its id.
-    pub(crate) fn add_queue(
-        &mut self,
-        kind: QueueKind,
-        backoff: Backoff,
-        batch: u32,
-        class: Class,
-    ) -> u32 {
-        self.az.queues.push(SQueue {
-            kind,
-            msgs: VecDeque::new(),
-            backoff,
-            batch,
-            class,
-        });
+    pub(crate) fn add_queue(&mut self, kind: QueueKind, backoff: Backoff, batch: u32, class: Class) -> u32 {
+        self.az.queues.push(SQueue { kind, msgs: VecDeque::new(), backoff, batch, class });
         (self.az.queues.len() - 1) as u32
     }
 
@@ -254,14 +226,7 @@ impl World<'_> {
     }
 
     /// Records `n` transactions of a kind against execution `exec` (or idle when u32::MAX).
-    pub(crate) fn count_tx(
-        &mut self,
-        exec: u32,
-        queue: u64,
-        table: u64,
-        blob_reads: u64,
-        blob_writes: u64,
-    ) {
+    pub(crate) fn count_tx(&mut self, exec: u32, queue: u64, table: u64, blob_reads: u64, blob_writes: u64) {
         let s = self.az();
         let usd = queue as f64 * s.queue_tx_usd
             + table as f64 * s.table_tx_usd
@@ -276,10 +241,7 @@ impl World<'_> {
         counts.queue_transactions += queue;
         counts.table_transactions += table;
         counts.blob_transactions += blob_reads + blob_writes;
-        cost.add(&Cost {
-            transactions: usd,
-            ..Cost::default()
-        });
+        cost.add(&Cost { transactions: usd, ..Cost::default() });
     }
 
     /// Puts a message on `queue`. `from_host` wakes the target's poller at once when it is the
@@ -301,20 +263,10 @@ impl World<'_> {
         if large {
             // Compressed to the -largemessages container first: a blob write at storage speed.
             let p = &self.plan.apps[0].platform;
-            lat += p
-                .storage
-                .transfer_time(crate::storage::StorageOp::Put, size, &mut self.rng);
+            lat += p.storage.transfer_time(crate::storage::StorageOp::Put, size, &mut self.rng);
         }
         self.count_tx(exec, 1, 0, 0, u64::from(large));
-        let msg = Msg {
-            kind,
-            exec,
-            strand,
-            size,
-            large,
-            queue,
-            visible_at: now + lat,
-        };
+        let msg = Msg { kind, exec, strand, size, large, queue, visible_at: now + lat };
         let id = if let Some(id) = self.az.msg_free.pop() {
             self.az.msgs[id as usize] = msg;
             id
@@ -347,11 +299,7 @@ impl World<'_> {
         self.az.queues[msg.queue as usize].msgs.push_back(m);
         if self.spec.trace {
             let depth = self.az.queues.iter().map(|q| q.msgs.len()).sum::<usize>();
-            self.trace.push(crate::trace::TraceEvent::Counter {
-                name: "queued messages",
-                at: now,
-                value: depth as f64,
-            });
+            self.trace.push(crate::trace::TraceEvent::Counter { name: "queued messages", at: now, value: depth as f64 });
         }
     }
 
@@ -380,12 +328,7 @@ impl World<'_> {
         let mut start = Vec::new();
         for q in want {
             if !inst.pollers.iter().any(|p| p.queue == q) {
-                inst.pollers.push(HostPoller {
-                    queue: q,
-                    poller: Poller::default(),
-                    scheduled: true,
-                    blocked: false,
-                });
+                inst.pollers.push(HostPoller { queue: q, poller: Poller::default(), scheduled: true, blocked: false });
                 start.push(q);
             }
         }
@@ -400,18 +343,10 @@ impl World<'_> {
         if p == 0 {
             return;
         }
-        let hosts: Vec<u32> = self.apps[0]
-            .instances
-            .iter()
-            .copied()
-            .filter(|&i| self.insts[i as usize].alive && self.insts[i as usize].ready)
-            .collect();
+        let hosts: Vec<u32> =
+            self.apps[0].instances.iter().copied().filter(|&i| self.insts[i as usize].alive && self.insts[i as usize].ready).collect();
         for part in 0..p {
-            self.az.owner[part] = if hosts.is_empty() {
-                u32::MAX
-            } else {
-                hosts[part % hosts.len()]
-            };
+            self.az.owner[part] = if hosts.is_empty() { u32::MAX } else { hosts[part % hosts.len()] };
         }
         for h in hosts {
             self.sync_pollers(now, h);
@@ -454,11 +389,7 @@ impl World<'_> {
     }
 
     pub(crate) fn on_poll(&mut self, now: SimTime, h: u32, queue: u32) {
-        let Some(pi) = self.insts[h as usize]
-            .pollers
-            .iter()
-            .position(|p| p.queue == queue)
-        else {
+        let Some(pi) = self.insts[h as usize].pollers.iter().position(|p| p.queue == queue) else {
             return;
         };
         if !self.insts[h as usize].alive {
@@ -472,13 +403,8 @@ impl World<'_> {
         }
         let batch = self.az.queues[queue as usize].batch as usize;
         let app = self.insts[h as usize].app;
-        let room = (self.plan.apps[app as usize].slots[class as usize] - self.insts_busy(h, class))
-            as usize;
-        let take = if class == Class::Orchestrator {
-            batch
-        } else {
-            batch.min(room)
-        };
+        let room = (self.plan.apps[app as usize].slots[class as usize] - self.insts_busy(h, class)) as usize;
+        let take = if class == Class::Orchestrator { batch } else { batch.min(room) };
         let mut got = Vec::new();
         while got.len() < take {
             let Some(m) = self.az.queues[queue as usize].msgs.pop_front() else {
@@ -489,9 +415,7 @@ impl World<'_> {
         let found = !got.is_empty();
         // One GetMessages per poll, billed to the first message's execution (or idle); one
         // delete per message.
-        let first_exec = got
-            .first()
-            .map_or(u32::MAX, |&m| self.az.msgs[m as usize].exec);
+        let first_exec = got.first().map_or(u32::MAX, |&m| self.az.msgs[m as usize].exec);
         self.count_tx(first_exec, 1, 0, 0, 0);
         for &m in &got {
             let msg = self.az.msgs[m as usize];
@@ -520,9 +444,7 @@ impl World<'_> {
     fn on_message(&mut self, now: SimTime, h: u32, msg: Msg) {
         match msg.kind {
             MsgKind::Chain { node } => self.chain_message(now, h, msg, node),
-            MsgKind::Orch { .. } | MsgKind::Activity { .. } | MsgKind::EntityOp { .. } => {
-                self.durable_message(now, h, msg)
-            }
+            MsgKind::Orch { .. } | MsgKind::Activity { .. } | MsgKind::EntityOp { .. } => self.durable_message(now, h, msg),
         }
     }
 
@@ -531,12 +453,7 @@ impl World<'_> {
         let n = self.az.queues.len() as u64;
         self.count_tx(u32::MAX, n, 0, 0, 0);
         let peek = self.az().peek_interval;
-        let oldest = self
-            .az
-            .queues
-            .iter()
-            .filter_map(|q| q.msgs.front().map(|&m| self.az.msgs[m as usize].visible_at))
-            .min();
+        let oldest = self.az.queues.iter().filter_map(|q| q.msgs.front().map(|&m| self.az.msgs[m as usize].visible_at)).min();
         let alive = self.apps[app as usize].alive;
         let starting = !self.apps[app as usize].starting.is_empty();
         if let Some(t) = oldest
@@ -566,13 +483,9 @@ impl World<'_> {
         if let Some(since) = self.az.any_host_since {
             t += end.saturating_since(since);
         }
-        let renewals = (t.as_nanos() / self.az().lease_interval.as_nanos().max(1))
-            * u64::from(self.az().partitions);
+        let renewals = (t.as_nanos() / self.az().lease_interval.as_nanos().max(1)) * u64::from(self.az().partitions);
         let usd = renewals as f64 * self.az().lease_usd;
         self.idle.blob_transactions += renewals;
-        self.idle_cost.add(&Cost {
-            transactions: usd,
-            ..Cost::default()
-        });
+        self.idle_cost.add(&Cost { transactions: usd, ..Cost::default() });
     }
 }

@@ -29,11 +29,7 @@ use crate::params::Models;
 use crate::queue_polling::Backoff;
 
 /// Builds the az-queue plan.
-pub fn plan(
-    models: &Models,
-    cfg: &DeploymentConfig,
-    workflow: &Workflow,
-) -> Result<StatefulPlan, ConfigError> {
+pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Result<StatefulPlan, ConfigError> {
     for (i, n) in workflow.flow.iter().enumerate() {
         if contains_fan_out(n) {
             return Err(ConfigError {
@@ -80,18 +76,10 @@ fn contains_fan_out(n: &Node) -> bool {
 
 impl World<'_> {
     pub(crate) fn chain_init(&mut self) {
-        let backoff = self
-            .plan
-            .queue_trigger
-            .expect("az-queue has a queue-trigger backoff");
+        let backoff = self.plan.queue_trigger.expect("az-queue has a queue-trigger backoff");
         let batch = self.plan.queue_batch;
         for node in 1..self.wf.flow.len() {
-            self.add_queue(
-                QueueKind::Chain(node as u32),
-                backoff,
-                batch,
-                Class::Function,
-            );
+            self.add_queue(QueueKind::Chain(node as u32), backoff, batch, Class::Function);
         }
     }
 
@@ -114,45 +102,22 @@ impl World<'_> {
     fn node_output(&self, node: &Node) -> u64 {
         match node {
             Node::Step(s) => self.wf.steps[s.0 as usize].output_bytes,
-            Node::Parallel(bs) => bs
-                .iter()
-                .filter_map(|b| b.last())
-                .map(|n| self.node_output(n))
-                .sum(),
+            Node::Parallel(bs) => bs.iter().filter_map(|b| b.last()).map(|n| self.node_output(n)).sum(),
             Node::FanOut(_) => 0,
         }
     }
 
-    fn chain_inv(
-        &mut self,
-        now: SimTime,
-        e: u32,
-        node: u32,
-        strand: u32,
-        large_input: bool,
-    ) -> u32 {
+    fn chain_inv(&mut self, now: SimTime, e: u32, node: u32, strand: u32, large_input: bool) -> u32 {
         let mut phases = Vec::new();
         if large_input {
             // The message referenced a blob: read it first.
             let size = self.node_output(&self.wf.flow[node as usize - 1]);
-            let d = self.plan.apps[0].platform.storage.transfer_time(
-                crate::storage::StorageOp::Get,
-                size,
-                &mut self.rng,
-            );
+            let d = self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Get, size, &mut self.rng);
             phases.push(Phase::wait(d, 64.0, crate::record::Component::Transfer));
         }
         let n = self.wf.flow[node as usize].clone();
         self.chain_phases(e, &n, &mut phases);
-        self.new_inv(
-            0,
-            Class::Function,
-            e,
-            vec![strand],
-            phases,
-            Cont::Chain { node },
-            now,
-        )
+        self.new_inv(0, Class::Function, e, vec![strand], phases, Cont::Chain { node }, now)
     }
 
     pub(crate) fn chain_start(&mut self, now: SimTime, e: u32) {
@@ -173,15 +138,7 @@ impl World<'_> {
         // Queue `node` (0-based among chain queues) triggers flow node `node + 1`.
         // The WebJobs queue listener has no local dispatch: the next function waits for a poll.
         let _ = host;
-        self.put_message(
-            now,
-            node,
-            MsgKind::Chain { node: node + 1 },
-            e,
-            strand,
-            size,
-            None,
-        );
+        self.put_message(now, node, MsgKind::Chain { node: node + 1 }, e, strand, size, None);
     }
 
     pub(crate) fn chain_message(&mut self, now: SimTime, h: u32, msg: Msg, node: u32) {

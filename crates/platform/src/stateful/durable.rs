@@ -84,12 +84,7 @@ pub struct DurableSetup {
 }
 
 /// Builds the az-dorch or az-dent plan.
-pub fn plan(
-    deployment: Deployment,
-    models: &Models,
-    cfg: &DeploymentConfig,
-    _workflow: &Workflow,
-) -> Result<StatefulPlan, ConfigError> {
+pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _workflow: &Workflow) -> Result<StatefulPlan, ConfigError> {
     let platform = FunctionPlatform::build_for(Deployment::AzFunc, deployment.name(), models, cfg)?;
     let d = &models.durable;
     let m = &models.azure.scaling;
@@ -129,11 +124,7 @@ pub fn plan(
     Ok(StatefulPlan {
         deployment,
         apps: vec![app],
-        azure: Some(AzureSetup::from_models(
-            models,
-            d.payload.large_message_kb.value,
-            partitions,
-        )),
+        azure: Some(AzureSetup::from_models(models, d.payload.large_message_kb.value, partitions)),
         durable: Some(setup),
         step: None,
         queue_trigger: None,
@@ -243,11 +234,7 @@ pub struct DurableState {
 impl DurableState {
     /// No orchestration or entity waits for a slot and no entity has queued operations.
     pub fn is_idle(&self) -> bool {
-        self.pending.is_empty()
-            && self
-                .entities
-                .iter()
-                .all(|e| e.queue.is_empty() && !e.running)
+        self.pending.is_empty() && self.entities.iter().all(|e| e.queue.is_empty() && !e.running)
     }
 }
 
@@ -260,24 +247,15 @@ fn mix(x: u64) -> u64 {
 
 impl World<'_> {
     fn du_setup(&self) -> &DurableSetup {
-        self.plan
-            .durable
-            .as_ref()
-            .expect("a Durable deployment has a Durable setup")
+        self.plan.durable.as_ref().expect("a Durable deployment has a Durable setup")
     }
 
     pub(crate) fn durable_init(&mut self) {
         let s = self.du_setup().clone();
         for p in 0..s.partitions {
-            self.add_queue(
-                QueueKind::Control(p),
-                s.backoff,
-                s.control_batch,
-                Class::Orchestrator,
-            );
+            self.add_queue(QueueKind::Control(p), s.backoff, s.control_batch, Class::Orchestrator);
         }
-        self.du.work_item_queue =
-            self.add_queue(QueueKind::WorkItem, s.backoff, 1, Class::Activity);
+        self.du.work_item_queue = self.add_queue(QueueKind::WorkItem, s.backoff, 1, Class::Activity);
         // One entity per state object, shared by all executions (fixed entity keys).
         for (i, st) in self.wf.state.iter().enumerate() {
             let partition = (mix(0xE17 + i as u64) % u64::from(s.partitions)) as u32;
@@ -297,20 +275,9 @@ impl World<'_> {
         let dent = self.du_setup().entities_for_steps;
         let task_of = |s: StepId, share: f64, item: u32| {
             if dent {
-                TaskSpec::Entity {
-                    entity: u32::MAX,
-                    op: OpKind::Run {
-                        step: s,
-                        share,
-                        item,
-                    },
-                }
+                TaskSpec::Entity { entity: u32::MAX, op: OpKind::Run { step: s, share, item } }
             } else {
-                TaskSpec::Activity {
-                    step: s,
-                    share,
-                    item,
-                }
+                TaskSpec::Activity { step: s, share, item }
             }
         };
         let plain = |s: StepId| self.wf.steps[s.0 as usize].state_reads.is_empty();
@@ -319,14 +286,7 @@ impl World<'_> {
                 Node::Step(s) => {
                     let step = &self.wf.steps[s.0 as usize];
                     for r in &step.state_reads {
-                        out.push(Await {
-                            tasks: vec![TaskSpec::Entity {
-                                entity: r.0,
-                                op: OpKind::Get,
-                            }],
-                            signals: vec![],
-                            workers: false,
-                        });
+                        out.push(Await { tasks: vec![TaskSpec::Entity { entity: r.0, op: OpKind::Get }], signals: vec![], workers: false });
                     }
                     out.push(Await {
                         tasks: vec![task_of(*s, share, item)],
@@ -335,33 +295,15 @@ impl World<'_> {
                     });
                 }
                 Node::Parallel(branches) => {
-                    let singles: Option<Vec<StepId>> = branches
-                        .iter()
-                        .map(|b| single_step(b).filter(|s| plain(*s)))
-                        .collect();
+                    let singles: Option<Vec<StepId>> = branches.iter().map(|b| single_step(b).filter(|s| plain(*s))).collect();
                     match singles {
                         Some(steps) => out.push(Await {
                             tasks: steps.iter().map(|s| task_of(*s, share, item)).collect(),
-                            signals: steps
-                                .iter()
-                                .flat_map(|s| {
-                                    self.wf.steps[s.0 as usize]
-                                        .state_updates
-                                        .iter()
-                                        .map(|x| x.0)
-                                })
-                                .collect(),
+                            signals: steps.iter().flat_map(|s| self.wf.steps[s.0 as usize].state_updates.iter().map(|x| x.0)).collect(),
                             workers: false,
                         }),
                         None => out.push(Await {
-                            tasks: branches
-                                .iter()
-                                .map(|b| TaskSpec::Sub {
-                                    nodes: b.clone(),
-                                    share,
-                                    item,
-                                })
-                                .collect(),
+                            tasks: branches.iter().map(|b| TaskSpec::Sub { nodes: b.clone(), share, item }).collect(),
                             signals: vec![],
                             workers: false,
                         }),
@@ -376,21 +318,11 @@ impl World<'_> {
                     match single_step(&f.body).filter(|s| plain(*s)) {
                         Some(s) => out.push(Await {
                             tasks: (0..f.items).map(|k| task_of(s, s2, it(k))).collect(),
-                            signals: self.wf.steps[s.0 as usize]
-                                .state_updates
-                                .iter()
-                                .map(|x| x.0)
-                                .collect(),
+                            signals: self.wf.steps[s.0 as usize].state_updates.iter().map(|x| x.0).collect(),
                             workers: true,
                         }),
                         None => out.push(Await {
-                            tasks: (0..f.items)
-                                .map(|k| TaskSpec::Sub {
-                                    nodes: f.body.clone(),
-                                    share: s2,
-                                    item: it(k),
-                                })
-                                .collect(),
+                            tasks: (0..f.items).map(|k| TaskSpec::Sub { nodes: f.body.clone(), share: s2, item: it(k) }).collect(),
                             signals: vec![],
                             workers: true,
                         }),
@@ -400,20 +332,11 @@ impl World<'_> {
         }
     }
 
-    fn new_orch(
-        &mut self,
-        exec: u32,
-        nodes: &[Node],
-        share: f64,
-        item: u32,
-        strand: u32,
-        parent: Option<(u32, u32)>,
-    ) -> u32 {
+    fn new_orch(&mut self, exec: u32, nodes: &[Node], share: f64, item: u32, strand: u32, parent: Option<(u32, u32)>) -> u32 {
         let mut awaits = Vec::new();
         self.expand(nodes, share, item, &mut awaits);
         let id = self.du.orchs.len() as u32;
-        let partition = (mix(u64::from(exec) << 24 | u64::from(id))
-            % u64::from(self.du_setup().partitions)) as u32;
+        let partition = (mix(u64::from(exec) << 24 | u64::from(id)) % u64::from(self.du_setup().partitions)) as u32;
         self.du.orchs.push(Orch {
             exec,
             awaits,
@@ -450,15 +373,7 @@ impl World<'_> {
             Phase::wait(write, s.episode_memory_mb, Component::Transfer),
         ];
         self.count_tx(e, 0, 1, 0, 0);
-        let v = self.new_inv(
-            0,
-            Class::Function,
-            e,
-            vec![strand],
-            phases,
-            Cont::Starter { orch },
-            now,
-        );
+        let v = self.new_inv(0, Class::Function, e, vec![strand], phases, Cont::Starter { orch }, now);
         self.invoke(now, v);
     }
 
@@ -485,29 +400,14 @@ impl World<'_> {
             return;
         }
         let q = self.control_queue(part);
-        self.put_message(
-            now,
-            q,
-            MsgKind::Orch {
-                orch,
-                task: u32::MAX,
-            },
-            e,
-            strand,
-            size,
-            Some(host),
-        );
+        self.put_message(now, q, MsgKind::Orch { orch, task: u32::MAX }, e, strand, size, Some(host));
     }
 
     /// Fails the execution when `size` breaks the payload limit in fail mode.
     fn check_payload(&mut self, now: SimTime, e: u32, size: u64) -> bool {
         let s = self.du_setup();
         if s.fail_large && size > s.limit_bytes {
-            let msg = format!(
-                "payload of {} KB exceeds the Durable Functions limit of {} KB",
-                size / 1024,
-                s.limit_bytes / 1024
-            );
+            let msg = format!("payload of {} KB exceeds the Durable Functions limit of {} KB", size / 1024, s.limit_bytes / 1024);
             self.fail_exec(now, e, msg);
             return false;
         }
@@ -554,29 +454,16 @@ impl World<'_> {
                 };
                 let mut phases = Vec::new();
                 if msg.large {
-                    let d = self.plan.apps[0].platform.storage.transfer_time(
-                        crate::storage::StorageOp::Get,
-                        msg.size,
-                        &mut self.rng,
-                    );
+                    let d = self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Get, msg.size, &mut self.rng);
                     phases.push(Phase::wait(d, 64.0, Component::Transfer));
                 }
                 phases.extend(self.phases_of(msg.exec, step, item, share, 0, false));
                 let worker = self.du.orchs[orch as usize].tasks[task as usize].worker;
                 if worker {
                     let scheduled = self.du.orchs[orch as usize].tasks[task as usize].scheduled;
-                    self.worker_delay_s
-                        .push(now.saturating_since(scheduled).as_secs_f64());
+                    self.worker_delay_s.push(now.saturating_since(scheduled).as_secs_f64());
                 }
-                let v = self.new_inv(
-                    0,
-                    Class::Activity,
-                    msg.exec,
-                    vec![msg.strand],
-                    phases,
-                    Cont::Activity { orch, task },
-                    now,
-                );
+                let v = self.new_inv(0, Class::Activity, msg.exec, vec![msg.strand], phases, Cont::Activity { orch, task }, now);
                 self.start_on(now, v, h, false);
             }
             MsgKind::EntityOp { entity, op } => {
@@ -597,23 +484,13 @@ impl World<'_> {
             Work::Orch(o) => self.du.orchs[o as usize].partition,
             Work::Entity(x) => self.du.entities[x as usize].partition,
         };
-        self.az
-            .owner
-            .get(part as usize)
-            .copied()
-            .unwrap_or(u32::MAX)
+        self.az.owner.get(part as usize).copied().unwrap_or(u32::MAX)
     }
 
     fn make_ready(&mut self, now: SimTime, w: Work) {
         let (running, ready) = match w {
-            Work::Orch(o) => (
-                self.du.orchs[o as usize].running,
-                self.du.orchs[o as usize].ready,
-            ),
-            Work::Entity(x) => (
-                self.du.entities[x as usize].running,
-                self.du.entities[x as usize].ready,
-            ),
+            Work::Orch(o) => (self.du.orchs[o as usize].running, self.du.orchs[o as usize].ready),
+            Work::Entity(x) => (self.du.entities[x as usize].running, self.du.entities[x as usize].ready),
         };
         if running || ready {
             return;
@@ -664,28 +541,18 @@ impl World<'_> {
         o.inbox = 0;
         o.start_pending = false;
         let (e, history, strand, active) = (o.exec, o.history, o.strand, o.strand_active);
-        let warm_session = s.extended_sessions
-            && o.last_host == h
-            && now.saturating_since(o.last_end) < SimDuration::from_secs(30);
+        let warm_session = s.extended_sessions && o.last_host == h && now.saturating_since(o.last_end) < SimDuration::from_secs(30);
         let mem = s.episode_memory_mb;
         let mut phases = Vec::new();
         if !warm_session {
             let (m, sg) = self.az_table_read();
             let read = self.lognormal(m, sg);
-            let comp = if history > 0 {
-                Component::Replay
-            } else {
-                Component::Transfer
-            };
+            let comp = if history > 0 { Component::Replay } else { Component::Transfer };
             phases.push(Phase::wait(read, mem, comp));
             // One query per 1,000 history rows.
             self.count_tx(e, 0, 1 + u64::from(history) / 1000, 0, 0);
             if history > 0 {
-                phases.push(Phase::cpu(
-                    s.per_event_cpu_s * f64::from(history),
-                    mem,
-                    Component::Replay,
-                ));
+                phases.push(Phase::cpu(s.per_event_cpu_s * f64::from(history), mem, Component::Replay));
                 self.execs[e as usize].counts.replays += 1;
             }
         }
@@ -699,15 +566,7 @@ impl World<'_> {
         } else {
             vec![]
         };
-        let v = self.new_inv(
-            0,
-            Class::Orchestrator,
-            e,
-            strands,
-            phases,
-            Cont::Episode { orch },
-            now,
-        );
+        let v = self.new_inv(0, Class::Orchestrator, e, strands, phases, Cont::Episode { orch }, now);
         self.start_on(now, v, h, false);
     }
 
@@ -763,15 +622,7 @@ impl World<'_> {
                     let size = self.orch_output(orch);
                     if self.check_payload(now, e, size) {
                         let q = self.control_queue(self.du.orchs[p as usize].partition);
-                        self.put_message(
-                            now,
-                            q,
-                            MsgKind::Orch { orch: p, task },
-                            e,
-                            strand,
-                            size,
-                            Some(host),
-                        );
+                        self.put_message(now, q, MsgKind::Orch { orch: p, task }, e, strand, size, Some(host));
                     }
                 }
             }
@@ -783,51 +634,23 @@ impl World<'_> {
     }
 
     fn orch_output(&self, orch: u32) -> u64 {
-        self.du.orchs[orch as usize]
-            .tasks
-            .last()
-            .map_or(0, |t| t.output)
+        self.du.orchs[orch as usize].tasks.last().map_or(0, |t| t.output)
     }
 
     fn new_op(&mut self, kind: OpKind, exec: u32, reply: Option<(u32, u32)>, strand: u32) -> u32 {
-        self.du.ops.push(Op {
-            kind,
-            exec,
-            reply,
-            strand,
-        });
+        self.du.ops.push(Op { kind, exec, reply, strand });
         (self.du.ops.len() - 1) as u32
     }
 
-    fn send_entity_op(
-        &mut self,
-        now: SimTime,
-        entity: u32,
-        op: u32,
-        e: u32,
-        strand: u32,
-        size: u64,
-        from: Option<u32>,
-    ) {
+    fn send_entity_op(&mut self, now: SimTime, entity: u32, op: u32, e: u32, strand: u32, size: u64, from: Option<u32>) {
         let q = self.control_queue(self.du.entities[entity as usize].partition);
-        self.put_message(
-            now,
-            q,
-            MsgKind::EntityOp { entity, op },
-            e,
-            strand,
-            size,
-            from,
-        );
+        self.put_message(now, q, MsgKind::EntityOp { entity, op }, e, strand, size, from);
     }
 
     /// Schedules await `k` of `orch`; returns the history events it adds.
     fn schedule_await(&mut self, now: SimTime, orch: u32, k: usize, host: u32) -> u32 {
         let aw = self.du.orchs[orch as usize].awaits[k].clone();
-        let (e, strand) = (
-            self.du.orchs[orch as usize].exec,
-            self.du.orchs[orch as usize].strand,
-        );
+        let (e, strand) = (self.du.orchs[orch as usize].exec, self.du.orchs[orch as usize].strand);
         let n = aw.tasks.len() as u32;
         let strands = if n > 1 {
             let (join, children) = self.fork(strand, n, now);
@@ -840,15 +663,7 @@ impl World<'_> {
         let o = &mut self.du.orchs[orch as usize];
         o.strand_active = false;
         o.outstanding = n;
-        o.tasks = strands
-            .iter()
-            .map(|&s| TaskRt {
-                strand: s,
-                scheduled: now,
-                worker: aw.workers,
-                output: 0,
-            })
-            .collect();
+        o.tasks = strands.iter().map(|&s| TaskRt { strand: s, scheduled: now, worker: aw.workers, output: 0 }).collect();
         for (t, spec) in aw.tasks.iter().enumerate() {
             let child = strands[t];
             let t = t as u32;
@@ -859,26 +674,12 @@ impl World<'_> {
                         return n;
                     }
                     let q = self.du.work_item_queue;
-                    self.put_message(
-                        now,
-                        q,
-                        MsgKind::Activity { orch, task: t },
-                        e,
-                        child,
-                        size,
-                        Some(host),
-                    );
+                    self.put_message(now, q, MsgKind::Activity { orch, task: t }, e, child, size, Some(host));
                 }
                 TaskSpec::Entity { entity, op } => {
-                    let entity = if *entity == u32::MAX {
-                        self.new_step_entity(e)
-                    } else {
-                        *entity
-                    };
+                    let entity = if *entity == u32::MAX { self.new_step_entity(e) } else { *entity };
                     let size = match op {
-                        OpKind::Run { step, share, .. } => {
-                            scaled(self.wf.steps[step.0 as usize].input_bytes, *share)
-                        }
+                        OpKind::Run { step, share, .. } => scaled(self.wf.steps[step.0 as usize].input_bytes, *share),
                         _ => 256,
                     };
                     if !self.check_payload(now, e, size) {
@@ -891,27 +692,10 @@ impl World<'_> {
                     let sub = self.new_orch(e, nodes, *share, *item, child, Some((orch, t)));
                     let size = nodes
                         .first()
-                        .and_then(|n| {
-                            if let Node::Step(s) = n {
-                                Some(self.wf.steps[s.0 as usize].input_bytes)
-                            } else {
-                                None
-                            }
-                        })
+                        .and_then(|n| if let Node::Step(s) = n { Some(self.wf.steps[s.0 as usize].input_bytes) } else { None })
                         .unwrap_or(256);
                     let q = self.control_queue(self.du.orchs[sub as usize].partition);
-                    self.put_message(
-                        now,
-                        q,
-                        MsgKind::Orch {
-                            orch: sub,
-                            task: u32::MAX,
-                        },
-                        e,
-                        child,
-                        scaled(size, *share),
-                        Some(host),
-                    );
+                    self.put_message(now, q, MsgKind::Orch { orch: sub, task: u32::MAX }, e, child, scaled(size, *share), Some(host));
                 }
             }
         }
@@ -920,8 +704,7 @@ impl World<'_> {
 
     fn new_step_entity(&mut self, e: u32) -> u32 {
         let id = self.du.entities.len() as u32;
-        let partition = (mix(u64::from(e) << 32 | u64::from(id))
-            % u64::from(self.du_setup().partitions)) as u32;
+        let partition = (mix(u64::from(e) << 32 | u64::from(id)) % u64::from(self.du_setup().partitions)) as u32;
         self.du.entities.push(EntitySt {
             partition,
             queue: VecDeque::new(),
@@ -945,23 +728,14 @@ impl World<'_> {
         };
         let rt = self.du.orchs[orch as usize].tasks[task as usize].clone();
         if rt.worker {
-            self.worker_latency_s
-                .push(now.saturating_since(rt.scheduled).as_secs_f64());
+            self.worker_latency_s.push(now.saturating_since(rt.scheduled).as_secs_f64());
         }
         let size = scaled(self.wf.steps[step.0 as usize].output_bytes, share);
         if !self.check_payload(now, e, size) {
             return;
         }
         let q = self.control_queue(self.du.orchs[orch as usize].partition);
-        self.put_message(
-            now,
-            q,
-            MsgKind::Orch { orch, task },
-            e,
-            rt.strand,
-            size,
-            Some(host),
-        );
+        self.put_message(now, q, MsgKind::Orch { orch, task }, e, rt.strand, size, Some(host));
     }
 
     fn start_entity_batch(&mut self, now: SimTime, entity: u32, h: u32) {
@@ -984,11 +758,7 @@ impl World<'_> {
         let (m, sg) = self.az_table_read();
         let mut load = self.lognormal(m, sg);
         if big_state {
-            load += self.plan.apps[0].platform.storage.transfer_time(
-                crate::storage::StorageOp::Get,
-                state,
-                &mut self.rng,
-            );
+            load += self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Get, state, &mut self.rng);
         }
         let mut writes = false;
         let mut work = Vec::new();
@@ -1012,11 +782,7 @@ impl World<'_> {
             let (m, sg) = self.az_table_write();
             let mut save = self.lognormal(m, sg);
             if big_state {
-                save += self.plan.apps[0].platform.storage.transfer_time(
-                    crate::storage::StorageOp::Put,
-                    state,
-                    &mut self.rng,
-                );
+                save += self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Put, state, &mut self.rng);
             }
             phases.push(Phase::wait(save, mem, Component::Transfer));
             self.count_tx(e, 0, 1, 0, u64::from(big_state));
@@ -1030,15 +796,7 @@ impl World<'_> {
                 strands.push(st);
             }
         }
-        let v = self.new_inv(
-            0,
-            Class::Orchestrator,
-            e,
-            strands,
-            phases,
-            Cont::EntityBatch { entity },
-            now,
-        );
+        let v = self.new_inv(0, Class::Orchestrator, e, strands, phases, Cont::EntityBatch { entity }, now);
         self.start_on(now, v, h, false);
     }
 
@@ -1047,21 +805,14 @@ impl World<'_> {
         let batch = std::mem::take(&mut self.du.entities[entity as usize].batch);
         self.du.entities[entity as usize].running = false;
         for op in batch {
-            let Op {
-                kind,
-                exec,
-                reply,
-                strand,
-            } = self.du.ops[op as usize];
+            let Op { kind, exec, reply, strand } = self.du.ops[op as usize];
             let reply_size = match kind {
                 OpKind::Get => self.du.entities[entity as usize].state_bytes,
                 OpKind::Set(size) => {
                     self.du.entities[entity as usize].state_bytes = size;
                     0
                 }
-                OpKind::Run { step, share, .. } => {
-                    scaled(self.wf.steps[step.0 as usize].output_bytes, share)
-                }
+                OpKind::Run { step, share, .. } => scaled(self.wf.steps[step.0 as usize].output_bytes, share),
             };
             if let Some((orch, task)) = reply {
                 if self.execs[exec as usize].done || !self.check_payload(now, exec, reply_size) {
@@ -1069,19 +820,10 @@ impl World<'_> {
                 }
                 let rt = self.du.orchs[orch as usize].tasks[task as usize].clone();
                 if rt.worker {
-                    self.worker_latency_s
-                        .push(now.saturating_since(rt.scheduled).as_secs_f64());
+                    self.worker_latency_s.push(now.saturating_since(rt.scheduled).as_secs_f64());
                 }
                 let q = self.control_queue(self.du.orchs[orch as usize].partition);
-                self.put_message(
-                    now,
-                    q,
-                    MsgKind::Orch { orch, task },
-                    exec,
-                    strand,
-                    reply_size,
-                    Some(host),
-                );
+                self.put_message(now, q, MsgKind::Orch { orch, task }, exec, strand, reply_size, Some(host));
             }
         }
         if !self.du.entities[entity as usize].queue.is_empty() {

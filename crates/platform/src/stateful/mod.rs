@@ -31,6 +31,7 @@
 //! Map, polling backoff, entity serialization, payload limits, scale-out pace) and the seed sweep
 //! in `tests/invariants.rs`.
 
+mod asl_run;
 pub mod azure;
 pub mod chain;
 pub mod durable;
@@ -114,9 +115,7 @@ impl StatefulPlan {
     ) -> Result<StatefulPlan, ConfigError> {
         match deployment {
             Deployment::AzQueue => chain::plan(models, cfg, workflow),
-            Deployment::AzDorch | Deployment::AzDent => {
-                durable::plan(deployment, models, cfg, workflow)
-            }
+            Deployment::AzDorch | Deployment::AzDent => durable::plan(deployment, models, cfg, workflow),
             Deployment::AwsStep => step::plan(models, cfg, workflow),
             Deployment::AwsLambda | Deployment::AzFunc => Err(ConfigError {
                 key: "scenario.deployments".into(),
@@ -165,20 +164,10 @@ pub(crate) struct Phase {
 
 impl Phase {
     pub fn cpu(work: f64, memory_mb: f64, comp: Component) -> Phase {
-        Phase {
-            kind: PhaseKind::Cpu(work),
-            memory_mb: memory_mb as f32,
-            comp,
-            storage: None,
-        }
+        Phase { kind: PhaseKind::Cpu(work), memory_mb: memory_mb as f32, comp, storage: None }
     }
     pub fn wait(d: SimDuration, memory_mb: f64, comp: Component) -> Phase {
-        Phase {
-            kind: PhaseKind::Wait(d),
-            memory_mb: memory_mb as f32,
-            comp,
-            storage: None,
-        }
+        Phase { kind: PhaseKind::Wait(d), memory_mb: memory_mb as f32, comp, storage: None }
     }
 }
 
@@ -198,12 +187,7 @@ pub(crate) fn step_phases(
     let state_size = |id: &sfsim_workflow::StateId| w.state[id.0 as usize].size_bytes;
     let get = |bytes: u64, rng: &mut SimRng, out: &mut Vec<Phase>| {
         let d = p.storage.transfer_time(StorageOp::Get, bytes, rng);
-        out.push(Phase {
-            kind: PhaseKind::Wait(d),
-            memory_mb: mem as f32,
-            comp: Component::Transfer,
-            storage: Some(StorageOp::Get),
-        });
+        out.push(Phase { kind: PhaseKind::Wait(d), memory_mb: mem as f32, comp: Component::Transfer, storage: Some(StorageOp::Get) });
     };
     for &b in &s.reads_bytes {
         get(b, rng, out);
@@ -222,22 +206,13 @@ pub(crate) fn step_phases(
         out.push(Phase::wait(io, mem, Component::Execution));
     }
     let writes: Vec<u64> = if state_via_storage {
-        s.writes_bytes
-            .iter()
-            .copied()
-            .chain(s.state_updates.iter().map(state_size))
-            .collect()
+        s.writes_bytes.iter().copied().chain(s.state_updates.iter().map(state_size)).collect()
     } else {
         s.writes_bytes.clone()
     };
     for b in writes {
         let d = p.storage.transfer_time(StorageOp::Put, b, rng);
-        out.push(Phase {
-            kind: PhaseKind::Wait(d),
-            memory_mb: mem as f32,
-            comp: Component::Transfer,
-            storage: Some(StorageOp::Put),
-        });
+        out.push(Phase { kind: PhaseKind::Wait(d), memory_mb: mem as f32, comp: Component::Transfer, storage: Some(StorageOp::Put) });
     }
 }
 
@@ -265,6 +240,8 @@ pub(crate) enum Cont {
     EntityBatch { entity: u32 },
     /// Step Functions: the Lambda of task `task` of run `run` finished.
     StepTask { run: u32, task: u32 },
+    /// Step Functions (ASL): the Lambda of the task state of run `run` finished.
+    AslTask { run: u32 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -403,6 +380,12 @@ pub(crate) enum Ev {
 pub(crate) enum Timer {
     /// Step Functions: strand `strand` of run `run` enters state `state` after its transition.
     StepEnter { run: u32, state: u32, strand: u32 },
+    /// Step Functions (ASL): enter the current state of run `run`.
+    AslEnter { run: u32, strand: u32 },
+    /// Step Functions (ASL): a Wait state of run `run` ended.
+    AslWaited { run: u32 },
+    /// Step Functions (ASL): a retry's backoff of run `run` ended.
+    AslRetry { run: u32 },
 }
 
 pub(crate) struct World<'a> {
@@ -429,14 +412,13 @@ pub(crate) struct World<'a> {
     pub worker_latency_s: Vec<f64>,
     pub idle: StatefulCounts,
     pub idle_cost: Cost,
+    /// The account's Lambda concurrency allowance (shared by all Lambda apps).
+    lambda_account: Option<LambdaScaler>,
 }
 
 /// Simulates one replication of a stateful deployment.
 pub fn simulate_stateful(spec: &StatefulSpec<'_>) -> RunOutput {
-    assert!(
-        spec.iterations <= u64::from(u32::MAX),
-        "at most 2^32 - 1 executions per replication"
-    );
+    assert!(spec.iterations <= u64::from(u32::MAX), "at most 2^32 - 1 executions per replication");
     let n = spec.iterations as usize;
     let apps = spec
         .plan
@@ -448,11 +430,9 @@ pub fn simulate_stateful(spec: &StatefulSpec<'_>) -> RunOutput {
             starting: Vec::new(),
             waiting: VecDeque::new(),
             lambda: a.lambda.then(|| match a.platform.scaling {
-                crate::deployment::ScalePolicy::LambdaBurst {
-                    burst,
-                    increase_per_min,
-                    limit,
-                } => LambdaScaler::new(burst, increase_per_min, limit),
+                crate::deployment::ScalePolicy::LambdaBurst { burst, increase_per_min, limit } => {
+                    LambdaScaler::new(burst, increase_per_min, limit)
+                }
                 crate::deployment::ScalePolicy::HostRate { .. } => {
                     unreachable!("a Lambda app scales like Lambda")
                 }
@@ -489,12 +469,10 @@ pub fn simulate_stateful(spec: &StatefulSpec<'_>) -> RunOutput {
         worker_latency_s: Vec::new(),
         idle: StatefulCounts::default(),
         idle_cost: Cost::default(),
+        lambda_account: None,
     };
     if spec.trace {
-        w.trace.push(TraceEvent::TrackName {
-            track: 0,
-            name: "arrivals".into(),
-        });
+        w.trace.push(TraceEvent::TrackName { track: 0, name: "arrivals".into() });
     }
     w.init_driver();
     if n > 0 {
@@ -528,10 +506,7 @@ pub fn simulate_stateful(spec: &StatefulSpec<'_>) -> RunOutput {
         .iter()
         .enumerate()
         .map(|(i, x)| {
-            let (end, outcome, breakdown) = x
-                .end
-                .clone()
-                .unwrap_or_else(|| panic!("execution {i} never ended ({:?})", spec.streams));
+            let (end, outcome, breakdown) = x.end.clone().unwrap_or_else(|| panic!("execution {i} never ended ({:?})", spec.streams));
             ExecRecord {
                 id: i as u32,
                 arrival: x.arrival,
@@ -549,12 +524,7 @@ pub fn simulate_stateful(spec: &StatefulSpec<'_>) -> RunOutput {
             }
         })
         .collect();
-    assert_eq!(
-        executions.len() as u64,
-        spec.iterations,
-        "every arrival ends exactly once ({:?})",
-        spec.streams
-    );
+    assert_eq!(executions.len() as u64, spec.iterations, "every arrival ends exactly once ({:?})", spec.streams);
     RunOutput {
         executions,
         instances_started: w.apps.iter().map(|a| a.started).sum(),
@@ -581,18 +551,12 @@ impl World<'_> {
     fn on_arrival(&mut self, now: SimTime, e: u32) {
         self.last_arrival = now;
         let next = e + 1;
-        if u64::from(next) < self.spec.iterations
-            && !matches!(self.spec.arrivals, Arrivals::Sequential { .. })
-        {
+        if u64::from(next) < self.spec.iterations && !matches!(self.spec.arrivals, Arrivals::Sequential { .. }) {
             let t = self.next_arrival_time(next);
             self.q.schedule(t, Ev::Arrival(next));
         }
         let main = self.new_strand(e, now);
-        debug_assert_eq!(
-            self.execs.len(),
-            e as usize,
-            "executions arrive in id order"
-        );
+        debug_assert_eq!(self.execs.len(), e as usize, "executions arrive in id order");
         self.execs.push(ExecSt {
             arrival: now,
             done: false,
@@ -608,11 +572,7 @@ impl World<'_> {
             end: None,
         });
         if self.spec.trace {
-            self.trace.push(TraceEvent::Instant {
-                track: 0,
-                name: format!("arrival {e}"),
-                at: now,
-            });
+            self.trace.push(TraceEvent::Instant { track: 0, name: format!("arrival {e}"), at: now });
         }
         if self.wf.input_bytes > self.request_limit() {
             let err = self.request_error().to_string();
@@ -646,6 +606,7 @@ impl World<'_> {
             Cont::Episode { orch } => self.durable_episode_done(now, v, orch),
             Cont::EntityBatch { entity } => self.durable_entity_done(now, v, entity),
             Cont::StepTask { run, task } => self.step_task_done(now, v, run, task),
+            Cont::AslTask { run } => self.asl_task_done(now, v, run),
         }
         self.free_inv(v);
     }
@@ -656,6 +617,7 @@ impl World<'_> {
         let exec = self.invs[v as usize].exec;
         match cont {
             Cont::StepTask { run, task } => self.step_task_failed(now, v, run, task, error),
+            Cont::AslTask { run } => self.asl_task_failed(now, v, run, error),
             _ => self.fail_exec(now, exec, error),
         }
         self.free_inv(v);
@@ -664,6 +626,9 @@ impl World<'_> {
     fn on_timer(&mut self, now: SimTime, t: Timer) {
         match t {
             Timer::StepEnter { run, state, strand } => self.step_enter(now, run, state, strand),
+            Timer::AslEnter { run, strand } => self.asl_enter(now, run, strand),
+            Timer::AslWaited { run } => self.asl_waited(now, run),
+            Timer::AslRetry { run } => self.asl_retry(now, run),
         }
     }
 
@@ -680,11 +645,7 @@ impl World<'_> {
     // ---- strands -----------------------------------------------------------------------------
 
     pub(crate) fn new_strand(&mut self, exec: u32, now: SimTime) -> u32 {
-        self.strands.push(Strand {
-            exec,
-            mark: now,
-            bd: Breakdown::default(),
-        });
+        self.strands.push(Strand { exec, mark: now, bd: Breakdown::default() });
         (self.strands.len() - 1) as u32
     }
 
@@ -700,11 +661,7 @@ impl World<'_> {
     pub(crate) fn fork(&mut self, parent: u32, n: u32, now: SimTime) -> (u32, Vec<u32>) {
         let exec = self.strands[parent as usize].exec;
         let children = (0..n).map(|_| self.new_strand(exec, now)).collect();
-        self.joins.push(Join {
-            parent,
-            remaining: n,
-            last_child: None,
-        });
+        self.joins.push(Join { parent, remaining: n, last_child: None });
         ((self.joins.len() - 1) as u32, children)
     }
 
@@ -720,11 +677,7 @@ impl World<'_> {
         let parent = j.parent;
         let bd = self.strands[child as usize].bd;
         let p = &mut self.strands[parent as usize];
-        debug_assert_eq!(
-            p.mark + bd.total(),
-            now,
-            "the last child's breakdown covers the time since the fork"
-        );
+        debug_assert_eq!(p.mark + bd.total(), now, "the last child's breakdown covers the time since the fork");
         p.bd.add_all(&bd);
         p.mark = now;
         Some(parent)
@@ -736,9 +689,7 @@ impl World<'_> {
     pub(crate) fn complete_exec(&mut self, now: SimTime, e: u32) {
         let mut outcome = Outcome::Completed;
         if self.wf.output_bytes > self.plan.apps[0].platform.response_limit_bytes {
-            outcome = Outcome::Failed {
-                error: self.plan.apps[0].platform.response_error.to_string(),
-            };
+            outcome = Outcome::Failed { error: self.plan.apps[0].platform.response_error.to_string() };
         }
         self.end_exec(now, e, outcome);
     }
@@ -766,18 +717,11 @@ impl World<'_> {
             breakdown.queue += latency.saturating_sub(charged);
         }
         if outcome == Outcome::Completed {
-            debug_assert_eq!(
-                breakdown.total(),
-                latency,
-                "breakdown must sum to the latency"
-            );
+            debug_assert_eq!(breakdown.total(), latency, "breakdown must sum to the latency");
         }
         if breakdown.total() > latency {
             // A failed execution may end before its strands were charged to the end; clip.
-            breakdown = Breakdown {
-                queue: latency,
-                ..Breakdown::default()
-            };
+            breakdown = Breakdown { queue: latency, ..Breakdown::default() };
         }
         if self.spec.trace {
             let name = match &outcome {
@@ -785,39 +729,24 @@ impl World<'_> {
                 Outcome::Failed { error } => format!("exec {e} failed: {error}"),
                 Outcome::Throttled => format!("exec {e} throttled"),
             };
-            self.trace.push(TraceEvent::Instant {
-                track: 0,
-                name,
-                at: now,
-            });
+            self.trace.push(TraceEvent::Instant { track: 0, name, at: now });
         }
         if self.spec.trace {
             // One track per execution shows its whole span above the invocations it caused.
             let track = EXEC_TRACK_BASE + e;
-            self.trace.push(TraceEvent::TrackName {
-                track,
-                name: format!("execution {e}"),
-            });
+            self.trace.push(TraceEvent::TrackName { track, name: format!("execution {e}") });
             let name = match &outcome {
                 Outcome::Completed => format!("exec {e}"),
                 Outcome::Failed { error } => format!("exec {e} failed: {error}"),
                 Outcome::Throttled => format!("exec {e} throttled"),
             };
-            self.trace.push(TraceEvent::Slice {
-                track,
-                name,
-                cat: "execution",
-                start: arrival,
-                end: now,
-                exec: Some(e),
-            });
+            self.trace.push(TraceEvent::Slice { track, name, cat: "execution", start: arrival, end: now, exec: Some(e) });
         }
         self.execs[e as usize].end = Some((now, outcome, breakdown));
         if let Arrivals::Sequential { gap_s } = *self.spec.arrivals {
             let next = e + 1;
             if u64::from(next) < self.spec.iterations {
-                self.q
-                    .schedule(now + SimDuration::from_secs_f64(gap_s), Ev::Arrival(next));
+                self.q.schedule(now + SimDuration::from_secs_f64(gap_s), Ev::Arrival(next));
             }
         }
     }
@@ -829,9 +758,7 @@ impl World<'_> {
                 let u: f64 = self.arrivals_rng.random();
                 self.last_arrival + SimDuration::from_secs_f64(-(1.0 - u).ln() / rate_per_s)
             }
-            Arrivals::Burst { size, interval_s } => {
-                SimTime::from_secs_f64(interval_s * (u64::from(i) / size) as f64)
-            }
+            Arrivals::Burst { size, interval_s } => SimTime::from_secs_f64(interval_s * (u64::from(i) / size) as f64),
             Arrivals::Sequential { .. } => {
                 unreachable!("sequential arrivals are scheduled at completion")
             }
@@ -841,9 +768,7 @@ impl World<'_> {
 
     /// Samples execution `e`'s work stream for a step (same draws on every deployment).
     pub(crate) fn workload_rng(&self, e: u32, salt: u64) -> SimRng {
-        self.spec
-            .streams
-            .indexed("workload", (u64::from(e) << 20) ^ salt)
+        self.spec.streams.indexed("workload", (u64::from(e) << 20) ^ salt)
     }
 
     // ---- invocations -------------------------------------------------------------------------
@@ -909,9 +834,11 @@ impl World<'_> {
             self.start_on(now, v, i, false);
             return;
         }
-        let a = &mut self.apps[app as usize];
-        if let Some(s) = a.lambda.as_mut() {
-            if a.in_flight < s.allowed(now, a.in_flight) {
+        if self.apps[app as usize].lambda.is_some() {
+            // Concurrency is an account limit, shared by every function of the deployment.
+            let in_flight: u32 = self.apps.iter().filter(|a| a.lambda.is_some()).map(|a| a.in_flight).sum();
+            let s = self.lambda_account.get_or_insert_with(|| self.apps[app as usize].lambda.clone().expect("a Lambda app"));
+            if in_flight < s.allowed(now, in_flight) {
                 let i = self.new_instance(now, app);
                 self.assign_to_starting(now, v, i);
             } else {
@@ -941,19 +868,12 @@ impl World<'_> {
     /// Whether host `i` can start one more invocation of `class` now.
     pub(crate) fn has_room(&self, i: u32, class: Class) -> bool {
         let inst = &self.insts[i as usize];
-        inst.alive
-            && inst.ready
-            && !inst.poisoned
-            && inst.busy[class as usize] < self.plan.apps[inst.app as usize].slots[class as usize]
+        inst.alive && inst.ready && !inst.poisoned && inst.busy[class as usize] < self.plan.apps[inst.app as usize].slots[class as usize]
     }
 
     fn starting_room(&self, app: u16) -> usize {
         let slots = self.plan.apps[app as usize].slots[Class::Function as usize] as usize;
-        self.apps[app as usize]
-            .starting
-            .iter()
-            .map(|&i| slots.saturating_sub(self.insts[i as usize].busy[0] as usize))
-            .sum()
+        self.apps[app as usize].starting.iter().map(|&i| slots.saturating_sub(self.insts[i as usize].busy[0] as usize)).sum()
     }
 
     /// Azure HTTP demand: while more requests wait than starting hosts can take, add hosts at
@@ -1015,10 +935,7 @@ impl World<'_> {
             let name = &self.plan.apps[app as usize].name;
             for slot in 0..self.total_slots(app).min(64) {
                 let track = self.track(id, slot);
-                self.trace.push(TraceEvent::TrackName {
-                    track,
-                    name: format!("{name} instance {id} slot {slot}"),
-                });
+                self.trace.push(TraceEvent::TrackName { track, name: format!("{name} instance {id} slot {slot}") });
             }
             let track = self.track(id, 0);
             self.trace.push(TraceEvent::Slice {
@@ -1030,11 +947,7 @@ impl World<'_> {
                 exec: None,
             });
             let alive = self.apps[app as usize].alive;
-            self.trace.push(TraceEvent::Counter {
-                name: "instances",
-                at: now,
-                value: f64::from(alive),
-            });
+            self.trace.push(TraceEvent::Counter { name: "instances", at: now, value: f64::from(alive) });
         }
         id
     }
@@ -1065,8 +978,7 @@ impl World<'_> {
         self.apps[app as usize].in_flight += 1;
         self.insts[i as usize].assigned.push(v);
         let inv = &mut self.invs[v as usize];
-        inv.bd
-            .add(Component::Queue, now.saturating_since(inv.wait_since));
+        inv.bd.add(Component::Queue, now.saturating_since(inv.wait_since));
         inv.status = InvStatus::Starting;
         inv.instance = i;
         inv.slot = slot;
@@ -1117,8 +1029,7 @@ impl World<'_> {
         self.insts[i as usize].ready = true;
         for v in assigned {
             let inv = &mut self.invs[v as usize];
-            inv.bd
-                .add(Component::ColdStart, now.saturating_since(inv.assigned_at));
+            inv.bd.add(Component::ColdStart, now.saturating_since(inv.assigned_at));
             self.begin(now, v);
         }
         if !self.plan.apps[app as usize].lambda {
@@ -1139,8 +1050,10 @@ impl World<'_> {
             let e = inv.exec;
             self.execs[e as usize].cold = true;
         }
-        if let Cont::StepTask { run, .. } = inv.cont {
-            self.step_worker_started(now, run);
+        match inv.cont {
+            Cont::StepTask { run, .. } => self.step_worker_started(now, run),
+            Cont::AslTask { run } => self.asl_worker_started(now, run),
+            _ => {}
         }
         let i = self.invs[v as usize].instance;
         self.meter(i, now);
@@ -1193,10 +1106,7 @@ impl World<'_> {
         if inst.cpu_token != token {
             return;
         }
-        let (_, owner) = inst
-            .cpu
-            .next_completion()
-            .expect("a CPU completion event implies a computing invocation");
+        let (_, owner) = inst.cpu.next_completion().expect("a CPU completion event implies a computing invocation");
         inst.cpu.remove(now, owner);
         self.reschedule_cpu(i);
         let idx = self.invs[owner as usize].next as u32;
@@ -1226,14 +1136,7 @@ impl World<'_> {
             };
             let (start, inst, slot, exec) = (inv.phase_start, inv.instance, inv.slot, inv.exec);
             let track = self.track(inst, slot);
-            self.trace.push(TraceEvent::Slice {
-                track,
-                name: name.into(),
-                cat: "phase",
-                start,
-                end: now,
-                exec: Some(exec),
-            });
+            self.trace.push(TraceEvent::Slice { track, name: name.into(), cat: "phase", start, end: now, exec: Some(exec) });
         }
     }
 
@@ -1252,10 +1155,7 @@ impl World<'_> {
             return;
         }
         let app = self.invs[v as usize].app;
-        let err = self.plan.apps[app as usize]
-            .platform
-            .timeout_error
-            .to_string();
+        let err = self.plan.apps[app as usize].platform.timeout_error.to_string();
         self.abort(now, v, err, true);
     }
 
@@ -1290,13 +1190,7 @@ impl World<'_> {
         if n == 0 || dt == 0.0 {
             return;
         }
-        if let crate::billing::BillingPolicy::ObservedMemory {
-            round_mb,
-            min_mb,
-            max_mb,
-            ..
-        } = p.billing
-        {
+        if let crate::billing::BillingPolicy::ObservedMemory { round_mb, min_mb, max_mb, .. } = p.billing {
             let mem = p.runtime_memory_mb + inst.meter_mem_mb;
             let billed_mb = ((mem / round_mb).ceil() * round_mb).clamp(min_mb, max_mb);
             let share = dt * billed_mb / 1024.0 / n as f64;
@@ -1328,32 +1222,20 @@ impl World<'_> {
             p.runtime_memory_mb + inv.phases.first().map_or(0.0, |ph| f64::from(ph.memory_mb))
         };
         let mut bill = p.billing.bill(executed, avg_mb);
-        if let crate::billing::BillingPolicy::ObservedMemory {
-            min_mb,
-            min_duration,
-            price_usd_per_gb_s,
-            ..
-        } = p.billing
-        {
+        if let crate::billing::BillingPolicy::ObservedMemory { min_mb, min_duration, price_usd_per_gb_s, .. } = p.billing {
             // The shared meter, with the per-execution minimum of 100 ms at 128 MB.
             let floor = min_mb / 1024.0 * min_duration.as_secs_f64();
             bill.gb_s = inv.metered_gb_s.max(floor);
             bill.compute_usd = bill.gb_s * price_usd_per_gb_s;
         }
-        let storage_usd = f64::from(inv.gets) * p.storage.price_usd(StorageOp::Get)
-            + f64::from(inv.puts) * p.storage.price_usd(StorageOp::Put);
-        let (i, slot, start, class, exec) =
-            (inv.instance, inv.slot, inv.start, inv.class, inv.exec);
+        let storage_usd =
+            f64::from(inv.gets) * p.storage.price_usd(StorageOp::Get) + f64::from(inv.puts) * p.storage.price_usd(StorageOp::Put);
+        let (i, slot, start, class, exec) = (inv.instance, inv.slot, inv.start, inv.class, inv.exec);
         let bd = inv.bd;
         let strands = std::mem::take(&mut inv.strands);
         let (gets, puts) = (inv.gets, inv.puts);
         let x = &mut self.execs[exec as usize];
-        x.cost.add(&Cost {
-            compute: bill.compute_usd,
-            requests: bill.request_usd,
-            storage: storage_usd,
-            ..Cost::default()
-        });
+        x.cost.add(&Cost { compute: bill.compute_usd, requests: bill.request_usd, storage: storage_usd, ..Cost::default() });
         x.gb_s += bill.gb_s;
         x.executed += executed;
         x.billed += bill.billed;
@@ -1373,14 +1255,7 @@ impl World<'_> {
                 None => format!("{:?} exec {exec}", class),
                 Some(e) => format!("{:?} exec {exec} failed: {e}", class),
             };
-            self.trace.push(TraceEvent::Slice {
-                track,
-                name,
-                cat: "invocation",
-                start,
-                end: now,
-                exec: Some(exec),
-            });
+            self.trace.push(TraceEvent::Slice { track, name, cat: "invocation", start, end: now, exec: Some(exec) });
         }
         let inst = &mut self.insts[i as usize];
         inst.busy[class as usize] -= 1;
@@ -1456,17 +1331,9 @@ impl World<'_> {
                     exec: None,
                 });
             }
-            self.trace.push(TraceEvent::Instant {
-                track,
-                name: why.into(),
-                at: now,
-            });
+            self.trace.push(TraceEvent::Instant { track, name: why.into(), at: now });
             let alive = self.apps[app as usize].alive;
-            self.trace.push(TraceEvent::Counter {
-                name: "instances",
-                at: now,
-                value: f64::from(alive),
-            });
+            self.trace.push(TraceEvent::Counter { name: "instances", at: now, value: f64::from(alive) });
         }
         if !self.plan.apps[app as usize].lambda {
             self.azure_host_gone(now, i);
@@ -1478,33 +1345,16 @@ impl World<'_> {
 
     /// Samples a log-normal latency.
     pub(crate) fn lognormal(&mut self, median_s: f64, sigma: f64) -> SimDuration {
-        let l =
-            LogNormal::new(median_s.max(1e-9).ln(), sigma).expect("validated latency parameters");
+        let l = LogNormal::new(median_s.max(1e-9).ln(), sigma).expect("validated latency parameters");
         SimDuration::from_secs_f64(l.sample(&mut self.rng))
     }
 
     /// The phases of `step` for execution `e` (the same draws on every deployment).
-    pub(crate) fn phases_of(
-        &self,
-        e: u32,
-        step: StepId,
-        item: u32,
-        share: f64,
-        app: u16,
-        state_via_storage: bool,
-    ) -> Vec<Phase> {
+    pub(crate) fn phases_of(&self, e: u32, step: StepId, item: u32, share: f64, app: u16, state_via_storage: bool) -> Vec<Phase> {
         let mut rng = self.workload_rng(e, (u64::from(step.0) << 32) | u64::from(item));
         let mut out = Vec::new();
         let s = &self.wf.steps[step.0 as usize];
-        step_phases(
-            s,
-            share,
-            &self.plan.apps[app as usize].platform,
-            self.wf,
-            state_via_storage,
-            &mut rng,
-            &mut out,
-        );
+        step_phases(s, share, &self.plan.apps[app as usize].platform, self.wf, state_via_storage, &mut rng, &mut out);
         out
     }
 }

@@ -68,11 +68,7 @@ pub struct StepSetup {
 }
 
 /// Builds the aws-step plan: one Lambda app per step.
-pub fn plan(
-    models: &Models,
-    cfg: &DeploymentConfig,
-    workflow: &Workflow,
-) -> Result<StatefulPlan, ConfigError> {
+pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Result<StatefulPlan, ConfigError> {
     let mut apps = Vec::new();
     for s in &workflow.steps {
         let platform = FunctionPlatform::build_for(Deployment::AwsLambda, "aws-step", models, cfg)?;
@@ -93,10 +89,7 @@ pub fn plan(
         azure: None,
         durable: None,
         step: Some(StepSetup {
-            latency: (
-                m.transitions.latency_s_median.value,
-                m.transitions.latency_sigma.value,
-            ),
+            latency: (m.transitions.latency_s_median.value, m.transitions.latency_sigma.value),
             latency_s_per_kb: m.transitions.latency_s_per_kb.value,
             bucket: m.transitions.token_bucket.value,
             refill_per_s: m.transitions.refill_per_s.value,
@@ -147,17 +140,28 @@ pub struct StepState {
     tokens_at: SimTime,
     started: bool,
     history: Vec<u32>,
+    /// Machines given in ASL.
+    pub(crate) asl: super::asl_run::AslState2,
 }
 
 impl World<'_> {
     fn sf_setup(&self) -> &StepSetup {
-        self.plan
-            .step
-            .as_ref()
-            .expect("aws-step has a Step Functions setup")
+        self.plan.step.as_ref().expect("aws-step has a Step Functions setup")
     }
 
     pub(crate) fn step_start(&mut self, now: SimTime, e: u32) {
+        self.step_start_common(now, e);
+        if self.wf.asl.is_some() {
+            self.asl_start(now, e);
+            return;
+        }
+        let strand = self.execs[e as usize].main;
+        let flow = self.wf.flow.clone();
+        let seq = self.new_seq(e, flow, 1.0, 0, strand, None, None);
+        self.transition(now, seq, self.wf.input_bytes);
+    }
+
+    fn step_start_common(&mut self, now: SimTime, e: u32) {
         if !self.sf.started {
             self.sf.started = true;
             self.sf.tokens = self.sf_setup().bucket;
@@ -169,15 +173,8 @@ impl World<'_> {
         self.sf.history[e as usize] = 2; // ExecutionStarted, ExecutionSucceeded
         if self.sf_setup().express {
             let s = self.sf_setup().express_usd_per_request;
-            self.execs[e as usize].cost.add(&Cost {
-                requests: s,
-                ..Cost::default()
-            });
+            self.execs[e as usize].cost.add(&Cost { requests: s, ..Cost::default() });
         }
-        let strand = self.execs[e as usize].main;
-        let flow = self.wf.flow.clone();
-        let seq = self.new_seq(e, flow, 1.0, 0, strand, None, None);
-        self.transition(now, seq, self.wf.input_bytes);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -191,16 +188,7 @@ impl World<'_> {
         parent: Option<(u32, u32)>,
         worker_since: Option<SimTime>,
     ) -> u32 {
-        self.sf.seqs.push(Seq {
-            exec,
-            nodes,
-            pc: 0,
-            share,
-            item,
-            strand,
-            parent,
-            worker_since,
-        });
+        self.sf.seqs.push(Seq { exec, nodes, pc: 0, share, item, strand, parent, worker_since });
         (self.sf.seqs.len() - 1) as u32
     }
 
@@ -211,11 +199,7 @@ impl World<'_> {
         self.sf.tokens = (self.sf.tokens + elapsed * rate).min(bucket);
         self.sf.tokens_at = now;
         self.sf.tokens -= 1.0;
-        if self.sf.tokens >= 0.0 {
-            now
-        } else {
-            now + SimDuration::from_secs_f64(-self.sf.tokens / rate)
-        }
+        if self.sf.tokens >= 0.0 { now } else { now + SimDuration::from_secs_f64(-self.sf.tokens / rate) }
     }
 
     /// Starts the transition into state `pc` of `seq` (or into Succeed when past the end).
@@ -227,46 +211,67 @@ impl World<'_> {
         if self.execs[e as usize].done {
             return;
         }
-        let setup = self.sf_setup().clone();
-        let (len, parent) = (
-            self.sf.seqs[seq as usize].nodes.len(),
-            self.sf.seqs[seq as usize].parent,
-        );
+        let (len, parent) = (self.sf.seqs[seq as usize].nodes.len(), self.sf.seqs[seq as usize].parent);
         if pc >= len && parent.is_some() {
             // The end of a branch or iteration is not a state: no transition.
             self.seq_finished(now, seq);
             return;
         }
-        if payload > setup.payload_max_bytes {
-            self.fail_exec(
-                now,
-                e,
-                format!(
-                    "States.DataLimitExceeded: state payload of {} KB exceeds {} KB",
-                    payload / 1024,
-                    setup.payload_max_bytes / 1024
-                ),
-            );
-            return;
+        if let Some(at) = self.step_transition_time(now, e, payload) {
+            self.q.schedule(at, super::Ev::Timer(Timer::StepEnter { run: seq, state: pc as u32, strand }));
         }
+    }
+
+    /// Checks the payload and takes a transition of execution `e` at `now`: waits for a token,
+    /// adds the scheduling latency, counts and prices it. Returns when the next state is
+    /// entered, or `None` when the payload failed the execution.
+    pub(crate) fn step_transition_time(&mut self, now: SimTime, e: u32, payload: u64) -> Option<SimTime> {
+        if !self.step_payload_ok(now, e, payload) {
+            return None;
+        }
+        let setup = self.sf_setup().clone();
         let at = self.take_token(now);
-        let lat = self.lognormal(setup.latency.0, setup.latency.1)
-            + SimDuration::from_secs_f64(setup.latency_s_per_kb * payload as f64 / 1024.0);
+        let lat =
+            self.lognormal(setup.latency.0, setup.latency.1) + SimDuration::from_secs_f64(setup.latency_s_per_kb * payload as f64 / 1024.0);
         self.execs[e as usize].counts.transitions += 1;
         if !setup.express {
-            self.execs[e as usize].cost.add(&Cost {
-                transitions: setup.price_usd_per_transition,
-                ..Cost::default()
-            });
+            self.execs[e as usize].cost.add(&Cost { transitions: setup.price_usd_per_transition, ..Cost::default() });
         }
-        self.q.schedule(
-            at + lat,
-            super::Ev::Timer(Timer::StepEnter {
-                run: seq,
-                state: pc as u32,
-                strand,
-            }),
-        );
+        Some(at + lat)
+    }
+
+    /// Fails the execution with `States.DataLimitExceeded` when `payload` is over the limit.
+    pub(crate) fn step_payload_ok(&mut self, now: SimTime, e: u32, payload: u64) -> bool {
+        let max = self.sf_setup().payload_max_bytes;
+        if payload > max {
+            self.fail_exec(now, e, format!("States.DataLimitExceeded: state payload of {} KB exceeds {} KB", payload / 1024, max / 1024));
+            return false;
+        }
+        true
+    }
+
+    pub(crate) fn sf_setup_events_per_task(&self) -> u32 {
+        self.sf_setup().events_per_task
+    }
+
+    pub(crate) fn step_map_cap(&self) -> u32 {
+        self.sf_setup().map_max_concurrency
+    }
+
+    pub(crate) fn step_add_history(&mut self, now: SimTime, e: u32, events: u32) -> bool {
+        self.add_history(now, e, events)
+    }
+
+    /// The machine entered Succeed: the execution ends (Express bills its duration).
+    pub(crate) fn step_machine_succeeded(&mut self, now: SimTime, e: u32) {
+        if self.sf_setup().express {
+            let setup = self.sf_setup().clone();
+            let dur = now.saturating_since(self.execs[e as usize].arrival).round_up_to(SimDuration::from_millis(100));
+            let mem_mb = ((setup.express_memory_mb + self.wf.input_bytes as f64 / 1_048_576.0) / 64.0).ceil() * 64.0;
+            let usd = dur.as_secs_f64() * mem_mb / 1024.0 * setup.express_usd_per_gb_s;
+            self.execs[e as usize].cost.add(&Cost { compute: usd, ..Cost::default() });
+        }
+        self.complete_exec(now, e);
     }
 
     fn add_history(&mut self, now: SimTime, e: u32, events: u32) -> bool {
@@ -274,11 +279,7 @@ impl World<'_> {
         let h = &mut self.sf.history[e as usize];
         *h += events;
         if *h > max {
-            self.fail_exec(
-                now,
-                e,
-                format!("States.Runtime: execution history exceeds {max} events"),
-            );
+            self.fail_exec(now, e, format!("States.Runtime: execution history exceeds {max} events"));
             return false;
         }
         true
@@ -306,18 +307,7 @@ impl World<'_> {
                     return;
                 }
                 let phases = self.phases_of(e, s, item, share, s.0 as u16, true);
-                let v = self.new_inv(
-                    s.0 as u16,
-                    Class::Function,
-                    e,
-                    vec![strand],
-                    phases,
-                    Cont::StepTask {
-                        run: seq,
-                        task: s.0,
-                    },
-                    now,
-                );
+                let v = self.new_inv(s.0 as u16, Class::Function, e, vec![strand], phases, Cont::StepTask { run: seq, task: s.0 }, now);
                 self.invoke(now, v);
             }
             Node::Parallel(branches) => {
@@ -339,12 +329,8 @@ impl World<'_> {
                 }
                 let (join, children) = self.fork(strand, f.items, now);
                 let share2 = share * f.share();
-                let waiting: Vec<(u32, u32)> = children
-                    .into_iter()
-                    .enumerate()
-                    .map(|(k, c)| (c, if f.split { 0 } else { k as u32 }))
-                    .rev()
-                    .collect();
+                let waiting: Vec<(u32, u32)> =
+                    children.into_iter().enumerate().map(|(k, c)| (c, if f.split { 0 } else { k as u32 })).rev().collect();
                 let g = self.new_group(seq, join, waiting, share2);
                 self.sf.groups[g as usize].body = f.body.clone();
                 let cap = self.sf_setup().map_max_concurrency.min(f.items);
@@ -356,13 +342,7 @@ impl World<'_> {
     }
 
     fn new_group(&mut self, seq: u32, join: u32, waiting: Vec<(u32, u32)>, share: f64) -> u32 {
-        self.sf.groups.push(Group {
-            seq,
-            join,
-            waiting,
-            body: Vec::new(),
-            share,
-        });
+        self.sf.groups.push(Group { seq, join, waiting, body: Vec::new(), share });
         (self.sf.groups.len() - 1) as u32
     }
 
@@ -389,29 +369,10 @@ impl World<'_> {
             (s.exec, s.strand, s.parent, s.worker_since)
         };
         match parent {
-            None => {
-                // The machine entered Succeed: the execution ends (Express bills its duration).
-                if self.sf_setup().express {
-                    let setup = self.sf_setup().clone();
-                    let dur = now
-                        .saturating_since(self.execs[e as usize].arrival)
-                        .round_up_to(SimDuration::from_millis(100));
-                    let mem_mb =
-                        ((setup.express_memory_mb + self.wf.input_bytes as f64 / 1048576.0) / 64.0)
-                            .ceil()
-                            * 64.0;
-                    let usd = dur.as_secs_f64() * mem_mb / 1024.0 * setup.express_usd_per_gb_s;
-                    self.execs[e as usize].cost.add(&Cost {
-                        compute: usd,
-                        ..Cost::default()
-                    });
-                }
-                self.complete_exec(now, e);
-            }
+            None => self.step_machine_succeeded(now, e),
             Some((g, kind)) => {
                 if let Some(t) = since {
-                    self.worker_latency_s
-                        .push(now.saturating_since(t).as_secs_f64());
+                    self.worker_latency_s.push(now.saturating_since(t).as_secs_f64());
                 }
                 let join = self.sf.groups[g as usize].join;
                 if kind == 1 {
@@ -434,8 +395,7 @@ impl World<'_> {
             Node::Parallel(bs) => bs.iter().map(|b| last_output(self.wf, b, s.share)).sum(),
             Node::FanOut(f) => {
                 let f = &self.wf.fan_outs[f.0 as usize];
-                (last_output_f(self.wf, &f.body, s.share * f.share()) * f64::from(f.items)).round()
-                    as u64
+                (last_output_f(self.wf, &f.body, s.share * f.share()) * f64::from(f.items)).round() as u64
             }
             Node::Step(st) => scaled(self.wf.steps[st.0 as usize].output_bytes, s.share),
         }
@@ -452,14 +412,7 @@ impl World<'_> {
         self.transition(now, seq, out);
     }
 
-    pub(crate) fn step_task_failed(
-        &mut self,
-        now: SimTime,
-        v: u32,
-        _seq: u32,
-        _step: u32,
-        error: String,
-    ) {
+    pub(crate) fn step_task_failed(&mut self, now: SimTime, v: u32, _seq: u32, _step: u32, error: String) {
         let e = self.invs[v as usize].exec;
         self.fail_exec(now, e, error);
     }
@@ -467,8 +420,7 @@ impl World<'_> {
     /// Iteration start times for the per-worker scheduling delay: the Lambda handler start.
     pub(crate) fn step_worker_started(&mut self, now: SimTime, seq: u32) {
         if let Some(t) = self.sf.seqs.get(seq as usize).and_then(|s| s.worker_since) {
-            self.worker_delay_s
-                .push(now.saturating_since(t).as_secs_f64());
+            self.worker_delay_s.push(now.saturating_since(t).as_secs_f64());
         }
     }
 }
@@ -486,10 +438,7 @@ fn last_output(wf: &Workflow, nodes: &[Node], share: f64) -> u64 {
 fn first_input_f(wf: &Workflow, nodes: &[Node], share: f64) -> f64 {
     match nodes.first() {
         Some(Node::Step(s)) => wf.steps[s.0 as usize].input_bytes as f64 * share,
-        Some(Node::Parallel(bs)) => bs
-            .iter()
-            .map(|b| first_input_f(wf, b, share))
-            .fold(0.0, f64::max),
+        Some(Node::Parallel(bs)) => bs.iter().map(|b| first_input_f(wf, b, share)).fold(0.0, f64::max),
         Some(Node::FanOut(f)) => {
             let f = &wf.fan_outs[f.0 as usize];
             first_input_f(wf, &f.body, share * f.share()) * f64::from(f.items)
