@@ -129,6 +129,8 @@ impl World<'_> {
             return;
         }
         self.charge(strand, now, Component::Scheduling);
+        let name = self.sf.asl.machines[m].names[s].clone();
+        self.trace_transition(now, e, || name);
         let state = self.sf.asl.machines[m].states[s].clone();
         match state {
             AslState::Task { step, .. } => {

@@ -413,6 +413,13 @@ impl World<'_> {
             got.push(m);
         }
         let found = !got.is_empty();
+        if self.spec.trace {
+            // Polls show as instants on the host's first track: the gaps between them are the
+            // polling waits a message can sit through.
+            let track = self.track(h, 0);
+            let name = if found { format!("poll queue {queue}: {} message(s)", got.len()) } else { format!("poll queue {queue}: empty") };
+            self.trace.push(crate::trace::TraceEvent::Instant { track, name, at: now });
+        }
         // One GetMessages per poll, billed to the first message's execution (or idle); one
         // delete per message.
         let first_exec = got.first().map_or(u32::MAX, |&m| self.az.msgs[m as usize].exec);

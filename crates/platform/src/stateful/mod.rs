@@ -54,7 +54,7 @@ use crate::storage::StorageOp;
 use crate::trace::TraceEvent;
 
 /// Trace track of execution `e` is `EXEC_TRACK_BASE + e` (instance tracks are below it).
-const EXEC_TRACK_BASE: u32 = 0x4000_0000;
+pub(crate) const EXEC_TRACK_BASE: u32 = 0x4000_0000;
 
 /// Classes of execution slots on an instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1251,9 +1251,10 @@ impl World<'_> {
         self.invs[v as usize].strands = strands;
         if self.spec.trace {
             let track = self.track(i, slot);
+            let what = self.describe(self.invs[v as usize].cont, class);
             let name = match &error {
-                None => format!("{:?} exec {exec}", class),
-                Some(e) => format!("{:?} exec {exec} failed: {e}", class),
+                None => format!("{what} (exec {exec})"),
+                Some(e) => format!("{what} (exec {exec}) failed: {e}"),
             };
             self.trace.push(TraceEvent::Slice { track, name, cat: "invocation", start, end: now, exec: Some(exec) });
         }
@@ -1340,6 +1341,20 @@ impl World<'_> {
             if !self.apps[app as usize].waiting.is_empty() {
                 self.scale_http(now, app);
             }
+        }
+    }
+
+    /// What an invocation is, for the timeline.
+    fn describe(&self, cont: Cont, class: Class) -> String {
+        let step = |i: u32| self.wf.steps.get(i as usize).map_or("?", |s| s.name.as_str()).to_string();
+        match cont {
+            Cont::Chain { node } => format!("queue function {node}"),
+            Cont::Starter { .. } => "HTTP starter".into(),
+            Cont::Activity { .. } => "activity".into(),
+            Cont::Episode { .. } => "orchestrator episode".into(),
+            Cont::EntityBatch { entity } => format!("entity {entity} operations"),
+            Cont::StepTask { task, .. } => format!("task {}", step(task)),
+            Cont::AslTask { .. } => format!("{class:?} task"),
         }
     }
 

@@ -250,6 +250,14 @@ impl World<'_> {
         true
     }
 
+    /// A state transition on the execution's timeline track.
+    pub(crate) fn trace_transition(&mut self, now: SimTime, e: u32, what: impl FnOnce() -> String) {
+        if self.spec.trace {
+            let track = super::EXEC_TRACK_BASE + e;
+            self.trace.push(crate::trace::TraceEvent::Instant { track, name: format!("transition into {}", what()), at: now });
+        }
+    }
+
     pub(crate) fn sf_setup_events_per_task(&self) -> u32 {
         self.sf_setup().events_per_task
     }
@@ -294,6 +302,7 @@ impl World<'_> {
             return;
         }
         self.charge(strand, now, Component::Scheduling);
+        self.trace_transition(now, e, || format!("state {state}"));
         let nodes_len = self.sf.seqs[seq as usize].nodes.len();
         if state as usize >= nodes_len {
             self.seq_finished(now, seq);
