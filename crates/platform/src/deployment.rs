@@ -162,6 +162,15 @@ impl FunctionPlatform {
         cfg: &DeploymentConfig,
     ) -> Result<FunctionPlatform, ConfigError> {
         let key = |k: &str| format!("deployment.{owner}.{k}");
+        let durable = matches!(owner, "az-dorch" | "az-dent");
+        for (k, set) in [("payload_limit_mode", cfg.payload_limit_mode.is_some()), ("extended_sessions", cfg.extended_sessions.is_some())] {
+            if set && !durable {
+                return Err(ConfigError { key: key(k), message: format!("{k} applies to az-dorch and az-dent only") });
+            }
+        }
+        if cfg.workflow_type.is_some() && owner != "aws-step" {
+            return Err(ConfigError { key: key("workflow_type"), message: "workflow_type applies to aws-step only".into() });
+        }
         let init = cfg.init.clone().unwrap_or(Dist::fixed(0.0));
         match deployment {
             Deployment::AwsLambda => {

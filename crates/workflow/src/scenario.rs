@@ -139,6 +139,32 @@ pub struct RawDeploymentConfig {
     pub init_s: Option<RawDist>,
     /// Lambda billing granularity: 100 (2020-21) or 1 (since Dec 2020).
     pub billing_granularity_ms: Option<u64>,
+    /// Durable: `"compress"` payloads over the limit into blobs (DTFx) or `"fail"` the call.
+    pub payload_limit_mode: Option<PayloadLimitMode>,
+    /// Durable: keep orchestrations in memory between episodes (no replay).
+    pub extended_sessions: Option<bool>,
+    /// Step Functions: `"standard"` or `"express"` workflow.
+    pub workflow_type: Option<StepWorkflowType>,
+}
+
+/// What Durable Functions does with a payload over its limit.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PayloadLimitMode {
+    /// Compress into the large-message blob container (DTFx behaviour).
+    Compress,
+    /// Fail the call (the study's experience with the 64 KB limit).
+    Fail,
+}
+
+/// Step Functions workflow type.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StepWorkflowType {
+    /// Standard: billed per state transition.
+    Standard,
+    /// Express: billed per request and duration.
+    Express,
 }
 
 /// `[workflow]`
@@ -395,6 +421,12 @@ pub struct DeploymentConfig {
     pub init: Option<Dist>,
     /// Billing granularity, ms.
     pub billing_granularity_ms: Option<u64>,
+    /// Durable payload-limit behaviour.
+    pub payload_limit_mode: Option<PayloadLimitMode>,
+    /// Durable extended sessions.
+    pub extended_sessions: Option<bool>,
+    /// Step Functions workflow type.
+    pub workflow_type: Option<StepWorkflowType>,
 }
 
 /// A validated scenario.
@@ -515,6 +547,9 @@ impl Scenario {
                 package_mb: d.package_mb.map(|m| nonneg(&format!("{k}.package_mb"), m)).transpose()?,
                 init: d.init_s.as_ref().map(|r| Dist::from_raw(r, &format!("{k}.init_s"))).transpose()?,
                 billing_granularity_ms: d.billing_granularity_ms,
+                payload_limit_mode: d.payload_limit_mode,
+                extended_sessions: d.extended_sessions,
+                workflow_type: d.workflow_type,
             };
             deployment.insert(name.clone(), cfg);
         }

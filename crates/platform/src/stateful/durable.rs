@@ -85,6 +85,12 @@ pub struct DurableSetup {
 
 /// Builds the az-dorch or az-dent plan.
 pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _workflow: &Workflow) -> Result<StatefulPlan, ConfigError> {
+    if cfg.workflow_type.is_some() {
+        return Err(ConfigError {
+            key: format!("deployment.{}.workflow_type", deployment.name()),
+            message: "workflow_type applies to aws-step only".into(),
+        });
+    }
     let platform = FunctionPlatform::build_for(Deployment::AzFunc, deployment.name(), models, cfg)?;
     let d = &models.durable;
     let m = &models.azure.scaling;
@@ -106,12 +112,15 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _wo
         entities_for_steps: deployment == Deployment::AzDent,
         episode_cpu_s: d.replay.episode_cpu_s.value,
         per_event_cpu_s: d.replay.per_history_event_cpu_s.value,
-        extended_sessions: d.replay.extended_sessions.value >= 0.5,
+        extended_sessions: cfg.extended_sessions.unwrap_or(d.replay.extended_sessions.value >= 0.5),
         episode_memory_mb: d.replay.orchestrator_memory_mb.value,
         entity_op_cpu_s: d.entities.operation_cpu_s.value,
         max_entity_batch: d.concurrency.max_entity_operation_batch.value as u32,
         limit_bytes: (d.payload.limit_kb.value * 1024.0) as u64,
-        fail_large: d.payload.large_message_fail.value >= 0.5,
+        fail_large: match cfg.payload_limit_mode {
+            Some(m) => m == sfsim_workflow::PayloadLimitMode::Fail,
+            None => d.payload.large_message_fail.value >= 0.5,
+        },
         table_property_max_bytes: (d.payload.table_property_max_kb.value * 1024.0) as u64,
         partitions,
         control_batch: d.task_hub.control_queue_batch.value as u32,

@@ -69,6 +69,14 @@ pub struct StepSetup {
 
 /// Builds the aws-step plan: one Lambda app per step.
 pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Result<StatefulPlan, ConfigError> {
+    for (key, set) in [("payload_limit_mode", cfg.payload_limit_mode.is_some()), ("extended_sessions", cfg.extended_sessions.is_some())] {
+        if set {
+            return Err(ConfigError {
+                key: format!("deployment.aws-step.{key}"),
+                message: format!("{key} applies to az-dorch and az-dent only"),
+            });
+        }
+    }
     let mut apps = Vec::new();
     for s in &workflow.steps {
         let platform = FunctionPlatform::build_for(Deployment::AwsLambda, "aws-step", models, cfg)?;
@@ -98,7 +106,10 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
             map_max_concurrency: m.limits.map_max_concurrency.value as u32,
             events_per_task: m.limits.events_per_task.value as u32,
             price_usd_per_transition: m.billing.price_usd_per_transition.value,
-            express: m.billing.express.value >= 0.5,
+            express: match cfg.workflow_type {
+                Some(t) => t == sfsim_workflow::StepWorkflowType::Express,
+                None => m.billing.express.value >= 0.5,
+            },
             express_usd_per_request: m.billing.express_price_usd_per_request.value,
             express_usd_per_gb_s: m.billing.express_price_usd_per_gb_s.value,
             express_memory_mb: m.billing.express_memory_mb_base.value,
