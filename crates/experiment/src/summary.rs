@@ -249,7 +249,7 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
             quantile_sorted(&v, 0.99)
         }
     });
-    let mut cold: Vec<f64> = all.iter().filter(|r| r.cold_start).map(|r| r.breakdown.cold_start.as_secs_f64()).collect();
+    let mut cold: Vec<f64> = done.iter().filter(|r| r.cold_start).map(|r| r.breakdown.cold_start.as_secs_f64()).collect();
     let na = all.len().max(1) as f64;
     let mut cost = Cost::default();
     for r in &all {

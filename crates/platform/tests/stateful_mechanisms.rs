@@ -67,7 +67,7 @@ fn k_sequential_awaits_run_k_plus_one_episodes_replaying_growing_histories() {
 }
 
 #[test]
-fn a_map_over_n_items_counts_n_plus_three_transitions() {
+fn a_map_over_n_items_counts_n_plus_two_transitions() {
     let m = quiet_models();
     for n in [1u32, 5, 45] {
         let w = format!(
@@ -77,9 +77,9 @@ fn a_map_over_n_items_counts_n_plus_three_transitions() {
         let o = run(Deployment::AwsStep, &m, &s, Arrivals::Interval { interval_s: 1.0 }, 1);
         let r = &o.executions[0];
         assert_eq!(r.outcome, Outcome::Completed);
-        // Task a, the Map state, n iterations of Task b, Succeed.
-        assert_eq!(r.stateful.transitions, u64::from(n) + 3, "n = {n}");
-        assert!((r.cost.transitions - f64::from(n + 3) * 0.000025).abs() < 1e-15);
+        // Task a, the Map state, n iterations of Task b (the last state has End: true).
+        assert_eq!(r.stateful.transitions, u64::from(n) + 2, "n = {n}");
+        assert!((r.cost.transitions - f64::from(n + 2) * 0.000025).abs() < 1e-15);
         // Inline Map concurrency is capped at 40: with 45 items at most 40 Lambdas run at once.
         assert!(o.instances_peak <= 1 + 40, "n = {n}: {} instances", o.instances_peak);
     }
@@ -214,4 +214,70 @@ fn retries_run_out_when_throttling_outlasts_them() {
     let o = run(Deployment::AwsStep, &tight, &s, Arrivals::Interval { interval_s: 3600.0 }, 1);
     // 20 iterations of about 18 s on 2 concurrent Lambdas cannot all start within 31 s of retries.
     assert_eq!(o.executions[0].outcome, Outcome::Failed { error: "Lambda.TooManyRequestsException".into() });
+}
+
+fn asl_example(overrides: &[&str]) -> Scenario {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/examples/video-asl.toml");
+    let o: Vec<sfsim_workflow::Override> = overrides.iter().map(|x| x.parse().expect("override")).collect();
+    Scenario::load(&path, &o).expect("the ASL example loads")
+}
+
+#[test]
+fn idle_polling_does_not_multiply_with_executions() {
+    // Regression: local wake-ups used to start extra poll chains that never stopped.
+    let m = quiet_models();
+    let s = scenario(&sequential(3));
+    let rate = |n: u64| {
+        let o = run(Deployment::AzDorch, &m, &s, Arrivals::Interval { interval_s: 600.0 }, n);
+        o.idle.queue_transactions as f64 / o.end_time.as_secs_f64()
+    };
+    let (few, many) = (rate(3), rate(30));
+    assert!(many < few * 1.3, "idle transactions per second grow with the run: {few:.2} vs {many:.2}");
+    // 5 queues peeked every 10 s and polled at most every 30 s when idle: well under 2/s.
+    assert!(many < 2.0, "{many:.2} idle queue transactions per second");
+}
+
+#[test]
+fn failures_inside_entities_and_episodes_end_the_run() {
+    // Regression: a failed entity batch left the entity busy and the run never ended.
+    let m = quiet_models();
+    let w = "[workflow]\nflow = [{ step = \"a\" }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 0.1 }\nmemory_mb = 1800\n";
+    let s = scenario(w);
+    for d in [Deployment::AzDent, Deployment::AzDorch] {
+        let o = run(d, &m, &s, Arrivals::Poisson { rate_per_s: 2.0 }, 10);
+        assert!(
+            o.executions.iter().all(|r| matches!(&r.outcome, Outcome::Failed { error } if error.contains("out of memory"))),
+            "{}",
+            d.name()
+        );
+    }
+}
+
+#[test]
+fn asl_loops_hit_the_history_limit_and_results_are_size_checked() {
+    let m = quiet_models();
+    // A Map whose 80 results (12.8 KB each) make a 1 MB result array.
+    let s = asl_example(&["workflow.asl.items.DetectFaces=80"]);
+    let o = run(Deployment::AwsStep, &m, &s, Arrivals::Interval { interval_s: 3600.0 }, 1);
+    assert!(
+        matches!(&o.executions[0].outcome, Outcome::Failed { error } if error.starts_with("States.DataLimitExceeded")),
+        "{:?}",
+        o.executions[0].outcome
+    );
+    // Per-worker figures: one delay and one latency per iteration, whatever the body length.
+    let s = asl_example(&[]);
+    let o = run(Deployment::AwsStep, &m, &s, Arrivals::Interval { interval_s: 3600.0 }, 1);
+    assert_eq!((o.worker_scheduling_delay_s.len(), o.worker_latency_s.len()), (20, 20));
+}
+
+#[test]
+fn express_workflows_time_out_after_five_minutes() {
+    let mut m = quiet_models();
+    m.step.billing.express.value = 1.0;
+    let w = "[workflow]\nflow = [{ step = \"a\" }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 400.0 }\nmemory_mb = 100\n";
+    let s = scenario(w);
+    let o = run(Deployment::AwsStep, &m, &s, Arrivals::Interval { interval_s: 3600.0 }, 1);
+    let r = &o.executions[0];
+    assert!(matches!(&r.outcome, Outcome::Failed { error } if error.starts_with("States.Timeout")), "{:?}", r.outcome);
+    assert_eq!(r.latency(), SimDuration::from_secs(300));
 }

@@ -14,8 +14,9 @@
 //! MaxAttempts, BackoffRate; `Catch` with ErrorEquals and Next), Pass, Wait (`Seconds`), Choice
 //! (the branch is chosen in the scenario, as sfsim does not simulate data), Parallel (`Branches`),
 //! Map (`Iterator` or `ItemProcessor`, `MaxConcurrency`, `ItemsPath`), Succeed and Fail. Anything
-//! else (other fields that change control flow, Distributed Map, `.sync` integrations) is an
-//! error naming the JSON path, so a machine is never run with silently different semantics.
+//! else (other fields that change control flow such as `TimeoutSeconds`, `HeartbeatSeconds`,
+//! Retry/Catch on Parallel, JSONata, Distributed Map, `.sync` integrations) is an error naming
+//! the JSON path, so a machine is never run with silently different semantics.
 //!
 //! The same machine also defines the platform-neutral flow for the other deployments when the
 //! scenario gives no `flow`: Task states become steps, Parallel a parallel node, Map a fan-out.
@@ -144,7 +145,7 @@ pub struct AslMachine {
     pub start: usize,
 }
 
-const TOP_FIELDS: &[&str] = &["Comment", "StartAt", "States", "TimeoutSeconds", "Version", "QueryLanguage"];
+const TOP_FIELDS: &[&str] = &["Comment", "StartAt", "States", "Version"];
 const COMMON: &[&str] = &["Type", "Comment", "Next", "End", "InputPath", "OutputPath", "Parameters", "ResultPath", "ResultSelector"];
 
 /// Parses and validates ASL JSON text. `key` is the scenario key of the file (for errors);
@@ -213,11 +214,11 @@ impl Ctx<'_> {
         let o = s.as_object().ok_or_else(|| self.err(sp, "a state must be an object"))?;
         let ty = o.get("Type").and_then(Value::as_str).ok_or_else(|| self.err(&join(sp, "Type"), "missing or not a string"))?;
         let extra: &[&str] = match ty {
-            "Task" => &["Resource", "Retry", "Catch", "TimeoutSeconds", "HeartbeatSeconds"],
+            "Task" => &["Resource", "Retry", "Catch"],
             "Pass" => &["Result"],
             "Wait" => &["Seconds"],
             "Choice" => &["Choices", "Default"],
-            "Parallel" => &["Branches", "Retry", "Catch"],
+            "Parallel" => &["Branches"],
             "Map" => &["Iterator", "ItemProcessor", "MaxConcurrency", "ItemsPath", "ItemSelector"],
             "Succeed" => &[],
             "Fail" => &["Error", "Cause"],
@@ -457,6 +458,10 @@ mod tests {
             (MACHINE.replace("\"Default\": \"Done\"", "\"Default\": \"Nowhere\""), "no state named `Nowhere`"),
             (MACHINE.replace("{\n      \"Comment\"", "{ \"Comment\""), ""),
             ("{ \"StartAt\": ".to_string(), "not valid JSON at line 1"),
+            (
+                MACHINE.replace("\"Resource\": \"arn:fn:a\",", "\"Resource\": \"arn:fn:a\", \"TimeoutSeconds\": 5,"),
+                "unsupported field `TimeoutSeconds`",
+            ),
         ];
         for (text, words) in cases {
             match parse_asl(&text, &raw(), &["a", "b"], "workflow.asl") {

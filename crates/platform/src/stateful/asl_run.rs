@@ -34,6 +34,8 @@ pub(crate) struct ARun {
     attempt: u32,
     worker_since: Option<SimTime>,
     worker_started: bool,
+    /// Output of the last task of this run (what a branch or iteration returns), bytes.
+    last_out: u64,
 }
 
 /// A Parallel or Map state waiting for its children.
@@ -43,6 +45,8 @@ struct AGroup {
     /// Map: iterations not yet started (strand, item).
     waiting: Vec<(u32, u32)>,
     iterator: usize,
+    /// Sum of the children's outputs: the Parallel or Map state's result, bytes.
+    output: u64,
 }
 
 /// The machines of a run, flattened: index 0 is the top level; `children[m][s]` lists the
@@ -95,7 +99,19 @@ impl World<'_> {
         parent: Option<u32>,
         worker_since: Option<SimTime>,
     ) -> u32 {
-        self.sf.asl.runs.push(ARun { exec, machine, state, share, item, strand, parent, attempt: 0, worker_since, worker_started: false });
+        self.sf.asl.runs.push(ARun {
+            exec,
+            machine,
+            state,
+            share,
+            item,
+            strand,
+            parent,
+            attempt: 0,
+            worker_since,
+            worker_started: false,
+            last_out: 0,
+        });
         (self.sf.asl.runs.len() - 1) as u32
     }
 
@@ -132,6 +148,11 @@ impl World<'_> {
         let name = self.sf.asl.machines[m].names[s].clone();
         self.trace_transition(now, e, || name);
         let state = self.sf.asl.machines[m].states[s].clone();
+        // Every state entered records StateEntered and StateExited in the history, so even a
+        // loop of Pass or Choice states reaches the 25,000-event limit and fails as on AWS.
+        if !matches!(state, AslState::Task { .. } | AslState::Parallel { .. } | AslState::Map { .. }) && !self.step_add_history(now, e, 2) {
+            return;
+        }
         match state {
             AslState::Task { step, .. } => {
                 let per_task = self.sf_setup_events_per_task();
@@ -178,7 +199,7 @@ impl World<'_> {
     }
 
     fn new_agroup(&mut self, run: u32, join: u32, waiting: Vec<(u32, u32)>, iterator: usize) -> u32 {
-        self.sf.asl.groups.push(AGroup { run, join, waiting, iterator });
+        self.sf.asl.groups.push(AGroup { run, join, waiting, iterator, output: 0 });
         (self.sf.asl.groups.len() - 1) as u32
     }
 
@@ -234,6 +255,7 @@ impl World<'_> {
             if !self.step_payload_ok(now, e, out) {
                 return;
             }
+            self.sf.asl.runs[run as usize].last_out = out;
             self.asl_next(now, run, next, out);
         }
     }
@@ -266,9 +288,9 @@ impl World<'_> {
     }
 
     fn asl_finished(&mut self, now: SimTime, run: u32) {
-        let (e, strand, parent, since) = {
+        let (e, strand, parent, since, out) = {
             let r = &self.sf.asl.runs[run as usize];
-            (r.exec, r.strand, r.parent, r.worker_since)
+            (r.exec, r.strand, r.parent, r.worker_since, r.last_out)
         };
         match parent {
             None => self.step_machine_succeeded(now, e),
@@ -277,6 +299,7 @@ impl World<'_> {
                     self.worker_latency_s.push(now.saturating_since(t).as_secs_f64());
                 }
                 let join = self.sf.asl.groups[g as usize].join;
+                self.sf.asl.groups[g as usize].output += out;
                 if self.sf.asl.groups[g as usize].iterator != usize::MAX {
                     self.asl_start_iteration(now, g);
                 }
@@ -287,7 +310,14 @@ impl World<'_> {
                         AslState::Parallel { next, .. } | AslState::Map { next, .. } => next.clone(),
                         _ => unreachable!("groups belong to Parallel and Map states"),
                     };
-                    self.asl_next(now, prun, next, 0);
+                    // The state's result is the array of its children's results: it is checked
+                    // against the payload limit and carried by the next transition.
+                    let result = self.sf.asl.groups[g as usize].output;
+                    if !self.step_payload_ok(now, e, result) {
+                        return;
+                    }
+                    self.sf.asl.runs[prun as usize].last_out = result;
+                    self.asl_next(now, prun, next, result);
                 }
             }
         }

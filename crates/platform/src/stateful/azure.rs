@@ -178,6 +178,8 @@ pub struct HostPoller {
     pub scheduled: bool,
     /// Waiting for a free slot.
     pub blocked: bool,
+    /// Generation of the pending poll event; older events are stale (one chain per poller).
+    pub poll_gen_id: u32,
 }
 
 /// Azure state of a world.
@@ -191,6 +193,7 @@ pub struct AzureState {
     /// Control-queue owner hosts (u32::MAX: none).
     pub owner: Vec<u32>,
     any_host_since: Option<SimTime>,
+    poll_gen: u32,
     any_host_time: SimDuration,
     peeking: bool,
 }
@@ -285,9 +288,19 @@ impl World<'_> {
         if let Some(p) = inst.pollers.iter_mut().find(|p| p.queue == queue) {
             p.poller.wake();
             if !p.blocked {
-                p.scheduled = true;
-                self.q.schedule(at, Ev::Poll(h, queue));
+                self.schedule_poll(at, h, queue);
             }
+        }
+    }
+
+    /// Schedules host `h`'s next poll of `queue` at `at`, replacing any pending one.
+    fn schedule_poll(&mut self, at: SimTime, h: u32, queue: u32) {
+        self.az.poll_gen = self.az.poll_gen.wrapping_add(1);
+        let poll_gen_id = self.az.poll_gen;
+        if let Some(p) = self.insts[h as usize].pollers.iter_mut().find(|p| p.queue == queue) {
+            p.poll_gen_id = poll_gen_id;
+            p.scheduled = true;
+            self.q.schedule(at, Ev::Poll(h, queue, poll_gen_id));
         }
     }
 
@@ -328,12 +341,12 @@ impl World<'_> {
         let mut start = Vec::new();
         for q in want {
             if !inst.pollers.iter().any(|p| p.queue == q) {
-                inst.pollers.push(HostPoller { queue: q, poller: Poller::default(), scheduled: true, blocked: false });
+                inst.pollers.push(HostPoller { queue: q, poller: Poller::default(), scheduled: true, blocked: false, poll_gen_id: 0 });
                 start.push(q);
             }
         }
         for q in start {
-            self.q.schedule(now, Ev::Poll(h, q));
+            self.schedule_poll(now, h, q);
         }
     }
 
@@ -383,17 +396,17 @@ impl World<'_> {
             }
         }
         for q in wake {
-            self.q.schedule(now, Ev::Poll(h, q));
+            self.schedule_poll(now, h, q);
         }
         self.durable_slot_freed(now, h);
     }
 
-    pub(crate) fn on_poll(&mut self, now: SimTime, h: u32, queue: u32) {
+    pub(crate) fn on_poll(&mut self, now: SimTime, h: u32, queue: u32, poll_gen_id: u32) {
         let Some(pi) = self.insts[h as usize].pollers.iter().position(|p| p.queue == queue) else {
             return;
         };
-        if !self.insts[h as usize].alive {
-            return;
+        if !self.insts[h as usize].alive || self.insts[h as usize].pollers[pi].poll_gen_id != poll_gen_id {
+            return; // the host is gone, or this poll was replaced by a later one
         }
         self.insts[h as usize].pollers[pi].scheduled = false;
         let class = self.az.queues[queue as usize].class;
@@ -436,11 +449,11 @@ impl World<'_> {
         let backoff = self.az.queues[queue as usize].backoff;
         let inst = &mut self.insts[h as usize];
         if let Some(p) = inst.pollers.iter_mut().find(|p| p.queue == queue)
-            && !p.scheduled
+            && p.poll_gen_id == poll_gen_id
         {
+            // Not woken meanwhile: continue this chain after the backoff.
             let wait = p.poller.after_poll(found, &backoff, &mut self.rng);
-            p.scheduled = true;
-            self.q.schedule(now + wait, Ev::Poll(h, queue));
+            self.schedule_poll(now + wait, h, queue);
         }
     }
 

@@ -50,7 +50,9 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
         max_hosts: m.max_hosts.value as u32,
         platform,
     };
-    let msg_limit_kb = models.storage.queue.message_max_kb.value;
+    // The queue trigger base64-encodes messages: 64 KB of queue message carries 48 KB of payload
+    // (platform-facts.md §5); above that the functions pass a blob reference.
+    let msg_limit_kb = models.storage.queue.message_max_kb.value * 0.75;
     Ok(StatefulPlan {
         deployment: Deployment::AzQueue,
         apps: vec![app],

@@ -549,8 +549,18 @@ impl World<'_> {
         o.taken = (o.inbox, o.start_pending);
         o.inbox = 0;
         o.start_pending = false;
-        let (e, history, strand, active) = (o.exec, o.history, o.strand, o.strand_active);
+        let (e, history, strand, active, parent) = (o.exec, o.history, o.strand, o.strand_active, o.parent);
         let warm_session = s.extended_sessions && o.last_host == h && now.saturating_since(o.last_end) < SimDuration::from_secs(30);
+        if history == 0
+            && let Some((p, task)) = parent
+        {
+            // A sub-orchestration fan-out worker starts with its first episode.
+            let rt = &self.du.orchs[p as usize].tasks[task as usize];
+            if rt.worker {
+                let d = now.saturating_since(rt.scheduled).as_secs_f64();
+                self.worker_delay_s.push(d);
+            }
+        }
         let mem = s.episode_memory_mb;
         let mut phases = Vec::new();
         if !warm_session {
@@ -628,6 +638,11 @@ impl World<'_> {
                 None => self.complete_exec(now, e),
                 Some((p, task)) => {
                     let strand = o.strand;
+                    let rt = &self.du.orchs[p as usize].tasks[task as usize];
+                    if rt.worker {
+                        let d = now.saturating_since(rt.scheduled).as_secs_f64();
+                        self.worker_latency_s.push(d);
+                    }
                     let size = self.orch_output(orch);
                     if self.check_payload(now, e, size) {
                         let q = self.control_queue(self.du.orchs[p as usize].partition);
@@ -838,5 +853,27 @@ impl World<'_> {
         if !self.du.entities[entity as usize].queue.is_empty() {
             self.make_ready(now, Work::Entity(entity));
         }
+    }
+
+    /// An entity batch failed (timeout, out of memory): every operation in it fails its
+    /// execution, and the entity goes on with its queue.
+    pub(crate) fn durable_entity_failed(&mut self, now: SimTime, entity: u32, error: String) {
+        let batch = std::mem::take(&mut self.du.entities[entity as usize].batch);
+        self.du.entities[entity as usize].running = false;
+        for op in batch {
+            let exec = self.du.ops[op as usize].exec;
+            self.fail_exec(now, exec, error.clone());
+        }
+        if !self.du.entities[entity as usize].queue.is_empty() {
+            self.make_ready(now, Work::Entity(entity));
+        }
+    }
+
+    /// An orchestrator episode failed: the orchestration (and its execution) fails.
+    pub(crate) fn durable_episode_failed(&mut self, now: SimTime, orch: u32, error: String) {
+        let o = &mut self.du.orchs[orch as usize];
+        o.running = false;
+        let e = o.exec;
+        self.fail_exec(now, e, error);
     }
 }

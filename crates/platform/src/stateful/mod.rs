@@ -56,6 +56,9 @@ use crate::trace::TraceEvent;
 /// Trace track of execution `e` is `EXEC_TRACK_BASE + e` (instance tracks are below it).
 pub(crate) const EXEC_TRACK_BASE: u32 = 0x4000_0000;
 
+/// After the last arrival, an execution still running this long is declared stuck.
+const STUCK_AFTER: SimDuration = SimDuration::from_secs(30 * 86_400);
+
 /// Classes of execution slots on an instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Class {
@@ -277,6 +280,8 @@ pub(crate) struct Inv {
     puts: u32,
     /// Memory of the current phase, MiB (Azure meter).
     cur_mem_mb: f64,
+    /// The pending end of the current wait phase.
+    phase_key: Option<EventKey>,
     /// GB-s metered to this invocation so far (Azure).
     metered_gb_s: f64,
 }
@@ -366,7 +371,7 @@ pub(crate) enum Ev {
     ScaleTick(u16),
     Timeout(u32),
     /// Azure: host polls queue.
-    Poll(u32, u32),
+    Poll(u32, u32, u32),
     /// Azure: a message becomes visible in its queue.
     Visible(u32),
     /// Azure: the scale controller's periodic look at an app's queues.
@@ -386,6 +391,8 @@ pub(crate) enum Timer {
     AslWaited { run: u32 },
     /// Step Functions (ASL): a retry's backoff of run `run` ended.
     AslRetry { run: u32 },
+    /// Step Functions Express: the 5-minute limit of execution `exec`.
+    ExpressDeadline { exec: u32 },
 }
 
 pub(crate) struct World<'a> {
@@ -490,12 +497,20 @@ pub fn simulate_stateful(spec: &StatefulSpec<'_>) -> RunOutput {
                 w.scale_http(now, a);
             }
             Ev::Timeout(v) => w.on_timeout(now, v),
-            Ev::Poll(h, qid) => w.on_poll(now, h, qid),
+            Ev::Poll(h, qid, g) => w.on_poll(now, h, qid, g),
             Ev::Visible(m) => w.on_visible(now, m),
             Ev::Peek(a) => w.on_peek(now, a),
             Ev::Timer(t) => w.on_timer(now, t),
         }
         if w.all_done() && w.quiescent() {
+            break;
+        }
+        if w.execs.len() as u64 == spec.iterations && now.saturating_since(w.last_arrival) > STUCK_AFTER {
+            // Nothing real takes this long after the last arrival: end what is still running
+            // with an explicit error rather than loop on housekeeping events forever.
+            for e in 0..w.execs.len() as u32 {
+                w.fail_exec(now, e, "sfsim: execution did not finish within 30 days of simulated time after the last arrival".into());
+            }
             break;
         }
     }
@@ -618,7 +633,9 @@ impl World<'_> {
         match cont {
             Cont::StepTask { run, task } => self.step_task_failed(now, v, run, task, error),
             Cont::AslTask { run } => self.asl_task_failed(now, v, run, error),
-            _ => self.fail_exec(now, exec, error),
+            Cont::EntityBatch { entity } => self.durable_entity_failed(now, entity, error),
+            Cont::Episode { orch } => self.durable_episode_failed(now, orch, error),
+            Cont::Chain { .. } | Cont::Starter { .. } | Cont::Activity { .. } => self.fail_exec(now, exec, error),
         }
         self.free_inv(v);
     }
@@ -629,6 +646,7 @@ impl World<'_> {
             Timer::AslEnter { run, strand } => self.asl_enter(now, run, strand),
             Timer::AslWaited { run } => self.asl_waited(now, run),
             Timer::AslRetry { run } => self.asl_retry(now, run),
+            Timer::ExpressDeadline { exec } => self.express_deadline(now, exec),
         }
     }
 
@@ -713,14 +731,15 @@ impl World<'_> {
         let mut breakdown = self.strands[main as usize].bd;
         let charged = breakdown.total();
         let latency = now.saturating_since(arrival);
-        if charged < latency {
-            breakdown.queue += latency.saturating_sub(charged);
-        }
         if outcome == Outcome::Completed {
-            debug_assert_eq!(breakdown.total(), latency, "breakdown must sum to the latency");
-        }
-        if breakdown.total() > latency {
-            // A failed execution may end before its strands were charged to the end; clip.
+            // A completed execution's main strand was charged up to now: a gap or an excess is
+            // an accounting bug, not something to paper over.
+            assert_eq!(charged, latency, "exec {e}: breakdown {breakdown:?} must sum to the latency ({:?})", self.spec.streams);
+        } else if charged <= latency {
+            // A failure can end an execution while its work is elsewhere (another strand, a
+            // queue): the uncharged rest counts as waiting.
+            breakdown.queue += latency.saturating_sub(charged);
+        } else {
             breakdown = Breakdown { queue: latency, ..Breakdown::default() };
         }
         if self.spec.trace {
@@ -807,6 +826,7 @@ impl World<'_> {
             puts: 0,
             cur_mem_mb: 0.0,
             metered_gb_s: 0.0,
+            phase_key: None,
         };
         if let Some(id) = self.inv_free.pop() {
             self.invs[id as usize] = inv;
@@ -1087,7 +1107,8 @@ impl World<'_> {
                 self.reschedule_cpu(i);
             }
             PhaseKind::Wait(d) => {
-                self.q.schedule(now + d, Ev::PhaseDone(v, idx));
+                let key = self.q.schedule(now + d, Ev::PhaseDone(v, idx));
+                self.invs[v as usize].phase_key = Some(key);
             }
         }
     }
@@ -1146,7 +1167,9 @@ impl World<'_> {
             return;
         }
         self.account_phase(now, v);
-        self.invs[v as usize].next += 1;
+        let inv = &mut self.invs[v as usize];
+        inv.phase_key = None;
+        inv.next += 1;
         self.start_phase(now, v);
     }
 
@@ -1160,6 +1183,11 @@ impl World<'_> {
     }
 
     fn abort(&mut self, now: SimTime, v: u32, error: String, phase_started: bool) {
+        // The invocation slot will be reused: its pending phase event must not end a phase of
+        // the next invocation there.
+        if let Some(k) = self.invs[v as usize].phase_key.take() {
+            self.q.cancel(k);
+        }
         let inv = &self.invs[v as usize];
         let i = inv.instance;
         if let PhaseKind::Cpu(_) = inv.phases[inv.next].kind

@@ -14,9 +14,11 @@
 //! requests and duration instead of transitions.
 //!
 //! Transitions counted: one per state entered (Task, Parallel, Map, and each state inside every
-//! branch and iteration) plus the final Succeed state (SFDG: "a state transition is counted each
-//! time a step in your execution is completed"; platform-facts.md §2 notes the practitioner
-//! reading for Map and Parallel).
+//! branch and iteration); a generated machine ends with `End: true` on its last state, so it
+//! has no Succeed state (SFDG: "a state transition is counted each time a step in your
+//! execution is completed"; platform-facts.md §2 notes the practitioner reading for Map and
+//! Parallel). Express workflows have no transition throttle and no history limit, bill requests
+//! and duration, and time out after 5 minutes.
 //!
 //! **Parameters.** `models/aws-step.toml`, `models/aws-lambda.toml`.
 //!
@@ -65,6 +67,8 @@ pub struct StepSetup {
     pub express_usd_per_gb_s: f64,
     /// Express base memory, MiB.
     pub express_memory_mb: f64,
+    /// Express maximum duration.
+    pub express_max_duration: SimDuration,
 }
 
 /// Builds the aws-step plan: one Lambda app per step.
@@ -113,6 +117,7 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
             express_usd_per_request: m.billing.express_price_usd_per_request.value,
             express_usd_per_gb_s: m.billing.express_price_usd_per_gb_s.value,
             express_memory_mb: m.billing.express_memory_mb_base.value,
+            express_max_duration: SimDuration::from_secs_f64(m.billing.express_max_duration_s.value),
         }),
         queue_trigger: None,
         queue_batch: 0,
@@ -130,6 +135,8 @@ struct Seq {
     parent: Option<(u32, u32)>,
     /// Map iteration: when it was scheduled (for the per-worker figures).
     worker_since: Option<SimTime>,
+    /// Its first Lambda has started (the scheduling delay is recorded once).
+    worker_started: bool,
 }
 
 /// A Parallel or Map state waiting for its children.
@@ -185,6 +192,16 @@ impl World<'_> {
         if self.sf_setup().express {
             let s = self.sf_setup().express_usd_per_request;
             self.execs[e as usize].cost.add(&Cost { requests: s, ..Cost::default() });
+            let limit = self.sf_setup().express_max_duration;
+            self.q.schedule(now + limit, super::Ev::Timer(Timer::ExpressDeadline { exec: e }));
+        }
+    }
+
+    /// An Express execution still running at its 5-minute limit times out.
+    pub(crate) fn express_deadline(&mut self, now: SimTime, e: u32) {
+        if !self.execs[e as usize].done {
+            let limit = self.sf_setup().express_max_duration.as_secs_f64();
+            self.fail_exec(now, e, format!("States.Timeout: Express executions last at most {limit} s"));
         }
     }
 
@@ -199,12 +216,16 @@ impl World<'_> {
         parent: Option<(u32, u32)>,
         worker_since: Option<SimTime>,
     ) -> u32 {
-        self.sf.seqs.push(Seq { exec, nodes, pc: 0, share, item, strand, parent, worker_since });
+        self.sf.seqs.push(Seq { exec, nodes, pc: 0, share, item, strand, parent, worker_since, worker_started: false });
         (self.sf.seqs.len() - 1) as u32
     }
 
-    /// Takes a transition token; returns when one is available.
+    /// Takes a transition token; returns when one is available (Express workflows have no
+    /// transition throttle).
     fn take_token(&mut self, now: SimTime) -> SimTime {
+        if self.sf_setup().express {
+            return now;
+        }
         let (bucket, rate) = (self.sf_setup().bucket, self.sf_setup().refill_per_s);
         let elapsed = now.saturating_since(self.sf.tokens_at).as_secs_f64();
         self.sf.tokens = (self.sf.tokens + elapsed * rate).min(bucket);
@@ -222,9 +243,9 @@ impl World<'_> {
         if self.execs[e as usize].done {
             return;
         }
-        let (len, parent) = (self.sf.seqs[seq as usize].nodes.len(), self.sf.seqs[seq as usize].parent);
-        if pc >= len && parent.is_some() {
-            // The end of a branch or iteration is not a state: no transition.
+        if pc >= self.sf.seqs[seq as usize].nodes.len() {
+            // A generated machine's last state has `End: true`: ending the machine, a branch or
+            // an iteration is not a state of its own, so there is no transition.
             self.seq_finished(now, seq);
             return;
         }
@@ -294,6 +315,9 @@ impl World<'_> {
     }
 
     fn add_history(&mut self, now: SimTime, e: u32, events: u32) -> bool {
+        if self.sf_setup().express {
+            return true; // Express keeps no execution history (CloudWatch Logs only)
+        }
         let max = self.sf_setup().history_max;
         let h = &mut self.sf.history[e as usize];
         *h += events;
@@ -439,7 +463,11 @@ impl World<'_> {
 
     /// Iteration start times for the per-worker scheduling delay: the Lambda handler start.
     pub(crate) fn step_worker_started(&mut self, now: SimTime, seq: u32) {
-        if let Some(t) = self.sf.seqs.get(seq as usize).and_then(|s| s.worker_since) {
+        if let Some(sq) = self.sf.seqs.get_mut(seq as usize)
+            && let Some(t) = sq.worker_since
+            && !sq.worker_started
+        {
+            sq.worker_started = true;
             self.worker_delay_s.push(now.saturating_since(t).as_secs_f64());
         }
     }
