@@ -384,3 +384,28 @@ fn errors_in_set_values_point_at_the_override_not_a_wrong_line() {
     let err = stderr(&o);
     assert!(err.contains("--set workflow.steps.reduce.cpu_s.sigma=-1"), "{err}");
 }
+
+#[test]
+fn reproduce_writes_a_report_and_check_fails_on_targets_outside_their_bands() {
+    let dir = tmpdir("reproduce");
+    let out = dir.to_string_lossy().into_owned();
+    let o = sfsim(&["reproduce", "--out", &out, "--iterations", "10", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let md = std::fs::read_to_string(dir.join("report.md")).expect("report.md");
+    let html = std::fs::read_to_string(dir.join("report.html")).expect("report.html");
+    for id in ["ml-train-large-azqueue-vs-azfunc", "video-azure-80-worker-latency", "video-monthly-aws-transition-share"] {
+        assert!(md.contains(id) && html.contains(id), "{id} in the report");
+    }
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(table.lines().count(), 37, "one line per target");
+    // A target that passes today passes alone with --check; an unknown id is a usage error.
+    let o = sfsim(&["reproduce", "--out", &out, "--only", "video-azfunc-eq-awslambda", "--check", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = sfsim(&["reproduce", "--out", &out, "--only", "video-azfunc-eq-awslambada"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("did you mean"), "{}", stderr(&o));
+    // With every target, --check exits 1 while some are outside their bands.
+    let o = sfsim(&["reproduce", "--out", &out, "--iterations", "10", "--check", "-q"]);
+    let failing = String::from_utf8_lossy(&o.stdout).lines().filter(|l| l.starts_with("FAIL")).count();
+    assert_eq!(o.status.code(), Some(if failing > 0 { 1 } else { 0 }), "{}", stderr(&o));
+}

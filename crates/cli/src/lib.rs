@@ -60,6 +60,41 @@ enum Command {
     },
     /// List deployments, built-in models and the scenarios under ./scenarios.
     List,
+    /// Run the study's experiments and put every target beside its simulated value
+    /// (writes DIR/report.md and DIR/report.html).
+    #[command(after_help = AFTER_HELP)]
+    Reproduce(ReproduceArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ReproduceArgs {
+    /// Directory for report.md and report.html.
+    #[arg(long, value_name = "DIR", default_value = "target/reproduce")]
+    out: PathBuf,
+    /// Exit with status 1 when a target is outside its band.
+    #[arg(long)]
+    check: bool,
+    /// Evaluate only this target (repeatable); only the experiments it needs run.
+    #[arg(long = "only", value_name = "ID")]
+    only: Vec<String>,
+    /// Executions per configuration (default: each experiment's).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    iterations: Option<u64>,
+    /// Root seed (default: each scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// The experiments file.
+    #[arg(long, value_name = "FILE", default_value = "scenarios/paper/experiments.toml")]
+    experiments: PathBuf,
+    /// The targets file (default: the study's, built in).
+    #[arg(long, value_name = "FILE")]
+    targets: Option<PathBuf>,
+    /// Load platform models from DIR instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    models: Option<PathBuf>,
+    /// No progress on stderr.
+    #[arg(long, short = 'q')]
+    quiet: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -136,6 +171,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => cmd_run(&args),
         Command::Validate { files } => cmd_validate(&files),
         Command::List => cmd_list(),
+        Command::Reproduce(args) => cmd_reproduce(&args),
     };
     match result {
         Ok(()) => ExitCode::from(EXIT_OK),
@@ -255,6 +291,64 @@ fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
     }
     if invalid > 0 {
         return Err(Failure::Invalid(format!("{invalid} of {} files invalid", files.len())));
+    }
+    Ok(())
+}
+
+fn cmd_reproduce(a: &ReproduceArgs) -> Result<(), Failure> {
+    let started = std::time::Instant::now();
+    let targets_src = match &a.targets {
+        Some(p) => SourceFile::read(p)?,
+        None => SourceFile::from_text("calibration/targets/paper.toml (built in)", sfsim_calibration::PAPER_TARGETS),
+    };
+    let mut targets = sfsim_calibration::load_targets(&targets_src)?;
+    if !a.only.is_empty() {
+        for id in &a.only {
+            if !targets.iter().any(|t| &t.id == id) {
+                let known: Vec<&str> = targets.iter().map(|t| t.id.as_str()).collect();
+                return Err(Failure::Usage(format!("unknown target `{id}` for --only{}", sfsim_workflow::suggest(id, &known))));
+            }
+        }
+        targets.retain(|t| a.only.contains(&t.id));
+    }
+    let experiments = sfsim_calibration::load_experiments(&a.experiments)?;
+    let needed: std::collections::BTreeSet<&str> = targets.iter().flat_map(|t| t.experiments.iter().map(String::as_str)).collect();
+    let models = load_models(a.models.as_deref())?;
+    let mut results = std::collections::BTreeMap::new();
+    let mut ordered = Vec::new();
+    for x in experiments.iter().filter(|x| needed.contains(x.id.as_str())) {
+        let t0 = std::time::Instant::now();
+        let r = sfsim_calibration::run_experiment(x, &models, a.iterations, a.seed)?;
+        if !a.quiet {
+            eprintln!("sfsim reproduce: {} ({} deployment(s)) in {:.2} s", x.id, r.results.len(), t0.elapsed().as_secs_f64());
+        }
+        ordered.push(r.clone());
+        results.insert(x.id.clone(), r);
+    }
+    let outcomes = sfsim_calibration::evaluate_all(&targets, &results);
+    let seed = a.seed.unwrap_or(sfsim_workflow::DEFAULT_SEED);
+    let md = sfsim_report::render_reproduction_md(&outcomes, &ordered, seed);
+    let html = sfsim_report::render_reproduction_html(&outcomes, &ordered, seed);
+    std::fs::create_dir_all(&a.out).map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", a.out.display())))?;
+    let md_path = a.out.join("report.md");
+    let html_path = a.out.join("report.html");
+    sfsim_report::write_all_atomic(&[(md_path.as_path(), md.as_bytes()), (html_path.as_path(), html.as_bytes())])
+        .map_err(|(p, e)| Failure::Runtime(format!("cannot write {}: {e}", p.display())))?;
+    let passed = outcomes.iter().filter(|o| o.pass).count();
+    for o in &outcomes {
+        println!("{:<5} {:<48} {}", if o.pass { "pass" } else { "FAIL" }, o.id, o.simulated);
+    }
+    if !a.quiet {
+        eprintln!(
+            "sfsim reproduce: {passed} of {} targets within their bands; {} and {} written in {:.2} s",
+            outcomes.len(),
+            md_path.display(),
+            html_path.display(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    if a.check && passed < outcomes.len() {
+        return Err(Failure::Runtime(format!("{} of {} targets outside their bands (--check)", outcomes.len() - passed, outcomes.len())));
     }
     Ok(())
 }

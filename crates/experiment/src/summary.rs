@@ -191,6 +191,10 @@ pub struct DeploymentSummary {
     pub worker_scheduling_delay_s: Stats,
     /// Fan-out workers: seconds from being scheduled to finishing.
     pub worker_latency_s: Stats,
+    /// The raw per-worker samples (scheduling delay, latency), sorted, for pooling across runs;
+    /// not part of the JSON output.
+    #[serde(skip)]
+    pub worker_samples_s: (Vec<f64>, Vec<f64>),
 }
 
 /// Storage transactions per execution, by kind.
@@ -299,6 +303,7 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
         idle,
         worker_scheduling_delay_s: Stats::of(&mut delays),
         worker_latency_s: Stats::of(&mut worker_lat),
+        worker_samples_s: (delays, worker_lat),
     }
 }
 

@@ -1,0 +1,31 @@
+//! # sfsim-calibration
+//!
+//! The study's measurements as machine-checkable *targets*, the *experiments* they name, and
+//! the evaluation of simulated results against them.
+//!
+//! ```text
+//!  calibration/targets/paper.toml ──► Target ─┐
+//!  scenarios/paper/experiments.toml ─► Experiment ─► run_scenario ─► ExperimentResult ─► evaluate
+//!                                                                                        │
+//!                                                  TargetOutcome { simulated, band, pass } ◄┘
+//! ```
+//!
+//! Target kinds (see the file's header): `ratio` (metric(a) / metric(b) in a band), `range`
+//! (metric of each deployment in a band), `order` (metric increasing over the listed
+//! deployments), `less_than_all` (metric(a) below every other), `share` (part / total in a band)
+//! and `quantiles` (p50/p95/p99 each in a band). A target naming several experiments or
+//! deployments passes only if every combination passes.
+#![warn(missing_docs)]
+
+mod evaluate;
+mod experiments;
+mod metrics;
+mod targets;
+
+pub use evaluate::{TargetOutcome, evaluate, evaluate_all};
+pub use experiments::{Experiment, ExperimentResult, load_experiments, run_experiment};
+pub use metrics::metric;
+pub use targets::{Target, TargetKind, load_targets};
+
+/// The study's targets, compiled in.
+pub const PAPER_TARGETS: &str = include_str!("../../../calibration/targets/paper.toml");

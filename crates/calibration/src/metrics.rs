@@ -1,0 +1,37 @@
+//! Named metrics of a deployment's summary, as the targets spell them.
+
+use sfsim_experiment::DeploymentSummary;
+
+/// The value of metric `name` for one deployment, or `None` for an unknown name. Costs are
+/// dollars per execution; shares are taken of these.
+pub fn metric(d: &DeploymentSummary, name: &str) -> Option<f64> {
+    Some(match name {
+        "latency_mean" => d.latency_s.mean,
+        "latency_p50" => d.latency_s.p50,
+        "latency_p99" => d.latency_s.p99,
+        "latency_p99_over_p50" => {
+            if d.latency_s.p50 > 0.0 {
+                d.latency_s.p99 / d.latency_s.p50
+            } else {
+                f64::NAN
+            }
+        }
+        "breakdown_p99_queue_s" => d.breakdown_p99_s.queue,
+        "breakdown_p99_execution_s" => d.breakdown_p99_s.execution,
+        "breakdown_p99_replay_s" => d.breakdown_p99_s.replay,
+        "cold_start_p50_s" => d.cold_start_s.p50,
+        "cold_start_mean_s" => d.cold_start_s.mean,
+        "gb_s" => d.gb_s,
+        "queue_transactions" => d.transactions.queue,
+        "cost_compute_usd" => d.cost_usd.compute,
+        "cost_transactions_usd" => d.cost_usd.transactions,
+        "cost_transitions_usd" => d.cost_usd.transitions,
+        "cost_total_usd" => d.cost_usd.total,
+        "worker_scheduling_delay_p50_s" => d.worker_scheduling_delay_s.p50,
+        "worker_scheduling_delay_p95_s" => d.worker_scheduling_delay_s.p95,
+        "worker_latency_p50_s" => d.worker_latency_s.p50,
+        "worker_latency_p95_s" => d.worker_latency_s.p95,
+        "worker_latency_p99_s" => d.worker_latency_s.p99,
+        _ => return None,
+    })
+}
