@@ -260,9 +260,19 @@ fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
     let mut invalid = 0usize;
     for f in files {
         let outcome = SourceFile::read(f).and_then(|src| {
-            let is_model = toml::from_str::<toml::Table>(&src.text).map(|t| t.contains_key("model")).unwrap_or(false);
-            if is_model {
+            let table = toml::from_str::<toml::Table>(&src.text).ok();
+            let has = |k: &str| table.as_ref().is_some_and(|t| t.contains_key(k));
+            if has("model") {
                 Models::validate_file(&src).map(|name| format!("model {name}"))
+            } else if has("target") {
+                sfsim_calibration::load_targets(&src).map(|t| format!("{} targets", t.len()))
+            } else if has("experiment") {
+                let xs = sfsim_calibration::load_experiments(f)?;
+                for x in &xs {
+                    let sc = Scenario::load(&x.scenario, &x.set)?;
+                    resolve_deployments(&sc, &x.deployments)?;
+                }
+                Ok(format!("{} experiments", xs.len()))
             } else {
                 let s = Scenario::from_source(src, &[])?;
                 resolve_deployments(&s, &[])?;
@@ -383,7 +393,7 @@ fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) {
         let p = entry.path();
         if p.is_dir() {
             collect_toml(&p, out);
-        } else if p.extension().is_some_and(|e| e == "toml") {
+        } else if p.extension().is_some_and(|e| e == "toml") && p.file_name().is_some_and(|n| n != "experiments.toml") {
             out.push(p);
         }
     }
