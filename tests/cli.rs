@@ -398,6 +398,15 @@ fn reproduce_writes_a_report_and_check_fails_on_targets_outside_their_bands() {
     }
     let table = String::from_utf8_lossy(&o.stdout);
     assert_eq!(table.lines().count(), 37, "one line per target");
+    // Figures: SVG files for the Markdown report, inlined in the self-contained HTML page.
+    let svgs: Vec<_> = std::fs::read_dir(dir.join("figures")).expect("figures dir").filter_map(Result::ok).collect();
+    assert!(svgs.len() >= 10, "{} figures", svgs.len());
+    assert_eq!(html.matches("<svg").count(), svgs.len(), "every figure is inlined in the HTML");
+    assert!(md.contains("](figures/"), "the Markdown report links its figures");
+    assert!(
+        !html.contains("<script") && !html.contains("http://") || html.contains("xmlns=\"http://www.w3.org/2000/svg\""),
+        "no external resources"
+    );
     // A target that passes today passes alone with --check; an unknown id is a usage error.
     let o = sfsim(&["reproduce", "--out", &out, "--only", "video-azfunc-eq-awslambda", "--check", "-q"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

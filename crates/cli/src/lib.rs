@@ -337,13 +337,19 @@ fn cmd_reproduce(a: &ReproduceArgs) -> Result<(), Failure> {
     }
     let outcomes = sfsim_calibration::evaluate_all(&targets, &results);
     let seed = a.seed.unwrap_or(sfsim_workflow::DEFAULT_SEED);
-    let md = sfsim_report::render_reproduction_md(&outcomes, &ordered, seed);
-    let html = sfsim_report::render_reproduction_html(&outcomes, &ordered, seed);
-    std::fs::create_dir_all(&a.out).map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", a.out.display())))?;
+    let figures = sfsim_report::reproduction_figures(&ordered);
+    let md = sfsim_report::render_reproduction_md(&outcomes, &ordered, seed, &figures);
+    let html = sfsim_report::render_reproduction_html(&outcomes, &ordered, seed, &figures);
+    let fig_dir = a.out.join("figures");
+    std::fs::create_dir_all(&fig_dir).map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", fig_dir.display())))?;
     let md_path = a.out.join("report.md");
     let html_path = a.out.join("report.html");
-    sfsim_report::write_all_atomic(&[(md_path.as_path(), md.as_bytes()), (html_path.as_path(), html.as_bytes())])
-        .map_err(|(p, e)| Failure::Runtime(format!("cannot write {}: {e}", p.display())))?;
+    let fig_paths: Vec<PathBuf> = figures.iter().map(|(stem, _, _)| fig_dir.join(format!("{stem}.svg"))).collect();
+    let mut files: Vec<(&Path, &[u8])> = vec![(md_path.as_path(), md.as_bytes()), (html_path.as_path(), html.as_bytes())];
+    for (p, (_, _, svg)) in fig_paths.iter().zip(&figures) {
+        files.push((p.as_path(), svg.as_bytes()));
+    }
+    sfsim_report::write_all_atomic(&files).map_err(|(p, e)| Failure::Runtime(format!("cannot write {}: {e}", p.display())))?;
     let passed = outcomes.iter().filter(|o| o.pass).count();
     for o in &outcomes {
         println!("{:<5} {:<48} {}", if o.pass { "pass" } else { "FAIL" }, o.id, o.simulated);

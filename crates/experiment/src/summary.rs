@@ -195,6 +195,9 @@ pub struct DeploymentSummary {
     /// not part of the JSON output.
     #[serde(skip)]
     pub worker_samples_s: (Vec<f64>, Vec<f64>),
+    /// End-to-end latencies of the completed executions, sorted (for CDFs); not in the JSON.
+    #[serde(skip)]
+    pub latency_samples_s: Vec<f64>,
 }
 
 /// Storage transactions per execution, by kind.
@@ -283,6 +286,7 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
         throttled,
         errors,
         latency_s: Stats::of(&mut latency),
+        latency_samples_s: latency.clone(),
         breakdown_s,
         breakdown_p99_s,
         cold_starts: cold.len() as u64,

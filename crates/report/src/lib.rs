@@ -6,11 +6,12 @@
 //! renamed over it, so a failed run never leaves a half-written file.
 #![warn(missing_docs)]
 
+pub mod figures;
 mod reproduce;
 mod table;
 mod trace;
 
-pub use reproduce::{render_reproduction_html, render_reproduction_md};
+pub use reproduce::{render_reproduction_html, render_reproduction_md, reproduction_figures};
 pub use table::render_table;
 pub use trace::render_trace;
 

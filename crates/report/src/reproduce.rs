@@ -28,7 +28,12 @@ const SUMMARY_HEAD: [&str; 9] =
     ["deployment", "latency mean s", "latency p99 s", "cold start p50 s", "GB-s", "compute $", "stateful $", "total $", "completed"];
 
 /// The Markdown report.
-pub fn render_reproduction_md(outcomes: &[TargetOutcome], experiments: &[ExperimentResult], seed: u64) -> String {
+pub fn render_reproduction_md(
+    outcomes: &[TargetOutcome],
+    experiments: &[ExperimentResult],
+    seed: u64,
+    figures: &[(String, String, String)],
+) -> String {
     let passed = outcomes.iter().filter(|o| o.pass).count();
     let mut s = String::new();
     let _ = writeln!(s, "# sfsim reproduction of Shahidi et al., IISWC 2021\n");
@@ -46,6 +51,12 @@ pub fn render_reproduction_md(outcomes: &[TargetOutcome], experiments: &[Experim
             o.simulated,
             if o.pass { "pass" } else { "**fail**" }
         );
+    }
+    if !figures.is_empty() {
+        let _ = writeln!(s, "\n## Figures\n");
+        for (stem, caption, _) in figures {
+            let _ = writeln!(s, "![{caption}](figures/{stem}.svg)\n\n*{caption}*\n");
+        }
     }
     let _ = writeln!(s, "\n## Experiments\n");
     for r in experiments {
@@ -65,7 +76,12 @@ fn esc(x: &str) -> String {
 }
 
 /// The HTML report (self-contained: no external scripts, fonts or styles).
-pub fn render_reproduction_html(outcomes: &[TargetOutcome], experiments: &[ExperimentResult], seed: u64) -> String {
+pub fn render_reproduction_html(
+    outcomes: &[TargetOutcome],
+    experiments: &[ExperimentResult],
+    seed: u64,
+    figures: &[(String, String, String)],
+) -> String {
     let passed = outcomes.iter().filter(|o| o.pass).count();
     let mut s = String::new();
     s.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>sfsim reproduction</title>\n<style>body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:4px 8px;font-size:14px;text-align:left}.pass{color:#1a7f37}.fail{color:#cf222e;font-weight:bold}code{font-size:13px}</style></head><body>\n");
@@ -88,7 +104,16 @@ pub fn render_reproduction_html(outcomes: &[TargetOutcome], experiments: &[Exper
             esc(&o.simulated)
         );
     }
-    s.push_str("</table>\n<h2>Experiments</h2>\n");
+    s.push_str("</table>\n");
+    if !figures.is_empty() {
+        s.push_str("<h2>Figures</h2>\n");
+        for (_, caption, svg) in figures {
+            // Inline SVG keeps the page self-contained; drop the XML prolog if any.
+            let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
+            let _ = writeln!(s, "<figure>{body}<figcaption>{}</figcaption></figure>", esc(caption));
+        }
+    }
+    s.push_str("<h2>Experiments</h2>\n");
     for r in experiments {
         let _ = writeln!(
             s,
@@ -103,4 +128,132 @@ pub fn render_reproduction_html(outcomes: &[TargetOutcome], experiments: &[Exper
     }
     s.push_str("</body></html>\n");
     s
+}
+
+/// The report's figures: (file stem, caption, SVG).
+pub fn reproduction_figures(experiments: &[ExperimentResult]) -> Vec<(String, String, String)> {
+    use crate::figures::{bars, cdfs, lines, stacked};
+    let find = |id: &str| experiments.iter().find(|r| r.id == id);
+    let names = |r: &ExperimentResult| r.results.iter().map(|d| d.deployment.clone()).collect::<Vec<_>>();
+    let mut out = Vec::new();
+    for id in ["ml-training-small", "ml-training-large", "ml-inference-large"] {
+        if let Some(r) = find(id) {
+            let series = vec![
+                ("mean".to_string(), r.results.iter().map(|d| d.latency_s.mean).collect()),
+                ("p99".to_string(), r.results.iter().map(|d| d.latency_s.p99).collect()),
+            ];
+            out.push((
+                format!("{id}-latency"),
+                format!("End-to-end latency, {id} (Fig. 6, 9)"),
+                bars(&format!("{id}: latency"), "seconds", &names(r), &series),
+            ));
+        }
+    }
+    if let Some(r) = find("ml-training-large") {
+        let series: Vec<(String, Vec<f64>)> = r.results.iter().map(|d| (d.deployment.clone(), d.latency_samples_s.clone())).collect();
+        out.push((
+            "ml-training-large-cdf".into(),
+            "Latency CDF, ML training large (Fig. 7)".into(),
+            cdfs("ml-training-large: latency CDF", "seconds", &series),
+        ));
+        let comps: Vec<(String, Vec<f64>)> = ["cold_start", "queue", "scheduling", "execution", "replay", "transfer", "entity"]
+            .iter()
+            .enumerate()
+            .map(|(k, name)| {
+                let v = r
+                    .results
+                    .iter()
+                    .map(|d| {
+                        let b = &d.breakdown_p99_s;
+                        [b.cold_start, b.queue, b.scheduling, b.execution, b.replay, b.transfer, b.entity][k]
+                    })
+                    .collect();
+                (name.to_string(), v)
+            })
+            .collect();
+        out.push((
+            "ml-training-large-breakdown".into(),
+            "p99 latency breakdown, ML training large (Fig. 8)".into(),
+            stacked("ml-training-large: p99 breakdown", "seconds", &names(r), &comps),
+        ));
+        let gbs = vec![("GB-s".to_string(), r.results.iter().map(|d| d.gb_s).collect())];
+        out.push((
+            "ml-training-large-gbs".into(),
+            "GB-s per execution, ML training large (Fig. 11a/b)".into(),
+            bars("ml-training-large: GB-s per execution", "GB-s", &names(r), &gbs),
+        ));
+        let cost = vec![
+            ("compute".to_string(), r.results.iter().map(|d| d.cost_usd.compute * 1e3).collect()),
+            ("requests".to_string(), r.results.iter().map(|d| d.cost_usd.requests * 1e3).collect()),
+            ("transactions".to_string(), r.results.iter().map(|d| d.cost_usd.transactions * 1e3).collect()),
+            ("transitions".to_string(), r.results.iter().map(|d| d.cost_usd.transitions * 1e3).collect()),
+            ("storage".to_string(), r.results.iter().map(|d| d.cost_usd.storage * 1e3).collect()),
+        ];
+        out.push((
+            "ml-training-large-cost".into(),
+            "Cost per execution by kind, ML training large (Fig. 11c/d)".into(),
+            stacked("ml-training-large: cost per execution", "milli-dollars", &names(r), &cost),
+        ));
+    }
+    for id in ["ml-training-coldstart", "video-coldstart"] {
+        if let Some(r) = find(id) {
+            let mut ranked: Vec<(String, f64)> = r.results.iter().map(|d| (d.deployment.clone(), d.cold_start_s.p50)).collect();
+            ranked.sort_by(|a, b| a.1.total_cmp(&b.1));
+            let cats: Vec<String> = ranked.iter().map(|(n, _)| n.clone()).collect();
+            let series = vec![("median cold-start delay".to_string(), ranked.iter().map(|(_, v)| *v).collect())];
+            out.push((
+                format!("{id}-ranked"),
+                format!("Cold-start delays ranked, {id} (Fig. 10, 13)"),
+                bars(&format!("{id}: cold start (median)"), "seconds", &cats, &series),
+            ));
+        }
+    }
+    if let Some(r) = find("video-azure-workers")
+        && !r.sweep.is_empty()
+    {
+        let deployments: Vec<String> = r.sweep[0].1.iter().map(|d| d.deployment.clone()).collect();
+        let series: Vec<(String, Vec<(f64, f64)>)> = deployments
+            .iter()
+            .map(|dep| {
+                let pts = r
+                    .sweep
+                    .iter()
+                    .filter_map(|(v, ds)| Some((v.parse::<f64>().ok()?, ds.iter().find(|d| &d.deployment == dep)?.latency_s.mean)))
+                    .collect();
+                (dep.clone(), pts)
+            })
+            .collect();
+        out.push((
+            "video-workers".into(),
+            "Video latency versus number of workers (Fig. 12)".into(),
+            lines("video: latency vs workers", "workers", "mean latency, s", &series),
+        ));
+        let delays: Vec<(String, Vec<f64>)> = r
+            .results
+            .iter()
+            .filter(|d| !d.worker_samples_s.0.is_empty())
+            .map(|d| (d.deployment.clone(), d.worker_samples_s.0.clone()))
+            .collect();
+        out.push((
+            "video-worker-delay-cdf".into(),
+            "Per-worker scheduling delay CDF over the worker sweep (Fig. 14)".into(),
+            cdfs("video: per-worker scheduling delay", "seconds", &delays),
+        ));
+    }
+    if let Some(r) = find("video-monthly-20-workers") {
+        // One request per hour for 30 days; idle transactions are included per execution.
+        let per_month = 720.0;
+        let cost = vec![
+            ("compute".to_string(), r.results.iter().map(|d| d.cost_usd.compute * per_month).collect()),
+            ("transactions".to_string(), r.results.iter().map(|d| d.cost_usd.transactions * per_month).collect()),
+            ("transitions".to_string(), r.results.iter().map(|d| d.cost_usd.transitions * per_month).collect()),
+            ("requests + storage".to_string(), r.results.iter().map(|d| (d.cost_usd.requests + d.cost_usd.storage) * per_month).collect()),
+        ];
+        out.push((
+            "video-monthly-cost".into(),
+            "Monthly cost at one request per hour, video with 20 workers (Fig. 15)".into(),
+            stacked("video, 20 workers: monthly cost", "dollars per month", &names(r), &cost),
+        ));
+    }
+    out
 }
