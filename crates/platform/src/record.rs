@@ -136,6 +136,9 @@ pub struct ExecRecord {
     pub storage_puts: u32,
     /// Stateful-platform counters (zero for stateless deployments).
     pub stateful: StatefulCounts,
+    /// From arrival to the start of the workflow's first function (the study's cold-start
+    /// measure: Durable Pending -> Running, Step Functions start -> first Lambda).
+    pub start_delay: SimDuration,
 }
 
 /// What a stateful deployment did for one execution.

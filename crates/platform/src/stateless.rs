@@ -372,6 +372,7 @@ impl Sim<'_> {
             storage_gets: 0,
             storage_puts: 0,
             stateful: Default::default(),
+            start_delay: SimDuration::ZERO,
         });
         self.schedule_next_sequential(now, e);
     }
@@ -727,6 +728,7 @@ impl Sim<'_> {
             storage_gets: x.gets,
             storage_puts: x.puts,
             stateful: Default::default(),
+            start_delay: x.start.saturating_since(x.arrival),
         };
         debug_assert_eq!(record.breakdown.total(), record.latency(), "breakdown must sum to the latency");
         let (i, slot, start) = (x.instance, x.slot, x.start);

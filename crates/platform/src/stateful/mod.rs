@@ -359,6 +359,8 @@ pub(crate) struct ExecSt {
     /// Set when the execution ends; the record is built after the run so that costs incurred
     /// after the end (signals still being processed) are included.
     pub end: Option<(SimTime, Outcome, Breakdown)>,
+    /// When the workflow's first function started (not the HTTP starter of Durable).
+    pub first_start: Option<SimTime>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -536,6 +538,7 @@ pub fn simulate_stateful(spec: &StatefulSpec<'_>) -> RunOutput {
                 storage_gets: x.gets,
                 storage_puts: x.puts,
                 stateful: x.counts,
+                start_delay: x.first_start.map_or(SimDuration::ZERO, |t| t.saturating_since(x.arrival)),
             }
         })
         .collect();
@@ -585,6 +588,7 @@ impl World<'_> {
             puts: 0,
             counts: StatefulCounts::default(),
             end: None,
+            first_start: None,
         });
         if self.spec.trace {
             self.trace.push(TraceEvent::Instant { track: 0, name: format!("arrival {e}"), at: now });
@@ -1074,6 +1078,10 @@ impl World<'_> {
             Cont::StepTask { run, .. } => self.step_worker_started(now, run),
             Cont::AslTask { run } => self.asl_worker_started(now, run),
             _ => {}
+        }
+        let (e, cont) = (self.invs[v as usize].exec, self.invs[v as usize].cont);
+        if !matches!(cont, Cont::Starter { .. }) && self.execs[e as usize].first_start.is_none() {
+            self.execs[e as usize].first_start = Some(now);
         }
         let i = self.invs[v as usize].instance;
         self.meter(i, now);
