@@ -415,3 +415,33 @@ fn reproduce_writes_a_report_and_check_fails_on_targets_outside_their_bands() {
     let failing = String::from_utf8_lossy(&o.stdout).lines().filter(|l| l.starts_with("FAIL")).count();
     assert_eq!(o.status.code(), Some(if failing > 0 { 1 } else { 0 }), "{}", stderr(&o));
 }
+
+#[test]
+fn calibrate_lowers_the_loss_refuses_documented_facts_and_writes_sourced_values() {
+    let o = sfsim(&["calibrate", "--iterations", "5", "--passes", "1", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let line = text.lines().find(|l| l.starts_with("loss ")).expect("a loss line");
+    let nums: Vec<f64> = line.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+    assert!(nums[1] <= nums[0], "the search never ends worse than it started: {line}");
+    // A plan that tries to fit a documented platform fact is refused at its key.
+    let dir = tmpdir("calibrate");
+    let plan = dir.join("plan.toml");
+    std::fs::write(&plan, "[[parameter]]\nmodel = \"aws-lambda.toml\"\nkey = \"keep_alive.idle_s\"\nlow = 60\nhigh = 3600\ntargets = [\"ml-coldstart-awsstep\"]\n").expect("write");
+    let o = sfsim(&["calibrate", "--plan", &plan.to_string_lossy(), "-q"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("documented platform fact"), "{}", stderr(&o));
+    // --write rewrites the model files of a directory with the fitted value and its targets.
+    let models = dir.join("models");
+    std::fs::create_dir_all(&models).expect("dir");
+    for e in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("models")).expect("models") {
+        let p = e.expect("entry").path();
+        std::fs::copy(&p, models.join(p.file_name().expect("name"))).expect("copy");
+    }
+    let o = sfsim(&["calibrate", "--iterations", "5", "--passes", "1", "-q", "--write", &models.to_string_lossy()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let durable = std::fs::read_to_string(models.join("az-durable.toml")).expect("model");
+    assert!(durable.contains("fitted: ml-train-azdorch-vs-azfunc"), "{durable}");
+    let o = sfsim(&["validate", &models.join("az-durable.toml").to_string_lossy()]);
+    assert_eq!(o.status.code(), Some(0), "the rewritten model is valid: {}", stderr(&o));
+}

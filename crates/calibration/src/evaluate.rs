@@ -19,6 +19,10 @@ pub struct TargetOutcome {
     pub simulated: String,
     /// Whether every experiment and deployment is within the band.
     pub pass: bool,
+    /// How far outside: 0 when passing; for bands the distance to the band in band widths,
+    /// for orders the number of violated pairs; 10 for a missing value. The loss `sfsim
+    /// calibrate` minimizes.
+    pub distance: f64,
 }
 
 fn fmt(x: f64) -> String {
@@ -33,13 +37,25 @@ fn fmt(x: f64) -> String {
     }
 }
 
-fn within(x: f64, (l, h): (f64, f64)) -> bool {
-    x.is_finite() && x >= l && x <= h
+/// Distance of `x` from [l, h] in band widths (a zero-width band counts as 1 % of its value).
+fn outside(x: f64, (l, h): (f64, f64)) -> f64 {
+    if !x.is_finite() {
+        return 10.0;
+    }
+    let w = (h - l).max(0.01 * h.abs()).max(1e-12);
+    if x < l {
+        (l - x) / w
+    } else if x > h {
+        (x - h) / w
+    } else {
+        0.0
+    }
 }
 
 /// Evaluates one target. A missing experiment, deployment or metric fails it, with the reason.
 pub fn evaluate(t: &Target, results: &BTreeMap<String, ExperimentResult>) -> TargetOutcome {
     let mut pass = true;
+    let mut distance = 0.0;
     let mut parts = Vec::new();
     let band = match &t.kind {
         TargetKind::Ratio { metric, a, b, band } => format!("{metric}({a}) / {metric}({b}) in [{}, {}]", band.0, band.1),
@@ -66,63 +82,65 @@ pub fn evaluate(t: &Target, results: &BTreeMap<String, ExperimentResult>) -> Tar
             let s = r.get(d).ok_or_else(|| format!("{d} not in {x}"))?;
             metric(s, m).ok_or_else(|| format!("unknown metric {m}"))
         };
-        let res: Result<(String, bool), String> = (|| match &t.kind {
+        let res: Result<(String, f64), String> = (|| match &t.kind {
             TargetKind::Ratio { metric, a, b, band } => {
                 let v = value(a, metric)? / value(b, metric)?;
-                Ok((fmt(v), within(v, *band)))
+                Ok((fmt(v), outside(v, *band)))
             }
             TargetKind::Range { metric, deployments, band } => {
                 let vs = deployments.iter().map(|d| value(d, metric).map(|v| (d, v))).collect::<Result<Vec<_>, _>>()?;
-                let ok = vs.iter().all(|(_, v)| within(*v, *band));
-                Ok((vs.iter().map(|(d, v)| format!("{d} {}", fmt(*v))).collect::<Vec<_>>().join(", "), ok))
+                let d: f64 = vs.iter().map(|(_, v)| outside(*v, *band)).sum();
+                Ok((vs.iter().map(|(d, v)| format!("{d} {}", fmt(*v))).collect::<Vec<_>>().join(", "), d))
             }
             TargetKind::Order { metric, order } => {
                 let vs = order.iter().map(|d| value(d, metric)).collect::<Result<Vec<_>, _>>()?;
-                let ok = vs.windows(2).all(|w| w[0] < w[1]);
-                Ok((order.iter().zip(&vs).map(|(d, v)| format!("{d} {}", fmt(*v))).collect::<Vec<_>>().join(" / "), ok))
+                let d = vs.windows(2).filter(|w| w[0] >= w[1]).count() as f64;
+                Ok((order.iter().zip(&vs).map(|(d, v)| format!("{d} {}", fmt(*v))).collect::<Vec<_>>().join(" / "), d))
             }
             TargetKind::LessThanAll { metric, a, others } => {
                 let va = value(a, metric)?;
                 let vs = others.iter().map(|d| value(d, metric)).collect::<Result<Vec<_>, _>>()?;
-                let ok = vs.iter().all(|v| va < *v);
+                let d = vs.iter().filter(|v| va >= **v).count() as f64;
                 Ok((
                     format!(
                         "{a} {} vs {}",
                         fmt(va),
                         others.iter().zip(&vs).map(|(d, v)| format!("{d} {}", fmt(*v))).collect::<Vec<_>>().join(", ")
                     ),
-                    ok,
+                    d,
                 ))
             }
             TargetKind::Share { part, total, deployments, band } => {
                 let vs = deployments.iter().map(|d| Ok((d, value(d, part)? / value(d, total)?))).collect::<Result<Vec<_>, String>>()?;
-                let ok = vs.iter().all(|(_, v)| within(*v, *band));
-                Ok((vs.iter().map(|(d, v)| format!("{d} {}", fmt(*v))).collect::<Vec<_>>().join(", "), ok))
+                let d: f64 = vs.iter().map(|(_, v)| outside(*v, *band)).sum();
+                Ok((vs.iter().map(|(d, v)| format!("{d} {}", fmt(*v))).collect::<Vec<_>>().join(", "), d))
             }
             TargetKind::Quantiles { metric, deployment, bands } => {
                 let mut out = Vec::new();
-                let mut ok = true;
+                let mut d = 0.0;
                 for (q, b) in bands {
                     let name = format!("{}_{q}_s", metric.trim_end_matches("_s"));
                     let v = value(deployment, &name)?;
-                    ok &= within(v, *b);
+                    d += outside(v, *b);
                     out.push(format!("{q} {}", fmt(v)));
                 }
-                Ok((out.join(", "), ok))
+                Ok((out.join(", "), d))
             }
         })();
         match res {
-            Ok((text, ok)) => {
-                pass &= ok;
+            Ok((text, d)) => {
+                pass &= d == 0.0;
+                distance += d;
                 parts.push(if t.experiments.len() > 1 { format!("{x}: {text}") } else { text });
             }
             Err(why) => {
                 pass = false;
+                distance += 10.0;
                 parts.push(format!("{x}: {why}"));
             }
         }
     }
-    TargetOutcome { id: t.id.clone(), source: t.source.clone(), band, simulated: parts.join("; "), pass }
+    TargetOutcome { id: t.id.clone(), source: t.source.clone(), band, simulated: parts.join("; "), pass, distance }
 }
 
 /// Evaluates every target, in file order.

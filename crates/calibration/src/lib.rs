@@ -19,11 +19,13 @@
 
 mod evaluate;
 mod experiments;
+mod fit;
 mod metrics;
 mod targets;
 
 pub use evaluate::{TargetOutcome, evaluate, evaluate_all};
 pub use experiments::{Experiment, ExperimentResult, load_experiments, run_experiment};
+pub use fit::{FitParam, FitResult, calibrate, load_fit_plan};
 pub use metrics::metric;
 pub use targets::{Target, TargetKind, load_targets};
 

@@ -64,6 +64,35 @@ enum Command {
     /// (writes DIR/report.md and DIR/report.html).
     #[command(after_help = AFTER_HELP)]
     Reproduce(ReproduceArgs),
+    /// Fit the assumed model parameters named in a plan to the study's targets
+    /// (coordinate search with golden-section steps over the simulator).
+    #[command(after_help = AFTER_HELP)]
+    Calibrate(CalibrateArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct CalibrateArgs {
+    /// The fit plan: parameters, ranges and the targets they serve.
+    #[arg(long, value_name = "FILE", default_value = "calibration/fit.toml")]
+    plan: PathBuf,
+    /// The experiments file.
+    #[arg(long, value_name = "FILE", default_value = "scenarios/paper/experiments.toml")]
+    experiments: PathBuf,
+    /// Executions per configuration in each evaluation (fewer is faster, noisier).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    iterations: u64,
+    /// Coordinate-search passes.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=20))]
+    passes: u64,
+    /// Root seed (default: each scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Write the fitted values into the model files under DIR (rebuild to use them).
+    #[arg(long, value_name = "DIR")]
+    write: Option<PathBuf>,
+    /// No progress on stderr.
+    #[arg(long, short = 'q')]
+    quiet: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -172,6 +201,7 @@ pub fn main() -> ExitCode {
         Command::Validate { files } => cmd_validate(&files),
         Command::List => cmd_list(),
         Command::Reproduce(args) => cmd_reproduce(&args),
+        Command::Calibrate(args) => cmd_calibrate(&args),
     };
     match result {
         Ok(()) => ExitCode::from(EXIT_OK),
@@ -365,6 +395,68 @@ fn cmd_reproduce(a: &ReproduceArgs) -> Result<(), Failure> {
     }
     if a.check && passed < outcomes.len() {
         return Err(Failure::Runtime(format!("{} of {} targets outside their bands (--check)", outcomes.len() - passed, outcomes.len())));
+    }
+    Ok(())
+}
+
+fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
+    let started = std::time::Instant::now();
+    let texts = match &a.write {
+        // Start from the files that will be rewritten, so repeated runs continue the fit.
+        Some(dir) => sfsim_platform::params::BUILTIN_MODELS
+            .iter()
+            .map(|(n, _)| SourceFile::read(&dir.join(n)).map(|s| (n.to_string(), s.text)))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => Models::builtin_texts(),
+    };
+    let targets = sfsim_calibration::load_targets(&SourceFile::from_text(
+        "calibration/targets/paper.toml (built in)",
+        sfsim_calibration::PAPER_TARGETS,
+    ))?;
+    let plan = sfsim_calibration::load_fit_plan(&a.plan, &texts, &targets)?;
+    let experiments = sfsim_calibration::load_experiments(&a.experiments)?;
+    let quiet = a.quiet;
+    let fit = sfsim_calibration::calibrate(&plan, &texts, &experiments, &targets, Some(a.iterations), a.seed, a.passes as usize, |m| {
+        if !quiet {
+            eprintln!("sfsim calibrate: {m}");
+        }
+    })?;
+    println!("parameters:");
+    for (p, before, after) in &fit.values {
+        println!("  {}:{} {before:.6} -> {after:.6}   (serves {})", p.model, p.key, p.targets.join(", "));
+    }
+    println!("targets (before -> after):");
+    for (b, x) in fit.before.iter().zip(&fit.after) {
+        let w = |o: &sfsim_calibration::TargetOutcome| if o.pass { "pass" } else { "FAIL" };
+        println!("  {:<46} {} {} -> {} {}", b.id, w(b), b.simulated, w(x), x.simulated);
+    }
+    println!("loss {:.4} -> {:.4} in {} simulator evaluations", fit.loss.0, fit.loss.1, fit.evaluations);
+    if let Some(dir) = &a.write {
+        let mut edited: Vec<(PathBuf, String)> = Vec::new();
+        for (p, _, after) in &fit.values {
+            let path = dir.join(&p.model);
+            let text = match edited.iter().find(|(q, _)| *q == path) {
+                Some((_, t)) => t.clone(),
+                None => texts.iter().find(|(n, _)| *n == p.model).map(|(_, t)| t.clone()).unwrap_or_default(),
+            };
+            let old_source = Models::param_in(&text, &p.key).map(|(_, s)| s).unwrap_or_default();
+            let reason = old_source.split_once("assumed:").map_or(old_source.as_str(), |(_, r)| r).trim();
+            let source = format!("\"fitted: {} (sfsim calibrate); assumed before: {}\"", p.targets.join(", "), reason.replace('"', "'"));
+            let overrides = [
+                Override { path: format!("{}.value", p.key), value: format!("{after:.6e}") },
+                Override { path: format!("{}.source", p.key), value: source },
+            ];
+            let new_text = sfsim_workflow::apply_overrides(&text, &overrides)
+                .map_err(|m| Failure::Runtime(format!("cannot edit {}: {m}", path.display())))?;
+            edited.retain(|(q, _)| *q != path);
+            edited.push((path, new_text));
+        }
+        let files: Vec<(&Path, &[u8])> = edited.iter().map(|(p, t)| (p.as_path(), t.as_bytes())).collect();
+        sfsim_report::write_all_atomic(&files).map_err(|(p, e)| Failure::Runtime(format!("cannot write {}: {e}", p.display())))?;
+        eprintln!("sfsim calibrate: wrote {} model file(s) under {}; rebuild to use the built-in models", edited.len(), dir.display());
+    }
+    if !a.quiet {
+        eprintln!("sfsim calibrate: done in {:.1} s", started.elapsed().as_secs_f64());
     }
     Ok(())
 }

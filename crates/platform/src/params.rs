@@ -636,31 +636,64 @@ pub fn parse_model<T: for<'de> Deserialize<'de> + CheckRanges>(src: &SourceFile)
 impl Models {
     /// The models compiled into the binary.
     pub fn builtin() -> Result<Models, LoadError> {
-        let get = |name: &str| {
+        Self::from_sources(|name| {
             let (n, text) = BUILTIN_MODELS.iter().find(|(n, _)| *n == name).expect("built-in model file list is complete");
-            SourceFile::from_text(format!("models/{n}"), *text)
-        };
-        Ok(Models {
-            lambda: parse_model(&get("aws-lambda.toml"))?,
-            azure: parse_model(&get("az-func.toml"))?,
-            storage: parse_model(&get("az-storage.toml"))?,
-            queue_trigger: parse_model(&get("az-queue.toml"))?,
-            durable: parse_model(&get("az-durable.toml"))?,
-            step: parse_model(&get("aws-step.toml"))?,
+            Ok(SourceFile::from_text(format!("models/{n}"), *text))
         })
     }
 
     /// Loads the model files from a directory (same file names as the built-ins).
     pub fn from_dir(dir: &std::path::Path) -> Result<Models, LoadError> {
-        let read = |name: &str| SourceFile::read(&dir.join(name));
+        Self::from_sources(|name| SourceFile::read(&dir.join(name)))
+    }
+
+    /// Loads the models from sources looked up by file name (`aws-lambda.toml`, ...).
+    pub fn from_sources(get: impl Fn(&str) -> Result<SourceFile, LoadError>) -> Result<Models, LoadError> {
         Ok(Models {
-            lambda: parse_model(&read("aws-lambda.toml")?)?,
-            azure: parse_model(&read("az-func.toml")?)?,
-            storage: parse_model(&read("az-storage.toml")?)?,
-            queue_trigger: parse_model(&read("az-queue.toml")?)?,
-            durable: parse_model(&read("az-durable.toml")?)?,
-            step: parse_model(&read("aws-step.toml")?)?,
+            lambda: parse_model(&get("aws-lambda.toml")?)?,
+            azure: parse_model(&get("az-func.toml")?)?,
+            storage: parse_model(&get("az-storage.toml")?)?,
+            queue_trigger: parse_model(&get("az-queue.toml")?)?,
+            durable: parse_model(&get("az-durable.toml")?)?,
+            step: parse_model(&get("aws-step.toml")?)?,
         })
+    }
+
+    /// Loads the models from (file name, text) pairs with some parameters replaced:
+    /// `changes` are (file name, parameter key, value). Used by calibration.
+    pub fn with_changes(texts: &[(String, String)], changes: &[(String, String, f64)]) -> Result<Models, LoadError> {
+        let mut edited: Vec<(String, String)> = texts.to_vec();
+        for (file, key, value) in changes {
+            let Some((_, text)) = edited.iter_mut().find(|(n, _)| n == file) else {
+                return Err(LoadError::whole_file(file, "no such model file"));
+            };
+            let o = sfsim_workflow::Override { path: format!("{key}.value"), value: format!("{value:e}") };
+            *text = sfsim_workflow::apply_overrides(text, &[o]).map_err(|m| LoadError::whole_file(file, m))?;
+        }
+        Self::from_sources(|name| {
+            edited
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(n, t)| SourceFile::from_text(format!("models/{n}"), t.clone()))
+                .ok_or_else(|| LoadError::whole_file(name, "model file missing"))
+        })
+    }
+
+    /// The built-in model files as (file name, text).
+    pub fn builtin_texts() -> Vec<(String, String)> {
+        BUILTIN_MODELS.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect()
+    }
+
+    /// The value and source of parameter `key` in a model file's text.
+    pub fn param_in(text: &str, key: &str) -> Option<(f64, String)> {
+        let table: toml::Table = toml::from_str(text).ok()?;
+        let mut v = toml::Value::Table(table);
+        for seg in key.split('.') {
+            v = v.as_table()?.get(seg)?.clone();
+        }
+        let t = v.as_table()?;
+        let value = t.get("value").and_then(|x| x.as_float().or_else(|| x.as_integer().map(|i| i as f64)))?;
+        Some((value, t.get("source")?.as_str()?.to_string()))
     }
 
     /// Validates a single model file by its `[model] name` (used by `sfsim validate`).
