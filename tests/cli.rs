@@ -445,3 +445,73 @@ fn calibrate_lowers_the_loss_refuses_documented_facts_and_writes_sourced_values(
     let o = sfsim(&["validate", &models.join("az-durable.toml").to_string_lossy()]);
     assert_eq!(o.status.code(), Some(0), "the rewritten model is valid: {}", stderr(&o));
 }
+
+#[test]
+fn sweeps_give_the_same_bytes_on_one_shard_or_seven_and_on_one_thread_or_two() {
+    let dir = tmpdir("sweep");
+    let sweep = "scenarios/sweeps/video-width.toml";
+    let o = sfsim(&["sweep", sweep, "--count"]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "42", "7 widths x 2 deployments x 3 replications");
+    let full = dir.join("full.jsonl");
+    let o = sfsim_env(&["sweep", sweep, "--out", &full.to_string_lossy(), "-q"], &[("RAYON_NUM_THREADS", "1")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let full_bytes = std::fs::read(&full).expect("sweep written");
+    for n in [1u32, 3, 7] {
+        let mut shards = Vec::new();
+        for k in 0..n {
+            let p = dir.join(format!("s{k}of{n}.jsonl"));
+            let o = sfsim_env(
+                &["sweep", sweep, "--shard", &format!("{k}/{n}"), "--out", &p.to_string_lossy(), "-q"],
+                &[("RAYON_NUM_THREADS", "2")],
+            );
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            shards.push(p.to_string_lossy().into_owned());
+        }
+        shards.reverse(); // order of arguments does not matter
+        let mut args = vec!["merge".to_string()];
+        args.extend(shards.iter().cloned());
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = sfsim(&refs);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(o.stdout, full_bytes, "merged {n} shards differ from the unsharded run");
+    }
+    // Missing, duplicate and mismatched shards are refused.
+    let s = |k: u32, n: u32| dir.join(format!("s{k}of{n}.jsonl")).to_string_lossy().into_owned();
+    let o = sfsim(&["merge", &s(0, 3), &s(1, 3)]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("shard 2/3 is missing"), "{}", stderr(&o));
+    let o = sfsim(&["merge", &s(0, 3), &s(1, 3), &s(1, 3), &s(2, 3)]);
+    assert!(stderr(&o).contains("given twice"), "{}", stderr(&o));
+    let o = sfsim(&["merge", &s(0, 3), &s(1, 7)]);
+    assert_eq!(o.status.code(), Some(3));
+    let other = dir.join("other.jsonl");
+    let o = sfsim(&["sweep", sweep, "--shard", "1/3", "--out", &other.to_string_lossy(), "-q"]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = std::fs::read_to_string(&other).expect("shard").replacen("\"seed\":7", "\"seed\":8", 1);
+    std::fs::write(&other, text).expect("write");
+    let o = sfsim(&["merge", &s(0, 3), &other.to_string_lossy(), &s(2, 3)]);
+    assert!(stderr(&o).contains("different sweeps"), "{}", stderr(&o));
+    // Shards from the environment: Slurm arrays and Kubernetes indexed jobs.
+    let o = sfsim_env(&["sweep", sweep, "--shard-from-env", "-q"], &[("SLURM_ARRAY_TASK_ID", "2"), ("SLURM_ARRAY_TASK_COUNT", "3")]);
+    assert_eq!(o.stdout, std::fs::read(s(2, 3)).expect("shard"));
+    let o = sfsim_env(&["sweep", sweep, "--shard-from-env", "-q"], &[("JOB_COMPLETION_INDEX", "0"), ("SFSIM_SHARD_COUNT", "7")]);
+    assert_eq!(o.stdout, std::fs::read(s(0, 7)).expect("shard"));
+    assert_eq!(sfsim(&["sweep", sweep, "--shard", "3/3"]).status.code(), Some(2));
+    // A plot of the merged result is an SVG with one line per deployment.
+    let svg = dir.join("width.svg");
+    let o = sfsim(&[
+        "plot",
+        &full.to_string_lossy(),
+        "--x",
+        "workflow.fan_out.workers.items",
+        "--y",
+        "latency_s.mean",
+        "--out",
+        &svg.to_string_lossy(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&svg).expect("svg");
+    assert!(text.starts_with("<svg") && text.contains("aws-step") && text.contains("az-dorch"));
+    let o = sfsim(&["plot", &full.to_string_lossy(), "--x", "workflow.fan_out.workers.items", "--y", "latency_s.nope"]);
+    assert_eq!(o.status.code(), Some(3));
+}

@@ -68,6 +68,63 @@ enum Command {
     /// (coordinate search with golden-section steps over the simulator).
     #[command(after_help = AFTER_HELP)]
     Calibrate(CalibrateArgs),
+    /// Run a sweep (a scenario over --set values, deployments and replications), whole or one
+    /// shard of it, as JSON Lines. See docs/cluster.md for Slurm and Kubernetes.
+    #[command(after_help = AFTER_HELP)]
+    Sweep(SweepArgs),
+    /// Join sweep shards into the file an unsharded run writes (refuses missing, duplicate or
+    /// mismatched shards).
+    Merge {
+        /// Shard files.
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        /// Output file (default: stdout).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Draw a sweep result as SVG lines per deployment.
+    Plot(PlotArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct SweepArgs {
+    /// The sweep file.
+    sweep: PathBuf,
+    /// Run shard I of N (0-based), e.g. 2/7.
+    #[arg(long, value_name = "I/N", conflicts_with = "shard_from_env")]
+    shard: Option<String>,
+    /// Take the shard from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or from Kubernetes
+    /// JOB_COMPLETION_INDEX with SFSIM_SHARD_COUNT.
+    #[arg(long)]
+    shard_from_env: bool,
+    /// Output file (default: stdout), written atomically.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Print the number of trials and exit.
+    #[arg(long)]
+    count: bool,
+    /// Load platform models from DIR instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    models: Option<PathBuf>,
+    /// No progress on stderr.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct PlotArgs {
+    /// A sweep result (JSON Lines).
+    result: PathBuf,
+    /// The swept key on the x axis (e.g. workflow.fan_out.workers.items).
+    #[arg(long)]
+    x: String,
+    /// The metric on the y axis: a JSON path into the summary (latency_s.mean, gb_s,
+    /// cost_usd.total, worker_latency_s.p99, ...).
+    #[arg(long)]
+    y: String,
+    /// Output SVG file (default: stdout).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -202,6 +259,9 @@ pub fn main() -> ExitCode {
         Command::List => cmd_list(),
         Command::Reproduce(args) => cmd_reproduce(&args),
         Command::Calibrate(args) => cmd_calibrate(&args),
+        Command::Sweep(args) => cmd_sweep(&args),
+        Command::Merge { shards, out } => cmd_merge(&shards, out.as_deref()),
+        Command::Plot(args) => cmd_plot(&args),
     };
     match result {
         Ok(()) => ExitCode::from(EXIT_OK),
@@ -459,6 +519,133 @@ fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
         eprintln!("sfsim calibrate: done in {:.1} s", started.elapsed().as_secs_f64());
     }
     Ok(())
+}
+
+fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let (i, n) = s.split_once('/').ok_or_else(|| format!("shard `{s}` must be I/N"))?;
+    let (i, n): (u64, u64) = (
+        i.trim().parse().map_err(|_| format!("shard index `{i}` is not a number"))?,
+        n.trim().parse().map_err(|_| format!("shard count `{n}` is not a number"))?,
+    );
+    if n == 0 || i >= n {
+        return Err(format!("shard {i}/{n}: need 0 <= I < N"));
+    }
+    Ok((i, n))
+}
+
+fn shard_from_env() -> Result<(u64, u64), String> {
+    let get = |k: &str| std::env::var(k).ok();
+    if let (Some(i), Some(n)) = (get("SLURM_ARRAY_TASK_ID"), get("SLURM_ARRAY_TASK_COUNT")) {
+        // Slurm arrays may start at any id; SLURM_ARRAY_TASK_MIN makes them 0-based.
+        let min: u64 = get("SLURM_ARRAY_TASK_MIN").and_then(|m| m.parse().ok()).unwrap_or(0);
+        let i: u64 = i.parse().map_err(|_| format!("SLURM_ARRAY_TASK_ID `{i}` is not a number"))?;
+        return parse_shard(&format!("{}/{n}", i.saturating_sub(min)));
+    }
+    if let Some(i) = get("JOB_COMPLETION_INDEX") {
+        let n = get("SFSIM_SHARD_COUNT").ok_or("JOB_COMPLETION_INDEX is set but SFSIM_SHARD_COUNT (the Job's completions) is not")?;
+        return parse_shard(&format!("{i}/{n}"));
+    }
+    Err("--shard-from-env: neither SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT nor JOB_COMPLETION_INDEX/SFSIM_SHARD_COUNT is set".into())
+}
+
+fn cmd_sweep(a: &SweepArgs) -> Result<(), Failure> {
+    use rayon::prelude::*;
+    use std::io::IsTerminal;
+    let shard = match (&a.shard, a.shard_from_env) {
+        (Some(s), _) => parse_shard(s).map_err(Failure::Usage)?,
+        (None, true) => shard_from_env().map_err(Failure::Usage)?,
+        (None, false) => (0, 1),
+    };
+    let sweep = sfsim_experiment::sweep::Sweep::load(&a.sweep)?;
+    let trials = sweep.trials()?;
+    if a.count {
+        println!("{}", trials.len());
+        return Ok(());
+    }
+    let models = load_models(a.models.as_deref())?;
+    let mine: Vec<&sfsim_experiment::sweep::Trial> = trials.iter().filter(|t| t.index % shard.1 == shard.0).collect();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let progress = !a.quiet && std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let lines: Vec<String> = mine
+        .par_iter()
+        .map(|t| {
+            let r = sweep.run_trial(t, &models).map(|s| sfsim_report::trial_line(t, &s));
+            let k = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if progress {
+                eprint!("\rsfsim sweep: {k}/{} trials", mine.len());
+            }
+            r
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if progress {
+        eprintln!();
+    }
+    let mut text = sfsim_report::sweep_header(&sweep, trials.len() as u64, shard);
+    text.push('\n');
+    for l in lines {
+        text.push_str(&l);
+        text.push('\n');
+    }
+    if !a.quiet {
+        eprintln!(
+            "sfsim sweep: {} trials of shard {}/{} ({} in all) in {:.2} s",
+            mine.len(),
+            shard.0,
+            shard.1,
+            trials.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    write_output(a.out.as_deref(), &text)
+}
+
+fn write_output(out: Option<&Path>, text: &str) -> Result<(), Failure> {
+    match out {
+        Some(p) => {
+            sfsim_report::write_atomic(p, text.as_bytes()).map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", p.display())))
+        }
+        None => {
+            use std::io::Write;
+            let mut o = std::io::stdout().lock();
+            o.write_all(text.as_bytes()).and_then(|()| o.flush()).map_err(|e| Failure::Runtime(format!("cannot write to stdout: {e}")))
+        }
+    }
+}
+
+fn cmd_merge(shards: &[PathBuf], out: Option<&Path>) -> Result<(), Failure> {
+    let files = shards.iter().map(|p| SourceFile::read(p).map(|s| (s.name, s.text))).collect::<Result<Vec<_>, _>>()?;
+    let merged = sfsim_report::merge_shards(&files).map_err(|e| Failure::Input(LoadError::whole_file("merge", e.0)))?;
+    write_output(out, &merged)
+}
+
+fn cmd_plot(a: &PlotArgs) -> Result<(), Failure> {
+    let src = SourceFile::read(&a.result)?;
+    let mut series: std::collections::BTreeMap<String, std::collections::BTreeMap<String, (f64, f64, u32)>> = Default::default();
+    for (i, line) in src.text.lines().enumerate().skip(1) {
+        let bad = |m: String| {
+            Failure::Input(LoadError { file: src.name.clone(), line: i + 1, col: 1, key: String::new(), message: m, line_text: None })
+        };
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| bad(format!("not JSON: {e}")))?;
+        let x_text = v["params"][&a.x].as_str().ok_or_else(|| bad(format!("no swept key `{}` in this trial", a.x)))?;
+        let x: f64 = x_text.trim_matches('"').parse().map_err(|_| bad(format!("`{}` = {x_text} is not a number", a.x)))?;
+        let mut y = &v["summary"];
+        for seg in a.y.split('.') {
+            y = &y[seg];
+        }
+        let y = y.as_f64().ok_or_else(|| bad(format!("no numeric metric `{}` in the summary", a.y)))?;
+        let dep = v["deployment"].as_str().unwrap_or("?").to_string();
+        let e = series.entry(dep).or_default().entry(format!("{x:020.6}")).or_insert((x, 0.0, 0));
+        e.1 += y;
+        e.2 += 1;
+    }
+    if series.is_empty() {
+        return Err(Failure::Input(LoadError::whole_file(&src.name, "no trial lines to plot")));
+    }
+    let lines: Vec<(String, Vec<(f64, f64)>)> =
+        series.into_iter().map(|(d, pts)| (d, pts.into_values().map(|(x, y, n)| (x, y / f64::from(n))).collect())).collect();
+    let svg = sfsim_report::figures::lines(&format!("{} vs {}", a.y, a.x), &a.x, &format!("{} (mean over replications)", a.y), &lines);
+    write_output(a.out.as_deref(), &svg)
 }
 
 fn cmd_list() -> Result<(), Failure> {

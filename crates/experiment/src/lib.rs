@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 mod summary;
+pub mod sweep;
 
 pub use summary::*;
 
