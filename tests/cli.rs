@@ -515,3 +515,22 @@ fn sweeps_give_the_same_bytes_on_one_shard_or_seven_and_on_one_thread_or_two() {
     let o = sfsim(&["plot", &full.to_string_lossy(), "--x", "workflow.fan_out.workers.items", "--y", "latency_s.nope"]);
     assert_eq!(o.status.code(), Some(3));
 }
+
+#[test]
+fn cost_projects_a_month_and_rejects_bad_rates() {
+    let o = sfsim(&["cost", "scenarios/paper/video.toml", "--rate", "1/h", "--period", "30d", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let bills = v["bills"].as_array().expect("bills");
+    assert_eq!(bills.len(), 4);
+    for b in bills {
+        assert_eq!(b["executions"].as_f64(), Some(720.0), "a month at one per hour");
+        let c = &b["cost_usd"];
+        let sum: f64 = ["compute", "requests", "transactions", "transitions", "storage"].iter().map(|k| c[*k].as_f64().expect("n")).sum();
+        assert!((sum - c["total"].as_f64().expect("n")).abs() < 1e-9);
+    }
+    let dorch = bills.iter().find(|b| b["deployment"] == "az-dorch").expect("az-dorch");
+    assert!(dorch["idle_usd"].as_f64().expect("n") > 0.0, "Durable pays for idle polling");
+    assert_eq!(sfsim(&["cost", "scenarios/paper/video.toml", "--rate", "10"]).status.code(), Some(2));
+    assert_eq!(sfsim(&["cost", "scenarios/paper/video.toml", "--rate", "1/h", "--period", "30"]).status.code(), Some(2));
+}

@@ -84,6 +84,43 @@ enum Command {
     },
     /// Draw a sweep result as SVG lines per deployment.
     Plot(PlotArgs),
+    /// Project the bill of a workload over a period at a rate, per deployment, including what
+    /// accrues while idle (Durable polling, scale-controller peeks, lease renewals).
+    #[command(after_help = AFTER_HELP)]
+    Cost(CostArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct CostArgs {
+    /// The scenario file (its arrivals are replaced by Poisson arrivals at --rate).
+    scenario: PathBuf,
+    /// Deployment (repeatable); default: the scenario's.
+    #[arg(long = "deployment", short = 'd', value_name = "NAME")]
+    deployments: Vec<String>,
+    /// Requests per unit time: 10/s, 30/min, 1/h, 2/d.
+    #[arg(long, value_parser = sfsim_experiment::cost::parse_rate)]
+    rate: f64,
+    /// Period: 30d, 12h, 1w, 3600s.
+    #[arg(long, value_parser = sfsim_experiment::cost::parse_period, default_value = "30d")]
+    period: f64,
+    /// Executions simulated to estimate per-execution costs (the whole period if fewer).
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    window: u64,
+    /// Subtract the platforms' monthly free grants (the study priced without them).
+    #[arg(long)]
+    free_tier: bool,
+    /// Override a scenario key (repeatable).
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    set: Vec<Override>,
+    /// Root seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Load platform models from DIR instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    models: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -262,6 +299,7 @@ pub fn main() -> ExitCode {
         Command::Sweep(args) => cmd_sweep(&args),
         Command::Merge { shards, out } => cmd_merge(&shards, out.as_deref()),
         Command::Plot(args) => cmd_plot(&args),
+        Command::Cost(args) => cmd_cost(&args),
     };
     match result {
         Ok(()) => ExitCode::from(EXIT_OK),
@@ -646,6 +684,63 @@ fn cmd_plot(a: &PlotArgs) -> Result<(), Failure> {
         series.into_iter().map(|(d, pts)| (d, pts.into_values().map(|(x, y, n)| (x, y / f64::from(n))).collect())).collect();
     let svg = sfsim_report::figures::lines(&format!("{} vs {}", a.y, a.x), &a.x, &format!("{} (mean over replications)", a.y), &lines);
     write_output(a.out.as_deref(), &svg)
+}
+
+fn cmd_cost(a: &CostArgs) -> Result<(), Failure> {
+    for name in &a.deployments {
+        if Deployment::from_name(name).is_none() {
+            let known: Vec<&str> = Deployment::ALL.iter().map(|d| d.name()).collect();
+            return Err(Failure::Usage(format!("unknown deployment `{name}` for --deployment{}", sfsim_workflow::suggest(name, &known))));
+        }
+    }
+    let scenario = Scenario::load(&a.scenario, &a.set)?;
+    let models = load_models(a.models.as_deref())?;
+    let deployments = resolve_deployments(&scenario, &a.deployments)?;
+    let bills = sfsim_experiment::cost::project_bills(&scenario, &deployments, &models, a.rate, a.period, a.window, a.seed, a.free_tier)?;
+    let text = match a.format {
+        Format::Json => {
+            let v = serde_json::json!({ "scenario": scenario.name, "rate_per_s": a.rate, "period_s": a.period, "free_tier": a.free_tier, "sfsim_version": sfsim_report::SFSIM_VERSION, "bills": bills });
+            let mut s = serde_json::to_string_pretty(&v).map_err(|e| Failure::Runtime(e.to_string()))?;
+            s.push('\n');
+            s
+        }
+        Format::Table | Format::Csv => {
+            let mut s = format!(
+                "scenario {} at {:.6}/s over {:.1} days{}\n{:<11} {:>14} {:>12} {:>12} {:>14} {:>12} {:>10} {:>12} {:>12}\n",
+                scenario.name,
+                a.rate,
+                a.period / 86_400.0,
+                if a.free_tier { " (free tier subtracted)" } else { "" },
+                "deployment",
+                "executions",
+                "compute $",
+                "requests $",
+                "transactions $",
+                "(idle $)",
+                "transit. $",
+                "storage $",
+                "total $"
+            );
+            for b in &bills {
+                let c = &b.cost_usd;
+                s += &format!(
+                    "{:<11} {:>14.0} {:>12.2} {:>12.2} {:>14.2} {:>12.2} {:>10.2} {:>12.2} {:>12.2}{}\n",
+                    b.deployment,
+                    b.executions,
+                    c.compute,
+                    c.requests,
+                    c.transactions,
+                    b.idle_usd,
+                    c.transitions,
+                    c.storage,
+                    c.total,
+                    if b.exact { "" } else { "  (projected)" }
+                );
+            }
+            s
+        }
+    };
+    write_output(None, &text)
 }
 
 fn cmd_list() -> Result<(), Failure> {

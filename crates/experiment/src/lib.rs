@@ -14,6 +14,7 @@
 //! summaries are computed sequentially afterwards.
 #![warn(missing_docs)]
 
+pub mod cost;
 mod summary;
 pub mod sweep;
 

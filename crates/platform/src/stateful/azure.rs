@@ -16,8 +16,9 @@
 //!   modelled).
 //! * *Scale controller*: every peek interval (10 s) it peeks each queue of the app (one
 //!   transaction each, billed even while idle) and adds a host at the non-HTTP pace (one per
-//!   30 s, up to the cap) when messages wait and either no host is alive or a message has waited
-//!   longer than one peek interval.
+//!   30 s, up to the cap) when messages wait and no host is alive, or when a message has waited
+//!   longer than one peek interval and no live host has a free slot to consume it (a message
+//!   waiting only for an idle owner's next poll does not add hosts).
 //! * *Idle transactions*: empty polls, peeks and lease renewals (P partitions every 10 s while a
 //!   host is alive) are counted apart from executions and shown as idle cost.
 //!
@@ -473,12 +474,24 @@ impl World<'_> {
         let n = self.az.queues.len() as u64;
         self.count_tx(u32::MAX, n, 0, 0, 0);
         let peek = self.az().peek_interval;
-        let oldest = self.az.queues.iter().filter_map(|q| q.msgs.front().map(|&m| self.az.msgs[m as usize].visible_at)).min();
         let alive = self.apps[app as usize].alive;
         let starting = !self.apps[app as usize].starting.is_empty();
-        if let Some(t) = oldest
-            && (alive == 0 || (!starting && now.saturating_since(t) >= peek))
-        {
+        // Capacity-driven: a message that has waited a peek interval signals a shortage only if
+        // no live host has a free slot of the class that consumes it (a message waiting for an
+        // idle owner's next poll is a polling delay, and another host would not help).
+        let short = self.az.queues.iter().any(|q| {
+            let Some(&m) = q.msgs.front() else { return false };
+            if now.saturating_since(self.az.msgs[m as usize].visible_at) < peek {
+                return false;
+            }
+            let hosts = &self.apps[app as usize].instances;
+            match q.kind {
+                QueueKind::Control(p) => self.az.owner.get(p as usize).is_none_or(|&h| h == u32::MAX || !self.has_room(h, q.class)),
+                _ => !hosts.iter().any(|&h| self.has_room(h, q.class)),
+            }
+        });
+        let any_message = self.az.queues.iter().any(|q| !q.msgs.is_empty());
+        if (alive == 0 && any_message) || (!starting && short) {
             let interval = self.plan.apps[app as usize].queue_interval;
             if let Some(s) = self.apps[app as usize].hosts.as_mut()
                 && s.request_with(now, alive, interval) == crate::scaling::HostDecision::Add
