@@ -534,3 +534,40 @@ fn cost_projects_a_month_and_rejects_bad_rates() {
     assert_eq!(sfsim(&["cost", "scenarios/paper/video.toml", "--rate", "10"]).status.code(), Some(2));
     assert_eq!(sfsim(&["cost", "scenarios/paper/video.toml", "--rate", "1/h", "--period", "30"]).status.code(), Some(2));
 }
+
+#[test]
+fn replay_sizes_keep_alive_from_generated_azure_traces() {
+    let dir = tmpdir("replay");
+    let d = dir.to_string_lossy().into_owned();
+    let o = sfsim(&["replay", "--generate-test-trace", &d]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = sfsim(&[
+        "replay",
+        "--azure-2019",
+        &d,
+        "--day",
+        "1",
+        "--policy",
+        "fixed:0",
+        "--policy",
+        "fixed:10m",
+        "--policy",
+        "hybrid",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let text = v.to_string();
+    assert!(text.contains("fixed") && text.contains("hybrid"), "{text}");
+    // A bad cell is an input error naming its file and line; an unknown policy a usage error.
+    let f = dir.join("invocations_per_function_md.anon.d01.csv");
+    let csv = std::fs::read_to_string(&f).expect("trace");
+    let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
+    lines[2] = lines[2].replacen(",0", ",zz", 1);
+    std::fs::write(&f, lines.join("\n") + "\n").expect("write");
+    let o = sfsim(&["replay", "--azure-2019", &d, "--day", "1"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("d01.csv:3"), "{}", stderr(&o));
+    assert_eq!(sfsim(&["replay", "--azure-2019", &d, "--policy", "lru"]).status.code(), Some(2));
+}

@@ -13,6 +13,9 @@ use sfsim_experiment::{RunOptions, resolve_deployments, run_scenario};
 use sfsim_platform::{Deployment, Models};
 use sfsim_workflow::{LoadError, Override, Scenario, SourceFile};
 
+/// The trace-replay library, re-exported so the workspace benches (`benches/trace_replay.rs`)
+/// reach it through the binary's one dependency.
+
 /// Success.
 pub const EXIT_OK: u8 = 0;
 /// A runtime failure (e.g. an output file could not be written).
@@ -88,6 +91,55 @@ enum Command {
     /// accrues while idle (Durable polling, scale-controller peeks, lease renewals).
     #[command(after_help = AFTER_HELP)]
     Cost(CostArgs),
+    /// Replay the Azure Functions public traces through a stateless instance pool under
+    /// keep-alive policies; report cold starts and idle (kept-alive) instance and memory time.
+    #[command(after_help = AFTER_HELP)]
+    Replay(ReplayArgs),
+}
+
+#[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("input").required(true).multiple(false).args(["azure_2019", "azure_2021", "generate_test_trace"])))]
+struct ReplayArgs {
+    /// Directory of the 2019 release (invocations_per_function_md.anon.dNN.csv,
+    /// function_durations_percentiles.anon.dNN.csv, app_memory_percentiles.anon.dNN.csv).
+    #[arg(long = "azure-2019", value_name = "DIR")]
+    azure_2019: Option<PathBuf>,
+    /// Day of the 2019 release (the NN of dNN; default 1).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=99), requires = "azure_2019")]
+    day: Option<u32>,
+    /// The 2021 release (AzureFunctionsInvocationTraceForTwoWeeksJan2021.txt).
+    #[arg(long = "azure-2021", value_name = "FILE")]
+    azure_2021: Option<PathBuf>,
+    /// Keep-alive policy (repeatable): fixed:T (fixed:10m AWS, fixed:20m Azure, fixed:0,
+    /// fixed:inf) or hybrid[:T] (Shahrad et al. ATC'20; T = fallback keep-alive, default 10m).
+    #[arg(long = "policy", value_name = "POLICY", value_parser = sfsim_replay::Policy::parse)]
+    policies: Vec<sfsim_replay::Policy>,
+    /// Seconds a cold start adds to the instance's busy time.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_non_negative)]
+    cold_start_s: f64,
+    /// Root seed (durations of the 2019 trace; generated traces).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReplayFormat::Table)]
+    format: ReplayFormat,
+    /// Write a small generated trace in both formats into DIR (day 1 of 2019 and the 2021 file)
+    /// and exit.
+    #[arg(long, value_name = "DIR")]
+    generate_test_trace: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ReplayFormat {
+    Table,
+    Json,
+}
+
+fn parse_non_negative(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a finite non-negative number of seconds")),
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -300,6 +352,7 @@ pub fn main() -> ExitCode {
         Command::Merge { shards, out } => cmd_merge(&shards, out.as_deref()),
         Command::Plot(args) => cmd_plot(&args),
         Command::Cost(args) => cmd_cost(&args),
+        Command::Replay(args) => cmd_replay(&args),
     };
     match result {
         Ok(()) => ExitCode::from(EXIT_OK),
@@ -735,6 +788,80 @@ fn cmd_cost(a: &CostArgs) -> Result<(), Failure> {
                     c.storage,
                     c.total,
                     if b.exact { "" } else { "  (projected)" }
+                );
+            }
+            s
+        }
+    };
+    write_output(None, &text)
+}
+
+fn trace_failure(e: sfsim_replay::TraceError) -> Failure {
+    let line = usize::try_from(e.line).unwrap_or(usize::MAX);
+    Failure::Input(LoadError { file: e.file, line, col: usize::from(line > 0), key: String::new(), message: e.message, line_text: None })
+}
+
+fn cmd_replay(a: &ReplayArgs) -> Result<(), Failure> {
+    use sfsim_replay::{Azure2019, Azure2021, Policy};
+    if a.day.is_some() && a.azure_2019.is_none() {
+        return Err(Failure::Usage("--day selects a day of --azure-2019 DIR".into()));
+    }
+    if let Some(dir) = &a.generate_test_trace {
+        let n19 = sfsim_replay::generate_2019(dir, 1, a.seed, 20, 3).map_err(trace_failure)?;
+        let f21 = dir.join("AzureFunctionsInvocationTraceForTwoWeeksJan2021.txt");
+        let n21 = sfsim_replay::generate_2021(&f21, a.seed, 50, 86_400.0).map_err(trace_failure)?;
+        println!("wrote day 1 of a 2019-format trace ({n19} invocations) under {}", dir.display());
+        println!("wrote a 2021-format trace ({n21} invocations) to {}", f21.display());
+        return Ok(());
+    }
+    let policies = if a.policies.is_empty() {
+        vec![
+            Policy::Fixed(Some(sfsim_engine::SimDuration::from_secs(600))),
+            Policy::Hybrid { fallback: sfsim_replay::pool::HYBRID_DEFAULT_FALLBACK },
+        ]
+    } else {
+        a.policies.clone()
+    };
+    let cold = sfsim_engine::SimDuration::from_secs_f64(a.cold_start_s);
+    let started = std::time::Instant::now();
+    let (source, reports) = match (&a.azure_2019, &a.azure_2021) {
+        (Some(dir), _) => {
+            let day = a.day.unwrap_or(1);
+            let mut t = Azure2019::open(dir, day, a.seed).map_err(trace_failure)?;
+            let r = sfsim_replay::replay(&mut t, &policies, cold).map_err(trace_failure)?;
+            (format!("{} day {day}", dir.display()), r)
+        }
+        (None, Some(file)) => {
+            let mut t = Azure2021::open(file).map_err(trace_failure)?;
+            let r = sfsim_replay::replay(&mut t, &policies, cold).map_err(trace_failure)?;
+            (file.display().to_string(), r)
+        }
+        (None, None) => return Err(Failure::Usage("give --azure-2019 DIR or --azure-2021 FILE".into())),
+    };
+    eprintln!("sfsim replay: {source}: {} policies in {:.3} s", reports.len(), started.elapsed().as_secs_f64());
+    let text = match a.format {
+        ReplayFormat::Json => {
+            let v = serde_json::json!({ "trace": source, "seed": a.seed, "cold_start_s": a.cold_start_s, "sfsim_version": sfsim_report::SFSIM_VERSION, "policies": reports });
+            let mut s = serde_json::to_string_pretty(&v).map_err(|e| Failure::Runtime(e.to_string()))?;
+            s.push('\n');
+            s
+        }
+        ReplayFormat::Table => {
+            let mut s = format!(
+                "{:<16} {:>12} {:>12} {:>8} {:>7} {:>16} {:>16} {:>10}\n",
+                "policy", "invocations", "cold starts", "cold %", "apps", "idle inst-s", "idle GB-s", "p75 app %"
+            );
+            for r in &reports {
+                s += &format!(
+                    "{:<16} {:>12} {:>12} {:>8.3} {:>7} {:>16.1} {:>16.1} {:>10.3}\n",
+                    r.policy,
+                    r.invocations,
+                    r.cold_starts,
+                    r.cold_start_pct,
+                    r.apps,
+                    r.idle_instance_s,
+                    r.idle_memory_gb_s,
+                    r.p75_app_cold_start_pct
                 );
             }
             s
