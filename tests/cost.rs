@@ -36,3 +36,28 @@ fn projection_from_a_window_agrees_with_simulating_the_whole_period() {
         assert!(f.cost_usd.total <= w.cost_usd.total);
     }
 }
+
+#[test]
+fn a_daily_profile_weights_the_hours() {
+    use sfsim_experiment::cost::{parse_profile, project_bills_daily};
+    let s = Scenario::load(std::path::Path::new("scenarios/paper/ml-inference-large.toml"), &[]).expect("scenario");
+    let models = Models::builtin().expect("models");
+    let deps = [Deployment::AwsLambda, Deployment::AzDorch];
+    let flat = parse_profile(&["1"; 24].join(",")).expect("profile");
+    let (rate, period) = (0.5, 3.0 * 86_400.0);
+    let constant = project_bills(&s, &deps, &models, rate, period, 1_000, Some(5), false).expect("constant");
+    let daily = project_bills_daily(&s, &deps, &models, rate, &flat, period, 1_000, Some(5), false).expect("daily");
+    for (c, d) in constant.iter().zip(&daily) {
+        assert!((c.executions - d.executions).abs() < 1e-6, "a flat profile keeps the executions");
+        let err = (c.cost_usd.total - d.cost_usd.total).abs() / c.cost_usd.total;
+        assert!(err < 0.02, "{}: flat profile ${} vs constant rate ${}", c.deployment, d.cost_usd.total, c.cost_usd.total);
+    }
+    // Half the hours at zero load: exactly half the executions.
+    let mut halves = [1.0; 24];
+    for m in halves.iter_mut().take(12) {
+        *m = 0.0;
+    }
+    let half = project_bills_daily(&s, &deps, &models, rate, &halves, period, 1_000, Some(5), false).expect("half");
+    assert!((half[0].executions - constant[0].executions / 2.0).abs() < 1e-6);
+    assert!(parse_profile("1,2,3").is_err() && parse_profile(&["0"; 24].join(",")).is_err());
+}

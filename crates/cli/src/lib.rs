@@ -161,6 +161,10 @@ struct CostArgs {
     /// Subtract the platforms' monthly free grants (the study priced without them).
     #[arg(long)]
     free_tier: bool,
+    /// A daily load profile: 24 comma-separated multipliers of --rate, one per hour from
+    /// midnight (e.g. quiet nights, busy afternoons).
+    #[arg(long, value_name = "M0,M1,...,M23", value_parser = sfsim_experiment::cost::parse_profile)]
+    daily_profile: Option<[f64; 24]>,
     /// Override a scenario key (repeatable).
     #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
     set: Vec<Override>,
@@ -749,7 +753,20 @@ fn cmd_cost(a: &CostArgs) -> Result<(), Failure> {
     let scenario = Scenario::load(&a.scenario, &a.set)?;
     let models = load_models(a.models.as_deref())?;
     let deployments = resolve_deployments(&scenario, &a.deployments)?;
-    let bills = sfsim_experiment::cost::project_bills(&scenario, &deployments, &models, a.rate, a.period, a.window, a.seed, a.free_tier)?;
+    let bills = match &a.daily_profile {
+        None => sfsim_experiment::cost::project_bills(&scenario, &deployments, &models, a.rate, a.period, a.window, a.seed, a.free_tier)?,
+        Some(p) => sfsim_experiment::cost::project_bills_daily(
+            &scenario,
+            &deployments,
+            &models,
+            a.rate,
+            p,
+            a.period,
+            a.window,
+            a.seed,
+            a.free_tier,
+        )?,
+    };
     let text = match a.format {
         Format::Json => {
             let v = serde_json::json!({ "scenario": scenario.name, "rate_per_s": a.rate, "period_s": a.period, "free_tier": a.free_tier, "sfsim_version": sfsim_report::SFSIM_VERSION, "bills": bills });
@@ -789,6 +806,10 @@ fn cmd_cost(a: &CostArgs) -> Result<(), Failure> {
                     c.total,
                     if b.exact { "" } else { "  (projected)" }
                 );
+                let t = &b.transactions;
+                if t.queue + t.table + t.blob > 0.0 {
+                    s += &format!("{:<11} {:>14} queue {:.0}, table {:.0}, blob {:.0} transactions\n", "", "", t.queue, t.table, t.blob);
+                }
             }
             s
         }
