@@ -451,6 +451,9 @@ fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
                 Models::validate_file(&src).map(|name| format!("model {name}"))
             } else if has("target") {
                 sfsim_calibration::load_targets(&src).map(|t| format!("{} targets", t.len()))
+            } else if has("sweep") {
+                let sw = sfsim_experiment::sweep::Sweep::load(f)?;
+                Ok(format!("sweep {} with {} trials", sw.name, sw.trials()?.len()))
             } else if has("experiment") {
                 let xs = sfsim_calibration::load_experiments(f)?;
                 for x in &xs {
