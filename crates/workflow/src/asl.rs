@@ -378,27 +378,29 @@ fn path_or_root(p: &str) -> &str {
     if p.is_empty() { "(root)" } else { p }
 }
 
+/// Whether an `ErrorEquals` list matches `error`: `States.ALL` matches everything,
+/// `States.TaskFailed` every error that is not a `States.*` error, and a name matches itself or
+/// an error message starting with `name:`.
+fn error_matches(errors: &[String], error: &str) -> bool {
+    errors.iter().any(|e| {
+        e == "States.ALL"
+            || e == error
+            || error.starts_with(&format!("{e}:"))
+            || (e == "States.TaskFailed" && !error.starts_with("States."))
+    })
+}
+
 impl AslRetry {
     /// Whether this rule retries `error`.
     pub fn matches(&self, error: &str) -> bool {
-        self.errors.iter().any(|e| {
-            e == "States.ALL"
-                || e == error
-                || error.starts_with(&format!("{e}:"))
-                || (e == "States.TaskFailed" && !error.starts_with("States."))
-        })
+        error_matches(&self.errors, error)
     }
 }
 
 impl AslCatch {
     /// Whether this rule catches `error`.
     pub fn matches(&self, error: &str) -> bool {
-        self.errors.iter().any(|e| {
-            e == "States.ALL"
-                || e == error
-                || error.starts_with(&format!("{e}:"))
-                || (e == "States.TaskFailed" && !error.starts_with("States."))
-        })
+        error_matches(&self.errors, error)
     }
 }
 

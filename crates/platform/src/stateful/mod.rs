@@ -1013,18 +1013,8 @@ impl World<'_> {
     /// Starts invocation `v` on a free slot of ready instance `i`. `fresh`: the instance just
     /// finished its cold start, so the part of the wait that overlapped it is cold start.
     pub(crate) fn start_on(&mut self, now: SimTime, v: u32, i: u32, fresh: bool) {
-        if self.spec.trace
-            && let Some(since) = self.insts[i as usize].idle_since
-        {
-            let track = self.track(i, 0);
-            self.trace.push(TraceEvent::Slice {
-                track,
-                name: "idle (keep-alive)".into(),
-                cat: "keep_alive",
-                start: since,
-                end: now,
-                exec: None,
-            });
+        if let Some(since) = self.insts[i as usize].idle_since {
+            self.trace_idle(i, since, now);
         }
         let class = self.invs[v as usize].class;
         let slot = self.claim_slot(i, class);
@@ -1356,18 +1346,11 @@ impl World<'_> {
         a.alive -= 1;
         a.free.retain(|&x| x != i);
         a.instances.retain(|&x| x != i);
+        if let Some(since) = since {
+            self.trace_idle(i, since, now);
+        }
         if self.spec.trace {
             let track = self.track(i, 0);
-            if let Some(since) = since {
-                self.trace.push(TraceEvent::Slice {
-                    track,
-                    name: "idle (keep-alive)".into(),
-                    cat: "keep_alive",
-                    start: since,
-                    end: now,
-                    exec: None,
-                });
-            }
             self.trace.push(TraceEvent::Instant { track, name: why.into(), at: now });
             let alive = self.apps[app as usize].alive;
             self.trace.push(TraceEvent::Counter { name: "instances", at: now, value: f64::from(alive) });
@@ -1377,6 +1360,21 @@ impl World<'_> {
             if !self.apps[app as usize].waiting.is_empty() {
                 self.scale_http(now, app);
             }
+        }
+    }
+
+    /// A keep-alive idle span of instance `i` on its first track.
+    fn trace_idle(&mut self, i: u32, since: SimTime, now: SimTime) {
+        if self.spec.trace {
+            let track = self.track(i, 0);
+            self.trace.push(TraceEvent::Slice {
+                track,
+                name: "idle (keep-alive)".into(),
+                cat: "keep_alive",
+                start: since,
+                end: now,
+                exec: None,
+            });
         }
     }
 
