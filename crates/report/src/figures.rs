@@ -16,6 +16,37 @@ const COLORS: [RGBColor; 8] = [
     RGBColor(127, 127, 127),
 ];
 
+type Chart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+
+/// A chart with one unit-wide slot per category on the x axis, named at the slot centres.
+fn category_chart<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    title: &str,
+    y_label: &str,
+    categories: &[String],
+    max: f64,
+) -> Option<Chart<'a, 'b>> {
+    let n = categories.len().max(1);
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..n as f64, 0.0..max)
+        .ok()?;
+    let cats = categories.to_vec();
+    let _ = chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .y_desc(y_label)
+        // Labels at every half unit; only the slot centres (i + 0.5) are named.
+        .x_labels(2 * n + 1)
+        .x_label_formatter(&|x| centre_label(&cats, *x))
+        .draw();
+    Some(chart)
+}
+
 fn centre_label(cats: &[String], x: f64) -> String {
     let twice = (x * 2.0).round() as i64;
     if twice % 2 == 1 { cats.get((twice / 2) as usize).cloned().unwrap_or_default() } else { String::new() }
@@ -33,27 +64,8 @@ pub fn bars(title: &str, y_label: &str, categories: &[String], series: &[(String
         let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
         let _ = root.fill(&WHITE);
         let max = series.iter().flat_map(|(_, v)| v.iter().copied()).filter(|v| v.is_finite()).fold(0.0_f64, f64::max).max(1e-12) * 1.45;
-        let n = categories.len().max(1);
         let k = series.len().max(1);
-        let mut chart = match ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0.0..n as f64, 0.0..max)
-        {
-            Ok(c) => c,
-            Err(_) => return String::new(),
-        };
-        let cats = categories.to_vec();
-        let _ = chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .y_desc(y_label)
-            // Labels at every half unit; only the bar-group centres (i + 0.5) are named.
-            .x_labels(2 * n + 1)
-            .x_label_formatter(&|x| centre_label(&cats, *x))
-            .draw();
+        let Some(mut chart) = category_chart(&root, title, y_label, categories, max) else { return String::new() };
         let width = 0.8 / k as f64;
         for (si, (name, values)) in series.iter().enumerate() {
             let c = color(si);
@@ -81,25 +93,7 @@ pub fn stacked(title: &str, y_label: &str, categories: &[String], components: &[
         let totals: Vec<f64> = (0..n).map(|i| components.iter().map(|(_, v)| v.get(i).copied().unwrap_or(0.0)).sum()).collect();
         let shown = components.iter().filter(|(_, v)| v.iter().any(|x| *x > 0.0)).count();
         let max = totals.iter().copied().fold(0.0_f64, f64::max).max(1e-12) * (1.2 + 0.1 * shown as f64);
-        let mut chart = match ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0.0..n as f64, 0.0..max)
-        {
-            Ok(c) => c,
-            Err(_) => return String::new(),
-        };
-        let cats = categories.to_vec();
-        let _ = chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .y_desc(y_label)
-            // Labels at every half unit; only the bar-group centres (i + 0.5) are named.
-            .x_labels(2 * n + 1)
-            .x_label_formatter(&|x| centre_label(&cats, *x))
-            .draw();
+        let Some(mut chart) = category_chart(&root, title, y_label, categories, max) else { return String::new() };
         let mut base = vec![0.0; n];
         // Components that are zero everywhere are left out of the bars and the legend.
         for (si, (name, values)) in components.iter().enumerate().filter(|(_, (_, v))| v.iter().any(|x| *x > 0.0)) {
