@@ -532,14 +532,7 @@ impl Sim<'_> {
             && let Some(since) = self.instances[i as usize].idle_since
         {
             let track = self.track(i, 0);
-            self.trace.push(TraceEvent::Slice {
-                track,
-                name: "idle (keep-alive)".into(),
-                cat: "keep_alive",
-                start: since,
-                end: now,
-                exec: None,
-            });
+            self.trace.push(TraceEvent::keep_alive(track, since, now));
         }
         let slot = self.claim_slot(i);
         self.in_flight += 1;
@@ -799,14 +792,7 @@ impl Sim<'_> {
         if self.spec.trace {
             let track = self.track(i, 0);
             if let Some(since) = since {
-                self.trace.push(TraceEvent::Slice {
-                    track,
-                    name: "idle (keep-alive)".into(),
-                    cat: "keep_alive",
-                    start: since,
-                    end: now,
-                    exec: None,
-                });
+                self.trace.push(TraceEvent::keep_alive(track, since, now));
             }
             self.trace.push(TraceEvent::Instant { track, name: why.into(), at: now });
             self.trace.push(TraceEvent::Counter { name: "instances", at: now, value: f64::from(self.alive) });

@@ -50,3 +50,10 @@ pub enum TraceEvent {
         name: String,
     },
 }
+
+impl TraceEvent {
+    /// The span an instance spent idle, kept alive, on its first track.
+    pub fn keep_alive(track: u32, since: SimTime, until: SimTime) -> TraceEvent {
+        TraceEvent::Slice { track, name: "idle (keep-alive)".into(), cat: "keep_alive", start: since, end: until, exec: None }
+    }
+}

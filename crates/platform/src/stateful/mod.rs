@@ -1367,14 +1367,7 @@ impl World<'_> {
     fn trace_idle(&mut self, i: u32, since: SimTime, now: SimTime) {
         if self.spec.trace {
             let track = self.track(i, 0);
-            self.trace.push(TraceEvent::Slice {
-                track,
-                name: "idle (keep-alive)".into(),
-                cat: "keep_alive",
-                start: since,
-                end: now,
-                exec: None,
-            });
+            self.trace.push(TraceEvent::keep_alive(track, since, now));
         }
     }
 
