@@ -307,6 +307,8 @@ param_section!(
         extended_sessions,
         /// Memory of an episode, MiB.
         orchestrator_memory_mb,
+        /// CPU of the extension's first dispatch on a new host, s.
+        first_dispatch_cpu_s,
     }
 );
 param_section!(

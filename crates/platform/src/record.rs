@@ -139,6 +139,10 @@ pub struct ExecRecord {
     /// From arrival to the start of the workflow's first function (the study's cold-start
     /// measure: Durable Pending -> Running, Step Functions start -> first Lambda).
     pub start_delay: SimDuration,
+    /// Durable Functions only: from the instance's creation by the starter (runtime status
+    /// Pending) to the first episode's checkpoint (status Running), the study's Durable
+    /// cold-start measure (paper.md "How things were measured").
+    pub pending_to_running: Option<SimDuration>,
 }
 
 /// What a stateful deployment did for one execution.

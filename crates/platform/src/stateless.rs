@@ -373,6 +373,7 @@ impl Sim<'_> {
             storage_puts: 0,
             stateful: Default::default(),
             start_delay: SimDuration::ZERO,
+            pending_to_running: None,
         });
         self.schedule_next_sequential(now, e);
     }
@@ -722,6 +723,7 @@ impl Sim<'_> {
             storage_puts: x.puts,
             stateful: Default::default(),
             start_delay: x.start.saturating_since(x.arrival),
+            pending_to_running: None,
         };
         debug_assert_eq!(record.breakdown.total(), record.latency(), "breakdown must sum to the latency");
         let (i, slot, start) = (x.instance, x.slot, x.start);

@@ -247,8 +247,9 @@ fn failures_inside_entities_and_episodes_end_the_run() {
         let o = run(d, &m, &s, Arrivals::Poisson { rate_per_s: 2.0 }, 10);
         assert!(
             o.executions.iter().all(|r| matches!(&r.outcome, Outcome::Failed { error } if error.contains("out of memory"))),
-            "{}",
-            d.name()
+            "{}: {:?}",
+            d.name(),
+            o.executions.iter().map(|r| &r.outcome).collect::<Vec<_>>()
         );
     }
 }

@@ -170,9 +170,9 @@ fn a_waiting_azure_request_takes_a_host_that_frees_before_a_new_one_starts() {
         streams: RngStreams::new(1, 0),
         trace: false,
     });
-    let cold_s = 1.3 + 5000.0 * 0.002;
+    let cold_s = 1.3 + 5000.0 * m.azure.cold_start.package_load_s_per_mb.value;
     let r1 = &o.executions[1];
-    // Host 1 finishes request 0 at cold + 10 s = 21.3 s; request 1 arrived at 15 s.
+    // Host 1 finishes request 0 at cold + 10 s; request 1 arrived at 15 s.
     assert!(!r1.cold_start, "request 1 ran on the warm host");
     assert_eq!(r1.breakdown.queue, SimDuration::from_secs_f64(cold_s + 10.0 - 15.0));
     assert_eq!(r1.breakdown.execution, SimDuration::from_secs(10));

@@ -490,7 +490,9 @@ impl World<'_> {
                 _ => !hosts.iter().any(|&h| self.has_room(h, q.class)),
             }
         });
-        let any_message = self.az.queues.iter().any(|q| !q.msgs.is_empty());
+        // Durable work taken from a control queue but not started (its host died) is still a
+        // message in that queue for the scale controller.
+        let any_message = self.az.queues.iter().any(|q| !q.msgs.is_empty()) || self.durable_work_waiting();
         if (alive == 0 && any_message) || (!starting && short) {
             let interval = self.plan.apps[app as usize].queue_interval;
             if let Some(s) = self.apps[app as usize].hosts.as_mut()

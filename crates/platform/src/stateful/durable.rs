@@ -67,6 +67,8 @@ pub struct DurableSetup {
     pub episode_memory_mb: f64,
     /// CPU per entity operation dispatch, s.
     pub entity_op_cpu_s: f64,
+    /// CPU of the first Durable dispatch on a new host, s.
+    pub first_dispatch_cpu_s: f64,
     /// Operations per entity batch.
     pub max_entity_batch: u32,
     /// Payload limit, bytes.
@@ -115,6 +117,7 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _wo
         extended_sessions: cfg.extended_sessions.unwrap_or(d.replay.extended_sessions.value >= 0.5),
         episode_memory_mb: d.replay.orchestrator_memory_mb.value,
         entity_op_cpu_s: d.entities.operation_cpu_s.value,
+        first_dispatch_cpu_s: d.replay.first_dispatch_cpu_s.value,
         max_entity_batch: d.concurrency.max_entity_operation_batch.value as u32,
         limit_bytes: (d.payload.limit_kb.value * 1024.0) as u64,
         fail_large: match cfg.payload_limit_mode {
@@ -410,6 +413,9 @@ impl World<'_> {
         }
         let q = self.control_queue(part);
         self.put_message(now, q, MsgKind::Orch { orch, task: u32::MAX }, e, strand, size, Some(host));
+        if self.du.orchs[orch as usize].parent.is_none() {
+            self.execs[e as usize].pending.get_or_insert(now);
+        }
     }
 
     /// Fails the execution when `size` breaks the payload limit in fail mode.
@@ -472,6 +478,7 @@ impl World<'_> {
                     let scheduled = self.du.orchs[orch as usize].tasks[task as usize].scheduled;
                     self.worker_delay_s.push(now.saturating_since(scheduled).as_secs_f64());
                 }
+                self.warm_up_host(h, 64.0, &mut phases);
                 let v = self.new_inv(0, Class::Activity, msg.exec, vec![msg.strand], phases, Cont::Activity { orch, task }, now);
                 self.start_on(now, v, h, false);
             }
@@ -480,6 +487,19 @@ impl World<'_> {
                 self.make_ready(now, Work::Entity(entity));
             }
             MsgKind::Chain { .. } => unreachable!("chain messages go to az-queue"),
+        }
+    }
+
+    /// The first Durable dispatch on a new host warms the extension up (connections to the
+    /// task hub's storage, first-call code paths): a one-time CPU phase counted as cold start.
+    fn warm_up_host(&mut self, h: u32, mem_mb: f64, phases: &mut Vec<Phase>) {
+        let inst = &mut self.insts[h as usize];
+        if !inst.durable_warm {
+            inst.durable_warm = true;
+            let cpu_s = self.du_setup().first_dispatch_cpu_s;
+            if cpu_s > 0.0 {
+                phases.insert(0, Phase::cpu(cpu_s, mem_mb, Component::ColdStart));
+            }
         }
     }
 
@@ -535,6 +555,11 @@ impl World<'_> {
         }
     }
 
+    /// Whether dequeued orchestrator or entity work waits for a host with room.
+    pub(crate) fn durable_work_waiting(&self) -> bool {
+        !self.du.pending.is_empty()
+    }
+
     pub(crate) fn durable_host_gone(&mut self, now: SimTime) {
         if self.plan.durable.is_some() && !self.du.pending.is_empty() {
             self.try_start_pending(now);
@@ -585,6 +610,7 @@ impl World<'_> {
         } else {
             vec![]
         };
+        self.warm_up_host(h, mem, &mut phases);
         let v = self.new_inv(0, Class::Orchestrator, e, strands, phases, Cont::Episode { orch }, now);
         self.start_on(now, v, h, false);
     }
@@ -599,6 +625,10 @@ impl World<'_> {
         if self.execs[e as usize].done {
             return;
         }
+        if o.parent.is_none() {
+            self.execs[e as usize].running.get_or_insert(now);
+        }
+        let o = &mut self.du.orchs[orch as usize];
         let (taken, started) = o.taken;
         let mut new_events = 2 + taken + u32::from(started);
         o.outstanding -= taken;
@@ -820,6 +850,7 @@ impl World<'_> {
                 strands.push(st);
             }
         }
+        self.warm_up_host(h, mem, &mut phases);
         let v = self.new_inv(0, Class::Orchestrator, e, strands, phases, Cont::EntityBatch { entity }, now);
         self.start_on(now, v, h, false);
     }

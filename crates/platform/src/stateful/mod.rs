@@ -306,6 +306,8 @@ pub(crate) struct Inst {
     meter_running: Vec<u32>,
     meter_mem_mb: f64,
     meter_last: SimTime,
+    /// Durable: whether the extension has dispatched work on this host yet.
+    pub durable_warm: bool,
 }
 
 impl Inst {
@@ -361,6 +363,10 @@ pub(crate) struct ExecSt {
     pub end: Option<(SimTime, Outcome, Breakdown)>,
     /// When the workflow's first function started (not the HTTP starter of Durable).
     pub first_start: Option<SimTime>,
+    /// Durable: when the starter created the instance (runtime status Pending).
+    pub pending: Option<SimTime>,
+    /// Durable: when the first episode's checkpoint recorded runtime status Running.
+    pub running: Option<SimTime>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -539,6 +545,7 @@ pub fn simulate_stateful(spec: &StatefulSpec<'_>) -> RunOutput {
                 storage_puts: x.puts,
                 stateful: x.counts,
                 start_delay: x.first_start.map_or(SimDuration::ZERO, |t| t.saturating_since(x.arrival)),
+                pending_to_running: x.pending.zip(x.running).map(|(p, r)| r.saturating_since(p)),
             }
         })
         .collect();
@@ -589,6 +596,8 @@ impl World<'_> {
             counts: StatefulCounts::default(),
             end: None,
             first_start: None,
+            pending: None,
+            running: None,
         });
         if self.spec.trace {
             self.trace.push(TraceEvent::Instant { track: 0, name: format!("arrival {e}"), at: now });
@@ -947,6 +956,7 @@ impl World<'_> {
             meter_running: Vec::new(),
             meter_mem_mb: 0.0,
             meter_last: now,
+            durable_warm: false,
         });
         let a = &mut self.apps[app as usize];
         a.instances.push(id);
