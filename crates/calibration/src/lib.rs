@@ -17,12 +17,14 @@
 //! deployments passes only if every combination passes.
 #![warn(missing_docs)]
 
+mod deviations;
 mod evaluate;
 mod experiments;
 mod fit;
 mod metrics;
 mod targets;
 
+pub use deviations::{PAPER_DEVIATIONS, Verdict, load_deviations};
 pub use evaluate::{TargetOutcome, evaluate, evaluate_all};
 pub use experiments::{Experiment, ExperimentResult, load_experiments, run_experiment};
 pub use fit::{FitParam, FitResult, calibrate, load_fit_plan};

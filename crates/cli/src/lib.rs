@@ -250,7 +250,7 @@ struct ReproduceArgs {
     /// Directory for report.md and report.html.
     #[arg(long, value_name = "DIR", default_value = "target/reproduce")]
     out: PathBuf,
-    /// Exit with status 1 when a target is outside its band.
+    /// Exit with status 1 when a target fails that calibration/deviations.toml does not list, or a listed one passes.
     #[arg(long)]
     check: bool,
     /// Evaluate only this target (repeatable); only the experiments it needs run.
@@ -268,6 +268,10 @@ struct ReproduceArgs {
     /// The targets file (default: the study's, built in).
     #[arg(long, value_name = "FILE")]
     targets: Option<PathBuf>,
+    /// Known deviations: targets not met, with the reason (default: calibration/deviations.toml,
+    /// built in, when the targets are the built-in ones).
+    #[arg(long, value_name = "FILE")]
+    deviations: Option<PathBuf>,
     /// Load platform models from DIR instead of the built-in ones.
     #[arg(long, value_name = "DIR")]
     models: Option<PathBuf>,
@@ -500,6 +504,14 @@ fn cmd_reproduce(a: &ReproduceArgs) -> Result<(), Failure> {
         None => SourceFile::from_text("calibration/targets/paper.toml (built in)", sfsim_calibration::PAPER_TARGETS),
     };
     let mut targets = sfsim_calibration::load_targets(&targets_src)?;
+    let deviations = match (&a.deviations, &a.targets) {
+        (Some(p), _) => sfsim_calibration::load_deviations(&SourceFile::read(p)?, &targets)?,
+        (None, None) => sfsim_calibration::load_deviations(
+            &SourceFile::from_text("calibration/deviations.toml (built in)", sfsim_calibration::PAPER_DEVIATIONS),
+            &targets,
+        )?,
+        (None, Some(_)) => std::collections::BTreeMap::new(),
+    };
     if !a.only.is_empty() {
         for id in &a.only {
             if !targets.iter().any(|t| &t.id == id) {
@@ -526,8 +538,8 @@ fn cmd_reproduce(a: &ReproduceArgs) -> Result<(), Failure> {
     let outcomes = sfsim_calibration::evaluate_all(&targets, &results);
     let seed = a.seed.unwrap_or(sfsim_workflow::DEFAULT_SEED);
     let figures = sfsim_report::reproduction_figures(&ordered);
-    let md = sfsim_report::render_reproduction_md(&outcomes, &ordered, seed, &figures);
-    let html = sfsim_report::render_reproduction_html(&outcomes, &ordered, seed, &figures);
+    let md = sfsim_report::render_reproduction_md(&outcomes, &deviations, &ordered, seed, &figures);
+    let html = sfsim_report::render_reproduction_html(&outcomes, &deviations, &ordered, seed, &figures);
     let fig_dir = a.out.join("figures");
     std::fs::create_dir_all(&fig_dir).map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", fig_dir.display())))?;
     let md_path = a.out.join("report.md");
@@ -538,21 +550,29 @@ fn cmd_reproduce(a: &ReproduceArgs) -> Result<(), Failure> {
         files.push((p.as_path(), svg.as_bytes()));
     }
     sfsim_report::write_all_atomic(&files).map_err(|(p, e)| Failure::Runtime(format!("cannot write {}: {e}", p.display())))?;
-    let passed = outcomes.iter().filter(|o| o.pass).count();
-    for o in &outcomes {
-        println!("{:<5} {:<48} {}", if o.pass { "pass" } else { "FAIL" }, o.id, o.simulated);
+    let verdicts: Vec<sfsim_calibration::Verdict> = outcomes.iter().map(|o| sfsim_calibration::Verdict::of(o, &deviations)).collect();
+    for (o, v) in outcomes.iter().zip(&verdicts) {
+        println!("{:<26} {:<48} {}", v.word(), o.id, o.simulated);
     }
+    let passed = outcomes.iter().filter(|o| o.pass).count();
     if !a.quiet {
         eprintln!(
-            "sfsim reproduce: {passed} of {} targets within their bands; {} and {} written in {:.2} s",
+            "sfsim reproduce: {passed} of {} targets within their bands, {} known deviations; {} and {} written in {:.2} s",
             outcomes.len(),
+            verdicts.iter().filter(|v| **v == sfsim_calibration::Verdict::Known).count(),
             md_path.display(),
             html_path.display(),
             started.elapsed().as_secs_f64()
         );
     }
-    if a.check && passed < outcomes.len() {
-        return Err(Failure::Runtime(format!("{} of {} targets outside their bands (--check)", outcomes.len() - passed, outcomes.len())));
+    let unexpected: Vec<String> =
+        outcomes.iter().zip(&verdicts).filter(|(_, v)| !v.expected()).map(|(o, v)| format!("{} ({})", o.id, v.word())).collect();
+    if a.check && !unexpected.is_empty() {
+        return Err(Failure::Runtime(format!(
+            "{} target(s) changed against calibration/deviations.toml (--check): {}",
+            unexpected.len(),
+            unexpected.join(", ")
+        )));
     }
     Ok(())
 }

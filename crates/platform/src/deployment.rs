@@ -103,6 +103,9 @@ pub struct FunctionPlatform {
     pub task_max_vcpu: f64,
     /// Concurrent executions per instance.
     pub slots_per_instance: u32,
+    /// Invocations whose code runs at once per instance, over every kind of function (the
+    /// Python worker's thread pool on Azure); 0 = no limit beyond the slots.
+    pub code_threads: u32,
     /// Cold start model.
     pub cold_start: ColdStart,
     /// Idle time before an instance is reclaimed.
@@ -168,8 +171,10 @@ impl FunctionPlatform {
                 return Err(ConfigError { key: key(k), message: format!("{k} applies to az-dorch and az-dent only") });
             }
         }
-        if cfg.workflow_type.is_some() && owner != "aws-step" {
-            return Err(ConfigError { key: key("workflow_type"), message: "workflow_type applies to aws-step only".into() });
+        for (k, set) in [("workflow_type", cfg.workflow_type.is_some()), ("functions", cfg.functions.is_some())] {
+            if set && owner != "aws-step" {
+                return Err(ConfigError { key: key(k), message: format!("{k} applies to aws-step only") });
+            }
         }
         let init = cfg.init.clone().unwrap_or(Dist::fixed(0.0));
         match deployment {
@@ -196,6 +201,7 @@ impl FunctionPlatform {
                     cpu_capacity_vcpu: memory_mb / f.memory_mb_per_vcpu.value,
                     task_max_vcpu: f.worker_threads.value.max(1.0),
                     slots_per_instance: f.concurrent_executions_per_instance.value.max(1.0) as u32,
+                    code_threads: 0,
                     cold_start: ColdStart::new(
                         m.cold_start.runtime_s_median.value,
                         m.cold_start.runtime_sigma.value,
@@ -249,6 +255,7 @@ impl FunctionPlatform {
                     cpu_capacity_vcpu: f.host_vcpus.value,
                     task_max_vcpu: f.worker_threads.value.max(1.0),
                     slots_per_instance: f.concurrent_executions_per_host.value.max(1.0) as u32,
+                    code_threads: f.python_thread_pool.value as u32,
                     cold_start: ColdStart::new(
                         m.cold_start.runtime_s_median.value,
                         m.cold_start.runtime_sigma.value,

@@ -167,6 +167,8 @@ pub struct AzureFunctionParams {
     pub worker_threads: Param,
     /// Concurrent executions per host.
     pub concurrent_executions_per_host: Param,
+    /// Threads of the Python worker running invocations (all function kinds), per host.
+    pub python_thread_pool: Param,
     /// Worker process resident memory, MiB.
     pub runtime_memory_mb: Param,
     /// Timeout, s.
@@ -614,6 +616,7 @@ impl CheckRanges for AzureFunctionsModel {
         within("function.host_memory_mb", &f.host_memory_mb, 64.0, 1e6)?;
         within("function.worker_threads", &f.worker_threads, 1.0, 1024.0)?;
         within("function.concurrent_executions_per_host", &f.concurrent_executions_per_host, 1.0, MAX_SLOTS)?;
+        within("function.python_thread_pool", &f.python_thread_pool, 1.0, 32.0)?;
         within("function.runtime_memory_mb", &f.runtime_memory_mb, 0.0, f.host_memory_mb.value)?;
         within("function.timeout_s", &f.timeout_s, 0.001, 1e9)?;
         within("scaling.http_new_host_interval_s", &self.scaling.http_new_host_interval_s, 0.0, 1e6)?;

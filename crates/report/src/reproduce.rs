@@ -1,9 +1,10 @@
 //! The reproduction report: every target beside its simulated value, and the experiments'
 //! summaries, as Markdown and as a self-contained HTML page.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use sfsim_calibration::{ExperimentResult, TargetOutcome};
+use sfsim_calibration::{ExperimentResult, TargetOutcome, Verdict};
 
 fn summary_rows(r: &ExperimentResult) -> Vec<[String; 9]> {
     r.results
@@ -27,17 +28,40 @@ fn summary_rows(r: &ExperimentResult) -> Vec<[String; 9]> {
 const SUMMARY_HEAD: [&str; 9] =
     ["deployment", "latency mean s", "latency p99 s", "cold start p50 s", "GB-s", "compute $", "stateful $", "total $", "completed"];
 
+/// One sentence: how many targets pass, are known deviations, or changed unexpectedly.
+fn headline(outcomes: &[TargetOutcome], deviations: &BTreeMap<String, String>) -> String {
+    let count = |v: Verdict| outcomes.iter().filter(|o| Verdict::of(o, deviations) == v).count();
+    let (pass, known, fail, stale) = (count(Verdict::Pass), count(Verdict::Known), count(Verdict::Fail), count(Verdict::Stale));
+    let mut h = format!("{} of {} targets within their bands; {known} known deviations (reasons below)", pass + stale, outcomes.len());
+    if fail > 0 {
+        h += &format!("; {fail} failing that are not listed as deviations");
+    }
+    if stale > 0 {
+        h += &format!("; {stale} listed as deviations now pass");
+    }
+    h
+}
+
+/// The targets outside their bands, with the reason each is a known deviation.
+fn unmet<'a>(outcomes: &'a [TargetOutcome], deviations: &'a BTreeMap<String, String>) -> Vec<(&'a TargetOutcome, &'a str)> {
+    outcomes
+        .iter()
+        .filter(|o| !o.pass)
+        .map(|o| (o, deviations.get(&o.id).map_or("not listed in calibration/deviations.toml: a regression", String::as_str)))
+        .collect()
+}
+
 /// The Markdown report.
 pub fn render_reproduction_md(
     outcomes: &[TargetOutcome],
+    deviations: &BTreeMap<String, String>,
     experiments: &[ExperimentResult],
     seed: u64,
     figures: &[(String, String, String)],
 ) -> String {
-    let passed = outcomes.iter().filter(|o| o.pass).count();
     let mut s = String::new();
     let _ = writeln!(s, "# sfsim reproduction of Shahidi et al., IISWC 2021\n");
-    let _ = writeln!(s, "sfsim {}, seed {seed}: **{passed} of {} targets within their bands.**\n", crate::SFSIM_VERSION, outcomes.len());
+    let _ = writeln!(s, "sfsim {}, seed {seed}: **{}.**\n", crate::SFSIM_VERSION, headline(outcomes, deviations));
     let _ = writeln!(s, "## Targets\n");
     let _ = writeln!(s, "| id | source | study | sfsim | result |");
     let _ = writeln!(s, "|---|---|---|---|---|");
@@ -49,8 +73,18 @@ pub fn render_reproduction_md(
             o.source.replace('|', "/"),
             o.band,
             o.simulated,
-            if o.pass { "pass" } else { "**fail**" }
+            match Verdict::of(o, deviations) {
+                Verdict::Pass => "pass".to_string(),
+                v => format!("**{}**", v.word()),
+            }
         );
+    }
+    let missed = unmet(outcomes, deviations);
+    if !missed.is_empty() {
+        let _ = writeln!(s, "\n## Targets not met, and why\n");
+        for (o, why) in missed {
+            let _ = writeln!(s, "- `{}` ({}): {why}", o.id, o.simulated);
+        }
     }
     if !figures.is_empty() {
         let _ = writeln!(s, "\n## Figures\n");
@@ -78,23 +112,24 @@ fn esc(x: &str) -> String {
 /// The HTML report (self-contained: no external scripts, fonts or styles).
 pub fn render_reproduction_html(
     outcomes: &[TargetOutcome],
+    deviations: &BTreeMap<String, String>,
     experiments: &[ExperimentResult],
     seed: u64,
     figures: &[(String, String, String)],
 ) -> String {
-    let passed = outcomes.iter().filter(|o| o.pass).count();
     let mut s = String::new();
     s.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>sfsim reproduction</title>\n<style>body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:4px 8px;font-size:14px;text-align:left}.pass{color:#1a7f37}.fail{color:#cf222e;font-weight:bold}code{font-size:13px}</style></head><body>\n");
     let _ = writeln!(s, "<h1>sfsim reproduction of Shahidi et al., IISWC 2021</h1>");
     let _ = writeln!(
         s,
-        "<p>sfsim {}, seed {seed}: <b>{passed} of {} targets within their bands.</b></p>",
+        "<p>sfsim {}, seed {seed}: <b>{}.</b></p>",
         crate::SFSIM_VERSION,
-        outcomes.len()
+        esc(&headline(outcomes, deviations))
     );
     let _ = writeln!(s, "<h2>Targets</h2><table><tr><th>id</th><th>source</th><th>study</th><th>sfsim</th><th>result</th></tr>");
     for o in outcomes {
-        let (class, word) = if o.pass { ("pass", "pass") } else { ("fail", "fail") };
+        let v = Verdict::of(o, deviations);
+        let (class, word) = (if v == Verdict::Pass { "pass" } else { "fail" }, v.word());
         let _ = writeln!(
             s,
             "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{word}</td></tr>",
@@ -105,6 +140,14 @@ pub fn render_reproduction_html(
         );
     }
     s.push_str("</table>\n");
+    let missed = unmet(outcomes, deviations);
+    if !missed.is_empty() {
+        s.push_str("<h2>Targets not met, and why</h2>\n<ul>\n");
+        for (o, why) in missed {
+            let _ = writeln!(s, "<li><code>{}</code> ({}): {}</li>", esc(&o.id), esc(&o.simulated), esc(why));
+        }
+        s.push_str("</ul>\n");
+    }
     if !figures.is_empty() {
         s.push_str("<h2>Figures</h2>\n");
         for (_, caption, svg) in figures {

@@ -145,6 +145,21 @@ pub struct RawDeploymentConfig {
     pub extended_sessions: Option<bool>,
     /// Step Functions: `"standard"` or `"express"` workflow.
     pub workflow_type: Option<StepWorkflowType>,
+    /// Step Functions: one Lambda function `"per-step"` (default) or `"per-flow-element"`.
+    pub functions: Option<FunctionSplit>,
+}
+
+/// How a generated Step Functions machine maps the workflow onto Lambda functions.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum FunctionSplit {
+    /// Every step is a Task with its own function; parallel nodes are Parallel states.
+    PerStep,
+    /// Every top-level flow element is one Task whose function runs the element's steps in
+    /// order (parallel branches one after another); a fan-out stays a Map state whose
+    /// iterations each run the body in one function. This is how the study's AWS-Step ML
+    /// pipeline has 4 functions (paper.md Table II), like Az-Queue's chain.
+    PerFlowElement,
 }
 
 /// What Durable Functions does with a payload over its limit.
@@ -427,6 +442,8 @@ pub struct DeploymentConfig {
     pub extended_sessions: Option<bool>,
     /// Step Functions workflow type.
     pub workflow_type: Option<StepWorkflowType>,
+    /// Step Functions: how steps map onto Lambda functions.
+    pub functions: Option<FunctionSplit>,
 }
 
 /// A validated scenario.
@@ -550,6 +567,7 @@ impl Scenario {
                 payload_limit_mode: d.payload_limit_mode,
                 extended_sessions: d.extended_sessions,
                 workflow_type: d.workflow_type,
+                functions: d.functions,
             };
             deployment.insert(name.clone(), cfg);
         }

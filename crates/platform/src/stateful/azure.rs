@@ -17,8 +17,12 @@
 //! * *Scale controller*: every peek interval (10 s) it peeks each queue of the app (one
 //!   transaction each, billed even while idle) and adds a host at the non-HTTP pace (one per
 //!   30 s, up to the cap) when messages wait and no host is alive, or when a message has waited
-//!   longer than one peek interval and no live host has a free slot to consume it (a message
-//!   waiting only for an idle owner's next poll does not add hosts).
+//!   longer than one peek interval and: for a plain queue trigger (az-queue), always (AZD
+//!   event-driven scaling: the queue rule looks at the queue length and the age of the oldest
+//!   message, so messages left waiting by idle pollers add hosts, and each host adds a poller);
+//!   for Durable queues, only when no live host has a free slot to consume it (a message waiting
+//!   for an idle owner's next poll does not add hosts: Durable's rule is about backlog per
+//!   worker, and an age rule started a host per half minute at low load).
 //! * *Idle transactions*: empty polls, peeks and lease renewals (P partitions every 10 s while a
 //!   host is alive) are counted apart from executions and shown as idle cost.
 //!
@@ -476,9 +480,9 @@ impl World<'_> {
         let peek = self.az().peek_interval;
         let alive = self.apps[app as usize].alive;
         let starting = !self.apps[app as usize].starting.is_empty();
-        // Capacity-driven: a message that has waited a peek interval signals a shortage only if
-        // no live host has a free slot of the class that consumes it (a message waiting for an
-        // idle owner's next poll is a polling delay, and another host would not help).
+        // A message that has waited a peek interval: a plain queue scales on its age; Durable
+        // queues signal a shortage only if no live host has a free slot of the class that
+        // consumes it (a message waiting for an idle owner's next poll is a polling delay).
         let short = self.az.queues.iter().any(|q| {
             let Some(&m) = q.msgs.front() else { return false };
             if now.saturating_since(self.az.msgs[m as usize].visible_at) < peek {
@@ -487,6 +491,7 @@ impl World<'_> {
             let hosts = &self.apps[app as usize].instances;
             match q.kind {
                 QueueKind::Control(p) => self.az.owner.get(p as usize).is_none_or(|&h| h == u32::MAX || !self.has_room(h, q.class)),
+                QueueKind::Chain(_) => true,
                 _ => !hosts.iter().any(|&h| self.has_room(h, q.class)),
             }
         });

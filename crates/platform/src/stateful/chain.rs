@@ -5,7 +5,9 @@
 //! is triggered by its own storage queue, to which the previous function puts its output when it
 //! ends. Every host polls every chain queue with the queue trigger's backoff (100 ms up to
 //! `maxPollingInterval`, 60 s by default), so a message put while the hosts are idle waits up to
-//! a minute; new hosts come from the scale controller at the non-HTTP pace (30 s). A payload
+//! a minute; new hosts come from the scale controller at the non-HTTP pace (30 s) whenever a
+//! message has waited a peek interval (the queue rule scales on message age), each adding a
+//! poller. A payload
 //! above the 64 KB queue-message limit goes through Blob storage. Parallel branches inside one
 //! element run one after another in that function (a plain queue has no fan-in); a fan-out is
 //! refused, as the study built no Az-Queue video pipeline.
@@ -68,7 +70,7 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
     })
 }
 
-fn contains_fan_out(n: &Node) -> bool {
+pub(crate) fn contains_fan_out(n: &Node) -> bool {
     match n {
         Node::Step(_) => false,
         Node::FanOut(_) => true,
@@ -82,21 +84,6 @@ impl World<'_> {
         let batch = self.plan.queue_batch;
         for node in 1..self.wf.flow.len() {
             self.add_queue(QueueKind::Chain(node as u32), backoff, batch, Class::Function);
-        }
-    }
-
-    /// The phases of flow node `node` run inside one function (parallel branches in sequence).
-    fn chain_phases(&self, e: u32, node: &Node, out: &mut Vec<Phase>) {
-        match node {
-            Node::Step(s) => out.extend(self.phases_of(e, *s, 0, 1.0, 0, true)),
-            Node::Parallel(branches) => {
-                for b in branches {
-                    for n in b {
-                        self.chain_phases(e, n, out);
-                    }
-                }
-            }
-            Node::FanOut(_) => unreachable!("refused when planning"),
         }
     }
 
@@ -118,7 +105,7 @@ impl World<'_> {
             phases.push(Phase::wait(d, 64.0, crate::record::Component::Transfer));
         }
         let n = self.wf.flow[node as usize].clone();
-        self.chain_phases(e, &n, &mut phases);
+        self.node_phases(e, &n, 0, &mut phases);
         self.new_inv(0, Class::Function, e, vec![strand], phases, Cont::Chain { node }, now)
     }
 

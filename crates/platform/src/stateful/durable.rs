@@ -87,12 +87,6 @@ pub struct DurableSetup {
 
 /// Builds the az-dorch or az-dent plan.
 pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _workflow: &Workflow) -> Result<StatefulPlan, ConfigError> {
-    if cfg.workflow_type.is_some() {
-        return Err(ConfigError {
-            key: format!("deployment.{}.workflow_type", deployment.name()),
-            message: "workflow_type applies to aws-step only".into(),
-        });
-    }
     let platform = FunctionPlatform::build_for(Deployment::AzFunc, deployment.name(), models, cfg)?;
     let d = &models.durable;
     let m = &models.azure.scaling;
@@ -473,11 +467,6 @@ impl World<'_> {
                     phases.push(Phase::wait(d, 64.0, Component::Transfer));
                 }
                 phases.extend(self.phases_of(msg.exec, step, item, share, 0, false));
-                let worker = self.du.orchs[orch as usize].tasks[task as usize].worker;
-                if worker {
-                    let scheduled = self.du.orchs[orch as usize].tasks[task as usize].scheduled;
-                    self.worker_delay_s.push(now.saturating_since(scheduled).as_secs_f64());
-                }
                 self.warm_up_host(h, 64.0, &mut phases);
                 let v = self.new_inv(0, Class::Activity, msg.exec, vec![msg.strand], phases, Cont::Activity { orch, task }, now);
                 self.start_on(now, v, h, false);
@@ -555,6 +544,29 @@ impl World<'_> {
         }
     }
 
+    /// A fan-out worker's code started (an activity, or a sub-orchestration's first episode):
+    /// its scheduling delay runs from the orchestrator's schedule to here, so it includes the
+    /// work-item queue, the wait for a host and the wait for the host's worker thread (the
+    /// study's per-worker delays, Fig. 14, are the workers' own start times).
+    pub(crate) fn durable_code_started(&mut self, now: SimTime, cont: Cont) {
+        let (parent, task) = match cont {
+            Cont::Activity { orch, task } => (orch, task),
+            Cont::Episode { orch } => {
+                let o = &self.du.orchs[orch as usize];
+                match o.parent {
+                    Some((p, task)) if o.history == 0 => (p, task),
+                    _ => return,
+                }
+            }
+            _ => return,
+        };
+        let rt = &self.du.orchs[parent as usize].tasks[task as usize];
+        if rt.worker {
+            let d = now.saturating_since(rt.scheduled).as_secs_f64();
+            self.worker_delay_s.push(d);
+        }
+    }
+
     /// Whether dequeued orchestrator or entity work waits for a host with room.
     pub(crate) fn durable_work_waiting(&self) -> bool {
         !self.du.pending.is_empty()
@@ -574,18 +586,8 @@ impl World<'_> {
         o.taken = (o.inbox, o.start_pending);
         o.inbox = 0;
         o.start_pending = false;
-        let (e, history, strand, active, parent) = (o.exec, o.history, o.strand, o.strand_active, o.parent);
+        let (e, history, strand, active) = (o.exec, o.history, o.strand, o.strand_active);
         let warm_session = s.extended_sessions && o.last_host == h && now.saturating_since(o.last_end) < SimDuration::from_secs(30);
-        if history == 0
-            && let Some((p, task)) = parent
-        {
-            // A sub-orchestration fan-out worker starts with its first episode.
-            let rt = &self.du.orchs[p as usize].tasks[task as usize];
-            if rt.worker {
-                let d = now.saturating_since(rt.scheduled).as_secs_f64();
-                self.worker_delay_s.push(d);
-            }
-        }
         let mem = s.episode_memory_mb;
         let mut phases = Vec::new();
         if !warm_session {

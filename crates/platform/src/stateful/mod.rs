@@ -17,7 +17,12 @@
 //! as the stateless deployments ([`crate::cpu`], [`crate::coldstart`], [`crate::scaling`],
 //! [`crate::billing`]). Azure hosts have execution slots per class of function (HTTP/queue
 //! functions, orchestrators and entities, activities: `maxConcurrent*` of Durable Functions) and
-//! every invocation on a host shares its one CPU.
+//! every invocation on a host shares its one CPU. An Azure host's Python worker runs
+//! `python_thread_pool` invocations at once (PYTHON_THREADPOOL_THREAD_COUNT, 1 before Python
+//! 3.9, over every kind of function): an invocation that got a slot but no thread waits in the
+//! worker, FIFO. The platform has dispatched it, so the wait counts as execution in the
+//! breakdown (as Application Insights reports it), a fan-out worker's scheduling delay runs to
+//! its code's start, and the memory meter does not run for it.
 //!
 //! **Latency breakdown.** Every execution owns *strands*, threads of control whose every
 //! nanosecond is charged to one [`Component`]. A fork creates child strands; at the join the
@@ -242,7 +247,8 @@ pub(crate) enum Cont {
     /// Durable: a batch of entity `entity` finished.
     EntityBatch { entity: u32 },
     /// Step Functions: the Lambda of task `task` of run `run` finished.
-    StepTask { run: u32, task: u32 },
+    /// `grouped`: the Task runs a whole parallel flow element (per-flow-element functions).
+    StepTask { run: u32, task: u32, grouped: bool },
     /// Step Functions (ASL): the Lambda of the task state of run `run` finished.
     AslTask { run: u32 },
 }
@@ -308,6 +314,10 @@ pub(crate) struct Inst {
     meter_last: SimTime,
     /// Durable: whether the extension has dispatched work on this host yet.
     pub durable_warm: bool,
+    /// Invocations running code (holding one of the worker's threads).
+    threads_busy: u32,
+    /// Invocations dispatched to the host, waiting for a worker thread (FIFO).
+    thread_wait: VecDeque<u32>,
 }
 
 impl Inst {
@@ -633,7 +643,7 @@ impl World<'_> {
             Cont::Activity { orch, task } => self.durable_activity_done(now, v, orch, task),
             Cont::Episode { orch } => self.durable_episode_done(now, v, orch),
             Cont::EntityBatch { entity } => self.durable_entity_done(now, v, entity),
-            Cont::StepTask { run, task } => self.step_task_done(now, v, run, task),
+            Cont::StepTask { run, task, grouped } => self.step_task_done(now, v, run, task, grouped),
             Cont::AslTask { run } => self.asl_task_done(now, v, run),
         }
         self.free_inv(v);
@@ -644,7 +654,7 @@ impl World<'_> {
         let cont = self.invs[v as usize].cont;
         let exec = self.invs[v as usize].exec;
         match cont {
-            Cont::StepTask { run, task } => self.step_task_failed(now, v, run, task, error),
+            Cont::StepTask { .. } => self.step_task_failed(now, v, error),
             Cont::AslTask { run } => self.asl_task_failed(now, v, run, error),
             Cont::EntityBatch { entity } => self.durable_entity_failed(now, entity, error),
             Cont::Episode { orch } => self.durable_episode_failed(now, orch, error),
@@ -957,6 +967,8 @@ impl World<'_> {
             meter_mem_mb: 0.0,
             meter_last: now,
             durable_warm: false,
+            threads_busy: 0,
+            thread_wait: VecDeque::new(),
         });
         let a = &mut self.apps[app as usize];
         a.instances.push(id);
@@ -1062,7 +1074,41 @@ impl World<'_> {
         self.release_capacity(now, i, true);
     }
 
+    /// The invocation is on its instance: it runs now if the worker has a free thread, else it
+    /// waits for one (Azure's Python worker runs `python_thread_pool` invocations at once; the
+    /// host's execution slot stays taken). The host has dispatched it, so the platform reports
+    /// the wait as execution time (the study's breakdowns come from Application Insights), but
+    /// the process memory meter does not run for it: its code has not started.
     fn begin(&mut self, now: SimTime, v: u32) {
+        let i = self.invs[v as usize].instance;
+        let app = self.insts[i as usize].app;
+        let threads = self.plan.apps[app as usize].platform.code_threads;
+        let inst = &mut self.insts[i as usize];
+        if threads > 0 && inst.threads_busy >= threads {
+            inst.thread_wait.push_back(v);
+            let inv = &mut self.invs[v as usize];
+            inv.wait_since = now;
+            inv.status = InvStatus::Waiting;
+            return;
+        }
+        inst.threads_busy += 1;
+        self.run_code(now, v);
+    }
+
+    /// A worker thread freed on instance `i`: the next waiting invocation takes it.
+    fn thread_freed(&mut self, now: SimTime, i: u32) {
+        let inst = &mut self.insts[i as usize];
+        inst.threads_busy -= 1;
+        if let Some(v) = inst.thread_wait.pop_front() {
+            inst.threads_busy += 1;
+            let inv = &mut self.invs[v as usize];
+            let waited = now.saturating_since(inv.wait_since);
+            inv.bd.add(Component::Execution, waited);
+            self.run_code(now, v);
+        }
+    }
+
+    fn run_code(&mut self, now: SimTime, v: u32) {
         let app = self.invs[v as usize].app;
         let timeout = self.plan.apps[app as usize].platform.timeout;
         let key = self.q.schedule(now + timeout, Ev::Timeout(v));
@@ -1077,6 +1123,7 @@ impl World<'_> {
         match inv.cont {
             Cont::StepTask { run, .. } => self.step_worker_started(now, run),
             Cont::AslTask { run } => self.asl_worker_started(now, run),
+            c @ (Cont::Activity { .. } | Cont::Episode { .. }) => self.durable_code_started(now, c),
             _ => {}
         }
         let (e, cont) = (self.invs[v as usize].exec, self.invs[v as usize].cont);
@@ -1238,11 +1285,14 @@ impl World<'_> {
 
     fn finish_inv(&mut self, now: SimTime, v: u32, error: Option<String>) {
         let i = self.invs[v as usize].instance;
-        if self.invs[v as usize].status == InvStatus::Running {
+        let held_thread = self.invs[v as usize].status == InvStatus::Running;
+        if held_thread {
             self.meter(i, now);
             let inst = &mut self.insts[i as usize];
             inst.meter_running.retain(|&x| x != v);
             inst.meter_mem_mb -= self.invs[v as usize].cur_mem_mb;
+        } else {
+            self.insts[i as usize].thread_wait.retain(|&x| x != v);
         }
         let inv = &mut self.invs[v as usize];
         inv.status = InvStatus::Done;
@@ -1298,6 +1348,9 @@ impl World<'_> {
         inst.busy[class as usize] -= 1;
         inst.slots_used &= !(1u64 << slot);
         self.apps[app as usize].in_flight -= 1;
+        if held_thread {
+            self.thread_freed(now, i);
+        }
         match error {
             None => self.on_inv_done(now, v),
             Some(e) => self.on_inv_failed(now, v, e),
@@ -1402,6 +1455,20 @@ impl World<'_> {
     }
 
     /// The phases of `step` for execution `e` (the same draws on every deployment).
+    /// The phases of a flow node run inside one function of app `app`: its steps in order,
+    /// parallel branches one after another (a plain chain or one Lambda has no fan-out inside).
+    pub(crate) fn node_phases(&self, e: u32, node: &Node, app: u16, out: &mut Vec<Phase>) {
+        match node {
+            Node::Step(s) => out.extend(self.phases_of(e, *s, 0, 1.0, app, true)),
+            Node::Parallel(branches) => {
+                for n in branches.iter().flatten() {
+                    self.node_phases(e, n, app, out);
+                }
+            }
+            Node::FanOut(_) => unreachable!("fan-outs are refused or run as Map states"),
+        }
+    }
+
     pub(crate) fn phases_of(&self, e: u32, step: StepId, item: u32, share: f64, app: u16, state_via_storage: bool) -> Vec<Phase> {
         let mut rng = self.workload_rng(e, (u64::from(step.0) << 32) | u64::from(item));
         let mut out = Vec::new();

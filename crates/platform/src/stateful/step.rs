@@ -69,6 +69,8 @@ pub struct StepSetup {
     pub express_memory_mb: f64,
     /// Express maximum duration.
     pub express_max_duration: SimDuration,
+    /// A top-level parallel element is one Task (per-flow-element functions).
+    pub per_flow_element: bool,
 }
 
 /// Builds the aws-step plan: one Lambda app per step.
@@ -79,6 +81,16 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
                 key: format!("deployment.aws-step.{key}"),
                 message: format!("{key} applies to az-dorch and az-dent only"),
             });
+        }
+    }
+    if cfg.functions == Some(sfsim_workflow::FunctionSplit::PerFlowElement) {
+        for (i, n) in workflow.flow.iter().enumerate() {
+            if matches!(n, Node::Parallel(_)) && super::chain::contains_fan_out(n) {
+                return Err(ConfigError {
+                    key: format!("workflow.flow.{i}"),
+                    message: "functions = \"per-flow-element\" runs a parallel element in one Lambda, which cannot hold a fan-out".into(),
+                });
+            }
         }
     }
     let mut apps = Vec::new();
@@ -118,6 +130,7 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
             express_usd_per_gb_s: m.billing.express_price_usd_per_gb_s.value,
             express_memory_mb: m.billing.express_memory_mb_base.value,
             express_max_duration: SimDuration::from_secs_f64(m.billing.express_max_duration_s.value),
+            per_flow_element: cfg.functions == Some(sfsim_workflow::FunctionSplit::PerFlowElement),
         }),
         queue_trigger: None,
         queue_batch: 0,
@@ -351,7 +364,20 @@ impl World<'_> {
                     return;
                 }
                 let phases = self.phases_of(e, s, item, share, s.0 as u16, true);
-                let v = self.new_inv(s.0 as u16, Class::Function, e, vec![strand], phases, Cont::StepTask { run: seq, task: s.0 }, now);
+                let v = self.new_inv(s.0 as u16, Class::Function, e, vec![strand], phases, Cont::StepTask { run: seq, task: s.0, grouped: false }, now);
+                self.invoke(now, v);
+            }
+            Node::Parallel(branches) if self.sf_setup().per_flow_element && self.sf.seqs[seq as usize].parent.is_none() => {
+                // One Task whose function (the app of the element's first step) runs every
+                // branch in turn.
+                if !self.add_history(now, e, self.sf_setup().events_per_task) {
+                    return;
+                }
+                let first = first_step(&branches).expect("a parallel node has steps");
+                let mut phases = Vec::new();
+                self.node_phases(e, &Node::Parallel(branches), first.0 as u16, &mut phases);
+                let cont = Cont::StepTask { run: seq, task: first.0, grouped: true };
+                let v = self.new_inv(first.0 as u16, Class::Function, e, vec![strand], phases, cont, now);
                 self.invoke(now, v);
             }
             Node::Parallel(branches) => {
@@ -445,18 +471,18 @@ impl World<'_> {
         }
     }
 
-    pub(crate) fn step_task_done(&mut self, now: SimTime, v: u32, seq: u32, step: u32) {
+    pub(crate) fn step_task_done(&mut self, now: SimTime, v: u32, seq: u32, step: u32, grouped: bool) {
         let e = self.invs[v as usize].exec;
         if self.execs[e as usize].done {
             return;
         }
         let share = self.sf.seqs[seq as usize].share;
-        let out = scaled(self.wf.steps[step as usize].output_bytes, share);
+        let out = if grouped { self.group_output(seq) } else { scaled(self.wf.steps[step as usize].output_bytes, share) };
         self.sf.seqs[seq as usize].pc += 1;
         self.transition(now, seq, out);
     }
 
-    pub(crate) fn step_task_failed(&mut self, now: SimTime, v: u32, _seq: u32, _step: u32, error: String) {
+    pub(crate) fn step_task_failed(&mut self, now: SimTime, v: u32, error: String) {
         let e = self.invs[v as usize].exec;
         self.fail_exec(now, e, error);
     }
@@ -471,6 +497,15 @@ impl World<'_> {
             self.worker_delay_s.push(now.saturating_since(t).as_secs_f64());
         }
     }
+}
+
+/// The first step of the first branch that has one.
+fn first_step(branches: &[Vec<Node>]) -> Option<sfsim_workflow::StepId> {
+    branches.iter().flatten().find_map(|n| match n {
+        Node::Step(s) => Some(*s),
+        Node::Parallel(bs) => first_step(bs),
+        Node::FanOut(_) => None,
+    })
 }
 
 fn first_input(wf: &Workflow, nodes: &[Node], share: f64) -> u64 {
