@@ -455,6 +455,13 @@ fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
                 Models::validate_file(&src).map(|name| format!("model {name}"))
             } else if has("target") {
                 sfsim_calibration::load_targets(&src).map(|t| format!("{} targets", t.len()))
+            } else if has("deviation") {
+                // Deviations name targets: checked against the study's built-in targets.
+                let targets = sfsim_calibration::load_targets(&SourceFile::from_text(
+                    "calibration/targets/paper.toml (built in)",
+                    sfsim_calibration::PAPER_TARGETS,
+                ))?;
+                sfsim_calibration::load_deviations(&src, &targets).map(|d| format!("{} known deviations", d.len()))
             } else if has("sweep") {
                 let sw = sfsim_experiment::sweep::Sweep::load(f)?;
                 Ok(format!("sweep {} with {} trials", sw.name, sw.trials()?.len()))
