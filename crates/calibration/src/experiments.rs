@@ -134,6 +134,8 @@ pub fn run_experiment(x: &Experiment, models: &Models, iterations: Option<u64>, 
             }
             d.worker_scheduling_delay_s = Stats::of(&mut delays);
             d.worker_latency_s = Stats::of(&mut lat);
+            // The samples too, so that figures show the pooled distribution (Fig. 14).
+            d.worker_samples_s = (delays, lat);
         }
     }
     Ok(ExperimentResult { id: x.id.clone(), results, sweep: if runs.len() > 1 { runs } else { Vec::new() } })

@@ -77,7 +77,12 @@ pub fn bars(title: &str, y_label: &str, categories: &[String], series: &[(String
                 a.label(name.as_str()).legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], c.filled()));
             }
         }
-        let _ = chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw();
+        let _ = chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperMiddle)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw();
         let _ = root.present();
     }
     svg

@@ -14,7 +14,7 @@ fn summary_rows(r: &ExperimentResult) -> Vec<[String; 9]> {
                 d.deployment.clone(),
                 format!("{:.2}", d.latency_s.mean),
                 format!("{:.2}", d.latency_s.p99),
-                format!("{:.2}", d.cold_start_s.p50),
+                format!("{:.2}", d.cold_start_delay_s.p50),
                 format!("{:.1}", d.gb_s),
                 format!("{:.6}", d.cost_usd.compute),
                 format!("{:.6}", d.cost_usd.transactions + d.cost_usd.transitions),
@@ -26,7 +26,7 @@ fn summary_rows(r: &ExperimentResult) -> Vec<[String; 9]> {
 }
 
 const SUMMARY_HEAD: [&str; 9] =
-    ["deployment", "latency mean s", "latency p99 s", "cold start p50 s", "GB-s", "compute $", "stateful $", "total $", "completed"];
+    ["deployment", "latency mean s", "latency p99 s", "cold start p50 s (study's measure)", "GB-s", "compute $", "stateful $", "total $", "completed"];
 
 /// One sentence: how many targets pass, are known deviations, or changed unexpectedly.
 fn headline(outcomes: &[TargetOutcome], deviations: &BTreeMap<String, String>) -> String {
@@ -240,14 +240,23 @@ pub fn reproduction_figures(experiments: &[ExperimentResult]) -> Vec<(String, St
     }
     for id in ["ml-training-coldstart", "video-coldstart"] {
         if let Some(r) = find(id) {
-            let mut ranked: Vec<(String, f64)> = r.results.iter().map(|d| (d.deployment.clone(), d.cold_start_s.p50)).collect();
+            // Ranked by the study's measure (Durable: Pending -> Running; otherwise the request
+            // to the first function's start); the request-to-first-function delay beside it.
+            let mut ranked: Vec<(String, f64, f64)> = r
+                .results
+                .iter()
+                .map(|d| (d.deployment.clone(), d.cold_start_delay_s.p50, d.request_cold_start_delay_s.p50))
+                .collect();
             ranked.sort_by(|a, b| a.1.total_cmp(&b.1));
-            let cats: Vec<String> = ranked.iter().map(|(n, _)| n.clone()).collect();
-            let series = vec![("median cold-start delay".to_string(), ranked.iter().map(|(_, v)| *v).collect())];
+            let cats: Vec<String> = ranked.iter().map(|(n, _, _)| n.clone()).collect();
+            let series = vec![
+                ("study's measure (median)".to_string(), ranked.iter().map(|(_, v, _)| *v).collect()),
+                ("request to first function (median)".to_string(), ranked.iter().map(|(_, _, v)| *v).collect()),
+            ];
             out.push((
                 format!("{id}-ranked"),
                 format!("Cold-start delays ranked, {id} (Fig. 10, 13)"),
-                bars(&format!("{id}: cold start (median)"), "seconds", &cats, &series),
+                bars(&format!("{id}: cold start"), "seconds", &cats, &series),
             ));
         }
     }
