@@ -282,3 +282,110 @@ fn express_workflows_time_out_after_five_minutes() {
     assert!(matches!(&r.outcome, Outcome::Failed { error } if error.starts_with("States.Timeout")), "{:?}", r.outcome);
     assert_eq!(r.latency(), SimDuration::from_secs(300));
 }
+
+fn fan_out_of_three(cpu_s: f64) -> String {
+    format!(
+        "[workflow]\nflow = [{{ fan_out = \"f\" }}]\n[workflow.steps.d]\ncpu_s = {{ dist = \"fixed\", value_s = {cpu_s} }}\nmemory_mb = 100\n[workflow.fan_out.f]\nitems = 3\nbody = [{{ step = \"d\" }}]\n"
+    )
+}
+
+#[test]
+fn one_python_thread_runs_a_hosts_activities_one_after_another() {
+    // Three 10 s activities land on one host (10 activity slots). With the Python worker's
+    // single thread (PYTHON_THREADPOOL_THREAD_COUNT = 1 before Python 3.9) they run in turn:
+    // the workers start about 0, 10 and 20 s after being scheduled and end 10, 20 and 30 s
+    // after. With three threads they share the host's CPU: all start at once, all end at 30 s.
+    let s = scenario(&fan_out_of_three(10.0));
+    let one = quiet_models();
+    let mut three = quiet_models();
+    three.azure.function.python_thread_pool.value = 3.0;
+    let sorted = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let a = run(Deployment::AzDorch, &one, &s, Arrivals::Interval { interval_s: 1.0 }, 1);
+    let b = run(Deployment::AzDorch, &three, &s, Arrivals::Interval { interval_s: 1.0 }, 1);
+    assert_eq!((a.instances_started, b.instances_started), (1, 1), "one host in both");
+    let (da, la) = (sorted(a.worker_scheduling_delay_s.clone()), sorted(a.worker_latency_s.clone()));
+    let (db, lb) = (sorted(b.worker_scheduling_delay_s.clone()), sorted(b.worker_latency_s.clone()));
+    for (k, (d, l)) in da.iter().zip(&la).enumerate() {
+        let k = k as f64;
+        assert!((d - 10.0 * k).abs() < 0.5, "one thread: worker {k} starts after {d} s");
+        assert!((l - 10.0 * (k + 1.0)).abs() < 0.5, "one thread: worker {k} ends after {l} s");
+    }
+    assert!(db.iter().all(|d| *d < 0.5), "three threads: every worker starts at once: {db:?}");
+    assert!(lb.iter().all(|l| (l - 30.0).abs() < 0.5), "three threads: every worker ends at 30 s: {lb:?}");
+    // The wait for the thread is reported as execution (the host dispatched the activity), and
+    // the memory meter runs only for running code, so one thread bills less memory at once.
+    let (ra, rb) = (&a.executions[0], &b.executions[0]);
+    assert!(ra.breakdown.queue < SimDuration::from_secs(1), "{:?}", ra.breakdown);
+    assert!(ra.gb_s < rb.gb_s, "one thread meters one activity's memory at a time: {} vs {}", ra.gb_s, rb.gb_s);
+}
+
+#[test]
+fn per_flow_element_step_functions_run_a_parallel_element_in_one_lambda() {
+    let w = |functions: &str| {
+        format!(
+            "[deployment.aws-step]\nmemory_mb = 1769\nfunctions = \"{functions}\"\n[workflow]\nflow = [{{ step = \"a\" }}, {{ parallel = [[{{ step = \"b\" }}], [{{ step = \"c\" }}]] }}]\n[workflow.steps.a]\ncpu_s = {{ dist = \"fixed\", value_s = 1 }}\nmemory_mb = 100\n[workflow.steps.b]\ncpu_s = {{ dist = \"fixed\", value_s = 10 }}\nmemory_mb = 100\n[workflow.steps.c]\ncpu_s = {{ dist = \"fixed\", value_s = 10 }}\nmemory_mb = 100\n"
+        )
+    };
+    let m = quiet_models();
+    let arr = Arrivals::Interval { interval_s: 100.0 };
+    let per_step = run(Deployment::AwsStep, &m, &scenario(&w("per-step")), arr.clone(), 2);
+    let per_element = run(Deployment::AwsStep, &m, &scenario(&w("per-flow-element")), arr, 2);
+    // The second execution is warm: Task a, Parallel, Task b, Task c = 4 transitions and
+    // a + max(b, c) = 11 s, against Task a and one Task for the element = 2 transitions and
+    // a + b + c = 21 s in one Lambda.
+    let (x, y) = (&per_step.executions[1], &per_element.executions[1]);
+    assert_eq!((x.stateful.transitions, y.stateful.transitions), (4, 2));
+    let (lx, ly) = (x.latency().as_secs_f64(), y.latency().as_secs_f64());
+    assert!((11.0..12.0).contains(&lx) && (21.0..22.0).contains(&ly), "{lx} s vs {ly} s");
+    // Both bill the same Lambda compute.
+    assert!((x.gb_s - y.gb_s).abs() / x.gb_s < 0.02, "{} vs {} GB-s", x.gb_s, y.gb_s);
+    // A parallel element holding a fan-out cannot be one Lambda.
+    let bad = "[deployment.aws-step]\nfunctions = \"per-flow-element\"\n[workflow]\nflow = [{ parallel = [[{ step = \"a\" }], [{ fan_out = \"f\" }]] }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 1 }\nmemory_mb = 100\n[workflow.fan_out.f]\nitems = 2\nbody = [{ step = \"a\" }]\n";
+    let s = scenario(bad);
+    let cfg = s.deployment.get("aws-step").cloned().unwrap_or_default();
+    let e = DeploymentPlan::build(Deployment::AwsStep, &m, &cfg, &s.workflow).err().expect("refused");
+    assert_eq!(e.key, "workflow.flow.0");
+}
+
+#[test]
+fn durable_pending_to_running_pays_the_first_dispatch_only_on_a_new_host() {
+    // The study's Durable cold start runs from Pending (the starter created the instance) to
+    // Running (the first episode's checkpoint). Requests an hour apart find no host: the host's
+    // own cold start comes before Pending, the extension's first dispatch after it.
+    let m = quiet_models();
+    let s = scenario(&sequential(2));
+    let cold = run(Deployment::AzDorch, &m, &s, Arrivals::Interval { interval_s: 3600.0 }, 3);
+    let warm = run(Deployment::AzDorch, &m, &s, Arrivals::Interval { interval_s: 30.0 }, 3);
+    let first = m.durable.replay.first_dispatch_cpu_s.value;
+    for r in &cold.executions {
+        let p = r.pending_to_running.expect("durable records Pending -> Running").as_secs_f64();
+        assert!(r.cold_start && p > first && p < first + 0.5, "cold: {p} s");
+        // The request itself waited for the host (1.3 s runtime start, no package) first.
+        let host_s = m.azure.cold_start.runtime_s_median.value;
+        assert!(r.start_delay.as_secs_f64() > host_s, "the request waited for the host before Pending: {:?}", r.start_delay);
+    }
+    for r in &warm.executions[1..] {
+        let p = r.pending_to_running.expect("recorded").as_secs_f64();
+        assert!(p < 0.3, "warm: {p} s");
+    }
+    // Stateless deployments have no Pending state.
+    let o = run(Deployment::AzQueue, &m, &s, Arrivals::Interval { interval_s: 30.0 }, 1);
+    assert_eq!(o.executions[0].pending_to_running, None);
+}
+
+#[test]
+fn queue_triggers_scale_out_on_message_age_and_durable_on_capacity() {
+    // A two-function chain whose hop waits for a poll of a queue idle for a minute: the plain
+    // queue rule (length and age of the oldest message) adds hosts, each one more poller; the
+    // Durable rule adds none while the one host has free slots.
+    let m = quiet_models();
+    let s = scenario(&sequential(2));
+    let arr = Arrivals::Interval { interval_s: 90.0 };
+    let q = run(Deployment::AzQueue, &m, &s, arr.clone(), 20);
+    let d = run(Deployment::AzDorch, &m, &s, arr, 20);
+    assert!(q.instances_started > 1, "az-queue hosts: {}", q.instances_started);
+    assert_eq!(d.instances_started, 1, "az-dorch hosts");
+}
