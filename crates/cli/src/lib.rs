@@ -625,7 +625,13 @@ fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
                 None => texts.iter().find(|(n, _)| *n == p.model).map(|(_, t)| t.clone()).unwrap_or_default(),
             };
             let old_source = Models::param_in(&text, &p.key).map(|(_, s)| s).unwrap_or_default();
-            let reason = old_source.split_once("assumed:").map_or(old_source.as_str(), |(_, r)| r).trim();
+            // The reason the value was assumed, without an earlier fit's prefix, so that
+            // repeated fits do not nest their sources.
+            let reason = match (old_source.split_once("assumed before:"), old_source.split_once("assumed:")) {
+                (Some((_, r)), _) | (None, Some((_, r))) => r,
+                (None, None) => old_source.as_str(),
+            }
+            .trim();
             let source = format!("\"fitted: {} (sfsim calibrate); assumed before: {}\"", p.targets.join(", "), reason.replace('"', "'"));
             let overrides = [
                 Override { path: format!("{}.value", p.key), value: format!("{after:.6e}") },
