@@ -389,6 +389,8 @@ param_section!(
         randomization,
         /// Messages per poll.
         batch_size,
+        /// A function's enqueue wakes the same host's listener of that queue (0/1).
+        local_enqueue_wakeup,
     }
 );
 
@@ -465,7 +467,8 @@ impl CheckRanges for QueueTriggerModel {
         within("polling.min_interval_s", &p.min_interval_s, 0.001, 3600.0)?;
         within("polling.max_interval_s", &p.max_interval_s, p.min_interval_s.value, 3600.0)?;
         within("polling.randomization", &p.randomization, 0.0, 0.99)?;
-        within("polling.batch_size", &p.batch_size, 1.0, 32.0)
+        within("polling.batch_size", &p.batch_size, 1.0, 32.0)?;
+        within("polling.local_enqueue_wakeup", &p.local_enqueue_wakeup, 0.0, 1.0)
     }
 }
 

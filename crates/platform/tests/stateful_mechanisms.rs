@@ -377,15 +377,20 @@ fn durable_pending_to_running_pays_the_first_dispatch_only_on_a_new_host() {
 }
 
 #[test]
-fn queue_triggers_scale_out_on_message_age_and_durable_on_capacity() {
-    // A two-function chain whose hop waits for a poll of a queue idle for a minute: the plain
-    // queue rule (length and age of the oldest message) adds hosts, each one more poller; the
-    // Durable rule adds none while the one host has free slots.
+fn queue_triggers_scale_out_on_message_age_and_durable_on_work_item_latency() {
+    // A two-function chain whose hop waits for a poll of a queue idle for ten minutes (polls
+    // 60 s apart): when a message's age grows over five samples (40 s), the queue trigger's
+    // scale monitor adds a host, one more poller.
     let m = quiet_models();
     let s = scenario(&sequential(2));
-    let arr = Arrivals::Interval { interval_s: 90.0 };
-    let q = run(Deployment::AzQueue, &m, &s, arr.clone(), 20);
-    let d = run(Deployment::AzDorch, &m, &s, arr, 20);
+    let q = run(Deployment::AzQueue, &m, &s, Arrivals::Interval { interval_s: 600.0 }, 30);
     assert!(q.instances_started > 1, "az-queue hosts: {}", q.instances_started);
+    // A sequential orchestration keeps Durable's queues' latencies low: one host.
+    let d = run(Deployment::AzDorch, &m, &s, Arrivals::Interval { interval_s: 90.0 }, 20);
     assert_eq!(d.instances_started, 1, "az-dorch hosts");
+    // A fan-out of 100 activities leaves messages in the work-item queue once the first host has
+    // taken ten: its latency passes 1 s and DTFx's recommendation adds workers, one per 30 s.
+    let w = "[workflow]\nflow = [{ fan_out = \"f\" }]\n[workflow.steps.d]\ncpu_s = { dist = \"fixed\", value_s = 5 }\nmemory_mb = 100\n[workflow.fan_out.f]\nitems = 100\nbody = [{ step = \"d\" }]\n";
+    let f = run(Deployment::AzDorch, &m, &scenario(w), Arrivals::Interval { interval_s: 3600.0 }, 1);
+    assert!(f.instances_peak >= 3, "az-dorch fan-out hosts: {}", f.instances_peak);
 }

@@ -15,14 +15,20 @@
 //!   a joining or leaving host rebalances at once (DTFx renews leases every 10 s; the lag is not
 //!   modelled).
 //! * *Scale controller*: every peek interval (10 s) it peeks each queue of the app (one
-//!   transaction each, billed even while idle) and adds a host at the non-HTTP pace (one per
-//!   30 s, up to the cap) when messages wait and no host is alive, or when a message has waited
-//!   longer than one peek interval and: for a plain queue trigger (az-queue), always (AZD
-//!   event-driven scaling: the queue rule looks at the queue length and the age of the oldest
-//!   message, so messages left waiting by idle pollers add hosts, and each host adds a poller);
-//!   for Durable queues, only when no live host has a free slot to consume it (a message waiting
-//!   for an idle owner's next poll does not add hosts: Durable's rule is about backlog per
-//!   worker, and an age rule started a host per half minute at low load).
+//!   transaction each, billed even while idle), keeps the last five samples of each queue's
+//!   length and oldest message's age, and adds a host at the non-HTTP pace (one per 30 s, up to
+//!   the cap) or retires an idle one (never the last: scaling to zero is the idle keep-alive's)
+//!   as the trigger's own scale logic recommends:
+//!   - queue triggers (az-queue), the WebJobs `QueueListener` scale monitor: out when a queue's
+//!     length grew at every sample or its oldest message's age grew (never fell) over the five;
+//!     in when every queue was empty at every sample;
+//!   - Durable (az-dorch, az-dent), DTFx's `DisconnectedPerformanceMonitor.
+//!     MakeScaleRecommendation`: out when the work-item queue's latest latency is over 1 s (over
+//!     the 30 s polling maximum right after an idle sample, which may be a backoff poll's), or
+//!     when fewer workers than busy control queues; in when the hub is idle, when there are more
+//!     workers than partitions (or than busy control queues) and the work-item queue is idle, and
+//!     in one vote out of ten when every queue is quiet (under 200 ms).
+//!   A first host is added whenever messages wait and none is alive.
 //! * *Idle transactions*: empty polls, peeks and lease renewals (P partitions every 10 s while a
 //!   host is alive) are counted apart from executions and shown as idle cost.
 //!
@@ -120,6 +126,35 @@ pub struct SQueue {
     pub batch: u32,
     /// Slot class of the functions it triggers.
     pub class: Class,
+    /// Scale-monitor samples (length, age of the oldest message), oldest first, at most
+    /// [`SCALE_SAMPLES`] (queue triggers only).
+    pub samples: VecDeque<(usize, SimDuration)>,
+}
+
+/// Samples a queue trigger's scale monitor considers (WebJobs storage extension QueueListener:
+/// `NumberOfSamplesToConsider = 5`).
+pub const SCALE_SAMPLES: usize = 5;
+
+/// What a queue trigger's scale monitor votes, from its last samples (WebJobs
+/// `QueueListener.GetScaleStatusCore`): out when the length grew at every sample, or the oldest
+/// message's age was positive and never fell (and grew overall); in when the queue was empty at
+/// every sample.
+fn queue_vote(samples: &VecDeque<(usize, SimDuration)>) -> Option<bool> {
+    if samples.len() < SCALE_SAMPLES {
+        return None;
+    }
+    let pairs = || samples.iter().zip(samples.iter().skip(1));
+    if samples.iter().all(|&(n, _)| n == 0) {
+        return Some(false);
+    }
+    let (first, last) = (samples[0], samples[SCALE_SAMPLES - 1]);
+    if first.0 > 0 && pairs().all(|(a, b)| a.0 < b.0) {
+        return Some(true);
+    }
+    if first.1 > SimDuration::ZERO && first.1 < last.1 && pairs().all(|(a, b)| a.1 <= b.1) {
+        return Some(true);
+    }
+    None
 }
 
 /// What a message carries (interpreted by the driver).
@@ -217,7 +252,7 @@ impl World<'_> {
 
     /// Adds a queue; returns its id.
     pub(crate) fn add_queue(&mut self, kind: QueueKind, backoff: Backoff, batch: u32, class: Class) -> u32 {
-        self.az.queues.push(SQueue { kind, msgs: VecDeque::new(), backoff, batch, class });
+        self.az.queues.push(SQueue { kind, msgs: VecDeque::new(), backoff, batch, class, samples: VecDeque::new() });
         (self.az.queues.len() - 1) as u32
     }
 
@@ -473,44 +508,114 @@ impl World<'_> {
         }
     }
 
+    /// A scale-in vote: one idle host leaves (never the last: scaling to zero is the idle
+    /// keep-alive's business).
+    fn scale_in_one(&mut self, now: SimTime, app: u16) {
+        let a = &self.apps[app as usize];
+        if a.alive <= 1 {
+            return;
+        }
+        let idle = |h: u32| {
+            let i = &self.insts[h as usize];
+            i.alive && i.ready && i.busy_total() == 0
+        };
+        if let Some(&h) = a.instances.iter().rev().find(|&&h| idle(h)) {
+            self.reclaim(now, h, "scaled in");
+        }
+    }
+
     /// The scale controller's periodic look at the app's queues.
     pub(crate) fn on_peek(&mut self, now: SimTime, app: u16) {
         let n = self.az.queues.len() as u64;
         self.count_tx(u32::MAX, n, 0, 0, 0);
         let peek = self.az().peek_interval;
-        let alive = self.apps[app as usize].alive;
-        let starting = !self.apps[app as usize].starting.is_empty();
-        // A message that has waited a peek interval: a plain queue scales on its age; Durable
-        // queues signal a shortage only if no live host has a free slot of the class that
-        // consumes it (a message waiting for an idle owner's next poll is a polling delay).
-        let short = self.az.queues.iter().any(|q| {
-            let Some(&m) = q.msgs.front() else { return false };
-            if now.saturating_since(self.az.msgs[m as usize].visible_at) < peek {
-                return false;
+        // Every queue is sampled: its length and the age of its oldest visible message.
+        for q in self.az.queues.iter_mut() {
+            let age = q.msgs.front().map_or(SimDuration::ZERO, |&m| now.saturating_since(self.az.msgs[m as usize].visible_at));
+            q.samples.push_back((q.msgs.len(), age));
+            if q.samples.len() > SCALE_SAMPLES {
+                q.samples.pop_front();
             }
-            let hosts = &self.apps[app as usize].instances;
-            match q.kind {
-                QueueKind::Control(p) => self.az.owner.get(p as usize).is_none_or(|&h| h == u32::MAX || !self.has_room(h, q.class)),
-                QueueKind::Chain(_) => true,
-                _ => !hosts.iter().any(|&h| self.has_room(h, q.class)),
-            }
-        });
+        }
+        let a = &self.apps[app as usize];
+        let (alive, workers) = (a.alive, a.alive + a.starting.len() as u32);
+        let vote = if self.plan.durable.is_some() { self.durable_vote(workers) } else { self.chain_vote() };
         // Durable work taken from a control queue but not started (its host died) is still a
         // message in that queue for the scale controller.
         let any_message = self.az.queues.iter().any(|q| !q.msgs.is_empty()) || self.durable_work_waiting();
-        if (alive == 0 && any_message) || (!starting && short) {
+        if (alive == 0 && any_message) || vote == Some(true) {
             let interval = self.plan.apps[app as usize].queue_interval;
             if let Some(s) = self.apps[app as usize].hosts.as_mut()
                 && s.request_with(now, alive, interval) == crate::scaling::HostDecision::Add
             {
                 self.new_instance(now, app);
             }
+        } else if vote == Some(false) {
+            self.scale_in_one(now, app);
         }
         if !(self.all_done() && self.quiescent()) {
             self.q.schedule(now + peek, Ev::Peek(app));
         } else {
             self.az.peeking = false;
         }
+    }
+
+    /// az-queue: every queue trigger's monitor votes; out if any votes out, in if all vote in.
+    fn chain_vote(&self) -> Option<bool> {
+        let votes: Vec<Option<bool>> = self.az.queues.iter().map(|q| queue_vote(&q.samples)).collect();
+        if votes.contains(&Some(true)) {
+            Some(true)
+        } else if !votes.is_empty() && votes.iter().all(|v| *v == Some(false)) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// Durable: the task hub's scale recommendation (DTFx `DisconnectedPerformanceMonitor.
+    /// MakeScaleRecommendation`, which the scale controller applies), from the last five
+    /// latencies of the work-item queue and of each control queue. `Some(true)`: add a worker;
+    /// `Some(false)`: remove one.
+    fn durable_vote(&mut self, workers: u32) -> Option<bool> {
+        let max_polling = self.plan.durable.as_ref().map_or(SimDuration::from_secs(30), |d| d.backoff.max);
+        let high = max_polling.min(SimDuration::from_secs(1));
+        let low = SimDuration::from_millis(200);
+        let full = |q: &SQueue| q.samples.len() == SCALE_SAMPLES;
+        let idle = |q: &SQueue| q.samples.iter().all(|&(_, age)| age == SimDuration::ZERO);
+        let latest = |q: &SQueue| q.samples.back().map_or(SimDuration::ZERO, |s| s.1);
+        let previous = |q: &SQueue| if q.samples.len() >= 2 { q.samples[q.samples.len() - 2].1 } else { SimDuration::ZERO };
+        // After an idle sample the latency may be a backoff poll's: only the maximum counts.
+        let is_high = |q: &SQueue| latest(q) >= if previous(q) == SimDuration::ZERO { max_polling } else { high };
+        let is_low = |q: &SQueue| latest(q) <= low && previous(q) <= low;
+        let work = self.az.queues.iter().find(|q| q.kind == QueueKind::WorkItem)?;
+        let controls: Vec<&SQueue> = self.az.queues.iter().filter(|q| matches!(q.kind, QueueKind::Control(_))).collect();
+        let hub_idle = idle(work) && controls.iter().all(|q| idle(q));
+        if !full(work) || !controls.iter().all(|q| full(q)) {
+            return None;
+        }
+        if hub_idle {
+            return (workers > 0).then_some(false);
+        }
+        if is_high(work) {
+            return Some(true);
+        }
+        let partitions = controls.len() as u32;
+        if workers > partitions && idle(work) {
+            return Some(false);
+        }
+        let busy_controls = controls.iter().filter(|q| is_high(q)).count() as u32;
+        if workers < busy_controls {
+            return Some(true);
+        }
+        if workers > controls.iter().filter(|q| !idle(q)).count() as u32 && idle(work) {
+            return Some(false);
+        }
+        let quiet = controls.iter().all(|q| is_low(q)) && work.samples.iter().all(|&(_, age)| age < low);
+        // A slow, random scale-in (one vote in ten) when every queue is quiet.
+        if workers > 1 && quiet && rand::RngExt::random_range(&mut self.rng, 0..10) == 0 {
+            return Some(false);
+        }
+        None
     }
 
     /// Adds the lease renewals of the run (partitions x host-alive time / interval) to the idle
@@ -527,5 +632,30 @@ impl World<'_> {
         let usd = renewals as f64 * self.az().lease_usd;
         self.idle.blob_transactions += renewals;
         self.idle_cost.add(&Cost { transactions: usd, ..Cost::default() });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn samples(v: &[(usize, f64)]) -> VecDeque<(usize, SimDuration)> {
+        v.iter().map(|&(n, s)| (n, SimDuration::from_secs_f64(s))).collect()
+    }
+
+    #[test]
+    fn the_queue_scale_monitor_votes_as_the_webjobs_listener() {
+        // Not enough samples yet: no vote.
+        assert_eq!(queue_vote(&samples(&[(0, 0.0); 4])), None);
+        // Empty at every sample: scale in.
+        assert_eq!(queue_vote(&samples(&[(0, 0.0); 5])), Some(false));
+        // Length growing at every sample: scale out.
+        assert_eq!(queue_vote(&samples(&[(1, 1.0), (2, 1.0), (3, 1.0), (4, 1.0), (5, 1.0)])), Some(true));
+        // One message left waiting: its age grows, scale out.
+        assert_eq!(queue_vote(&samples(&[(1, 2.0), (1, 12.0), (1, 22.0), (1, 32.0), (1, 42.0)])), Some(true));
+        // Messages that come and go with a steady age: no vote.
+        assert_eq!(queue_vote(&samples(&[(1, 2.0), (1, 2.0), (1, 2.0), (1, 2.0), (1, 2.0)])), None);
+        // An age that fell once does not count as growing.
+        assert_eq!(queue_vote(&samples(&[(1, 2.0), (1, 12.0), (1, 1.0), (1, 32.0), (1, 42.0)])), None);
     }
 }

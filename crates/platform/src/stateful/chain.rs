@@ -5,9 +5,10 @@
 //! is triggered by its own storage queue, to which the previous function puts its output when it
 //! ends. Every host polls every chain queue with the queue trigger's backoff (100 ms up to
 //! `maxPollingInterval`, 60 s by default), so a message put while the hosts are idle waits up to
-//! a minute; new hosts come from the scale controller at the non-HTTP pace (30 s) whenever a
-//! message has waited a peek interval (the queue rule scales on message age), each adding a
-//! poller. A payload
+//! a minute (unless `local_enqueue_wakeup`: an output binding's SharedQueueWatcher wakes the same
+//! host's listener at once); new hosts come from the scale controller at the non-HTTP pace
+//! (30 s) when the queue trigger's scale monitor sees a message age growing over five samples,
+//! each adding a poller, and leave when the queues stay empty (see [`super::azure`]). A payload
 //! above the 64 KB queue-message limit goes through Blob storage. Parallel branches inside one
 //! element run one after another in that function (a plain queue has no fan-in); a fan-out is
 //! refused, as the study built no Az-Queue video pipeline.
@@ -67,6 +68,7 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
             randomization: models.queue_trigger.polling.randomization.value,
         }),
         queue_batch: models.queue_trigger.polling.batch_size.value as u32,
+        local_enqueue_wakeup: models.queue_trigger.polling.local_enqueue_wakeup.value >= 0.5,
     })
 }
 
@@ -124,10 +126,11 @@ impl World<'_> {
             return;
         }
         let size = self.node_output(&self.wf.flow[node as usize]);
-        // Queue `node` (0-based among chain queues) triggers flow node `node + 1`.
-        // The WebJobs queue listener has no local dispatch: the next function waits for a poll.
-        let _ = host;
-        self.put_message(now, node, MsgKind::Chain { node: node + 1 }, e, strand, size, None);
+        // Queue `node` (0-based among chain queues) triggers flow node `node + 1`. With the
+        // local wake-up (an output binding: WebJobs SharedQueueWatcher) this host's listener polls
+        // at once; without it (an SDK enqueue, the default) the next function waits for a poll.
+        let wake = if self.plan.local_enqueue_wakeup { Some(host) } else { None };
+        self.put_message(now, node, MsgKind::Chain { node: node + 1 }, e, strand, size, wake);
     }
 
     pub(crate) fn chain_message(&mut self, now: SimTime, h: u32, msg: Msg, node: u32) {

@@ -135,6 +135,7 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _wo
         step: None,
         queue_trigger: None,
         queue_batch: 0,
+        local_enqueue_wakeup: false,
     })
 }
 

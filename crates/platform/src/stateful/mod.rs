@@ -111,6 +111,8 @@ pub struct StatefulPlan {
     pub queue_trigger: Option<crate::queue_polling::Backoff>,
     /// az-queue: messages per poll.
     pub queue_batch: u32,
+    /// az-queue: a function's enqueue wakes its own host's listener of that queue.
+    pub local_enqueue_wakeup: bool,
 }
 
 impl StatefulPlan {

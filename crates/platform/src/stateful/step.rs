@@ -134,6 +134,7 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
         }),
         queue_trigger: None,
         queue_batch: 0,
+        local_enqueue_wakeup: false,
     })
 }
 
