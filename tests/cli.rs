@@ -268,7 +268,28 @@ fn trace_parses_and_execution_slices_nest_per_track() {
         }
     }
     assert_eq!(exec_slices, 12 * 6, "one execution slice per execution (12 executions x 6 deployments)");
-    // Slices on one track either nest or do not overlap.
+    assert_nested(by_track);
+    // A Durable fan-out shows activities that hold a slot but wait for the host's Python thread.
+    let o = sfsim(&["run", "scenarios/paper/video.toml", "-d", "az-dorch", "--iterations", "2", "--trace", &t, "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&trace).expect("trace")).expect("trace is JSON");
+    let mut by_track: std::collections::BTreeMap<(u64, u64), Vec<(f64, f64, String)>> = Default::default();
+    let mut waits = 0;
+    for e in v["traceEvents"].as_array().expect("events").iter().filter(|e| e["ph"] == "X") {
+        let key = (e["pid"].as_u64().expect("pid"), e["tid"].as_u64().expect("tid"));
+        let (ts, dur) = (e["ts"].as_f64().expect("ts"), e["dur"].as_f64().expect("dur"));
+        if e["cat"] == "thread wait" {
+            waits += 1;
+            assert!(e["name"].as_str().expect("name").contains("waits for the Python thread"));
+        }
+        by_track.entry(key).or_default().push((ts, ts + dur, e["cat"].as_str().expect("cat").to_string()));
+    }
+    assert!(waits > 0, "thread waits are on the timeline");
+    assert_nested(by_track);
+}
+
+/// Slices on one track either nest or do not overlap.
+fn assert_nested(by_track: std::collections::BTreeMap<(u64, u64), Vec<(f64, f64, String)>>) {
     for (track, mut slices) in by_track {
         slices.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
         let mut stack: Vec<(f64, f64)> = Vec::new();

@@ -1104,8 +1104,15 @@ impl World<'_> {
         if let Some(v) = inst.thread_wait.pop_front() {
             inst.threads_busy += 1;
             let inv = &mut self.invs[v as usize];
-            let waited = now.saturating_since(inv.wait_since);
-            inv.bd.add(Component::Execution, waited);
+            let since = inv.wait_since;
+            inv.bd.add(Component::Execution, now.saturating_since(since));
+            if self.spec.trace {
+                // On the timeline: the invocation held its slot but waited for the thread.
+                let (slot, exec, cont, class) = (inv.slot, inv.exec, inv.cont, inv.class);
+                let track = self.track(i, slot);
+                let name = format!("{} (exec {exec}) waits for the Python thread", self.describe(cont, class));
+                self.trace.push(TraceEvent::Slice { track, name, cat: "thread wait", start: since, end: now, exec: Some(exec) });
+            }
             self.run_code(now, v);
         }
     }
