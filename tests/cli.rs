@@ -447,7 +447,17 @@ fn reproduce_writes_a_report_and_check_fails_on_changes_against_the_deviations()
     // A listed deviation that now passes makes --check fail too: the list must stay true.
     let stale = dir.join("stale.toml");
     std::fs::write(&stale, "[[deviation]]\nid = \"video-azfunc-eq-awslambda\"\nreason = \"listed while it passes\"\n").expect("write");
-    let o = sfsim(&["reproduce", "--out", &out, "--only", "video-azfunc-eq-awslambda", "--check", "-q", "--deviations", &stale.to_string_lossy()]);
+    let o = sfsim(&[
+        "reproduce",
+        "--out",
+        &out,
+        "--only",
+        "video-azfunc-eq-awslambda",
+        "--check",
+        "-q",
+        "--deviations",
+        &stale.to_string_lossy(),
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("listed as deviation"), "{}", stderr(&o));
 }

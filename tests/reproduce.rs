@@ -10,7 +10,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use sfsim_calibration::{ExperimentResult, TargetOutcome, Verdict, evaluate_all, load_deviations, load_experiments, load_targets, run_experiment};
+use sfsim_calibration::{
+    ExperimentResult, TargetOutcome, Verdict, evaluate_all, load_deviations, load_experiments, load_targets, run_experiment,
+};
 use sfsim_platform::Models;
 use sfsim_workflow::SourceFile;
 

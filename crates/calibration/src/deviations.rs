@@ -107,7 +107,8 @@ mod tests {
         let t = load_targets(&SourceFile::from_text("paper.toml", crate::PAPER_TARGETS)).expect("targets");
         let e = load_deviations(&SourceFile::from_text("d.toml", "[[deviation]]\nid = \"nope\"\nreason = \"x\"\n"), &t).unwrap_err();
         assert!(e.to_string().contains("deviation.0.id"), "{e}");
-        let twice = "[[deviation]]\nid = \"video-coldstart-aws\"\nreason = \"a\"\n[[deviation]]\nid = \"video-coldstart-aws\"\nreason = \"b\"\n";
+        let twice =
+            "[[deviation]]\nid = \"video-coldstart-aws\"\nreason = \"a\"\n[[deviation]]\nid = \"video-coldstart-aws\"\nreason = \"b\"\n";
         let e = load_deviations(&SourceFile::from_text("d.toml", twice), &t).unwrap_err();
         assert!(e.to_string().contains("listed twice"), "{e}");
     }

@@ -301,7 +301,11 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
         cold_starts: cold.len() as u64,
         start_delay_s: Stats::of(&mut done.iter().map(|r| r.start_delay.as_secs_f64()).collect::<Vec<_>>()),
         cold_start_delay_s: Stats::of(
-            &mut done.iter().filter(|r| r.cold_start).map(|r| r.pending_to_running.unwrap_or(r.start_delay).as_secs_f64()).collect::<Vec<_>>(),
+            &mut done
+                .iter()
+                .filter(|r| r.cold_start)
+                .map(|r| r.pending_to_running.unwrap_or(r.start_delay).as_secs_f64())
+                .collect::<Vec<_>>(),
         ),
         request_cold_start_delay_s: Stats::of(
             &mut done.iter().filter(|r| r.cold_start).map(|r| r.start_delay.as_secs_f64()).collect::<Vec<_>>(),

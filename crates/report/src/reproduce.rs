@@ -25,8 +25,17 @@ fn summary_rows(r: &ExperimentResult) -> Vec<[String; 9]> {
         .collect()
 }
 
-const SUMMARY_HEAD: [&str; 9] =
-    ["deployment", "latency mean s", "latency p99 s", "cold start p50 s (study's measure)", "GB-s", "compute $", "stateful $", "total $", "completed"];
+const SUMMARY_HEAD: [&str; 9] = [
+    "deployment",
+    "latency mean s",
+    "latency p99 s",
+    "cold start p50 s (study's measure)",
+    "GB-s",
+    "compute $",
+    "stateful $",
+    "total $",
+    "completed",
+];
 
 /// One sentence: how many targets pass, are known deviations, or changed unexpectedly.
 fn headline(outcomes: &[TargetOutcome], deviations: &BTreeMap<String, String>) -> String {
@@ -120,12 +129,7 @@ pub fn render_reproduction_html(
     let mut s = String::new();
     s.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>sfsim reproduction</title>\n<style>body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:4px 8px;font-size:14px;text-align:left}.pass{color:#1a7f37}.fail{color:#cf222e;font-weight:bold}code{font-size:13px}</style></head><body>\n");
     let _ = writeln!(s, "<h1>sfsim reproduction of Shahidi et al., IISWC 2021</h1>");
-    let _ = writeln!(
-        s,
-        "<p>sfsim {}, seed {seed}: <b>{}.</b></p>",
-        crate::SFSIM_VERSION,
-        esc(&headline(outcomes, deviations))
-    );
+    let _ = writeln!(s, "<p>sfsim {}, seed {seed}: <b>{}.</b></p>", crate::SFSIM_VERSION, esc(&headline(outcomes, deviations)));
     let _ = writeln!(s, "<h2>Targets</h2><table><tr><th>id</th><th>source</th><th>study</th><th>sfsim</th><th>result</th></tr>");
     for o in outcomes {
         let v = Verdict::of(o, deviations);
@@ -242,11 +246,8 @@ pub fn reproduction_figures(experiments: &[ExperimentResult]) -> Vec<(String, St
         if let Some(r) = find(id) {
             // Ranked by the study's measure (Durable: Pending -> Running; otherwise the request
             // to the first function's start); the request-to-first-function delay beside it.
-            let mut ranked: Vec<(String, f64, f64)> = r
-                .results
-                .iter()
-                .map(|d| (d.deployment.clone(), d.cold_start_delay_s.p50, d.request_cold_start_delay_s.p50))
-                .collect();
+            let mut ranked: Vec<(String, f64, f64)> =
+                r.results.iter().map(|d| (d.deployment.clone(), d.cold_start_delay_s.p50, d.request_cold_start_delay_s.p50)).collect();
             ranked.sort_by(|a, b| a.1.total_cmp(&b.1));
             let cats: Vec<String> = ranked.iter().map(|(n, _, _)| n.clone()).collect();
             let series = vec![

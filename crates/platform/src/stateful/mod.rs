@@ -290,8 +290,8 @@ pub(crate) struct Inv {
     cur_mem_mb: f64,
     /// The pending end of the current wait phase.
     phase_key: Option<EventKey>,
-    /// GB-s metered to this invocation so far (Azure).
-    metered_gb_s: f64,
+    /// Its share of the host's observed memory so far, MB-s (Azure).
+    metered_mb_s: f64,
 }
 
 pub(crate) struct Inst {
@@ -850,7 +850,7 @@ impl World<'_> {
             gets: 0,
             puts: 0,
             cur_mem_mb: 0.0,
-            metered_gb_s: 0.0,
+            metered_mb_s: 0.0,
             phase_key: None,
         };
         if let Some(id) = self.inv_free.pop() {
@@ -1266,12 +1266,13 @@ impl World<'_> {
         self.finish_inv(now, v, Some(error));
     }
 
-    /// Bills the invocation, releases its slot and hands the result to the driver.
-    /// Advances host `i`'s memory meter to `now`. Azure bills the app process's observed
-    /// memory (rounded up to 128 MB, capped) over the time it runs executions, *shared* by the
-    /// executions running at once (platform-facts.md §3: "the sampled integral over the app
-    /// process, covering concurrent executions"); each running invocation is metered an equal
-    /// share. Lambda instances bill configured memory per invocation instead.
+    /// Advances host `i`'s memory meter to `now`. Azure observes the app process's memory over
+    /// the time it runs executions, *shared* by the executions running at once (platform-facts.md
+    /// §3: "the sampled integral over the app process, covering concurrent executions"): each
+    /// running invocation is metered an equal share, and its bill is its average observed memory,
+    /// rounded up to 128 MB and capped, times its duration (the pricing page's "average memory
+    /// size ... by the time it takes to execute"), as the stateless simulator bills. Lambda
+    /// instances bill configured memory per invocation instead.
     fn meter(&mut self, i: u32, now: SimTime) {
         let app = self.insts[i as usize].app;
         let p = &self.plan.apps[app as usize].platform;
@@ -1282,12 +1283,11 @@ impl World<'_> {
         if n == 0 || dt == 0.0 {
             return;
         }
-        if let crate::billing::BillingPolicy::ObservedMemory { round_mb, min_mb, max_mb, .. } = p.billing {
+        if let crate::billing::BillingPolicy::ObservedMemory { .. } = p.billing {
             let mem = p.runtime_memory_mb + inst.meter_mem_mb;
-            let billed_mb = ((mem / round_mb).ceil() * round_mb).clamp(min_mb, max_mb);
-            let share = dt * billed_mb / 1024.0 / n as f64;
+            let share = dt * mem / n as f64;
             for &v in &inst.meter_running {
-                self.invs[v as usize].metered_gb_s += share;
+                self.invs[v as usize].metered_mb_s += share;
             }
         }
     }
@@ -1311,18 +1311,15 @@ impl World<'_> {
         let app = inv.app;
         let p = &self.plan.apps[app as usize].platform;
         let executed = now.saturating_since(inv.start);
+        // Azure: the invocation's share of the host's observed memory; Lambda: its own.
+        let observed_mb_s =
+            if matches!(p.billing, crate::billing::BillingPolicy::ObservedMemory { .. }) { inv.metered_mb_s } else { inv.mem_mb_s };
         let avg_mb = if executed > SimDuration::ZERO {
-            inv.mem_mb_s / executed.as_secs_f64()
+            observed_mb_s / executed.as_secs_f64()
         } else {
             p.runtime_memory_mb + inv.phases.first().map_or(0.0, |ph| f64::from(ph.memory_mb))
         };
-        let mut bill = p.billing.bill(executed, avg_mb);
-        if let crate::billing::BillingPolicy::ObservedMemory { min_mb, min_duration, price_usd_per_gb_s, .. } = p.billing {
-            // The shared meter, with the per-execution minimum of 100 ms at 128 MB.
-            let floor = min_mb / 1024.0 * min_duration.as_secs_f64();
-            bill.gb_s = inv.metered_gb_s.max(floor);
-            bill.compute_usd = bill.gb_s * price_usd_per_gb_s;
-        }
+        let bill = p.billing.bill(executed, avg_mb);
         let storage_usd =
             f64::from(inv.gets) * p.storage.price_usd(StorageOp::Get) + f64::from(inv.puts) * p.storage.price_usd(StorageOp::Put);
         let (i, slot, start, class, exec) = (inv.instance, inv.slot, inv.start, inv.class, inv.exec);

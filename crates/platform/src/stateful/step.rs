@@ -365,7 +365,15 @@ impl World<'_> {
                     return;
                 }
                 let phases = self.phases_of(e, s, item, share, s.0 as u16, true);
-                let v = self.new_inv(s.0 as u16, Class::Function, e, vec![strand], phases, Cont::StepTask { run: seq, task: s.0, grouped: false }, now);
+                let v = self.new_inv(
+                    s.0 as u16,
+                    Class::Function,
+                    e,
+                    vec![strand],
+                    phases,
+                    Cont::StepTask { run: seq, task: s.0, grouped: false },
+                    now,
+                );
                 self.invoke(now, v);
             }
             Node::Parallel(branches) if self.sf_setup().per_flow_element && self.sf.seqs[seq as usize].parent.is_none() => {
