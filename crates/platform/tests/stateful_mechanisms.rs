@@ -394,3 +394,21 @@ fn queue_triggers_scale_out_on_message_age_and_durable_on_work_item_latency() {
     let f = run(Deployment::AzDorch, &m, &scenario(w), Arrivals::Interval { interval_s: 3600.0 }, 1);
     assert!(f.instances_peak >= 3, "az-dorch fan-out hosts: {}", f.instances_peak);
 }
+
+#[test]
+fn a_one_function_chain_bills_like_the_stateless_function() {
+    // Both simulators bill Azure compute as the pricing page states it: the execution's average
+    // observed memory, rounded up to 128 MB, times its duration. A workflow of one step whose
+    // phases use different memory (a read at runtime memory, then compute at 700 MB) is one
+    // function on az-queue and on az-func: the same GB-s.
+    let w = "[workflow]\nflow = [{ step = \"a\" }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 3 }\nmemory_mb = 700\nreads = [{ object = \"in\", size_mb = 30 }]\n";
+    let mut m = quiet_models();
+    m.azure.storage.latency_sigma.value = 0.0; // the same read time in both simulators
+    let s = scenario(w);
+    let arr = Arrivals::Interval { interval_s: 60.0 };
+    let q = run(Deployment::AzQueue, &m, &s, arr.clone(), 3);
+    let f = run(Deployment::AzFunc, &m, &s, arr, 3);
+    for (a, b) in q.executions.iter().zip(&f.executions).skip(1) {
+        assert!((a.gb_s - b.gb_s).abs() < 1e-9 * b.gb_s.max(1.0), "az-queue {} GB-s vs az-func {} GB-s", a.gb_s, b.gb_s);
+    }
+}
