@@ -444,6 +444,12 @@ fn reproduce_writes_a_report_and_check_fails_on_changes_against_the_deviations()
     let failing = String::from_utf8_lossy(&o.stdout).lines().filter(|l| l.starts_with("FAIL")).count();
     assert!(failing > 0 && o.status.code() == Some(1), "{failing} failing, {:?}", o.status);
     assert!(stderr(&o).contains("(FAIL)"), "{}", stderr(&o));
+    // --seeds: per target, in how many seeds it is met, on stdout and in the report.
+    let o = sfsim(&["reproduce", "--out", &out, "--only", "video-azfunc-eq-awslambda", "--seeds", "3", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains(" 3/3 "), "{}", String::from_utf8_lossy(&o.stdout));
+    let md = std::fs::read_to_string(dir.join("report.md")).expect("report.md");
+    assert!(md.contains("| met in seeds |") && md.contains("| 3/3 |"), "{md}");
     // A listed deviation that now passes makes --check fail too: the list must stay true.
     let stale = dir.join("stale.toml");
     std::fs::write(&stale, "[[deviation]]\nid = \"video-azfunc-eq-awslambda\"\nreason = \"listed while it passes\"\n").expect("write");

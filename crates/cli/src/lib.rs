@@ -262,6 +262,10 @@ struct ReproduceArgs {
     /// Root seed (default: each scenario's).
     #[arg(long)]
     seed: Option<u64>,
+    /// Also run the next N-1 seeds and report, per target, in how many of the N it is met
+    /// (the verdicts and --check use the first seed).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    seeds: u64,
     /// The experiments file.
     #[arg(long, value_name = "FILE", default_value = "scenarios/paper/experiments.toml")]
     experiments: PathBuf,
@@ -544,9 +548,32 @@ fn cmd_reproduce(a: &ReproduceArgs) -> Result<(), Failure> {
     }
     let outcomes = sfsim_calibration::evaluate_all(&targets, &results);
     let seed = a.seed.unwrap_or(sfsim_workflow::DEFAULT_SEED);
+    // Robustness: the same reproduction under further seeds.
+    let mut met: std::collections::BTreeMap<String, u64> = outcomes.iter().map(|o| (o.id.clone(), u64::from(o.pass))).collect();
+    for k in 1..a.seeds {
+        let t0 = std::time::Instant::now();
+        let mut more = std::collections::BTreeMap::new();
+        for x in experiments.iter().filter(|x| needed.contains(x.id.as_str())) {
+            more.insert(x.id.clone(), sfsim_calibration::run_experiment(x, &models, a.iterations, Some(seed + k))?);
+        }
+        for o in sfsim_calibration::evaluate_all(&targets, &more) {
+            *met.entry(o.id).or_default() += u64::from(o.pass);
+        }
+        if !a.quiet {
+            eprintln!("sfsim reproduce: seed {} in {:.2} s", seed + k, t0.elapsed().as_secs_f64());
+        }
+    }
     let figures = sfsim_report::reproduction_figures(&ordered);
-    let md = sfsim_report::render_reproduction_md(&outcomes, &deviations, &ordered, seed, &figures);
-    let html = sfsim_report::render_reproduction_html(&outcomes, &deviations, &ordered, seed, &figures);
+    let report = sfsim_report::Reproduction {
+        outcomes: &outcomes,
+        deviations: &deviations,
+        experiments: &ordered,
+        seed,
+        figures: &figures,
+        seeds_met: (a.seeds > 1).then_some((&met, a.seeds)),
+    };
+    let md = sfsim_report::render_reproduction_md(&report);
+    let html = sfsim_report::render_reproduction_html(&report);
     let fig_dir = a.out.join("figures");
     std::fs::create_dir_all(&fig_dir).map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", fig_dir.display())))?;
     let md_path = a.out.join("report.md");
@@ -559,7 +586,10 @@ fn cmd_reproduce(a: &ReproduceArgs) -> Result<(), Failure> {
     sfsim_report::write_all_atomic(&files).map_err(|(p, e)| Failure::Runtime(format!("cannot write {}: {e}", p.display())))?;
     let verdicts: Vec<sfsim_calibration::Verdict> = outcomes.iter().map(|o| sfsim_calibration::Verdict::of(o, &deviations)).collect();
     for (o, v) in outcomes.iter().zip(&verdicts) {
-        println!("{:<26} {:<48} {}", v.word(), o.id, o.simulated);
+        match a.seeds {
+            1 => println!("{:<26} {:<48} {}", v.word(), o.id, o.simulated),
+            n => println!("{:<26} {:<48} {:>3}/{n}  {}", v.word(), o.id, met.get(&o.id).copied().unwrap_or(0), o.simulated),
+        }
     }
     let passed = outcomes.iter().filter(|o| o.pass).count();
     if !a.quiet {

@@ -32,6 +32,7 @@ pub mod stateful;
 pub mod stateless;
 pub mod storage;
 pub mod trace;
+pub mod workload;
 
 pub use billing::Cost;
 pub use deployment::{ConfigError, Deployment, DeploymentPlan, FunctionPlatform};

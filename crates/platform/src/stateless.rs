@@ -80,10 +80,27 @@ struct Phase {
     memory_mb: f32,
 }
 
-/// Builds one execution's phases, sampling durations from the execution's own stream so that
-/// execution `i` sees the same work on every deployment (common random numbers).
-fn build_phases(w: &Workflow, p: &FunctionPlatform, rng: &mut SimRng, out: &mut Vec<Phase>) {
-    fn step(s: &Step, share: f64, reads: bool, p: &FunctionPlatform, w: &Workflow, rng: &mut SimRng, out: &mut Vec<Phase>) {
+/// Where a step's work is drawn: the execution's streams and its id.
+struct Draw<'a> {
+    streams: &'a RngStreams,
+    exec: u32,
+}
+
+/// Builds one execution's phases. CPU and I/O come from the per-(execution, step, item) work
+/// streams of [`crate::workload`], so execution `i` does the same work on every deployment
+/// (common random numbers); storage latencies come from the execution's own stream `rng`.
+fn build_phases(w: &Workflow, p: &FunctionPlatform, draw: &Draw, rng: &mut SimRng, out: &mut Vec<Phase>) {
+    #[allow(clippy::too_many_arguments)]
+    fn step(
+        s: &Step,
+        work: &mut SimRng,
+        share: f64,
+        reads: bool,
+        p: &FunctionPlatform,
+        w: &Workflow,
+        rng: &mut SimRng,
+        out: &mut Vec<Phase>,
+    ) {
         let memory_mb = s.memory_mb as f32;
         let mut push = |kind| out.push(Phase { kind, memory_mb });
         let state_size = |id: &sfsim_workflow::StateId| w.state[id.0 as usize].size_bytes;
@@ -92,11 +109,11 @@ fn build_phases(w: &Workflow, p: &FunctionPlatform, rng: &mut SimRng, out: &mut 
                 push(PhaseKind::Get(p.storage.transfer_time(StorageOp::Get, b, rng)));
             }
         }
-        let cpu = s.cpu.sample(rng) * share;
+        let cpu = s.cpu.sample(work) * share;
         if cpu > 0.0 {
             push(PhaseKind::Cpu(cpu));
         }
-        let io = SimDuration::from_secs_f64(s.io.sample(rng) * share);
+        let io = SimDuration::from_secs_f64(s.io.sample(work) * share);
         if io > SimDuration::ZERO {
             push(PhaseKind::Io(io));
         }
@@ -104,13 +121,27 @@ fn build_phases(w: &Workflow, p: &FunctionPlatform, rng: &mut SimRng, out: &mut 
             push(PhaseKind::Put(p.storage.transfer_time(StorageOp::Put, b, rng)));
         }
     }
-    fn nodes(ns: &[Node], share: f64, reads: bool, p: &FunctionPlatform, w: &Workflow, rng: &mut SimRng, out: &mut Vec<Phase>) {
+    #[allow(clippy::too_many_arguments)]
+    fn nodes(
+        ns: &[Node],
+        item: u32,
+        share: f64,
+        reads: bool,
+        p: &FunctionPlatform,
+        w: &Workflow,
+        draw: &Draw,
+        rng: &mut SimRng,
+        out: &mut Vec<Phase>,
+    ) {
         for n in ns {
             match n {
-                Node::Step(id) => step(&w.steps[id.0 as usize], share, reads, p, w, rng, out),
+                Node::Step(id) => {
+                    let mut work = crate::workload::work_rng(draw.streams, draw.exec, id.0, item);
+                    step(&w.steps[id.0 as usize], &mut work, share, reads, p, w, rng, out)
+                }
                 Node::Parallel(branches) => {
                     for b in branches {
-                        nodes(b, share, reads, p, w, rng, out);
+                        nodes(b, item, share, reads, p, w, draw, rng, out);
                     }
                 }
                 Node::FanOut(id) if w.fan_outs[id.0 as usize].split => {
@@ -118,24 +149,24 @@ fn build_phases(w: &Workflow, p: &FunctionPlatform, rng: &mut SimRng, out: &mut 
                     // every item its share. Objects are fetched by the first item only.
                     let f = &w.fan_outs[id.0 as usize];
                     let first = out.len();
-                    nodes(&f.body, share * f.share(), reads, p, w, rng, out);
-                    let item: Vec<Phase> = out[first..].iter().copied().filter(|ph| !matches!(ph.kind, PhaseKind::Get(_))).collect();
+                    nodes(&f.body, 0, share * f.share(), reads, p, w, draw, rng, out);
+                    let one: Vec<Phase> = out[first..].iter().copied().filter(|ph| !matches!(ph.kind, PhaseKind::Get(_))).collect();
                     for _ in 1..f.items {
-                        out.extend_from_slice(&item);
+                        out.extend_from_slice(&one);
                     }
                 }
                 Node::FanOut(id) => {
                     let f = &w.fan_outs[id.0 as usize];
-                    for item in 0..f.items {
+                    for k in 0..f.items {
                         // One process runs every item: objects the body reads are fetched by the
                         // first item and then served from memory.
-                        nodes(&f.body, share * f.share(), reads && item == 0, p, w, rng, out);
+                        nodes(&f.body, k, share * f.share(), reads && k == 0, p, w, draw, rng, out);
                     }
                 }
             }
         }
     }
-    nodes(&w.flow, 1.0, true, p, w, rng, out);
+    nodes(&w.flow, 0, 1.0, true, p, w, draw, rng, out);
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -313,7 +344,8 @@ impl Sim<'_> {
         }
         let mut rng = self.spec.streams.indexed("workload", u64::from(e));
         let mut phases = Vec::new();
-        build_phases(self.spec.workflow, self.spec.platform, &mut rng, &mut phases);
+        let draw = Draw { streams: &self.spec.streams, exec: e };
+        build_phases(self.spec.workflow, self.spec.platform, &draw, &mut rng, &mut phases);
         debug_assert_eq!(self.execs.len(), e as usize, "executions arrive in id order");
         self.execs.push(Exec {
             status: Status::NotArrived,

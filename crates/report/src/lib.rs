@@ -12,7 +12,7 @@ mod sweep_io;
 mod table;
 mod trace;
 
-pub use reproduce::{render_reproduction_html, render_reproduction_md, reproduction_figures};
+pub use reproduce::{Reproduction, render_reproduction_html, render_reproduction_md, reproduction_figures};
 pub use sweep_io::{MergeError, merge_shards, sweep_header, trial_line};
 pub use table::render_table;
 pub use trace::render_trace;

@@ -60,33 +60,57 @@ fn unmet<'a>(outcomes: &'a [TargetOutcome], deviations: &'a BTreeMap<String, Str
         .collect()
 }
 
+/// Everything a reproduction report shows.
+pub struct Reproduction<'a> {
+    /// Every target beside its simulated value (the report's seed).
+    pub outcomes: &'a [TargetOutcome],
+    /// Known deviations: target id -> reason.
+    pub deviations: &'a BTreeMap<String, String>,
+    /// The experiments' results.
+    pub experiments: &'a [ExperimentResult],
+    /// The report's seed.
+    pub seed: u64,
+    /// Figures: (file stem, caption, SVG).
+    pub figures: &'a [(String, String, String)],
+    /// With `--seeds N`: for each target id, in how many of the N seeds it was met.
+    pub seeds_met: Option<(&'a BTreeMap<String, u64>, u64)>,
+}
+
+impl Reproduction<'_> {
+    /// The "met in seeds" cell of a target, if several seeds ran.
+    fn seeds_cell(&self, id: &str) -> Option<String> {
+        self.seeds_met.map(|(met, n)| format!("{}/{n}", met.get(id).copied().unwrap_or(0)))
+    }
+
+    fn seeds_note(&self) -> String {
+        match self.seeds_met {
+            Some((_, n)) => format!(" The last column counts the seeds, of {n} (seed {} onwards), for which a target was met.", self.seed),
+            None => String::new(),
+        }
+    }
+}
+
 /// The Markdown report.
-pub fn render_reproduction_md(
-    outcomes: &[TargetOutcome],
-    deviations: &BTreeMap<String, String>,
-    experiments: &[ExperimentResult],
-    seed: u64,
-    figures: &[(String, String, String)],
-) -> String {
+pub fn render_reproduction_md(r: &Reproduction) -> String {
+    let (outcomes, deviations, experiments, seed, figures) = (r.outcomes, r.deviations, r.experiments, r.seed, r.figures);
     let mut s = String::new();
     let _ = writeln!(s, "# sfsim reproduction of Shahidi et al., IISWC 2021\n");
-    let _ = writeln!(s, "sfsim {}, seed {seed}: **{}.**\n", crate::SFSIM_VERSION, headline(outcomes, deviations));
+    let _ = writeln!(s, "sfsim {}, seed {seed}: **{}.**{}\n", crate::SFSIM_VERSION, headline(outcomes, deviations), r.seeds_note());
     let _ = writeln!(s, "## Targets\n");
-    let _ = writeln!(s, "| id | source | study | sfsim | result |");
-    let _ = writeln!(s, "|---|---|---|---|---|");
+    if r.seeds_met.is_some() {
+        let _ = writeln!(s, "| id | source | study | sfsim | result | met in seeds |");
+        let _ = writeln!(s, "|---|---|---|---|---|---|");
+    } else {
+        let _ = writeln!(s, "| id | source | study | sfsim | result |");
+        let _ = writeln!(s, "|---|---|---|---|---|");
+    }
     for o in outcomes {
-        let _ = writeln!(
-            s,
-            "| `{}` | {} | {} | {} | {} |",
-            o.id,
-            o.source.replace('|', "/"),
-            o.band,
-            o.simulated,
-            match Verdict::of(o, deviations) {
-                Verdict::Pass => "pass".to_string(),
-                v => format!("**{}**", v.word()),
-            }
-        );
+        let verdict = match Verdict::of(o, deviations) {
+            Verdict::Pass => "pass".to_string(),
+            v => format!("**{}**", v.word()),
+        };
+        let extra = r.seeds_cell(&o.id).map_or(String::new(), |c| format!(" {c} |"));
+        let _ = writeln!(s, "| `{}` | {} | {} | {} | {verdict} |{extra}", o.id, o.source.replace('|', "/"), o.band, o.simulated);
     }
     let missed = unmet(outcomes, deviations);
     if !missed.is_empty() {
@@ -102,11 +126,11 @@ pub fn render_reproduction_md(
         }
     }
     let _ = writeln!(s, "\n## Experiments\n");
-    for r in experiments {
-        let _ = writeln!(s, "### {}\n", r.id);
+    for x in experiments {
+        let _ = writeln!(s, "### {}\n", x.id);
         let _ = writeln!(s, "| {} |", SUMMARY_HEAD.join(" | "));
         let _ = writeln!(s, "|{}", "---|".repeat(SUMMARY_HEAD.len()));
-        for row in summary_rows(r) {
+        for row in summary_rows(x) {
             let _ = writeln!(s, "| {} |", row.join(" | "));
         }
         s.push('\n');
@@ -119,24 +143,27 @@ fn esc(x: &str) -> String {
 }
 
 /// The HTML report (self-contained: no external scripts, fonts or styles).
-pub fn render_reproduction_html(
-    outcomes: &[TargetOutcome],
-    deviations: &BTreeMap<String, String>,
-    experiments: &[ExperimentResult],
-    seed: u64,
-    figures: &[(String, String, String)],
-) -> String {
+pub fn render_reproduction_html(r: &Reproduction) -> String {
+    let (outcomes, deviations, experiments, seed, figures) = (r.outcomes, r.deviations, r.experiments, r.seed, r.figures);
     let mut s = String::new();
     s.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>sfsim reproduction</title>\n<style>body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:4px 8px;font-size:14px;text-align:left}.pass{color:#1a7f37}.fail{color:#cf222e;font-weight:bold}code{font-size:13px}</style></head><body>\n");
     let _ = writeln!(s, "<h1>sfsim reproduction of Shahidi et al., IISWC 2021</h1>");
-    let _ = writeln!(s, "<p>sfsim {}, seed {seed}: <b>{}.</b></p>", crate::SFSIM_VERSION, esc(&headline(outcomes, deviations)));
-    let _ = writeln!(s, "<h2>Targets</h2><table><tr><th>id</th><th>source</th><th>study</th><th>sfsim</th><th>result</th></tr>");
+    let _ = writeln!(
+        s,
+        "<p>sfsim {}, seed {seed}: <b>{}.</b>{}</p>",
+        crate::SFSIM_VERSION,
+        esc(&headline(outcomes, deviations)),
+        esc(&r.seeds_note())
+    );
+    let seeds_head = if r.seeds_met.is_some() { "<th>met in seeds</th>" } else { "" };
+    let _ = writeln!(s, "<h2>Targets</h2><table><tr><th>id</th><th>source</th><th>study</th><th>sfsim</th><th>result</th>{seeds_head}</tr>");
     for o in outcomes {
         let v = Verdict::of(o, deviations);
         let (class, word) = (if v == Verdict::Pass { "pass" } else { "fail" }, v.word());
+        let extra = r.seeds_cell(&o.id).map_or(String::new(), |c| format!("<td>{c}</td>"));
         let _ = writeln!(
             s,
-            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{word}</td></tr>",
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{word}</td>{extra}</tr>",
             esc(&o.id),
             esc(&o.source),
             esc(&o.band),
@@ -161,14 +188,14 @@ pub fn render_reproduction_html(
         }
     }
     s.push_str("<h2>Experiments</h2>\n");
-    for r in experiments {
+    for x in experiments {
         let _ = writeln!(
             s,
             "<h3>{}</h3><table><tr>{}</tr>",
-            esc(&r.id),
+            esc(&x.id),
             SUMMARY_HEAD.iter().map(|h| format!("<th>{h}</th>")).collect::<String>()
         );
-        for row in summary_rows(r) {
+        for row in summary_rows(x) {
             let _ = writeln!(s, "<tr>{}</tr>", row.iter().map(|c| format!("<td>{}</td>", esc(c))).collect::<String>());
         }
         s.push_str("</table>\n");

@@ -184,8 +184,10 @@ impl Phase {
 /// Appends the phases of one step: object and state reads (if `reads`), CPU, I/O, writes.
 /// `state_via_storage` says whether state objects live in remote storage (AWS, az-queue) or in
 /// entities (Durable: the driver reads them from entities instead).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn step_phases(
     s: &Step,
+    work: &mut SimRng,
     share: f64,
     p: &FunctionPlatform,
     w: &Workflow,
@@ -207,11 +209,11 @@ pub(crate) fn step_phases(
             get(b, rng, out);
         }
     }
-    let cpu = s.cpu.sample(rng) * share;
+    let cpu = s.cpu.sample(work) * share;
     if cpu > 0.0 {
         out.push(Phase::cpu(cpu, mem, Component::Execution));
     }
-    let io = SimDuration::from_secs_f64(s.io.sample(rng) * share);
+    let io = SimDuration::from_secs_f64(s.io.sample(work) * share);
     if io > SimDuration::ZERO {
         out.push(Phase::wait(io, mem, Component::Execution));
     }
@@ -1476,10 +1478,12 @@ impl World<'_> {
     }
 
     pub(crate) fn phases_of(&self, e: u32, step: StepId, item: u32, share: f64, app: u16, state_via_storage: bool) -> Vec<Phase> {
+        // Work from the shared per-(execution, step, item) stream; storage latencies apart.
+        let mut work = crate::workload::work_rng(&self.spec.streams, e, step.0, item);
         let mut rng = self.workload_rng(e, (u64::from(step.0) << 32) | u64::from(item));
         let mut out = Vec::new();
         let s = &self.wf.steps[step.0 as usize];
-        step_phases(s, share, &self.plan.apps[app as usize].platform, self.wf, state_via_storage, &mut rng, &mut out);
+        step_phases(s, &mut work, share, &self.plan.apps[app as usize].platform, self.wf, state_via_storage, &mut rng, &mut out);
         out
     }
 }

@@ -1,0 +1,21 @@
+//! The work an execution does, drawn the same on every deployment (common random numbers).
+//!
+//! **Models.** A step's CPU and I/O time of execution `e` (fan-out item `item`) come from their
+//! own random stream, keyed by (execution, step, item), apart from everything a platform draws
+//! (storage latencies, cold starts, polling). So the single function of `aws-lambda` and
+//! `az-func`, the chain of `az-queue`, the activities of `az-dorch` and the Lambda tasks of
+//! `aws-step` run exactly the same work for execution `e`, whatever the order in which each
+//! platform meets the steps and whatever else it draws; a difference between deployments then
+//! comes from their mechanisms, not from sampling noise. The items of a split fan-out share one
+//! draw (the work is a total divided among them), as item 0.
+//!
+//! **Validation.** `tests/stateful_mechanisms.rs`: a one-function chain bills exactly the
+//! stateless function's GB-s with a random CPU time.
+
+use sfsim_engine::{RngStreams, SimRng};
+
+/// The stream of step `step`'s work in execution `e`, fan-out item `item`.
+pub fn work_rng(streams: &RngStreams, e: u32, step: u32, item: u32) -> SimRng {
+    // Executions < 2^24 (MAX_ITERATIONS is 1e7), steps < 2^17, items < 2^17 (1e5 at most).
+    streams.indexed("work", (u64::from(e) << 34) | (u64::from(step & 0x1_FFFF) << 17) | u64::from(item & 0x1_FFFF))
+}
