@@ -93,7 +93,7 @@ fn build_phases(w: &Workflow, p: &FunctionPlatform, draw: &Draw, rng: &mut SimRn
     #[allow(clippy::too_many_arguments)]
     fn step(
         s: &Step,
-        work: &mut SimRng,
+        work: &mut sfsim_engine::WorkRng,
         share: f64,
         reads: bool,
         p: &FunctionPlatform,

@@ -12,10 +12,10 @@
 //! **Validation.** `tests/stateful_mechanisms.rs`: a one-function chain bills exactly the
 //! stateless function's GB-s with a random CPU time.
 
-use sfsim_engine::{RngStreams, SimRng};
+use sfsim_engine::{RngStreams, WorkRng};
 
 /// The stream of step `step`'s work in execution `e`, fan-out item `item`.
-pub fn work_rng(streams: &RngStreams, e: u32, step: u32, item: u32) -> SimRng {
+pub fn work_rng(streams: &RngStreams, e: u32, step: u32, item: u32) -> WorkRng {
     // Executions < 2^24 (MAX_ITERATIONS is 1e7), steps < 2^17, items < 2^17 (1e5 at most).
-    streams.indexed("work", (u64::from(e) << 34) | (u64::from(step & 0x1_FFFF) << 17) | u64::from(item & 0x1_FFFF))
+    streams.work("work", (u64::from(e) << 34) | (u64::from(step & 0x1_FFFF) << 17) | u64::from(item & 0x1_FFFF))
 }

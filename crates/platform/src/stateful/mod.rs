@@ -187,7 +187,7 @@ impl Phase {
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn step_phases(
     s: &Step,
-    work: &mut SimRng,
+    work: &mut sfsim_engine::WorkRng,
     share: f64,
     p: &FunctionPlatform,
     w: &Workflow,
