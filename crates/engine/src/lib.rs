@@ -35,5 +35,5 @@ mod rng;
 mod time;
 
 pub use queue::{EventKey, EventQueue};
-pub use rng::{RngStreams, SimRng, WorkRng, stream_seed};
+pub use rng::{RngStreams, SimRng, WorkRng, WorkStreams, stream_seed};
 pub use time::{SimDuration, SimTime};

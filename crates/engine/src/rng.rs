@@ -28,6 +28,20 @@ pub struct WorkRng {
     state: u64,
 }
 
+/// The [`WorkRng`] streams of one name ([`RngStreams::work_streams`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkStreams {
+    base: u64,
+}
+
+impl WorkStreams {
+    /// Stream `index` of the family.
+    pub fn get(&self, index: u64) -> WorkRng {
+        let mut mix = index ^ 0x3C3C_C3C3_5A5A_A5A5;
+        WorkRng { state: self.base ^ splitmix64(&mut mix) }
+    }
+}
+
 impl rand::TryRng for WorkRng {
     type Error = Infallible;
 
@@ -111,11 +125,15 @@ impl RngStreams {
 
     /// A [`WorkRng`] for stream `name/index`: cheap to start, for many short streams.
     pub fn work(&self, name: &str, index: u64) -> WorkRng {
+        self.work_streams(name).get(index)
+    }
+
+    /// The family of [`WorkRng`] streams `name/*`, with the name hashed once.
+    pub fn work_streams(&self, name: &str) -> WorkStreams {
         let seed = stream_seed(self.root_seed, self.replication, name);
         let mut word = [0u8; 8];
         word.copy_from_slice(&seed[..8]);
-        let mut mix = index ^ 0x3C3C_C3C3_5A5A_A5A5;
-        WorkRng { state: u64::from_le_bytes(word) ^ splitmix64(&mut mix) }
+        WorkStreams { base: u64::from_le_bytes(word) }
     }
 }
 

@@ -81,8 +81,8 @@ struct Phase {
 }
 
 /// Where a step's work is drawn: the execution's streams and its id.
-struct Draw<'a> {
-    streams: &'a RngStreams,
+struct Draw {
+    work: sfsim_engine::WorkStreams,
     exec: u32,
 }
 
@@ -136,7 +136,7 @@ fn build_phases(w: &Workflow, p: &FunctionPlatform, draw: &Draw, rng: &mut SimRn
         for n in ns {
             match n {
                 Node::Step(id) => {
-                    let mut work = crate::workload::work_rng(draw.streams, draw.exec, id.0, item);
+                    let mut work = crate::workload::work_rng(&draw.work, draw.exec, id.0, item);
                     step(&w.steps[id.0 as usize], &mut work, share, reads, p, w, rng, out)
                 }
                 Node::Parallel(branches) => {
@@ -245,6 +245,8 @@ struct Sim<'a> {
     peak: u32,
     arrivals_rng: SimRng,
     cold_rng: SimRng,
+    /// Streams of each step's work (common random numbers, [`crate::workload`]).
+    work: sfsim_engine::WorkStreams,
     last_arrival: SimTime,
     trace: Vec<TraceEvent>,
 }
@@ -273,6 +275,7 @@ pub fn simulate(spec: &RunSpec<'_>) -> RunOutput {
         peak: 0,
         arrivals_rng: spec.streams.stream("arrivals"),
         cold_rng: spec.streams.stream("cold_start"),
+        work: crate::workload::work_streams(&spec.streams),
         last_arrival: SimTime::ZERO,
         trace: Vec::new(),
     };
@@ -344,7 +347,7 @@ impl Sim<'_> {
         }
         let mut rng = self.spec.streams.indexed("workload", u64::from(e));
         let mut phases = Vec::new();
-        let draw = Draw { streams: &self.spec.streams, exec: e };
+        let draw = Draw { work: self.work, exec: e };
         build_phases(self.spec.workflow, self.spec.platform, &draw, &mut rng, &mut phases);
         debug_assert_eq!(self.execs.len(), e as usize, "executions arrive in id order");
         self.execs.push(Exec {

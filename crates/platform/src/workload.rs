@@ -12,10 +12,15 @@
 //! **Validation.** `tests/stateful_mechanisms.rs`: a one-function chain bills exactly the
 //! stateless function's GB-s with a random CPU time.
 
-use sfsim_engine::{RngStreams, WorkRng};
+use sfsim_engine::{RngStreams, WorkRng, WorkStreams};
+
+/// The work streams of a replication (the stream name hashed once).
+pub fn work_streams(streams: &RngStreams) -> WorkStreams {
+    streams.work_streams("work")
+}
 
 /// The stream of step `step`'s work in execution `e`, fan-out item `item`.
-pub fn work_rng(streams: &RngStreams, e: u32, step: u32, item: u32) -> WorkRng {
+pub fn work_rng(work: &WorkStreams, e: u32, step: u32, item: u32) -> WorkRng {
     // Executions < 2^24 (MAX_ITERATIONS is 1e7), steps < 2^17, items < 2^17 (1e5 at most).
-    streams.work("work", (u64::from(e) << 34) | (u64::from(step & 0x1_FFFF) << 17) | u64::from(item & 0x1_FFFF))
+    work.get((u64::from(e) << 34) | (u64::from(step & 0x1_FFFF) << 17) | u64::from(item & 0x1_FFFF))
 }

@@ -431,6 +431,8 @@ pub(crate) struct World<'a> {
     pub execs: Vec<ExecSt>,
     pub cold_rng: SimRng,
     pub rng: SimRng,
+    /// Streams of each step's work (common random numbers, [`crate::workload`]).
+    work: sfsim_engine::WorkStreams,
     arrivals_rng: SimRng,
     last_arrival: SimTime,
     pub trace: Vec<TraceEvent>,
@@ -488,6 +490,7 @@ pub fn simulate_stateful(spec: &StatefulSpec<'_>) -> RunOutput {
         execs: Vec::with_capacity(n),
         cold_rng: spec.streams.stream("cold_start"),
         rng: spec.streams.stream("platform"),
+        work: crate::workload::work_streams(&spec.streams),
         arrivals_rng: spec.streams.stream("arrivals"),
         last_arrival: SimTime::ZERO,
         trace: Vec::new(),
@@ -1479,7 +1482,7 @@ impl World<'_> {
 
     pub(crate) fn phases_of(&self, e: u32, step: StepId, item: u32, share: f64, app: u16, state_via_storage: bool) -> Vec<Phase> {
         // Work from the shared per-(execution, step, item) stream; storage latencies apart.
-        let mut work = crate::workload::work_rng(&self.spec.streams, e, step.0, item);
+        let mut work = crate::workload::work_rng(&self.work, e, step.0, item);
         let mut rng = self.workload_rng(e, (u64::from(step.0) << 32) | u64::from(item));
         let mut out = Vec::new();
         let s = &self.wf.steps[step.0 as usize];
