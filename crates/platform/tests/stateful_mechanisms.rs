@@ -414,3 +414,25 @@ fn a_one_function_chain_bills_like_the_stateless_function() {
         assert!((a.gb_s - b.gb_s).abs() < 1e-9 * b.gb_s.max(1.0), "az-queue {} GB-s vs az-func {} GB-s", a.gb_s, b.gb_s);
     }
 }
+
+#[test]
+fn an_activity_waiting_for_the_python_thread_times_out_from_its_dispatch() {
+    // The host times an invocation from its dispatch: eight 90 s activities taken by one host
+    // run one at a time, and the seventh ends 630 s after it was dispatched, past Azure's
+    // 600 s limit, although its own code ran 90 s. Six fit (the last ends at 540 s).
+    let m = quiet_models();
+    let w = |n: u32| {
+        format!(
+            "[workflow]\nflow = [{{ fan_out = \"f\" }}]\n[workflow.steps.d]\ncpu_s = {{ dist = \"fixed\", value_s = 90 }}\nmemory_mb = 100\n[workflow.fan_out.f]\nitems = {n}\nbody = [{{ step = \"d\" }}]\n"
+        )
+    };
+    let arr = Arrivals::Interval { interval_s: 3600.0 };
+    let ok = run(Deployment::AzDorch, &m, &scenario(&w(6)), arr.clone(), 1);
+    assert_eq!(ok.executions[0].outcome, Outcome::Completed);
+    let late = run(Deployment::AzDorch, &m, &scenario(&w(8)), arr, 1);
+    assert_eq!(late.instances_peak, 1, "one host took every activity");
+    match &late.executions[0].outcome {
+        Outcome::Failed { error } => assert!(error.contains("Timeout"), "{error}"),
+        other => panic!("expected the platform's timeout, got {other:?}"),
+    }
+}

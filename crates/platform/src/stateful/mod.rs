@@ -21,8 +21,9 @@
 //! `python_thread_pool` invocations at once (PYTHON_THREADPOOL_THREAD_COUNT, 1 before Python
 //! 3.9, over every kind of function): an invocation that got a slot but no thread waits in the
 //! worker, FIFO. The platform has dispatched it, so the wait counts as execution in the
-//! breakdown (as Application Insights reports it), a fan-out worker's scheduling delay runs to
-//! its code's start, and the memory meter does not run for it.
+//! breakdown (as Application Insights reports it), the function timeout runs from the dispatch
+//! (an invocation can time out while it waits), a fan-out worker's scheduling delay runs to its
+//! code's start, and the memory meter does not run for it.
 //!
 //! **Latency breakdown.** Every execution owns *strands*, threads of control whose every
 //! nanosecond is charged to one [`Component`]. A fork creates child strands; at the join the
@@ -1090,6 +1091,10 @@ impl World<'_> {
         let i = self.invs[v as usize].instance;
         let app = self.insts[i as usize].app;
         let threads = self.plan.apps[app as usize].platform.code_threads;
+        // The platform times the invocation from its dispatch, wait for the thread included.
+        let timeout = self.plan.apps[app as usize].platform.timeout;
+        let key = self.q.schedule(now + timeout, Ev::Timeout(v));
+        self.invs[v as usize].timeout_key = Some(key);
         let inst = &mut self.insts[i as usize];
         if threads > 0 && inst.threads_busy >= threads {
             inst.thread_wait.push_back(v);
@@ -1123,13 +1128,9 @@ impl World<'_> {
     }
 
     fn run_code(&mut self, now: SimTime, v: u32) {
-        let app = self.invs[v as usize].app;
-        let timeout = self.plan.apps[app as usize].platform.timeout;
-        let key = self.q.schedule(now + timeout, Ev::Timeout(v));
         let inv = &mut self.invs[v as usize];
         inv.status = InvStatus::Running;
         inv.start = now;
-        inv.timeout_key = Some(key);
         if inv.cold {
             let e = inv.exec;
             self.execs[e as usize].cold = true;
@@ -1243,12 +1244,21 @@ impl World<'_> {
     }
 
     fn on_timeout(&mut self, now: SimTime, v: u32) {
-        if self.invs[v as usize].status != InvStatus::Running {
-            return;
-        }
         let app = self.invs[v as usize].app;
         let err = self.plan.apps[app as usize].platform.timeout_error.to_string();
-        self.abort(now, v, err, true);
+        match self.invs[v as usize].status {
+            InvStatus::Running => self.abort(now, v, err, true),
+            InvStatus::Waiting => {
+                // Timed out while waiting for the worker's thread: its code never ran. The host
+                // restarts the worker all the same.
+                let i = self.invs[v as usize].instance;
+                self.invs[v as usize].timeout_key = None;
+                self.invs[v as usize].start = now;
+                self.insts[i as usize].poisoned = true;
+                self.finish_inv(now, v, Some(err));
+            }
+            _ => {}
+        }
     }
 
     fn abort(&mut self, now: SimTime, v: u32, error: String, phase_started: bool) {
