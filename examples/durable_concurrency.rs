@@ -1,11 +1,14 @@
 //! Question: what do `partitionCount` and `maxConcurrentActivityFunctions` do to a Durable
 //! fan-out's latency?
 //!
-//! An 80-worker video fan-out goes through the work-item queue: each host runs at most
-//! `maxConcurrentActivityFunctions` activities, sharing one CPU, and the scale controller adds
-//! hosts one per 30 s while activities wait for a free slot. Fewer slots per host mean more
-//! hosts sooner (more CPUs); the number of control-queue partitions barely matters because the
-//! fan-in happens in one orchestrator instance. This example varies both and asserts that.
+//! An 80-worker video fan-out goes through the work-item queue: each host takes at most
+//! `maxConcurrentActivityFunctions` activities and its Python worker runs them one at a time
+//! (PYTHON_THREADPOOL_THREAD_COUNT = 1 before Python 3.9), and the scale controller adds a host
+//! (at most one per 30 s) while the work-item queue's latency stays over 1 s (DTFx's scale
+//! recommendation). Fewer slots per host leave more messages in the queue, so hosts come sooner
+//! (more CPUs); with many slots the first hosts drain the queue and work through their backlog
+//! alone. The number of control-queue partitions barely matters because the fan-in happens in
+//! one orchestrator instance. This example varies both and asserts that.
 //!
 //! Run: cargo run --release --example durable_concurrency
 

@@ -2,9 +2,11 @@
 //!
 //! More workers split the face detection finer, but every worker costs a scheduling round:
 //! Step Functions runs at most 40 inline Map iterations at once and pays a transition and
-//! possibly a cold start per worker; Durable Functions runs 10 activities per host and adds
-//! hosts one per 30 s. This example sweeps the width with common random numbers and asserts
-//! that both stateful platforms beat the single function and that the returns flatten out.
+//! possibly a cold start per worker; Durable Functions lets a host take 10 activities, runs them
+//! one at a time on the Python worker's single thread, and adds hosts at most one per 30 s (so
+//! 5 or 10 workers land on one host and take as long as the single function). This example
+//! sweeps the width with common random numbers and asserts that both stateful platforms beat
+//! the single function at their best width and that the returns flatten out.
 //!
 //! Run: cargo run --release --example fan_out_width
 
