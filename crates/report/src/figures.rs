@@ -97,7 +97,8 @@ pub fn stacked(title: &str, y_label: &str, categories: &[String], components: &[
         let n = categories.len().max(1);
         let totals: Vec<f64> = (0..n).map(|i| components.iter().map(|(_, v)| v.get(i).copied().unwrap_or(0.0)).sum()).collect();
         let shown = components.iter().filter(|(_, v)| v.iter().any(|x| *x > 0.0)).count();
-        let max = totals.iter().copied().fold(0.0_f64, f64::max).max(1e-12) * (1.2 + 0.1 * shown as f64);
+        // Headroom above the tallest bar for the legend box (one row per shown component).
+        let max = totals.iter().copied().fold(0.0_f64, f64::max).max(1e-12) * (1.25 + 0.16 * shown as f64);
         let Some(mut chart) = category_chart(&root, title, y_label, categories, max) else { return String::new() };
         let mut base = vec![0.0; n];
         // Components that are zero everywhere are left out of the bars and the legend.
