@@ -444,6 +444,14 @@ fn reproduce_writes_a_report_and_check_fails_on_changes_against_the_deviations()
     let failing = String::from_utf8_lossy(&o.stdout).lines().filter(|l| l.starts_with("FAIL")).count();
     assert!(failing > 0 && o.status.code() == Some(1), "{failing} failing, {:?}", o.status);
     assert!(stderr(&o).contains("(FAIL)"), "{}", stderr(&o));
+    // Same seed, same bytes, whatever the thread count: the report and every figure.
+    let (one, two) = (dir.join("t1"), dir.join("t2"));
+    for (d, threads) in [(&one, "1"), (&two, "2")] {
+        let o = sfsim_env(&["reproduce", "--out", &d.to_string_lossy(), "-q"], &[("RAYON_NUM_THREADS", threads)]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    assert_eq!(std::fs::read(one.join("report.md")).expect("md"), std::fs::read(two.join("report.md")).expect("md"));
+    assert_eq!(std::fs::read(one.join("report.html")).expect("html"), std::fs::read(two.join("report.html")).expect("html"));
     // --seeds: per target, in how many seeds it is met, on stdout and in the report.
     let o = sfsim(&["reproduce", "--out", &out, "--only", "video-azfunc-eq-awslambda", "--seeds", "3", "-q"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
