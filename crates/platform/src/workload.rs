@@ -9,8 +9,16 @@
 //! comes from their mechanisms, not from sampling noise. The items of a split fan-out share one
 //! draw (the work is a total divided among them), as item 0.
 //!
+//! **Parameters.** None: the distributions are the scenario's (`cpu_s`, `io_s` of each step).
+//! The generator is SplitMix64 ([`sfsim_engine::WorkRng`]), portable and cheap to start.
+//!
+//! **Scope and limits.** Storage latencies, cold starts and polling are the platform's draws
+//! and differ between deployments by design. Keys hold up to 2^24 executions, 2^17 steps and
+//! 2^17 items per fan-out, above the scenario limits.
+//!
 //! **Validation.** `tests/stateful_mechanisms.rs`: a one-function chain bills exactly the
-//! stateless function's GB-s with a random CPU time.
+//! stateless function's GB-s with a random CPU time; `sfsim reproduce --seeds 10` shows every
+//! met comparison holding on every seed.
 
 use sfsim_engine::{RngStreams, WorkRng, WorkStreams};
 

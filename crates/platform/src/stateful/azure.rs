@@ -37,7 +37,8 @@
 //! counted, not simulated.
 //!
 //! **Validation.** `tests/stateful_mechanisms.rs`: the backoff sequence seen by an idle queue,
-//! the reset after a message, the host count against the 30 s pace.
+//! the reset after a message, the host count against the 30 s pace, DTFx's recommendation
+//! adding hosts to a 100-activity fan-out; the queue trigger's scale votes (unit tests here).
 
 use std::collections::VecDeque;
 
