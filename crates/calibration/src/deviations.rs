@@ -26,15 +26,58 @@ struct RawFile {
 struct RawDeviation {
     id: String,
     reason: String,
+    /// Met for some seeds and not others (e.g. two deployments whose values tie): `--check`
+    /// accepts either outcome. Say why in the reason.
+    #[serde(default)]
+    seed_dependent: bool,
+}
+
+/// The known deviations: target id -> reason, and which of them depend on the seed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Deviations {
+    reasons: BTreeMap<String, String>,
+    seed_dependent: std::collections::BTreeSet<String>,
+}
+
+impl Deviations {
+    /// The reason target `id` is not met, if it is listed.
+    pub fn get(&self, id: &str) -> Option<&String> {
+        self.reasons.get(id)
+    }
+
+    /// Whether target `id` is listed.
+    pub fn contains_key(&self, id: &str) -> bool {
+        self.reasons.contains_key(id)
+    }
+
+    /// Whether target `id` is listed as met for some seeds only.
+    pub fn is_seed_dependent(&self, id: &str) -> bool {
+        self.seed_dependent.contains(id)
+    }
+
+    /// How many are listed.
+    pub fn len(&self) -> usize {
+        self.reasons.len()
+    }
+
+    /// Whether none is listed.
+    pub fn is_empty(&self) -> bool {
+        self.reasons.is_empty()
+    }
+
+    /// The reasons.
+    pub fn values(&self) -> impl Iterator<Item = &String> {
+        self.reasons.values()
+    }
 }
 
 /// The study's known deviations, compiled in.
 pub const PAPER_DEVIATIONS: &str = include_str!("../../../calibration/deviations.toml");
 
-/// Parses a deviations file: target id -> reason. Every id must name a target, once.
-pub fn load_deviations(src: &SourceFile, targets: &[Target]) -> Result<BTreeMap<String, String>, LoadError> {
+/// Parses a deviations file. Every id must name a target, once.
+pub fn load_deviations(src: &SourceFile, targets: &[Target]) -> Result<Deviations, LoadError> {
     let raw: RawFile = parse_toml(src)?;
-    let mut out = BTreeMap::new();
+    let mut out = Deviations::default();
     for (i, d) in raw.deviation.into_iter().enumerate() {
         let key = format!("deviation.{i}.id");
         if !targets.iter().any(|t| t.id == d.id) {
@@ -43,7 +86,10 @@ pub fn load_deviations(src: &SourceFile, targets: &[Target]) -> Result<BTreeMap<
         if d.reason.trim().is_empty() {
             return Err(src.key_error(KeyError::new(format!("deviation.{i}.reason"), "a deviation needs its reason")));
         }
-        if out.insert(d.id.clone(), d.reason).is_some() {
+        if d.seed_dependent {
+            out.seed_dependent.insert(d.id.clone());
+        }
+        if out.reasons.insert(d.id.clone(), d.reason).is_some() {
             return Err(src.key_error(KeyError::new(key, format!("`{}` is listed twice", d.id))));
         }
     }
@@ -61,22 +107,30 @@ pub enum Verdict {
     Fail,
     /// Listed as a deviation but now within its band: the list is stale.
     Stale,
+    /// Within its band, and listed as met for some seeds only.
+    PassSeedDependent,
 }
 
 impl Verdict {
     /// Of one outcome.
-    pub fn of(o: &TargetOutcome, deviations: &BTreeMap<String, String>) -> Verdict {
+    pub fn of(o: &TargetOutcome, deviations: &Deviations) -> Verdict {
         match (o.pass, deviations.contains_key(&o.id)) {
             (true, false) => Verdict::Pass,
             (false, true) => Verdict::Known,
             (false, false) => Verdict::Fail,
+            (true, true) if deviations.is_seed_dependent(&o.id) => Verdict::PassSeedDependent,
             (true, true) => Verdict::Stale,
         }
     }
 
     /// Whether `--check` accepts it.
     pub fn expected(self) -> bool {
-        matches!(self, Verdict::Pass | Verdict::Known)
+        matches!(self, Verdict::Pass | Verdict::Known | Verdict::PassSeedDependent)
+    }
+
+    /// Whether the target is within its band.
+    pub fn met(self) -> bool {
+        matches!(self, Verdict::Pass | Verdict::Stale | Verdict::PassSeedDependent)
     }
 
     /// A word for tables.
@@ -86,6 +140,7 @@ impl Verdict {
             Verdict::Known => "known deviation",
             Verdict::Fail => "FAIL",
             Verdict::Stale => "pass (listed as deviation)",
+            Verdict::PassSeedDependent => "pass (seed-dependent)",
         }
     }
 }
@@ -100,6 +155,31 @@ mod tests {
         let t = load_targets(&SourceFile::from_text("paper.toml", crate::PAPER_TARGETS)).expect("targets");
         let d = load_deviations(&SourceFile::from_text("deviations.toml", PAPER_DEVIATIONS), &t).expect("deviations load");
         assert!(d.values().all(|r| r.len() > 40), "every reason says why");
+    }
+
+    #[test]
+    fn a_seed_dependent_deviation_may_pass_or_fail_a_plain_one_must_fail() {
+        let t = load_targets(&SourceFile::from_text("paper.toml", crate::PAPER_TARGETS)).expect("targets");
+        let text = "[[deviation]]\nid = \"video-coldstart-aws\"\nreason = \"x\"\n[[deviation]]\nid = \"video-awsstep-speedup\"\nreason = \"y\"\nseed_dependent = true\n";
+        let d = load_deviations(&SourceFile::from_text("d.toml", text), &t).expect("loads");
+        let outcome = |id: &str, pass: bool| TargetOutcome {
+            id: id.into(),
+            source: String::new(),
+            band: String::new(),
+            simulated: String::new(),
+            pass,
+            distance: 0.0,
+        };
+        assert_eq!(Verdict::of(&outcome("video-coldstart-aws", true), &d), Verdict::Stale);
+        assert_eq!(Verdict::of(&outcome("video-coldstart-aws", false), &d), Verdict::Known);
+        assert_eq!(Verdict::of(&outcome("video-awsstep-speedup", true), &d), Verdict::PassSeedDependent);
+        assert_eq!(Verdict::of(&outcome("video-awsstep-speedup", false), &d), Verdict::Known);
+        assert_eq!(Verdict::of(&outcome("video-azfunc-eq-awslambda", false), &d), Verdict::Fail);
+        let expected: Vec<bool> = [Verdict::Pass, Verdict::Known, Verdict::Fail, Verdict::Stale, Verdict::PassSeedDependent]
+            .iter()
+            .map(|v| v.expected())
+            .collect();
+        assert_eq!(expected, [true, true, false, false, true]);
     }
 
     #[test]

@@ -24,7 +24,7 @@ mod fit;
 mod metrics;
 mod targets;
 
-pub use deviations::{PAPER_DEVIATIONS, Verdict, load_deviations};
+pub use deviations::{Deviations, PAPER_DEVIATIONS, Verdict, load_deviations};
 pub use evaluate::{TargetOutcome, evaluate, evaluate_all};
 pub use experiments::{Experiment, ExperimentResult, load_experiments, run_experiment};
 pub use fit::{FitParam, FitResult, calibrate, load_fit_plan};

@@ -521,7 +521,7 @@ fn cmd_reproduce(a: &ReproduceArgs) -> Result<(), Failure> {
             &SourceFile::from_text("calibration/deviations.toml (built in)", sfsim_calibration::PAPER_DEVIATIONS),
             &targets,
         )?,
-        (None, Some(_)) => std::collections::BTreeMap::new(),
+        (None, Some(_)) => sfsim_calibration::Deviations::default(),
     };
     if !a.only.is_empty() {
         for id in &a.only {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use sfsim_calibration::{ExperimentResult, TargetOutcome, Verdict};
+use sfsim_calibration::{Deviations, ExperimentResult, TargetOutcome, Verdict};
 
 fn summary_rows(r: &ExperimentResult) -> Vec<[String; 9]> {
     r.results
@@ -37,11 +37,59 @@ const SUMMARY_HEAD: [&str; 9] = [
     "completed",
 ];
 
+const SWEEP_HEAD: [&str; 7] =
+    ["value", "deployment", "latency mean s", "latency p99 s", "worker delay p50 s", "worker delay p95 s", "worker latency p50 s"];
+
+/// A sweep's runs, one row per (value, deployment).
+fn sweep_rows(r: &ExperimentResult) -> Vec<[String; 7]> {
+    r.sweep
+        .iter()
+        .flat_map(|(v, ds)| {
+            ds.iter().map(move |d| {
+                // Single functions have no separate workers.
+                let w = |x: f64, n: u64| if n == 0 { "-".to_string() } else { format!("{x:.2}") };
+                let (delay, lat) = (&d.worker_scheduling_delay_s, &d.worker_latency_s);
+                [
+                    v.clone(),
+                    d.deployment.clone(),
+                    format!("{:.2}", d.latency_s.mean),
+                    format!("{:.2}", d.latency_s.p99),
+                    w(delay.p50, delay.n),
+                    w(delay.p95, delay.n),
+                    w(lat.p50, lat.n),
+                ]
+            })
+        })
+        .collect()
+}
+
+/// The header and rows of an experiment's table, or the id of an earlier experiment whose runs
+/// it repeats (the same configuration evaluated for other targets).
+fn experiment_table<'a>(r: &ExperimentResult, earlier: &'a [ExperimentResult]) -> Result<(Vec<&'static str>, Vec<Vec<String>>), &'a str> {
+    let (head, rows): (Vec<&'static str>, Vec<Vec<String>>) = if r.sweep.is_empty() {
+        (SUMMARY_HEAD.to_vec(), summary_rows(r).into_iter().map(|x| x.to_vec()).collect())
+    } else {
+        (SWEEP_HEAD.to_vec(), sweep_rows(r).into_iter().map(|x| x.to_vec()).collect())
+    };
+    for e in earlier {
+        let same = if e.sweep.is_empty() { summary_rows(e).into_iter().map(|x| x.to_vec()).collect::<Vec<_>>() } else { Vec::new() };
+        if r.sweep.is_empty() && !rows.is_empty() && same == rows {
+            return Err(&e.id);
+        }
+    }
+    Ok((head, rows))
+}
+
 /// One sentence: how many targets pass, are known deviations, or changed unexpectedly.
-fn headline(outcomes: &[TargetOutcome], deviations: &BTreeMap<String, String>) -> String {
+fn headline(outcomes: &[TargetOutcome], deviations: &Deviations) -> String {
     let count = |v: Verdict| outcomes.iter().filter(|o| Verdict::of(o, deviations) == v).count();
-    let (pass, known, fail, stale) = (count(Verdict::Pass), count(Verdict::Known), count(Verdict::Fail), count(Verdict::Stale));
-    let mut h = format!("{} of {} targets within their bands; {known} known deviations (reasons below)", pass + stale, outcomes.len());
+    let (known, fail, stale) = (count(Verdict::Known), count(Verdict::Fail), count(Verdict::Stale));
+    let met = outcomes.iter().filter(|o| Verdict::of(o, deviations).met()).count();
+    let mut h = format!("{met} of {} targets within their bands; {known} known deviations (reasons below)", outcomes.len());
+    let flips = count(Verdict::PassSeedDependent);
+    if flips > 0 {
+        h += &format!("; {flips} met here but listed as seed-dependent");
+    }
     if fail > 0 {
         h += &format!("; {fail} failing that are not listed as deviations");
     }
@@ -52,7 +100,7 @@ fn headline(outcomes: &[TargetOutcome], deviations: &BTreeMap<String, String>) -
 }
 
 /// The targets outside their bands, with the reason each is a known deviation.
-fn unmet<'a>(outcomes: &'a [TargetOutcome], deviations: &'a BTreeMap<String, String>) -> Vec<(&'a TargetOutcome, &'a str)> {
+fn unmet<'a>(outcomes: &'a [TargetOutcome], deviations: &'a Deviations) -> Vec<(&'a TargetOutcome, &'a str)> {
     outcomes
         .iter()
         .filter(|o| !o.pass)
@@ -65,7 +113,7 @@ pub struct Reproduction<'a> {
     /// Every target beside its simulated value (the report's seed).
     pub outcomes: &'a [TargetOutcome],
     /// Known deviations: target id -> reason.
-    pub deviations: &'a BTreeMap<String, String>,
+    pub deviations: &'a Deviations,
     /// The experiments' results.
     pub experiments: &'a [ExperimentResult],
     /// The report's seed.
@@ -126,12 +174,19 @@ pub fn render_reproduction_md(r: &Reproduction) -> String {
         }
     }
     let _ = writeln!(s, "\n## Experiments\n");
-    for x in experiments {
+    for (k, x) in experiments.iter().enumerate() {
         let _ = writeln!(s, "### {}\n", x.id);
-        let _ = writeln!(s, "| {} |", SUMMARY_HEAD.join(" | "));
-        let _ = writeln!(s, "|{}", "---|".repeat(SUMMARY_HEAD.len()));
-        for row in summary_rows(x) {
-            let _ = writeln!(s, "| {} |", row.join(" | "));
+        match experiment_table(x, &experiments[..k]) {
+            Err(same) => {
+                let _ = writeln!(s, "The same configuration and runs as `{same}`.");
+            }
+            Ok((head, rows)) => {
+                let _ = writeln!(s, "| {} |", head.join(" | "));
+                let _ = writeln!(s, "|{}", "---|".repeat(head.len()));
+                for row in rows {
+                    let _ = writeln!(s, "| {} |", row.join(" | "));
+                }
+            }
         }
         s.push('\n');
     }
@@ -188,17 +243,20 @@ pub fn render_reproduction_html(r: &Reproduction) -> String {
         }
     }
     s.push_str("<h2>Experiments</h2>\n");
-    for x in experiments {
-        let _ = writeln!(
-            s,
-            "<h3>{}</h3><table><tr>{}</tr>",
-            esc(&x.id),
-            SUMMARY_HEAD.iter().map(|h| format!("<th>{h}</th>")).collect::<String>()
-        );
-        for row in summary_rows(x) {
-            let _ = writeln!(s, "<tr>{}</tr>", row.iter().map(|c| format!("<td>{}</td>", esc(c))).collect::<String>());
+    for (k, x) in experiments.iter().enumerate() {
+        let _ = writeln!(s, "<h3>{}</h3>", esc(&x.id));
+        match experiment_table(x, &experiments[..k]) {
+            Err(same) => {
+                let _ = writeln!(s, "<p>The same configuration and runs as <code>{}</code>.</p>", esc(same));
+            }
+            Ok((head, rows)) => {
+                let _ = writeln!(s, "<table><tr>{}</tr>", head.iter().map(|h| format!("<th>{h}</th>")).collect::<String>());
+                for row in rows {
+                    let _ = writeln!(s, "<tr>{}</tr>", row.iter().map(|c| format!("<td>{}</td>", esc(c))).collect::<String>());
+                }
+                s.push_str("</table>\n");
+            }
         }
-        s.push_str("</table>\n");
     }
     s.push_str("</body></html>\n");
     s
