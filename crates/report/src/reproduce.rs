@@ -211,7 +211,8 @@ pub fn render_reproduction_html(r: &Reproduction) -> String {
         esc(&r.seeds_note())
     );
     let seeds_head = if r.seeds_met.is_some() { "<th>met in seeds</th>" } else { "" };
-    let _ = writeln!(s, "<h2>Targets</h2><table><tr><th>id</th><th>source</th><th>study</th><th>sfsim</th><th>result</th>{seeds_head}</tr>");
+    let _ =
+        writeln!(s, "<h2>Targets</h2><table><tr><th>id</th><th>source</th><th>study</th><th>sfsim</th><th>result</th>{seeds_head}</tr>");
     for o in outcomes {
         let v = Verdict::of(o, deviations);
         let (class, word) = (if v == Verdict::Pass { "pass" } else { "fail" }, v.word());
