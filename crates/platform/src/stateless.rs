@@ -49,6 +49,7 @@ use crate::record::{Breakdown, ExecRecord, Outcome, RunOutput};
 use crate::scaling::{HostDecision, HostScaler, LambdaScaler};
 use crate::storage::StorageOp;
 use crate::trace::TraceEvent;
+use crate::workload::Work;
 
 /// What to simulate: one replication of one deployment.
 pub struct RunSpec<'a> {
@@ -102,24 +103,15 @@ fn build_phases(w: &Workflow, p: &FunctionPlatform, draw: &Draw, rng: &mut SimRn
         out: &mut Vec<Phase>,
     ) {
         let memory_mb = s.memory_mb as f32;
-        let mut push = |kind| out.push(Phase { kind, memory_mb });
-        let state_size = |id: &sfsim_workflow::StateId| w.state[id.0 as usize].size_bytes;
-        if reads {
-            for b in s.reads_bytes.iter().copied().chain(s.state_reads.iter().map(state_size)) {
-                push(PhaseKind::Get(p.storage.transfer_time(StorageOp::Get, b, rng)));
-            }
-        }
-        let cpu = s.cpu.sample(work) * share;
-        if cpu > 0.0 {
-            push(PhaseKind::Cpu(cpu));
-        }
-        let io = SimDuration::from_secs_f64(s.io.sample(work) * share);
-        if io > SimDuration::ZERO {
-            push(PhaseKind::Io(io));
-        }
-        for b in s.writes_bytes.iter().copied().chain(s.state_updates.iter().map(state_size)) {
-            push(PhaseKind::Put(p.storage.transfer_time(StorageOp::Put, b, rng)));
-        }
+        crate::workload::step_work(s, w, p, share, reads, true, work, rng, |x| {
+            let kind = match x {
+                Work::Get(d) => PhaseKind::Get(d),
+                Work::Cpu(c) => PhaseKind::Cpu(c),
+                Work::Io(d) => PhaseKind::Io(d),
+                Work::Put(d) => PhaseKind::Put(d),
+            };
+            out.push(Phase { kind, memory_mb });
+        });
     }
     #[allow(clippy::too_many_arguments)]
     fn nodes(

@@ -20,7 +20,61 @@
 //! stateless function's GB-s with a random CPU time; `sfsim reproduce --seeds 10` shows every
 //! met comparison holding on every seed.
 
-use sfsim_engine::{RngStreams, WorkRng, WorkStreams};
+use sfsim_engine::{RngStreams, SimDuration, SimRng, WorkRng, WorkStreams};
+use sfsim_workflow::{Step, Workflow};
+
+use crate::deployment::FunctionPlatform;
+use crate::storage::StorageOp;
+
+/// One piece of a step's work, in the order it happens; each simulator turns it into phases.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Work {
+    /// Reading an object or a state object from remote storage (the transfer's duration).
+    Get(SimDuration),
+    /// CPU-seconds at one vCPU.
+    Cpu(f64),
+    /// Waiting on non-storage I/O.
+    Io(SimDuration),
+    /// Writing an object or a state object to remote storage.
+    Put(SimDuration),
+}
+
+/// The work of one step, scaled by `share` (a split fan-out item's part): object reads (when
+/// `fetch_objects`; state objects too when `state_via_storage`), CPU and I/O from the step's work
+/// stream `work`, then writes (and state updates when `state_via_storage`). Storage transfer
+/// times come from the platform's own stream `rng`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn step_work(
+    s: &Step,
+    w: &Workflow,
+    p: &FunctionPlatform,
+    share: f64,
+    fetch_objects: bool,
+    state_via_storage: bool,
+    work: &mut WorkRng,
+    rng: &mut SimRng,
+    mut emit: impl FnMut(Work),
+) {
+    let state_size = |id: &sfsim_workflow::StateId| w.state[id.0 as usize].size_bytes;
+    if fetch_objects {
+        let state_reads = s.state_reads.iter().filter(|_| state_via_storage).map(state_size);
+        for b in s.reads_bytes.iter().copied().chain(state_reads) {
+            emit(Work::Get(p.storage.transfer_time(StorageOp::Get, b, rng)));
+        }
+    }
+    let cpu = s.cpu.sample(work) * share;
+    if cpu > 0.0 {
+        emit(Work::Cpu(cpu));
+    }
+    let io = SimDuration::from_secs_f64(s.io.sample(work) * share);
+    if io > SimDuration::ZERO {
+        emit(Work::Io(io));
+    }
+    let state_updates = s.state_updates.iter().filter(|_| state_via_storage).map(state_size);
+    for b in s.writes_bytes.iter().copied().chain(state_updates) {
+        emit(Work::Put(p.storage.transfer_time(StorageOp::Put, b, rng)));
+    }
+}
 
 /// The work streams of a replication (the stream name hashed once).
 pub fn work_streams(streams: &RngStreams) -> WorkStreams {

@@ -58,6 +58,7 @@ use crate::record::{Breakdown, Component, ExecRecord, Outcome, RunOutput, Statef
 use crate::scaling::{HostDecision, HostScaler, LambdaScaler};
 use crate::storage::StorageOp;
 use crate::trace::TraceEvent;
+use crate::workload::Work;
 
 /// Trace track of execution `e` is `EXEC_TRACK_BASE + e` (instance tracks are below it).
 pub(crate) const EXEC_TRACK_BASE: u32 = 0x4000_0000;
@@ -182,9 +183,10 @@ impl Phase {
     }
 }
 
-/// Appends the phases of one step: object and state reads (if `reads`), CPU, I/O, writes.
-/// `state_via_storage` says whether state objects live in remote storage (AWS, az-queue) or in
-/// entities (Durable: the driver reads them from entities instead).
+/// Appends the phases of one step ([`crate::workload::step_work`]): object reads (and state
+/// reads when `state_via_storage`), CPU, I/O, writes. `state_via_storage` says whether state
+/// objects live in remote storage (AWS, az-queue) or in entities (Durable: the driver reads them
+/// from entities instead).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn step_phases(
     s: &Step,
@@ -197,36 +199,15 @@ pub(crate) fn step_phases(
     out: &mut Vec<Phase>,
 ) {
     let mem = s.memory_mb;
-    let state_size = |id: &sfsim_workflow::StateId| w.state[id.0 as usize].size_bytes;
-    let get = |bytes: u64, rng: &mut SimRng, out: &mut Vec<Phase>| {
-        let d = p.storage.transfer_time(StorageOp::Get, bytes, rng);
-        out.push(Phase { kind: PhaseKind::Wait(d), memory_mb: mem as f32, comp: Component::Transfer, storage: Some(StorageOp::Get) });
-    };
-    for &b in &s.reads_bytes {
-        get(b, rng, out);
-    }
-    if state_via_storage {
-        for b in s.state_reads.iter().map(state_size) {
-            get(b, rng, out);
-        }
-    }
-    let cpu = s.cpu.sample(work) * share;
-    if cpu > 0.0 {
-        out.push(Phase::cpu(cpu, mem, Component::Execution));
-    }
-    let io = SimDuration::from_secs_f64(s.io.sample(work) * share);
-    if io > SimDuration::ZERO {
-        out.push(Phase::wait(io, mem, Component::Execution));
-    }
-    let writes: Vec<u64> = if state_via_storage {
-        s.writes_bytes.iter().copied().chain(s.state_updates.iter().map(state_size)).collect()
-    } else {
-        s.writes_bytes.clone()
-    };
-    for b in writes {
-        let d = p.storage.transfer_time(StorageOp::Put, b, rng);
-        out.push(Phase { kind: PhaseKind::Wait(d), memory_mb: mem as f32, comp: Component::Transfer, storage: Some(StorageOp::Put) });
-    }
+    let transfer = |d, op| Phase { kind: PhaseKind::Wait(d), memory_mb: mem as f32, comp: Component::Transfer, storage: Some(op) };
+    crate::workload::step_work(s, w, p, share, true, state_via_storage, work, rng, |x| {
+        out.push(match x {
+            Work::Get(d) => transfer(d, StorageOp::Get),
+            Work::Cpu(c) => Phase::cpu(c, mem, Component::Execution),
+            Work::Io(d) => Phase::wait(d, mem, Component::Execution),
+            Work::Put(d) => transfer(d, StorageOp::Put),
+        })
+    });
 }
 
 /// Payload of a step scaled by a split fan-out's share, bytes.
