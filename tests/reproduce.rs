@@ -7,11 +7,10 @@
 //! The whole reproduction takes well under a second in release mode, so the test also runs it
 //! under two more seeds: a target that passes only for one seed is not reproduced, it is luck.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use sfsim_calibration::{
-    Deviations, ExperimentResult, TargetOutcome, Verdict, evaluate_all, load_deviations, load_experiments, load_targets, run_experiment,
+    Deviations, TargetOutcome, Verdict, evaluate_all, load_deviations, load_experiments, load_targets, run_experiments,
 };
 use sfsim_platform::Models;
 use sfsim_workflow::SourceFile;
@@ -22,8 +21,7 @@ fn reproduce(seed: Option<u64>) -> (Vec<TargetOutcome>, Deviations) {
         load_deviations(&SourceFile::from_text("deviations.toml", sfsim_calibration::PAPER_DEVIATIONS), &targets).expect("deviations");
     let experiments = load_experiments(Path::new("scenarios/paper/experiments.toml")).expect("experiments");
     let models = Models::builtin().expect("models");
-    let results: BTreeMap<String, ExperimentResult> =
-        experiments.iter().map(|x| (x.id.clone(), run_experiment(x, &models, None, seed).expect("experiment runs"))).collect();
+    let results = run_experiments(&experiments, &models, None, seed, |_, _| {}).expect("experiments run");
     (evaluate_all(&targets, &results), deviations)
 }
 

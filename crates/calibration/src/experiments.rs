@@ -1,5 +1,6 @@
 //! The experiments the targets name (`scenarios/paper/experiments.toml`) and running them.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -101,6 +102,25 @@ pub fn load_experiments(path: &Path) -> Result<Vec<Experiment>, LoadError> {
             })
         })
         .collect()
+}
+
+/// Runs experiments in turn, keyed by id; `progress` hears of each one as it ends, with its
+/// wall time.
+pub fn run_experiments<'a>(
+    xs: impl IntoIterator<Item = &'a Experiment>,
+    models: &Models,
+    iterations: Option<u64>,
+    seed: Option<u64>,
+    mut progress: impl FnMut(&ExperimentResult, std::time::Duration),
+) -> Result<BTreeMap<String, ExperimentResult>, LoadError> {
+    let mut out = BTreeMap::new();
+    for x in xs {
+        let t0 = std::time::Instant::now();
+        let r = run_experiment(x, models, iterations, seed)?;
+        progress(&r, t0.elapsed());
+        out.insert(x.id.clone(), r);
+    }
+    Ok(out)
 }
 
 /// Runs an experiment (every sweep value in turn; each run is parallel inside).

@@ -10,7 +10,6 @@
 //! **Rules.** Only a parameter whose source says `assumed:` or `fitted:` may be fitted; the
 //! plan (`calibration/fit.toml`) names the targets each one serves.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -18,7 +17,7 @@ use sfsim_platform::Models;
 use sfsim_workflow::{KeyError, LoadError, SourceFile, parse_toml};
 
 use crate::evaluate::{TargetOutcome, evaluate_all};
-use crate::experiments::{Experiment, run_experiment};
+use crate::experiments::{Experiment, run_experiments};
 use crate::targets::Target;
 
 #[derive(Debug, Deserialize)]
@@ -102,10 +101,7 @@ impl Evaluator<'_> {
     fn outcomes(&mut self, changes: &[(String, String, f64)]) -> Result<Vec<TargetOutcome>, LoadError> {
         self.count += 1;
         let models = Models::with_changes(self.texts, changes)?;
-        let mut results = BTreeMap::new();
-        for x in &self.experiments {
-            results.insert(x.id.clone(), run_experiment(x, &models, self.iterations, self.seed)?);
-        }
+        let results = run_experiments(self.experiments.iter().copied(), &models, self.iterations, self.seed, |_, _| {})?;
         let owned: Vec<Target> = self.targets.iter().map(|t| (*t).clone()).collect();
         Ok(evaluate_all(&owned, &results))
     }

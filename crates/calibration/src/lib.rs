@@ -26,7 +26,7 @@ mod targets;
 
 pub use deviations::{Deviations, PAPER_DEVIATIONS, Verdict, load_deviations};
 pub use evaluate::{TargetOutcome, evaluate, evaluate_all};
-pub use experiments::{Experiment, ExperimentResult, load_experiments, run_experiment};
+pub use experiments::{Experiment, ExperimentResult, load_experiments, run_experiment, run_experiments};
 pub use fit::{FitParam, FitResult, calibrate, load_fit_plan};
 pub use metrics::metric;
 pub use targets::{Target, TargetKind, load_targets};

@@ -535,27 +535,21 @@ fn cmd_reproduce(a: &ReproduceArgs) -> Result<(), Failure> {
     let experiments = sfsim_calibration::load_experiments(&a.experiments)?;
     let needed: std::collections::BTreeSet<&str> = targets.iter().flat_map(|t| t.experiments.iter().map(String::as_str)).collect();
     let models = load_models(a.models.as_deref())?;
-    let mut results = std::collections::BTreeMap::new();
-    let mut ordered = Vec::new();
-    for x in experiments.iter().filter(|x| needed.contains(x.id.as_str())) {
-        let t0 = std::time::Instant::now();
-        let r = sfsim_calibration::run_experiment(x, &models, a.iterations, a.seed)?;
+    let chosen: Vec<&sfsim_calibration::Experiment> = experiments.iter().filter(|x| needed.contains(x.id.as_str())).collect();
+    let results = sfsim_calibration::run_experiments(chosen.iter().copied(), &models, a.iterations, a.seed, |r, took| {
         if !a.quiet {
-            eprintln!("sfsim reproduce: {} ({} deployment(s)) in {:.2} s", x.id, r.results.len(), t0.elapsed().as_secs_f64());
+            eprintln!("sfsim reproduce: {} ({} deployment(s)) in {:.2} s", r.id, r.results.len(), took.as_secs_f64());
         }
-        ordered.push(r.clone());
-        results.insert(x.id.clone(), r);
-    }
+    })?;
+    // The report shows the experiments in file order.
+    let ordered: Vec<sfsim_calibration::ExperimentResult> = chosen.iter().filter_map(|x| results.get(&x.id).cloned()).collect();
     let outcomes = sfsim_calibration::evaluate_all(&targets, &results);
     let seed = a.seed.unwrap_or(sfsim_workflow::DEFAULT_SEED);
     // Robustness: the same reproduction under further seeds.
     let mut met: std::collections::BTreeMap<String, u64> = outcomes.iter().map(|o| (o.id.clone(), u64::from(o.pass))).collect();
     for k in 1..a.seeds {
         let t0 = std::time::Instant::now();
-        let mut more = std::collections::BTreeMap::new();
-        for x in experiments.iter().filter(|x| needed.contains(x.id.as_str())) {
-            more.insert(x.id.clone(), sfsim_calibration::run_experiment(x, &models, a.iterations, Some(seed + k))?);
-        }
+        let more = sfsim_calibration::run_experiments(chosen.iter().copied(), &models, a.iterations, Some(seed + k), |_, _| {})?;
         for o in sfsim_calibration::evaluate_all(&targets, &more) {
             *met.entry(o.id).or_default() += u64::from(o.pass);
         }
