@@ -34,6 +34,7 @@ Exit codes:
      file:line:column and the key path
 
 Examples:
+  sfsim reproduce --check          # the study's targets, report in target/reproduce/
   sfsim run scenarios/paper/ml-training-large.toml
   sfsim run scenarios/paper/video.toml --deployment aws-lambda --format json
   sfsim run scenarios/paper/video.toml --set workflow.fan_out.workers.items=160 --trace video.json
