@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sfsim_engine::RngStreams;
-use sfsim_platform::{Deployment, FunctionPlatform, Models, RunSpec, simulate};
+use sfsim_platform::{Deployment, DeploymentPlan, Models};
 use sfsim_workflow::{Arrivals, Scenario};
 
 fn load(path: &str) -> Scenario {
@@ -24,40 +24,24 @@ fn bench_scenarios(c: &mut Criterion) {
                 .expect("loads");
         }
         for d in [Deployment::AwsLambda, Deployment::AzFunc] {
-            let p = FunctionPlatform::build(d, &models, s.deployment.get(d.name()).expect("configured")).expect("platform");
+            let p = DeploymentPlan::build(d, &models, s.deployment.get(d.name()).expect("configured"), &s.workflow).expect("platform");
             g.throughput(Throughput::Elements(s.iterations));
             g.bench_function(format!("{name}/{}", d.name()), |b| {
-                b.iter(|| {
-                    let spec = RunSpec {
-                        platform: &p,
-                        workflow: &s.workflow,
-                        arrivals: &s.arrivals,
-                        iterations: s.iterations,
-                        streams: RngStreams::new(1, 0),
-                        trace: false,
-                    };
-                    black_box(simulate(&spec).events)
-                })
+                b.iter(|| black_box(p.run(&s.workflow, &s.arrivals, s.iterations, RngStreams::new(1, 0), false).events))
             });
         }
     }
     // A loaded system: 100,000 Poisson arrivals on Azure hosts (queueing, scale-out, keep-alive).
     let s = load("scenarios/paper/ml-inference-large.toml");
-    let p = FunctionPlatform::build(Deployment::AzFunc, &models, s.deployment.get("az-func").expect("configured")).expect("platform");
+    let p = DeploymentPlan::build(Deployment::AzFunc, &models, s.deployment.get("az-func").expect("configured"), &s.workflow)
+        .expect("platform");
     let arrivals = Arrivals::Poisson { rate_per_s: 20.0 };
-    let spec = RunSpec {
-        platform: &p,
-        workflow: &s.workflow,
-        arrivals: &arrivals,
-        iterations: 100_000,
-        streams: RngStreams::new(1, 0),
-        trace: false,
-    };
-    let events = simulate(&spec).events;
+    let run = || p.run(&s.workflow, &arrivals, 100_000, RngStreams::new(1, 0), false);
+    let events = run().events;
     eprintln!("poisson-100k/az-func: {events} events per run");
     g.throughput(Throughput::Elements(events));
     g.sample_size(10);
-    g.bench_function("poisson-100k-events/az-func", |b| b.iter(|| black_box(simulate(&spec).events)));
+    g.bench_function("poisson-100k-events/az-func", |b| b.iter(|| black_box(run().events)));
     g.finish();
 }
 

@@ -6,7 +6,7 @@
 //! exceed the cap; and with common random numbers the two deployments see the same work.
 
 use sfsim_engine::RngStreams;
-use sfsim_platform::{Deployment, FunctionPlatform, Models, Outcome, RunSpec, simulate};
+use sfsim_platform::{Deployment, DeploymentPlan, Models, Outcome};
 use sfsim_workflow::{Arrivals, Scenario, SourceFile};
 
 const SCENARIO: &str = r#"
@@ -56,16 +56,9 @@ fn invariants_hold_over_many_seeds() {
         let mut work = Vec::new();
         for d in [Deployment::AwsLambda, Deployment::AzFunc] {
             let cfg = s.deployment.get(d.name()).cloned().unwrap_or_default();
-            let p = FunctionPlatform::build(d, &m, &cfg).expect("platform");
+            let p = DeploymentPlan::build(d, &m, &cfg, &s.workflow).expect("platform");
             let n = 200;
-            let o = simulate(&RunSpec {
-                platform: &p,
-                workflow: &s.workflow,
-                arrivals: &arrivals,
-                iterations: n,
-                streams: RngStreams::new(seed, 0),
-                trace: false,
-            });
+            let o = p.run(&s.workflow, &arrivals, n, RngStreams::new(seed, 0), false);
             let ctx = format!("{} seed {seed} rate {rate}", d.name());
             assert_eq!(o.executions.len() as u64, n, "{ctx}: one record per arrival");
             for (i, r) in o.executions.iter().enumerate() {
@@ -75,8 +68,8 @@ fn invariants_hold_over_many_seeds() {
                 assert!(r.billed >= r.executed, "{ctx}: exec {i} billed >= executed");
                 match r.outcome {
                     Outcome::Completed => outcomes[0] += 1,
+                    Outcome::Failed { ref error } if error.is_throttle() => outcomes[2] += 1,
                     Outcome::Failed { .. } => outcomes[1] += 1,
-                    Outcome::Throttled => outcomes[2] += 1,
                 }
             }
             assert!(o.instances_peak <= 3, "{ctx}: {} instances above the cap of 3", o.instances_peak);
@@ -103,15 +96,8 @@ fn a_longer_keep_alive_never_adds_cold_starts_with_common_random_numbers() {
         let mut m = Models::builtin().expect("models");
         m.lambda.keep_alive.idle_s.value = keep_alive_s;
         let cfg = s.deployment.get("aws-lambda").cloned().unwrap_or_default();
-        let p = FunctionPlatform::build(Deployment::AwsLambda, &m, &cfg).expect("platform");
-        let o = simulate(&RunSpec {
-            platform: &p,
-            workflow: &s.workflow,
-            arrivals: &arrivals,
-            iterations: 300,
-            streams: RngStreams::new(5, 0),
-            trace: false,
-        });
+        let p = DeploymentPlan::build(Deployment::AwsLambda, &m, &cfg, &s.workflow).expect("platform");
+        let o = p.run(&s.workflow, &arrivals, 300, RngStreams::new(5, 0), false);
         let cold = o.executions.iter().filter(|r| r.cold_start).count() as u64;
         assert!(cold <= last, "keep-alive {keep_alive_s} s: {cold} cold starts, more than {last} with a shorter keep-alive");
         last = cold;
@@ -148,8 +134,8 @@ fn stateful_invariants_hold_over_many_seeds() {
                 assert!(r.billed >= r.executed, "{ctx}: exec {i} billed >= executed");
                 match r.outcome {
                     Outcome::Completed => ended[0] += 1,
+                    Outcome::Failed { ref error } if error.is_throttle() => ended[2] += 1,
                     Outcome::Failed { .. } => ended[1] += 1,
-                    Outcome::Throttled => ended[2] += 1,
                 }
             }
             if d != Deployment::AwsStep {

@@ -10,7 +10,7 @@
 //!   equals throughput x mean time in system.
 
 use sfsim_engine::RngStreams;
-use sfsim_platform::{Deployment, FunctionPlatform, Models, Outcome, RunOutput, RunSpec, simulate};
+use sfsim_platform::{Deployment, DeploymentPlan, Models, Outcome, RunOutput};
 use sfsim_workflow::{Arrivals, Scenario, SourceFile};
 
 fn exp_service_scenario() -> Scenario {
@@ -41,6 +41,8 @@ fn textbook_models(servers: u32) -> Models {
     m.azure.scaling.max_hosts.value = 1.0;
     m.azure.function.host_vcpus.value = f64::from(servers);
     m.azure.function.concurrent_executions_per_host.value = f64::from(servers);
+    // c servers: the Python worker runs c invocations' code at once (its thread pool).
+    m.azure.function.python_thread_pool.value = f64::from(servers);
     m.azure.function.timeout_s.value = 1e12;
     m.lambda.function.timeout_s.value = 1e12;
     m.lambda.scaling.account_concurrency.value = f64::from(servers);
@@ -55,16 +57,9 @@ fn simulate_queue(d: Deployment, servers: u32, lambda: f64, n: u64, seed: u64) -
     if d == Deployment::AwsLambda {
         cfg.memory_mb = Some(1769.0); // exactly one vCPU
     }
-    let p = FunctionPlatform::build(d, &models, &cfg).expect("platform");
+    let p = DeploymentPlan::build(d, &models, &cfg, &s.workflow).expect("platform");
     let arrivals = Arrivals::Poisson { rate_per_s: lambda };
-    simulate(&RunSpec {
-        platform: &p,
-        workflow: &s.workflow,
-        arrivals: &arrivals,
-        iterations: n,
-        streams: RngStreams::new(seed, 0),
-        trace: false,
-    })
+    p.run(&s.workflow, &arrivals, n, RngStreams::new(seed, 0), false)
 }
 
 fn mean_sojourn(o: &RunOutput) -> f64 {
@@ -116,7 +111,7 @@ fn mmc_probability_of_waiting_matches_erlang_c() {
 fn mmcc_throttle_rate_matches_erlang_b() {
     let (c, lambda) = (4, 3.0);
     let o = simulate_queue(Deployment::AwsLambda, c, lambda, 100_000, 13);
-    let throttled = o.executions.iter().filter(|r| r.outcome == Outcome::Throttled).count() as f64;
+    let throttled = o.executions.iter().filter(|r| r.outcome.is_throttled()).count() as f64;
     let rate = throttled / o.executions.len() as f64;
     let theory = erlang_b(c, lambda);
     eprintln!("M/M/4/4 a=3: throttled {rate:.4}, Erlang B {theory:.4}");

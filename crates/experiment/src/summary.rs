@@ -240,16 +240,13 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
     let mut errors = BTreeMap::new();
     let (mut failed, mut throttled) = (0, 0);
     for r in &all {
-        match &r.outcome {
-            Outcome::Completed => {}
-            Outcome::Throttled => {
+        if let Outcome::Failed { error } = &r.outcome {
+            if error.is_throttle() {
                 throttled += 1;
-                *errors.entry("TooManyRequestsException".to_string()).or_insert(0) += 1;
-            }
-            Outcome::Failed { error } => {
+            } else {
                 failed += 1;
-                *errors.entry(error.clone()).or_insert(0) += 1;
             }
+            *errors.entry(error.name()).or_insert(0) += 1;
         }
     }
     let mut latency: Vec<f64> = done.iter().map(|r| r.latency().as_secs_f64()).collect();

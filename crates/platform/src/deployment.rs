@@ -116,6 +116,8 @@ pub struct FunctionPlatform {
     pub billing: BillingPolicy,
     /// Memory of the language runtime, added to step memory for observed-memory billing, MiB.
     pub runtime_memory_mb: f64,
+    /// The platform's error for a refused invocation (no concurrency left).
+    pub throttle_error: &'static str,
     /// Execution timeout.
     pub timeout: SimDuration,
     /// The platform's timeout error.
@@ -222,6 +224,8 @@ impl FunctionPlatform {
                         price_usd_per_request: m.billing.price_usd_per_request.value,
                     },
                     runtime_memory_mb: 0.0,
+                    // A Step Functions Task reports the Lambda service's exception prefixed.
+                    throttle_error: if owner == "aws-step" { "Lambda.TooManyRequestsException" } else { "TooManyRequestsException" },
                     timeout: SimDuration::from_secs_f64(f.timeout_s.value),
                     timeout_error: "Lambda.Timeout: Task timed out",
                     request_limit_bytes: kb(f.request_max_kb.value),
@@ -278,6 +282,8 @@ impl FunctionPlatform {
                         price_usd_per_execution: b.price_usd_per_execution.value,
                     },
                     runtime_memory_mb: f.runtime_memory_mb.value,
+                    // Azure queues HTTP requests at the front end instead of refusing them.
+                    throttle_error: "HTTP 429 Too Many Requests",
                     timeout: SimDuration::from_secs_f64(f.timeout_s.value),
                     timeout_error: "Microsoft.Azure.WebJobs.Host.FunctionTimeoutException",
                     request_limit_bytes: kb(f.request_max_kb.value),
@@ -297,58 +303,6 @@ impl FunctionPlatform {
                     other.description()
                 ),
             }),
-        }
-    }
-}
-
-/// A deployment assembled for one workflow: what a replication runs.
-#[derive(Clone, Debug)]
-pub enum DeploymentPlan {
-    /// `aws-lambda`, `az-func`.
-    Stateless(FunctionPlatform),
-    /// `aws-step`, `az-queue`, `az-dorch`, `az-dent`.
-    Stateful(Box<crate::stateful::StatefulPlan>),
-}
-
-impl DeploymentPlan {
-    /// Assembles `deployment` for `workflow` from the models and the scenario's settings.
-    pub fn build(
-        deployment: Deployment,
-        models: &Models,
-        cfg: &DeploymentConfig,
-        workflow: &sfsim_workflow::Workflow,
-    ) -> Result<DeploymentPlan, ConfigError> {
-        if deployment.is_stateless() {
-            FunctionPlatform::build(deployment, models, cfg).map(DeploymentPlan::Stateless)
-        } else {
-            crate::stateful::StatefulPlan::build(deployment, models, cfg, workflow).map(|p| DeploymentPlan::Stateful(Box::new(p)))
-        }
-    }
-
-    /// The deployment's name.
-    pub fn name(&self) -> &'static str {
-        match self {
-            DeploymentPlan::Stateless(p) => p.name,
-            DeploymentPlan::Stateful(p) => p.deployment.name(),
-        }
-    }
-
-    /// Simulates one replication.
-    pub fn run(
-        &self,
-        workflow: &sfsim_workflow::Workflow,
-        arrivals: &sfsim_workflow::Arrivals,
-        iterations: u64,
-        streams: sfsim_engine::RngStreams,
-        trace: bool,
-    ) -> crate::record::RunOutput {
-        match self {
-            DeploymentPlan::Stateless(p) => {
-                crate::stateless::simulate(&crate::stateless::RunSpec { platform: p, workflow, arrivals, iterations, streams, trace })
-            }
-            DeploymentPlan::Stateful(plan) => {
-                crate::stateful::simulate_stateful(&crate::stateful::StatefulSpec { plan, workflow, arrivals, iterations, streams, trace })
-            }
         }
     }
 }

@@ -1,13 +1,12 @@
 //! # sfsim-platform
 //!
-//! Platform mechanisms, one module each, and the deployments that compose them. No I/O except
-//! reading model files.
+//! Platform mechanisms, one module each, and the one simulation world that composes them for
+//! all six deployments. No I/O except reading model files.
 //!
 //! ```text
 //!  models/*.toml ─► params ─┐
-//!                           ├─► deployment::FunctionPlatform ─► stateless::simulate ─► RunOutput
-//!  scenario settings ───────┘     (cpu, coldstart, scaling,          (one replication)
-//!                                  storage, billing, limits)
+//!                           ├─► deployment::FunctionPlatform ─► world::DeploymentPlan ─► world::simulate ─► RunOutput
+//!  scenario settings ───────┘   (what a function platform is)    (apps + a driver)         (one replication)
 //! ```
 //!
 //! | module | models |
@@ -17,26 +16,30 @@
 //! | [`scaling`] | Lambda burst-then-linear, Azure one-host-per-interval |
 //! | [`storage`] | S3 / Blob latency, bandwidth, request prices |
 //! | [`billing`] | Lambda configured-memory and Azure observed-memory bills |
-//! | [`stateless`] | instances, keep-alive, slots, queueing, limits: `aws-lambda`, `az-func` |
+//! | [`queue_polling`] | randomized exponential backoff of storage-queue pollers |
+//! | [`error`] | every platform failure, with the platform's own error name |
+//! | [`workload`] | a step's work, drawn the same on every deployment |
+//! | [`world`] | the event loop, the instance pool, and one driver per kind of deployment |
 #![warn(missing_docs)]
 
 pub mod billing;
 pub mod coldstart;
 pub mod cpu;
 pub mod deployment;
+pub mod error;
 pub mod params;
 pub mod queue_polling;
 pub mod record;
 pub mod scaling;
-pub mod stateful;
-pub mod stateless;
 pub mod storage;
 pub mod trace;
 pub mod workload;
+pub mod world;
 
 pub use billing::Cost;
-pub use deployment::{ConfigError, Deployment, DeploymentPlan, FunctionPlatform};
+pub use deployment::{ConfigError, Deployment, FunctionPlatform};
+pub use error::PlatformError;
 pub use params::Models;
 pub use record::{Breakdown, ExecRecord, Outcome, RunOutput};
-pub use stateless::{RunSpec, simulate};
 pub use trace::TraceEvent;
+pub use world::{DeploymentPlan, Driver, RunSpec, simulate};

@@ -3,19 +3,31 @@
 use sfsim_engine::{SimDuration, SimTime};
 
 use crate::billing::Cost;
+use crate::error::PlatformError;
 
 /// How an execution ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// It finished.
     Completed,
-    /// The platform rejected or aborted it with its own error (payload, timeout).
+    /// The platform refused, rejected or aborted it with its own error (throttle, payload,
+    /// timeout, history limit, ...).
     Failed {
-        /// The platform's error name, e.g. `RequestEntityTooLargeException`.
-        error: String,
+        /// What the platform reported.
+        error: PlatformError,
     },
-    /// Rejected for lack of concurrency (`TooManyRequestsException`).
-    Throttled,
+}
+
+impl Outcome {
+    /// Refused for lack of concurrency (`TooManyRequestsException`).
+    pub fn is_throttled(&self) -> bool {
+        matches!(self, Outcome::Failed { error } if error.is_throttle())
+    }
+
+    /// Failed for any other reason than a throttle.
+    pub fn is_failed(&self) -> bool {
+        matches!(self, Outcome::Failed { error } if !error.is_throttle())
+    }
 }
 
 /// Where an execution's end-to-end time went. The parts sum exactly to `end - arrival`.

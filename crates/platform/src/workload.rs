@@ -13,8 +13,9 @@
 //! The generator is SplitMix64 ([`sfsim_engine::WorkRng`]), portable and cheap to start.
 //!
 //! **Scope and limits.** Storage latencies, cold starts and polling are the platform's draws
-//! and differ between deployments by design. Keys hold up to 2^24 executions, 2^17 steps and
-//! 2^17 items per fan-out, above the scenario limits.
+//! and differ between deployments by design; they come from the platform's own (execution, step,
+//! item) stream, keyed the same collision-free way ([`stream_key`]). Keys hold up to 2^30
+//! executions, 2^17 steps and 2^17 items per fan-out, above the scenario limits.
 //!
 //! **Validation.** `tests/stateful_mechanisms.rs`: a one-function chain bills exactly the
 //! stateless function's GB-s with a random CPU time; `sfsim reproduce --seeds 10` shows every
@@ -81,8 +82,50 @@ pub fn work_streams(streams: &RngStreams) -> WorkStreams {
     streams.work_streams("work")
 }
 
+/// Bits of a [`stream_key`] given to the step and to the fan-out item.
+const STEP_BITS: u32 = 17;
+const ITEM_BITS: u32 = 17;
+
+/// The key of the (execution, step, item) streams: the three packed into disjoint bit ranges,
+/// so two different triples never share a stream. Executions < 2^30, steps and items < 2^17;
+/// the scenario loader's limits (10^7 executions per replication, far fewer steps, at most
+/// 10^5 items per fan-out) keep every triple in range, and a triple out of range is a bug that
+/// stops the run rather than silently sharing a stream.
+pub fn stream_key(e: u32, step: u32, item: u32) -> u64 {
+    assert!(
+        e < 1 << (64 - STEP_BITS - ITEM_BITS) && step < 1 << STEP_BITS && item < 1 << ITEM_BITS,
+        "stream key out of range: execution {e}, step {step}, item {item}"
+    );
+    (u64::from(e) << (STEP_BITS + ITEM_BITS)) | (u64::from(step) << ITEM_BITS) | u64::from(item)
+}
+
 /// The stream of step `step`'s work in execution `e`, fan-out item `item`.
 pub fn work_rng(work: &WorkStreams, e: u32, step: u32, item: u32) -> WorkRng {
-    // Executions < 2^24 (MAX_ITERATIONS is 1e7), steps < 2^17, items < 2^17 (1e5 at most).
-    work.get((u64::from(e) << 34) | (u64::from(step & 0x1_FFFF) << 17) | u64::from(item & 0x1_FFFF))
+    work.get(stream_key(e, step, item))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_keys_of_different_triples_differ() {
+        // The collision of the old storage-stream key `(e << 20) ^ (step << 32 | item)`:
+        // execution 4096 step 0 drew the stream of execution 0 step 1.
+        assert_ne!(stream_key(4096, 0, 0), stream_key(0, 1, 0));
+        let mut seen = std::collections::HashSet::new();
+        for e in [0, 1, 4095, 4096, 1 << 20, (1 << 30) - 1] {
+            for step in [0, 1, 2, (1 << 17) - 1] {
+                for item in [0, 1, 99_999, (1 << 17) - 1] {
+                    assert!(seen.insert(stream_key(e, step, item)), "({e}, {step}, {item}) collides");
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "stream key out of range")]
+    fn an_item_out_of_range_stops_the_run() {
+        stream_key(0, 0, 1 << 17);
+    }
 }

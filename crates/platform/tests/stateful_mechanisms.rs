@@ -1,7 +1,7 @@
 //! Hand-computed checks of the stateful mechanisms (issue #3, item 7).
 
 use sfsim_engine::{RngStreams, SimDuration};
-use sfsim_platform::{Deployment, DeploymentPlan, Models, Outcome, RunOutput};
+use sfsim_platform::{Deployment, DeploymentPlan, Models, Outcome, PlatformError, RunOutput};
 use sfsim_workflow::{Arrivals, Scenario, SourceFile};
 
 fn scenario(workflow: &str) -> Scenario {
@@ -94,7 +94,7 @@ fn a_step_payload_over_256_kb_fails_with_data_limit_exceeded() {
     for r in &o.executions {
         match &r.outcome {
             Outcome::Failed { error } => {
-                assert!(error.starts_with("States.DataLimitExceeded"), "{error}")
+                assert!(matches!(error, PlatformError::StepDataLimit { .. }), "{error}")
             }
             other => panic!("expected a data-limit failure, got {other:?}"),
         }
@@ -106,7 +106,11 @@ fn a_step_payload_over_256_kb_fails_with_data_limit_exceeded() {
     let mut strict = quiet_models();
     strict.durable.payload.large_message_fail.value = 1.0;
     let o = run(Deployment::AzDorch, &strict, &s, Arrivals::Interval { interval_s: 1.0 }, 1);
-    assert!(matches!(&o.executions[0].outcome, Outcome::Failed { error } if error.contains("64 KB")), "{:?}", o.executions[0].outcome);
+    assert!(
+        matches!(&o.executions[0].outcome, Outcome::Failed { error: PlatformError::DurablePayload { limit_kb: 64, .. } }),
+        "{:?}",
+        o.executions[0].outcome
+    );
 }
 
 #[test]
@@ -213,7 +217,8 @@ fn retries_run_out_when_throttling_outlasts_them() {
     tight.lambda.scaling.burst_instances.value = 2.0;
     let o = run(Deployment::AwsStep, &tight, &s, Arrivals::Interval { interval_s: 3600.0 }, 1);
     // 20 iterations of about 18 s on 2 concurrent Lambdas cannot all start within 31 s of retries.
-    assert_eq!(o.executions[0].outcome, Outcome::Failed { error: "Lambda.TooManyRequestsException".into() });
+    assert_eq!(o.executions[0].outcome, Outcome::Failed { error: PlatformError::Throttled("Lambda.TooManyRequestsException") });
+    assert!(o.executions[0].outcome.is_throttled());
 }
 
 fn asl_example(overrides: &[&str]) -> Scenario {
@@ -246,7 +251,7 @@ fn failures_inside_entities_and_episodes_end_the_run() {
     for d in [Deployment::AzDent, Deployment::AzDorch] {
         let o = run(d, &m, &s, Arrivals::Poisson { rate_per_s: 2.0 }, 10);
         assert!(
-            o.executions.iter().all(|r| matches!(&r.outcome, Outcome::Failed { error } if error.contains("out of memory"))),
+            o.executions.iter().all(|r| matches!(&r.outcome, Outcome::Failed { error: PlatformError::OutOfMemory(_) })),
             "{}: {:?}",
             d.name(),
             o.executions.iter().map(|r| &r.outcome).collect::<Vec<_>>()
@@ -261,7 +266,7 @@ fn asl_loops_hit_the_history_limit_and_results_are_size_checked() {
     let s = asl_example(&["workflow.asl.items.DetectFaces=80"]);
     let o = run(Deployment::AwsStep, &m, &s, Arrivals::Interval { interval_s: 3600.0 }, 1);
     assert!(
-        matches!(&o.executions[0].outcome, Outcome::Failed { error } if error.starts_with("States.DataLimitExceeded")),
+        matches!(&o.executions[0].outcome, Outcome::Failed { error: PlatformError::StepDataLimit { .. } }),
         "{:?}",
         o.executions[0].outcome
     );
@@ -279,7 +284,7 @@ fn express_workflows_time_out_after_five_minutes() {
     let s = scenario(w);
     let o = run(Deployment::AwsStep, &m, &s, Arrivals::Interval { interval_s: 3600.0 }, 1);
     let r = &o.executions[0];
-    assert!(matches!(&r.outcome, Outcome::Failed { error } if error.starts_with("States.Timeout")), "{:?}", r.outcome);
+    assert!(matches!(&r.outcome, Outcome::Failed { error: PlatformError::StepExpressTimeout { .. } }), "{:?}", r.outcome);
     assert_eq!(r.latency(), SimDuration::from_secs(300));
 }
 
@@ -432,7 +437,7 @@ fn an_activity_waiting_for_the_python_thread_times_out_from_its_dispatch() {
     let late = run(Deployment::AzDorch, &m, &scenario(&w(8)), arr, 1);
     assert_eq!(late.instances_peak, 1, "one host took every activity");
     match &late.executions[0].outcome {
-        Outcome::Failed { error } => assert!(error.contains("Timeout"), "{error}"),
+        Outcome::Failed { error } => assert!(matches!(error, PlatformError::Timeout(_)), "{error}"),
         other => panic!("expected the platform's timeout, got {other:?}"),
     }
 }

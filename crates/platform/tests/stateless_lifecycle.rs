@@ -2,7 +2,7 @@
 //! on against hand-computed values.
 
 use sfsim_engine::{RngStreams, SimDuration, SimTime};
-use sfsim_platform::{Deployment, FunctionPlatform, Models, Outcome, RunOutput, RunSpec, simulate};
+use sfsim_platform::{Deployment, DeploymentPlan, Models, Outcome, PlatformError, RunOutput};
 use sfsim_workflow::{Arrivals, Scenario, SourceFile};
 
 fn scenario(cpu_s: f64, extra_workflow: &str) -> Scenario {
@@ -28,10 +28,8 @@ memory_mb = 200
 
 fn run(d: Deployment, models: &Models, s: &Scenario, arrivals: Arrivals, n: u64) -> RunOutput {
     let cfg = s.deployment.get(d.name()).cloned().unwrap_or_default();
-    let p = FunctionPlatform::build(d, models, &cfg).expect("platform builds");
-    let spec =
-        RunSpec { platform: &p, workflow: &s.workflow, arrivals: &arrivals, iterations: n, streams: RngStreams::new(7, 0), trace: true };
-    let out = simulate(&spec);
+    let p = DeploymentPlan::build(d, models, &cfg, &s.workflow).expect("platform builds");
+    let out = p.run(&s.workflow, &arrivals, n, RngStreams::new(7, 0), true);
     for r in &out.executions {
         assert_eq!(r.breakdown.total(), r.latency(), "breakdown sums to latency for {r:?}");
         assert!(r.billed >= r.executed, "billed time is at least executed time");
@@ -90,7 +88,7 @@ fn lambda_throttles_beyond_concurrency() {
     m.lambda.scaling.account_concurrency.value = 2.0;
     let s = scenario(10.0, "");
     let o = run(Deployment::AwsLambda, &m, &s, Arrivals::Burst { size: 5, interval_s: 0.0 }, 5);
-    let throttled = o.executions.iter().filter(|r| r.outcome == Outcome::Throttled).count();
+    let throttled = o.executions.iter().filter(|r| r.outcome.is_throttled()).count();
     assert_eq!(throttled, 3);
     assert_eq!(o.instances_started, 2);
 }
@@ -101,7 +99,7 @@ fn payload_over_the_limit_fails_with_the_platform_error() {
     let s = scenario(1.0, "input_kb = 7168");
     let o = run(Deployment::AwsLambda, &m, &s, Arrivals::Interval { interval_s: 1.0 }, 2);
     for r in &o.executions {
-        assert_eq!(r.outcome, Outcome::Failed { error: "RequestEntityTooLargeException".into() });
+        assert_eq!(r.outcome, Outcome::Failed { error: PlatformError::RequestTooLarge("RequestEntityTooLargeException") });
         assert_eq!(r.cost.total(), 0.0);
     }
     let o = run(Deployment::AzFunc, &m, &s, Arrivals::Interval { interval_s: 1.0 }, 2);
@@ -114,7 +112,7 @@ fn a_run_past_the_timeout_fails_and_is_billed_for_the_timeout() {
     let s = scenario(2000.0, "");
     let o = run(Deployment::AwsLambda, &m, &s, Arrivals::Interval { interval_s: 1.0 }, 1);
     let r = &o.executions[0];
-    assert_eq!(r.outcome, Outcome::Failed { error: "Lambda.Timeout: Task timed out".into() });
+    assert_eq!(r.outcome, Outcome::Failed { error: PlatformError::Timeout("Lambda.Timeout: Task timed out") });
     assert_eq!(r.executed, SimDuration::from_secs(900));
     assert_eq!(r.billed, SimDuration::from_secs(900));
 }
@@ -123,6 +121,8 @@ fn a_run_past_the_timeout_fails_and_is_billed_for_the_timeout() {
 fn executions_on_one_azure_host_share_its_cpu() {
     let mut m = Models::builtin().expect("models");
     m.azure.function.concurrent_executions_per_host.value = 2.0;
+    // Two worker threads (PYTHON_THREADPOOL_THREAD_COUNT = 2): both run their code at once.
+    m.azure.function.python_thread_pool.value = 2.0;
     let s = scenario(1.0, "");
     let o = run(Deployment::AzFunc, &m, &s, Arrivals::Burst { size: 2, interval_s: 0.0 }, 2);
     assert_eq!(o.instances_started, 1);
@@ -130,6 +130,25 @@ fn executions_on_one_azure_host_share_its_cpu() {
         // Two executions at half a vCPU each: 1 s of work takes 2 s.
         assert_eq!(r.breakdown.execution, SimDuration::from_secs(2));
     }
+}
+
+#[test]
+fn an_azure_host_with_one_python_thread_runs_one_invocation_at_a_time() {
+    // The stateless az-func runs on the same instance pool as the Durable hosts: two slots but
+    // one worker thread (the study era's default) means the second request waits inside the
+    // worker, holding its slot, and reports the wait as execution (as Application Insights does).
+    let mut m = Models::builtin().expect("models");
+    m.azure.function.concurrent_executions_per_host.value = 2.0;
+    let s = scenario(1.0, "");
+    let o = run(Deployment::AzFunc, &m, &s, Arrivals::Burst { size: 2, interval_s: 0.0 }, 2);
+    assert_eq!(o.instances_started, 1);
+    let mut exec: Vec<SimDuration> = o.executions.iter().map(|r| r.breakdown.execution).collect();
+    exec.sort();
+    assert_eq!(exec, vec![SimDuration::from_secs(1), SimDuration::from_secs(2)]);
+    // The waiting request's code started 1 s later than the first's.
+    let mut starts: Vec<SimDuration> = o.executions.iter().map(|r| r.start_delay).collect();
+    starts.sort();
+    assert_eq!(starts[1] - starts[0], SimDuration::from_secs(1));
 }
 
 #[test]
@@ -160,16 +179,9 @@ fn a_waiting_azure_request_takes_a_host_that_frees_before_a_new_one_starts() {
     let s = scenario(10.0, "");
     let mut cfg = s.deployment.get("az-func").cloned().unwrap_or_default();
     cfg.package_mb = Some(5000.0);
-    let p = FunctionPlatform::build(Deployment::AzFunc, &m, &cfg).expect("platform");
+    let p = DeploymentPlan::build(Deployment::AzFunc, &m, &cfg, &s.workflow).expect("platform");
     let arrivals = Arrivals::Interval { interval_s: 15.0 };
-    let o = simulate(&RunSpec {
-        platform: &p,
-        workflow: &s.workflow,
-        arrivals: &arrivals,
-        iterations: 2,
-        streams: RngStreams::new(1, 0),
-        trace: false,
-    });
+    let o = p.run(&s.workflow, &arrivals, 2, RngStreams::new(1, 0), false);
     let cold_s = 1.3 + 5000.0 * m.azure.cold_start.package_load_s_per_mb.value;
     let r1 = &o.executions[1];
     // Host 1 finishes request 0 at cold + 10 s; request 1 arrived at 15 s.
@@ -184,18 +196,11 @@ fn a_step_over_the_memory_limit_fails_out_of_memory_and_recycles_the_instance() 
     let s = scenario(1.0, "");
     let mut cfg = s.deployment.get("aws-lambda").cloned().unwrap_or_default();
     cfg.memory_mb = Some(128.0); // the step needs 200 MB
-    let p = FunctionPlatform::build(Deployment::AwsLambda, &m, &cfg).expect("platform");
+    let p = DeploymentPlan::build(Deployment::AwsLambda, &m, &cfg, &s.workflow).expect("platform");
     let arrivals = Arrivals::Interval { interval_s: 10.0 };
-    let o = simulate(&RunSpec {
-        platform: &p,
-        workflow: &s.workflow,
-        arrivals: &arrivals,
-        iterations: 3,
-        streams: RngStreams::new(1, 0),
-        trace: false,
-    });
+    let o = p.run(&s.workflow, &arrivals, 3, RngStreams::new(1, 0), false);
     for r in &o.executions {
-        assert_eq!(r.outcome, Outcome::Failed { error: "Runtime.ExitError: signal: killed (out of memory)".into() });
+        assert_eq!(r.outcome, Outcome::Failed { error: PlatformError::OutOfMemory("Runtime.ExitError: signal: killed (out of memory)") });
         assert!(r.cold_start, "a killed environment is not reused");
     }
     assert_eq!(o.instances_started, 3);

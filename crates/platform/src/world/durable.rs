@@ -46,8 +46,9 @@ use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::{DeploymentConfig, Node, StepId, Workflow};
 
 use super::azure::{AzureSetup, Msg, MsgKind, QueueKind};
-use super::{AppDef, Class, Cont, Phase, StatefulPlan, World, scaled, single_step};
+use super::{AppDef, Class, Cont, DeploymentPlan, Driver, Phase, World, scaled, single_step};
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
+use crate::error::PlatformError;
 use crate::params::Models;
 use crate::queue_polling::Backoff;
 use crate::record::Component;
@@ -55,6 +56,8 @@ use crate::record::Component;
 /// Durable Functions settings of a run.
 #[derive(Clone, Debug)]
 pub struct DurableSetup {
+    /// The task hub's storage account.
+    pub azure: AzureSetup,
     /// az-dent: steps run as entity operations instead of activities.
     pub entities_for_steps: bool,
     /// CPU per episode, s.
@@ -86,7 +89,7 @@ pub struct DurableSetup {
 }
 
 /// Builds the az-dorch or az-dent plan.
-pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _workflow: &Workflow) -> Result<StatefulPlan, ConfigError> {
+pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _workflow: &Workflow) -> Result<DeploymentPlan, ConfigError> {
     let platform = FunctionPlatform::build_for(Deployment::AzFunc, deployment.name(), models, cfg)?;
     let d = &models.durable;
     let m = &models.azure.scaling;
@@ -105,6 +108,7 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _wo
     };
     let partitions = d.task_hub.partition_count.value as u32;
     let setup = DurableSetup {
+        azure: AzureSetup::from_models(models, d.payload.large_message_kb.value, partitions),
         entities_for_steps: deployment == Deployment::AzDent,
         episode_cpu_s: d.replay.episode_cpu_s.value,
         per_event_cpu_s: d.replay.per_history_event_cpu_s.value,
@@ -127,16 +131,7 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _wo
             randomization: d.polling.randomization.value,
         },
     };
-    Ok(StatefulPlan {
-        deployment,
-        apps: vec![app],
-        azure: Some(AzureSetup::from_models(models, d.payload.large_message_kb.value, partitions)),
-        durable: Some(setup),
-        step: None,
-        queue_trigger: None,
-        queue_batch: 0,
-        local_enqueue_wakeup: false,
-    })
+    Ok(DeploymentPlan { deployment, apps: vec![app], driver: Driver::Durable(Box::new(setup)) })
 }
 
 /// An entity operation.
@@ -253,8 +248,12 @@ fn mix(x: u64) -> u64 {
 }
 
 impl World<'_> {
+    /// The Durable driver's settings (its code runs only for a Durable plan).
     fn du_setup(&self) -> &DurableSetup {
-        self.plan.durable.as_ref().expect("a Durable deployment has a Durable setup")
+        match &self.plan.driver {
+            Driver::Durable(d) => d,
+            _ => unreachable!("Durable driver code runs only for az-dorch and az-dent"),
+        }
     }
 
     pub(crate) fn durable_init(&mut self) {
@@ -385,11 +384,11 @@ impl World<'_> {
     }
 
     fn az_table_write(&self) -> (f64, f64) {
-        self.plan.azure.as_ref().expect("Azure").table_write
+        self.du_setup().azure.table_write
     }
 
     fn az_table_read(&self) -> (f64, f64) {
-        self.plan.azure.as_ref().expect("Azure").table_read
+        self.du_setup().azure.table_read
     }
 
     fn control_queue(&self, partition: u32) -> u32 {
@@ -417,8 +416,8 @@ impl World<'_> {
     fn check_payload(&mut self, now: SimTime, e: u32, size: u64) -> bool {
         let s = self.du_setup();
         if s.fail_large && size > s.limit_bytes {
-            let msg = format!("payload of {} KB exceeds the Durable Functions limit of {} KB", size / 1024, s.limit_bytes / 1024);
-            self.fail_exec(now, e, msg);
+            let err = PlatformError::DurablePayload { payload_kb: size / 1024, limit_kb: s.limit_bytes / 1024 };
+            self.fail_exec(now, e, err);
             return false;
         }
         true
@@ -540,7 +539,7 @@ impl World<'_> {
     }
 
     pub(crate) fn durable_slot_freed(&mut self, now: SimTime, _h: u32) {
-        if self.plan.durable.is_some() && !self.du.pending.is_empty() {
+        if matches!(self.plan.driver, Driver::Durable(_)) && !self.du.pending.is_empty() {
             self.try_start_pending(now);
         }
     }
@@ -574,7 +573,7 @@ impl World<'_> {
     }
 
     pub(crate) fn durable_host_gone(&mut self, now: SimTime) {
-        if self.plan.durable.is_some() && !self.du.pending.is_empty() {
+        if matches!(self.plan.driver, Driver::Durable(_)) && !self.du.pending.is_empty() {
             self.try_start_pending(now);
         }
     }
@@ -663,7 +662,7 @@ impl World<'_> {
         let o = &mut self.du.orchs[orch as usize];
         o.history += new_events;
         let rows = u64::from(new_events);
-        let rows_per_batch = u64::from(self.plan.azure.as_ref().expect("Azure").rows_per_batch);
+        let rows_per_batch = u64::from(self.du_setup().azure.rows_per_batch);
         self.count_tx(e, 0, rows.div_ceil(rows_per_batch) + 1, 0, 0);
         if finished {
             let o = &self.du.orchs[orch as usize];
@@ -891,7 +890,7 @@ impl World<'_> {
 
     /// An entity batch failed (timeout, out of memory): every operation in it fails its
     /// execution, and the entity goes on with its queue.
-    pub(crate) fn durable_entity_failed(&mut self, now: SimTime, entity: u32, error: String) {
+    pub(crate) fn durable_entity_failed(&mut self, now: SimTime, entity: u32, error: PlatformError) {
         let batch = std::mem::take(&mut self.du.entities[entity as usize].batch);
         self.du.entities[entity as usize].running = false;
         for op in batch {
@@ -904,7 +903,7 @@ impl World<'_> {
     }
 
     /// An orchestrator episode failed: the orchestration (and its execution) fails.
-    pub(crate) fn durable_episode_failed(&mut self, now: SimTime, orch: u32, error: String) {
+    pub(crate) fn durable_episode_failed(&mut self, now: SimTime, orch: u32, error: PlatformError) {
         let o = &mut self.du.orchs[orch as usize];
         o.running = false;
         let e = o.exec;

@@ -44,7 +44,7 @@ use std::collections::VecDeque;
 
 use sfsim_engine::{SimDuration, SimTime};
 
-use super::{Class, Ev, World};
+use super::{Class, Driver, Ev, World};
 use crate::billing::Cost;
 use crate::params::Models;
 use crate::queue_polling::{Backoff, Poller};
@@ -247,8 +247,13 @@ impl AzureState {
 }
 
 impl World<'_> {
-    fn az(&self) -> &AzureSetup {
-        self.plan.azure.as_ref().expect("an Azure deployment has a storage setup")
+    /// The storage account of the Azure driver running (queue code runs only for them).
+    pub(crate) fn az(&self) -> &AzureSetup {
+        match &self.plan.driver {
+            Driver::Chain(c) => &c.azure,
+            Driver::Durable(d) => &d.azure,
+            Driver::Single | Driver::Step(_) => unreachable!("storage queues run only for az-queue, az-dorch and az-dent"),
+        }
     }
 
     /// Adds a queue; returns its id.
@@ -258,10 +263,6 @@ impl World<'_> {
     }
 
     pub(crate) fn azure_init(&mut self) {
-        match self.plan.deployment {
-            crate::deployment::Deployment::AzQueue => self.chain_init(),
-            _ => self.durable_init(),
-        }
         self.az.owner = vec![u32::MAX; self.az().partitions as usize];
         // The scale controller runs for the app whether or not it has hosts.
         let peek = self.az().peek_interval;
@@ -540,7 +541,10 @@ impl World<'_> {
         }
         let a = &self.apps[app as usize];
         let (alive, workers) = (a.alive, a.alive + a.starting.len() as u32);
-        let vote = if self.plan.durable.is_some() { self.durable_vote(workers) } else { self.chain_vote() };
+        let vote = match &self.plan.driver {
+            Driver::Durable(d) => self.durable_vote(workers, d.backoff.max),
+            _ => self.chain_vote(),
+        };
         // Durable work taken from a control queue but not started (its host died) is still a
         // message in that queue for the scale controller.
         let any_message = self.az.queues.iter().any(|q| !q.msgs.is_empty()) || self.durable_work_waiting();
@@ -577,8 +581,7 @@ impl World<'_> {
     /// MakeScaleRecommendation`, which the scale controller applies), from the last five
     /// latencies of the work-item queue and of each control queue. `Some(true)`: add a worker;
     /// `Some(false)`: remove one.
-    fn durable_vote(&mut self, workers: u32) -> Option<bool> {
-        let max_polling = self.plan.durable.as_ref().map_or(SimDuration::from_secs(30), |d| d.backoff.max);
+    fn durable_vote(&mut self, workers: u32, max_polling: SimDuration) -> Option<bool> {
         let high = max_polling.min(SimDuration::from_secs(1));
         let low = SimDuration::from_millis(200);
         let full = |q: &SQueue| q.samples.len() == SCALE_SAMPLES;
@@ -622,7 +625,7 @@ impl World<'_> {
     /// Adds the lease renewals of the run (partitions x host-alive time / interval) to the idle
     /// transactions.
     pub(crate) fn account_idle(&mut self, end: SimTime) {
-        if self.plan.azure.is_none() {
+        if !matches!(self.plan.driver, Driver::Chain(_) | Driver::Durable(_)) {
             return;
         }
         let mut t = self.az.any_host_time;

@@ -1,11 +1,11 @@
-//! Stateful deployments: `aws-step`, `az-queue`, `az-dorch`, `az-dent`.
+//! The one simulation world: every deployment, one event loop.
 //!
-//! **Models.** A replication is one world of *apps* (a Lambda function per Step Functions task,
-//! or one Azure function app whose hosts run every function of the deployment), *invocations*
-//! (one billed execution of a function body on an instance: a Lambda task, a queue-triggered
-//! function, a Durable orchestrator episode, an activity, an entity operation batch) and the
-//! *driver* of the deployment, which decides what runs next when an invocation ends or a message
-//! arrives:
+//! **Models.** A replication is one world of *apps* (a Lambda function, one per Step Functions
+//! task, or one Azure function app whose hosts run every function of the deployment),
+//! *invocations* (one billed execution of a function body on an instance: the whole workflow
+//! in a single function, a Lambda task, a queue-triggered function, a Durable orchestrator
+//! episode, an activity, an entity operation batch) and the *driver* of the deployment
+//! ([`Driver`]), which decides what runs next when an invocation ends or a message arrives:
 //!
 //! ```text
 //!   arrival ─► driver ─► invoke(app, body) ─► instance slot ─► phases (CPU/IO/storage) ─► driver
@@ -13,34 +13,51 @@
 //!                 └── timers (Step transitions, token bucket) ◄───────────────────────┘
 //! ```
 //!
-//! Instances, cold starts, keep-alive, CPU sharing and billing follow the same mechanism modules
-//! as the stateless deployments ([`crate::cpu`], [`crate::coldstart`], [`crate::scaling`],
-//! [`crate::billing`]). Azure hosts have execution slots per class of function (HTTP/queue
-//! functions, orchestrators and entities, activities: `maxConcurrent*` of Durable Functions) and
-//! every invocation on a host shares its one CPU. An Azure host's Python worker runs
-//! `python_thread_pool` invocations at once (PYTHON_THREADPOOL_THREAD_COUNT, 1 before Python
-//! 3.9, over every kind of function): an invocation that got a slot but no thread waits in the
-//! worker, FIFO. The platform has dispatched it, so the wait counts as execution in the
-//! breakdown (as Application Insights reports it), the function timeout runs from the dispatch
-//! (an invocation can time out while it waits), a fan-out worker's scheduling delay runs to its
-//! code's start, and the memory meter does not run for it.
+//! | driver | deployments | module |
+//! |---|---|---|
+//! | single function | `aws-lambda`, `az-func` | [`single`] |
+//! | queue chain | `az-queue` | [`chain`] (queues and polling in [`azure`]) |
+//! | Durable Functions | `az-dorch`, `az-dent` | [`durable`] |
+//! | Step Functions | `aws-step` | [`step`], `asl_run` for machines given in ASL |
+//!
+//! Every driver runs its invocations through the same instance pool (this module: instances,
+//! cold starts, keep-alive, execution slots per class, the Python worker's threads, scale-out,
+//! Lambda throttling, CPU sharing, the memory meter and billing), built from the mechanism
+//! modules ([`crate::cpu`], [`crate::coldstart`], [`crate::scaling`], [`crate::billing`]). Azure
+//! hosts have execution slots per class of function (HTTP/queue functions, orchestrators and
+//! entities, activities: `maxConcurrent*` of Durable Functions) and every invocation on a host
+//! shares its one CPU. An Azure host's Python worker runs `python_thread_pool` invocations at
+//! once (PYTHON_THREADPOOL_THREAD_COUNT, 1 before Python 3.9, over every kind of function): an
+//! invocation that got a slot but no thread waits in the worker, FIFO. The platform has
+//! dispatched it, so the wait counts as execution in the breakdown (as Application Insights
+//! reports it), the function timeout runs from the dispatch (an invocation can time out while
+//! it waits), a fan-out worker's scheduling delay runs to its code's start, and the memory
+//! meter does not run for it.
 //!
 //! **Latency breakdown.** Every execution owns *strands*, threads of control whose every
 //! nanosecond is charged to one [`Component`]. A fork creates child strands; at the join the
 //! child that finished last lends its breakdown to the parent for the time since the fork, so an
 //! execution's parts sum exactly to its latency along the critical path.
 //!
-//! **Scope and limitations.** See each driver: [`chain`] (az-queue), [`durable`] (az-dorch,
-//! az-dent), [`step`] (aws-step); [`azure`] for queues, polling and the scale controller.
+//! **Cost.** Work per event is bounded by what is in flight: the count of ended executions is
+//! kept, not recounted; an app's free instances are a most-recently-used stack with lazy
+//! removal; Durable work waiting for its partition's host is queued per partition.
 //!
-//! **Validation.** `tests/stateful_mechanisms.rs` (hand-computed replay counts, transitions of a
-//! Map, polling backoff, entity serialization, payload limits, scale-out pace) and the seed sweep
-//! in `tests/invariants.rs`.
+//! **Scope and limitations.** See each driver; [`azure`] for queues, polling and the scale
+//! controller. Per-execution driver state (orchestrations, Step sequences, strands) is kept
+//! until the run ends.
+//!
+//! **Validation.** `crates/platform/tests/stateless_lifecycle.rs` (warm reuse, keep-alive,
+//! throttling, payload and timeout failures, processor sharing), `tests/stateful_mechanisms.rs`
+//! (hand-computed replay counts, transitions of a Map, polling backoff, entity serialization,
+//! payload limits, scale-out pace), the queueing oracles of `tests/queueing_oracle.rs` and the
+//! seed sweeps in `tests/invariants.rs`.
 
 mod asl_run;
 pub mod azure;
 pub mod chain;
 pub mod durable;
+pub mod single;
 pub mod step;
 
 use std::collections::VecDeque;
@@ -53,6 +70,7 @@ use sfsim_workflow::{Arrivals, DeploymentConfig, Node, Step, StepId, Workflow};
 use crate::billing::Cost;
 use crate::cpu::CpuShare;
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
+use crate::error::PlatformError;
 use crate::params::Models;
 use crate::record::{Breakdown, Component, ExecRecord, Outcome, RunOutput, StatefulCounts};
 use crate::scaling::{HostDecision, HostScaler, LambdaScaler};
@@ -96,51 +114,62 @@ pub struct AppDef {
     pub max_hosts: u32,
 }
 
-/// Everything a stateful deployment needs, built once per run from models and scenario.
+/// What decides, per kind of deployment, what runs next (each variant holds its settings).
 #[derive(Clone, Debug)]
-pub struct StatefulPlan {
+pub enum Driver {
+    /// `aws-lambda`, `az-func`: the whole workflow in one invocation of one function.
+    Single,
+    /// `az-queue`: functions chained through storage queues.
+    Chain(chain::ChainSetup),
+    /// `az-dorch`, `az-dent`: a Durable orchestrator calling activities or entities.
+    Durable(Box<durable::DurableSetup>),
+    /// `aws-step`: a Step Functions state machine calling Lambda tasks.
+    Step(Box<step::StepSetup>),
+}
+
+/// A deployment assembled for one workflow: its apps and its driver, built once per run from
+/// models and scenario.
+#[derive(Clone, Debug)]
+pub struct DeploymentPlan {
     /// Which deployment.
     pub deployment: Deployment,
     /// Its apps.
     pub apps: Vec<AppDef>,
-    /// Azure storage account (queues, tables, blobs), for Azure deployments.
-    pub azure: Option<azure::AzureSetup>,
-    /// Durable Functions settings, for az-dorch and az-dent.
-    pub durable: Option<durable::DurableSetup>,
-    /// Step Functions settings, for aws-step.
-    pub step: Option<step::StepSetup>,
-    /// az-queue: the queue trigger's polling backoff.
-    pub queue_trigger: Option<crate::queue_polling::Backoff>,
-    /// az-queue: messages per poll.
-    pub queue_batch: u32,
-    /// az-queue: a function's enqueue wakes its own host's listener of that queue.
-    pub local_enqueue_wakeup: bool,
+    /// Its driver.
+    pub driver: Driver,
 }
 
-impl StatefulPlan {
-    /// Builds the plan of a stateful deployment for `workflow`.
+impl DeploymentPlan {
+    /// Assembles `deployment` for `workflow` from the models and the scenario's settings.
     pub fn build(
         deployment: Deployment,
         models: &Models,
         cfg: &DeploymentConfig,
         workflow: &Workflow,
-    ) -> Result<StatefulPlan, ConfigError> {
+    ) -> Result<DeploymentPlan, ConfigError> {
         match deployment {
+            Deployment::AwsLambda | Deployment::AzFunc => single::plan(deployment, models, cfg),
             Deployment::AzQueue => chain::plan(models, cfg, workflow),
             Deployment::AzDorch | Deployment::AzDent => durable::plan(deployment, models, cfg, workflow),
             Deployment::AwsStep => step::plan(models, cfg, workflow),
-            Deployment::AwsLambda | Deployment::AzFunc => Err(ConfigError {
-                key: "scenario.deployments".into(),
-                message: format!("`{}` is a stateless deployment", deployment.name()),
-            }),
         }
+    }
+
+    /// The deployment's name.
+    pub fn name(&self) -> &'static str {
+        self.deployment.name()
+    }
+
+    /// Simulates one replication.
+    pub fn run(&self, workflow: &Workflow, arrivals: &Arrivals, iterations: u64, streams: RngStreams, trace: bool) -> RunOutput {
+        simulate(&RunSpec { plan: self, workflow, arrivals, iterations, streams, trace })
     }
 }
 
-/// What to simulate: one replication of a stateful deployment.
-pub struct StatefulSpec<'a> {
+/// What to simulate: one replication of one deployment.
+pub struct RunSpec<'a> {
     /// The deployment plan.
-    pub plan: &'a StatefulPlan,
+    pub plan: &'a DeploymentPlan,
     /// The workflow.
     pub workflow: &'a Workflow,
     /// Arrivals.
@@ -192,6 +221,7 @@ pub(crate) fn step_phases(
     s: &Step,
     work: &mut sfsim_engine::WorkRng,
     share: f64,
+    fetch: bool,
     p: &FunctionPlatform,
     w: &Workflow,
     state_via_storage: bool,
@@ -200,7 +230,7 @@ pub(crate) fn step_phases(
 ) {
     let mem = s.memory_mb;
     let transfer = |d, op| Phase { kind: PhaseKind::Wait(d), memory_mb: mem as f32, comp: Component::Transfer, storage: Some(op) };
-    crate::workload::step_work(s, w, p, share, true, state_via_storage, work, rng, |x| {
+    crate::workload::step_work(s, w, p, share, fetch, state_via_storage, work, rng, |x| {
         out.push(match x {
             Work::Get(d) => transfer(d, StorageOp::Get),
             Work::Cpu(c) => Phase::cpu(c, mem, Component::Execution),
@@ -237,6 +267,8 @@ pub(crate) enum Cont {
     StepTask { run: u32, task: u32, grouped: bool },
     /// Step Functions (ASL): the Lambda of the task state of run `run` finished.
     AslTask { run: u32 },
+    /// aws-lambda, az-func: the function that runs the whole workflow finished.
+    Single,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -291,6 +323,8 @@ pub(crate) struct Inst {
     assigned: Vec<u32>,
     created: SimTime,
     poisoned: bool,
+    /// On its app's free stack.
+    in_free: bool,
     /// Azure: pollers of the queues this host listens to.
     pub pollers: Vec<azure::HostPoller>,
     /// Azure memory meter: the invocations running on the host, their summed current memory,
@@ -317,7 +351,6 @@ pub(crate) struct AppState {
     free: Vec<u32>,
     starting: Vec<u32>,
     waiting: VecDeque<u32>,
-    lambda: Option<LambdaScaler>,
     pub hosts: Option<HostScaler>,
     tick_pending: bool,
     pub alive: u32,
@@ -400,8 +433,8 @@ pub(crate) enum Timer {
 }
 
 pub(crate) struct World<'a> {
-    pub spec: &'a StatefulSpec<'a>,
-    pub plan: &'a StatefulPlan,
+    pub spec: &'a RunSpec<'a>,
+    pub plan: &'a DeploymentPlan,
     pub wf: &'a Workflow,
     pub q: EventQueue<Ev>,
     pub apps: Vec<AppState>,
@@ -427,10 +460,14 @@ pub(crate) struct World<'a> {
     pub idle_cost: Cost,
     /// The account's Lambda concurrency allowance (shared by all Lambda apps).
     lambda_account: Option<LambdaScaler>,
+    /// Invocations in flight on Lambda apps (the account's concurrency).
+    lambda_in_flight: u32,
+    /// Executions that have ended (completed or failed).
+    ended: u64,
 }
 
-/// Simulates one replication of a stateful deployment.
-pub fn simulate_stateful(spec: &StatefulSpec<'_>) -> RunOutput {
+/// Simulates one replication of a deployment.
+pub fn simulate(spec: &RunSpec<'_>) -> RunOutput {
     assert!(spec.iterations <= u64::from(u32::MAX), "at most 2^32 - 1 executions per replication");
     let n = spec.iterations as usize;
     let apps = spec
@@ -442,14 +479,6 @@ pub fn simulate_stateful(spec: &StatefulSpec<'_>) -> RunOutput {
             free: Vec::new(),
             starting: Vec::new(),
             waiting: VecDeque::new(),
-            lambda: a.lambda.then(|| match a.platform.scaling {
-                crate::deployment::ScalePolicy::LambdaBurst { burst, increase_per_min, limit } => {
-                    LambdaScaler::new(burst, increase_per_min, limit)
-                }
-                crate::deployment::ScalePolicy::HostRate { .. } => {
-                    unreachable!("a Lambda app scales like Lambda")
-                }
-            }),
             hosts: (!a.lambda).then(|| HostScaler::new(a.http_interval, a.max_hosts)),
             tick_pending: false,
             alive: 0,
@@ -483,7 +512,14 @@ pub fn simulate_stateful(spec: &StatefulSpec<'_>) -> RunOutput {
         worker_latency_s: Vec::new(),
         idle: StatefulCounts::default(),
         idle_cost: Cost::default(),
-        lambda_account: None,
+        lambda_account: spec.plan.apps.iter().find_map(|a| match a.platform.scaling {
+            crate::deployment::ScalePolicy::LambdaBurst { burst, increase_per_min, limit } if a.lambda => {
+                Some(LambdaScaler::new(burst, increase_per_min, limit))
+            }
+            _ => None,
+        }),
+        lambda_in_flight: 0,
+        ended: 0,
     };
     if spec.trace {
         w.trace.push(TraceEvent::TrackName { track: 0, name: "arrivals".into() });
@@ -516,7 +552,7 @@ pub fn simulate_stateful(spec: &StatefulSpec<'_>) -> RunOutput {
             // Nothing real takes this long after the last arrival: end what is still running
             // with an explicit error rather than loop on housekeeping events forever.
             for e in 0..w.execs.len() as u32 {
-                w.fail_exec(now, e, "sfsim: execution did not finish within 30 days of simulated time after the last arrival".into());
+                w.fail_exec(now, e, PlatformError::NotFinished);
             }
             break;
         }
@@ -567,8 +603,16 @@ impl World<'_> {
     // ---- driver dispatch ---------------------------------------------------------------------
 
     fn init_driver(&mut self) {
-        if self.plan.azure.is_some() {
-            self.azure_init();
+        match &self.plan.driver {
+            Driver::Chain(c) => {
+                self.chain_init(c);
+                self.azure_init();
+            }
+            Driver::Durable(_) => {
+                self.durable_init();
+                self.azure_init();
+            }
+            Driver::Single | Driver::Step(_) => {}
         }
     }
 
@@ -601,32 +645,29 @@ impl World<'_> {
         if self.spec.trace {
             self.trace.push(TraceEvent::Instant { track: 0, name: format!("arrival {e}"), at: now });
         }
-        if self.wf.input_bytes > self.request_limit() {
-            let err = self.request_error().to_string();
+        // The workflow's request goes to its first app (the function, the HTTP starter, the
+        // first chain function, the first Lambda task behind StartExecution).
+        let p = &self.plan.apps[0].platform;
+        if self.wf.input_bytes > p.request_limit_bytes {
+            let err = PlatformError::RequestTooLarge(p.request_error);
             self.fail_exec(now, e, err);
             return;
         }
-        match self.plan.deployment {
-            Deployment::AzQueue => self.chain_start(now, e),
-            Deployment::AzDorch | Deployment::AzDent => self.durable_start(now, e),
-            Deployment::AwsStep => self.step_start(now, e),
-            Deployment::AwsLambda | Deployment::AzFunc => {
-                unreachable!("stateless deployments have their own simulator")
-            }
+        match &self.plan.driver {
+            Driver::Single => self.single_start(now, e),
+            Driver::Chain(_) => self.chain_start(now, e),
+            Driver::Durable(_) => self.durable_start(now, e),
+            Driver::Step(_) => self.step_start(now, e),
         }
-    }
-
-    fn request_limit(&self) -> u64 {
-        self.plan.apps[0].platform.request_limit_bytes
-    }
-
-    fn request_error(&self) -> &'static str {
-        self.plan.apps[0].platform.request_error
     }
 
     fn on_inv_done(&mut self, now: SimTime, v: u32) {
         let cont = self.invs[v as usize].cont;
         match cont {
+            Cont::Single => {
+                let e = self.invs[v as usize].exec;
+                self.complete_exec(now, e);
+            }
             Cont::Chain { node } => self.chain_done(now, v, node),
             Cont::Starter { orch } => self.durable_starter_done(now, v, orch),
             Cont::Activity { orch, task } => self.durable_activity_done(now, v, orch, task),
@@ -639,7 +680,7 @@ impl World<'_> {
     }
 
     /// An invocation failed with a platform error (timeout, out of memory, throttled).
-    fn on_inv_failed(&mut self, now: SimTime, v: u32, error: String) {
+    fn on_inv_failed(&mut self, now: SimTime, v: u32, error: PlatformError) {
         let cont = self.invs[v as usize].cont;
         let exec = self.invs[v as usize].exec;
         match cont {
@@ -647,7 +688,7 @@ impl World<'_> {
             Cont::AslTask { run } => self.asl_task_failed(now, v, run, error),
             Cont::EntityBatch { entity } => self.durable_entity_failed(now, entity, error),
             Cont::Episode { orch } => self.durable_episode_failed(now, orch, error),
-            Cont::Chain { .. } | Cont::Starter { .. } | Cont::Activity { .. } => self.fail_exec(now, exec, error),
+            Cont::Single | Cont::Chain { .. } | Cont::Starter { .. } | Cont::Activity { .. } => self.fail_exec(now, exec, error),
         }
         self.free_inv(v);
     }
@@ -662,8 +703,13 @@ impl World<'_> {
         }
     }
 
+    /// Whether the driver works through Azure Storage queues (hosts poll them).
+    fn uses_queues(&self) -> bool {
+        matches!(self.plan.driver, Driver::Chain(_) | Driver::Durable(_))
+    }
+
     fn all_done(&self) -> bool {
-        self.execs.len() as u64 == self.spec.iterations && self.execs.iter().all(|x| x.done)
+        self.ended == self.spec.iterations
     }
 
     /// True when nothing but idle housekeeping (polls, peeks, keep-alive) is pending: no live
@@ -718,13 +764,14 @@ impl World<'_> {
     /// Ends execution `e` successfully at `now` (its main strand charged up to now).
     pub(crate) fn complete_exec(&mut self, now: SimTime, e: u32) {
         let mut outcome = Outcome::Completed;
-        if self.wf.output_bytes > self.plan.apps[0].platform.response_limit_bytes {
-            outcome = Outcome::Failed { error: self.plan.apps[0].platform.response_error.to_string() };
+        let p = &self.plan.apps[0].platform;
+        if self.wf.output_bytes > p.response_limit_bytes {
+            outcome = Outcome::Failed { error: PlatformError::ResponseTooLarge(p.response_error) };
         }
         self.end_exec(now, e, outcome);
     }
 
-    pub(crate) fn fail_exec(&mut self, now: SimTime, e: u32, error: String) {
+    pub(crate) fn fail_exec(&mut self, now: SimTime, e: u32, error: PlatformError) {
         if self.execs[e as usize].done {
             return;
         }
@@ -737,6 +784,7 @@ impl World<'_> {
             return;
         }
         x.done = true;
+        self.ended += 1;
         let main = x.main;
         let arrival = x.arrival;
         // Whatever the main strand has not been charged with (a failure mid-flight) is queueing.
@@ -757,8 +805,8 @@ impl World<'_> {
         if self.spec.trace {
             let name = match &outcome {
                 Outcome::Completed => format!("exec {e} completed"),
+                Outcome::Failed { error } if error.is_throttle() => format!("exec {e} throttled"),
                 Outcome::Failed { error } => format!("exec {e} failed: {error}"),
-                Outcome::Throttled => format!("exec {e} throttled"),
             };
             self.trace.push(TraceEvent::Instant { track: 0, name, at: now });
         }
@@ -768,8 +816,8 @@ impl World<'_> {
             self.trace.push(TraceEvent::TrackName { track, name: format!("execution {e}") });
             let name = match &outcome {
                 Outcome::Completed => format!("exec {e}"),
+                Outcome::Failed { error } if error.is_throttle() => format!("exec {e} throttled"),
                 Outcome::Failed { error } => format!("exec {e} failed: {error}"),
-                Outcome::Throttled => format!("exec {e} throttled"),
             };
             self.trace.push(TraceEvent::Slice { track, name, cat: "execution", start: arrival, end: now, exec: Some(e) });
         }
@@ -797,9 +845,11 @@ impl World<'_> {
         t.max(self.q.now())
     }
 
-    /// Samples execution `e`'s work stream for a step (same draws on every deployment).
-    pub(crate) fn workload_rng(&self, e: u32, salt: u64) -> SimRng {
-        self.spec.streams.indexed("workload", (u64::from(e) << 20) ^ salt)
+    /// The platform's own stream for step `step` of execution `e`, fan-out item `item`
+    /// (storage latencies of that step's work), keyed without collisions
+    /// ([`crate::workload::stream_key`]).
+    pub(crate) fn storage_rng(&self, e: u32, step: u32, item: u32) -> SimRng {
+        self.spec.streams.indexed("storage", crate::workload::stream_key(e, step, item))
     }
 
     // ---- invocations -------------------------------------------------------------------------
@@ -866,15 +916,17 @@ impl World<'_> {
             self.start_on(now, v, i, false);
             return;
         }
-        if self.apps[app as usize].lambda.is_some() {
+        if self.plan.apps[app as usize].lambda {
             // Concurrency is an account limit, shared by every function of the deployment.
-            let in_flight: u32 = self.apps.iter().filter(|a| a.lambda.is_some()).map(|a| a.in_flight).sum();
-            let s = self.lambda_account.get_or_insert_with(|| self.apps[app as usize].lambda.clone().expect("a Lambda app"));
-            if in_flight < s.allowed(now, in_flight) {
+            let in_flight = self.lambda_in_flight;
+            // The account's allowance exists whenever a Lambda app does.
+            let allowed = self.lambda_account.as_mut().map_or(0, |s| s.allowed(now, in_flight));
+            if in_flight < allowed {
                 let i = self.new_instance(now, app);
                 self.assign_to_starting(now, v, i);
             } else {
-                self.on_inv_failed(now, v, "Lambda.TooManyRequestsException".into());
+                let err = PlatformError::Throttled(self.plan.apps[app as usize].platform.throttle_error);
+                self.on_inv_failed(now, v, err);
             }
             return;
         }
@@ -885,16 +937,22 @@ impl World<'_> {
         self.scale_http(now, app);
     }
 
+    /// The most recently freed instance of `app` with a free slot of `class`. The free list
+    /// is a stack: instances that can take nothing (gone, recycled, every slot busy) are
+    /// dropped from its top as they are met and pushed again when a slot frees.
     fn take_free_slot(&mut self, app: u16, class: Class) -> Option<u32> {
-        let slots = self.plan.apps[app as usize].slots[class as usize];
-        let a = &self.apps[app as usize];
-        for &i in a.free.iter().rev() {
+        let slots = self.plan.apps[app as usize].slots;
+        while let Some(&i) = self.apps[app as usize].free.last() {
             let inst = &self.insts[i as usize];
-            if inst.alive && inst.ready && !inst.poisoned && inst.busy[class as usize] < slots {
-                return Some(i);
+            let full = (0..3).all(|c| inst.busy[c] >= slots[c]);
+            if inst.alive && inst.ready && !inst.poisoned && !full {
+                break;
             }
+            self.apps[app as usize].free.pop();
+            self.insts[i as usize].in_free = false;
         }
-        None
+        let a = &self.apps[app as usize];
+        a.free.iter().rev().copied().find(|&i| self.has_room(i, class))
     }
 
     /// Whether host `i` can start one more invocation of `class` now.
@@ -951,6 +1009,7 @@ impl World<'_> {
             assigned: Vec::new(),
             created: now,
             poisoned: false,
+            in_free: false,
             pollers: Vec::new(),
             meter_running: Vec::new(),
             meter_mem_mb: 0.0,
@@ -959,12 +1018,16 @@ impl World<'_> {
             threads_busy: 0,
             thread_wait: VecDeque::new(),
         });
+        let lambda = self.plan.apps[app as usize].lambda;
         let a = &mut self.apps[app as usize];
-        a.instances.push(id);
+        if !lambda {
+            // Lambda needs neither list: an instance is created for the request it serves.
+            a.instances.push(id);
+            a.starting.push(id);
+        }
         a.alive += 1;
         a.started += 1;
         a.peak = a.peak.max(a.alive);
-        a.starting.push(id);
         self.q.schedule(now + delay, Ev::Ready(id));
         if self.spec.trace {
             let name = &self.plan.apps[app as usize].name;
@@ -985,6 +1048,13 @@ impl World<'_> {
             self.trace.push(TraceEvent::Counter { name: "instances", at: now, value: f64::from(alive) });
         }
         id
+    }
+
+    fn claim_in_flight(&mut self, app: u16) {
+        self.apps[app as usize].in_flight += 1;
+        if self.plan.apps[app as usize].lambda {
+            self.lambda_in_flight += 1;
+        }
     }
 
     fn total_slots(&self, app: u16) -> u32 {
@@ -1010,7 +1080,7 @@ impl World<'_> {
         let class = self.invs[v as usize].class;
         let slot = self.claim_slot(i, class);
         let app = self.insts[i as usize].app;
-        self.apps[app as usize].in_flight += 1;
+        self.claim_in_flight(app);
         self.insts[i as usize].assigned.push(v);
         let inv = &mut self.invs[v as usize];
         inv.bd.add(Component::Queue, now.saturating_since(inv.wait_since));
@@ -1030,7 +1100,7 @@ impl World<'_> {
         let class = self.invs[v as usize].class;
         let slot = self.claim_slot(i, class);
         let app = self.insts[i as usize].app;
-        self.apps[app as usize].in_flight += 1;
+        self.claim_in_flight(app);
         let created = self.insts[i as usize].created;
         let inv = &mut self.invs[v as usize];
         let waited = now.saturating_since(inv.wait_since);
@@ -1049,7 +1119,9 @@ impl World<'_> {
 
     fn on_ready(&mut self, now: SimTime, i: u32) {
         let app = self.insts[i as usize].app;
-        self.apps[app as usize].starting.retain(|&s| s != i);
+        if !self.plan.apps[app as usize].lambda {
+            self.apps[app as usize].starting.retain(|&s| s != i);
+        }
         let assigned = std::mem::take(&mut self.insts[i as usize].assigned);
         self.insts[i as usize].ready = true;
         for v in assigned {
@@ -1057,7 +1129,7 @@ impl World<'_> {
             inv.bd.add(Component::ColdStart, now.saturating_since(inv.assigned_at));
             self.begin(now, v);
         }
-        if !self.plan.apps[app as usize].lambda {
+        if self.uses_queues() {
             self.azure_host_ready(now, i);
         }
         self.release_capacity(now, i, true);
@@ -1143,7 +1215,7 @@ impl World<'_> {
         let ph = inv.phases[inv.next];
         let p = &self.plan.apps[inv.app as usize].platform;
         if p.runtime_memory_mb + f64::from(ph.memory_mb) > p.memory_limit_mb {
-            let err = p.oom_error.to_string();
+            let err = PlatformError::OutOfMemory(p.oom_error);
             self.abort(now, v, err, false);
             return;
         }
@@ -1226,7 +1298,7 @@ impl World<'_> {
 
     fn on_timeout(&mut self, now: SimTime, v: u32) {
         let app = self.invs[v as usize].app;
-        let err = self.plan.apps[app as usize].platform.timeout_error.to_string();
+        let err = PlatformError::Timeout(self.plan.apps[app as usize].platform.timeout_error);
         match self.invs[v as usize].status {
             InvStatus::Running => self.abort(now, v, err, true),
             InvStatus::Waiting => {
@@ -1242,7 +1314,7 @@ impl World<'_> {
         }
     }
 
-    fn abort(&mut self, now: SimTime, v: u32, error: String, phase_started: bool) {
+    fn abort(&mut self, now: SimTime, v: u32, error: PlatformError, phase_started: bool) {
         // The invocation slot will be reused: its pending phase event must not end a phase of
         // the next invocation there.
         if let Some(k) = self.invs[v as usize].phase_key.take() {
@@ -1288,7 +1360,7 @@ impl World<'_> {
         }
     }
 
-    fn finish_inv(&mut self, now: SimTime, v: u32, error: Option<String>) {
+    fn finish_inv(&mut self, now: SimTime, v: u32, error: Option<PlatformError>) {
         let i = self.invs[v as usize].instance;
         let held_thread = self.invs[v as usize].status == InvStatus::Running;
         if held_thread {
@@ -1350,6 +1422,9 @@ impl World<'_> {
         inst.busy[class as usize] -= 1;
         inst.slots_used &= !(1u64 << slot);
         self.apps[app as usize].in_flight -= 1;
+        if self.plan.apps[app as usize].lambda {
+            self.lambda_in_flight -= 1;
+        }
         if held_thread {
             self.thread_freed(now, i);
         }
@@ -1376,12 +1451,12 @@ impl World<'_> {
             };
             self.start_on(now, v, i, fresh);
         }
-        if !self.plan.apps[app as usize].lambda {
+        if self.uses_queues() {
             self.azure_slot_freed(now, i);
         }
-        let a = &mut self.apps[app as usize];
-        if !a.free.contains(&i) {
-            a.free.push(i);
+        if !self.insts[i as usize].in_free {
+            self.insts[i as usize].in_free = true;
+            self.apps[app as usize].free.push(i);
         }
         let inst = &mut self.insts[i as usize];
         if inst.busy_total() == 0 && inst.idle_since.is_none() {
@@ -1407,10 +1482,14 @@ impl World<'_> {
         inst.keep_alive_gen += 1;
         let since = inst.idle_since.take();
         let app = inst.app;
+        let lambda = self.plan.apps[app as usize].lambda;
         let a = &mut self.apps[app as usize];
         a.alive -= 1;
-        a.free.retain(|&x| x != i);
-        a.instances.retain(|&x| x != i);
+        if !lambda {
+            // Azure hosts (at most a few hundred) stay listed in id order for partition
+            // ownership and scale-in; the free stack drops the host lazily.
+            a.instances.retain(|&x| x != i);
+        }
         if let Some(since) = since {
             self.trace_idle(i, since, now);
         }
@@ -1420,11 +1499,11 @@ impl World<'_> {
             let alive = self.apps[app as usize].alive;
             self.trace.push(TraceEvent::Counter { name: "instances", at: now, value: f64::from(alive) });
         }
-        if !self.plan.apps[app as usize].lambda {
+        if self.uses_queues() {
             self.azure_host_gone(now, i);
-            if !self.apps[app as usize].waiting.is_empty() {
-                self.scale_http(now, app);
-            }
+        }
+        if !self.plan.apps[app as usize].lambda && !self.apps[app as usize].waiting.is_empty() {
+            self.scale_http(now, app);
         }
     }
 
@@ -1440,6 +1519,7 @@ impl World<'_> {
     fn describe(&self, cont: Cont, class: Class) -> String {
         let step = |i: u32| self.wf.steps.get(i as usize).map_or("?", |s| s.name.as_str()).to_string();
         match cont {
+            Cont::Single => "function".into(),
             Cont::Chain { node } => format!("queue function {node}"),
             Cont::Starter { .. } => "HTTP starter".into(),
             Cont::Activity { .. } => "activity".into(),
@@ -1456,29 +1536,59 @@ impl World<'_> {
         SimDuration::from_secs_f64(l.sample(&mut self.rng))
     }
 
-    /// The phases of `step` for execution `e` (the same draws on every deployment).
-    /// The phases of a flow node run inside one function of app `app`: its steps in order,
-    /// parallel branches one after another (a plain chain or one Lambda has no fan-out inside).
-    pub(crate) fn node_phases(&self, e: u32, node: &Node, app: u16, out: &mut Vec<Phase>) {
-        match node {
-            Node::Step(s) => out.extend(self.phases_of(e, *s, 0, 1.0, app, true)),
-            Node::Parallel(branches) => {
-                for n in branches.iter().flatten() {
-                    self.node_phases(e, n, app, out);
+    /// The phases of flow nodes run inside one function of app `app` (the single function of
+    /// `aws-lambda` and `az-func`, a chain function, a per-flow-element Lambda): steps in order,
+    /// parallel branches one after another, fan-out items one after another (plain Python), a
+    /// `split` fan-out giving each item its share of one draw of the work. One process runs
+    /// every item, so objects a fan-out body reads are fetched by the first item only and then
+    /// served from memory.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn nodes_phases(&self, e: u32, nodes: &[Node], item: u32, share: f64, fetch: bool, app: u16, out: &mut Vec<Phase>) {
+        for n in nodes {
+            match n {
+                Node::Step(s) => self.step_phases_into(e, *s, item, share, fetch, app, true, out),
+                Node::Parallel(branches) => {
+                    for b in branches {
+                        self.nodes_phases(e, b, item, share, fetch, app, out);
+                    }
+                }
+                Node::FanOut(f) => {
+                    let f = &self.wf.fan_outs[f.0 as usize];
+                    for k in 0..f.items {
+                        let it = if f.split { 0 } else { k };
+                        self.nodes_phases(e, &f.body, it, share * f.share(), fetch && k == 0, app, out);
+                    }
                 }
             }
-            Node::FanOut(_) => unreachable!("fan-outs are refused or run as Map states"),
         }
     }
 
+    /// The phases of step `step` of execution `e`, fan-out item `item` (the same work on every
+    /// deployment: [`crate::workload`]), as a new vector.
     pub(crate) fn phases_of(&self, e: u32, step: StepId, item: u32, share: f64, app: u16, state_via_storage: bool) -> Vec<Phase> {
+        let mut out = Vec::new();
+        self.step_phases_into(e, step, item, share, true, app, state_via_storage, &mut out);
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn step_phases_into(
+        &self,
+        e: u32,
+        step: StepId,
+        item: u32,
+        share: f64,
+        fetch: bool,
+        app: u16,
+        state_via_storage: bool,
+        out: &mut Vec<Phase>,
+    ) {
         // Work from the shared per-(execution, step, item) stream; storage latencies apart.
         let mut work = crate::workload::work_rng(&self.work, e, step.0, item);
-        let mut rng = self.workload_rng(e, (u64::from(step.0) << 32) | u64::from(item));
-        let mut out = Vec::new();
+        let mut rng = self.storage_rng(e, step.0, item);
         let s = &self.wf.steps[step.0 as usize];
-        step_phases(s, &mut work, share, &self.plan.apps[app as usize].platform, self.wf, state_via_storage, &mut rng, &mut out);
-        out
+        let p = &self.plan.apps[app as usize].platform;
+        step_phases(s, &mut work, share, fetch, p, self.wf, state_via_storage, &mut rng, out);
     }
 }
 

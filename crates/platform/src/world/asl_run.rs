@@ -167,7 +167,7 @@ impl World<'_> {
             }
             AslState::Choice { next } => self.asl_transition(now, run, next, 0),
             AslState::Succeed => self.asl_finished(now, run),
-            AslState::Fail { error } => self.fail_exec(now, e, format!("States.Fail: {error}")),
+            AslState::Fail { error } => self.fail_exec(now, e, crate::error::PlatformError::StepFail { error }),
             AslState::Parallel { branches, .. } => {
                 if !self.step_add_history(now, e, 2 + 2 * branches.len() as u32) {
                     return;
@@ -260,7 +260,7 @@ impl World<'_> {
         }
     }
 
-    pub(crate) fn asl_task_failed(&mut self, now: SimTime, v: u32, run: u32, error: String) {
+    pub(crate) fn asl_task_failed(&mut self, now: SimTime, v: u32, run: u32, error: crate::error::PlatformError) {
         let e = self.invs[v as usize].exec;
         if self.execs[e as usize].done {
             return;
@@ -270,7 +270,8 @@ impl World<'_> {
             (r.machine, r.state, r.attempt)
         };
         let AslState::Task { retry, catch, .. } = self.sf.asl.machines[m].states[s].clone() else { return };
-        if let Some(r) = retry.iter().find(|r| r.matches(&error))
+        let name = error.name();
+        if let Some(r) = retry.iter().find(|r| r.matches(&name))
             && attempt < r.max_attempts
         {
             // A retry re-enters the state: a billed transition after the backoff.
@@ -279,7 +280,7 @@ impl World<'_> {
             self.q.schedule(now + wait, Ev::Timer(Timer::AslRetry { run }));
             return;
         }
-        if let Some(c) = catch.iter().find(|c| c.matches(&error)) {
+        if let Some(c) = catch.iter().find(|c| c.matches(&name)) {
             self.sf.asl.runs[run as usize].attempt = 0;
             self.asl_transition(now, run, c.next, 0);
             return;

@@ -26,13 +26,26 @@ use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::{DeploymentConfig, Node, Workflow};
 
 use super::azure::{AzureSetup, Msg, MsgKind, QueueKind};
-use super::{AppDef, Class, Cont, Phase, StatefulPlan, World};
+use super::{AppDef, Class, Cont, DeploymentPlan, Driver, Phase, World};
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
 use crate::params::Models;
 use crate::queue_polling::Backoff;
 
+/// The az-queue driver's settings.
+#[derive(Clone, Debug)]
+pub struct ChainSetup {
+    /// The storage account.
+    pub azure: AzureSetup,
+    /// The queue trigger's polling backoff.
+    pub trigger: Backoff,
+    /// Messages per poll.
+    pub batch: u32,
+    /// A function's enqueue wakes its own host's listener of that queue.
+    pub local_enqueue_wakeup: bool,
+}
+
 /// Builds the az-queue plan.
-pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Result<StatefulPlan, ConfigError> {
+pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Result<DeploymentPlan, ConfigError> {
     for (i, n) in workflow.flow.iter().enumerate() {
         if contains_fan_out(n) {
             return Err(ConfigError {
@@ -56,20 +69,17 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
     // The queue trigger base64-encodes messages: 64 KB of queue message carries 48 KB of payload
     // (platform-facts.md §5); above that the functions pass a blob reference.
     let msg_limit_kb = models.storage.queue.message_max_kb.value * 0.75;
-    Ok(StatefulPlan {
-        deployment: Deployment::AzQueue,
-        apps: vec![app],
-        azure: Some(AzureSetup::from_models(models, msg_limit_kb, 0)),
-        durable: None,
-        step: None,
-        queue_trigger: Some(Backoff {
+    let setup = ChainSetup {
+        azure: AzureSetup::from_models(models, msg_limit_kb, 0),
+        trigger: Backoff {
             min: SimDuration::from_secs_f64(models.queue_trigger.polling.min_interval_s.value),
             max: SimDuration::from_secs_f64(models.queue_trigger.polling.max_interval_s.value),
             randomization: models.queue_trigger.polling.randomization.value,
-        }),
-        queue_batch: models.queue_trigger.polling.batch_size.value as u32,
+        },
+        batch: models.queue_trigger.polling.batch_size.value as u32,
         local_enqueue_wakeup: models.queue_trigger.polling.local_enqueue_wakeup.value >= 0.5,
-    })
+    };
+    Ok(DeploymentPlan { deployment: Deployment::AzQueue, apps: vec![app], driver: Driver::Chain(setup) })
 }
 
 pub(crate) fn contains_fan_out(n: &Node) -> bool {
@@ -81,11 +91,9 @@ pub(crate) fn contains_fan_out(n: &Node) -> bool {
 }
 
 impl World<'_> {
-    pub(crate) fn chain_init(&mut self) {
-        let backoff = self.plan.queue_trigger.expect("az-queue has a queue-trigger backoff");
-        let batch = self.plan.queue_batch;
+    pub(crate) fn chain_init(&mut self, c: &ChainSetup) {
         for node in 1..self.wf.flow.len() {
-            self.add_queue(QueueKind::Chain(node as u32), backoff, batch, Class::Function);
+            self.add_queue(QueueKind::Chain(node as u32), c.trigger, c.batch, Class::Function);
         }
     }
 
@@ -107,7 +115,7 @@ impl World<'_> {
             phases.push(Phase::wait(d, 64.0, crate::record::Component::Transfer));
         }
         let n = self.wf.flow[node as usize].clone();
-        self.node_phases(e, &n, 0, &mut phases);
+        self.nodes_phases(e, std::slice::from_ref(&n), 0, 1.0, true, 0, &mut phases);
         self.new_inv(0, Class::Function, e, vec![strand], phases, Cont::Chain { node }, now)
     }
 
@@ -129,7 +137,10 @@ impl World<'_> {
         // Queue `node` (0-based among chain queues) triggers flow node `node + 1`. With the
         // local wake-up (an output binding: WebJobs SharedQueueWatcher) this host's listener polls
         // at once; without it (an SDK enqueue, the default) the next function waits for a poll.
-        let wake = if self.plan.local_enqueue_wakeup { Some(host) } else { None };
+        let wake = match &self.plan.driver {
+            Driver::Chain(c) if c.local_enqueue_wakeup => Some(host),
+            _ => None,
+        };
         self.put_message(now, node, MsgKind::Chain { node: node + 1 }, e, strand, size, wake);
     }
 

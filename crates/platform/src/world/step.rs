@@ -32,9 +32,10 @@
 use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::{DeploymentConfig, Node, Workflow};
 
-use super::{AppDef, Class, Cont, StatefulPlan, Timer, World, scaled};
+use super::{AppDef, Class, Cont, DeploymentPlan, Driver, Timer, World, scaled};
 use crate::billing::Cost;
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
+use crate::error::PlatformError;
 use crate::params::Models;
 use crate::record::Component;
 
@@ -74,7 +75,7 @@ pub struct StepSetup {
 }
 
 /// Builds the aws-step plan: one Lambda app per step.
-pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Result<StatefulPlan, ConfigError> {
+pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Result<DeploymentPlan, ConfigError> {
     for (key, set) in [("payload_limit_mode", cfg.payload_limit_mode.is_some()), ("extended_sessions", cfg.extended_sessions.is_some())] {
         if set {
             return Err(ConfigError {
@@ -107,12 +108,10 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
         });
     }
     let m = &models.step;
-    Ok(StatefulPlan {
+    Ok(DeploymentPlan {
         deployment: Deployment::AwsStep,
         apps,
-        azure: None,
-        durable: None,
-        step: Some(StepSetup {
+        driver: Driver::Step(Box::new(StepSetup {
             latency: (m.transitions.latency_s_median.value, m.transitions.latency_sigma.value),
             latency_s_per_kb: m.transitions.latency_s_per_kb.value,
             bucket: m.transitions.token_bucket.value,
@@ -131,10 +130,7 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
             express_memory_mb: m.billing.express_memory_mb_base.value,
             express_max_duration: SimDuration::from_secs_f64(m.billing.express_max_duration_s.value),
             per_flow_element: cfg.functions == Some(sfsim_workflow::FunctionSplit::PerFlowElement),
-        }),
-        queue_trigger: None,
-        queue_batch: 0,
-        local_enqueue_wakeup: false,
+        })),
     })
 }
 
@@ -177,8 +173,12 @@ pub struct StepState {
 }
 
 impl World<'_> {
+    /// The Step Functions driver's settings (its code runs only for an aws-step plan).
     fn sf_setup(&self) -> &StepSetup {
-        self.plan.step.as_ref().expect("aws-step has a Step Functions setup")
+        match &self.plan.driver {
+            Driver::Step(s) => s,
+            _ => unreachable!("Step Functions driver code runs only for aws-step"),
+        }
     }
 
     pub(crate) fn step_start(&mut self, now: SimTime, e: u32) {
@@ -214,8 +214,8 @@ impl World<'_> {
     /// An Express execution still running at its 5-minute limit times out.
     pub(crate) fn express_deadline(&mut self, now: SimTime, e: u32) {
         if !self.execs[e as usize].done {
-            let limit = self.sf_setup().express_max_duration.as_secs_f64();
-            self.fail_exec(now, e, format!("States.Timeout: Express executions last at most {limit} s"));
+            let limit = self.sf_setup().express_max_duration;
+            self.fail_exec(now, e, PlatformError::StepExpressTimeout { limit });
         }
     }
 
@@ -290,7 +290,7 @@ impl World<'_> {
     pub(crate) fn step_payload_ok(&mut self, now: SimTime, e: u32, payload: u64) -> bool {
         let max = self.sf_setup().payload_max_bytes;
         if payload > max {
-            self.fail_exec(now, e, format!("States.DataLimitExceeded: state payload of {} KB exceeds {} KB", payload / 1024, max / 1024));
+            self.fail_exec(now, e, PlatformError::StepDataLimit { payload_kb: payload / 1024, limit_kb: max / 1024 });
             return false;
         }
         true
@@ -336,7 +336,7 @@ impl World<'_> {
         let h = &mut self.sf.history[e as usize];
         *h += events;
         if *h > max {
-            self.fail_exec(now, e, format!("States.Runtime: execution history exceeds {max} events"));
+            self.fail_exec(now, e, PlatformError::StepHistoryLimit { max_events: max });
             return false;
         }
         true
@@ -384,7 +384,7 @@ impl World<'_> {
                 }
                 let first = first_step(&branches).expect("a parallel node has steps");
                 let mut phases = Vec::new();
-                self.node_phases(e, &Node::Parallel(branches), first.0 as u16, &mut phases);
+                self.nodes_phases(e, &[Node::Parallel(branches)], item, share, true, first.0 as u16, &mut phases);
                 let cont = Cont::StepTask { run: seq, task: first.0, grouped: true };
                 let v = self.new_inv(first.0 as u16, Class::Function, e, vec![strand], phases, cont, now);
                 self.invoke(now, v);
@@ -491,7 +491,7 @@ impl World<'_> {
         self.transition(now, seq, out);
     }
 
-    pub(crate) fn step_task_failed(&mut self, now: SimTime, v: u32, error: String) {
+    pub(crate) fn step_task_failed(&mut self, now: SimTime, v: u32, error: PlatformError) {
         let e = self.invs[v as usize].exec;
         self.fail_exec(now, e, error);
     }
