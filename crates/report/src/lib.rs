@@ -15,7 +15,7 @@ mod trace;
 pub use reproduce::{Reproduction, render_reproduction_html, render_reproduction_md, reproduction_figures};
 pub use sweep_io::{MergeError, merge_shards, sweep_header, trial_line};
 pub use table::render_table;
-pub use trace::render_trace;
+pub use trace::{render_coarse_timeline, render_trace};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -43,3 +43,55 @@ pub fn render_trace(traces: &[(String, Vec<TraceEvent>)]) -> String {
     s.push('\n');
     s
 }
+
+/// A coarse, line-per-event text timeline of one run, for golden tests and reviews: function
+/// (invocation) starts and ends, cold starts, thread waits, executions, polls, transitions and
+/// other instants, in time order (ties in recording order), times rounded to 10 ms. Phases
+/// inside an invocation, counters and keep-alive spans are left out: they are detail a diff of
+/// behaviour does not need.
+///
+/// ```text
+///     1.25 s  start  az-dorch app instance 0 slot 0 | orchestrator episode (exec 0)
+/// ```
+pub fn render_coarse_timeline(events: &[TraceEvent]) -> String {
+    let mut names: std::collections::HashMap<u32, &str> = std::collections::HashMap::new();
+    for e in events {
+        if let TraceEvent::TrackName { track, name } = e {
+            names.insert(*track, name);
+        }
+    }
+    let track_name = |t: u32| match names.get(&t) {
+        Some(n) => (*n).to_string(),
+        None if t == 0 => "arrivals".to_string(),
+        None => format!("track {t}"),
+    };
+    // (time in 10 ms units, sequence, line)
+    let mut lines: Vec<(u64, usize, String)> = Vec::new();
+    let ticks = |t: sfsim_engine::SimTime| (t.0 + 5_000_000) / 10_000_000;
+    for e in events {
+        let seq = lines.len();
+        match e {
+            TraceEvent::Slice { track, name, cat, start, end, .. } => {
+                let kind = match *cat {
+                    "invocation" | "execution" => "",
+                    "cold_start" => "cold start ",
+                    "thread wait" => "thread wait ",
+                    _ => continue,
+                };
+                let where_ = track_name(*track);
+                lines.push((ticks(*start), seq, format!("start  {kind}{where_} | {name}")));
+                lines.push((ticks(*end), seq + 1, format!("end    {kind}{where_} | {name}")));
+            }
+            TraceEvent::Instant { track, name, at } => {
+                lines.push((ticks(*at), seq, format!("at     {} | {name}", track_name(*track))));
+            }
+            TraceEvent::Counter { .. } | TraceEvent::TrackName { .. } => {}
+        }
+    }
+    lines.sort_by_key(|(t, seq, _)| (*t, *seq));
+    let mut out = String::new();
+    for (t, _, line) in lines {
+        out.push_str(&format!("{:>9.2} s  {line}\n", t as f64 / 100.0));
+    }
+    out
+}
