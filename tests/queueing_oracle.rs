@@ -149,3 +149,46 @@ fn erlang_formulas_match_published_values() {
     assert!((erlang_b(4, 3.0) - 0.20611).abs() < 1e-4);
     assert!((erlang_c(4, 3.0) - 0.50943).abs() < 1e-4);
 }
+
+/// A stateful driver through the same world: a two-function az-queue chain whose queue
+/// trigger polls every T seconds exactly (min = max = T, no randomization) on one host with
+/// enough slots (16, the trigger's batch) that a poll takes every waiting message. A message put
+/// at a uniformly random phase of the poll grid (Poisson arrivals) waits U(0, T) for the next
+/// poll, so the chain's `queue` component (visible to dequeued) has mean T / 2 and never
+/// exceeds T. (With one slot a poll takes one message: a bulk-service queue, not this oracle.)
+#[test]
+fn a_queue_chain_waits_half_the_polling_interval_on_average() {
+    let text = r#"
+[scenario]
+name = "oracle-chain"
+[arrivals]
+kind = "poisson"
+rate_per_s = 0.05
+[workflow]
+flow = [{ step = "first" }, { step = "second" }]
+[workflow.steps.first]
+cpu_s = { dist = "fixed", value_s = 0.01 }
+memory_mb = 128
+[workflow.steps.second]
+cpu_s = { dist = "fixed", value_s = 0.01 }
+memory_mb = 128
+"#;
+    let s = Scenario::from_source(SourceFile::from_text("oracle-chain.toml", text), &[]).expect("valid");
+    let mut m = textbook_models(16);
+    let t_s = 2.0;
+    let p = &mut m.queue_trigger.polling;
+    p.min_interval_s.value = t_s;
+    p.max_interval_s.value = t_s;
+    p.randomization.value = 0.0;
+    let cfg = s.deployment.get("az-queue").cloned().unwrap_or_default();
+    let plan = DeploymentPlan::build(Deployment::AzQueue, &m, &cfg, &s.workflow).expect("plan");
+    let o = plan.run(&s.workflow, &s.arrivals, 20_000, RngStreams::new(15, 0), false);
+    assert_eq!(o.instances_peak, 1, "one host polls");
+    let done: Vec<f64> = o.executions.iter().filter(|r| r.outcome == Outcome::Completed).map(|r| r.breakdown.queue.as_secs_f64()).collect();
+    assert_eq!(done.len(), 20_000);
+    let mean = done.iter().sum::<f64>() / done.len() as f64;
+    let max = done.iter().copied().fold(0.0, f64::max);
+    eprintln!("az-queue chain, polling every {t_s} s: mean queue wait {mean:.4} s, theory {:.4} s, max {max:.4} s", t_s / 2.0);
+    assert!((mean - t_s / 2.0).abs() / (t_s / 2.0) <= 0.03, "mean poll wait {mean:.4} s vs T/2 = {} s, seed 15", t_s / 2.0);
+    assert!(max <= t_s + 1e-6, "no message waits longer than one polling interval: {max}");
+}
