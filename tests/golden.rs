@@ -9,19 +9,13 @@ use sfsim_engine::RngStreams;
 use sfsim_platform::{Deployment, DeploymentPlan, Models};
 use sfsim_workflow::{Arrivals, Scenario, SourceFile};
 
-const FAN_OUT: &str = r#"
+/// The steps both golden workflows share.
+const STEPS: &str = r#"
 [scenario]
 name = "golden"
 [arrivals]
 kind = "interval"
 interval_s = 20
-[workflow]
-input_kb = 1
-output_kb = 1
-flow = [{ step = "split" }, { fan_out = "work" }, { step = "merge" }]
-[workflow.fan_out.work]
-items = 3
-body = [{ step = "chunk" }]
 [workflow.steps.split]
 cpu_s = { dist = "fixed", value_s = 0.5 }
 memory_mb = 256
@@ -37,33 +31,28 @@ memory_mb = 256
 input_kb = 6
 "#;
 
+/// Two steps around a fan-out of three.
+const FAN_OUT: &str = r#"
+[workflow]
+input_kb = 1
+output_kb = 1
+flow = [{ step = "split" }, { fan_out = "work" }, { step = "merge" }]
+[workflow.fan_out.work]
+items = 3
+body = [{ step = "chunk" }]
+"#;
+
+/// az-queue refuses a fan-out (no fan-in on plain queues): a chain of the three steps.
 const CHAIN: &str = r#"
-[scenario]
-name = "golden-chain"
-[arrivals]
-kind = "interval"
-interval_s = 20
 [workflow]
 input_kb = 1
 output_kb = 1
 flow = [{ step = "split" }, { step = "chunk" }, { step = "merge" }]
-[workflow.steps.split]
-cpu_s = { dist = "fixed", value_s = 0.5 }
-memory_mb = 256
-output_kb = 2
-[workflow.steps.chunk]
-cpu_s = { dist = "fixed", value_s = 2.0 }
-memory_mb = 256
-input_kb = 2
-output_kb = 2
-[workflow.steps.merge]
-cpu_s = { dist = "fixed", value_s = 0.5 }
-memory_mb = 256
-input_kb = 2
 "#;
 
 fn timeline(d: Deployment) -> String {
-    let text = if d == Deployment::AzQueue { CHAIN } else { FAN_OUT };
+    let flow = if d == Deployment::AzQueue { CHAIN } else { FAN_OUT };
+    let text = format!("{STEPS}{flow}");
     let s = Scenario::from_source(SourceFile::from_text("golden.toml", text), &[]).expect("valid golden scenario");
     let m = Models::builtin().expect("models");
     let cfg = s.deployment.get(d.name()).cloned().unwrap_or_default();
