@@ -32,8 +32,10 @@
 
 mod queue;
 mod rng;
+pub mod sample;
 mod time;
 
 pub use queue::{EventKey, EventQueue};
 pub use rng::{RngStreams, SimRng, WorkRng, WorkStreams, stream_seed};
+pub use sample::{Sample, quantile_sorted};
 pub use time::{SimDuration, SimTime};

@@ -142,7 +142,9 @@ pub fn run_scenario(
     let jobs: Vec<(usize, u64)> = (0..platforms.len()).flat_map(|d| (0..replications).map(move |r| (d, r))).collect();
     let outputs: Vec<RunOutput> = jobs
         .par_iter()
-        .map(|&(d, r)| platforms[d].run(&scenario.workflow, &scenario.arrivals, iterations, RngStreams::new(seed, r), opts.trace && r == 0))
+        .map(|&(d, r)| {
+            platforms[d].run_folded(&scenario.workflow, &scenario.arrivals, iterations, RngStreams::new(seed, r), opts.trace && r == 0)
+        })
         .collect();
     let mut results = Vec::with_capacity(platforms.len());
     let mut traces = Vec::new();

@@ -12,17 +12,12 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sfsim_platform::{Cost, ExecRecord, Outcome, RunOutput};
+use sfsim_engine::Sample;
+use sfsim_platform::record::RunFold;
+use sfsim_platform::{Cost, RunOutput};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-/// Quantile `q` in [0, 1] of a sorted, non-empty sample (type 7).
-pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
-    assert!(!sorted.is_empty(), "quantile of an empty sample");
-    let h = (sorted.len() - 1) as f64 * q.clamp(0.0, 1.0);
-    let lo = h.floor() as usize;
-    let hi = h.ceil() as usize;
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
-}
+pub use sfsim_engine::quantile_sorted;
 
 /// Mean and quantiles of a sample, seconds.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -46,6 +41,30 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Summarizes a bounded-memory sample: exactly (as [`Stats::of`]) while it holds every
+    /// value, else from its histogram (quantiles within 0.05 %) and its exact running sums.
+    pub fn of_sample(sample: &Sample) -> Stats {
+        if let Some(mut v) = sample.sorted_exact() {
+            return Stats::of(&mut v);
+        }
+        let n = sample.len();
+        let (sum, sum_sq) = sample.sums();
+        let mean = sum / n as f64;
+        let var = ((sum_sq - sum * mean) / (n - 1) as f64).max(0.0);
+        let t = StudentsT::new(0.0, 1.0, (n - 1) as f64).map(|d| d.inverse_cdf(0.975)).unwrap_or(1.96);
+        let (min, max) = sample.min_max();
+        Stats {
+            n,
+            mean,
+            p50: sample.quantile(0.50),
+            p95: sample.quantile(0.95),
+            p99: sample.quantile(0.99),
+            min,
+            max,
+            mean_ci95: t * (var / n as f64).sqrt(),
+        }
+    }
+
     /// Summarizes a sample (sorted in place). An empty sample gives all zeros.
     pub fn of(values: &mut [f64]) -> Stats {
         if values.is_empty() {
@@ -233,41 +252,18 @@ pub struct IdleSummary {
     pub simulated_s: f64,
 }
 
-/// Summarizes the replications of one deployment (combined in replication order).
+/// Summarizes the replications of one deployment (their folds combined in replication order).
 pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
-    let all: Vec<&ExecRecord> = runs.iter().flat_map(|r| r.executions.iter()).collect();
-    let done: Vec<&ExecRecord> = all.iter().copied().filter(|r| r.outcome == Outcome::Completed).collect();
-    let mut errors = BTreeMap::new();
-    let (mut failed, mut throttled) = (0, 0);
-    for r in &all {
-        if let Outcome::Failed { error } = &r.outcome {
-            if error.is_throttle() {
-                throttled += 1;
-            } else {
-                failed += 1;
-            }
-            *errors.entry(error.name()).or_insert(0) += 1;
-        }
+    let mut f = RunFold::default();
+    for r in runs {
+        f.merge(&r.fold);
     }
-    let mut latency: Vec<f64> = done.iter().map(|r| r.latency().as_secs_f64()).collect();
-    let parts: Vec<[f64; 7]> = done.iter().map(|r| r.breakdown.parts().map(|d| d.as_secs_f64())).collect();
-    let nd = done.len().max(1) as f64;
-    let breakdown_s = BreakdownSummary::from_fn(|k| parts.iter().map(|p| p[k]).fold(0.0, |a, b| a + b) / nd);
-    let breakdown_p99_s = BreakdownSummary::from_fn(|k| {
-        let mut v: Vec<f64> = parts.iter().map(|p| p[k]).collect();
-        if v.is_empty() {
-            0.0
-        } else {
-            v.sort_by(f64::total_cmp);
-            quantile_sorted(&v, 0.99)
-        }
-    });
-    let mut cold: Vec<f64> = done.iter().filter(|r| r.cold_start).map(|r| r.breakdown.cold_start.as_secs_f64()).collect();
-    let na = all.len().max(1) as f64;
-    let mut cost = Cost::default();
-    for r in &all {
-        cost.add(&r.cost);
-    }
+    let nd = f.completed.max(1) as f64;
+    let breakdown_s = BreakdownSummary::from_fn(|k| f.parts_s[k].sums().0 / nd);
+    let breakdown_p99_s = BreakdownSummary::from_fn(|k| f.parts_s[k].quantile(0.99));
+    let na = f.arrived.max(1) as f64;
+    let t = &f.totals;
+    let mut cost = t.cost;
     let idle_cost: f64 = runs.iter().map(|r| r.idle_cost_usd).fold(0.0, |a, b| a + b);
     cost.transactions += idle_cost;
     let idle = IdleSummary {
@@ -276,55 +272,50 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
         cost_usd: idle_cost,
         simulated_s: runs.iter().map(|r| r.end_time.as_secs_f64()).fold(0.0, |a, b| a + b),
     };
-    let per = |f: &dyn Fn(&ExecRecord) -> u64| all.iter().map(|r| f(r) as f64).fold(0.0, |a, b| a + b) / na;
     let transactions = TransactionSummary {
-        queue: per(&|r| r.stateful.queue_transactions) + idle.queue_transactions as f64 / na,
-        table: per(&|r| r.stateful.table_transactions),
-        blob: per(&|r| r.stateful.blob_transactions) + idle.blob_transactions as f64 / na,
+        queue: t.counts.queue_transactions as f64 / na + idle.queue_transactions as f64 / na,
+        table: t.counts.table_transactions as f64 / na,
+        blob: t.counts.blob_transactions as f64 / na + idle.blob_transactions as f64 / na,
     };
-    let mut delays: Vec<f64> = runs.iter().flat_map(|r| r.worker_scheduling_delay_s.iter().copied()).collect();
-    let mut worker_lat: Vec<f64> = runs.iter().flat_map(|r| r.worker_latency_s.iter().copied()).collect();
+    let (mut delays, mut worker_lat) = (Sample::new(), Sample::new());
+    for r in runs {
+        delays.merge(&r.worker_scheduling_delay_s);
+        worker_lat.merge(&r.worker_latency_s);
+    }
+    const CDF_POINTS: usize = 10_000;
     DeploymentSummary {
         deployment: deployment.to_string(),
-        iterations: all.len() as u64,
-        completed: done.len() as u64,
-        failed,
-        throttled,
-        errors,
-        latency_s: Stats::of(&mut latency),
-        latency_samples_s: latency.clone(),
+        iterations: f.arrived,
+        completed: f.completed,
+        failed: f.failed,
+        throttled: f.throttled,
+        errors: f.errors.clone(),
+        latency_s: Stats::of_sample(&f.latency_s),
+        latency_samples_s: f.latency_s.cdf_values(CDF_POINTS),
         breakdown_s,
         breakdown_p99_s,
-        cold_starts: cold.len() as u64,
-        start_delay_s: Stats::of(&mut done.iter().map(|r| r.start_delay.as_secs_f64()).collect::<Vec<_>>()),
-        cold_start_delay_s: Stats::of(
-            &mut done
-                .iter()
-                .filter(|r| r.cold_start)
-                .map(|r| r.pending_to_running.unwrap_or(r.start_delay).as_secs_f64())
-                .collect::<Vec<_>>(),
-        ),
-        request_cold_start_delay_s: Stats::of(
-            &mut done.iter().filter(|r| r.cold_start).map(|r| r.start_delay.as_secs_f64()).collect::<Vec<_>>(),
-        ),
-        cold_start_s: Stats::of(&mut cold),
-        gb_s: all.iter().map(|r| r.gb_s).fold(0.0, |a, b| a + b) / na,
-        executed_s: all.iter().map(|r| r.executed.as_secs_f64()).fold(0.0, |a, b| a + b) / na,
-        billed_s: all.iter().map(|r| r.billed.as_secs_f64()).fold(0.0, |a, b| a + b) / na,
+        cold_starts: f.cold_start_s.len(),
+        start_delay_s: Stats::of_sample(&f.start_delay_s),
+        cold_start_delay_s: Stats::of_sample(&f.cold_start_delay_s),
+        request_cold_start_delay_s: Stats::of_sample(&f.request_cold_start_delay_s),
+        cold_start_s: Stats::of_sample(&f.cold_start_s),
+        gb_s: t.gb_s / na,
+        executed_s: t.executed_s / na,
+        billed_s: t.billed_s / na,
         cost_usd: cost.scaled(1.0 / na).into(),
-        storage_gets: all.iter().map(|r| f64::from(r.storage_gets)).fold(0.0, |a, b| a + b) / na,
-        storage_puts: all.iter().map(|r| f64::from(r.storage_puts)).fold(0.0, |a, b| a + b) / na,
+        storage_gets: t.storage_gets as f64 / na,
+        storage_puts: t.storage_puts as f64 / na,
         instances_started: runs.iter().map(|r| u64::from(r.instances_started)).sum(),
         instances_peak: runs.iter().map(|r| u64::from(r.instances_peak)).max().unwrap_or(0),
         events: runs.iter().map(|r| r.events).sum(),
-        transitions: per(&|r| r.stateful.transitions),
-        replays: per(&|r| r.stateful.replays),
-        invocations: per(&|r| r.stateful.invocations.max(1)),
+        transitions: t.counts.transitions as f64 / na,
+        replays: t.counts.replays as f64 / na,
+        invocations: t.invocations_at_least_one as f64 / na,
         transactions,
         idle,
-        worker_scheduling_delay_s: Stats::of(&mut delays),
-        worker_latency_s: Stats::of(&mut worker_lat),
-        worker_samples_s: (delays, worker_lat),
+        worker_scheduling_delay_s: Stats::of_sample(&delays),
+        worker_latency_s: Stats::of_sample(&worker_lat),
+        worker_samples_s: (delays.cdf_values(CDF_POINTS), worker_lat.cdf_values(CDF_POINTS)),
     }
 }
 

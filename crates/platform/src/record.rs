@@ -1,6 +1,6 @@
 //! What a simulated execution leaves behind: outcome, latency breakdown, bill.
 
-use sfsim_engine::{SimDuration, SimTime};
+use sfsim_engine::{Sample, SimDuration, SimTime};
 
 use crate::billing::Cost;
 use crate::error::PlatformError;
@@ -181,10 +181,154 @@ impl ExecRecord {
     }
 }
 
+/// What executions cost and did, summed: their bills, billed time, storage operations and
+/// stateful counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ExecTotals {
+    /// Dollars by kind.
+    pub cost: Cost,
+    /// Billed GB-s.
+    pub gb_s: f64,
+    /// Executed seconds.
+    pub executed_s: f64,
+    /// Billed seconds.
+    pub billed_s: f64,
+    /// Object-storage GETs.
+    pub storage_gets: u64,
+    /// Object-storage PUTs.
+    pub storage_puts: u64,
+    /// Stateful counters.
+    pub counts: StatefulCounts,
+    /// Billed function executions, counting at least one per execution (a request refused at
+    /// the door still was a request).
+    pub invocations_at_least_one: u64,
+}
+
+impl ExecTotals {
+    /// Adds `o`.
+    pub fn add(&mut self, o: &ExecTotals) {
+        self.cost.add(&o.cost);
+        self.gb_s += o.gb_s;
+        self.executed_s += o.executed_s;
+        self.billed_s += o.billed_s;
+        self.storage_gets += o.storage_gets;
+        self.storage_puts += o.storage_puts;
+        self.counts.add(&o.counts);
+        self.invocations_at_least_one += o.invocations_at_least_one;
+    }
+}
+
+impl StatefulCounts {
+    /// Adds `o`.
+    pub fn add(&mut self, o: &StatefulCounts) {
+        self.queue_transactions += o.queue_transactions;
+        self.table_transactions += o.table_transactions;
+        self.blob_transactions += o.blob_transactions;
+        self.transitions += o.transitions;
+        self.replays += o.replays;
+        self.invocations += o.invocations;
+    }
+}
+
+/// Every execution of a run folded as it ends: counts, errors by name, bounded-memory samples
+/// of the latency, its parts and the cold-start measures, and summed bills. This is what the
+/// summaries are made of, so a run's memory does not grow with its executions.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunFold {
+    /// Executions that arrived.
+    pub arrived: u64,
+    /// Executions that completed.
+    pub completed: u64,
+    /// Executions that failed with a platform error other than a throttle.
+    pub failed: u64,
+    /// Executions refused for lack of concurrency.
+    pub throttled: u64,
+    /// Failures and throttles by the platform's error name.
+    pub errors: std::collections::BTreeMap<String, u64>,
+    /// End-to-end latency of completed executions, s.
+    pub latency_s: Sample,
+    /// Each breakdown component of completed executions ([`Breakdown::NAMES`] order), s.
+    pub parts_s: [Sample; 7],
+    /// Cold-start component of the completed executions that waited for a new instance, s.
+    pub cold_start_s: Sample,
+    /// Arrival to the first function's start, completed executions, s.
+    pub start_delay_s: Sample,
+    /// The study's cold-start measure over completed cold executions (Durable Pending ->
+    /// Running, else the start delay), s.
+    pub cold_start_delay_s: Sample,
+    /// The start delay of completed cold executions, s.
+    pub request_cold_start_delay_s: Sample,
+    /// What every execution cost, including what was charged after it ended.
+    pub totals: ExecTotals,
+}
+
+impl RunFold {
+    /// Folds one execution's record in.
+    pub fn add(&mut self, r: &ExecRecord) {
+        self.arrived += 1;
+        match &r.outcome {
+            Outcome::Completed => {
+                self.completed += 1;
+                self.latency_s.push(r.latency().as_secs_f64());
+                for (s, d) in self.parts_s.iter_mut().zip(r.breakdown.parts()) {
+                    s.push(d.as_secs_f64());
+                }
+                self.start_delay_s.push(r.start_delay.as_secs_f64());
+                if r.cold_start {
+                    self.cold_start_s.push(r.breakdown.cold_start.as_secs_f64());
+                    self.cold_start_delay_s.push(r.pending_to_running.unwrap_or(r.start_delay).as_secs_f64());
+                    self.request_cold_start_delay_s.push(r.start_delay.as_secs_f64());
+                }
+            }
+            Outcome::Failed { error } => {
+                if error.is_throttle() {
+                    self.throttled += 1;
+                } else {
+                    self.failed += 1;
+                }
+                *self.errors.entry(error.name()).or_insert(0) += 1;
+            }
+        }
+        self.totals.add(&ExecTotals {
+            cost: r.cost,
+            gb_s: r.gb_s,
+            executed_s: r.executed.as_secs_f64(),
+            billed_s: r.billed.as_secs_f64(),
+            storage_gets: u64::from(r.storage_gets),
+            storage_puts: u64::from(r.storage_puts),
+            counts: r.stateful,
+            invocations_at_least_one: r.stateful.invocations.max(1),
+        });
+    }
+
+    /// Adds another run's fold (as if its executions ended after this run's).
+    pub fn merge(&mut self, o: &RunFold) {
+        self.arrived += o.arrived;
+        self.completed += o.completed;
+        self.failed += o.failed;
+        self.throttled += o.throttled;
+        for (k, v) in &o.errors {
+            *self.errors.entry(k.clone()).or_insert(0) += v;
+        }
+        self.latency_s.merge(&o.latency_s);
+        for (a, b) in self.parts_s.iter_mut().zip(&o.parts_s) {
+            a.merge(b);
+        }
+        self.cold_start_s.merge(&o.cold_start_s);
+        self.start_delay_s.merge(&o.start_delay_s);
+        self.cold_start_delay_s.merge(&o.cold_start_delay_s);
+        self.request_cold_start_delay_s.merge(&o.request_cold_start_delay_s);
+        self.totals.add(&o.totals);
+    }
+}
+
 /// What one replication of one deployment produced.
 #[derive(Clone, Debug, Default)]
 pub struct RunOutput {
-    /// One record per arrival, in arrival order.
+    /// Every execution, folded as it ended (what the summaries use).
+    pub fold: RunFold,
+    /// One record per arrival, in arrival order, when the run was asked to keep them
+    /// ([`crate::world::RunSpec::keep_records`]); empty otherwise.
     pub executions: Vec<ExecRecord>,
     /// Instances (or hosts) created.
     pub instances_started: u32,
@@ -197,9 +341,9 @@ pub struct RunOutput {
     /// Timeline for `--trace` (empty unless asked for).
     pub trace: Vec<crate::trace::TraceEvent>,
     /// Fan-out workers (stateful deployments): seconds from being scheduled to starting.
-    pub worker_scheduling_delay_s: Vec<f64>,
+    pub worker_scheduling_delay_s: Sample,
     /// Fan-out workers: seconds from being scheduled to finishing.
-    pub worker_latency_s: Vec<f64>,
+    pub worker_latency_s: Sample,
     /// Transactions that accrue without any execution (idle polling, scale-controller peeks,
     /// lease renewals) over the run, by kind.
     pub idle: StatefulCounts,

@@ -304,15 +304,12 @@ fn one_python_thread_runs_a_hosts_activities_one_after_another() {
     let one = quiet_models();
     let mut three = quiet_models();
     three.azure.function.python_thread_pool.value = 3.0;
-    let sorted = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v
-    };
+    let sorted = |v: &sfsim_engine::Sample| v.sorted_exact().expect("a small sample is exact");
     let a = run(Deployment::AzDorch, &one, &s, Arrivals::Interval { interval_s: 1.0 }, 1);
     let b = run(Deployment::AzDorch, &three, &s, Arrivals::Interval { interval_s: 1.0 }, 1);
     assert_eq!((a.instances_started, b.instances_started), (1, 1), "one host in both");
-    let (da, la) = (sorted(a.worker_scheduling_delay_s.clone()), sorted(a.worker_latency_s.clone()));
-    let (db, lb) = (sorted(b.worker_scheduling_delay_s.clone()), sorted(b.worker_latency_s.clone()));
+    let (da, la) = (sorted(&a.worker_scheduling_delay_s), sorted(&a.worker_latency_s));
+    let (db, lb) = (sorted(&b.worker_scheduling_delay_s), sorted(&b.worker_latency_s));
     for (k, (d, l)) in da.iter().zip(&la).enumerate() {
         let k = k as f64;
         assert!((d - 10.0 * k).abs() < 0.5, "one thread: worker {k} starts after {d} s");

@@ -148,7 +148,7 @@ fn an_azure_host_with_one_python_thread_runs_one_invocation_at_a_time() {
     // The waiting request's code started 1 s later than the first's.
     let mut starts: Vec<SimDuration> = o.executions.iter().map(|r| r.start_delay).collect();
     starts.sort();
-    assert_eq!(starts[1] - starts[0], SimDuration::from_secs(1));
+    assert_eq!(starts[1].saturating_sub(starts[0]), SimDuration::from_secs(1));
 }
 
 #[test]

@@ -19,7 +19,7 @@
 use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::asl::{AslMachine, AslNext, AslState};
 
-use super::{Class, Cont, Ev, Timer, World, scaled};
+use super::{Class, Cont, Ev, JoinId, StrandId, Timer, World, scaled};
 use crate::record::Component;
 
 /// One running state list: the machine, a Parallel branch, or a Map iteration.
@@ -29,7 +29,7 @@ pub(crate) struct ARun {
     state: usize,
     share: f64,
     item: u32,
-    strand: u32,
+    strand: StrandId,
     parent: Option<u32>,
     attempt: u32,
     worker_since: Option<SimTime>,
@@ -41,9 +41,9 @@ pub(crate) struct ARun {
 /// A Parallel or Map state waiting for its children.
 struct AGroup {
     run: u32,
-    join: u32,
+    join: JoinId,
     /// Map: iterations not yet started (strand, item).
-    waiting: Vec<(u32, u32)>,
+    waiting: Vec<(StrandId, u32)>,
     iterator: usize,
     /// Sum of the children's outputs: the Parallel or Map state's result, bytes.
     output: u64,
@@ -80,7 +80,7 @@ impl World<'_> {
             let m = self.wf.asl.as_ref().expect("asl_start needs a machine").clone();
             flatten(&m, &mut self.sf.asl);
         }
-        let strand = self.execs[e as usize].main;
+        let strand = self.main_strand(e);
         let start = self.sf.asl.machines[0].start;
         let run = self.new_arun(e, 0, start, 1.0, 0, strand, None, None);
         let input = self.wf.input_bytes;
@@ -95,7 +95,7 @@ impl World<'_> {
         state: usize,
         share: f64,
         item: u32,
-        strand: u32,
+        strand: StrandId,
         parent: Option<u32>,
         worker_since: Option<SimTime>,
     ) -> u32 {
@@ -118,7 +118,7 @@ impl World<'_> {
     /// A transition of `run` into `state` (token, latency, count, price).
     fn asl_transition(&mut self, now: SimTime, run: u32, state: usize, payload: u64) {
         let e = self.sf.asl.runs[run as usize].exec;
-        if self.execs[e as usize].done {
+        if self.exec_done(e) {
             return;
         }
         self.sf.asl.runs[run as usize].state = state;
@@ -136,12 +136,12 @@ impl World<'_> {
         }
     }
 
-    pub(crate) fn asl_enter(&mut self, now: SimTime, run: u32, strand: u32) {
+    pub(crate) fn asl_enter(&mut self, now: SimTime, run: u32, strand: StrandId) {
         let (e, m, s, share, item) = {
             let r = &self.sf.asl.runs[run as usize];
             (r.exec, r.machine, r.state, r.share, r.item)
         };
-        if self.execs[e as usize].done {
+        if self.exec_done(e) {
             return;
         }
         self.charge(strand, now, Component::Scheduling);
@@ -187,7 +187,7 @@ impl World<'_> {
                 }
                 let it = self.sf.asl.children[m][s][0];
                 let (join, strands) = self.fork(strand, items, now);
-                let waiting: Vec<(u32, u32)> = strands.into_iter().enumerate().map(|(k, c)| (c, k as u32)).rev().collect();
+                let waiting: Vec<(StrandId, u32)> = strands.into_iter().enumerate().map(|(k, c)| (c, k as u32)).rev().collect();
                 let g = self.new_agroup(run, join, waiting, it);
                 let inline_cap = self.step_map_cap();
                 let cap = if max_concurrency == 0 { inline_cap } else { max_concurrency.min(inline_cap) };
@@ -198,7 +198,7 @@ impl World<'_> {
         }
     }
 
-    fn new_agroup(&mut self, run: u32, join: u32, waiting: Vec<(u32, u32)>, iterator: usize) -> u32 {
+    fn new_agroup(&mut self, run: u32, join: JoinId, waiting: Vec<(StrandId, u32)>, iterator: usize) -> u32 {
         self.sf.asl.groups.push(AGroup { run, join, waiting, iterator, output: 0 });
         (self.sf.asl.groups.len() - 1) as u32
     }
@@ -210,12 +210,12 @@ impl World<'_> {
         self.charge(child, now, Component::Scheduling);
         let it = self.sf.asl.groups[g as usize].iterator;
         let start = self.sf.asl.machines[it].start;
-        let since = self.strands[child as usize].mark;
-        let r = self.new_arun(e, it, start, share, item, child, Some(g), Some(since));
+        let since = self.strand_mark(child);
+        let r = self.new_arun(e, it, start, share, item, child, Some(g), since);
         self.asl_transition(now, r, start, 0);
     }
 
-    fn asl_invoke(&mut self, now: SimTime, run: u32, step: u32, share: f64, item: u32, strand: u32) {
+    fn asl_invoke(&mut self, now: SimTime, run: u32, step: u32, share: f64, item: u32, strand: StrandId) {
         let e = self.sf.asl.runs[run as usize].exec;
         let input = scaled(self.wf.steps[step as usize].input_bytes, share);
         if !self.step_payload_ok(now, e, input) {
@@ -231,7 +231,7 @@ impl World<'_> {
             let r = &self.sf.asl.runs[run as usize];
             (r.exec, r.machine, r.state, r.strand)
         };
-        if self.execs[e as usize].done {
+        if self.exec_done(e) {
             return;
         }
         self.charge(strand, now, Component::Scheduling);
@@ -242,7 +242,7 @@ impl World<'_> {
 
     pub(crate) fn asl_task_done(&mut self, now: SimTime, v: u32, run: u32) {
         let e = self.invs[v as usize].exec;
-        if self.execs[e as usize].done {
+        if self.exec_done(e) {
             return;
         }
         let (m, s, share) = {
@@ -262,7 +262,7 @@ impl World<'_> {
 
     pub(crate) fn asl_task_failed(&mut self, now: SimTime, v: u32, run: u32, error: crate::error::PlatformError) {
         let e = self.invs[v as usize].exec;
-        if self.execs[e as usize].done {
+        if self.exec_done(e) {
             return;
         }
         let (m, s, attempt) = {

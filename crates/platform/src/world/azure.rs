@@ -170,8 +170,8 @@ pub enum MsgKind {
     Orch {
         /// Orchestration.
         orch: u32,
-        /// Task completed (u32::MAX for ExecutionStarted).
-        task: u32,
+        /// Task completed (none for ExecutionStarted).
+        task: Option<u32>,
     },
     /// Durable: run task `task` of orchestration `orch` as an activity.
     Activity {
@@ -196,8 +196,8 @@ pub struct Msg {
     pub kind: MsgKind,
     /// Execution it belongs to.
     pub exec: u32,
-    /// The strand waiting on it (u32::MAX for fire-and-forget signals).
-    pub strand: u32,
+    /// The strand waiting on it (none for fire-and-forget signals).
+    pub(crate) strand: Option<super::StrandId>,
     /// Payload, bytes.
     pub size: u64,
     /// Went through Blob storage.
@@ -231,8 +231,8 @@ pub struct AzureState {
     /// Messages (slots reused).
     pub msgs: Vec<Msg>,
     msg_free: Vec<u32>,
-    /// Control-queue owner hosts (u32::MAX: none).
-    pub owner: Vec<u32>,
+    /// Control-queue owner hosts (none while no host is ready).
+    pub owner: Vec<Option<u32>>,
     any_host_since: Option<SimTime>,
     poll_gen: u32,
     any_host_time: SimDuration,
@@ -263,25 +263,26 @@ impl World<'_> {
     }
 
     pub(crate) fn azure_init(&mut self) {
-        self.az.owner = vec![u32::MAX; self.az().partitions as usize];
+        self.az.owner = vec![None; self.az().partitions as usize];
         // The scale controller runs for the app whether or not it has hosts.
         let peek = self.az().peek_interval;
         self.az.peeking = true;
         self.q.schedule(SimTime::ZERO + peek, Ev::Peek(0));
     }
 
-    /// Records `n` transactions of a kind against execution `exec` (or idle when u32::MAX).
-    pub(crate) fn count_tx(&mut self, exec: u32, queue: u64, table: u64, blob_reads: u64, blob_writes: u64) {
+    /// Records transactions against execution `exec`, or against the idle account (`None`).
+    pub(crate) fn count_tx(&mut self, exec: Option<u32>, queue: u64, table: u64, blob_reads: u64, blob_writes: u64) {
         let s = self.az();
         let usd = queue as f64 * s.queue_tx_usd
             + table as f64 * s.table_tx_usd
             + blob_reads as f64 * s.blob_read_usd
             + blob_writes as f64 * s.blob_write_usd;
-        let (counts, cost) = if exec == u32::MAX {
-            (&mut self.idle, &mut self.idle_cost)
-        } else {
-            let x = &mut self.execs[exec as usize];
-            (&mut x.counts, &mut x.cost)
+        let (counts, cost) = match exec {
+            None => (&mut self.idle, &mut self.idle_cost),
+            Some(e) => {
+                let x = self.acc(e);
+                (&mut x.counts, &mut x.cost)
+            }
         };
         counts.queue_transactions += queue;
         counts.table_transactions += table;
@@ -298,7 +299,7 @@ impl World<'_> {
         queue: u32,
         kind: MsgKind,
         exec: u32,
-        strand: u32,
+        strand: Option<super::StrandId>,
         size: u64,
         from_host: Option<u32>,
     ) {
@@ -310,7 +311,7 @@ impl World<'_> {
             let p = &self.plan.apps[0].platform;
             lat += p.storage.transfer_time(crate::storage::StorageOp::Put, size, &mut self.rng);
         }
-        self.count_tx(exec, 1, 0, 0, u64::from(large));
+        self.count_tx(Some(exec), 1, 0, 0, u64::from(large));
         let msg = Msg { kind, exec, strand, size, large, queue, visible_at: now + lat };
         let id = if let Some(id) = self.az.msg_free.pop() {
             self.az.msgs[id as usize] = msg;
@@ -348,8 +349,8 @@ impl World<'_> {
 
     pub(crate) fn on_visible(&mut self, now: SimTime, m: u32) {
         let msg = self.az.msgs[m as usize];
-        if msg.strand != u32::MAX {
-            self.charge(msg.strand, now, Component::Transfer);
+        if let Some(s) = msg.strand {
+            self.charge(s, now, Component::Transfer);
         }
         self.az.queues[msg.queue as usize].msgs.push_back(m);
         if self.spec.trace {
@@ -366,7 +367,7 @@ impl World<'_> {
             .enumerate()
             .filter(|(_, q)| match q.kind {
                 QueueKind::Chain(_) | QueueKind::WorkItem => true,
-                QueueKind::Control(p) => self.az.owner.get(p as usize) == Some(&h),
+                QueueKind::Control(p) => self.az.owner.get(p as usize) == Some(&Some(h)),
             })
             .map(|(i, _)| i as u32)
             .collect()
@@ -401,7 +402,7 @@ impl World<'_> {
         let hosts: Vec<u32> =
             self.apps[0].instances.iter().copied().filter(|&i| self.insts[i as usize].alive && self.insts[i as usize].ready).collect();
         for part in 0..p {
-            self.az.owner[part] = if hosts.is_empty() { u32::MAX } else { hosts[part % hosts.len()] };
+            self.az.owner[part] = if hosts.is_empty() { None } else { Some(hosts[part % hosts.len()]) };
         }
         for h in hosts {
             self.sync_pollers(now, h);
@@ -477,13 +478,13 @@ impl World<'_> {
         }
         // One GetMessages per poll, billed to the first message's execution (or idle); one
         // delete per message.
-        let first_exec = got.first().map_or(u32::MAX, |&m| self.az.msgs[m as usize].exec);
+        let first_exec = got.first().map(|&m| self.az.msgs[m as usize].exec);
         self.count_tx(first_exec, 1, 0, 0, 0);
         for &m in &got {
             let msg = self.az.msgs[m as usize];
-            self.count_tx(msg.exec, 1, 0, u64::from(msg.large), 0);
-            if msg.strand != u32::MAX {
-                self.charge(msg.strand, now, Component::Queue);
+            self.count_tx(Some(msg.exec), 1, 0, u64::from(msg.large), 0);
+            if let Some(s) = msg.strand {
+                self.charge(s, now, Component::Queue);
             }
             self.az.msg_free.push(m);
             self.on_message(now, h, msg);
@@ -529,7 +530,7 @@ impl World<'_> {
     /// The scale controller's periodic look at the app's queues.
     pub(crate) fn on_peek(&mut self, now: SimTime, app: u16) {
         let n = self.az.queues.len() as u64;
-        self.count_tx(u32::MAX, n, 0, 0, 0);
+        self.count_tx(None, n, 0, 0, 0);
         let peek = self.az().peek_interval;
         // Every queue is sampled: its length and the age of its oldest visible message.
         for q in self.az.queues.iter_mut() {

@@ -26,7 +26,7 @@ use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::{DeploymentConfig, Node, Workflow};
 
 use super::azure::{AzureSetup, Msg, MsgKind, QueueKind};
-use super::{AppDef, Class, Cont, DeploymentPlan, Driver, Phase, World};
+use super::{AppDef, Class, Cont, DeploymentPlan, Driver, Phase, StrandId, World};
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
 use crate::params::Models;
 use crate::queue_polling::Backoff;
@@ -106,7 +106,7 @@ impl World<'_> {
         }
     }
 
-    fn chain_inv(&mut self, now: SimTime, e: u32, node: u32, strand: u32, large_input: bool) -> u32 {
+    fn chain_inv(&mut self, now: SimTime, e: u32, node: u32, strand: Option<StrandId>, large_input: bool) -> u32 {
         let mut phases = Vec::new();
         if large_input {
             // The message referenced a blob: read it first.
@@ -116,18 +116,18 @@ impl World<'_> {
         }
         let n = self.wf.flow[node as usize].clone();
         self.nodes_phases(e, std::slice::from_ref(&n), 0, 1.0, true, 0, &mut phases);
-        self.new_inv(0, Class::Function, e, vec![strand], phases, Cont::Chain { node }, now)
+        self.new_inv(0, Class::Function, e, strand.into_iter().collect(), phases, Cont::Chain { node }, now)
     }
 
     pub(crate) fn chain_start(&mut self, now: SimTime, e: u32) {
-        let strand = self.execs[e as usize].main;
-        let v = self.chain_inv(now, e, 0, strand, false);
+        let strand = self.main_strand(e);
+        let v = self.chain_inv(now, e, 0, Some(strand), false);
         self.invoke(now, v);
     }
 
     pub(crate) fn chain_done(&mut self, now: SimTime, v: u32, node: u32) {
         let e = self.invs[v as usize].exec;
-        let strand = self.execs[e as usize].main;
+        let strand = self.main_strand(e);
         let host = self.invs[v as usize].instance;
         if node as usize + 1 == self.wf.flow.len() {
             self.complete_exec(now, e);
@@ -141,7 +141,7 @@ impl World<'_> {
             Driver::Chain(c) if c.local_enqueue_wakeup => Some(host),
             _ => None,
         };
-        self.put_message(now, node, MsgKind::Chain { node: node + 1 }, e, strand, size, wake);
+        self.put_message(now, node, MsgKind::Chain { node: node + 1 }, e, Some(strand), size, wake);
     }
 
     pub(crate) fn chain_message(&mut self, now: SimTime, h: u32, msg: Msg, node: u32) {

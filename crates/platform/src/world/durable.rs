@@ -46,7 +46,7 @@ use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::{DeploymentConfig, Node, StepId, Workflow};
 
 use super::azure::{AzureSetup, Msg, MsgKind, QueueKind};
-use super::{AppDef, Class, Cont, DeploymentPlan, Driver, Phase, World, scaled, single_step};
+use super::{AppDef, Class, Cont, DeploymentPlan, Driver, JoinId, Phase, StrandId, World, scaled, single_step};
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
 use crate::error::PlatformError;
 use crate::params::Models;
@@ -152,9 +152,9 @@ enum TaskSpec {
         share: f64,
         item: u32,
     },
-    /// `entity == u32::MAX`: a new step entity (az-dent).
+    /// `entity == None`: a new step entity (az-dent).
     Entity {
-        entity: u32,
+        entity: Option<u32>,
         op: OpKind,
     },
     Sub {
@@ -174,7 +174,7 @@ struct Await {
 
 #[derive(Clone, Debug)]
 struct TaskRt {
-    strand: u32,
+    strand: StrandId,
     scheduled: SimTime,
     worker: bool,
     output: u64,
@@ -191,12 +191,12 @@ struct Orch {
     running: bool,
     ready: bool,
     partition: u32,
-    strand: u32,
+    strand: StrandId,
     strand_active: bool,
-    join: Option<u32>,
+    join: Option<JoinId>,
     tasks: Vec<TaskRt>,
     parent: Option<(u32, u32)>,
-    last_host: u32,
+    last_host: Option<u32>,
     last_end: SimTime,
     taken: (u32, bool),
 }
@@ -205,7 +205,7 @@ struct Op {
     kind: OpKind,
     exec: u32,
     reply: Option<(u32, u32)>,
-    strand: u32,
+    strand: Option<StrandId>,
 }
 
 struct EntitySt {
@@ -281,7 +281,7 @@ impl World<'_> {
         let dent = self.du_setup().entities_for_steps;
         let task_of = |s: StepId, share: f64, item: u32| {
             if dent {
-                TaskSpec::Entity { entity: u32::MAX, op: OpKind::Run { step: s, share, item } }
+                TaskSpec::Entity { entity: None, op: OpKind::Run { step: s, share, item } }
             } else {
                 TaskSpec::Activity { step: s, share, item }
             }
@@ -292,7 +292,11 @@ impl World<'_> {
                 Node::Step(s) => {
                     let step = &self.wf.steps[s.0 as usize];
                     for r in &step.state_reads {
-                        out.push(Await { tasks: vec![TaskSpec::Entity { entity: r.0, op: OpKind::Get }], signals: vec![], workers: false });
+                        out.push(Await {
+                            tasks: vec![TaskSpec::Entity { entity: Some(r.0), op: OpKind::Get }],
+                            signals: vec![],
+                            workers: false,
+                        });
                     }
                     out.push(Await {
                         tasks: vec![task_of(*s, share, item)],
@@ -338,7 +342,7 @@ impl World<'_> {
         }
     }
 
-    fn new_orch(&mut self, exec: u32, nodes: &[Node], share: f64, item: u32, strand: u32, parent: Option<(u32, u32)>) -> u32 {
+    fn new_orch(&mut self, exec: u32, nodes: &[Node], share: f64, item: u32, strand: StrandId, parent: Option<(u32, u32)>) -> u32 {
         let mut awaits = Vec::new();
         self.expand(nodes, share, item, &mut awaits);
         let id = self.du.orchs.len() as u32;
@@ -359,7 +363,7 @@ impl World<'_> {
             join: None,
             tasks: Vec::new(),
             parent,
-            last_host: u32::MAX,
+            last_host: None,
             last_end: SimTime::ZERO,
             taken: (0, false),
         });
@@ -367,7 +371,7 @@ impl World<'_> {
     }
 
     pub(crate) fn durable_start(&mut self, now: SimTime, e: u32) {
-        let strand = self.execs[e as usize].main;
+        let strand = self.main_strand(e);
         let flow = self.wf.flow.clone();
         let orch = self.new_orch(e, &flow, 1.0, 0, strand, None);
         // The HTTP client function: start the instance (one Instances-table write).
@@ -378,7 +382,7 @@ impl World<'_> {
             Phase::cpu(s.entity_op_cpu_s, s.episode_memory_mb, Component::Execution),
             Phase::wait(write, s.episode_memory_mb, Component::Transfer),
         ];
-        self.count_tx(e, 0, 1, 0, 0);
+        self.count_tx(Some(e), 0, 1, 0, 0);
         let v = self.new_inv(0, Class::Function, e, vec![strand], phases, Cont::Starter { orch }, now);
         self.invoke(now, v);
     }
@@ -406,9 +410,11 @@ impl World<'_> {
             return;
         }
         let q = self.control_queue(part);
-        self.put_message(now, q, MsgKind::Orch { orch, task: u32::MAX }, e, strand, size, Some(host));
+        self.put_message(now, q, MsgKind::Orch { orch, task: None }, e, Some(strand), size, Some(host));
         if self.du.orchs[orch as usize].parent.is_none() {
-            self.execs[e as usize].pending.get_or_insert(now);
+            if let Some(x) = self.execs.get_mut(e) {
+                x.pending.get_or_insert(now);
+            }
         }
     }
 
@@ -426,35 +432,36 @@ impl World<'_> {
     pub(crate) fn durable_message(&mut self, now: SimTime, h: u32, msg: Msg) {
         match msg.kind {
             MsgKind::Orch { orch, task } => {
-                if self.execs[msg.exec as usize].done {
+                if self.exec_done(msg.exec) {
                     return;
                 }
-                if task == u32::MAX {
-                    self.du.orchs[orch as usize].start_pending = true;
-                    self.du.orchs[orch as usize].strand_active = true;
-                } else {
-                    let o = &mut self.du.orchs[orch as usize];
-                    o.tasks[task as usize].output = msg.size;
-                    match o.join {
-                        Some(j) => {
-                            if let Some(parent) = self.arrive_join(j, msg.strand, now) {
-                                let o = &mut self.du.orchs[orch as usize];
-                                debug_assert_eq!(parent, o.strand);
-                                o.strand_active = true;
-                                o.join = None;
-                            }
-                        }
-                        None => self.du.orchs[orch as usize].strand_active = true,
+                match task {
+                    None => {
+                        let o = &mut self.du.orchs[orch as usize];
+                        o.start_pending = true;
+                        o.strand_active = true;
                     }
-                }
-                let o = &mut self.du.orchs[orch as usize];
-                if task != u32::MAX {
-                    o.inbox += 1;
+                    Some(task) => {
+                        let o = &mut self.du.orchs[orch as usize];
+                        o.tasks[task as usize].output = msg.size;
+                        o.inbox += 1;
+                        match (o.join, msg.strand) {
+                            (Some(j), Some(child)) => {
+                                if let Some(parent) = self.arrive_join(j, child, now) {
+                                    let o = &mut self.du.orchs[orch as usize];
+                                    debug_assert_eq!(parent, o.strand);
+                                    o.strand_active = true;
+                                    o.join = None;
+                                }
+                            }
+                            _ => o.strand_active = true,
+                        }
+                    }
                 }
                 self.make_ready(now, Work::Orch(orch));
             }
             MsgKind::Activity { orch, task } => {
-                if self.execs[msg.exec as usize].done {
+                if self.exec_done(msg.exec) {
                     return;
                 }
                 let (step, share, item) = match self.current_task_spec(orch, task) {
@@ -468,7 +475,15 @@ impl World<'_> {
                 }
                 phases.extend(self.phases_of(msg.exec, step, item, share, 0, false));
                 self.warm_up_host(h, 64.0, &mut phases);
-                let v = self.new_inv(0, Class::Activity, msg.exec, vec![msg.strand], phases, Cont::Activity { orch, task }, now);
+                let v = self.new_inv(
+                    0,
+                    Class::Activity,
+                    msg.exec,
+                    msg.strand.into_iter().collect(),
+                    phases,
+                    Cont::Activity { orch, task },
+                    now,
+                );
                 self.start_on(now, v, h, false);
             }
             MsgKind::EntityOp { entity, op } => {
@@ -497,12 +512,12 @@ impl World<'_> {
         o.awaits[o.next_await - 1].tasks[task as usize].clone()
     }
 
-    fn owner_of(&self, w: Work) -> u32 {
+    fn owner_of(&self, w: Work) -> Option<u32> {
         let part = match w {
             Work::Orch(o) => self.du.orchs[o as usize].partition,
             Work::Entity(x) => self.du.entities[x as usize].partition,
         };
-        self.az.owner.get(part as usize).copied().unwrap_or(u32::MAX)
+        self.az.owner.get(part as usize).copied().flatten()
     }
 
     fn make_ready(&mut self, now: SimTime, w: Work) {
@@ -526,7 +541,9 @@ impl World<'_> {
         while i < self.du.pending.len() {
             let w = self.du.pending[i];
             let h = self.owner_of(w);
-            if h != u32::MAX && self.has_room(h, Class::Orchestrator) {
+            if let Some(h) = h
+                && self.has_room(h, Class::Orchestrator)
+            {
                 self.du.pending.remove(i);
                 match w {
                     Work::Orch(o) => self.start_episode(now, o, h),
@@ -587,7 +604,7 @@ impl World<'_> {
         o.inbox = 0;
         o.start_pending = false;
         let (e, history, strand, active) = (o.exec, o.history, o.strand, o.strand_active);
-        let warm_session = s.extended_sessions && o.last_host == h && now.saturating_since(o.last_end) < SimDuration::from_secs(30);
+        let warm_session = s.extended_sessions && o.last_host == Some(h) && now.saturating_since(o.last_end) < SimDuration::from_secs(30);
         let mem = s.episode_memory_mb;
         let mut phases = Vec::new();
         if !warm_session {
@@ -596,10 +613,10 @@ impl World<'_> {
             let comp = if history > 0 { Component::Replay } else { Component::Transfer };
             phases.push(Phase::wait(read, mem, comp));
             // One query per 1,000 history rows.
-            self.count_tx(e, 0, 1 + u64::from(history) / 1000, 0, 0);
+            self.count_tx(Some(e), 0, 1 + u64::from(history) / 1000, 0, 0);
             if history > 0 {
                 phases.push(Phase::cpu(s.per_event_cpu_s * f64::from(history), mem, Component::Replay));
-                self.execs[e as usize].counts.replays += 1;
+                self.acc(e).counts.replays += 1;
             }
         }
         phases.push(Phase::cpu(s.episode_cpu_s, mem, Component::Execution));
@@ -621,14 +638,14 @@ impl World<'_> {
         let host = self.invs[v as usize].instance;
         let o = &mut self.du.orchs[orch as usize];
         o.running = false;
-        o.last_host = host;
+        o.last_host = Some(host);
         o.last_end = now;
-        let e = o.exec;
-        if self.execs[e as usize].done {
+        let (e, root) = (o.exec, o.parent.is_none());
+        let Some(x) = self.execs.get_mut(e) else {
             return;
-        }
-        if o.parent.is_none() {
-            self.execs[e as usize].running.get_or_insert(now);
+        };
+        if root {
+            x.running.get_or_insert(now);
         }
         let o = &mut self.du.orchs[orch as usize];
         let (taken, started) = o.taken;
@@ -652,8 +669,8 @@ impl World<'_> {
         // Signals: fire-and-forget `set` operations on the state entities.
         for st in signals {
             let size = self.wf.state[st as usize].size_bytes;
-            let op = self.new_op(OpKind::Set(size), e, None, u32::MAX);
-            self.send_entity_op(now, st, op, e, u32::MAX, size, Some(host));
+            let op = self.new_op(OpKind::Set(size), e, None, None);
+            self.send_entity_op(now, st, op, e, None, size, Some(host));
             new_events += 1;
         }
         if let Some(k) = schedule {
@@ -663,7 +680,7 @@ impl World<'_> {
         o.history += new_events;
         let rows = u64::from(new_events);
         let rows_per_batch = u64::from(self.du_setup().azure.rows_per_batch);
-        self.count_tx(e, 0, rows.div_ceil(rows_per_batch) + 1, 0, 0);
+        self.count_tx(Some(e), 0, rows.div_ceil(rows_per_batch) + 1, 0, 0);
         if finished {
             let o = &self.du.orchs[orch as usize];
             match o.parent {
@@ -678,7 +695,7 @@ impl World<'_> {
                     let size = self.orch_output(orch);
                     if self.check_payload(now, e, size) {
                         let q = self.control_queue(self.du.orchs[p as usize].partition);
-                        self.put_message(now, q, MsgKind::Orch { orch: p, task }, e, strand, size, Some(host));
+                        self.put_message(now, q, MsgKind::Orch { orch: p, task: Some(task) }, e, Some(strand), size, Some(host));
                     }
                 }
             }
@@ -693,12 +710,13 @@ impl World<'_> {
         self.du.orchs[orch as usize].tasks.last().map_or(0, |t| t.output)
     }
 
-    fn new_op(&mut self, kind: OpKind, exec: u32, reply: Option<(u32, u32)>, strand: u32) -> u32 {
+    fn new_op(&mut self, kind: OpKind, exec: u32, reply: Option<(u32, u32)>, strand: Option<StrandId>) -> u32 {
         self.du.ops.push(Op { kind, exec, reply, strand });
         (self.du.ops.len() - 1) as u32
     }
 
-    fn send_entity_op(&mut self, now: SimTime, entity: u32, op: u32, e: u32, strand: u32, size: u64, from: Option<u32>) {
+    #[allow(clippy::too_many_arguments)]
+    fn send_entity_op(&mut self, now: SimTime, entity: u32, op: u32, e: u32, strand: Option<StrandId>, size: u64, from: Option<u32>) {
         let q = self.control_queue(self.du.entities[entity as usize].partition);
         self.put_message(now, q, MsgKind::EntityOp { entity, op }, e, strand, size, from);
     }
@@ -730,10 +748,13 @@ impl World<'_> {
                         return n;
                     }
                     let q = self.du.work_item_queue;
-                    self.put_message(now, q, MsgKind::Activity { orch, task: t }, e, child, size, Some(host));
+                    self.put_message(now, q, MsgKind::Activity { orch, task: t }, e, Some(child), size, Some(host));
                 }
                 TaskSpec::Entity { entity, op } => {
-                    let entity = if *entity == u32::MAX { self.new_step_entity(e) } else { *entity };
+                    let entity = match *entity {
+                        Some(x) => x,
+                        None => self.new_step_entity(e),
+                    };
                     let size = match op {
                         OpKind::Run { step, share, .. } => scaled(self.wf.steps[step.0 as usize].input_bytes, *share),
                         _ => 256,
@@ -741,8 +762,8 @@ impl World<'_> {
                     if !self.check_payload(now, e, size) {
                         return n;
                     }
-                    let id = self.new_op(*op, e, Some((orch, t)), child);
-                    self.send_entity_op(now, entity, id, e, child, size, Some(host));
+                    let id = self.new_op(*op, e, Some((orch, t)), Some(child));
+                    self.send_entity_op(now, entity, id, e, Some(child), size, Some(host));
                 }
                 TaskSpec::Sub { nodes, share, item } => {
                     let sub = self.new_orch(e, nodes, *share, *item, child, Some((orch, t)));
@@ -751,7 +772,7 @@ impl World<'_> {
                         .and_then(|n| if let Node::Step(s) = n { Some(self.wf.steps[s.0 as usize].input_bytes) } else { None })
                         .unwrap_or(256);
                     let q = self.control_queue(self.du.orchs[sub as usize].partition);
-                    self.put_message(now, q, MsgKind::Orch { orch: sub, task: u32::MAX }, e, child, scaled(size, *share), Some(host));
+                    self.put_message(now, q, MsgKind::Orch { orch: sub, task: None }, e, Some(child), scaled(size, *share), Some(host));
                 }
             }
         }
@@ -775,7 +796,7 @@ impl World<'_> {
     pub(crate) fn durable_activity_done(&mut self, now: SimTime, v: u32, orch: u32, task: u32) {
         let host = self.invs[v as usize].instance;
         let e = self.du.orchs[orch as usize].exec;
-        if self.execs[e as usize].done {
+        if self.exec_done(e) {
             return;
         }
         let (step, share) = match self.current_task_spec(orch, task) {
@@ -791,7 +812,7 @@ impl World<'_> {
             return;
         }
         let q = self.control_queue(self.du.orchs[orch as usize].partition);
-        self.put_message(now, q, MsgKind::Orch { orch, task }, e, rt.strand, size, Some(host));
+        self.put_message(now, q, MsgKind::Orch { orch, task: Some(task) }, e, Some(rt.strand), size, Some(host));
     }
 
     fn start_entity_batch(&mut self, now: SimTime, entity: u32, h: u32) {
@@ -833,7 +854,7 @@ impl World<'_> {
         }
         phases.push(Phase::wait(load, mem, Component::Transfer));
         phases.extend(work);
-        self.count_tx(e, 0, 1, u64::from(big_state), 0);
+        self.count_tx(Some(e), 0, 1, u64::from(big_state), 0);
         if writes {
             let (m, sg) = self.az_table_write();
             let mut save = self.lognormal(m, sg);
@@ -841,13 +862,13 @@ impl World<'_> {
                 save += self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Put, state, &mut self.rng);
             }
             phases.push(Phase::wait(save, mem, Component::Transfer));
-            self.count_tx(e, 0, 1, 0, u64::from(big_state));
+            self.count_tx(Some(e), 0, 1, 0, u64::from(big_state));
         }
         // Operations that waited behind a busy entity: that wait is entity time.
         let mut strands = Vec::new();
         for &op in &batch {
             let st = self.du.ops[op as usize].strand;
-            if st != u32::MAX {
+            if let Some(st) = st {
                 self.charge(st, now, Component::Entity);
                 strands.push(st);
             }
@@ -872,7 +893,7 @@ impl World<'_> {
                 OpKind::Run { step, share, .. } => scaled(self.wf.steps[step.0 as usize].output_bytes, share),
             };
             if let Some((orch, task)) = reply {
-                if self.execs[exec as usize].done || !self.check_payload(now, exec, reply_size) {
+                if self.exec_done(exec) || !self.check_payload(now, exec, reply_size) {
                     continue;
                 }
                 let rt = self.du.orchs[orch as usize].tasks[task as usize].clone();
@@ -880,7 +901,7 @@ impl World<'_> {
                     self.worker_latency_s.push(now.saturating_since(rt.scheduled).as_secs_f64());
                 }
                 let q = self.control_queue(self.du.orchs[orch as usize].partition);
-                self.put_message(now, q, MsgKind::Orch { orch, task }, exec, strand, reply_size, Some(host));
+                self.put_message(now, q, MsgKind::Orch { orch, task: Some(task) }, exec, strand, reply_size, Some(host));
             }
         }
         if !self.du.entities[entity as usize].queue.is_empty() {

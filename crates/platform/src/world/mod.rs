@@ -160,9 +160,15 @@ impl DeploymentPlan {
         self.deployment.name()
     }
 
-    /// Simulates one replication.
+    /// Simulates one replication, keeping every execution's record (tests, small runs).
     pub fn run(&self, workflow: &Workflow, arrivals: &Arrivals, iterations: u64, streams: RngStreams, trace: bool) -> RunOutput {
-        simulate(&RunSpec { plan: self, workflow, arrivals, iterations, streams, trace })
+        simulate(&RunSpec { plan: self, workflow, arrivals, iterations, streams, trace, keep_records: true })
+    }
+
+    /// Simulates one replication, folding executions as they end ([`RunOutput::fold`]) without
+    /// keeping their records: memory bounded by what is in flight.
+    pub fn run_folded(&self, workflow: &Workflow, arrivals: &Arrivals, iterations: u64, streams: RngStreams, trace: bool) -> RunOutput {
+        simulate(&RunSpec { plan: self, workflow, arrivals, iterations, streams, trace, keep_records: false })
     }
 }
 
@@ -180,6 +186,8 @@ pub struct RunSpec<'a> {
     pub streams: RngStreams,
     /// Record a timeline.
     pub trace: bool,
+    /// Keep every execution's record in [`RunOutput::executions`] (else only the fold).
+    pub keep_records: bool,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -284,7 +292,7 @@ pub(crate) struct Inv {
     pub class: Class,
     pub exec: u32,
     /// Strands charged with this invocation's time (one, or several for an entity batch).
-    pub strands: Vec<u32>,
+    pub strands: Vec<StrandId>,
     pub phases: Vec<Phase>,
     next: usize,
     pub instance: u32,
@@ -359,43 +367,117 @@ pub(crate) struct AppState {
     pub started: u32,
 }
 
+/// A strand (thread of control) of an execution: the execution and the strand's index among
+/// its strands. Strands live with their execution and go with it; charging a strand of an
+/// ended execution does nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct StrandId {
+    pub exec: u32,
+    idx: u32,
+}
+
+/// A fork of an execution, waiting for its children.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct JoinId {
+    exec: u32,
+    idx: u32,
+}
+
 /// A thread of control of an execution; see the module docs.
 #[derive(Clone, Debug)]
-pub(crate) struct Strand {
-    pub exec: u32,
-    pub mark: SimTime,
-    pub bd: Breakdown,
+struct Strand {
+    mark: SimTime,
+    bd: Breakdown,
 }
 
 /// A fork waiting for `remaining` child strands.
 #[derive(Clone, Debug)]
-pub(crate) struct Join {
-    pub parent: u32,
-    pub remaining: u32,
-    pub last_child: Option<u32>,
+struct Join {
+    parent: u32,
+    remaining: u32,
 }
 
-pub(crate) struct ExecSt {
-    pub arrival: SimTime,
-    pub done: bool,
-    pub main: u32,
+/// What an execution has been billed and has done so far.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ExecAcc {
     pub cost: Cost,
     pub gb_s: f64,
     pub executed: SimDuration,
     pub billed: SimDuration,
-    pub cold: bool,
     pub gets: u32,
     pub puts: u32,
     pub counts: StatefulCounts,
-    /// Set when the execution ends; the record is built after the run so that costs incurred
-    /// after the end (signals still being processed) are included.
-    pub end: Option<(SimTime, Outcome, Breakdown)>,
+}
+
+impl ExecAcc {
+    fn totals(&self) -> crate::record::ExecTotals {
+        crate::record::ExecTotals {
+            cost: self.cost,
+            gb_s: self.gb_s,
+            executed_s: self.executed.as_secs_f64(),
+            billed_s: self.billed.as_secs_f64(),
+            storage_gets: u64::from(self.gets),
+            storage_puts: u64::from(self.puts),
+            counts: self.counts,
+            invocations_at_least_one: self.counts.invocations,
+        }
+    }
+}
+
+/// A live execution: everything the world keeps about it until it ends.
+pub(crate) struct ExecSt {
+    pub arrival: SimTime,
+    pub main: StrandId,
+    pub acc: ExecAcc,
+    pub cold: bool,
     /// When the workflow's first function started (not the HTTP starter of Durable).
     pub first_start: Option<SimTime>,
     /// Durable: when the starter created the instance (runtime status Pending).
     pub pending: Option<SimTime>,
     /// Durable: when the first episode's checkpoint recorded runtime status Running.
     pub running: Option<SimTime>,
+    /// Step Functions: events in the execution's history.
+    pub history_events: u32,
+    strands: Vec<Strand>,
+    joins: Vec<Join>,
+}
+
+/// The live executions, by id. Ids are given in arrival order and never reused; an execution
+/// leaves when it ends, and the table drops its front while the front has ended, so it holds
+/// what is in flight (plus ended executions behind a long-running older one).
+#[derive(Default)]
+pub(crate) struct ExecTable {
+    base: u32,
+    live: VecDeque<Option<ExecSt>>,
+}
+
+impl ExecTable {
+    pub fn get(&self, e: u32) -> Option<&ExecSt> {
+        self.live.get(e.checked_sub(self.base)? as usize)?.as_ref()
+    }
+
+    pub fn get_mut(&mut self, e: u32) -> Option<&mut ExecSt> {
+        self.live.get_mut(e.checked_sub(self.base)? as usize)?.as_mut()
+    }
+
+    fn push(&mut self, e: u32, x: ExecSt) {
+        debug_assert_eq!(u64::from(self.base) + self.live.len() as u64, u64::from(e), "executions arrive in id order");
+        self.live.push_back(Some(x));
+    }
+
+    fn remove(&mut self, e: u32) -> Option<ExecSt> {
+        let x = self.live.get_mut(e.checked_sub(self.base)? as usize)?.take();
+        while matches!(self.live.front(), Some(None)) {
+            self.live.pop_front();
+            self.base += 1;
+        }
+        x
+    }
+
+    /// Ids of the executions still live.
+    fn live_ids(&self) -> Vec<u32> {
+        self.live.iter().enumerate().filter(|(_, x)| x.is_some()).map(|(i, _)| self.base + i as u32).collect()
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -421,9 +503,9 @@ pub(crate) enum Ev {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Timer {
     /// Step Functions: strand `strand` of run `run` enters state `state` after its transition.
-    StepEnter { run: u32, state: u32, strand: u32 },
+    StepEnter { run: u32, state: u32, strand: StrandId },
     /// Step Functions (ASL): enter the current state of run `run`.
-    AslEnter { run: u32, strand: u32 },
+    AslEnter { run: u32, strand: StrandId },
     /// Step Functions (ASL): a Wait state of run `run` ended.
     AslWaited { run: u32 },
     /// Step Functions (ASL): a retry's backoff of run `run` ended.
@@ -441,9 +523,14 @@ pub(crate) struct World<'a> {
     pub insts: Vec<Inst>,
     pub invs: Vec<Inv>,
     inv_free: Vec<u32>,
-    pub strands: Vec<Strand>,
-    pub joins: Vec<Join>,
-    pub execs: Vec<ExecSt>,
+    pub execs: ExecTable,
+    /// What executions were charged after they had ended (entity signals still processed,
+    /// invocations still running when a failure ended their execution).
+    late: ExecAcc,
+    /// Every ended execution, folded.
+    fold: crate::record::RunFold,
+    /// Records of ended executions, when the run keeps them.
+    records: Vec<ExecRecord>,
     pub cold_rng: SimRng,
     pub rng: SimRng,
     /// Streams of each step's work (common random numbers, [`crate::workload`]).
@@ -454,14 +541,16 @@ pub(crate) struct World<'a> {
     pub az: azure::AzureState,
     pub du: durable::DurableState,
     pub sf: step::StepState,
-    pub worker_delay_s: Vec<f64>,
-    pub worker_latency_s: Vec<f64>,
+    pub worker_delay_s: sfsim_engine::Sample,
+    pub worker_latency_s: sfsim_engine::Sample,
     pub idle: StatefulCounts,
     pub idle_cost: Cost,
     /// The account's Lambda concurrency allowance (shared by all Lambda apps).
     lambda_account: Option<LambdaScaler>,
     /// Invocations in flight on Lambda apps (the account's concurrency).
     lambda_in_flight: u32,
+    /// Executions that have arrived.
+    arrived: u64,
     /// Executions that have ended (completed or failed).
     ended: u64,
 }
@@ -496,9 +585,10 @@ pub fn simulate(spec: &RunSpec<'_>) -> RunOutput {
         insts: Vec::new(),
         invs: Vec::new(),
         inv_free: Vec::new(),
-        strands: Vec::new(),
-        joins: Vec::new(),
-        execs: Vec::with_capacity(n),
+        execs: ExecTable::default(),
+        late: ExecAcc::default(),
+        fold: crate::record::RunFold::default(),
+        records: Vec::with_capacity(if spec.keep_records { n } else { 0 }),
         cold_rng: spec.streams.stream("cold_start"),
         rng: spec.streams.stream("platform"),
         work: crate::workload::work_streams(&spec.streams),
@@ -508,8 +598,8 @@ pub fn simulate(spec: &RunSpec<'_>) -> RunOutput {
         az: azure::AzureState::default(),
         du: durable::DurableState::default(),
         sf: step::StepState::default(),
-        worker_delay_s: Vec::new(),
-        worker_latency_s: Vec::new(),
+        worker_delay_s: sfsim_engine::Sample::new(),
+        worker_latency_s: sfsim_engine::Sample::new(),
         idle: StatefulCounts::default(),
         idle_cost: Cost::default(),
         lambda_account: spec.plan.apps.iter().find_map(|a| match a.platform.scaling {
@@ -519,6 +609,7 @@ pub fn simulate(spec: &RunSpec<'_>) -> RunOutput {
             _ => None,
         }),
         lambda_in_flight: 0,
+        arrived: 0,
         ended: 0,
     };
     if spec.trace {
@@ -548,10 +639,10 @@ pub fn simulate(spec: &RunSpec<'_>) -> RunOutput {
         if w.all_done() && w.quiescent() {
             break;
         }
-        if w.execs.len() as u64 == spec.iterations && now.saturating_since(w.last_arrival) > STUCK_AFTER {
+        if w.arrived == spec.iterations && now.saturating_since(w.last_arrival) > STUCK_AFTER {
             // Nothing real takes this long after the last arrival: end what is still running
             // with an explicit error rather than loop on housekeeping events forever.
-            for e in 0..w.execs.len() as u32 {
+            for e in w.execs.live_ids() {
                 w.fail_exec(now, e, PlatformError::NotFinished);
             }
             break;
@@ -559,33 +650,13 @@ pub fn simulate(spec: &RunSpec<'_>) -> RunOutput {
     }
     let end_time = w.q.now();
     w.account_idle(end_time);
-    let executions: Vec<ExecRecord> = w
-        .execs
-        .iter()
-        .enumerate()
-        .map(|(i, x)| {
-            let (end, outcome, breakdown) = x.end.clone().unwrap_or_else(|| panic!("execution {i} never ended ({:?})", spec.streams));
-            ExecRecord {
-                id: i as u32,
-                arrival: x.arrival,
-                end,
-                outcome,
-                breakdown,
-                cold_start: x.cold,
-                gb_s: x.gb_s,
-                executed: x.executed,
-                billed: x.billed,
-                cost: x.cost,
-                storage_gets: x.gets,
-                storage_puts: x.puts,
-                stateful: x.counts,
-                start_delay: x.first_start.map_or(SimDuration::ZERO, |t| t.saturating_since(x.arrival)),
-                pending_to_running: x.pending.zip(x.running).map(|(p, r)| r.saturating_since(p)),
-            }
-        })
-        .collect();
-    assert_eq!(executions.len() as u64, spec.iterations, "every arrival ends exactly once ({:?})", spec.streams);
+    assert_eq!(w.ended, spec.iterations, "every arrival ends exactly once ({:?})", spec.streams);
+    let mut fold = std::mem::take(&mut w.fold);
+    fold.totals.add(&w.late.totals());
+    let mut executions = std::mem::take(&mut w.records);
+    executions.sort_by_key(|r| r.id);
     RunOutput {
+        fold,
         executions,
         instances_started: w.apps.iter().map(|a| a.started).sum(),
         instances_peak: w.apps.iter().map(|a| a.peak).sum(),
@@ -623,25 +694,22 @@ impl World<'_> {
             let t = self.next_arrival_time(next);
             self.q.schedule(t, Ev::Arrival(next));
         }
-        let main = self.new_strand(e, now);
-        debug_assert_eq!(self.execs.len(), e as usize, "executions arrive in id order");
-        self.execs.push(ExecSt {
-            arrival: now,
-            done: false,
-            main,
-            cost: Cost::default(),
-            gb_s: 0.0,
-            executed: SimDuration::ZERO,
-            billed: SimDuration::ZERO,
-            cold: false,
-            gets: 0,
-            puts: 0,
-            counts: StatefulCounts::default(),
-            end: None,
-            first_start: None,
-            pending: None,
-            running: None,
-        });
+        self.arrived += 1;
+        self.execs.push(
+            e,
+            ExecSt {
+                arrival: now,
+                main: StrandId { exec: e, idx: 0 },
+                acc: ExecAcc::default(),
+                cold: false,
+                first_start: None,
+                pending: None,
+                running: None,
+                history_events: 0,
+                strands: vec![Strand { mark: now, bd: Breakdown::default() }],
+                joins: Vec::new(),
+            },
+        );
         if self.spec.trace {
             self.trace.push(TraceEvent::Instant { track: 0, name: format!("arrival {e}"), at: now });
         }
@@ -720,43 +788,79 @@ impl World<'_> {
 
     // ---- strands -----------------------------------------------------------------------------
 
-    pub(crate) fn new_strand(&mut self, exec: u32, now: SimTime) -> u32 {
-        self.strands.push(Strand { exec, mark: now, bd: Breakdown::default() });
-        (self.strands.len() - 1) as u32
+    /// Charges the time since the strand's mark to `c` (nothing once its execution ended).
+    pub(crate) fn charge(&mut self, strand: StrandId, now: SimTime, c: Component) {
+        if let Some(x) = self.execs.get_mut(strand.exec) {
+            let s = &mut x.strands[strand.idx as usize];
+            let d = now.saturating_since(s.mark);
+            s.bd.add(c, d);
+            s.mark = now;
+        }
     }
 
-    /// Charges the time since the strand's mark to `c`.
-    pub(crate) fn charge(&mut self, strand: u32, now: SimTime, c: Component) {
-        let s = &mut self.strands[strand as usize];
-        let d = now.saturating_since(s.mark);
-        s.bd.add(c, d);
-        s.mark = now;
+    /// When the strand was last charged up to (None once its execution ended).
+    pub(crate) fn strand_mark(&self, strand: StrandId) -> Option<SimTime> {
+        self.execs.get(strand.exec).map(|x| x.strands[strand.idx as usize].mark)
     }
 
-    /// Forks `n` children off `parent` at `now`; returns the join id and the children.
-    pub(crate) fn fork(&mut self, parent: u32, n: u32, now: SimTime) -> (u32, Vec<u32>) {
-        let exec = self.strands[parent as usize].exec;
-        let children = (0..n).map(|_| self.new_strand(exec, now)).collect();
-        self.joins.push(Join { parent, remaining: n, last_child: None });
-        ((self.joins.len() - 1) as u32, children)
+    /// Adds `bd` to the strand and marks it charged up to `now`.
+    fn charge_all(&mut self, strand: StrandId, now: SimTime, bd: &Breakdown) {
+        if let Some(x) = self.execs.get_mut(strand.exec) {
+            let s = &mut x.strands[strand.idx as usize];
+            s.bd.add_all(bd);
+            s.mark = now;
+        }
+    }
+
+    /// Forks `n` children off `parent` at `now`; returns the join and the children. A fork of
+    /// an ended execution gives strands that charge nothing.
+    pub(crate) fn fork(&mut self, parent: StrandId, n: u32, now: SimTime) -> (JoinId, Vec<StrandId>) {
+        let exec = parent.exec;
+        let Some(x) = self.execs.get_mut(exec) else {
+            return (JoinId { exec, idx: 0 }, vec![parent; n as usize]);
+        };
+        let first = x.strands.len() as u32;
+        x.strands.extend((0..n).map(|_| Strand { mark: now, bd: Breakdown::default() }));
+        x.joins.push(Join { parent: parent.idx, remaining: n });
+        let join = JoinId { exec, idx: (x.joins.len() - 1) as u32 };
+        (join, (first..first + n).map(|idx| StrandId { exec, idx }).collect())
     }
 
     /// A child strand reached its join at `now`. Returns the parent strand when it was the last.
-    pub(crate) fn arrive_join(&mut self, join: u32, child: u32, now: SimTime) -> Option<u32> {
-        let j = &mut self.joins[join as usize];
+    pub(crate) fn arrive_join(&mut self, join: JoinId, child: StrandId, now: SimTime) -> Option<StrandId> {
+        let x = self.execs.get_mut(join.exec)?;
+        let j = &mut x.joins[join.idx as usize];
         debug_assert!(j.remaining > 0, "join arrived at more often than forked");
         j.remaining -= 1;
-        j.last_child = Some(child);
         if j.remaining > 0 {
             return None;
         }
         let parent = j.parent;
-        let bd = self.strands[child as usize].bd;
-        let p = &mut self.strands[parent as usize];
+        let bd = x.strands[child.idx as usize].bd;
+        let p = &mut x.strands[parent as usize];
         debug_assert_eq!(p.mark + bd.total(), now, "the last child's breakdown covers the time since the fork");
         p.bd.add_all(&bd);
         p.mark = now;
-        Some(parent)
+        Some(StrandId { exec: join.exec, idx: parent })
+    }
+
+    /// Whether execution `e` has ended.
+    pub(crate) fn exec_done(&self, e: u32) -> bool {
+        self.execs.get(e).is_none()
+    }
+
+    /// The main strand of live execution `e`.
+    pub(crate) fn main_strand(&self, e: u32) -> StrandId {
+        StrandId { exec: e, idx: 0 }
+    }
+
+    /// Where execution `e`'s charges go: its own account while it runs, the run's account of
+    /// charges after the end once it has ended.
+    pub(crate) fn acc(&mut self, e: u32) -> &mut ExecAcc {
+        match self.execs.get_mut(e) {
+            Some(x) => &mut x.acc,
+            None => &mut self.late,
+        }
     }
 
     // ---- executions --------------------------------------------------------------------------
@@ -772,23 +876,17 @@ impl World<'_> {
     }
 
     pub(crate) fn fail_exec(&mut self, now: SimTime, e: u32, error: PlatformError) {
-        if self.execs[e as usize].done {
-            return;
-        }
         self.end_exec(now, e, Outcome::Failed { error });
     }
 
     fn end_exec(&mut self, now: SimTime, e: u32, outcome: Outcome) {
-        let x = &mut self.execs[e as usize];
-        if x.done {
+        let Some(x) = self.execs.remove(e) else {
             return;
-        }
-        x.done = true;
+        };
         self.ended += 1;
-        let main = x.main;
         let arrival = x.arrival;
         // Whatever the main strand has not been charged with (a failure mid-flight) is queueing.
-        let mut breakdown = self.strands[main as usize].bd;
+        let mut breakdown = x.strands[x.main.idx as usize].bd;
         let charged = breakdown.total();
         let latency = now.saturating_since(arrival);
         if outcome == Outcome::Completed {
@@ -821,7 +919,28 @@ impl World<'_> {
             };
             self.trace.push(TraceEvent::Slice { track, name, cat: "execution", start: arrival, end: now, exec: Some(e) });
         }
-        self.execs[e as usize].end = Some((now, outcome, breakdown));
+        let a = &x.acc;
+        let record = ExecRecord {
+            id: e,
+            arrival,
+            end: now,
+            outcome,
+            breakdown,
+            cold_start: x.cold,
+            gb_s: a.gb_s,
+            executed: a.executed,
+            billed: a.billed,
+            cost: a.cost,
+            storage_gets: a.gets,
+            storage_puts: a.puts,
+            stateful: a.counts,
+            start_delay: x.first_start.map_or(SimDuration::ZERO, |t| t.saturating_since(arrival)),
+            pending_to_running: x.pending.zip(x.running).map(|(p, r)| r.saturating_since(p)),
+        };
+        self.fold.add(&record);
+        if self.spec.keep_records {
+            self.records.push(record);
+        }
         if let Arrivals::Sequential { gap_s } = *self.spec.arrivals {
             let next = e + 1;
             if u64::from(next) < self.spec.iterations {
@@ -860,7 +979,7 @@ impl World<'_> {
         app: u16,
         class: Class,
         exec: u32,
-        strands: Vec<u32>,
+        strands: Vec<StrandId>,
         phases: Vec<Phase>,
         cont: Cont,
         now: SimTime,
@@ -1186,7 +1305,9 @@ impl World<'_> {
         inv.start = now;
         if inv.cold {
             let e = inv.exec;
-            self.execs[e as usize].cold = true;
+            if let Some(x) = self.execs.get_mut(e) {
+                x.cold = true;
+            }
         }
         match inv.cont {
             Cont::StepTask { run, .. } => self.step_worker_started(now, run),
@@ -1195,8 +1316,10 @@ impl World<'_> {
             _ => {}
         }
         let (e, cont) = (self.invs[v as usize].exec, self.invs[v as usize].cont);
-        if !matches!(cont, Cont::Starter { .. }) && self.execs[e as usize].first_start.is_none() {
-            self.execs[e as usize].first_start = Some(now);
+        if !matches!(cont, Cont::Starter { .. })
+            && let Some(x) = self.execs.get_mut(e)
+        {
+            x.first_start.get_or_insert(now);
         }
         let i = self.invs[v as usize].instance;
         self.meter(i, now);
@@ -1394,7 +1517,7 @@ impl World<'_> {
         let bd = inv.bd;
         let strands = std::mem::take(&mut inv.strands);
         let (gets, puts) = (inv.gets, inv.puts);
-        let x = &mut self.execs[exec as usize];
+        let x = self.acc(exec);
         x.cost.add(&Cost { compute: bill.compute_usd, requests: bill.request_usd, storage: storage_usd, ..Cost::default() });
         x.gb_s += bill.gb_s;
         x.executed += executed;
@@ -1404,9 +1527,7 @@ impl World<'_> {
         x.counts.invocations += 1;
         // Every strand riding on this invocation is charged its time since dispatch.
         for &s in &strands {
-            let st = &mut self.strands[s as usize];
-            st.bd.add_all(&bd);
-            st.mark = now;
+            self.charge_all(s, now, &bd);
         }
         self.invs[v as usize].strands = strands;
         if self.spec.trace {

@@ -69,7 +69,7 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig) -> 
 impl World<'_> {
     /// Execution `e` arrived: invoke the function with the whole workflow as its body.
     pub(crate) fn single_start(&mut self, now: SimTime, e: u32) {
-        let strand = self.execs[e as usize].main;
+        let strand = self.main_strand(e);
         let mut phases = Vec::new();
         self.nodes_phases(e, &self.wf.flow, 0, 1.0, true, 0, &mut phases);
         let v = self.new_inv(0, Class::Function, e, vec![strand], phases, Cont::Single, now);

@@ -32,7 +32,7 @@
 use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::{DeploymentConfig, Node, Workflow};
 
-use super::{AppDef, Class, Cont, DeploymentPlan, Driver, Timer, World, scaled};
+use super::{AppDef, Class, Cont, DeploymentPlan, Driver, JoinId, StrandId, Timer, World, scaled};
 use crate::billing::Cost;
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
 use crate::error::PlatformError;
@@ -141,7 +141,7 @@ struct Seq {
     pc: usize,
     share: f64,
     item: u32,
-    strand: u32,
+    strand: StrandId,
     parent: Option<(u32, u32)>,
     /// Map iteration: when it was scheduled (for the per-worker figures).
     worker_since: Option<SimTime>,
@@ -152,9 +152,9 @@ struct Seq {
 /// A Parallel or Map state waiting for its children.
 struct Group {
     seq: u32,
-    join: u32,
+    join: JoinId,
     /// Map: iterations not yet started (their strands, waiting for a concurrency slot).
-    waiting: Vec<(u32, u32)>,
+    waiting: Vec<(StrandId, u32)>,
     body: Vec<Node>,
     share: f64,
 }
@@ -167,7 +167,6 @@ pub struct StepState {
     tokens: f64,
     tokens_at: SimTime,
     started: bool,
-    history: Vec<u32>,
     /// Machines given in ASL.
     pub(crate) asl: super::asl_run::AslState2,
 }
@@ -187,7 +186,7 @@ impl World<'_> {
             self.asl_start(now, e);
             return;
         }
-        let strand = self.execs[e as usize].main;
+        let strand = self.main_strand(e);
         let flow = self.wf.flow.clone();
         let seq = self.new_seq(e, flow, 1.0, 0, strand, None, None);
         self.transition(now, seq, self.wf.input_bytes);
@@ -199,13 +198,12 @@ impl World<'_> {
             self.sf.tokens = self.sf_setup().bucket;
             self.sf.tokens_at = now;
         }
-        if self.sf.history.len() <= e as usize {
-            self.sf.history.resize(e as usize + 1, 0);
+        if let Some(x) = self.execs.get_mut(e) {
+            x.history_events = 2; // ExecutionStarted, ExecutionSucceeded
         }
-        self.sf.history[e as usize] = 2; // ExecutionStarted, ExecutionSucceeded
         if self.sf_setup().express {
             let s = self.sf_setup().express_usd_per_request;
-            self.execs[e as usize].cost.add(&Cost { requests: s, ..Cost::default() });
+            self.acc(e).cost.add(&Cost { requests: s, ..Cost::default() });
             let limit = self.sf_setup().express_max_duration;
             self.q.schedule(now + limit, super::Ev::Timer(Timer::ExpressDeadline { exec: e }));
         }
@@ -213,7 +211,7 @@ impl World<'_> {
 
     /// An Express execution still running at its 5-minute limit times out.
     pub(crate) fn express_deadline(&mut self, now: SimTime, e: u32) {
-        if !self.execs[e as usize].done {
+        if !self.exec_done(e) {
             let limit = self.sf_setup().express_max_duration;
             self.fail_exec(now, e, PlatformError::StepExpressTimeout { limit });
         }
@@ -226,7 +224,7 @@ impl World<'_> {
         nodes: Vec<Node>,
         share: f64,
         item: u32,
-        strand: u32,
+        strand: StrandId,
         parent: Option<(u32, u32)>,
         worker_since: Option<SimTime>,
     ) -> u32 {
@@ -254,7 +252,7 @@ impl World<'_> {
             let s = &self.sf.seqs[seq as usize];
             (s.exec, s.strand, s.pc)
         };
-        if self.execs[e as usize].done {
+        if self.exec_done(e) {
             return;
         }
         if pc >= self.sf.seqs[seq as usize].nodes.len() {
@@ -279,9 +277,9 @@ impl World<'_> {
         let at = self.take_token(now);
         let lat =
             self.lognormal(setup.latency.0, setup.latency.1) + SimDuration::from_secs_f64(setup.latency_s_per_kb * payload as f64 / 1024.0);
-        self.execs[e as usize].counts.transitions += 1;
+        self.acc(e).counts.transitions += 1;
         if !setup.express {
-            self.execs[e as usize].cost.add(&Cost { transitions: setup.price_usd_per_transition, ..Cost::default() });
+            self.acc(e).cost.add(&Cost { transitions: setup.price_usd_per_transition, ..Cost::default() });
         }
         Some(at + lat)
     }
@@ -320,10 +318,11 @@ impl World<'_> {
     pub(crate) fn step_machine_succeeded(&mut self, now: SimTime, e: u32) {
         if self.sf_setup().express {
             let setup = self.sf_setup().clone();
-            let dur = now.saturating_since(self.execs[e as usize].arrival).round_up_to(SimDuration::from_millis(100));
+            let arrival = self.execs.get(e).map_or(now, |x| x.arrival);
+            let dur = now.saturating_since(arrival).round_up_to(SimDuration::from_millis(100));
             let mem_mb = ((setup.express_memory_mb + self.wf.input_bytes as f64 / 1_048_576.0) / 64.0).ceil() * 64.0;
             let usd = dur.as_secs_f64() * mem_mb / 1024.0 * setup.express_usd_per_gb_s;
-            self.execs[e as usize].cost.add(&Cost { compute: usd, ..Cost::default() });
+            self.acc(e).cost.add(&Cost { compute: usd, ..Cost::default() });
         }
         self.complete_exec(now, e);
     }
@@ -333,21 +332,23 @@ impl World<'_> {
             return true; // Express keeps no execution history (CloudWatch Logs only)
         }
         let max = self.sf_setup().history_max;
-        let h = &mut self.sf.history[e as usize];
-        *h += events;
-        if *h > max {
+        let Some(x) = self.execs.get_mut(e) else {
+            return false;
+        };
+        x.history_events += events;
+        if x.history_events > max {
             self.fail_exec(now, e, PlatformError::StepHistoryLimit { max_events: max });
             return false;
         }
         true
     }
 
-    pub(crate) fn step_enter(&mut self, now: SimTime, seq: u32, state: u32, strand: u32) {
+    pub(crate) fn step_enter(&mut self, now: SimTime, seq: u32, state: u32, strand: StrandId) {
         let (e, share, item) = {
             let s = &self.sf.seqs[seq as usize];
             (s.exec, s.share, s.item)
         };
-        if self.execs[e as usize].done {
+        if self.exec_done(e) {
             return;
         }
         self.charge(strand, now, Component::Scheduling);
@@ -408,7 +409,7 @@ impl World<'_> {
                 }
                 let (join, children) = self.fork(strand, f.items, now);
                 let share2 = share * f.share();
-                let waiting: Vec<(u32, u32)> =
+                let waiting: Vec<(StrandId, u32)> =
                     children.into_iter().enumerate().map(|(k, c)| (c, if f.split { 0 } else { k as u32 })).rev().collect();
                 let g = self.new_group(seq, join, waiting, share2);
                 self.sf.groups[g as usize].body = f.body.clone();
@@ -420,7 +421,7 @@ impl World<'_> {
         }
     }
 
-    fn new_group(&mut self, seq: u32, join: u32, waiting: Vec<(u32, u32)>, share: f64) -> u32 {
+    fn new_group(&mut self, seq: u32, join: JoinId, waiting: Vec<(StrandId, u32)>, share: f64) -> u32 {
         self.sf.groups.push(Group { seq, join, waiting, body: Vec::new(), share });
         (self.sf.groups.len() - 1) as u32
     }
@@ -436,8 +437,8 @@ impl World<'_> {
         let body = self.sf.groups[g as usize].body.clone();
         let share = self.sf.groups[g as usize].share;
         let input = first_input(self.wf, &body, share);
-        let since = self.strands[child as usize].mark;
-        let c = self.new_seq(e, body, share, item, child, Some((g, 1)), Some(since));
+        let since = self.strand_mark(child);
+        let c = self.new_seq(e, body, share, item, child, Some((g, 1)), since);
         self.transition(now, c, input);
     }
 
@@ -482,7 +483,7 @@ impl World<'_> {
 
     pub(crate) fn step_task_done(&mut self, now: SimTime, v: u32, seq: u32, step: u32, grouped: bool) {
         let e = self.invs[v as usize].exec;
-        if self.execs[e as usize].done {
+        if self.exec_done(e) {
             return;
         }
         let share = self.sf.seqs[seq as usize].share;
