@@ -19,7 +19,7 @@
 use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::asl::{AslMachine, AslNext, AslState};
 
-use super::{Class, Cont, Ev, JoinId, StrandId, Timer, World, scaled};
+use super::{Class, Cont, Ev, JoinId, Owned, Slab, StrandId, Timer, World, scaled};
 use crate::record::Component;
 
 /// One running state list: the machine, a Parallel branch, or a Map iteration.
@@ -55,8 +55,8 @@ struct AGroup {
 pub(crate) struct AslState2 {
     machines: Vec<AslMachine>,
     children: Vec<Vec<Vec<usize>>>,
-    runs: Vec<ARun>,
-    groups: Vec<AGroup>,
+    runs: Slab<ARun>,
+    groups: Slab<AGroup>,
 }
 
 fn flatten(m: &AslMachine, out: &mut AslState2) -> usize {
@@ -72,6 +72,18 @@ fn flatten(m: &AslMachine, out: &mut AslState2) -> usize {
         out.children[id][s] = kids;
     }
     id
+}
+
+impl AslState2 {
+    /// Frees a run of an ended execution.
+    pub(crate) fn free_run(&mut self, id: u32) {
+        self.runs.remove(id, |_| {});
+    }
+
+    /// Frees a Parallel or Map group of an ended execution.
+    pub(crate) fn free_group(&mut self, id: u32) {
+        self.groups.remove(id, |g| g.waiting = Vec::new());
+    }
 }
 
 impl World<'_> {
@@ -99,7 +111,7 @@ impl World<'_> {
         parent: Option<u32>,
         worker_since: Option<SimTime>,
     ) -> u32 {
-        self.sf.asl.runs.push(ARun {
+        let id = self.sf.asl.runs.insert(ARun {
             exec,
             machine,
             state,
@@ -112,7 +124,8 @@ impl World<'_> {
             worker_started: false,
             last_out: 0,
         });
-        (self.sf.asl.runs.len() - 1) as u32
+        self.own(exec, Owned::Run(id));
+        id
     }
 
     /// A transition of `run` into `state` (token, latency, count, price).
@@ -137,6 +150,9 @@ impl World<'_> {
     }
 
     pub(crate) fn asl_enter(&mut self, now: SimTime, run: u32, strand: StrandId) {
+        if self.exec_done(strand.exec) {
+            return; // the run went with its execution
+        }
         let (e, m, s, share, item) = {
             let r = &self.sf.asl.runs[run as usize];
             (r.exec, r.machine, r.state, r.share, r.item)
@@ -163,7 +179,7 @@ impl World<'_> {
             }
             AslState::Pass { next } => self.asl_next(now, run, next, 0),
             AslState::Wait { seconds, .. } => {
-                self.q.schedule(now + SimDuration::from_secs_f64(seconds), Ev::Timer(Timer::AslWaited { run }));
+                self.q.schedule(now + SimDuration::from_secs_f64(seconds), Ev::Timer(Timer::AslWaited { exec: e, run }));
             }
             AslState::Choice { next } => self.asl_transition(now, run, next, 0),
             AslState::Succeed => self.asl_finished(now, run),
@@ -199,8 +215,10 @@ impl World<'_> {
     }
 
     fn new_agroup(&mut self, run: u32, join: JoinId, waiting: Vec<(StrandId, u32)>, iterator: usize) -> u32 {
-        self.sf.asl.groups.push(AGroup { run, join, waiting, iterator, output: 0 });
-        (self.sf.asl.groups.len() - 1) as u32
+        let exec = self.sf.asl.runs[run as usize].exec;
+        let id = self.sf.asl.groups.insert(AGroup { run, join, waiting, iterator, output: 0 });
+        self.own(exec, Owned::AslGroup(id));
+        id
     }
 
     fn asl_start_iteration(&mut self, now: SimTime, g: u32) {
@@ -226,7 +244,10 @@ impl World<'_> {
         self.invoke(now, v);
     }
 
-    pub(crate) fn asl_waited(&mut self, now: SimTime, run: u32) {
+    pub(crate) fn asl_waited(&mut self, now: SimTime, e: u32, run: u32) {
+        if self.exec_done(e) {
+            return;
+        }
         let (e, m, s, strand) = {
             let r = &self.sf.asl.runs[run as usize];
             (r.exec, r.machine, r.state, r.strand)
@@ -277,7 +298,7 @@ impl World<'_> {
             // A retry re-enters the state: a billed transition after the backoff.
             let wait = SimDuration::from_secs_f64(r.interval_s * r.backoff_rate.powi(attempt as i32));
             self.sf.asl.runs[run as usize].attempt += 1;
-            self.q.schedule(now + wait, Ev::Timer(Timer::AslRetry { run }));
+            self.q.schedule(now + wait, Ev::Timer(Timer::AslRetry { exec: e, run }));
             return;
         }
         if let Some(c) = catch.iter().find(|c| c.matches(&name)) {
@@ -325,7 +346,10 @@ impl World<'_> {
     }
 
     /// The per-worker scheduling delay of a Map iteration: until its first Lambda started.
-    pub(crate) fn asl_worker_started(&mut self, now: SimTime, run: u32) {
+    pub(crate) fn asl_worker_started(&mut self, now: SimTime, e: u32, run: u32) {
+        if self.exec_done(e) {
+            return;
+        }
         let r = &mut self.sf.asl.runs[run as usize];
         if let Some(t) = r.worker_since
             && !r.worker_started
@@ -336,7 +360,10 @@ impl World<'_> {
     }
 
     /// A retry's backoff ended: re-enter the task state (a billed transition).
-    pub(crate) fn asl_retry(&mut self, now: SimTime, run: u32) {
+    pub(crate) fn asl_retry(&mut self, now: SimTime, e: u32, run: u32) {
+        if self.exec_done(e) {
+            return;
+        }
         let s = self.sf.asl.runs[run as usize].state;
         self.asl_transition(now, run, s, 0);
     }

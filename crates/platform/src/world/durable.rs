@@ -46,7 +46,7 @@ use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::{DeploymentConfig, Node, StepId, Workflow};
 
 use super::azure::{AzureSetup, Msg, MsgKind, QueueKind};
-use super::{AppDef, Class, Cont, DeploymentPlan, Driver, JoinId, Phase, StrandId, World, scaled, single_step};
+use super::{AppDef, Class, Cont, DeploymentPlan, Driver, JoinId, Owned, Phase, Slab, StrandId, World, scaled, single_step};
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
 use crate::error::PlatformError;
 use crate::params::Models;
@@ -201,6 +201,7 @@ struct Orch {
     taken: (u32, bool),
 }
 
+#[derive(Clone, Copy)]
 struct Op {
     kind: OpKind,
     exec: u32,
@@ -215,20 +216,25 @@ struct EntitySt {
     ready: bool,
     state_bytes: u64,
     batch: Vec<u32>,
+    /// A step entity of az-dent (one per task, freed after its operation).
+    step: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Work {
-    Orch(u32),
+    /// Orchestration `.1` of execution `.0`.
+    Orch(u32, u32),
     Entity(u32),
 }
 
 /// Durable state of a world.
 #[derive(Default)]
 pub struct DurableState {
-    orchs: Vec<Orch>,
-    entities: Vec<EntitySt>,
-    ops: Vec<Op>,
+    orchs: Slab<Orch>,
+    entities: Slab<EntitySt>,
+    /// Step entities created so far (their partition hashes the count: ids are reused).
+    step_entities_made: u64,
+    ops: Slab<Op>,
     pending: VecDeque<Work>,
     work_item_queue: u32,
 }
@@ -236,7 +242,15 @@ pub struct DurableState {
 impl DurableState {
     /// No orchestration or entity waits for a slot and no entity has queued operations.
     pub fn is_idle(&self) -> bool {
-        self.pending.is_empty() && self.entities.iter().all(|e| e.queue.is_empty() && !e.running)
+        self.pending.is_empty() && self.ops.live() == 0
+    }
+
+    /// Frees an orchestration of an ended execution.
+    pub(crate) fn free_orch(&mut self, id: u32) {
+        self.orchs.remove(id, |o| {
+            o.awaits = Vec::new();
+            o.tasks = Vec::new();
+        });
     }
 }
 
@@ -265,13 +279,14 @@ impl World<'_> {
         // One entity per state object, shared by all executions (fixed entity keys).
         for (i, st) in self.wf.state.iter().enumerate() {
             let partition = (mix(0xE17 + i as u64) % u64::from(s.partitions)) as u32;
-            self.du.entities.push(EntitySt {
+            self.du.entities.insert(EntitySt {
                 partition,
                 queue: VecDeque::new(),
                 running: false,
                 ready: false,
                 state_bytes: st.size_bytes,
                 batch: Vec::new(),
+                step: false,
             });
         }
     }
@@ -345,9 +360,10 @@ impl World<'_> {
     fn new_orch(&mut self, exec: u32, nodes: &[Node], share: f64, item: u32, strand: StrandId, parent: Option<(u32, u32)>) -> u32 {
         let mut awaits = Vec::new();
         self.expand(nodes, share, item, &mut awaits);
-        let id = self.du.orchs.len() as u32;
-        let partition = (mix(u64::from(exec) << 24 | u64::from(id)) % u64::from(self.du_setup().partitions)) as u32;
-        self.du.orchs.push(Orch {
+        // The partition hashes the execution and its n-th orchestration (ids are reused).
+        let nth = self.execs.get(exec).map_or(0, |x| x.owned.len() as u32);
+        let partition = (mix(u64::from(exec) << 24 | u64::from(nth)) % u64::from(self.du_setup().partitions)) as u32;
+        let id = self.du.orchs.insert(Orch {
             exec,
             awaits,
             next_await: 0,
@@ -367,6 +383,7 @@ impl World<'_> {
             last_end: SimTime::ZERO,
             taken: (0, false),
         });
+        self.own(exec, Owned::Orch(id));
         id
     }
 
@@ -401,6 +418,9 @@ impl World<'_> {
 
     pub(crate) fn durable_starter_done(&mut self, now: SimTime, v: u32, orch: u32) {
         let host = self.invs[v as usize].instance;
+        if self.exec_done(self.invs[v as usize].exec) {
+            return; // the orchestration went with its execution
+        }
         let (e, strand, part) = {
             let o = &self.du.orchs[orch as usize];
             (o.exec, o.strand, o.partition)
@@ -458,7 +478,7 @@ impl World<'_> {
                         }
                     }
                 }
-                self.make_ready(now, Work::Orch(orch));
+                self.make_ready(now, Work::Orch(msg.exec, orch));
             }
             MsgKind::Activity { orch, task } => {
                 if self.exec_done(msg.exec) {
@@ -514,7 +534,7 @@ impl World<'_> {
 
     fn owner_of(&self, w: Work) -> Option<u32> {
         let part = match w {
-            Work::Orch(o) => self.du.orchs[o as usize].partition,
+            Work::Orch(_, o) => self.du.orchs[o as usize].partition,
             Work::Entity(x) => self.du.entities[x as usize].partition,
         };
         self.az.owner.get(part as usize).copied().flatten()
@@ -522,14 +542,14 @@ impl World<'_> {
 
     fn make_ready(&mut self, now: SimTime, w: Work) {
         let (running, ready) = match w {
-            Work::Orch(o) => (self.du.orchs[o as usize].running, self.du.orchs[o as usize].ready),
+            Work::Orch(_, o) => (self.du.orchs[o as usize].running, self.du.orchs[o as usize].ready),
             Work::Entity(x) => (self.du.entities[x as usize].running, self.du.entities[x as usize].ready),
         };
         if running || ready {
             return;
         }
         match w {
-            Work::Orch(o) => self.du.orchs[o as usize].ready = true,
+            Work::Orch(_, o) => self.du.orchs[o as usize].ready = true,
             Work::Entity(x) => self.du.entities[x as usize].ready = true,
         }
         self.du.pending.push_back(w);
@@ -540,13 +560,20 @@ impl World<'_> {
         let mut i = 0;
         while i < self.du.pending.len() {
             let w = self.du.pending[i];
+            if let Work::Orch(e, _) = w
+                && self.exec_done(e)
+            {
+                // Its execution ended (and freed the orchestration) while it waited.
+                self.du.pending.remove(i);
+                continue;
+            }
             let h = self.owner_of(w);
             if let Some(h) = h
                 && self.has_room(h, Class::Orchestrator)
             {
                 self.du.pending.remove(i);
                 match w {
-                    Work::Orch(o) => self.start_episode(now, o, h),
+                    Work::Orch(_, o) => self.start_episode(now, o, h),
                     Work::Entity(x) => self.start_entity_batch(now, x, h),
                 }
             } else {
@@ -565,7 +592,10 @@ impl World<'_> {
     /// its scheduling delay runs from the orchestrator's schedule to here, so it includes the
     /// work-item queue, the wait for a host and the wait for the host's worker thread (the
     /// study's per-worker delays, Fig. 14, are the workers' own start times).
-    pub(crate) fn durable_code_started(&mut self, now: SimTime, cont: Cont) {
+    pub(crate) fn durable_code_started(&mut self, now: SimTime, e: u32, cont: Cont) {
+        if self.exec_done(e) {
+            return;
+        }
         let (parent, task) = match cont {
             Cont::Activity { orch, task } => (orch, task),
             Cont::Episode { orch } => {
@@ -636,6 +666,9 @@ impl World<'_> {
 
     pub(crate) fn durable_episode_done(&mut self, now: SimTime, v: u32, orch: u32) {
         let host = self.invs[v as usize].instance;
+        if self.exec_done(self.invs[v as usize].exec) {
+            return; // the orchestration went with its execution
+        }
         let o = &mut self.du.orchs[orch as usize];
         o.running = false;
         o.last_host = Some(host);
@@ -702,7 +735,7 @@ impl World<'_> {
             return;
         }
         if self.du.orchs[orch as usize].inbox > 0 {
-            self.make_ready(now, Work::Orch(orch));
+            self.make_ready(now, Work::Orch(e, orch));
         }
     }
 
@@ -711,8 +744,7 @@ impl World<'_> {
     }
 
     fn new_op(&mut self, kind: OpKind, exec: u32, reply: Option<(u32, u32)>, strand: Option<StrandId>) -> u32 {
-        self.du.ops.push(Op { kind, exec, reply, strand });
-        (self.du.ops.len() - 1) as u32
+        self.du.ops.insert(Op { kind, exec, reply, strand })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -780,24 +812,35 @@ impl World<'_> {
     }
 
     fn new_step_entity(&mut self, e: u32) -> u32 {
-        let id = self.du.entities.len() as u32;
-        let partition = (mix(u64::from(e) << 32 | u64::from(id)) % u64::from(self.du_setup().partitions)) as u32;
-        self.du.entities.push(EntitySt {
+        self.du.step_entities_made += 1;
+        let partition = (mix(u64::from(e) << 32 ^ self.du.step_entities_made) % u64::from(self.du_setup().partitions)) as u32;
+        self.du.entities.insert(EntitySt {
             partition,
             queue: VecDeque::new(),
             running: false,
             ready: false,
             state_bytes: 1024,
             batch: Vec::new(),
-        });
-        id
+            step: true,
+        })
+    }
+
+    /// An entity's batch ended: it runs its queue next, or, a step entity (az-dent) that has
+    /// served its one operation, it is freed.
+    fn entity_batch_ended(&mut self, now: SimTime, entity: u32) {
+        let ent = &self.du.entities[entity as usize];
+        if !ent.queue.is_empty() {
+            self.make_ready(now, Work::Entity(entity));
+        } else if ent.step {
+            self.du.entities.remove(entity, |x| x.queue = VecDeque::new());
+        }
     }
 
     pub(crate) fn durable_activity_done(&mut self, now: SimTime, v: u32, orch: u32, task: u32) {
         let host = self.invs[v as usize].instance;
-        let e = self.du.orchs[orch as usize].exec;
+        let e = self.invs[v as usize].exec;
         if self.exec_done(e) {
-            return;
+            return; // the orchestration went with its execution
         }
         let (step, share) = match self.current_task_spec(orch, task) {
             TaskSpec::Activity { step, share, .. } => (step, share),
@@ -884,6 +927,7 @@ impl World<'_> {
         self.du.entities[entity as usize].running = false;
         for op in batch {
             let Op { kind, exec, reply, strand } = self.du.ops[op as usize];
+            self.du.ops.remove(op, |_| {});
             let reply_size = match kind {
                 OpKind::Get => self.du.entities[entity as usize].state_bytes,
                 OpKind::Set(size) => {
@@ -904,9 +948,7 @@ impl World<'_> {
                 self.put_message(now, q, MsgKind::Orch { orch, task: Some(task) }, exec, strand, reply_size, Some(host));
             }
         }
-        if !self.du.entities[entity as usize].queue.is_empty() {
-            self.make_ready(now, Work::Entity(entity));
-        }
+        self.entity_batch_ended(now, entity);
     }
 
     /// An entity batch failed (timeout, out of memory): every operation in it fails its
@@ -916,18 +958,18 @@ impl World<'_> {
         self.du.entities[entity as usize].running = false;
         for op in batch {
             let exec = self.du.ops[op as usize].exec;
+            self.du.ops.remove(op, |_| {});
             self.fail_exec(now, exec, error.clone());
         }
-        if !self.du.entities[entity as usize].queue.is_empty() {
-            self.make_ready(now, Work::Entity(entity));
-        }
+        self.entity_batch_ended(now, entity);
     }
 
     /// An orchestrator episode failed: the orchestration (and its execution) fails.
-    pub(crate) fn durable_episode_failed(&mut self, now: SimTime, orch: u32, error: PlatformError) {
-        let o = &mut self.du.orchs[orch as usize];
-        o.running = false;
-        let e = o.exec;
+    pub(crate) fn durable_episode_failed(&mut self, now: SimTime, e: u32, orch: u32, error: PlatformError) {
+        if self.exec_done(e) {
+            return;
+        }
+        self.du.orchs[orch as usize].running = false;
         self.fail_exec(now, e, error);
     }
 }

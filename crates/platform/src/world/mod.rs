@@ -438,8 +438,86 @@ pub(crate) struct ExecSt {
     pub running: Option<SimTime>,
     /// Step Functions: events in the execution's history.
     pub history_events: u32,
+    /// Driver objects to free when the execution ends.
+    pub owned: Vec<Owned>,
     strands: Vec<Strand>,
     joins: Vec<Join>,
+}
+
+/// Driver objects (orchestrations, Step sequences and groups, ...) by id, with the ids of
+/// freed objects reused: a driver frees an execution's objects when the execution ends, so the
+/// slab holds what is in flight. A freed id may be handed to another execution's object, so a
+/// handler reached by an event about a freed object must first check that the event's own
+/// execution is live ([`World::exec_done`]) and only then touch the object.
+pub(crate) struct Slab<T> {
+    items: Vec<T>,
+    free: Vec<u32>,
+}
+
+impl<T> Default for Slab<T> {
+    fn default() -> Self {
+        Slab { items: Vec::new(), free: Vec::new() }
+    }
+}
+
+impl<T> Slab<T> {
+    /// Stores `x`; returns its id.
+    pub fn insert(&mut self, x: T) -> u32 {
+        match self.free.pop() {
+            Some(id) => {
+                self.items[id as usize] = x;
+                id
+            }
+            None => {
+                self.items.push(x);
+                (self.items.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Frees `id` for reuse; `clear` drops what the object holds on the heap.
+    pub fn remove(&mut self, id: u32, clear: impl FnOnce(&mut T)) {
+        clear(&mut self.items[id as usize]);
+        self.free.push(id);
+    }
+
+    /// Objects stored and not freed.
+    pub fn live(&self) -> usize {
+        self.items.len() - self.free.len()
+    }
+
+    /// A slot by id.
+    pub fn get_mut(&mut self, id: u32) -> Option<&mut T> {
+        self.items.get_mut(id as usize)
+    }
+}
+
+impl<T> std::ops::Index<usize> for Slab<T> {
+    type Output = T;
+    fn index(&self, i: usize) -> &T {
+        &self.items[i]
+    }
+}
+
+impl<T> std::ops::IndexMut<usize> for Slab<T> {
+    fn index_mut(&mut self, i: usize) -> &mut T {
+        &mut self.items[i]
+    }
+}
+
+/// What a driver keeps for an execution and frees when it ends.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Owned {
+    /// A Durable orchestration (the execution's or a sub-orchestration).
+    Orch(u32),
+    /// A Step Functions sequence (the machine, a branch, a Map iteration).
+    Seq(u32),
+    /// A Step Functions Parallel or Map state waiting for its children.
+    Group(u32),
+    /// An ASL run.
+    Run(u32),
+    /// An ASL Parallel or Map state waiting for its children.
+    AslGroup(u32),
 }
 
 /// The live executions, by id. Ids are given in arrival order and never reused; an execution
@@ -506,10 +584,10 @@ pub(crate) enum Timer {
     StepEnter { run: u32, state: u32, strand: StrandId },
     /// Step Functions (ASL): enter the current state of run `run`.
     AslEnter { run: u32, strand: StrandId },
-    /// Step Functions (ASL): a Wait state of run `run` ended.
-    AslWaited { run: u32 },
-    /// Step Functions (ASL): a retry's backoff of run `run` ended.
-    AslRetry { run: u32 },
+    /// Step Functions (ASL): a Wait state of run `run` of execution `exec` ended.
+    AslWaited { exec: u32, run: u32 },
+    /// Step Functions (ASL): a retry's backoff of run `run` of execution `exec` ended.
+    AslRetry { exec: u32, run: u32 },
     /// Step Functions Express: the 5-minute limit of execution `exec`.
     ExpressDeadline { exec: u32 },
 }
@@ -706,6 +784,7 @@ impl World<'_> {
                 pending: None,
                 running: None,
                 history_events: 0,
+                owned: Vec::new(),
                 strands: vec![Strand { mark: now, bd: Breakdown::default() }],
                 joins: Vec::new(),
             },
@@ -755,7 +834,7 @@ impl World<'_> {
             Cont::StepTask { .. } => self.step_task_failed(now, v, error),
             Cont::AslTask { run } => self.asl_task_failed(now, v, run, error),
             Cont::EntityBatch { entity } => self.durable_entity_failed(now, entity, error),
-            Cont::Episode { orch } => self.durable_episode_failed(now, orch, error),
+            Cont::Episode { orch } => self.durable_episode_failed(now, exec, orch, error),
             Cont::Single | Cont::Chain { .. } | Cont::Starter { .. } | Cont::Activity { .. } => self.fail_exec(now, exec, error),
         }
         self.free_inv(v);
@@ -765,8 +844,8 @@ impl World<'_> {
         match t {
             Timer::StepEnter { run, state, strand } => self.step_enter(now, run, state, strand),
             Timer::AslEnter { run, strand } => self.asl_enter(now, run, strand),
-            Timer::AslWaited { run } => self.asl_waited(now, run),
-            Timer::AslRetry { run } => self.asl_retry(now, run),
+            Timer::AslWaited { exec, run } => self.asl_waited(now, exec, run),
+            Timer::AslRetry { exec, run } => self.asl_retry(now, exec, run),
             Timer::ExpressDeadline { exec } => self.express_deadline(now, exec),
         }
     }
@@ -842,6 +921,23 @@ impl World<'_> {
         p.bd.add_all(&bd);
         p.mark = now;
         Some(StrandId { exec: join.exec, idx: parent })
+    }
+
+    /// Records that execution `e` owns driver object `o` (freed when it ends).
+    pub(crate) fn own(&mut self, e: u32, o: Owned) {
+        if let Some(x) = self.execs.get_mut(e) {
+            x.owned.push(o);
+        }
+    }
+
+    fn free_owned(&mut self, o: Owned) {
+        match o {
+            Owned::Orch(id) => self.du.free_orch(id),
+            Owned::Seq(id) => self.sf.free_seq(id),
+            Owned::Group(id) => self.sf.free_group(id),
+            Owned::Run(id) => self.sf.asl.free_run(id),
+            Owned::AslGroup(id) => self.sf.asl.free_group(id),
+        }
     }
 
     /// Whether execution `e` has ended.
@@ -938,6 +1034,9 @@ impl World<'_> {
             pending_to_running: x.pending.zip(x.running).map(|(p, r)| r.saturating_since(p)),
         };
         self.fold.add(&record);
+        for o in x.owned {
+            self.free_owned(o);
+        }
         if self.spec.keep_records {
             self.records.push(record);
         }
@@ -1309,10 +1408,11 @@ impl World<'_> {
                 x.cold = true;
             }
         }
+        let exec = inv.exec;
         match inv.cont {
-            Cont::StepTask { run, .. } => self.step_worker_started(now, run),
-            Cont::AslTask { run } => self.asl_worker_started(now, run),
-            c @ (Cont::Activity { .. } | Cont::Episode { .. }) => self.durable_code_started(now, c),
+            Cont::StepTask { run, .. } => self.step_worker_started(now, exec, run),
+            Cont::AslTask { run } => self.asl_worker_started(now, exec, run),
+            c @ (Cont::Activity { .. } | Cont::Episode { .. }) => self.durable_code_started(now, exec, c),
             _ => {}
         }
         let (e, cont) = (self.invs[v as usize].exec, self.invs[v as usize].cont);

@@ -32,7 +32,7 @@
 use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::{DeploymentConfig, Node, Workflow};
 
-use super::{AppDef, Class, Cont, DeploymentPlan, Driver, JoinId, StrandId, Timer, World, scaled};
+use super::{AppDef, Class, Cont, DeploymentPlan, Driver, JoinId, Owned, Slab, StrandId, Timer, World, scaled};
 use crate::billing::Cost;
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
 use crate::error::PlatformError;
@@ -159,11 +159,26 @@ struct Group {
     share: f64,
 }
 
+impl StepState {
+    /// Frees a sequence of an ended execution.
+    pub(crate) fn free_seq(&mut self, id: u32) {
+        self.seqs.remove(id, |s| s.nodes = Vec::new());
+    }
+
+    /// Frees a Parallel or Map group of an ended execution.
+    pub(crate) fn free_group(&mut self, id: u32) {
+        self.groups.remove(id, |g| {
+            g.waiting = Vec::new();
+            g.body = Vec::new();
+        });
+    }
+}
+
 /// Step Functions state of a world.
 #[derive(Default)]
 pub struct StepState {
-    seqs: Vec<Seq>,
-    groups: Vec<Group>,
+    seqs: Slab<Seq>,
+    groups: Slab<Group>,
     tokens: f64,
     tokens_at: SimTime,
     started: bool,
@@ -228,8 +243,9 @@ impl World<'_> {
         parent: Option<(u32, u32)>,
         worker_since: Option<SimTime>,
     ) -> u32 {
-        self.sf.seqs.push(Seq { exec, nodes, pc: 0, share, item, strand, parent, worker_since, worker_started: false });
-        (self.sf.seqs.len() - 1) as u32
+        let id = self.sf.seqs.insert(Seq { exec, nodes, pc: 0, share, item, strand, parent, worker_since, worker_started: false });
+        self.own(exec, Owned::Seq(id));
+        id
     }
 
     /// Takes a transition token; returns when one is available (Express workflows have no
@@ -344,6 +360,9 @@ impl World<'_> {
     }
 
     pub(crate) fn step_enter(&mut self, now: SimTime, seq: u32, state: u32, strand: StrandId) {
+        if self.exec_done(strand.exec) {
+            return; // the sequence went with its execution
+        }
         let (e, share, item) = {
             let s = &self.sf.seqs[seq as usize];
             (s.exec, s.share, s.item)
@@ -422,8 +441,10 @@ impl World<'_> {
     }
 
     fn new_group(&mut self, seq: u32, join: JoinId, waiting: Vec<(StrandId, u32)>, share: f64) -> u32 {
-        self.sf.groups.push(Group { seq, join, waiting, body: Vec::new(), share });
-        (self.sf.groups.len() - 1) as u32
+        let exec = self.sf.seqs[seq as usize].exec;
+        let id = self.sf.groups.insert(Group { seq, join, waiting, body: Vec::new(), share });
+        self.own(exec, Owned::Group(id));
+        id
     }
 
     fn start_iteration(&mut self, now: SimTime, g: u32) {
@@ -498,8 +519,11 @@ impl World<'_> {
     }
 
     /// Iteration start times for the per-worker scheduling delay: the Lambda handler start.
-    pub(crate) fn step_worker_started(&mut self, now: SimTime, seq: u32) {
-        if let Some(sq) = self.sf.seqs.get_mut(seq as usize)
+    pub(crate) fn step_worker_started(&mut self, now: SimTime, e: u32, seq: u32) {
+        if self.exec_done(e) {
+            return;
+        }
+        if let Some(sq) = self.sf.seqs.get_mut(seq)
             && let Some(t) = sq.worker_since
             && !sq.worker_started
         {
