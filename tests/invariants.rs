@@ -126,6 +126,22 @@ fn stateful_invariants_hold_over_many_seeds() {
             let n = 60;
             let o = plan.run(&sc.workflow, &arrivals, n, RngStreams::new(seed, 0), false);
             let ctx = format!("{} seed {seed} rate {rate}", d.name());
+            // Folding as executions end gives what the records give, and a run that keeps no
+            // records folds the same (ids of freed driver objects are reused in both).
+            let folded = plan.run_folded(&sc.workflow, &arrivals, n, RngStreams::new(seed, 0), false);
+            assert_eq!(folded.fold, o.fold, "{ctx}: folded and recorded runs agree");
+            let mut g = sfsim_platform::record::RunFold::default();
+            for r in &o.executions {
+                g.add(r);
+            }
+            assert_eq!(
+                (g.arrived, g.completed, g.failed, g.throttled, &g.errors),
+                (o.fold.arrived, o.fold.completed, o.fold.failed, o.fold.throttled, &o.fold.errors),
+                "{ctx}"
+            );
+            assert_eq!(g.latency_s.sorted_exact(), o.fold.latency_s.sorted_exact(), "{ctx}: the fold holds every completed latency");
+            // Charges after an execution's end go to the run: the fold's bill is at least the records'.
+            assert!(o.fold.totals.cost.total() >= g.totals.cost.total() - 1e-12, "{ctx}");
             assert_eq!(o.executions.len() as u64, n, "{ctx}");
             for (i, r) in o.executions.iter().enumerate() {
                 assert_eq!(r.id as usize, i, "{ctx}");
