@@ -382,6 +382,28 @@ fn a_failed_write_leaves_no_file_behind() {
 }
 
 #[test]
+fn an_unwritable_trace_writes_nothing() {
+    // The timeline streams to fragments beside the trace's target: when they cannot be
+    // written, the run fails with the trace's path and leaves no output behind.
+    let dir = tmpdir("no-trace");
+    let out = dir.join("x.json");
+    let o = sfsim(&[
+        "run",
+        "scenarios/paper/ml-training-small.toml",
+        "--iterations",
+        "2",
+        "--out",
+        &out.to_string_lossy(),
+        "--trace",
+        "/nonexistent-dir/t.json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("/nonexistent-dir/"), "{}", stderr(&o));
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).expect("dir").collect();
+    assert!(leftovers.is_empty(), "nothing written: {leftovers:?}");
+}
+
+#[test]
 fn errors_in_set_values_point_at_the_override_not_a_wrong_line() {
     let o = sfsim(&[
         "run",

@@ -411,9 +411,42 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
     let scenario = Scenario::load(&a.scenario, &a.set)?;
     let models = load_models(a.models.as_deref())?;
     let deployments = resolve_deployments(&scenario, &a.deployments)?;
-    let opts = RunOptions { iterations: a.iterations, replications: a.replications, seed: a.seed, trace: a.trace.is_some() };
+    // A timeline streams to one fragment file per deployment beside the trace's target; the
+    // fragments are joined into a temporary and renamed into place with the output, or removed.
+    let fragment = |path: &Path, d: usize| {
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = path.file_name().map_or_else(|| "trace".into(), |n| n.to_string_lossy().into_owned());
+        dir.join(format!(".{name}.part{d}-{}", std::process::id()))
+    };
+    let trace = a.trace.clone().map(|path| {
+        let f = move |d: usize, name: &str| -> Box<dyn sfsim_platform::TraceSink> {
+            Box::new(sfsim_report::TraceFragment::create(&fragment(&path, d), d + 1, name))
+        };
+        sfsim_experiment::TraceFactory(std::sync::Arc::new(f))
+    });
+    let opts = RunOptions { iterations: a.iterations, replications: a.replications, seed: a.seed, trace };
     let started = std::time::Instant::now();
-    let result = run_scenario(&scenario, &deployments, &models, &opts)?;
+    let result = run_scenario(&scenario, &deployments, &models, &opts);
+    let fragments: Vec<PathBuf> = match &a.trace {
+        Some(path) => (0..deployments.len()).map(|d| fragment(path, d)).collect(),
+        None => Vec::new(),
+    };
+    let remove = |paths: &[PathBuf]| {
+        for p in paths {
+            let _ = std::fs::remove_file(p);
+        }
+    };
+    let result = match result {
+        Ok(r) if r.trace_errors.is_empty() => r,
+        Ok(r) => {
+            remove(&fragments);
+            return Err(Failure::Runtime(format!("cannot write the trace: {}", r.trace_errors.join("; "))));
+        }
+        Err(e) => {
+            remove(&fragments);
+            return Err(e.into());
+        }
+    };
     if !a.quiet {
         let events: u64 = result.results.iter().map(|r| r.events).sum();
         eprintln!(
@@ -433,15 +466,23 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
         Format::Csv => sfsim_report::render_csv(&result),
     };
     // Write every file or none: the trace and the output are staged together.
-    let mut files: Vec<(PathBuf, String)> = Vec::new();
+    let mut ready: Vec<(PathBuf, &Path)> = Vec::new();
     if let Some(path) = &a.trace {
-        files.push((path.clone(), sfsim_report::render_trace(&result.traces)));
+        let tmp = fragment(path, usize::MAX);
+        let joined = sfsim_report::assemble_trace(&fragments, &tmp);
+        remove(&fragments);
+        if let Err(e) = joined {
+            remove(&[tmp]);
+            return Err(Failure::Runtime(format!("cannot write {}: {e}", path.display())));
+        }
+        ready.push((tmp, path.as_path()));
     }
+    let mut files: Vec<(&Path, &[u8])> = Vec::new();
     if let Some(path) = &a.out {
-        files.push((path.clone(), text.clone()));
+        files.push((path.as_path(), text.as_bytes()));
     }
-    let staged: Vec<(&Path, &[u8])> = files.iter().map(|(p, t)| (p.as_path(), t.as_bytes())).collect();
-    sfsim_report::write_all_atomic(&staged).map_err(|(path, e)| Failure::Runtime(format!("cannot write {}: {e}", path.display())))?;
+    sfsim_report::write_all_atomic_with(ready, &files)
+        .map_err(|(path, e)| Failure::Runtime(format!("cannot write {}: {e}", path.display())))?;
     if a.out.is_none() {
         use std::io::Write;
         let mut out = std::io::stdout().lock();

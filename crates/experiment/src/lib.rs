@@ -22,7 +22,7 @@ pub use summary::*;
 
 use rayon::prelude::*;
 use sfsim_engine::RngStreams;
-use sfsim_platform::{Deployment, DeploymentPlan, Models, RunOutput, TraceEvent};
+use sfsim_platform::{Deployment, DeploymentPlan, Models, RunOutput, TraceSink};
 use sfsim_workflow::{Arrivals, LoadError, Scenario};
 
 /// Options that the command line may override.
@@ -34,8 +34,19 @@ pub struct RunOptions {
     pub replications: Option<u64>,
     /// Root seed (default: the scenario's).
     pub seed: Option<u64>,
-    /// Record a timeline of replication 0 of each deployment.
-    pub trace: bool,
+    /// Stream a timeline of replication 0 of each deployment to the sink this makes.
+    pub trace: Option<TraceFactory>,
+}
+
+/// Makes the trace sink of a deployment: called with the deployment's index in the run and its
+/// name, once per deployment, from the worker thread that simulates it.
+#[derive(Clone)]
+pub struct TraceFactory(pub std::sync::Arc<dyn Fn(usize, &str) -> Box<dyn TraceSink> + Send + Sync>);
+
+impl std::fmt::Debug for TraceFactory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TraceFactory")
+    }
 }
 
 /// The result of running a scenario.
@@ -53,8 +64,8 @@ pub struct ScenarioResult {
     pub scenario_hash: String,
     /// One summary per deployment, in the order asked.
     pub results: Vec<DeploymentSummary>,
-    /// Timelines of replication 0, one per deployment, in the same order (empty unless asked).
-    pub traces: Vec<(String, Vec<TraceEvent>)>,
+    /// Errors of the trace sinks (a timeline that could not be written), in deployment order.
+    pub trace_errors: Vec<String>,
 }
 
 /// Hash of a scenario's text, to tie outputs to their input.
@@ -143,18 +154,23 @@ pub fn run_scenario(
     let outputs: Vec<RunOutput> = jobs
         .par_iter()
         .map(|&(d, r)| {
-            platforms[d].run_folded(&scenario.workflow, &scenario.arrivals, iterations, RngStreams::new(seed, r), opts.trace && r == 0)
+            let streams = RngStreams::new(seed, r);
+            match &opts.trace {
+                Some(f) if r == 0 => {
+                    let sink = (f.0)(d, platforms[d].name());
+                    platforms[d].run_streamed(&scenario.workflow, &scenario.arrivals, iterations, streams, sink)
+                }
+                _ => platforms[d].run_folded(&scenario.workflow, &scenario.arrivals, iterations, streams, false),
+            }
         })
         .collect();
     let mut results = Vec::with_capacity(platforms.len());
-    let mut traces = Vec::new();
+    let mut trace_errors = Vec::new();
     let mut it = outputs.into_iter();
     for p in &platforms {
-        let mut runs: Vec<RunOutput> = it.by_ref().take(replications as usize).collect();
+        let runs: Vec<RunOutput> = it.by_ref().take(replications as usize).collect();
         results.push(summarize(p.name(), &runs));
-        if opts.trace {
-            traces.push((p.name().to_string(), std::mem::take(&mut runs[0].trace)));
-        }
+        trace_errors.extend(runs.iter().filter_map(|r| r.trace_error.clone()));
     }
     Ok(ScenarioResult {
         scenario: scenario.name.clone(),
@@ -163,6 +179,6 @@ pub fn run_scenario(
         replications,
         scenario_hash: text_hash(&scenario.source.text),
         results,
-        traces,
+        trace_errors,
     })
 }

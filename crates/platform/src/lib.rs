@@ -41,5 +41,5 @@ pub use deployment::{ConfigError, Deployment, FunctionPlatform};
 pub use error::PlatformError;
 pub use params::Models;
 pub use record::{Breakdown, ExecRecord, Outcome, RunOutput};
-pub use trace::TraceEvent;
+pub use trace::{TraceEvent, TraceSink};
 pub use world::{DeploymentPlan, Driver, RunSpec, simulate};

@@ -338,8 +338,10 @@ pub struct RunOutput {
     pub events: u64,
     /// When the last event happened.
     pub end_time: SimTime,
-    /// Timeline for `--trace` (empty unless asked for).
+    /// Timeline for `--trace` (empty unless asked for, or when it was streamed to a sink).
     pub trace: Vec<crate::trace::TraceEvent>,
+    /// The trace sink's first error (a streamed timeline that could not be written).
+    pub trace_error: Option<String>,
     /// Fan-out workers (stateful deployments): seconds from being scheduled to starting.
     pub worker_scheduling_delay_s: Sample,
     /// Fan-out workers: seconds from being scheduled to finishing.

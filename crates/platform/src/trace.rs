@@ -57,3 +57,21 @@ impl TraceEvent {
         TraceEvent::Slice { track, name: "idle (keep-alive)".into(), cat: "keep_alive", start: since, end: until, exec: None }
     }
 }
+
+/// Where a run's timeline goes as it is recorded: kept in memory ([`Vec`]) or streamed (a
+/// file writer of the report crate), so a long timeline need not fit in memory.
+pub trait TraceSink: Send {
+    /// Takes one event, in the order the simulation records them.
+    fn record(&mut self, e: TraceEvent);
+
+    /// Ends the timeline; a sink that writes reports its first error here.
+    fn finish(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl TraceSink for Vec<TraceEvent> {
+    fn record(&mut self, e: TraceEvent) {
+        self.push(e);
+    }
+}

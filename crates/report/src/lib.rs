@@ -15,7 +15,7 @@ mod trace;
 pub use reproduce::{Reproduction, render_reproduction_html, render_reproduction_md, reproduction_figures};
 pub use sweep_io::{MergeError, merge_shards, sweep_header, trial_line};
 pub use table::render_table;
-pub use trace::{render_coarse_timeline, render_trace};
+pub use trace::{TraceFragment, assemble_trace, render_coarse_timeline, render_trace};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -125,7 +125,13 @@ pub fn render_csv(r: &ScenarioResult) -> String {
 /// only when every one was written are they renamed into place. On failure the temporaries are
 /// removed and the error names the file that failed.
 pub fn write_all_atomic<'a>(files: &[(&'a Path, &[u8])]) -> Result<(), (&'a Path, std::io::Error)> {
-    let mut staged: Vec<(PathBuf, &Path)> = Vec::new();
+    write_all_atomic_with(Vec::new(), files)
+}
+
+/// [`write_all_atomic`] with files already written to temporaries (`(temporary, target)`,
+/// e.g. a streamed trace): they are renamed into place with the others, or removed.
+pub fn write_all_atomic_with<'a>(ready: Vec<(PathBuf, &'a Path)>, files: &[(&'a Path, &[u8])]) -> Result<(), (&'a Path, std::io::Error)> {
+    let mut staged: Vec<(PathBuf, &Path)> = ready;
     let cleanup = |staged: &[(PathBuf, &Path)]| {
         for (tmp, _) in staged {
             let _ = std::fs::remove_file(tmp);

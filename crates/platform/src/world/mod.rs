@@ -75,7 +75,7 @@ use crate::params::Models;
 use crate::record::{Breakdown, Component, ExecRecord, Outcome, RunOutput, StatefulCounts};
 use crate::scaling::{HostDecision, HostScaler, LambdaScaler};
 use crate::storage::StorageOp;
-use crate::trace::TraceEvent;
+use crate::trace::{TraceEvent, TraceSink};
 use crate::workload::Work;
 
 /// Trace track of execution `e` is `EXEC_TRACK_BASE + e` (instance tracks are below it).
@@ -163,6 +163,19 @@ impl DeploymentPlan {
     /// Simulates one replication, keeping every execution's record (tests, small runs).
     pub fn run(&self, workflow: &Workflow, arrivals: &Arrivals, iterations: u64, streams: RngStreams, trace: bool) -> RunOutput {
         simulate(&RunSpec { plan: self, workflow, arrivals, iterations, streams, trace, keep_records: true })
+    }
+
+    /// Simulates one replication, folding executions as they end, with its timeline streamed
+    /// to `sink`.
+    pub fn run_streamed(
+        &self,
+        workflow: &Workflow,
+        arrivals: &Arrivals,
+        iterations: u64,
+        streams: RngStreams,
+        sink: Box<dyn TraceSink>,
+    ) -> RunOutput {
+        simulate_into(&RunSpec { plan: self, workflow, arrivals, iterations, streams, trace: true, keep_records: false }, Some(sink))
     }
 
     /// Simulates one replication, folding executions as they end ([`RunOutput::fold`]) without
@@ -615,7 +628,7 @@ pub(crate) struct World<'a> {
     work: sfsim_engine::WorkStreams,
     arrivals_rng: SimRng,
     last_arrival: SimTime,
-    pub trace: Vec<TraceEvent>,
+    pub trace: Trace,
     pub az: azure::AzureState,
     pub du: durable::DurableState,
     pub sf: step::StepState,
@@ -633,8 +646,29 @@ pub(crate) struct World<'a> {
     ended: u64,
 }
 
-/// Simulates one replication of a deployment.
+/// The timeline being recorded: streamed to a sink, or kept for [`RunOutput::trace`].
+pub(crate) struct Trace {
+    sink: Option<Box<dyn TraceSink>>,
+    kept: Vec<TraceEvent>,
+}
+
+impl Trace {
+    pub fn push(&mut self, e: TraceEvent) {
+        match &mut self.sink {
+            Some(s) => s.record(e),
+            None => self.kept.push(e),
+        }
+    }
+}
+
+/// Simulates one replication of a deployment (a timeline, when asked, is kept in memory).
 pub fn simulate(spec: &RunSpec<'_>) -> RunOutput {
+    simulate_into(spec, None)
+}
+
+/// Simulates one replication of a deployment, streaming its timeline (when `spec.trace`) to
+/// `sink` instead of keeping it; the sink's first error is in [`RunOutput::trace_error`].
+pub fn simulate_into(spec: &RunSpec<'_>, sink: Option<Box<dyn TraceSink>>) -> RunOutput {
     assert!(spec.iterations <= u64::from(u32::MAX), "at most 2^32 - 1 executions per replication");
     let n = spec.iterations as usize;
     let apps = spec
@@ -672,7 +706,7 @@ pub fn simulate(spec: &RunSpec<'_>) -> RunOutput {
         work: crate::workload::work_streams(&spec.streams),
         arrivals_rng: spec.streams.stream("arrivals"),
         last_arrival: SimTime::ZERO,
-        trace: Vec::new(),
+        trace: Trace { sink, kept: Vec::new() },
         az: azure::AzureState::default(),
         du: durable::DurableState::default(),
         sf: step::StepState::default(),
@@ -727,6 +761,7 @@ pub fn simulate(spec: &RunSpec<'_>) -> RunOutput {
         }
     }
     let end_time = w.q.now();
+    let trace_error = w.trace.sink.as_mut().and_then(|s| s.finish().err());
     w.account_idle(end_time);
     assert_eq!(w.ended, spec.iterations, "every arrival ends exactly once ({:?})", spec.streams);
     let mut fold = std::mem::take(&mut w.fold);
@@ -740,7 +775,8 @@ pub fn simulate(spec: &RunSpec<'_>) -> RunOutput {
         instances_peak: w.apps.iter().map(|a| a.peak).sum(),
         events: w.q.popped(),
         end_time,
-        trace: w.trace,
+        trace: w.trace.kept,
+        trace_error,
         worker_scheduling_delay_s: w.worker_delay_s,
         worker_latency_s: w.worker_latency_s,
         idle: w.idle,
