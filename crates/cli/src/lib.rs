@@ -108,6 +108,10 @@ struct ReplayArgs {
     /// Day of the 2019 release (the NN of dNN; default 1).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=99), requires = "azure_2019")]
     day: Option<u32>,
+    /// Where a 2019 minute's invocations start within it: random (uniform, seeded; default) or
+    /// even (evenly spaced, which understates concurrency and cold starts).
+    #[arg(long, value_enum, default_value_t = PlacementArg::Random, requires = "azure_2019")]
+    placement: PlacementArg,
     /// The 2021 release (AzureFunctionsInvocationTraceForTwoWeeksJan2021.txt).
     #[arg(long = "azure-2021", value_name = "FILE")]
     azure_2021: Option<PathBuf>,
@@ -128,6 +132,12 @@ struct ReplayArgs {
     /// and exit.
     #[arg(long, value_name = "DIR")]
     generate_test_trace: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum PlacementArg {
+    Random,
+    Even,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -950,7 +960,11 @@ fn cmd_replay(a: &ReplayArgs) -> Result<(), Failure> {
     let (source, reports) = match (&a.azure_2019, &a.azure_2021) {
         (Some(dir), _) => {
             let day = a.day.unwrap_or(1);
-            let mut t = Azure2019::open(dir, day, a.seed).map_err(trace_failure)?;
+            let placement = match a.placement {
+                PlacementArg::Random => sfsim_replay::Placement::Random,
+                PlacementArg::Even => sfsim_replay::Placement::Even,
+            };
+            let mut t = Azure2019::open_with(dir, day, a.seed, placement).map_err(trace_failure)?;
             let r = sfsim_replay::replay(&mut t, &policies, cold).map_err(trace_failure)?;
             (format!("{} day {day}", dir.display()), r)
         }

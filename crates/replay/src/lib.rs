@@ -33,7 +33,7 @@ use std::fmt;
 
 pub use generate::{generate_2019, generate_2021};
 pub use pool::{Policy, PolicyReport, Replayer, replay};
-pub use trace::{Azure2019, Azure2021, Invocation, Trace};
+pub use trace::{Azure2019, Azure2021, Invocation, Placement, Trace};
 
 /// Memory assumed for an app whose memory the trace does not give (every app of the 2021 trace,
 /// apps missing from the 2019 memory file), MB. Assumed: about the median allocated memory of an

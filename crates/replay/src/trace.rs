@@ -5,8 +5,12 @@
 //! (`HashOwner,HashApp,HashFunction,Trigger,1..1440`: invocations per minute of the day),
 //! `function_durations_percentiles.anon.dNN.csv` (execution time percentiles 0, 1, 25, 50, 75,
 //! 99, 100 in ms) and, optional, `app_memory_percentiles.anon.dNN.csv` (allocated memory per app).
-//! * A minute's count `c` becomes `c` starts spread evenly within the minute, at
-//!   `60 s × (minute + (k + 0.5) / c)` for `k = 0..c` (the trace gives no finer timing).
+//! * A minute's count `c` becomes `c` starts within the minute (the trace gives no finer
+//!   timing). By default ([`Placement::Random`]) each start is uniform in the minute, drawn from
+//!   the stream `replay/placement`: invocations then cluster and overlap as independent arrivals
+//!   do. [`Placement::Even`] spreads them at `60 s × (minute + (k + 0.5) / c)` for `k = 0..c`,
+//!   which understates concurrency and cold starts (a count of 2 in a minute never overlaps an
+//!   execution shorter than 30 s).
 //! * Each execution's duration is drawn from its function's percentile table by piecewise-linear
 //!   interpolation of the quantile function through (0, p0), (0.01, p1), (0.25, p25), (0.5, p50),
 //!   (0.75, p75), (0.99, p99), (1, p100), with uniforms from the stream `replay/durations` in
@@ -152,6 +156,27 @@ pub fn files_2019(dir: &Path, day: u32) -> [PathBuf; 3] {
     ]
 }
 
+/// How the invocations a 2019 trace counts in a minute are placed within that minute.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Placement {
+    /// Each uniformly at random in the minute (seeded): the default.
+    #[default]
+    Random,
+    /// Evenly spaced: `60 s × (k + 0.5) / c`.
+    Even,
+}
+
+impl Placement {
+    /// Parses `random` or `even`.
+    pub fn parse(s: &str) -> Option<Placement> {
+        match s {
+            "random" => Some(Placement::Random),
+            "even" => Some(Placement::Even),
+            _ => None,
+        }
+    }
+}
+
 /// One day of the 2019 trace, expanded minute by minute.
 #[derive(Debug)]
 pub struct Azure2019 {
@@ -163,6 +188,8 @@ pub struct Azure2019 {
     func_pct: Vec<Option<[f64; 7]>>,
     app_mem: Vec<f64>,
     rng: SimRng,
+    placement: Placement,
+    placement_rng: SimRng,
     minute: usize,
     buf: Vec<(u64, u32)>,
     pos: usize,
@@ -173,8 +200,14 @@ pub struct Azure2019 {
 }
 
 impl Azure2019 {
-    /// Reads day `day` from `dir`; durations draw from `RngStreams::new(seed, 0)`.
+    /// Reads day `day` from `dir`, placing a minute's invocations at random in it; durations
+    /// and placements draw from `RngStreams::new(seed, 0)`.
     pub fn open(dir: &Path, day: u32, seed: u64) -> Result<Self, TraceError> {
+        Self::open_with(dir, day, seed, Placement::Random)
+    }
+
+    /// Reads day `day` from `dir` with the given placement within each minute.
+    pub fn open_with(dir: &Path, day: u32, seed: u64, placement: Placement) -> Result<Self, TraceError> {
         let [inv_path, dur_path, mem_path] = files_2019(dir, day);
         let mut apps = Interner::default();
         let mut funcs = Interner::default();
@@ -261,6 +294,8 @@ impl Azure2019 {
             app_mem,
             apps_without_memory,
             rng: RngStreams::new(seed, 0).stream("replay/durations"),
+            placement,
+            placement_rng: RngStreams::new(seed, 0).stream("replay/placement"),
             minute: 0,
             buf: Vec::new(),
             pos: 0,
@@ -276,10 +311,14 @@ impl Azure2019 {
         self.buf.clear();
         self.pos = 0;
         let base = minute as u64 * 60_000_000_000;
+        const MINUTE_NS: u64 = 60_000_000_000;
         for &(f, c) in &self.minutes[minute] {
             for k in 0..u64::from(c) {
-                // 60 s x (k + 0.5) / c, exact in integer ns.
-                let off = (60_000_000_000u64 * (2 * k + 1)) / (2 * u64::from(c));
+                let off = match self.placement {
+                    Placement::Random => self.placement_rng.random_range(0..MINUTE_NS),
+                    // 60 s x (k + 0.5) / c, exact in integer ns.
+                    Placement::Even => (MINUTE_NS * (2 * k + 1)) / (2 * u64::from(c)),
+                };
                 self.buf.push((base + off, f));
             }
         }

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use sfsim_engine::{SimDuration, SimTime};
 use sfsim_replay::trace::{Trace, files_2019};
-use sfsim_replay::{Azure2019, Azure2021, Invocation, Policy, PolicyReport, Replayer, TraceError, generate_2019, generate_2021, replay};
+use sfsim_replay::{
+    Azure2019, Azure2021, Invocation, Placement, Policy, PolicyReport, Replayer, TraceError, generate_2019, generate_2021, replay,
+};
 
 fn tmp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("sfsim-replay-test-{}-{name}", std::process::id()));
@@ -59,8 +61,51 @@ fn parses_2019_and_expands_every_count() {
     assert_eq!(invs.len() as u64, written);
     assert!(invs.windows(2).all(|w| w[0].start <= w[1].start));
     assert!(invs.iter().all(|i| i.start < SimTime::from_secs_f64(86_400.0) && i.duration > SimDuration::ZERO));
-    // A count of c in minute m gives starts spread evenly inside the minute.
-    assert!(invs.iter().all(|i| i.start.0 % 60_000_000_000 != 0));
+    // Even placement: a count of c in minute m gives starts spread evenly inside the minute,
+    // never on a minute boundary; the same counts per minute as the random placement.
+    let even: Vec<Invocation> = Azure2019::open_with(&_dir, 1, 7, Placement::Even).expect("open").collect::<Result<_, _>>().expect("parse");
+    assert_eq!(even.len(), invs.len());
+    assert!(even.iter().all(|i| i.start.0 % 60_000_000_000 != 0));
+    let per_minute = |v: &[Invocation]| {
+        let mut m = vec![0u32; 1440];
+        for i in v {
+            m[(i.start.0 / 60_000_000_000) as usize] += 1;
+        }
+        m
+    };
+    assert_eq!(per_minute(&even), per_minute(&invs));
+    assert_ne!(even, invs, "random placement is not the even grid");
+}
+
+#[test]
+fn random_placement_shows_the_overlap_even_spacing_hides() {
+    // One function, two invocations in every minute, each running 20 s. Evenly spaced (30 s
+    // apart) they never overlap: one instance serves the day. Placed at random in the minute,
+    // two starts fall within 20 s of each other with probability 1 - (40/60)^2 = 5/9 per minute
+    // (and neighbouring minutes add more): a second instance is needed.
+    let dir = tmp("placement");
+    let [inv, dur, _] = files_2019(&dir, 1);
+    let mut header = String::from("HashOwner,HashApp,HashFunction,Trigger");
+    for m in 1..=1440 {
+        header += &format!(",{m}");
+    }
+    let row = format!("o,a,f,http{}", ",2".repeat(1440));
+    std::fs::write(&inv, format!("{header}\n{row}\n")).expect("write");
+    std::fs::write(
+        &dur,
+        "HashOwner,HashApp,HashFunction,Average,Count,Minimum,Maximum,percentile_Average_0,percentile_Average_1,\
+         percentile_Average_25,percentile_Average_50,percentile_Average_75,percentile_Average_99,percentile_Average_100\n\
+         o,a,f,20000,2880,20000,20000,20000,20000,20000,20000,20000,20000,20000\n",
+    )
+    .expect("write");
+    let go = |p: Placement| {
+        let mut t = Azure2019::open_with(&dir, 1, 5, p).expect("open");
+        replay(&mut t, &[Policy::Fixed(None)], SimDuration::ZERO).expect("replay").remove(0)
+    };
+    let (even, random) = (go(Placement::Even), go(Placement::Random));
+    assert_eq!(even.invocations, 2880);
+    assert_eq!(even.cold_starts, 1, "evenly spaced, one instance is always free");
+    assert!(random.cold_starts >= 2, "random placement overlaps executions: {random:?}");
 }
 
 #[test]
