@@ -123,9 +123,19 @@ pub fn run_scenario(
             DeploymentPlan::build(*d, models, &cfg, &scenario.workflow).map_err(|e| scenario.error_at(&e.key, e.message))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let iterations = opts.iterations.unwrap_or(scenario.iterations);
+    // With a trace's arrivals every invocation is an execution (`--iterations N`: the first N).
+    let trace = matches!(scenario.arrivals, Arrivals::Trace { .. });
+    if let Arrivals::Trace { file, app } = &scenario.arrivals {
+        let opened = sfsim_platform::world::arrivals::open_trace(file, *app, 0);
+        drop(opened.map_err(|e| scenario.error_at("arrivals", e.to_string()))?);
+    }
+    let iterations = if trace {
+        opts.iterations.unwrap_or(sfsim_platform::world::arrivals::MAX_EXECUTIONS)
+    } else {
+        opts.iterations.unwrap_or(scenario.iterations)
+    };
     let replications = opts.replications.unwrap_or(scenario.replications);
-    if iterations > sfsim_workflow::MAX_ITERATIONS || replications > sfsim_workflow::MAX_REPLICATIONS {
+    if (!trace && iterations > sfsim_workflow::MAX_ITERATIONS) || replications > sfsim_workflow::MAX_REPLICATIONS {
         return Err(scenario.error_at(
             "scenario.iterations",
             format!(
@@ -164,6 +174,11 @@ pub fn run_scenario(
             }
         })
         .collect();
+    if let Some(e) = outputs.iter().find_map(|o| o.arrival_error.clone()) {
+        return Err(scenario.error_at("arrivals", e));
+    }
+    // A trace gives as many executions as it has invocations.
+    let iterations = if trace { outputs.first().map_or(0, |o| o.fold.arrived) } else { iterations };
     let mut results = Vec::with_capacity(platforms.len());
     let mut trace_errors = Vec::new();
     let mut it = outputs.into_iter();

@@ -342,6 +342,9 @@ pub struct RunOutput {
     pub trace: Vec<crate::trace::TraceEvent>,
     /// The trace sink's first error (a streamed timeline that could not be written).
     pub trace_error: Option<String>,
+    /// A trace of arrivals that could not be read (file:line: message); the run then holds
+    /// the executions that arrived before it.
+    pub arrival_error: Option<String>,
     /// Fan-out workers (stateful deployments): seconds from being scheduled to starting.
     pub worker_scheduling_delay_s: Sample,
     /// Fan-out workers: seconds from being scheduled to finishing.

@@ -125,6 +125,62 @@ pub enum RawArrivals {
         #[serde(default)]
         gap_s: f64,
     },
+    /// The invocations of one day of the Azure Functions 2019 trace.
+    #[serde(rename = "azure-2019")]
+    Azure2019 {
+        /// Directory of the day's files, relative to the scenario file.
+        dir: String,
+        /// Day (the NN of dNN).
+        #[serde(default = "default_day")]
+        day: u32,
+        /// Only this app (dense index in order of first appearance); all apps when absent.
+        app: Option<u32>,
+        /// Where a minute's invocations start in it: `random` (default) or `even`.
+        #[serde(default)]
+        placement: TracePlacement,
+    },
+    /// The invocations of the Azure Functions 2021 trace.
+    #[serde(rename = "azure-2021")]
+    Azure2021 {
+        /// The trace file, relative to the scenario file.
+        file: String,
+        /// Only this app; all apps when absent.
+        app: Option<u32>,
+    },
+}
+
+fn default_day() -> u32 {
+    1
+}
+
+/// Where the invocations a 2019 trace counts in a minute start within it.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TracePlacement {
+    /// Uniformly at random (seeded).
+    #[default]
+    Random,
+    /// Evenly spaced (understates concurrency).
+    Even,
+}
+
+/// An Azure Functions public trace whose invocations are a scenario's arrivals.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TraceFile {
+    /// One day of the 2019 release.
+    Azure2019 {
+        /// Directory of the day's files.
+        dir: std::path::PathBuf,
+        /// Day.
+        day: u32,
+        /// Placement within a minute.
+        placement: TracePlacement,
+    },
+    /// The 2021 release.
+    Azure2021 {
+        /// The file.
+        file: std::path::PathBuf,
+    },
 }
 
 /// `[deployment.<name>]`: how this workflow is packaged on one deployment.
@@ -410,6 +466,14 @@ pub enum Arrivals {
         /// Seconds between one execution's end and the next one's start.
         gap_s: f64,
     },
+    /// Every invocation of a public trace (of one app, or all) is an execution, at the
+    /// invocation's start.
+    Trace {
+        /// The trace.
+        file: TraceFile,
+        /// Only this app.
+        app: Option<u32>,
+    },
 }
 
 impl Arrivals {
@@ -420,7 +484,7 @@ impl Arrivals {
         match *self {
             Arrivals::Interval { interval_s } => Some(interval_s * last as f64),
             Arrivals::Burst { size, interval_s } => Some(interval_s * (last / size) as f64),
-            Arrivals::Poisson { .. } | Arrivals::Sequential { .. } => None,
+            Arrivals::Poisson { .. } | Arrivals::Sequential { .. } | Arrivals::Trace { .. } => None,
         }
     }
 }
@@ -545,6 +609,7 @@ impl Scenario {
         if raw.scenario.replications == 0 {
             return Err(KeyError::new("scenario.replications", "must be at least 1"));
         }
+        let base_dir = std::path::Path::new(&source.name).parent().map(std::path::Path::to_path_buf).unwrap_or_default();
         let arrivals = match raw.arrivals {
             RawArrivals::Interval { interval_s } => Arrivals::Interval { interval_s: nonneg("arrivals.interval_s", interval_s)? },
             RawArrivals::Poisson { rate_per_s } => Arrivals::Poisson { rate_per_s: positive("arrivals.rate_per_s", rate_per_s)? },
@@ -555,6 +620,13 @@ impl Scenario {
                 Arrivals::Burst { size, interval_s: nonneg("arrivals.interval_s", interval_s)? }
             }
             RawArrivals::Sequential { gap_s } => Arrivals::Sequential { gap_s: nonneg("arrivals.gap_s", gap_s)? },
+            RawArrivals::Azure2019 { dir, day, app, placement } => {
+                if !(1..=99).contains(&day) {
+                    return Err(KeyError::new("arrivals.day", format!("must be within 1-99 (the NN of dNN), got {day}")));
+                }
+                Arrivals::Trace { file: TraceFile::Azure2019 { dir: base_dir.join(dir), day, placement }, app }
+            }
+            RawArrivals::Azure2021 { file, app } => Arrivals::Trace { file: TraceFile::Azure2021 { file: base_dir.join(file) }, app },
         };
         let mut deployment = BTreeMap::new();
         for (name, d) in &raw.deployment {

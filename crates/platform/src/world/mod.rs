@@ -53,6 +53,7 @@
 //! payload limits, scale-out pace), the queueing oracles of `tests/queueing_oracle.rs` and the
 //! seed sweeps in `tests/invariants.rs`.
 
+pub mod arrivals;
 mod asl_run;
 pub mod azure;
 pub mod chain;
@@ -62,7 +63,6 @@ pub mod step;
 
 use std::collections::VecDeque;
 
-use rand::RngExt;
 use rand_distr::{Distribution, LogNormal};
 use sfsim_engine::{EventKey, EventQueue, RngStreams, SimDuration, SimRng, SimTime};
 use sfsim_workflow::{Arrivals, DeploymentConfig, Node, Step, StepId, Workflow};
@@ -626,8 +626,7 @@ pub(crate) struct World<'a> {
     pub rng: SimRng,
     /// Streams of each step's work (common random numbers, [`crate::workload`]).
     work: sfsim_engine::WorkStreams,
-    arrivals_rng: SimRng,
-    last_arrival: SimTime,
+    arrivals_gen: arrivals::ArrivalGen,
     pub trace: Trace,
     pub az: azure::AzureState,
     pub du: durable::DurableState,
@@ -669,8 +668,22 @@ pub fn simulate(spec: &RunSpec<'_>) -> RunOutput {
 /// Simulates one replication of a deployment, streaming its timeline (when `spec.trace`) to
 /// `sink` instead of keeping it; the sink's first error is in [`RunOutput::trace_error`].
 pub fn simulate_into(spec: &RunSpec<'_>, sink: Option<Box<dyn TraceSink>>) -> RunOutput {
-    assert!(spec.iterations <= u64::from(u32::MAX), "at most 2^32 - 1 executions per replication");
-    let n = spec.iterations as usize;
+    // A trace's arrivals: opened here, per replication, with the replication's own seed.
+    let mut open_error = None;
+    let trace = match spec.arrivals {
+        Arrivals::Trace { file, app } => {
+            let seed = rand::RngExt::random::<u64>(&mut spec.streams.stream("arrivals/trace"));
+            match arrivals::open_trace(file, *app, seed) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    open_error = Some(e.to_string());
+                    Some(Box::new(std::iter::empty()) as arrivals::TraceIter)
+                }
+            }
+        }
+        _ => None,
+    };
+    let n = spec.iterations.min(if trace.is_some() { 0 } else { arrivals::MAX_EXECUTIONS }) as usize;
     let apps = spec
         .plan
         .apps
@@ -704,8 +717,7 @@ pub fn simulate_into(spec: &RunSpec<'_>, sink: Option<Box<dyn TraceSink>>) -> Ru
         cold_rng: spec.streams.stream("cold_start"),
         rng: spec.streams.stream("platform"),
         work: crate::workload::work_streams(&spec.streams),
-        arrivals_rng: spec.streams.stream("arrivals"),
-        last_arrival: SimTime::ZERO,
+        arrivals_gen: arrivals::ArrivalGen::new(spec.streams.stream("arrivals"), trace),
         trace: Trace { sink, kept: Vec::new() },
         az: azure::AzureState::default(),
         du: durable::DurableState::default(),
@@ -728,9 +740,8 @@ pub fn simulate_into(spec: &RunSpec<'_>, sink: Option<Box<dyn TraceSink>>) -> Ru
         w.trace.push(TraceEvent::TrackName { track: 0, name: "arrivals".into() });
     }
     w.init_driver();
-    if n > 0 {
-        w.q.schedule(SimTime::ZERO, Ev::Arrival(0));
-    }
+    w.arrivals_gen.error = open_error;
+    w.first_arrival();
     while let Some((now, ev)) = w.q.pop() {
         match ev {
             Ev::Arrival(e) => w.on_arrival(now, e),
@@ -751,7 +762,7 @@ pub fn simulate_into(spec: &RunSpec<'_>, sink: Option<Box<dyn TraceSink>>) -> Ru
         if w.all_done() && w.quiescent() {
             break;
         }
-        if w.arrived == spec.iterations && now.saturating_since(w.last_arrival) > STUCK_AFTER {
+        if w.arrivals_gen.done && now.saturating_since(w.arrivals_gen.last()) > STUCK_AFTER {
             // Nothing real takes this long after the last arrival: end what is still running
             // with an explicit error rather than loop on housekeeping events forever.
             for e in w.execs.live_ids() {
@@ -763,7 +774,8 @@ pub fn simulate_into(spec: &RunSpec<'_>, sink: Option<Box<dyn TraceSink>>) -> Ru
     let end_time = w.q.now();
     let trace_error = w.trace.sink.as_mut().and_then(|s| s.finish().err());
     w.account_idle(end_time);
-    assert_eq!(w.ended, spec.iterations, "every arrival ends exactly once ({:?})", spec.streams);
+    assert_eq!(w.ended, w.arrived, "every arrival ends exactly once ({:?})", spec.streams);
+    let arrival_error = w.arrivals_gen.error.take();
     let mut fold = std::mem::take(&mut w.fold);
     fold.totals.add(&w.late.totals());
     let mut executions = std::mem::take(&mut w.records);
@@ -777,6 +789,7 @@ pub fn simulate_into(spec: &RunSpec<'_>, sink: Option<Box<dyn TraceSink>>) -> Ru
         end_time,
         trace: w.trace.kept,
         trace_error,
+        arrival_error,
         worker_scheduling_delay_s: w.worker_delay_s,
         worker_latency_s: w.worker_latency_s,
         idle: w.idle,
@@ -802,13 +815,8 @@ impl World<'_> {
     }
 
     fn on_arrival(&mut self, now: SimTime, e: u32) {
-        self.last_arrival = now;
-        let next = e + 1;
-        if u64::from(next) < self.spec.iterations && !matches!(self.spec.arrivals, Arrivals::Sequential { .. }) {
-            let t = self.next_arrival_time(next);
-            self.q.schedule(t, Ev::Arrival(next));
-        }
         self.arrived += 1;
+        self.arrived_schedule_next(now, e);
         self.execs.push(
             e,
             ExecSt {
@@ -892,7 +900,7 @@ impl World<'_> {
     }
 
     fn all_done(&self) -> bool {
-        self.ended == self.spec.iterations
+        self.arrivals_gen.done && self.ended == self.arrived
     }
 
     /// True when nothing but idle housekeeping (polls, peeks, keep-alive) is pending: no live
@@ -1076,27 +1084,7 @@ impl World<'_> {
         if self.spec.keep_records {
             self.records.push(record);
         }
-        if let Arrivals::Sequential { gap_s } = *self.spec.arrivals {
-            let next = e + 1;
-            if u64::from(next) < self.spec.iterations {
-                self.q.schedule(now + SimDuration::from_secs_f64(gap_s), Ev::Arrival(next));
-            }
-        }
-    }
-
-    fn next_arrival_time(&mut self, i: u32) -> SimTime {
-        let t = match *self.spec.arrivals {
-            Arrivals::Interval { interval_s } => SimTime::from_secs_f64(interval_s * f64::from(i)),
-            Arrivals::Poisson { rate_per_s } => {
-                let u: f64 = self.arrivals_rng.random();
-                self.last_arrival + SimDuration::from_secs_f64(-(1.0 - u).ln() / rate_per_s)
-            }
-            Arrivals::Burst { size, interval_s } => SimTime::from_secs_f64(interval_s * (u64::from(i) / size) as f64),
-            Arrivals::Sequential { .. } => {
-                unreachable!("sequential arrivals are scheduled at completion")
-            }
-        };
-        t.max(self.q.now())
+        self.ended_schedule_next(now, e);
     }
 
     /// The platform's own stream for step `step` of execution `e`, fan-out item `item`
