@@ -53,14 +53,14 @@ pub(crate) fn step_work(
     fetch_objects: bool,
     state_via_storage: bool,
     work: &mut WorkRng,
-    rng: &mut SimRng,
+    rng: &mut StorageRng<'_>,
     mut emit: impl FnMut(Work),
 ) {
     let state_size = |id: &sfsim_workflow::StateId| w.state[id.0 as usize].size_bytes;
     if fetch_objects {
         let state_reads = s.state_reads.iter().filter(|_| state_via_storage).map(state_size);
         for b in s.reads_bytes.iter().copied().chain(state_reads) {
-            emit(Work::Get(p.storage.transfer_time(StorageOp::Get, b, rng)));
+            emit(Work::Get(p.storage.transfer_time(StorageOp::Get, b, rng.get())));
         }
     }
     let cpu = s.cpu.sample(work) * share;
@@ -73,7 +73,27 @@ pub(crate) fn step_work(
     }
     let state_updates = s.state_updates.iter().filter(|_| state_via_storage).map(state_size);
     for b in s.writes_bytes.iter().copied().chain(state_updates) {
-        emit(Work::Put(p.storage.transfer_time(StorageOp::Put, b, rng)));
+        emit(Work::Put(p.storage.transfer_time(StorageOp::Put, b, rng.get())));
+    }
+}
+
+/// The platform's stream of one step's storage transfers (execution, step, item), started on
+/// first use: most steps touch no storage, and starting a stream costs a ChaCha key setup.
+pub(crate) struct StorageRng<'a> {
+    streams: &'a RngStreams,
+    key: u64,
+    rng: Option<SimRng>,
+}
+
+impl<'a> StorageRng<'a> {
+    /// The stream of step `step` of execution `e`, item `item`.
+    pub fn new(streams: &'a RngStreams, e: u32, step: u32, item: u32) -> Self {
+        StorageRng { streams, key: stream_key(e, step, item), rng: None }
+    }
+
+    fn get(&mut self) -> &mut SimRng {
+        let (streams, key) = (self.streams, self.key);
+        self.rng.get_or_insert_with(|| streams.indexed("storage", key))
     }
 }
 

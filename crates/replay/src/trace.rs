@@ -232,7 +232,11 @@ impl Azure2019 {
             let f = funcs.intern(&fkey);
             func_app.push(apps.intern(&key(&[owner, app])));
             for (m, cells) in minutes.iter_mut().enumerate() {
-                let c: u32 = number(&rec, 4 + m, &file, &format!("{}", m + 1))?;
+                // The column's name (its minute) is formatted only for an error message.
+                let c: u32 = match rec.get(4 + m).and_then(|raw| std::str::from_utf8(raw).ok()).and_then(|s| s.trim().parse().ok()) {
+                    Some(c) => c,
+                    None => number(&rec, 4 + m, &file, &format!("{}", m + 1))?,
+                };
                 if c > 0 {
                     cells.push((f, c));
                 }

@@ -246,7 +246,7 @@ pub(crate) fn step_phases(
     p: &FunctionPlatform,
     w: &Workflow,
     state_via_storage: bool,
-    rng: &mut SimRng,
+    rng: &mut crate::workload::StorageRng<'_>,
     out: &mut Vec<Phase>,
 ) {
     let mem = s.memory_mb;
@@ -317,7 +317,8 @@ pub(crate) struct Inv {
     phase_start: SimTime,
     pub cold: bool,
     mem_mb_s: f64,
-    timeout_key: Option<EventKey>,
+    /// Generation of its pending timeout (see [`DelayLine`]); 0: none.
+    timeout_gen: u32,
     pub cont: Cont,
     /// Breakdown of the time from dispatch to the end, added to every strand at the end.
     bd: Breakdown,
@@ -367,7 +368,51 @@ impl Inst {
     }
 }
 
+/// Timers of one constant delay (an app's function timeout, its keep-alive). Every timer is set
+/// `delay` after the moment it is set, so they fall due in the order they were set: one FIFO
+/// and one pending event serve them all, instead of one heap entry each (a heap of every
+/// running invocation's timeout and every idle instance's expiry grows with the load, and so
+/// does the cost of each of its operations). A timer is cancelled by changing its target's
+/// generation; a stale entry is dropped when it falls due.
+#[derive(Default)]
+pub(crate) struct DelayLine {
+    fifo: VecDeque<(SimTime, u32, u32)>,
+    armed: bool,
+}
+
+impl DelayLine {
+    /// Adds a timer of target `id`, generation `gen`, due at `at` (never before the last one's
+    /// due time). Returns whether the line's event must be scheduled (at `at`).
+    fn push(&mut self, at: SimTime, id: u32, generation: u32) -> bool {
+        debug_assert!(self.fifo.back().is_none_or(|b| b.0 <= at), "a delay line's timers fall due in order");
+        self.fifo.push_back((at, id, generation));
+        !std::mem::replace(&mut self.armed, true)
+    }
+
+    /// The next timer due at or before `now`.
+    fn pop_due(&mut self, now: SimTime) -> Option<(u32, u32)> {
+        match self.fifo.front() {
+            Some(&(at, id, generation)) if at <= now => {
+                self.fifo.pop_front();
+                Some((id, generation))
+            }
+            _ => None,
+        }
+    }
+
+    /// After the due timers were handled: when the line's event must fire next, if at all.
+    fn rearm(&mut self) -> Option<SimTime> {
+        let next = self.fifo.front().map(|f| f.0);
+        self.armed = next.is_some();
+        next
+    }
+}
+
 pub(crate) struct AppState {
+    /// Function timeouts of the app's invocations.
+    timeouts: DelayLine,
+    /// Keep-alive expiries of the app's idle instances.
+    expiries: DelayLine,
     pub instances: Vec<u32>,
     free: Vec<u32>,
     starting: Vec<u32>,
@@ -453,8 +498,21 @@ pub(crate) struct ExecSt {
     pub history_events: u32,
     /// Driver objects to free when the execution ends.
     pub owned: Vec<Owned>,
-    strands: Vec<Strand>,
+    /// Strand 0 (the main one) inline: most executions never fork.
+    main_strand: Strand,
+    /// Strands 1.. (forks).
+    forks: Vec<Strand>,
     joins: Vec<Join>,
+}
+
+impl ExecSt {
+    fn strand(&self, idx: u32) -> &Strand {
+        if idx == 0 { &self.main_strand } else { &self.forks[idx as usize - 1] }
+    }
+
+    fn strand_mut(&mut self, idx: u32) -> &mut Strand {
+        if idx == 0 { &mut self.main_strand } else { &mut self.forks[idx as usize - 1] }
+    }
 }
 
 /// Driver objects (orchestrations, Step sequences and groups, ...) by id, with the ids of
@@ -577,9 +635,11 @@ pub(crate) enum Ev {
     Ready(u32),
     PhaseDone(u32, u32),
     CpuDone(u32, u64),
-    Expire(u32, u32),
+    /// Keep-alive expiries of app `.0` fell due (its [`DelayLine`]).
+    ExpiriesDue(u16),
     ScaleTick(u16),
-    Timeout(u32),
+    /// Function timeouts of app `.0` fell due (its [`DelayLine`]).
+    TimeoutsDue(u16),
     /// Azure: host polls queue.
     Poll(u32, u32, u32),
     /// Azure: a message becomes visible in its queue.
@@ -641,6 +701,8 @@ pub(crate) struct World<'a> {
     lambda_in_flight: u32,
     /// Executions that have arrived.
     arrived: u64,
+    /// Last timer generation given (see [`DelayLine`]).
+    timer_gen: u32,
     /// Executions that have ended (completed or failed).
     ended: u64,
 }
@@ -689,6 +751,8 @@ pub fn simulate_into(spec: &RunSpec<'_>, sink: Option<Box<dyn TraceSink>>) -> Ru
         .apps
         .iter()
         .map(|a| AppState {
+            timeouts: DelayLine::default(),
+            expiries: DelayLine::default(),
             instances: Vec::new(),
             free: Vec::new(),
             starting: Vec::new(),
@@ -733,6 +797,7 @@ pub fn simulate_into(spec: &RunSpec<'_>, sink: Option<Box<dyn TraceSink>>) -> Ru
             _ => None,
         }),
         lambda_in_flight: 0,
+        timer_gen: 0,
         arrived: 0,
         ended: 0,
     };
@@ -748,12 +813,12 @@ pub fn simulate_into(spec: &RunSpec<'_>, sink: Option<Box<dyn TraceSink>>) -> Ru
             Ev::Ready(i) => w.on_ready(now, i),
             Ev::PhaseDone(v, p) => w.on_phase_done(now, v, p),
             Ev::CpuDone(i, t) => w.on_cpu_done(now, i, t),
-            Ev::Expire(i, g) => w.on_expire(now, i, g),
+            Ev::ExpiriesDue(a) => w.on_expiries_due(now, a),
             Ev::ScaleTick(a) => {
                 w.apps[a as usize].tick_pending = false;
                 w.scale_http(now, a);
             }
-            Ev::Timeout(v) => w.on_timeout(now, v),
+            Ev::TimeoutsDue(a) => w.on_timeouts_due(now, a),
             Ev::Poll(h, qid, g) => w.on_poll(now, h, qid, g),
             Ev::Visible(m) => w.on_visible(now, m),
             Ev::Peek(a) => w.on_peek(now, a),
@@ -829,7 +894,8 @@ impl World<'_> {
                 running: None,
                 history_events: 0,
                 owned: Vec::new(),
-                strands: vec![Strand { mark: now, bd: Breakdown::default() }],
+                main_strand: Strand { mark: now, bd: Breakdown::default() },
+                forks: Vec::new(),
                 joins: Vec::new(),
             },
         );
@@ -914,7 +980,7 @@ impl World<'_> {
     /// Charges the time since the strand's mark to `c` (nothing once its execution ended).
     pub(crate) fn charge(&mut self, strand: StrandId, now: SimTime, c: Component) {
         if let Some(x) = self.execs.get_mut(strand.exec) {
-            let s = &mut x.strands[strand.idx as usize];
+            let s = x.strand_mut(strand.idx);
             let d = now.saturating_since(s.mark);
             s.bd.add(c, d);
             s.mark = now;
@@ -923,13 +989,13 @@ impl World<'_> {
 
     /// When the strand was last charged up to (None once its execution ended).
     pub(crate) fn strand_mark(&self, strand: StrandId) -> Option<SimTime> {
-        self.execs.get(strand.exec).map(|x| x.strands[strand.idx as usize].mark)
+        self.execs.get(strand.exec).map(|x| x.strand(strand.idx).mark)
     }
 
     /// Adds `bd` to the strand and marks it charged up to `now`.
     fn charge_all(&mut self, strand: StrandId, now: SimTime, bd: &Breakdown) {
         if let Some(x) = self.execs.get_mut(strand.exec) {
-            let s = &mut x.strands[strand.idx as usize];
+            let s = x.strand_mut(strand.idx);
             s.bd.add_all(bd);
             s.mark = now;
         }
@@ -942,8 +1008,8 @@ impl World<'_> {
         let Some(x) = self.execs.get_mut(exec) else {
             return (JoinId { exec, idx: 0 }, vec![parent; n as usize]);
         };
-        let first = x.strands.len() as u32;
-        x.strands.extend((0..n).map(|_| Strand { mark: now, bd: Breakdown::default() }));
+        let first = x.forks.len() as u32 + 1;
+        x.forks.extend((0..n).map(|_| Strand { mark: now, bd: Breakdown::default() }));
         x.joins.push(Join { parent: parent.idx, remaining: n });
         let join = JoinId { exec, idx: (x.joins.len() - 1) as u32 };
         (join, (first..first + n).map(|idx| StrandId { exec, idx }).collect())
@@ -959,8 +1025,8 @@ impl World<'_> {
             return None;
         }
         let parent = j.parent;
-        let bd = x.strands[child.idx as usize].bd;
-        let p = &mut x.strands[parent as usize];
+        let bd = x.strand(child.idx).bd;
+        let p = x.strand_mut(parent);
         debug_assert_eq!(p.mark + bd.total(), now, "the last child's breakdown covers the time since the fork");
         p.bd.add_all(&bd);
         p.mark = now;
@@ -1026,7 +1092,7 @@ impl World<'_> {
         self.ended += 1;
         let arrival = x.arrival;
         // Whatever the main strand has not been charged with (a failure mid-flight) is queueing.
-        let mut breakdown = x.strands[x.main.idx as usize].bd;
+        let mut breakdown = x.strand(x.main.idx).bd;
         let charged = breakdown.total();
         let latency = now.saturating_since(arrival);
         if outcome == Outcome::Completed {
@@ -1087,13 +1153,6 @@ impl World<'_> {
         self.ended_schedule_next(now, e);
     }
 
-    /// The platform's own stream for step `step` of execution `e`, fan-out item `item`
-    /// (storage latencies of that step's work), keyed without collisions
-    /// ([`crate::workload::stream_key`]).
-    pub(crate) fn storage_rng(&self, e: u32, step: u32, item: u32) -> SimRng {
-        self.spec.streams.indexed("storage", crate::workload::stream_key(e, step, item))
-    }
-
     // ---- invocations -------------------------------------------------------------------------
 
     /// Creates an invocation (not yet dispatched).
@@ -1123,7 +1182,7 @@ impl World<'_> {
             phase_start: now,
             cold: false,
             mem_mb_s: 0.0,
-            timeout_key: None,
+            timeout_gen: 0,
             cont,
             bd: Breakdown::default(),
             gets: 0,
@@ -1388,8 +1447,11 @@ impl World<'_> {
         let threads = self.plan.apps[app as usize].platform.code_threads;
         // The platform times the invocation from its dispatch, wait for the thread included.
         let timeout = self.plan.apps[app as usize].platform.timeout;
-        let key = self.q.schedule(now + timeout, Ev::Timeout(v));
-        self.invs[v as usize].timeout_key = Some(key);
+        self.timer_gen = self.timer_gen.wrapping_add(1).max(1);
+        self.invs[v as usize].timeout_gen = self.timer_gen;
+        if self.apps[app as usize].timeouts.push(now + timeout, v, self.timer_gen) {
+            self.q.schedule(now + timeout, Ev::TimeoutsDue(app));
+        }
         let inst = &mut self.insts[i as usize];
         if threads > 0 && inst.threads_busy >= threads {
             inst.thread_wait.push_back(v);
@@ -1552,7 +1614,7 @@ impl World<'_> {
                 // Timed out while waiting for the worker's thread: its code never ran. The host
                 // restarts the worker all the same.
                 let i = self.invs[v as usize].instance;
-                self.invs[v as usize].timeout_key = None;
+                self.invs[v as usize].timeout_gen = 0;
                 self.invs[v as usize].start = now;
                 self.insts[i as usize].poisoned = true;
                 self.finish_inv(now, v, Some(err));
@@ -1620,9 +1682,7 @@ impl World<'_> {
         }
         let inv = &mut self.invs[v as usize];
         inv.status = InvStatus::Done;
-        if let Some(k) = inv.timeout_key.take() {
-            self.q.cancel(k);
-        }
+        inv.timeout_gen = 0;
         let app = inv.app;
         let p = &self.plan.apps[app as usize].platform;
         let executed = now.saturating_since(inv.start);
@@ -1709,7 +1769,31 @@ impl World<'_> {
             inst.idle_since = Some(now);
             let g = inst.keep_alive_gen;
             let keep = self.plan.apps[app as usize].platform.keep_alive;
-            self.q.schedule(now + keep, Ev::Expire(i, g));
+            if self.apps[app as usize].expiries.push(now + keep, i, g) {
+                self.q.schedule(now + keep, Ev::ExpiriesDue(app));
+            }
+        }
+    }
+
+    /// An app's function timeouts fell due.
+    fn on_timeouts_due(&mut self, now: SimTime, app: u16) {
+        while let Some((v, g)) = self.apps[app as usize].timeouts.pop_due(now) {
+            if self.invs[v as usize].timeout_gen == g {
+                self.on_timeout(now, v);
+            }
+        }
+        if let Some(t) = self.apps[app as usize].timeouts.rearm() {
+            self.q.schedule(t, Ev::TimeoutsDue(app));
+        }
+    }
+
+    /// An app's keep-alive expiries fell due.
+    fn on_expiries_due(&mut self, now: SimTime, app: u16) {
+        while let Some((i, g)) = self.apps[app as usize].expiries.pop_due(now) {
+            self.on_expire(now, i, g);
+        }
+        if let Some(t) = self.apps[app as usize].expiries.rearm() {
+            self.q.schedule(t, Ev::ExpiriesDue(app));
         }
     }
 
@@ -1830,7 +1914,7 @@ impl World<'_> {
     ) {
         // Work from the shared per-(execution, step, item) stream; storage latencies apart.
         let mut work = crate::workload::work_rng(&self.work, e, step.0, item);
-        let mut rng = self.storage_rng(e, step.0, item);
+        let mut rng = crate::workload::StorageRng::new(&self.spec.streams, e, step.0, item);
         let s = &self.wf.steps[step.0 as usize];
         let p = &self.plan.apps[app as usize].platform;
         step_phases(s, &mut work, share, fetch, p, self.wf, state_via_storage, &mut rng, out);
