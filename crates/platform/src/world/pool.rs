@@ -1,0 +1,731 @@
+//! The instance pool every driver's invocations go through.
+//!
+//! **Models.** Per app: instances with a CPU share and execution slots per class of function
+//! (HTTP/queue functions and Lambda tasks, Durable orchestrators and entities, activities),
+//! cold starts ([`crate::coldstart`]: runtime start, package load, init), warm reuse of the most
+//! recently freed instance, keep-alive expiry, and the Python worker's thread pool on Azure
+//! hosts (an invocation with a slot but no thread waits FIFO; the wait is execution in the
+//! breakdown, the timeout runs from dispatch, the memory meter does not run). Scale-out: Lambda
+//! creates an instance per request while the account's concurrency allows
+//! ([`crate::scaling::LambdaScaler`], burst then linear) and otherwise refuses it
+//! (`PlatformError::Throttled`, whichever driver invoked); Azure queues HTTP requests at the
+//! front end and adds hosts at the HTTP pace ([`crate::scaling::HostScaler`]; queue-driven
+//! scale-out is the scale controller's, in [`super::azure`]). An invocation runs its phases:
+//! CPU work on the instance's shared CPU ([`crate::cpu`], processor sharing) and fixed waits
+//! (I/O, storage transfers). Failures: a timeout or an out-of-memory step aborts the invocation
+//! with the platform's error and recycles the instance once it is idle. Billing
+//! ([`crate::billing`]): Lambda bills each invocation's configured memory and rounded duration;
+//! Azure meters the host's observed memory, shared among the invocations running at once.
+//!
+//! **Parameters.** Each app's [`crate::FunctionPlatform`] (from `models/aws-lambda.toml`,
+//! `models/az-func.toml` and the scenario's `[deployment.<name>]`) and its slots per class.
+//!
+//! **Scope and limits.** Requests go to the most recently freed instance; no network latency
+//! between client and platform; throttled calls are not retried by the pool (a Step Functions
+//! Retry may).
+//!
+//! **Validation.** `crates/platform/tests/stateless_lifecycle.rs` (warm reuse, keep-alive,
+//! throttling, payload and timeout failures, processor sharing, the thread pool), the queueing
+//! oracles of `tests/queueing_oracle.rs`, the golden timelines of `tests/golden/`.
+
+use sfsim_engine::{SimDuration, SimTime};
+
+use super::*;
+use crate::billing::Cost;
+use crate::cpu::CpuShare;
+use crate::error::PlatformError;
+use crate::record::Component;
+use crate::scaling::HostDecision;
+use crate::storage::StorageOp;
+use crate::trace::TraceEvent;
+
+impl World<'_> {
+    /// Creates an invocation (not yet dispatched).
+    pub(crate) fn new_inv(
+        &mut self,
+        app: u16,
+        class: Class,
+        exec: u32,
+        strands: Vec<StrandId>,
+        phases: Vec<Phase>,
+        cont: Cont,
+        now: SimTime,
+    ) -> u32 {
+        let inv = Inv {
+            app,
+            class,
+            exec,
+            strands,
+            phases,
+            next: 0,
+            instance: u32::MAX,
+            slot: 0,
+            status: InvStatus::Waiting,
+            wait_since: now,
+            assigned_at: now,
+            start: now,
+            phase_start: now,
+            cold: false,
+            mem_mb_s: 0.0,
+            timeout_gen: 0,
+            cont,
+            bd: Breakdown::default(),
+            gets: 0,
+            puts: 0,
+            cur_mem_mb: 0.0,
+            metered_mb_s: 0.0,
+            phase_key: None,
+        };
+        if let Some(id) = self.inv_free.pop() {
+            self.invs[id as usize] = inv;
+            id
+        } else {
+            self.invs.push(inv);
+            (self.invs.len() - 1) as u32
+        }
+    }
+
+    pub(crate) fn free_inv(&mut self, v: u32) {
+        let inv = &mut self.invs[v as usize];
+        inv.phases = Vec::new();
+        inv.strands = Vec::new();
+        inv.status = InvStatus::Done;
+        self.inv_free.push(v);
+    }
+
+    /// Sends an invocation to its app the way an HTTP request or a synchronous Lambda invoke
+    /// arrives: a free slot, else a new instance (Lambda) or the front-end queue (Azure).
+    pub(crate) fn invoke(&mut self, now: SimTime, v: u32) {
+        let app = self.invs[v as usize].app;
+        let class = self.invs[v as usize].class;
+        if let Some(i) = self.take_free_slot(app, class) {
+            self.start_on(now, v, i, false);
+            return;
+        }
+        if self.plan.apps[app as usize].lambda {
+            // Concurrency is an account limit, shared by every function of the deployment.
+            let in_flight = self.lambda_in_flight;
+            // The account's allowance exists whenever a Lambda app does.
+            let allowed = self.lambda_account.as_mut().map_or(0, |s| s.allowed(now, in_flight));
+            if in_flight < allowed {
+                let i = self.new_instance(now, app);
+                self.assign_to_starting(now, v, i);
+            } else {
+                let err = PlatformError::Throttled(self.plan.apps[app as usize].platform.throttle_error);
+                self.on_inv_failed(now, v, err);
+            }
+            return;
+        }
+        let inv = &mut self.invs[v as usize];
+        inv.status = InvStatus::Waiting;
+        inv.wait_since = now;
+        self.apps[app as usize].waiting.push_back(v);
+        self.scale_http(now, app);
+    }
+
+    /// The most recently freed instance of `app` with a free slot of `class`. The free list
+    /// is a stack: instances that can take nothing (gone, recycled, every slot busy) are
+    /// dropped from its top as they are met and pushed again when a slot frees.
+    pub(crate) fn take_free_slot(&mut self, app: u16, class: Class) -> Option<u32> {
+        let slots = self.plan.apps[app as usize].slots;
+        while let Some(&i) = self.apps[app as usize].free.last() {
+            let inst = &self.insts[i as usize];
+            let full = (0..3).all(|c| inst.busy[c] >= slots[c]);
+            if inst.alive && inst.ready && !inst.poisoned && !full {
+                break;
+            }
+            self.apps[app as usize].free.pop();
+            self.insts[i as usize].in_free = false;
+        }
+        let a = &self.apps[app as usize];
+        a.free.iter().rev().copied().find(|&i| self.has_room(i, class))
+    }
+
+    /// Whether host `i` can start one more invocation of `class` now.
+    pub(crate) fn has_room(&self, i: u32, class: Class) -> bool {
+        let inst = &self.insts[i as usize];
+        inst.alive && inst.ready && !inst.poisoned && inst.busy[class as usize] < self.plan.apps[inst.app as usize].slots[class as usize]
+    }
+
+    pub(crate) fn starting_room(&self, app: u16) -> usize {
+        let slots = self.plan.apps[app as usize].slots[Class::Function as usize] as usize;
+        self.apps[app as usize].starting.iter().map(|&i| slots.saturating_sub(self.insts[i as usize].busy[0] as usize)).sum()
+    }
+
+    /// Azure HTTP demand: while more requests wait than starting hosts can take, add hosts at
+    /// the HTTP pace.
+    pub(crate) fn scale_http(&mut self, now: SimTime, app: u16) {
+        let interval = self.plan.apps[app as usize].http_interval;
+        while self.apps[app as usize].waiting.len() > self.starting_room(app) {
+            let alive = self.apps[app as usize].alive;
+            let Some(s) = self.apps[app as usize].hosts.as_mut() else {
+                return;
+            };
+            match s.request_with(now, alive, interval) {
+                HostDecision::Add => {
+                    self.new_instance(now, app);
+                }
+                HostDecision::RetryAt(t) => {
+                    if !self.apps[app as usize].tick_pending {
+                        self.apps[app as usize].tick_pending = true;
+                        self.q.schedule(t, Ev::ScaleTick(app));
+                    }
+                    return;
+                }
+                HostDecision::AtCap => return,
+            }
+        }
+    }
+
+    /// Creates an instance of `app` (cold start begins now).
+    pub(crate) fn new_instance(&mut self, now: SimTime, app: u16) -> u32 {
+        let p = &self.plan.apps[app as usize].platform;
+        let id = self.insts.len() as u32;
+        let delay = p.cold_start.sample(&mut self.cold_rng);
+        self.insts.push(Inst {
+            app,
+            alive: true,
+            ready: false,
+            busy: [0; 3],
+            slots_used: 0,
+            cpu: CpuShare::new(p.cpu_capacity_vcpu, p.task_max_vcpu),
+            cpu_token: 0,
+            keep_alive_gen: 0,
+            idle_since: None,
+            assigned: Vec::new(),
+            created: now,
+            poisoned: false,
+            in_free: false,
+            pollers: Vec::new(),
+            meter_running: Vec::new(),
+            meter_mem_mb: 0.0,
+            meter_last: now,
+            durable_warm: false,
+            threads_busy: 0,
+            thread_wait: VecDeque::new(),
+        });
+        let lambda = self.plan.apps[app as usize].lambda;
+        let a = &mut self.apps[app as usize];
+        if !lambda {
+            // Lambda needs neither list: an instance is created for the request it serves.
+            a.instances.push(id);
+            a.starting.push(id);
+        }
+        a.alive += 1;
+        a.started += 1;
+        a.peak = a.peak.max(a.alive);
+        self.q.schedule(now + delay, Ev::Ready(id));
+        if self.spec.trace {
+            let name = &self.plan.apps[app as usize].name;
+            for slot in 0..self.total_slots(app).min(64) {
+                let track = self.track(id, slot);
+                self.trace.push(TraceEvent::TrackName { track, name: format!("{name} instance {id} slot {slot}") });
+            }
+            let track = self.track(id, 0);
+            self.trace.push(TraceEvent::Slice {
+                track,
+                name: "cold start".into(),
+                cat: "cold_start",
+                start: now,
+                end: now + delay,
+                exec: None,
+            });
+            let alive = self.apps[app as usize].alive;
+            self.trace.push(TraceEvent::Counter { name: "instances", at: now, value: f64::from(alive) });
+        }
+        id
+    }
+
+    pub(crate) fn claim_in_flight(&mut self, app: u16) {
+        self.apps[app as usize].in_flight += 1;
+        if self.plan.apps[app as usize].lambda {
+            self.lambda_in_flight += 1;
+        }
+    }
+
+    pub(crate) fn total_slots(&self, app: u16) -> u32 {
+        self.plan.apps[app as usize].slots.iter().sum()
+    }
+
+    pub(crate) fn track(&self, inst: u32, slot: u32) -> u32 {
+        1 + inst * 64 + slot
+    }
+
+    pub(crate) fn claim_slot(&mut self, i: u32, class: Class) -> u32 {
+        let inst = &mut self.insts[i as usize];
+        let slot = (!inst.slots_used).trailing_zeros().min(63);
+        inst.slots_used |= 1 << slot;
+        inst.busy[class as usize] += 1;
+        if inst.idle_since.take().is_some() {
+            inst.keep_alive_gen += 1;
+        }
+        slot
+    }
+
+    pub(crate) fn assign_to_starting(&mut self, now: SimTime, v: u32, i: u32) {
+        let class = self.invs[v as usize].class;
+        let slot = self.claim_slot(i, class);
+        let app = self.insts[i as usize].app;
+        self.claim_in_flight(app);
+        self.insts[i as usize].assigned.push(v);
+        let inv = &mut self.invs[v as usize];
+        inv.bd.add(Component::Queue, now.saturating_since(inv.wait_since));
+        inv.status = InvStatus::Starting;
+        inv.instance = i;
+        inv.slot = slot;
+        inv.cold = true;
+        inv.assigned_at = now;
+    }
+
+    /// Starts invocation `v` on a free slot of ready instance `i`. `fresh`: the instance just
+    /// finished its cold start, so the part of the wait that overlapped it is cold start.
+    pub(crate) fn start_on(&mut self, now: SimTime, v: u32, i: u32, fresh: bool) {
+        if let Some(since) = self.insts[i as usize].idle_since {
+            self.trace_idle(i, since, now);
+        }
+        let class = self.invs[v as usize].class;
+        let slot = self.claim_slot(i, class);
+        let app = self.insts[i as usize].app;
+        self.claim_in_flight(app);
+        let created = self.insts[i as usize].created;
+        let inv = &mut self.invs[v as usize];
+        let waited = now.saturating_since(inv.wait_since);
+        if fresh {
+            let cold = waited.min(now.saturating_since(created));
+            inv.bd.add(Component::ColdStart, cold);
+            inv.bd.add(Component::Queue, waited.saturating_sub(cold));
+            inv.cold = true;
+        } else {
+            inv.bd.add(Component::Queue, waited);
+        }
+        inv.instance = i;
+        inv.slot = slot;
+        self.begin(now, v);
+    }
+
+    pub(crate) fn on_ready(&mut self, now: SimTime, i: u32) {
+        let app = self.insts[i as usize].app;
+        if !self.plan.apps[app as usize].lambda {
+            self.apps[app as usize].starting.retain(|&s| s != i);
+        }
+        let assigned = std::mem::take(&mut self.insts[i as usize].assigned);
+        self.insts[i as usize].ready = true;
+        for v in assigned {
+            let inv = &mut self.invs[v as usize];
+            inv.bd.add(Component::ColdStart, now.saturating_since(inv.assigned_at));
+            self.begin(now, v);
+        }
+        if self.uses_queues() {
+            self.azure_host_ready(now, i);
+        }
+        self.release_capacity(now, i, true);
+    }
+
+    /// The invocation is on its instance: it runs now if the worker has a free thread, else it
+    /// waits for one (Azure's Python worker runs `python_thread_pool` invocations at once; the
+    /// host's execution slot stays taken). The host has dispatched it, so the platform reports
+    /// the wait as execution time (the study's breakdowns come from Application Insights), but
+    /// the process memory meter does not run for it: its code has not started.
+    pub(crate) fn begin(&mut self, now: SimTime, v: u32) {
+        let i = self.invs[v as usize].instance;
+        let app = self.insts[i as usize].app;
+        let threads = self.plan.apps[app as usize].platform.code_threads;
+        // The platform times the invocation from its dispatch, wait for the thread included.
+        let timeout = self.plan.apps[app as usize].platform.timeout;
+        self.timer_gen = self.timer_gen.wrapping_add(1).max(1);
+        self.invs[v as usize].timeout_gen = self.timer_gen;
+        if self.apps[app as usize].timeouts.push(now + timeout, v, self.timer_gen) {
+            self.q.schedule(now + timeout, Ev::TimeoutsDue(app));
+        }
+        let inst = &mut self.insts[i as usize];
+        if threads > 0 && inst.threads_busy >= threads {
+            inst.thread_wait.push_back(v);
+            let inv = &mut self.invs[v as usize];
+            inv.wait_since = now;
+            inv.status = InvStatus::Waiting;
+            return;
+        }
+        inst.threads_busy += 1;
+        self.run_code(now, v);
+    }
+
+    /// A worker thread freed on instance `i`: the next waiting invocation takes it.
+    pub(crate) fn thread_freed(&mut self, now: SimTime, i: u32) {
+        let inst = &mut self.insts[i as usize];
+        inst.threads_busy -= 1;
+        if let Some(v) = inst.thread_wait.pop_front() {
+            inst.threads_busy += 1;
+            let inv = &mut self.invs[v as usize];
+            let since = inv.wait_since;
+            inv.bd.add(Component::Execution, now.saturating_since(since));
+            if self.spec.trace {
+                // On the timeline: the invocation held its slot but waited for the thread.
+                let (slot, exec, cont, class) = (inv.slot, inv.exec, inv.cont, inv.class);
+                let track = self.track(i, slot);
+                let name = format!("{} (exec {exec}) waits for the Python thread", self.describe(cont, class));
+                self.trace.push(TraceEvent::Slice { track, name, cat: "thread wait", start: since, end: now, exec: Some(exec) });
+            }
+            self.run_code(now, v);
+        }
+    }
+
+    pub(crate) fn run_code(&mut self, now: SimTime, v: u32) {
+        let inv = &mut self.invs[v as usize];
+        inv.status = InvStatus::Running;
+        inv.start = now;
+        if inv.cold {
+            let e = inv.exec;
+            if let Some(x) = self.execs.get_mut(e) {
+                x.cold = true;
+            }
+        }
+        let exec = inv.exec;
+        match inv.cont {
+            Cont::StepTask { run, .. } => self.step_worker_started(now, exec, run),
+            Cont::AslTask { run } => self.asl_worker_started(now, exec, run),
+            c @ (Cont::Activity { .. } | Cont::Episode { .. }) => self.durable_code_started(now, exec, c),
+            _ => {}
+        }
+        let (e, cont) = (self.invs[v as usize].exec, self.invs[v as usize].cont);
+        if !matches!(cont, Cont::Starter { .. })
+            && let Some(x) = self.execs.get_mut(e)
+        {
+            x.first_start.get_or_insert(now);
+        }
+        let i = self.invs[v as usize].instance;
+        self.meter(i, now);
+        self.insts[i as usize].meter_running.push(v);
+        self.start_phase(now, v);
+    }
+
+    pub(crate) fn start_phase(&mut self, now: SimTime, v: u32) {
+        let inv = &mut self.invs[v as usize];
+        if inv.next == inv.phases.len() {
+            self.finish_inv(now, v, None);
+            return;
+        }
+        inv.phase_start = now;
+        let idx = inv.next as u32;
+        let ph = inv.phases[inv.next];
+        let p = &self.plan.apps[inv.app as usize].platform;
+        if p.runtime_memory_mb + f64::from(ph.memory_mb) > p.memory_limit_mb {
+            let err = PlatformError::OutOfMemory(p.oom_error);
+            self.abort(now, v, err, false);
+            return;
+        }
+        let i = inv.instance;
+        let delta = f64::from(ph.memory_mb) - inv.cur_mem_mb;
+        inv.cur_mem_mb = f64::from(ph.memory_mb);
+        self.meter(i, now);
+        self.insts[i as usize].meter_mem_mb += delta;
+        match ph.kind {
+            PhaseKind::Cpu(work) => {
+                self.insts[i as usize].cpu.add(now, v, work);
+                self.reschedule_cpu(i);
+            }
+            PhaseKind::Wait(d) => {
+                let key = self.q.schedule(now + d, Ev::PhaseDone(v, idx));
+                self.invs[v as usize].phase_key = Some(key);
+            }
+        }
+    }
+
+    pub(crate) fn reschedule_cpu(&mut self, i: u32) {
+        let inst = &mut self.insts[i as usize];
+        inst.cpu_token += 1;
+        if let Some((t, _)) = inst.cpu.next_completion() {
+            let token = inst.cpu_token;
+            self.q.schedule(t, Ev::CpuDone(i, token));
+        }
+    }
+
+    pub(crate) fn on_cpu_done(&mut self, now: SimTime, i: u32, token: u64) {
+        let inst = &mut self.insts[i as usize];
+        if inst.cpu_token != token {
+            return;
+        }
+        let (_, owner) = inst.cpu.next_completion().expect("a CPU completion event implies a computing invocation");
+        inst.cpu.remove(now, owner);
+        self.reschedule_cpu(i);
+        let idx = self.invs[owner as usize].next as u32;
+        self.on_phase_done(now, owner, idx);
+    }
+
+    pub(crate) fn account_phase(&mut self, now: SimTime, v: u32) {
+        let inv = &mut self.invs[v as usize];
+        let ph = inv.phases[inv.next];
+        let runtime_mb = self.plan.apps[inv.app as usize].platform.runtime_memory_mb;
+        let d = now.saturating_since(inv.phase_start);
+        inv.mem_mb_s += d.as_secs_f64() * (runtime_mb + f64::from(ph.memory_mb));
+        inv.bd.add(ph.comp, d);
+        match ph.storage {
+            Some(StorageOp::Get) => inv.gets += 1,
+            Some(StorageOp::Put) => inv.puts += 1,
+            None => {}
+        }
+        if self.spec.trace {
+            let name = match (ph.kind, ph.storage, ph.comp) {
+                (_, Some(StorageOp::Get), _) => "storage read",
+                (_, Some(StorageOp::Put), _) => "storage write",
+                (_, None, Component::Replay) => "replay",
+                (PhaseKind::Cpu(_), _, _) => "cpu",
+                (PhaseKind::Wait(_), _, Component::Transfer) => "state / history I/O",
+                (PhaseKind::Wait(_), _, _) => "io",
+            };
+            let (start, inst, slot, exec) = (inv.phase_start, inv.instance, inv.slot, inv.exec);
+            let track = self.track(inst, slot);
+            self.trace.push(TraceEvent::Slice { track, name: name.into(), cat: "phase", start, end: now, exec: Some(exec) });
+        }
+    }
+
+    pub(crate) fn on_phase_done(&mut self, now: SimTime, v: u32, idx: u32) {
+        let inv = &self.invs[v as usize];
+        if inv.status != InvStatus::Running || inv.next as u32 != idx {
+            return;
+        }
+        self.account_phase(now, v);
+        let inv = &mut self.invs[v as usize];
+        inv.phase_key = None;
+        inv.next += 1;
+        self.start_phase(now, v);
+    }
+
+    pub(crate) fn on_timeout(&mut self, now: SimTime, v: u32) {
+        let app = self.invs[v as usize].app;
+        let err = PlatformError::Timeout(self.plan.apps[app as usize].platform.timeout_error);
+        match self.invs[v as usize].status {
+            InvStatus::Running => self.abort(now, v, err, true),
+            InvStatus::Waiting => {
+                // Timed out while waiting for the worker's thread: its code never ran. The host
+                // restarts the worker all the same.
+                let i = self.invs[v as usize].instance;
+                self.invs[v as usize].timeout_gen = 0;
+                self.invs[v as usize].start = now;
+                self.insts[i as usize].poisoned = true;
+                self.finish_inv(now, v, Some(err));
+            }
+            _ => {}
+        }
+    }
+
+    pub(crate) fn abort(&mut self, now: SimTime, v: u32, error: PlatformError, phase_started: bool) {
+        // The invocation slot will be reused: its pending phase event must not end a phase of
+        // the next invocation there.
+        if let Some(k) = self.invs[v as usize].phase_key.take() {
+            self.q.cancel(k);
+        }
+        let inv = &self.invs[v as usize];
+        let i = inv.instance;
+        if let PhaseKind::Cpu(_) = inv.phases[inv.next].kind
+            && self.insts[i as usize].cpu.remove(now, v)
+        {
+            self.reschedule_cpu(i);
+        }
+        if phase_started {
+            self.account_phase(now, v);
+        }
+        self.insts[i as usize].poisoned = true;
+        self.finish_inv(now, v, Some(error));
+    }
+
+    /// Advances host `i`'s memory meter to `now`. Azure observes the app process's memory over
+    /// the time it runs executions, *shared* by the executions running at once (platform-facts.md
+    /// §3: "the sampled integral over the app process, covering concurrent executions"): each
+    /// running invocation is metered an equal share, and its bill is its average observed memory,
+    /// rounded up to 128 MB and capped, times its duration (the pricing page's "average memory
+    /// size ... by the time it takes to execute"), as the stateless simulator bills. Lambda
+    /// instances bill configured memory per invocation instead.
+    pub(crate) fn meter(&mut self, i: u32, now: SimTime) {
+        let app = self.insts[i as usize].app;
+        let p = &self.plan.apps[app as usize].platform;
+        let inst = &mut self.insts[i as usize];
+        let dt = now.saturating_since(inst.meter_last).as_secs_f64();
+        inst.meter_last = now;
+        let n = inst.meter_running.len();
+        if n == 0 || dt == 0.0 {
+            return;
+        }
+        if let crate::billing::BillingPolicy::ObservedMemory { .. } = p.billing {
+            let mem = p.runtime_memory_mb + inst.meter_mem_mb;
+            let share = dt * mem / n as f64;
+            for &v in &inst.meter_running {
+                self.invs[v as usize].metered_mb_s += share;
+            }
+        }
+    }
+
+    pub(crate) fn finish_inv(&mut self, now: SimTime, v: u32, error: Option<PlatformError>) {
+        let i = self.invs[v as usize].instance;
+        let held_thread = self.invs[v as usize].status == InvStatus::Running;
+        if held_thread {
+            self.meter(i, now);
+            let inst = &mut self.insts[i as usize];
+            inst.meter_running.retain(|&x| x != v);
+            inst.meter_mem_mb -= self.invs[v as usize].cur_mem_mb;
+        } else {
+            self.insts[i as usize].thread_wait.retain(|&x| x != v);
+        }
+        let inv = &mut self.invs[v as usize];
+        inv.status = InvStatus::Done;
+        inv.timeout_gen = 0;
+        let app = inv.app;
+        let p = &self.plan.apps[app as usize].platform;
+        let executed = now.saturating_since(inv.start);
+        // Azure: the invocation's share of the host's observed memory; Lambda: its own.
+        let observed_mb_s =
+            if matches!(p.billing, crate::billing::BillingPolicy::ObservedMemory { .. }) { inv.metered_mb_s } else { inv.mem_mb_s };
+        let avg_mb = if executed > SimDuration::ZERO {
+            observed_mb_s / executed.as_secs_f64()
+        } else {
+            p.runtime_memory_mb + inv.phases.first().map_or(0.0, |ph| f64::from(ph.memory_mb))
+        };
+        let bill = p.billing.bill(executed, avg_mb);
+        let storage_usd =
+            f64::from(inv.gets) * p.storage.price_usd(StorageOp::Get) + f64::from(inv.puts) * p.storage.price_usd(StorageOp::Put);
+        let (i, slot, start, class, exec) = (inv.instance, inv.slot, inv.start, inv.class, inv.exec);
+        let bd = inv.bd;
+        let strands = std::mem::take(&mut inv.strands);
+        let (gets, puts) = (inv.gets, inv.puts);
+        let x = self.acc(exec);
+        x.cost.add(&Cost { compute: bill.compute_usd, requests: bill.request_usd, storage: storage_usd, ..Cost::default() });
+        x.gb_s += bill.gb_s;
+        x.executed += executed;
+        x.billed += bill.billed;
+        x.gets += gets;
+        x.puts += puts;
+        x.counts.invocations += 1;
+        // Every strand riding on this invocation is charged its time since dispatch.
+        for &s in &strands {
+            self.charge_all(s, now, &bd);
+        }
+        self.invs[v as usize].strands = strands;
+        if self.spec.trace {
+            let track = self.track(i, slot);
+            let what = self.describe(self.invs[v as usize].cont, class);
+            let name = match &error {
+                None => format!("{what} (exec {exec})"),
+                Some(e) => format!("{what} (exec {exec}) failed: {e}"),
+            };
+            self.trace.push(TraceEvent::Slice { track, name, cat: "invocation", start, end: now, exec: Some(exec) });
+        }
+        let inst = &mut self.insts[i as usize];
+        inst.busy[class as usize] -= 1;
+        inst.slots_used &= !(1u64 << slot);
+        self.apps[app as usize].in_flight -= 1;
+        if self.plan.apps[app as usize].lambda {
+            self.lambda_in_flight -= 1;
+        }
+        if held_thread {
+            self.thread_freed(now, i);
+        }
+        match error {
+            None => self.on_inv_done(now, v),
+            Some(e) => self.on_inv_failed(now, v, e),
+        }
+        self.release_capacity(now, i, false);
+    }
+
+    /// A slot freed or an instance became ready: serve waiting HTTP work and pollers, else park.
+    pub(crate) fn release_capacity(&mut self, now: SimTime, i: u32, fresh: bool) {
+        let app = self.insts[i as usize].app;
+        if self.insts[i as usize].poisoned {
+            if self.insts[i as usize].busy_total() == 0 && self.insts[i as usize].alive {
+                self.reclaim(now, i, "recycled after a failure");
+            }
+            return;
+        }
+        let slots = self.plan.apps[app as usize].slots;
+        while self.insts[i as usize].busy[0] < slots[0] {
+            let Some(v) = self.apps[app as usize].waiting.pop_front() else {
+                break;
+            };
+            self.start_on(now, v, i, fresh);
+        }
+        if self.uses_queues() {
+            self.azure_slot_freed(now, i);
+        }
+        if !self.insts[i as usize].in_free {
+            self.insts[i as usize].in_free = true;
+            self.apps[app as usize].free.push(i);
+        }
+        let inst = &mut self.insts[i as usize];
+        if inst.busy_total() == 0 && inst.idle_since.is_none() {
+            inst.keep_alive_gen += 1;
+            inst.idle_since = Some(now);
+            let g = inst.keep_alive_gen;
+            let keep = self.plan.apps[app as usize].platform.keep_alive;
+            if self.apps[app as usize].expiries.push(now + keep, i, g) {
+                self.q.schedule(now + keep, Ev::ExpiriesDue(app));
+            }
+        }
+    }
+
+    /// An app's function timeouts fell due.
+    pub(crate) fn on_timeouts_due(&mut self, now: SimTime, app: u16) {
+        while let Some((v, g)) = self.apps[app as usize].timeouts.pop_due(now) {
+            if self.invs[v as usize].timeout_gen == g {
+                self.on_timeout(now, v);
+            }
+        }
+        if let Some(t) = self.apps[app as usize].timeouts.rearm() {
+            self.q.schedule(t, Ev::TimeoutsDue(app));
+        }
+    }
+
+    /// An app's keep-alive expiries fell due.
+    pub(crate) fn on_expiries_due(&mut self, now: SimTime, app: u16) {
+        while let Some((i, g)) = self.apps[app as usize].expiries.pop_due(now) {
+            self.on_expire(now, i, g);
+        }
+        if let Some(t) = self.apps[app as usize].expiries.rearm() {
+            self.q.schedule(t, Ev::ExpiriesDue(app));
+        }
+    }
+
+    pub(crate) fn on_expire(&mut self, now: SimTime, i: u32, g: u32) {
+        let inst = &self.insts[i as usize];
+        if !inst.alive || inst.busy_total() > 0 || inst.keep_alive_gen != g {
+            return;
+        }
+        self.reclaim(now, i, "reclaimed");
+    }
+
+    pub(crate) fn reclaim(&mut self, now: SimTime, i: u32, why: &str) {
+        let inst = &mut self.insts[i as usize];
+        inst.alive = false;
+        inst.keep_alive_gen += 1;
+        let since = inst.idle_since.take();
+        let app = inst.app;
+        let lambda = self.plan.apps[app as usize].lambda;
+        let a = &mut self.apps[app as usize];
+        a.alive -= 1;
+        if !lambda {
+            // Azure hosts (at most a few hundred) stay listed in id order for partition
+            // ownership and scale-in; the free stack drops the host lazily.
+            a.instances.retain(|&x| x != i);
+        }
+        if let Some(since) = since {
+            self.trace_idle(i, since, now);
+        }
+        if self.spec.trace {
+            let track = self.track(i, 0);
+            self.trace.push(TraceEvent::Instant { track, name: why.into(), at: now });
+            let alive = self.apps[app as usize].alive;
+            self.trace.push(TraceEvent::Counter { name: "instances", at: now, value: f64::from(alive) });
+        }
+        if self.uses_queues() {
+            self.azure_host_gone(now, i);
+        }
+        if !self.plan.apps[app as usize].lambda && !self.apps[app as usize].waiting.is_empty() {
+            self.scale_http(now, app);
+        }
+    }
+
+    /// A keep-alive idle span of instance `i` on its first track.
+    pub(crate) fn trace_idle(&mut self, i: u32, since: SimTime, now: SimTime) {
+        if self.spec.trace {
+            let track = self.track(i, 0);
+            self.trace.push(TraceEvent::keep_alive(track, since, now));
+        }
+    }
+}
