@@ -12,6 +12,7 @@ use sfsim_workflow::{BYTES_PER_KB, DeploymentConfig, Dist};
 use crate::billing::BillingPolicy;
 use crate::coldstart::ColdStart;
 use crate::params::Models;
+use crate::payload::{PayloadError, PayloadLimit};
 use crate::storage::ObjectStore;
 
 /// The six implementations of the study (paper.md Table II).
@@ -122,14 +123,10 @@ pub struct FunctionPlatform {
     pub timeout: SimDuration,
     /// The platform's timeout error.
     pub timeout_error: &'static str,
-    /// Request payload limit, bytes.
-    pub request_limit_bytes: u64,
-    /// The platform's error for a too-large request.
-    pub request_error: &'static str,
-    /// Response payload limit, bytes.
-    pub response_limit_bytes: u64,
-    /// The platform's error for a too-large response.
-    pub response_error: &'static str,
+    /// The request payload's limit.
+    pub request: PayloadLimit,
+    /// The response payload's limit.
+    pub response: PayloadLimit,
     /// Remote object storage.
     pub storage: ObjectStore,
     /// Memory an execution may use, MiB (Lambda: configured; Azure: the host's).
@@ -228,10 +225,8 @@ impl FunctionPlatform {
                     throttle_error: if owner == "aws-step" { "Lambda.TooManyRequestsException" } else { "TooManyRequestsException" },
                     timeout: SimDuration::from_secs_f64(f.timeout_s.value),
                     timeout_error: "Lambda.Timeout: Task timed out",
-                    request_limit_bytes: kb(f.request_max_kb.value),
-                    request_error: "RequestEntityTooLargeException",
-                    response_limit_bytes: kb(f.response_max_kb.value),
-                    response_error: "Function.ResponseSizeTooLarge",
+                    request: PayloadLimit::failing(kb(f.request_max_kb.value), PayloadError::Request("RequestEntityTooLargeException")),
+                    response: PayloadLimit::failing(kb(f.response_max_kb.value), PayloadError::Response("Function.ResponseSizeTooLarge")),
                     storage: ObjectStore::from_params(&m.storage),
                     memory_limit_mb: memory_mb,
                     oom_error: "Runtime.ExitError: signal: killed (out of memory)",
@@ -286,10 +281,8 @@ impl FunctionPlatform {
                     throttle_error: "HTTP 429 Too Many Requests",
                     timeout: SimDuration::from_secs_f64(f.timeout_s.value),
                     timeout_error: "Microsoft.Azure.WebJobs.Host.FunctionTimeoutException",
-                    request_limit_bytes: kb(f.request_max_kb.value),
-                    request_error: "HTTP 413 Request Entity Too Large",
-                    response_limit_bytes: kb(f.response_max_kb.value),
-                    response_error: "HTTP 500 response too large",
+                    request: PayloadLimit::failing(kb(f.request_max_kb.value), PayloadError::Request("HTTP 413 Request Entity Too Large")),
+                    response: PayloadLimit::failing(kb(f.response_max_kb.value), PayloadError::Response("HTTP 500 response too large")),
                     storage: ObjectStore::from_params(&m.storage),
                     memory_limit_mb: f.host_memory_mb.value,
                     oom_error: "Python worker exited with code 137 (out of memory)",

@@ -17,6 +17,7 @@
 //! | [`storage`] | S3 / Blob latency, bandwidth, request prices |
 //! | [`billing`] | Lambda configured-memory and Azure observed-memory bills |
 //! | [`queue_polling`] | randomized exponential backoff of storage-queue pollers |
+//! | [`payload`] | payload limits: inline, through storage, or the platform's failure |
 //! | [`error`] | every platform failure, with the platform's own error name |
 //! | [`workload`] | a step's work, drawn the same on every deployment |
 //! | [`world`] | the event loop, the instance pool, and one driver per kind of deployment |
@@ -28,6 +29,7 @@ pub mod cpu;
 pub mod deployment;
 pub mod error;
 pub mod params;
+pub mod payload;
 pub mod queue_polling;
 pub mod record;
 pub mod scaling;

@@ -71,8 +71,8 @@ pub struct AzureSetup {
     pub blob_write_usd: f64,
     /// $ per lease operation.
     pub lease_usd: f64,
-    /// Messages larger than this go through Blob storage, bytes.
-    pub large_message_bytes: u64,
+    /// Messages: larger ones go through Blob storage (Durable with the fail mode: fail).
+    pub messages: crate::payload::PayloadLimit,
     /// Scale-controller peek interval.
     pub peek_interval: SimDuration,
     /// Lease renewal interval.
@@ -95,7 +95,11 @@ impl AzureSetup {
             blob_read_usd: s.blob.price_usd_per_read.value,
             blob_write_usd: s.blob.price_usd_per_write.value,
             lease_usd: s.blob.lease_price_usd_per_operation.value,
-            large_message_bytes: (large_message_kb * 1024.0) as u64,
+            messages: crate::payload::PayloadLimit {
+                offload_above_bytes: Some((large_message_kb * 1024.0) as u64),
+                fail_above_bytes: None,
+                error: crate::payload::PayloadError::Durable,
+            },
             peek_interval: SimDuration::from_secs_f64(m.durable.task_hub.scale_controller_peek_interval_s.value),
             lease_interval: SimDuration::from_secs_f64(m.durable.task_hub.lease_renew_interval_s.value),
             partitions,
@@ -303,7 +307,7 @@ impl World<'_> {
         size: u64,
         from_host: Option<u32>,
     ) {
-        let large = size > self.az().large_message_bytes;
+        let large = self.az().messages.offloads(size);
         let (m, s) = self.az().put_latency;
         let mut lat = self.lognormal(m, s);
         if large {

@@ -53,6 +53,9 @@ use crate::params::Models;
 use crate::queue_polling::Backoff;
 use crate::record::Component;
 
+mod entity;
+mod replay;
+
 /// Durable Functions settings of a run.
 #[derive(Clone, Debug)]
 pub struct DurableSetup {
@@ -74,10 +77,6 @@ pub struct DurableSetup {
     pub first_dispatch_cpu_s: f64,
     /// Operations per entity batch.
     pub max_entity_batch: u32,
-    /// Payload limit, bytes.
-    pub limit_bytes: u64,
-    /// Fail calls above the limit instead of compressing them.
-    pub fail_large: bool,
     /// Entity state above this goes to a blob, bytes.
     pub table_property_max_bytes: u64,
     /// Control queues.
@@ -107,8 +106,15 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _wo
         platform,
     };
     let partitions = d.task_hub.partition_count.value as u32;
+    let mut azure = AzureSetup::from_models(models, d.payload.large_message_kb.value, partitions);
+    let fail_large = match cfg.payload_limit_mode {
+        Some(m) => m == sfsim_workflow::PayloadLimitMode::Fail,
+        None => d.payload.large_message_fail.value >= 0.5,
+    };
+    // The fail mode: a call whose payload exceeds 64 KB fails instead of going through a blob.
+    azure.messages.fail_above_bytes = fail_large.then_some((d.payload.limit_kb.value * 1024.0) as u64);
     let setup = DurableSetup {
-        azure: AzureSetup::from_models(models, d.payload.large_message_kb.value, partitions),
+        azure,
         entities_for_steps: deployment == Deployment::AzDent,
         episode_cpu_s: d.replay.episode_cpu_s.value,
         per_event_cpu_s: d.replay.per_history_event_cpu_s.value,
@@ -117,11 +123,6 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _wo
         entity_op_cpu_s: d.entities.operation_cpu_s.value,
         first_dispatch_cpu_s: d.replay.first_dispatch_cpu_s.value,
         max_entity_batch: d.concurrency.max_entity_operation_batch.value as u32,
-        limit_bytes: (d.payload.limit_kb.value * 1024.0) as u64,
-        fail_large: match cfg.payload_limit_mode {
-            Some(m) => m == sfsim_workflow::PayloadLimitMode::Fail,
-            None => d.payload.large_message_fail.value >= 0.5,
-        },
         table_property_max_bytes: (d.payload.table_property_max_kb.value * 1024.0) as u64,
         partitions,
         control_batch: d.task_hub.control_queue_batch.value as u32,
@@ -440,9 +441,7 @@ impl World<'_> {
 
     /// Fails the execution when `size` breaks the payload limit in fail mode.
     fn check_payload(&mut self, now: SimTime, e: u32, size: u64) -> bool {
-        let s = self.du_setup();
-        if s.fail_large && size > s.limit_bytes {
-            let err = PlatformError::DurablePayload { payload_kb: size / 1024, limit_kb: s.limit_bytes / 1024 };
+        if let Some(err) = self.du_setup().azure.messages.failure(size) {
             self.fail_exec(now, e, err);
             return false;
         }
@@ -511,19 +510,6 @@ impl World<'_> {
                 self.make_ready(now, Work::Entity(entity));
             }
             MsgKind::Chain { .. } => unreachable!("chain messages go to az-queue"),
-        }
-    }
-
-    /// The first Durable dispatch on a new host warms the extension up (connections to the
-    /// task hub's storage, first-call code paths): a one-time CPU phase counted as cold start.
-    fn warm_up_host(&mut self, h: u32, mem_mb: f64, phases: &mut Vec<Phase>) {
-        let inst = &mut self.insts[h as usize];
-        if !inst.durable_warm {
-            inst.durable_warm = true;
-            let cpu_s = self.du_setup().first_dispatch_cpu_s;
-            if cpu_s > 0.0 {
-                phases.insert(0, Phase::cpu(cpu_s, mem_mb, Component::ColdStart));
-            }
         }
     }
 
@@ -636,23 +622,7 @@ impl World<'_> {
         let (e, history, strand, active) = (o.exec, o.history, o.strand, o.strand_active);
         let warm_session = s.extended_sessions && o.last_host == Some(h) && now.saturating_since(o.last_end) < SimDuration::from_secs(30);
         let mem = s.episode_memory_mb;
-        let mut phases = Vec::new();
-        if !warm_session {
-            let (m, sg) = self.az_table_read();
-            let read = self.lognormal(m, sg);
-            let comp = if history > 0 { Component::Replay } else { Component::Transfer };
-            phases.push(Phase::wait(read, mem, comp));
-            // One query per 1,000 history rows.
-            self.count_tx(Some(e), 0, 1 + u64::from(history) / 1000, 0, 0);
-            if history > 0 {
-                phases.push(Phase::cpu(s.per_event_cpu_s * f64::from(history), mem, Component::Replay));
-                self.acc(e).counts.replays += 1;
-            }
-        }
-        phases.push(Phase::cpu(s.episode_cpu_s, mem, Component::Execution));
-        let (m, sg) = self.az_table_write();
-        let write = self.lognormal(m, sg);
-        phases.push(Phase::wait(write, mem, Component::Transfer));
+        let mut phases = self.episode_phases(e, history, warm_session);
         let strands = if active {
             self.charge(strand, now, Component::Queue);
             vec![strand]
@@ -811,31 +781,6 @@ impl World<'_> {
         n
     }
 
-    fn new_step_entity(&mut self, e: u32) -> u32 {
-        self.du.step_entities_made += 1;
-        let partition = (mix(u64::from(e) << 32 ^ self.du.step_entities_made) % u64::from(self.du_setup().partitions)) as u32;
-        self.du.entities.insert(EntitySt {
-            partition,
-            queue: VecDeque::new(),
-            running: false,
-            ready: false,
-            state_bytes: 1024,
-            batch: Vec::new(),
-            step: true,
-        })
-    }
-
-    /// An entity's batch ended: it runs its queue next, or, a step entity (az-dent) that has
-    /// served its one operation, it is freed.
-    fn entity_batch_ended(&mut self, now: SimTime, entity: u32) {
-        let ent = &self.du.entities[entity as usize];
-        if !ent.queue.is_empty() {
-            self.make_ready(now, Work::Entity(entity));
-        } else if ent.step {
-            self.du.entities.remove(entity, |x| x.queue = VecDeque::new());
-        }
-    }
-
     pub(crate) fn durable_activity_done(&mut self, now: SimTime, v: u32, orch: u32, task: u32) {
         let host = self.invs[v as usize].instance;
         let e = self.invs[v as usize].exec;
@@ -856,112 +801,6 @@ impl World<'_> {
         }
         let q = self.control_queue(self.du.orchs[orch as usize].partition);
         self.put_message(now, q, MsgKind::Orch { orch, task: Some(task) }, e, Some(rt.strand), size, Some(host));
-    }
-
-    fn start_entity_batch(&mut self, now: SimTime, entity: u32, h: u32) {
-        let s = self.du_setup().clone();
-        let max = s.max_entity_batch as usize;
-        let ent = &mut self.du.entities[entity as usize];
-        ent.ready = false;
-        if ent.queue.is_empty() {
-            return;
-        }
-        ent.running = true;
-        let n = ent.queue.len().min(max);
-        let batch: Vec<u32> = ent.queue.drain(..n).collect();
-        ent.batch = batch.clone();
-        let state = ent.state_bytes;
-        let big_state = state > s.table_property_max_bytes;
-        let mut mem = s.episode_memory_mb;
-        let e = self.du.ops[batch[0] as usize].exec;
-        let mut phases = Vec::new();
-        let (m, sg) = self.az_table_read();
-        let mut load = self.lognormal(m, sg);
-        if big_state {
-            load += self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Get, state, &mut self.rng);
-        }
-        let mut writes = false;
-        let mut work = Vec::new();
-        for &op in &batch {
-            let o = &self.du.ops[op as usize];
-            work.push(Phase::cpu(s.entity_op_cpu_s, mem, Component::Execution));
-            match o.kind {
-                OpKind::Get => {}
-                OpKind::Set(_) => writes = true,
-                OpKind::Run { step, share, item } => {
-                    writes = true;
-                    mem = mem.max(self.wf.steps[step.0 as usize].memory_mb);
-                    work.extend(self.phases_of(o.exec, step, item, share, 0, false));
-                }
-            }
-        }
-        phases.push(Phase::wait(load, mem, Component::Transfer));
-        phases.extend(work);
-        self.count_tx(Some(e), 0, 1, u64::from(big_state), 0);
-        if writes {
-            let (m, sg) = self.az_table_write();
-            let mut save = self.lognormal(m, sg);
-            if big_state {
-                save += self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Put, state, &mut self.rng);
-            }
-            phases.push(Phase::wait(save, mem, Component::Transfer));
-            self.count_tx(Some(e), 0, 1, 0, u64::from(big_state));
-        }
-        // Operations that waited behind a busy entity: that wait is entity time.
-        let mut strands = Vec::new();
-        for &op in &batch {
-            let st = self.du.ops[op as usize].strand;
-            if let Some(st) = st {
-                self.charge(st, now, Component::Entity);
-                strands.push(st);
-            }
-        }
-        self.warm_up_host(h, mem, &mut phases);
-        let v = self.new_inv(0, Class::Orchestrator, e, strands, phases, Cont::EntityBatch { entity }, now);
-        self.start_on(now, v, h, false);
-    }
-
-    pub(crate) fn durable_entity_done(&mut self, now: SimTime, v: u32, entity: u32) {
-        let host = self.invs[v as usize].instance;
-        let batch = std::mem::take(&mut self.du.entities[entity as usize].batch);
-        self.du.entities[entity as usize].running = false;
-        for op in batch {
-            let Op { kind, exec, reply, strand } = self.du.ops[op as usize];
-            self.du.ops.remove(op, |_| {});
-            let reply_size = match kind {
-                OpKind::Get => self.du.entities[entity as usize].state_bytes,
-                OpKind::Set(size) => {
-                    self.du.entities[entity as usize].state_bytes = size;
-                    0
-                }
-                OpKind::Run { step, share, .. } => scaled(self.wf.steps[step.0 as usize].output_bytes, share),
-            };
-            if let Some((orch, task)) = reply {
-                if self.exec_done(exec) || !self.check_payload(now, exec, reply_size) {
-                    continue;
-                }
-                let rt = self.du.orchs[orch as usize].tasks[task as usize].clone();
-                if rt.worker {
-                    self.worker_latency_s.push(now.saturating_since(rt.scheduled).as_secs_f64());
-                }
-                let q = self.control_queue(self.du.orchs[orch as usize].partition);
-                self.put_message(now, q, MsgKind::Orch { orch, task: Some(task) }, exec, strand, reply_size, Some(host));
-            }
-        }
-        self.entity_batch_ended(now, entity);
-    }
-
-    /// An entity batch failed (timeout, out of memory): every operation in it fails its
-    /// execution, and the entity goes on with its queue.
-    pub(crate) fn durable_entity_failed(&mut self, now: SimTime, entity: u32, error: PlatformError) {
-        let batch = std::mem::take(&mut self.du.entities[entity as usize].batch);
-        self.du.entities[entity as usize].running = false;
-        for op in batch {
-            let exec = self.du.ops[op as usize].exec;
-            self.du.ops.remove(op, |_| {});
-            self.fail_exec(now, exec, error.clone());
-        }
-        self.entity_batch_ended(now, entity);
     }
 
     /// An orchestrator episode failed: the orchestration (and its execution) fails.

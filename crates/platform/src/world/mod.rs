@@ -905,9 +905,7 @@ impl World<'_> {
         }
         // The workflow's request goes to its first app (the function, the HTTP starter, the
         // first chain function, the first Lambda task behind StartExecution).
-        let p = &self.plan.apps[0].platform;
-        if self.wf.input_bytes > p.request_limit_bytes {
-            let err = PlatformError::RequestTooLarge(p.request_error);
+        if let Some(err) = self.plan.apps[0].platform.request.failure(self.wf.input_bytes) {
             self.fail_exec(now, e, err);
             return;
         }
@@ -1075,9 +1073,8 @@ impl World<'_> {
     /// Ends execution `e` successfully at `now` (its main strand charged up to now).
     pub(crate) fn complete_exec(&mut self, now: SimTime, e: u32) {
         let mut outcome = Outcome::Completed;
-        let p = &self.plan.apps[0].platform;
-        if self.wf.output_bytes > p.response_limit_bytes {
-            outcome = Outcome::Failed { error: PlatformError::ResponseTooLarge(p.response_error) };
+        if let Some(error) = self.plan.apps[0].platform.response.failure(self.wf.output_bytes) {
+            outcome = Outcome::Failed { error };
         }
         self.end_exec(now, e, outcome);
     }

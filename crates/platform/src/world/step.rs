@@ -39,6 +39,8 @@ use crate::error::PlatformError;
 use crate::params::Models;
 use crate::record::Component;
 
+mod transitions;
+
 /// Step Functions settings of a run.
 #[derive(Clone, Debug)]
 pub struct StepSetup {
@@ -50,8 +52,8 @@ pub struct StepSetup {
     pub bucket: f64,
     /// Refill per second.
     pub refill_per_s: f64,
-    /// Payload limit, bytes.
-    pub payload_max_bytes: u64,
+    /// A state's data limit.
+    pub payload: crate::payload::PayloadLimit,
     /// History events limit.
     pub history_max: u32,
     /// Map concurrency cap.
@@ -116,7 +118,10 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
             latency_s_per_kb: m.transitions.latency_s_per_kb.value,
             bucket: m.transitions.token_bucket.value,
             refill_per_s: m.transitions.refill_per_s.value,
-            payload_max_bytes: (m.limits.payload_max_kb.value * 1024.0) as u64,
+            payload: crate::payload::PayloadLimit::failing(
+                (m.limits.payload_max_kb.value * 1024.0) as u64,
+                crate::payload::PayloadError::StepData,
+            ),
             history_max: m.limits.history_max_events.value as u32,
             map_max_concurrency: m.limits.map_max_concurrency.value as u32,
             events_per_task: m.limits.events_per_task.value as u32,
@@ -248,20 +253,6 @@ impl World<'_> {
         id
     }
 
-    /// Takes a transition token; returns when one is available (Express workflows have no
-    /// transition throttle).
-    fn take_token(&mut self, now: SimTime) -> SimTime {
-        if self.sf_setup().express {
-            return now;
-        }
-        let (bucket, rate) = (self.sf_setup().bucket, self.sf_setup().refill_per_s);
-        let elapsed = now.saturating_since(self.sf.tokens_at).as_secs_f64();
-        self.sf.tokens = (self.sf.tokens + elapsed * rate).min(bucket);
-        self.sf.tokens_at = now;
-        self.sf.tokens -= 1.0;
-        if self.sf.tokens >= 0.0 { now } else { now + SimDuration::from_secs_f64(-self.sf.tokens / rate) }
-    }
-
     /// Starts the transition into state `pc` of `seq` (or into Succeed when past the end).
     fn transition(&mut self, now: SimTime, seq: u32, payload: u64) {
         let (e, strand, pc) = {
@@ -282,34 +273,6 @@ impl World<'_> {
         }
     }
 
-    /// Checks the payload and takes a transition of execution `e` at `now`: waits for a token,
-    /// adds the scheduling latency, counts and prices it. Returns when the next state is
-    /// entered, or `None` when the payload failed the execution.
-    pub(crate) fn step_transition_time(&mut self, now: SimTime, e: u32, payload: u64) -> Option<SimTime> {
-        if !self.step_payload_ok(now, e, payload) {
-            return None;
-        }
-        let setup = self.sf_setup().clone();
-        let at = self.take_token(now);
-        let lat =
-            self.lognormal(setup.latency.0, setup.latency.1) + SimDuration::from_secs_f64(setup.latency_s_per_kb * payload as f64 / 1024.0);
-        self.acc(e).counts.transitions += 1;
-        if !setup.express {
-            self.acc(e).cost.add(&Cost { transitions: setup.price_usd_per_transition, ..Cost::default() });
-        }
-        Some(at + lat)
-    }
-
-    /// Fails the execution with `States.DataLimitExceeded` when `payload` is over the limit.
-    pub(crate) fn step_payload_ok(&mut self, now: SimTime, e: u32, payload: u64) -> bool {
-        let max = self.sf_setup().payload_max_bytes;
-        if payload > max {
-            self.fail_exec(now, e, PlatformError::StepDataLimit { payload_kb: payload / 1024, limit_kb: max / 1024 });
-            return false;
-        }
-        true
-    }
-
     /// A state transition on the execution's timeline track.
     pub(crate) fn trace_transition(&mut self, now: SimTime, e: u32, what: impl FnOnce() -> String) {
         if self.spec.trace {
@@ -326,10 +289,6 @@ impl World<'_> {
         self.sf_setup().map_max_concurrency
     }
 
-    pub(crate) fn step_add_history(&mut self, now: SimTime, e: u32, events: u32) -> bool {
-        self.add_history(now, e, events)
-    }
-
     /// The machine entered Succeed: the execution ends (Express bills its duration).
     pub(crate) fn step_machine_succeeded(&mut self, now: SimTime, e: u32) {
         if self.sf_setup().express {
@@ -341,22 +300,6 @@ impl World<'_> {
             self.acc(e).cost.add(&Cost { compute: usd, ..Cost::default() });
         }
         self.complete_exec(now, e);
-    }
-
-    fn add_history(&mut self, now: SimTime, e: u32, events: u32) -> bool {
-        if self.sf_setup().express {
-            return true; // Express keeps no execution history (CloudWatch Logs only)
-        }
-        let max = self.sf_setup().history_max;
-        let Some(x) = self.execs.get_mut(e) else {
-            return false;
-        };
-        x.history_events += events;
-        if x.history_events > max {
-            self.fail_exec(now, e, PlatformError::StepHistoryLimit { max_events: max });
-            return false;
-        }
-        true
     }
 
     pub(crate) fn step_enter(&mut self, now: SimTime, seq: u32, state: u32, strand: StrandId) {

@@ -1,0 +1,66 @@
+//! Durable orchestrator replay: what an orchestrator episode costs.
+//!
+//! **Models.** An orchestrator function is re-run from its start at every episode (each
+//! `await` ends one; the next message for the instance starts another): the episode loads the
+//! instance's history from the History table (one query per 1,000 rows), then replays it, CPU
+//! per history event (so the cost grows with the history: k sequential awaits give k + 1
+//! episodes whose replays cover 0, 2, 4, ... events), runs the new decisions (a fixed CPU
+//! cost), and writes its new history rows. With extended sessions an instance that ran on the
+//! same host in the last 30 s keeps its state in memory and skips the load and the replay. The
+//! first Durable dispatch on a new host warms the extension up (a one-time CPU phase counted
+//! as cold start).
+//!
+//! **Parameters.** `models/az-durable.toml` `[replay]`: `episode_cpu_s` (assumed),
+//! `per_history_event_cpu_s` (assumed), `orchestrator_memory_mb`, `extended_sessions`,
+//! `first_dispatch_cpu_s` (fitted: ml-coldstart-durable); `models/az-storage.toml` table
+//! latencies.
+//!
+//! **Scope and limits.** The history's size in bytes does not change the load's time (one
+//! query whatever the payloads); replay CPU is per event, not per byte. Out-of-process Python
+//! worker round trips are not modelled apart from the CPU.
+//!
+//! **Validation.** `tests/stateful_mechanisms.rs`: hand-computed episode and replay counts for k
+//! sequential awaits.
+
+use super::super::{Phase, World};
+use crate::record::Component;
+
+impl World<'_> {
+    /// The phases of an orchestrator episode of execution `e` whose instance has `history`
+    /// events: load and replay (unless `warm_session`), decide, checkpoint.
+    pub(super) fn episode_phases(&mut self, e: u32, history: u32, warm_session: bool) -> Vec<Phase> {
+        let s = self.du_setup();
+        let (mem, per_event_cpu_s, episode_cpu_s) = (s.episode_memory_mb, s.per_event_cpu_s, s.episode_cpu_s);
+        let mut phases = Vec::new();
+        if !warm_session {
+            let (m, sg) = self.az_table_read();
+            let read = self.lognormal(m, sg);
+            let comp = if history > 0 { Component::Replay } else { Component::Transfer };
+            phases.push(Phase::wait(read, mem, comp));
+            // One query per 1,000 history rows.
+            self.count_tx(Some(e), 0, 1 + u64::from(history) / 1000, 0, 0);
+            if history > 0 {
+                phases.push(Phase::cpu(per_event_cpu_s * f64::from(history), mem, Component::Replay));
+                self.acc(e).counts.replays += 1;
+            }
+        }
+        phases.push(Phase::cpu(episode_cpu_s, mem, Component::Execution));
+        let (m, sg) = self.az_table_write();
+        let write = self.lognormal(m, sg);
+        phases.push(Phase::wait(write, mem, Component::Transfer));
+        phases
+    }
+
+    /// The first Durable dispatch on a new host warms the extension up (connections to the
+    /// task hub's storage, first-call code paths): a one-time CPU phase counted as cold start.
+    pub(super) fn warm_up_host(&mut self, h: u32, mem_mb: f64, phases: &mut Vec<Phase>) {
+        let inst = &mut self.insts[h as usize];
+        if !inst.durable_warm {
+            inst.durable_warm = true;
+            let cpu_s = self.du_setup().first_dispatch_cpu_s;
+            if cpu_s > 0.0 {
+                phases.insert(0, Phase::cpu(cpu_s, mem_mb, Component::ColdStart));
+            }
+        }
+    }
+}

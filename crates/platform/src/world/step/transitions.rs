@@ -1,0 +1,89 @@
+//! Step Functions state transitions: what entering a state costs and what limits it.
+//!
+//! **Models.** Entering a state is a *state transition*: it waits for a token of the account's
+//! transition bucket (Standard: 5,000 tokens, refilled at 1,500 per s), then takes the
+//! scheduling latency (log-normal, plus a per-KB term for the payload the history records), and
+//! is counted and priced (Standard: per transition; Express: none, billed by requests and
+//! duration instead). Every state adds events to the execution's history; past 25,000 events the
+//! execution fails with `States.Runtime` (Express keeps no history). A state's input or output
+//! over 256 KB fails the execution with `States.DataLimitExceeded`.
+//!
+//! **Parameters.** `models/aws-step.toml` `[transitions]` (latency median and sigma assumed,
+//! per-KB term assumed; bucket and refill from the quotas page) and `[limits]`, `[billing]`.
+//!
+//! **Scope and limits.** The StartExecution throttle is not modelled; the per-KB latency is a
+//! single linear term.
+//!
+//! **Validation.** `tests/stateful_mechanisms.rs`: transitions of a Map over n items, the 300 KB
+//! payload failure, a loop reaching the history limit.
+
+use sfsim_engine::{SimDuration, SimTime};
+
+use super::super::World;
+use crate::billing::Cost;
+use crate::error::PlatformError;
+
+impl World<'_> {
+    /// Takes a transition token; returns when one is available (Express workflows have no
+    /// transition throttle).
+    pub(super) fn take_token(&mut self, now: SimTime) -> SimTime {
+        if self.sf_setup().express {
+            return now;
+        }
+        let (bucket, rate) = (self.sf_setup().bucket, self.sf_setup().refill_per_s);
+        let elapsed = now.saturating_since(self.sf.tokens_at).as_secs_f64();
+        self.sf.tokens = (self.sf.tokens + elapsed * rate).min(bucket);
+        self.sf.tokens_at = now;
+        self.sf.tokens -= 1.0;
+        if self.sf.tokens >= 0.0 { now } else { now + SimDuration::from_secs_f64(-self.sf.tokens / rate) }
+    }
+
+    /// Checks the payload and takes a transition of execution `e` at `now`: waits for a token,
+    /// adds the scheduling latency, counts and prices it. Returns when the next state is
+    /// entered, or `None` when the payload failed the execution.
+    pub(crate) fn step_transition_time(&mut self, now: SimTime, e: u32, payload: u64) -> Option<SimTime> {
+        if !self.step_payload_ok(now, e, payload) {
+            return None;
+        }
+        let setup = self.sf_setup().clone();
+        let at = self.take_token(now);
+        let lat =
+            self.lognormal(setup.latency.0, setup.latency.1) + SimDuration::from_secs_f64(setup.latency_s_per_kb * payload as f64 / 1024.0);
+        self.acc(e).counts.transitions += 1;
+        if !setup.express {
+            self.acc(e).cost.add(&Cost { transitions: setup.price_usd_per_transition, ..Cost::default() });
+        }
+        Some(at + lat)
+    }
+
+    /// Fails the execution with `States.DataLimitExceeded` when `payload` is over the limit.
+    pub(crate) fn step_payload_ok(&mut self, now: SimTime, e: u32, payload: u64) -> bool {
+        match self.sf_setup().payload.failure(payload) {
+            Some(err) => {
+                self.fail_exec(now, e, err);
+                false
+            }
+            None => true,
+        }
+    }
+
+    pub(crate) fn step_add_history(&mut self, now: SimTime, e: u32, events: u32) -> bool {
+        self.add_history(now, e, events)
+    }
+
+    pub(super) fn add_history(&mut self, now: SimTime, e: u32, events: u32) -> bool {
+        if self.sf_setup().express {
+            return true; // Express keeps no execution history (CloudWatch Logs only)
+        }
+        let max = self.sf_setup().history_max;
+        let Some(x) = self.execs.get_mut(e) else {
+            return false;
+        };
+        x.history_events += events;
+        if x.history_events > max {
+            self.fail_exec(now, e, PlatformError::StepHistoryLimit { max_events: max });
+            return false;
+        }
+        true
+    }
+}
