@@ -44,7 +44,7 @@ use std::collections::VecDeque;
 
 use sfsim_engine::{SimDuration, SimTime};
 
-use super::{Class, Driver, Ev, World};
+use super::{Class, Driver, Ev, InstId, QueueId, World};
 use crate::billing::Cost;
 use crate::params::Models;
 use crate::queue_polling::{Backoff, Poller};
@@ -207,7 +207,7 @@ pub struct Msg {
     /// Went through Blob storage.
     pub large: bool,
     /// Target queue.
-    pub queue: u32,
+    pub(crate) queue: QueueId,
     /// When it became visible.
     pub visible_at: SimTime,
 }
@@ -216,7 +216,7 @@ pub struct Msg {
 #[derive(Clone, Copy, Debug)]
 pub struct HostPoller {
     /// Queue polled.
-    pub queue: u32,
+    pub(crate) queue: QueueId,
     /// Backoff state.
     pub poller: Poller,
     /// A poll event is pending.
@@ -236,7 +236,7 @@ pub struct AzureState {
     pub msgs: Vec<Msg>,
     msg_free: Vec<u32>,
     /// Control-queue owner hosts (none while no host is ready).
-    pub owner: Vec<Option<u32>>,
+    pub(crate) owner: Vec<Option<InstId>>,
     any_host_since: Option<SimTime>,
     poll_gen: u32,
     any_host_time: SimDuration,
@@ -261,9 +261,9 @@ impl World<'_> {
     }
 
     /// Adds a queue; returns its id.
-    pub(crate) fn add_queue(&mut self, kind: QueueKind, backoff: Backoff, batch: u32, class: Class) -> u32 {
+    pub(crate) fn add_queue(&mut self, kind: QueueKind, backoff: Backoff, batch: u32, class: Class) -> QueueId {
         self.az.queues.push(SQueue { kind, msgs: VecDeque::new(), backoff, batch, class, samples: VecDeque::new() });
-        (self.az.queues.len() - 1) as u32
+        QueueId((self.az.queues.len() - 1) as u32)
     }
 
     pub(crate) fn azure_init(&mut self) {
@@ -300,12 +300,12 @@ impl World<'_> {
     pub(crate) fn put_message(
         &mut self,
         now: SimTime,
-        queue: u32,
+        queue: QueueId,
         kind: MsgKind,
         exec: u32,
         strand: Option<super::StrandId>,
         size: u64,
-        from_host: Option<u32>,
+        from_host: Option<InstId>,
     ) {
         let large = self.az().messages.offloads(size);
         let (m, s) = self.az().put_latency;
@@ -330,8 +330,8 @@ impl World<'_> {
         }
     }
 
-    fn wake_local(&mut self, at: SimTime, h: u32, queue: u32) {
-        let inst = &mut self.insts[h as usize];
+    fn wake_local(&mut self, at: SimTime, h: InstId, queue: QueueId) {
+        let inst = &mut self.insts[h];
         if let Some(p) = inst.pollers.iter_mut().find(|p| p.queue == queue) {
             p.poller.wake();
             if !p.blocked {
@@ -341,10 +341,10 @@ impl World<'_> {
     }
 
     /// Schedules host `h`'s next poll of `queue` at `at`, replacing any pending one.
-    fn schedule_poll(&mut self, at: SimTime, h: u32, queue: u32) {
+    fn schedule_poll(&mut self, at: SimTime, h: InstId, queue: QueueId) {
         self.az.poll_gen = self.az.poll_gen.wrapping_add(1);
         let poll_gen_id = self.az.poll_gen;
-        if let Some(p) = self.insts[h as usize].pollers.iter_mut().find(|p| p.queue == queue) {
+        if let Some(p) = self.insts[h].pollers.iter_mut().find(|p| p.queue == queue) {
             p.poll_gen_id = poll_gen_id;
             p.scheduled = true;
             self.q.schedule(at, Ev::Poll(h, queue, poll_gen_id));
@@ -356,7 +356,7 @@ impl World<'_> {
         if let Some(s) = msg.strand {
             self.charge(s, now, Component::Transfer);
         }
-        self.az.queues[msg.queue as usize].msgs.push_back(m);
+        self.az.queues[msg.queue].msgs.push_back(m);
         if self.spec.trace {
             let depth = self.az.queues.iter().map(|q| q.msgs.len()).sum::<usize>();
             self.trace.push(crate::trace::TraceEvent::Counter { name: "queued messages", at: now, value: depth as f64 });
@@ -364,7 +364,7 @@ impl World<'_> {
     }
 
     /// The queues host `h` listens to.
-    fn listened(&self, h: u32) -> Vec<u32> {
+    fn listened(&self, h: InstId) -> Vec<QueueId> {
         self.az
             .queues
             .iter()
@@ -373,17 +373,17 @@ impl World<'_> {
                 QueueKind::Chain(_) | QueueKind::WorkItem => true,
                 QueueKind::Control(p) => self.az.owner.get(p as usize) == Some(&Some(h)),
             })
-            .map(|(i, _)| i as u32)
+            .map(|(i, _)| QueueId(i as u32))
             .collect()
     }
 
     /// Gives host `h` pollers for the queues it listens to and starts the new ones now.
-    fn sync_pollers(&mut self, now: SimTime, h: u32) {
-        if !self.insts[h as usize].alive || !self.insts[h as usize].ready {
+    fn sync_pollers(&mut self, now: SimTime, h: InstId) {
+        if !self.insts[h].alive || !self.insts[h].ready {
             return;
         }
         let want = self.listened(h);
-        let inst = &mut self.insts[h as usize];
+        let inst = &mut self.insts[h];
         inst.pollers.retain(|p| want.contains(&p.queue));
         let mut start = Vec::new();
         for q in want {
@@ -403,8 +403,7 @@ impl World<'_> {
         if p == 0 {
             return;
         }
-        let hosts: Vec<u32> =
-            self.apps[0].instances.iter().copied().filter(|&i| self.insts[i as usize].alive && self.insts[i as usize].ready).collect();
+        let hosts: Vec<InstId> = self.apps[0].instances.iter().copied().filter(|&i| self.insts[i].alive && self.insts[i].ready).collect();
         for part in 0..p {
             self.az.owner[part] = if hosts.is_empty() { None } else { Some(hosts[part % hosts.len()]) };
         }
@@ -413,7 +412,7 @@ impl World<'_> {
         }
     }
 
-    pub(crate) fn azure_host_ready(&mut self, now: SimTime, h: u32) {
+    pub(crate) fn azure_host_ready(&mut self, now: SimTime, h: InstId) {
         if self.az.any_host_since.is_none() {
             self.az.any_host_since = Some(now);
         }
@@ -421,8 +420,8 @@ impl World<'_> {
         self.sync_pollers(now, h);
     }
 
-    pub(crate) fn azure_host_gone(&mut self, now: SimTime, h: u32) {
-        self.insts[h as usize].pollers.clear();
+    pub(crate) fn azure_host_gone(&mut self, now: SimTime, h: InstId) {
+        self.insts[h].pollers.clear();
         if self.apps[0].alive == 0
             && let Some(since) = self.az.any_host_since.take()
         {
@@ -433,9 +432,9 @@ impl World<'_> {
     }
 
     /// A slot freed on host `h`: blocked pollers poll again now; the driver starts buffered work.
-    pub(crate) fn azure_slot_freed(&mut self, now: SimTime, h: u32) {
+    pub(crate) fn azure_slot_freed(&mut self, now: SimTime, h: InstId) {
         let mut wake = Vec::new();
-        for p in self.insts[h as usize].pollers.iter_mut() {
+        for p in self.insts[h].pollers.iter_mut() {
             if p.blocked {
                 p.blocked = false;
                 p.scheduled = true;
@@ -448,26 +447,26 @@ impl World<'_> {
         self.durable_slot_freed(now, h);
     }
 
-    pub(crate) fn on_poll(&mut self, now: SimTime, h: u32, queue: u32, poll_gen_id: u32) {
-        let Some(pi) = self.insts[h as usize].pollers.iter().position(|p| p.queue == queue) else {
+    pub(crate) fn on_poll(&mut self, now: SimTime, h: InstId, queue: QueueId, poll_gen_id: u32) {
+        let Some(pi) = self.insts[h].pollers.iter().position(|p| p.queue == queue) else {
             return;
         };
-        if !self.insts[h as usize].alive || self.insts[h as usize].pollers[pi].poll_gen_id != poll_gen_id {
+        if !self.insts[h].alive || self.insts[h].pollers[pi].poll_gen_id != poll_gen_id {
             return; // the host is gone, or this poll was replaced by a later one
         }
-        self.insts[h as usize].pollers[pi].scheduled = false;
-        let class = self.az.queues[queue as usize].class;
+        self.insts[h].pollers[pi].scheduled = false;
+        let class = self.az.queues[queue].class;
         if !self.has_room(h, class) {
-            self.insts[h as usize].pollers[pi].blocked = true;
+            self.insts[h].pollers[pi].blocked = true;
             return;
         }
-        let batch = self.az.queues[queue as usize].batch as usize;
-        let app = self.insts[h as usize].app;
+        let batch = self.az.queues[queue].batch as usize;
+        let app = self.insts[h].app;
         let room = (self.plan.apps[app as usize].slots[class as usize] - self.insts_busy(h, class)) as usize;
         let take = if class == Class::Orchestrator { batch } else { batch.min(room) };
         let mut got = Vec::new();
         while got.len() < take {
-            let Some(m) = self.az.queues[queue as usize].msgs.pop_front() else {
+            let Some(m) = self.az.queues[queue].msgs.pop_front() else {
                 break;
             };
             got.push(m);
@@ -477,7 +476,8 @@ impl World<'_> {
             // Polls show as instants on the host's first track: the gaps between them are the
             // polling waits a message can sit through.
             let track = self.track(h, 0);
-            let name = if found { format!("poll queue {queue}: {} message(s)", got.len()) } else { format!("poll queue {queue}: empty") };
+            let name =
+                if found { format!("poll queue {}: {} message(s)", queue.0, got.len()) } else { format!("poll queue {}: empty", queue.0) };
             self.trace.push(crate::trace::TraceEvent::Instant { track, name, at: now });
         }
         // One GetMessages per poll, billed to the first message's execution (or idle); one
@@ -493,8 +493,8 @@ impl World<'_> {
             self.az.msg_free.push(m);
             self.on_message(now, h, msg);
         }
-        let backoff = self.az.queues[queue as usize].backoff;
-        let inst = &mut self.insts[h as usize];
+        let backoff = self.az.queues[queue].backoff;
+        let inst = &mut self.insts[h];
         if let Some(p) = inst.pollers.iter_mut().find(|p| p.queue == queue)
             && p.poll_gen_id == poll_gen_id
         {
@@ -504,11 +504,11 @@ impl World<'_> {
         }
     }
 
-    fn insts_busy(&self, h: u32, class: Class) -> u32 {
-        self.insts[h as usize].busy[class as usize]
+    fn insts_busy(&self, h: InstId, class: Class) -> u32 {
+        self.insts[h].busy[class as usize]
     }
 
-    fn on_message(&mut self, now: SimTime, h: u32, msg: Msg) {
+    fn on_message(&mut self, now: SimTime, h: InstId, msg: Msg) {
         match msg.kind {
             MsgKind::Chain { node } => self.chain_message(now, h, msg, node),
             MsgKind::Orch { .. } | MsgKind::Activity { .. } | MsgKind::EntityOp { .. } => self.durable_message(now, h, msg),
@@ -522,8 +522,8 @@ impl World<'_> {
         if a.alive <= 1 {
             return;
         }
-        let idle = |h: u32| {
-            let i = &self.insts[h as usize];
+        let idle = |h: InstId| {
+            let i = &self.insts[h];
             i.alive && i.ready && i.busy_total() == 0
         };
         if let Some(&h) = a.instances.iter().rev().find(|&&h| idle(h)) {

@@ -26,7 +26,7 @@ use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::{DeploymentConfig, Node, Workflow};
 
 use super::azure::{AzureSetup, Msg, MsgKind, QueueKind};
-use super::{AppDef, Class, Cont, DeploymentPlan, Driver, Phase, StrandId, World};
+use super::{AppDef, Class, Cont, DeploymentPlan, Driver, InstId, Phase, QueueId, StrandId, World};
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
 use crate::params::Models;
 use crate::queue_polling::Backoff;
@@ -141,10 +141,10 @@ impl World<'_> {
             Driver::Chain(c) if c.local_enqueue_wakeup => Some(host),
             _ => None,
         };
-        self.put_message(now, node, MsgKind::Chain { node: node + 1 }, e, Some(strand), size, wake);
+        self.put_message(now, QueueId(node), MsgKind::Chain { node: node + 1 }, e, Some(strand), size, wake);
     }
 
-    pub(crate) fn chain_message(&mut self, now: SimTime, h: u32, msg: Msg, node: u32) {
+    pub(crate) fn chain_message(&mut self, now: SimTime, h: InstId, msg: Msg, node: u32) {
         let v = self.chain_inv(now, msg.exec, node, msg.strand, msg.large);
         self.start_on(now, v, h, false);
     }

@@ -46,7 +46,9 @@ use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::{DeploymentConfig, Node, StepId, Workflow};
 
 use super::azure::{AzureSetup, Msg, MsgKind, QueueKind};
-use super::{AppDef, Class, Cont, DeploymentPlan, Driver, JoinId, Owned, Phase, Slab, StrandId, World, scaled, single_step};
+use super::{
+    AppDef, Class, Cont, DeploymentPlan, Driver, InstId, JoinId, Owned, Phase, QueueId, Slab, StrandId, World, scaled, single_step,
+};
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
 use crate::error::PlatformError;
 use crate::params::Models;
@@ -197,7 +199,7 @@ struct Orch {
     join: Option<JoinId>,
     tasks: Vec<TaskRt>,
     parent: Option<(u32, u32)>,
-    last_host: Option<u32>,
+    last_host: Option<InstId>,
     last_end: SimTime,
     taken: (u32, bool),
 }
@@ -237,7 +239,7 @@ pub struct DurableState {
     step_entities_made: u64,
     ops: Slab<Op>,
     pending: VecDeque<Work>,
-    work_item_queue: u32,
+    work_item_queue: QueueId,
 }
 
 impl DurableState {
@@ -413,8 +415,9 @@ impl World<'_> {
         self.du_setup().azure.table_read
     }
 
-    fn control_queue(&self, partition: u32) -> u32 {
-        partition
+    /// The control queue of a partition (added first, in partition order).
+    fn control_queue(&self, partition: u32) -> QueueId {
+        QueueId(partition)
     }
 
     pub(crate) fn durable_starter_done(&mut self, now: SimTime, v: u32, orch: u32) {
@@ -448,7 +451,7 @@ impl World<'_> {
         true
     }
 
-    pub(crate) fn durable_message(&mut self, now: SimTime, h: u32, msg: Msg) {
+    pub(crate) fn durable_message(&mut self, now: SimTime, h: InstId, msg: Msg) {
         match msg.kind {
             MsgKind::Orch { orch, task } => {
                 if self.exec_done(msg.exec) {
@@ -518,7 +521,7 @@ impl World<'_> {
         o.awaits[o.next_await - 1].tasks[task as usize].clone()
     }
 
-    fn owner_of(&self, w: Work) -> Option<u32> {
+    fn owner_of(&self, w: Work) -> Option<InstId> {
         let part = match w {
             Work::Orch(_, o) => self.du.orchs[o as usize].partition,
             Work::Entity(x) => self.du.entities[x as usize].partition,
@@ -568,7 +571,7 @@ impl World<'_> {
         }
     }
 
-    pub(crate) fn durable_slot_freed(&mut self, now: SimTime, _h: u32) {
+    pub(crate) fn durable_slot_freed(&mut self, now: SimTime, _h: InstId) {
         if matches!(self.plan.driver, Driver::Durable(_)) && !self.du.pending.is_empty() {
             self.try_start_pending(now);
         }
@@ -611,7 +614,7 @@ impl World<'_> {
         }
     }
 
-    fn start_episode(&mut self, now: SimTime, orch: u32, h: u32) {
+    fn start_episode(&mut self, now: SimTime, orch: u32, h: InstId) {
         let s = self.du_setup().clone();
         let o = &mut self.du.orchs[orch as usize];
         o.ready = false;
@@ -718,13 +721,13 @@ impl World<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn send_entity_op(&mut self, now: SimTime, entity: u32, op: u32, e: u32, strand: Option<StrandId>, size: u64, from: Option<u32>) {
+    fn send_entity_op(&mut self, now: SimTime, entity: u32, op: u32, e: u32, strand: Option<StrandId>, size: u64, from: Option<InstId>) {
         let q = self.control_queue(self.du.entities[entity as usize].partition);
         self.put_message(now, q, MsgKind::EntityOp { entity, op }, e, strand, size, from);
     }
 
     /// Schedules await `k` of `orch`; returns the history events it adds.
-    fn schedule_await(&mut self, now: SimTime, orch: u32, k: usize, host: u32) -> u32 {
+    fn schedule_await(&mut self, now: SimTime, orch: u32, k: usize, host: InstId) -> u32 {
         let aw = self.du.orchs[orch as usize].awaits[k].clone();
         let (e, strand) = (self.du.orchs[orch as usize].exec, self.du.orchs[orch as usize].strand);
         let n = aw.tasks.len() as u32;

@@ -309,7 +309,7 @@ pub(crate) struct Inv {
     pub strands: Vec<StrandId>,
     pub phases: Vec<Phase>,
     next: usize,
-    pub instance: u32,
+    pub instance: InstId,
     slot: u32,
     status: InvStatus,
     wait_since: SimTime,
@@ -414,9 +414,9 @@ pub(crate) struct AppState {
     timeouts: DelayLine,
     /// Keep-alive expiries of the app's idle instances.
     expiries: DelayLine,
-    pub instances: Vec<u32>,
-    free: Vec<u32>,
-    starting: Vec<u32>,
+    pub instances: Vec<InstId>,
+    free: Vec<InstId>,
+    starting: Vec<InstId>,
     waiting: VecDeque<u32>,
     pub hosts: Option<HostScaler>,
     tick_pending: bool,
@@ -424,6 +424,40 @@ pub(crate) struct AppState {
     in_flight: u32,
     pub peak: u32,
     pub started: u32,
+}
+
+/// An instance of an app: a Lambda execution environment or an Azure host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct InstId(pub u32);
+
+/// A storage queue of an Azure deployment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct QueueId(pub u32);
+
+impl std::ops::Index<InstId> for Vec<Inst> {
+    type Output = Inst;
+    fn index(&self, i: InstId) -> &Inst {
+        &self[i.0 as usize]
+    }
+}
+
+impl std::ops::IndexMut<InstId> for Vec<Inst> {
+    fn index_mut(&mut self, i: InstId) -> &mut Inst {
+        &mut self[i.0 as usize]
+    }
+}
+
+impl std::ops::Index<QueueId> for Vec<azure::SQueue> {
+    type Output = azure::SQueue;
+    fn index(&self, q: QueueId) -> &azure::SQueue {
+        &self[q.0 as usize]
+    }
+}
+
+impl std::ops::IndexMut<QueueId> for Vec<azure::SQueue> {
+    fn index_mut(&mut self, q: QueueId) -> &mut azure::SQueue {
+        &mut self[q.0 as usize]
+    }
 }
 
 /// A strand (thread of control) of an execution: the execution and the strand's index among
@@ -633,16 +667,16 @@ impl ExecTable {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Ev {
     Arrival(u32),
-    Ready(u32),
+    Ready(InstId),
     PhaseDone(u32, u32),
-    CpuDone(u32, u64),
+    CpuDone(InstId, u64),
     /// Keep-alive expiries of app `.0` fell due (its [`DelayLine`]).
     ExpiriesDue(u16),
     ScaleTick(u16),
     /// Function timeouts of app `.0` fell due (its [`DelayLine`]).
     TimeoutsDue(u16),
     /// Azure: host polls queue.
-    Poll(u32, u32, u32),
+    Poll(InstId, QueueId, u32),
     /// Azure: a message becomes visible in its queue.
     Visible(u32),
     /// Azure: the scale controller's periodic look at an app's queues.

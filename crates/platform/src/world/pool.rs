@@ -58,7 +58,8 @@ impl World<'_> {
             strands,
             phases,
             next: 0,
-            instance: u32::MAX,
+            // Set at dispatch: an invocation waiting at the front end is on no instance yet.
+            instance: InstId(u32::MAX),
             slot: 0,
             status: InvStatus::Waiting,
             wait_since: now,
@@ -126,30 +127,30 @@ impl World<'_> {
     /// The most recently freed instance of `app` with a free slot of `class`. The free list
     /// is a stack: instances that can take nothing (gone, recycled, every slot busy) are
     /// dropped from its top as they are met and pushed again when a slot frees.
-    pub(crate) fn take_free_slot(&mut self, app: u16, class: Class) -> Option<u32> {
+    pub(crate) fn take_free_slot(&mut self, app: u16, class: Class) -> Option<InstId> {
         let slots = self.plan.apps[app as usize].slots;
         while let Some(&i) = self.apps[app as usize].free.last() {
-            let inst = &self.insts[i as usize];
+            let inst = &self.insts[i];
             let full = (0..3).all(|c| inst.busy[c] >= slots[c]);
             if inst.alive && inst.ready && !inst.poisoned && !full {
                 break;
             }
             self.apps[app as usize].free.pop();
-            self.insts[i as usize].in_free = false;
+            self.insts[i].in_free = false;
         }
         let a = &self.apps[app as usize];
         a.free.iter().rev().copied().find(|&i| self.has_room(i, class))
     }
 
     /// Whether host `i` can start one more invocation of `class` now.
-    pub(crate) fn has_room(&self, i: u32, class: Class) -> bool {
-        let inst = &self.insts[i as usize];
+    pub(crate) fn has_room(&self, i: InstId, class: Class) -> bool {
+        let inst = &self.insts[i];
         inst.alive && inst.ready && !inst.poisoned && inst.busy[class as usize] < self.plan.apps[inst.app as usize].slots[class as usize]
     }
 
     pub(crate) fn starting_room(&self, app: u16) -> usize {
         let slots = self.plan.apps[app as usize].slots[Class::Function as usize] as usize;
-        self.apps[app as usize].starting.iter().map(|&i| slots.saturating_sub(self.insts[i as usize].busy[0] as usize)).sum()
+        self.apps[app as usize].starting.iter().map(|&i| slots.saturating_sub(self.insts[i].busy[0] as usize)).sum()
     }
 
     /// Azure HTTP demand: while more requests wait than starting hosts can take, add hosts at
@@ -178,9 +179,9 @@ impl World<'_> {
     }
 
     /// Creates an instance of `app` (cold start begins now).
-    pub(crate) fn new_instance(&mut self, now: SimTime, app: u16) -> u32 {
+    pub(crate) fn new_instance(&mut self, now: SimTime, app: u16) -> InstId {
         let p = &self.plan.apps[app as usize].platform;
-        let id = self.insts.len() as u32;
+        let id = InstId(self.insts.len() as u32);
         let delay = p.cold_start.sample(&mut self.cold_rng);
         self.insts.push(Inst {
             app,
@@ -219,7 +220,7 @@ impl World<'_> {
             let name = &self.plan.apps[app as usize].name;
             for slot in 0..self.total_slots(app).min(64) {
                 let track = self.track(id, slot);
-                self.trace.push(TraceEvent::TrackName { track, name: format!("{name} instance {id} slot {slot}") });
+                self.trace.push(TraceEvent::TrackName { track, name: format!("{name} instance {} slot {slot}", id.0) });
             }
             let track = self.track(id, 0);
             self.trace.push(TraceEvent::Slice {
@@ -247,12 +248,12 @@ impl World<'_> {
         self.plan.apps[app as usize].slots.iter().sum()
     }
 
-    pub(crate) fn track(&self, inst: u32, slot: u32) -> u32 {
-        1 + inst * 64 + slot
+    pub(crate) fn track(&self, inst: InstId, slot: u32) -> u32 {
+        1 + inst.0 * 64 + slot
     }
 
-    pub(crate) fn claim_slot(&mut self, i: u32, class: Class) -> u32 {
-        let inst = &mut self.insts[i as usize];
+    pub(crate) fn claim_slot(&mut self, i: InstId, class: Class) -> u32 {
+        let inst = &mut self.insts[i];
         let slot = (!inst.slots_used).trailing_zeros().min(63);
         inst.slots_used |= 1 << slot;
         inst.busy[class as usize] += 1;
@@ -262,12 +263,12 @@ impl World<'_> {
         slot
     }
 
-    pub(crate) fn assign_to_starting(&mut self, now: SimTime, v: u32, i: u32) {
+    pub(crate) fn assign_to_starting(&mut self, now: SimTime, v: u32, i: InstId) {
         let class = self.invs[v as usize].class;
         let slot = self.claim_slot(i, class);
-        let app = self.insts[i as usize].app;
+        let app = self.insts[i].app;
         self.claim_in_flight(app);
-        self.insts[i as usize].assigned.push(v);
+        self.insts[i].assigned.push(v);
         let inv = &mut self.invs[v as usize];
         inv.bd.add(Component::Queue, now.saturating_since(inv.wait_since));
         inv.status = InvStatus::Starting;
@@ -279,15 +280,15 @@ impl World<'_> {
 
     /// Starts invocation `v` on a free slot of ready instance `i`. `fresh`: the instance just
     /// finished its cold start, so the part of the wait that overlapped it is cold start.
-    pub(crate) fn start_on(&mut self, now: SimTime, v: u32, i: u32, fresh: bool) {
-        if let Some(since) = self.insts[i as usize].idle_since {
+    pub(crate) fn start_on(&mut self, now: SimTime, v: u32, i: InstId, fresh: bool) {
+        if let Some(since) = self.insts[i].idle_since {
             self.trace_idle(i, since, now);
         }
         let class = self.invs[v as usize].class;
         let slot = self.claim_slot(i, class);
-        let app = self.insts[i as usize].app;
+        let app = self.insts[i].app;
         self.claim_in_flight(app);
-        let created = self.insts[i as usize].created;
+        let created = self.insts[i].created;
         let inv = &mut self.invs[v as usize];
         let waited = now.saturating_since(inv.wait_since);
         if fresh {
@@ -303,13 +304,13 @@ impl World<'_> {
         self.begin(now, v);
     }
 
-    pub(crate) fn on_ready(&mut self, now: SimTime, i: u32) {
-        let app = self.insts[i as usize].app;
+    pub(crate) fn on_ready(&mut self, now: SimTime, i: InstId) {
+        let app = self.insts[i].app;
         if !self.plan.apps[app as usize].lambda {
             self.apps[app as usize].starting.retain(|&s| s != i);
         }
-        let assigned = std::mem::take(&mut self.insts[i as usize].assigned);
-        self.insts[i as usize].ready = true;
+        let assigned = std::mem::take(&mut self.insts[i].assigned);
+        self.insts[i].ready = true;
         for v in assigned {
             let inv = &mut self.invs[v as usize];
             inv.bd.add(Component::ColdStart, now.saturating_since(inv.assigned_at));
@@ -328,7 +329,7 @@ impl World<'_> {
     /// the process memory meter does not run for it: its code has not started.
     pub(crate) fn begin(&mut self, now: SimTime, v: u32) {
         let i = self.invs[v as usize].instance;
-        let app = self.insts[i as usize].app;
+        let app = self.insts[i].app;
         let threads = self.plan.apps[app as usize].platform.code_threads;
         // The platform times the invocation from its dispatch, wait for the thread included.
         let timeout = self.plan.apps[app as usize].platform.timeout;
@@ -337,7 +338,7 @@ impl World<'_> {
         if self.apps[app as usize].timeouts.push(now + timeout, v, self.timer_gen) {
             self.q.schedule(now + timeout, Ev::TimeoutsDue(app));
         }
-        let inst = &mut self.insts[i as usize];
+        let inst = &mut self.insts[i];
         if threads > 0 && inst.threads_busy >= threads {
             inst.thread_wait.push_back(v);
             let inv = &mut self.invs[v as usize];
@@ -350,8 +351,8 @@ impl World<'_> {
     }
 
     /// A worker thread freed on instance `i`: the next waiting invocation takes it.
-    pub(crate) fn thread_freed(&mut self, now: SimTime, i: u32) {
-        let inst = &mut self.insts[i as usize];
+    pub(crate) fn thread_freed(&mut self, now: SimTime, i: InstId) {
+        let inst = &mut self.insts[i];
         inst.threads_busy -= 1;
         if let Some(v) = inst.thread_wait.pop_front() {
             inst.threads_busy += 1;
@@ -394,7 +395,7 @@ impl World<'_> {
         }
         let i = self.invs[v as usize].instance;
         self.meter(i, now);
-        self.insts[i as usize].meter_running.push(v);
+        self.insts[i].meter_running.push(v);
         self.start_phase(now, v);
     }
 
@@ -417,10 +418,10 @@ impl World<'_> {
         let delta = f64::from(ph.memory_mb) - inv.cur_mem_mb;
         inv.cur_mem_mb = f64::from(ph.memory_mb);
         self.meter(i, now);
-        self.insts[i as usize].meter_mem_mb += delta;
+        self.insts[i].meter_mem_mb += delta;
         match ph.kind {
             PhaseKind::Cpu(work) => {
-                self.insts[i as usize].cpu.add(now, v, work);
+                self.insts[i].cpu.add(now, v, work);
                 self.reschedule_cpu(i);
             }
             PhaseKind::Wait(d) => {
@@ -430,8 +431,8 @@ impl World<'_> {
         }
     }
 
-    pub(crate) fn reschedule_cpu(&mut self, i: u32) {
-        let inst = &mut self.insts[i as usize];
+    pub(crate) fn reschedule_cpu(&mut self, i: InstId) {
+        let inst = &mut self.insts[i];
         inst.cpu_token += 1;
         if let Some((t, _)) = inst.cpu.next_completion() {
             let token = inst.cpu_token;
@@ -439,8 +440,8 @@ impl World<'_> {
         }
     }
 
-    pub(crate) fn on_cpu_done(&mut self, now: SimTime, i: u32, token: u64) {
-        let inst = &mut self.insts[i as usize];
+    pub(crate) fn on_cpu_done(&mut self, now: SimTime, i: InstId, token: u64) {
+        let inst = &mut self.insts[i];
         if inst.cpu_token != token {
             return;
         }
@@ -501,7 +502,7 @@ impl World<'_> {
                 let i = self.invs[v as usize].instance;
                 self.invs[v as usize].timeout_gen = 0;
                 self.invs[v as usize].start = now;
-                self.insts[i as usize].poisoned = true;
+                self.insts[i].poisoned = true;
                 self.finish_inv(now, v, Some(err));
             }
             _ => {}
@@ -517,14 +518,14 @@ impl World<'_> {
         let inv = &self.invs[v as usize];
         let i = inv.instance;
         if let PhaseKind::Cpu(_) = inv.phases[inv.next].kind
-            && self.insts[i as usize].cpu.remove(now, v)
+            && self.insts[i].cpu.remove(now, v)
         {
             self.reschedule_cpu(i);
         }
         if phase_started {
             self.account_phase(now, v);
         }
-        self.insts[i as usize].poisoned = true;
+        self.insts[i].poisoned = true;
         self.finish_inv(now, v, Some(error));
     }
 
@@ -535,10 +536,10 @@ impl World<'_> {
     /// rounded up to 128 MB and capped, times its duration (the pricing page's "average memory
     /// size ... by the time it takes to execute"), as the stateless simulator bills. Lambda
     /// instances bill configured memory per invocation instead.
-    pub(crate) fn meter(&mut self, i: u32, now: SimTime) {
-        let app = self.insts[i as usize].app;
+    pub(crate) fn meter(&mut self, i: InstId, now: SimTime) {
+        let app = self.insts[i].app;
         let p = &self.plan.apps[app as usize].platform;
-        let inst = &mut self.insts[i as usize];
+        let inst = &mut self.insts[i];
         let dt = now.saturating_since(inst.meter_last).as_secs_f64();
         inst.meter_last = now;
         let n = inst.meter_running.len();
@@ -559,11 +560,11 @@ impl World<'_> {
         let held_thread = self.invs[v as usize].status == InvStatus::Running;
         if held_thread {
             self.meter(i, now);
-            let inst = &mut self.insts[i as usize];
+            let inst = &mut self.insts[i];
             inst.meter_running.retain(|&x| x != v);
             inst.meter_mem_mb -= self.invs[v as usize].cur_mem_mb;
         } else {
-            self.insts[i as usize].thread_wait.retain(|&x| x != v);
+            self.insts[i].thread_wait.retain(|&x| x != v);
         }
         let inv = &mut self.invs[v as usize];
         inv.status = InvStatus::Done;
@@ -608,7 +609,7 @@ impl World<'_> {
             };
             self.trace.push(TraceEvent::Slice { track, name, cat: "invocation", start, end: now, exec: Some(exec) });
         }
-        let inst = &mut self.insts[i as usize];
+        let inst = &mut self.insts[i];
         inst.busy[class as usize] -= 1;
         inst.slots_used &= !(1u64 << slot);
         self.apps[app as usize].in_flight -= 1;
@@ -626,16 +627,16 @@ impl World<'_> {
     }
 
     /// A slot freed or an instance became ready: serve waiting HTTP work and pollers, else park.
-    pub(crate) fn release_capacity(&mut self, now: SimTime, i: u32, fresh: bool) {
-        let app = self.insts[i as usize].app;
-        if self.insts[i as usize].poisoned {
-            if self.insts[i as usize].busy_total() == 0 && self.insts[i as usize].alive {
+    pub(crate) fn release_capacity(&mut self, now: SimTime, i: InstId, fresh: bool) {
+        let app = self.insts[i].app;
+        if self.insts[i].poisoned {
+            if self.insts[i].busy_total() == 0 && self.insts[i].alive {
                 self.reclaim(now, i, "recycled after a failure");
             }
             return;
         }
         let slots = self.plan.apps[app as usize].slots;
-        while self.insts[i as usize].busy[0] < slots[0] {
+        while self.insts[i].busy[0] < slots[0] {
             let Some(v) = self.apps[app as usize].waiting.pop_front() else {
                 break;
             };
@@ -644,17 +645,17 @@ impl World<'_> {
         if self.uses_queues() {
             self.azure_slot_freed(now, i);
         }
-        if !self.insts[i as usize].in_free {
-            self.insts[i as usize].in_free = true;
+        if !self.insts[i].in_free {
+            self.insts[i].in_free = true;
             self.apps[app as usize].free.push(i);
         }
-        let inst = &mut self.insts[i as usize];
+        let inst = &mut self.insts[i];
         if inst.busy_total() == 0 && inst.idle_since.is_none() {
             inst.keep_alive_gen += 1;
             inst.idle_since = Some(now);
             let g = inst.keep_alive_gen;
             let keep = self.plan.apps[app as usize].platform.keep_alive;
-            if self.apps[app as usize].expiries.push(now + keep, i, g) {
+            if self.apps[app as usize].expiries.push(now + keep, i.0, g) {
                 self.q.schedule(now + keep, Ev::ExpiriesDue(app));
             }
         }
@@ -675,23 +676,23 @@ impl World<'_> {
     /// An app's keep-alive expiries fell due.
     pub(crate) fn on_expiries_due(&mut self, now: SimTime, app: u16) {
         while let Some((i, g)) = self.apps[app as usize].expiries.pop_due(now) {
-            self.on_expire(now, i, g);
+            self.on_expire(now, InstId(i), g);
         }
         if let Some(t) = self.apps[app as usize].expiries.rearm() {
             self.q.schedule(t, Ev::ExpiriesDue(app));
         }
     }
 
-    pub(crate) fn on_expire(&mut self, now: SimTime, i: u32, g: u32) {
-        let inst = &self.insts[i as usize];
+    pub(crate) fn on_expire(&mut self, now: SimTime, i: InstId, g: u32) {
+        let inst = &self.insts[i];
         if !inst.alive || inst.busy_total() > 0 || inst.keep_alive_gen != g {
             return;
         }
         self.reclaim(now, i, "reclaimed");
     }
 
-    pub(crate) fn reclaim(&mut self, now: SimTime, i: u32, why: &str) {
-        let inst = &mut self.insts[i as usize];
+    pub(crate) fn reclaim(&mut self, now: SimTime, i: InstId, why: &str) {
+        let inst = &mut self.insts[i];
         inst.alive = false;
         inst.keep_alive_gen += 1;
         let since = inst.idle_since.take();
@@ -722,7 +723,7 @@ impl World<'_> {
     }
 
     /// A keep-alive idle span of instance `i` on its first track.
-    pub(crate) fn trace_idle(&mut self, i: u32, since: SimTime, now: SimTime) {
+    pub(crate) fn trace_idle(&mut self, i: InstId, since: SimTime, now: SimTime) {
         if self.spec.trace {
             let track = self.track(i, 0);
             self.trace.push(TraceEvent::keep_alive(track, since, now));

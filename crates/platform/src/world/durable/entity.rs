@@ -25,7 +25,7 @@ use std::collections::VecDeque;
 use sfsim_engine::SimTime;
 
 use super::super::{Class, Cont, Phase, World, scaled};
-use super::{EntitySt, Op, OpKind, Work, mix};
+use super::{EntitySt, InstId, Op, OpKind, Work, mix};
 use crate::error::PlatformError;
 use crate::record::Component;
 
@@ -57,7 +57,7 @@ impl World<'_> {
         }
     }
 
-    pub(super) fn start_entity_batch(&mut self, now: SimTime, entity: u32, h: u32) {
+    pub(super) fn start_entity_batch(&mut self, now: SimTime, entity: u32, h: InstId) {
         let s = self.du_setup().clone();
         let max = s.max_entity_batch as usize;
         let ent = &mut self.du.entities[entity as usize];

@@ -22,7 +22,7 @@
 //! **Validation.** `tests/stateful_mechanisms.rs`: hand-computed episode and replay counts for k
 //! sequential awaits.
 
-use super::super::{Phase, World};
+use super::super::{InstId, Phase, World};
 use crate::record::Component;
 
 impl World<'_> {
@@ -53,8 +53,8 @@ impl World<'_> {
 
     /// The first Durable dispatch on a new host warms the extension up (connections to the
     /// task hub's storage, first-call code paths): a one-time CPU phase counted as cold start.
-    pub(super) fn warm_up_host(&mut self, h: u32, mem_mb: f64, phases: &mut Vec<Phase>) {
-        let inst = &mut self.insts[h as usize];
+    pub(super) fn warm_up_host(&mut self, h: InstId, mem_mb: f64, phases: &mut Vec<Phase>) {
+        let inst = &mut self.insts[h];
         if !inst.durable_warm {
             inst.durable_warm = true;
             let cpu_s = self.du_setup().first_dispatch_cpu_s;
