@@ -19,7 +19,7 @@
 use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::asl::{AslMachine, AslNext, AslState};
 
-use super::{Class, Cont, Ev, JoinId, Owned, Slab, StrandId, Timer, World, scaled};
+use super::{Class, Cont, Ev, InvId, JoinId, Owned, Slab, StrandId, Timer, World, scaled};
 use crate::record::Component;
 
 /// One running state list: the machine, a Parallel branch, or a Map iteration.
@@ -261,8 +261,8 @@ impl World<'_> {
         }
     }
 
-    pub(crate) fn asl_task_done(&mut self, now: SimTime, v: u32, run: u32) {
-        let e = self.invs[v as usize].exec;
+    pub(crate) fn asl_task_done(&mut self, now: SimTime, v: InvId, run: u32) {
+        let e = self.invs[v].exec;
         if self.exec_done(e) {
             return;
         }
@@ -281,8 +281,8 @@ impl World<'_> {
         }
     }
 
-    pub(crate) fn asl_task_failed(&mut self, now: SimTime, v: u32, run: u32, error: crate::error::PlatformError) {
-        let e = self.invs[v as usize].exec;
+    pub(crate) fn asl_task_failed(&mut self, now: SimTime, v: InvId, run: u32, error: crate::error::PlatformError) {
+        let e = self.invs[v].exec;
         if self.exec_done(e) {
             return;
         }

@@ -26,7 +26,7 @@ use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::{DeploymentConfig, Node, Workflow};
 
 use super::azure::{AzureSetup, Msg, MsgKind, QueueKind};
-use super::{AppDef, Class, Cont, DeploymentPlan, Driver, InstId, Phase, QueueId, StrandId, World};
+use super::{AppDef, Class, Cont, DeploymentPlan, Driver, InstId, InvId, Phase, QueueId, StrandId, World};
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
 use crate::params::Models;
 use crate::queue_polling::Backoff;
@@ -106,7 +106,7 @@ impl World<'_> {
         }
     }
 
-    fn chain_inv(&mut self, now: SimTime, e: u32, node: u32, strand: Option<StrandId>, large_input: bool) -> u32 {
+    fn chain_inv(&mut self, now: SimTime, e: u32, node: u32, strand: Option<StrandId>, large_input: bool) -> InvId {
         let mut phases = Vec::new();
         if large_input {
             // The message referenced a blob: read it first.
@@ -125,10 +125,10 @@ impl World<'_> {
         self.invoke(now, v);
     }
 
-    pub(crate) fn chain_done(&mut self, now: SimTime, v: u32, node: u32) {
-        let e = self.invs[v as usize].exec;
+    pub(crate) fn chain_done(&mut self, now: SimTime, v: InvId, node: u32) {
+        let e = self.invs[v].exec;
         let strand = self.main_strand(e);
-        let host = self.invs[v as usize].instance;
+        let host = self.invs[v].instance;
         if node as usize + 1 == self.wf.flow.len() {
             self.complete_exec(now, e);
             return;

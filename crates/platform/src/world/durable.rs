@@ -47,7 +47,7 @@ use sfsim_workflow::{DeploymentConfig, Node, StepId, Workflow};
 
 use super::azure::{AzureSetup, Msg, MsgKind, QueueKind};
 use super::{
-    AppDef, Class, Cont, DeploymentPlan, Driver, InstId, JoinId, Owned, Phase, QueueId, Slab, StrandId, World, scaled, single_step,
+    AppDef, Class, Cont, DeploymentPlan, Driver, InstId, InvId, JoinId, Owned, Phase, QueueId, Slab, StrandId, World, scaled, single_step,
 };
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
 use crate::error::PlatformError;
@@ -420,9 +420,9 @@ impl World<'_> {
         QueueId(partition)
     }
 
-    pub(crate) fn durable_starter_done(&mut self, now: SimTime, v: u32, orch: u32) {
-        let host = self.invs[v as usize].instance;
-        if self.exec_done(self.invs[v as usize].exec) {
+    pub(crate) fn durable_starter_done(&mut self, now: SimTime, v: InvId, orch: u32) {
+        let host = self.invs[v].instance;
+        if self.exec_done(self.invs[v].exec) {
             return; // the orchestration went with its execution
         }
         let (e, strand, part) = {
@@ -637,9 +637,9 @@ impl World<'_> {
         self.start_on(now, v, h, false);
     }
 
-    pub(crate) fn durable_episode_done(&mut self, now: SimTime, v: u32, orch: u32) {
-        let host = self.invs[v as usize].instance;
-        if self.exec_done(self.invs[v as usize].exec) {
+    pub(crate) fn durable_episode_done(&mut self, now: SimTime, v: InvId, orch: u32) {
+        let host = self.invs[v].instance;
+        if self.exec_done(self.invs[v].exec) {
             return; // the orchestration went with its execution
         }
         let o = &mut self.du.orchs[orch as usize];
@@ -784,9 +784,9 @@ impl World<'_> {
         n
     }
 
-    pub(crate) fn durable_activity_done(&mut self, now: SimTime, v: u32, orch: u32, task: u32) {
-        let host = self.invs[v as usize].instance;
-        let e = self.invs[v as usize].exec;
+    pub(crate) fn durable_activity_done(&mut self, now: SimTime, v: InvId, orch: u32, task: u32) {
+        let host = self.invs[v].instance;
+        let e = self.invs[v].exec;
         if self.exec_done(e) {
             return; // the orchestration went with its execution
         }

@@ -343,7 +343,7 @@ pub(crate) struct Inst {
     cpu_token: u64,
     keep_alive_gen: u32,
     idle_since: Option<SimTime>,
-    assigned: Vec<u32>,
+    assigned: Vec<InvId>,
     created: SimTime,
     poisoned: bool,
     /// On its app's free stack.
@@ -352,7 +352,7 @@ pub(crate) struct Inst {
     pub pollers: Vec<azure::HostPoller>,
     /// Azure memory meter: the invocations running on the host, their summed current memory,
     /// and when the meter last advanced.
-    meter_running: Vec<u32>,
+    meter_running: Vec<InvId>,
     meter_mem_mb: f64,
     meter_last: SimTime,
     /// Durable: whether the extension has dispatched work on this host yet.
@@ -360,7 +360,7 @@ pub(crate) struct Inst {
     /// Invocations running code (holding one of the worker's threads).
     threads_busy: u32,
     /// Invocations dispatched to the host, waiting for a worker thread (FIFO).
-    thread_wait: VecDeque<u32>,
+    thread_wait: VecDeque<InvId>,
 }
 
 impl Inst {
@@ -417,7 +417,7 @@ pub(crate) struct AppState {
     pub instances: Vec<InstId>,
     free: Vec<InstId>,
     starting: Vec<InstId>,
-    waiting: VecDeque<u32>,
+    waiting: VecDeque<InvId>,
     pub hosts: Option<HostScaler>,
     tick_pending: bool,
     pub alive: u32,
@@ -429,6 +429,23 @@ pub(crate) struct AppState {
 /// An instance of an app: a Lambda execution environment or an Azure host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct InstId(pub u32);
+
+/// An invocation (slots are reused once it ended).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct InvId(pub u32);
+
+impl std::ops::Index<InvId> for Vec<Inv> {
+    type Output = Inv;
+    fn index(&self, v: InvId) -> &Inv {
+        &self[v.0 as usize]
+    }
+}
+
+impl std::ops::IndexMut<InvId> for Vec<Inv> {
+    fn index_mut(&mut self, v: InvId) -> &mut Inv {
+        &mut self[v.0 as usize]
+    }
+}
 
 /// A storage queue of an Azure deployment.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -668,7 +685,7 @@ impl ExecTable {
 pub(crate) enum Ev {
     Arrival(u32),
     Ready(InstId),
-    PhaseDone(u32, u32),
+    PhaseDone(InvId, u32),
     CpuDone(InstId, u64),
     /// Keep-alive expiries of app `.0` fell due (its [`DelayLine`]).
     ExpiriesDue(u16),
@@ -708,7 +725,7 @@ pub(crate) struct World<'a> {
     pub apps: Vec<AppState>,
     pub insts: Vec<Inst>,
     pub invs: Vec<Inv>,
-    inv_free: Vec<u32>,
+    inv_free: Vec<InvId>,
     pub execs: ExecTable,
     /// What executions were charged after they had ended (entity signals still processed,
     /// invocations still running when a failure ended their execution).
@@ -951,11 +968,11 @@ impl World<'_> {
         }
     }
 
-    fn on_inv_done(&mut self, now: SimTime, v: u32) {
-        let cont = self.invs[v as usize].cont;
+    fn on_inv_done(&mut self, now: SimTime, v: InvId) {
+        let cont = self.invs[v].cont;
         match cont {
             Cont::Single => {
-                let e = self.invs[v as usize].exec;
+                let e = self.invs[v].exec;
                 self.complete_exec(now, e);
             }
             Cont::Chain { node } => self.chain_done(now, v, node),
@@ -970,9 +987,9 @@ impl World<'_> {
     }
 
     /// An invocation failed with a platform error (timeout, out of memory, throttled).
-    fn on_inv_failed(&mut self, now: SimTime, v: u32, error: PlatformError) {
-        let cont = self.invs[v as usize].cont;
-        let exec = self.invs[v as usize].exec;
+    fn on_inv_failed(&mut self, now: SimTime, v: InvId, error: PlatformError) {
+        let cont = self.invs[v].cont;
+        let exec = self.invs[v].exec;
         match cont {
             Cont::StepTask { .. } => self.step_task_failed(now, v, error),
             Cont::AslTask { run } => self.asl_task_failed(now, v, run, error),

@@ -50,7 +50,7 @@ impl World<'_> {
         phases: Vec<Phase>,
         cont: Cont,
         now: SimTime,
-    ) -> u32 {
+    ) -> InvId {
         let inv = Inv {
             app,
             class,
@@ -78,16 +78,16 @@ impl World<'_> {
             phase_key: None,
         };
         if let Some(id) = self.inv_free.pop() {
-            self.invs[id as usize] = inv;
+            self.invs[id] = inv;
             id
         } else {
             self.invs.push(inv);
-            (self.invs.len() - 1) as u32
+            InvId((self.invs.len() - 1) as u32)
         }
     }
 
-    pub(crate) fn free_inv(&mut self, v: u32) {
-        let inv = &mut self.invs[v as usize];
+    pub(crate) fn free_inv(&mut self, v: InvId) {
+        let inv = &mut self.invs[v];
         inv.phases = Vec::new();
         inv.strands = Vec::new();
         inv.status = InvStatus::Done;
@@ -96,9 +96,9 @@ impl World<'_> {
 
     /// Sends an invocation to its app the way an HTTP request or a synchronous Lambda invoke
     /// arrives: a free slot, else a new instance (Lambda) or the front-end queue (Azure).
-    pub(crate) fn invoke(&mut self, now: SimTime, v: u32) {
-        let app = self.invs[v as usize].app;
-        let class = self.invs[v as usize].class;
+    pub(crate) fn invoke(&mut self, now: SimTime, v: InvId) {
+        let app = self.invs[v].app;
+        let class = self.invs[v].class;
         if let Some(i) = self.take_free_slot(app, class) {
             self.start_on(now, v, i, false);
             return;
@@ -117,7 +117,7 @@ impl World<'_> {
             }
             return;
         }
-        let inv = &mut self.invs[v as usize];
+        let inv = &mut self.invs[v];
         inv.status = InvStatus::Waiting;
         inv.wait_since = now;
         self.apps[app as usize].waiting.push_back(v);
@@ -263,13 +263,13 @@ impl World<'_> {
         slot
     }
 
-    pub(crate) fn assign_to_starting(&mut self, now: SimTime, v: u32, i: InstId) {
-        let class = self.invs[v as usize].class;
+    pub(crate) fn assign_to_starting(&mut self, now: SimTime, v: InvId, i: InstId) {
+        let class = self.invs[v].class;
         let slot = self.claim_slot(i, class);
         let app = self.insts[i].app;
         self.claim_in_flight(app);
         self.insts[i].assigned.push(v);
-        let inv = &mut self.invs[v as usize];
+        let inv = &mut self.invs[v];
         inv.bd.add(Component::Queue, now.saturating_since(inv.wait_since));
         inv.status = InvStatus::Starting;
         inv.instance = i;
@@ -280,16 +280,16 @@ impl World<'_> {
 
     /// Starts invocation `v` on a free slot of ready instance `i`. `fresh`: the instance just
     /// finished its cold start, so the part of the wait that overlapped it is cold start.
-    pub(crate) fn start_on(&mut self, now: SimTime, v: u32, i: InstId, fresh: bool) {
+    pub(crate) fn start_on(&mut self, now: SimTime, v: InvId, i: InstId, fresh: bool) {
         if let Some(since) = self.insts[i].idle_since {
             self.trace_idle(i, since, now);
         }
-        let class = self.invs[v as usize].class;
+        let class = self.invs[v].class;
         let slot = self.claim_slot(i, class);
         let app = self.insts[i].app;
         self.claim_in_flight(app);
         let created = self.insts[i].created;
-        let inv = &mut self.invs[v as usize];
+        let inv = &mut self.invs[v];
         let waited = now.saturating_since(inv.wait_since);
         if fresh {
             let cold = waited.min(now.saturating_since(created));
@@ -312,7 +312,7 @@ impl World<'_> {
         let assigned = std::mem::take(&mut self.insts[i].assigned);
         self.insts[i].ready = true;
         for v in assigned {
-            let inv = &mut self.invs[v as usize];
+            let inv = &mut self.invs[v];
             inv.bd.add(Component::ColdStart, now.saturating_since(inv.assigned_at));
             self.begin(now, v);
         }
@@ -327,21 +327,21 @@ impl World<'_> {
     /// host's execution slot stays taken). The host has dispatched it, so the platform reports
     /// the wait as execution time (the study's breakdowns come from Application Insights), but
     /// the process memory meter does not run for it: its code has not started.
-    pub(crate) fn begin(&mut self, now: SimTime, v: u32) {
-        let i = self.invs[v as usize].instance;
+    pub(crate) fn begin(&mut self, now: SimTime, v: InvId) {
+        let i = self.invs[v].instance;
         let app = self.insts[i].app;
         let threads = self.plan.apps[app as usize].platform.code_threads;
         // The platform times the invocation from its dispatch, wait for the thread included.
         let timeout = self.plan.apps[app as usize].platform.timeout;
         self.timer_gen = self.timer_gen.wrapping_add(1).max(1);
-        self.invs[v as usize].timeout_gen = self.timer_gen;
-        if self.apps[app as usize].timeouts.push(now + timeout, v, self.timer_gen) {
+        self.invs[v].timeout_gen = self.timer_gen;
+        if self.apps[app as usize].timeouts.push(now + timeout, v.0, self.timer_gen) {
             self.q.schedule(now + timeout, Ev::TimeoutsDue(app));
         }
         let inst = &mut self.insts[i];
         if threads > 0 && inst.threads_busy >= threads {
             inst.thread_wait.push_back(v);
-            let inv = &mut self.invs[v as usize];
+            let inv = &mut self.invs[v];
             inv.wait_since = now;
             inv.status = InvStatus::Waiting;
             return;
@@ -356,7 +356,7 @@ impl World<'_> {
         inst.threads_busy -= 1;
         if let Some(v) = inst.thread_wait.pop_front() {
             inst.threads_busy += 1;
-            let inv = &mut self.invs[v as usize];
+            let inv = &mut self.invs[v];
             let since = inv.wait_since;
             inv.bd.add(Component::Execution, now.saturating_since(since));
             if self.spec.trace {
@@ -370,8 +370,8 @@ impl World<'_> {
         }
     }
 
-    pub(crate) fn run_code(&mut self, now: SimTime, v: u32) {
-        let inv = &mut self.invs[v as usize];
+    pub(crate) fn run_code(&mut self, now: SimTime, v: InvId) {
+        let inv = &mut self.invs[v];
         inv.status = InvStatus::Running;
         inv.start = now;
         if inv.cold {
@@ -387,20 +387,20 @@ impl World<'_> {
             c @ (Cont::Activity { .. } | Cont::Episode { .. }) => self.durable_code_started(now, exec, c),
             _ => {}
         }
-        let (e, cont) = (self.invs[v as usize].exec, self.invs[v as usize].cont);
+        let (e, cont) = (self.invs[v].exec, self.invs[v].cont);
         if !matches!(cont, Cont::Starter { .. })
             && let Some(x) = self.execs.get_mut(e)
         {
             x.first_start.get_or_insert(now);
         }
-        let i = self.invs[v as usize].instance;
+        let i = self.invs[v].instance;
         self.meter(i, now);
         self.insts[i].meter_running.push(v);
         self.start_phase(now, v);
     }
 
-    pub(crate) fn start_phase(&mut self, now: SimTime, v: u32) {
-        let inv = &mut self.invs[v as usize];
+    pub(crate) fn start_phase(&mut self, now: SimTime, v: InvId) {
+        let inv = &mut self.invs[v];
         if inv.next == inv.phases.len() {
             self.finish_inv(now, v, None);
             return;
@@ -421,12 +421,12 @@ impl World<'_> {
         self.insts[i].meter_mem_mb += delta;
         match ph.kind {
             PhaseKind::Cpu(work) => {
-                self.insts[i].cpu.add(now, v, work);
+                self.insts[i].cpu.add(now, v.0, work);
                 self.reschedule_cpu(i);
             }
             PhaseKind::Wait(d) => {
                 let key = self.q.schedule(now + d, Ev::PhaseDone(v, idx));
-                self.invs[v as usize].phase_key = Some(key);
+                self.invs[v].phase_key = Some(key);
             }
         }
     }
@@ -448,12 +448,13 @@ impl World<'_> {
         let (_, owner) = inst.cpu.next_completion().expect("a CPU completion event implies a computing invocation");
         inst.cpu.remove(now, owner);
         self.reschedule_cpu(i);
-        let idx = self.invs[owner as usize].next as u32;
+        let owner = InvId(owner);
+        let idx = self.invs[owner].next as u32;
         self.on_phase_done(now, owner, idx);
     }
 
-    pub(crate) fn account_phase(&mut self, now: SimTime, v: u32) {
-        let inv = &mut self.invs[v as usize];
+    pub(crate) fn account_phase(&mut self, now: SimTime, v: InvId) {
+        let inv = &mut self.invs[v];
         let ph = inv.phases[inv.next];
         let runtime_mb = self.plan.apps[inv.app as usize].platform.runtime_memory_mb;
         let d = now.saturating_since(inv.phase_start);
@@ -479,29 +480,29 @@ impl World<'_> {
         }
     }
 
-    pub(crate) fn on_phase_done(&mut self, now: SimTime, v: u32, idx: u32) {
-        let inv = &self.invs[v as usize];
+    pub(crate) fn on_phase_done(&mut self, now: SimTime, v: InvId, idx: u32) {
+        let inv = &self.invs[v];
         if inv.status != InvStatus::Running || inv.next as u32 != idx {
             return;
         }
         self.account_phase(now, v);
-        let inv = &mut self.invs[v as usize];
+        let inv = &mut self.invs[v];
         inv.phase_key = None;
         inv.next += 1;
         self.start_phase(now, v);
     }
 
-    pub(crate) fn on_timeout(&mut self, now: SimTime, v: u32) {
-        let app = self.invs[v as usize].app;
+    pub(crate) fn on_timeout(&mut self, now: SimTime, v: InvId) {
+        let app = self.invs[v].app;
         let err = PlatformError::Timeout(self.plan.apps[app as usize].platform.timeout_error);
-        match self.invs[v as usize].status {
+        match self.invs[v].status {
             InvStatus::Running => self.abort(now, v, err, true),
             InvStatus::Waiting => {
                 // Timed out while waiting for the worker's thread: its code never ran. The host
                 // restarts the worker all the same.
-                let i = self.invs[v as usize].instance;
-                self.invs[v as usize].timeout_gen = 0;
-                self.invs[v as usize].start = now;
+                let i = self.invs[v].instance;
+                self.invs[v].timeout_gen = 0;
+                self.invs[v].start = now;
                 self.insts[i].poisoned = true;
                 self.finish_inv(now, v, Some(err));
             }
@@ -509,16 +510,16 @@ impl World<'_> {
         }
     }
 
-    pub(crate) fn abort(&mut self, now: SimTime, v: u32, error: PlatformError, phase_started: bool) {
+    pub(crate) fn abort(&mut self, now: SimTime, v: InvId, error: PlatformError, phase_started: bool) {
         // The invocation slot will be reused: its pending phase event must not end a phase of
         // the next invocation there.
-        if let Some(k) = self.invs[v as usize].phase_key.take() {
+        if let Some(k) = self.invs[v].phase_key.take() {
             self.q.cancel(k);
         }
-        let inv = &self.invs[v as usize];
+        let inv = &self.invs[v];
         let i = inv.instance;
         if let PhaseKind::Cpu(_) = inv.phases[inv.next].kind
-            && self.insts[i].cpu.remove(now, v)
+            && self.insts[i].cpu.remove(now, v.0)
         {
             self.reschedule_cpu(i);
         }
@@ -550,23 +551,23 @@ impl World<'_> {
             let mem = p.runtime_memory_mb + inst.meter_mem_mb;
             let share = dt * mem / n as f64;
             for &v in &inst.meter_running {
-                self.invs[v as usize].metered_mb_s += share;
+                self.invs[v].metered_mb_s += share;
             }
         }
     }
 
-    pub(crate) fn finish_inv(&mut self, now: SimTime, v: u32, error: Option<PlatformError>) {
-        let i = self.invs[v as usize].instance;
-        let held_thread = self.invs[v as usize].status == InvStatus::Running;
+    pub(crate) fn finish_inv(&mut self, now: SimTime, v: InvId, error: Option<PlatformError>) {
+        let i = self.invs[v].instance;
+        let held_thread = self.invs[v].status == InvStatus::Running;
         if held_thread {
             self.meter(i, now);
             let inst = &mut self.insts[i];
             inst.meter_running.retain(|&x| x != v);
-            inst.meter_mem_mb -= self.invs[v as usize].cur_mem_mb;
+            inst.meter_mem_mb -= self.invs[v].cur_mem_mb;
         } else {
             self.insts[i].thread_wait.retain(|&x| x != v);
         }
-        let inv = &mut self.invs[v as usize];
+        let inv = &mut self.invs[v];
         inv.status = InvStatus::Done;
         inv.timeout_gen = 0;
         let app = inv.app;
@@ -599,10 +600,10 @@ impl World<'_> {
         for &s in &strands {
             self.charge_all(s, now, &bd);
         }
-        self.invs[v as usize].strands = strands;
+        self.invs[v].strands = strands;
         if self.spec.trace {
             let track = self.track(i, slot);
-            let what = self.describe(self.invs[v as usize].cont, class);
+            let what = self.describe(self.invs[v].cont, class);
             let name = match &error {
                 None => format!("{what} (exec {exec})"),
                 Some(e) => format!("{what} (exec {exec}) failed: {e}"),
@@ -664,7 +665,8 @@ impl World<'_> {
     /// An app's function timeouts fell due.
     pub(crate) fn on_timeouts_due(&mut self, now: SimTime, app: u16) {
         while let Some((v, g)) = self.apps[app as usize].timeouts.pop_due(now) {
-            if self.invs[v as usize].timeout_gen == g {
+            let v = InvId(v);
+            if self.invs[v].timeout_gen == g {
                 self.on_timeout(now, v);
             }
         }

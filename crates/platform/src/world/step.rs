@@ -32,7 +32,7 @@
 use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::{DeploymentConfig, Node, Workflow};
 
-use super::{AppDef, Class, Cont, DeploymentPlan, Driver, JoinId, Owned, Slab, StrandId, Timer, World, scaled};
+use super::{AppDef, Class, Cont, DeploymentPlan, Driver, InvId, JoinId, Owned, Slab, StrandId, Timer, World, scaled};
 use crate::billing::Cost;
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
 use crate::error::PlatformError;
@@ -445,8 +445,8 @@ impl World<'_> {
         }
     }
 
-    pub(crate) fn step_task_done(&mut self, now: SimTime, v: u32, seq: u32, step: u32, grouped: bool) {
-        let e = self.invs[v as usize].exec;
+    pub(crate) fn step_task_done(&mut self, now: SimTime, v: InvId, seq: u32, step: u32, grouped: bool) {
+        let e = self.invs[v].exec;
         if self.exec_done(e) {
             return;
         }
@@ -456,8 +456,8 @@ impl World<'_> {
         self.transition(now, seq, out);
     }
 
-    pub(crate) fn step_task_failed(&mut self, now: SimTime, v: u32, error: PlatformError) {
-        let e = self.invs[v as usize].exec;
+    pub(crate) fn step_task_failed(&mut self, now: SimTime, v: InvId, error: PlatformError) {
+        let e = self.invs[v].exec;
         self.fail_exec(now, e, error);
     }
 

@@ -24,7 +24,7 @@ use std::collections::VecDeque;
 
 use sfsim_engine::SimTime;
 
-use super::super::{Class, Cont, Phase, World, scaled};
+use super::super::{Class, Cont, InvId, Phase, World, scaled};
 use super::{EntitySt, InstId, Op, OpKind, Work, mix};
 use crate::error::PlatformError;
 use crate::record::Component;
@@ -120,8 +120,8 @@ impl World<'_> {
         self.start_on(now, v, h, false);
     }
 
-    pub(crate) fn durable_entity_done(&mut self, now: SimTime, v: u32, entity: u32) {
-        let host = self.invs[v as usize].instance;
+    pub(crate) fn durable_entity_done(&mut self, now: SimTime, v: InvId, entity: u32) {
+        let host = self.invs[v].instance;
         let batch = std::mem::take(&mut self.du.entities[entity as usize].batch);
         self.du.entities[entity as usize].running = false;
         for op in batch {
