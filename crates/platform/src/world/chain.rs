@@ -128,7 +128,7 @@ impl World<'_> {
     pub(crate) fn chain_done(&mut self, now: SimTime, v: InvId, node: u32) {
         let e = self.invs[v].exec;
         let strand = self.main_strand(e);
-        let host = self.invs[v].instance;
+        let host = self.host_of(v);
         if node as usize + 1 == self.wf.flow.len() {
             self.complete_exec(now, e);
             return;

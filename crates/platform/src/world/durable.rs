@@ -421,7 +421,7 @@ impl World<'_> {
     }
 
     pub(crate) fn durable_starter_done(&mut self, now: SimTime, v: InvId, orch: u32) {
-        let host = self.invs[v].instance;
+        let host = self.host_of(v);
         if self.exec_done(self.invs[v].exec) {
             return; // the orchestration went with its execution
         }
@@ -638,7 +638,7 @@ impl World<'_> {
     }
 
     pub(crate) fn durable_episode_done(&mut self, now: SimTime, v: InvId, orch: u32) {
-        let host = self.invs[v].instance;
+        let host = self.host_of(v);
         if self.exec_done(self.invs[v].exec) {
             return; // the orchestration went with its execution
         }
@@ -785,7 +785,7 @@ impl World<'_> {
     }
 
     pub(crate) fn durable_activity_done(&mut self, now: SimTime, v: InvId, orch: u32, task: u32) {
-        let host = self.invs[v].instance;
+        let host = self.host_of(v);
         let e = self.invs[v].exec;
         if self.exec_done(e) {
             return; // the orchestration went with its execution

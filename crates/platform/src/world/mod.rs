@@ -309,7 +309,8 @@ pub(crate) struct Inv {
     pub strands: Vec<StrandId>,
     pub phases: Vec<Phase>,
     next: usize,
-    pub instance: InstId,
+    /// The instance it was dispatched to (none while it waits at the front end).
+    pub instance: Option<InstId>,
     slot: u32,
     status: InvStatus,
     wait_since: SimTime,
@@ -1098,6 +1099,13 @@ impl World<'_> {
             Owned::Run(id) => self.sf.asl.free_run(id),
             Owned::AslGroup(id) => self.sf.asl.free_group(id),
         }
+    }
+
+    /// The instance invocation `v` runs on. Every caller handles an invocation that has been
+    /// dispatched (started, starting or waiting for a thread); one still at the front end has
+    /// none, and asking for it is a bug.
+    pub(crate) fn host_of(&self, v: InvId) -> InstId {
+        self.invs[v].instance.unwrap_or_else(|| unreachable!("invocation {v:?} has not been dispatched"))
     }
 
     /// Whether execution `e` has ended.

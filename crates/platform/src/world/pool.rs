@@ -58,8 +58,7 @@ impl World<'_> {
             strands,
             phases,
             next: 0,
-            // Set at dispatch: an invocation waiting at the front end is on no instance yet.
-            instance: InstId(u32::MAX),
+            instance: None,
             slot: 0,
             status: InvStatus::Waiting,
             wait_since: now,
@@ -272,7 +271,7 @@ impl World<'_> {
         let inv = &mut self.invs[v];
         inv.bd.add(Component::Queue, now.saturating_since(inv.wait_since));
         inv.status = InvStatus::Starting;
-        inv.instance = i;
+        inv.instance = Some(i);
         inv.slot = slot;
         inv.cold = true;
         inv.assigned_at = now;
@@ -299,7 +298,7 @@ impl World<'_> {
         } else {
             inv.bd.add(Component::Queue, waited);
         }
-        inv.instance = i;
+        inv.instance = Some(i);
         inv.slot = slot;
         self.begin(now, v);
     }
@@ -328,7 +327,7 @@ impl World<'_> {
     /// the wait as execution time (the study's breakdowns come from Application Insights), but
     /// the process memory meter does not run for it: its code has not started.
     pub(crate) fn begin(&mut self, now: SimTime, v: InvId) {
-        let i = self.invs[v].instance;
+        let i = self.host_of(v);
         let app = self.insts[i].app;
         let threads = self.plan.apps[app as usize].platform.code_threads;
         // The platform times the invocation from its dispatch, wait for the thread included.
@@ -393,13 +392,14 @@ impl World<'_> {
         {
             x.first_start.get_or_insert(now);
         }
-        let i = self.invs[v].instance;
+        let i = self.host_of(v);
         self.meter(i, now);
         self.insts[i].meter_running.push(v);
         self.start_phase(now, v);
     }
 
     pub(crate) fn start_phase(&mut self, now: SimTime, v: InvId) {
+        let host = self.host_of(v);
         let inv = &mut self.invs[v];
         if inv.next == inv.phases.len() {
             self.finish_inv(now, v, None);
@@ -414,7 +414,7 @@ impl World<'_> {
             self.abort(now, v, err, false);
             return;
         }
-        let i = inv.instance;
+        let i = host;
         let delta = f64::from(ph.memory_mb) - inv.cur_mem_mb;
         inv.cur_mem_mb = f64::from(ph.memory_mb);
         self.meter(i, now);
@@ -454,6 +454,7 @@ impl World<'_> {
     }
 
     pub(crate) fn account_phase(&mut self, now: SimTime, v: InvId) {
+        let host = self.host_of(v);
         let inv = &mut self.invs[v];
         let ph = inv.phases[inv.next];
         let runtime_mb = self.plan.apps[inv.app as usize].platform.runtime_memory_mb;
@@ -474,7 +475,7 @@ impl World<'_> {
                 (PhaseKind::Wait(_), _, Component::Transfer) => "state / history I/O",
                 (PhaseKind::Wait(_), _, _) => "io",
             };
-            let (start, inst, slot, exec) = (inv.phase_start, inv.instance, inv.slot, inv.exec);
+            let (start, inst, slot, exec) = (inv.phase_start, host, inv.slot, inv.exec);
             let track = self.track(inst, slot);
             self.trace.push(TraceEvent::Slice { track, name: name.into(), cat: "phase", start, end: now, exec: Some(exec) });
         }
@@ -500,7 +501,7 @@ impl World<'_> {
             InvStatus::Waiting => {
                 // Timed out while waiting for the worker's thread: its code never ran. The host
                 // restarts the worker all the same.
-                let i = self.invs[v].instance;
+                let i = self.host_of(v);
                 self.invs[v].timeout_gen = 0;
                 self.invs[v].start = now;
                 self.insts[i].poisoned = true;
@@ -517,7 +518,7 @@ impl World<'_> {
             self.q.cancel(k);
         }
         let inv = &self.invs[v];
-        let i = inv.instance;
+        let i = self.host_of(v);
         if let PhaseKind::Cpu(_) = inv.phases[inv.next].kind
             && self.insts[i].cpu.remove(now, v.0)
         {
@@ -557,7 +558,8 @@ impl World<'_> {
     }
 
     pub(crate) fn finish_inv(&mut self, now: SimTime, v: InvId, error: Option<PlatformError>) {
-        let i = self.invs[v].instance;
+        let host = self.host_of(v);
+        let i = self.host_of(v);
         let held_thread = self.invs[v].status == InvStatus::Running;
         if held_thread {
             self.meter(i, now);
@@ -584,7 +586,7 @@ impl World<'_> {
         let bill = p.billing.bill(executed, avg_mb);
         let storage_usd =
             f64::from(inv.gets) * p.storage.price_usd(StorageOp::Get) + f64::from(inv.puts) * p.storage.price_usd(StorageOp::Put);
-        let (i, slot, start, class, exec) = (inv.instance, inv.slot, inv.start, inv.class, inv.exec);
+        let (i, slot, start, class, exec) = (host, inv.slot, inv.start, inv.class, inv.exec);
         let bd = inv.bd;
         let strands = std::mem::take(&mut inv.strands);
         let (gets, puts) = (inv.gets, inv.puts);

@@ -121,7 +121,7 @@ impl World<'_> {
     }
 
     pub(crate) fn durable_entity_done(&mut self, now: SimTime, v: InvId, entity: u32) {
-        let host = self.invs[v].instance;
+        let host = self.host_of(v);
         let batch = std::mem::take(&mut self.du.entities[entity as usize].batch);
         self.du.entities[entity as usize].running = false;
         for op in batch {
