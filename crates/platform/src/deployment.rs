@@ -65,11 +65,6 @@ impl Deployment {
             Deployment::AzDent => "Durable Functions orchestrator calling entities",
         }
     }
-
-    /// Whether it runs the whole workflow in one stateless function.
-    pub fn is_stateless(self) -> bool {
-        matches!(self, Deployment::AwsLambda | Deployment::AzFunc)
-    }
 }
 
 /// How a platform adds instances.

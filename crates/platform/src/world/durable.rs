@@ -605,7 +605,7 @@ impl World<'_> {
 
     /// Whether dequeued orchestrator or entity work waits for a host with room.
     pub(crate) fn durable_work_waiting(&self) -> bool {
-        !self.du.pending.is_empty()
+        self.du.pending.iter().any(|w| !matches!(w, Work::Orch(e, _) if self.exec_done(*e)))
     }
 
     pub(crate) fn durable_host_gone(&mut self, now: SimTime) {
