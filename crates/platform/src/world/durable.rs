@@ -238,14 +238,22 @@ pub struct DurableState {
     /// Step entities created so far (their partition hashes the count: ids are reused).
     step_entities_made: u64,
     ops: Slab<Op>,
-    pending: VecDeque<Work>,
+    /// Work waiting for its partition's host to have room, per partition, with a global
+    /// sequence number (started in arrival order among the hosts with room).
+    pending: Vec<VecDeque<(u64, Work)>>,
+    pending_seq: u64,
     work_item_queue: QueueId,
 }
 
 impl DurableState {
     /// No orchestration or entity waits for a slot and no entity has queued operations.
     pub fn is_idle(&self) -> bool {
-        self.pending.is_empty() && self.ops.live() == 0
+        self.pending.iter().all(VecDeque::is_empty) && self.ops.live() == 0
+    }
+
+    /// No work waits for a host.
+    fn is_idle_pending(&self) -> bool {
+        self.pending.iter().all(VecDeque::is_empty)
     }
 
     /// Frees an orchestration of an ended execution.
@@ -278,6 +286,7 @@ impl World<'_> {
         for p in 0..s.partitions {
             self.add_queue(QueueKind::Control(p), s.backoff, s.control_batch, Class::Orchestrator);
         }
+        self.du.pending = vec![VecDeque::new(); s.partitions as usize];
         self.du.work_item_queue = self.add_queue(QueueKind::WorkItem, s.backoff, 1, Class::Activity);
         // One entity per state object, shared by all executions (fixed entity keys).
         for (i, st) in self.wf.state.iter().enumerate() {
@@ -521,14 +530,6 @@ impl World<'_> {
         o.awaits[o.next_await - 1].tasks[task as usize].clone()
     }
 
-    fn owner_of(&self, w: Work) -> Option<InstId> {
-        let part = match w {
-            Work::Orch(_, o) => self.du.orchs[o as usize].partition,
-            Work::Entity(x) => self.du.entities[x as usize].partition,
-        };
-        self.az.owner.get(part as usize).copied().flatten()
-    }
-
     fn make_ready(&mut self, now: SimTime, w: Work) {
         let (running, ready) = match w {
             Work::Orch(_, o) => (self.du.orchs[o as usize].running, self.du.orchs[o as usize].ready),
@@ -541,38 +542,47 @@ impl World<'_> {
             Work::Orch(_, o) => self.du.orchs[o as usize].ready = true,
             Work::Entity(x) => self.du.entities[x as usize].ready = true,
         }
-        self.du.pending.push_back(w);
+        let part = match w {
+            Work::Orch(_, o) => self.du.orchs[o as usize].partition,
+            Work::Entity(x) => self.du.entities[x as usize].partition,
+        };
+        self.du.pending_seq += 1;
+        let seq = self.du.pending_seq;
+        self.du.pending[part as usize].push_back((seq, w));
         self.try_start_pending(now);
     }
 
+    /// Starts waiting work, earliest first, while its partition's host has room: the same
+    /// order as one pass over a single arrival-ordered list, at a cost per start of the number of
+    /// partitions rather than of the waiting work.
     fn try_start_pending(&mut self, now: SimTime) {
-        let mut i = 0;
-        while i < self.du.pending.len() {
-            let w = self.du.pending[i];
-            if let Work::Orch(e, _) = w
-                && self.exec_done(e)
-            {
-                // Its execution ended (and freed the orchestration) while it waited.
-                self.du.pending.remove(i);
-                continue;
-            }
-            let h = self.owner_of(w);
-            if let Some(h) = h
-                && self.has_room(h, Class::Orchestrator)
-            {
-                self.du.pending.remove(i);
-                match w {
-                    Work::Orch(_, o) => self.start_episode(now, o, h),
-                    Work::Entity(x) => self.start_entity_batch(now, x, h),
+        loop {
+            let mut best: Option<(u64, usize, InstId)> = None;
+            for p in 0..self.du.pending.len() {
+                // Work of an execution that ended (and freed its orchestration) is dropped.
+                while let Some(&(_, Work::Orch(e, _))) = self.du.pending[p].front() {
+                    if !self.exec_done(e) {
+                        break;
+                    }
+                    self.du.pending[p].pop_front();
                 }
-            } else {
-                i += 1;
+                let Some(&(seq, _)) = self.du.pending[p].front() else { continue };
+                let Some(h) = self.az.owner.get(p).copied().flatten() else { continue };
+                if self.has_room(h, Class::Orchestrator) && best.is_none_or(|(s, _, _)| seq < s) {
+                    best = Some((seq, p, h));
+                }
+            }
+            let Some((_, p, h)) = best else { return };
+            match self.du.pending[p].pop_front() {
+                Some((_, Work::Orch(_, o))) => self.start_episode(now, o, h),
+                Some((_, Work::Entity(x))) => self.start_entity_batch(now, x, h),
+                None => return,
             }
         }
     }
 
     pub(crate) fn durable_slot_freed(&mut self, now: SimTime, _h: InstId) {
-        if matches!(self.plan.driver, Driver::Durable(_)) && !self.du.pending.is_empty() {
+        if matches!(self.plan.driver, Driver::Durable(_)) && !self.du.is_idle_pending() {
             self.try_start_pending(now);
         }
     }
@@ -605,11 +615,11 @@ impl World<'_> {
 
     /// Whether dequeued orchestrator or entity work waits for a host with room.
     pub(crate) fn durable_work_waiting(&self) -> bool {
-        self.du.pending.iter().any(|w| !matches!(w, Work::Orch(e, _) if self.exec_done(*e)))
+        self.du.pending.iter().flatten().any(|(_, w)| !matches!(w, Work::Orch(e, _) if self.exec_done(*e)))
     }
 
     pub(crate) fn durable_host_gone(&mut self, now: SimTime) {
-        if matches!(self.plan.driver, Driver::Durable(_)) && !self.du.pending.is_empty() {
+        if matches!(self.plan.driver, Driver::Durable(_)) && !self.du.is_idle_pending() {
             self.try_start_pending(now);
         }
     }
