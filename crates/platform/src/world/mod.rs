@@ -427,56 +427,40 @@ pub(crate) struct AppState {
     pub started: u32,
 }
 
-/// An instance of an app: a Lambda execution environment or an Azure host.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct InstId(pub u32);
+/// A typed index into the world's vector of `$item`s: `$id` indexes that vector and no other.
+macro_rules! typed_index {
+    ($(#[$doc:meta])* $id:ident => $item:ty) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub(crate) struct $id(pub u32);
 
-/// An invocation (slots are reused once it ended).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct InvId(pub u32);
+        impl std::ops::Index<$id> for Vec<$item> {
+            type Output = $item;
+            fn index(&self, i: $id) -> &$item {
+                &self[i.0 as usize]
+            }
+        }
 
-impl std::ops::Index<InvId> for Vec<Inv> {
-    type Output = Inv;
-    fn index(&self, v: InvId) -> &Inv {
-        &self[v.0 as usize]
-    }
+        impl std::ops::IndexMut<$id> for Vec<$item> {
+            fn index_mut(&mut self, i: $id) -> &mut $item {
+                &mut self[i.0 as usize]
+            }
+        }
+    };
 }
 
-impl std::ops::IndexMut<InvId> for Vec<Inv> {
-    fn index_mut(&mut self, v: InvId) -> &mut Inv {
-        &mut self[v.0 as usize]
-    }
-}
-
-/// A storage queue of an Azure deployment.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct QueueId(pub u32);
-
-impl std::ops::Index<InstId> for Vec<Inst> {
-    type Output = Inst;
-    fn index(&self, i: InstId) -> &Inst {
-        &self[i.0 as usize]
-    }
-}
-
-impl std::ops::IndexMut<InstId> for Vec<Inst> {
-    fn index_mut(&mut self, i: InstId) -> &mut Inst {
-        &mut self[i.0 as usize]
-    }
-}
-
-impl std::ops::Index<QueueId> for Vec<azure::SQueue> {
-    type Output = azure::SQueue;
-    fn index(&self, q: QueueId) -> &azure::SQueue {
-        &self[q.0 as usize]
-    }
-}
-
-impl std::ops::IndexMut<QueueId> for Vec<azure::SQueue> {
-    fn index_mut(&mut self, q: QueueId) -> &mut azure::SQueue {
-        &mut self[q.0 as usize]
-    }
-}
+typed_index!(
+    /// An instance of an app: a Lambda execution environment or an Azure host.
+    InstId => Inst
+);
+typed_index!(
+    /// An invocation (slots are reused once it ended).
+    InvId => Inv
+);
+typed_index!(
+    /// A storage queue of an Azure deployment.
+    QueueId => azure::SQueue
+);
 
 /// A strand (thread of control) of an execution: the execution and the strand's index among
 /// its strands. Strands live with their execution and go with it; charging a strand of an
