@@ -26,7 +26,7 @@ use sfsim_engine::{SimDuration, SimRng, SimTime};
 use sfsim_replay::{Azure2019, Azure2021, Invocation, Placement, TraceError};
 use sfsim_workflow::{Arrivals, TraceFile, TracePlacement};
 
-use super::{Ev, World};
+use super::{Ev, ExecId, World};
 
 /// A trace's invocations, in start order.
 pub type TraceIter = Box<dyn Iterator<Item = Result<Invocation, TraceError>>>;
@@ -84,20 +84,20 @@ impl World<'_> {
         }
         match self.next_trace_start() {
             Some(Some(t)) => {
-                self.q.schedule(t, Ev::Arrival(0));
+                self.q.schedule(t, Ev::Arrival(ExecId(0)));
             }
             Some(None) => self.arrivals_gen.done = true,
             None => {
-                self.q.schedule(SimTime::ZERO, Ev::Arrival(0));
+                self.q.schedule(SimTime::ZERO, Ev::Arrival(ExecId(0)));
             }
         }
     }
 
     /// Execution `e` arrived at `now`: schedules the next one (closed loops: at `e`'s end).
-    pub(crate) fn arrived_schedule_next(&mut self, now: SimTime, e: u32) {
+    pub(crate) fn arrived_schedule_next(&mut self, now: SimTime, e: ExecId) {
         self.arrivals_gen.last = now;
-        let next = e + 1;
-        if u64::from(next) >= self.spec.iterations || u64::from(next) > MAX_EXECUTIONS {
+        let next = ExecId(e.0 + 1);
+        if u64::from(next.0) >= self.spec.iterations || u64::from(next.0) > MAX_EXECUTIONS {
             self.arrivals_gen.done = true;
             return;
         }
@@ -108,7 +108,7 @@ impl World<'_> {
             Some(None) => self.arrivals_gen.done = true,
             None => {
                 if !matches!(self.spec.arrivals, Arrivals::Sequential { .. }) {
-                    let t = self.next_arrival_time(next);
+                    let t = self.next_arrival_time(next.0);
                     self.q.schedule(t, Ev::Arrival(next));
                 }
             }
@@ -116,10 +116,10 @@ impl World<'_> {
     }
 
     /// Closed loop: execution `e` ended at `now`; the next arrives after the think time.
-    pub(crate) fn ended_schedule_next(&mut self, now: SimTime, e: u32) {
+    pub(crate) fn ended_schedule_next(&mut self, now: SimTime, e: ExecId) {
         if let Arrivals::Sequential { gap_s } = *self.spec.arrivals {
-            let next = e + 1;
-            if u64::from(next) < self.spec.iterations {
+            let next = ExecId(e.0 + 1);
+            if u64::from(next.0) < self.spec.iterations {
                 self.q.schedule(now + SimDuration::from_secs_f64(gap_s), Ev::Arrival(next));
             }
         }

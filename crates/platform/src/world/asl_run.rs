@@ -19,12 +19,12 @@
 use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::asl::{AslMachine, AslNext, AslState};
 
-use super::{Class, Cont, Ev, InvId, JoinId, Owned, Slab, StrandId, Timer, World, scaled};
+use super::{Class, Cont, Ev, ExecId, InvId, JoinId, Owned, Slab, StrandId, Timer, World, scaled};
 use crate::record::Component;
 
 /// One running state list: the machine, a Parallel branch, or a Map iteration.
 pub(crate) struct ARun {
-    exec: u32,
+    exec: ExecId,
     machine: usize,
     state: usize,
     share: f64,
@@ -87,7 +87,7 @@ impl AslState2 {
 }
 
 impl World<'_> {
-    pub(crate) fn asl_start(&mut self, now: SimTime, e: u32) {
+    pub(crate) fn asl_start(&mut self, now: SimTime, e: ExecId) {
         if self.sf.asl.machines.is_empty() {
             let m = self.wf.asl.as_ref().expect("asl_start needs a machine").clone();
             flatten(&m, &mut self.sf.asl);
@@ -102,7 +102,7 @@ impl World<'_> {
     #[allow(clippy::too_many_arguments)]
     fn new_arun(
         &mut self,
-        exec: u32,
+        exec: ExecId,
         machine: usize,
         state: usize,
         share: f64,
@@ -244,7 +244,7 @@ impl World<'_> {
         self.invoke(now, v);
     }
 
-    pub(crate) fn asl_waited(&mut self, now: SimTime, e: u32, run: u32) {
+    pub(crate) fn asl_waited(&mut self, now: SimTime, e: ExecId, run: u32) {
         if self.exec_done(e) {
             return;
         }
@@ -346,7 +346,7 @@ impl World<'_> {
     }
 
     /// The per-worker scheduling delay of a Map iteration: until its first Lambda started.
-    pub(crate) fn asl_worker_started(&mut self, now: SimTime, e: u32, run: u32) {
+    pub(crate) fn asl_worker_started(&mut self, now: SimTime, e: ExecId, run: u32) {
         if self.exec_done(e) {
             return;
         }
@@ -360,7 +360,7 @@ impl World<'_> {
     }
 
     /// A retry's backoff ended: re-enter the task state (a billed transition).
-    pub(crate) fn asl_retry(&mut self, now: SimTime, e: u32, run: u32) {
+    pub(crate) fn asl_retry(&mut self, now: SimTime, e: ExecId, run: u32) {
         if self.exec_done(e) {
             return;
         }

@@ -44,7 +44,7 @@ use std::collections::VecDeque;
 
 use sfsim_engine::{SimDuration, SimTime};
 
-use super::{Class, Driver, Ev, InstId, QueueId, World};
+use super::{Class, Driver, Ev, ExecId, InstId, QueueId, World};
 use crate::billing::Cost;
 use crate::params::Models;
 use crate::queue_polling::{Backoff, Poller};
@@ -199,7 +199,7 @@ pub struct Msg {
     /// Content.
     pub kind: MsgKind,
     /// Execution it belongs to.
-    pub exec: u32,
+    pub(crate) exec: ExecId,
     /// The strand waiting on it (none for fire-and-forget signals).
     pub(crate) strand: Option<super::StrandId>,
     /// Payload, bytes.
@@ -275,7 +275,7 @@ impl World<'_> {
     }
 
     /// Records transactions against execution `exec`, or against the idle account (`None`).
-    pub(crate) fn count_tx(&mut self, exec: Option<u32>, queue: u64, table: u64, blob_reads: u64, blob_writes: u64) {
+    pub(crate) fn count_tx(&mut self, exec: Option<ExecId>, queue: u64, table: u64, blob_reads: u64, blob_writes: u64) {
         let s = self.az();
         let usd = queue as f64 * s.queue_tx_usd
             + table as f64 * s.table_tx_usd
@@ -302,7 +302,7 @@ impl World<'_> {
         now: SimTime,
         queue: QueueId,
         kind: MsgKind,
-        exec: u32,
+        exec: ExecId,
         strand: Option<super::StrandId>,
         size: u64,
         from_host: Option<InstId>,

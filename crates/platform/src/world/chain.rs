@@ -26,7 +26,7 @@ use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::{DeploymentConfig, Node, Workflow};
 
 use super::azure::{AzureSetup, Msg, MsgKind, QueueKind};
-use super::{AppDef, Class, Cont, DeploymentPlan, Driver, InstId, InvId, Phase, QueueId, StrandId, World};
+use super::{AppDef, Class, Cont, DeploymentPlan, Driver, ExecId, InstId, InvId, Phase, QueueId, StrandId, World};
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
 use crate::params::Models;
 use crate::queue_polling::Backoff;
@@ -106,7 +106,7 @@ impl World<'_> {
         }
     }
 
-    fn chain_inv(&mut self, now: SimTime, e: u32, node: u32, strand: Option<StrandId>, large_input: bool) -> InvId {
+    fn chain_inv(&mut self, now: SimTime, e: ExecId, node: u32, strand: Option<StrandId>, large_input: bool) -> InvId {
         let mut phases = Vec::new();
         if large_input {
             // The message referenced a blob: read it first.
@@ -119,7 +119,7 @@ impl World<'_> {
         self.new_inv(0, Class::Function, e, strand.into_iter().collect(), phases, Cont::Chain { node }, now)
     }
 
-    pub(crate) fn chain_start(&mut self, now: SimTime, e: u32) {
+    pub(crate) fn chain_start(&mut self, now: SimTime, e: ExecId) {
         let strand = self.main_strand(e);
         let v = self.chain_inv(now, e, 0, Some(strand), false);
         self.invoke(now, v);

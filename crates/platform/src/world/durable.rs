@@ -47,7 +47,8 @@ use sfsim_workflow::{DeploymentConfig, Node, StepId, Workflow};
 
 use super::azure::{AzureSetup, Msg, MsgKind, QueueKind};
 use super::{
-    AppDef, Class, Cont, DeploymentPlan, Driver, InstId, InvId, JoinId, Owned, Phase, QueueId, Slab, StrandId, World, scaled, single_step,
+    AppDef, Class, Cont, DeploymentPlan, Driver, ExecId, InstId, InvId, JoinId, Owned, Phase, QueueId, Slab, StrandId, World, scaled,
+    single_step,
 };
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
 use crate::error::PlatformError;
@@ -184,7 +185,7 @@ struct TaskRt {
 }
 
 struct Orch {
-    exec: u32,
+    exec: ExecId,
     awaits: Vec<Await>,
     next_await: usize,
     history: u32,
@@ -207,7 +208,7 @@ struct Orch {
 #[derive(Clone, Copy)]
 struct Op {
     kind: OpKind,
-    exec: u32,
+    exec: ExecId,
     reply: Option<(u32, u32)>,
     strand: Option<StrandId>,
 }
@@ -226,7 +227,7 @@ struct EntitySt {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Work {
     /// Orchestration `.1` of execution `.0`.
-    Orch(u32, u32),
+    Orch(ExecId, u32),
     Entity(u32),
 }
 
@@ -369,12 +370,12 @@ impl World<'_> {
         }
     }
 
-    fn new_orch(&mut self, exec: u32, nodes: &[Node], share: f64, item: u32, strand: StrandId, parent: Option<(u32, u32)>) -> u32 {
+    fn new_orch(&mut self, exec: ExecId, nodes: &[Node], share: f64, item: u32, strand: StrandId, parent: Option<(u32, u32)>) -> u32 {
         let mut awaits = Vec::new();
         self.expand(nodes, share, item, &mut awaits);
         // The partition hashes the execution and its n-th orchestration (ids are reused).
         let nth = self.execs.get(exec).map_or(0, |x| x.owned.len() as u32);
-        let partition = (mix(u64::from(exec) << 24 | u64::from(nth)) % u64::from(self.du_setup().partitions)) as u32;
+        let partition = (mix(u64::from(exec.0) << 24 | u64::from(nth)) % u64::from(self.du_setup().partitions)) as u32;
         let id = self.du.orchs.insert(Orch {
             exec,
             awaits,
@@ -399,7 +400,7 @@ impl World<'_> {
         id
     }
 
-    pub(crate) fn durable_start(&mut self, now: SimTime, e: u32) {
+    pub(crate) fn durable_start(&mut self, now: SimTime, e: ExecId) {
         let strand = self.main_strand(e);
         let flow = self.wf.flow.clone();
         let orch = self.new_orch(e, &flow, 1.0, 0, strand, None);
@@ -452,7 +453,7 @@ impl World<'_> {
     }
 
     /// Fails the execution when `size` breaks the payload limit in fail mode.
-    fn check_payload(&mut self, now: SimTime, e: u32, size: u64) -> bool {
+    fn check_payload(&mut self, now: SimTime, e: ExecId, size: u64) -> bool {
         if let Some(err) = self.du_setup().azure.messages.failure(size) {
             self.fail_exec(now, e, err);
             return false;
@@ -591,7 +592,7 @@ impl World<'_> {
     /// its scheduling delay runs from the orchestrator's schedule to here, so it includes the
     /// work-item queue, the wait for a host and the wait for the host's worker thread (the
     /// study's per-worker delays, Fig. 14, are the workers' own start times).
-    pub(crate) fn durable_code_started(&mut self, now: SimTime, e: u32, cont: Cont) {
+    pub(crate) fn durable_code_started(&mut self, now: SimTime, e: ExecId, cont: Cont) {
         if self.exec_done(e) {
             return;
         }
@@ -726,12 +727,12 @@ impl World<'_> {
         self.du.orchs[orch as usize].tasks.last().map_or(0, |t| t.output)
     }
 
-    fn new_op(&mut self, kind: OpKind, exec: u32, reply: Option<(u32, u32)>, strand: Option<StrandId>) -> u32 {
+    fn new_op(&mut self, kind: OpKind, exec: ExecId, reply: Option<(u32, u32)>, strand: Option<StrandId>) -> u32 {
         self.du.ops.insert(Op { kind, exec, reply, strand })
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn send_entity_op(&mut self, now: SimTime, entity: u32, op: u32, e: u32, strand: Option<StrandId>, size: u64, from: Option<InstId>) {
+    fn send_entity_op(&mut self, now: SimTime, entity: u32, op: u32, e: ExecId, strand: Option<StrandId>, size: u64, from: Option<InstId>) {
         let q = self.control_queue(self.du.entities[entity as usize].partition);
         self.put_message(now, q, MsgKind::EntityOp { entity, op }, e, strand, size, from);
     }
@@ -817,7 +818,7 @@ impl World<'_> {
     }
 
     /// An orchestrator episode failed: the orchestration (and its execution) fails.
-    pub(crate) fn durable_episode_failed(&mut self, now: SimTime, e: u32, orch: u32, error: PlatformError) {
+    pub(crate) fn durable_episode_failed(&mut self, now: SimTime, e: ExecId, orch: u32, error: PlatformError) {
         if self.exec_done(e) {
             return;
         }

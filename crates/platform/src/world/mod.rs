@@ -304,7 +304,7 @@ enum InvStatus {
 pub(crate) struct Inv {
     pub app: u16,
     pub class: Class,
-    pub exec: u32,
+    pub exec: ExecId,
     /// Strands charged with this invocation's time (one, or several for an entity batch).
     pub strands: Vec<StrandId>,
     pub phases: Vec<Phase>,
@@ -427,6 +427,16 @@ pub(crate) struct AppState {
     pub started: u32,
 }
 
+/// An execution: its index in arrival order within the replication (never reused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct ExecId(pub u32);
+
+impl std::fmt::Display for ExecId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// A typed index into the world's vector of `$item`s: `$id` indexes that vector and no other.
 macro_rules! typed_index {
     ($(#[$doc:meta])* $id:ident => $item:ty) => {
@@ -467,14 +477,14 @@ typed_index!(
 /// ended execution does nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct StrandId {
-    pub exec: u32,
+    pub exec: ExecId,
     idx: u32,
 }
 
 /// A fork of an execution, waiting for its children.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct JoinId {
-    exec: u32,
+    exec: ExecId,
     idx: u32,
 }
 
@@ -638,21 +648,21 @@ pub(crate) struct ExecTable {
 }
 
 impl ExecTable {
-    pub fn get(&self, e: u32) -> Option<&ExecSt> {
-        self.live.get(e.checked_sub(self.base)? as usize)?.as_ref()
+    pub fn get(&self, e: ExecId) -> Option<&ExecSt> {
+        self.live.get(e.0.checked_sub(self.base)? as usize)?.as_ref()
     }
 
-    pub fn get_mut(&mut self, e: u32) -> Option<&mut ExecSt> {
-        self.live.get_mut(e.checked_sub(self.base)? as usize)?.as_mut()
+    pub fn get_mut(&mut self, e: ExecId) -> Option<&mut ExecSt> {
+        self.live.get_mut(e.0.checked_sub(self.base)? as usize)?.as_mut()
     }
 
-    fn push(&mut self, e: u32, x: ExecSt) {
-        debug_assert_eq!(u64::from(self.base) + self.live.len() as u64, u64::from(e), "executions arrive in id order");
+    fn push(&mut self, e: ExecId, x: ExecSt) {
+        debug_assert_eq!(u64::from(self.base) + self.live.len() as u64, u64::from(e.0), "executions arrive in id order");
         self.live.push_back(Some(x));
     }
 
-    fn remove(&mut self, e: u32) -> Option<ExecSt> {
-        let x = self.live.get_mut(e.checked_sub(self.base)? as usize)?.take();
+    fn remove(&mut self, e: ExecId) -> Option<ExecSt> {
+        let x = self.live.get_mut(e.0.checked_sub(self.base)? as usize)?.take();
         while matches!(self.live.front(), Some(None)) {
             self.live.pop_front();
             self.base += 1;
@@ -661,14 +671,14 @@ impl ExecTable {
     }
 
     /// Ids of the executions still live.
-    fn live_ids(&self) -> Vec<u32> {
-        self.live.iter().enumerate().filter(|(_, x)| x.is_some()).map(|(i, _)| self.base + i as u32).collect()
+    fn live_ids(&self) -> Vec<ExecId> {
+        self.live.iter().enumerate().filter(|(_, x)| x.is_some()).map(|(i, _)| ExecId(self.base + i as u32)).collect()
     }
 }
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Ev {
-    Arrival(u32),
+    Arrival(ExecId),
     Ready(InstId),
     PhaseDone(InvId, u32),
     CpuDone(InstId, u64),
@@ -695,11 +705,11 @@ pub(crate) enum Timer {
     /// Step Functions (ASL): enter the current state of run `run`.
     AslEnter { run: u32, strand: StrandId },
     /// Step Functions (ASL): a Wait state of run `run` of execution `exec` ended.
-    AslWaited { exec: u32, run: u32 },
+    AslWaited { exec: ExecId, run: u32 },
     /// Step Functions (ASL): a retry's backoff of run `run` of execution `exec` ended.
-    AslRetry { exec: u32, run: u32 },
+    AslRetry { exec: ExecId, run: u32 },
     /// Step Functions Express: the 5-minute limit of execution `exec`.
-    ExpressDeadline { exec: u32 },
+    ExpressDeadline { exec: ExecId },
 }
 
 pub(crate) struct World<'a> {
@@ -916,7 +926,7 @@ impl World<'_> {
         }
     }
 
-    fn on_arrival(&mut self, now: SimTime, e: u32) {
+    fn on_arrival(&mut self, now: SimTime, e: ExecId) {
         self.arrived += 1;
         self.arrived_schedule_next(now, e);
         self.execs.push(
@@ -1069,7 +1079,7 @@ impl World<'_> {
     }
 
     /// Records that execution `e` owns driver object `o` (freed when it ends).
-    pub(crate) fn own(&mut self, e: u32, o: Owned) {
+    pub(crate) fn own(&mut self, e: ExecId, o: Owned) {
         if let Some(x) = self.execs.get_mut(e) {
             x.owned.push(o);
         }
@@ -1093,18 +1103,18 @@ impl World<'_> {
     }
 
     /// Whether execution `e` has ended.
-    pub(crate) fn exec_done(&self, e: u32) -> bool {
+    pub(crate) fn exec_done(&self, e: ExecId) -> bool {
         self.execs.get(e).is_none()
     }
 
     /// The main strand of live execution `e`.
-    pub(crate) fn main_strand(&self, e: u32) -> StrandId {
+    pub(crate) fn main_strand(&self, e: ExecId) -> StrandId {
         StrandId { exec: e, idx: 0 }
     }
 
     /// Where execution `e`'s charges go: its own account while it runs, the run's account of
     /// charges after the end once it has ended.
-    pub(crate) fn acc(&mut self, e: u32) -> &mut ExecAcc {
+    pub(crate) fn acc(&mut self, e: ExecId) -> &mut ExecAcc {
         match self.execs.get_mut(e) {
             Some(x) => &mut x.acc,
             None => &mut self.late,
@@ -1114,7 +1124,7 @@ impl World<'_> {
     // ---- executions --------------------------------------------------------------------------
 
     /// Ends execution `e` successfully at `now` (its main strand charged up to now).
-    pub(crate) fn complete_exec(&mut self, now: SimTime, e: u32) {
+    pub(crate) fn complete_exec(&mut self, now: SimTime, e: ExecId) {
         let mut outcome = Outcome::Completed;
         if let Some(error) = self.plan.apps[0].platform.response.failure(self.wf.output_bytes) {
             outcome = Outcome::Failed { error };
@@ -1122,11 +1132,11 @@ impl World<'_> {
         self.end_exec(now, e, outcome);
     }
 
-    pub(crate) fn fail_exec(&mut self, now: SimTime, e: u32, error: PlatformError) {
+    pub(crate) fn fail_exec(&mut self, now: SimTime, e: ExecId, error: PlatformError) {
         self.end_exec(now, e, Outcome::Failed { error });
     }
 
-    fn end_exec(&mut self, now: SimTime, e: u32, outcome: Outcome) {
+    fn end_exec(&mut self, now: SimTime, e: ExecId, outcome: Outcome) {
         let Some(x) = self.execs.remove(e) else {
             return;
         };
@@ -1157,18 +1167,18 @@ impl World<'_> {
         }
         if self.spec.trace {
             // One track per execution shows its whole span above the invocations it caused.
-            let track = EXEC_TRACK_BASE + e;
+            let track = EXEC_TRACK_BASE + e.0;
             self.trace.push(TraceEvent::TrackName { track, name: format!("execution {e}") });
             let name = match &outcome {
                 Outcome::Completed => format!("exec {e}"),
                 Outcome::Failed { error } if error.is_throttle() => format!("exec {e} throttled"),
                 Outcome::Failed { error } => format!("exec {e} failed: {error}"),
             };
-            self.trace.push(TraceEvent::Slice { track, name, cat: "execution", start: arrival, end: now, exec: Some(e) });
+            self.trace.push(TraceEvent::Slice { track, name, cat: "execution", start: arrival, end: now, exec: Some(e.0) });
         }
         let a = &x.acc;
         let record = ExecRecord {
-            id: e,
+            id: e.0,
             arrival,
             end: now,
             outcome,
@@ -1222,7 +1232,7 @@ impl World<'_> {
     /// every item, so objects a fan-out body reads are fetched by the first item only and then
     /// served from memory.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn nodes_phases(&self, e: u32, nodes: &[Node], item: u32, share: f64, fetch: bool, app: u16, out: &mut Vec<Phase>) {
+    pub(crate) fn nodes_phases(&self, e: ExecId, nodes: &[Node], item: u32, share: f64, fetch: bool, app: u16, out: &mut Vec<Phase>) {
         for n in nodes {
             match n {
                 Node::Step(s) => self.step_phases_into(e, *s, item, share, fetch, app, true, out),
@@ -1244,7 +1254,7 @@ impl World<'_> {
 
     /// The phases of step `step` of execution `e`, fan-out item `item` (the same work on every
     /// deployment: [`crate::workload`]), as a new vector.
-    pub(crate) fn phases_of(&self, e: u32, step: StepId, item: u32, share: f64, app: u16, state_via_storage: bool) -> Vec<Phase> {
+    pub(crate) fn phases_of(&self, e: ExecId, step: StepId, item: u32, share: f64, app: u16, state_via_storage: bool) -> Vec<Phase> {
         let mut out = Vec::new();
         self.step_phases_into(e, step, item, share, true, app, state_via_storage, &mut out);
         out
@@ -1253,7 +1263,7 @@ impl World<'_> {
     #[allow(clippy::too_many_arguments)]
     fn step_phases_into(
         &self,
-        e: u32,
+        e: ExecId,
         step: StepId,
         item: u32,
         share: f64,
@@ -1263,8 +1273,8 @@ impl World<'_> {
         out: &mut Vec<Phase>,
     ) {
         // Work from the shared per-(execution, step, item) stream; storage latencies apart.
-        let mut work = crate::workload::work_rng(&self.work, e, step.0, item);
-        let mut rng = crate::workload::StorageRng::new(&self.spec.streams, e, step.0, item);
+        let mut work = crate::workload::work_rng(&self.work, e.0, step.0, item);
+        let mut rng = crate::workload::StorageRng::new(&self.spec.streams, e.0, step.0, item);
         let s = &self.wf.steps[step.0 as usize];
         let p = &self.plan.apps[app as usize].platform;
         step_phases(s, &mut work, share, fetch, p, self.wf, state_via_storage, &mut rng, out);

@@ -45,7 +45,7 @@ impl World<'_> {
         &mut self,
         app: u16,
         class: Class,
-        exec: u32,
+        exec: ExecId,
         strands: Vec<StrandId>,
         phases: Vec<Phase>,
         cont: Cont,
@@ -363,7 +363,7 @@ impl World<'_> {
                 let (slot, exec, cont, class) = (inv.slot, inv.exec, inv.cont, inv.class);
                 let track = self.track(i, slot);
                 let name = format!("{} (exec {exec}) waits for the Python thread", self.describe(cont, class));
-                self.trace.push(TraceEvent::Slice { track, name, cat: "thread wait", start: since, end: now, exec: Some(exec) });
+                self.trace.push(TraceEvent::Slice { track, name, cat: "thread wait", start: since, end: now, exec: Some(exec.0) });
             }
             self.run_code(now, v);
         }
@@ -477,7 +477,7 @@ impl World<'_> {
             };
             let (start, inst, slot, exec) = (inv.phase_start, host, inv.slot, inv.exec);
             let track = self.track(inst, slot);
-            self.trace.push(TraceEvent::Slice { track, name: name.into(), cat: "phase", start, end: now, exec: Some(exec) });
+            self.trace.push(TraceEvent::Slice { track, name: name.into(), cat: "phase", start, end: now, exec: Some(exec.0) });
         }
     }
 
@@ -610,7 +610,7 @@ impl World<'_> {
                 None => format!("{what} (exec {exec})"),
                 Some(e) => format!("{what} (exec {exec}) failed: {e}"),
             };
-            self.trace.push(TraceEvent::Slice { track, name, cat: "invocation", start, end: now, exec: Some(exec) });
+            self.trace.push(TraceEvent::Slice { track, name, cat: "invocation", start, end: now, exec: Some(exec.0) });
         }
         let inst = &mut self.insts[i];
         inst.busy[class as usize] -= 1;

@@ -36,7 +36,7 @@
 use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::DeploymentConfig;
 
-use super::{AppDef, Class, Cont, DeploymentPlan, Driver, World};
+use super::{AppDef, Class, Cont, DeploymentPlan, Driver, ExecId, World};
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
 use crate::params::Models;
 
@@ -68,7 +68,7 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig) -> 
 
 impl World<'_> {
     /// Execution `e` arrived: invoke the function with the whole workflow as its body.
-    pub(crate) fn single_start(&mut self, now: SimTime, e: u32) {
+    pub(crate) fn single_start(&mut self, now: SimTime, e: ExecId) {
         let strand = self.main_strand(e);
         let mut phases = Vec::new();
         self.nodes_phases(e, &self.wf.flow, 0, 1.0, true, 0, &mut phases);

@@ -32,7 +32,7 @@
 use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::{DeploymentConfig, Node, Workflow};
 
-use super::{AppDef, Class, Cont, DeploymentPlan, Driver, InvId, JoinId, Owned, Slab, StrandId, Timer, World, scaled};
+use super::{AppDef, Class, Cont, DeploymentPlan, Driver, ExecId, InvId, JoinId, Owned, Slab, StrandId, Timer, World, scaled};
 use crate::billing::Cost;
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
 use crate::error::PlatformError;
@@ -141,7 +141,7 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
 
 /// A running sequence of states (the machine itself, a branch, or a Map iteration).
 struct Seq {
-    exec: u32,
+    exec: ExecId,
     nodes: Vec<Node>,
     pc: usize,
     share: f64,
@@ -200,7 +200,7 @@ impl World<'_> {
         }
     }
 
-    pub(crate) fn step_start(&mut self, now: SimTime, e: u32) {
+    pub(crate) fn step_start(&mut self, now: SimTime, e: ExecId) {
         self.step_start_common(now, e);
         if self.wf.asl.is_some() {
             self.asl_start(now, e);
@@ -212,7 +212,7 @@ impl World<'_> {
         self.transition(now, seq, self.wf.input_bytes);
     }
 
-    fn step_start_common(&mut self, now: SimTime, e: u32) {
+    fn step_start_common(&mut self, now: SimTime, e: ExecId) {
         if !self.sf.started {
             self.sf.started = true;
             self.sf.tokens = self.sf_setup().bucket;
@@ -230,7 +230,7 @@ impl World<'_> {
     }
 
     /// An Express execution still running at its 5-minute limit times out.
-    pub(crate) fn express_deadline(&mut self, now: SimTime, e: u32) {
+    pub(crate) fn express_deadline(&mut self, now: SimTime, e: ExecId) {
         if !self.exec_done(e) {
             let limit = self.sf_setup().express_max_duration;
             self.fail_exec(now, e, PlatformError::StepExpressTimeout { limit });
@@ -240,7 +240,7 @@ impl World<'_> {
     #[allow(clippy::too_many_arguments)]
     fn new_seq(
         &mut self,
-        exec: u32,
+        exec: ExecId,
         nodes: Vec<Node>,
         share: f64,
         item: u32,
@@ -274,9 +274,9 @@ impl World<'_> {
     }
 
     /// A state transition on the execution's timeline track.
-    pub(crate) fn trace_transition(&mut self, now: SimTime, e: u32, what: impl FnOnce() -> String) {
+    pub(crate) fn trace_transition(&mut self, now: SimTime, e: ExecId, what: impl FnOnce() -> String) {
         if self.spec.trace {
-            let track = super::EXEC_TRACK_BASE + e;
+            let track = super::EXEC_TRACK_BASE + e.0;
             self.trace.push(crate::trace::TraceEvent::Instant { track, name: format!("transition into {}", what()), at: now });
         }
     }
@@ -290,7 +290,7 @@ impl World<'_> {
     }
 
     /// The machine entered Succeed: the execution ends (Express bills its duration).
-    pub(crate) fn step_machine_succeeded(&mut self, now: SimTime, e: u32) {
+    pub(crate) fn step_machine_succeeded(&mut self, now: SimTime, e: ExecId) {
         if self.sf_setup().express {
             let setup = self.sf_setup().clone();
             let arrival = self.execs.get(e).map_or(now, |x| x.arrival);
@@ -462,7 +462,7 @@ impl World<'_> {
     }
 
     /// Iteration start times for the per-worker scheduling delay: the Lambda handler start.
-    pub(crate) fn step_worker_started(&mut self, now: SimTime, e: u32, seq: u32) {
+    pub(crate) fn step_worker_started(&mut self, now: SimTime, e: ExecId, seq: u32) {
         if self.exec_done(e) {
             return;
         }

@@ -24,7 +24,7 @@ use std::collections::VecDeque;
 
 use sfsim_engine::SimTime;
 
-use super::super::{Class, Cont, InvId, Phase, World, scaled};
+use super::super::{Class, Cont, ExecId, InvId, Phase, World, scaled};
 use super::{EntitySt, InstId, Op, OpKind, Work, mix};
 use crate::error::PlatformError;
 use crate::record::Component;
@@ -32,9 +32,9 @@ use crate::record::Component;
 use super::super::azure::MsgKind;
 
 impl World<'_> {
-    pub(super) fn new_step_entity(&mut self, e: u32) -> u32 {
+    pub(super) fn new_step_entity(&mut self, e: ExecId) -> u32 {
         self.du.step_entities_made += 1;
-        let partition = (mix(u64::from(e) << 32 ^ self.du.step_entities_made) % u64::from(self.du_setup().partitions)) as u32;
+        let partition = (mix(u64::from(e.0) << 32 ^ self.du.step_entities_made) % u64::from(self.du_setup().partitions)) as u32;
         self.du.entities.insert(EntitySt {
             partition,
             queue: VecDeque::new(),

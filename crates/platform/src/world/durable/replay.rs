@@ -22,13 +22,13 @@
 //! **Validation.** `tests/stateful_mechanisms.rs`: hand-computed episode and replay counts for k
 //! sequential awaits.
 
-use super::super::{InstId, Phase, World};
+use super::super::{ExecId, InstId, Phase, World};
 use crate::record::Component;
 
 impl World<'_> {
     /// The phases of an orchestrator episode of execution `e` whose instance has `history`
     /// events: load and replay (unless `warm_session`), decide, checkpoint.
-    pub(super) fn episode_phases(&mut self, e: u32, history: u32, warm_session: bool) -> Vec<Phase> {
+    pub(super) fn episode_phases(&mut self, e: ExecId, history: u32, warm_session: bool) -> Vec<Phase> {
         let s = self.du_setup();
         let (mem, per_event_cpu_s, episode_cpu_s) = (s.episode_memory_mb, s.per_event_cpu_s, s.episode_cpu_s);
         let mut phases = Vec::new();

@@ -19,7 +19,7 @@
 
 use sfsim_engine::{SimDuration, SimTime};
 
-use super::super::World;
+use super::super::{ExecId, World};
 use crate::billing::Cost;
 use crate::error::PlatformError;
 
@@ -41,7 +41,7 @@ impl World<'_> {
     /// Checks the payload and takes a transition of execution `e` at `now`: waits for a token,
     /// adds the scheduling latency, counts and prices it. Returns when the next state is
     /// entered, or `None` when the payload failed the execution.
-    pub(crate) fn step_transition_time(&mut self, now: SimTime, e: u32, payload: u64) -> Option<SimTime> {
+    pub(crate) fn step_transition_time(&mut self, now: SimTime, e: ExecId, payload: u64) -> Option<SimTime> {
         if !self.step_payload_ok(now, e, payload) {
             return None;
         }
@@ -57,7 +57,7 @@ impl World<'_> {
     }
 
     /// Fails the execution with `States.DataLimitExceeded` when `payload` is over the limit.
-    pub(crate) fn step_payload_ok(&mut self, now: SimTime, e: u32, payload: u64) -> bool {
+    pub(crate) fn step_payload_ok(&mut self, now: SimTime, e: ExecId, payload: u64) -> bool {
         match self.sf_setup().payload.failure(payload) {
             Some(err) => {
                 self.fail_exec(now, e, err);
@@ -67,11 +67,11 @@ impl World<'_> {
         }
     }
 
-    pub(crate) fn step_add_history(&mut self, now: SimTime, e: u32, events: u32) -> bool {
+    pub(crate) fn step_add_history(&mut self, now: SimTime, e: ExecId, events: u32) -> bool {
         self.add_history(now, e, events)
     }
 
-    pub(super) fn add_history(&mut self, now: SimTime, e: u32, events: u32) -> bool {
+    pub(super) fn add_history(&mut self, now: SimTime, e: ExecId, events: u32) -> bool {
         if self.sf_setup().express {
             return true; // Express keeps no execution history (CloudWatch Logs only)
         }
