@@ -1288,3 +1288,67 @@ pub(crate) fn single_step(nodes: &[Node]) -> Option<StepId> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delay_line_fires_in_order_and_arms_once() {
+        let mut d = DelayLine::default();
+        let t = |s: u64| SimTime::ZERO + SimDuration::from_secs(s);
+        assert!(d.push(t(10), 1, 7), "the first timer arms the line");
+        assert!(!d.push(t(10), 2, 8), "later timers ride on the armed event");
+        assert!(!d.push(t(12), 3, 9));
+        assert_eq!(d.pop_due(t(9)), None, "nothing is due early");
+        assert_eq!((d.pop_due(t(10)), d.pop_due(t(10)), d.pop_due(t(10))), (Some((1, 7)), Some((2, 8)), None));
+        assert_eq!(d.rearm(), Some(t(12)), "the line fires next for the third timer");
+        assert_eq!(d.pop_due(t(12)), Some((3, 9)));
+        assert_eq!(d.rearm(), None);
+        assert!(d.push(t(20), 4, 10), "an empty line arms again");
+    }
+
+    #[test]
+    fn the_execution_table_drops_ended_executions_from_its_front() {
+        let mut x = ExecTable::default();
+        let exec = |t: u64| ExecSt {
+            arrival: SimTime::ZERO + SimDuration::from_secs(t),
+            main: StrandId { exec: ExecId(0), idx: 0 },
+            acc: ExecAcc::default(),
+            cold: false,
+            first_start: None,
+            pending: None,
+            running: None,
+            history_events: 0,
+            owned: Vec::new(),
+            main_strand: Strand { mark: SimTime::ZERO, bd: Breakdown::default() },
+            forks: Vec::new(),
+            joins: Vec::new(),
+        };
+        for e in 0..3 {
+            x.push(ExecId(e), exec(u64::from(e)));
+        }
+        // The middle one ends first: it is gone, but the table cannot shrink past the first.
+        assert!(x.remove(ExecId(1)).is_some());
+        assert!(x.get(ExecId(1)).is_none() && x.get(ExecId(0)).is_some());
+        assert_eq!(x.live.len(), 3);
+        // The first ends: the table drops both from its front; ids are never reused.
+        assert!(x.remove(ExecId(0)).is_some());
+        assert_eq!((x.base, x.live.len()), (2, 1));
+        assert_eq!(x.live_ids(), vec![ExecId(2)]);
+        assert!(x.remove(ExecId(0)).is_none(), "an ended execution ends once");
+        x.push(ExecId(3), exec(3));
+        assert_eq!(x.get(ExecId(3)).map(|s| s.arrival), Some(SimTime::ZERO + SimDuration::from_secs(3)));
+    }
+
+    #[test]
+    fn a_slab_reuses_freed_ids() {
+        let mut s: Slab<Vec<u32>> = Slab::default();
+        let (a, b) = (s.insert(vec![1]), s.insert(vec![2]));
+        s.remove(a, |v| v.clear());
+        assert_eq!(s.live(), 1);
+        let c = s.insert(vec![3]);
+        assert_eq!(c, a, "a freed id is handed out again");
+        assert_eq!((s[c as usize].clone(), s[b as usize].clone()), (vec![3], vec![2]));
+    }
+}
