@@ -536,7 +536,7 @@ impl World<'_> {
     /// §3: "the sampled integral over the app process, covering concurrent executions"): each
     /// running invocation is metered an equal share, and its bill is its average observed memory,
     /// rounded up to 128 MB and capped, times its duration (the pricing page's "average memory
-    /// size ... by the time it takes to execute"), as the stateless simulator bills. Lambda
+    /// size ... by the time it takes to execute"), on every Azure deployment alike. Lambda
     /// instances bill configured memory per invocation instead.
     pub(crate) fn meter(&mut self, i: InstId, now: SimTime) {
         let app = self.insts[i].app;
