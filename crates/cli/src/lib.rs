@@ -110,8 +110,8 @@ struct ReplayArgs {
     day: Option<u32>,
     /// Where a 2019 minute's invocations start within it: random (uniform, seeded; default) or
     /// even (evenly spaced, which understates concurrency and cold starts).
-    #[arg(long, value_enum, default_value_t = PlacementArg::Random, requires = "azure_2019")]
-    placement: PlacementArg,
+    #[arg(long, value_name = "random|even", default_value = "random", value_parser = parse_placement, requires = "azure_2019")]
+    placement: sfsim_replay::Placement,
     /// The 2021 release (AzureFunctionsInvocationTraceForTwoWeeksJan2021.txt).
     #[arg(long = "azure-2021", value_name = "FILE")]
     azure_2021: Option<PathBuf>,
@@ -135,15 +135,13 @@ struct ReplayArgs {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
-enum PlacementArg {
-    Random,
-    Even,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
 enum ReplayFormat {
     Table,
     Json,
+}
+
+fn parse_placement(s: &str) -> Result<sfsim_replay::Placement, String> {
+    sfsim_replay::Placement::parse(s).ok_or_else(|| format!("`{s}`: expected random or even"))
 }
 
 fn parse_non_negative(s: &str) -> Result<f64, String> {
@@ -960,11 +958,7 @@ fn cmd_replay(a: &ReplayArgs) -> Result<(), Failure> {
     let (source, reports) = match (&a.azure_2019, &a.azure_2021) {
         (Some(dir), _) => {
             let day = a.day.unwrap_or(1);
-            let placement = match a.placement {
-                PlacementArg::Random => sfsim_replay::Placement::Random,
-                PlacementArg::Even => sfsim_replay::Placement::Even,
-            };
-            let mut t = Azure2019::open_with(dir, day, a.seed, placement).map_err(trace_failure)?;
+            let mut t = Azure2019::open_with(dir, day, a.seed, a.placement).map_err(trace_failure)?;
             let r = sfsim_replay::replay(&mut t, &policies, cold).map_err(trace_failure)?;
             (format!("{} day {day}", dir.display()), r)
         }

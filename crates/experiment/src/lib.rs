@@ -125,10 +125,6 @@ pub fn run_scenario(
         .collect::<Result<Vec<_>, _>>()?;
     // With a trace's arrivals every invocation is an execution (`--iterations N`: the first N).
     let trace = matches!(scenario.arrivals, Arrivals::Trace { .. });
-    if let Arrivals::Trace { file, app } = &scenario.arrivals {
-        let opened = sfsim_platform::world::arrivals::open_trace(file, *app, 0);
-        drop(opened.map_err(|e| scenario.error_at("arrivals", e.to_string()))?);
-    }
     let iterations = if trace {
         opts.iterations.unwrap_or(sfsim_platform::world::arrivals::MAX_EXECUTIONS)
     } else {
@@ -174,6 +170,7 @@ pub fn run_scenario(
             }
         })
         .collect();
+    // A trace that cannot be opened or read (each replication opens it) is an input error.
     if let Some(e) = outputs.iter().find_map(|o| o.arrival_error.clone()) {
         return Err(scenario.error_at("arrivals", e));
     }

@@ -532,7 +532,6 @@ impl ExecAcc {
 /// A live execution: everything the world keeps about it until it ends.
 pub(crate) struct ExecSt {
     pub arrival: SimTime,
-    pub main: StrandId,
     pub acc: ExecAcc,
     pub cold: bool,
     /// When the workflow's first function started (not the HTTP starter of Durable).
@@ -553,6 +552,23 @@ pub(crate) struct ExecSt {
 }
 
 impl ExecSt {
+    /// An execution arriving at `now`, its main strand (strand 0) starting then.
+    fn new(now: SimTime) -> ExecSt {
+        ExecSt {
+            arrival: now,
+            acc: ExecAcc::default(),
+            cold: false,
+            first_start: None,
+            pending: None,
+            running: None,
+            history_events: 0,
+            owned: Vec::new(),
+            main_strand: Strand { mark: now, bd: Breakdown::default() },
+            forks: Vec::new(),
+            joins: Vec::new(),
+        }
+    }
+
     fn strand(&self, idx: u32) -> &Strand {
         if idx == 0 { &self.main_strand } else { &self.forks[idx as usize - 1] }
     }
@@ -792,7 +808,8 @@ pub fn simulate_into(spec: &RunSpec<'_>, sink: Option<Box<dyn TraceSink>>) -> Ru
         }
         _ => None,
     };
-    let n = spec.iterations.min(if trace.is_some() { 0 } else { arrivals::MAX_EXECUTIONS }) as usize;
+    // Records kept for a run of known length are reserved up front (a trace's length is not known).
+    let reserve = if spec.keep_records && trace.is_none() { spec.iterations.min(arrivals::MAX_EXECUTIONS) as usize } else { 0 };
     let apps = spec
         .plan
         .apps
@@ -824,7 +841,7 @@ pub fn simulate_into(spec: &RunSpec<'_>, sink: Option<Box<dyn TraceSink>>) -> Ru
         execs: ExecTable::default(),
         late: ExecAcc::default(),
         fold: crate::record::RunFold::default(),
-        records: Vec::with_capacity(if spec.keep_records { n } else { 0 }),
+        records: Vec::with_capacity(reserve),
         cold_rng: spec.streams.stream("cold_start"),
         rng: spec.streams.stream("platform"),
         work: crate::workload::work_streams(&spec.streams),
@@ -929,23 +946,7 @@ impl World<'_> {
     fn on_arrival(&mut self, now: SimTime, e: ExecId) {
         self.arrived += 1;
         self.arrived_schedule_next(now, e);
-        self.execs.push(
-            e,
-            ExecSt {
-                arrival: now,
-                main: StrandId { exec: e, idx: 0 },
-                acc: ExecAcc::default(),
-                cold: false,
-                first_start: None,
-                pending: None,
-                running: None,
-                history_events: 0,
-                owned: Vec::new(),
-                main_strand: Strand { mark: now, bd: Breakdown::default() },
-                forks: Vec::new(),
-                joins: Vec::new(),
-            },
-        );
+        self.execs.push(e, ExecSt::new(now));
         if self.spec.trace {
             self.trace.push(TraceEvent::Instant { track: 0, name: format!("arrival {e}"), at: now });
         }
@@ -1143,7 +1144,7 @@ impl World<'_> {
         self.ended += 1;
         let arrival = x.arrival;
         // Whatever the main strand has not been charged with (a failure mid-flight) is queueing.
-        let mut breakdown = x.strand(x.main.idx).bd;
+        let mut breakdown = x.main_strand.bd;
         let charged = breakdown.total();
         let latency = now.saturating_since(arrival);
         if outcome == Outcome::Completed {
@@ -1311,20 +1312,7 @@ mod tests {
     #[test]
     fn the_execution_table_drops_ended_executions_from_its_front() {
         let mut x = ExecTable::default();
-        let exec = |t: u64| ExecSt {
-            arrival: SimTime::ZERO + SimDuration::from_secs(t),
-            main: StrandId { exec: ExecId(0), idx: 0 },
-            acc: ExecAcc::default(),
-            cold: false,
-            first_start: None,
-            pending: None,
-            running: None,
-            history_events: 0,
-            owned: Vec::new(),
-            main_strand: Strand { mark: SimTime::ZERO, bd: Breakdown::default() },
-            forks: Vec::new(),
-            joins: Vec::new(),
-        };
+        let exec = |t: u64| ExecSt::new(SimTime::ZERO + SimDuration::from_secs(t));
         for e in 0..3 {
             x.push(ExecId(e), exec(u64::from(e)));
         }
