@@ -98,5 +98,14 @@ fn a_missing_trace_is_an_input_error_naming_the_file() {
     let err = String::from_utf8_lossy(&o.stderr).to_string();
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(o.status.code(), Some(3), "{err}");
-    assert!(err.contains("arrivals") && err.contains("invocations_per_function_md.anon.d01.csv"), "{err}");
+    assert!(err.contains("key `arrivals.dir`") && err.contains("invocations_per_function_md.anon.d01.csv"), "{err}");
+}
+
+#[test]
+fn a_bad_placement_names_its_key_and_line() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/t.toml");
+    let text = format!("[scenario]\nname = \"t\"\n[arrivals]\nkind = \"azure-2019\"\ndir = \"x\"\nplacement = \"sideways\"\n{WORKFLOW}");
+    let e = Scenario::from_source(SourceFile::from_text(path, text), &[]).expect_err("refused");
+    let msg = e.to_string();
+    assert!(msg.contains(":6:13: key `arrivals.placement`") && msg.contains("sideways"), "{msg}");
 }

@@ -172,7 +172,11 @@ pub fn run_scenario(
         .collect();
     // A trace that cannot be opened or read (each replication opens it) is an input error.
     if let Some(e) = outputs.iter().find_map(|o| o.arrival_error.clone()) {
-        return Err(scenario.error_at("arrivals", e));
+        let key = match &scenario.arrivals {
+            Arrivals::Trace { file: sfsim_workflow::TraceFile::Azure2019 { .. }, .. } => "arrivals.dir",
+            _ => "arrivals.file",
+        };
+        return Err(scenario.error_at(key, e));
     }
     // A trace gives as many executions as it has invocations.
     let iterations = if trace { outputs.first().map_or(0, |o| o.fold.arrived) } else { iterations };

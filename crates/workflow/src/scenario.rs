@@ -135,9 +135,10 @@ pub enum RawArrivals {
         day: u32,
         /// Only this app (dense index in order of first appearance); all apps when absent.
         app: Option<u32>,
-        /// Where a minute's invocations start in it: `random` (default) or `even`.
-        #[serde(default)]
-        placement: TracePlacement,
+        /// Where a minute's invocations start in it: `random` (default) or `even` (a string,
+        /// checked in validation so that an error names `arrivals.placement`: a tagged enum's
+        /// own errors only name the table).
+        placement: Option<String>,
     },
     /// The invocations of the Azure Functions 2021 trace.
     #[serde(rename = "azure-2021")]
@@ -154,8 +155,7 @@ fn default_day() -> u32 {
 }
 
 /// Where the invocations a 2019 trace counts in a minute start within it.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum TracePlacement {
     /// Uniformly at random (seeded).
     #[default]
@@ -624,6 +624,13 @@ impl Scenario {
                 if !(1..=99).contains(&day) {
                     return Err(KeyError::new("arrivals.day", format!("must be within 1-99 (the NN of dNN), got {day}")));
                 }
+                let placement = match placement.as_deref() {
+                    None | Some("random") => TracePlacement::Random,
+                    Some("even") => TracePlacement::Even,
+                    Some(other) => {
+                        return Err(KeyError::new("arrivals.placement", format!("`{other}`: expected \"random\" or \"even\"")));
+                    }
+                };
                 Arrivals::Trace { file: TraceFile::Azure2019 { dir: base_dir.join(dir), day, placement }, app }
             }
             RawArrivals::Azure2021 { file, app } => Arrivals::Trace { file: TraceFile::Azure2021 { file: base_dir.join(file) }, app },
