@@ -18,7 +18,7 @@
 //! | single function | `aws-lambda`, `az-func` | [`single`] |
 //! | queue chain | `az-queue` | [`chain`] (queues and polling in [`azure`]) |
 //! | Durable Functions | `az-dorch`, `az-dent` | [`durable`] |
-//! | Step Functions | `aws-step` | [`step`], `asl_run` for machines given in ASL |
+//! | Step Functions | `aws-step` | [`step`]: generated machines and machines given in ASL |
 //!
 //! Every driver runs its invocations through the same instance pool (this module: instances,
 //! cold starts, keep-alive, execution slots per class, the Python worker's threads, scale-out,
@@ -54,7 +54,6 @@
 //! seed sweeps in `tests/invariants.rs`.
 
 pub mod arrivals;
-mod asl_run;
 pub mod azure;
 pub mod chain;
 pub mod durable;
@@ -284,11 +283,8 @@ pub(crate) enum Cont {
     Episode { orch: u32 },
     /// Durable: a batch of entity `entity` finished.
     EntityBatch { entity: u32 },
-    /// Step Functions: the Lambda of task `task` of run `run` finished.
-    /// `grouped`: the Task runs a whole parallel flow element (per-flow-element functions).
-    StepTask { run: u32, task: u32, grouped: bool },
-    /// Step Functions (ASL): the Lambda of the task state of run `run` finished.
-    AslTask { run: u32 },
+    /// Step Functions: the Lambda of the Task state of run `run` finished.
+    StepTask { run: u32 },
     /// aws-lambda, az-func: the function that runs the whole workflow finished.
     Single,
 }
@@ -644,14 +640,10 @@ impl<T> std::ops::IndexMut<usize> for Slab<T> {
 pub(crate) enum Owned {
     /// A Durable orchestration (the execution's or a sub-orchestration).
     Orch(u32),
-    /// A Step Functions sequence (the machine, a branch, a Map iteration).
-    Seq(u32),
+    /// A Step Functions run (the machine, a branch, a Map iteration).
+    StepRun(u32),
     /// A Step Functions Parallel or Map state waiting for its children.
-    Group(u32),
-    /// An ASL run.
-    Run(u32),
-    /// An ASL Parallel or Map state waiting for its children.
-    AslGroup(u32),
+    StepGroup(u32),
 }
 
 /// The live executions, by id. Ids are given in arrival order and never reused; an execution
@@ -716,14 +708,12 @@ pub(crate) enum Ev {
 /// Delayed driver actions.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Timer {
-    /// Step Functions: strand `strand` of run `run` enters state `state` after its transition.
-    StepEnter { run: u32, state: u32, strand: StrandId },
-    /// Step Functions (ASL): enter the current state of run `run`.
-    AslEnter { run: u32, strand: StrandId },
-    /// Step Functions (ASL): a Wait state of run `run` of execution `exec` ended.
-    AslWaited { exec: ExecId, run: u32 },
-    /// Step Functions (ASL): a retry's backoff of run `run` of execution `exec` ended.
-    AslRetry { exec: ExecId, run: u32 },
+    /// Step Functions: strand `strand` of run `run` enters its state after the transition.
+    StepEnter { run: u32, strand: StrandId },
+    /// Step Functions: a Wait state of run `run` of execution `exec` ended.
+    StepWaited { exec: ExecId, run: u32 },
+    /// Step Functions: a retry's backoff of run `run` of execution `exec` ended.
+    StepRetry { exec: ExecId, run: u32 },
     /// Step Functions Express: the 5-minute limit of execution `exec`.
     ExpressDeadline { exec: ExecId },
 }
@@ -976,8 +966,7 @@ impl World<'_> {
             Cont::Activity { orch, task } => self.durable_activity_done(now, v, orch, task),
             Cont::Episode { orch } => self.durable_episode_done(now, v, orch),
             Cont::EntityBatch { entity } => self.durable_entity_done(now, v, entity),
-            Cont::StepTask { run, task, grouped } => self.step_task_done(now, v, run, task, grouped),
-            Cont::AslTask { run } => self.asl_task_done(now, v, run),
+            Cont::StepTask { run } => self.step_task_done(now, v, run),
         }
         self.free_inv(v);
     }
@@ -987,8 +976,7 @@ impl World<'_> {
         let cont = self.invs[v].cont;
         let exec = self.invs[v].exec;
         match cont {
-            Cont::StepTask { .. } => self.step_task_failed(now, v, error),
-            Cont::AslTask { run } => self.asl_task_failed(now, v, run, error),
+            Cont::StepTask { run } => self.step_task_failed(now, v, run, error),
             Cont::EntityBatch { entity } => self.durable_entity_failed(now, entity, error),
             Cont::Episode { orch } => self.durable_episode_failed(now, exec, orch, error),
             Cont::Single | Cont::Chain { .. } | Cont::Starter { .. } | Cont::Activity { .. } => self.fail_exec(now, exec, error),
@@ -998,10 +986,9 @@ impl World<'_> {
 
     fn on_timer(&mut self, now: SimTime, t: Timer) {
         match t {
-            Timer::StepEnter { run, state, strand } => self.step_enter(now, run, state, strand),
-            Timer::AslEnter { run, strand } => self.asl_enter(now, run, strand),
-            Timer::AslWaited { exec, run } => self.asl_waited(now, exec, run),
-            Timer::AslRetry { exec, run } => self.asl_retry(now, exec, run),
+            Timer::StepEnter { run, strand } => self.step_enter(now, run, strand),
+            Timer::StepWaited { exec, run } => self.step_waited(now, exec, run),
+            Timer::StepRetry { exec, run } => self.step_retry(now, exec, run),
             Timer::ExpressDeadline { exec } => self.express_deadline(now, exec),
         }
     }
@@ -1089,10 +1076,8 @@ impl World<'_> {
     fn free_owned(&mut self, o: Owned) {
         match o {
             Owned::Orch(id) => self.du.free_orch(id),
-            Owned::Seq(id) => self.sf.free_seq(id),
-            Owned::Group(id) => self.sf.free_group(id),
-            Owned::Run(id) => self.sf.asl.free_run(id),
-            Owned::AslGroup(id) => self.sf.asl.free_group(id),
+            Owned::StepRun(id) => self.sf.free_run(id),
+            Owned::StepGroup(id) => self.sf.free_group(id),
         }
     }
 
@@ -1206,7 +1191,7 @@ impl World<'_> {
     }
 
     /// What an invocation is, for the timeline.
-    fn describe(&self, cont: Cont, class: Class) -> String {
+    fn describe(&self, cont: Cont) -> String {
         let step = |i: u32| self.wf.steps.get(i as usize).map_or("?", |s| s.name.as_str()).to_string();
         match cont {
             Cont::Single => "function".into(),
@@ -1215,8 +1200,7 @@ impl World<'_> {
             Cont::Activity { .. } => "activity".into(),
             Cont::Episode { .. } => "orchestrator episode".into(),
             Cont::EntityBatch { entity } => format!("entity {entity} operations"),
-            Cont::StepTask { task, .. } => format!("task {}", step(task)),
-            Cont::AslTask { .. } => format!("{class:?} task"),
+            Cont::StepTask { run } => format!("task {}", step(u32::from(self.step_task_app(run)))),
         }
     }
 

@@ -360,9 +360,9 @@ impl World<'_> {
             inv.bd.add(Component::Execution, now.saturating_since(since));
             if self.spec.trace {
                 // On the timeline: the invocation held its slot but waited for the thread.
-                let (slot, exec, cont, class) = (inv.slot, inv.exec, inv.cont, inv.class);
+                let (slot, exec, cont) = (inv.slot, inv.exec, inv.cont);
                 let track = self.track(i, slot);
-                let name = format!("{} (exec {exec}) waits for the Python thread", self.describe(cont, class));
+                let name = format!("{} (exec {exec}) waits for the Python thread", self.describe(cont));
                 self.trace.push(TraceEvent::Slice { track, name, cat: "thread wait", start: since, end: now, exec: Some(exec.0) });
             }
             self.run_code(now, v);
@@ -381,8 +381,7 @@ impl World<'_> {
         }
         let exec = inv.exec;
         match inv.cont {
-            Cont::StepTask { run, .. } => self.step_worker_started(now, exec, run),
-            Cont::AslTask { run } => self.asl_worker_started(now, exec, run),
+            Cont::StepTask { run } => self.step_worker_started(now, exec, run),
             c @ (Cont::Activity { .. } | Cont::Episode { .. }) => self.durable_code_started(now, exec, c),
             _ => {}
         }
@@ -605,7 +604,7 @@ impl World<'_> {
         self.invs[v].strands = strands;
         if self.spec.trace {
             let track = self.track(i, slot);
-            let what = self.describe(self.invs[v].cont, class);
+            let what = self.describe(self.invs[v].cont);
             let name = match &error {
                 None => format!("{what} (exec {exec})"),
                 Some(e) => format!("{what} (exec {exec}) failed: {e}"),

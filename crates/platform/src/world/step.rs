@@ -1,38 +1,55 @@
 //! `aws-step`: an AWS Step Functions state machine whose Task states invoke Lambda functions.
 //!
-//! **Models.** The state machine is generated from the platform-neutral workflow: a step is a
-//! Task state invoking the step's own Lambda function (one function, and so one pool of
+//! **Models.** One interpreter runs every machine. A machine is either given in Amazon States
+//! Language ([`sfsim_workflow::asl`]) or generated from the platform-neutral workflow: a step is
+//! a Task state invoking the step's own Lambda function (one function, and so one pool of
 //! execution environments, per step); a parallel node is a Parallel state; a fan-out is an
-//! inline Map state over the items with `MaxConcurrency` at most 40. Entering a state is a
-//! *state transition*: it waits for a token of the account's transition bucket (5,000, refilled
-//! at 1,500 per s), then takes the scheduling latency (log-normal plus a per-KB term for the
-//! payload recorded in the history), and is counted and billed (Standard: $0.025 per 1,000).
-//! Task input and output over 256 KB fail the execution with `States.DataLimitExceeded`; a
-//! history over 25,000 events fails it with `States.Runtime`. Lambda tasks go through the Lambda
-//! instance pool (cold starts, keep-alive, burst scaling; a throttled invoke fails the task with
-//! `Lambda.TooManyRequestsException`). State objects travel through S3. Express workflows bill
-//! requests and duration instead of transitions.
+//! inline Map state over the items. Both are compiled once per plan into the same [`Program`].
+//!
+//! Entering a state is a *state transition* ([`transitions`]: token bucket, scheduling latency,
+//! count, price). Task states invoke their step's Lambda through the Lambda instance pool (cold
+//! starts, keep-alive, burst scaling; a throttled invoke fails the task with
+//! `Lambda.TooManyRequestsException`); Pass does nothing; Wait sleeps (charged to
+//! `scheduling`); Choice goes where the scenario chose; Parallel forks its branches and joins
+//! them; Map runs its iterator over the items, at most `MaxConcurrency` (never more than 40, the
+//! inline limit) at a time; Succeed ends the machine; Fail fails the execution with its `Error`.
+//! A failed task is retried by the first matching `Retry` rule (`IntervalSeconds x
+//! BackoffRate^attempt`, up to `MaxAttempts`; every retry is a billed transition) and otherwise
+//! caught by the first matching `Catch` rule. State objects travel through S3.
+//!
+//! **Data.** Payloads are sizes, not values. A run carries the size of its current data: the
+//! execution's input, then each Task's output; a Parallel or Map state's result is the sum of
+//! its children's results. A branch or iteration starts with its first Task's input. Every
+//! transition carries the current data (it sets the per-KB latency); a Task's input and output
+//! and a Parallel or Map result over 256 KB fail the execution with `States.DataLimitExceeded`.
+//! Sizes are kept in f64 and rounded where checked, so that N items of a split fan-out add up to
+//! exactly the total (rounding each item up would push a 256 KB total over the limit).
 //!
 //! Transitions counted: one per state entered (Task, Parallel, Map, and each state inside every
 //! branch and iteration); a generated machine ends with `End: true` on its last state, so it
 //! has no Succeed state (SFDG: "a state transition is counted each time a step in your
 //! execution is completed"; platform-facts.md §2 notes the practitioner reading for Map and
-//! Parallel). Express workflows have no transition throttle and no history limit, bill requests
-//! and duration, and time out after 5 minutes.
+//! Parallel). Every state adds history events (Task: `events_per_task`; Parallel and Map:
+//! 2 + 2 per child; any other state: StateEntered and StateExited), so even a loop of Pass or
+//! Choice states reaches the 25,000-event limit and fails as on AWS. Express workflows have no
+//! transition throttle and no history limit, bill requests and duration, and time out after 5
+//! minutes.
 //!
 //! **Parameters.** `models/aws-step.toml`, `models/aws-lambda.toml`.
 //!
-//! **Scope and limitations.** Retry/Catch, Wait and Choice states, Distributed Map and the
-//! StartExecution throttle are not modelled in generated machines; Amazon States Language import
-//! is separate work.
+//! **Scope and limitations.** Data is not simulated: Choice branches and Map item counts come
+//! from the scenario; `Catch` on Parallel and Map states is not supported (rejected when
+//! loading). Distributed Map and the StartExecution throttle are not modelled.
 //!
 //! **Validation.** `tests/stateful_mechanisms.rs`: transitions of a Map over n items, the 300 KB
-//! payload failure, the concurrency cap of a Map.
+//! payload failure, the concurrency cap of a Map, a real ASL file end to end with its transition
+//! count and retries; `tests/golden/aws-step.txt`.
 
 use sfsim_engine::{SimDuration, SimTime};
-use sfsim_workflow::{DeploymentConfig, Node, Workflow};
+use sfsim_workflow::asl::{AslCatch, AslMachine, AslNext, AslRetry, AslState};
+use sfsim_workflow::{DeploymentConfig, Node, StepId, Workflow};
 
-use super::{AppDef, Class, Cont, DeploymentPlan, Driver, ExecId, InvId, JoinId, Owned, Slab, StrandId, Timer, World, scaled};
+use super::{AppDef, Class, Cont, DeploymentPlan, Driver, Ev, ExecId, InvId, JoinId, Owned, Slab, StrandId, Timer, World};
 use crate::billing::Cost;
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
 use crate::error::PlatformError;
@@ -72,11 +89,159 @@ pub struct StepSetup {
     pub express_memory_mb: f64,
     /// Express maximum duration.
     pub express_max_duration: SimDuration,
-    /// A top-level parallel element is one Task (per-flow-element functions).
-    pub per_flow_element: bool,
+    /// The machine, compiled.
+    program: Program,
 }
 
-/// Builds the aws-step plan: one Lambda app per step.
+/// The machines of a plan, flattened: index 0 is the top level; a Parallel state names its
+/// branches and a Map state its iterator by index.
+#[derive(Clone, Debug, Default)]
+struct Program {
+    machines: Vec<Machine>,
+}
+
+/// A state list with its start: the top level, a Parallel branch or a Map iterator.
+#[derive(Clone, Debug)]
+struct Machine {
+    names: Vec<String>,
+    states: Vec<State>,
+    start: AslNext,
+    /// What a branch or iteration of this machine starts with: its first Task's input at
+    /// share 1, bytes.
+    input_bytes: f64,
+}
+
+/// A compiled state.
+#[derive(Clone, Debug)]
+enum State {
+    Task { task: Task, next: AslNext, retry: Vec<AslRetry>, catch: Vec<AslCatch> },
+    Pass { next: AslNext },
+    Wait { seconds: f64, next: AslNext },
+    Choice { next: usize },
+    Parallel { branches: Vec<usize>, next: AslNext },
+    /// `item_share`: the part of the work each item does (a split fan-out); `same_item`: every
+    /// item draws item 0's work (a split fan-out divides one piece of work).
+    Map { iterator: usize, items: u32, max_concurrency: u32, item_share: f64, same_item: bool, next: AslNext },
+    Succeed,
+    Fail { error: String },
+}
+
+/// What a Task's Lambda runs, with its sizes at share 1.
+#[derive(Clone, Debug)]
+struct Task {
+    /// The app (one per step) whose function runs it.
+    app: u16,
+    work: Work,
+    input_bytes: f64,
+    output_bytes: f64,
+}
+
+#[derive(Clone, Debug)]
+enum Work {
+    Step(StepId),
+    /// A whole parallel flow element in one function (per-flow-element functions).
+    Grouped(Vec<Node>),
+}
+
+impl Program {
+    /// The machine generated from the workflow's flow.
+    fn generated(wf: &Workflow, per_flow_element: bool) -> Program {
+        let mut p = Program::default();
+        p.nodes(wf, &wf.flow, per_flow_element);
+        p
+    }
+
+    fn nodes(&mut self, wf: &Workflow, nodes: &[Node], per_flow_element: bool) -> usize {
+        let id = self.reserve();
+        let mut states = Vec::with_capacity(nodes.len());
+        for (i, node) in nodes.iter().enumerate() {
+            let next = if i + 1 < nodes.len() { AslNext::State(i + 1) } else { AslNext::End };
+            let state = match node {
+                Node::Step(s) => State::Task { task: step_task(wf, *s), next, retry: Vec::new(), catch: Vec::new() },
+                Node::Parallel(branches) => match first_step(branches) {
+                    // One Task whose function (the app of the element's first step) runs every
+                    // branch in turn.
+                    Some(first) if per_flow_element => {
+                        let group = [node.clone()];
+                        let task = Task {
+                            app: first.0 as u16,
+                            input_bytes: first_input(wf, &group),
+                            output_bytes: last_output(wf, &group),
+                            work: Work::Grouped(group.to_vec()),
+                        };
+                        State::Task { task, next, retry: Vec::new(), catch: Vec::new() }
+                    }
+                    _ => State::Parallel { branches: branches.iter().map(|b| self.nodes(wf, b, false)).collect(), next },
+                },
+                Node::FanOut(f) => {
+                    let f = &wf.fan_outs[f.0 as usize];
+                    let iterator = self.nodes(wf, &f.body, false);
+                    State::Map { iterator, items: f.items, max_concurrency: 0, item_share: f.share(), same_item: f.split, next }
+                }
+            };
+            states.push(state);
+        }
+        let start = if nodes.is_empty() { AslNext::End } else { AslNext::State(0) };
+        self.finish(id, (0..nodes.len()).map(|i| format!("state {i}")).collect(), states, start)
+    }
+
+    /// A machine given in ASL.
+    fn asl(&mut self, wf: &Workflow, m: &AslMachine) -> usize {
+        let id = self.reserve();
+        let states = m
+            .states
+            .iter()
+            .map(|s| match s {
+                AslState::Task { step, next, retry, catch } => {
+                    State::Task { task: step_task(wf, StepId(*step)), next: next.clone(), retry: retry.clone(), catch: catch.clone() }
+                }
+                AslState::Pass { next } => State::Pass { next: next.clone() },
+                AslState::Wait { seconds, next } => State::Wait { seconds: *seconds, next: next.clone() },
+                AslState::Choice { next } => State::Choice { next: *next },
+                AslState::Parallel { branches, next } => {
+                    State::Parallel { branches: branches.iter().map(|b| self.asl(wf, b)).collect(), next: next.clone() }
+                }
+                AslState::Map { iterator, items, max_concurrency, next } => State::Map {
+                    iterator: self.asl(wf, iterator),
+                    items: *items,
+                    max_concurrency: *max_concurrency,
+                    item_share: 1.0,
+                    same_item: false,
+                    next: next.clone(),
+                },
+                AslState::Succeed => State::Succeed,
+                AslState::Fail { error } => State::Fail { error: error.clone() },
+            })
+            .collect();
+        self.finish(id, m.names.clone(), states, AslNext::State(m.start))
+    }
+
+    fn reserve(&mut self) -> usize {
+        self.machines.push(Machine { names: Vec::new(), states: Vec::new(), start: AslNext::End, input_bytes: 0.0 });
+        self.machines.len() - 1
+    }
+
+    fn finish(&mut self, id: usize, names: Vec<String>, states: Vec<State>, start: AslNext) -> usize {
+        let input_bytes = match start {
+            AslNext::State(s) => match &states[s] {
+                State::Task { task, .. } => task.input_bytes,
+                State::Parallel { branches, .. } => branches.iter().map(|&b| self.machines[b].input_bytes).fold(0.0, f64::max),
+                State::Map { iterator, items, item_share, .. } => self.machines[*iterator].input_bytes * item_share * f64::from(*items),
+                _ => 0.0,
+            },
+            AslNext::End => 0.0,
+        };
+        self.machines[id] = Machine { names, states, start, input_bytes };
+        id
+    }
+}
+
+fn step_task(wf: &Workflow, s: StepId) -> Task {
+    let st = &wf.steps[s.0 as usize];
+    Task { app: s.0 as u16, work: Work::Step(s), input_bytes: st.input_bytes as f64, output_bytes: st.output_bytes as f64 }
+}
+
+/// Builds the aws-step plan: one Lambda app per step, and the machine compiled.
 pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Result<DeploymentPlan, ConfigError> {
     for (key, set) in [("payload_limit_mode", cfg.payload_limit_mode.is_some()), ("extended_sessions", cfg.extended_sessions.is_some())] {
         if set {
@@ -86,7 +251,8 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
             });
         }
     }
-    if cfg.functions == Some(sfsim_workflow::FunctionSplit::PerFlowElement) {
+    let per_flow_element = cfg.functions == Some(sfsim_workflow::FunctionSplit::PerFlowElement);
+    if per_flow_element {
         for (i, n) in workflow.flow.iter().enumerate() {
             if matches!(n, Node::Parallel(_)) && super::chain::contains_fan_out(n) {
                 return Err(ConfigError {
@@ -109,6 +275,14 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
             platform,
         });
     }
+    let program = match &workflow.asl {
+        Some(m) => {
+            let mut p = Program::default();
+            p.asl(workflow, m);
+            p
+        }
+        None => Program::generated(workflow, per_flow_element),
+    };
     let m = &models.step;
     Ok(DeploymentPlan {
         deployment: Deployment::AwsStep,
@@ -134,85 +308,82 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
             express_usd_per_gb_s: m.billing.express_price_usd_per_gb_s.value,
             express_memory_mb: m.billing.express_memory_mb_base.value,
             express_max_duration: SimDuration::from_secs_f64(m.billing.express_max_duration_s.value),
-            per_flow_element: cfg.functions == Some(sfsim_workflow::FunctionSplit::PerFlowElement),
+            program,
         })),
     })
 }
 
-/// A running sequence of states (the machine itself, a branch, or a Map iteration).
-struct Seq {
+/// One running state list: the machine, a Parallel branch, or a Map iteration.
+struct Run {
     exec: ExecId,
-    nodes: Vec<Node>,
-    pc: usize,
+    machine: usize,
+    state: usize,
     share: f64,
     item: u32,
     strand: StrandId,
-    parent: Option<(u32, u32)>,
+    parent: Option<u32>,
+    /// Retries of the current Task so far.
+    attempt: u32,
     /// Map iteration: when it was scheduled (for the per-worker figures).
     worker_since: Option<SimTime>,
     /// Its first Lambda has started (the scheduling delay is recorded once).
     worker_started: bool,
+    /// The size of the run's current data (its input, then each result), bytes.
+    data: f64,
 }
 
 /// A Parallel or Map state waiting for its children.
 struct Group {
-    seq: u32,
+    run: u32,
     join: JoinId,
-    /// Map: iterations not yet started (their strands, waiting for a concurrency slot).
+    /// Map: iterations not yet started (strand, item), and the iterator; Parallel: none.
     waiting: Vec<(StrandId, u32)>,
-    body: Vec<Node>,
-    share: f64,
-}
-
-impl StepState {
-    /// Frees a sequence of an ended execution.
-    pub(crate) fn free_seq(&mut self, id: u32) {
-        self.seqs.remove(id, |s| s.nodes = Vec::new());
-    }
-
-    /// Frees a Parallel or Map group of an ended execution.
-    pub(crate) fn free_group(&mut self, id: u32) {
-        self.groups.remove(id, |g| {
-            g.waiting = Vec::new();
-            g.body = Vec::new();
-        });
-    }
+    iterator: Option<usize>,
+    /// Sum of the children's results: the state's result, bytes.
+    output: f64,
 }
 
 /// Step Functions state of a world.
 #[derive(Default)]
 pub struct StepState {
-    seqs: Slab<Seq>,
+    runs: Slab<Run>,
     groups: Slab<Group>,
     tokens: f64,
     tokens_at: SimTime,
     started: bool,
-    /// Machines given in ASL.
-    pub(crate) asl: super::asl_run::AslState2,
 }
 
-impl World<'_> {
+impl StepState {
+    /// Frees a run of an ended execution.
+    pub(crate) fn free_run(&mut self, id: u32) {
+        self.runs.remove(id, |_| {});
+    }
+
+    /// Frees a Parallel or Map group of an ended execution.
+    pub(crate) fn free_group(&mut self, id: u32) {
+        self.groups.remove(id, |g| g.waiting = Vec::new());
+    }
+}
+
+fn rounded(bytes: f64) -> u64 {
+    bytes.round() as u64
+}
+
+impl<'a> World<'a> {
     /// The Step Functions driver's settings (its code runs only for an aws-step plan).
-    fn sf_setup(&self) -> &StepSetup {
-        match &self.plan.driver {
+    fn sf_setup(&self) -> &'a StepSetup {
+        let plan: &'a DeploymentPlan = self.plan;
+        match &plan.driver {
             Driver::Step(s) => s,
             _ => unreachable!("Step Functions driver code runs only for aws-step"),
         }
     }
 
-    pub(crate) fn step_start(&mut self, now: SimTime, e: ExecId) {
-        self.step_start_common(now, e);
-        if self.wf.asl.is_some() {
-            self.asl_start(now, e);
-            return;
-        }
-        let strand = self.main_strand(e);
-        let flow = self.wf.flow.clone();
-        let seq = self.new_seq(e, flow, 1.0, 0, strand, None, None);
-        self.transition(now, seq, self.wf.input_bytes);
+    fn machine(&self, m: usize) -> &'a Machine {
+        &self.sf_setup().program.machines[m]
     }
 
-    fn step_start_common(&mut self, now: SimTime, e: ExecId) {
+    pub(crate) fn step_start(&mut self, now: SimTime, e: ExecId) {
         if !self.sf.started {
             self.sf.started = true;
             self.sf.tokens = self.sf_setup().bucket;
@@ -221,12 +392,15 @@ impl World<'_> {
         if let Some(x) = self.execs.get_mut(e) {
             x.history_events = 2; // ExecutionStarted, ExecutionSucceeded
         }
-        if self.sf_setup().express {
-            let s = self.sf_setup().express_usd_per_request;
-            self.acc(e).cost.add(&Cost { requests: s, ..Cost::default() });
-            let limit = self.sf_setup().express_max_duration;
-            self.q.schedule(now + limit, super::Ev::Timer(Timer::ExpressDeadline { exec: e }));
+        let setup = self.sf_setup();
+        if setup.express {
+            self.acc(e).cost.add(&Cost { requests: setup.express_usd_per_request, ..Cost::default() });
+            self.q.schedule(now + setup.express_max_duration, Ev::Timer(Timer::ExpressDeadline { exec: e }));
         }
+        let strand = self.main_strand(e);
+        let run = self.new_run(e, 0, 1.0, 0, strand, None, None);
+        self.sf.runs[run as usize].data = self.wf.input_bytes as f64;
+        self.start_machine(now, run);
     }
 
     /// An Express execution still running at its 5-minute limit times out.
@@ -238,61 +412,73 @@ impl World<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn new_seq(
+    fn new_run(
         &mut self,
         exec: ExecId,
-        nodes: Vec<Node>,
+        machine: usize,
         share: f64,
         item: u32,
         strand: StrandId,
-        parent: Option<(u32, u32)>,
+        parent: Option<u32>,
         worker_since: Option<SimTime>,
     ) -> u32 {
-        let id = self.sf.seqs.insert(Seq { exec, nodes, pc: 0, share, item, strand, parent, worker_since, worker_started: false });
-        self.own(exec, Owned::Seq(id));
+        let data = self.machine(machine).input_bytes * share;
+        let id = self.sf.runs.insert(Run {
+            exec,
+            machine,
+            state: 0,
+            share,
+            item,
+            strand,
+            parent,
+            attempt: 0,
+            worker_since,
+            worker_started: false,
+            data,
+        });
+        self.own(exec, Owned::StepRun(id));
         id
     }
 
-    /// Starts the transition into state `pc` of `seq` (or into Succeed when past the end).
-    fn transition(&mut self, now: SimTime, seq: u32, payload: u64) {
-        let (e, strand, pc) = {
-            let s = &self.sf.seqs[seq as usize];
-            (s.exec, s.strand, s.pc)
-        };
+    fn start_machine(&mut self, now: SimTime, run: u32) {
+        let start = self.machine(self.sf.runs[run as usize].machine).start.clone();
+        self.go(now, run, start);
+    }
+
+    /// Moves `run` on: a transition into the next state, or the end of its machine (a
+    /// generated machine's last state has `End: true`: ending is not a state of its own).
+    fn go(&mut self, now: SimTime, run: u32, next: AslNext) {
+        match next {
+            AslNext::State(j) => self.transition(now, run, j),
+            AslNext::End => self.run_finished(now, run),
+        }
+    }
+
+    /// A transition of `run` into `state` (token, latency, count, price), carrying its data.
+    fn transition(&mut self, now: SimTime, run: u32, state: usize) {
+        let r = &mut self.sf.runs[run as usize];
+        r.state = state;
+        let (e, strand, data) = (r.exec, r.strand, rounded(r.data));
         if self.exec_done(e) {
             return;
         }
-        if pc >= self.sf.seqs[seq as usize].nodes.len() {
-            // A generated machine's last state has `End: true`: ending the machine, a branch or
-            // an iteration is not a state of its own, so there is no transition.
-            self.seq_finished(now, seq);
-            return;
-        }
-        if let Some(at) = self.step_transition_time(now, e, payload) {
-            self.q.schedule(at, super::Ev::Timer(Timer::StepEnter { run: seq, state: pc as u32, strand }));
+        if let Some(at) = self.step_transition_time(now, e, data) {
+            self.q.schedule(at, Ev::Timer(Timer::StepEnter { run, strand }));
         }
     }
 
     /// A state transition on the execution's timeline track.
-    pub(crate) fn trace_transition(&mut self, now: SimTime, e: ExecId, what: impl FnOnce() -> String) {
+    fn trace_transition(&mut self, now: SimTime, e: ExecId, name: &str) {
         if self.spec.trace {
             let track = super::EXEC_TRACK_BASE + e.0;
-            self.trace.push(crate::trace::TraceEvent::Instant { track, name: format!("transition into {}", what()), at: now });
+            self.trace.push(crate::trace::TraceEvent::Instant { track, name: format!("transition into {name}"), at: now });
         }
     }
 
-    pub(crate) fn sf_setup_events_per_task(&self) -> u32 {
-        self.sf_setup().events_per_task
-    }
-
-    pub(crate) fn step_map_cap(&self) -> u32 {
-        self.sf_setup().map_max_concurrency
-    }
-
     /// The machine entered Succeed: the execution ends (Express bills its duration).
-    pub(crate) fn step_machine_succeeded(&mut self, now: SimTime, e: ExecId) {
-        if self.sf_setup().express {
-            let setup = self.sf_setup().clone();
+    fn machine_succeeded(&mut self, now: SimTime, e: ExecId) {
+        let setup = self.sf_setup();
+        if setup.express {
             let arrival = self.execs.get(e).map_or(now, |x| x.arrival);
             let dur = now.saturating_since(arrival).round_up_to(SimDuration::from_millis(100));
             let mem_mb = ((setup.express_memory_mb + self.wf.input_bytes as f64 / 1_048_576.0) / 64.0).ceil() * 64.0;
@@ -302,182 +488,226 @@ impl World<'_> {
         self.complete_exec(now, e);
     }
 
-    pub(crate) fn step_enter(&mut self, now: SimTime, seq: u32, state: u32, strand: StrandId) {
+    /// The transition of `run` ended: it enters its state.
+    pub(crate) fn step_enter(&mut self, now: SimTime, run: u32, strand: StrandId) {
         if self.exec_done(strand.exec) {
-            return; // the sequence went with its execution
+            return; // the run went with its execution
         }
-        let (e, share, item) = {
-            let s = &self.sf.seqs[seq as usize];
-            (s.exec, s.share, s.item)
-        };
-        if self.exec_done(e) {
-            return;
-        }
+        let r = &self.sf.runs[run as usize];
+        let (e, m, s, share, item) = (r.exec, r.machine, r.state, r.share, r.item);
         self.charge(strand, now, Component::Scheduling);
-        self.trace_transition(now, e, || format!("state {state}"));
-        let nodes_len = self.sf.seqs[seq as usize].nodes.len();
-        if state as usize >= nodes_len {
-            self.seq_finished(now, seq);
+        let machine = self.machine(m);
+        self.trace_transition(now, e, &machine.names[s]);
+        let setup = self.sf_setup();
+        let events = match &machine.states[s] {
+            State::Task { .. } => setup.events_per_task,
+            State::Parallel { branches, .. } => 2 + 2 * branches.len() as u32,
+            State::Map { items, .. } => 2 + 2 * items,
+            _ => 2, // StateEntered, StateExited
+        };
+        if !self.add_history(now, e, events) {
             return;
         }
-        let node = self.sf.seqs[seq as usize].nodes[state as usize].clone();
-        match node {
-            Node::Step(s) => {
-                let per_task = self.sf_setup().events_per_task;
-                if !self.add_history(now, e, per_task) {
+        match &machine.states[s] {
+            State::Task { task, .. } => {
+                let input = rounded(task.input_bytes * share);
+                if !self.step_payload_ok(now, e, input) {
                     return;
                 }
-                let phases = self.phases_of(e, s, item, share, s.0 as u16, true);
-                let v = self.new_inv(
-                    s.0 as u16,
-                    Class::Function,
-                    e,
-                    vec![strand],
-                    phases,
-                    Cont::StepTask { run: seq, task: s.0, grouped: false },
-                    now,
-                );
+                let phases = match &task.work {
+                    Work::Step(st) => self.phases_of(e, *st, item, share, task.app, true),
+                    Work::Grouped(nodes) => {
+                        let mut phases = Vec::new();
+                        self.nodes_phases(e, nodes, item, share, true, task.app, &mut phases);
+                        phases
+                    }
+                };
+                let v = self.new_inv(task.app, Class::Function, e, vec![strand], phases, Cont::StepTask { run }, now);
                 self.invoke(now, v);
             }
-            Node::Parallel(branches) if self.sf_setup().per_flow_element && self.sf.seqs[seq as usize].parent.is_none() => {
-                // One Task whose function (the app of the element's first step) runs every
-                // branch in turn.
-                if !self.add_history(now, e, self.sf_setup().events_per_task) {
-                    return;
-                }
-                let first = first_step(&branches).expect("a parallel node has steps");
-                let mut phases = Vec::new();
-                self.nodes_phases(e, &[Node::Parallel(branches)], item, share, true, first.0 as u16, &mut phases);
-                let cont = Cont::StepTask { run: seq, task: first.0, grouped: true };
-                let v = self.new_inv(first.0 as u16, Class::Function, e, vec![strand], phases, cont, now);
-                self.invoke(now, v);
+            State::Pass { next } => self.go(now, run, next.clone()),
+            State::Wait { seconds, .. } => {
+                self.q.schedule(now + SimDuration::from_secs_f64(*seconds), Ev::Timer(Timer::StepWaited { exec: e, run }));
             }
-            Node::Parallel(branches) => {
-                if !self.add_history(now, e, 2 + 2 * branches.len() as u32) {
-                    return;
-                }
-                let (join, children) = self.fork(strand, branches.len() as u32, now);
-                let g = self.new_group(seq, join, Vec::new(), share);
-                for (b, child) in branches.into_iter().zip(children) {
-                    let input = first_input(self.wf, &b, share);
-                    let c = self.new_seq(e, b, share, item, child, Some((g, 0)), None);
-                    self.transition(now, c, input);
+            State::Choice { next } => self.transition(now, run, *next),
+            State::Succeed => self.run_finished(now, run),
+            State::Fail { error } => self.fail_exec(now, e, PlatformError::StepFail { error: error.clone() }),
+            State::Parallel { branches, .. } => {
+                let (join, strands) = self.fork(strand, branches.len() as u32, now);
+                let g = self.new_group(run, join, Vec::new(), None);
+                for (&b, child) in branches.iter().zip(strands) {
+                    let r = self.new_run(e, b, share, item, child, Some(g), None);
+                    self.start_machine(now, r);
                 }
             }
-            Node::FanOut(f) => {
-                let f = self.wf.fan_outs[f.0 as usize].clone();
-                if !self.add_history(now, e, 2 + 2 * f.items) {
-                    return;
-                }
-                let (join, children) = self.fork(strand, f.items, now);
-                let share2 = share * f.share();
-                let waiting: Vec<(StrandId, u32)> =
-                    children.into_iter().enumerate().map(|(k, c)| (c, if f.split { 0 } else { k as u32 })).rev().collect();
-                let g = self.new_group(seq, join, waiting, share2);
-                self.sf.groups[g as usize].body = f.body.clone();
-                let cap = self.sf_setup().map_max_concurrency.min(f.items);
-                for _ in 0..cap {
+            State::Map { iterator, items, max_concurrency, same_item, .. } => {
+                let (join, strands) = self.fork(strand, *items, now);
+                let waiting = strands.into_iter().enumerate().map(|(k, c)| (c, if *same_item { 0 } else { k as u32 })).rev().collect();
+                let g = self.new_group(run, join, waiting, Some(*iterator));
+                let inline_cap = setup.map_max_concurrency;
+                let cap = if *max_concurrency == 0 { inline_cap } else { (*max_concurrency).min(inline_cap) };
+                for _ in 0..cap.min(*items) {
                     self.start_iteration(now, g);
                 }
             }
         }
     }
 
-    fn new_group(&mut self, seq: u32, join: JoinId, waiting: Vec<(StrandId, u32)>, share: f64) -> u32 {
-        let exec = self.sf.seqs[seq as usize].exec;
-        let id = self.sf.groups.insert(Group { seq, join, waiting, body: Vec::new(), share });
-        self.own(exec, Owned::Group(id));
+    fn new_group(&mut self, run: u32, join: JoinId, waiting: Vec<(StrandId, u32)>, iterator: Option<usize>) -> u32 {
+        let exec = self.sf.runs[run as usize].exec;
+        let id = self.sf.groups.insert(Group { run, join, waiting, iterator, output: 0.0 });
+        self.own(exec, Owned::StepGroup(id));
         id
     }
 
+    /// Starts the next waiting iteration of Map group `g`, if any.
     fn start_iteration(&mut self, now: SimTime, g: u32) {
-        let Some((child, item)) = self.sf.groups[g as usize].waiting.pop() else {
-            return;
+        let group = &mut self.sf.groups[g as usize];
+        let (Some((child, item)), Some(it)) = (group.waiting.pop(), group.iterator) else { return };
+        let parent = &self.sf.runs[group.run as usize];
+        let (e, m, s) = (parent.exec, parent.machine, parent.state);
+        let item_share = match &self.machine(m).states[s] {
+            State::Map { item_share, .. } => *item_share,
+            _ => 1.0,
         };
-        let seq = self.sf.groups[g as usize].seq;
-        let e = self.sf.seqs[seq as usize].exec;
+        let share = parent.share * item_share;
         // Time spent waiting for a Map concurrency slot is scheduling.
         self.charge(child, now, Component::Scheduling);
-        let body = self.sf.groups[g as usize].body.clone();
-        let share = self.sf.groups[g as usize].share;
-        let input = first_input(self.wf, &body, share);
         let since = self.strand_mark(child);
-        let c = self.new_seq(e, body, share, item, child, Some((g, 1)), since);
-        self.transition(now, c, input);
+        let r = self.new_run(e, it, share, item, child, Some(g), since);
+        self.start_machine(now, r);
     }
 
-    /// A sequence ran past its last state.
-    fn seq_finished(&mut self, now: SimTime, seq: u32) {
-        let (e, strand, parent, since) = {
-            let s = &self.sf.seqs[seq as usize];
-            (s.exec, s.strand, s.parent, s.worker_since)
+    /// A run ended its machine: the execution succeeds, or a branch or iteration joins.
+    fn run_finished(&mut self, now: SimTime, run: u32) {
+        let r = &self.sf.runs[run as usize];
+        let (e, strand, parent, since, out) = (r.exec, r.strand, r.parent, r.worker_since, r.data);
+        let Some(g) = parent else {
+            self.machine_succeeded(now, e);
+            return;
         };
-        match parent {
-            None => self.step_machine_succeeded(now, e),
-            Some((g, kind)) => {
-                if let Some(t) = since {
-                    self.worker_latency_s.push(now.saturating_since(t).as_secs_f64());
-                }
-                let join = self.sf.groups[g as usize].join;
-                if kind == 1 {
-                    self.start_iteration(now, g);
-                }
-                if let Some(parent_strand) = self.arrive_join(join, strand, now) {
-                    let pseq = self.sf.groups[g as usize].seq;
-                    debug_assert_eq!(self.sf.seqs[pseq as usize].strand, parent_strand);
-                    let out = self.group_output(pseq);
-                    self.sf.seqs[pseq as usize].pc += 1;
-                    self.transition(now, pseq, out);
-                }
+        if let Some(t) = since {
+            self.worker_latency_s.push(now.saturating_since(t).as_secs_f64());
+        }
+        self.sf.groups[g as usize].output += out;
+        self.start_iteration(now, g);
+        let join = self.sf.groups[g as usize].join;
+        if self.arrive_join(join, strand, now).is_some() {
+            let prun = self.sf.groups[g as usize].run;
+            let result = self.sf.groups[g as usize].output;
+            // The state's result is the array of its children's results: it is checked against
+            // the payload limit and carried by the next transition.
+            if !self.step_payload_ok(now, e, rounded(result)) {
+                return;
             }
+            let pr = &mut self.sf.runs[prun as usize];
+            pr.data = result;
+            let (m, s) = (pr.machine, pr.state);
+            let next = match &self.machine(m).states[s] {
+                State::Parallel { next, .. } | State::Map { next, .. } => next.clone(),
+                _ => unreachable!("groups belong to Parallel and Map states"),
+            };
+            self.go(now, prun, next);
         }
     }
 
-    fn group_output(&self, seq: u32) -> u64 {
-        let s = &self.sf.seqs[seq as usize];
-        match &s.nodes[s.pc] {
-            Node::Parallel(bs) => bs.iter().map(|b| last_output(self.wf, b, s.share)).sum(),
-            Node::FanOut(f) => {
-                let f = &self.wf.fan_outs[f.0 as usize];
-                (last_output_f(self.wf, &f.body, s.share * f.share()) * f64::from(f.items)).round() as u64
-            }
-            Node::Step(st) => scaled(self.wf.steps[st.0 as usize].output_bytes, s.share),
-        }
-    }
-
-    pub(crate) fn step_task_done(&mut self, now: SimTime, v: InvId, seq: u32, step: u32, grouped: bool) {
+    /// The Lambda of `run`'s Task returned.
+    pub(crate) fn step_task_done(&mut self, now: SimTime, v: InvId, run: u32) {
         let e = self.invs[v].exec;
         if self.exec_done(e) {
             return;
         }
-        let share = self.sf.seqs[seq as usize].share;
-        let out = if grouped { self.group_output(seq) } else { scaled(self.wf.steps[step as usize].output_bytes, share) };
-        self.sf.seqs[seq as usize].pc += 1;
-        self.transition(now, seq, out);
+        let r = &mut self.sf.runs[run as usize];
+        r.attempt = 0;
+        let (m, s, share) = (r.machine, r.state, r.share);
+        if let State::Task { task, next, .. } = &self.machine(m).states[s] {
+            let out = task.output_bytes * share;
+            if !self.step_payload_ok(now, e, rounded(out)) {
+                return;
+            }
+            self.sf.runs[run as usize].data = out;
+            self.go(now, run, next.clone());
+        }
     }
 
-    pub(crate) fn step_task_failed(&mut self, now: SimTime, v: InvId, error: PlatformError) {
+    /// The Lambda of `run`'s Task failed: retried, caught, or the execution fails.
+    pub(crate) fn step_task_failed(&mut self, now: SimTime, v: InvId, run: u32, error: PlatformError) {
         let e = self.invs[v].exec;
+        if self.exec_done(e) {
+            return;
+        }
+        let r = &self.sf.runs[run as usize];
+        let (m, s, attempt) = (r.machine, r.state, r.attempt);
+        let State::Task { retry, catch, .. } = &self.machine(m).states[s] else { return };
+        let name = error.name();
+        if let Some(r) = retry.iter().find(|r| r.matches(&name))
+            && attempt < r.max_attempts
+        {
+            // A retry re-enters the state: a billed transition after the backoff.
+            let wait = SimDuration::from_secs_f64(r.interval_s * r.backoff_rate.powi(attempt as i32));
+            self.sf.runs[run as usize].attempt += 1;
+            self.q.schedule(now + wait, Ev::Timer(Timer::StepRetry { exec: e, run }));
+            return;
+        }
+        if let Some(c) = catch.iter().find(|c| c.matches(&name)) {
+            // The error output replaces the data (a few hundred bytes: counted as none).
+            let r = &mut self.sf.runs[run as usize];
+            r.attempt = 0;
+            r.data = 0.0;
+            self.transition(now, run, c.next);
+            return;
+        }
         self.fail_exec(now, e, error);
     }
 
-    /// Iteration start times for the per-worker scheduling delay: the Lambda handler start.
-    pub(crate) fn step_worker_started(&mut self, now: SimTime, e: ExecId, seq: u32) {
+    /// A Wait state of `run` ended.
+    pub(crate) fn step_waited(&mut self, now: SimTime, e: ExecId, run: u32) {
         if self.exec_done(e) {
             return;
         }
-        if let Some(sq) = self.sf.seqs.get_mut(seq)
-            && let Some(t) = sq.worker_since
-            && !sq.worker_started
+        let r = &self.sf.runs[run as usize];
+        let (m, s, strand) = (r.machine, r.state, r.strand);
+        self.charge(strand, now, Component::Scheduling);
+        if let State::Wait { next, .. } = &self.machine(m).states[s] {
+            self.go(now, run, next.clone());
+        }
+    }
+
+    /// A retry's backoff ended: re-enter the Task state (a billed transition).
+    pub(crate) fn step_retry(&mut self, now: SimTime, e: ExecId, run: u32) {
+        if self.exec_done(e) {
+            return;
+        }
+        let s = self.sf.runs[run as usize].state;
+        self.transition(now, run, s);
+    }
+
+    /// The per-worker scheduling delay of a Map iteration: until its first Lambda started.
+    pub(crate) fn step_worker_started(&mut self, now: SimTime, e: ExecId, run: u32) {
+        if self.exec_done(e) {
+            return;
+        }
+        if let Some(r) = self.sf.runs.get_mut(run)
+            && let Some(t) = r.worker_since
+            && !r.worker_started
         {
-            sq.worker_started = true;
+            r.worker_started = true;
             self.worker_delay_s.push(now.saturating_since(t).as_secs_f64());
+        }
+    }
+
+    /// The step a Task of `run` runs (for the timeline).
+    pub(crate) fn step_task_app(&self, run: u32) -> u16 {
+        let r = &self.sf.runs[run as usize];
+        match &self.machine(r.machine).states[r.state] {
+            State::Task { task, .. } => task.app,
+            _ => 0,
         }
     }
 }
 
 /// The first step of the first branch that has one.
-fn first_step(branches: &[Vec<Node>]) -> Option<sfsim_workflow::StepId> {
+fn first_step(branches: &[Vec<Node>]) -> Option<StepId> {
     branches.iter().flatten().find_map(|n| match n {
         Node::Step(s) => Some(*s),
         Node::Parallel(bs) => first_step(bs),
@@ -485,35 +715,27 @@ fn first_step(branches: &[Vec<Node>]) -> Option<sfsim_workflow::StepId> {
     })
 }
 
-fn first_input(wf: &Workflow, nodes: &[Node], share: f64) -> u64 {
-    first_input_f(wf, nodes, share).round() as u64
-}
-
-fn last_output(wf: &Workflow, nodes: &[Node], share: f64) -> u64 {
-    last_output_f(wf, nodes, share).round() as u64
-}
-
-// Sizes are computed in f64 and rounded once, so that N items of a split fan-out add up to
-// exactly the total (rounding each item up would push a 256 KB total over the limit).
-fn first_input_f(wf: &Workflow, nodes: &[Node], share: f64) -> f64 {
+/// The input of a flow's first step at share 1, bytes (a fan-out: all its items').
+fn first_input(wf: &Workflow, nodes: &[Node]) -> f64 {
     match nodes.first() {
-        Some(Node::Step(s)) => wf.steps[s.0 as usize].input_bytes as f64 * share,
-        Some(Node::Parallel(bs)) => bs.iter().map(|b| first_input_f(wf, b, share)).fold(0.0, f64::max),
+        Some(Node::Step(s)) => wf.steps[s.0 as usize].input_bytes as f64,
+        Some(Node::Parallel(bs)) => bs.iter().map(|b| first_input(wf, b)).fold(0.0, f64::max),
         Some(Node::FanOut(f)) => {
             let f = &wf.fan_outs[f.0 as usize];
-            first_input_f(wf, &f.body, share * f.share()) * f64::from(f.items)
+            first_input(wf, &f.body) * f.share() * f64::from(f.items)
         }
         None => 0.0,
     }
 }
 
-fn last_output_f(wf: &Workflow, nodes: &[Node], share: f64) -> f64 {
+/// The output of a flow's last step at share 1, bytes (parallel branches': their sum).
+fn last_output(wf: &Workflow, nodes: &[Node]) -> f64 {
     match nodes.last() {
-        Some(Node::Step(s)) => wf.steps[s.0 as usize].output_bytes as f64 * share,
-        Some(Node::Parallel(bs)) => bs.iter().map(|b| last_output_f(wf, b, share)).sum(),
+        Some(Node::Step(s)) => wf.steps[s.0 as usize].output_bytes as f64,
+        Some(Node::Parallel(bs)) => bs.iter().map(|b| last_output(wf, b)).sum(),
         Some(Node::FanOut(f)) => {
             let f = &wf.fan_outs[f.0 as usize];
-            last_output_f(wf, &f.body, share * f.share()) * f64::from(f.items)
+            last_output(wf, &f.body) * f.share() * f64::from(f.items)
         }
         None => 0.0,
     }

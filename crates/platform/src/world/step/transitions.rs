@@ -41,11 +41,11 @@ impl World<'_> {
     /// Checks the payload and takes a transition of execution `e` at `now`: waits for a token,
     /// adds the scheduling latency, counts and prices it. Returns when the next state is
     /// entered, or `None` when the payload failed the execution.
-    pub(crate) fn step_transition_time(&mut self, now: SimTime, e: ExecId, payload: u64) -> Option<SimTime> {
+    pub(super) fn step_transition_time(&mut self, now: SimTime, e: ExecId, payload: u64) -> Option<SimTime> {
         if !self.step_payload_ok(now, e, payload) {
             return None;
         }
-        let setup = self.sf_setup().clone();
+        let setup = self.sf_setup();
         let at = self.take_token(now);
         let lat =
             self.lognormal(setup.latency.0, setup.latency.1) + SimDuration::from_secs_f64(setup.latency_s_per_kb * payload as f64 / 1024.0);
@@ -57,7 +57,7 @@ impl World<'_> {
     }
 
     /// Fails the execution with `States.DataLimitExceeded` when `payload` is over the limit.
-    pub(crate) fn step_payload_ok(&mut self, now: SimTime, e: ExecId, payload: u64) -> bool {
+    pub(super) fn step_payload_ok(&mut self, now: SimTime, e: ExecId, payload: u64) -> bool {
         match self.sf_setup().payload.failure(payload) {
             Some(err) => {
                 self.fail_exec(now, e, err);
@@ -65,10 +65,6 @@ impl World<'_> {
             }
             None => true,
         }
-    }
-
-    pub(crate) fn step_add_history(&mut self, now: SimTime, e: ExecId, events: u32) -> bool {
-        self.add_history(now, e, events)
     }
 
     pub(super) fn add_history(&mut self, now: SimTime, e: ExecId, events: u32) -> bool {
