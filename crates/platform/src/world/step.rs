@@ -114,16 +114,40 @@ struct Machine {
 /// A compiled state.
 #[derive(Clone, Debug)]
 enum State {
-    Task { task: Task, next: AslNext, retry: Vec<AslRetry>, catch: Vec<AslCatch> },
-    Pass { next: AslNext },
-    Wait { seconds: f64, next: AslNext },
-    Choice { next: usize },
-    Parallel { branches: Vec<usize>, next: AslNext },
+    Task {
+        task: Task,
+        next: AslNext,
+        retry: Vec<AslRetry>,
+        catch: Vec<AslCatch>,
+    },
+    Pass {
+        next: AslNext,
+    },
+    Wait {
+        seconds: f64,
+        next: AslNext,
+    },
+    Choice {
+        next: usize,
+    },
+    Parallel {
+        branches: Vec<usize>,
+        next: AslNext,
+    },
     /// `item_share`: the part of the work each item does (a split fan-out); `same_item`: every
     /// item draws item 0's work (a split fan-out divides one piece of work).
-    Map { iterator: usize, items: u32, max_concurrency: u32, item_share: f64, same_item: bool, next: AslNext },
+    Map {
+        iterator: usize,
+        items: u32,
+        max_concurrency: u32,
+        item_share: f64,
+        same_item: bool,
+        next: AslNext,
+    },
     Succeed,
-    Fail { error: String },
+    Fail {
+        error: String,
+    },
 }
 
 /// What a Task's Lambda runs, with its sizes at share 1.
