@@ -158,6 +158,9 @@ wait_jobs() { # until none of the jobs is pending, running or completing (at mos
     fail "jobs $* still queued after 120 s"
 }
 job_field() { scontrol show job "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
+tasks() { # one line per task of an array job: state, reason, exit code
+    scontrol -o show job "$1" | sed -E 's/.*ArrayTaskId=([^ ]+).*JobState=([^ ]+) Reason=([^ ]+).*ExitCode=([^ ]+).*/task \1: \2 (\3), exit \4/'
+}
 
 # A scratch repository root: the recipe writes logs/, out/ and sweep.sbatch where it runs.
 REPO=$T/repo
@@ -172,7 +175,10 @@ sfsim sweep scenarios/sweeps/video-width.toml --out "$T/unsharded.jsonl" -q
 eval "$(block check)"
 eval "$(block submit)"
 wait_jobs "$JOB" "$MERGE"
-[ "$(job_field "$MERGE" JobState)" = COMPLETED ] || fail "merge job $MERGE: $(job_field "$MERGE" JobState): $(cat logs/"$MERGE"-merge.log)"
+[ "$(job_field "$MERGE" JobState)" = COMPLETED ] ||
+    fail "merge job $MERGE: $(job_field "$MERGE" JobState): $(cat logs/"$MERGE"-merge.log 2>&1)
+array job $JOB:
+$(tasks "$JOB")"
 [ "$(ls out/"$JOB"/shard-*.jsonl | wc -l)" = 7 ] || fail "expected 7 shard files in out/$JOB"
 for k in 0 1 2 3 4 5 6; do
     grep -q "shard $k/7 (42 in all; from SLURM_ARRAY_TASK_ID=$k, --shards 7)" logs/"${JOB}_$k".log ||

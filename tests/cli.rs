@@ -727,6 +727,7 @@ fn shards_from_the_scheduler_survive_reruns_and_stepped_arrays_and_name_the_vari
         assert!(stderr(&o).contains(v), "{v} missing from: {}", stderr(&o));
     }
     assert!(o.stdout.is_empty());
+    assert_eq!(stderr(&o).lines().count(), 1, "one error line, no --help hint: {}", stderr(&o));
 
     // A stepped array (--array=0-12:2) without --shards: task 2k is shard k of 7.
     for (k, id) in [(0u32, 0u64), (4, 8), (6, 12)] {

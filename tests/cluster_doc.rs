@@ -78,6 +78,16 @@ fn the_pasted_slurm_recipe_creates_logs_before_sbatch_and_merges_to_the_unsharde
     let shard2 = root.join(format!("out/{job}/shard-2.jsonl"));
     let before = std::fs::read(&shard2).expect("shard 2");
     std::fs::remove_file(&shard2).expect("remove");
+    // Without it, the merge job fails with exit 3 and the message the page quotes.
+    let o = Command::new("sh")
+        .args(["-c", &format!("JOB={job}; {wrap}")])
+        .current_dir(&root)
+        .env("PATH", path_with_sfsim())
+        .output()
+        .expect("sh runs");
+    assert_eq!(o.status.code(), Some(3));
+    let quoted = PAGE.lines().find(|l| l.starts_with("error: merge: shard 2/7 is missing")).expect("the page quotes merge's error");
+    assert_eq!(String::from_utf8_lossy(&o.stderr).trim_end(), quoted);
     let o = Command::new("bash")
         .args(["sweep.sbatch", &format!("out/{job}")])
         .current_dir(&root)
@@ -92,6 +102,23 @@ fn the_pasted_slurm_recipe_creates_logs_before_sbatch_and_merges_to_the_unsharde
         .expect("bash runs");
     assert_eq!(o.status.code(), Some(0), "rerun: {}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(std::fs::read(&shard2).expect("shard 2 rerun"), before);
+
+    // The same script submitted as --array=0-12:2 refuses, with the error the page quotes.
+    let o = Command::new("bash")
+        .args(["sweep.sbatch", "out/stepped"])
+        .current_dir(&root)
+        .env("PATH", path_with_sfsim())
+        .env("SLURM_ARRAY_JOB_ID", "4244")
+        .env("SLURM_ARRAY_TASK_ID", "8")
+        .env("SLURM_ARRAY_TASK_COUNT", "7")
+        .env("SLURM_ARRAY_TASK_MIN", "0")
+        .env("SLURM_ARRAY_TASK_MAX", "12")
+        .env("SLURM_ARRAY_TASK_STEP", "2")
+        .output()
+        .expect("bash runs");
+    assert_eq!(o.status.code(), Some(2));
+    let quoted = PAGE.lines().find(|l| l.starts_with("error: --shard-from-env --shards 7: read")).expect("the page quotes the error");
+    assert_eq!(String::from_utf8_lossy(&o.stderr).trim_end(), quoted);
 
     let o = Command::new("sh")
         .args(["-c", &format!("JOB={job}; {wrap}")])

@@ -349,6 +349,9 @@ enum Failure {
     /// Input errors already printed; the message summarizes them.
     Invalid(String),
     Usage(String),
+    /// A usage error in the scheduler's variables (`--shard-from-env`): exit 2 like any usage
+    /// error, without the `--help` hint (the message names the variables and the fix).
+    Environment(String),
     Runtime(String),
 }
 
@@ -395,6 +398,10 @@ pub fn main() -> ExitCode {
         }
         Err(Failure::Usage(m)) => {
             eprintln!("error: {m}\n\nFor more information, try '--help'.");
+            ExitCode::from(EXIT_USAGE)
+        }
+        Err(Failure::Environment(m)) => {
+            eprintln!("error: {m}");
             ExitCode::from(EXIT_USAGE)
         }
         Err(Failure::Runtime(m)) => {
@@ -740,7 +747,7 @@ fn cmd_sweep(a: &SweepArgs) -> Result<(), Failure> {
     let (shard, source) = match (&a.shard, a.shard_from_env) {
         (Some(s), _) => (shard::parse_shard(s).map_err(Failure::Usage)?, None),
         (None, true) => {
-            let s = shard::shard_from_env(&|k| std::env::var(k).ok(), a.shards).map_err(Failure::Usage)?;
+            let s = shard::shard_from_env(&|k| std::env::var(k).ok(), a.shards).map_err(Failure::Environment)?;
             ((s.index, s.count), Some(s.source))
         }
         (None, false) => ((0, 1), None),
