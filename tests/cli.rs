@@ -665,3 +665,142 @@ fn replay_sizes_keep_alive_from_generated_azure_traces() {
     assert!(stderr(&o).contains("d01.csv:3"), "{}", stderr(&o));
     assert_eq!(sfsim(&["replay", "--azure-2019", &d, "--policy", "lru"]).status.code(), Some(2));
 }
+
+/// Runs the binary with only the given scheduler variables (none inherited from a real job).
+fn sfsim_sched(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sfsim"));
+    c.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("SLURM_") || k == "JOB_COMPLETION_INDEX" || k == "SFSIM_SHARD_COUNT" {
+            c.env_remove(k);
+        }
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("binary runs")
+}
+
+/// The variables Slurm 22.05 sets in task `id` of `sbatch --array=MIN-MAX:STEP` (recorded from a
+/// real single-node cluster; see .ci/slurm-e2e.sh).
+fn slurm_task(id: u64, count: u64, min: u64, max: u64, step: u64) -> Vec<(&'static str, String)> {
+    vec![
+        ("SLURM_ARRAY_JOB_ID", "1234".to_string()),
+        ("SLURM_ARRAY_TASK_ID", id.to_string()),
+        ("SLURM_ARRAY_TASK_COUNT", count.to_string()),
+        ("SLURM_ARRAY_TASK_MIN", min.to_string()),
+        ("SLURM_ARRAY_TASK_MAX", max.to_string()),
+        ("SLURM_ARRAY_TASK_STEP", step.to_string()),
+    ]
+}
+
+fn refs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    v.iter().map(|(k, s)| (*k, s.as_str())).collect()
+}
+
+#[test]
+fn shards_from_the_scheduler_survive_reruns_and_stepped_arrays_and_name_the_variables_on_error() {
+    let dir = tmpdir("shard-env");
+    let sweep = "scenarios/sweeps/video-width.toml";
+    let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    for k in 0..7 {
+        let o = sfsim_sched(&["sweep", sweep, "--shard", &format!("{k}/7"), "--out", &path(&format!("s{k}.jsonl")), "-q"], &[]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let shard = |k: u32| std::fs::read(dir.join(format!("s{k}.jsonl"))).expect("shard");
+
+    // Rerunning task 2 alone (`sbatch --array=2`) with --shards 7 runs shard 2/7, and merge
+    // accepts it beside the other six.
+    let rerun = path("rerun-2.jsonl");
+    let o = sfsim_sched(&["sweep", sweep, "--shard-from-env", "--shards", "7", "--out", &rerun], &refs(&slurm_task(2, 1, 2, 2, 1)));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("shard 2/7") && stderr(&o).contains("SLURM_ARRAY_TASK_ID=2, --shards 7"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&rerun).expect("rerun written"), shard(2));
+    let mut args = vec!["merge".to_string(), rerun.clone()];
+    args.extend([0, 1, 3, 4, 5, 6].iter().map(|k| path(&format!("s{k}.jsonl"))));
+    let o = sfsim_sched(&args.iter().map(String::as_str).collect::<Vec<_>>(), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The same rerun without --shards is refused (it would run the whole sweep as shard 0/1).
+    let o = sfsim_sched(&["sweep", sweep, "--shard-from-env", "-q"], &refs(&slurm_task(2, 1, 2, 2, 1)));
+    assert_eq!(o.status.code(), Some(2));
+    for v in ["SLURM_ARRAY_TASK_ID=2", "SLURM_ARRAY_TASK_COUNT=1", "--shards N"] {
+        assert!(stderr(&o).contains(v), "{v} missing from: {}", stderr(&o));
+    }
+    assert!(o.stdout.is_empty());
+    assert_eq!(stderr(&o).lines().count(), 1, "one error line, no --help hint: {}", stderr(&o));
+
+    // A stepped array (--array=0-12:2) without --shards: task 2k is shard k of 7.
+    for (k, id) in [(0u32, 0u64), (4, 8), (6, 12)] {
+        let o = sfsim_sched(&["sweep", sweep, "--shard-from-env", "-q"], &refs(&slurm_task(id, 7, 0, 12, 2)));
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(o.stdout, shard(k), "task {id} of --array=0-12:2 is shard {k}/7");
+    }
+    // The same stepped array with --shards 7 is refused by every task, naming the variables.
+    for id in [0u64, 8] {
+        let o = sfsim_sched(&["sweep", sweep, "--shard-from-env", "--shards", "7", "-q"], &refs(&slurm_task(id, 7, 0, 12, 2)));
+        assert_eq!(o.status.code(), Some(2));
+        let e = stderr(&o);
+        for v in [&format!("SLURM_ARRAY_TASK_ID={id}") as &str, "SLURM_ARRAY_TASK_MAX=12", "SLURM_ARRAY_TASK_STEP=2", "--array=0-6"] {
+            assert!(e.contains(v), "{v} missing from: {e}");
+        }
+    }
+    // A list (--array=1,3,10) is not a range: refused naming every variable read.
+    let o = sfsim_sched(&["sweep", sweep, "--shard-from-env", "-q"], &refs(&slurm_task(3, 3, 1, 10, 1)));
+    assert_eq!(o.status.code(), Some(2));
+    for v in [
+        "SLURM_ARRAY_TASK_ID=3",
+        "SLURM_ARRAY_TASK_COUNT=3",
+        "SLURM_ARRAY_TASK_MIN=1",
+        "SLURM_ARRAY_TASK_MAX=10",
+        "SLURM_ARRAY_TASK_STEP=1",
+    ] {
+        assert!(stderr(&o).contains(v), "{v} missing from: {}", stderr(&o));
+    }
+    // A bad value names its variable.
+    let o = sfsim_sched(&["sweep", sweep, "--shard-from-env", "--shards", "7", "-q"], &[("SLURM_ARRAY_TASK_ID", "two")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("SLURM_ARRAY_TASK_ID=`two`"), "{}", stderr(&o));
+    // No array: the message says what was read.
+    let o = sfsim_sched(&["sweep", sweep, "--shard-from-env", "--shards", "7", "-q"], &[("SLURM_JOB_ID", "99")]);
+    assert_eq!(o.status.code(), Some(2));
+    for v in ["SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX", "SLURM_JOB_ID=99"] {
+        assert!(stderr(&o).contains(v), "{v} missing from: {}", stderr(&o));
+    }
+    // --shards needs --shard-from-env.
+    assert_eq!(sfsim_sched(&["sweep", sweep, "--shards", "7"], &[]).status.code(), Some(2));
+
+    // A Kubernetes Indexed Job: the index with --shards (or SFSIM_SHARD_COUNT).
+    let o = sfsim_sched(&["sweep", sweep, "--shard-from-env", "--shards", "7", "-q"], &[("JOB_COMPLETION_INDEX", "5")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.stdout, shard(5));
+    let o = sfsim_sched(&["sweep", sweep, "--shard-from-env", "-q"], &[("JOB_COMPLETION_INDEX", "5")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("JOB_COMPLETION_INDEX=5") && stderr(&o).contains("SFSIM_SHARD_COUNT"), "{}", stderr(&o));
+    let o = sfsim_sched(&["sweep", sweep, "--shard-from-env", "--shards", "7", "-q"], &[("JOB_COMPLETION_INDEX", "7")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("JOB_COMPLETION_INDEX=7"), "{}", stderr(&o));
+
+    // Merge names every missing shard and how to rerun it.
+    let o = sfsim_sched(&["merge", &path("s0.jsonl"), &path("s1.jsonl"), &path("s3.jsonl"), &path("s4.jsonl"), &path("s6.jsonl")], &[]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("shards 2/7, 5/7 are missing") && stderr(&o).contains("--shard 2/7"), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn a_shard_that_cannot_write_its_output_prints_only_the_error() {
+    let dir = tmpdir("shard-write");
+    let out = dir.join("no-such-dir").join("shard-2.jsonl");
+    let o = sfsim_sched(&["sweep", "scenarios/sweeps/video-width.toml", "--shard", "2/7", "--out", &out.to_string_lossy()], &[]);
+    assert_eq!(o.status.code(), Some(1), "a write failure is a runtime failure");
+    let e = stderr(&o);
+    assert!(e.starts_with("error: cannot write") && e.contains("shard-2.jsonl"), "{e}");
+    assert_eq!(e.lines().count(), 1, "only the error, no success line before it: {e}");
+    assert!(!out.exists());
+    // The same run with a writable path prints the success line, after writing.
+    std::fs::create_dir_all(out.parent().expect("parent")).expect("dir");
+    let o = sfsim_sched(&["sweep", "scenarios/sweeps/video-width.toml", "--shard", "2/7", "--out", &out.to_string_lossy()], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("6 trials of shard 2/7 (42 in all)"), "{}", stderr(&o));
+    assert!(out.exists());
+}

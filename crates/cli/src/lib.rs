@@ -13,6 +13,8 @@ use sfsim_experiment::{RunOptions, resolve_deployments, run_scenario};
 use sfsim_platform::{Deployment, Models};
 use sfsim_workflow::{LoadError, Override, Scenario, SourceFile};
 
+mod shard;
+
 /// The trace-replay library, re-exported so the workspace benches (`benches/trace_replay.rs`)
 /// reach it through the binary's one dependency.
 
@@ -195,10 +197,16 @@ struct SweepArgs {
     /// Run shard I of N (0-based), e.g. 2/7.
     #[arg(long, value_name = "I/N", conflicts_with = "shard_from_env")]
     shard: Option<String>,
-    /// Take the shard from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or from Kubernetes
-    /// JOB_COMPLETION_INDEX with SFSIM_SHARD_COUNT.
+    /// Take the shard from the scheduler: a Slurm job array (SLURM_ARRAY_TASK_ID, and without
+    /// --shards SLURM_ARRAY_TASK_COUNT/MIN/MAX/STEP) or a Kubernetes Indexed Job
+    /// (JOB_COMPLETION_INDEX, with --shards or SFSIM_SHARD_COUNT). See docs/cluster.md.
     #[arg(long)]
     shard_from_env: bool,
+    /// With --shard-from-env: the shard count N; the scheduler's index (SLURM_ARRAY_TASK_ID or
+    /// JOB_COMPLETION_INDEX) is then the shard index, so one task can be rerun alone
+    /// (`sbatch --array=2`).
+    #[arg(long, value_name = "N", requires = "shard_from_env", value_parser = clap::value_parser!(u64).range(1..))]
+    shards: Option<u64>,
     /// Output file (default: stdout), written atomically.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -341,6 +349,9 @@ enum Failure {
     /// Input errors already printed; the message summarizes them.
     Invalid(String),
     Usage(String),
+    /// A usage error in the scheduler's variables (`--shard-from-env`): exit 2 like any usage
+    /// error, without the `--help` hint (the message names the variables and the fix).
+    Environment(String),
     Runtime(String),
 }
 
@@ -387,6 +398,10 @@ pub fn main() -> ExitCode {
         }
         Err(Failure::Usage(m)) => {
             eprintln!("error: {m}\n\nFor more information, try '--help'.");
+            ExitCode::from(EXIT_USAGE)
+        }
+        Err(Failure::Environment(m)) => {
+            eprintln!("error: {m}");
             ExitCode::from(EXIT_USAGE)
         }
         Err(Failure::Runtime(m)) => {
@@ -726,40 +741,16 @@ fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn parse_shard(s: &str) -> Result<(u64, u64), String> {
-    let (i, n) = s.split_once('/').ok_or_else(|| format!("shard `{s}` must be I/N"))?;
-    let (i, n): (u64, u64) = (
-        i.trim().parse().map_err(|_| format!("shard index `{i}` is not a number"))?,
-        n.trim().parse().map_err(|_| format!("shard count `{n}` is not a number"))?,
-    );
-    if n == 0 || i >= n {
-        return Err(format!("shard {i}/{n}: need 0 <= I < N"));
-    }
-    Ok((i, n))
-}
-
-fn shard_from_env() -> Result<(u64, u64), String> {
-    let get = |k: &str| std::env::var(k).ok();
-    if let (Some(i), Some(n)) = (get("SLURM_ARRAY_TASK_ID"), get("SLURM_ARRAY_TASK_COUNT")) {
-        // Slurm arrays may start at any id; SLURM_ARRAY_TASK_MIN makes them 0-based.
-        let min: u64 = get("SLURM_ARRAY_TASK_MIN").and_then(|m| m.parse().ok()).unwrap_or(0);
-        let i: u64 = i.parse().map_err(|_| format!("SLURM_ARRAY_TASK_ID `{i}` is not a number"))?;
-        return parse_shard(&format!("{}/{n}", i.saturating_sub(min)));
-    }
-    if let Some(i) = get("JOB_COMPLETION_INDEX") {
-        let n = get("SFSIM_SHARD_COUNT").ok_or("JOB_COMPLETION_INDEX is set but SFSIM_SHARD_COUNT (the Job's completions) is not")?;
-        return parse_shard(&format!("{i}/{n}"));
-    }
-    Err("--shard-from-env: neither SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT nor JOB_COMPLETION_INDEX/SFSIM_SHARD_COUNT is set".into())
-}
-
 fn cmd_sweep(a: &SweepArgs) -> Result<(), Failure> {
     use rayon::prelude::*;
     use std::io::IsTerminal;
-    let shard = match (&a.shard, a.shard_from_env) {
-        (Some(s), _) => parse_shard(s).map_err(Failure::Usage)?,
-        (None, true) => shard_from_env().map_err(Failure::Usage)?,
-        (None, false) => (0, 1),
+    let (shard, source) = match (&a.shard, a.shard_from_env) {
+        (Some(s), _) => (shard::parse_shard(s).map_err(Failure::Usage)?, None),
+        (None, true) => {
+            let s = shard::shard_from_env(&|k| std::env::var(k).ok(), a.shards).map_err(Failure::Environment)?;
+            ((s.index, s.count), Some(s.source))
+        }
+        (None, false) => ((0, 1), None),
     };
     let sweep = sfsim_experiment::sweep::Sweep::load(&a.sweep)?;
     let trials = sweep.trials()?;
@@ -792,17 +783,20 @@ fn cmd_sweep(a: &SweepArgs) -> Result<(), Failure> {
         text.push_str(&l);
         text.push('\n');
     }
+    // The output first: a shard that cannot write it prints only the error.
+    write_output(a.out.as_deref(), &text)?;
     if !a.quiet {
         eprintln!(
-            "sfsim sweep: {} trials of shard {}/{} ({} in all) in {:.2} s",
+            "sfsim sweep: {} trials of shard {}/{} ({} in all{}) in {:.2} s",
             mine.len(),
             shard.0,
             shard.1,
             trials.len(),
+            source.map(|s| format!("; from {s}")).unwrap_or_default(),
             started.elapsed().as_secs_f64()
         );
     }
-    write_output(a.out.as_deref(), &text)
+    Ok(())
 }
 
 fn write_output(out: Option<&Path>, text: &str) -> Result<(), Failure> {

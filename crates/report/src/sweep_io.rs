@@ -118,8 +118,21 @@ pub fn merge_shards(files: &[(String, String)]) -> Result<String, MergeError> {
             return Err(MergeError(format!("{} does not hold exactly the trials of shard {}/{n} (an interrupted run?)", s.name, s.k)));
         }
     }
-    if let Some(k) = seen.iter().position(Option::is_none) {
-        return Err(MergeError(format!("shard {k}/{n} is missing")));
+    let missing: Vec<u64> = (0..n).filter(|&k| seen[k as usize].is_none()).collect();
+    if let Some(&first_missing) = missing.first() {
+        let mut list: Vec<String> = missing.iter().take(10).map(|k| format!("{k}/{n}")).collect();
+        if missing.len() > 10 {
+            list.push(format!("and {} more", missing.len() - 10));
+        }
+        let what = match missing.len() {
+            1 => format!("shard {} is missing", list[0]),
+            _ => format!("shards {} are missing", list.join(", ")),
+        };
+        return Err(MergeError(format!(
+            "{what} ({} of {n} shard files given); rerun each missing shard, e.g. `sfsim sweep SWEEP.toml --shard \
+             {first_missing}/{n}` (or its array task, when the job script uses --shard-from-env --shards {n}), then merge again",
+            shards.len()
+        )));
     }
     let mut all: Vec<&(u64, String)> = shards.iter().flat_map(|s| s.lines.iter()).collect();
     all.sort_by_key(|(i, _)| *i);
