@@ -38,6 +38,10 @@ pub fn metric(d: &DeploymentSummary, name: &str) -> Option<f64> {
         "worker_latency_p50_s" => d.worker_latency_s.p50,
         "worker_latency_p95_s" => d.worker_latency_s.p95,
         "worker_latency_p99_s" => d.worker_latency_s.p99,
+        // SeBS-Flow's per-hop overhead: next function's start minus the previous one's end.
+        "chain_gap_p50_s" => d.chain_gap_s.p50,
+        "chain_gap_p95_s" => d.chain_gap_s.p95,
+        "chain_gap_mean_s" => d.chain_gap_s.mean,
         _ => return None,
     })
 }

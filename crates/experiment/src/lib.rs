@@ -144,6 +144,7 @@ pub fn run_scenario(
     let span_s = match scenario.arrivals {
         Arrivals::Poisson { rate_per_s } => iterations as f64 / rate_per_s,
         Arrivals::Sequential { gap_s } => gap_s * iterations as f64,
+        Arrivals::Batches { size, pause_s } => pause_s * iterations.div_ceil(size) as f64,
         _ => scenario.arrivals.last_arrival_s(iterations).unwrap_or(0.0),
     };
     if span_s > sfsim_workflow::MAX_SECONDS {

@@ -230,6 +230,9 @@ pub struct DeploymentSummary {
     pub worker_scheduling_delay_s: Stats,
     /// Fan-out workers: seconds from being scheduled to finishing.
     pub worker_latency_s: Stats,
+    /// Seconds from the end of one workflow function to the start of the next on the same
+    /// path, pooled over hops (SeBS-Flow's `chain_gap_s`; none for single-function deployments).
+    pub chain_gap_s: Stats,
     /// The raw per-worker samples (scheduling delay, latency), sorted, for pooling across runs;
     /// not part of the JSON output.
     #[serde(skip)]
@@ -288,10 +291,11 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
         table: t.counts.table_transactions as f64 / na,
         blob: t.counts.blob_transactions as f64 / na + idle.blob_transactions as f64 / na,
     };
-    let (mut delays, mut worker_lat) = (Sample::new(), Sample::new());
+    let (mut delays, mut worker_lat, mut gaps) = (Sample::new(), Sample::new(), Sample::new());
     for r in runs {
         delays.merge(&r.worker_scheduling_delay_s);
         worker_lat.merge(&r.worker_latency_s);
+        gaps.merge(&r.chain_gap_s);
     }
     const CDF_POINTS: usize = 10_000;
     DeploymentSummary {
@@ -326,6 +330,7 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
         idle,
         worker_scheduling_delay_s: Stats::of_sample(&delays),
         worker_latency_s: Stats::of_sample(&worker_lat),
+        chain_gap_s: Stats::of_sample(&gaps),
         worker_samples_s: (delays.cdf_values(CDF_POINTS), worker_lat.cdf_values(CDF_POINTS)),
     }
 }

@@ -305,6 +305,8 @@ param_section!(
         episode_cpu_s,
         /// CPU per replayed history event, s.
         per_history_event_cpu_s,
+        /// CPU per KiB of history loaded and handed to the worker, s.
+        per_history_kb_cpu_s,
         /// Extended sessions (0/1).
         extended_sessions,
         /// Memory of an episode, MiB.

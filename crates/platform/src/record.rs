@@ -349,6 +349,10 @@ pub struct RunOutput {
     pub worker_scheduling_delay_s: Sample,
     /// Fan-out workers: seconds from being scheduled to finishing.
     pub worker_latency_s: Sample,
+    /// Seconds from the end of one workflow function to the start of the next one's code on
+    /// the same strand (SeBS-Flow's per-hop overhead), pooled over hops; a fan-out's workers
+    /// follow the function before it, and the function after a join follows the last branch.
+    pub chain_gap_s: Sample,
     /// Transactions that accrue without any execution (idle polling, scale-controller peeks,
     /// lease renewals) over the run, by kind.
     pub idle: StatefulCounts,

@@ -33,10 +33,17 @@ fn quiet_models() -> Models {
 }
 
 fn sequential(k: usize) -> String {
+    sequential_with_payload(k, 0.0)
+}
+
+/// `k` steps in a row, each taking and returning `payload_kb`; the workflow's input is empty.
+fn sequential_with_payload(k: usize, payload_kb: f64) -> String {
     let flow: Vec<String> = (0..k).map(|i| format!("{{ step = \"s{i}\" }}")).collect();
-    let mut w = format!("[workflow]\nflow = [{}]\n", flow.join(", "));
+    let mut w = format!("[workflow]\ninput_kb = 0\nflow = [{}]\n", flow.join(", "));
     for i in 0..k {
-        w += &format!("[workflow.steps.s{i}]\ncpu_s = {{ dist = \"fixed\", value_s = 1.0 }}\nmemory_mb = 100\n");
+        w += &format!(
+            "[workflow.steps.s{i}]\ncpu_s = {{ dist = \"fixed\", value_s = 1.0 }}\nmemory_mb = 100\ninput_kb = {payload_kb}\noutput_kb = {payload_kb}\n"
+        );
     }
     w
 }
@@ -64,6 +71,31 @@ fn k_sequential_awaits_run_k_plus_one_episodes_replaying_growing_histories() {
         let got = r.breakdown.replay.as_secs_f64();
         assert!((got - expected).abs() < 1e-6, "k = {k}: replay {got} s, expected {expected} s");
     }
+}
+
+#[test]
+fn replay_cost_grows_with_the_payloads_in_the_history() {
+    // Every episode loads the whole history, payloads included (table rows at the storage
+    // bandwidth), and hands all of it to the worker (CPU per KB). With k steps passing p bytes:
+    // episode j >= 2 finds (2j - 3) p bytes stored (the inputs of steps 1..j-1, the outputs of
+    // steps 1..j-2) and hands over (2j - 2) p (with the new result): k^2 p loaded and
+    // k (k + 1) p handed over in all.
+    let mut m = quiet_models();
+    m.durable.replay.per_history_kb_cpu_s.value = 0.001;
+    let k = 4usize;
+    let p_kb = 32.0;
+    let replay = |m: &sfsim_platform::Models, kb: f64| {
+        let s = scenario(&sequential_with_payload(k, kb));
+        let o = run(Deployment::AzDorch, m, &s, Arrivals::Interval { interval_s: 1.0 }, 1);
+        assert_eq!(o.executions[0].outcome, Outcome::Completed);
+        o.executions[0].breakdown.replay.as_secs_f64()
+    };
+    let extra = replay(&m, p_kb) - replay(&m, 0.0);
+    let p = p_kb * 1024.0;
+    let bandwidth = m.azure.storage.bandwidth_mb_per_s.value * 1_048_576.0;
+    let kf = k as f64;
+    let expected = kf * kf * p / bandwidth + 0.001 * kf * (kf + 1.0) * p_kb;
+    assert!((extra - expected).abs() < 1e-6, "extra replay {extra} s, expected {expected} s");
 }
 
 #[test]

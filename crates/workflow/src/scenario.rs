@@ -125,6 +125,15 @@ pub enum RawArrivals {
         #[serde(default)]
         gap_s: f64,
     },
+    /// A closed loop of batches: `size` executions at once; `pause_s` after the last of them
+    /// ended, the next batch (a benchmark harness that waits for each batch).
+    Batches {
+        /// Executions per batch.
+        size: u64,
+        /// Seconds between a batch's last end and the next batch.
+        #[serde(default)]
+        pause_s: f64,
+    },
     /// The invocations of one day of the Azure Functions 2019 trace.
     #[serde(rename = "azure-2019")]
     Azure2019 {
@@ -466,6 +475,14 @@ pub enum Arrivals {
         /// Seconds between one execution's end and the next one's start.
         gap_s: f64,
     },
+    /// Closed loop of batches: `size` at once, the next batch `pause_s` after the last of a
+    /// batch ended.
+    Batches {
+        /// Executions per batch.
+        size: u64,
+        /// Seconds between a batch's last end and the next batch.
+        pause_s: f64,
+    },
     /// Every invocation of a public trace (of one app, or all) is an execution, at the
     /// invocation's start.
     Trace {
@@ -484,7 +501,7 @@ impl Arrivals {
         match *self {
             Arrivals::Interval { interval_s } => Some(interval_s * last as f64),
             Arrivals::Burst { size, interval_s } => Some(interval_s * (last / size) as f64),
-            Arrivals::Poisson { .. } | Arrivals::Sequential { .. } | Arrivals::Trace { .. } => None,
+            Arrivals::Poisson { .. } | Arrivals::Sequential { .. } | Arrivals::Batches { .. } | Arrivals::Trace { .. } => None,
         }
     }
 }
@@ -620,6 +637,12 @@ impl Scenario {
                 Arrivals::Burst { size, interval_s: nonneg("arrivals.interval_s", interval_s)? }
             }
             RawArrivals::Sequential { gap_s } => Arrivals::Sequential { gap_s: nonneg("arrivals.gap_s", gap_s)? },
+            RawArrivals::Batches { size, pause_s } => {
+                if size == 0 {
+                    return Err(KeyError::new("arrivals.size", "must be at least 1"));
+                }
+                Arrivals::Batches { size, pause_s: nonneg("arrivals.pause_s", pause_s)? }
+            }
             RawArrivals::Azure2019 { dir, day, app, placement } => {
                 if !(1..=99).contains(&day) {
                     return Err(KeyError::new("arrivals.day", format!("must be within 1-99 (the NN of dNN), got {day}")));

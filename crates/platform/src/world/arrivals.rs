@@ -1,7 +1,9 @@
 //! When executions arrive.
 //!
-//! **Models.** Synthetic patterns from the scenario (`interval`, `poisson`, `burst`, and the
-//! closed loop `sequential`, whose next execution arrives `gap_s` after the previous one ended)
+//! **Models.** Synthetic patterns from the scenario (`interval`, `poisson`, `burst`, the
+//! closed loop `sequential`, whose next execution arrives `gap_s` after the previous one ended,
+//! and the closed loop `batches`, whose next batch of `size` arrives `pause_s` after every
+//! execution of the previous batch ended, as a benchmark harness that waits for each batch)
 //! and real invocation patterns: every invocation of an Azure Functions public trace (one day of
 //! the 2019 release or the 2021 release, of one app or all; [`sfsim_replay`]'s streaming readers)
 //! becomes an execution of the scenario's workflow at the invocation's start, through the whole
@@ -62,11 +64,13 @@ pub(crate) struct ArrivalGen {
     pub done: bool,
     /// A trace row that could not be read (file:line: message).
     pub error: Option<String>,
+    /// Batches: executions of the current batch that have ended.
+    batch_ended: u64,
 }
 
 impl ArrivalGen {
     pub fn new(rng: SimRng, trace: Option<TraceIter>) -> ArrivalGen {
-        ArrivalGen { rng, last: SimTime::ZERO, trace, done: false, error: None }
+        ArrivalGen { rng, last: SimTime::ZERO, trace, done: false, error: None, batch_ended: 0 }
     }
 
     /// When the last execution arrived.
@@ -106,22 +110,39 @@ impl World<'_> {
                 self.q.schedule(t.max(now), Ev::Arrival(next));
             }
             Some(None) => self.arrivals_gen.done = true,
-            None => {
-                if !matches!(self.spec.arrivals, Arrivals::Sequential { .. }) {
+            None => match *self.spec.arrivals {
+                Arrivals::Sequential { .. } => {}
+                // The rest of a batch arrives with its first; the next batch, at its end.
+                Arrivals::Batches { size, .. } if u64::from(next.0) % size == 0 => {}
+                Arrivals::Batches { .. } => {
+                    self.q.schedule(now, Ev::Arrival(next));
+                }
+                _ => {
                     let t = self.next_arrival_time(next.0);
                     self.q.schedule(t, Ev::Arrival(next));
                 }
-            }
+            },
         }
     }
 
-    /// Closed loop: execution `e` ended at `now`; the next arrives after the think time.
+    /// Closed loops: execution `e` ended at `now`; the next arrives after the think time (a
+    /// batch's next batch, when `e` was the last of its batch to end).
     pub(crate) fn ended_schedule_next(&mut self, now: SimTime, e: ExecId) {
-        if let Arrivals::Sequential { gap_s } = *self.spec.arrivals {
-            let next = ExecId(e.0 + 1);
-            if u64::from(next.0) < self.spec.iterations {
-                self.q.schedule(now + SimDuration::from_secs_f64(gap_s), Ev::Arrival(next));
+        let (next, gap_s) = match *self.spec.arrivals {
+            Arrivals::Sequential { gap_s } => (u64::from(e.0) + 1, gap_s),
+            Arrivals::Batches { size, pause_s } => {
+                self.arrivals_gen.batch_ended += 1;
+                let batch_end = (u64::from(e.0) / size + 1) * size;
+                if self.arrivals_gen.batch_ended < size.min(self.spec.iterations - (batch_end - size)) {
+                    return;
+                }
+                self.arrivals_gen.batch_ended = 0;
+                (batch_end, pause_s)
             }
+            _ => return,
+        };
+        if next < self.spec.iterations {
+            self.q.schedule(now + SimDuration::from_secs_f64(gap_s), Ev::Arrival(ExecId(next as u32)));
         }
     }
 
@@ -148,7 +169,7 @@ impl World<'_> {
                 self.arrivals_gen.last + SimDuration::from_secs_f64(-(1.0 - u).ln() / rate_per_s)
             }
             Arrivals::Burst { size, interval_s } => SimTime::from_secs_f64(interval_s * (u64::from(i) / size) as f64),
-            Arrivals::Sequential { .. } | Arrivals::Trace { .. } => {
+            Arrivals::Sequential { .. } | Arrivals::Batches { .. } | Arrivals::Trace { .. } => {
                 unreachable!("closed-loop and trace arrivals are scheduled elsewhere")
             }
         };

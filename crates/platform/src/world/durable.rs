@@ -70,6 +70,8 @@ pub struct DurableSetup {
     pub episode_cpu_s: f64,
     /// CPU per replayed history event, s.
     pub per_event_cpu_s: f64,
+    /// CPU per KiB of history loaded and handed to the worker, s.
+    pub per_history_kb_cpu_s: f64,
     /// Extended sessions.
     pub extended_sessions: bool,
     /// Memory of an orchestrator episode or entity batch, MiB.
@@ -121,6 +123,7 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _wo
         entities_for_steps: deployment == Deployment::AzDent,
         episode_cpu_s: d.replay.episode_cpu_s.value,
         per_event_cpu_s: d.replay.per_history_event_cpu_s.value,
+        per_history_kb_cpu_s: d.replay.per_history_kb_cpu_s.value,
         extended_sessions: cfg.extended_sessions.unwrap_or(d.replay.extended_sessions.value >= 0.5),
         episode_memory_mb: d.replay.orchestrator_memory_mb.value,
         entity_op_cpu_s: d.entities.operation_cpu_s.value,
@@ -184,11 +187,63 @@ struct TaskRt {
     output: u64,
 }
 
+/// Payload bytes held in an orchestration's history (or waiting to be added to it).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct HistoryBytes {
+    /// Bytes in table properties.
+    pub table: u64,
+    /// Payloads over the table's property limit, kept in blobs: count and bytes.
+    pub blobs: u32,
+    pub blob_bytes: u64,
+    /// Messages in the large-message container (inbox only): count and bytes.
+    pub large_messages: u32,
+    pub large_message_bytes: u64,
+}
+
+impl HistoryBytes {
+    /// A row of `size` payload bytes; above `limit` it is stored as a blob.
+    fn add_row(&mut self, size: u64, limit: u64) {
+        if size > limit {
+            self.blobs += 1;
+            self.blob_bytes += size;
+        } else {
+            self.table += size;
+        }
+    }
+
+    /// A message that arrived: its payload becomes a row at the next episode; a large one is
+    /// first read from the large-message container.
+    fn add_message(&mut self, size: u64, large: bool, limit: u64) {
+        self.add_row(size, limit);
+        if large {
+            self.large_messages += 1;
+            self.large_message_bytes += size;
+        }
+    }
+
+    /// The rows an episode took from its messages.
+    fn add_rows(&mut self, taken: &HistoryBytes) {
+        self.table += taken.table;
+        self.blobs += taken.blobs;
+        self.blob_bytes += taken.blob_bytes;
+    }
+
+    /// All payload bytes.
+    pub fn total(&self) -> u64 {
+        self.table + self.blob_bytes
+    }
+}
+
 struct Orch {
     exec: ExecId,
     awaits: Vec<Await>,
     next_await: usize,
     history: u32,
+    /// What the history holds (payloads of inputs, scheduled calls and results).
+    history_bytes: HistoryBytes,
+    /// Payloads of the messages waiting for the next episode, and of those it took.
+    inbox_bytes: HistoryBytes,
+    taken_bytes: HistoryBytes,
     outstanding: u32,
     inbox: u32,
     start_pending: bool,
@@ -381,6 +436,9 @@ impl World<'_> {
             awaits,
             next_await: 0,
             history: 0,
+            history_bytes: HistoryBytes::default(),
+            inbox_bytes: HistoryBytes::default(),
+            taken_bytes: HistoryBytes::default(),
             outstanding: 0,
             inbox: 0,
             start_pending: false,
@@ -462,6 +520,7 @@ impl World<'_> {
     }
 
     pub(crate) fn durable_message(&mut self, now: SimTime, h: InstId, msg: Msg) {
+        let limit = self.du_setup().table_property_max_bytes;
         match msg.kind {
             MsgKind::Orch { orch, task } => {
                 if self.exec_done(msg.exec) {
@@ -472,10 +531,12 @@ impl World<'_> {
                         let o = &mut self.du.orchs[orch as usize];
                         o.start_pending = true;
                         o.strand_active = true;
+                        o.inbox_bytes.add_message(msg.size, msg.large, limit);
                     }
                     Some(task) => {
                         let o = &mut self.du.orchs[orch as usize];
                         o.tasks[task as usize].output = msg.size;
+                        o.inbox_bytes.add_message(msg.size, msg.large, limit);
                         o.inbox += 1;
                         match (o.join, msg.strand) {
                             (Some(j), Some(child)) => {
@@ -503,7 +564,7 @@ impl World<'_> {
                 let mut phases = Vec::new();
                 if msg.large {
                     let d = self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Get, msg.size, &mut self.rng);
-                    phases.push(Phase::wait(d, 64.0, Component::Transfer));
+                    phases.push(Phase::wait(d, 64.0, Component::Transfer).on_host());
                 }
                 phases.extend(self.phases_of(msg.exec, step, item, share, 0, false));
                 self.warm_up_host(h, 64.0, &mut phases);
@@ -631,12 +692,14 @@ impl World<'_> {
         o.ready = false;
         o.running = true;
         o.taken = (o.inbox, o.start_pending);
+        o.taken_bytes = std::mem::take(&mut o.inbox_bytes);
         o.inbox = 0;
         o.start_pending = false;
         let (e, history, strand, active) = (o.exec, o.history, o.strand, o.strand_active);
+        let (stored, new) = (o.history_bytes, o.taken_bytes);
         let warm_session = s.extended_sessions && o.last_host == Some(h) && now.saturating_since(o.last_end) < SimDuration::from_secs(30);
         let mem = s.episode_memory_mb;
-        let mut phases = self.episode_phases(e, history, warm_session);
+        let mut phases = self.episode_phases(e, history, stored, new, warm_session);
         let strands = if active {
             self.charge(strand, now, Component::Queue);
             vec![strand]
@@ -695,6 +758,8 @@ impl World<'_> {
         }
         let o = &mut self.du.orchs[orch as usize];
         o.history += new_events;
+        let taken = std::mem::take(&mut o.taken_bytes);
+        o.history_bytes.add_rows(&taken);
         let rows = u64::from(new_events);
         let rows_per_batch = u64::from(self.du_setup().azure.rows_per_batch);
         self.count_tx(Some(e), 0, rows.div_ceil(rows_per_batch) + 1, 0, 0);
@@ -721,6 +786,13 @@ impl World<'_> {
         if self.du.orchs[orch as usize].inbox > 0 {
             self.make_ready(now, Work::Orch(e, orch));
         }
+    }
+
+    /// A payload recorded in `orch`'s history (a scheduled call's input): a table property,
+    /// or a blob above the table's property limit.
+    fn history_row(&mut self, orch: u32, size: u64) {
+        let limit = self.du_setup().table_property_max_bytes;
+        self.du.orchs[orch as usize].history_bytes.add_row(size, limit);
     }
 
     fn orch_output(&self, orch: u32) -> u64 {
@@ -763,6 +835,7 @@ impl World<'_> {
                     if !self.check_payload(now, e, size) {
                         return n;
                     }
+                    self.history_row(orch, size);
                     let q = self.du.work_item_queue;
                     self.put_message(now, q, MsgKind::Activity { orch, task: t }, e, Some(child), size, Some(host));
                 }
@@ -778,6 +851,7 @@ impl World<'_> {
                     if !self.check_payload(now, e, size) {
                         return n;
                     }
+                    self.history_row(orch, size);
                     let id = self.new_op(*op, e, Some((orch, t)), Some(child));
                     self.send_entity_op(now, entity, id, e, Some(child), size, Some(host));
                 }

@@ -222,14 +222,22 @@ pub(crate) struct Phase {
     pub comp: Component,
     /// Object-storage operation this phase performs, if any (counted and billed).
     pub storage: Option<StorageOp>,
+    /// Done by the Functions host itself, not by the language worker: it does not hold a
+    /// worker thread ([`crate::world::pool`]). Only leading and trailing phases count.
+    pub host: bool,
 }
 
 impl Phase {
     pub fn cpu(work: f64, memory_mb: f64, comp: Component) -> Phase {
-        Phase { kind: PhaseKind::Cpu(work), memory_mb: memory_mb as f32, comp, storage: None }
+        Phase { kind: PhaseKind::Cpu(work), memory_mb: memory_mb as f32, comp, storage: None, host: false }
     }
     pub fn wait(d: SimDuration, memory_mb: f64, comp: Component) -> Phase {
-        Phase { kind: PhaseKind::Wait(d), memory_mb: memory_mb as f32, comp, storage: None }
+        Phase { kind: PhaseKind::Wait(d), memory_mb: memory_mb as f32, comp, storage: None, host: false }
+    }
+    /// The same work, done by the host (no worker thread).
+    pub fn on_host(mut self) -> Phase {
+        self.host = true;
+        self
     }
 }
 
@@ -250,7 +258,8 @@ pub(crate) fn step_phases(
     out: &mut Vec<Phase>,
 ) {
     let mem = s.memory_mb;
-    let transfer = |d, op| Phase { kind: PhaseKind::Wait(d), memory_mb: mem as f32, comp: Component::Transfer, storage: Some(op) };
+    let transfer =
+        |d, op| Phase { kind: PhaseKind::Wait(d), memory_mb: mem as f32, comp: Component::Transfer, storage: Some(op), host: false };
     crate::workload::step_work(s, w, p, share, fetch, state_via_storage, work, rng, |x| {
         out.push(match x {
             Work::Get(d) => transfer(d, StorageOp::Get),
@@ -287,6 +296,14 @@ pub(crate) enum Cont {
     StepTask { run: u32 },
     /// aws-lambda, az-func: the function that runs the whole workflow finished.
     Single,
+}
+
+impl Cont {
+    /// A function of the workflow (not a starter, an orchestrator episode, nor the single
+    /// function that runs all of it).
+    pub(crate) fn is_workflow_function(self) -> bool {
+        matches!(self, Cont::StepTask { .. } | Cont::Activity { .. } | Cont::Chain { .. } | Cont::EntityBatch { .. })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -328,6 +345,16 @@ pub(crate) struct Inv {
     phase_key: Option<EventKey>,
     /// Its share of the host's observed memory so far, MB-s (Azure).
     metered_mb_s: f64,
+    /// Leading and trailing phases done by the host without a worker thread.
+    host_prefix: u16,
+    host_suffix: u16,
+    /// It holds one of the worker's threads.
+    holds_thread: bool,
+    /// Its first phase has started (the memory meter runs for it).
+    code_started: bool,
+    /// Time it waited for a worker thread after the host's part: not billed, as the wait
+    /// before a function's code is not.
+    thread_waited: SimDuration,
 }
 
 pub(crate) struct Inst {
@@ -489,6 +516,8 @@ pub(crate) struct JoinId {
 struct Strand {
     mark: SimTime,
     bd: Breakdown,
+    /// When the strand's last workflow function ended (for the gap to the next one's start).
+    fn_end: Option<SimTime>,
 }
 
 /// A fork waiting for `remaining` child strands.
@@ -559,7 +588,7 @@ impl ExecSt {
             running: None,
             history_events: 0,
             owned: Vec::new(),
-            main_strand: Strand { mark: now, bd: Breakdown::default() },
+            main_strand: Strand { mark: now, bd: Breakdown::default(), fn_end: None },
             forks: Vec::new(),
             joins: Vec::new(),
         }
@@ -746,6 +775,8 @@ pub(crate) struct World<'a> {
     pub sf: step::StepState,
     pub worker_delay_s: sfsim_engine::Sample,
     pub worker_latency_s: sfsim_engine::Sample,
+    /// Gaps between consecutive workflow functions of a strand ([`World::function_hop`]).
+    pub chain_gap_s: sfsim_engine::Sample,
     pub idle: StatefulCounts,
     pub idle_cost: Cost,
     /// The account's Lambda concurrency allowance (shared by all Lambda apps).
@@ -842,6 +873,7 @@ pub fn simulate_into(spec: &RunSpec<'_>, sink: Option<Box<dyn TraceSink>>) -> Ru
         sf: step::StepState::default(),
         worker_delay_s: sfsim_engine::Sample::new(),
         worker_latency_s: sfsim_engine::Sample::new(),
+        chain_gap_s: sfsim_engine::Sample::new(),
         idle: StatefulCounts::default(),
         idle_cost: Cost::default(),
         lambda_account: spec.plan.apps.iter().find_map(|a| match a.platform.scaling {
@@ -911,6 +943,7 @@ pub fn simulate_into(spec: &RunSpec<'_>, sink: Option<Box<dyn TraceSink>>) -> Ru
         arrival_error,
         worker_scheduling_delay_s: w.worker_delay_s,
         worker_latency_s: w.worker_latency_s,
+        chain_gap_s: w.chain_gap_s,
         idle: w.idle,
         idle_cost_usd: w.idle_cost.total(),
     }
@@ -1042,7 +1075,9 @@ impl World<'_> {
             return (JoinId { exec, idx: 0 }, vec![parent; n as usize]);
         };
         let first = x.forks.len() as u32 + 1;
-        x.forks.extend((0..n).map(|_| Strand { mark: now, bd: Breakdown::default() }));
+        // Each child's first function follows the parent's last (a hop into the fan-out).
+        let fn_end = x.strand(parent.idx).fn_end;
+        x.forks.extend((0..n).map(|_| Strand { mark: now, bd: Breakdown::default(), fn_end }));
         x.joins.push(Join { parent: parent.idx, remaining: n });
         let join = JoinId { exec, idx: (x.joins.len() - 1) as u32 };
         (join, (first..first + n).map(|idx| StrandId { exec, idx }).collect())
@@ -1058,12 +1093,31 @@ impl World<'_> {
             return None;
         }
         let parent = j.parent;
-        let bd = x.strand(child.idx).bd;
+        let (bd, fn_end) = (x.strand(child.idx).bd, x.strand(child.idx).fn_end);
         let p = x.strand_mut(parent);
         debug_assert_eq!(p.mark + bd.total(), now, "the last child's breakdown covers the time since the fork");
         p.bd.add_all(&bd);
         p.mark = now;
+        // The next function follows the last branch to end.
+        p.fn_end = fn_end;
         Some(StrandId { exec: join.exec, idx: parent })
+    }
+
+    /// A workflow function (a Step Task's Lambda, an activity, a queue function, an entity
+    /// operation batch) riding on `strands` started its code (`started`) or ended: the gap
+    /// since the strand's previous function ended is one hop of `chain_gap_s`.
+    pub(crate) fn function_hop(&mut self, strands: &[StrandId], now: SimTime, started: bool) {
+        for s in strands {
+            let Some(x) = self.execs.get_mut(s.exec) else { continue };
+            let st = x.strand_mut(s.idx);
+            if started {
+                if let Some(t) = st.fn_end.take() {
+                    self.chain_gap_s.push(now.saturating_since(t).as_secs_f64());
+                }
+            } else {
+                st.fn_end = Some(now);
+            }
+        }
     }
 
     /// Records that execution `e` owns driver object `o` (freed when it ends).

@@ -75,6 +75,11 @@ impl World<'_> {
             cur_mem_mb: 0.0,
             metered_mb_s: 0.0,
             phase_key: None,
+            host_prefix: 0,
+            host_suffix: 0,
+            holds_thread: false,
+            code_started: false,
+            thread_waited: SimDuration::ZERO,
         };
         if let Some(id) = self.inv_free.pop() {
             self.invs[id] = inv;
@@ -337,16 +342,50 @@ impl World<'_> {
         if self.apps[app as usize].timeouts.push(now + timeout, v.0, self.timer_gen) {
             self.q.schedule(now + timeout, Ev::TimeoutsDue(app));
         }
+        // The host's own leading and trailing phases (history load, message blobs, checkpoint)
+        // run without a worker thread; the language worker's part holds one.
+        let inv = &mut self.invs[v];
+        if threads > 0 {
+            let n = inv.phases.len();
+            let prefix = inv.phases.iter().take_while(|p| p.host).count();
+            let suffix = if prefix == n { 0 } else { inv.phases.iter().rev().take_while(|p| p.host).count() };
+            inv.host_prefix = prefix as u16;
+            inv.host_suffix = suffix as u16;
+            if prefix > 0 {
+                self.run_code(now, v);
+                return;
+            }
+        }
+        if !self.take_thread(now, v) {
+            return;
+        }
+        self.run_code(now, v);
+    }
+
+    /// Takes a worker thread for invocation `v` on its host, or queues it (FIFO) for one.
+    /// Returns whether it has the thread now.
+    fn take_thread(&mut self, now: SimTime, v: InvId) -> bool {
+        let i = self.host_of(v);
+        let threads = self.plan.apps[self.insts[i].app as usize].platform.code_threads;
         let inst = &mut self.insts[i];
         if threads > 0 && inst.threads_busy >= threads {
             inst.thread_wait.push_back(v);
             let inv = &mut self.invs[v];
             inv.wait_since = now;
             inv.status = InvStatus::Waiting;
-            return;
+            if inv.code_started {
+                // The memory meter stops for it while it waits, as before its code started.
+                let mem = std::mem::take(&mut inv.cur_mem_mb);
+                self.meter(i, now);
+                let inst = &mut self.insts[i];
+                inst.meter_running.retain(|&x| x != v);
+                inst.meter_mem_mb -= mem;
+            }
+            return false;
         }
         inst.threads_busy += 1;
-        self.run_code(now, v);
+        self.invs[v].holds_thread = true;
+        true
     }
 
     /// A worker thread freed on instance `i`: the next waiting invocation takes it.
@@ -356,6 +395,7 @@ impl World<'_> {
         if let Some(v) = inst.thread_wait.pop_front() {
             inst.threads_busy += 1;
             let inv = &mut self.invs[v];
+            inv.holds_thread = true;
             let since = inv.wait_since;
             inv.bd.add(Component::Execution, now.saturating_since(since));
             if self.spec.trace {
@@ -365,7 +405,18 @@ impl World<'_> {
                 let name = format!("{} (exec {exec}) waits for the Python thread", self.describe(cont));
                 self.trace.push(TraceEvent::Slice { track, name, cat: "thread wait", start: since, end: now, exec: Some(exec.0) });
             }
-            self.run_code(now, v);
+            if self.invs[v].code_started {
+                // The host's part ran; the worker's part starts.
+                let inv = &mut self.invs[v];
+                inv.status = InvStatus::Running;
+                inv.thread_waited += now.saturating_since(since);
+                self.meter(i, now);
+                self.insts[i].meter_running.push(v);
+                self.worker_started(now, v);
+                self.start_phase(now, v);
+            } else {
+                self.run_code(now, v);
+            }
         }
     }
 
@@ -379,11 +430,9 @@ impl World<'_> {
                 x.cold = true;
             }
         }
-        let exec = inv.exec;
-        match inv.cont {
-            Cont::StepTask { run } => self.step_worker_started(now, exec, run),
-            c @ (Cont::Activity { .. } | Cont::Episode { .. }) => self.durable_code_started(now, exec, c),
-            _ => {}
+        inv.code_started = true;
+        if inv.host_prefix == 0 {
+            self.worker_started(now, v);
         }
         let (e, cont) = (self.invs[v].exec, self.invs[v].cont);
         if !matches!(cont, Cont::Starter { .. })
@@ -397,8 +446,42 @@ impl World<'_> {
         self.start_phase(now, v);
     }
 
+    /// The function's own code starts (the worker's part of the invocation): a workflow
+    /// function's hop ends here, and a fan-out worker's scheduling delay.
+    fn worker_started(&mut self, now: SimTime, v: InvId) {
+        let inv = &mut self.invs[v];
+        let exec = inv.exec;
+        if inv.cont.is_workflow_function() {
+            let strands = std::mem::take(&mut inv.strands);
+            self.function_hop(&strands, now, true);
+            self.invs[v].strands = strands;
+        }
+        match self.invs[v].cont {
+            Cont::StepTask { run } => self.step_worker_started(now, exec, run),
+            c @ (Cont::Activity { .. } | Cont::Episode { .. }) => self.durable_code_started(now, exec, c),
+            _ => {}
+        }
+    }
+
     pub(crate) fn start_phase(&mut self, now: SimTime, v: InvId) {
         let host = self.host_of(v);
+        let inv = &mut self.invs[v];
+        let n = inv.phases.len();
+        if inv.host_prefix > 0 && inv.next == usize::from(inv.host_prefix) && !inv.holds_thread && inv.next < n {
+            // The host's part is done: the worker's part needs a thread.
+            inv.host_prefix = 0;
+            if !self.take_thread(now, v) {
+                return;
+            }
+            self.worker_started(now, v);
+        }
+        let inv = &mut self.invs[v];
+        if inv.holds_thread && inv.host_suffix > 0 && inv.next == n - usize::from(inv.host_suffix) {
+            // The worker's part is done: its thread goes to the next invocation waiting.
+            inv.holds_thread = false;
+            inv.host_suffix = 0;
+            self.thread_freed(now, host);
+        }
         let inv = &mut self.invs[v];
         if inv.next == inv.phases.len() {
             self.finish_inv(now, v, None);
@@ -497,6 +580,8 @@ impl World<'_> {
         let err = PlatformError::Timeout(self.plan.apps[app as usize].platform.timeout_error);
         match self.invs[v].status {
             InvStatus::Running => self.abort(now, v, err, true),
+            // Waiting for a thread after the host's part: the phase has not started.
+            InvStatus::Waiting if self.invs[v].code_started => self.abort(now, v, err, false),
             InvStatus::Waiting => {
                 // Timed out while waiting for the worker's thread: its code never ran. The host
                 // restarts the worker all the same.
@@ -559,21 +644,22 @@ impl World<'_> {
     pub(crate) fn finish_inv(&mut self, now: SimTime, v: InvId, error: Option<PlatformError>) {
         let host = self.host_of(v);
         let i = self.host_of(v);
-        let held_thread = self.invs[v].status == InvStatus::Running;
-        if held_thread {
+        let held_thread = self.invs[v].holds_thread;
+        self.invs[v].holds_thread = false;
+        if self.invs[v].status == InvStatus::Waiting {
+            self.insts[i].thread_wait.retain(|&x| x != v);
+        } else if self.invs[v].code_started {
             self.meter(i, now);
             let inst = &mut self.insts[i];
             inst.meter_running.retain(|&x| x != v);
             inst.meter_mem_mb -= self.invs[v].cur_mem_mb;
-        } else {
-            self.insts[i].thread_wait.retain(|&x| x != v);
         }
         let inv = &mut self.invs[v];
         inv.status = InvStatus::Done;
         inv.timeout_gen = 0;
         let app = inv.app;
         let p = &self.plan.apps[app as usize].platform;
-        let executed = now.saturating_since(inv.start);
+        let executed = now.saturating_since(inv.start).saturating_sub(inv.thread_waited);
         // Azure: the invocation's share of the host's observed memory; Lambda: its own.
         let observed_mb_s =
             if matches!(p.billing, crate::billing::BillingPolicy::ObservedMemory { .. }) { inv.metered_mb_s } else { inv.mem_mb_s };
@@ -600,6 +686,9 @@ impl World<'_> {
         // Every strand riding on this invocation is charged its time since dispatch.
         for &s in &strands {
             self.charge_all(s, now, &bd);
+        }
+        if self.invs[v].cont.is_workflow_function() {
+            self.function_hop(&strands, now, false);
         }
         self.invs[v].strands = strands;
         if self.spec.trace {

@@ -94,7 +94,7 @@ impl World<'_> {
                 }
             }
         }
-        phases.push(Phase::wait(load, mem, Component::Transfer));
+        phases.push(Phase::wait(load, mem, Component::Transfer).on_host());
         phases.extend(work);
         self.count_tx(Some(e), 0, 1, u64::from(big_state), 0);
         if writes {
@@ -103,7 +103,7 @@ impl World<'_> {
             if big_state {
                 save += self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Put, state, &mut self.rng);
             }
-            phases.push(Phase::wait(save, mem, Component::Transfer));
+            phases.push(Phase::wait(save, mem, Component::Transfer).on_host());
             self.count_tx(Some(e), 0, 1, 0, u64::from(big_state));
         }
         // Operations that waited behind a busy entity: that wait is entity time.

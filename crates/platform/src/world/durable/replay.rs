@@ -22,33 +22,74 @@
 //! **Validation.** `tests/stateful_mechanisms.rs`: hand-computed episode and replay counts for k
 //! sequential awaits.
 
+use sfsim_engine::SimDuration;
+
 use super::super::{ExecId, InstId, Phase, World};
+use super::HistoryBytes;
 use crate::record::Component;
 
 impl World<'_> {
     /// The phases of an orchestrator episode of execution `e` whose instance has `history`
     /// events: load and replay (unless `warm_session`), decide, checkpoint.
-    pub(super) fn episode_phases(&mut self, e: ExecId, history: u32, warm_session: bool) -> Vec<Phase> {
+    pub(super) fn episode_phases(
+        &mut self,
+        e: ExecId,
+        history: u32,
+        stored: HistoryBytes,
+        new: HistoryBytes,
+        warm_session: bool,
+    ) -> Vec<Phase> {
         let s = self.du_setup();
-        let (mem, per_event_cpu_s, episode_cpu_s) = (s.episode_memory_mb, s.per_event_cpu_s, s.episode_cpu_s);
+        let (mem, per_event_cpu_s, episode_cpu_s, per_kb_cpu_s) =
+            (s.episode_memory_mb, s.per_event_cpu_s, s.episode_cpu_s, s.per_history_kb_cpu_s);
         let mut phases = Vec::new();
+        // The new messages' payloads in the large-message container are read first.
+        if new.large_messages > 0 {
+            let read = self.blob_reads(new.large_messages, new.large_message_bytes);
+            // (counted as blob reads where the poll dequeued them)
+            phases.push(Phase::wait(read, mem, Component::Transfer).on_host());
+        }
+        let mut handed_bytes = new.total();
         if !warm_session {
             let (m, sg) = self.az_table_read();
-            let read = self.lognormal(m, sg);
+            let bandwidth = self.plan.apps[0].platform.storage.bandwidth_bytes_per_s;
+            // The query returns every row with its payloads; payloads over the table's property
+            // limit are blobs, each read in turn.
+            let read = self.lognormal(m, sg) + SimDuration::from_secs_f64(stored.table as f64 / bandwidth);
             let comp = if history > 0 { Component::Replay } else { Component::Transfer };
-            phases.push(Phase::wait(read, mem, comp));
+            phases.push(Phase::wait(read, mem, comp).on_host());
+            if stored.blobs > 0 {
+                let blobs = self.blob_reads(stored.blobs, stored.blob_bytes);
+                phases.push(Phase::wait(blobs, mem, comp).on_host());
+            }
             // One query per 1,000 history rows.
-            self.count_tx(Some(e), 0, 1 + u64::from(history) / 1000, 0, 0);
+            self.count_tx(Some(e), 0, 1 + u64::from(history) / 1000, u64::from(stored.blobs), 0);
+            handed_bytes += stored.total();
             if history > 0 {
                 phases.push(Phase::cpu(per_event_cpu_s * f64::from(history), mem, Component::Replay));
                 self.acc(e).counts.replays += 1;
             }
         }
+        // The history (all of it, or only the new events in a warm session) is deserialized
+        // by the host and handed to the out-of-process worker, which parses it again.
+        if handed_bytes > 0 && per_kb_cpu_s > 0.0 {
+            phases.push(Phase::cpu(per_kb_cpu_s * handed_bytes as f64 / 1024.0, mem, Component::Replay));
+        }
         phases.push(Phase::cpu(episode_cpu_s, mem, Component::Execution));
         let (m, sg) = self.az_table_write();
         let write = self.lognormal(m, sg);
-        phases.push(Phase::wait(write, mem, Component::Transfer));
+        phases.push(Phase::wait(write, mem, Component::Transfer).on_host());
         phases
+    }
+
+    /// `n` blob reads of `bytes` in all, one after another.
+    fn blob_reads(&mut self, n: u32, bytes: u64) -> SimDuration {
+        let storage = &self.plan.apps[0].platform.storage;
+        let mut d = SimDuration::from_secs_f64(bytes as f64 / storage.bandwidth_bytes_per_s);
+        for _ in 0..n {
+            d += storage.transfer_time(crate::storage::StorageOp::Get, 0, &mut self.rng);
+        }
+        d
     }
 
     /// The first Durable dispatch on a new host warms the extension up (connections to the
@@ -59,7 +100,7 @@ impl World<'_> {
             inst.durable_warm = true;
             let cpu_s = self.du_setup().first_dispatch_cpu_s;
             if cpu_s > 0.0 {
-                phases.insert(0, Phase::cpu(cpu_s, mem_mb, Component::ColdStart));
+                phases.insert(0, Phase::cpu(cpu_s, mem_mb, Component::ColdStart).on_host());
             }
         }
     }
