@@ -167,6 +167,7 @@ mod tests {
             source: String::new(),
             band: String::new(),
             simulated: String::new(),
+            values: Vec::new(),
             pass,
             distance: 0.0,
         };

@@ -17,6 +17,10 @@ pub struct TargetOutcome {
     pub band: String,
     /// What sfsim gives, per experiment.
     pub simulated: String,
+    /// The same values as numbers, each with its label (experiment, deployment and quantile
+    /// where the target has several; `value` when it has one): what `calibration/baseline.toml`
+    /// records and drift is measured on. A value that could not be computed is left out.
+    pub values: Vec<(String, f64)>,
     /// Whether every experiment and deployment is within the band.
     pub pass: bool,
     /// How far outside: 0 when passing; for bands the distance to the band in band widths,
@@ -57,6 +61,7 @@ pub fn evaluate(t: &Target, results: &BTreeMap<String, ExperimentResult>) -> Tar
     let mut pass = true;
     let mut distance = 0.0;
     let mut parts = Vec::new();
+    let mut values: Vec<(String, f64)> = Vec::new();
     let band = match &t.kind {
         TargetKind::Ratio { metric, a, b, band } => format!("{metric}({a}) / {metric}({b}) in [{}, {}]", band.0, band.1),
         TargetKind::Range { metric, deployments, band } => format!("{metric} of {} in [{}, {}]", deployments.join(", "), band.0, band.1),
@@ -82,25 +87,28 @@ pub fn evaluate(t: &Target, results: &BTreeMap<String, ExperimentResult>) -> Tar
             let s = r.get(d).ok_or_else(|| format!("{d} not in {x}"))?;
             metric(s, m).ok_or_else(|| format!("unknown metric {m}"))
         };
-        let res: Result<(String, f64), String> = (|| match &t.kind {
+        let res: Result<(String, f64, Vec<(String, f64)>), String> = (|| match &t.kind {
             TargetKind::Ratio { metric, a, b, band } => {
                 let v = value(a, metric)? / value(b, metric)?;
-                Ok((fmt(v), outside(v, *band)))
+                Ok((fmt(v), outside(v, *band), vec![(String::new(), v)]))
             }
             TargetKind::Range { metric, deployments, band } => {
                 let vs = deployments.iter().map(|d| value(d, metric).map(|v| (d, v))).collect::<Result<Vec<_>, _>>()?;
                 let d: f64 = vs.iter().map(|(_, v)| outside(*v, *band)).sum();
-                Ok((vs.iter().map(|(d, v)| format!("{d} {}", fmt(*v))).collect::<Vec<_>>().join(", "), d))
+                let labelled = vs.iter().map(|(d, v)| (if deployments.len() > 1 { d.to_string() } else { String::new() }, *v)).collect();
+                Ok((vs.iter().map(|(d, v)| format!("{d} {}", fmt(*v))).collect::<Vec<_>>().join(", "), d, labelled))
             }
             TargetKind::Order { metric, order } => {
                 let vs = order.iter().map(|d| value(d, metric)).collect::<Result<Vec<_>, _>>()?;
                 let d = vs.windows(2).filter(|w| w[0] >= w[1]).count() as f64;
-                Ok((order.iter().zip(&vs).map(|(d, v)| format!("{d} {}", fmt(*v))).collect::<Vec<_>>().join(" / "), d))
+                let labelled = order.iter().zip(&vs).map(|(d, v)| (d.clone(), *v)).collect();
+                Ok((order.iter().zip(&vs).map(|(d, v)| format!("{d} {}", fmt(*v))).collect::<Vec<_>>().join(" / "), d, labelled))
             }
             TargetKind::LessThanAll { metric, a, others } => {
                 let va = value(a, metric)?;
                 let vs = others.iter().map(|d| value(d, metric)).collect::<Result<Vec<_>, _>>()?;
                 let d = vs.iter().filter(|v| va >= **v).count() as f64;
+                let labelled = std::iter::once((a.clone(), va)).chain(others.iter().cloned().zip(vs.iter().copied())).collect();
                 Ok((
                     format!(
                         "{a} {} vs {}",
@@ -108,29 +116,42 @@ pub fn evaluate(t: &Target, results: &BTreeMap<String, ExperimentResult>) -> Tar
                         others.iter().zip(&vs).map(|(d, v)| format!("{d} {}", fmt(*v))).collect::<Vec<_>>().join(", ")
                     ),
                     d,
+                    labelled,
                 ))
             }
             TargetKind::Share { part, total, deployments, band } => {
                 let vs = deployments.iter().map(|d| Ok((d, value(d, part)? / value(d, total)?))).collect::<Result<Vec<_>, String>>()?;
                 let d: f64 = vs.iter().map(|(_, v)| outside(*v, *band)).sum();
-                Ok((vs.iter().map(|(d, v)| format!("{d} {}", fmt(*v))).collect::<Vec<_>>().join(", "), d))
+                let labelled = vs.iter().map(|(d, v)| (if deployments.len() > 1 { d.to_string() } else { String::new() }, *v)).collect();
+                Ok((vs.iter().map(|(d, v)| format!("{d} {}", fmt(*v))).collect::<Vec<_>>().join(", "), d, labelled))
             }
             TargetKind::Quantiles { metric, deployment, bands } => {
                 let mut out = Vec::new();
+                let mut labelled = Vec::new();
                 let mut d = 0.0;
                 for (q, b) in bands {
                     let name = format!("{}_{q}_s", metric.trim_end_matches("_s"));
                     let v = value(deployment, &name)?;
                     d += outside(v, *b);
                     out.push(format!("{q} {}", fmt(v)));
+                    labelled.push((q.clone(), v));
                 }
-                Ok((out.join(", "), d))
+                Ok((out.join(", "), d, labelled))
             }
         })();
         match res {
-            Ok((text, d)) => {
+            Ok((text, d, labelled)) => {
                 pass &= d == 0.0;
                 distance += d;
+                for (label, v) in labelled {
+                    let label = match (t.experiments.len() > 1, label.is_empty()) {
+                        (true, true) => x.clone(),
+                        (true, false) => format!("{x}/{label}"),
+                        (false, true) => "value".to_string(),
+                        (false, false) => label,
+                    };
+                    values.push((label, v));
+                }
                 parts.push(if t.experiments.len() > 1 { format!("{x}: {text}") } else { text });
             }
             Err(why) => {
@@ -140,7 +161,7 @@ pub fn evaluate(t: &Target, results: &BTreeMap<String, ExperimentResult>) -> Tar
             }
         }
     }
-    TargetOutcome { id: t.id.clone(), source: t.source.clone(), band, simulated: parts.join("; "), pass, distance }
+    TargetOutcome { id: t.id.clone(), source: t.source.clone(), band, simulated: parts.join("; "), values, pass, distance }
 }
 
 /// Evaluates every target, in file order.
@@ -211,6 +232,15 @@ high = 1.6
         let out = evaluate_all(&t, &r);
         assert!(out[0].pass, "130 / 100 = 1.3 is in [1.25, 1.35]: {:?}", out[0]);
         assert_eq!(out[0].simulated, "1.300");
+        assert_eq!(out[0].values.len(), 1);
+        assert_eq!(out[0].values[0].0, "value");
+        assert!((out[0].values[0].1 - 1.3).abs() < 1e-12);
+        assert_eq!(out[1].values.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>(), ["az-func", "az-queue"]);
+        assert_eq!(
+            out[2].values.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>(),
+            ["x"],
+            "labelled by experiment, the missing one left out"
+        );
         assert!(out[1].pass);
         assert!(!out[2].pass, "an experiment that was not run fails the target");
         assert!(out[2].simulated.contains("missing: not run"));

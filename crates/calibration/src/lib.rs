@@ -17,19 +17,25 @@
 //! deployments passes only if every combination passes.
 #![warn(missing_docs)]
 
+mod baseline;
 mod deviations;
 mod evaluate;
 mod experiments;
 mod fit;
+mod fitted;
 mod metrics;
 mod targets;
 
+pub use baseline::{
+    Baseline, PAPER_BASELINE, Recorded, TargetDrift, ValueDrift, default_tolerance, drift, fmt_sig, load_baseline, render_baseline,
+};
 pub use deviations::{Deviations, PAPER_DEVIATIONS, Verdict, load_deviations};
 pub use evaluate::{TargetOutcome, evaluate, evaluate_all};
 pub use experiments::{Experiment, ExperimentResult, load_experiments, run_experiment, run_experiments};
 pub use fit::{FitParam, FitResult, calibrate, load_fit_plan};
+pub use fitted::{fitted_ids, fitted_targets};
 pub use metrics::metric;
-pub use targets::{Target, TargetKind, load_targets};
+pub use targets::{Target, TargetFile, TargetKind, load_target_file, load_targets};
 
 /// The study's targets, compiled in.
 pub const PAPER_TARGETS: &str = include_str!("../../../calibration/targets/paper.toml");

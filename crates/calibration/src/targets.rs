@@ -23,6 +23,12 @@ impl OneOrMany {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
+    /// The experiments file the targets name, relative to the targets file.
+    experiments: Option<String>,
+    /// The known deviations of these targets, relative to the targets file.
+    deviations: Option<String>,
+    /// The recorded values and tolerances of these targets, relative to the targets file.
+    baseline: Option<String>,
     target: Vec<RawTarget>,
 }
 
@@ -124,8 +130,42 @@ pub struct Target {
 
 /// Parses a targets file.
 pub fn load_targets(src: &SourceFile) -> Result<Vec<Target>, LoadError> {
+    load_target_file(src).map(|f| f.targets)
+}
+
+/// A targets file: its targets and the files it names at its top level (`experiments`,
+/// `deviations`, `baseline`), each as written (relative to the targets file's directory;
+/// [`TargetFile::resolve`] joins them).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetFile {
+    /// The targets, in file order.
+    pub targets: Vec<Target>,
+    /// `experiments = "..."`: the experiments file the targets name.
+    pub experiments: Option<String>,
+    /// `deviations = "..."`: the known deviations of these targets.
+    pub deviations: Option<String>,
+    /// `baseline = "..."`: the recorded values and tolerances of these targets.
+    pub baseline: Option<String>,
+}
+
+impl TargetFile {
+    /// A named file's path: `relative` joined to the directory of the targets file at `path`.
+    pub fn resolve(path: &std::path::Path, relative: &str) -> std::path::PathBuf {
+        path.parent().unwrap_or(std::path::Path::new("")).join(relative)
+    }
+}
+
+/// Parses a targets file with its top-level keys. A named file must be a non-empty path.
+pub fn load_target_file(src: &SourceFile) -> Result<TargetFile, LoadError> {
     let raw: RawFile = parse_toml(src)?;
-    raw.target.into_iter().enumerate().map(|(i, t)| validate(t, i).map_err(|e| src.key_error(e))).collect()
+    for (key, v) in [("experiments", &raw.experiments), ("deviations", &raw.deviations), ("baseline", &raw.baseline)] {
+        if v.as_ref().is_some_and(|p| p.trim().is_empty()) {
+            return Err(src.key_error(KeyError::new(key, "needs a path (relative to this file)")));
+        }
+    }
+    let targets =
+        raw.target.into_iter().enumerate().map(|(i, t)| validate(t, i).map_err(|e| src.key_error(e))).collect::<Result<_, _>>()?;
+    Ok(TargetFile { targets, experiments: raw.experiments, deviations: raw.deviations, baseline: raw.baseline })
 }
 
 fn validate(t: RawTarget, i: usize) -> Result<Target, KeyError> {
@@ -205,5 +245,25 @@ mod tests {
         assert!(t.iter().any(|t| t.id == "video-azure-80-worker-latency" && matches!(t.kind, TargetKind::Quantiles { .. })));
         let ids: std::collections::BTreeSet<&str> = t.iter().map(|t| t.id.as_str()).collect();
         assert_eq!(ids.len(), t.len(), "ids are unique");
+    }
+
+    #[test]
+    fn a_targets_file_names_its_experiments_deviations_and_baseline() {
+        let one = "[[target]]\nid = \"r\"\nsource = \"s\"\nexperiment = \"x\"\nkind = \"range\"\nmetric = \"gb_s\"\ndeployment = \"az-func\"\nlow = 1.0\nhigh = 2.0\n";
+        let text = format!("experiments = \"../x/experiments.toml\"\nbaseline = \"b.toml\"\n{one}");
+        let f = load_target_file(&SourceFile::from_text("t.toml", text)).expect("loads");
+        assert_eq!(f.experiments.as_deref(), Some("../x/experiments.toml"));
+        assert_eq!(f.baseline.as_deref(), Some("b.toml"));
+        assert_eq!(f.deviations, None);
+        assert_eq!(
+            TargetFile::resolve(std::path::Path::new("calibration/targets/t.toml"), "b.toml"),
+            std::path::Path::new("calibration/targets/b.toml")
+        );
+        let e = load_target_file(&SourceFile::from_text("t.toml", format!("deviations = \"\"\n{one}"))).unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (1, "deviations"), "{e}");
+        let e = load_target_file(&SourceFile::from_text("t.toml", format!("experiments = 3\n{one}"))).unwrap_err();
+        assert!(e.to_string().starts_with("t.toml:1:"), "{e}");
+        let e = load_target_file(&SourceFile::from_text("t.toml", format!("experiment = \"x.toml\"\n{one}"))).unwrap_err();
+        assert!(e.to_string().contains("experiment"), "{e}");
     }
 }

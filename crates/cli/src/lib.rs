@@ -37,6 +37,8 @@ Exit codes:
 
 Examples:
   sfsim reproduce --check          # the study's targets, report in target/reproduce/
+  sfsim reproduce --format json    # the same as one JSON document on stdout
+  sfsim reproduce --update-baseline   # record today's values in calibration/baseline.toml
   sfsim run scenarios/paper/ml-training-large.toml
   sfsim run scenarios/paper/video.toml --deployment aws-lambda --format json
   sfsim run scenarios/paper/video.toml --set workflow.fan_out.workers.items=160 --trace video.json
@@ -267,9 +269,16 @@ struct ReproduceArgs {
     /// Directory for report.md and report.html.
     #[arg(long, value_name = "DIR", default_value = "target/reproduce")]
     out: PathBuf,
-    /// Exit with status 1 when a target fails that calibration/deviations.toml does not list, or a listed one passes.
+    /// Exit with status 1 when a target fails that its deviations file does not list, a listed
+    /// one passes, or a known deviation's value leaves the tolerance its baseline records
+    /// (the message names the target, its recorded and new values and the tolerance). A met
+    /// target whose value left its tolerance is a warning.
     #[arg(long)]
     check: bool,
+    /// Rewrite each set's baseline (built-in targets: calibration/baseline.toml) from this run,
+    /// atomically, keeping the tolerances already there; run at the default seed and iterations.
+    #[arg(long, conflicts_with_all = ["seed", "iterations"])]
+    update_baseline: bool,
     /// Evaluate only this target (repeatable); only the experiments it needs run.
     #[arg(long = "only", value_name = "ID")]
     only: Vec<String>,
@@ -283,22 +292,42 @@ struct ReproduceArgs {
     /// (the verdicts and --check use the first seed).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
     seeds: u64,
-    /// The experiments file.
-    #[arg(long, value_name = "FILE", default_value = "scenarios/paper/experiments.toml")]
-    experiments: PathBuf,
-    /// The targets file (default: the study's, built in).
+    /// Output on stdout: the table, or the whole result as JSON (per target: id, source,
+    /// verdict, pass, values, band, recorded values, tolerance, drift, fitted_by, seeds_met;
+    /// totals; seed; iterations). Progress stays on stderr.
+    #[arg(long, value_enum, default_value_t = ReproduceFormat::Table)]
+    format: ReproduceFormat,
+    /// The experiments file, for target sets whose file names none (`experiments = "..."`);
+    /// with one set, it overrides the file's key [default: scenarios/paper/experiments.toml].
     #[arg(long, value_name = "FILE")]
-    targets: Option<PathBuf>,
-    /// Known deviations: targets not met, with the reason (default: calibration/deviations.toml,
-    /// built in, when the targets are the built-in ones).
+    experiments: Option<PathBuf>,
+    /// A targets file (repeatable: each set is evaluated and reported in its own section;
+    /// default: the study's, built in). A file may name its `experiments`, `deviations` and
+    /// `baseline` files at its top level, relative to itself.
+    #[arg(long = "targets", value_name = "FILE")]
+    targets: Vec<PathBuf>,
+    /// Known deviations: targets not met, with the reason (default: the targets file's
+    /// `deviations`; calibration/deviations.toml, built in, for the built-in targets). With one
+    /// set, it overrides the file's key; with several, it serves the sets that name none.
     #[arg(long, value_name = "FILE")]
     deviations: Option<PathBuf>,
+    /// Recorded values and tolerances (default: the targets file's `baseline`;
+    /// calibration/baseline.toml, built in, for the built-in targets; none: no drift check).
+    /// With one set, it overrides the file's key; with several, it serves the sets that name none.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
     /// Load platform models from DIR instead of the built-in ones.
     #[arg(long, value_name = "DIR")]
     models: Option<PathBuf>,
     /// No progress on stderr.
     #[arg(long, short = 'q')]
     quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ReproduceFormat {
+    Table,
+    Json,
 }
 
 #[derive(clap::Args, Debug)]
@@ -531,6 +560,13 @@ fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
                     sfsim_calibration::PAPER_TARGETS,
                 ))?;
                 sfsim_calibration::load_deviations(&src, &targets).map(|d| format!("{} known deviations", d.len()))
+            } else if has("recorded") {
+                // Recorded values name targets: checked against the study's built-in targets.
+                let targets = sfsim_calibration::load_targets(&SourceFile::from_text(
+                    "calibration/targets/paper.toml (built in)",
+                    sfsim_calibration::PAPER_TARGETS,
+                ))?;
+                sfsim_calibration::load_baseline(&src, &targets).map(|b| format!("{} recorded targets", b.len()))
             } else if has("sweep") {
                 let sw = sfsim_experiment::sweep::Sweep::load(f)?;
                 Ok(format!("sweep {} with {} trials", sw.name, sw.trials()?.len()))
@@ -573,63 +609,232 @@ fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Where a target set's files come from.
+struct SetFiles {
+    /// The targets file as shown.
+    name: String,
+    targets: Vec<sfsim_calibration::Target>,
+    /// Every target of the file, whatever `--only` keeps (the baseline is rewritten whole).
+    all_targets: Vec<sfsim_calibration::Target>,
+    experiments: PathBuf,
+    deviations: sfsim_calibration::Deviations,
+    deviations_name: Option<String>,
+    baseline: Option<sfsim_calibration::Baseline>,
+    baseline_name: Option<String>,
+    /// Where `--update-baseline` writes (None for a set without a baseline file).
+    baseline_path: Option<PathBuf>,
+}
+
+const DEFAULT_EXPERIMENTS: &str = "scenarios/paper/experiments.toml";
+const PAPER_BASELINE_PATH: &str = "calibration/baseline.toml";
+
+/// Loads a target set: its targets, and its experiments, deviations and baseline files from
+/// the command line (one set) or its own top-level keys, in that order of precedence when one
+/// set is given; with several sets, a file's keys come first.
+fn load_set(path: Option<&Path>, a: &ReproduceArgs, single: bool) -> Result<SetFiles, Failure> {
+    use sfsim_calibration::{load_deviations, load_target_file};
+    let Some(path) = path else {
+        // The study's targets, deviations and baseline, built in.
+        let src = SourceFile::from_text("calibration/targets/paper.toml (built in)", sfsim_calibration::PAPER_TARGETS);
+        let file = load_target_file(&src)?;
+        let deviations = match &a.deviations {
+            Some(p) => (load_deviations(&SourceFile::read(p)?, &file.targets)?, p.display().to_string()),
+            None => {
+                let name = "calibration/deviations.toml (built in)";
+                (load_deviations(&SourceFile::from_text(name, sfsim_calibration::PAPER_DEVIATIONS), &file.targets)?, name.to_string())
+            }
+        };
+        let (baseline, baseline_name, baseline_path) = match &a.baseline {
+            Some(p) => (read_baseline(p, &file.targets, a.update_baseline)?, p.display().to_string(), p.clone()),
+            // Rewriting: start from the file that will be rewritten (its tolerances may have
+            // been edited since the build), as `calibrate --write` does.
+            None if a.update_baseline && Path::new(PAPER_BASELINE_PATH).is_file() => {
+                let p = PathBuf::from(PAPER_BASELINE_PATH);
+                (read_baseline(&p, &file.targets, true)?, PAPER_BASELINE_PATH.to_string(), p)
+            }
+            None => {
+                let name = "calibration/baseline.toml (built in)";
+                let b = sfsim_calibration::load_baseline(&SourceFile::from_text(name, sfsim_calibration::PAPER_BASELINE), &file.targets)?;
+                (b, name.to_string(), PathBuf::from(PAPER_BASELINE_PATH))
+            }
+        };
+        return Ok(SetFiles {
+            name: src.name.clone(),
+            all_targets: file.targets.clone(),
+            targets: file.targets,
+            experiments: a.experiments.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_EXPERIMENTS)),
+            deviations: deviations.0,
+            deviations_name: Some(deviations.1),
+            baseline: Some(baseline),
+            baseline_name: Some(baseline_name),
+            baseline_path: Some(baseline_path),
+        });
+    };
+    let src = SourceFile::read(path)?;
+    let file = load_target_file(&src)?;
+    // A file the targets file names must exist; the error points at its key.
+    let named = |key: &str, rel: &Option<String>, may_be_missing: bool| -> Result<Option<PathBuf>, Failure> {
+        let Some(rel) = rel else { return Ok(None) };
+        let p = sfsim_calibration::TargetFile::resolve(path, rel);
+        if !may_be_missing && !p.is_file() {
+            return Err(Failure::Input(
+                src.key_error(sfsim_workflow::KeyError::new(key, format!("no file {} (paths are relative to this file)", p.display()))),
+            ));
+        }
+        Ok(Some(p))
+    };
+    let pick = |cli: &Option<PathBuf>, own: Option<PathBuf>| if single { cli.clone().or(own) } else { own.or_else(|| cli.clone()) };
+    let experiments =
+        pick(&a.experiments, named("experiments", &file.experiments, false)?).unwrap_or_else(|| PathBuf::from(DEFAULT_EXPERIMENTS));
+    let deviations_path = pick(&a.deviations, named("deviations", &file.deviations, false)?);
+    let baseline_path = pick(&a.baseline, named("baseline", &file.baseline, a.update_baseline)?);
+    let deviations = match &deviations_path {
+        Some(p) => load_deviations(&SourceFile::read(p)?, &file.targets)?,
+        None => sfsim_calibration::Deviations::default(),
+    };
+    let baseline = match &baseline_path {
+        Some(p) => Some(read_baseline(p, &file.targets, a.update_baseline)?),
+        None => None,
+    };
+    Ok(SetFiles {
+        name: src.name.clone(),
+        all_targets: file.targets.clone(),
+        targets: file.targets,
+        experiments,
+        deviations,
+        deviations_name: deviations_path.map(|p| p.display().to_string()),
+        baseline,
+        baseline_name: baseline_path.as_ref().map(|p| p.display().to_string()),
+        baseline_path,
+    })
+}
+
+/// A baseline file; one that does not exist yet is empty when it is about to be written.
+fn read_baseline(p: &Path, targets: &[sfsim_calibration::Target], updating: bool) -> Result<sfsim_calibration::Baseline, Failure> {
+    if updating && !p.exists() {
+        return Ok(sfsim_calibration::Baseline::default());
+    }
+    Ok(sfsim_calibration::load_baseline(&SourceFile::read(p)?, targets)?)
+}
+
+/// The model files' texts, as the models were loaded from them.
+fn model_texts(dir: Option<&Path>) -> Result<Vec<(String, String)>, LoadError> {
+    match dir {
+        None => Ok(Models::builtin_texts()),
+        Some(d) => sfsim_platform::params::BUILTIN_MODELS
+            .iter()
+            .map(|(n, _)| SourceFile::read(&d.join(n)).map(|s| (n.to_string(), s.text)))
+            .collect(),
+    }
+}
+
 fn cmd_reproduce(a: &ReproduceArgs) -> Result<(), Failure> {
+    use std::collections::{BTreeMap, BTreeSet};
     let started = std::time::Instant::now();
-    let targets_src = match &a.targets {
-        Some(p) => SourceFile::read(p)?,
-        None => SourceFile::from_text("calibration/targets/paper.toml (built in)", sfsim_calibration::PAPER_TARGETS),
-    };
-    let mut targets = sfsim_calibration::load_targets(&targets_src)?;
-    let deviations = match (&a.deviations, &a.targets) {
-        (Some(p), _) => sfsim_calibration::load_deviations(&SourceFile::read(p)?, &targets)?,
-        (None, None) => sfsim_calibration::load_deviations(
-            &SourceFile::from_text("calibration/deviations.toml (built in)", sfsim_calibration::PAPER_DEVIATIONS),
-            &targets,
-        )?,
-        (None, Some(_)) => sfsim_calibration::Deviations::default(),
-    };
+    let paths: Vec<Option<&Path>> = if a.targets.is_empty() { vec![None] } else { a.targets.iter().map(|p| Some(p.as_path())).collect() };
+    let single = paths.len() == 1;
+    let mut sets = paths.iter().map(|p| load_set(*p, a, single)).collect::<Result<Vec<_>, _>>()?;
     if !a.only.is_empty() {
         for id in &a.only {
-            if !targets.iter().any(|t| &t.id == id) {
-                let known: Vec<&str> = targets.iter().map(|t| t.id.as_str()).collect();
+            if !sets.iter().any(|s| s.targets.iter().any(|t| &t.id == id)) {
+                let known: Vec<&str> = sets.iter().flat_map(|s| s.targets.iter().map(|t| t.id.as_str())).collect();
                 return Err(Failure::Usage(format!("unknown target `{id}` for --only{}", sfsim_workflow::suggest(id, &known))));
             }
         }
-        targets.retain(|t| a.only.contains(&t.id));
+        for s in &mut sets {
+            s.targets.retain(|t| a.only.contains(&t.id));
+        }
+        sets.retain(|s| !s.targets.is_empty());
     }
-    let experiments = sfsim_calibration::load_experiments(&a.experiments)?;
-    let needed: std::collections::BTreeSet<&str> = targets.iter().flat_map(|t| t.experiments.iter().map(String::as_str)).collect();
     let models = load_models(a.models.as_deref())?;
-    let chosen: Vec<&sfsim_calibration::Experiment> = experiments.iter().filter(|x| needed.contains(x.id.as_str())).collect();
-    let results = sfsim_calibration::run_experiments(chosen.iter().copied(), &models, a.iterations, a.seed, |r, took| {
-        if !a.quiet {
-            eprintln!("sfsim reproduce: {} ({} deployment(s)) in {:.2} s", r.id, r.results.len(), took.as_secs_f64());
-        }
-    })?;
-    // The report shows the experiments in file order.
-    let ordered: Vec<sfsim_calibration::ExperimentResult> = chosen.iter().filter_map(|x| results.get(&x.id).cloned()).collect();
-    let outcomes = sfsim_calibration::evaluate_all(&targets, &results);
+    let fitted = sfsim_calibration::fitted_targets(&model_texts(a.models.as_deref())?);
     let seed = a.seed.unwrap_or(sfsim_workflow::DEFAULT_SEED);
-    // Robustness: the same reproduction under further seeds.
-    let mut met: std::collections::BTreeMap<String, u64> = outcomes.iter().map(|o| (o.id.clone(), u64::from(o.pass))).collect();
-    for k in 1..a.seeds {
-        let t0 = std::time::Instant::now();
-        let more = sfsim_calibration::run_experiments(chosen.iter().copied(), &models, a.iterations, Some(seed + k), |_, _| {})?;
-        for o in sfsim_calibration::evaluate_all(&targets, &more) {
-            *met.entry(o.id).or_default() += u64::from(o.pass);
+    // Experiments files are loaded, and their experiments run, once however many sets name them.
+    let mut files: BTreeMap<PathBuf, Vec<sfsim_calibration::Experiment>> = BTreeMap::new();
+    let mut runs: BTreeMap<(PathBuf, u64), BTreeMap<String, sfsim_calibration::ExperimentResult>> = BTreeMap::new();
+    let mut report_sets = Vec::new();
+    let mut shown: Vec<sfsim_calibration::ExperimentResult> = Vec::new();
+    let mut shown_keys: BTreeSet<(PathBuf, String)> = BTreeSet::new();
+    let mut updates: Vec<(PathBuf, String)> = Vec::new();
+    for set in &sets {
+        if !files.contains_key(&set.experiments) {
+            files.insert(set.experiments.clone(), sfsim_calibration::load_experiments(&set.experiments)?);
         }
-        if !a.quiet {
-            eprintln!("sfsim reproduce: seed {} in {:.2} s", seed + k, t0.elapsed().as_secs_f64());
+        let experiments = &files[&set.experiments];
+        let needed: BTreeSet<&str> = set.targets.iter().flat_map(|t| t.experiments.iter().map(String::as_str)).collect();
+        let chosen: Vec<&sfsim_calibration::Experiment> = experiments.iter().filter(|x| needed.contains(x.id.as_str())).collect();
+        let mut results_of = |k: u64| -> Result<BTreeMap<String, sfsim_calibration::ExperimentResult>, Failure> {
+            let cache = runs.entry((set.experiments.clone(), k)).or_default();
+            let todo: Vec<&sfsim_calibration::Experiment> = chosen.iter().copied().filter(|x| !cache.contains_key(&x.id)).collect();
+            let t0 = std::time::Instant::now();
+            let seed_k = if k == 0 { a.seed } else { Some(seed + k) };
+            let more = sfsim_calibration::run_experiments(todo.iter().copied(), &models, a.iterations, seed_k, |r, took| {
+                if !a.quiet && k == 0 {
+                    eprintln!("sfsim reproduce: {} ({} deployment(s)) in {:.2} s", r.id, r.results.len(), took.as_secs_f64());
+                }
+            })?;
+            if !a.quiet && k > 0 && !todo.is_empty() {
+                eprintln!("sfsim reproduce: seed {} in {:.2} s", seed + k, t0.elapsed().as_secs_f64());
+            }
+            cache.extend(more);
+            Ok(chosen.iter().filter_map(|x| cache.get(&x.id).map(|r| (x.id.clone(), r.clone()))).collect())
+        };
+        let results = results_of(0)?;
+        let outcomes = sfsim_calibration::evaluate_all(&set.targets, &results);
+        // Robustness: the same reproduction under further seeds.
+        let mut met: BTreeMap<String, u64> = outcomes.iter().map(|o| (o.id.clone(), u64::from(o.pass))).collect();
+        for k in 1..a.seeds {
+            for o in sfsim_calibration::evaluate_all(&set.targets, &results_of(k)?) {
+                *met.entry(o.id).or_default() += u64::from(o.pass);
+            }
         }
+        // The report shows the experiments in file order, each once.
+        for x in &chosen {
+            if shown_keys.insert((set.experiments.clone(), x.id.clone()))
+                && let Some(r) = results.get(&x.id)
+            {
+                shown.push(r.clone());
+            }
+        }
+        let drift: Vec<Option<sfsim_calibration::TargetDrift>> =
+            outcomes.iter().map(|o| set.baseline.as_ref().and_then(|b| sfsim_calibration::drift(o, b))).collect();
+        if a.update_baseline {
+            match &set.baseline_path {
+                Some(p) => {
+                    let old = set.baseline.clone().unwrap_or_default();
+                    updates.push((p.clone(), sfsim_calibration::render_baseline(&set.all_targets, &outcomes, &old, &set.deviations)));
+                }
+                None => {
+                    return Err(Failure::Usage(format!(
+                        "--update-baseline: {} names no baseline; add `baseline = \"FILE\"` to it or give --baseline FILE",
+                        set.name
+                    )));
+                }
+            }
+        }
+        report_sets.push(sfsim_report::TargetSet {
+            name: set.name.clone(),
+            experiments_name: set.experiments.display().to_string(),
+            deviations_name: set.deviations_name.clone(),
+            baseline_name: set.baseline_name.clone(),
+            outcomes,
+            deviations: set.deviations.clone(),
+            drift,
+            // The baseline is recorded at each scenario's seed and each experiment's iterations.
+            drift_checked: a.seed.is_none() && a.iterations.is_none(),
+            fitted: fitted.clone(),
+            seeds_met: (a.seeds > 1).then_some((met, a.seeds)),
+        });
     }
-    let figures = sfsim_report::reproduction_figures(&ordered);
+    let figures = sfsim_report::reproduction_figures(&shown);
+    let paper_only = a.targets.is_empty();
     let report = sfsim_report::Reproduction {
-        outcomes: &outcomes,
-        deviations: &deviations,
-        experiments: &ordered,
+        title: if paper_only { "sfsim reproduction of Shahidi et al., IISWC 2021" } else { "sfsim reproduction" },
+        sets: &report_sets,
+        experiments: &shown,
         seed,
+        iterations: a.iterations,
         figures: &figures,
-        seeds_met: (a.seeds > 1).then_some((&met, a.seeds)),
     };
     let md = sfsim_report::render_reproduction_md(&report);
     let html = sfsim_report::render_reproduction_html(&report);
@@ -638,37 +843,73 @@ fn cmd_reproduce(a: &ReproduceArgs) -> Result<(), Failure> {
     let md_path = a.out.join("report.md");
     let html_path = a.out.join("report.html");
     let fig_paths: Vec<PathBuf> = figures.iter().map(|(stem, _, _)| fig_dir.join(format!("{stem}.svg"))).collect();
-    let mut files: Vec<(&Path, &[u8])> = vec![(md_path.as_path(), md.as_bytes()), (html_path.as_path(), html.as_bytes())];
+    let mut out_files: Vec<(&Path, &[u8])> = vec![(md_path.as_path(), md.as_bytes()), (html_path.as_path(), html.as_bytes())];
     for (p, (_, _, svg)) in fig_paths.iter().zip(&figures) {
-        files.push((p.as_path(), svg.as_bytes()));
+        out_files.push((p.as_path(), svg.as_bytes()));
     }
-    sfsim_report::write_all_atomic(&files).map_err(|(p, e)| Failure::Runtime(format!("cannot write {}: {e}", p.display())))?;
-    let verdicts: Vec<sfsim_calibration::Verdict> = outcomes.iter().map(|o| sfsim_calibration::Verdict::of(o, &deviations)).collect();
-    for (o, v) in outcomes.iter().zip(&verdicts) {
-        match a.seeds {
-            1 => println!("{:<26} {:<48} {}", v.word(), o.id, o.simulated),
-            n => println!("{:<26} {:<48} {:>3}/{n}  {}", v.word(), o.id, met.get(&o.id).copied().unwrap_or(0), o.simulated),
+    sfsim_report::write_all_atomic(&out_files).map_err(|(p, e)| Failure::Runtime(format!("cannot write {}: {e}", p.display())))?;
+    let text = match a.format {
+        ReproduceFormat::Table => sfsim_report::render_reproduction_table(&report),
+        ReproduceFormat::Json => sfsim_report::render_reproduction_json(&report),
+    };
+    write_output(None, &text)?;
+    let warnings: Vec<String> = report_sets.iter().flat_map(sfsim_report::TargetSet::drift_warnings).collect();
+    if !a.quiet {
+        for s in &report_sets {
+            let passed = s.outcomes.iter().filter(|o| o.pass).count();
+            let known = (0..s.outcomes.len()).filter(|&i| s.verdict(i) == sfsim_calibration::Verdict::Known).count();
+            eprintln!("sfsim reproduce: {}: {passed} of {} targets within their bands, {known} known deviations", s.name, s.outcomes.len());
+        }
+        if !report_sets.iter().all(|s| s.drift_checked) {
+            eprintln!("sfsim reproduce: drift against the baseline is shown, not judged: --seed or --iterations differ from its run");
+        }
+        eprintln!("sfsim reproduce: {} and {} written in {:.2} s", md_path.display(), html_path.display(), started.elapsed().as_secs_f64());
+    }
+    for w in &warnings {
+        eprintln!("warning: drift beyond tolerance (a met target, so not a --check failure): {w}");
+    }
+    if a.update_baseline {
+        let files: Vec<(&Path, &[u8])> = updates.iter().map(|(p, t)| (p.as_path(), t.as_bytes())).collect();
+        sfsim_report::write_all_atomic(&files).map_err(|(p, e)| Failure::Runtime(format!("cannot write {}: {e}", p.display())))?;
+        for (p, _) in &updates {
+            eprintln!(
+                "sfsim reproduce: wrote {}{}",
+                p.display(),
+                if p == Path::new(PAPER_BASELINE_PATH) { "; rebuild to use it built in" } else { "" }
+            );
         }
     }
-    let passed = outcomes.iter().filter(|o| o.pass).count();
-    if !a.quiet {
-        eprintln!(
-            "sfsim reproduce: {passed} of {} targets within their bands, {} known deviations; {} and {} written in {:.2} s",
-            outcomes.len(),
-            verdicts.iter().filter(|v| **v == sfsim_calibration::Verdict::Known).count(),
-            md_path.display(),
-            html_path.display(),
-            started.elapsed().as_secs_f64()
-        );
-    }
-    let unexpected: Vec<String> =
-        outcomes.iter().zip(&verdicts).filter(|(_, v)| !v.expected()).map(|(o, v)| format!("{} ({})", o.id, v.word())).collect();
-    if a.check && !unexpected.is_empty() {
-        return Err(Failure::Runtime(format!(
-            "{} target(s) changed against calibration/deviations.toml (--check): {}",
-            unexpected.len(),
-            unexpected.join(", ")
-        )));
+    if a.check {
+        let mut problems: Vec<String> = Vec::new();
+        for s in &report_sets {
+            let unexpected: Vec<String> = (0..s.outcomes.len())
+                .filter(|&i| !s.verdict(i).expected())
+                .map(|i| format!("{} ({})", s.outcomes[i].id, s.verdict(i).word()))
+                .collect();
+            if !unexpected.is_empty() {
+                problems.push(format!(
+                    "{} target(s) changed against {}: {}",
+                    unexpected.len(),
+                    s.deviations_name.as_deref().unwrap_or("an empty deviations list"),
+                    unexpected.join(", ")
+                ));
+            }
+            // When rewriting the baseline, drift is being accepted.
+            if !a.update_baseline {
+                let drifted = s.drift_failures();
+                if !drifted.is_empty() {
+                    problems.push(format!(
+                        "{} known deviation(s) left their recorded value's tolerance ({}):\n  {}",
+                        drifted.len(),
+                        s.baseline_name.as_deref().unwrap_or_default(),
+                        drifted.join("\n  ")
+                    ));
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Failure::Runtime(format!("--check: {}", problems.join("\n"))));
+        }
     }
     Ok(())
 }

@@ -12,7 +12,10 @@ mod sweep_io;
 mod table;
 mod trace;
 
-pub use reproduce::{Reproduction, render_reproduction_html, render_reproduction_md, reproduction_figures};
+pub use reproduce::{
+    Reproduction, TargetSet, render_reproduction_html, render_reproduction_json, render_reproduction_md, render_reproduction_table,
+    reproduction_figures,
+};
 pub use sweep_io::{MergeError, merge_shards, sweep_header, trial_line};
 pub use table::render_table;
 pub use trace::{TraceFragment, assemble_trace, render_coarse_timeline, render_trace};

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use sfsim_calibration::{Deviations, ExperimentResult, TargetOutcome, Verdict};
+use sfsim_calibration::{Deviations, ExperimentResult, TargetDrift, TargetOutcome, Verdict};
 
 fn summary_rows(r: &ExperimentResult) -> Vec<[String; 9]> {
     r.results
@@ -81,7 +81,8 @@ fn experiment_table<'a>(r: &ExperimentResult, earlier: &'a [ExperimentResult]) -
 }
 
 /// One sentence: how many targets pass, are known deviations, or changed unexpectedly.
-fn headline(outcomes: &[TargetOutcome], deviations: &Deviations) -> String {
+fn headline(set: &TargetSet) -> String {
+    let (outcomes, deviations) = (&set.outcomes, &set.deviations);
     let count = |v: Verdict| outcomes.iter().filter(|o| Verdict::of(o, deviations) == v).count();
     let (known, fail, stale) = (count(Verdict::Known), count(Verdict::Fail), count(Verdict::Stale));
     let met = outcomes.iter().filter(|o| Verdict::of(o, deviations).met()).count();
@@ -96,79 +97,258 @@ fn headline(outcomes: &[TargetOutcome], deviations: &Deviations) -> String {
     if stale > 0 {
         h += &format!("; {stale} listed as deviations now pass");
     }
+    let fitted = outcomes.iter().filter(|o| Verdict::of(o, deviations).met() && set.fitted_by(&o.id).is_some()).count();
+    if fitted > 0 {
+        h += &format!("; {fitted} of the met ones by a fitted value");
+    }
+    let drifted = (0..outcomes.len()).filter(|&i| set.beyond(i)).count();
+    if drifted > 0 {
+        h += &format!("; {drifted} drifted beyond their tolerance");
+    }
     h
 }
 
 /// The targets outside their bands, with the reason each is a known deviation.
-fn unmet<'a>(outcomes: &'a [TargetOutcome], deviations: &'a Deviations) -> Vec<(&'a TargetOutcome, &'a str)> {
-    outcomes
+fn unmet<'a>(set: &'a TargetSet) -> Vec<(&'a TargetOutcome, String)> {
+    set.outcomes
         .iter()
         .filter(|o| !o.pass)
-        .map(|o| (o, deviations.get(&o.id).map_or("not listed in calibration/deviations.toml: a regression", String::as_str)))
+        .map(|o| {
+            let why = match set.deviations.get(&o.id) {
+                Some(r) => r.clone(),
+                None => format!("not listed in {}: a regression", set.deviations_name.as_deref().unwrap_or("the deviations")),
+            };
+            (o, why)
+        })
         .collect()
+}
+
+/// One set of targets, evaluated.
+#[derive(Clone, Debug)]
+pub struct TargetSet {
+    /// The targets file as named (`calibration/targets/paper.toml (built in)`).
+    pub name: String,
+    /// The experiments file its targets ran from.
+    pub experiments_name: String,
+    /// The deviations file, if any.
+    pub deviations_name: Option<String>,
+    /// The baseline file, if any.
+    pub baseline_name: Option<String>,
+    /// Every target beside its simulated value (the report's seed), in file order.
+    pub outcomes: Vec<TargetOutcome>,
+    /// Known deviations: target id -> reason.
+    pub deviations: Deviations,
+    /// Per outcome, its drift against the baseline (`None`: not recorded, or no baseline).
+    pub drift: Vec<Option<TargetDrift>>,
+    /// Whether the run is the baseline's (default seed and iterations), so that drift is judged;
+    /// otherwise it is shown only.
+    pub drift_checked: bool,
+    /// Target id -> the model parameters fitted to it.
+    pub fitted: BTreeMap<String, Vec<String>>,
+    /// With `--seeds N`: for each target id, in how many of the N seeds it was met.
+    pub seeds_met: Option<(BTreeMap<String, u64>, u64)>,
+}
+
+impl TargetSet {
+    /// The verdict of outcome `i`.
+    pub fn verdict(&self, i: usize) -> Verdict {
+        Verdict::of(&self.outcomes[i], &self.deviations)
+    }
+
+    /// The parameters fitted to target `id`, if any.
+    pub fn fitted_by(&self, id: &str) -> Option<&Vec<String>> {
+        self.fitted.get(id).filter(|v| !v.is_empty())
+    }
+
+    /// Whether outcome `i` drifted beyond its tolerance (and the run is the baseline's).
+    pub fn beyond(&self, i: usize) -> bool {
+        self.drift_checked && self.drift[i].as_ref().is_some_and(TargetDrift::beyond)
+    }
+
+    /// The "met in seeds" cell of a target, if several seeds ran.
+    fn seeds_cell(&self, id: &str) -> Option<String> {
+        self.seeds_met.as_ref().map(|(met, n)| format!("{}/{n}", met.get(id).copied().unwrap_or(0)))
+    }
+
+    /// The drift cell of outcome `i`: `recorded -> now (change)`.
+    fn drift_cell(&self, i: usize) -> String {
+        match (&self.drift[i], &self.baseline_name) {
+            (_, None) => "no baseline".into(),
+            (None, Some(_)) => "not recorded".into(),
+            (Some(d), Some(_)) if self.beyond(i) => format!("{} beyond {}", d.text(), d.tolerance),
+            (Some(d), Some(_)) => d.text(),
+        }
+    }
+
+    /// What `--check` refuses beyond the verdicts: a known deviation whose value left its
+    /// tolerance, or that the baseline does not record. Each names the target, its recorded
+    /// value, its new value and the tolerance.
+    pub fn drift_failures(&self) -> Vec<String> {
+        if !self.drift_checked || self.baseline_name.is_none() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for (i, o) in self.outcomes.iter().enumerate() {
+            if self.verdict(i) != Verdict::Known {
+                continue;
+            }
+            match &self.drift[i] {
+                None => out.push(format!(
+                    "{} (known deviation) has no recorded value in {}: run `sfsim reproduce --update-baseline`",
+                    o.id,
+                    self.baseline_name.as_deref().unwrap_or_default()
+                )),
+                Some(d) if d.beyond() => {
+                    let bad: Vec<String> = d.values.iter().filter(|v| !v.within()).map(|v| v.text()).collect();
+                    out.push(format!("{} (known deviation): recorded -> now {}, tolerance {}", o.id, bad.join("; "), d.tolerance));
+                }
+                Some(_) => {}
+            }
+        }
+        out
+    }
+
+    /// Met targets whose value left its tolerance: warnings, since their band still holds.
+    pub fn drift_warnings(&self) -> Vec<String> {
+        (0..self.outcomes.len())
+            .filter(|&i| self.beyond(i) && self.verdict(i) != Verdict::Known)
+            .filter_map(|i| self.drift[i].as_ref().map(|d| (i, d)))
+            .map(|(i, d)| {
+                format!("{} ({}): recorded -> now {}, tolerance {}", self.outcomes[i].id, self.verdict(i).word(), d.text(), d.tolerance)
+            })
+            .collect()
+    }
+
+    fn seeds_note(&self, seed: u64) -> String {
+        match &self.seeds_met {
+            Some((_, n)) => {
+                format!(" The \"met in seeds\" column counts the seeds, of {n} (seed {seed} onwards), for which a target was met.")
+            }
+            None => String::new(),
+        }
+    }
+
+    fn drift_note(&self) -> String {
+        match (&self.baseline_name, self.drift_checked) {
+            (None, _) => " No baseline: drift is not shown.".into(),
+            (Some(b), true) => format!(
+                " \"recorded -> now\" compares each value with {b}; a known deviation beyond its tolerance fails `--check`, a met target beyond it is a warning."
+            ),
+            (Some(b), false) => {
+                format!(
+                    " \"recorded -> now\" compares with {b}, recorded at the default seed and iterations, which this run does not use: drift is shown, not judged."
+                )
+            }
+        }
+    }
 }
 
 /// Everything a reproduction report shows.
 pub struct Reproduction<'a> {
-    /// Every target beside its simulated value (the report's seed).
-    pub outcomes: &'a [TargetOutcome],
-    /// Known deviations: target id -> reason.
-    pub deviations: &'a Deviations,
-    /// The experiments' results.
+    /// The title.
+    pub title: &'a str,
+    /// The target sets, each in its own section.
+    pub sets: &'a [TargetSet],
+    /// The experiments' results (of every set, each once).
     pub experiments: &'a [ExperimentResult],
     /// The report's seed.
     pub seed: u64,
+    /// `--iterations` (`None`: each experiment's own).
+    pub iterations: Option<u64>,
     /// Figures: (file stem, caption, SVG).
     pub figures: &'a [(String, String, String)],
-    /// With `--seeds N`: for each target id, in how many of the N seeds it was met.
-    pub seeds_met: Option<(&'a BTreeMap<String, u64>, u64)>,
 }
 
-impl Reproduction<'_> {
-    /// The "met in seeds" cell of a target, if several seeds ran.
-    fn seeds_cell(&self, id: &str) -> Option<String> {
-        self.seeds_met.map(|(met, n)| format!("{}/{n}", met.get(id).copied().unwrap_or(0)))
-    }
-
-    fn seeds_note(&self) -> String {
-        match self.seeds_met {
-            Some((_, n)) => format!(" The last column counts the seeds, of {n} (seed {} onwards), for which a target was met.", self.seed),
-            None => String::new(),
+/// The console table: one line per target (verdict, id, `fitted` when a fitted value meets
+/// it, the drift of its value that moved most, `!` when beyond its tolerance, the seeds it is
+/// met in with `--seeds`, the simulated values); with several sets, a heading line per set.
+pub fn render_reproduction_table(r: &Reproduction) -> String {
+    let mut s = String::new();
+    for set in r.sets {
+        if r.sets.len() > 1 {
+            let _ = writeln!(s, "== {} ==", set.name);
+        }
+        for (i, o) in set.outcomes.iter().enumerate() {
+            let v = set.verdict(i);
+            let fitted = if v.met() && set.fitted_by(&o.id).is_some() { "fitted" } else { "" };
+            let drift = set.drift[i].as_ref().map_or_else(|| "-".to_string(), TargetDrift::short);
+            let mark = if set.beyond(i) { "!" } else { " " };
+            let seeds = set.seeds_cell(&o.id).map_or(String::new(), |c| format!("{c:>5}  "));
+            let _ = writeln!(s, "{:<26} {:<48} {fitted:<6} {drift:>9}{mark} {seeds}{}", v.word(), o.id, o.simulated);
         }
     }
+    s
 }
 
 /// The Markdown report.
 pub fn render_reproduction_md(r: &Reproduction) -> String {
-    let (outcomes, deviations, experiments, seed, figures) = (r.outcomes, r.deviations, r.experiments, r.seed, r.figures);
+    let (experiments, seed, figures) = (r.experiments, r.seed, r.figures);
+    let many = r.sets.len() > 1;
     let mut s = String::new();
-    let _ = writeln!(s, "# sfsim reproduction of Shahidi et al., IISWC 2021\n");
-    let _ = writeln!(s, "sfsim {}, seed {seed}: **{}.**{}\n", crate::SFSIM_VERSION, headline(outcomes, deviations), r.seeds_note());
-    let _ = writeln!(s, "## Targets\n");
-    if r.seeds_met.is_some() {
-        let _ = writeln!(s, "| id | source | study | sfsim | result | met in seeds |");
-        let _ = writeln!(s, "|---|---|---|---|---|---|");
-    } else {
-        let _ = writeln!(s, "| id | source | study | sfsim | result |");
-        let _ = writeln!(s, "|---|---|---|---|---|");
+    let _ = writeln!(s, "# {}\n", r.title);
+    if many {
+        let _ = writeln!(s, "sfsim {}, seed {seed}; {} target sets.\n", crate::SFSIM_VERSION, r.sets.len());
     }
-    for o in outcomes {
-        let verdict = match Verdict::of(o, deviations) {
-            Verdict::Pass => "pass".to_string(),
-            v => format!("**{}**", v.word()),
-        };
-        let extra = r.seeds_cell(&o.id).map_or(String::new(), |c| format!(" {c} |"));
-        let _ = writeln!(s, "| `{}` | {} | {} | {} | {verdict} |{extra}", o.id, o.source.replace('|', "/"), o.band, o.simulated);
-    }
-    let missed = unmet(outcomes, deviations);
-    if !missed.is_empty() {
-        let _ = writeln!(s, "\n## Targets not met, and why\n");
-        for (o, why) in missed {
-            let _ = writeln!(s, "- `{}` ({}): {why}", o.id, o.simulated);
+    for set in r.sets {
+        let h = if many { "###" } else { "##" };
+        if many {
+            let _ = writeln!(s, "## Targets: {}\n", set.name);
+            let _ = writeln!(s, "**{}.**{}{}\n", headline(set), set.seeds_note(seed), set.drift_note());
+        } else {
+            let _ = writeln!(
+                s,
+                "sfsim {}, seed {seed}: **{}.**{}{}\n",
+                crate::SFSIM_VERSION,
+                headline(set),
+                set.seeds_note(seed),
+                set.drift_note()
+            );
+            let _ = writeln!(s, "## Targets\n");
         }
+        let seeds_head = if set.seeds_met.is_some() { (" met in seeds |", "---|") } else { ("", "") };
+        let _ = writeln!(s, "| id | source | study | sfsim | result | recorded -> now | fitted |{}", seeds_head.0);
+        let _ = writeln!(s, "|---|---|---|---|---|---|---|{}", seeds_head.1);
+        for (i, o) in set.outcomes.iter().enumerate() {
+            let v = set.verdict(i);
+            let verdict = if v == Verdict::Pass { "pass".to_string() } else { format!("**{}**", v.word()) };
+            let drift = if set.beyond(i) { format!("**{}**", set.drift_cell(i)) } else { set.drift_cell(i) };
+            let fitted = match set.fitted_by(&o.id) {
+                Some(ps) if v.met() => format!("fitted: {}", ps.join(", ")),
+                _ => String::new(),
+            };
+            let extra = set.seeds_cell(&o.id).map_or(String::new(), |c| format!(" {c} |"));
+            let _ = writeln!(
+                s,
+                "| `{}` | {} | {} | {} | {verdict} | {} | {} |{extra}",
+                o.id,
+                o.source.replace('|', "/"),
+                o.band,
+                o.simulated,
+                drift.replace('|', "/"),
+                fitted
+            );
+        }
+        let (fails, warns) = (set.drift_failures(), set.drift_warnings());
+        if !fails.is_empty() || !warns.is_empty() {
+            let _ = writeln!(s, "\n{h} Values that left their tolerance\n");
+            for f in fails {
+                let _ = writeln!(s, "- **fails `--check`**: {f}");
+            }
+            for w in warns {
+                let _ = writeln!(s, "- warning: {w}");
+            }
+        }
+        let missed = unmet(set);
+        if !missed.is_empty() {
+            let _ = writeln!(s, "\n{h} Targets not met, and why\n");
+            for (o, why) in missed {
+                let _ = writeln!(s, "- `{}` ({}): {why}", o.id, o.simulated);
+            }
+        }
+        s.push('\n');
     }
     if !figures.is_empty() {
-        let _ = writeln!(s, "\n## Figures\n");
+        let _ = writeln!(s, "## Figures\n");
         for (stem, caption, _) in figures {
             let _ = writeln!(s, "![{caption}](figures/{stem}.svg)\n\n*{caption}*\n");
         }
@@ -199,41 +379,78 @@ fn esc(x: &str) -> String {
 
 /// The HTML report (self-contained: no external scripts, fonts or styles).
 pub fn render_reproduction_html(r: &Reproduction) -> String {
-    let (outcomes, deviations, experiments, seed, figures) = (r.outcomes, r.deviations, r.experiments, r.seed, r.figures);
+    let (experiments, seed, figures) = (r.experiments, r.seed, r.figures);
+    let many = r.sets.len() > 1;
     let mut s = String::new();
-    s.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>sfsim reproduction</title>\n<style>body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:4px 8px;font-size:14px;text-align:left}.pass{color:#1a7f37}.fail{color:#cf222e;font-weight:bold}code{font-size:13px}</style></head><body>\n");
-    let _ = writeln!(s, "<h1>sfsim reproduction of Shahidi et al., IISWC 2021</h1>");
-    let _ = writeln!(
-        s,
-        "<p>sfsim {}, seed {seed}: <b>{}.</b>{}</p>",
-        crate::SFSIM_VERSION,
-        esc(&headline(outcomes, deviations)),
-        esc(&r.seeds_note())
-    );
-    let seeds_head = if r.seeds_met.is_some() { "<th>met in seeds</th>" } else { "" };
-    let _ =
-        writeln!(s, "<h2>Targets</h2><table><tr><th>id</th><th>source</th><th>study</th><th>sfsim</th><th>result</th>{seeds_head}</tr>");
-    for o in outcomes {
-        let v = Verdict::of(o, deviations);
-        let (class, word) = (if v == Verdict::Pass { "pass" } else { "fail" }, v.word());
-        let extra = r.seeds_cell(&o.id).map_or(String::new(), |c| format!("<td>{c}</td>"));
+    s.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>sfsim reproduction</title>\n<style>body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:4px 8px;font-size:14px;text-align:left}.pass{color:#1a7f37}.fail{color:#cf222e;font-weight:bold}.warn{color:#9a6700;font-weight:bold}.fitted{color:#8250df}code{font-size:13px}</style></head><body>\n");
+    let _ = writeln!(s, "<h1>{}</h1>", esc(r.title));
+    if many {
+        let _ = writeln!(s, "<p>sfsim {}, seed {seed}; {} target sets.</p>", crate::SFSIM_VERSION, r.sets.len());
+    }
+    for set in r.sets {
+        let h = if many { "h3" } else { "h2" };
+        if many {
+            let _ = writeln!(s, "<h2>Targets: {}</h2>", esc(&set.name));
+            let _ = writeln!(s, "<p><b>{}.</b>{}{}</p>", esc(&headline(set)), esc(&set.seeds_note(seed)), esc(&set.drift_note()));
+        } else {
+            let _ = writeln!(
+                s,
+                "<p>sfsim {}, seed {seed}: <b>{}.</b>{}{}</p>",
+                crate::SFSIM_VERSION,
+                esc(&headline(set)),
+                esc(&set.seeds_note(seed)),
+                esc(&set.drift_note())
+            );
+        }
+        let seeds_head = if set.seeds_met.is_some() { "<th>met in seeds</th>" } else { "" };
         let _ = writeln!(
             s,
-            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{word}</td>{extra}</tr>",
-            esc(&o.id),
-            esc(&o.source),
-            esc(&o.band),
-            esc(&o.simulated)
+            "{}<table><tr><th>id</th><th>source</th><th>study</th><th>sfsim</th><th>result</th><th>recorded -&gt; now</th><th>fitted</th>{seeds_head}</tr>",
+            if many { "" } else { "<h2>Targets</h2>" }
         );
-    }
-    s.push_str("</table>\n");
-    let missed = unmet(outcomes, deviations);
-    if !missed.is_empty() {
-        s.push_str("<h2>Targets not met, and why</h2>\n<ul>\n");
-        for (o, why) in missed {
-            let _ = writeln!(s, "<li><code>{}</code> ({}): {}</li>", esc(&o.id), esc(&o.simulated), esc(why));
+        for (i, o) in set.outcomes.iter().enumerate() {
+            let v = set.verdict(i);
+            let (class, word) = (if v == Verdict::Pass { "pass" } else { "fail" }, v.word());
+            let drift_class = match (set.beyond(i), v) {
+                (false, _) => "",
+                (true, Verdict::Known) => " class=\"fail\"",
+                (true, _) => " class=\"warn\"",
+            };
+            let fitted = match set.fitted_by(&o.id) {
+                Some(ps) if v.met() => format!("<td class=\"fitted\">fitted: {}</td>", esc(&ps.join(", "))),
+                _ => "<td></td>".to_string(),
+            };
+            let extra = set.seeds_cell(&o.id).map_or(String::new(), |c| format!("<td>{c}</td>"));
+            let _ = writeln!(
+                s,
+                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{word}</td><td{drift_class}>{}</td>{fitted}{extra}</tr>",
+                esc(&o.id),
+                esc(&o.source),
+                esc(&o.band),
+                esc(&o.simulated),
+                esc(&set.drift_cell(i))
+            );
         }
-        s.push_str("</ul>\n");
+        s.push_str("</table>\n");
+        let (fails, warns) = (set.drift_failures(), set.drift_warnings());
+        if !fails.is_empty() || !warns.is_empty() {
+            let _ = writeln!(s, "<{h}>Values that left their tolerance</{h}>\n<ul>");
+            for f in fails {
+                let _ = writeln!(s, "<li class=\"fail\">fails --check: {}</li>", esc(&f));
+            }
+            for w in warns {
+                let _ = writeln!(s, "<li class=\"warn\">warning: {}</li>", esc(&w));
+            }
+            s.push_str("</ul>\n");
+        }
+        let missed = unmet(set);
+        if !missed.is_empty() {
+            let _ = writeln!(s, "<{h}>Targets not met, and why</{h}>\n<ul>");
+            for (o, why) in missed {
+                let _ = writeln!(s, "<li><code>{}</code> ({}): {}</li>", esc(&o.id), esc(&o.simulated), esc(&why));
+            }
+            s.push_str("</ul>\n");
+        }
     }
     if !figures.is_empty() {
         s.push_str("<h2>Figures</h2>\n");
@@ -261,6 +478,146 @@ pub fn render_reproduction_html(r: &Reproduction) -> String {
     }
     s.push_str("</body></html>\n");
     s
+}
+
+/// The whole result as one JSON document (pretty-printed, newline-terminated): per set its
+/// files, every target (id, source, band, verdict, pass, simulated text and values, recorded
+/// values, tolerance, drift, fitted_by, seeds_met with `--seeds` > 1) and totals; overall
+/// totals, seed and iterations.
+pub fn render_reproduction_json(r: &Reproduction) -> String {
+    use serde_json::{Map, Value, json};
+    let num = |x: f64| if x.is_finite() { json!(x) } else { Value::Null };
+    let mut all = Totals::default();
+    let sets: Vec<Value> = r
+        .sets
+        .iter()
+        .map(|set| {
+            let mut totals = Totals::default();
+            let targets: Vec<Value> = set
+                .outcomes
+                .iter()
+                .enumerate()
+                .map(|(i, o)| {
+                    let v = set.verdict(i);
+                    let values: Map<String, Value> = o.values.iter().map(|(l, x)| (l.clone(), num(*x))).collect();
+                    let d = set.drift[i].as_ref();
+                    let recorded = d.map(|d| {
+                        Value::Object(d.values.iter().filter(|x| x.recorded.is_finite()).map(|x| (x.label.clone(), num(x.recorded))).collect())
+                    });
+                    let drift = d.map(|d| {
+                        d.values
+                            .iter()
+                            .map(|x| {
+                                json!({
+                                    "label": x.label,
+                                    "recorded": num(x.recorded),
+                                    "now": num(x.now),
+                                    "change": num(x.now - x.recorded),
+                                    "relative_change": if x.recorded != 0.0 { num((x.now - x.recorded) / x.recorded.abs()) } else { Value::Null },
+                                    "allowed": num(x.allowed),
+                                    "within": x.within(),
+                                })
+                            })
+                            .collect::<Vec<_>>()
+                    });
+                    let fitted_by = if v.met() { set.fitted_by(&o.id).cloned().unwrap_or_default() } else { Vec::new() };
+                    totals.add(v, !fitted_by.is_empty(), set.beyond(i));
+                    let mut t = json!({
+                        "id": o.id,
+                        "source": o.source,
+                        "band": o.band,
+                        "verdict": v.word(),
+                        "pass": o.pass,
+                        "expected": v.expected(),
+                        "simulated": o.simulated,
+                        "values": values,
+                        "recorded": recorded,
+                        "tolerance": d.map(|d| json!({ "relative": d.relative, "absolute": d.absolute })),
+                        "drift": drift,
+                        "drift_beyond_tolerance": set.beyond(i),
+                        "fitted_by": fitted_by,
+                    });
+                    if let Some((met, _)) = &set.seeds_met {
+                        t["seeds_met"] = json!(met.get(&o.id).copied().unwrap_or(0));
+                    }
+                    t
+                })
+                .collect();
+            all.merge(&totals);
+            json!({
+                "targets_file": set.name,
+                "experiments_file": set.experiments_name,
+                "deviations_file": set.deviations_name,
+                "baseline_file": set.baseline_name,
+                "drift_checked": set.drift_checked,
+                "targets": targets,
+                "totals": totals.json(),
+                "check_failures": set.drift_failures(),
+                "drift_warnings": set.drift_warnings(),
+            })
+        })
+        .collect();
+    let doc = json!({
+        "sfsim_version": crate::SFSIM_VERSION,
+        "seed": r.seed,
+        "iterations": r.iterations,
+        "seeds": r.sets.iter().find_map(|s| s.seeds_met.as_ref().map(|(_, n)| *n)).unwrap_or(1),
+        "sets": sets,
+        "totals": all.json(),
+    });
+    let mut s = serde_json::to_string_pretty(&doc).expect("the report serializes");
+    s.push('\n');
+    s
+}
+
+/// Counts of verdicts, for the JSON totals.
+#[derive(Default)]
+struct Totals {
+    targets: u64,
+    met: u64,
+    known: u64,
+    failing: u64,
+    stale: u64,
+    seed_dependent: u64,
+    fitted: u64,
+    drift: u64,
+}
+
+impl Totals {
+    fn add(&mut self, v: Verdict, fitted: bool, drift: bool) {
+        self.targets += 1;
+        self.met += u64::from(v.met());
+        self.known += u64::from(v == Verdict::Known);
+        self.failing += u64::from(v == Verdict::Fail);
+        self.stale += u64::from(v == Verdict::Stale);
+        self.seed_dependent += u64::from(v == Verdict::PassSeedDependent);
+        self.fitted += u64::from(fitted);
+        self.drift += u64::from(drift);
+    }
+
+    fn merge(&mut self, o: &Totals) {
+        self.targets += o.targets;
+        self.met += o.met;
+        self.known += o.known;
+        self.failing += o.failing;
+        self.stale += o.stale;
+        self.seed_dependent += o.seed_dependent;
+        self.fitted += o.fitted;
+        self.drift += o.drift;
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "targets": self.targets,
+            "met": self.met,
+            "known_deviations": self.known,
+            "failing": self.failing,
+            "stale_deviations": self.stale,
+            "met_seed_dependent": self.seed_dependent,
+            "met_by_fitted_value": self.fitted,
+            "drift_beyond_tolerance": self.drift,
+        })
+    }
 }
 
 /// The report's figures: (file stem, caption, SVG).
