@@ -351,6 +351,19 @@ param_section!(
     }
 );
 param_section!(
+    /// `[tasks]` of `models/aws-step.toml`: the Lambda service integration of a Task state.
+    StepTaskParams {
+        /// Median latency of the service invoking the function and taking its response, s.
+        invoke_latency_s_median,
+        /// Log-normal sigma of it.
+        invoke_latency_sigma,
+        /// Extra latency per KiB of the request sent to the function, s.
+        request_s_per_kb,
+        /// Extra latency per KiB of the response taken back, s.
+        result_s_per_kb,
+    }
+);
+param_section!(
     /// `[limits]` of `models/aws-step.toml`.
     StepLimitParams {
         /// State payload limit, KiB.
@@ -448,6 +461,8 @@ pub struct StepFunctionsModel {
     pub model: ModelHeader,
     /// Transitions.
     pub transitions: TransitionParams,
+    /// Task states' Lambda integration.
+    pub tasks: StepTaskParams,
     /// Limits.
     pub limits: StepLimitParams,
     /// Billing.
@@ -498,6 +513,7 @@ impl CheckRanges for StepFunctionsModel {
         within("transitions.latency_sigma", &self.transitions.latency_sigma, 0.0, 5.0)?;
         within("transitions.token_bucket", &self.transitions.token_bucket, 1.0, 1e9)?;
         within("transitions.refill_per_s", &self.transitions.refill_per_s, 0.001, 1e9)?;
+        within("tasks.invoke_latency_sigma", &self.tasks.invoke_latency_sigma, 0.0, 5.0)?;
         within("limits.payload_max_kb", &self.limits.payload_max_kb, 1.0, 1e6)?;
         within("limits.history_max_events", &self.limits.history_max_events, 1.0, 1e9)?;
         within("limits.map_max_concurrency", &self.limits.map_max_concurrency, 1.0, 1e6)?;

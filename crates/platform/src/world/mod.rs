@@ -739,6 +739,10 @@ pub(crate) enum Ev {
 pub(crate) enum Timer {
     /// Step Functions: strand `strand` of run `run` enters its state after the transition.
     StepEnter { run: u32, strand: StrandId },
+    /// Step Functions: the Invoke request of run `run`'s Task reached Lambda.
+    StepInvoke { run: u32, strand: StrandId },
+    /// Step Functions: the service has taken run `run`'s Task response.
+    StepResult { run: u32, strand: StrandId },
     /// Step Functions: a Wait state of run `run` of execution `exec` ended.
     StepWaited { exec: ExecId, run: u32 },
     /// Step Functions: a retry's backoff of run `run` of execution `exec` ended.
@@ -1020,6 +1024,8 @@ impl World<'_> {
     fn on_timer(&mut self, now: SimTime, t: Timer) {
         match t {
             Timer::StepEnter { run, strand } => self.step_enter(now, run, strand),
+            Timer::StepInvoke { run, strand } => self.step_invoke(now, run, strand),
+            Timer::StepResult { run, strand } => self.step_result(now, run, strand),
             Timer::StepWaited { exec, run } => self.step_waited(now, exec, run),
             Timer::StepRetry { exec, run } => self.step_retry(now, exec, run),
             Timer::ExpressDeadline { exec } => self.express_deadline(now, exec),

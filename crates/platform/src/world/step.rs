@@ -89,6 +89,13 @@ pub struct StepSetup {
     pub express_memory_mb: f64,
     /// Express maximum duration.
     pub express_max_duration: SimDuration,
+    /// A Task's Lambda integration: invoke latency (median s, sigma), s per KiB of request and
+    /// of response.
+    pub invoke_latency: (f64, f64),
+    /// Extra invoke latency per KiB of request, s.
+    pub request_s_per_kb: f64,
+    /// Extra latency per KiB of response, s.
+    pub result_s_per_kb: f64,
     /// The machine, compiled.
     program: Program,
 }
@@ -332,6 +339,9 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
             express_usd_per_gb_s: m.billing.express_price_usd_per_gb_s.value,
             express_memory_mb: m.billing.express_memory_mb_base.value,
             express_max_duration: SimDuration::from_secs_f64(m.billing.express_max_duration_s.value),
+            invoke_latency: (m.tasks.invoke_latency_s_median.value, m.tasks.invoke_latency_sigma.value),
+            request_s_per_kb: m.tasks.request_s_per_kb.value,
+            result_s_per_kb: m.tasks.result_s_per_kb.value,
             program,
         })),
     })
@@ -538,16 +548,10 @@ impl<'a> World<'a> {
                 if !self.step_payload_ok(now, e, input) {
                     return;
                 }
-                let phases = match &task.work {
-                    Work::Step(st) => self.phases_of(e, *st, item, share, task.app, true),
-                    Work::Grouped(nodes) => {
-                        let mut phases = Vec::new();
-                        self.nodes_phases(e, nodes, item, share, true, task.app, &mut phases);
-                        phases
-                    }
-                };
-                let v = self.new_inv(task.app, Class::Function, e, vec![strand], phases, Cont::StepTask { run }, now);
-                self.invoke(now, v);
+                // The service sends the Invoke request with the state's input.
+                let (m, sg) = setup.invoke_latency;
+                let d = self.lognormal(m, sg) + SimDuration::from_secs_f64(setup.request_s_per_kb * input as f64 / 1024.0);
+                self.q.schedule(now + d, Ev::Timer(Timer::StepInvoke { run, strand }));
             }
             State::Pass { next } => self.go(now, run, next.clone()),
             State::Wait { seconds, .. } => {
@@ -574,6 +578,39 @@ impl<'a> World<'a> {
                     self.start_iteration(now, g);
                 }
             }
+        }
+    }
+
+    /// The Invoke request of `run`'s Task reached Lambda: the function is invoked.
+    pub(crate) fn step_invoke(&mut self, now: SimTime, run: u32, strand: StrandId) {
+        if self.exec_done(strand.exec) {
+            return;
+        }
+        self.charge(strand, now, Component::Scheduling);
+        let r = &self.sf.runs[run as usize];
+        let (e, m, s, share, item) = (r.exec, r.machine, r.state, r.share, r.item);
+        let State::Task { task, .. } = &self.machine(m).states[s] else { return };
+        let phases = match &task.work {
+            Work::Step(st) => self.phases_of(e, *st, item, share, task.app, true),
+            Work::Grouped(nodes) => {
+                let mut phases = Vec::new();
+                self.nodes_phases(e, nodes, item, share, true, task.app, &mut phases);
+                phases
+            }
+        };
+        let v = self.new_inv(task.app, Class::Function, e, vec![strand], phases, Cont::StepTask { run }, now);
+        self.invoke(now, v);
+    }
+
+    /// The service has taken `run`'s Task response: the run moves on.
+    pub(crate) fn step_result(&mut self, now: SimTime, run: u32, strand: StrandId) {
+        if self.exec_done(strand.exec) {
+            return;
+        }
+        self.charge(strand, now, Component::Scheduling);
+        let r = &self.sf.runs[run as usize];
+        if let State::Task { next, .. } = &self.machine(r.machine).states[r.state] {
+            self.go(now, run, next.clone());
         }
     }
 
@@ -644,13 +681,16 @@ impl<'a> World<'a> {
         let r = &mut self.sf.runs[run as usize];
         r.attempt = 0;
         let (m, s, share) = (r.machine, r.state, r.share);
-        if let State::Task { task, next, .. } = &self.machine(m).states[s] {
+        if let State::Task { task, .. } = &self.machine(m).states[s] {
             let out = task.output_bytes * share;
             if !self.step_payload_ok(now, e, rounded(out)) {
                 return;
             }
             self.sf.runs[run as usize].data = out;
-            self.go(now, run, next.clone());
+            // The service takes the response back before recording it and moving on.
+            let strand = self.sf.runs[run as usize].strand;
+            let d = SimDuration::from_secs_f64(self.sf_setup().result_s_per_kb * out / 1024.0);
+            self.q.schedule(now + d, Ev::Timer(Timer::StepResult { run, strand }));
         }
     }
 
