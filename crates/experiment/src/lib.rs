@@ -62,6 +62,9 @@ pub struct ScenarioResult {
     pub replications: u64,
     /// FNV-1a hash of the scenario text (after overrides), hex.
     pub scenario_hash: String,
+    /// FNV-1a hash of the platform model files the run used (after the scenario's
+    /// `[models.*]` overrides), hex.
+    pub models_hash: String,
     /// One summary per deployment, in the order asked.
     pub results: Vec<DeploymentSummary>,
     /// Errors of the trace sinks (a timeline that could not be written), in deployment order.
@@ -116,6 +119,18 @@ pub fn run_scenario(
                 .error_at(&format!("deployment.{name}"), format!("unknown deployment `{name}`{}", sfsim_workflow::suggest(name, &known))));
         }
     }
+    // The scenario's own platform parameters (`[models.<model>]`, or `--set models.<model>.<key>=v`).
+    let overridden;
+    let models = if scenario.model_overrides.is_empty() {
+        models
+    } else {
+        let changes: Vec<(String, String, f64)> =
+            scenario.model_overrides.iter().map(|o| (o.model.clone(), o.key.clone(), o.value)).collect();
+        overridden =
+            models.with_overrides(&changes).map_err(|(i, msg)| scenario.error_at(&scenario.model_overrides[i].scenario_key(), msg))?;
+        &overridden
+    };
+    let models_hash = text_hash(&models.texts().iter().map(|(n, t)| format!("{n}\n{t}")).collect::<Vec<_>>().join("\n"));
     let platforms = deployments
         .iter()
         .map(|d| {
@@ -195,6 +210,7 @@ pub fn run_scenario(
         iterations,
         replications,
         scenario_hash: text_hash(&scenario.source.text),
+        models_hash,
         results,
         trace_errors,
     })

@@ -536,6 +536,8 @@ pub struct Models {
     pub durable: DurableModel,
     /// Step Functions.
     pub step: StepFunctionsModel,
+    /// The model files these were parsed from, (file name, text).
+    texts: Vec<(String, String)>,
 }
 
 /// The built-in model files: (file name, text).
@@ -675,13 +677,55 @@ impl Models {
 
     /// Loads the models from sources looked up by file name (`aws-lambda.toml`, ...).
     pub fn from_sources(get: impl Fn(&str) -> Result<SourceFile, LoadError>) -> Result<Models, LoadError> {
+        // Each file is read and parsed in turn, so that the first bad one is the one reported.
+        fn load<T: for<'de> Deserialize<'de> + CheckRanges>(
+            get: &impl Fn(&str) -> Result<SourceFile, LoadError>,
+            name: &str,
+            texts: &mut Vec<(String, String)>,
+        ) -> Result<T, LoadError> {
+            let src = get(name)?;
+            let m = parse_model(&src)?;
+            texts.push((name.to_string(), src.text));
+            Ok(m)
+        }
+        let mut texts = Vec::new();
         Ok(Models {
-            lambda: parse_model(&get("aws-lambda.toml")?)?,
-            azure: parse_model(&get("az-func.toml")?)?,
-            storage: parse_model(&get("az-storage.toml")?)?,
-            queue_trigger: parse_model(&get("az-queue.toml")?)?,
-            durable: parse_model(&get("az-durable.toml")?)?,
-            step: parse_model(&get("aws-step.toml")?)?,
+            lambda: load(&get, "aws-lambda.toml", &mut texts)?,
+            azure: load(&get, "az-func.toml", &mut texts)?,
+            storage: load(&get, "az-storage.toml", &mut texts)?,
+            queue_trigger: load(&get, "az-queue.toml", &mut texts)?,
+            durable: load(&get, "az-durable.toml", &mut texts)?,
+            step: load(&get, "aws-step.toml", &mut texts)?,
+            texts,
+        })
+    }
+
+    /// The model files these models were parsed from, (file name, text).
+    pub fn texts(&self) -> &[(String, String)] {
+        &self.texts
+    }
+
+    /// These models with some parameters replaced: (model name as in `models/<name>.toml`,
+    /// parameter key, value). An unknown model or key, or a value outside the parameter's
+    /// plausible range, is an error naming the change (its index) and why.
+    pub fn with_overrides(&self, changes: &[(String, String, f64)]) -> Result<Models, (usize, String)> {
+        let mut files = Vec::with_capacity(changes.len());
+        for (i, (model, key, _)) in changes.iter().enumerate() {
+            let file = format!("{model}.toml");
+            let Some((_, text)) = self.texts.iter().find(|(n, _)| *n == file) else {
+                return Err((i, format!("no model file `{file}`")));
+            };
+            if Self::param_in(text, key).is_none() {
+                return Err((i, format!("`{model}` has no parameter `{key}` (models/{file})")));
+            }
+            files.push(file);
+        }
+        let edits: Vec<(String, String, f64)> = changes.iter().zip(files).map(|((_, k, v), f)| (f, k.clone(), *v)).collect();
+        Self::with_changes(&self.texts, &edits).map_err(|e| {
+            // A range check failed: name the change whose key the error mentions.
+            let msg = e.to_string();
+            let i = edits.iter().position(|(f, k, _)| msg.contains(f.as_str()) && msg.contains(k.as_str())).unwrap_or(0);
+            (i, msg)
         })
     }
 

@@ -33,6 +33,7 @@ pub const SFSIM_VERSION: &str = env!("CARGO_PKG_VERSION");
 struct JsonOut<'a> {
     scenario: &'a str,
     scenario_hash: &'a str,
+    models_hash: &'a str,
     seed: u64,
     sfsim_version: &'a str,
     iterations_per_replication: u64,
@@ -45,6 +46,7 @@ pub fn render_json(r: &ScenarioResult) -> String {
     let out = JsonOut {
         scenario: &r.scenario,
         scenario_hash: &r.scenario_hash,
+        models_hash: &r.models_hash,
         seed: r.seed,
         sfsim_version: SFSIM_VERSION,
         iterations_per_replication: r.iterations,

@@ -65,6 +65,9 @@ pub struct RawScenario {
     pub deployment: BTreeMap<String, RawDeploymentConfig>,
     /// `[workflow]`
     pub workflow: RawWorkflow,
+    /// `[models.<model>]`: platform parameters replaced for this scenario.
+    #[serde(default)]
+    pub models: BTreeMap<String, toml::Table>,
 }
 
 /// `[scenario]`
@@ -550,6 +553,47 @@ pub struct Scenario {
     pub deployment: BTreeMap<String, DeploymentConfig>,
     /// The workflow.
     pub workflow: Workflow,
+    /// Platform parameters this scenario replaces (`[models.<model>]`), in key order.
+    pub model_overrides: Vec<ModelOverride>,
+}
+
+/// One platform parameter a scenario replaces: `[models.az-durable] replay.episode_cpu_s = 0.03`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelOverride {
+    /// The model (`az-durable`, the file `models/az-durable.toml`).
+    pub model: String,
+    /// The parameter's key in that file (`replay.episode_cpu_s`).
+    pub key: String,
+    /// Its value for this scenario.
+    pub value: f64,
+}
+
+impl ModelOverride {
+    /// The model names a scenario may override.
+    pub const MODELS: [&'static str; 6] = ["aws-lambda", "aws-step", "az-func", "az-queue", "az-durable", "az-storage"];
+
+    /// Where it stands in the scenario file.
+    pub fn scenario_key(&self) -> String {
+        format!("models.{}.{}", self.model, self.key)
+    }
+}
+
+fn flatten_model_table(model: &str, prefix: &str, t: &toml::Table, out: &mut Vec<ModelOverride>) -> Result<(), KeyError> {
+    for (k, v) in t {
+        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        match v {
+            toml::Value::Table(inner) => flatten_model_table(model, &key, inner, out)?,
+            toml::Value::Float(x) if x.is_finite() => out.push(ModelOverride { model: model.to_string(), key, value: *x }),
+            toml::Value::Integer(i) => out.push(ModelOverride { model: model.to_string(), key, value: *i as f64 }),
+            _ => {
+                return Err(KeyError::new(
+                    &format!("models.{model}.{key}"),
+                    "a model parameter override is a finite number (the parameter's new value)",
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The default root seed when neither the file nor `--seed` gives one.
@@ -658,6 +702,16 @@ impl Scenario {
             }
             RawArrivals::Azure2021 { file, app } => Arrivals::Trace { file: TraceFile::Azure2021 { file: base_dir.join(file) }, app },
         };
+        let mut model_overrides = Vec::new();
+        for (model, table) in &raw.models {
+            if !ModelOverride::MODELS.contains(&model.as_str()) {
+                return Err(KeyError::new(
+                    &format!("models.{model}"),
+                    format!("unknown model `{model}`{}", crate::suggest(model, &ModelOverride::MODELS)),
+                ));
+            }
+            flatten_model_table(model, "", table, &mut model_overrides)?;
+        }
         let mut deployment = BTreeMap::new();
         for (name, d) in &raw.deployment {
             let k = format!("deployment.{name}");
@@ -686,6 +740,7 @@ impl Scenario {
             arrivals,
             deployment,
             workflow,
+            model_overrides,
         })
     }
 

@@ -1,0 +1,94 @@
+//! Per-scenario platform parameters: `[models.<model>]` in a scenario, or
+//! `--set models.<model>.<key>=value`, replace a model parameter for that run only; the JSON
+//! output records the models' hash beside the scenario's; a bad override is an input error at its
+//! key.
+
+use std::process::{Command, Output};
+
+fn sfsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sfsim")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("binary runs")
+}
+
+const SCENARIO: &str = r#"[scenario]
+name = "override-probe"
+deployments = ["az-dorch"]
+iterations = 20
+
+[arrivals]
+kind = "sequential"
+gap_s = 1
+
+[workflow]
+flow = [{ step = "a" }, { step = "b" }, { step = "c" }]
+
+[workflow.steps.a]
+cpu_s = { dist = "fixed", value_s = 0.1 }
+memory_mb = 64
+output_kb = 40
+
+[workflow.steps.b]
+cpu_s = { dist = "fixed", value_s = 0.1 }
+memory_mb = 64
+input_kb = 40
+output_kb = 40
+
+[workflow.steps.c]
+cpu_s = { dist = "fixed", value_s = 0.1 }
+memory_mb = 64
+input_kb = 40
+"#;
+
+fn write(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("sfsim-overrides-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write scenario");
+    p.to_string_lossy().into_owned()
+}
+
+/// (models_hash, mean replay seconds) of a JSON run.
+fn replay_and_hash(o: &Output) -> (String, f64) {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    (v["models_hash"].as_str().expect("models_hash").to_string(), v["results"][0]["breakdown_s"]["replay"].as_f64().expect("replay"))
+}
+
+#[test]
+fn a_scenario_models_table_and_set_replace_a_parameter_alike() {
+    let plain = write("plain.toml", SCENARIO);
+    let with_table = write("table.toml", &format!("{SCENARIO}\n[models.az-durable]\nreplay.per_history_kb_cpu_s = 0.01\n"));
+    let (h0, r0) = replay_and_hash(&sfsim(&["run", &plain, "-q", "--format", "json"]));
+    let (h1, r1) = replay_and_hash(&sfsim(&["run", &with_table, "-q", "--format", "json"]));
+    let (h2, r2) =
+        replay_and_hash(&sfsim(&["run", &plain, "-q", "--format", "json", "--set", "models.az-durable.replay.per_history_kb_cpu_s=0.01"]));
+    // 10 ms per KB of history: the episodes after the first hand over 40-160 KB each.
+    assert!(r1 > r0 + 1.0, "replay {r0} s -> {r1} s");
+    assert_eq!((h1.as_str(), r1), (h2.as_str(), r2), "the table and --set are the same override");
+    assert_ne!(h0, h1, "the models hash changes with an override");
+}
+
+#[test]
+fn a_bad_override_is_an_input_error_at_its_key() {
+    let unknown_key = write("key.toml", &format!("{SCENARIO}\n[models.az-durable]\nreplay.no_such = 1\n"));
+    let o = sfsim(&["run", &unknown_key, "-q"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    // The key's own line: after the scenario, a blank line and the table header.
+    let line = SCENARIO.lines().count() + 3;
+    assert!(
+        err.contains(&format!(":{line}:")) && err.contains("models.az-durable.replay.no_such") && err.contains("no parameter"),
+        "{err}"
+    );
+
+    let unknown_model = write("model.toml", &format!("{SCENARIO}\n[models.az-durble]\nreplay.episode_cpu_s = 1\n"));
+    let err = String::from_utf8_lossy(&sfsim(&["run", &unknown_model, "-q"]).stderr).into_owned();
+    assert!(err.contains("unknown model `az-durble`") && err.contains("az-durable"), "{err}");
+
+    let out_of_range = write("range.toml", &format!("{SCENARIO}\n[models.az-durable]\nreplay.extended_sessions = 7\n"));
+    let err = String::from_utf8_lossy(&sfsim(&["run", &out_of_range, "-q"]).stderr).into_owned();
+    assert!(err.contains("models.az-durable.replay.extended_sessions") && err.contains("within [0, 1]"), "{err}");
+
+    let not_a_number = write("nan.toml", &format!("{SCENARIO}\n[models.az-durable]\nreplay.episode_cpu_s = \"fast\"\n"));
+    let err = String::from_utf8_lossy(&sfsim(&["run", &not_a_number, "-q"]).stderr).into_owned();
+    assert!(err.contains("models.az-durable.replay.episode_cpu_s") && err.contains("finite number"), "{err}");
+}
