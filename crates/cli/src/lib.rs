@@ -358,6 +358,10 @@ struct RunArgs {
     /// Write a Chrome Trace Event JSON timeline (open in ui.perfetto.dev).
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
+    /// Write one JSON line per execution (every replication): arrival, end, outcome, error,
+    /// cold start, cost, breakdown, and each invocation's start and end.
+    #[arg(long, value_name = "FILE.jsonl")]
+    executions: Option<PathBuf>,
     /// Load platform models from DIR instead of the built-in ones.
     #[arg(long, value_name = "DIR")]
     models: Option<PathBuf>,
@@ -476,13 +480,29 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
         };
         sfsim_experiment::TraceFactory(std::sync::Arc::new(f))
     });
-    let opts = RunOptions { iterations: a.iterations, replications: a.replications, seed: a.seed, trace };
+    // Executions stream to one fragment per (deployment, replication), joined in that order.
+    let exec_fragment = move |path: &Path, d: usize, r: u64| fragment(path, usize::MAX - 1).with_extension(format!("d{d}r{r}"));
+    let executions = a.executions.clone().map(|path| {
+        let f = move |d: usize, r: u64, name: &str| -> Box<dyn sfsim_platform::ExecSink> {
+            Box::new(sfsim_report::ExecutionsFragment::create(&exec_fragment(&path, d, r), name, r))
+        };
+        sfsim_experiment::ExecFactory(std::sync::Arc::new(f))
+    });
+    let opts = RunOptions { iterations: a.iterations, replications: a.replications, seed: a.seed, trace, executions };
     let started = std::time::Instant::now();
     let result = run_scenario(&scenario, &deployments, &models, &opts);
-    let fragments: Vec<PathBuf> = match &a.trace {
+    let mut fragments: Vec<PathBuf> = match &a.trace {
         Some(path) => (0..deployments.len()).map(|d| fragment(path, d)).collect(),
         None => Vec::new(),
     };
+    let replications = result.as_ref().map_or(0, |r| r.replications);
+    let exec_fragments: Vec<PathBuf> = match &a.executions {
+        Some(path) => {
+            (0..deployments.len()).flat_map(|d| (0..replications).map(move |r| (d, r))).map(|(d, r)| exec_fragment(path, d, r)).collect()
+        }
+        None => Vec::new(),
+    };
+    fragments.extend(exec_fragments.iter().cloned());
     let remove = |paths: &[PathBuf]| {
         for p in paths {
             let _ = std::fs::remove_file(p);
@@ -492,7 +512,7 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
         Ok(r) if r.trace_errors.is_empty() => r,
         Ok(r) => {
             remove(&fragments);
-            return Err(Failure::Runtime(format!("cannot write the trace: {}", r.trace_errors.join("; "))));
+            return Err(Failure::Runtime(format!("cannot write the trace or executions: {}", r.trace_errors.join("; "))));
         }
         Err(e) => {
             remove(&fragments);
@@ -519,10 +539,22 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
     };
     // Write every file or none: the trace and the output are staged together.
     let mut ready: Vec<(PathBuf, &Path)> = Vec::new();
+    if let Some(path) = &a.executions {
+        let tmp = fragment(path, usize::MAX);
+        let joined = sfsim_report::assemble_lines(&exec_fragments, &tmp);
+        remove(&exec_fragments);
+        if let Err(e) = joined {
+            remove(&fragments);
+            remove(&[tmp]);
+            return Err(Failure::Runtime(format!("cannot write {}: {e}", path.display())));
+        }
+        ready.push((tmp, path.as_path()));
+    }
     if let Some(path) = &a.trace {
         let tmp = fragment(path, usize::MAX);
-        let joined = sfsim_report::assemble_trace(&fragments, &tmp);
-        remove(&fragments);
+        let trace_fragments: Vec<PathBuf> = fragments.iter().filter(|f| !exec_fragments.contains(f)).cloned().collect();
+        let joined = sfsim_report::assemble_trace(&trace_fragments, &tmp);
+        remove(&trace_fragments);
         if let Err(e) = joined {
             remove(&[tmp]);
             return Err(Failure::Runtime(format!("cannot write {}: {e}", path.display())));

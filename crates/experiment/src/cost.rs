@@ -94,7 +94,7 @@ pub fn project_bills(
     let exact = (executions.round() as u64) <= window;
     let mut sc = scenario.clone();
     sc.arrivals = Arrivals::Poisson { rate_per_s };
-    let opts = RunOptions { iterations: Some(n), replications: Some(1), seed, trace: None };
+    let opts = RunOptions { iterations: Some(n), replications: Some(1), seed, ..RunOptions::default() };
     let r = run_scenario(&sc, deployments, models, &opts)?;
     let mut bills = Vec::new();
     for (d, s) in deployments.iter().zip(&r.results) {

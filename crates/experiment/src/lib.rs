@@ -22,7 +22,7 @@ pub use summary::*;
 
 use rayon::prelude::*;
 use sfsim_engine::RngStreams;
-use sfsim_platform::{Deployment, DeploymentPlan, Models, RunOutput, TraceSink};
+use sfsim_platform::{Deployment, DeploymentPlan, ExecSink, Models, RunOutput, Sinks, TraceSink};
 use sfsim_workflow::{Arrivals, LoadError, Scenario};
 
 /// Options that the command line may override.
@@ -36,6 +36,20 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     /// Stream a timeline of replication 0 of each deployment to the sink this makes.
     pub trace: Option<TraceFactory>,
+    /// Stream every execution of every replication to the sink this makes.
+    pub executions: Option<ExecFactory>,
+}
+
+/// Makes the execution sink of one replication of a deployment: called with the deployment's
+/// index in the run, the replication and the deployment's name, from the worker thread that
+/// simulates it.
+#[derive(Clone)]
+pub struct ExecFactory(pub std::sync::Arc<dyn Fn(usize, u64, &str) -> Box<dyn ExecSink> + Send + Sync>);
+
+impl std::fmt::Debug for ExecFactory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExecFactory")
+    }
 }
 
 /// Makes the trace sink of a deployment: called with the deployment's index in the run and its
@@ -177,12 +191,14 @@ pub fn run_scenario(
         .par_iter()
         .map(|&(d, r)| {
             let streams = RngStreams::new(seed, r);
-            match &opts.trace {
-                Some(f) if r == 0 => {
-                    let sink = (f.0)(d, platforms[d].name());
-                    platforms[d].run_streamed(&scenario.workflow, &scenario.arrivals, iterations, streams, sink)
-                }
-                _ => platforms[d].run_folded(&scenario.workflow, &scenario.arrivals, iterations, streams, false),
+            let sinks = Sinks {
+                trace: opts.trace.as_ref().filter(|_| r == 0).map(|f| (f.0)(d, platforms[d].name())),
+                executions: opts.executions.as_ref().map(|f| (f.0)(d, r, platforms[d].name())),
+            };
+            if sinks.trace.is_some() || sinks.executions.is_some() {
+                platforms[d].run_streamed(&scenario.workflow, &scenario.arrivals, iterations, streams, sinks)
+            } else {
+                platforms[d].run_folded(&scenario.workflow, &scenario.arrivals, iterations, streams, false)
             }
         })
         .collect();
@@ -203,6 +219,7 @@ pub fn run_scenario(
         let runs: Vec<RunOutput> = it.by_ref().take(replications as usize).collect();
         results.push(summarize(p.name(), &runs));
         trace_errors.extend(runs.iter().filter_map(|r| r.trace_error.clone()));
+        trace_errors.extend(runs.iter().filter_map(|r| r.executions_error.clone()));
     }
     Ok(ScenarioResult {
         scenario: scenario.name.clone(),

@@ -192,7 +192,7 @@ impl Sweep {
     pub fn run_trial(&self, t: &Trial, models: &Models) -> Result<DeploymentSummary, LoadError> {
         let sc = Scenario::load(&self.scenario, &self.overrides(&t.params))?;
         let deps = resolve_deployments(&sc, std::slice::from_ref(&t.deployment))?;
-        let opts = RunOptions { iterations: self.iterations, replications: Some(1), seed: Some(t.seed), trace: None };
+        let opts = RunOptions { iterations: self.iterations, replications: Some(1), seed: Some(t.seed), ..RunOptions::default() };
         let mut r = run_scenario(&sc, &deps, models, &opts)?;
         Ok(r.results.remove(0))
     }

@@ -42,6 +42,6 @@ pub use billing::Cost;
 pub use deployment::{ConfigError, Deployment, FunctionPlatform};
 pub use error::PlatformError;
 pub use params::Models;
-pub use record::{Breakdown, ExecRecord, Outcome, RunOutput};
+pub use record::{Breakdown, ExecRecord, ExecSink, FunctionSpan, Outcome, RunOutput};
 pub use trace::{TraceEvent, TraceSink};
-pub use world::{DeploymentPlan, Driver, RunSpec, simulate};
+pub use world::{DeploymentPlan, Driver, RunSpec, Sinks, simulate};

@@ -157,6 +157,30 @@ pub struct ExecRecord {
     pub pending_to_running: Option<SimDuration>,
 }
 
+/// One invocation an execution ran (for per-execution output): a workflow function, an
+/// orchestrator episode, an HTTP starter, an entity batch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FunctionSpan {
+    /// What it was (`task train`, `activity reduce`, `orchestrator episode`, `function`, ...).
+    pub name: String,
+    /// When its code started (after any cold start and wait for a worker thread).
+    pub start: SimTime,
+    /// When it ended.
+    pub end: SimTime,
+    /// It waited for a new instance.
+    pub cold: bool,
+    /// It failed.
+    pub failed: bool,
+}
+
+/// Receives every execution as it ends, with the invocations it ran (`--executions`).
+pub trait ExecSink: Send {
+    /// Execution `r` ended; `spans` are its invocations in the order they ended.
+    fn execution(&mut self, r: &ExecRecord, spans: &[FunctionSpan]);
+    /// The run is over: flush, and return the first error met writing, if any.
+    fn finish(&mut self) -> Option<String>;
+}
+
 /// What a stateful deployment did for one execution.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct StatefulCounts {
@@ -342,6 +366,8 @@ pub struct RunOutput {
     pub trace: Vec<crate::trace::TraceEvent>,
     /// The trace sink's first error (a streamed timeline that could not be written).
     pub trace_error: Option<String>,
+    /// The execution sink's first error (executions that could not be written).
+    pub executions_error: Option<String>,
     /// A trace of arrivals that could not be read (file:line: message); the run then holds
     /// the executions that arrived before it.
     pub arrival_error: Option<String>,

@@ -6,12 +6,14 @@
 //! renamed over it, so a failed run never leaves a half-written file.
 #![warn(missing_docs)]
 
+mod executions;
 pub mod figures;
 mod reproduce;
 mod sweep_io;
 mod table;
 mod trace;
 
+pub use executions::{ExecutionsFragment, assemble_lines, execution_json};
 pub use reproduce::{
     Reproduction, TargetSet, render_reproduction_html, render_reproduction_json, render_reproduction_md, render_reproduction_table,
     reproduction_figures,

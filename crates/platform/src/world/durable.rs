@@ -587,6 +587,15 @@ impl World<'_> {
         }
     }
 
+    /// The step an activity of `orch` runs (for the output), if `orch` is still live.
+    pub(crate) fn durable_activity_step(&self, orch: u32, task: u32) -> Option<sfsim_workflow::StepId> {
+        let o = self.du.orchs.get(orch)?;
+        match o.awaits.get(o.next_await.checked_sub(1)?)?.tasks.get(task as usize)? {
+            TaskSpec::Activity { step, .. } => Some(*step),
+            _ => None,
+        }
+    }
+
     fn current_task_spec(&self, orch: u32, task: u32) -> TaskSpec {
         let o = &self.du.orchs[orch as usize];
         o.awaits[o.next_await - 1].tasks[task as usize].clone()

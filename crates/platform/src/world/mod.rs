@@ -165,17 +165,11 @@ impl DeploymentPlan {
         simulate(&RunSpec { plan: self, workflow, arrivals, iterations, streams, trace, keep_records: true })
     }
 
-    /// Simulates one replication, folding executions as they end, with its timeline streamed
-    /// to `sink`.
-    pub fn run_streamed(
-        &self,
-        workflow: &Workflow,
-        arrivals: &Arrivals,
-        iterations: u64,
-        streams: RngStreams,
-        sink: Box<dyn TraceSink>,
-    ) -> RunOutput {
-        simulate_into(&RunSpec { plan: self, workflow, arrivals, iterations, streams, trace: true, keep_records: false }, Some(sink))
+    /// Simulates one replication, folding executions as they end, with its timeline and its
+    /// executions streamed to `sinks`.
+    pub fn run_streamed(&self, workflow: &Workflow, arrivals: &Arrivals, iterations: u64, streams: RngStreams, sinks: Sinks) -> RunOutput {
+        let trace = sinks.trace.is_some();
+        simulate_into(&RunSpec { plan: self, workflow, arrivals, iterations, streams, trace, keep_records: false }, sinks)
     }
 
     /// Simulates one replication, folding executions as they end ([`RunOutput::fold`]) without
@@ -183,6 +177,15 @@ impl DeploymentPlan {
     pub fn run_folded(&self, workflow: &Workflow, arrivals: &Arrivals, iterations: u64, streams: RngStreams, trace: bool) -> RunOutput {
         simulate(&RunSpec { plan: self, workflow, arrivals, iterations, streams, trace, keep_records: false })
     }
+}
+
+/// Where a replication streams what it produces instead of keeping it.
+#[derive(Default)]
+pub struct Sinks {
+    /// The timeline ([`RunSpec::trace`] must be set for events to be recorded).
+    pub trace: Option<Box<dyn TraceSink>>,
+    /// Every execution as it ends, with its invocations.
+    pub executions: Option<Box<dyn crate::record::ExecSink>>,
 }
 
 /// What to simulate: one replication of one deployment.
@@ -239,6 +242,10 @@ impl Phase {
         self.host = true;
         self
     }
+}
+
+fn step_name(wf: &Workflow, s: StepId) -> &str {
+    wf.steps.get(s.0 as usize).map_or("?", |x| x.name.as_str())
 }
 
 /// Appends the phases of one step ([`crate::workload::step_work`]): object reads (and state
@@ -574,6 +581,8 @@ pub(crate) struct ExecSt {
     /// Strands 1.. (forks).
     forks: Vec<Strand>,
     joins: Vec<Join>,
+    /// Its invocations so far, when executions are streamed out ([`crate::record::ExecSink`]).
+    pub spans: Vec<crate::record::FunctionSpan>,
 }
 
 impl ExecSt {
@@ -591,6 +600,7 @@ impl ExecSt {
             main_strand: Strand { mark: now, bd: Breakdown::default(), fn_end: None },
             forks: Vec::new(),
             joins: Vec::new(),
+            spans: Vec::new(),
         }
     }
 
@@ -643,6 +653,11 @@ impl<T> Slab<T> {
     /// Objects stored and not freed.
     pub fn live(&self) -> usize {
         self.items.len() - self.free.len()
+    }
+
+    /// A slot by id.
+    pub fn get(&self, id: u32) -> Option<&T> {
+        self.items.get(id as usize)
     }
 
     /// A slot by id.
@@ -752,6 +767,8 @@ pub(crate) enum Timer {
 }
 
 pub(crate) struct World<'a> {
+    /// Where ended executions stream, with their invocations (`--executions`).
+    pub exec_sink: Option<Box<dyn crate::record::ExecSink>>,
     pub spec: &'a RunSpec<'a>,
     pub plan: &'a DeploymentPlan,
     pub wf: &'a Workflow,
@@ -812,12 +829,13 @@ impl Trace {
 
 /// Simulates one replication of a deployment (a timeline, when asked, is kept in memory).
 pub fn simulate(spec: &RunSpec<'_>) -> RunOutput {
-    simulate_into(spec, None)
+    simulate_into(spec, Sinks::default())
 }
 
 /// Simulates one replication of a deployment, streaming its timeline (when `spec.trace`) to
 /// `sink` instead of keeping it; the sink's first error is in [`RunOutput::trace_error`].
-pub fn simulate_into(spec: &RunSpec<'_>, sink: Option<Box<dyn TraceSink>>) -> RunOutput {
+pub fn simulate_into(spec: &RunSpec<'_>, sinks: Sinks) -> RunOutput {
+    let Sinks { trace: sink, executions: exec_sink } = sinks;
     // A trace's arrivals: opened here, per replication, with the replication's own seed.
     let mut open_error = None;
     let trace = match spec.arrivals {
@@ -872,6 +890,7 @@ pub fn simulate_into(spec: &RunSpec<'_>, sink: Option<Box<dyn TraceSink>>) -> Ru
         work: crate::workload::work_streams(&spec.streams),
         arrivals_gen: arrivals::ArrivalGen::new(spec.streams.stream("arrivals"), trace),
         trace: Trace { sink, kept: Vec::new() },
+        exec_sink,
         az: azure::AzureState::default(),
         du: durable::DurableState::default(),
         sf: step::StepState::default(),
@@ -944,6 +963,7 @@ pub fn simulate_into(spec: &RunSpec<'_>, sink: Option<Box<dyn TraceSink>>) -> Ru
         end_time,
         trace: w.trace.kept,
         trace_error,
+        executions_error: w.exec_sink.as_mut().and_then(|s| s.finish()),
         arrival_error,
         worker_scheduling_delay_s: w.worker_delay_s,
         worker_latency_s: w.worker_latency_s,
@@ -1241,6 +1261,9 @@ impl World<'_> {
             pending_to_running: x.pending.zip(x.running).map(|(p, r)| r.saturating_since(p)),
         };
         self.fold.add(&record);
+        if let Some(sink) = self.exec_sink.as_mut() {
+            sink.execution(&record, &x.spans);
+        }
         for o in x.owned {
             self.free_owned(o);
         }
@@ -1257,10 +1280,23 @@ impl World<'_> {
             Cont::Single => "function".into(),
             Cont::Chain { node } => format!("queue function {node}"),
             Cont::Starter { .. } => "HTTP starter".into(),
-            Cont::Activity { .. } => "activity".into(),
+            Cont::Activity { orch, task } => {
+                format!("activity {}", self.durable_activity_step(orch, task).map_or("?", |s| step_name(self.wf, s)))
+            }
             Cont::Episode { .. } => "orchestrator episode".into(),
             Cont::EntityBatch { entity } => format!("entity {entity} operations"),
             Cont::StepTask { run } => format!("task {}", step(u32::from(self.step_task_app(run)))),
+        }
+    }
+
+    /// Records invocation `v` of execution `e`, ended at `now`, for the execution's output.
+    pub(crate) fn record_span(&mut self, e: ExecId, start: SimTime, now: SimTime, cont: Cont, cold: bool, failed: bool) {
+        if self.exec_sink.is_none() || self.exec_done(e) {
+            return;
+        }
+        let name = self.describe(cont);
+        if let Some(x) = self.execs.get_mut(e) {
+            x.spans.push(crate::record::FunctionSpan { name, start, end: now, cold, failed });
         }
     }
 

@@ -671,7 +671,7 @@ impl World<'_> {
         let bill = p.billing.bill(executed, avg_mb);
         let storage_usd =
             f64::from(inv.gets) * p.storage.price_usd(StorageOp::Get) + f64::from(inv.puts) * p.storage.price_usd(StorageOp::Put);
-        let (i, slot, start, class, exec) = (host, inv.slot, inv.start, inv.class, inv.exec);
+        let (i, slot, start, class, exec, cold, cont) = (host, inv.slot, inv.start, inv.class, inv.exec, inv.cold, inv.cont);
         let bd = inv.bd;
         let strands = std::mem::take(&mut inv.strands);
         let (gets, puts) = (inv.gets, inv.puts);
@@ -687,9 +687,10 @@ impl World<'_> {
         for &s in &strands {
             self.charge_all(s, now, &bd);
         }
-        if self.invs[v].cont.is_workflow_function() {
+        if cont.is_workflow_function() {
             self.function_hop(&strands, now, false);
         }
+        self.record_span(exec, start, now, cont, cold, error.is_some());
         self.invs[v].strands = strands;
         if self.spec.trace {
             let track = self.track(i, slot);

@@ -1,0 +1,97 @@
+//! `sfsim run --executions FILE.jsonl`: one line per execution of every replication, the same
+//! bytes whatever the thread count, consistent with the summary, failures named.
+
+use std::process::{Command, Output};
+
+fn sfsim(args: &[&str], threads: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sfsim"))
+        .args(args)
+        .env("RAYON_NUM_THREADS", threads)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("binary runs")
+}
+
+fn tmp(name: &str) -> String {
+    let d = std::env::temp_dir().join(format!("sfsim-executions-{}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d.join(name).to_string_lossy().into_owned()
+}
+
+#[test]
+fn every_execution_is_one_line_consistent_with_the_summary_and_deterministic() {
+    let (a, b) = (tmp("a.jsonl"), tmp("b.jsonl"));
+    let args = |f: &str| {
+        vec![
+            "run".to_string(),
+            "scenarios/paper/ml-training-small.toml".into(),
+            "--iterations".into(),
+            "7".into(),
+            "--replications".into(),
+            "3".into(),
+            "--deployment".into(),
+            "az-dorch".into(),
+            "--deployment".into(),
+            "aws-step".into(),
+            "--format".into(),
+            "json".into(),
+            "-q".into(),
+            "--executions".into(),
+            f.to_string(),
+        ]
+    };
+    let run = |f: &str, threads: &str| {
+        let v = args(f);
+        let o = sfsim(&v.iter().map(String::as_str).collect::<Vec<_>>(), threads);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).expect("json")
+    };
+    let summary = run(&a, "1");
+    run(&b, "2");
+    let text = std::fs::read_to_string(&a).expect("file");
+    assert_eq!(text, std::fs::read_to_string(&b).expect("file"), "same bytes with 1 and 2 threads");
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    assert_eq!(lines.len(), 2 * 3 * 7);
+    for (d, name) in ["az-dorch", "aws-step"].iter().enumerate() {
+        let mine: Vec<&serde_json::Value> = lines.iter().filter(|l| l["deployment"] == *name).collect();
+        assert_eq!(mine.len(), 21, "{name}");
+        let mut lat = 0.0;
+        for l in &mine {
+            let (arrival, end) = (l["arrival_s"].as_f64().unwrap(), l["end_s"].as_f64().unwrap());
+            assert!((l["latency_s"].as_f64().unwrap() - (end - arrival)).abs() < 1e-9);
+            assert_eq!(l["outcome"], "completed");
+            let functions = l["functions"].as_array().unwrap();
+            // 4 Lambdas (per-flow-element) on aws-step; starter, episodes, activities, entity batches on az-dorch.
+            assert!(functions.len() >= 4, "{name}: {} invocations", functions.len());
+            for f in functions {
+                let (s, e) = (f["start_s"].as_f64().unwrap(), f["end_s"].as_f64().unwrap());
+                assert!(arrival <= s && s <= e && e <= end + 1e-9, "{name}: {f} outside [{arrival}, {end}]");
+            }
+            lat += l["latency_s"].as_f64().unwrap();
+        }
+        let mean = summary["results"][d]["latency_s"]["mean"].as_f64().unwrap();
+        assert!((lat / 21.0 - mean).abs() < 1e-6, "{name}: mean of the lines {} against the summary's {mean}", lat / 21.0);
+    }
+}
+
+#[test]
+fn a_failed_execution_names_the_platform_error() {
+    let dir = std::env::temp_dir().join(format!("sfsim-executions-fail-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let scenario = dir.join("big.toml");
+    std::fs::write(
+        &scenario,
+        "[scenario]\nname = \"big\"\ndeployments = [\"aws-step\"]\niterations = 2\n[arrivals]\nkind = \"interval\"\ninterval_s = 1\n[workflow]\nflow = [{ step = \"a\" }, { step = \"b\" }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 0.1 }\nmemory_mb = 64\noutput_kb = 300\n[workflow.steps.b]\ncpu_s = { dist = \"fixed\", value_s = 0.1 }\nmemory_mb = 64\ninput_kb = 300\n",
+    )
+    .expect("write");
+    let out = tmp("fail.jsonl");
+    let o = sfsim(&["run", &scenario.to_string_lossy(), "-q", "--executions", &out], "2");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).expect("file");
+    for l in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).expect("json");
+        assert_eq!(v["outcome"], "failed");
+        assert!(v["error"].as_str().unwrap().starts_with("States.DataLimitExceeded"), "{v}");
+    }
+    assert_eq!(text.lines().count(), 2);
+}
