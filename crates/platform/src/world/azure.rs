@@ -250,10 +250,11 @@ impl AzureState {
     }
 }
 
-impl World<'_> {
+impl<'a> World<'a> {
     /// The storage account of the Azure driver running (queue code runs only for them).
-    pub(crate) fn az(&self) -> &AzureSetup {
-        match &self.plan.driver {
+    pub(crate) fn az(&self) -> &'a AzureSetup {
+        let plan: &'a super::DeploymentPlan = self.plan;
+        match &plan.driver {
             Driver::Chain(c) => &c.azure,
             Driver::Durable(d) => &d.azure,
             Driver::Single | Driver::Step(_) => unreachable!("storage queues run only for az-queue, az-dorch and az-dent"),

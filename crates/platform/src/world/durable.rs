@@ -328,17 +328,18 @@ fn mix(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-impl World<'_> {
+impl<'a> World<'a> {
     /// The Durable driver's settings (its code runs only for a Durable plan).
-    fn du_setup(&self) -> &DurableSetup {
-        match &self.plan.driver {
+    fn du_setup(&self) -> &'a DurableSetup {
+        let plan: &'a DeploymentPlan = self.plan;
+        match &plan.driver {
             Driver::Durable(d) => d,
             _ => unreachable!("Durable driver code runs only for az-dorch and az-dent"),
         }
     }
 
     pub(crate) fn durable_init(&mut self) {
-        let s = self.du_setup().clone();
+        let s = self.du_setup();
         for p in 0..s.partitions {
             self.add_queue(QueueKind::Control(p), s.backoff, s.control_batch, Class::Orchestrator);
         }
@@ -463,7 +464,7 @@ impl World<'_> {
         let flow = self.wf.flow.clone();
         let orch = self.new_orch(e, &flow, 1.0, 0, strand, None);
         // The HTTP client function: start the instance (one Instances-table write).
-        let s = self.du_setup().clone();
+        let s = self.du_setup();
         let (m, sg) = self.az_table_write();
         let write = self.lognormal(m, sg);
         let phases = vec![
@@ -696,7 +697,7 @@ impl World<'_> {
     }
 
     fn start_episode(&mut self, now: SimTime, orch: u32, h: InstId) {
-        let s = self.du_setup().clone();
+        let s = self.du_setup();
         let o = &mut self.du.orchs[orch as usize];
         o.ready = false;
         o.running = true;

@@ -58,7 +58,7 @@ impl World<'_> {
     }
 
     pub(super) fn start_entity_batch(&mut self, now: SimTime, entity: u32, h: InstId) {
-        let s = self.du_setup().clone();
+        let s = self.du_setup();
         let max = s.max_entity_batch as usize;
         let ent = &mut self.du.entities[entity as usize];
         ent.ready = false;
