@@ -1191,7 +1191,7 @@ fn render_cross_validation_table(cv: &sfsim_calibration::CrossValidation, search
     for (t, o) in full.targets.iter().zip(&full.after) {
         let d = sfsim_calibration::band_distance(t, o);
         let _ =
-            writeln!(s, "  {:<34} {} {:<28} distance {}", t.id, if o.pass { "pass" } else { "FAIL" }, outcome_values(o), fmt_distance(d));
+            writeln!(s, "  {:<34} {} {:<32} distance {}", t.id, if o.pass { "pass" } else { "FAIL" }, outcome_values(o), fmt_distance(d));
     }
     let _ = writeln!(s, "\nrefitted values, one fold per left-out group:");
     let names: Vec<String> = full.values.iter().map(|(p, _, _)| p.key.rsplit('.').next().unwrap_or(&p.key).to_string()).collect();
@@ -1215,9 +1215,17 @@ fn render_cross_validation_table(cv: &sfsim_calibration::CrossValidation, search
     }
     let _ = writeln!(s, "\nleft-out targets (distance from the band: 0 inside, else relative to the nearest edge):");
     let tw = cv.folds.iter().flat_map(|f| f.targets.iter().map(|t| t.id.len())).max().unwrap_or(6).max(6);
+    let vw = cv
+        .folds
+        .iter()
+        .flat_map(|f| f.targets.iter())
+        .map(|t| outcome_values(&t.full).len().max(outcome_values(&t.held).len()))
+        .max()
+        .unwrap_or(8)
+        .max(8);
     let _ = writeln!(
         s,
-        "  {:<gw$} {:<tw$} {:<20} {:<20} {:<14} {:<14} band",
+        "  {:<gw$} {:<tw$} {:<vw$} {:<vw$} {:<14} {:<14} band",
         "group", "target", "full fit", "held out", "dist. full", "dist. held out"
     );
     let (mut n, mut met_full, mut met_held) = (0, 0, 0);
@@ -1228,7 +1236,7 @@ fn render_cross_validation_table(cv: &sfsim_calibration::CrossValidation, search
             met_held += usize::from(t.held.pass);
             let _ = writeln!(
                 s,
-                "  {:<gw$} {:<tw$} {:<20} {:<20} {:<14} {:<14} {}",
+                "  {:<gw$} {:<tw$} {:<vw$} {:<vw$} {:<14} {:<14} {}",
                 f.group,
                 t.id,
                 outcome_values(&t.full),
