@@ -32,7 +32,10 @@ pub use baseline::{
 pub use deviations::{Deviations, PAPER_DEVIATIONS, Verdict, load_deviations};
 pub use evaluate::{TargetOutcome, evaluate, evaluate_all};
 pub use experiments::{Experiment, ExperimentResult, load_experiments, run_experiment, run_experiments};
-pub use fit::{FitParam, FitResult, calibrate, load_fit_plan};
+pub use fit::{
+    CENTRING_WEIGHT, CrossValidation, FitGroup, FitOptions, FitParam, FitPlan, FitResult, FitSet, Fold, HeldOut, band_distance, calibrate,
+    centring, cross_validate, fit_groups, load_fit_plan, objective,
+};
 pub use fitted::{fitted_ids, fitted_targets};
 pub use metrics::metric;
 pub use targets::{Target, TargetFile, TargetKind, load_target_file, load_targets};

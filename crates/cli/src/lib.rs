@@ -241,23 +241,42 @@ struct PlotArgs {
 
 #[derive(clap::Args, Debug)]
 struct CalibrateArgs {
-    /// The fit plan: parameters, ranges and the targets they serve.
-    #[arg(long, value_name = "FILE", default_value = "calibration/fit.toml")]
-    plan: PathBuf,
-    /// The experiments file.
-    #[arg(long, value_name = "FILE", default_value = "scenarios/paper/experiments.toml")]
-    experiments: PathBuf,
-    /// Executions per configuration in each evaluation (fewer is faster, noisier).
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
-    iterations: u64,
+    /// The fit plan: parameters, ranges, the targets they serve and optional cross-validation
+    /// groups (repeatable: the plans are fitted together).
+    #[arg(long = "plan", value_name = "FILE", default_value = "calibration/fit.toml")]
+    plans: Vec<PathBuf>,
+    /// A targets file (repeatable: one fit serves the targets of every set, and a plan may name
+    /// ids of any; default: the study's, built in). A file may name its `experiments` at its
+    /// top level, relative to itself.
+    #[arg(long = "targets", value_name = "FILE")]
+    targets: Vec<PathBuf>,
+    /// The experiments file, for target sets whose file names none; with one set, it overrides
+    /// the file's key [default: scenarios/paper/experiments.toml].
+    #[arg(long, value_name = "FILE")]
+    experiments: Option<PathBuf>,
+    /// Executions per configuration in each evaluation (default: each experiment's, as
+    /// `reproduce` runs them; fewer is faster, noisier).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    iterations: Option<u64>,
     /// Coordinate-search passes.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=20))]
     passes: u64,
+    /// Golden-section steps per parameter and pass (each one simulator evaluation, plus two).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=60))]
+    steps: u64,
     /// Root seed (default: each scenario's).
     #[arg(long)]
     seed: Option<u64>,
+    /// Also refit with each target group left out in turn (groups: the plan's `[[group]]`s,
+    /// else each target's experiment) and report the left-out targets' distance from their
+    /// bands. Full fit and refits start from the centres of the ranges.
+    #[arg(long)]
+    cross_validate: bool,
+    /// Output on stdout: the table, or the whole result as JSON.
+    #[arg(long, value_enum, default_value_t = ReproduceFormat::Table)]
+    format: ReproduceFormat,
     /// Write the fitted values into the model files under DIR (rebuild to use them).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "cross_validate")]
     write: Option<PathBuf>,
     /// No progress on stderr.
     #[arg(long, short = 'q')]
@@ -946,6 +965,87 @@ fn cmd_reproduce(a: &ReproduceArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The target sets `calibrate` fits against: each file's targets and its experiments (the
+/// file's `experiments` key, or --experiments; with one set --experiments comes first).
+fn load_fit_sets(paths: &[PathBuf], experiments: Option<&PathBuf>) -> Result<Vec<sfsim_calibration::FitSet>, Failure> {
+    use std::collections::BTreeMap;
+    let single = paths.len() <= 1;
+    let mut files: BTreeMap<PathBuf, Vec<sfsim_calibration::Experiment>> = BTreeMap::new();
+    let mut sets: Vec<sfsim_calibration::FitSet> = Vec::new();
+    let entries: Vec<Option<&Path>> = if paths.is_empty() { vec![None] } else { paths.iter().map(|p| Some(p.as_path())).collect() };
+    for path in entries {
+        let src = match path {
+            None => SourceFile::from_text("calibration/targets/paper.toml (built in)", sfsim_calibration::PAPER_TARGETS),
+            Some(p) => SourceFile::read(p)?,
+        };
+        let file = sfsim_calibration::load_target_file(&src)?;
+        let own = match (path, &file.experiments) {
+            (Some(path), Some(rel)) => {
+                let p = sfsim_calibration::TargetFile::resolve(path, rel);
+                if !p.is_file() {
+                    return Err(Failure::Input(src.key_error(sfsim_workflow::KeyError::new(
+                        "experiments",
+                        format!("no file {} (paths are relative to this file)", p.display()),
+                    ))));
+                }
+                Some(p)
+            }
+            _ => None,
+        };
+        let cli = experiments.cloned();
+        let chosen = if single { cli.or(own) } else { own.or(cli) }.unwrap_or_else(|| PathBuf::from(DEFAULT_EXPERIMENTS));
+        if !files.contains_key(&chosen) {
+            files.insert(chosen.clone(), sfsim_calibration::load_experiments(&chosen)?);
+        }
+        for t in &file.targets {
+            if let Some(other) = sets.iter().find(|s| s.targets.iter().any(|u| u.id == t.id)) {
+                return Err(Failure::Usage(format!(
+                    "target `{}` is in both {} and {}: ids must be unique across sets",
+                    t.id, other.name, src.name
+                )));
+            }
+        }
+        sets.push(sfsim_calibration::FitSet { name: src.name.clone(), targets: file.targets, experiments: files[&chosen].clone() });
+    }
+    Ok(sets)
+}
+
+/// A target outcome's values as `label value` pairs (the value alone when it has one).
+fn outcome_values(o: &sfsim_calibration::TargetOutcome) -> String {
+    if o.values.is_empty() {
+        return o.simulated.clone();
+    }
+    o.values.iter().map(|(l, v)| if l == "value" { fmt4(*v) } else { format!("{l} {}", fmt4(*v)) }).collect::<Vec<_>>().join(", ")
+}
+
+/// Four significant digits.
+fn fmt4(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".into();
+    }
+    let d = (3 - x.abs().max(1e-300).log10().floor() as i64).clamp(0, 12) as usize;
+    format!("{x:.d$}")
+}
+
+fn outcome_json(o: &sfsim_calibration::TargetOutcome, distance: Option<f64>) -> serde_json::Value {
+    let values: serde_json::Map<String, serde_json::Value> = o.values.iter().map(|(l, v)| (l.clone(), serde_json::json!(v))).collect();
+    let mut j = serde_json::json!({ "pass": o.pass, "values": values, "simulated": o.simulated });
+    if let Some(d) = distance {
+        j["band_distance"] = serde_json::json!(if d.is_finite() { Some(d) } else { None });
+    }
+    j
+}
+
+fn fmt_distance(d: f64) -> String {
+    if d.is_nan() {
+        "n/a".to_string()
+    } else if d == 0.0 {
+        "0 (inside)".to_string()
+    } else {
+        format!("{:.1} %", 100.0 * d)
+    }
+}
+
 fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
     let started = std::time::Instant::now();
     let texts = match &a.write {
@@ -956,28 +1056,77 @@ fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
             .collect::<Result<Vec<_>, _>>()?,
         None => Models::builtin_texts(),
     };
-    let targets = sfsim_calibration::load_targets(&SourceFile::from_text(
-        "calibration/targets/paper.toml (built in)",
-        sfsim_calibration::PAPER_TARGETS,
-    ))?;
-    let plan = sfsim_calibration::load_fit_plan(&a.plan, &texts, &targets)?;
-    let experiments = sfsim_calibration::load_experiments(&a.experiments)?;
+    let sets = load_fit_sets(&a.targets, a.experiments.as_ref())?;
+    let mut plan = sfsim_calibration::FitPlan::default();
+    for p in &a.plans {
+        plan.merge(sfsim_calibration::load_fit_plan(p, &texts, &sets)?).map_err(|m| Failure::Usage(format!("--plan: {m}")))?;
+    }
+    let opts = sfsim_calibration::FitOptions {
+        iterations: a.iterations,
+        seed: a.seed,
+        passes: a.passes as usize,
+        steps: a.steps as usize,
+        from_centres: false,
+    };
     let quiet = a.quiet;
-    let fit = sfsim_calibration::calibrate(&plan, &texts, &experiments, &targets, Some(a.iterations), a.seed, a.passes as usize, |m| {
+    let search = format!(
+        "coordinate search, {} pass(es) x {} evaluations per parameter, {}",
+        a.passes,
+        a.steps + 2,
+        match a.iterations {
+            Some(n) => format!("{n} executions per configuration"),
+            None => "each experiment's executions".to_string(),
+        }
+    );
+    let set_names: Vec<&str> = sets.iter().map(|s| s.name.as_str()).collect();
+    if a.cross_validate {
+        let progress = |m: &str| {
+            if !quiet {
+                eprintln!("sfsim calibrate: {m}");
+            }
+        };
+        let cv = sfsim_calibration::cross_validate(&plan, &texts, &sets, &opts, &progress)?;
+        let text = match a.format {
+            ReproduceFormat::Table => render_cross_validation_table(&cv, &search, &set_names),
+            ReproduceFormat::Json => render_cross_validation_json(&cv, &search, &set_names, a),
+        };
+        write_output(None, &text)?;
+        if !a.quiet {
+            eprintln!("sfsim calibrate: cross-validation of {} fold(s) done in {:.1} s", cv.folds.len(), started.elapsed().as_secs_f64());
+        }
+        return Ok(());
+    }
+    let fit = sfsim_calibration::calibrate(&plan.parameters, &texts, &sets, &opts, |m| {
         if !quiet {
             eprintln!("sfsim calibrate: {m}");
         }
     })?;
-    println!("parameters:");
-    for (p, before, after) in &fit.values {
-        println!("  {}:{} {before:.6} -> {after:.6}   (serves {})", p.model, p.key, p.targets.join(", "));
+    match a.format {
+        ReproduceFormat::Table => {
+            println!("parameters:");
+            for (p, before, after) in &fit.values {
+                println!("  {}:{} {before:.6} -> {after:.6}   (serves {})", p.model, p.key, p.targets.join(", "));
+            }
+            println!("targets (before -> after):");
+            for (b, x) in fit.before.iter().zip(&fit.after) {
+                let w = |o: &sfsim_calibration::TargetOutcome| if o.pass { "pass" } else { "FAIL" };
+                println!("  {:<46} {} {} -> {} {}", b.id, w(b), b.simulated, w(x), x.simulated);
+            }
+            println!(
+                "loss {:.4} -> {:.4} (distance outside the bands; objective with centring {:.4} -> {:.4}) in {} simulator evaluations",
+                fit.loss.0, fit.loss.1, fit.objective.0, fit.objective.1, fit.evaluations
+            );
+        }
+        ReproduceFormat::Json => {
+            let j = serde_json::json!({
+                "target_sets": set_names,
+                "plans": a.plans.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+                "search": search,
+                "fit": fit_json(&fit, true),
+            });
+            write_output(None, &format!("{}\n", serde_json::to_string_pretty(&j).unwrap_or_default()))?;
+        }
     }
-    println!("targets (before -> after):");
-    for (b, x) in fit.before.iter().zip(&fit.after) {
-        let w = |o: &sfsim_calibration::TargetOutcome| if o.pass { "pass" } else { "FAIL" };
-        println!("  {:<46} {} {} -> {} {}", b.id, w(b), b.simulated, w(x), x.simulated);
-    }
-    println!("loss {:.4} -> {:.4} in {} simulator evaluations", fit.loss.0, fit.loss.1, fit.evaluations);
     if let Some(dir) = &a.write {
         let mut edited: Vec<(PathBuf, String)> = Vec::new();
         for (p, _, after) in &fit.values {
@@ -1012,6 +1161,170 @@ fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
         eprintln!("sfsim calibrate: done in {:.1} s", started.elapsed().as_secs_f64());
     }
     Ok(())
+}
+
+fn fit_json(fit: &sfsim_calibration::FitResult, with_before: bool) -> serde_json::Value {
+    let params: Vec<serde_json::Value> = fit
+        .values
+        .iter()
+        .map(|(p, before, after)| {
+            let mut j = serde_json::json!({
+                "model": p.model, "key": p.key, "low": p.low, "high": p.high, "targets": p.targets, "value": after,
+            });
+            if with_before {
+                j["start"] = serde_json::json!(before);
+            }
+            j
+        })
+        .collect();
+    let targets: Vec<serde_json::Value> = fit
+        .targets
+        .iter()
+        .zip(&fit.before)
+        .zip(&fit.after)
+        .map(|((t, b), x)| {
+            let mut j = serde_json::json!({
+                "id": t.id, "band": x.band, "after": outcome_json(x, Some(sfsim_calibration::band_distance(t, x))),
+            });
+            if with_before {
+                j["before"] = outcome_json(b, Some(sfsim_calibration::band_distance(t, b)));
+            }
+            j
+        })
+        .collect();
+    serde_json::json!({
+        "parameters": params,
+        "targets": targets,
+        "loss": { "before": fit.loss.0, "after": fit.loss.1 },
+        "objective": { "before": fit.objective.0, "after": fit.objective.1 },
+        "evaluations": fit.evaluations,
+    })
+}
+
+fn render_cross_validation_table(cv: &sfsim_calibration::CrossValidation, search: &str, sets: &[&str]) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let full = &cv.full;
+    let _ = writeln!(s, "cross-validation against {}", sets.join(" + "));
+    let _ = writeln!(s, "search (full fit and every refit): {search}, from the centres of the ranges");
+    let _ = writeln!(s, "\nfull fit ({} evaluations; loss {:.4}):", full.evaluations, full.loss.1);
+    for (p, _, v) in &full.values {
+        let _ = writeln!(
+            s,
+            "  {}:{} = {}   (range {} - {}; serves {})",
+            p.model,
+            p.key,
+            sfsim_calibration::fmt_sig(*v),
+            p.low,
+            p.high,
+            p.targets.join(", ")
+        );
+    }
+    for (t, o) in full.targets.iter().zip(&full.after) {
+        let d = sfsim_calibration::band_distance(t, o);
+        let _ =
+            writeln!(s, "  {:<34} {} {:<32} distance {}", t.id, if o.pass { "pass" } else { "FAIL" }, outcome_values(o), fmt_distance(d));
+    }
+    let _ = writeln!(s, "\nrefitted values, one fold per left-out group:");
+    let names: Vec<String> = full.values.iter().map(|(p, _, _)| p.key.rsplit('.').next().unwrap_or(&p.key).to_string()).collect();
+    let gw = cv.folds.iter().map(|f| f.group.len()).max().unwrap_or(5).max(10);
+    let _ = write!(s, "  {:<gw$}", "left out");
+    for n in &names {
+        let _ = write!(s, " {:>24}", n);
+    }
+    let _ = writeln!(s);
+    let _ = write!(s, "  {:<gw$}", "(none)");
+    for (_, _, v) in &full.values {
+        let _ = write!(s, " {:>24}", sfsim_calibration::fmt_sig(*v));
+    }
+    let _ = writeln!(s);
+    for f in &cv.folds {
+        let _ = write!(s, "  {:<gw$}", f.group);
+        for v in &f.values {
+            let _ = write!(s, " {:>24}", sfsim_calibration::fmt_sig(*v));
+        }
+        let _ = writeln!(s);
+    }
+    let _ = writeln!(s, "\nleft-out targets (distance from the band: 0 inside, else relative to the nearest edge):");
+    let tw = cv.folds.iter().flat_map(|f| f.targets.iter().map(|t| t.id.len())).max().unwrap_or(6).max(6);
+    let vw = cv
+        .folds
+        .iter()
+        .flat_map(|f| f.targets.iter())
+        .map(|t| outcome_values(&t.full).len().max(outcome_values(&t.held).len()))
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    let _ = writeln!(
+        s,
+        "  {:<gw$} {:<tw$} {:<vw$} {:<vw$} {:<14} {:<14} band",
+        "group", "target", "full fit", "held out", "dist. full", "dist. held out"
+    );
+    let (mut n, mut met_full, mut met_held) = (0, 0, 0);
+    for f in &cv.folds {
+        for t in &f.targets {
+            n += 1;
+            met_full += usize::from(t.full.pass);
+            met_held += usize::from(t.held.pass);
+            let _ = writeln!(
+                s,
+                "  {:<gw$} {:<tw$} {:<vw$} {:<vw$} {:<14} {:<14} {}",
+                f.group,
+                t.id,
+                outcome_values(&t.full),
+                outcome_values(&t.held),
+                fmt_distance(t.full_distance),
+                fmt_distance(t.held_distance),
+                t.band
+            );
+        }
+    }
+    let worst = cv.folds.iter().flat_map(|f| f.targets.iter().map(|t| t.held_distance)).filter(|d| d.is_finite()).fold(0.0, f64::max);
+    let _ = writeln!(
+        s,
+        "\n{met_held} of {n} left-out targets within their bands when held out ({met_full} with the full fit); largest held-out distance {}",
+        fmt_distance(worst)
+    );
+    s
+}
+
+fn render_cross_validation_json(cv: &sfsim_calibration::CrossValidation, search: &str, sets: &[&str], a: &CalibrateArgs) -> String {
+    let folds: Vec<serde_json::Value> = cv
+        .folds
+        .iter()
+        .map(|f| {
+            let params: Vec<serde_json::Value> = cv
+                .full
+                .values
+                .iter()
+                .zip(&f.values)
+                .map(|((p, _, _), v)| serde_json::json!({ "model": p.model, "key": p.key, "value": v }))
+                .collect();
+            let left: Vec<serde_json::Value> = f
+                .targets
+                .iter()
+                .map(|t| {
+                    serde_json::json!({
+                        "id": t.id,
+                        "band": t.band,
+                        "full_fit": outcome_json(&t.full, Some(t.full_distance)),
+                        "held_out": outcome_json(&t.held, Some(t.held_distance)),
+                    })
+                })
+                .collect();
+            serde_json::json!({ "group": f.group, "parameters": params, "evaluations": f.evaluations, "left_out": left })
+        })
+        .collect();
+    let j = serde_json::json!({
+        "target_sets": sets,
+        "plans": a.plans.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        "search": format!("{search}, from the centres of the ranges"),
+        "iterations": a.iterations,
+        "seed": a.seed,
+        "full_fit": fit_json(&cv.full, false),
+        "folds": folds,
+    });
+    format!("{}\n", serde_json::to_string_pretty(&j).unwrap_or_default())
 }
 
 fn cmd_sweep(a: &SweepArgs) -> Result<(), Failure> {

@@ -1,0 +1,214 @@
+//! `sfsim calibrate` across target sets and its cross-validation, through the real binary.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn sfsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sfsim")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("sfsim-calibrate-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+/// Two synthetic targets on the SeBS-Flow chain, measured in different experiments, that pull
+/// one parameter (Step Functions' per-KB result cost) in opposite directions: the 64 KB gap
+/// wants it low, the 256 KB gap wants it high.
+fn synthetic_targets(dir: &std::path::Path) -> PathBuf {
+    let experiments = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/validation/experiments.toml");
+    let text = format!(
+        r#"experiments = "{}"
+[[target]]
+id = "low-one"
+source = "synthetic"
+experiment = "sebs-chain-64kb"
+kind = "range"
+metric = "chain_gap_p50_s"
+deployment = "aws-step"
+low = 0.12
+high = 0.16
+
+[[target]]
+id = "high-one"
+source = "synthetic"
+experiment = "sebs-chain-256kb"
+kind = "range"
+metric = "chain_gap_p50_s"
+deployment = "aws-step"
+low = 0.7
+high = 0.8
+"#,
+        experiments.display().to_string().replace('\\', "/")
+    );
+    let p = dir.join("targets.toml");
+    std::fs::write(&p, text).expect("write targets");
+    p
+}
+
+const ONE_PARAMETER: &str = r#"[[parameter]]
+model = "aws-step.toml"
+key = "tasks.result_s_per_kb"
+low = 0.0
+high = 0.004
+targets = ["low-one", "high-one"]
+"#;
+
+fn cv_json(targets: &std::path::Path, plan: &std::path::Path) -> serde_json::Value {
+    let o = sfsim(&[
+        "calibrate",
+        "--targets",
+        &targets.to_string_lossy(),
+        "--plan",
+        &plan.to_string_lossy(),
+        "--cross-validate",
+        "--iterations",
+        "90",
+        "--passes",
+        "1",
+        "--steps",
+        "8",
+        "--format",
+        "json",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "a report exits 0 even when targets are missed: {}", stderr(&o));
+    serde_json::from_slice(&o.stdout).expect("JSON on stdout")
+}
+
+#[test]
+fn leaving_a_target_out_moves_the_fit_and_shows_in_its_distance() {
+    let dir = tmpdir("cv");
+    let targets = synthetic_targets(&dir);
+    let plan = dir.join("plan.toml");
+    std::fs::write(&plan, ONE_PARAMETER).expect("write plan");
+    let j = cv_json(&targets, &plan);
+    let full = j["full_fit"]["parameters"][0]["value"].as_f64().expect("full value");
+    let folds = j["folds"].as_array().expect("folds");
+    let names: Vec<&str> = folds.iter().map(|f| f["group"].as_str().expect("group")).collect();
+    assert_eq!(names, ["sebs-chain-64kb", "sebs-chain-256kb"], "one group per experiment, in file order");
+    let value = |g: usize| folds[g]["parameters"][0]["value"].as_f64().expect("fold value");
+    // Without the 256 KB target only the 64 KB one pulls: the per-KB cost falls well below the
+    // compromise; without the 64 KB one it rises.
+    assert!(value(1) < 0.5 * full, "leaving high-one out lowers the fit: {} vs {full}", value(1));
+    assert!(value(0) > full, "leaving low-one out raises the fit: {} vs {full}", value(0));
+    let left = &folds[1]["left_out"][0];
+    assert_eq!(left["id"], "high-one");
+    let (d_full, d_held) =
+        (left["full_fit"]["band_distance"].as_f64().expect("full distance"), left["held_out"]["band_distance"].as_f64().expect("distance"));
+    assert!(d_held > d_full + 0.2, "the held-out fit misses high-one by much more: {d_held} vs {d_full}");
+    let v = left["held_out"]["values"]["value"].as_f64().expect("held-out value");
+    assert!((d_held - (0.7 - v) / 0.7).abs() < 1e-9, "relative distance below the low edge: {d_held} for {v}");
+    // The table says the same, with the search used.
+    let o = sfsim(&[
+        "calibrate",
+        "--targets",
+        &targets.to_string_lossy(),
+        "--plan",
+        &plan.to_string_lossy(),
+        "--cross-validate",
+        "--iterations",
+        "90",
+        "--passes",
+        "1",
+        "--steps",
+        "8",
+        "-q",
+    ]);
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(table.contains("from the centres of the ranges") && table.contains("90 executions per configuration"), "{table}");
+    assert!(table.contains("left-out targets") && table.contains("high-one"), "{table}");
+}
+
+#[test]
+fn a_declared_group_is_left_out_whole() {
+    let dir = tmpdir("groups");
+    let targets = synthetic_targets(&dir);
+    let plan = dir.join("plan.toml");
+    std::fs::write(&plan, format!("{ONE_PARAMETER}\n[[group]]\nname = \"both\"\ntargets = [\"low-one\", \"high-one\"]\n")).expect("write");
+    let j = cv_json(&targets, &plan);
+    let folds = j["folds"].as_array().expect("folds");
+    assert_eq!(folds.len(), 1, "{j}");
+    assert_eq!(folds[0]["group"], "both");
+    assert_eq!(folds[0]["left_out"].as_array().map(Vec::len), Some(2));
+    // Nothing left to fit: the refit stays where every fit starts, the centre of the range.
+    assert_eq!(folds[0]["parameters"][0]["value"].as_f64(), Some(0.002));
+}
+
+#[test]
+fn unknown_target_ids_are_rejected_at_their_position_across_sets() {
+    let dir = tmpdir("unknown");
+    let plan = dir.join("plan.toml");
+    let bad = "[[parameter]]\nmodel = \"aws-step.toml\"\nkey = \"tasks.request_s_per_kb\"\nlow = 0.0\nhigh = 0.002\n\
+               targets = [\"ml-coldstart-azqueue\", \"sebs-chain-step-64k\"]\n";
+    std::fs::write(&plan, bad).expect("write");
+    let p = plan.to_string_lossy().into_owned();
+    let both = ["--targets", "calibration/targets/paper.toml", "--targets", "calibration/targets/sebs-flow-chain.toml"];
+    let mut args = vec!["calibrate", "--plan", p.as_str(), "-q"];
+    args.extend_from_slice(&both);
+    let o = sfsim(&args);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains(&format!("{p}:6:36")), "file:line:col of the second id: {e}");
+    assert!(e.contains("did you mean `sebs-chain-step-64kb`"), "{e}");
+    // Ids of both sets are known together; a SeBS id is unknown when only the study is loaded.
+    std::fs::write(&plan, bad.replace("64k\"", "64kb\"")).expect("write");
+    let o = sfsim(&["calibrate", "--plan", p.as_str(), "-q", "--passes", "1", "--steps", "1", "--iterations", "5"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("unknown target `sebs-chain-step-64kb`"), "{}", stderr(&o));
+    // A group naming an unknown target, at its position.
+    std::fs::write(&plan, format!("{}\n[[group]]\nname = \"g\"\ntargets = [\"sebs-chain-step-32\"]\n", bad.replace("64k\"", "64kb\"")))
+        .expect("write");
+    let o = sfsim(&args);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&format!("{p}:10:")) && stderr(&o).contains("did you mean `sebs-chain-step-32b`"), "{}", stderr(&o));
+}
+
+#[test]
+fn the_sebs_plan_loads_beside_the_study_plan() {
+    // Both plans, both sets: one fit (a single cheap step, to check that everything loads and
+    // the targets of both sets are reported).
+    let o = sfsim(&[
+        "calibrate",
+        "--targets",
+        "calibration/targets/paper.toml",
+        "--targets",
+        "calibration/targets/sebs-flow-chain.toml",
+        "--plan",
+        "calibration/fit.toml",
+        "--plan",
+        "calibration/fit-sebs.toml",
+        "--passes",
+        "1",
+        "--steps",
+        "1",
+        "--iterations",
+        "30",
+        "--format",
+        "json",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let ids: Vec<&str> = j["fit"]["targets"].as_array().expect("targets").iter().filter_map(|t| t["id"].as_str()).collect();
+    assert!(ids.contains(&"ml-coldstart-azqueue") && ids.contains(&"sebs-chain-durable-256kb"), "{ids:?}");
+    assert_eq!(j["fit"]["parameters"].as_array().map(Vec::len), Some(6));
+    // The same parameter in two plans is refused.
+    let o = sfsim(&[
+        "calibrate",
+        "--targets",
+        "calibration/targets/sebs-flow-chain.toml",
+        "--plan",
+        "calibration/fit-sebs.toml",
+        "--plan",
+        "calibration/fit-sebs.toml",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is in two plans"), "{}", stderr(&o));
+}
