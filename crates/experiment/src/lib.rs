@@ -195,11 +195,17 @@ pub fn run_scenario(
                 trace: opts.trace.as_ref().filter(|_| r == 0).map(|f| (f.0)(d, platforms[d].name())),
                 executions: opts.executions.as_ref().map(|f| (f.0)(d, r, platforms[d].name())),
             };
-            if sinks.trace.is_some() || sinks.executions.is_some() {
-                platforms[d].run_streamed(&scenario.workflow, &scenario.arrivals, iterations, streams, sinks)
-            } else {
-                platforms[d].run_folded(&scenario.workflow, &scenario.arrivals, iterations, streams, false)
-            }
+            let spec = sfsim_platform::RunSpec {
+                plan: &platforms[d],
+                workflow: &scenario.workflow,
+                arrivals: &scenario.arrivals,
+                iterations,
+                streams,
+                trace: sinks.trace.is_some(),
+                keep_records: false,
+                measure_after: sfsim_engine::SimTime::from_secs_f64(scenario.measure_after_s),
+            };
+            sfsim_platform::world::simulate_into(&spec, sinks)
         })
         .collect();
     // A trace that cannot be opened or read (each replication opens it) is an input error.

@@ -91,6 +91,10 @@ pub struct RawMeta {
     /// Root seed.
     #[serde(default)]
     pub seed: Option<u64>,
+    /// Executions arriving before this many seconds warm the platform up and are left out of
+    /// the statistics.
+    #[serde(default)]
+    pub measure_after_s: f64,
 }
 
 fn default_iterations() -> u64 {
@@ -547,6 +551,8 @@ pub struct Scenario {
     pub replications: u64,
     /// Root seed.
     pub seed: u64,
+    /// Executions arriving before this (seconds) are simulated but left out of the statistics.
+    pub measure_after_s: f64,
     /// Arrival process.
     pub arrivals: Arrivals,
     /// Per-deployment settings.
@@ -737,6 +743,7 @@ impl Scenario {
             iterations: raw.scenario.iterations,
             replications: raw.scenario.replications,
             seed: raw.scenario.seed.unwrap_or(DEFAULT_SEED),
+            measure_after_s: nonneg("scenario.measure_after_s", raw.scenario.measure_after_s)?,
             arrivals,
             deployment,
             workflow,

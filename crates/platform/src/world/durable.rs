@@ -681,7 +681,7 @@ impl<'a> World<'a> {
         let rt = &self.du.orchs[parent as usize].tasks[task as usize];
         if rt.worker {
             let d = now.saturating_since(rt.scheduled).as_secs_f64();
-            self.worker_delay_s.push(d);
+            self.worker_delay(e, d);
         }
     }
 
@@ -782,7 +782,7 @@ impl<'a> World<'a> {
                     let rt = &self.du.orchs[p as usize].tasks[task as usize];
                     if rt.worker {
                         let d = now.saturating_since(rt.scheduled).as_secs_f64();
-                        self.worker_latency_s.push(d);
+                        self.worker_latency(e, d);
                     }
                     let size = self.orch_output(orch);
                     if self.check_payload(now, e, size) {
@@ -891,7 +891,7 @@ impl<'a> World<'a> {
         };
         let rt = self.du.orchs[orch as usize].tasks[task as usize].clone();
         if rt.worker {
-            self.worker_latency_s.push(now.saturating_since(rt.scheduled).as_secs_f64());
+            self.worker_latency(e, now.saturating_since(rt.scheduled).as_secs_f64());
         }
         let size = scaled(self.wf.steps[step.0 as usize].output_bytes, share);
         if !self.check_payload(now, e, size) {

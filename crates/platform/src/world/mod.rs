@@ -162,20 +162,23 @@ impl DeploymentPlan {
 
     /// Simulates one replication, keeping every execution's record (tests, small runs).
     pub fn run(&self, workflow: &Workflow, arrivals: &Arrivals, iterations: u64, streams: RngStreams, trace: bool) -> RunOutput {
-        simulate(&RunSpec { plan: self, workflow, arrivals, iterations, streams, trace, keep_records: true })
+        simulate(&RunSpec { plan: self, workflow, arrivals, iterations, streams, trace, keep_records: true, measure_after: SimTime::ZERO })
     }
 
     /// Simulates one replication, folding executions as they end, with its timeline and its
     /// executions streamed to `sinks`.
     pub fn run_streamed(&self, workflow: &Workflow, arrivals: &Arrivals, iterations: u64, streams: RngStreams, sinks: Sinks) -> RunOutput {
         let trace = sinks.trace.is_some();
-        simulate_into(&RunSpec { plan: self, workflow, arrivals, iterations, streams, trace, keep_records: false }, sinks)
+        simulate_into(
+            &RunSpec { plan: self, workflow, arrivals, iterations, streams, trace, keep_records: false, measure_after: SimTime::ZERO },
+            sinks,
+        )
     }
 
     /// Simulates one replication, folding executions as they end ([`RunOutput::fold`]) without
     /// keeping their records: memory bounded by what is in flight.
     pub fn run_folded(&self, workflow: &Workflow, arrivals: &Arrivals, iterations: u64, streams: RngStreams, trace: bool) -> RunOutput {
-        simulate(&RunSpec { plan: self, workflow, arrivals, iterations, streams, trace, keep_records: false })
+        simulate(&RunSpec { plan: self, workflow, arrivals, iterations, streams, trace, keep_records: false, measure_after: SimTime::ZERO })
     }
 }
 
@@ -204,6 +207,9 @@ pub struct RunSpec<'a> {
     pub trace: bool,
     /// Keep every execution's record in [`RunOutput::executions`] (else only the fold).
     pub keep_records: bool,
+    /// Executions arriving before this are simulated (they warm the platform up) but left out
+    /// of the statistics: the fold, the records, the per-worker and per-hop samples.
+    pub measure_after: SimTime,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1135,14 +1141,36 @@ impl World<'_> {
     pub(crate) fn function_hop(&mut self, strands: &[StrandId], now: SimTime, started: bool) {
         for s in strands {
             let Some(x) = self.execs.get_mut(s.exec) else { continue };
+            let measured = x.arrival >= self.spec.measure_after;
             let st = x.strand_mut(s.idx);
             if started {
-                if let Some(t) = st.fn_end.take() {
+                if let Some(t) = st.fn_end.take()
+                    && measured
+                {
                     self.chain_gap_s.push(now.saturating_since(t).as_secs_f64());
                 }
             } else {
                 st.fn_end = Some(now);
             }
+        }
+    }
+
+    /// Whether execution `e` counts in the statistics (it arrived after the warm-up).
+    pub(crate) fn measured(&self, e: ExecId) -> bool {
+        self.execs.get(e).is_some_and(|x| x.arrival >= self.spec.measure_after)
+    }
+
+    /// A fan-out worker of execution `e` started `d_s` seconds after it was scheduled.
+    pub(crate) fn worker_delay(&mut self, e: ExecId, d_s: f64) {
+        if self.measured(e) {
+            self.worker_delay_s.push(d_s);
+        }
+    }
+
+    /// A fan-out worker of execution `e` finished `d_s` seconds after it was scheduled.
+    pub(crate) fn worker_latency(&mut self, e: ExecId, d_s: f64) {
+        if self.measured(e) {
+            self.worker_latency_s.push(d_s);
         }
     }
 
@@ -1260,14 +1288,17 @@ impl World<'_> {
             start_delay: x.first_start.map_or(SimDuration::ZERO, |t| t.saturating_since(arrival)),
             pending_to_running: x.pending.zip(x.running).map(|(p, r)| r.saturating_since(p)),
         };
-        self.fold.add(&record);
+        let measured = arrival >= self.spec.measure_after;
+        if measured {
+            self.fold.add(&record);
+        }
         if let Some(sink) = self.exec_sink.as_mut() {
             sink.execution(&record, &x.spans);
         }
         for o in x.owned {
             self.free_owned(o);
         }
-        if self.spec.keep_records {
+        if self.spec.keep_records && measured {
             self.records.push(record);
         }
         self.ended_schedule_next(now, e);

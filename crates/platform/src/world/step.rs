@@ -648,7 +648,7 @@ impl<'a> World<'a> {
             return;
         };
         if let Some(t) = since {
-            self.worker_latency_s.push(now.saturating_since(t).as_secs_f64());
+            self.worker_latency(e, now.saturating_since(t).as_secs_f64());
         }
         self.sf.groups[g as usize].output += out;
         self.start_iteration(now, g);
@@ -756,7 +756,7 @@ impl<'a> World<'a> {
             && !r.worker_started
         {
             r.worker_started = true;
-            self.worker_delay_s.push(now.saturating_since(t).as_secs_f64());
+            self.worker_delay(e, now.saturating_since(t).as_secs_f64());
         }
     }
 

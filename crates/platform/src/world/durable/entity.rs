@@ -141,7 +141,7 @@ impl World<'_> {
                 }
                 let rt = self.du.orchs[orch as usize].tasks[task as usize].clone();
                 if rt.worker {
-                    self.worker_latency_s.push(now.saturating_since(rt.scheduled).as_secs_f64());
+                    self.worker_latency(exec, now.saturating_since(rt.scheduled).as_secs_f64());
                 }
                 let q = self.control_queue(self.du.orchs[orch as usize].partition);
                 self.put_message(now, q, MsgKind::Orch { orch, task: Some(task) }, exec, strand, reply_size, Some(host));
