@@ -190,6 +190,16 @@ struct CostArgs {
     /// Load platform models from DIR instead of the built-in ones.
     #[arg(long, value_name = "DIR")]
     models: Option<PathBuf>,
+    /// Exit with status 1 when a deployment's regime is not stable (over 1 % of executions
+    /// failed or throttled, or a queue that grows without bound in the simulated window).
+    #[arg(long)]
+    strict: bool,
+    /// Write the output to FILE instead of stdout (atomically).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// No warnings on stderr (`--strict` still fails).
+    #[arg(long, short = 'q')]
+    quiet: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -1112,54 +1122,117 @@ fn cmd_cost(a: &CostArgs) -> Result<(), Failure> {
             a.free_tier,
         )?,
     };
+    let unstable: Vec<&sfsim_experiment::cost::Bill> = bills.iter().filter(|b| !b.stable).collect();
     let text = match a.format {
         Format::Json => {
-            let v = serde_json::json!({ "scenario": scenario.name, "rate_per_s": a.rate, "period_s": a.period, "free_tier": a.free_tier, "sfsim_version": sfsim_report::SFSIM_VERSION, "bills": bills });
+            let v = serde_json::json!({
+                "scenario": scenario.name,
+                "rate_per_s": a.rate,
+                "period_s": a.period,
+                "free_tier": a.free_tier,
+                "stable": unstable.is_empty(),
+                "sfsim_version": sfsim_report::SFSIM_VERSION,
+                "bills": bills,
+            });
             let mut s = serde_json::to_string_pretty(&v).map_err(|e| Failure::Runtime(e.to_string()))?;
             s.push('\n');
             s
         }
-        Format::Table | Format::Csv => {
-            let mut s = format!(
-                "scenario {} at {:.6}/s over {:.1} days{}\n{:<11} {:>14} {:>12} {:>12} {:>14} {:>12} {:>10} {:>12} {:>12}\n",
-                scenario.name,
-                a.rate,
-                a.period / 86_400.0,
-                if a.free_tier { " (free tier subtracted)" } else { "" },
-                "deployment",
-                "executions",
-                "compute $",
-                "requests $",
-                "transactions $",
-                "(idle $)",
-                "transit. $",
-                "storage $",
-                "total $"
-            );
-            for b in &bills {
-                let c = &b.cost_usd;
-                s += &format!(
-                    "{:<11} {:>14.0} {:>12.2} {:>12.2} {:>14.2} {:>12.2} {:>10.2} {:>12.2} {:>12.2}{}\n",
-                    b.deployment,
-                    b.executions,
-                    c.compute,
-                    c.requests,
-                    c.transactions,
-                    b.idle_usd,
-                    c.transitions,
-                    c.storage,
-                    c.total,
-                    if b.exact { "" } else { "  (projected)" }
-                );
-                let t = &b.transactions;
-                if t.queue + t.table + t.blob > 0.0 {
-                    s += &format!("{:<11} {:>14} queue {:.0}, table {:.0}, blob {:.0} transactions\n", "", "", t.queue, t.table, t.blob);
-                }
-            }
-            s
-        }
+        Format::Table | Format::Csv => cost_table(&scenario.name, a, &bills),
     };
-    write_output(None, &text)
+    write_output(a.out.as_deref(), &text)?;
+    if !a.quiet {
+        for b in &unstable {
+            eprintln!(
+                "warning: {}: not a steady state at {}/s, the bill assumes one: {}",
+                b.deployment,
+                rate_text(a.rate),
+                b.instability.join("; ")
+            );
+        }
+    }
+    if a.strict && !unstable.is_empty() {
+        let names: Vec<&str> = unstable.iter().map(|b| b.deployment.as_str()).collect();
+        return Err(Failure::Runtime(format!(
+            "--strict: {} not stable at this rate ({})",
+            if names.len() == 1 { "this deployment is" } else { "these deployments are" },
+            names.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// A rate for people: 10, 0.5, 2.778e-4.
+fn rate_text(r: f64) -> String {
+    if (1e-3..1e6).contains(&r) {
+        let t = format!("{r:.4}");
+        t.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        format!("{r:.3e}")
+    }
+}
+
+fn cost_table(scenario: &str, a: &CostArgs, bills: &[sfsim_experiment::cost::Bill]) -> String {
+    let mut s = format!(
+        "scenario {scenario} at {}/s over {}{}\n{:<11} {:>13} {:>13} {:>11} {:>11} {:>12} {:>11} {:>14} {:>11} {:>10} {:>11} {:>13}  {}\n",
+        rate_text(a.rate),
+        sfsim_experiment::cost::period_text(a.period),
+        if a.free_tier { " (free tier subtracted)" } else { "" },
+        "deployment",
+        "executions",
+        "completed",
+        "failed",
+        "throttled",
+        "compute $",
+        "requests $",
+        "transactions $",
+        "(idle $)",
+        "transit. $",
+        "storage $",
+        "total $",
+        "regime"
+    );
+    for b in bills {
+        let c = &b.cost_usd;
+        s += &format!(
+            "{:<11} {:>13.0} {:>13} {:>11} {:>11} {:>12.2} {:>11.2} {:>14.2} {:>11.2} {:>10.2} {:>11.2} {:>13.2}  {}{}\n",
+            b.deployment,
+            b.executions,
+            b.completed,
+            b.failed,
+            b.throttled,
+            c.compute,
+            c.requests,
+            c.transactions,
+            b.idle_usd,
+            c.transitions,
+            c.storage,
+            c.total,
+            if b.stable { "stable" } else { "UNSTABLE" },
+            if b.exact { "" } else { " (projected)" }
+        );
+        let t = &b.transactions;
+        if t.queue + t.table + t.blob > 0.0 {
+            s += &format!("{:<11} queue {:.0}, table {:.0}, blob {:.0} transactions\n", "", t.queue, t.table, t.blob);
+        }
+        let l = &b.window.latency_s;
+        if l.n > 0 {
+            s += &format!(
+                "{:<11} window of {}: latency mean {:.3} s, p50 {:.3} s, p99 {:.3} s, max {:.3} s\n",
+                "", b.window.arrived, l.mean, l.p50, l.p99, l.max
+            );
+        } else {
+            s += &format!("{:<11} window of {}: no execution completed\n", "", b.window.arrived);
+        }
+        for why in &b.instability {
+            s += &format!("{:<11} UNSTABLE: {why}\n", "");
+        }
+    }
+    if bills.iter().any(|b| !b.stable) {
+        s += "An unstable deployment's bill holds only for the simulated window: failed work is billed \
+as the platform bills it, throttled work is not billed, and a growing queue is not a steady state.\n";
+    }
+    s
 }
 
 fn trace_failure(e: sfsim_replay::TraceError) -> Failure {

@@ -109,6 +109,19 @@ pub fn run_scenario(
     models: &Models,
     opts: &RunOptions,
 ) -> Result<ScenarioResult, LoadError> {
+    run_scenario_keeping(scenario, deployments, models, opts, false).map(|(r, _)| r)
+}
+
+/// Runs `scenario` on `deployments`; with `keep_records`, also returns every execution record
+/// of replication 0 of each deployment, in arrival order (memory grows with the iterations:
+/// for bounded windows such as `cost`'s).
+pub fn run_scenario_keeping(
+    scenario: &Scenario,
+    deployments: &[Deployment],
+    models: &Models,
+    opts: &RunOptions,
+    keep_records: bool,
+) -> Result<(ScenarioResult, Vec<Vec<sfsim_platform::ExecRecord>>), LoadError> {
     for name in scenario.deployment.keys() {
         if Deployment::from_name(name).is_none() {
             let known: Vec<&str> = Deployment::ALL.iter().map(|d| d.name()).collect();
@@ -167,6 +180,7 @@ pub fn run_scenario(
                     let sink = (f.0)(d, platforms[d].name());
                     platforms[d].run_streamed(&scenario.workflow, &scenario.arrivals, iterations, streams, sink)
                 }
+                _ if keep_records && r == 0 => platforms[d].run(&scenario.workflow, &scenario.arrivals, iterations, streams, false),
                 _ => platforms[d].run_folded(&scenario.workflow, &scenario.arrivals, iterations, streams, false),
             }
         })
@@ -183,13 +197,15 @@ pub fn run_scenario(
     let iterations = if trace { outputs.first().map_or(0, |o| o.fold.arrived) } else { iterations };
     let mut results = Vec::with_capacity(platforms.len());
     let mut trace_errors = Vec::new();
+    let mut records = Vec::new();
     let mut it = outputs.into_iter();
     for p in &platforms {
-        let runs: Vec<RunOutput> = it.by_ref().take(replications as usize).collect();
+        let mut runs: Vec<RunOutput> = it.by_ref().take(replications as usize).collect();
         results.push(summarize(p.name(), &runs));
         trace_errors.extend(runs.iter().filter_map(|r| r.trace_error.clone()));
+        records.push(runs.first_mut().map(|r| std::mem::take(&mut r.executions)).unwrap_or_default());
     }
-    Ok(ScenarioResult {
+    let result = ScenarioResult {
         scenario: scenario.name.clone(),
         seed,
         iterations,
@@ -197,5 +213,6 @@ pub fn run_scenario(
         scenario_hash: text_hash(&scenario.source.text),
         results,
         trace_errors,
-    })
+    };
+    Ok((result, records))
 }
