@@ -153,3 +153,161 @@ fn empty_quantiles_are_null_in_json() {
     assert_eq!(r["latency_s"]["n"], 0);
     assert!(r["latency_s"]["p99"].is_null() && r["latency_s"]["mean"].is_null(), "{}", r["latency_s"]);
 }
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write");
+    p.to_string_lossy().into_owned()
+}
+
+fn scenario_path() -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/paper/video.toml").to_string_lossy().into_owned()
+}
+
+/// Three axes of 1,000 values: refused at once (by multiplication), with the estimate; `--count`
+/// multiplies without enumerating.
+#[test]
+fn a_huge_sweep_is_refused_before_any_work() {
+    let dir = tmpdir("huge-sweep");
+    let v: Vec<String> = (1..=1000).map(|i| i.to_string()).collect();
+    let v = v.join(", ");
+    let text = format!(
+        "[sweep]\nname = \"big\"\nscenario = \"{}\"\niterations = 2\n\n[[sweep.axis]]\nkey = \"workflow.fan_out.workers.items\"\nvalues = [{v}]\n\n[[sweep.axis]]\nkey = \"seed\"\nvalues = [{v}]\n\n[[sweep.axis]]\nkey = \"scenario.seed\"\nvalues = [{v}]\n",
+        scenario_path()
+    );
+    let f = write(&dir, "big.toml", &text);
+    for args in [vec!["sweep", &f], vec!["sweep", &f, "--count"], vec!["validate", &f]] {
+        let started = std::time::Instant::now();
+        let o = sfsim(&args);
+        assert!(started.elapsed().as_secs() < 5, "{args:?} took {:?}", started.elapsed());
+        assert_eq!(o.status.code(), Some(3), "{args:?}");
+        let e = stderr(&o);
+        assert!(e.contains("big.toml:6:1") && e.contains("4000000000 trials") && e.contains("executions") && e.contains("memory"), "{e}");
+    }
+    // Under the trial limit, but more combinations than are checked one by one: --count is a
+    // product and quick.
+    let w: Vec<String> = (1..=300).map(|i| i.to_string()).collect();
+    let w = w.join(", ");
+    let text = format!(
+        "[sweep]\nname = \"wide\"\nscenario = \"{}\"\niterations = 2\ndeployments = [\"aws-lambda\"]\n\n[[sweep.axis]]\nkey = \"workflow.fan_out.workers.items\"\nvalues = [{w}]\n\n[[sweep.axis]]\nkey = \"scenario.seed\"\nvalues = [{w}]\n",
+        scenario_path()
+    );
+    let f = write(&dir, "wide.toml", &text);
+    let started = std::time::Instant::now();
+    let o = sfsim(&["sweep", &f, "--count"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "90000");
+    assert!(started.elapsed().as_secs() < 10, "--count took {:?}", started.elapsed());
+}
+
+/// iterations = 10,000,000 with replications = 10,000: refused by validate and run, with the
+/// estimate, instead of aborting on memory.
+#[test]
+fn iterations_times_replications_is_bounded() {
+    let dir = tmpdir("huge-run");
+    let text = std::fs::read_to_string(scenario_path()).expect("video");
+    let text = text.replacen("[scenario]\n", "[scenario]\nreplications = 10000\n", 1).replace("iterations = 100", "iterations = 10000000");
+    let f = write(&dir, "huge.toml", &text);
+    for cmd in ["validate", "run"] {
+        let o = sfsim(&[cmd, &f]);
+        assert_eq!(o.status.code(), Some(3), "{cmd}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains("key `scenario.iterations`") && e.contains("hours of one core") && e.contains("GB"), "{cmd}: {e}");
+    }
+    // The same through the flags: exit 3 naming them.
+    let o = sfsim(&["run", "scenarios/paper/video.toml", "--iterations", "10000000", "--replications", "10000"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("--iterations/--replications") && stderr(&o).contains("executions"), "{}", stderr(&o));
+}
+
+/// A 2019 trace whose row holds 10^9 invocations in a minute is refused at its row and column,
+/// not expanded into gigabytes.
+#[test]
+fn an_absurd_trace_count_is_refused_at_its_cell() {
+    let dir = tmpdir("absurd-trace");
+    let minutes: Vec<String> = (1..=1440).map(|m| m.to_string()).collect();
+    let mut row = vec!["0".to_string(); 1440];
+    row[2] = "1000000000".into();
+    let inv = format!("HashOwner,HashApp,HashFunction,Trigger,{}\no,a,f,http,{}\n", minutes.join(","), row.join(","));
+    write(&dir, "invocations_per_function_md.anon.d01.csv", &inv);
+    let pct: Vec<String> = [0, 1, 25, 50, 75, 99, 100].iter().map(|k| format!("percentile_Average_{k}")).collect();
+    write(
+        &dir,
+        "function_durations_percentiles.anon.d01.csv",
+        &format!(
+            "HashOwner,HashApp,HashFunction,Average,Count,Minimum,Maximum,{}\no,a,f,100,1,100,100,100,100,100,100,100,100,100\n",
+            pct.join(",")
+        ),
+    );
+    let d = dir.to_string_lossy().into_owned();
+    let started = std::time::Instant::now();
+    let o = sfsim(&["replay", "--azure-2019", &d]);
+    assert!(started.elapsed().as_secs() < 5);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("invocations_per_function_md.anon.d01.csv:2") && e.contains("column `3`") && e.contains("GB"), "{e}");
+}
+
+/// The input edge cases of the point 4: each an error with file:line:col, or a stated
+/// assumption.
+#[test]
+fn sweep_edge_cases_point_into_the_sweep_file() {
+    let dir = tmpdir("sweep-edges");
+    let head = |name: &str, extra: &str| format!("[sweep]\nname = \"{name}\"\nscenario = \"{}\"\n{extra}\n", scenario_path());
+    let axis = |key: &str, values: &str| format!("\n[[sweep.axis]]\nkey = \"{key}\"\nvalues = [{values}]\n");
+    let cases = [
+        (
+            "zero.toml",
+            head("zero", "iterations = 0") + &axis("workflow.fan_out.workers.items", "1, 2"),
+            "zero.toml:4:14",
+            "sweep.iterations",
+        ),
+        (
+            "dup.toml",
+            head("dup", "iterations = 2")
+                + &axis("workflow.fan_out.workers.items", "1, 2")
+                + &axis("workflow.fan_out.workers.items", "3, 4"),
+            "dup.toml:11:7",
+            "duplicate axis",
+        ),
+        (
+            "val.toml",
+            head("val", "iterations = 2") + &axis("workflow.fan_out.workers.items", "1, -5, 2"),
+            "val.toml:8:14",
+            "sweep.axis.0.values.1",
+        ),
+    ];
+    for (name, text, at, what) in cases {
+        let f = write(&dir, name, &text);
+        for cmd in ["validate", "sweep"] {
+            let o = sfsim(&[cmd, &f]);
+            assert_eq!(o.status.code(), Some(3), "{name} {cmd}");
+            let e = stderr(&o);
+            assert!(e.contains(at) && e.contains(what), "{name} {cmd}: {e}");
+            assert!(!e.contains("set by --set"), "{name}: the user typed no --set: {e}");
+        }
+    }
+}
+
+#[test]
+fn a_file_that_is_not_utf8_gets_a_position() {
+    let dir = tmpdir("utf8");
+    let p = dir.join("latin1.toml");
+    std::fs::write(&p, b"[scenario]\nname = \"caf\xe9\"\n").expect("write");
+    let o = sfsim(&["validate", p.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(3));
+    let e = stderr(&o);
+    assert!(e.contains("latin1.toml:2:12") && e.contains("UTF-8"), "{e}");
+}
+
+#[test]
+fn replay_says_what_it_assumes_when_the_memory_file_is_missing() {
+    let dir = tmpdir("no-memory");
+    let d = dir.to_string_lossy().into_owned();
+    assert_eq!(sfsim(&["replay", "--generate-test-trace", &d]).status.code(), Some(0));
+    std::fs::remove_file(dir.join("app_memory_percentiles.anon.d01.csv")).expect("remove");
+    let o = sfsim(&["replay", "--azure-2019", &d]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("app_memory_percentiles.anon.d01.csv is missing") && e.contains("170 MB"), "{e}");
+}

@@ -579,7 +579,7 @@ fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
                 sfsim_calibration::load_baseline(&src, &targets).map(|b| format!("{} recorded targets", b.len()))
             } else if has("sweep") {
                 let sw = sfsim_experiment::sweep::Sweep::load(f)?;
-                Ok(format!("sweep {} with {} trials", sw.name, sw.trials()?.len()))
+                Ok(format!("sweep {} with {} trials", sw.name, sw.count()?))
             } else if has("experiment") {
                 let xs = sfsim_calibration::load_experiments(f)?;
                 for x in &xs {
@@ -1004,11 +1004,16 @@ fn cmd_sweep(a: &SweepArgs) -> Result<(), Failure> {
         (None, false) => ((0, 1), None),
     };
     let sweep = sfsim_experiment::sweep::Sweep::load(&a.sweep)?;
-    let trials = sweep.trials()?;
     if a.count {
-        println!("{}", trials.len());
+        println!("{}", sweep.count()?);
         return Ok(());
     }
+    // Refuse a shard too big for one command before any work, with the estimate.
+    let estimate = sweep.estimate(shard)?;
+    estimate.check(&format!("shard {}/{} of this sweep", shard.0, shard.1)).map_err(|m| {
+        Failure::Input(LoadError { file: a.sweep.display().to_string(), line: 0, col: 0, key: String::new(), message: m, line_text: None })
+    })?;
+    let trials = sweep.trials()?;
     let models = load_models(a.models.as_deref())?;
     let mine: Vec<&sfsim_experiment::sweep::Trial> = trials.iter().filter(|t| t.index % shard.1 == shard.0).collect();
     let done = std::sync::atomic::AtomicUsize::new(0);
@@ -1241,7 +1246,7 @@ fn trace_failure(e: sfsim_replay::TraceError) -> Failure {
 }
 
 fn cmd_replay(a: &ReplayArgs) -> Result<(), Failure> {
-    use sfsim_replay::{Azure2019, Azure2021, Policy};
+    use sfsim_replay::{Azure2019, Azure2021, Policy, Trace};
     if a.day.is_some() && a.azure_2019.is_none() {
         return Err(Failure::Usage("--day selects a day of --azure-2019 DIR".into()));
     }
@@ -1267,6 +1272,24 @@ fn cmd_replay(a: &ReplayArgs) -> Result<(), Failure> {
         (Some(dir), _) => {
             let day = a.day.unwrap_or(1);
             let mut t = Azure2019::open_with(dir, day, a.seed, a.placement).map_err(trace_failure)?;
+            // What the trace lacks is assumed: say so, the results depend on it.
+            if t.apps_without_memory > 0 {
+                let mem = sfsim_replay::trace::files_2019(dir, day)[2].clone();
+                eprintln!(
+                    "note: {} of {} apps have no memory row{}; they are assumed to use {} MB (idle GB-s depend on it)",
+                    t.apps_without_memory,
+                    t.app_count(),
+                    if mem.is_file() { String::new() } else { format!(" ({} is missing)", mem.display()) },
+                    sfsim_replay::DEFAULT_APP_MEMORY_MB
+                );
+            }
+            if t.functions_without_durations > 0 {
+                eprintln!(
+                    "note: {} functions have no durations row; they are assumed to run {} s",
+                    t.functions_without_durations,
+                    sfsim_replay::trace::DEFAULT_DURATION_S
+                );
+            }
             let r = sfsim_replay::replay(&mut t, &policies, cold).map_err(trace_failure)?;
             (format!("{} day {day}", dir.display()), r)
         }

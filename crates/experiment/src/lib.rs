@@ -14,6 +14,7 @@
 //! summaries are computed sequentially afterwards.
 #![warn(missing_docs)]
 
+pub mod budget;
 pub mod cost;
 mod summary;
 pub mod sweep;
@@ -153,6 +154,16 @@ pub fn run_scenario_keeping(
                 sfsim_workflow::MAX_REPLICATIONS
             ),
         ));
+    }
+    if !trace {
+        let estimate = budget::Estimate::of((platforms.len() as u64).saturating_mul(replications), iterations);
+        let key = if opts.iterations.is_some() || opts.replications.is_some() { "scenario" } else { "scenario.iterations" };
+        let what = format!(
+            "{} deployment(s) x {replications} replication(s) x {iterations} iterations{}",
+            platforms.len(),
+            if key == "scenario" { " (with --iterations/--replications)" } else { "" }
+        );
+        estimate.check(&what).map_err(|m| scenario.error_at(key, m))?;
     }
     let span_s = match scenario.arrivals {
         Arrivals::Poisson { rate_per_s } => iterations as f64 / rate_per_s,

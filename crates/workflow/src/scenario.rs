@@ -562,6 +562,9 @@ const MAX_VALUE: f64 = crate::dist::MAX_SECONDS;
 pub const MAX_ITERATIONS: u64 = 10_000_000;
 /// Most replications.
 pub const MAX_REPLICATIONS: u64 = 10_000;
+/// Most executions one command may simulate: iterations x replications x deployments (about
+/// 9 hours of one core at 30,000 executions per second).
+pub const MAX_TOTAL_EXECUTIONS: u64 = 1_000_000_000;
 /// Most items in one fan-out.
 pub const MAX_FAN_OUT_ITEMS: i64 = 100_000;
 
@@ -625,6 +628,22 @@ impl Scenario {
         }
         if raw.scenario.replications == 0 {
             return Err(KeyError::new("scenario.replications", "must be at least 1"));
+        }
+        let runs = raw.scenario.replications.saturating_mul(raw.scenario.deployments.len().max(1) as u64);
+        let total = raw.scenario.iterations.saturating_mul(runs);
+        if total > MAX_TOTAL_EXECUTIONS {
+            return Err(KeyError::new(
+                "scenario.iterations",
+                format!(
+                    "{} iterations x {} replications x {} deployment(s) = {total} executions (~{:.0} hours of one core, {:.1} GB of \
+                     summaries), over the limit of {MAX_TOTAL_EXECUTIONS} per command; use fewer, or a sweep split into shards",
+                    raw.scenario.iterations,
+                    raw.scenario.replications,
+                    raw.scenario.deployments.len().max(1),
+                    total as f64 / 30_000.0 / 3600.0,
+                    runs as f64 * (96.0 * raw.scenario.iterations.min(262_144) as f64 + 4096.0) / 1e9
+                ),
+            ));
         }
         let base_dir = std::path::Path::new(&source.name).parent().map(std::path::Path::to_path_buf).unwrap_or_default();
         let arrivals = match raw.arrivals {

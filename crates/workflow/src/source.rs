@@ -90,7 +90,24 @@ impl SourceFile {
     pub fn read(path: &std::path::Path) -> Result<SourceFile, LoadError> {
         let name = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|e| LoadError::whole_file(&name, format!("cannot read file: {e}")))?;
-        let text = String::from_utf8(bytes).map_err(|_| LoadError::whole_file(&name, "file is not valid UTF-8"))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            // Point at the first byte that is not UTF-8.
+            let at = e.utf8_error().valid_up_to();
+            let bytes = e.as_bytes();
+            let good = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+            let line = good.matches('\n').count() + 1;
+            let start = good.rfind('\n').map_or(0, |i| i + 1);
+            let col = good[start..].chars().count() + 1;
+            let end = bytes[at..].iter().position(|b| *b == b'\n').map_or(bytes.len(), |i| at + i);
+            LoadError {
+                file: name.clone(),
+                line,
+                col,
+                key: String::new(),
+                message: format!("file is not valid UTF-8: byte 0x{:02x} at offset {at} (save it as UTF-8)", bytes[at]),
+                line_text: Some(String::from_utf8_lossy(&bytes[start..end]).into_owned()),
+            }
+        })?;
         Ok(SourceFile { name, text, original: None, overrides: Vec::new() })
     }
 
