@@ -311,3 +311,42 @@ fn replay_says_what_it_assumes_when_the_memory_file_is_missing() {
     let e = stderr(&o);
     assert!(e.contains("app_memory_percentiles.anon.d01.csv is missing") && e.contains("170 MB"), "{e}");
 }
+
+/// A table holding a step and a parallel gets words about the flow, not serde's; 1e308 s is
+/// refused where it would have been clamped to the clock's range.
+#[test]
+fn flow_kinds_and_huge_durations_get_clear_errors() {
+    let dir = tmpdir("edges");
+    let head = "[scenario]\nname = \"e\"\ndeployments = [\"aws-lambda\"]\niterations = 2\n\n[arrivals]\nkind = \"interval\"\ninterval_s = 1\n\n[workflow]\n";
+    let step = "\n[workflow.steps.a]\nmemory_mb = 128\n";
+    let both = write(
+        &dir,
+        "both.toml",
+        &format!(
+            "{head}flow = [{{ step = \"a\", parallel = [[{{ step = \"a\" }}]] }}]\n{step}cpu_s = {{ dist = \"fixed\", value_s = 0.1 }}\n"
+        ),
+    );
+    let o = sfsim(&["validate", &both]);
+    assert_eq!(o.status.code(), Some(3));
+    let e = stderr(&o);
+    assert!(
+        e.contains("both.toml:11:9") && e.contains("exactly one of `step`, `parallel` or `fan_out`") && !e.contains("wanted exactly"),
+        "{e}"
+    );
+    let huge = write(
+        &dir,
+        "huge.toml",
+        &format!("{head}flow = [{{ step = \"a\" }}]\n{step}cpu_s = {{ dist = \"empirical\", quantiles_s = [[0, 1], [1, 1e308]] }}\n"),
+    );
+    let o = sfsim(&["validate", &huge]);
+    assert_eq!(o.status.code(), Some(3));
+    let e = stderr(&o);
+    assert!(e.contains("huge.toml:15:54") && e.contains("got 1e308") && e.contains("1e9"), "{e}");
+    let o = sfsim(&["replay", "--generate-test-trace", dir.to_str().expect("utf-8")]);
+    assert_eq!(o.status.code(), Some(0));
+    for bad in [["--policy", "fixed:1e308s"], ["--cold-start-s", "1e308"]] {
+        let o = sfsim(&["replay", "--azure-2019", dir.to_str().expect("utf-8"), bad[0], bad[1]]);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", stdout(&o));
+        assert!(stderr(&o).contains("1e9"), "{}", stderr(&o));
+    }
+}

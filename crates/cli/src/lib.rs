@@ -150,8 +150,8 @@ fn parse_placement(s: &str) -> Result<sfsim_replay::Placement, String> {
 
 fn parse_non_negative(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        _ => Err(format!("`{s}` is not a finite non-negative number of seconds")),
+        Ok(v) if v.is_finite() && (0.0..=sfsim_workflow::MAX_SECONDS).contains(&v) => Ok(v),
+        _ => Err(format!("`{s}` is not a number of seconds in [0, {:e}]", sfsim_workflow::MAX_SECONDS)),
     }
 }
 

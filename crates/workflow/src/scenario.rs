@@ -572,7 +572,7 @@ fn nonneg(key: &str, v: f64) -> Result<f64, KeyError> {
     if v.is_finite() && (0.0..=MAX_VALUE).contains(&v) {
         Ok(v)
     } else {
-        Err(KeyError::new(key, format!("must be a finite number in [0, {MAX_VALUE:e}], got {v}")))
+        Err(KeyError::new(key, format!("must be a finite number in [0, {MAX_VALUE:e}], got {}", crate::short_number(v))))
     }
 }
 
@@ -580,7 +580,7 @@ fn positive(key: &str, v: f64) -> Result<f64, KeyError> {
     if v.is_finite() && v > 0.0 && v <= MAX_VALUE {
         Ok(v)
     } else {
-        Err(KeyError::new(key, format!("must be a finite number in (0, {MAX_VALUE:e}], got {v}")))
+        Err(KeyError::new(key, format!("must be a finite number in (0, {MAX_VALUE:e}], got {}", crate::short_number(v))))
     }
 }
 

@@ -247,8 +247,24 @@ pub fn parse_toml<T: DeserializeOwned>(src: &SourceFile) -> Result<T, LoadError>
             let path = track.path().to_string();
             let key = if path == "." { String::new() } else { path };
             let span = e.span().or_else(|| src.locate(&key));
-            Err(src.error_at(span, &key, clean_message(e.message())))
+            Err(src.error_at(span, &key, explain(&key, &clean_message(e.message()))))
         }
+    }
+}
+
+/// serde's words for a table that should name one variant, in the file's terms.
+fn explain(key: &str, m: &str) -> String {
+    let flow = ["flow", "body", "parallel"].iter().any(|k| key.contains(k));
+    let kinds = if flow { "`step`, `parallel` or `fan_out`" } else { "the allowed keys" };
+    if m.contains("wanted exactly 1 element, more than 1 element") {
+        format!(
+            "this element has more than one kind: it must hold exactly one of {kinds}; put each in an element of its own \
+             (e.g. `[{{ step = \"a\" }}, {{ parallel = [...] }}]`)"
+        )
+    } else if m.contains("wanted exactly 1 element, found 0 elements") {
+        format!("this element is empty: it must hold exactly one of {kinds}")
+    } else {
+        m.to_string()
     }
 }
 
