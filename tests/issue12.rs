@@ -350,3 +350,50 @@ fn flow_kinds_and_huge_durations_get_clear_errors() {
         assert!(stderr(&o).contains("1e9"), "{}", stderr(&o));
     }
 }
+
+/// `reproduce`, `list` and `calibrate` work from another directory: the repository's data
+/// files are found by the documented rule; `list` tells scenarios from sweeps.
+#[test]
+fn works_from_any_directory() {
+    let dir = tmpdir("elsewhere");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_sfsim")).args(args).current_dir(&dir).env_remove("SFSIM_HOME").output().expect("runs")
+    };
+    let out = dir.join("rep");
+    let o = run(&["reproduce", "--only", "ml-train-durable-beats-queue", "--iterations", "5", "-q", "--out", out.to_str().expect("utf-8")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("ml-train-durable-beats-queue"));
+    let o = run(&["list"]);
+    assert_eq!(o.status.code(), Some(0));
+    let t = stdout(&o);
+    let (scen, sweeps) = t.split_once("sweeps (").expect("a sweeps section");
+    assert!(scen.contains("paper/video.toml") && !scen.contains("video-width.toml"), "{t}");
+    assert!(sweeps.contains("sweeps/video-width.toml") && !sweeps.contains("paper/video.toml"), "{t}");
+    let o = run(&["calibrate", "--iterations", "2", "--passes", "1", "-q"]);
+    assert_ne!(stderr(&o).contains("cannot read file"), true, "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// Each subcommand's --help has its own examples and exit codes.
+#[test]
+fn each_subcommand_has_its_own_help() {
+    for (cmd, example) in [
+        ("run", "sfsim run "),
+        ("cost", "sfsim cost "),
+        ("sweep", "sfsim sweep "),
+        ("replay", "sfsim replay "),
+        ("validate", "sfsim validate "),
+        ("reproduce", "sfsim reproduce "),
+        ("calibrate", "sfsim calibrate"),
+        ("plot", "sfsim plot "),
+        ("merge", "sfsim merge "),
+    ] {
+        let o = sfsim(&[cmd, "--help"]);
+        let t = stdout(&o);
+        assert!(t.contains("Exit codes:") && t.contains("Examples:"), "{cmd}: {t}");
+        let examples = t.split("Examples:").nth(1).expect("examples");
+        for line in examples.lines().filter(|l| !l.trim().is_empty()) {
+            assert!(line.trim_start().starts_with(example.trim_end()), "{cmd} --help shows another command's example: {line}");
+        }
+    }
+}

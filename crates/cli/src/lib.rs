@@ -45,6 +45,119 @@ Examples:
   sfsim validate scenarios/paper/*.toml models/*.toml
   sfsim list";
 
+const RUN_HELP: &str = "\
+Exit codes:
+  0  success
+  1  runtime failure (an output or trace file cannot be written)
+  2  usage error (unknown flag or deployment, bad value)
+  3  invalid scenario or model file (file:line:column and key), or a run over the limits
+     (the message gives the estimated work and memory)
+
+Examples:
+  sfsim run scenarios/paper/ml-training-large.toml
+  sfsim run scenarios/paper/video.toml -d aws-lambda -d az-func --format json
+  sfsim run scenarios/paper/video.toml --set workflow.fan_out.workers.items=160 --trace video.json
+  sfsim run scenarios/paper/ml-training-small.toml --iterations 1000 --replications 8 --format csv";
+
+const VALIDATE_HELP: &str = "\
+Exit codes:
+  0  every file is valid
+  2  usage error
+  3  at least one file is invalid (each error names file:line:column and key)
+
+Examples:
+  sfsim validate scenarios/paper/*.toml models/*.toml
+  sfsim validate scenarios/sweeps/video-width.toml calibration/targets/paper.toml";
+
+const LIST_HELP: &str = "\
+Exit codes:
+  0  success
+
+Examples:
+  sfsim list";
+
+const REPRODUCE_HELP: &str = "\
+Exit codes:
+  0  success (with --check: every target met or a known deviation within its tolerance)
+  1  --check failed (the message names the target), or the report cannot be written
+  2  usage error (unknown --only target, bad value)
+  3  invalid targets, experiments, deviations, baseline, scenario or model file
+
+Examples:
+  sfsim reproduce --check          # the study's targets, report in target/reproduce/
+  sfsim reproduce --format json    # the same as one JSON document on stdout
+  sfsim reproduce --only ml-train-durable-beats-queue --seeds 5
+  sfsim reproduce --update-baseline   # record today's values in calibration/baseline.toml";
+
+const CALIBRATE_HELP: &str = "\
+Exit codes:
+  0  success
+  1  the model files cannot be written
+  2  usage error
+  3  invalid plan, experiments, scenario or model file
+
+Examples:
+  sfsim calibrate                                   # calibration/fit.toml, report only
+  sfsim calibrate --plan calibration/fit.toml --write models --iterations 50";
+
+const SWEEP_HELP: &str = "\
+Exit codes:
+  0  success
+  1  the output cannot be written
+  2  usage error (bad --shard, scheduler variables)
+  3  invalid sweep or scenario file (errors in a value point at it in the sweep file), or a
+     sweep over the limits (the message gives the estimated trials, work and memory)
+
+Examples:
+  sfsim sweep scenarios/sweeps/video-width.toml --count
+  sfsim sweep scenarios/sweeps/video-width.toml --out video-width.jsonl
+  sfsim sweep scenarios/sweeps/video-width.toml --shard 2/7 --out part2.jsonl";
+
+const MERGE_HELP: &str = "\
+Exit codes:
+  0  success
+  1  the output cannot be written
+  3  missing, duplicate or mismatched shards
+
+Examples:
+  sfsim merge part*.jsonl --out video-width.jsonl";
+
+const PLOT_HELP: &str = "\
+Exit codes:
+  0  success
+  1  the figure cannot be written
+  3  not a sweep result, or the key or metric is missing (the message names the line)
+
+Examples:
+  sfsim plot video-width.jsonl --x workflow.fan_out.workers.items --y latency_s.mean --out width.svg
+  sfsim plot video-width.jsonl --x workflow.fan_out.workers.items --y cost_usd.total";
+
+const COST_HELP: &str = "\
+Exit codes:
+  0  success (an unstable regime is a warning on stderr)
+  1  --strict and a deployment is not stable (failures, throttles or a growing queue), or the
+     output cannot be written
+  2  usage error (a rate outside 1e-8/s..1e6/s, a period over 31 years, bad flags)
+  3  invalid scenario or model file
+
+Examples:
+  sfsim cost scenarios/paper/video.toml --rate 1/min --period 30d
+  sfsim cost scenarios/paper/video.toml --rate 10/s --period 1d --strict --format json
+  sfsim cost scenarios/paper/ml-training-small.toml --rate 2/h --free-tier -d az-dorch";
+
+const REPLAY_HELP: &str = "\
+Exit codes:
+  0  success (assumptions for rows the trace lacks are notes on stderr)
+  1  runtime failure
+  2  usage error (bad policy or duration)
+  3  invalid trace (file:line, column), or a trace over the limits (10^7 invocations a minute,
+     2x10^9 a day)
+
+Examples:
+  sfsim replay --generate-test-trace target/trace
+  sfsim replay --azure-2019 target/trace --day 1 --policy fixed:10m --policy hybrid
+  sfsim replay --azure-2021 scenarios/traces/azure-2021-sample.txt --format json";
+
 /// sfsim: a discrete-event simulator of stateful serverless platforms (AWS Lambda + Step
 /// Functions, Azure Functions + Durable Functions).
 #[derive(Parser, Debug)]
@@ -57,31 +170,34 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Simulate a scenario on one or more deployments and print latency, breakdown, GB-s and cost.
-    #[command(after_help = AFTER_HELP)]
+    #[command(after_help = RUN_HELP)]
     Run(RunArgs),
     /// Check scenario and model files without running them.
-    #[command(after_help = AFTER_HELP)]
+    #[command(after_help = VALIDATE_HELP)]
     Validate {
         /// Scenario (.toml with [scenario]) or model (.toml with [model]) files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// List deployments, built-in models and the scenarios under ./scenarios.
+    /// List deployments, built-in models, and the scenarios and sweeps under ./scenarios (or
+    /// the repository's, from another directory).
+    #[command(after_help = LIST_HELP)]
     List,
     /// Run the study's experiments and put every target beside its simulated value
     /// (writes DIR/report.md and DIR/report.html).
-    #[command(after_help = AFTER_HELP)]
+    #[command(after_help = REPRODUCE_HELP)]
     Reproduce(ReproduceArgs),
     /// Fit the assumed model parameters named in a plan to the study's targets
     /// (coordinate search with golden-section steps over the simulator).
-    #[command(after_help = AFTER_HELP)]
+    #[command(after_help = CALIBRATE_HELP)]
     Calibrate(CalibrateArgs),
     /// Run a sweep (a scenario over --set values, deployments and replications), whole or one
     /// shard of it, as JSON Lines. See docs/cluster.md for Slurm and Kubernetes.
-    #[command(after_help = AFTER_HELP)]
+    #[command(after_help = SWEEP_HELP)]
     Sweep(SweepArgs),
     /// Join sweep shards into the file an unsharded run writes (refuses missing, duplicate or
     /// mismatched shards).
+    #[command(after_help = MERGE_HELP)]
     Merge {
         /// Shard files.
         #[arg(required = true)]
@@ -91,14 +207,15 @@ enum Command {
         out: Option<PathBuf>,
     },
     /// Draw a sweep result as SVG lines per deployment.
+    #[command(after_help = PLOT_HELP)]
     Plot(PlotArgs),
     /// Project the bill of a workload over a period at a rate, per deployment, including what
     /// accrues while idle (Durable polling, scale-controller peeks, lease renewals).
-    #[command(after_help = AFTER_HELP)]
+    #[command(after_help = COST_HELP)]
     Cost(CostArgs),
     /// Replay the Azure Functions public traces through a stateless instance pool under
     /// keep-alive policies; report cold starts and idle (kept-alive) instance and memory time.
-    #[command(after_help = AFTER_HELP)]
+    #[command(after_help = REPLAY_HELP)]
     Replay(ReplayArgs),
 }
 
@@ -251,12 +368,13 @@ struct PlotArgs {
 
 #[derive(clap::Args, Debug)]
 struct CalibrateArgs {
-    /// The fit plan: parameters, ranges and the targets they serve.
-    #[arg(long, value_name = "FILE", default_value = "calibration/fit.toml")]
-    plan: PathBuf,
-    /// The experiments file.
-    #[arg(long, value_name = "FILE", default_value = "scenarios/paper/experiments.toml")]
-    experiments: PathBuf,
+    /// The fit plan: parameters, ranges and the targets they serve [default:
+    /// calibration/fit.toml, found as README's "Running from any directory" says].
+    #[arg(long, value_name = "FILE")]
+    plan: Option<PathBuf>,
+    /// The experiments file [default: scenarios/paper/experiments.toml, found likewise].
+    #[arg(long, value_name = "FILE")]
+    experiments: Option<PathBuf>,
     /// Executions per configuration in each evaluation (fewer is faster, noisier).
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     iterations: u64,
@@ -638,6 +756,32 @@ struct SetFiles {
 const DEFAULT_EXPERIMENTS: &str = "scenarios/paper/experiments.toml";
 const PAPER_BASELINE_PATH: &str = "calibration/baseline.toml";
 
+/// The repository's data files (the study's experiments and scenarios, the fit plans, the
+/// baseline) when a command uses them by default, from any directory. The rule (README,
+/// "Running from any directory"): the path relative to the current directory if it exists
+/// there, else under `$SFSIM_HOME`, else under the source tree the binary was built from. Paths
+/// the user types are taken as typed.
+fn data_path(rel: &str) -> PathBuf {
+    data_roots().into_iter().map(|r| r.join(rel)).find(|p| p.exists()).unwrap_or_else(|| PathBuf::from(rel))
+}
+
+/// Where [`data_path`] looks, in order.
+fn data_roots() -> Vec<PathBuf> {
+    let mut roots = vec![PathBuf::from(".")];
+    if let Some(h) = std::env::var_os("SFSIM_HOME") {
+        roots.push(PathBuf::from(h));
+    }
+    // crates/cli -> the workspace root.
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    roots.push(built.canonicalize().unwrap_or(built));
+    roots
+}
+
+/// `p` without a leading `./` (as the user would write it).
+fn shown(p: &Path) -> PathBuf {
+    p.strip_prefix(".").map(Path::to_path_buf).unwrap_or_else(|_| p.to_path_buf())
+}
+
 /// Loads a target set: its targets, and its experiments, deviations and baseline files from
 /// the command line (one set) or its own top-level keys, in that order of precedence when one
 /// set is given; with several sets, a file's keys come first.
@@ -658,21 +802,21 @@ fn load_set(path: Option<&Path>, a: &ReproduceArgs, single: bool) -> Result<SetF
             Some(p) => (read_baseline(p, &file.targets, a.update_baseline)?, p.display().to_string(), p.clone()),
             // Rewriting: start from the file that will be rewritten (its tolerances may have
             // been edited since the build), as `calibrate --write` does.
-            None if a.update_baseline && Path::new(PAPER_BASELINE_PATH).is_file() => {
-                let p = PathBuf::from(PAPER_BASELINE_PATH);
-                (read_baseline(&p, &file.targets, true)?, PAPER_BASELINE_PATH.to_string(), p)
+            None if a.update_baseline && data_path(PAPER_BASELINE_PATH).is_file() => {
+                let p = shown(&data_path(PAPER_BASELINE_PATH));
+                (read_baseline(&p, &file.targets, true)?, p.display().to_string(), p)
             }
             None => {
                 let name = "calibration/baseline.toml (built in)";
                 let b = sfsim_calibration::load_baseline(&SourceFile::from_text(name, sfsim_calibration::PAPER_BASELINE), &file.targets)?;
-                (b, name.to_string(), PathBuf::from(PAPER_BASELINE_PATH))
+                (b, name.to_string(), shown(&data_path(PAPER_BASELINE_PATH)))
             }
         };
         return Ok(SetFiles {
             name: src.name.clone(),
             all_targets: file.targets.clone(),
             targets: file.targets,
-            experiments: a.experiments.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_EXPERIMENTS)),
+            experiments: a.experiments.clone().unwrap_or_else(|| shown(&data_path(DEFAULT_EXPERIMENTS))),
             deviations: deviations.0,
             deviations_name: Some(deviations.1),
             baseline: Some(baseline),
@@ -695,7 +839,7 @@ fn load_set(path: Option<&Path>, a: &ReproduceArgs, single: bool) -> Result<SetF
     };
     let pick = |cli: &Option<PathBuf>, own: Option<PathBuf>| if single { cli.clone().or(own) } else { own.or_else(|| cli.clone()) };
     let experiments =
-        pick(&a.experiments, named("experiments", &file.experiments, false)?).unwrap_or_else(|| PathBuf::from(DEFAULT_EXPERIMENTS));
+        pick(&a.experiments, named("experiments", &file.experiments, false)?).unwrap_or_else(|| shown(&data_path(DEFAULT_EXPERIMENTS)));
     let deviations_path = pick(&a.deviations, named("deviations", &file.deviations, false)?);
     let baseline_path = pick(&a.baseline, named("baseline", &file.baseline, a.update_baseline)?);
     let deviations = match &deviations_path {
@@ -885,7 +1029,7 @@ fn cmd_reproduce(a: &ReproduceArgs) -> Result<(), Failure> {
             eprintln!(
                 "sfsim reproduce: wrote {}{}",
                 p.display(),
-                if p == Path::new(PAPER_BASELINE_PATH) { "; rebuild to use it built in" } else { "" }
+                if p.ends_with(PAPER_BASELINE_PATH) { "; rebuild to use it built in" } else { "" }
             );
         }
     }
@@ -938,8 +1082,10 @@ fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
         "calibration/targets/paper.toml (built in)",
         sfsim_calibration::PAPER_TARGETS,
     ))?;
-    let plan = sfsim_calibration::load_fit_plan(&a.plan, &texts, &targets)?;
-    let experiments = sfsim_calibration::load_experiments(&a.experiments)?;
+    let plan_path = a.plan.clone().unwrap_or_else(|| shown(&data_path("calibration/fit.toml")));
+    let experiments_path = a.experiments.clone().unwrap_or_else(|| shown(&data_path(DEFAULT_EXPERIMENTS)));
+    let plan = sfsim_calibration::load_fit_plan(&plan_path, &texts, &targets)?;
+    let experiments = sfsim_calibration::load_experiments(&experiments_path)?;
     let quiet = a.quiet;
     let fit = sfsim_calibration::calibrate(&plan, &texts, &experiments, &targets, Some(a.iterations), a.seed, a.passes as usize, |m| {
         if !quiet {
@@ -1341,15 +1487,34 @@ fn cmd_list() -> Result<(), Failure> {
     for (name, _) in sfsim_platform::params::BUILTIN_MODELS {
         println!("  models/{name}");
     }
-    let mut scenarios = Vec::new();
-    collect_toml(Path::new("scenarios"), &mut scenarios);
-    scenarios.sort();
-    println!("scenarios (under ./scenarios):");
-    if scenarios.is_empty() {
-        println!("  (none found: run from the repository root)");
+    let root = shown(&data_path("scenarios"));
+    let mut files = Vec::new();
+    collect_toml(&root, &mut files);
+    files.sort();
+    // Sorted by what the file holds: a sweep is not a scenario to `run`.
+    let (mut scenarios, mut sweeps) = (Vec::new(), Vec::new());
+    for f in files {
+        let table = std::fs::read_to_string(&f).ok().and_then(|t| toml::from_str::<toml::Table>(&t).ok());
+        match table {
+            Some(t) if t.contains_key("sweep") => sweeps.push(f),
+            Some(t) if t.contains_key("scenario") => scenarios.push(f),
+            _ => {}
+        }
     }
-    for s in scenarios {
+    let here = root == Path::new("scenarios");
+    println!("scenarios (sfsim run FILE; under {}):", root.display());
+    if scenarios.is_empty() {
+        println!("  (none found: see README, \"Running from any directory\")");
+    }
+    for s in &scenarios {
         println!("  {}", s.display());
+    }
+    println!("sweeps (sfsim sweep FILE):");
+    for s in &sweeps {
+        println!("  {}", s.display());
+    }
+    if !here {
+        println!("(found under {}: neither ./scenarios nor $SFSIM_HOME/scenarios exists)", root.display());
     }
     Ok(())
 }
