@@ -397,3 +397,34 @@ fn each_subcommand_has_its_own_help() {
         }
     }
 }
+
+/// The run table fits 120 columns with a legend; --wide keeps every column; empty statistics
+/// show as `-`, not 0.000.
+#[test]
+fn the_run_table_fits_120_columns() {
+    let o = sfsim(&["run", "scenarios/paper/ml-training-large.toml", "--iterations", "3", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let t = stdout(&o);
+    for line in t.lines() {
+        assert!(line.chars().count() <= 120, "{} columns: {line}", line.chars().count());
+    }
+    assert!(t.contains("completed") && t.contains("throttled") && t.contains("--wide"), "{t}");
+    for d in ["aws-lambda", "aws-step", "az-func", "az-queue", "az-dorch", "az-dent"] {
+        assert!(t.lines().any(|l| l.starts_with(d)), "{d}: {t}");
+    }
+    let o = sfsim(&["run", "scenarios/paper/ml-training-large.toml", "--iterations", "3", "-q", "--wide"]);
+    assert!(stdout(&o).contains("b.entity"), "{}", stdout(&o));
+    let o = sfsim(&[
+        "run",
+        "scenarios/paper/video.toml",
+        "-d",
+        "aws-step",
+        "--iterations",
+        "3",
+        "-q",
+        "--set",
+        "workflow.steps.split.output_kb=7000",
+    ]);
+    let row = stdout(&o).lines().find(|l| l.starts_with("aws-step")).expect("row").to_string();
+    assert!(row.contains(" - ") && !row.contains(" 0.000 "), "{row}");
+}

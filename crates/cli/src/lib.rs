@@ -483,6 +483,10 @@ struct RunArgs {
     /// Write the output to FILE instead of stdout (atomically).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// With the table format: every column (about 200 characters wide) instead of the
+    /// 120-column table.
+    #[arg(long)]
+    wide: bool,
     /// Write a Chrome Trace Event JSON timeline (open in ui.perfetto.dev).
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
@@ -641,6 +645,7 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
         );
     }
     let text = match a.format {
+        Format::Table if a.wide => sfsim_report::render_table_wide(&result),
         Format::Table => sfsim_report::render_table(&result),
         Format::Json => sfsim_report::render_json(&result),
         Format::Csv => sfsim_report::render_csv(&result),
