@@ -428,3 +428,23 @@ fn the_run_table_fits_120_columns() {
     let row = stdout(&o).lines().find(|l| l.starts_with("aws-step")).expect("row").to_string();
     assert!(row.contains(" - ") && !row.contains(" 0.000 "), "{row}");
 }
+
+/// Progress is for terminals: a run of over two seconds with stderr piped prints no bar.
+#[test]
+fn no_progress_bar_when_stderr_is_not_a_terminal() {
+    let o = sfsim(&[
+        "run",
+        "scenarios/paper/ml-training-large.toml",
+        "--iterations",
+        "30000",
+        "-d",
+        "aws-lambda",
+        "-d",
+        "az-dorch",
+        "--replications",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let e = stderr(&o);
+    assert!(!e.contains("simulations,") && !e.contains('\r') && e.lines().count() == 1, "{e}");
+}

@@ -13,6 +13,7 @@ use sfsim_experiment::{RunOptions, resolve_deployments, run_scenario};
 use sfsim_platform::{Deployment, Models};
 use sfsim_workflow::{LoadError, Override, Scenario, SourceFile};
 
+mod progress;
 mod shard;
 
 /// The trace-replay library, re-exported so the workspace benches (`benches/trace_replay.rs`)
@@ -249,6 +250,9 @@ struct ReplayArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReplayFormat::Table)]
     format: ReplayFormat,
+    /// No progress or timing on stderr (notes about assumptions are still printed).
+    #[arg(long, short = 'q')]
+    quiet: bool,
     /// Write a small generated trace in both formats into DIR (day 1 of 2019 and the 2021 file)
     /// and exit.
     #[arg(long, value_name = "DIR")]
@@ -610,7 +614,9 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
     });
     let opts = RunOptions { iterations: a.iterations, replications: a.replications, seed: a.seed, trace };
     let started = std::time::Instant::now();
-    let result = run_scenario(&scenario, &deployments, &models, &opts);
+    let result = progress::with_progress("sfsim run", a.quiet, progress::Count::Simulations, || {
+        run_scenario(&scenario, &deployments, &models, &opts)
+    });
     let fragments: Vec<PathBuf> = match &a.trace {
         Some(path) => (0..deployments.len()).map(|d| fragment(path, d)).collect(),
         None => Vec::new(),
@@ -927,10 +933,12 @@ fn cmd_reproduce(a: &ReproduceArgs) -> Result<(), Failure> {
             let todo: Vec<&sfsim_calibration::Experiment> = chosen.iter().copied().filter(|x| !cache.contains_key(&x.id)).collect();
             let t0 = std::time::Instant::now();
             let seed_k = if k == 0 { a.seed } else { Some(seed + k) };
-            let more = sfsim_calibration::run_experiments(todo.iter().copied(), &models, a.iterations, seed_k, |r, took| {
-                if !a.quiet && k == 0 {
-                    eprintln!("sfsim reproduce: {} ({} deployment(s)) in {:.2} s", r.id, r.results.len(), took.as_secs_f64());
-                }
+            let more = progress::with_progress("sfsim reproduce", a.quiet, progress::Count::Simulations, || {
+                sfsim_calibration::run_experiments(todo.iter().copied(), &models, a.iterations, seed_k, |r, took| {
+                    if !a.quiet && k == 0 {
+                        eprintln!("sfsim reproduce: {} ({} deployment(s)) in {:.2} s", r.id, r.results.len(), took.as_secs_f64());
+                    }
+                })
             })?;
             if !a.quiet && k > 0 && !todo.is_empty() {
                 eprintln!("sfsim reproduce: seed {} in {:.2} s", seed + k, t0.elapsed().as_secs_f64());
@@ -1092,10 +1100,12 @@ fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
     let plan = sfsim_calibration::load_fit_plan(&plan_path, &texts, &targets)?;
     let experiments = sfsim_calibration::load_experiments(&experiments_path)?;
     let quiet = a.quiet;
-    let fit = sfsim_calibration::calibrate(&plan, &texts, &experiments, &targets, Some(a.iterations), a.seed, a.passes as usize, |m| {
-        if !quiet {
-            eprintln!("sfsim calibrate: {m}");
-        }
+    let fit = progress::with_progress("sfsim calibrate", a.quiet, progress::Count::Simulations, || {
+        sfsim_calibration::calibrate(&plan, &texts, &experiments, &targets, Some(a.iterations), a.seed, a.passes as usize, |m| {
+            if !quiet {
+                eprintln!("sfsim calibrate: {m}");
+            }
+        })
     })?;
     println!("parameters:");
     for (p, before, after) in &fit.values {
@@ -1145,7 +1155,6 @@ fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
 
 fn cmd_sweep(a: &SweepArgs) -> Result<(), Failure> {
     use rayon::prelude::*;
-    use std::io::IsTerminal;
     let (shard, source) = match (&a.shard, a.shard_from_env) {
         (Some(s), _) => (shard::parse_shard(s).map_err(Failure::Usage)?, None),
         (None, true) => {
@@ -1167,23 +1176,10 @@ fn cmd_sweep(a: &SweepArgs) -> Result<(), Failure> {
     let trials = sweep.trials()?;
     let models = load_models(a.models.as_deref())?;
     let mine: Vec<&sfsim_experiment::sweep::Trial> = trials.iter().filter(|t| t.index % shard.1 == shard.0).collect();
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let progress = !a.quiet && std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
-    let lines: Vec<String> = mine
-        .par_iter()
-        .map(|t| {
-            let r = sweep.run_trial(t, &models).map(|s| sfsim_report::trial_line(t, &s));
-            let k = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            if progress {
-                eprint!("\rsfsim sweep: {k}/{} trials", mine.len());
-            }
-            r
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    if progress {
-        eprintln!();
-    }
+    let lines: Vec<String> = progress::with_progress("sfsim sweep", a.quiet, progress::Count::Of(mine.len() as u64), || {
+        mine.par_iter().map(|t| sweep.run_trial(t, &models).map(|s| sfsim_report::trial_line(t, &s))).collect::<Result<Vec<_>, _>>()
+    })?;
     let mut text = sfsim_report::sweep_header(&sweep, trials.len() as u64, shard);
     text.push('\n');
     for l in lines {
@@ -1264,8 +1260,8 @@ fn cmd_cost(a: &CostArgs) -> Result<(), Failure> {
     let scenario = Scenario::load(&a.scenario, &a.set)?;
     let models = load_models(a.models.as_deref())?;
     let deployments = resolve_deployments(&scenario, &a.deployments)?;
-    let bills = match &a.daily_profile {
-        None => sfsim_experiment::cost::project_bills(&scenario, &deployments, &models, a.rate, a.period, a.window, a.seed, a.free_tier)?,
+    let bills = progress::with_progress("sfsim cost", a.quiet, progress::Count::Simulations, || match &a.daily_profile {
+        None => sfsim_experiment::cost::project_bills(&scenario, &deployments, &models, a.rate, a.period, a.window, a.seed, a.free_tier),
         Some(p) => sfsim_experiment::cost::project_bills_daily(
             &scenario,
             &deployments,
@@ -1276,8 +1272,8 @@ fn cmd_cost(a: &CostArgs) -> Result<(), Failure> {
             a.window,
             a.seed,
             a.free_tier,
-        )?,
-    };
+        ),
+    })?;
     let unstable: Vec<&sfsim_experiment::cost::Bill> = bills.iter().filter(|b| !b.stable).collect();
     let text = match a.format {
         Format::Json => {
@@ -1441,17 +1437,25 @@ fn cmd_replay(a: &ReplayArgs) -> Result<(), Failure> {
                     sfsim_replay::trace::DEFAULT_DURATION_S
                 );
             }
-            let r = sfsim_replay::replay(&mut t, &policies, cold).map_err(trace_failure)?;
+            let r = progress::with_progress("sfsim replay", a.quiet, progress::Count::Spinner, || {
+                sfsim_replay::replay(&mut t, &policies, cold)
+            })
+            .map_err(trace_failure)?;
             (format!("{} day {day}", dir.display()), r)
         }
         (None, Some(file)) => {
             let mut t = Azure2021::open(file).map_err(trace_failure)?;
-            let r = sfsim_replay::replay(&mut t, &policies, cold).map_err(trace_failure)?;
+            let r = progress::with_progress("sfsim replay", a.quiet, progress::Count::Spinner, || {
+                sfsim_replay::replay(&mut t, &policies, cold)
+            })
+            .map_err(trace_failure)?;
             (file.display().to_string(), r)
         }
         (None, None) => return Err(Failure::Usage("give --azure-2019 DIR or --azure-2021 FILE".into())),
     };
-    eprintln!("sfsim replay: {source}: {} policies in {:.3} s", reports.len(), started.elapsed().as_secs_f64());
+    if !a.quiet {
+        eprintln!("sfsim replay: {source}: {} policies in {:.3} s", reports.len(), started.elapsed().as_secs_f64());
+    }
     let text = match a.format {
         ReplayFormat::Json => {
             let v = serde_json::json!({ "trace": source, "seed": a.seed, "cold_start_s": a.cold_start_s, "sfsim_version": sfsim_report::SFSIM_VERSION, "policies": reports });

@@ -26,6 +26,12 @@ use sfsim_engine::RngStreams;
 use sfsim_platform::{Deployment, DeploymentPlan, Models, RunOutput, TraceSink};
 use sfsim_workflow::{Arrivals, LoadError, Scenario};
 
+/// Simulations (one deployment x replication each) queued by this process so far: with
+/// [`SIMULATIONS_DONE`], what a progress bar shows. Only counters: no effect on results.
+pub static SIMULATIONS_QUEUED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// Simulations finished by this process so far.
+pub static SIMULATIONS_DONE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Options that the command line may override.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
@@ -67,6 +73,15 @@ pub struct ScenarioResult {
     pub results: Vec<DeploymentSummary>,
     /// Errors of the trace sinks (a timeline that could not be written), in deployment order.
     pub trace_errors: Vec<String>,
+}
+
+/// Counts a simulation as done when dropped (also when it unwinds).
+struct Finished;
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        SIMULATIONS_DONE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Hash of a scenario's text, to tie outputs to their input.
@@ -182,10 +197,12 @@ pub fn run_scenario_keeping(
     }
     let seed = opts.seed.unwrap_or(scenario.seed);
     let jobs: Vec<(usize, u64)> = (0..platforms.len()).flat_map(|d| (0..replications).map(move |r| (d, r))).collect();
+    SIMULATIONS_QUEUED.fetch_add(jobs.len() as u64, std::sync::atomic::Ordering::Relaxed);
     let outputs: Vec<RunOutput> = jobs
         .par_iter()
         .map(|&(d, r)| {
             let streams = RngStreams::new(seed, r);
+            let _done = Finished;
             match &opts.trace {
                 Some(f) if r == 0 => {
                     let sink = (f.0)(d, platforms[d].name());
