@@ -448,3 +448,39 @@ fn no_progress_bar_when_stderr_is_not_a_terminal() {
     let e = stderr(&o);
     assert!(!e.contains("simulations,") && !e.contains('\r') && e.lines().count() == 1, "{e}");
 }
+
+/// Hybrid keep-alive where its win is computable: one function every 15 minutes exactly, 96
+/// times. fixed:10m expires every instance 5 minutes before the next call: 96 cold starts and
+/// 95 x 600 = 57,000 idle seconds (the last instance is counted up to the trace's end).
+/// fixed:20m keeps it: 1 cold start. Hybrid learns the 15-minute idle time after
+/// HYBRID_MIN_SAMPLES = 10 cold idle times and pre-warms from then on: 1 + 10 = 11 cold starts,
+/// with less idle time than fixed:10m.
+#[test]
+fn hybrid_keep_alive_wins_where_its_win_is_computable() {
+    let dir = tmpdir("hybrid");
+    let mut rows = vec!["app,func,end_timestamp,duration".to_string()];
+    rows.extend((0..96).map(|k| format!("a,f,{},1", 900 * k + 1)));
+    let f = write(&dir, "periodic.txt", &(rows.join("\n") + "\n"));
+    let o = sfsim(&[
+        "replay",
+        "--azure-2021",
+        &f,
+        "--policy",
+        "fixed:10m",
+        "--policy",
+        "hybrid",
+        "--policy",
+        "fixed:20m",
+        "--format",
+        "json",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let p = v["policies"].as_array().expect("policies");
+    let cold = |i: usize| p[i]["cold_starts"].as_u64().expect("cold starts");
+    let idle = |i: usize| p[i]["idle_instance_s"].as_f64().expect("idle");
+    assert_eq!((cold(0), cold(1), cold(2)), (96, 11, 1), "{}", stdout(&o));
+    assert!((idle(0) - 57_000.0).abs() < 1e-6, "fixed:10m idles 600 s after each of 95 calls: {}", idle(0));
+    assert!(idle(1) < idle(0) && idle(1) < idle(2), "hybrid idles less: {} vs {} and {}", idle(1), idle(0), idle(2));
+}
