@@ -484,3 +484,47 @@ fn hybrid_keep_alive_wins_where_its_win_is_computable() {
     assert!((idle(0) - 57_000.0).abs() < 1e-6, "fixed:10m idles 600 s after each of 95 calls: {}", idle(0));
     assert!(idle(1) < idle(0) && idle(1) < idle(2), "hybrid idles less: {} vs {} and {}", idle(1), idle(0), idle(2));
 }
+
+/// The bill of one execution, computed by hand from the published prices (models/*.toml), per
+/// deployment: a single step of 1.2345 CPU-seconds using 300 MB.
+/// * aws-lambda at 1,769 MB (one vCPU): runs 1.2345 s, billed 1.3 s (100 ms rounding, the
+///   study's era) x 1,769/1,024 GB = 2.24580078125 GB-s x $0.0000166667, plus $0.0000002.
+/// * az-func: runs 1.2345 s on one vCPU, billed 1.235 s (1 ms) x 384 MB (300 MB rounded up to
+///   128 MB steps) = 0.375 GB -> 0.463125 GB-s x $0.000016, plus $0.0000002 per execution.
+/// * aws-step (its Lambda at the default 1,536 MB: 1,536/1,769 of a vCPU): runs
+///   1.2345 x 1,769/1,536 = 1.42176... s, billed 1.5 s x 1.5 GB = 2.25 GB-s x $0.0000166667,
+///   one request, and one state transition at $0.000025.
+#[test]
+fn one_execution_is_billed_as_computed_by_hand() {
+    let dir = tmpdir("bill");
+    let f = write(
+        &dir,
+        "bill.toml",
+        "[scenario]\nname = \"bill\"\ndeployments = [\"aws-lambda\", \"az-func\", \"aws-step\"]\niterations = 1\n\n[arrivals]\nkind = \"interval\"\ninterval_s = 1\n\n[deployment.aws-lambda]\nmemory_mb = 1769\n\n[workflow]\nflow = [{ step = \"a\" }]\n\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 1.2345 }\nmemory_mb = 300\n",
+    );
+    let o = sfsim(&["run", &f, "--format", "json", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1e-30);
+    // (deployment, executed s, billed s, GB-s, compute $, requests $, transitions $)
+    let lambda_gb_s = 1.3 * 1769.0 / 1024.0;
+    let step_exec = 1.2345 * 1769.0 / 1536.0;
+    let expected = [
+        ("aws-lambda", 1.2345, 1.3, lambda_gb_s, lambda_gb_s * 0.0000166667, 0.0000002, 0.0_f64),
+        ("az-func", 1.2345, 1.235, 1.235 * 0.375, 1.235 * 0.375 * 0.000016, 0.0000002, 0.0),
+        ("aws-step", step_exec, 1.5, 2.25, 2.25 * 0.0000166667, 0.0000002, 0.000025),
+    ];
+    for (d, exec, billed, gb_s, compute, requests, transitions) in expected {
+        let r = v["results"].as_array().expect("results").iter().find(|r| r["deployment"] == d).expect("deployment");
+        let got = |k: &str| r[k].as_f64().unwrap_or_else(|| panic!("{d}: {k}"));
+        let cost = |k: &str| r["cost_usd"][k].as_f64().unwrap_or_else(|| panic!("{d}: cost_usd.{k}"));
+        // The clock counts whole nanoseconds.
+        assert!((got("executed_s") - exec).abs() <= 1e-9, "{d}: executed {} s, by hand {exec}", got("executed_s"));
+        assert!(close(got("billed_s"), billed), "{d}: billed {} s, by hand {billed}", got("billed_s"));
+        assert!(close(got("gb_s"), gb_s), "{d}: {} GB-s, by hand {gb_s}", got("gb_s"));
+        assert!(close(cost("compute"), compute), "{d}: compute ${}, by hand {compute}", cost("compute"));
+        assert!(close(cost("requests"), requests), "{d}: requests ${}", cost("requests"));
+        assert!(close(cost("transitions").max(1e-300), transitions.max(1e-300)), "{d}: transitions ${}", cost("transitions"));
+        assert!(close(cost("total"), compute + requests + transitions), "{d}: total ${}", cost("total"));
+    }
+}
