@@ -528,3 +528,33 @@ fn one_execution_is_billed_as_computed_by_hand() {
         assert!(close(cost("total"), compute + requests + transitions), "{d}: total ${}", cost("total"));
     }
 }
+
+/// A cyclic ASL machine (A -> B -> A, or a loop of Pass states) is refused for the derived
+/// flow with the loop named, instead of aws-lambda and az-dorch silently running it once.
+#[test]
+fn asl_loops_are_named_not_run_once() {
+    let dir = tmpdir("asl-loop");
+    let task = |n: &str, next: &str| {
+        format!(
+            "\"{n}\": {{\"Type\": \"Task\", \"Resource\": \"arn:aws:lambda:us-east-1:1:function:{}\", \"Next\": \"{next}\"}}",
+            n.to_lowercase()
+        )
+    };
+    write(&dir, "tasks.asl.json", &format!("{{\"StartAt\": \"A\", \"States\": {{{}, {}}}}}", task("A", "B"), task("B", "A")));
+    write(
+        &dir,
+        "pass.asl.json",
+        "{\"StartAt\": \"P\", \"States\": {\"P\": {\"Type\": \"Pass\", \"Next\": \"Q\"}, \"Q\": {\"Type\": \"Pass\", \"Next\": \"P\"}}}",
+    );
+    for (asl, cycle) in [("tasks.asl.json", "A -> B -> A"), ("pass.asl.json", "P -> Q -> P")] {
+        let text = format!(
+            "[scenario]\nname = \"loop\"\ndeployments = [\"aws-step\", \"aws-lambda\", \"az-dorch\"]\niterations = 2\n\n[arrivals]\nkind = \"interval\"\ninterval_s = 1\n\n[workflow]\n[workflow.asl]\nfile = \"{asl}\"\ntasks = {{ \"arn:aws:lambda:us-east-1:1:function:a\" = \"a\", \"arn:aws:lambda:us-east-1:1:function:b\" = \"b\" }}\n\n[workflow.steps.a]\ncpu_s = {{ dist = \"fixed\", value_s = 0.1 }}\nmemory_mb = 128\n\n[workflow.steps.b]\ncpu_s = {{ dist = \"fixed\", value_s = 0.1 }}\nmemory_mb = 128\n"
+        );
+        let f = write(&dir, &format!("{asl}.toml"), &text);
+        let o = sfsim(&["run", &f, "-q"]);
+        assert_eq!(o.status.code(), Some(3), "{asl}: {}", stdout(&o));
+        let e = stderr(&o);
+        assert!(e.contains(":12:8") && e.contains("workflow.asl.file") && e.contains(cycle), "{asl}: {e}");
+        assert!(!e.contains("at least one element"), "{e}");
+    }
+}

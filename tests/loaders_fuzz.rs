@@ -146,7 +146,7 @@ proptest! {
 }}}}"#
         );
         std::fs::write(dir.join("m.asl.json"), &json).expect("write");
-        let text = "[scenario]\nname = \"fuzz\"\ndeployments = [\"aws-step\", \"aws-lambda\", \"az-dorch\"]\niterations = 2\n\n[arrivals]\nkind = \"interval\"\ninterval_s = 1\n\n[workflow]\n[workflow.asl]\nfile = \"m.asl.json\"\n\n[workflow.fan_out.B]\nitems = 3\n\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 0.1 }\nmemory_mb = 128\n\n[workflow.steps.c]\ncpu_s = { dist = \"fixed\", value_s = 0.1 }\nmemory_mb = 128\n";
+        let text = "[scenario]\nname = \"fuzz\"\ndeployments = [\"aws-step\", \"aws-lambda\", \"az-dorch\"]\niterations = 2\n\n[arrivals]\nkind = \"interval\"\ninterval_s = 1\n\n[workflow]\n[workflow.asl]\nfile = \"m.asl.json\"\ntasks = { \"arn:aws:lambda:us-east-1:1:function:a\" = \"a\", \"arn:aws:lambda:us-east-1:1:function:c\" = \"c\" }\nitems = { \"B\" = 3 }\n\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 0.1 }\nmemory_mb = 128\n\n[workflow.steps.c]\ncpu_s = { dist = \"fixed\", value_s = 0.1 }\nmemory_mb = 128\n";
         let path = dir.join("fuzz-asl.toml");
         std::fs::write(&path, text).expect("write");
         let models = Models::builtin().expect("models");

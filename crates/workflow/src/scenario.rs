@@ -736,7 +736,17 @@ fn load_asl(w: &mut RawWorkflow, dir: &std::path::Path) -> Result<Option<crate::
     if w.flow.is_none() {
         let names: Vec<String> = w.steps.keys().cloned().collect();
         let mut fan_outs = BTreeMap::new();
-        let flow = asl_flow(&m, &names, &mut fan_outs);
+        let flow = asl_flow(&m, &names, &mut fan_outs).map_err(|cycle| {
+            KeyError::new(
+                "workflow.asl.file",
+                format!(
+                    "{} loops ({cycle}): aws-step would run it until the loop ends or the 25,000-event history limit, but the \
+                     flow the other deployments run is derived without loops; remove the loop, or give [workflow] flow \
+                     explicitly (what the other deployments run)",
+                    raw.file
+                ),
+            )
+        })?;
         w.fan_out.extend(fan_outs);
         w.flow = Some(flow);
     }
@@ -745,16 +755,21 @@ fn load_asl(w: &mut RawWorkflow, dir: &std::path::Path) -> Result<Option<crate::
 
 /// The platform-neutral flow of an ASL machine: Task states are steps, Parallel a parallel
 /// node, Map a fan-out named after the state; Pass, Wait and Choice (the chosen branch) are
-/// followed without a node; the walk stops at Succeed, Fail or End.
-fn asl_flow(m: &crate::asl::AslMachine, steps: &[String], fan_outs: &mut BTreeMap<String, RawFanOut>) -> Vec<RawNode> {
+/// followed without a node; the walk stops at Succeed, Fail or End. A machine that comes back
+/// to a state (a Next cycle, or a Choice whose chosen branch leads back) has no loop-free
+/// flow: the error names the cycle (`A -> B -> A`).
+fn asl_flow(m: &crate::asl::AslMachine, steps: &[String], fan_outs: &mut BTreeMap<String, RawFanOut>) -> Result<Vec<RawNode>, String> {
     use crate::asl::{AslNext, AslState};
     let mut out = Vec::new();
     let mut at = Some(m.start);
-    let mut seen = vec![false; m.states.len()];
+    let mut path: Vec<usize> = Vec::new();
     while let Some(i) = at {
-        if std::mem::replace(&mut seen[i], true) {
-            break; // a loop through Choice: the derived flow takes one pass
+        if let Some(k) = path.iter().position(|&j| j == i) {
+            let mut names: Vec<&str> = path[k..].iter().map(|&j| m.names[j].as_str()).collect();
+            names.push(m.names[i].as_str());
+            return Err(names.join(" -> "));
         }
+        path.push(i);
         let next = |n: &AslNext| match n {
             AslNext::State(j) => Some(*j),
             AslNext::End => None,
@@ -767,11 +782,11 @@ fn asl_flow(m: &crate::asl::AslMachine, steps: &[String], fan_outs: &mut BTreeMa
             AslState::Pass { next: n } | AslState::Wait { next: n, .. } => next(n),
             AslState::Choice { next: j } => Some(*j),
             AslState::Parallel { branches, next: n } => {
-                out.push(RawNode::Parallel(branches.iter().map(|b| asl_flow(b, steps, fan_outs)).collect()));
+                out.push(RawNode::Parallel(branches.iter().map(|b| asl_flow(b, steps, fan_outs)).collect::<Result<_, _>>()?));
                 next(n)
             }
             AslState::Map { iterator, items, next: n, .. } => {
-                let body = asl_flow(iterator, steps, fan_outs);
+                let body = asl_flow(iterator, steps, fan_outs)?;
                 fan_outs.insert(m.names[i].clone(), RawFanOut { items: i64::from(*items), split: false, body });
                 out.push(RawNode::FanOut(m.names[i].clone()));
                 next(n)
@@ -779,7 +794,7 @@ fn asl_flow(m: &crate::asl::AslMachine, steps: &[String], fan_outs: &mut BTreeMa
             AslState::Succeed | AslState::Fail { .. } => None,
         };
     }
-    out
+    Ok(out)
 }
 
 fn validate_workflow(mut w: RawWorkflow, dir: &std::path::Path) -> Result<Workflow, KeyError> {
