@@ -440,7 +440,10 @@ fn reproduce_writes_a_report_and_check_fails_on_changes_against_the_deviations()
         assert!(md.contains(id) && html.contains(id), "{id} in the report");
     }
     let table = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(table.lines().count(), 37, "one line per target");
+    assert_eq!(table.lines().count(), 37 + 2, "a header, one line per target, a legend");
+    let header = table.lines().next().expect("header");
+    assert!(header.starts_with("result") && header.contains("drift") && header.contains("[study]"), "{header}");
+    assert!(table.lines().nth(1).expect("row").contains("  [latency_mean("), "the study's band beside sfsim's value");
     // Figures: SVG files for the Markdown report, inlined in the self-contained HTML page.
     let svgs: Vec<_> = std::fs::read_dir(dir.join("figures")).expect("figures dir").filter_map(Result::ok).collect();
     assert!(svgs.len() >= 10, "{} figures", svgs.len());

@@ -143,11 +143,23 @@ fn littles_law_holds_on_an_empty_to_empty_run() {
     assert!((l - throughput * w_ns).abs() / l < 1e-9, "L {l} vs lambda W {}", throughput * w_ns);
 }
 
+/// sfsim against numbers computed by hand, not through this file's helpers: with c = 2
+/// servers and offered load a = 1, Erlang B = (a^2/2) / (1 + a + a^2/2) = 0.5 / 2.5 = 0.2 and
+/// Erlang C = B / (1 - rho + rho B) = 0.2 / (1 - 0.5 + 0.1) = 1/3; the published table values
+/// at c = 4, a = 3 are B = 0.2061 and C = 0.5094. A wrong helper cannot make these pass.
 #[test]
-fn erlang_formulas_match_published_values() {
-    // Erlang B(4, 3) = 0.2061 and Erlang C(4, 3) = 0.5094 (standard tables).
-    assert!((erlang_b(4, 3.0) - 0.20611).abs() < 1e-4);
-    assert!((erlang_c(4, 3.0) - 0.50943).abs() < 1e-4);
+fn sfsim_matches_hand_computed_and_published_erlang_values() {
+    for (c, lambda, b_published, c_published, seed) in [(2, 1.0, 0.2, 1.0 / 3.0, 21), (4, 3.0, 0.2061, 0.5094, 22)] {
+        let o = simulate_queue(Deployment::AwsLambda, c, lambda, 100_000, seed);
+        let throttled = o.executions.iter().filter(|r| r.outcome.is_throttled()).count() as f64 / o.executions.len() as f64;
+        assert!((throttled - b_published).abs() / b_published <= 0.05, "M/M/{c}/{c}: throttled {throttled:.4} vs {b_published}");
+        let o = simulate_queue(Deployment::AzFunc, c, lambda, 100_000, seed);
+        let waited = o.executions.iter().filter(|r| r.breakdown.queue.as_nanos() > 10).count() as f64 / o.executions.len() as f64;
+        assert!((waited - c_published).abs() / c_published <= 0.05, "M/M/{c}: P(wait) {waited:.4} vs {c_published}");
+    }
+    // The helpers agree with the same values (they serve the other oracles).
+    assert!((erlang_b(2, 1.0) - 0.2).abs() < 1e-12 && (erlang_c(2, 1.0) - 1.0 / 3.0).abs() < 1e-12);
+    assert!((erlang_b(4, 3.0) - 0.20611).abs() < 1e-4 && (erlang_c(4, 3.0) - 0.50943).abs() < 1e-4);
 }
 
 /// A stateful driver through the same world: a two-function az-queue chain whose queue

@@ -13,6 +13,7 @@ use sfsim_experiment::{RunOptions, resolve_deployments, run_scenario};
 use sfsim_platform::{Deployment, Models};
 use sfsim_workflow::{LoadError, Override, Scenario, SourceFile};
 
+mod progress;
 mod shard;
 
 /// The trace-replay library, re-exported so the workspace benches (`benches/trace_replay.rs`)
@@ -45,6 +46,119 @@ Examples:
   sfsim validate scenarios/paper/*.toml models/*.toml
   sfsim list";
 
+const RUN_HELP: &str = "\
+Exit codes:
+  0  success
+  1  runtime failure (an output or trace file cannot be written)
+  2  usage error (unknown flag or deployment, bad value)
+  3  invalid scenario or model file (file:line:column and key), or a run over the limits
+     (the message gives the estimated work and memory)
+
+Examples:
+  sfsim run scenarios/paper/ml-training-large.toml
+  sfsim run scenarios/paper/video.toml -d aws-lambda -d az-func --format json
+  sfsim run scenarios/paper/video.toml --set workflow.fan_out.workers.items=160 --trace video.json
+  sfsim run scenarios/paper/ml-training-small.toml --iterations 1000 --replications 8 --format csv";
+
+const VALIDATE_HELP: &str = "\
+Exit codes:
+  0  every file is valid
+  2  usage error
+  3  at least one file is invalid (each error names file:line:column and key)
+
+Examples:
+  sfsim validate scenarios/paper/*.toml models/*.toml
+  sfsim validate scenarios/sweeps/video-width.toml calibration/targets/paper.toml";
+
+const LIST_HELP: &str = "\
+Exit codes:
+  0  success
+
+Examples:
+  sfsim list";
+
+const REPRODUCE_HELP: &str = "\
+Exit codes:
+  0  success (with --check: every target met or a known deviation within its tolerance)
+  1  --check failed (the message names the target), or the report cannot be written
+  2  usage error (unknown --only target, bad value)
+  3  invalid targets, experiments, deviations, baseline, scenario or model file
+
+Examples:
+  sfsim reproduce --check          # the study's targets, report in target/reproduce/
+  sfsim reproduce --format json    # the same as one JSON document on stdout
+  sfsim reproduce --only ml-train-durable-beats-queue --seeds 5
+  sfsim reproduce --update-baseline   # record today's values in calibration/baseline.toml";
+
+const CALIBRATE_HELP: &str = "\
+Exit codes:
+  0  success
+  1  the model files cannot be written
+  2  usage error
+  3  invalid plan, experiments, scenario or model file
+
+Examples:
+  sfsim calibrate                                   # calibration/fit.toml, report only
+  sfsim calibrate --plan calibration/fit.toml --write models --iterations 50";
+
+const SWEEP_HELP: &str = "\
+Exit codes:
+  0  success
+  1  the output cannot be written
+  2  usage error (bad --shard, scheduler variables)
+  3  invalid sweep or scenario file (errors in a value point at it in the sweep file), or a
+     sweep over the limits (the message gives the estimated trials, work and memory)
+
+Examples:
+  sfsim sweep scenarios/sweeps/video-width.toml --count
+  sfsim sweep scenarios/sweeps/video-width.toml --out video-width.jsonl
+  sfsim sweep scenarios/sweeps/video-width.toml --shard 2/7 --out part2.jsonl";
+
+const MERGE_HELP: &str = "\
+Exit codes:
+  0  success
+  1  the output cannot be written
+  3  missing, duplicate or mismatched shards
+
+Examples:
+  sfsim merge part*.jsonl --out video-width.jsonl";
+
+const PLOT_HELP: &str = "\
+Exit codes:
+  0  success
+  1  the figure cannot be written
+  3  not a sweep result, or the key or metric is missing (the message names the line)
+
+Examples:
+  sfsim plot video-width.jsonl --x workflow.fan_out.workers.items --y latency_s.mean --out width.svg
+  sfsim plot video-width.jsonl --x workflow.fan_out.workers.items --y cost_usd.total";
+
+const COST_HELP: &str = "\
+Exit codes:
+  0  success (an unstable regime is a warning on stderr)
+  1  --strict and a deployment is not stable (failures, throttles or a growing queue), or the
+     output cannot be written
+  2  usage error (a rate outside 1e-8/s..1e6/s, a period over 31 years, bad flags)
+  3  invalid scenario or model file
+
+Examples:
+  sfsim cost scenarios/paper/video.toml --rate 1/min --period 30d
+  sfsim cost scenarios/paper/video.toml --rate 10/s --period 1d --strict --format json
+  sfsim cost scenarios/paper/ml-training-small.toml --rate 2/h --free-tier -d az-dorch";
+
+const REPLAY_HELP: &str = "\
+Exit codes:
+  0  success (assumptions for rows the trace lacks are notes on stderr)
+  1  runtime failure
+  2  usage error (bad policy or duration)
+  3  invalid trace (file:line, column), or a trace over the limits (10^7 invocations a minute,
+     2x10^9 a day)
+
+Examples:
+  sfsim replay --generate-test-trace target/trace
+  sfsim replay --azure-2019 target/trace --day 1 --policy fixed:10m --policy hybrid
+  sfsim replay --azure-2021 scenarios/traces/azure-2021-sample.txt --format json";
+
 /// sfsim: a discrete-event simulator of stateful serverless platforms (AWS Lambda + Step
 /// Functions, Azure Functions + Durable Functions).
 #[derive(Parser, Debug)]
@@ -57,31 +171,34 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Simulate a scenario on one or more deployments and print latency, breakdown, GB-s and cost.
-    #[command(after_help = AFTER_HELP)]
+    #[command(after_help = RUN_HELP)]
     Run(RunArgs),
     /// Check scenario and model files without running them.
-    #[command(after_help = AFTER_HELP)]
+    #[command(after_help = VALIDATE_HELP)]
     Validate {
         /// Scenario (.toml with [scenario]) or model (.toml with [model]) files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// List deployments, built-in models and the scenarios under ./scenarios.
+    /// List deployments, built-in models, and the scenarios and sweeps under ./scenarios (or
+    /// the repository's, from another directory).
+    #[command(after_help = LIST_HELP)]
     List,
     /// Run the study's experiments and put every target beside its simulated value
     /// (writes DIR/report.md and DIR/report.html).
-    #[command(after_help = AFTER_HELP)]
+    #[command(after_help = REPRODUCE_HELP)]
     Reproduce(ReproduceArgs),
     /// Fit the assumed model parameters named in a plan to the study's targets
     /// (coordinate search with golden-section steps over the simulator).
-    #[command(after_help = AFTER_HELP)]
+    #[command(after_help = CALIBRATE_HELP)]
     Calibrate(CalibrateArgs),
     /// Run a sweep (a scenario over --set values, deployments and replications), whole or one
     /// shard of it, as JSON Lines. See docs/cluster.md for Slurm and Kubernetes.
-    #[command(after_help = AFTER_HELP)]
+    #[command(after_help = SWEEP_HELP)]
     Sweep(SweepArgs),
     /// Join sweep shards into the file an unsharded run writes (refuses missing, duplicate or
     /// mismatched shards).
+    #[command(after_help = MERGE_HELP)]
     Merge {
         /// Shard files.
         #[arg(required = true)]
@@ -91,14 +208,15 @@ enum Command {
         out: Option<PathBuf>,
     },
     /// Draw a sweep result as SVG lines per deployment.
+    #[command(after_help = PLOT_HELP)]
     Plot(PlotArgs),
     /// Project the bill of a workload over a period at a rate, per deployment, including what
     /// accrues while idle (Durable polling, scale-controller peeks, lease renewals).
-    #[command(after_help = AFTER_HELP)]
+    #[command(after_help = COST_HELP)]
     Cost(CostArgs),
     /// Replay the Azure Functions public traces through a stateless instance pool under
     /// keep-alive policies; report cold starts and idle (kept-alive) instance and memory time.
-    #[command(after_help = AFTER_HELP)]
+    #[command(after_help = REPLAY_HELP)]
     Replay(ReplayArgs),
 }
 
@@ -132,6 +250,9 @@ struct ReplayArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReplayFormat::Table)]
     format: ReplayFormat,
+    /// No progress or timing on stderr (notes about assumptions are still printed).
+    #[arg(long, short = 'q')]
+    quiet: bool,
     /// Write a small generated trace in both formats into DIR (day 1 of 2019 and the 2021 file)
     /// and exit.
     #[arg(long, value_name = "DIR")]
@@ -150,8 +271,8 @@ fn parse_placement(s: &str) -> Result<sfsim_replay::Placement, String> {
 
 fn parse_non_negative(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        _ => Err(format!("`{s}` is not a finite non-negative number of seconds")),
+        Ok(v) if v.is_finite() && (0.0..=sfsim_workflow::MAX_SECONDS).contains(&v) => Ok(v),
+        _ => Err(format!("`{s}` is not a number of seconds in [0, {:e}]", sfsim_workflow::MAX_SECONDS)),
     }
 }
 
@@ -190,6 +311,16 @@ struct CostArgs {
     /// Load platform models from DIR instead of the built-in ones.
     #[arg(long, value_name = "DIR")]
     models: Option<PathBuf>,
+    /// Exit with status 1 when a deployment's regime is not stable (over 1 % of executions
+    /// failed or throttled, or a queue that grows without bound in the simulated window).
+    #[arg(long)]
+    strict: bool,
+    /// Write the output to FILE instead of stdout (atomically).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// No warnings on stderr (`--strict` still fails).
+    #[arg(long, short = 'q')]
+    quiet: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -242,8 +373,9 @@ struct PlotArgs {
 #[derive(clap::Args, Debug)]
 struct CalibrateArgs {
     /// The fit plan: parameters, ranges, the targets they serve and optional cross-validation
-    /// groups (repeatable: the plans are fitted together).
-    #[arg(long = "plan", value_name = "FILE", default_value = "calibration/fit.toml")]
+    /// groups (repeatable: the plans are fitted together) [default: calibration/fit.toml, found
+    /// as README's "Running from any directory" says].
+    #[arg(long = "plan", value_name = "FILE")]
     plans: Vec<PathBuf>,
     /// A targets file (repeatable: one fit serves the targets of every set, and a plan may name
     /// ids of any; default: the study's, built in). A file may name its `experiments` at its
@@ -251,7 +383,7 @@ struct CalibrateArgs {
     #[arg(long = "targets", value_name = "FILE")]
     targets: Vec<PathBuf>,
     /// The experiments file, for target sets whose file names none; with one set, it overrides
-    /// the file's key [default: scenarios/paper/experiments.toml].
+    /// the file's key [default: scenarios/paper/experiments.toml, found likewise].
     #[arg(long, value_name = "FILE")]
     experiments: Option<PathBuf>,
     /// Executions per configuration in each evaluation (default: each experiment's, as
@@ -374,6 +506,10 @@ struct RunArgs {
     /// Write the output to FILE instead of stdout (atomically).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// With the table format: every column (about 200 characters wide) instead of the
+    /// 120-column table.
+    #[arg(long)]
+    wide: bool,
     /// Write a Chrome Trace Event JSON timeline (open in ui.perfetto.dev).
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
@@ -509,7 +645,9 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
     });
     let opts = RunOptions { iterations: a.iterations, replications: a.replications, seed: a.seed, trace, executions };
     let started = std::time::Instant::now();
-    let result = run_scenario(&scenario, &deployments, &models, &opts);
+    let result = progress::with_progress("sfsim run", a.quiet, progress::Count::Simulations, || {
+        run_scenario(&scenario, &deployments, &models, &opts)
+    });
     let mut fragments: Vec<PathBuf> = match &a.trace {
         Some(path) => (0..deployments.len()).map(|d| fragment(path, d)).collect(),
         None => Vec::new(),
@@ -552,6 +690,7 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
         );
     }
     let text = match a.format {
+        Format::Table if a.wide => sfsim_report::render_table_wide(&result),
         Format::Table => sfsim_report::render_table(&result),
         Format::Json => sfsim_report::render_json(&result),
         Format::Csv => sfsim_report::render_csv(&result),
@@ -620,7 +759,7 @@ fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
                 sfsim_calibration::load_baseline(&src, &targets).map(|b| format!("{} recorded targets", b.len()))
             } else if has("sweep") {
                 let sw = sfsim_experiment::sweep::Sweep::load(f)?;
-                Ok(format!("sweep {} with {} trials", sw.name, sw.trials()?.len()))
+                Ok(format!("sweep {} with {} trials", sw.name, sw.count()?))
             } else if has("experiment") {
                 let xs = sfsim_calibration::load_experiments(f)?;
                 for x in &xs {
@@ -679,6 +818,32 @@ struct SetFiles {
 const DEFAULT_EXPERIMENTS: &str = "scenarios/paper/experiments.toml";
 const PAPER_BASELINE_PATH: &str = "calibration/baseline.toml";
 
+/// The repository's data files (the study's experiments and scenarios, the fit plans, the
+/// baseline) when a command uses them by default, from any directory. The rule (README,
+/// "Running from any directory"): the path relative to the current directory if it exists
+/// there, else under `$SFSIM_HOME`, else under the source tree the binary was built from. Paths
+/// the user types are taken as typed.
+fn data_path(rel: &str) -> PathBuf {
+    data_roots().into_iter().map(|r| r.join(rel)).find(|p| p.exists()).unwrap_or_else(|| PathBuf::from(rel))
+}
+
+/// Where [`data_path`] looks, in order.
+fn data_roots() -> Vec<PathBuf> {
+    let mut roots = vec![PathBuf::from(".")];
+    if let Some(h) = std::env::var_os("SFSIM_HOME") {
+        roots.push(PathBuf::from(h));
+    }
+    // crates/cli -> the workspace root.
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    roots.push(built.canonicalize().unwrap_or(built));
+    roots
+}
+
+/// `p` without a leading `./` (as the user would write it).
+fn shown(p: &Path) -> PathBuf {
+    p.strip_prefix(".").map(Path::to_path_buf).unwrap_or_else(|_| p.to_path_buf())
+}
+
 /// Loads a target set: its targets, and its experiments, deviations and baseline files from
 /// the command line (one set) or its own top-level keys, in that order of precedence when one
 /// set is given; with several sets, a file's keys come first.
@@ -699,21 +864,21 @@ fn load_set(path: Option<&Path>, a: &ReproduceArgs, single: bool) -> Result<SetF
             Some(p) => (read_baseline(p, &file.targets, a.update_baseline)?, p.display().to_string(), p.clone()),
             // Rewriting: start from the file that will be rewritten (its tolerances may have
             // been edited since the build), as `calibrate --write` does.
-            None if a.update_baseline && Path::new(PAPER_BASELINE_PATH).is_file() => {
-                let p = PathBuf::from(PAPER_BASELINE_PATH);
-                (read_baseline(&p, &file.targets, true)?, PAPER_BASELINE_PATH.to_string(), p)
+            None if a.update_baseline && data_path(PAPER_BASELINE_PATH).is_file() => {
+                let p = shown(&data_path(PAPER_BASELINE_PATH));
+                (read_baseline(&p, &file.targets, true)?, p.display().to_string(), p)
             }
             None => {
                 let name = "calibration/baseline.toml (built in)";
                 let b = sfsim_calibration::load_baseline(&SourceFile::from_text(name, sfsim_calibration::PAPER_BASELINE), &file.targets)?;
-                (b, name.to_string(), PathBuf::from(PAPER_BASELINE_PATH))
+                (b, name.to_string(), shown(&data_path(PAPER_BASELINE_PATH)))
             }
         };
         return Ok(SetFiles {
             name: src.name.clone(),
             all_targets: file.targets.clone(),
             targets: file.targets,
-            experiments: a.experiments.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_EXPERIMENTS)),
+            experiments: a.experiments.clone().unwrap_or_else(|| shown(&data_path(DEFAULT_EXPERIMENTS))),
             deviations: deviations.0,
             deviations_name: Some(deviations.1),
             baseline: Some(baseline),
@@ -736,7 +901,7 @@ fn load_set(path: Option<&Path>, a: &ReproduceArgs, single: bool) -> Result<SetF
     };
     let pick = |cli: &Option<PathBuf>, own: Option<PathBuf>| if single { cli.clone().or(own) } else { own.or_else(|| cli.clone()) };
     let experiments =
-        pick(&a.experiments, named("experiments", &file.experiments, false)?).unwrap_or_else(|| PathBuf::from(DEFAULT_EXPERIMENTS));
+        pick(&a.experiments, named("experiments", &file.experiments, false)?).unwrap_or_else(|| shown(&data_path(DEFAULT_EXPERIMENTS)));
     let deviations_path = pick(&a.deviations, named("deviations", &file.deviations, false)?);
     let baseline_path = pick(&a.baseline, named("baseline", &file.baseline, a.update_baseline)?);
     let deviations = match &deviations_path {
@@ -819,10 +984,12 @@ fn cmd_reproduce(a: &ReproduceArgs) -> Result<(), Failure> {
             let todo: Vec<&sfsim_calibration::Experiment> = chosen.iter().copied().filter(|x| !cache.contains_key(&x.id)).collect();
             let t0 = std::time::Instant::now();
             let seed_k = if k == 0 { a.seed } else { Some(seed + k) };
-            let more = sfsim_calibration::run_experiments(todo.iter().copied(), &models, a.iterations, seed_k, |r, took| {
-                if !a.quiet && k == 0 {
-                    eprintln!("sfsim reproduce: {} ({} deployment(s)) in {:.2} s", r.id, r.results.len(), took.as_secs_f64());
-                }
+            let more = progress::with_progress("sfsim reproduce", a.quiet, progress::Count::Simulations, || {
+                sfsim_calibration::run_experiments(todo.iter().copied(), &models, a.iterations, seed_k, |r, took| {
+                    if !a.quiet && k == 0 {
+                        eprintln!("sfsim reproduce: {} ({} deployment(s)) in {:.2} s", r.id, r.results.len(), took.as_secs_f64());
+                    }
+                })
             })?;
             if !a.quiet && k > 0 && !todo.is_empty() {
                 eprintln!("sfsim reproduce: seed {} in {:.2} s", seed + k, t0.elapsed().as_secs_f64());
@@ -926,7 +1093,7 @@ fn cmd_reproduce(a: &ReproduceArgs) -> Result<(), Failure> {
             eprintln!(
                 "sfsim reproduce: wrote {}{}",
                 p.display(),
-                if p == Path::new(PAPER_BASELINE_PATH) { "; rebuild to use it built in" } else { "" }
+                if p.ends_with(PAPER_BASELINE_PATH) { "; rebuild to use it built in" } else { "" }
             );
         }
     }
@@ -993,7 +1160,7 @@ fn load_fit_sets(paths: &[PathBuf], experiments: Option<&PathBuf>) -> Result<Vec
             _ => None,
         };
         let cli = experiments.cloned();
-        let chosen = if single { cli.or(own) } else { own.or(cli) }.unwrap_or_else(|| PathBuf::from(DEFAULT_EXPERIMENTS));
+        let chosen = if single { cli.or(own) } else { own.or(cli) }.unwrap_or_else(|| shown(&data_path(DEFAULT_EXPERIMENTS)));
         if !files.contains_key(&chosen) {
             files.insert(chosen.clone(), sfsim_calibration::load_experiments(&chosen)?);
         }
@@ -1058,7 +1225,9 @@ fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
     };
     let sets = load_fit_sets(&a.targets, a.experiments.as_ref())?;
     let mut plan = sfsim_calibration::FitPlan::default();
-    for p in &a.plans {
+    let default_plan = [shown(&data_path("calibration/fit.toml"))];
+    let plans: &[PathBuf] = if a.plans.is_empty() { &default_plan } else { &a.plans };
+    for p in plans {
         plan.merge(sfsim_calibration::load_fit_plan(p, &texts, &sets)?).map_err(|m| Failure::Usage(format!("--plan: {m}")))?;
     }
     let opts = sfsim_calibration::FitOptions {
@@ -1329,7 +1498,6 @@ fn render_cross_validation_json(cv: &sfsim_calibration::CrossValidation, search:
 
 fn cmd_sweep(a: &SweepArgs) -> Result<(), Failure> {
     use rayon::prelude::*;
-    use std::io::IsTerminal;
     let (shard, source) = match (&a.shard, a.shard_from_env) {
         (Some(s), _) => (shard::parse_shard(s).map_err(Failure::Usage)?, None),
         (None, true) => {
@@ -1339,30 +1507,22 @@ fn cmd_sweep(a: &SweepArgs) -> Result<(), Failure> {
         (None, false) => ((0, 1), None),
     };
     let sweep = sfsim_experiment::sweep::Sweep::load(&a.sweep)?;
-    let trials = sweep.trials()?;
     if a.count {
-        println!("{}", trials.len());
+        println!("{}", sweep.count()?);
         return Ok(());
     }
+    // Refuse a shard too big for one command before any work, with the estimate.
+    let estimate = sweep.estimate(shard)?;
+    estimate.check(&format!("shard {}/{} of this sweep", shard.0, shard.1)).map_err(|m| {
+        Failure::Input(LoadError { file: a.sweep.display().to_string(), line: 0, col: 0, key: String::new(), message: m, line_text: None })
+    })?;
+    let trials = sweep.trials()?;
     let models = load_models(a.models.as_deref())?;
     let mine: Vec<&sfsim_experiment::sweep::Trial> = trials.iter().filter(|t| t.index % shard.1 == shard.0).collect();
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let progress = !a.quiet && std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
-    let lines: Vec<String> = mine
-        .par_iter()
-        .map(|t| {
-            let r = sweep.run_trial(t, &models).map(|s| sfsim_report::trial_line(t, &s));
-            let k = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            if progress {
-                eprint!("\rsfsim sweep: {k}/{} trials", mine.len());
-            }
-            r
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    if progress {
-        eprintln!();
-    }
+    let lines: Vec<String> = progress::with_progress("sfsim sweep", a.quiet, progress::Count::Of(mine.len() as u64), || {
+        mine.par_iter().map(|t| sweep.run_trial(t, &models).map(|s| sfsim_report::trial_line(t, &s))).collect::<Result<Vec<_>, _>>()
+    })?;
     let mut text = sfsim_report::sweep_header(&sweep, trials.len() as u64, shard);
     text.push('\n');
     for l in lines {
@@ -1443,8 +1603,8 @@ fn cmd_cost(a: &CostArgs) -> Result<(), Failure> {
     let scenario = Scenario::load(&a.scenario, &a.set)?;
     let models = load_models(a.models.as_deref())?;
     let deployments = resolve_deployments(&scenario, &a.deployments)?;
-    let bills = match &a.daily_profile {
-        None => sfsim_experiment::cost::project_bills(&scenario, &deployments, &models, a.rate, a.period, a.window, a.seed, a.free_tier)?,
+    let bills = progress::with_progress("sfsim cost", a.quiet, progress::Count::Simulations, || match &a.daily_profile {
+        None => sfsim_experiment::cost::project_bills(&scenario, &deployments, &models, a.rate, a.period, a.window, a.seed, a.free_tier),
         Some(p) => sfsim_experiment::cost::project_bills_daily(
             &scenario,
             &deployments,
@@ -1455,56 +1615,119 @@ fn cmd_cost(a: &CostArgs) -> Result<(), Failure> {
             a.window,
             a.seed,
             a.free_tier,
-        )?,
-    };
+        ),
+    })?;
+    let unstable: Vec<&sfsim_experiment::cost::Bill> = bills.iter().filter(|b| !b.stable).collect();
     let text = match a.format {
         Format::Json => {
-            let v = serde_json::json!({ "scenario": scenario.name, "rate_per_s": a.rate, "period_s": a.period, "free_tier": a.free_tier, "sfsim_version": sfsim_report::SFSIM_VERSION, "bills": bills });
+            let v = serde_json::json!({
+                "scenario": scenario.name,
+                "rate_per_s": a.rate,
+                "period_s": a.period,
+                "free_tier": a.free_tier,
+                "stable": unstable.is_empty(),
+                "sfsim_version": sfsim_report::SFSIM_VERSION,
+                "bills": bills,
+            });
             let mut s = serde_json::to_string_pretty(&v).map_err(|e| Failure::Runtime(e.to_string()))?;
             s.push('\n');
             s
         }
-        Format::Table | Format::Csv => {
-            let mut s = format!(
-                "scenario {} at {:.6}/s over {:.1} days{}\n{:<11} {:>14} {:>12} {:>12} {:>14} {:>12} {:>10} {:>12} {:>12}\n",
-                scenario.name,
-                a.rate,
-                a.period / 86_400.0,
-                if a.free_tier { " (free tier subtracted)" } else { "" },
-                "deployment",
-                "executions",
-                "compute $",
-                "requests $",
-                "transactions $",
-                "(idle $)",
-                "transit. $",
-                "storage $",
-                "total $"
-            );
-            for b in &bills {
-                let c = &b.cost_usd;
-                s += &format!(
-                    "{:<11} {:>14.0} {:>12.2} {:>12.2} {:>14.2} {:>12.2} {:>10.2} {:>12.2} {:>12.2}{}\n",
-                    b.deployment,
-                    b.executions,
-                    c.compute,
-                    c.requests,
-                    c.transactions,
-                    b.idle_usd,
-                    c.transitions,
-                    c.storage,
-                    c.total,
-                    if b.exact { "" } else { "  (projected)" }
-                );
-                let t = &b.transactions;
-                if t.queue + t.table + t.blob > 0.0 {
-                    s += &format!("{:<11} {:>14} queue {:.0}, table {:.0}, blob {:.0} transactions\n", "", "", t.queue, t.table, t.blob);
-                }
-            }
-            s
-        }
+        Format::Table | Format::Csv => cost_table(&scenario.name, a, &bills),
     };
-    write_output(None, &text)
+    write_output(a.out.as_deref(), &text)?;
+    if !a.quiet {
+        for b in &unstable {
+            eprintln!(
+                "warning: {}: not a steady state at {}/s, the bill assumes one: {}",
+                b.deployment,
+                rate_text(a.rate),
+                b.instability.join("; ")
+            );
+        }
+    }
+    if a.strict && !unstable.is_empty() {
+        let names: Vec<&str> = unstable.iter().map(|b| b.deployment.as_str()).collect();
+        return Err(Failure::Runtime(format!(
+            "--strict: {} not stable at this rate ({})",
+            if names.len() == 1 { "this deployment is" } else { "these deployments are" },
+            names.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// A rate for people: 10, 0.5, 2.778e-4.
+fn rate_text(r: f64) -> String {
+    if (1e-3..1e6).contains(&r) {
+        let t = format!("{r:.4}");
+        t.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        format!("{r:.3e}")
+    }
+}
+
+fn cost_table(scenario: &str, a: &CostArgs, bills: &[sfsim_experiment::cost::Bill]) -> String {
+    let mut s = format!(
+        "scenario {scenario} at {}/s over {}{}\n{:<11} {:>13} {:>13} {:>11} {:>11} {:>12} {:>11} {:>14} {:>11} {:>10} {:>11} {:>13}  {}\n",
+        rate_text(a.rate),
+        sfsim_experiment::cost::period_text(a.period),
+        if a.free_tier { " (free tier subtracted)" } else { "" },
+        "deployment",
+        "executions",
+        "completed",
+        "failed",
+        "throttled",
+        "compute $",
+        "requests $",
+        "transactions $",
+        "(idle $)",
+        "transit. $",
+        "storage $",
+        "total $",
+        "regime"
+    );
+    for b in bills {
+        let c = &b.cost_usd;
+        s += &format!(
+            "{:<11} {:>13.0} {:>13} {:>11} {:>11} {:>12.2} {:>11.2} {:>14.2} {:>11.2} {:>10.2} {:>11.2} {:>13.2}  {}{}\n",
+            b.deployment,
+            b.executions,
+            b.completed,
+            b.failed,
+            b.throttled,
+            c.compute,
+            c.requests,
+            c.transactions,
+            b.idle_usd,
+            c.transitions,
+            c.storage,
+            c.total,
+            if b.stable { "stable" } else { "UNSTABLE" },
+            if b.exact { "" } else { " (projected)" }
+        );
+        let t = &b.transactions;
+        if t.queue + t.table + t.blob > 0.0 {
+            s += &format!("{:<11} queue {:.0}, table {:.0}, blob {:.0} transactions\n", "", t.queue, t.table, t.blob);
+        }
+        let l = &b.window.latency_s;
+        if l.n > 0 {
+            s += &format!(
+                "{:<11} window of {}: latency mean {:.3} s, p50 {:.3} s, p99 {:.3} s, max {:.3} s\n",
+                "", b.window.arrived, l.mean, l.p50, l.p99, l.max
+            );
+        } else {
+            s += &format!("{:<11} window of {}: no execution completed\n", "", b.window.arrived);
+        }
+        for why in &b.instability {
+            s += &format!("{:<11} UNSTABLE: {why}\n", "");
+        }
+    }
+    if bills.iter().any(|b| !b.stable) {
+        s += "An unstable deployment's bill holds only for the simulated window: failed work is billed \
+as the platform bills it, throttled work is not billed, and a growing queue is not a steady state.\n";
+    }
+    s
 }
 
 fn trace_failure(e: sfsim_replay::TraceError) -> Failure {
@@ -1513,7 +1736,7 @@ fn trace_failure(e: sfsim_replay::TraceError) -> Failure {
 }
 
 fn cmd_replay(a: &ReplayArgs) -> Result<(), Failure> {
-    use sfsim_replay::{Azure2019, Azure2021, Policy};
+    use sfsim_replay::{Azure2019, Azure2021, Policy, Trace};
     if a.day.is_some() && a.azure_2019.is_none() {
         return Err(Failure::Usage("--day selects a day of --azure-2019 DIR".into()));
     }
@@ -1539,17 +1762,43 @@ fn cmd_replay(a: &ReplayArgs) -> Result<(), Failure> {
         (Some(dir), _) => {
             let day = a.day.unwrap_or(1);
             let mut t = Azure2019::open_with(dir, day, a.seed, a.placement).map_err(trace_failure)?;
-            let r = sfsim_replay::replay(&mut t, &policies, cold).map_err(trace_failure)?;
+            // What the trace lacks is assumed: say so, the results depend on it.
+            if t.apps_without_memory > 0 {
+                let mem = sfsim_replay::trace::files_2019(dir, day)[2].clone();
+                eprintln!(
+                    "note: {} of {} apps have no memory row{}; they are assumed to use {} MB (idle GB-s depend on it)",
+                    t.apps_without_memory,
+                    t.app_count(),
+                    if mem.is_file() { String::new() } else { format!(" ({} is missing)", mem.display()) },
+                    sfsim_replay::DEFAULT_APP_MEMORY_MB
+                );
+            }
+            if t.functions_without_durations > 0 {
+                eprintln!(
+                    "note: {} functions have no durations row; they are assumed to run {} s",
+                    t.functions_without_durations,
+                    sfsim_replay::trace::DEFAULT_DURATION_S
+                );
+            }
+            let r = progress::with_progress("sfsim replay", a.quiet, progress::Count::Spinner, || {
+                sfsim_replay::replay(&mut t, &policies, cold)
+            })
+            .map_err(trace_failure)?;
             (format!("{} day {day}", dir.display()), r)
         }
         (None, Some(file)) => {
             let mut t = Azure2021::open(file).map_err(trace_failure)?;
-            let r = sfsim_replay::replay(&mut t, &policies, cold).map_err(trace_failure)?;
+            let r = progress::with_progress("sfsim replay", a.quiet, progress::Count::Spinner, || {
+                sfsim_replay::replay(&mut t, &policies, cold)
+            })
+            .map_err(trace_failure)?;
             (file.display().to_string(), r)
         }
         (None, None) => return Err(Failure::Usage("give --azure-2019 DIR or --azure-2021 FILE".into())),
     };
-    eprintln!("sfsim replay: {source}: {} policies in {:.3} s", reports.len(), started.elapsed().as_secs_f64());
+    if !a.quiet {
+        eprintln!("sfsim replay: {source}: {} policies in {:.3} s", reports.len(), started.elapsed().as_secs_f64());
+    }
     let text = match a.format {
         ReplayFormat::Json => {
             let v = serde_json::json!({ "trace": source, "seed": a.seed, "cold_start_s": a.cold_start_s, "sfsim_version": sfsim_report::SFSIM_VERSION, "policies": reports });
@@ -1590,15 +1839,34 @@ fn cmd_list() -> Result<(), Failure> {
     for (name, _) in sfsim_platform::params::BUILTIN_MODELS {
         println!("  models/{name}");
     }
-    let mut scenarios = Vec::new();
-    collect_toml(Path::new("scenarios"), &mut scenarios);
-    scenarios.sort();
-    println!("scenarios (under ./scenarios):");
-    if scenarios.is_empty() {
-        println!("  (none found: run from the repository root)");
+    let root = shown(&data_path("scenarios"));
+    let mut files = Vec::new();
+    collect_toml(&root, &mut files);
+    files.sort();
+    // Sorted by what the file holds: a sweep is not a scenario to `run`.
+    let (mut scenarios, mut sweeps) = (Vec::new(), Vec::new());
+    for f in files {
+        let table = std::fs::read_to_string(&f).ok().and_then(|t| toml::from_str::<toml::Table>(&t).ok());
+        match table {
+            Some(t) if t.contains_key("sweep") => sweeps.push(f),
+            Some(t) if t.contains_key("scenario") => scenarios.push(f),
+            _ => {}
+        }
     }
-    for s in scenarios {
+    let here = root == Path::new("scenarios");
+    println!("scenarios (sfsim run FILE; under {}):", root.display());
+    if scenarios.is_empty() {
+        println!("  (none found: see README, \"Running from any directory\")");
+    }
+    for s in &scenarios {
         println!("  {}", s.display());
+    }
+    println!("sweeps (sfsim sweep FILE):");
+    for s in &sweeps {
+        println!("  {}", s.display());
+    }
+    if !here {
+        println!("(found under {}: neither ./scenarios nor $SFSIM_HOME/scenarios exists)", root.display());
     }
     Ok(())
 }

@@ -26,7 +26,149 @@ use serde::Serialize;
 use sfsim_platform::{Deployment, Models};
 use sfsim_workflow::{Arrivals, LoadError, Scenario};
 
-use crate::{CostSummary, RunOptions, run_scenario};
+use crate::{CostSummary, RunOptions, Stats, run_scenario_keeping};
+
+/// The highest rate `cost` accepts, requests per second (a million per second is beyond any
+/// account's concurrency on either platform; above it the projection only overflows).
+pub const MAX_RATE_PER_S: f64 = 1e6;
+
+/// The lowest rate `cost` accepts, requests per second (arrivals further apart leave the
+/// simulated horizon).
+pub const MIN_RATE_PER_S: f64 = 1e-8;
+
+/// A period in words: `1 h`, `36 h`, `30 days`, `2.5 days` (whole hours below two days).
+pub fn period_text(period_s: f64) -> String {
+    let trim = |v: f64| {
+        let t = format!("{v:.2}");
+        t.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    if period_s < 3600.0 {
+        format!("{} s", trim(period_s))
+    } else if period_s < 2.0 * 86_400.0 {
+        format!("{} h", trim(period_s / 3600.0))
+    } else {
+        format!("{} days", trim(period_s / 86_400.0))
+    }
+}
+
+/// Windows up to this many executions keep their records to measure queue growth; a larger
+/// window is judged by its failures alone (records take about 200 bytes each).
+pub const MAX_TREND_EXECUTIONS: u64 = 1_000_000;
+
+/// A share of failed or throttled executions above this makes a regime unstable.
+pub const MAX_FAILING_SHARE: f64 = 0.01;
+
+/// Latency growth, seconds per second of arrivals, above which the backlog is growing.
+pub const MAX_QUEUE_GROWTH: f64 = 0.05;
+
+/// What the simulated window says about the regime the bill assumes.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Window {
+    /// Executions that arrived in the window.
+    pub arrived: u64,
+    /// Of them, completed.
+    pub completed: u64,
+    /// Failed with a platform error other than a throttle.
+    pub failed: u64,
+    /// Refused for lack of concurrency.
+    pub throttled: u64,
+    /// Failures and throttles by the platform's error name.
+    pub errors: std::collections::BTreeMap<String, u64>,
+    /// End-to-end latency of the completed executions (quantiles null when none completed).
+    pub latency_s: Stats,
+    /// Offered load: requests per second x mean executed seconds per request, the number of
+    /// executions that must run at once on average.
+    pub offered_concurrency: f64,
+    /// Most instances (hosts on Azure) alive at once.
+    pub instances_peak: u64,
+    /// How fast latency grows with arrival time, s per s (the mean latency of the last quarter
+    /// of arrivals minus that of the second quarter, over the arrival time between them);
+    /// about 0 when the platform keeps up, `offered / served - 1` when a queue grows without
+    /// bound; null for windows of under 8 completed executions or over
+    /// [`MAX_TREND_EXECUTIONS`].
+    pub queue_growth_s_per_s: Option<f64>,
+    /// Executions still in flight when the last one arrived (null like the growth).
+    pub backlog_at_last_arrival: Option<u64>,
+    /// Seconds from the last arrival to the last end: how long the backlog took to clear.
+    pub drain_s: Option<f64>,
+    /// Seconds from the first arrival to the last.
+    pub arrival_span_s: f64,
+    /// The offered rate, requests per second.
+    pub rate_per_s: f64,
+}
+
+/// Whether the window's regime can be billed as a steady state, and why not.
+fn judge(w: &Window) -> (bool, Vec<String>) {
+    let mut why = Vec::new();
+    let n = w.arrived.max(1) as f64;
+    if w.failed as f64 / n > MAX_FAILING_SHARE {
+        why.push(format!("{} of {} executions failed ({:.1} %)", w.failed, w.arrived, 100.0 * w.failed as f64 / n));
+    }
+    if w.throttled as f64 / n > MAX_FAILING_SHARE {
+        why.push(format!("{} of {} executions throttled ({:.1} %)", w.throttled, w.arrived, 100.0 * w.throttled as f64 / n));
+    }
+    if let Some(g) = w.queue_growth_s_per_s
+        && g > MAX_QUEUE_GROWTH
+    {
+        why.push(format!(
+            "queue grows without bound: latency rises by {g:.2} s per second of arrivals (mean {:.1} s, max {:.1} s)",
+            w.latency_s.mean, w.latency_s.max
+        ));
+    } else if let (Some(b), Some(d)) = (w.backlog_at_last_arrival, w.drain_s)
+        && b >= 8
+        && d > 2.0 * w.arrival_span_s
+        && (b as f64 / d) < w.rate_per_s / 4.0
+    {
+        why.push(format!(
+            "the platform falls behind: {b} of {} executions were in flight at the last arrival and took {d:.0} s to clear \
+             ({:.3}/s served against {:.3}/s offered)",
+            w.arrived,
+            b as f64 / d,
+            w.rate_per_s
+        ));
+    }
+    (why.is_empty(), why)
+}
+
+/// Seconds from the first arrival to the last.
+fn span(records: &[sfsim_platform::ExecRecord]) -> f64 {
+    match (records.iter().map(|r| r.arrival).min(), records.iter().map(|r| r.arrival).max()) {
+        (Some(a), Some(b)) => b.saturating_since(a).as_secs_f64(),
+        _ => 0.0,
+    }
+}
+
+/// Backlog at the last arrival and the time it took to clear.
+fn backlog(records: &[sfsim_platform::ExecRecord]) -> (Option<u64>, Option<f64>) {
+    let Some(last) = records.iter().map(|r| r.arrival).max() else { return (None, None) };
+    let end = records.iter().map(|r| r.end).max().unwrap_or(last);
+    let b = records.iter().filter(|r| r.end > last).count() as u64;
+    (Some(b), Some(end.saturating_since(last).as_secs_f64()))
+}
+
+/// Latency growth per second of arrival time (see [`Window::queue_growth_s_per_s`]).
+fn queue_growth(records: &[sfsim_platform::ExecRecord]) -> Option<f64> {
+    let done: Vec<(f64, f64)> = records
+        .iter()
+        .filter(|r| !r.outcome.is_failed() && !r.outcome.is_throttled())
+        .map(|r| (r.arrival.as_secs_f64(), r.latency().as_secs_f64()))
+        .collect();
+    let n = done.len();
+    if n < 8 {
+        return None;
+    }
+    let mean = |s: &[(f64, f64)]| {
+        let k = s.len() as f64;
+        (s.iter().map(|p| p.0).sum::<f64>() / k, s.iter().map(|p| p.1).sum::<f64>() / k)
+    };
+    // The first quarter is skipped: it holds the cold starts of a scaling platform.
+    let (t2, l2) = mean(&done[n / 4..n / 2]);
+    let (t4, l4) = mean(&done[3 * n / 4..]);
+    if t4 <= t2 {
+        return None;
+    }
+    Some((l4 - l2) / (t4 - t2))
+}
 
 /// The free grants of each platform per 30-day month (off unless asked for: the study priced
 /// without them).
@@ -75,6 +217,20 @@ pub struct Bill {
     pub transactions: crate::TransactionSummary,
     /// The free tier that was subtracted, if any.
     pub free_tier: Option<FreeTier>,
+    /// Executions in the period that complete (projected from the window's share).
+    pub completed: u64,
+    /// Executions in the period that fail with a platform error (billed as the platform bills
+    /// them: the time they ran).
+    pub failed: u64,
+    /// Executions in the period refused for lack of concurrency (not billed).
+    pub throttled: u64,
+    /// Whether the window ran in a steady state the bill can be projected from: under 1 %
+    /// failed, under 1 % throttled, no growing queue.
+    pub stable: bool,
+    /// Why it is not stable (empty when it is).
+    pub instability: Vec<String>,
+    /// The simulated window the projection rests on.
+    pub window: Window,
 }
 
 /// Projects the bill of `scenario` on each deployment at `rate_per_s` over `period_s`.
@@ -95,9 +251,25 @@ pub fn project_bills(
     let mut sc = scenario.clone();
     sc.arrivals = Arrivals::Poisson { rate_per_s };
     let opts = RunOptions { iterations: Some(n), replications: Some(1), seed, ..RunOptions::default() };
-    let r = run_scenario(&sc, deployments, models, &opts)?;
+    let (r, records) = run_scenario_keeping(&sc, deployments, models, &opts, n <= MAX_TREND_EXECUTIONS)?;
     let mut bills = Vec::new();
-    for (d, s) in deployments.iter().zip(&r.results) {
+    for ((d, s), recs) in deployments.iter().zip(&r.results).zip(&records) {
+        let window = Window {
+            arrived: s.iterations,
+            completed: s.completed,
+            failed: s.failed,
+            throttled: s.throttled,
+            errors: s.errors.clone(),
+            latency_s: s.latency_s.clone(),
+            offered_concurrency: rate_per_s * s.executed_s,
+            instances_peak: s.instances_peak,
+            queue_growth_s_per_s: queue_growth(recs),
+            backlog_at_last_arrival: backlog(recs).0,
+            drain_s: backlog(recs).1,
+            arrival_span_s: span(recs),
+            rate_per_s,
+        };
+        let (stable, instability) = judge(&window);
         // Per-execution costs exclude the idle share, which is projected as a rate.
         let idle_rate = if s.idle.simulated_s > 0.0 { s.idle.cost_usd / s.idle.simulated_s } else { 0.0 };
         let per = &s.cost_usd;
@@ -138,7 +310,14 @@ pub fn project_bills(
             table: s.transactions.table * scale,
             blob: (s.transactions.blob - s.idle.blob_transactions as f64 / na) * scale + idle_blob,
         };
+        let share = |k: u64| ((k as f64 / s.iterations.max(1) as f64) * scale).round() as u64;
         bills.push(Bill {
+            completed: share(s.completed),
+            failed: share(s.failed),
+            throttled: share(s.throttled),
+            stable,
+            instability,
+            window,
             transactions,
             deployment: d.name().to_string(),
             executions: scale,
@@ -160,7 +339,16 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
     let n: f64 = n.trim().parse().map_err(|_| format!("rate `{s}`: `{n}` is not a number"))?;
     let per = unit_seconds(unit.trim()).ok_or_else(|| format!("rate `{s}`: unknown unit `{unit}` (s, min, h, d)"))?;
     let r = n / per;
-    if r.is_finite() && r > 0.0 { Ok(r) } else { Err(format!("rate `{s}` must be positive")) }
+    if !(r.is_finite() && r > 0.0) {
+        return Err(format!("rate `{s}` must be a positive number"));
+    }
+    if r < MIN_RATE_PER_S {
+        return Err(format!("rate `{s}` is {r:.3e} requests/s, below the limit of {MIN_RATE_PER_S:.0e}/s (one request per 3.2 years)"));
+    }
+    if r > MAX_RATE_PER_S {
+        return Err(format!("rate `{s}` is {r:.3e} requests/s, above the limit of {MAX_RATE_PER_S:.0e}/s"));
+    }
+    Ok(r)
 }
 
 /// Parses a period like `30d`, `12h`, `90min`, `1w`, `3600s` into seconds.
@@ -202,6 +390,22 @@ mod tests {
         assert_eq!(parse_period("30d"), Ok(2_592_000.0));
         assert_eq!(parse_period("1w"), Ok(604_800.0));
         assert!(parse_period("30").is_err() && parse_period("0d").is_err());
+    }
+
+    #[test]
+    fn absurd_rates_are_refused() {
+        for r in ["1e308/s", "inf/s", "NaN/s", "2e6/s", "0/s", "1e-320/s"] {
+            assert!(parse_rate(r).is_err(), "{r} accepted");
+        }
+        assert_eq!(parse_rate("1e6/s"), Ok(1e6));
+    }
+
+    #[test]
+    fn periods_read_in_words() {
+        assert_eq!(period_text(3600.0), "1 h");
+        assert_eq!(period_text(90.0), "90 s");
+        assert_eq!(period_text(30.0 * 86_400.0), "30 days");
+        assert_eq!(period_text(1.5 * 86_400.0), "36 h");
     }
 }
 
@@ -273,6 +477,9 @@ fn scale_bill(b: &Bill, f: f64) -> Bill {
     let c = &b.cost_usd;
     Bill {
         executions: b.executions * f,
+        completed: (b.completed as f64 * f).round() as u64,
+        failed: (b.failed as f64 * f).round() as u64,
+        throttled: (b.throttled as f64 * f).round() as u64,
         idle_usd: b.idle_usd * f,
         gb_s: b.gb_s * f,
         transactions: crate::TransactionSummary {
@@ -304,6 +511,17 @@ fn add_bills(a: &Bill, b: &Bill) -> Bill {
             blob: a.transactions.blob + b.transactions.blob,
         },
         window_executions: a.window_executions + b.window_executions,
+        completed: a.completed + b.completed,
+        failed: a.failed + b.failed,
+        throttled: a.throttled + b.throttled,
+        stable: a.stable && b.stable,
+        instability: {
+            let mut v = a.instability.clone();
+            v.extend(b.instability.iter().filter(|m| !a.instability.contains(m)).cloned());
+            v
+        },
+        // The busier hour's window: the one that decides whether the bill holds.
+        window: if b.window.offered_concurrency > a.window.offered_concurrency { b.window.clone() } else { a.window.clone() },
         cost_usd: CostSummary {
             compute: x.compute + y.compute,
             requests: x.requests + y.requests,

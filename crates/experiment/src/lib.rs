@@ -14,6 +14,7 @@
 //! summaries are computed sequentially afterwards.
 #![warn(missing_docs)]
 
+pub mod budget;
 pub mod cost;
 mod summary;
 pub mod sweep;
@@ -24,6 +25,12 @@ use rayon::prelude::*;
 use sfsim_engine::RngStreams;
 use sfsim_platform::{Deployment, DeploymentPlan, ExecSink, Models, RunOutput, Sinks, TraceSink};
 use sfsim_workflow::{Arrivals, LoadError, Scenario};
+
+/// Simulations (one deployment x replication each) queued by this process so far: with
+/// [`SIMULATIONS_DONE`], what a progress bar shows. Only counters: no effect on results.
+pub static SIMULATIONS_QUEUED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// Simulations finished by this process so far.
+pub static SIMULATIONS_DONE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Options that the command line may override.
 #[derive(Clone, Debug, Default)]
@@ -85,6 +92,15 @@ pub struct ScenarioResult {
     pub trace_errors: Vec<String>,
 }
 
+/// Counts a simulation as done when dropped (also when it unwinds).
+struct Finished;
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        SIMULATIONS_DONE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// Hash of a scenario's text, to tie outputs to their input.
 pub fn text_hash(text: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -126,6 +142,19 @@ pub fn run_scenario(
     models: &Models,
     opts: &RunOptions,
 ) -> Result<ScenarioResult, LoadError> {
+    run_scenario_keeping(scenario, deployments, models, opts, false).map(|(r, _)| r)
+}
+
+/// Runs `scenario` on `deployments`; with `keep_records`, also returns every execution record
+/// of replication 0 of each deployment, in arrival order (memory grows with the iterations:
+/// for bounded windows such as `cost`'s).
+pub fn run_scenario_keeping(
+    scenario: &Scenario,
+    deployments: &[Deployment],
+    models: &Models,
+    opts: &RunOptions,
+    keep_records: bool,
+) -> Result<(ScenarioResult, Vec<Vec<sfsim_platform::ExecRecord>>), LoadError> {
     for name in scenario.deployment.keys() {
         if Deployment::from_name(name).is_none() {
             let known: Vec<&str> = Deployment::ALL.iter().map(|d| d.name()).collect();
@@ -170,6 +199,16 @@ pub fn run_scenario(
             ),
         ));
     }
+    if !trace {
+        let estimate = budget::Estimate::of((platforms.len() as u64).saturating_mul(replications), iterations);
+        let key = if opts.iterations.is_some() || opts.replications.is_some() { "scenario" } else { "scenario.iterations" };
+        let what = format!(
+            "{} deployment(s) x {replications} replication(s) x {iterations} iterations{}",
+            platforms.len(),
+            if key == "scenario" { " (with --iterations/--replications)" } else { "" }
+        );
+        estimate.check(&what).map_err(|m| scenario.error_at(key, m))?;
+    }
     let span_s = match scenario.arrivals {
         Arrivals::Poisson { rate_per_s } => iterations as f64 / rate_per_s,
         Arrivals::Sequential { gap_s } => gap_s * iterations as f64,
@@ -187,10 +226,12 @@ pub fn run_scenario(
     }
     let seed = opts.seed.unwrap_or(scenario.seed);
     let jobs: Vec<(usize, u64)> = (0..platforms.len()).flat_map(|d| (0..replications).map(move |r| (d, r))).collect();
+    SIMULATIONS_QUEUED.fetch_add(jobs.len() as u64, std::sync::atomic::Ordering::Relaxed);
     let outputs: Vec<RunOutput> = jobs
         .par_iter()
         .map(|&(d, r)| {
             let streams = RngStreams::new(seed, r);
+            let _done = Finished;
             let sinks = Sinks {
                 trace: opts.trace.as_ref().filter(|_| r == 0).map(|f| (f.0)(d, platforms[d].name())),
                 executions: opts.executions.as_ref().map(|f| (f.0)(d, r, platforms[d].name())),
@@ -202,7 +243,7 @@ pub fn run_scenario(
                 iterations,
                 streams,
                 trace: sinks.trace.is_some(),
-                keep_records: false,
+                keep_records: keep_records && r == 0,
                 measure_after: sfsim_engine::SimTime::from_secs_f64(scenario.measure_after_s),
             };
             sfsim_platform::world::simulate_into(&spec, sinks)
@@ -220,14 +261,16 @@ pub fn run_scenario(
     let iterations = if trace { outputs.first().map_or(0, |o| o.fold.arrived) } else { iterations };
     let mut results = Vec::with_capacity(platforms.len());
     let mut trace_errors = Vec::new();
+    let mut records = Vec::new();
     let mut it = outputs.into_iter();
     for p in &platforms {
-        let runs: Vec<RunOutput> = it.by_ref().take(replications as usize).collect();
+        let mut runs: Vec<RunOutput> = it.by_ref().take(replications as usize).collect();
         results.push(summarize(p.name(), &runs));
         trace_errors.extend(runs.iter().filter_map(|r| r.trace_error.clone()));
         trace_errors.extend(runs.iter().filter_map(|r| r.executions_error.clone()));
+        records.push(runs.first_mut().map(|r| std::mem::take(&mut r.executions)).unwrap_or_default());
     }
-    Ok(ScenarioResult {
+    let result = ScenarioResult {
         scenario: scenario.name.clone(),
         seed,
         iterations,
@@ -236,5 +279,6 @@ pub fn run_scenario(
         models_hash,
         results,
         trace_errors,
-    })
+    };
+    Ok((result, records))
 }

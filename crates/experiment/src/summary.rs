@@ -30,8 +30,9 @@ fn t_975(dof: f64) -> f64 {
     StudentsT::new(0.0, 1.0, dof).map(|d| d.inverse_cdf(0.975)).unwrap_or(NORMAL_975)
 }
 
-/// Mean and quantiles of a sample, seconds.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+/// Mean and quantiles of a sample, seconds. In JSON, an empty sample (`n` = 0) has null
+/// statistics: no value was observed, which 0.0 would hide.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stats {
     /// Sample size.
     pub n: u64,
@@ -49,6 +50,23 @@ pub struct Stats {
     pub max: f64,
     /// Half-width of the 95 % confidence interval of the mean (Student t), 0 for n < 2.
     pub mean_ci95: f64,
+}
+
+impl Serialize for Stats {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let some = |v: f64| (self.n > 0).then_some(v);
+        let mut st = ser.serialize_struct("Stats", 8)?;
+        st.serialize_field("n", &self.n)?;
+        st.serialize_field("mean", &some(self.mean))?;
+        st.serialize_field("p50", &some(self.p50))?;
+        st.serialize_field("p95", &some(self.p95))?;
+        st.serialize_field("p99", &some(self.p99))?;
+        st.serialize_field("min", &some(self.min))?;
+        st.serialize_field("max", &some(self.max))?;
+        st.serialize_field("mean_ci95", &some(self.mean_ci95))?;
+        st.end()
+    }
 }
 
 impl Stats {

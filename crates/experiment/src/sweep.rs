@@ -94,6 +94,28 @@ pub fn seed_of(master: u64, i: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Above this many combinations a sweep's values are checked one by one, not every
+/// combination (which would take minutes before the first trial).
+pub const MAX_CHECKED_COMBINATIONS: u64 = 1_000;
+
+/// Bytes of one trial's output line (kept until the shard is written), measured.
+const TRIAL_LINE_BYTES: u64 = 2_600;
+
+/// A scenario error without the caret display, for a message that quotes it (the value comes
+/// from this sweep, not from a `--set` the user typed).
+fn plain(e: &LoadError) -> String {
+    let message = match e.message.find(" (set by --set") {
+        Some(i) => &e.message[..i],
+        None => &e.message,
+    };
+    let e = LoadError { message: message.to_string(), ..e.clone() };
+    let mut at = e.file.clone();
+    if e.line > 0 {
+        at += &format!(":{}:{}", e.line, e.col);
+    }
+    if e.key.is_empty() { format!("{} ({at})", e.message) } else { format!("{} (key `{}`, {at})", e.message, e.key) }
+}
+
 fn value_text(v: &toml::Value) -> String {
     match v {
         toml::Value::String(s) => format!("\"{s}\""),
@@ -111,12 +133,37 @@ impl Sweep {
         if s.replications == 0 {
             return Err(err("sweep.replications", "must be at least 1".into()));
         }
+        if s.replications > sfsim_workflow::MAX_REPLICATIONS {
+            return Err(err("sweep.replications", format!("at most {}, got {}", sfsim_workflow::MAX_REPLICATIONS, s.replications)));
+        }
+        match s.iterations {
+            Some(0) => return Err(err("sweep.iterations", "must be at least 1 (every trial would simulate nothing)".into())),
+            Some(n) if n > sfsim_workflow::MAX_ITERATIONS => {
+                return Err(err("sweep.iterations", format!("at most {} per trial, got {n}", sfsim_workflow::MAX_ITERATIONS)));
+            }
+            _ => {}
+        }
         for (i, a) in s.axis.iter().enumerate() {
             if a.values.is_empty() {
                 return Err(err(&format!("sweep.axis.{i}.values"), "an axis needs at least one value".into()));
             }
             if a.key.parse::<Override>().is_err() && format!("{}=0", a.key).parse::<Override>().is_err() {
                 return Err(err(&format!("sweep.axis.{i}.key"), format!("invalid key path `{}`", a.key)));
+            }
+            if let Some(j) = s.axis[..i].iter().position(|b| b.key == a.key) {
+                return Err(err(
+                    &format!("sweep.axis.{i}.key"),
+                    format!("duplicate axis `{}` (also axis {}): merge their values into one axis", a.key, j + 1),
+                ));
+            }
+            let texts: Vec<String> = a.values.iter().map(value_text).collect();
+            for (k, t) in texts.iter().enumerate() {
+                if let Some(j) = texts[..k].iter().position(|u| u == t) {
+                    return Err(err(
+                        &format!("sweep.axis.{i}.values.{k}"),
+                        format!("duplicate value {t} (also value {}) of axis `{}`: its trials would repeat", j + 1, a.key),
+                    ));
+                }
             }
         }
         let scenario = path.parent().unwrap_or(Path::new(".")).join(&s.scenario);
@@ -132,14 +179,72 @@ impl Sweep {
             axes: s.axis.iter().map(|a| (a.key.clone(), a.values.iter().map(value_text).collect())).collect(),
             hash,
         };
-        // Every combination must make a valid scenario with known deployments: find out now,
-        // not in trial 4,000 of a cluster job.
-        for combo in 0..sweep.combinations() {
-            let set = sweep.overrides(&sweep.params_of(combo));
-            let sc = Scenario::load(&sweep.scenario, &set)?;
-            resolve_deployments(&sc, &sweep.deployments)?;
+        // The scenario as the sweep names it (its own errors point into it).
+        let base = Scenario::load(&sweep.scenario, &[]).map_err(|e| err("sweep.scenario", e.to_string()))?;
+        let deps = resolve_deployments(&base, &sweep.deployments).map_err(|e| err("sweep.deployments", e.message))?;
+        // Size first, by multiplication: refuse a sweep too big before any work.
+        let combos = sweep.axes.iter().fold(1u128, |a, (_, v)| a.saturating_mul(v.len() as u128));
+        let trials = combos.saturating_mul(deps.len() as u128).saturating_mul(u128::from(sweep.replications));
+        if trials > u128::from(crate::budget::MAX_TRIALS) {
+            let axes: Vec<String> = sweep.axes.iter().map(|(_, v)| v.len().to_string()).collect();
+            let iterations = sweep.iterations.unwrap_or(base.iterations);
+            let mut e = crate::budget::Estimate::of(u64::try_from(trials).unwrap_or(u64::MAX), iterations);
+            e.memory_bytes = u64::try_from(trials).unwrap_or(u64::MAX).saturating_mul(TRIAL_LINE_BYTES);
+            return Err(err(
+                "sweep.axis",
+                format!(
+                    "{} values x {} deployment(s) x {} replication(s) = {trials} trials, over the limit of {}; they would take {}",
+                    axes.join(" x "),
+                    deps.len(),
+                    sweep.replications,
+                    crate::budget::grouped(crate::budget::MAX_TRIALS),
+                    e.describe()
+                ),
+            ));
+        }
+        // Every value must make a valid scenario: find out now, not in trial 4,000 of a cluster
+        // job. Each value is tried alone (its error points at it in this file), then every
+        // combination when there are few enough to try.
+        for (i, (key, values)) in sweep.axes.iter().enumerate() {
+            for (k, v) in values.iter().enumerate() {
+                let set = [Override { path: key.clone(), value: v.clone() }];
+                Scenario::load(&sweep.scenario, &set).and_then(|sc| resolve_deployments(&sc, &sweep.deployments).map(|_| ())).map_err(
+                    |e| err(&format!("sweep.axis.{i}.values.{k}"), format!("{key} = {v} makes an invalid scenario: {}", plain(&e))),
+                )?;
+            }
+        }
+        if sweep.combinations() <= MAX_CHECKED_COMBINATIONS {
+            for combo in 0..sweep.combinations() {
+                let params = sweep.params_of(combo);
+                let set = sweep.overrides(&params);
+                Scenario::load(&sweep.scenario, &set).and_then(|sc| resolve_deployments(&sc, &sweep.deployments).map(|_| ())).map_err(
+                    |e| {
+                        let combo: Vec<String> = params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                        err("sweep.axis", format!("the combination {} makes an invalid scenario: {}", combo.join(", "), plain(&e)))
+                    },
+                )?;
+            }
         }
         Ok(sweep)
+    }
+
+    /// Trials in the whole sweep, by multiplication (without enumerating them).
+    pub fn count(&self) -> Result<u64, LoadError> {
+        Ok(self.combinations() * self.deployment_names()?.len() as u64 * self.replications)
+    }
+
+    /// Executions the trials of shard `shard.0` of `shard.1` simulate.
+    pub fn estimate(&self, shard: (u64, u64)) -> Result<crate::budget::Estimate, LoadError> {
+        let n = self.count()?;
+        let mine = n / shard.1 + u64::from(shard.0 < n % shard.1);
+        let iterations = match self.iterations {
+            Some(i) => i,
+            None => Scenario::load(&self.scenario, &self.overrides(&self.params_of(0)))?.iterations,
+        };
+        let mut e = crate::budget::Estimate::of(mine, iterations);
+        // Each trial's output line (about 2.5 KB) is kept until the shard is written.
+        e.memory_bytes = mine.saturating_mul(TRIAL_LINE_BYTES);
+        Ok(e)
     }
 
     fn combinations(&self) -> u64 {

@@ -104,8 +104,18 @@ fn parse_span(s: &str) -> Result<Option<SimDuration>, String> {
     if !v.is_finite() || v < 0.0 {
         return Err(format!("`{s}`: a keep-alive must be a finite non-negative duration or inf"));
     }
+    if v * mult > MAX_SPAN_S {
+        return Err(format!(
+            "`{s}` is {:.3e} s, beyond the simulated horizon of {MAX_SPAN_S:.0e} s (use inf to keep instances forever)",
+            v * mult
+        ));
+    }
     Ok(Some(SimDuration::from_secs_f64(v * mult)))
 }
+
+/// The longest finite keep-alive, seconds (the simulator's horizon, about 31 years): a longer
+/// one would be clamped to the clock's range, so it is refused.
+pub const MAX_SPAN_S: f64 = 1e9;
 
 impl Policy {
     /// `fixed:10m`, `fixed:0`, `fixed:inf`, `hybrid` or `hybrid:20m` (fallback keep-alive).

@@ -52,6 +52,13 @@ pub const DEFAULT_DURATION_S: f64 = 1.0;
 pub const LOOKAHEAD_S: f64 = 3600.0;
 /// Minutes in a 2019 day file.
 pub const MINUTES: usize = 1440;
+/// Most invocations one minute of a 2019 day may hold, over all functions: a minute is
+/// expanded into memory at 16 bytes an invocation (160 MB at this limit).
+pub const MAX_MINUTE_INVOCATIONS: u64 = 10_000_000;
+/// Most invocations a 2019 day may hold (about two minutes of replay per policy at this limit).
+pub const MAX_DAY_INVOCATIONS: u64 = 2_000_000_000;
+/// Invocations replayed per second per policy, measured (for the estimate in the error).
+const REPLAY_PER_S: f64 = 15e6;
 /// Quantile levels of the 2019 percentile columns.
 const LEVELS: [f64; 7] = [0.0, 0.01, 0.25, 0.5, 0.75, 0.99, 1.0];
 
@@ -222,6 +229,8 @@ impl Azure2019 {
             return Err(TraceError::at(&file, 1, format!("header has {hdr_len} columns; expected 4 + {MINUTES} minutes")));
         }
         let mut rec = csv::ByteRecord::new();
+        let mut minute_total = vec![0u64; MINUTES];
+        let mut day_total = 0u64;
         while rdr.read_byte_record(&mut rec).map_err(|e| TraceError::csv(&file, &e))? {
             let (owner, app, func) =
                 (field(&rec, 0, &file, "HashOwner")?, field(&rec, 1, &file, "HashApp")?, field(&rec, 2, &file, "HashFunction")?);
@@ -238,8 +247,36 @@ impl Azure2019 {
                     None => number(&rec, 4 + m, &file, &format!("{}", m + 1))?,
                 };
                 if c > 0 {
+                    minute_total[m] += u64::from(c);
+                    day_total += u64::from(c);
+                    if minute_total[m] > MAX_MINUTE_INVOCATIONS {
+                        return Err(TraceError::at(
+                            &file,
+                            line_of(&rec),
+                            format!(
+                                "column `{}` (minute {} of the day): {c} invocations bring the minute to {}, over the limit of \
+                                 {MAX_MINUTE_INVOCATIONS} a minute (a minute is expanded in memory: {:.1} GB needed, at most {:.2} GB allowed)",
+                                m + 1,
+                                m + 1,
+                                minute_total[m],
+                                minute_total[m] as f64 * 16.0 / 1e9,
+                                MAX_MINUTE_INVOCATIONS as f64 * 16.0 / 1e9
+                            ),
+                        ));
+                    }
                     cells.push((f, c));
                 }
+            }
+            if day_total > MAX_DAY_INVOCATIONS {
+                return Err(TraceError::at(
+                    &file,
+                    line_of(&rec),
+                    format!(
+                        "the day reaches {day_total} invocations at this row, over the limit of {MAX_DAY_INVOCATIONS} \
+                         (replaying them would take about {:.0} min per policy)",
+                        day_total as f64 / REPLAY_PER_S / 60.0
+                    ),
+                ));
             }
         }
 

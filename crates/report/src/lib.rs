@@ -19,7 +19,7 @@ pub use reproduce::{
     reproduction_figures,
 };
 pub use sweep_io::{MergeError, merge_shards, sweep_header, trial_line};
-pub use table::render_table;
+pub use table::{render_table, render_table_wide};
 pub use trace::{TraceFragment, assemble_trace, render_coarse_timeline, render_trace};
 
 use std::io::Write;

@@ -268,14 +268,22 @@ pub fn render_reproduction_table(r: &Reproduction) -> String {
         if r.sets.len() > 1 {
             let _ = writeln!(s, "== {} ==", set.name);
         }
+        // The header names every column; the study's band follows sfsim's value.
+        let seeds_head = if set.seeds_met.is_some() { format!("{:>5}  ", "seeds") } else { String::new() };
+        let _ = writeln!(s, "{:<26} {:<48} {:<6} {:>9}  {seeds_head}{}", "result", "target", "fitted", "drift", "sfsim  [study]");
         for (i, o) in set.outcomes.iter().enumerate() {
             let v = set.verdict(i);
             let fitted = if v.met() && set.fitted_by(&o.id).is_some() { "fitted" } else { "" };
             let drift = set.drift[i].as_ref().map_or_else(|| "-".to_string(), TargetDrift::short);
             let mark = if set.beyond(i) { "!" } else { " " };
             let seeds = set.seeds_cell(&o.id).map_or(String::new(), |c| format!("{c:>5}  "));
-            let _ = writeln!(s, "{:<26} {:<48} {fitted:<6} {drift:>9}{mark} {seeds}{}", v.word(), o.id, o.simulated);
+            let _ = writeln!(s, "{:<26} {:<48} {fitted:<6} {drift:>9}{mark} {seeds}{}  [{}]", v.word(), o.id, o.simulated, o.band);
         }
+        let _ = writeln!(
+            s,
+            "[study]: the study's value or band; drift: change since the recorded baseline (! beyond its tolerance); \
+             fitted: met by a calibrated value"
+        );
     }
     s
 }

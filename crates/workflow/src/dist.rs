@@ -91,7 +91,10 @@ fn check_nonneg(key: &str, name: &str, v: f64) -> Result<(), KeyError> {
     if v.is_finite() && (0.0..=MAX_SECONDS).contains(&v) {
         Ok(())
     } else {
-        Err(KeyError::new(format!("{key}.{name}"), format!("must be a finite number in [0, {MAX_SECONDS:e}], got {v}")))
+        Err(KeyError::new(
+            format!("{key}.{name}"),
+            format!("must be a finite number in [0, {MAX_SECONDS:e}], got {}", crate::short_number(v)),
+        ))
     }
 }
 
@@ -147,8 +150,11 @@ impl Dist {
                     if !(p.is_finite() && (0.0..=1.0).contains(&p)) {
                         return Err(KeyError::new(ki, format!("probability must be in [0, 1], got {p}")));
                     }
-                    if !(v.is_finite() && v >= 0.0) {
-                        return Err(KeyError::new(ki, format!("seconds must be a finite number >= 0, got {v}")));
+                    if !(v.is_finite() && (0.0..=MAX_SECONDS).contains(&v)) {
+                        return Err(KeyError::new(
+                            ki,
+                            format!("seconds must be a finite number in [0, {MAX_SECONDS:e}], got {}", crate::short_number(v)),
+                        ));
                     }
                     if let (Some(&lp), Some(&lv)) = (ps.last(), vs.last())
                         && (p < lp || v < lv)

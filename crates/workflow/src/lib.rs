@@ -25,3 +25,9 @@ pub use dist::{Dist, MAX_SECONDS, RawDist};
 pub use overrides::{Override, apply_overrides};
 pub use scenario::*;
 pub use source::{KeyError, LoadError, SourceFile, parse_toml};
+
+/// A number for messages: as written below 10^15, in scientific notation above (`1e308`,
+/// not 309 digits).
+pub fn short_number(v: f64) -> String {
+    if v.is_finite() && v.abs() < 1e15 { format!("{v}") } else { format!("{v:e}") }
+}

@@ -612,6 +612,9 @@ const MAX_VALUE: f64 = crate::dist::MAX_SECONDS;
 pub const MAX_ITERATIONS: u64 = 10_000_000;
 /// Most replications.
 pub const MAX_REPLICATIONS: u64 = 10_000;
+/// Most executions one command may simulate: iterations x replications x deployments (about
+/// 9 hours of one core at 30,000 executions per second).
+pub const MAX_TOTAL_EXECUTIONS: u64 = 1_000_000_000;
 /// Most items in one fan-out.
 pub const MAX_FAN_OUT_ITEMS: i64 = 100_000;
 
@@ -619,7 +622,7 @@ fn nonneg(key: &str, v: f64) -> Result<f64, KeyError> {
     if v.is_finite() && (0.0..=MAX_VALUE).contains(&v) {
         Ok(v)
     } else {
-        Err(KeyError::new(key, format!("must be a finite number in [0, {MAX_VALUE:e}], got {v}")))
+        Err(KeyError::new(key, format!("must be a finite number in [0, {MAX_VALUE:e}], got {}", crate::short_number(v))))
     }
 }
 
@@ -627,7 +630,7 @@ fn positive(key: &str, v: f64) -> Result<f64, KeyError> {
     if v.is_finite() && v > 0.0 && v <= MAX_VALUE {
         Ok(v)
     } else {
-        Err(KeyError::new(key, format!("must be a finite number in (0, {MAX_VALUE:e}], got {v}")))
+        Err(KeyError::new(key, format!("must be a finite number in (0, {MAX_VALUE:e}], got {}", crate::short_number(v))))
     }
 }
 
@@ -675,6 +678,22 @@ impl Scenario {
         }
         if raw.scenario.replications == 0 {
             return Err(KeyError::new("scenario.replications", "must be at least 1"));
+        }
+        let runs = raw.scenario.replications.saturating_mul(raw.scenario.deployments.len().max(1) as u64);
+        let total = raw.scenario.iterations.saturating_mul(runs);
+        if total > MAX_TOTAL_EXECUTIONS {
+            return Err(KeyError::new(
+                "scenario.iterations",
+                format!(
+                    "{} iterations x {} replications x {} deployment(s) = {total} executions (~{:.0} hours of one core, {:.1} GB of \
+                     summaries), over the limit of {MAX_TOTAL_EXECUTIONS} per command; use fewer, or a sweep split into shards",
+                    raw.scenario.iterations,
+                    raw.scenario.replications,
+                    raw.scenario.deployments.len().max(1),
+                    total as f64 / 30_000.0 / 3600.0,
+                    runs as f64 * (96.0 * raw.scenario.iterations.min(262_144) as f64 + 4096.0) / 1e9
+                ),
+            ));
         }
         let base_dir = std::path::Path::new(&source.name).parent().map(std::path::Path::to_path_buf).unwrap_or_default();
         let arrivals = match raw.arrivals {
@@ -779,7 +798,17 @@ fn load_asl(w: &mut RawWorkflow, dir: &std::path::Path) -> Result<Option<crate::
     if w.flow.is_none() {
         let names: Vec<String> = w.steps.keys().cloned().collect();
         let mut fan_outs = BTreeMap::new();
-        let flow = asl_flow(&m, &names, &mut fan_outs);
+        let flow = asl_flow(&m, &names, &mut fan_outs).map_err(|cycle| {
+            KeyError::new(
+                "workflow.asl.file",
+                format!(
+                    "{} loops ({cycle}): aws-step would run it until the loop ends or the 25,000-event history limit, but the \
+                     flow the other deployments run is derived without loops; remove the loop, or give [workflow] flow \
+                     explicitly (what the other deployments run)",
+                    raw.file
+                ),
+            )
+        })?;
         w.fan_out.extend(fan_outs);
         w.flow = Some(flow);
     }
@@ -788,16 +817,21 @@ fn load_asl(w: &mut RawWorkflow, dir: &std::path::Path) -> Result<Option<crate::
 
 /// The platform-neutral flow of an ASL machine: Task states are steps, Parallel a parallel
 /// node, Map a fan-out named after the state; Pass, Wait and Choice (the chosen branch) are
-/// followed without a node; the walk stops at Succeed, Fail or End.
-fn asl_flow(m: &crate::asl::AslMachine, steps: &[String], fan_outs: &mut BTreeMap<String, RawFanOut>) -> Vec<RawNode> {
+/// followed without a node; the walk stops at Succeed, Fail or End. A machine that comes back
+/// to a state (a Next cycle, or a Choice whose chosen branch leads back) has no loop-free
+/// flow: the error names the cycle (`A -> B -> A`).
+fn asl_flow(m: &crate::asl::AslMachine, steps: &[String], fan_outs: &mut BTreeMap<String, RawFanOut>) -> Result<Vec<RawNode>, String> {
     use crate::asl::{AslNext, AslState};
     let mut out = Vec::new();
     let mut at = Some(m.start);
-    let mut seen = vec![false; m.states.len()];
+    let mut path: Vec<usize> = Vec::new();
     while let Some(i) = at {
-        if std::mem::replace(&mut seen[i], true) {
-            break; // a loop through Choice: the derived flow takes one pass
+        if let Some(k) = path.iter().position(|&j| j == i) {
+            let mut names: Vec<&str> = path[k..].iter().map(|&j| m.names[j].as_str()).collect();
+            names.push(m.names[i].as_str());
+            return Err(names.join(" -> "));
         }
+        path.push(i);
         let next = |n: &AslNext| match n {
             AslNext::State(j) => Some(*j),
             AslNext::End => None,
@@ -810,11 +844,11 @@ fn asl_flow(m: &crate::asl::AslMachine, steps: &[String], fan_outs: &mut BTreeMa
             AslState::Pass { next: n } | AslState::Wait { next: n, .. } => next(n),
             AslState::Choice { next: j } => Some(*j),
             AslState::Parallel { branches, next: n } => {
-                out.push(RawNode::Parallel(branches.iter().map(|b| asl_flow(b, steps, fan_outs)).collect()));
+                out.push(RawNode::Parallel(branches.iter().map(|b| asl_flow(b, steps, fan_outs)).collect::<Result<_, _>>()?));
                 next(n)
             }
             AslState::Map { iterator, items, next: n, .. } => {
-                let body = asl_flow(iterator, steps, fan_outs);
+                let body = asl_flow(iterator, steps, fan_outs)?;
                 fan_outs.insert(m.names[i].clone(), RawFanOut { items: i64::from(*items), split: false, body });
                 out.push(RawNode::FanOut(m.names[i].clone()));
                 next(n)
@@ -822,7 +856,7 @@ fn asl_flow(m: &crate::asl::AslMachine, steps: &[String], fan_outs: &mut BTreeMa
             AslState::Succeed | AslState::Fail { .. } => None,
         };
     }
-    out
+    Ok(out)
 }
 
 fn validate_workflow(mut w: RawWorkflow, dir: &std::path::Path) -> Result<Workflow, KeyError> {

@@ -90,7 +90,24 @@ impl SourceFile {
     pub fn read(path: &std::path::Path) -> Result<SourceFile, LoadError> {
         let name = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|e| LoadError::whole_file(&name, format!("cannot read file: {e}")))?;
-        let text = String::from_utf8(bytes).map_err(|_| LoadError::whole_file(&name, "file is not valid UTF-8"))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            // Point at the first byte that is not UTF-8.
+            let at = e.utf8_error().valid_up_to();
+            let bytes = e.as_bytes();
+            let good = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+            let line = good.matches('\n').count() + 1;
+            let start = good.rfind('\n').map_or(0, |i| i + 1);
+            let col = good[start..].chars().count() + 1;
+            let end = bytes[at..].iter().position(|b| *b == b'\n').map_or(bytes.len(), |i| at + i);
+            LoadError {
+                file: name.clone(),
+                line,
+                col,
+                key: String::new(),
+                message: format!("file is not valid UTF-8: byte 0x{:02x} at offset {at} (save it as UTF-8)", bytes[at]),
+                line_text: Some(String::from_utf8_lossy(&bytes[start..end]).into_owned()),
+            }
+        })?;
         Ok(SourceFile { name, text, original: None, overrides: Vec::new() })
     }
 
@@ -230,8 +247,24 @@ pub fn parse_toml<T: DeserializeOwned>(src: &SourceFile) -> Result<T, LoadError>
             let path = track.path().to_string();
             let key = if path == "." { String::new() } else { path };
             let span = e.span().or_else(|| src.locate(&key));
-            Err(src.error_at(span, &key, clean_message(e.message())))
+            Err(src.error_at(span, &key, explain(&key, &clean_message(e.message()))))
         }
+    }
+}
+
+/// serde's words for a table that should name one variant, in the file's terms.
+fn explain(key: &str, m: &str) -> String {
+    let flow = ["flow", "body", "parallel"].iter().any(|k| key.contains(k));
+    let kinds = if flow { "`step`, `parallel` or `fan_out`" } else { "the allowed keys" };
+    if m.contains("wanted exactly 1 element, more than 1 element") {
+        format!(
+            "this element has more than one kind: it must hold exactly one of {kinds}; put each in an element of its own \
+             (e.g. `[{{ step = \"a\" }}, {{ parallel = [...] }}]`)"
+        )
+    } else if m.contains("wanted exactly 1 element, found 0 elements") {
+        format!("this element is empty: it must hold exactly one of {kinds}")
+    } else {
+        m.to_string()
     }
 }
 
