@@ -197,10 +197,17 @@ mod tests {
     }
 
     #[test]
-    fn costs_add_up() {
-        let mut c = Cost { compute: 1.0, requests: 2.0, ..Cost::default() };
-        c.add(&Cost { storage: 0.5, transitions: 0.25, ..Cost::default() });
-        assert_eq!(c.total(), 3.75);
-        assert_eq!(c.scaled(2.0).total(), 7.5);
+    fn every_part_of_a_bill_counts_once_in_its_total_and_its_sums() {
+        // Each part a distinct power of two: a part missing from `total`, counted twice, or
+        // added into another part by `add` or `scaled` changes the sum's bits.
+        let parts = |c: &Cost| [c.compute, c.requests, c.transactions, c.transitions, c.storage];
+        let a = Cost { compute: 1.0, requests: 2.0, transactions: 4.0, transitions: 8.0, storage: 16.0 };
+        let b = Cost { compute: 32.0, requests: 64.0, transactions: 128.0, transitions: 256.0, storage: 512.0 };
+        assert_eq!(a.total(), 31.0);
+        let mut c = a;
+        c.add(&b);
+        assert_eq!(parts(&c), [33.0, 66.0, 132.0, 264.0, 528.0]);
+        assert_eq!(c.total(), a.total() + b.total());
+        assert_eq!(parts(&b.scaled(0.5)), [16.0, 32.0, 64.0, 128.0, 256.0]);
     }
 }
