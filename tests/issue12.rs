@@ -61,6 +61,12 @@ fn an_overloaded_bill_reports_failures_and_instability() {
         if d == "aws-lambda" || d == "aws-step" {
             assert!(n("throttled") > 0, "{d} throttles at 10/s");
         }
+        // Offered load against capacity: 10/s of a 6-minute video needs thousands at once.
+        let (offered, capacity) = (w["offered_concurrency"].as_f64().unwrap(), w["capacity_concurrency"].as_f64().unwrap());
+        let expected_capacity = if d.starts_with("aws") { 1000.0 } else { 200.0 };
+        assert_eq!(capacity, expected_capacity, "{d}");
+        assert!(offered > capacity, "{d}: offered {offered}");
+        assert!(b["instability"].as_array().unwrap().iter().any(|m| m.as_str().unwrap().contains("capacity")), "{d}: {}", b["instability"]);
     }
     let e = stderr(&o);
     for d in ["aws-lambda", "aws-step", "az-func", "az-dorch"] {

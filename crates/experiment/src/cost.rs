@@ -76,9 +76,14 @@ pub struct Window {
     pub errors: std::collections::BTreeMap<String, u64>,
     /// End-to-end latency of the completed executions (quantiles null when none completed).
     pub latency_s: Stats,
-    /// Offered load: requests per second x mean executed seconds per request, the number of
-    /// executions that must run at once on average.
+    /// Offered load: requests per second x mean executed seconds per request that ran (not
+    /// throttled), the number of executions that must run at once on average.
     pub offered_concurrency: f64,
+    /// Most executions the platform can run at once: Lambda's account concurrency, or an
+    /// Azure app's most hosts times the Python worker's threads per host.
+    pub capacity_concurrency: f64,
+    /// What sets that capacity.
+    pub capacity: String,
     /// Most instances (hosts on Azure) alive at once.
     pub instances_peak: u64,
     /// How fast latency grows with arrival time, s per s (the mean latency of the last quarter
@@ -101,6 +106,12 @@ pub struct Window {
 fn judge(w: &Window) -> (bool, Vec<String>) {
     let mut why = Vec::new();
     let n = w.arrived.max(1) as f64;
+    if w.offered_concurrency > w.capacity_concurrency {
+        why.push(format!(
+            "offered load needs {:.0} executions running at once on average, above the platform's capacity of {:.0} ({})",
+            w.offered_concurrency, w.capacity_concurrency, w.capacity
+        ));
+    }
     if w.failed as f64 / n > MAX_FAILING_SHARE {
         why.push(format!("{} of {} executions failed ({:.1} %)", w.failed, w.arrived, 100.0 * w.failed as f64 / n));
     }
@@ -128,6 +139,20 @@ fn judge(w: &Window) -> (bool, Vec<String>) {
         ));
     }
     (why.is_empty(), why)
+}
+
+/// Most executions deployment `d` can run at once, and what sets it.
+fn capacity(d: Deployment, m: &Models) -> (f64, String) {
+    match d {
+        Deployment::AwsLambda | Deployment::AwsStep => {
+            let c = m.lambda.scaling.account_concurrency.value;
+            (c, format!("the account's Lambda concurrency of {c:.0}"))
+        }
+        _ => {
+            let (hosts, threads) = (m.azure.scaling.max_hosts.value, m.azure.function.python_thread_pool.value);
+            (hosts * threads, format!("at most {hosts:.0} hosts x {threads:.0} Python worker thread(s)"))
+        }
+    }
 }
 
 /// Seconds from the first arrival to the last.
@@ -252,6 +277,10 @@ pub fn project_bills(
     sc.arrivals = Arrivals::Poisson { rate_per_s };
     let opts = RunOptions { iterations: Some(n), replications: Some(1), seed, ..RunOptions::default() };
     let (r, records) = run_scenario_keeping(&sc, deployments, models, &opts, n <= MAX_TREND_EXECUTIONS)?;
+    // The capacity with the scenario's own model parameters (the run validated them).
+    let changes: Vec<(String, String, f64)> = sc.model_overrides.iter().map(|o| (o.model.clone(), o.key.clone(), o.value)).collect();
+    let overridden = if changes.is_empty() { None } else { models.with_overrides(&changes).ok() };
+    let models = overridden.as_ref().unwrap_or(models);
     let mut bills = Vec::new();
     for ((d, s), recs) in deployments.iter().zip(&r.results).zip(&records) {
         let window = Window {
@@ -261,7 +290,10 @@ pub fn project_bills(
             throttled: s.throttled,
             errors: s.errors.clone(),
             latency_s: s.latency_s.clone(),
-            offered_concurrency: rate_per_s * s.executed_s,
+            // Executed seconds per execution that ran (throttled ones ran for none).
+            offered_concurrency: rate_per_s * s.executed_s * s.iterations as f64 / (s.iterations - s.throttled).max(1) as f64,
+            capacity_concurrency: capacity(*d, &models).0,
+            capacity: capacity(*d, &models).1,
             instances_peak: s.instances_peak,
             queue_growth_s_per_s: queue_growth(recs),
             backlog_at_last_arrival: backlog(recs).0,
