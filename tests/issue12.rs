@@ -535,6 +535,61 @@ fn one_execution_is_billed_as_computed_by_hand() {
     }
 }
 
+/// The bill of one execution on the three stateful Azure deployments, computed by hand from
+/// the models (latency spreads set to 0 in the scenario, so every duration is a sum of medians).
+/// Two steps: a (1.2345 CPU-s, 300 MB) then b (0.4321 CPU-s, 200 MB), 1 KB payloads. Azure bills
+/// each invocation max(100 ms, duration rounded up to 1 ms) x its observed memory (the Python
+/// worker's 64 MB plus the phase's) rounded up to 128 MB, at $0.000016 per GB-s, plus $0.2 per
+/// million executions; transactions at $0.00036 per 10,000.
+/// * az-queue: a 1.235 s x 384 MB + b 0.433 s x 384 MB = 0.6255 GB-s; 2 executions; one queue
+///   hop = put + GetMessages + delete = 3 transactions.
+/// * az-dorch: the HTTP starter (10 ms CPU + 20 ms Instances write: billed 100 ms x 256 MB,
+///   64 + 96 MB); episode 1 on the new host (1.023606 s first-dispatch warm-up + 15 ms History
+///   read + 1 KB handed to the worker at 0.376941 ms/KB + 50 ms + 20 ms checkpoint = 1.108983 s,
+///   billed 1.109 s x 256 MB); activity a (1.235 s x 384 MB); episode 2 (15 ms read + 2 KB of
+///   history rows at 60 MiB/s + 4 events x 2 ms + 3 KB handed + 50 ms + 20 ms = 94.16 ms, billed
+///   100 ms); activity b (0.433 s x 384 MB); episode 3 (15 ms + 4 KB at 60 MiB/s + 8 events x
+///   2 ms + 5 KB handed + 70 ms = 102.95 ms, billed 103 ms): 0.9785 GB-s, 6 executions.
+///   Transactions: 1 Instances write; per episode a History read and a 2-batch checkpoint (9);
+///   five messages (start, two activities, two results) x (put + GetMessages + delete) = 15.
+/// * az-dent: as az-dorch, but each step runs in an entity batch: its state read (15 ms) and save
+///   (20 ms) and a 10 ms operation dispatch around the step, at the step's memory: a 1.2795 s
+///   billed 1.28 s, b 0.4771 s billed 0.478 s, both x 384 MB: 1.01225 GB-s; 4 more table
+///   transactions.
+#[test]
+fn one_execution_on_the_stateful_azure_deployments_is_billed_as_computed_by_hand() {
+    let dir = tmpdir("bill-stateful");
+    let f = write(
+        &dir,
+        "bill.toml",
+        "[scenario]\nname = \"bill\"\ndeployments = [\"az-queue\", \"az-dorch\", \"az-dent\"]\niterations = 1\n\n[arrivals]\nkind = \"interval\"\ninterval_s = 1\n\n[models.az-storage]\nqueue.latency_sigma = 0\ntable.latency_sigma = 0\n[models.az-func]\nstorage.latency_sigma = 0\ncold_start.runtime_sigma = 0\n\n[workflow]\ninput_kb = 1\noutput_kb = 1\nflow = [{ step = \"a\" }, { step = \"b\" }]\n\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 1.2345 }\nmemory_mb = 300\ninput_kb = 1\noutput_kb = 1\n\n[workflow.steps.b]\ncpu_s = { dist = \"fixed\", value_s = 0.4321 }\nmemory_mb = 200\ninput_kb = 1\noutput_kb = 1\n",
+    );
+    let lines = dir.join("executions.jsonl");
+    let o = sfsim(&["run", &f, "-q", "--executions", &lines.to_string_lossy()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&lines).expect("executions");
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs();
+    let gb = |s: f64, mb: f64| s * mb / 1024.0;
+    let queue_gb_s = gb(1.235, 384.0) + gb(0.433, 384.0);
+    let episodes = gb(0.1, 256.0) + gb(1.109, 256.0) + gb(0.1, 256.0) + gb(0.103, 256.0);
+    let dorch_gb_s = episodes + gb(1.235, 384.0) + gb(0.433, 384.0);
+    let dent_gb_s = episodes + gb(1.28, 384.0) + gb(0.478, 384.0);
+    let tx = 0.000036 / 1000.0;
+    // (deployment, GB-s, executions billed, transactions)
+    for (d, gb_s, executions, transactions) in
+        [("az-queue", queue_gb_s, 2.0, 3.0), ("az-dorch", dorch_gb_s, 6.0, 25.0), ("az-dent", dent_gb_s, 6.0, 29.0)]
+    {
+        let line = text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json")).find(|v| v["deployment"] == d);
+        let v = line.unwrap_or_else(|| panic!("{d}: no line"));
+        assert_eq!(v["outcome"], "completed", "{d}");
+        let got = v["gb_s"].as_f64().expect("gb_s");
+        assert!(close(got, gb_s), "{d}: {got} GB-s, by hand {gb_s}");
+        let bill = gb_s * 0.000016 + executions * 0.0000002 + transactions * tx;
+        let cost = v["cost_usd"].as_f64().expect("cost");
+        assert!(close(cost, bill), "{d}: ${cost}, by hand ${bill}");
+    }
+}
+
 /// A cyclic ASL machine (A -> B -> A, or a loop of Pass states) is refused for the derived
 /// flow with the loop named, instead of aws-lambda and az-dorch silently running it once.
 #[test]
