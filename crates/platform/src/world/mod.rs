@@ -760,9 +760,7 @@ pub(crate) enum Ev {
 pub(crate) enum Timer {
     /// Step Functions: strand `strand` of run `run` enters its state after the transition.
     StepEnter { run: u32, strand: StrandId },
-    /// Step Functions: the Invoke request of run `run`'s Task reached Lambda.
-    StepInvoke { run: u32, strand: StrandId },
-    /// Step Functions: the service has taken run `run`'s Task response.
+    /// Step Functions: the service has taken the response of run `run`'s last Task.
     StepResult { run: u32, strand: StrandId },
     /// Step Functions: a Wait state of run `run` of execution `exec` ended.
     StepWaited { exec: ExecId, run: u32 },
@@ -1050,7 +1048,6 @@ impl World<'_> {
     fn on_timer(&mut self, now: SimTime, t: Timer) {
         match t {
             Timer::StepEnter { run, strand } => self.step_enter(now, run, strand),
-            Timer::StepInvoke { run, strand } => self.step_invoke(now, run, strand),
             Timer::StepResult { run, strand } => self.step_result(now, run, strand),
             Timer::StepWaited { exec, run } => self.step_waited(now, exec, run),
             Timer::StepRetry { exec, run } => self.step_retry(now, exec, run),

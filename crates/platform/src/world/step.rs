@@ -364,6 +364,8 @@ struct Run {
     worker_started: bool,
     /// The size of the run's current data (its input, then each result), bytes.
     data: f64,
+    /// The service's time to take the last Task's response, added to what comes next.
+    response: SimDuration,
 }
 
 /// A Parallel or Map state waiting for its children.
@@ -469,6 +471,7 @@ impl<'a> World<'a> {
             worker_since,
             worker_started: false,
             data,
+            response: SimDuration::ZERO,
         });
         self.own(exec, Owned::StepRun(id));
         id
@@ -484,20 +487,42 @@ impl<'a> World<'a> {
     fn go(&mut self, now: SimTime, run: u32, next: AslNext) {
         match next {
             AslNext::State(j) => self.transition(now, run, j),
-            AslNext::End => self.run_finished(now, run),
+            AslNext::End => {
+                let r = &mut self.sf.runs[run as usize];
+                match std::mem::take(&mut r.response) {
+                    SimDuration::ZERO => self.run_finished(now, run),
+                    d => {
+                        let strand = r.strand;
+                        self.q.schedule(now + d, Ev::Timer(Timer::StepResult { run, strand }));
+                    }
+                }
+            }
         }
     }
 
-    /// A transition of `run` into `state` (token, latency, count, price), carrying its data.
+    /// A transition of `run` into `state` (token, latency, count, price), carrying its data,
+    /// after the service took the last Task's response; into a Task, the service then sends the
+    /// Invoke request with the state's input (one event: the state is entered when the request
+    /// reaches Lambda).
     fn transition(&mut self, now: SimTime, run: u32, state: usize) {
         let r = &mut self.sf.runs[run as usize];
         r.state = state;
-        let (e, strand, data) = (r.exec, r.strand, rounded(r.data));
+        let response = std::mem::take(&mut r.response);
+        let (e, strand, data, m, share) = (r.exec, r.strand, rounded(r.data), r.machine, r.share);
         if self.exec_done(e) {
             return;
         }
         if let Some(at) = self.step_transition_time(now, e, data) {
-            self.q.schedule(at, Ev::Timer(Timer::StepEnter { run, strand }));
+            let setup = self.sf_setup();
+            let invoke = match &self.machine(m).states[state] {
+                State::Task { task, .. } => {
+                    let (median, sigma) = setup.invoke_latency;
+                    let input = rounded(task.input_bytes * share);
+                    self.lognormal(median, sigma) + SimDuration::from_secs_f64(setup.request_s_per_kb * input as f64 / 1024.0)
+                }
+                _ => SimDuration::ZERO,
+            };
+            self.q.schedule(at + response + invoke, Ev::Timer(Timer::StepEnter { run, strand }));
         }
     }
 
@@ -548,10 +573,16 @@ impl<'a> World<'a> {
                 if !self.step_payload_ok(now, e, input) {
                     return;
                 }
-                // The service sends the Invoke request with the state's input.
-                let (m, sg) = setup.invoke_latency;
-                let d = self.lognormal(m, sg) + SimDuration::from_secs_f64(setup.request_s_per_kb * input as f64 / 1024.0);
-                self.q.schedule(now + d, Ev::Timer(Timer::StepInvoke { run, strand }));
+                let phases = match &task.work {
+                    Work::Step(st) => self.phases_of(e, *st, item, share, task.app, true),
+                    Work::Grouped(nodes) => {
+                        let mut phases = Vec::new();
+                        self.nodes_phases(e, nodes, item, share, true, task.app, &mut phases);
+                        phases
+                    }
+                };
+                let v = self.new_inv(task.app, Class::Function, e, vec![strand], phases, Cont::StepTask { run }, now);
+                self.invoke(now, v);
             }
             State::Pass { next } => self.go(now, run, next.clone()),
             State::Wait { seconds, .. } => {
@@ -581,37 +612,13 @@ impl<'a> World<'a> {
         }
     }
 
-    /// The Invoke request of `run`'s Task reached Lambda: the function is invoked.
-    pub(crate) fn step_invoke(&mut self, now: SimTime, run: u32, strand: StrandId) {
-        if self.exec_done(strand.exec) {
-            return;
-        }
-        self.charge(strand, now, Component::Scheduling);
-        let r = &self.sf.runs[run as usize];
-        let (e, m, s, share, item) = (r.exec, r.machine, r.state, r.share, r.item);
-        let State::Task { task, .. } = &self.machine(m).states[s] else { return };
-        let phases = match &task.work {
-            Work::Step(st) => self.phases_of(e, *st, item, share, task.app, true),
-            Work::Grouped(nodes) => {
-                let mut phases = Vec::new();
-                self.nodes_phases(e, nodes, item, share, true, task.app, &mut phases);
-                phases
-            }
-        };
-        let v = self.new_inv(task.app, Class::Function, e, vec![strand], phases, Cont::StepTask { run }, now);
-        self.invoke(now, v);
-    }
-
-    /// The service has taken `run`'s Task response: the run moves on.
+    /// The service has taken the response of `run`'s last Task, which ended its machine.
     pub(crate) fn step_result(&mut self, now: SimTime, run: u32, strand: StrandId) {
         if self.exec_done(strand.exec) {
             return;
         }
         self.charge(strand, now, Component::Scheduling);
-        let r = &self.sf.runs[run as usize];
-        if let State::Task { next, .. } = &self.machine(r.machine).states[r.state] {
-            self.go(now, run, next.clone());
-        }
+        self.run_finished(now, run);
     }
 
     fn new_group(&mut self, run: u32, join: JoinId, waiting: Vec<(StrandId, u32)>, iterator: Option<usize>) -> u32 {
@@ -681,16 +688,17 @@ impl<'a> World<'a> {
         let r = &mut self.sf.runs[run as usize];
         r.attempt = 0;
         let (m, s, share) = (r.machine, r.state, r.share);
-        if let State::Task { task, .. } = &self.machine(m).states[s] {
+        if let State::Task { task, next, .. } = &self.machine(m).states[s] {
             let out = task.output_bytes * share;
             if !self.step_payload_ok(now, e, rounded(out)) {
                 return;
             }
-            self.sf.runs[run as usize].data = out;
             // The service takes the response back before recording it and moving on.
-            let strand = self.sf.runs[run as usize].strand;
-            let d = SimDuration::from_secs_f64(self.sf_setup().result_s_per_kb * out / 1024.0);
-            self.q.schedule(now + d, Ev::Timer(Timer::StepResult { run, strand }));
+            let response = SimDuration::from_secs_f64(self.sf_setup().result_s_per_kb * out / 1024.0);
+            let r = &mut self.sf.runs[run as usize];
+            r.data = out;
+            r.response = response;
+            self.go(now, run, next.clone());
         }
     }
 
