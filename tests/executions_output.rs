@@ -95,3 +95,33 @@ fn a_failed_execution_names_the_platform_error() {
     }
     assert_eq!(text.lines().count(), 2);
 }
+
+#[test]
+fn asked_quantiles_agree_with_the_standard_ones_and_bad_ones_are_refused() {
+    let o = sfsim(
+        &[
+            "run",
+            "scenarios/paper/ml-training-small.toml",
+            "--iterations",
+            "40",
+            "-d",
+            "az-func",
+            "--quantiles",
+            "0.5,0.99,0.999",
+            "--format",
+            "json",
+            "-q",
+        ],
+        "2",
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let r = &v["results"][0];
+    let q = |k: &str| r["latency_quantiles_s"][k].as_f64().unwrap_or_else(|| panic!("quantile {k}: {r}"));
+    assert_eq!(q("0.5"), r["latency_s"]["p50"].as_f64().unwrap());
+    assert_eq!(q("0.99"), r["latency_s"]["p99"].as_f64().unwrap());
+    assert!(q("0.999") >= q("0.99") && q("0.999") <= r["latency_s"]["max"].as_f64().unwrap());
+    let bad = sfsim(&["run", "scenarios/paper/ml-training-small.toml", "--quantiles", "1.5"], "2");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("within [0, 1]"));
+}

@@ -265,6 +265,14 @@ enum ReplayFormat {
     Json,
 }
 
+fn parse_quantile(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(q) if (0.0..=1.0).contains(&q) => Ok(q),
+        Ok(q) => Err(format!("{q} is not a quantile: it must be within [0, 1]")),
+        Err(_) => Err(format!("`{s}` is not a number")),
+    }
+}
+
 fn parse_placement(s: &str) -> Result<sfsim_replay::Placement, String> {
     sfsim_replay::Placement::parse(s).ok_or_else(|| format!("`{s}`: expected random or even"))
 }
@@ -517,6 +525,10 @@ struct RunArgs {
     /// cold start, cost, breakdown, and each invocation's start and end.
     #[arg(long, value_name = "FILE.jsonl")]
     executions: Option<PathBuf>,
+    /// Latency quantiles to report beside p50, p95 and p99, comma-separated, each in [0, 1]
+    /// (e.g. `0.9,0.999`).
+    #[arg(long, value_name = "Q,...", value_delimiter = ',', value_parser = parse_quantile)]
+    quantiles: Vec<f64>,
     /// Load platform models from DIR instead of the built-in ones.
     #[arg(long, value_name = "DIR")]
     models: Option<PathBuf>,
@@ -643,7 +655,14 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
         };
         sfsim_experiment::ExecFactory(std::sync::Arc::new(f))
     });
-    let opts = RunOptions { iterations: a.iterations, replications: a.replications, seed: a.seed, trace, executions };
+    let opts = RunOptions {
+        iterations: a.iterations,
+        replications: a.replications,
+        seed: a.seed,
+        trace,
+        executions,
+        quantiles: a.quantiles.clone(),
+    };
     let started = std::time::Instant::now();
     let result = progress::with_progress("sfsim run", a.quiet, progress::Count::Simulations, || {
         run_scenario(&scenario, &deployments, &models, &opts)

@@ -45,6 +45,8 @@ pub struct RunOptions {
     pub trace: Option<TraceFactory>,
     /// Stream every execution of every replication to the sink this makes.
     pub executions: Option<ExecFactory>,
+    /// Latency quantiles to report beside p50, p95 and p99 (each in [0, 1]).
+    pub quantiles: Vec<f64>,
 }
 
 /// Makes the execution sink of one replication of a deployment: called with the deployment's
@@ -265,7 +267,16 @@ pub fn run_scenario_keeping(
     let mut it = outputs.into_iter();
     for p in &platforms {
         let mut runs: Vec<RunOutput> = it.by_ref().take(replications as usize).collect();
-        results.push(summarize(p.name(), &runs));
+        let mut summary = summarize(p.name(), &runs);
+        if !opts.quantiles.is_empty() {
+            let mut lat = sfsim_engine::Sample::new();
+            for r in &runs {
+                lat.merge(&r.fold.latency_s);
+            }
+            summary.latency_quantiles_s =
+                opts.quantiles.iter().map(|&q| (format!("{q}"), (!lat.is_empty()).then(|| lat.quantile(q)))).collect();
+        }
+        results.push(summary);
         trace_errors.extend(runs.iter().filter_map(|r| r.trace_error.clone()));
         trace_errors.extend(runs.iter().filter_map(|r| r.executions_error.clone()));
         records.push(runs.first_mut().map(|r| std::mem::take(&mut r.executions)).unwrap_or_default());

@@ -198,6 +198,10 @@ pub struct DeploymentSummary {
     pub errors: BTreeMap<String, u64>,
     /// End-to-end latency of completed executions, s.
     pub latency_s: Stats,
+    /// Further latency quantiles asked for (`--quantiles`), by quantile (`"0.999"`); null when
+    /// no execution completed.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub latency_quantiles_s: BTreeMap<String, Option<f64>>,
     /// Mean seconds per component (completed executions); sums to `latency_s.mean`.
     pub breakdown_s: BreakdownSummary,
     /// 99th percentile of each component, s.
@@ -324,6 +328,7 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
         throttled: f.throttled,
         errors: f.errors.clone(),
         latency_s: Stats::of_sample(&f.latency_s),
+        latency_quantiles_s: BTreeMap::new(),
         latency_samples_s: f.latency_s.cdf_values(CDF_POINTS),
         breakdown_s,
         breakdown_p99_s,

@@ -75,6 +75,11 @@ pub fn render_table(r: &ScenarioResult) -> String {
             let words: Vec<String> = parts.iter().map(|(k, v)| format!("{k} {v:.3}")).collect();
             let _ = writeln!(s, "{:<11} mean s by part: {}", "", words.join(", "));
         }
+        if !d.latency_quantiles_s.is_empty() {
+            let words: Vec<String> =
+                d.latency_quantiles_s.iter().map(|(q, v)| format!("q{q} {}", v.map_or("-".to_string(), |v| format!("{v:.3}")))).collect();
+            let _ = writeln!(s, "{:<11} latency s at quantiles: {}", "", words.join(", "));
+        }
         for (err, n) in &d.errors {
             let _ = writeln!(s, "{:<11} {n} x {err}", "");
         }
