@@ -141,6 +141,11 @@ pub enum RawArrivals {
         #[serde(default)]
         pause_s: f64,
     },
+    /// Phases of load one after another: Poisson at a rate, a linear ramp of the rate, a pause.
+    Phases {
+        /// The phases, in order.
+        phases: Vec<RawLoadPhase>,
+    },
     /// The invocations of one day of the Azure Functions 2019 trace.
     #[serde(rename = "azure-2019")]
     Azure2019 {
@@ -164,6 +169,34 @@ pub enum RawArrivals {
         /// Only this app; all apps when absent.
         app: Option<u32>,
     },
+}
+
+/// One phase of `kind = "phases"` arrivals.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLoadPhase {
+    /// `poisson`, `ramp` or `pause`.
+    pub kind: String,
+    /// How long it lasts, seconds.
+    pub duration_s: f64,
+    /// Poisson: arrivals per second.
+    pub rate_per_s: Option<f64>,
+    /// Ramp: the rate at its start and at its end, per second.
+    pub from_per_s: Option<f64>,
+    /// Ramp: the rate at its end.
+    pub to_per_s: Option<f64>,
+}
+
+/// One phase of load.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LoadPhase {
+    /// How long it lasts, seconds.
+    pub duration_s: f64,
+    /// Poisson arrival rate at the phase's start and end, per second (equal for a steady phase,
+    /// both 0 for a pause); the rate changes linearly in between.
+    pub from_per_s: f64,
+    /// Rate at the phase's end.
+    pub to_per_s: f64,
 }
 
 fn default_day() -> u32 {
@@ -482,6 +515,8 @@ pub enum Arrivals {
         /// Seconds between one execution's end and the next one's start.
         gap_s: f64,
     },
+    /// Poisson arrivals whose rate follows phases (steady, ramps, pauses); none after the last.
+    Phases(Vec<LoadPhase>),
     /// Closed loop of batches: `size` at once, the next batch `pause_s` after the last of a
     /// batch ended.
     Batches {
@@ -508,7 +543,11 @@ impl Arrivals {
         match *self {
             Arrivals::Interval { interval_s } => Some(interval_s * last as f64),
             Arrivals::Burst { size, interval_s } => Some(interval_s * (last / size) as f64),
-            Arrivals::Poisson { .. } | Arrivals::Sequential { .. } | Arrivals::Batches { .. } | Arrivals::Trace { .. } => None,
+            Arrivals::Poisson { .. }
+            | Arrivals::Sequential { .. }
+            | Arrivals::Batches { .. }
+            | Arrivals::Phases(_)
+            | Arrivals::Trace { .. } => None,
         }
     }
 }
@@ -711,6 +750,33 @@ impl Scenario {
                     return Err(KeyError::new("arrivals.size", "must be at least 1"));
                 }
                 Arrivals::Batches { size, pause_s: nonneg("arrivals.pause_s", pause_s)? }
+            }
+            RawArrivals::Phases { phases } => {
+                if phases.is_empty() {
+                    return Err(KeyError::new("arrivals.phases", "needs at least one phase"));
+                }
+                let mut out = Vec::with_capacity(phases.len());
+                for (i, p) in phases.iter().enumerate() {
+                    let key = |k: &str| format!("arrivals.phases.{i}.{k}");
+                    let duration_s = positive(&key("duration_s"), p.duration_s)?;
+                    let rate = |k: &str, v: Option<f64>| match v {
+                        Some(v) => nonneg(&key(k), v),
+                        None => Err(KeyError::new(&key(k), format!("a `{}` phase needs `{k}`", p.kind))),
+                    };
+                    let (from_per_s, to_per_s) = match p.kind.as_str() {
+                        "poisson" => {
+                            let r = rate("rate_per_s", p.rate_per_s)?;
+                            (r, r)
+                        }
+                        "ramp" => (rate("from_per_s", p.from_per_s)?, rate("to_per_s", p.to_per_s)?),
+                        "pause" => (0.0, 0.0),
+                        other => {
+                            return Err(KeyError::new(&key("kind"), format!("`{other}`: expected \"poisson\", \"ramp\" or \"pause\"")));
+                        }
+                    };
+                    out.push(LoadPhase { duration_s, from_per_s, to_per_s });
+                }
+                Arrivals::Phases(out)
             }
             RawArrivals::Azure2019 { dir, day, app, placement } => {
                 if !(1..=99).contains(&day) {

@@ -66,11 +66,25 @@ pub(crate) struct ArrivalGen {
     pub error: Option<String>,
     /// Batches: executions of the current batch that have ended.
     batch_ended: u64,
+    /// Phases: the current phase, its start and the last candidate time, seconds.
+    phase: usize,
+    phase_start_s: f64,
+    candidate_s: f64,
 }
 
 impl ArrivalGen {
     pub fn new(rng: SimRng, trace: Option<TraceIter>) -> ArrivalGen {
-        ArrivalGen { rng, last: SimTime::ZERO, trace, done: false, error: None, batch_ended: 0 }
+        ArrivalGen {
+            rng,
+            last: SimTime::ZERO,
+            trace,
+            done: false,
+            error: None,
+            batch_ended: 0,
+            phase: 0,
+            phase_start_s: 0.0,
+            candidate_s: 0.0,
+        }
     }
 
     /// When the last execution arrived.
@@ -91,6 +105,12 @@ impl World<'_> {
                 self.q.schedule(t, Ev::Arrival(ExecId(0)));
             }
             Some(None) => self.arrivals_gen.done = true,
+            None if matches!(self.spec.arrivals, Arrivals::Phases(_)) => match self.next_phase_arrival() {
+                Some(t) => {
+                    self.q.schedule(t, Ev::Arrival(ExecId(0)));
+                }
+                None => self.arrivals_gen.done = true,
+            },
             None => {
                 self.q.schedule(SimTime::ZERO, Ev::Arrival(ExecId(0)));
             }
@@ -117,6 +137,12 @@ impl World<'_> {
                 Arrivals::Batches { .. } => {
                     self.q.schedule(now, Ev::Arrival(next));
                 }
+                Arrivals::Phases(_) => match self.next_phase_arrival() {
+                    Some(t) => {
+                        self.q.schedule(t.max(now), Ev::Arrival(next));
+                    }
+                    None => self.arrivals_gen.done = true,
+                },
                 _ => {
                     let t = self.next_arrival_time(next.0);
                     self.q.schedule(t, Ev::Arrival(next));
@@ -160,6 +186,38 @@ impl World<'_> {
         })
     }
 
+    /// The next arrival of phased load (a Poisson process whose rate is piecewise linear in
+    /// time), by thinning: candidates at the phase's highest rate, each kept with probability
+    /// rate(t) / highest; a phase's end restarts the candidates there (memoryless). `None` after
+    /// the last phase.
+    fn next_phase_arrival(&mut self) -> Option<SimTime> {
+        let Arrivals::Phases(phases) = self.spec.arrivals else { return None };
+        let g = &mut self.arrivals_gen;
+        loop {
+            let p = phases.get(g.phase)?;
+            let end_s = g.phase_start_s + p.duration_s;
+            let top = p.from_per_s.max(p.to_per_s);
+            let next_s = if top > 0.0 {
+                let u: f64 = g.rng.random();
+                g.candidate_s - (1.0 - u).ln() / top
+            } else {
+                f64::INFINITY
+            };
+            if next_s >= end_s {
+                g.phase += 1;
+                g.phase_start_s = end_s;
+                g.candidate_s = end_s;
+                continue;
+            }
+            g.candidate_s = next_s;
+            let rate = p.from_per_s + (p.to_per_s - p.from_per_s) * (next_s - g.phase_start_s) / p.duration_s;
+            let u: f64 = g.rng.random();
+            if u * top <= rate {
+                return Some(SimTime::from_secs_f64(next_s));
+            }
+        }
+    }
+
     fn next_arrival_time(&mut self, i: u32) -> SimTime {
         let t = match *self.spec.arrivals {
             Arrivals::Interval { interval_s } => SimTime::from_secs_f64(interval_s * f64::from(i)),
@@ -169,7 +227,7 @@ impl World<'_> {
                 self.arrivals_gen.last + SimDuration::from_secs_f64(-(1.0 - u).ln() / rate_per_s)
             }
             Arrivals::Burst { size, interval_s } => SimTime::from_secs_f64(interval_s * (u64::from(i) / size) as f64),
-            Arrivals::Sequential { .. } | Arrivals::Batches { .. } | Arrivals::Trace { .. } => {
+            Arrivals::Sequential { .. } | Arrivals::Batches { .. } | Arrivals::Phases(_) | Arrivals::Trace { .. } => {
                 unreachable!("closed-loop and trace arrivals are scheduled elsewhere")
             }
         };
