@@ -165,14 +165,30 @@ pub fn run_scenario_keeping(
         }
     }
     // The scenario's own platform parameters (`[models.<model>]`, or `--set models.<model>.<key>=v`).
+    // The profile's parameters first (`[scenario] profile`), then the scenario's own.
+    let profile = match &scenario.profile {
+        None => Vec::new(),
+        Some(name) => match sfsim_platform::params::profile_changes(name) {
+            Some(Ok(c)) => c,
+            Some(Err(m)) => return Err(scenario.error_at("scenario.profile", m)),
+            None => {
+                let known: Vec<&str> = std::iter::once(sfsim_platform::params::DEFAULT_PROFILE)
+                    .chain(sfsim_platform::params::BUILTIN_PROFILES.iter().map(|(n, _)| *n))
+                    .collect();
+                return Err(scenario.error_at("scenario.profile", format!("unknown profile `{name}` (known: {})", known.join(", "))));
+            }
+        },
+    };
     let overridden;
-    let models = if scenario.model_overrides.is_empty() {
+    let models = if scenario.model_overrides.is_empty() && profile.is_empty() {
         models
     } else {
-        let changes: Vec<(String, String, f64)> =
-            scenario.model_overrides.iter().map(|o| (o.model.clone(), o.key.clone(), o.value)).collect();
-        overridden =
-            models.with_overrides(&changes).map_err(|(i, msg)| scenario.error_at(&scenario.model_overrides[i].scenario_key(), msg))?;
+        let mut changes = profile.clone();
+        changes.extend(scenario.model_overrides.iter().map(|o| (o.model.clone(), o.key.clone(), o.value)));
+        overridden = models.with_overrides(&changes).map_err(|(i, msg)| match i.checked_sub(profile.len()) {
+            Some(j) => scenario.error_at(&scenario.model_overrides[j].scenario_key(), msg),
+            None => scenario.error_at("scenario.profile", msg),
+        })?;
         &overridden
     };
     let models_hash = text_hash(&models.texts().iter().map(|(n, t)| format!("{n}\n{t}")).collect::<Vec<_>>().join("\n"));

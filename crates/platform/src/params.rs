@@ -540,6 +540,42 @@ pub struct Models {
     texts: Vec<(String, String)>,
 }
 
+/// The built-in profiles: (name, text of `models/profiles/<name>.toml`). A profile replaces
+/// model parameters (`[models.<model>] key = { value, source }`) for scenarios that pick it.
+pub const BUILTIN_PROFILES: &[(&str, &str)] = &[("2026", include_str!("../../../models/profiles/2026.toml"))];
+
+/// The default profile: the study's era, the built-in models as they are.
+pub const DEFAULT_PROFILE: &str = "study-2021";
+
+/// The parameter changes of profile `name`: (model, key, value). `None` for an unknown name.
+pub fn profile_changes(name: &str) -> Option<Result<Vec<(String, String, f64)>, String>> {
+    if name == DEFAULT_PROFILE {
+        return Some(Ok(Vec::new()));
+    }
+    let (_, text) = BUILTIN_PROFILES.iter().find(|(n, _)| *n == name)?;
+    let table: toml::Table = match toml::from_str(text) {
+        Ok(t) => t,
+        Err(e) => return Some(Err(format!("profile {name}: {e}"))),
+    };
+    let mut out = Vec::new();
+    for (model, params) in table.get("models").and_then(|m| m.as_table()).into_iter().flatten() {
+        fn walk(model: &str, prefix: &str, t: &toml::Table, out: &mut Vec<(String, String, f64)>) {
+            for (k, v) in t {
+                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let Some(t) = v.as_table() else { continue };
+                match t.get("value").and_then(|x| x.as_float().or_else(|| x.as_integer().map(|i| i as f64))) {
+                    Some(value) if t.contains_key("source") => out.push((model.to_string(), key, value)),
+                    _ => walk(model, &key, t, out),
+                }
+            }
+        }
+        if let Some(t) = params.as_table() {
+            walk(model, "", t, &mut out);
+        }
+    }
+    Some(Ok(out))
+}
+
 /// The built-in model files: (file name, text).
 pub const BUILTIN_MODELS: &[(&str, &str)] = &[
     ("aws-lambda.toml", include_str!("../../../models/aws-lambda.toml")),

@@ -95,6 +95,9 @@ pub struct RawMeta {
     /// the statistics.
     #[serde(default)]
     pub measure_after_s: f64,
+    /// The platforms' era: `study-2021` (default, the built-in models) or `2026`
+    /// (`models/profiles/2026.toml`); a bare year (`--set scenario.profile=2026`) is its name.
+    pub profile: Option<toml::Value>,
 }
 
 fn default_iterations() -> u64 {
@@ -592,6 +595,8 @@ pub struct Scenario {
     pub seed: u64,
     /// Executions arriving before this (seconds) are simulated but left out of the statistics.
     pub measure_after_s: f64,
+    /// The platforms' era (`[scenario] profile`), when the scenario names one.
+    pub profile: Option<String>,
     /// Arrival process.
     pub arrivals: Arrivals,
     /// Per-deployment settings.
@@ -829,6 +834,12 @@ impl Scenario {
             replications: raw.scenario.replications,
             seed: raw.scenario.seed.unwrap_or(DEFAULT_SEED),
             measure_after_s: nonneg("scenario.measure_after_s", raw.scenario.measure_after_s)?,
+            profile: match raw.scenario.profile {
+                None => None,
+                Some(toml::Value::String(p)) => Some(p),
+                Some(toml::Value::Integer(y)) => Some(y.to_string()),
+                Some(_) => return Err(KeyError::new("scenario.profile", "a profile's name: \"study-2021\" or \"2026\"")),
+            },
             arrivals,
             deployment,
             workflow,
