@@ -30,6 +30,9 @@ fn edited_models(dir: &Path, file: &str, from: &str, to: &str) -> PathBuf {
     std::fs::create_dir_all(&models).expect("models dir");
     for e in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("models")).expect("models/") {
         let p = e.expect("entry").path();
+        if !p.is_file() {
+            continue; // models/profiles/
+        }
         let mut text = std::fs::read_to_string(&p).expect("model file");
         if p.file_name().is_some_and(|n| n == file) {
             assert!(text.contains(from), "{file} has `{from}`");
