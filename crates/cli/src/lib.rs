@@ -752,6 +752,33 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The targets a deviations or baseline file speaks of: those of a targets file beside it or
+/// in `targets/` next to it that names it (`key` of the file's top level), else the study's.
+fn targets_naming(
+    file: &Path,
+    key: impl Fn(&sfsim_calibration::TargetFile) -> Option<&str>,
+) -> Result<Vec<sfsim_calibration::Target>, LoadError> {
+    let me = std::fs::canonicalize(file).ok();
+    let dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    for d in [dir.to_path_buf(), dir.join("targets")] {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let mut paths: Vec<PathBuf> =
+            entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect();
+        paths.sort();
+        for p in paths {
+            let Ok(src) = SourceFile::read(&p) else { continue };
+            let Ok(tf) = sfsim_calibration::load_target_file(&src) else { continue };
+            if let Some(rel) = key(&tf)
+                && me.is_some()
+                && std::fs::canonicalize(sfsim_calibration::TargetFile::resolve(&p, rel)).ok() == me
+            {
+                return Ok(tf.targets);
+            }
+        }
+    }
+    sfsim_calibration::load_targets(&SourceFile::from_text("calibration/targets/paper.toml (built in)", sfsim_calibration::PAPER_TARGETS))
+}
+
 fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
     let mut invalid = 0usize;
     for f in files {
@@ -763,18 +790,13 @@ fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
             } else if has("target") {
                 sfsim_calibration::load_targets(&src).map(|t| format!("{} targets", t.len()))
             } else if has("deviation") {
-                // Deviations name targets: checked against the study's built-in targets.
-                let targets = sfsim_calibration::load_targets(&SourceFile::from_text(
-                    "calibration/targets/paper.toml (built in)",
-                    sfsim_calibration::PAPER_TARGETS,
-                ))?;
+                // Deviations name targets: checked against the targets file that names this file
+                // (`deviations = "..."`), else the study's built-in targets.
+                let targets = targets_naming(f, |t| t.deviations.as_deref())?;
                 sfsim_calibration::load_deviations(&src, &targets).map(|d| format!("{} known deviations", d.len()))
             } else if has("recorded") {
-                // Recorded values name targets: checked against the study's built-in targets.
-                let targets = sfsim_calibration::load_targets(&SourceFile::from_text(
-                    "calibration/targets/paper.toml (built in)",
-                    sfsim_calibration::PAPER_TARGETS,
-                ))?;
+                // Recorded values name targets: likewise (`baseline = "..."`).
+                let targets = targets_naming(f, |t| t.baseline.as_deref())?;
                 sfsim_calibration::load_baseline(&src, &targets).map(|b| format!("{} recorded targets", b.len()))
             } else if has("sweep") {
                 let sw = sfsim_experiment::sweep::Sweep::load(f)?;
