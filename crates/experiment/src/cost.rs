@@ -141,20 +141,6 @@ fn judge(w: &Window) -> (bool, Vec<String>) {
     (why.is_empty(), why)
 }
 
-/// Most executions deployment `d` can run at once, and what sets it.
-fn capacity(d: Deployment, m: &Models) -> (f64, String) {
-    match d {
-        Deployment::AwsLambda | Deployment::AwsStep => {
-            let c = m.lambda.scaling.account_concurrency.value;
-            (c, format!("the account's Lambda concurrency of {c:.0}"))
-        }
-        _ => {
-            let (hosts, threads) = (m.azure.scaling.max_hosts.value, m.azure.function.python_thread_pool.value);
-            (hosts * threads, format!("at most {hosts:.0} hosts x {threads:.0} Python worker thread(s)"))
-        }
-    }
-}
-
 /// Seconds from the first arrival to the last.
 fn span(records: &[sfsim_platform::ExecRecord]) -> f64 {
     match (records.iter().map(|r| r.arrival).min(), records.iter().map(|r| r.arrival).max()) {
@@ -277,12 +263,13 @@ pub fn project_bills(
     sc.arrivals = Arrivals::Poisson { rate_per_s };
     let opts = RunOptions { iterations: Some(n), replications: Some(1), seed, ..RunOptions::default() };
     let (r, records) = run_scenario_keeping(&sc, deployments, models, &opts, n <= MAX_TREND_EXECUTIONS)?;
-    // The capacity with the scenario's own model parameters (the run validated them).
-    let changes: Vec<(String, String, f64)> = sc.model_overrides.iter().map(|o| (o.model.clone(), o.key.clone(), o.value)).collect();
-    let overridden = if changes.is_empty() { None } else { models.with_overrides(&changes).ok() };
-    let models = overridden.as_ref().unwrap_or(models);
+    // The capacity of each deployment as the run planned it (profile, overrides, its settings).
+    let models = crate::scenario_models(&sc, models)?;
     let mut bills = Vec::new();
     for ((d, s), recs) in deployments.iter().zip(&r.results).zip(&records) {
+        let cfg = sc.deployment.get(d.name()).cloned().unwrap_or_default();
+        let capacity =
+            sfsim_platform::DeploymentPlan::build(*d, &models, &cfg, &sc.workflow).map_err(|e| sc.error_at(&e.key, e.message))?.capacity();
         let window = Window {
             arrived: s.iterations,
             completed: s.completed,
@@ -292,8 +279,8 @@ pub fn project_bills(
             latency_s: s.latency_s.clone(),
             // Executed seconds per execution that ran (throttled ones ran for none).
             offered_concurrency: rate_per_s * s.executed_s * s.iterations as f64 / (s.iterations - s.throttled).max(1) as f64,
-            capacity_concurrency: capacity(*d, &models).0,
-            capacity: capacity(*d, &models).1,
+            capacity_concurrency: capacity.0,
+            capacity: capacity.1,
             instances_peak: s.instances_peak,
             queue_growth_s_per_s: queue_growth(recs),
             backlog_at_last_arrival: backlog(recs).0,

@@ -137,6 +137,35 @@ pub fn resolve_deployments(scenario: &Scenario, names: &[String]) -> Result<Vec<
     Ok(out)
 }
 
+/// The platform models a scenario runs with: its dated profile's parameters (`[scenario]
+/// profile`), then its own (`[models.<model>]`, `--set models.<model>.<key>=v`), over `models`.
+/// A bad profile or parameter is an error at its key.
+pub fn scenario_models<'m>(scenario: &Scenario, models: &'m Models) -> Result<std::borrow::Cow<'m, Models>, LoadError> {
+    let profile = match &scenario.profile {
+        None => Vec::new(),
+        Some(name) => match sfsim_platform::params::profile_changes(name) {
+            Some(Ok(c)) => c,
+            Some(Err(m)) => return Err(scenario.error_at("scenario.profile", m)),
+            None => {
+                let known: Vec<&str> = std::iter::once(sfsim_platform::params::DEFAULT_PROFILE)
+                    .chain(sfsim_platform::params::BUILTIN_PROFILES.iter().map(|(n, _)| *n))
+                    .collect();
+                return Err(scenario.error_at("scenario.profile", format!("unknown profile `{name}` (known: {})", known.join(", "))));
+            }
+        },
+    };
+    if scenario.model_overrides.is_empty() && profile.is_empty() {
+        return Ok(std::borrow::Cow::Borrowed(models));
+    }
+    let mut changes = profile.clone();
+    changes.extend(scenario.model_overrides.iter().map(|o| (o.model.clone(), o.key.clone(), o.value)));
+    let overridden = models.with_overrides(&changes).map_err(|(i, msg)| match i.checked_sub(profile.len()) {
+        Some(j) => scenario.error_at(&scenario.model_overrides[j].scenario_key(), msg),
+        None => scenario.error_at("scenario.profile", msg),
+    })?;
+    Ok(std::borrow::Cow::Owned(overridden))
+}
+
 /// Runs `scenario` on `deployments`.
 pub fn run_scenario(
     scenario: &Scenario,
@@ -164,33 +193,8 @@ pub fn run_scenario_keeping(
                 .error_at(&format!("deployment.{name}"), format!("unknown deployment `{name}`{}", sfsim_workflow::suggest(name, &known))));
         }
     }
-    // The scenario's own platform parameters (`[models.<model>]`, or `--set models.<model>.<key>=v`).
-    // The profile's parameters first (`[scenario] profile`), then the scenario's own.
-    let profile = match &scenario.profile {
-        None => Vec::new(),
-        Some(name) => match sfsim_platform::params::profile_changes(name) {
-            Some(Ok(c)) => c,
-            Some(Err(m)) => return Err(scenario.error_at("scenario.profile", m)),
-            None => {
-                let known: Vec<&str> = std::iter::once(sfsim_platform::params::DEFAULT_PROFILE)
-                    .chain(sfsim_platform::params::BUILTIN_PROFILES.iter().map(|(n, _)| *n))
-                    .collect();
-                return Err(scenario.error_at("scenario.profile", format!("unknown profile `{name}` (known: {})", known.join(", "))));
-            }
-        },
-    };
-    let overridden;
-    let models = if scenario.model_overrides.is_empty() && profile.is_empty() {
-        models
-    } else {
-        let mut changes = profile.clone();
-        changes.extend(scenario.model_overrides.iter().map(|o| (o.model.clone(), o.key.clone(), o.value)));
-        overridden = models.with_overrides(&changes).map_err(|(i, msg)| match i.checked_sub(profile.len()) {
-            Some(j) => scenario.error_at(&scenario.model_overrides[j].scenario_key(), msg),
-            None => scenario.error_at("scenario.profile", msg),
-        })?;
-        &overridden
-    };
+    let resolved = scenario_models(scenario, models)?;
+    let models: &Models = &resolved;
     let models_hash = text_hash(&models.texts().iter().map(|(n, t)| format!("{n}\n{t}")).collect::<Vec<_>>().join("\n"));
     let platforms = deployments
         .iter()

@@ -160,6 +160,25 @@ impl DeploymentPlan {
         self.deployment.name()
     }
 
+    /// Most executions the deployment can run at once, and what sets it: Lambda's account
+    /// concurrency, or an Azure app's most hosts times the executions a host runs at once (the
+    /// Python worker's threads, else its slots).
+    pub fn capacity(&self) -> (f64, String) {
+        let Some(app) = self.apps.first() else { return (0.0, "no function".into()) };
+        match app.platform.scaling {
+            crate::deployment::ScalePolicy::LambdaBurst { limit, .. } => {
+                (f64::from(limit), format!("the account's Lambda concurrency of {limit}"))
+            }
+            _ => {
+                let (per_host, what) = match app.platform.code_threads {
+                    0 => (app.slots[0], "execution slot(s)"),
+                    t => (t, "Python worker thread(s)"),
+                };
+                (f64::from(app.max_hosts) * f64::from(per_host), format!("at most {} hosts x {per_host} {what}", app.max_hosts))
+            }
+        }
+    }
+
     /// Simulates one replication, keeping every execution's record (tests, small runs).
     pub fn run(&self, workflow: &Workflow, arrivals: &Arrivals, iterations: u64, streams: RngStreams, trace: bool) -> RunOutput {
         simulate(&RunSpec { plan: self, workflow, arrivals, iterations, streams, trace, keep_records: true, measure_after: SimTime::ZERO })
