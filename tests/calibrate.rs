@@ -1,11 +1,10 @@
 //! `sfsim calibrate` across target sets and its cross-validation, through the real binary.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn sfsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sfsim")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("binary runs")
-}
+mod common;
+use common::sfsim;
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

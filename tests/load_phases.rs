@@ -1,10 +1,7 @@
 //! `kind = "phases"` arrivals: steady Poisson load, a pause, a linear ramp, one after another.
 
-use std::process::{Command, Output};
-
-fn sfsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sfsim")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("binary runs")
-}
+mod common;
+use common::sfsim;
 
 const SCENARIO: &str = r#"[scenario]
 name = "phases"

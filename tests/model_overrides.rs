@@ -3,11 +3,10 @@
 //! output records the models' hash beside the scenario's; a bad override is an input error at its
 //! key.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn sfsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sfsim")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("binary runs")
-}
+mod common;
+use common::sfsim;
 
 const SCENARIO: &str = r#"[scenario]
 name = "override-probe"

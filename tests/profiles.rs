@@ -2,11 +2,8 @@
 //! parameters (models/profiles/2026.toml) over the study-era models; the scenario's own
 //! `[models.*]` entries apply on top; an unknown profile is an input error at its key.
 
-use std::process::{Command, Output};
-
-fn sfsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sfsim")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("binary runs")
-}
+mod common;
+use common::sfsim;
 
 fn run(set: &[&str]) -> serde_json::Value {
     let mut args = vec![

@@ -1,11 +1,8 @@
 //! `measure_after_s`: executions arriving before it warm the platform up (they run, with their
 //! cold starts) and are left out of every statistic.
 
-use std::process::{Command, Output};
-
-fn sfsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sfsim")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("binary runs")
-}
+mod common;
+use common::sfsim;
 
 fn run(set: &[&str]) -> serde_json::Value {
     let mut args = vec!["run", "scenarios/validation/sebs-chain-32b.toml", "--iterations", "90", "--format", "json", "-q"];
