@@ -6,25 +6,22 @@ mod common;
 use common::sfsim;
 
 fn run(set: &[&str]) -> serde_json::Value {
-    let mut args = vec![
-        "run",
-        "scenarios/paper/ml-training-small.toml",
-        "--iterations",
-        "5",
-        "-d",
-        "aws-lambda",
-        "-d",
-        "az-dorch",
-        "--format",
-        "json",
-        "-q",
-    ];
-    for s in set {
-        args.extend(["--set", s]);
-    }
-    let o = sfsim(&args);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    serde_json::from_slice(&o.stdout).expect("json")
+    common::run_json(
+        &[
+            "run",
+            "scenarios/paper/ml-training-small.toml",
+            "--iterations",
+            "5",
+            "-d",
+            "aws-lambda",
+            "-d",
+            "az-dorch",
+            "--format",
+            "json",
+            "-q",
+        ],
+        set,
+    )
 }
 
 #[test]

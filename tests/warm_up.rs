@@ -2,16 +2,9 @@
 //! cold starts) and are left out of every statistic.
 
 mod common;
-use common::sfsim;
 
 fn run(set: &[&str]) -> serde_json::Value {
-    let mut args = vec!["run", "scenarios/validation/sebs-chain-32b.toml", "--iterations", "90", "--format", "json", "-q"];
-    for s in set {
-        args.extend(["--set", s]);
-    }
-    let o = sfsim(&args);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    serde_json::from_slice(&o.stdout).expect("json")
+    common::run_json(&["run", "scenarios/validation/sebs-chain-32b.toml", "--iterations", "90", "--format", "json", "-q"], set)
 }
 
 #[test]

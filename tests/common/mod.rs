@@ -6,3 +6,15 @@ use std::process::{Command, Output};
 pub fn sfsim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sfsim")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("binary runs")
 }
+
+/// Runs `sfsim` with `args` and each of `sets` as `--set`; it must succeed; its stdout as JSON.
+#[allow(dead_code)] // not every test file runs JSON
+pub fn run_json(args: &[&str], sets: &[&str]) -> serde_json::Value {
+    let mut all = args.to_vec();
+    for s in sets {
+        all.extend(["--set", s]);
+    }
+    let o = sfsim(&all);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).expect("json")
+}
