@@ -758,10 +758,10 @@ impl Models {
         }
         let edits: Vec<(String, String, f64)> = changes.iter().zip(files).map(|((_, k, v), f)| (f, k.clone(), *v)).collect();
         Self::with_changes(&self.texts, &edits).map_err(|e| {
-            // A range check failed: name the change whose key the error mentions.
-            let msg = e.to_string();
-            let i = edits.iter().position(|(f, k, _)| msg.contains(f.as_str()) && msg.contains(k.as_str())).unwrap_or(0);
-            (i, msg)
+            // A range check failed: name the change whose file and key the error is about, with
+            // the reason alone (the user wrote the value in the scenario, not in the model file).
+            let i = edits.iter().position(|(f, k, _)| e.file.ends_with(f.as_str()) && e.key.starts_with(k.as_str())).unwrap_or(0);
+            (i, format!("{} (the range of `{}` in models/{})", e.message, edits[i].1, edits[i].0))
         })
     }
 
