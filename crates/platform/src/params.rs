@@ -374,6 +374,12 @@ param_section!(
         map_max_concurrency,
         /// History events per Task state.
         events_per_task,
+        /// Distributed Map available (1) or not yet launched (0).
+        distributed_map,
+        /// Distributed Map: most child executions at once.
+        distributed_map_max_concurrency,
+        /// Distributed Map: events it adds to the parent's history, whatever its items.
+        events_per_distributed_map,
     }
 );
 param_section!(
@@ -517,6 +523,9 @@ impl CheckRanges for StepFunctionsModel {
         within("limits.payload_max_kb", &self.limits.payload_max_kb, 1.0, 1e6)?;
         within("limits.history_max_events", &self.limits.history_max_events, 1.0, 1e9)?;
         within("limits.map_max_concurrency", &self.limits.map_max_concurrency, 1.0, 1e6)?;
+        within("limits.distributed_map", &self.limits.distributed_map, 0.0, 1.0)?;
+        within("limits.distributed_map_max_concurrency", &self.limits.distributed_map_max_concurrency, 1.0, 1e6)?;
+        within("limits.events_per_distributed_map", &self.limits.events_per_distributed_map, 0.0, 1e3)?;
         within("billing.express", &self.billing.express, 0.0, 1.0)
     }
 }

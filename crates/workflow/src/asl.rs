@@ -13,10 +13,11 @@
 //! Supported states: Task (Resource mapped to a step; `Retry` with ErrorEquals, IntervalSeconds,
 //! MaxAttempts, BackoffRate; `Catch` with ErrorEquals and Next), Pass, Wait (`Seconds`), Choice
 //! (the branch is chosen in the scenario, as sfsim does not simulate data), Parallel (`Branches`),
-//! Map (`Iterator` or `ItemProcessor`, `MaxConcurrency`, `ItemsPath`), Succeed and Fail. Anything
+//! Map (`Iterator` or `ItemProcessor`, whose `ProcessorConfig` may make it DISTRIBUTED with
+//! STANDARD or EXPRESS child executions; `MaxConcurrency`, `ItemsPath`), Succeed and Fail. Anything
 //! else (other fields that change control flow such as `TimeoutSeconds`, `HeartbeatSeconds`,
-//! Retry/Catch on Parallel, JSONata, Distributed Map, `.sync` integrations) is an error naming
-//! the JSON path, so a machine is never run with silently different semantics.
+//! Retry/Catch on Parallel, JSONata, `.sync` integrations, a Distributed Map's `ItemReader`,
+//! `ItemBatcher` or `ResultWriter`) is an error naming the JSON path, so a machine is never run with silently different semantics.
 //!
 //! The same machine also defines the platform-neutral flow for the other deployments when the
 //! scenario gives no `flow`: Task states become steps, Parallel a parallel node, Map a fan-out.
@@ -122,6 +123,9 @@ pub enum AslState {
         items: u32,
         /// Concurrency (0: as many as the platform allows).
         max_concurrency: u32,
+        /// Inline, or distributed with Standard or Express child executions
+        /// (`ItemProcessor.ProcessorConfig`).
+        mode: crate::scenario::MapMode,
         /// Next.
         next: AslNext,
     },
@@ -296,9 +300,7 @@ impl Ctx<'_> {
                     (None, Some(v)) => (v, "ItemProcessor"),
                     _ => return Err(self.err(sp, "a Map needs exactly one of `Iterator` or `ItemProcessor`")),
                 };
-                if it.get("ProcessorConfig").and_then(|c| c.get("Mode")).and_then(Value::as_str) == Some("DISTRIBUTED") {
-                    return Err(self.err(&join(&join(sp, field), "ProcessorConfig"), "Distributed Map is not supported (inline Map only)"));
-                }
+                let mode = self.map_mode(it.get("ProcessorConfig"), &join(&join(sp, field), "ProcessorConfig"))?;
                 let mut allowed: Vec<&str> = TOP_FIELDS.to_vec();
                 allowed.push("ProcessorConfig");
                 let iterator = self.machine(it, &join(sp, field), &allowed)?;
@@ -318,12 +320,32 @@ impl Ctx<'_> {
                         .ok_or_else(|| self.err(&join(sp, "MaxConcurrency"), "must be a non-negative integer"))?
                         as u32,
                 };
-                AslState::Map { iterator: Box::new(iterator), items: items as u32, max_concurrency, next: next()? }
+                AslState::Map { iterator: Box::new(iterator), items: items as u32, max_concurrency, mode, next: next()? }
             }
             "Succeed" => AslState::Succeed,
             "Fail" => AslState::Fail { error: o.get("Error").and_then(Value::as_str).unwrap_or("States.Fail").to_string() },
             _ => unreachable!("state types checked above"),
         })
+    }
+
+    /// A Map's `ProcessorConfig`: `Mode` INLINE (default) or DISTRIBUTED, and for DISTRIBUTED
+    /// the child executions' `ExecutionType` (STANDARD or EXPRESS, required by AWS).
+    fn map_mode(&self, config: Option<&Value>, at: &str) -> Result<crate::scenario::MapMode, KeyError> {
+        use crate::scenario::MapMode;
+        let Some(c) = config else { return Ok(MapMode::Inline) };
+        let field = |k: &str| c.get(k).and_then(Value::as_str);
+        match (field("Mode"), field("ExecutionType")) {
+            (None | Some("INLINE"), None) => Ok(MapMode::Inline),
+            (Some("DISTRIBUTED"), Some("STANDARD")) => Ok(MapMode::Distributed),
+            (Some("DISTRIBUTED"), Some("EXPRESS")) => Ok(MapMode::DistributedExpress),
+            (Some("DISTRIBUTED"), _) => {
+                Err(self.err(&join(at, "ExecutionType"), "a DISTRIBUTED Map needs `ExecutionType` \"STANDARD\" or \"EXPRESS\""))
+            }
+            (None | Some("INLINE"), Some(_)) => {
+                Err(self.err(&join(at, "ExecutionType"), "`ExecutionType` applies to a DISTRIBUTED Map only"))
+            }
+            (Some(m), _) => Err(self.err(&join(at, "Mode"), format!("`Mode` must be \"INLINE\" or \"DISTRIBUTED\", got \"{m}\""))),
+        }
     }
 
     fn errors_of(&self, v: &Value, at: &str) -> Result<Vec<String>, KeyError> {
@@ -445,6 +467,36 @@ mod tests {
         let ci = m.names.iter().position(|n| n == "C").expect("C");
         let done = m.names.iter().position(|n| n == "Done").expect("Done");
         assert_eq!(m.states[ci], AslState::Choice { next: done });
+    }
+
+    #[test]
+    fn a_map_s_processor_config_chooses_inline_or_distributed_children() {
+        use crate::scenario::MapMode;
+        let with = |config: &str| {
+            MACHINE.replace("\"Iterator\": { \"StartAt\": \"B\",", &format!("\"ItemProcessor\": {{ {config} \"StartAt\": \"B\","))
+        };
+        let mode = |text: &str| -> Result<MapMode, KeyError> {
+            let m = parse_asl(text, &raw(), &["a", "b"], "workflow.asl")?;
+            let mi = m.names.iter().position(|n| n == "M").expect("M");
+            match &m.states[mi] {
+                AslState::Map { mode, .. } => Ok(*mode),
+                _ => unreachable!("M is a Map"),
+            }
+        };
+        assert_eq!(mode(MACHINE).expect("valid"), MapMode::Inline);
+        assert_eq!(mode(&with("\"ProcessorConfig\": { \"Mode\": \"INLINE\" },")).expect("valid"), MapMode::Inline);
+        let d = with("\"ProcessorConfig\": { \"Mode\": \"DISTRIBUTED\", \"ExecutionType\": \"STANDARD\" },");
+        assert_eq!(mode(&d).expect("valid"), MapMode::Distributed);
+        let d = with("\"ProcessorConfig\": { \"Mode\": \"DISTRIBUTED\", \"ExecutionType\": \"EXPRESS\" },");
+        assert_eq!(mode(&d).expect("valid"), MapMode::DistributedExpress);
+        for (config, words) in [
+            ("\"ProcessorConfig\": { \"Mode\": \"DISTRIBUTED\" },", "M.ItemProcessor.ProcessorConfig.ExecutionType"),
+            ("\"ProcessorConfig\": { \"Mode\": \"FAST\" },", "M.ItemProcessor.ProcessorConfig.Mode"),
+            ("\"ProcessorConfig\": { \"ExecutionType\": \"EXPRESS\" },", "applies to a DISTRIBUTED Map only"),
+        ] {
+            let e = mode(&with(config)).expect_err(config);
+            assert!(e.message.contains(words), "{config}: {}", e.message);
+        }
     }
 
     #[test]

@@ -255,6 +255,8 @@ pub struct RawDeploymentConfig {
     pub workflow_type: Option<StepWorkflowType>,
     /// Step Functions: one Lambda function `"per-step"` (default) or `"per-flow-element"`.
     pub functions: Option<FunctionSplit>,
+    /// Step Functions: how a generated machine's Map states run (`"inline"` by default).
+    pub map_mode: Option<MapMode>,
 }
 
 /// How a generated Step Functions machine maps the workflow onto Lambda functions.
@@ -288,6 +290,20 @@ pub enum StepWorkflowType {
     Standard,
     /// Express: billed per request and duration.
     Express,
+}
+
+/// How a Step Functions Map state runs its iterations (`[deployment.aws-step] map_mode`, or an
+/// ASL Map's `ProcessorConfig`).
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum MapMode {
+    /// Inline: iterations run inside the execution, in its history, at most 40 at once.
+    #[default]
+    Inline,
+    /// Distributed: each iteration is a Standard child workflow execution with its own history.
+    Distributed,
+    /// Distributed with Express child workflow executions (billed per request and duration).
+    DistributedExpress,
 }
 
 /// `[workflow]`
@@ -574,6 +590,8 @@ pub struct DeploymentConfig {
     pub workflow_type: Option<StepWorkflowType>,
     /// Step Functions: how steps map onto Lambda functions.
     pub functions: Option<FunctionSplit>,
+    /// Step Functions: how a generated machine's Map states run.
+    pub map_mode: Option<MapMode>,
 }
 
 /// A validated scenario.
@@ -820,6 +838,7 @@ impl Scenario {
                 extended_sessions: d.extended_sessions,
                 workflow_type: d.workflow_type,
                 functions: d.functions,
+                map_mode: d.map_mode,
             };
             deployment.insert(name.clone(), cfg);
         }

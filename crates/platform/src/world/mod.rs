@@ -787,6 +787,9 @@ pub(crate) enum Timer {
     StepRetry { exec: ExecId, run: u32 },
     /// Step Functions Express: the 5-minute limit of execution `exec`.
     ExpressDeadline { exec: ExecId },
+    /// Step Functions: the 5-minute limit of an Express child execution (root run `run`) of a
+    /// Distributed Map.
+    ExpressChildDeadline { run: u32, strand: StrandId },
 }
 
 pub(crate) struct World<'a> {
@@ -1071,6 +1074,7 @@ impl World<'_> {
             Timer::StepWaited { exec, run } => self.step_waited(now, exec, run),
             Timer::StepRetry { exec, run } => self.step_retry(now, exec, run),
             Timer::ExpressDeadline { exec } => self.express_deadline(now, exec),
+            Timer::ExpressChildDeadline { run, strand } => self.express_child_deadline(now, run, strand),
         }
     }
 

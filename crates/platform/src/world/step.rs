@@ -13,6 +13,14 @@
 //! `scheduling`); Choice goes where the scenario chose; Parallel forks its branches and joins
 //! them; Map runs its iterator over the items, at most `MaxConcurrency` (never more than 40, the
 //! inline limit) at a time; Succeed ends the machine; Fail fails the execution with its `Error`.
+//! A *Distributed* Map (since 2022-12; `map_mode` or ASL `ProcessorConfig`) starts each iteration
+//! as a child workflow execution: up to 10,000 at once, with its own history (the parent records
+//! 4 Map events, not 2 per item), Standard children billed per transition and Express children
+//! per request and duration, each Express child failing the execution at its 5-minute limit.
+//! A child's start costs the transition into its first state (no other start latency is
+//! documented: assumed); items come from the state input and results go to the next state as
+//! for an inline Map (`ItemReader`/`ResultWriter` through S3 and failure tolerance are not
+//! modelled).
 //! A failed task is retried by the first matching `Retry` rule (`IntervalSeconds x
 //! BackoffRate^attempt`, up to `MaxAttempts`; every retry is a billed transition) and otherwise
 //! caught by the first matching `Catch` rule. State objects travel through S3.
@@ -39,15 +47,16 @@
 //!
 //! **Scope and limitations.** Data is not simulated: Choice branches and Map item counts come
 //! from the scenario; `Catch` on Parallel and Map states is not supported (rejected when
-//! loading). Distributed Map and the StartExecution throttle are not modelled.
+//! loading). The StartExecution throttle is not modelled.
 //!
 //! **Validation.** `tests/stateful_mechanisms.rs`: transitions of a Map over n items, the 300 KB
 //! payload failure, the concurrency cap of a Map, a real ASL file end to end with its transition
-//! count and retries; `tests/golden/aws-step.txt`.
+//! count and retries; `tests/distributed_map.rs`: a Distributed Map's concurrency, children's
+//! own histories, Express children's bill and 5-minute limit; `tests/golden/aws-step.txt`.
 
 use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::asl::{AslCatch, AslMachine, AslNext, AslRetry, AslState};
-use sfsim_workflow::{DeploymentConfig, Node, StepId, Workflow};
+use sfsim_workflow::{DeploymentConfig, MapMode, Node, StepId, Workflow};
 
 use super::{AppDef, Class, Cont, DeploymentPlan, Driver, Ev, ExecId, InvId, JoinId, Owned, Slab, StrandId, Timer, World};
 use crate::billing::Cost;
@@ -73,8 +82,12 @@ pub struct StepSetup {
     pub payload: crate::payload::PayloadLimit,
     /// History events limit.
     pub history_max: u32,
-    /// Map concurrency cap.
+    /// Inline Map concurrency cap.
     pub map_max_concurrency: u32,
+    /// Distributed Map concurrency cap (child executions at once).
+    pub distributed_max_concurrency: u32,
+    /// History events a Distributed Map adds to its parent.
+    pub events_per_distributed_map: u32,
     /// History events per Task state.
     pub events_per_task: u32,
     /// $ per transition (Standard).
@@ -149,6 +162,7 @@ enum State {
         max_concurrency: u32,
         item_share: f64,
         same_item: bool,
+        mode: MapMode,
         next: AslNext,
     },
     Succeed,
@@ -176,13 +190,13 @@ enum Work {
 
 impl Program {
     /// The machine generated from the workflow's flow.
-    fn generated(wf: &Workflow, per_flow_element: bool) -> Program {
+    fn generated(wf: &Workflow, per_flow_element: bool, map_mode: MapMode) -> Program {
         let mut p = Program::default();
-        p.nodes(wf, &wf.flow, per_flow_element);
+        p.nodes(wf, &wf.flow, per_flow_element, map_mode);
         p
     }
 
-    fn nodes(&mut self, wf: &Workflow, nodes: &[Node], per_flow_element: bool) -> usize {
+    fn nodes(&mut self, wf: &Workflow, nodes: &[Node], per_flow_element: bool, map_mode: MapMode) -> usize {
         let id = self.reserve();
         let mut states = Vec::with_capacity(nodes.len());
         for (i, node) in nodes.iter().enumerate() {
@@ -202,12 +216,20 @@ impl Program {
                         };
                         State::Task { task, next, retry: Vec::new(), catch: Vec::new() }
                     }
-                    _ => State::Parallel { branches: branches.iter().map(|b| self.nodes(wf, b, false)).collect(), next },
+                    _ => State::Parallel { branches: branches.iter().map(|b| self.nodes(wf, b, false, map_mode)).collect(), next },
                 },
                 Node::FanOut(f) => {
                     let f = &wf.fan_outs[f.0 as usize];
-                    let iterator = self.nodes(wf, &f.body, false);
-                    State::Map { iterator, items: f.items, max_concurrency: 0, item_share: f.share(), same_item: f.split, next }
+                    let iterator = self.nodes(wf, &f.body, false, map_mode);
+                    State::Map {
+                        iterator,
+                        items: f.items,
+                        max_concurrency: 0,
+                        item_share: f.share(),
+                        same_item: f.split,
+                        mode: map_mode,
+                        next,
+                    }
                 }
             };
             states.push(state);
@@ -232,12 +254,13 @@ impl Program {
                 AslState::Parallel { branches, next } => {
                     State::Parallel { branches: branches.iter().map(|b| self.asl(wf, b)).collect(), next: next.clone() }
                 }
-                AslState::Map { iterator, items, max_concurrency, next } => State::Map {
+                AslState::Map { iterator, items, max_concurrency, mode, next } => State::Map {
                     iterator: self.asl(wf, iterator),
                     items: *items,
                     max_concurrency: *max_concurrency,
                     item_share: 1.0,
                     same_item: false,
+                    mode: *mode,
                     next: next.clone(),
                 },
                 AslState::Succeed => State::Succeed,
@@ -282,6 +305,13 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
             });
         }
     }
+    if cfg.map_mode.is_some() && workflow.asl.is_some() {
+        return Err(ConfigError {
+            key: "deployment.aws-step.map_mode".into(),
+            message: "map_mode applies to a machine generated from the flow; an ASL machine sets each Map's ItemProcessor.ProcessorConfig"
+                .into(),
+        });
+    }
     let per_flow_element = cfg.functions == Some(sfsim_workflow::FunctionSplit::PerFlowElement);
     if per_flow_element {
         for (i, n) in workflow.flow.iter().enumerate() {
@@ -312,9 +342,17 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
             p.asl(workflow, m);
             p
         }
-        None => Program::generated(workflow, per_flow_element),
+        None => Program::generated(workflow, per_flow_element, cfg.map_mode.unwrap_or_default()),
     };
     let m = &models.step;
+    let distributed =
+        program.machines.iter().flat_map(|m| &m.states).any(|s| matches!(s, State::Map { mode, .. } if *mode != MapMode::Inline));
+    if distributed && m.limits.distributed_map.value < 0.5 {
+        return Err(ConfigError {
+            key: if workflow.asl.is_some() { "workflow.asl".into() } else { "deployment.aws-step.map_mode".into() },
+            message: "Distributed Map launched on 2022-12-01, after the study era of these models; set [scenario] profile = \"2026\" (or models.aws-step.limits.distributed_map = 1)".into(),
+        });
+    }
     Ok(DeploymentPlan {
         deployment: Deployment::AwsStep,
         apps,
@@ -329,6 +367,8 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
             ),
             history_max: m.limits.history_max_events.value as u32,
             map_max_concurrency: m.limits.map_max_concurrency.value as u32,
+            distributed_max_concurrency: m.limits.distributed_map_max_concurrency.value as u32,
+            events_per_distributed_map: m.limits.events_per_distributed_map.value as u32,
             events_per_task: m.limits.events_per_task.value as u32,
             price_usd_per_transition: m.billing.price_usd_per_transition.value,
             express: match cfg.workflow_type {
@@ -366,6 +406,17 @@ struct Run {
     data: f64,
     /// The service's time to take the last Task's response, added to what comes next.
     response: SimDuration,
+    /// The child execution of a Distributed Map this run belongs to (the id of its root run),
+    /// or `None` in the execution itself.
+    child: Option<u32>,
+    /// Runs inside an Express workflow (no transition throttle, price or history).
+    express: bool,
+    /// A child execution's root: its history events so far.
+    history_events: u32,
+    /// When the run started.
+    since: SimTime,
+    /// Its machine has ended.
+    finished: bool,
 }
 
 /// A Parallel or Map state waiting for its children.
@@ -434,7 +485,7 @@ impl<'a> World<'a> {
             self.q.schedule(now + setup.express_max_duration, Ev::Timer(Timer::ExpressDeadline { exec: e }));
         }
         let strand = self.main_strand(e);
-        let run = self.new_run(e, 0, 1.0, 0, strand, None, None);
+        let run = self.new_run(now, e, 0, 1.0, 0, strand, None, None);
         self.sf.runs[run as usize].data = self.wf.input_bytes as f64;
         self.start_machine(now, run);
     }
@@ -447,9 +498,11 @@ impl<'a> World<'a> {
         }
     }
 
+    /// A new run; it belongs to the child execution and workflow type of its parent group's run.
     #[allow(clippy::too_many_arguments)]
     fn new_run(
         &mut self,
+        now: SimTime,
         exec: ExecId,
         machine: usize,
         share: f64,
@@ -459,6 +512,13 @@ impl<'a> World<'a> {
         worker_since: Option<SimTime>,
     ) -> u32 {
         let data = self.machine(machine).input_bytes * share;
+        let (child, express) = match parent {
+            Some(g) => {
+                let pr = &self.sf.runs[self.sf.groups[g as usize].run as usize];
+                (pr.child, pr.express)
+            }
+            None => (None, self.sf_setup().express),
+        };
         let id = self.sf.runs.insert(Run {
             exec,
             machine,
@@ -472,6 +532,11 @@ impl<'a> World<'a> {
             worker_started: false,
             data,
             response: SimDuration::ZERO,
+            child,
+            express,
+            history_events: 0,
+            since: now,
+            finished: false,
         });
         self.own(exec, Owned::StepRun(id));
         id
@@ -508,11 +573,11 @@ impl<'a> World<'a> {
         let r = &mut self.sf.runs[run as usize];
         r.state = state;
         let response = std::mem::take(&mut r.response);
-        let (e, strand, data, m, share) = (r.exec, r.strand, rounded(r.data), r.machine, r.share);
+        let (e, strand, data, m, share, express) = (r.exec, r.strand, rounded(r.data), r.machine, r.share, r.express);
         if self.exec_done(e) {
             return;
         }
-        if let Some(at) = self.step_transition_time(now, e, data) {
+        if let Some(at) = self.step_transition_time(now, e, data, express) {
             let setup = self.sf_setup();
             let invoke = match &self.machine(m).states[state] {
                 State::Task { task, .. } => {
@@ -536,15 +601,21 @@ impl<'a> World<'a> {
 
     /// The machine entered Succeed: the execution ends (Express bills its duration).
     fn machine_succeeded(&mut self, now: SimTime, e: ExecId) {
-        let setup = self.sf_setup();
-        if setup.express {
+        if self.sf_setup().express {
             let arrival = self.execs.get(e).map_or(now, |x| x.arrival);
-            let dur = now.saturating_since(arrival).round_up_to(SimDuration::from_millis(100));
-            let mem_mb = ((setup.express_memory_mb + self.wf.input_bytes as f64 / 1_048_576.0) / 64.0).ceil() * 64.0;
-            let usd = dur.as_secs_f64() * mem_mb / 1024.0 * setup.express_usd_per_gb_s;
-            self.acc(e).cost.add(&Cost { compute: usd, ..Cost::default() });
+            self.bill_express_duration(e, arrival, now, self.wf.input_bytes as f64);
         }
         self.complete_exec(now, e);
+    }
+
+    /// Bills an Express workflow's duration from `since` to `now`: rounded up to 100 ms, at
+    /// its memory (base plus input) in 64 MB chunks.
+    fn bill_express_duration(&mut self, e: ExecId, since: SimTime, now: SimTime, input_bytes: f64) {
+        let setup = self.sf_setup();
+        let dur = now.saturating_since(since).round_up_to(SimDuration::from_millis(100));
+        let mem_mb = ((setup.express_memory_mb + input_bytes / 1_048_576.0) / 64.0).ceil() * 64.0;
+        let usd = dur.as_secs_f64() * mem_mb / 1024.0 * setup.express_usd_per_gb_s;
+        self.acc(e).cost.add(&Cost { compute: usd, ..Cost::default() });
     }
 
     /// The transition of `run` ended: it enters its state.
@@ -561,10 +632,11 @@ impl<'a> World<'a> {
         let events = match &machine.states[s] {
             State::Task { .. } => setup.events_per_task,
             State::Parallel { branches, .. } => 2 + 2 * branches.len() as u32,
-            State::Map { items, .. } => 2 + 2 * items,
+            State::Map { items, mode: MapMode::Inline, .. } => 2 + 2 * items,
+            State::Map { .. } => setup.events_per_distributed_map,
             _ => 2, // StateEntered, StateExited
         };
-        if !self.add_history(now, e, events) {
+        if !self.add_history(now, run, events) {
             return;
         }
         match &machine.states[s] {
@@ -595,16 +667,19 @@ impl<'a> World<'a> {
                 let (join, strands) = self.fork(strand, branches.len() as u32, now);
                 let g = self.new_group(run, join, Vec::new(), None);
                 for (&b, child) in branches.iter().zip(strands) {
-                    let r = self.new_run(e, b, share, item, child, Some(g), None);
+                    let r = self.new_run(now, e, b, share, item, child, Some(g), None);
                     self.start_machine(now, r);
                 }
             }
-            State::Map { iterator, items, max_concurrency, same_item, .. } => {
+            State::Map { iterator, items, max_concurrency, same_item, mode, .. } => {
                 let (join, strands) = self.fork(strand, *items, now);
                 let waiting = strands.into_iter().enumerate().map(|(k, c)| (c, if *same_item { 0 } else { k as u32 })).rev().collect();
                 let g = self.new_group(run, join, waiting, Some(*iterator));
-                let inline_cap = setup.map_max_concurrency;
-                let cap = if *max_concurrency == 0 { inline_cap } else { (*max_concurrency).min(inline_cap) };
+                let mode_cap = match mode {
+                    MapMode::Inline => setup.map_max_concurrency,
+                    MapMode::Distributed | MapMode::DistributedExpress => setup.distributed_max_concurrency,
+                };
+                let cap = if *max_concurrency == 0 { mode_cap } else { (*max_concurrency).min(mode_cap) };
                 for _ in 0..cap.min(*items) {
                     self.start_iteration(now, g);
                 }
@@ -634,26 +709,55 @@ impl<'a> World<'a> {
         let (Some((child, item)), Some(it)) = (group.waiting.pop(), group.iterator) else { return };
         let parent = &self.sf.runs[group.run as usize];
         let (e, m, s) = (parent.exec, parent.machine, parent.state);
-        let item_share = match &self.machine(m).states[s] {
-            State::Map { item_share, .. } => *item_share,
-            _ => 1.0,
+        let (item_share, mode) = match &self.machine(m).states[s] {
+            State::Map { item_share, mode, .. } => (*item_share, *mode),
+            _ => (1.0, MapMode::Inline),
         };
         let share = parent.share * item_share;
         // Time spent waiting for a Map concurrency slot is scheduling.
         self.charge(child, now, Component::Scheduling);
         let since = self.strand_mark(child);
-        let r = self.new_run(e, it, share, item, child, Some(g), since);
+        let r = self.new_run(now, e, it, share, item, child, Some(g), since);
+        if mode != MapMode::Inline {
+            // A Distributed Map iteration is a child execution: its own history (ExecutionStarted,
+            // ExecutionSucceeded), its own workflow type; an Express child is a billed request
+            // that times out after 5 minutes.
+            let express = mode == MapMode::DistributedExpress;
+            let run = &mut self.sf.runs[r as usize];
+            (run.child, run.express, run.history_events) = (Some(r), express, 2);
+            if express {
+                let setup = self.sf_setup();
+                self.acc(e).cost.add(&Cost { requests: setup.express_usd_per_request, ..Cost::default() });
+                self.q.schedule(now + setup.express_max_duration, Ev::Timer(Timer::ExpressChildDeadline { run: r, strand: child }));
+            }
+        }
         self.start_machine(now, r);
+    }
+
+    /// An Express child execution still running at its 5-minute limit times out, and with it the
+    /// Map Run and the execution (no failures tolerated).
+    pub(crate) fn express_child_deadline(&mut self, now: SimTime, run: u32, strand: StrandId) {
+        if self.exec_done(strand.exec) || self.sf.runs[run as usize].finished {
+            return;
+        }
+        let limit = self.sf_setup().express_max_duration;
+        self.fail_exec(now, strand.exec, PlatformError::StepExpressTimeout { limit });
     }
 
     /// A run ended its machine: the execution succeeds, or a branch or iteration joins.
     fn run_finished(&mut self, now: SimTime, run: u32) {
-        let r = &self.sf.runs[run as usize];
+        let r = &mut self.sf.runs[run as usize];
+        r.finished = true;
         let (e, strand, parent, since, out) = (r.exec, r.strand, r.parent, r.worker_since, r.data);
         let Some(g) = parent else {
             self.machine_succeeded(now, e);
             return;
         };
+        if r.child == Some(run) && r.express {
+            let (started, machine, share) = (r.since, r.machine, r.share);
+            let input = self.machine(machine).input_bytes * share;
+            self.bill_express_duration(e, started, now, input);
+        }
         if let Some(t) = since {
             self.worker_latency(e, now.saturating_since(t).as_secs_f64());
         }

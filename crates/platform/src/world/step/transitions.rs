@@ -26,8 +26,8 @@ use crate::error::PlatformError;
 impl World<'_> {
     /// Takes a transition token; returns when one is available (Express workflows have no
     /// transition throttle).
-    pub(super) fn take_token(&mut self, now: SimTime) -> SimTime {
-        if self.sf_setup().express {
+    pub(super) fn take_token(&mut self, now: SimTime, express: bool) -> SimTime {
+        if express {
             return now;
         }
         let (bucket, rate) = (self.sf_setup().bucket, self.sf_setup().refill_per_s);
@@ -39,18 +39,19 @@ impl World<'_> {
     }
 
     /// Checks the payload and takes a transition of execution `e` at `now`: waits for a token,
-    /// adds the scheduling latency, counts and prices it. Returns when the next state is
-    /// entered, or `None` when the payload failed the execution.
-    pub(super) fn step_transition_time(&mut self, now: SimTime, e: ExecId, payload: u64) -> Option<SimTime> {
+    /// adds the scheduling latency, counts and prices it (inside an Express workflow: no token,
+    /// no price). Returns when the next state is entered, or `None` when the payload failed the
+    /// execution.
+    pub(super) fn step_transition_time(&mut self, now: SimTime, e: ExecId, payload: u64, express: bool) -> Option<SimTime> {
         if !self.step_payload_ok(now, e, payload) {
             return None;
         }
         let setup = self.sf_setup();
-        let at = self.take_token(now);
+        let at = self.take_token(now, express);
         let lat =
             self.lognormal(setup.latency.0, setup.latency.1) + SimDuration::from_secs_f64(setup.latency_s_per_kb * payload as f64 / 1024.0);
         self.acc(e).counts.transitions += 1;
-        if !setup.express {
+        if !express {
             self.acc(e).cost.add(&Cost { transitions: setup.price_usd_per_transition, ..Cost::default() });
         }
         Some(at + lat)
@@ -67,16 +68,24 @@ impl World<'_> {
         }
     }
 
-    pub(super) fn add_history(&mut self, now: SimTime, e: ExecId, events: u32) -> bool {
-        if self.sf_setup().express {
+    /// Adds `events` to the history of the execution `run` belongs to: the top-level
+    /// execution's, or a Distributed Map child execution's own.
+    pub(super) fn add_history(&mut self, now: SimTime, run: u32, events: u32) -> bool {
+        let r = &self.sf.runs[run as usize];
+        if r.express {
             return true; // Express keeps no execution history (CloudWatch Logs only)
         }
+        let (e, child) = (r.exec, r.child);
         let max = self.sf_setup().history_max;
-        let Some(x) = self.execs.get_mut(e) else {
-            return false;
+        let count = match child {
+            Some(c) => &mut self.sf.runs[c as usize].history_events,
+            None => match self.execs.get_mut(e) {
+                Some(x) => &mut x.history_events,
+                None => return false,
+            },
         };
-        x.history_events += events;
-        if x.history_events > max {
+        *count += events;
+        if *count > max {
             self.fail_exec(now, e, PlatformError::StepHistoryLimit { max_events: max });
             return false;
         }
