@@ -15,7 +15,7 @@ use crate::params::Models;
 use crate::payload::{PayloadError, PayloadLimit};
 use crate::storage::ObjectStore;
 
-/// The six implementations of the study (paper.md Table II).
+/// The six implementations of the study (paper.md Table II), and chains users compare against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Deployment {
     /// The whole workflow in one stateless Lambda function.
@@ -30,12 +30,21 @@ pub enum Deployment {
     AzDorch,
     /// A Durable orchestrator calling entities.
     AzDent,
+    /// Azure functions chained through Blob storage (blob triggers).
+    AzBlob,
 }
 
 impl Deployment {
-    /// All six, in the study's order.
-    pub const ALL: [Deployment; 6] =
-        [Deployment::AwsLambda, Deployment::AwsStep, Deployment::AzFunc, Deployment::AzQueue, Deployment::AzDorch, Deployment::AzDent];
+    /// All of them: the study's six in its order, then the other chains.
+    pub const ALL: [Deployment; 7] = [
+        Deployment::AwsLambda,
+        Deployment::AwsStep,
+        Deployment::AzFunc,
+        Deployment::AzQueue,
+        Deployment::AzDorch,
+        Deployment::AzDent,
+        Deployment::AzBlob,
+    ];
 
     /// The name used on the command line and in output.
     pub fn name(self) -> &'static str {
@@ -46,6 +55,7 @@ impl Deployment {
             Deployment::AzQueue => "az-queue",
             Deployment::AzDorch => "az-dorch",
             Deployment::AzDent => "az-dent",
+            Deployment::AzBlob => "az-blob",
         }
     }
 
@@ -63,6 +73,7 @@ impl Deployment {
             Deployment::AzQueue => "Azure functions chained through Azure Storage queues",
             Deployment::AzDorch => "Durable Functions orchestrator calling activities",
             Deployment::AzDent => "Durable Functions orchestrator calling entities",
+            Deployment::AzBlob => "Azure functions chained through Blob storage (blob triggers)",
         }
     }
 }
@@ -165,7 +176,9 @@ impl FunctionPlatform {
                 return Err(ConfigError { key: key(k), message: format!("{k} applies to az-dorch and az-dent only") });
             }
         }
-        for (k, set) in [("workflow_type", cfg.workflow_type.is_some()), ("functions", cfg.functions.is_some())] {
+        for (k, set) in
+            [("workflow_type", cfg.workflow_type.is_some()), ("functions", cfg.functions.is_some()), ("map_mode", cfg.map_mode.is_some())]
+        {
             if set && owner != "aws-step" {
                 return Err(ConfigError { key: key(k), message: format!("{k} applies to aws-step only") });
             }

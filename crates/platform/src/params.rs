@@ -437,7 +437,17 @@ pub struct QueueTriggerModel {
     pub model: ModelHeader,
     /// Polling.
     pub polling: QueueTriggerParams,
+    /// The blob trigger (az-blob).
+    pub blob_trigger: BlobTriggerParams,
 }
+
+param_section!(
+    /// `[blob_trigger]` of `models/az-queue.toml`.
+    BlobTriggerParams {
+        /// Each host lists each watched container this often, s.
+        scan_interval_s,
+    }
+);
 
 /// `models/az-durable.toml`
 #[derive(Clone, Debug, Deserialize)]
@@ -491,7 +501,8 @@ impl CheckRanges for QueueTriggerModel {
         within("polling.max_interval_s", &p.max_interval_s, p.min_interval_s.value, 3600.0)?;
         within("polling.randomization", &p.randomization, 0.0, 0.99)?;
         within("polling.batch_size", &p.batch_size, 1.0, 32.0)?;
-        within("polling.local_enqueue_wakeup", &p.local_enqueue_wakeup, 0.0, 1.0)
+        within("polling.local_enqueue_wakeup", &p.local_enqueue_wakeup, 0.0, 1.0)?;
+        within("blob_trigger.scan_interval_s", &self.blob_trigger.scan_interval_s, 0.1, 3600.0)
     }
 }
 

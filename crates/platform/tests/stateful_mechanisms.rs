@@ -470,3 +470,28 @@ fn an_activity_waiting_for_the_python_thread_times_out_from_its_dispatch() {
         other => panic!("expected the platform's timeout, got {other:?}"),
     }
 }
+
+#[test]
+fn blob_chains_wait_for_container_scans_which_are_billed_while_hosts_live() {
+    let m = quiet_models();
+    let s = scenario(&sequential(3));
+    // Two executions 15 minutes apart: the host stays alive in between (20 min keep-alive).
+    let o = run(Deployment::AzBlob, &m, &s, Arrivals::Interval { interval_s: 900.0 }, 2);
+    for r in &o.executions {
+        assert_eq!(r.outcome, Outcome::Completed);
+    }
+    let second = &o.executions[1];
+    // Two hand-offs, each found by the next 10 s scan of the one live host (then its own
+    // listener wakes on the internal queue at once): between 0 and 10 s each.
+    let scan_s = m.queue_trigger.blob_trigger.scan_interval_s.value;
+    let queue_s = second.breakdown.queue.as_secs_f64();
+    assert!(queue_s > 0.0 && queue_s <= 2.0 * scan_s + 0.5, "two blob hops waited {queue_s} s");
+    // Each hop: the output blob, its receipt, the read by the next function; plus the internal
+    // queue's put and get.
+    assert_eq!(second.stateful.blob_transactions, 2 * 3);
+    // The host lists the container every 10 s while it lives: at least 900 s / 10 s scans.
+    assert!(o.idle.blob_transactions >= 90, "{} idle blob operations", o.idle.blob_transactions);
+    // The same chain through queues polls instead of scanning: no container listing.
+    let q = run(Deployment::AzQueue, &m, &s, Arrivals::Interval { interval_s: 900.0 }, 2);
+    assert!(o.idle.blob_transactions > q.idle.blob_transactions + 80);
+}

@@ -240,6 +240,8 @@ pub struct AzureState {
     any_host_since: Option<SimTime>,
     poll_gen: u32,
     any_host_time: SimDuration,
+    /// Summed lifetimes of the hosts gone so far (az-blob's container scans run on each).
+    host_time: SimDuration,
     peeking: bool,
 }
 
@@ -421,8 +423,14 @@ impl<'a> World<'a> {
         self.sync_pollers(now, h);
     }
 
+    /// Since when some host of the app has been alive without a break.
+    pub(crate) fn az_hosts_since(&self) -> Option<SimTime> {
+        self.az.any_host_since
+    }
+
     pub(crate) fn azure_host_gone(&mut self, now: SimTime, h: InstId) {
         self.insts[h].pollers.clear();
+        self.az.host_time += now.saturating_since(self.insts[h].created);
         if self.apps[0].alive == 0
             && let Some(since) = self.az.any_host_since.take()
         {
@@ -642,6 +650,21 @@ impl<'a> World<'a> {
         let usd = renewals as f64 * self.az().lease_usd;
         self.idle.blob_transactions += renewals;
         self.idle_cost.add(&Cost { transactions: usd, ..Cost::default() });
+        if let Driver::Chain(c) = &self.plan.driver
+            && let Some(scan) = c.blob_scan
+        {
+            // Every live host lists the container every scan interval (List Blobs: billed at
+            // the write-operation price, Azure's "list and create container" class).
+            let mut host_time = self.az.host_time;
+            for &i in &self.apps[0].instances {
+                if self.insts[i].alive {
+                    host_time += end.saturating_since(self.insts[i].created);
+                }
+            }
+            let scans = host_time.as_nanos() / scan.as_nanos().max(1);
+            self.idle.blob_transactions += scans;
+            self.idle_cost.add(&Cost { transactions: scans as f64 * self.az().blob_write_usd, ..Cost::default() });
+        }
     }
 }
 

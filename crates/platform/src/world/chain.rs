@@ -1,4 +1,5 @@
-//! `az-queue`: isolated Azure functions chained through Azure Storage queues.
+//! `az-queue` and `az-blob`: isolated Azure functions chained through Azure Storage queues, or
+//! through blobs with blob triggers.
 //!
 //! **Models.** Each top-level element of the workflow's flow is one function of one function
 //! app. The first is HTTP-triggered (front-end routing, one new host per second); each later one
@@ -13,20 +14,35 @@
 //! element run one after another in that function (a plain queue has no fan-in); a fan-out is
 //! refused, as the study built no Az-Queue video pipeline.
 //!
-//! **Parameters.** `models/az-queue.toml` (polling, batch), `models/az-storage.toml` (queue
+//! `az-blob` chains the same functions through Blob storage: each function writes its output as
+//! a blob (an output binding, inside the function: billed, charged as transfer); the blob
+//! trigger finds it at the next scan of its container (every host lists each watched container
+//! every 10 s, so with H live hosts at spread phases a blob waits for the next of H scans in
+//! 10 s; charged as queue time) and hands it to the app's internal blob-trigger queue, on which
+//! the scanning host's listener wakes at once; the next function reads the blob first. Each
+//! triggered blob writes a receipt blob; every scan is a List Blobs operation, billed while any
+//! host lives, like the pollers' empty polls. With no live host the blob waits in the internal
+//! queue for the scale controller's first host (which scans on start).
+//!
+//! **Parameters.** `models/az-queue.toml` (polling, batch; `[blob_trigger]` scan interval), `models/az-storage.toml` (queue
 //! latency, message limit, prices), `models/az-func.toml` (hosts).
 //!
 //! **Scope and limitations.** The queue trigger's batch (16) and new-batch threshold are reduced
-//! to the host's free slots; poison-queue handling and retries are not modelled.
+//! to the host's free slots; poison-queue handling and retries are not modelled. az-blob: the
+//! scan lists one container of fewer than 10,000 blobs in one page (larger containers take
+//! several polls, and the log-scan path is not modelled); the Event Grid blob trigger (the only
+//! one on Flex Consumption) is not modelled.
 //!
 //! **Validation.** `tests/stateful_mechanisms.rs` (the chain's queue wait is bounded by the
-//! polling cap; cold chains wait for the scale controller).
+//! polling cap; cold chains wait for the scale controller; a blob hop waits at most one scan
+//! interval on a warm host and scans are billed while idle); `tests/golden/az-queue.txt`,
+//! `tests/golden/az-blob.txt`.
 
 use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::{DeploymentConfig, Node, Workflow};
 
 use super::azure::{AzureSetup, Msg, MsgKind, QueueKind};
-use super::{AppDef, Class, Cont, DeploymentPlan, Driver, ExecId, InstId, InvId, Phase, QueueId, StrandId, World};
+use super::{AppDef, Class, Cont, DeploymentPlan, Driver, Ev, ExecId, InstId, InvId, Phase, QueueId, StrandId, Timer, World};
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
 use crate::params::Models;
 use crate::queue_polling::Backoff;
@@ -42,23 +58,32 @@ pub struct ChainSetup {
     pub batch: u32,
     /// A function's enqueue wakes its own host's listener of that queue.
     pub local_enqueue_wakeup: bool,
+    /// az-blob: hops go through blobs found by container scans this often on each host.
+    pub blob_scan: Option<SimDuration>,
 }
 
-/// Builds the az-queue plan.
-pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Result<DeploymentPlan, ConfigError> {
+/// The blob reference the blob trigger's internal queue carries, bytes (assumed: a JSON message
+/// naming the function, container and blob, as the WebJobs BlobTriggerMessage).
+const BLOB_TRIGGER_MESSAGE_BYTES: u64 = 512;
+
+/// Builds the az-queue or az-blob plan.
+pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Result<DeploymentPlan, ConfigError> {
+    let name = deployment.name();
     for (i, n) in workflow.flow.iter().enumerate() {
         if contains_fan_out(n) {
             return Err(ConfigError {
                 key: format!("workflow.flow.{i}"),
-                message: "az-queue cannot run a fan-out: plain storage queues have no fan-in (the study built no Az-Queue video pipeline); use az-dorch".into(),
+                message: format!(
+                    "{name} cannot run a fan-out: plain storage queues and blobs have no fan-in (the study built no Az-Queue video pipeline); use az-dorch"
+                ),
             });
         }
     }
-    let platform = FunctionPlatform::build_for(Deployment::AzFunc, "az-queue", models, cfg)?;
+    let platform = FunctionPlatform::build_for(Deployment::AzFunc, name, models, cfg)?;
     let slots = platform.slots_per_instance;
     let m = &models.azure.scaling;
     let app = AppDef {
-        name: "az-queue app".into(),
+        name: format!("{name} app"),
         slots: [slots, 0, 0],
         lambda: false,
         http_interval: SimDuration::from_secs_f64(m.http_new_host_interval_s.value),
@@ -78,8 +103,10 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
         },
         batch: models.queue_trigger.polling.batch_size.value as u32,
         local_enqueue_wakeup: models.queue_trigger.polling.local_enqueue_wakeup.value >= 0.5,
+        blob_scan: (deployment == Deployment::AzBlob)
+            .then(|| SimDuration::from_secs_f64(models.queue_trigger.blob_trigger.scan_interval_s.value)),
     };
-    Ok(DeploymentPlan { deployment: Deployment::AzQueue, apps: vec![app], driver: Driver::Chain(setup) })
+    Ok(DeploymentPlan { deployment, apps: vec![app], driver: Driver::Chain(setup) })
 }
 
 pub(crate) fn contains_fan_out(n: &Node) -> bool {
@@ -90,7 +117,16 @@ pub(crate) fn contains_fan_out(n: &Node) -> bool {
     }
 }
 
-impl World<'_> {
+impl<'a> World<'a> {
+    /// The chain driver's settings (its code runs only for an az-queue or az-blob plan).
+    fn chain_setup(&self) -> &'a ChainSetup {
+        let plan: &'a DeploymentPlan = self.plan;
+        match &plan.driver {
+            Driver::Chain(c) => c,
+            _ => unreachable!("chain driver code runs only for az-queue and az-blob"),
+        }
+    }
+
     pub(crate) fn chain_init(&mut self, c: &ChainSetup) {
         for node in 1..self.wf.flow.len() {
             self.add_queue(QueueKind::Chain(node as u32), c.trigger, c.batch, Class::Function);
@@ -116,6 +152,13 @@ impl World<'_> {
         }
         let n = self.wf.flow[node as usize].clone();
         self.nodes_phases(e, std::slice::from_ref(&n), 0, 1.0, true, 0, &mut phases);
+        if self.chain_setup().blob_scan.is_some() && node as usize + 1 < self.wf.flow.len() {
+            // az-blob: the output binding writes the output blob before the function returns.
+            let size = self.node_output(&n);
+            let d = self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Put, size, &mut self.rng);
+            phases.push(Phase::wait(d, 64.0, crate::record::Component::Transfer));
+            self.count_tx(Some(e), 0, 0, 0, 1);
+        }
         self.new_inv(0, Class::Function, e, strand.into_iter().collect(), phases, Cont::Chain { node }, now)
     }
 
@@ -133,19 +176,58 @@ impl World<'_> {
             self.complete_exec(now, e);
             return;
         }
+        let setup = self.chain_setup();
+        if let Some(scan) = setup.blob_scan {
+            // The output blob is written: the next scan finds it (at once when written through
+            // an output binding on this host, which notifies its own listener).
+            let found = if setup.local_enqueue_wakeup { now } else { self.next_blob_scan(now, scan) };
+            self.q.schedule(found, Ev::Timer(Timer::BlobFound { exec: e, node: node + 1, host }));
+            return;
+        }
         let size = self.node_output(&self.wf.flow[node as usize]);
         // Queue `node` (0-based among chain queues) triggers flow node `node + 1`. With the
         // local wake-up (an output binding: WebJobs SharedQueueWatcher) this host's listener polls
         // at once; without it (an SDK enqueue, the default) the next function waits for a poll.
-        let wake = match &self.plan.driver {
-            Driver::Chain(c) if c.local_enqueue_wakeup => Some(host),
-            _ => None,
-        };
+        let wake = setup.local_enqueue_wakeup.then_some(host);
         self.put_message(now, QueueId(node), MsgKind::Chain { node: node + 1 }, e, Some(strand), size, wake);
     }
 
+    /// When the blob trigger next lists the container after `now`: each of the app's H live
+    /// hosts scans every `scan`, at phases spread over it since the first of them started; with
+    /// none alive, the blob waits for the first host, which scans as it starts.
+    fn next_blob_scan(&self, now: SimTime, scan: SimDuration) -> SimTime {
+        let hosts = u64::from(self.apps[0].alive);
+        match self.az_hosts_since() {
+            Some(since) if hosts > 0 => {
+                let spacing = (scan.as_nanos() / hosts).max(1);
+                let k = now.saturating_since(since).as_nanos().div_ceil(spacing);
+                since + SimDuration::from_nanos(k * spacing)
+            }
+            _ => now,
+        }
+    }
+
+    /// A scan found the blob that triggers flow node `node`: the scanning host enqueues it to
+    /// the app's blob-trigger queue, on which its own listener wakes; the receipt is written.
+    pub(crate) fn chain_blob_found(&mut self, now: SimTime, e: ExecId, node: u32, host: InstId) {
+        if self.exec_done(e) {
+            return;
+        }
+        let strand = self.main_strand(e);
+        self.charge(strand, now, crate::record::Component::Queue);
+        self.count_tx(Some(e), 0, 0, 0, 1);
+        let wake = self.insts[host].alive.then_some(host);
+        self.put_message(now, QueueId(node - 1), MsgKind::Chain { node }, e, Some(strand), BLOB_TRIGGER_MESSAGE_BYTES, wake);
+    }
+
     pub(crate) fn chain_message(&mut self, now: SimTime, h: InstId, msg: Msg, node: u32) {
-        let v = self.chain_inv(now, msg.exec, node, msg.strand, msg.large);
+        // A blob hop's message names the blob: the function reads it first.
+        let blob_hop = self.chain_setup().blob_scan.is_some();
+        if blob_hop {
+            self.count_tx(Some(msg.exec), 0, 0, 1, 0);
+        }
+        let read_blob = msg.large || blob_hop;
+        let v = self.chain_inv(now, msg.exec, node, msg.strand, read_blob);
         self.start_on(now, v, h, false);
     }
 }

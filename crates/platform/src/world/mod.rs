@@ -149,7 +149,7 @@ impl DeploymentPlan {
     ) -> Result<DeploymentPlan, ConfigError> {
         match deployment {
             Deployment::AwsLambda | Deployment::AzFunc => single::plan(deployment, models, cfg),
-            Deployment::AzQueue => chain::plan(models, cfg, workflow),
+            Deployment::AzQueue | Deployment::AzBlob => chain::plan(deployment, models, cfg, workflow),
             Deployment::AzDorch | Deployment::AzDent => durable::plan(deployment, models, cfg, workflow),
             Deployment::AwsStep => step::plan(models, cfg, workflow),
         }
@@ -790,6 +790,9 @@ pub(crate) enum Timer {
     /// Step Functions: the 5-minute limit of an Express child execution (root run `run`) of a
     /// Distributed Map.
     ExpressChildDeadline { run: u32, strand: StrandId },
+    /// az-blob: a container scan found the blob that triggers flow node `node` of `exec`,
+    /// written by host `host`.
+    BlobFound { exec: ExecId, node: u32, host: InstId },
 }
 
 pub(crate) struct World<'a> {
@@ -1075,6 +1078,7 @@ impl World<'_> {
             Timer::StepRetry { exec, run } => self.step_retry(now, exec, run),
             Timer::ExpressDeadline { exec } => self.express_deadline(now, exec),
             Timer::ExpressChildDeadline { run, strand } => self.express_child_deadline(now, run, strand),
+            Timer::BlobFound { exec, node, host } => self.chain_blob_found(now, exec, node, host),
         }
     }
 
