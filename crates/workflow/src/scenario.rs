@@ -255,6 +255,12 @@ pub struct RawDeploymentConfig {
     pub workflow_type: Option<StepWorkflowType>,
     /// Step Functions: one Lambda function `"per-step"` (default) or `"per-flow-element"`.
     pub functions: Option<FunctionSplit>,
+    /// Durable: the storage provider (default `"azure-storage"`).
+    pub backend: Option<DurableBackend>,
+    /// Durable: partitions (Azure Storage 1-16, default 4; Netherite 1-32, default 12).
+    pub partitions: Option<u32>,
+    /// Azure: the language worker (default: the model's, Python).
+    pub runtime: Option<Runtime>,
 }
 
 /// How a generated Step Functions machine maps the workflow onto Lambda functions.
@@ -288,6 +294,42 @@ pub enum StepWorkflowType {
     Standard,
     /// Express: billed per request and duration.
     Express,
+}
+
+/// `[deployment.<name>] runtime`: the language worker that runs the functions.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Runtime {
+    /// The out-of-process Python worker (the study's Python 3.7).
+    Python,
+    /// .NET (in-process or isolated): no Python thread pool.
+    Dotnet,
+}
+
+/// `[deployment.<name>] backend`: the Durable Functions storage provider.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum DurableBackend {
+    /// Azure Storage queues, tables and blobs (the default, and the study's).
+    AzureStorage,
+    /// Netherite: partitions on Event Hubs, state in FASTER on page blobs.
+    Netherite,
+    /// Microsoft SQL Server (durabletask-mssql).
+    Mssql,
+    /// The Durable Task Scheduler (managed, gRPC).
+    Dts,
+}
+
+impl DurableBackend {
+    /// The name a scenario spells.
+    pub fn name(self) -> &'static str {
+        match self {
+            DurableBackend::AzureStorage => "azure-storage",
+            DurableBackend::Netherite => "netherite",
+            DurableBackend::Mssql => "mssql",
+            DurableBackend::Dts => "dts",
+        }
+    }
 }
 
 /// `[workflow]`
@@ -574,6 +616,12 @@ pub struct DeploymentConfig {
     pub workflow_type: Option<StepWorkflowType>,
     /// Step Functions: how steps map onto Lambda functions.
     pub functions: Option<FunctionSplit>,
+    /// Durable storage provider.
+    pub backend: Option<DurableBackend>,
+    /// Durable partitions.
+    pub partitions: Option<u32>,
+    /// Azure: the language worker (default: the model's, Python).
+    pub runtime: Option<Runtime>,
 }
 
 /// A validated scenario.
@@ -820,6 +868,9 @@ impl Scenario {
                 extended_sessions: d.extended_sessions,
                 workflow_type: d.workflow_type,
                 functions: d.functions,
+                backend: d.backend,
+                partitions: d.partitions,
+                runtime: d.runtime,
             };
             deployment.insert(name.clone(), cfg);
         }
