@@ -284,9 +284,9 @@ pub struct RunFold {
     pub request_cold_start_delay_s: Sample,
     /// What every execution cost, including what was charged after it ended.
     pub totals: ExecTotals,
-    /// When the last completed execution ended and when the first execution arrived, s since
-    /// the run's start (for its throughput).
+    /// When the last completed execution ended, s since the run's start (for its throughput).
     pub last_end_s: f64,
+    /// When the first execution arrived, s since the run's start.
     pub first_arrival_s: Option<f64>,
 }
 
