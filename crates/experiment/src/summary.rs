@@ -252,6 +252,9 @@ pub struct DeploymentSummary {
     pub worker_scheduling_delay_s: Stats,
     /// Fan-out workers: seconds from being scheduled to finishing.
     pub worker_latency_s: Stats,
+    /// Completed executions per second from the first arrival to the last completion, the mean
+    /// over replications; null under 10 completions.
+    pub throughput_per_s: Option<f64>,
     /// Seconds from the end of one workflow function to the start of the next on the same
     /// path, pooled over hops (SeBS-Flow's `chain_gap_s`; none for single-function deployments).
     pub chain_gap_s: Stats,
@@ -354,6 +357,10 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
         worker_scheduling_delay_s: Stats::of_sample(&delays),
         worker_latency_s: Stats::of_sample(&worker_lat),
         chain_gap_s: Stats::of_sample(&gaps),
+        throughput_per_s: {
+            let per_run: Vec<f64> = runs.iter().filter_map(|r| r.fold.throughput_per_s()).collect();
+            (!per_run.is_empty()).then(|| per_run.iter().sum::<f64>() / per_run.len() as f64)
+        },
         worker_samples_s: (delays.cdf_values(CDF_POINTS), worker_lat.cdf_values(CDF_POINTS)),
     }
 }

@@ -171,7 +171,12 @@ impl FunctionPlatform {
     ) -> Result<FunctionPlatform, ConfigError> {
         let key = |k: &str| format!("deployment.{owner}.{k}");
         let durable = matches!(owner, "az-dorch" | "az-dent");
-        for (k, set) in [("payload_limit_mode", cfg.payload_limit_mode.is_some()), ("extended_sessions", cfg.extended_sessions.is_some())] {
+        for (k, set) in [
+            ("payload_limit_mode", cfg.payload_limit_mode.is_some()),
+            ("extended_sessions", cfg.extended_sessions.is_some()),
+            ("backend", cfg.backend.is_some()),
+            ("partitions", cfg.partitions.is_some()),
+        ] {
             if set && !durable {
                 return Err(ConfigError { key: key(k), message: format!("{k} applies to az-dorch and az-dent only") });
             }

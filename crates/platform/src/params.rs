@@ -272,6 +272,8 @@ param_section!(
         max_interval_s,
         /// Relative randomization.
         randomization,
+        /// Interval after a poll that found work, s.
+        found_interval_s,
     }
 );
 param_section!(
@@ -313,6 +315,60 @@ param_section!(
         orchestrator_memory_mb,
         /// CPU of the extension's first dispatch on a new host, s.
         first_dispatch_cpu_s,
+        /// Host CPU per backend request, s (the Python model: included in `episode_cpu_s`).
+        request_cpu_s,
+    }
+);
+param_section!(
+    /// `[dotnet]` of `models/az-durable.toml`: episode costs of the .NET runtime.
+    DotnetEpisodeParams {
+        /// CPU per episode, s.
+        episode_cpu_s,
+        /// CPU per replayed history event, s.
+        per_history_event_cpu_s,
+        /// CPU per KiB of history handed to the orchestrator, s.
+        per_history_kb_cpu_s,
+        /// Host CPU per backend request (storage or Event Hubs call), s.
+        request_cpu_s,
+        /// HTTP requests a host runs at once.
+        concurrent_requests_per_host,
+    }
+);
+param_section!(
+    /// `[netherite]` of `models/az-durable.toml`.
+    NetheriteParams {
+        /// Partitions by default.
+        partition_count,
+        /// Median Event Hubs send-to-receive latency, s.
+        message_latency_s_median,
+        /// Log-normal sigma.
+        latency_sigma,
+        /// Commits of one partition within this window share one page-blob write, s.
+        commit_interval_s,
+    }
+);
+param_section!(
+    /// `[mssql]` of `models/az-durable.toml`.
+    MssqlParams {
+        /// Minimum polling interval, s.
+        min_interval_s,
+        /// Maximum polling interval, s.
+        max_interval_s,
+        /// Median SQL round trip (a stored-procedure call), s.
+        round_trip_s_median,
+        /// Log-normal sigma.
+        latency_sigma,
+    }
+);
+param_section!(
+    /// `[dts]` of `models/az-durable.toml`.
+    DtsParams {
+        /// Median gRPC round trip to the scheduler, s.
+        round_trip_s_median,
+        /// Log-normal sigma.
+        latency_sigma,
+        /// $ per dispatched action.
+        price_usd_per_action,
     }
 );
 param_section!(
@@ -463,6 +519,14 @@ pub struct DurableModel {
     pub concurrency: DurableConcurrencyParams,
     /// Replay costs.
     pub replay: ReplayParams,
+    /// The .NET runtime's episode costs.
+    pub dotnet: DotnetEpisodeParams,
+    /// The Netherite backend.
+    pub netherite: NetheriteParams,
+    /// The MSSQL backend.
+    pub mssql: MssqlParams,
+    /// The Durable Task Scheduler backend.
+    pub dts: DtsParams,
     /// Entities.
     pub entities: EntityParams,
     /// Payload thresholds.
@@ -520,7 +584,15 @@ impl CheckRanges for DurableModel {
         within("concurrency.max_concurrent_activities_per_host", &c.max_concurrent_activities_per_host, 1.0, 32.0)?;
         within("concurrency.max_concurrent_orchestrators_per_host", &c.max_concurrent_orchestrators_per_host, 1.0, 31.0)?;
         within("concurrency.max_entity_operation_batch", &c.max_entity_operation_batch, 1.0, 1e6)?;
+        within("polling.found_interval_s", &p.found_interval_s, 0.0, p.max_interval_s.value)?;
         within("replay.extended_sessions", &self.replay.extended_sessions, 0.0, 1.0)?;
+        within("dotnet.concurrent_requests_per_host", &self.dotnet.concurrent_requests_per_host, 1.0, 10000.0)?;
+        within("netherite.partition_count", &self.netherite.partition_count, 1.0, 32.0)?;
+        within("netherite.latency_sigma", &self.netherite.latency_sigma, 0.0, 5.0)?;
+        within("mssql.min_interval_s", &self.mssql.min_interval_s, 0.001, 3600.0)?;
+        within("mssql.max_interval_s", &self.mssql.max_interval_s, self.mssql.min_interval_s.value, 3600.0)?;
+        within("mssql.latency_sigma", &self.mssql.latency_sigma, 0.0, 5.0)?;
+        within("dts.latency_sigma", &self.dts.latency_sigma, 0.0, 5.0)?;
         within("payload.large_message_fail", &self.payload.large_message_fail, 0.0, 1.0)
     }
 }

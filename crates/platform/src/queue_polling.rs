@@ -27,8 +27,11 @@ use sfsim_engine::SimDuration;
 /// Backoff parameters.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Backoff {
-    /// Interval after a poll that found work (and the backoff unit).
+    /// The backoff unit (and the first interval after an empty poll's).
     pub min: SimDuration,
+    /// Interval after a poll that found work (DTFx: `min`; a dispatcher that fetches again
+    /// at once: the fetch's round trip).
+    pub found: SimDuration,
     /// Cap on the interval.
     pub max: SimDuration,
     /// Relative randomization of the growing part (0.2 in DTFx).
@@ -46,7 +49,7 @@ impl Backoff {
     /// The wait before the next poll after `empty_polls` consecutive empty polls.
     pub fn delay<R: Rng + ?Sized>(&self, empty_polls: u32, rng: &mut R) -> SimDuration {
         if empty_polls == 0 {
-            return self.min;
+            return self.found;
         }
         let factor = if self.randomization > 0.0 { rng.random_range(1.0 - self.randomization..=1.0 + self.randomization) } else { 1.0 };
         let exp = 2f64.powi((empty_polls - 1).min(62) as i32);
@@ -79,7 +82,12 @@ mod tests {
 
     #[test]
     fn documented_backoff_sequence_cap_and_reset() {
-        let b = Backoff { min: SimDuration::from_millis(50), max: SimDuration::from_secs(30), randomization: 0.0 };
+        let b = Backoff {
+            min: SimDuration::from_millis(50),
+            found: SimDuration::from_millis(50),
+            max: SimDuration::from_secs(30),
+            randomization: 0.0,
+        };
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         let mut p = Poller::default();
         let waits_ms: Vec<u64> = (0..13).map(|_| p.after_poll(false, &b, &mut rng).as_nanos() / 1_000_000).collect();
@@ -92,7 +100,12 @@ mod tests {
 
     #[test]
     fn randomization_stays_within_twenty_percent() {
-        let b = Backoff { min: SimDuration::from_millis(50), max: SimDuration::from_secs(30), randomization: 0.2 };
+        let b = Backoff {
+            min: SimDuration::from_millis(50),
+            found: SimDuration::from_millis(50),
+            max: SimDuration::from_secs(30),
+            randomization: 0.2,
+        };
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
         for _ in 0..1000 {
             let d = b.delay(4, &mut rng).as_secs_f64();

@@ -284,16 +284,23 @@ pub struct RunFold {
     pub request_cold_start_delay_s: Sample,
     /// What every execution cost, including what was charged after it ended.
     pub totals: ExecTotals,
+    /// When the last completed execution ended, s since the run's start (for its throughput).
+    pub last_end_s: f64,
+    /// When the first execution arrived, s since the run's start.
+    pub first_arrival_s: Option<f64>,
 }
 
 impl RunFold {
     /// Folds one execution's record in.
     pub fn add(&mut self, r: &ExecRecord) {
         self.arrived += 1;
+        let arrival = r.arrival.as_secs_f64();
+        self.first_arrival_s = Some(self.first_arrival_s.map_or(arrival, |a| a.min(arrival)));
         match &r.outcome {
             Outcome::Completed => {
                 self.completed += 1;
                 self.latency_s.push(r.latency().as_secs_f64());
+                self.last_end_s = self.last_end_s.max(r.end.as_secs_f64());
                 for (s, d) in self.parts_s.iter_mut().zip(r.breakdown.parts()) {
                     s.push(d.as_secs_f64());
                 }
@@ -325,6 +332,15 @@ impl RunFold {
         });
     }
 
+    /// Completed executions per second from the first arrival to the last completion: under
+    /// a load the platform keeps up with, the offered rate; under a saturating one (a burst, as
+    /// Microsoft's Durable throughput tests start), what the platform sustains. `None` under 10
+    /// completions.
+    pub fn throughput_per_s(&self) -> Option<f64> {
+        let span = self.last_end_s - self.first_arrival_s?;
+        (self.completed >= 10 && span > 0.0).then(|| self.completed as f64 / span)
+    }
+
     /// Adds another run's fold (as if its executions ended after this run's).
     pub fn merge(&mut self, o: &RunFold) {
         self.arrived += o.arrived;
@@ -343,6 +359,11 @@ impl RunFold {
         self.cold_start_delay_s.merge(&o.cold_start_delay_s);
         self.request_cold_start_delay_s.merge(&o.request_cold_start_delay_s);
         self.totals.add(&o.totals);
+        self.last_end_s = self.last_end_s.max(o.last_end_s);
+        self.first_arrival_s = match (self.first_arrival_s, o.first_arrival_s) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
     }
 }
 

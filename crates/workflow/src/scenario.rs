@@ -257,6 +257,12 @@ pub struct RawDeploymentConfig {
     pub functions: Option<FunctionSplit>,
     /// Step Functions: how a generated machine's Map states run (`"inline"` by default).
     pub map_mode: Option<MapMode>,
+    /// Durable: the storage provider (default `"azure-storage"`).
+    pub backend: Option<DurableBackend>,
+    /// Durable: partitions (Azure Storage 1-16, default 4; Netherite 1-32, default 12).
+    pub partitions: Option<u32>,
+    /// Azure: the language worker (default: the model's, Python).
+    pub runtime: Option<Runtime>,
 }
 
 /// How a generated Step Functions machine maps the workflow onto Lambda functions.
@@ -304,6 +310,42 @@ pub enum MapMode {
     Distributed,
     /// Distributed with Express child workflow executions (billed per request and duration).
     DistributedExpress,
+}
+
+/// `[deployment.<name>] runtime`: the language worker that runs the functions.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Runtime {
+    /// The out-of-process Python worker (the study's Python 3.7).
+    Python,
+    /// .NET (in-process or isolated): no Python thread pool.
+    Dotnet,
+}
+
+/// `[deployment.<name>] backend`: the Durable Functions storage provider.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum DurableBackend {
+    /// Azure Storage queues, tables and blobs (the default, and the study's).
+    AzureStorage,
+    /// Netherite: partitions on Event Hubs, state in FASTER on page blobs.
+    Netherite,
+    /// Microsoft SQL Server (durabletask-mssql).
+    Mssql,
+    /// The Durable Task Scheduler (managed, gRPC).
+    Dts,
+}
+
+impl DurableBackend {
+    /// The name a scenario spells.
+    pub fn name(self) -> &'static str {
+        match self {
+            DurableBackend::AzureStorage => "azure-storage",
+            DurableBackend::Netherite => "netherite",
+            DurableBackend::Mssql => "mssql",
+            DurableBackend::Dts => "dts",
+        }
+    }
 }
 
 /// `[workflow]`
@@ -592,6 +634,12 @@ pub struct DeploymentConfig {
     pub functions: Option<FunctionSplit>,
     /// Step Functions: how a generated machine's Map states run.
     pub map_mode: Option<MapMode>,
+    /// Durable storage provider.
+    pub backend: Option<DurableBackend>,
+    /// Durable partitions.
+    pub partitions: Option<u32>,
+    /// Azure: the language worker (default: the model's, Python).
+    pub runtime: Option<Runtime>,
 }
 
 /// A validated scenario.
@@ -839,6 +887,9 @@ impl Scenario {
                 workflow_type: d.workflow_type,
                 functions: d.functions,
                 map_mode: d.map_mode,
+                backend: d.backend,
+                partitions: d.partitions,
+                runtime: d.runtime,
             };
             deployment.insert(name.clone(), cfg);
         }

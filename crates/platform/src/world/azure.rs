@@ -79,6 +79,12 @@ pub struct AzureSetup {
     pub lease_interval: SimDuration,
     /// Control queues (Durable); 0 for az-queue.
     pub partitions: u32,
+    /// Messages travel through storage queues: puts, polls, deletes and the scale
+    /// controller's peeks are billed queue transactions (false: another service carries them,
+    /// priced by its own backend).
+    pub storage_queues: bool,
+    /// Partitions are leased through blob leases, renewed every `lease_interval`.
+    pub leases: bool,
 }
 
 impl AzureSetup {
@@ -103,6 +109,8 @@ impl AzureSetup {
             peek_interval: SimDuration::from_secs_f64(m.durable.task_hub.scale_controller_peek_interval_s.value),
             lease_interval: SimDuration::from_secs_f64(m.durable.task_hub.lease_renew_interval_s.value),
             partitions,
+            storage_queues: true,
+            leases: true,
         }
     }
 }
@@ -134,6 +142,9 @@ pub struct SQueue {
     /// Scale-monitor samples (length, age of the oldest message), oldest first, at most
     /// [`SCALE_SAMPLES`] (queue triggers only).
     pub samples: VecDeque<(usize, SimDuration)>,
+    /// Messages are pushed to the listening hosts (long polling, streaming) instead of found
+    /// by polls with backoff: an idle listener is woken when a message becomes visible.
+    pub push: bool,
 }
 
 /// Samples a queue trigger's scale monitor considers (WebJobs storage extension QueueListener:
@@ -265,7 +276,7 @@ impl<'a> World<'a> {
 
     /// Adds a queue; returns its id.
     pub(crate) fn add_queue(&mut self, kind: QueueKind, backoff: Backoff, batch: u32, class: Class) -> QueueId {
-        self.az.queues.push(SQueue { kind, msgs: VecDeque::new(), backoff, batch, class, samples: VecDeque::new() });
+        self.az.queues.push(SQueue { kind, msgs: VecDeque::new(), backoff, batch, class, samples: VecDeque::new(), push: false });
         QueueId((self.az.queues.len() - 1) as u32)
     }
 
@@ -318,7 +329,8 @@ impl<'a> World<'a> {
             let p = &self.plan.apps[0].platform;
             lat += p.storage.transfer_time(crate::storage::StorageOp::Put, size, &mut self.rng);
         }
-        self.count_tx(Some(exec), 1, 0, 0, u64::from(large));
+        let put = u64::from(self.az().storage_queues);
+        self.count_tx(Some(exec), put, 0, 0, u64::from(large));
         let msg = Msg { kind, exec, strand, size, large, queue, visible_at: now + lat };
         let id = if let Some(id) = self.az.msg_free.pop() {
             self.az.msgs[id as usize] = msg;
@@ -360,9 +372,27 @@ impl<'a> World<'a> {
             self.charge(s, now, Component::Transfer);
         }
         self.az.queues[msg.queue].msgs.push_back(m);
+        if self.az.queues[msg.queue].push {
+            self.push_wake(now, msg.queue);
+        }
         if self.spec.trace {
             let depth = self.az.queues.iter().map(|q| q.msgs.len()).sum::<usize>();
             self.trace.push(crate::trace::TraceEvent::Counter { name: "queued messages", at: now, value: depth as f64 });
+        }
+    }
+
+    /// A message became visible on a push queue: every idle listener (no poll pending, not
+    /// waiting for a slot) takes it now.
+    fn push_wake(&mut self, now: SimTime, queue: QueueId) {
+        let app = &self.apps[0];
+        let idle: Vec<InstId> = app
+            .instances
+            .iter()
+            .copied()
+            .filter(|&h| self.insts[h].alive && self.insts[h].pollers.iter().any(|p| p.queue == queue && !p.scheduled && !p.blocked))
+            .collect();
+        for h in idle {
+            self.schedule_poll(now, h, queue);
         }
     }
 
@@ -491,18 +521,27 @@ impl<'a> World<'a> {
         }
         // One GetMessages per poll, billed to the first message's execution (or idle); one
         // delete per message.
+        let billed = u64::from(self.az().storage_queues);
         let first_exec = got.first().map(|&m| self.az.msgs[m as usize].exec);
-        self.count_tx(first_exec, 1, 0, 0, 0);
+        self.count_tx(first_exec, billed, 0, 0, 0);
         for &m in &got {
             let msg = self.az.msgs[m as usize];
-            self.count_tx(Some(msg.exec), 1, 0, u64::from(msg.large), 0);
+            self.count_tx(Some(msg.exec), billed, 0, u64::from(msg.large), 0);
             if let Some(s) = msg.strand {
                 self.charge(s, now, Component::Queue);
             }
             self.az.msg_free.push(m);
             self.on_message(now, h, msg);
         }
-        let backoff = self.az.queues[queue].backoff;
+        let (backoff, push) = (self.az.queues[queue].backoff, self.az.queues[queue].push);
+        if push {
+            // A push listener asks again at once while messages wait, else it idles until
+            // the next message wakes it.
+            if !self.az.queues[queue].msgs.is_empty() {
+                self.schedule_poll(now, h, queue);
+            }
+            return;
+        }
         let inst = &mut self.insts[h];
         if let Some(p) = inst.pollers.iter_mut().find(|p| p.queue == queue)
             && p.poll_gen_id == poll_gen_id
@@ -542,7 +581,7 @@ impl<'a> World<'a> {
 
     /// The scale controller's periodic look at the app's queues.
     pub(crate) fn on_peek(&mut self, now: SimTime, app: u16) {
-        let n = self.az.queues.len() as u64;
+        let n = if self.az().storage_queues { self.az.queues.len() as u64 } else { 0 };
         self.count_tx(None, n, 0, 0, 0);
         let peek = self.az().peek_interval;
         // Every queue is sampled: its length and the age of its oldest visible message.
@@ -639,7 +678,7 @@ impl<'a> World<'a> {
     /// Adds the lease renewals of the run (partitions x host-alive time / interval) to the idle
     /// transactions.
     pub(crate) fn account_idle(&mut self, end: SimTime) {
-        if !matches!(self.plan.driver, Driver::Chain(_) | Driver::Durable(_)) {
+        if !matches!(self.plan.driver, Driver::Chain(_) | Driver::Durable(_)) || !self.az().leases {
             return;
         }
         let mut t = self.az.any_host_time;

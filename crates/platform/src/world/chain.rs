@@ -98,6 +98,7 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, wor
         azure: AzureSetup::from_models(models, msg_limit_kb, 0),
         trigger: Backoff {
             min: SimDuration::from_secs_f64(models.queue_trigger.polling.min_interval_s.value),
+            found: SimDuration::from_secs_f64(models.queue_trigger.polling.min_interval_s.value),
             max: SimDuration::from_secs_f64(models.queue_trigger.polling.max_interval_s.value),
             randomization: models.queue_trigger.polling.randomization.value,
         },

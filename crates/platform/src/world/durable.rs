@@ -43,7 +43,7 @@
 use std::collections::VecDeque;
 
 use sfsim_engine::{SimDuration, SimTime};
-use sfsim_workflow::{DeploymentConfig, Node, StepId, Workflow};
+use sfsim_workflow::{DeploymentConfig, DurableBackend, Node, Runtime, StepId, Workflow};
 
 use super::azure::{AzureSetup, Msg, MsgKind, QueueKind};
 use super::{
@@ -56,8 +56,11 @@ use crate::params::Models;
 use crate::queue_polling::Backoff;
 use crate::record::Component;
 
+mod backend;
 mod entity;
 mod replay;
+
+pub use backend::Backend;
 
 /// Durable Functions settings of a run.
 #[derive(Clone, Debug)]
@@ -78,6 +81,8 @@ pub struct DurableSetup {
     pub episode_memory_mb: f64,
     /// CPU per entity operation dispatch, s.
     pub entity_op_cpu_s: f64,
+    /// CPU of the orchestration client starting an instance, s.
+    pub client_cpu_s: f64,
     /// CPU of the first Durable dispatch on a new host, s.
     pub first_dispatch_cpu_s: f64,
     /// Operations per entity batch.
@@ -90,13 +95,24 @@ pub struct DurableSetup {
     pub control_batch: u32,
     /// Polling backoff.
     pub backoff: Backoff,
+    /// The storage backend.
+    pub backend: Backend,
+    /// Host CPU per backend request, s.
+    pub request_cpu_s: f64,
 }
 
 /// Builds the az-dorch or az-dent plan.
 pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _workflow: &Workflow) -> Result<DeploymentPlan, ConfigError> {
-    let platform = FunctionPlatform::build_for(Deployment::AzFunc, deployment.name(), models, cfg)?;
+    let mut platform = FunctionPlatform::build_for(Deployment::AzFunc, deployment.name(), models, cfg)?;
     let d = &models.durable;
     let m = &models.azure.scaling;
+    let dotnet = cfg.runtime == Some(Runtime::Dotnet);
+    if dotnet {
+        // .NET runs functions on the host's thread pool: no Python worker threads, and HTTP
+        // functions (the orchestration client) are limited by the HTTP concurrency only.
+        platform.code_threads = 0;
+        platform.slots_per_instance = d.dotnet.concurrent_requests_per_host.value as u32;
+    }
     let app = AppDef {
         name: format!("{} app", deployment.name()),
         slots: [
@@ -110,33 +126,51 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _wo
         max_hosts: m.max_hosts.value as u32,
         platform,
     };
-    let partitions = d.task_hub.partition_count.value as u32;
+    let backend = Backend::from_models(cfg.backend.unwrap_or(DurableBackend::AzureStorage), models);
+    let partitions = backend.partitions(models, cfg.partitions, deployment.name())?;
     let mut azure = AzureSetup::from_models(models, d.payload.large_message_kb.value, partitions);
+    azure.put_latency = backend.message_latency(models, azure.put_latency);
+    azure.storage_queues = backend.storage_queues();
+    azure.leases = backend.leases();
     let fail_large = match cfg.payload_limit_mode {
         Some(m) => m == sfsim_workflow::PayloadLimitMode::Fail,
         None => d.payload.large_message_fail.value >= 0.5,
     };
     // The fail mode: a call whose payload exceeds 64 KB fails instead of going through a blob.
     azure.messages.fail_above_bytes = fail_large.then_some((d.payload.limit_kb.value * 1024.0) as u64);
+    let (episode_cpu_s, per_event_cpu_s, per_history_kb_cpu_s, request_cpu_s) = if dotnet {
+        let n = &d.dotnet;
+        (n.episode_cpu_s.value, n.per_history_event_cpu_s.value, n.per_history_kb_cpu_s.value, n.request_cpu_s.value)
+    } else {
+        let r = &d.replay;
+        (r.episode_cpu_s.value, r.per_history_event_cpu_s.value, r.per_history_kb_cpu_s.value, r.request_cpu_s.value)
+    };
+    let storage_backoff = Backoff {
+        min: SimDuration::from_secs_f64(d.polling.min_interval_s.value),
+        found: SimDuration::from_secs_f64(d.polling.found_interval_s.value),
+        max: SimDuration::from_secs_f64(d.polling.max_interval_s.value),
+        randomization: d.polling.randomization.value,
+    };
     let setup = DurableSetup {
         azure,
         entities_for_steps: deployment == Deployment::AzDent,
-        episode_cpu_s: d.replay.episode_cpu_s.value,
-        per_event_cpu_s: d.replay.per_history_event_cpu_s.value,
-        per_history_kb_cpu_s: d.replay.per_history_kb_cpu_s.value,
+        episode_cpu_s,
+        per_event_cpu_s,
+        per_history_kb_cpu_s,
         extended_sessions: cfg.extended_sessions.unwrap_or(d.replay.extended_sessions.value >= 0.5),
         episode_memory_mb: d.replay.orchestrator_memory_mb.value,
         entity_op_cpu_s: d.entities.operation_cpu_s.value,
+        // The client function: an entity-operation-like dispatch in Python, an episode's
+        // dispatch in .NET.
+        client_cpu_s: if dotnet { d.dotnet.episode_cpu_s.value } else { d.entities.operation_cpu_s.value },
         first_dispatch_cpu_s: d.replay.first_dispatch_cpu_s.value,
         max_entity_batch: d.concurrency.max_entity_operation_batch.value as u32,
         table_property_max_bytes: (d.payload.table_property_max_kb.value * 1024.0) as u64,
         partitions,
         control_batch: d.task_hub.control_queue_batch.value as u32,
-        backoff: Backoff {
-            min: SimDuration::from_secs_f64(d.polling.min_interval_s.value),
-            max: SimDuration::from_secs_f64(d.polling.max_interval_s.value),
-            randomization: d.polling.randomization.value,
-        },
+        backoff: backend.backoff(models, storage_backoff),
+        backend,
+        request_cpu_s,
     };
     Ok(DeploymentPlan { deployment, apps: vec![app], driver: Driver::Durable(Box::new(setup)) })
 }
@@ -299,6 +333,8 @@ pub struct DurableState {
     pending: Vec<VecDeque<(u64, Work)>>,
     pending_seq: u64,
     work_item_queue: QueueId,
+    /// Netherite: each partition's last persisted commit batch.
+    last_commit: Vec<Option<SimTime>>,
 }
 
 impl DurableState {
@@ -340,11 +376,16 @@ impl<'a> World<'a> {
 
     pub(crate) fn durable_init(&mut self) {
         let s = self.du_setup();
+        let push = s.backend.push();
         for p in 0..s.partitions {
-            self.add_queue(QueueKind::Control(p), s.backoff, s.control_batch, Class::Orchestrator);
+            let q = self.add_queue(QueueKind::Control(p), s.backoff, s.control_batch, Class::Orchestrator);
+            self.az.queues[q].push = push;
         }
         self.du.pending = vec![VecDeque::new(); s.partitions as usize];
+        self.du.last_commit = vec![None; s.partitions as usize];
         self.du.work_item_queue = self.add_queue(QueueKind::WorkItem, s.backoff, 1, Class::Activity);
+        let q = self.du.work_item_queue;
+        self.az.queues[q].push = push;
         // One entity per state object, shared by all executions (fixed entity keys).
         for (i, st) in self.wf.state.iter().enumerate() {
             let partition = (mix(0xE17 + i as u64) % u64::from(s.partitions)) as u32;
@@ -468,7 +509,7 @@ impl<'a> World<'a> {
         let (m, sg) = self.az_table_write();
         let write = self.lognormal(m, sg);
         let phases = vec![
-            Phase::cpu(s.entity_op_cpu_s, s.episode_memory_mb, Component::Execution),
+            Phase::cpu(s.client_cpu_s, s.episode_memory_mb, Component::Execution),
             Phase::wait(write, s.episode_memory_mb, Component::Transfer),
         ];
         self.count_tx(Some(e), 0, 1, 0, 0);
@@ -522,6 +563,9 @@ impl<'a> World<'a> {
 
     pub(crate) fn durable_message(&mut self, now: SimTime, h: InstId, msg: Msg) {
         let limit = self.du_setup().table_property_max_bytes;
+        if !self.exec_done(msg.exec) {
+            self.backend_dispatched(msg.exec);
+        }
         match msg.kind {
             MsgKind::Orch { orch, task } => {
                 if self.exec_done(msg.exec) {
@@ -563,6 +607,8 @@ impl<'a> World<'a> {
                     _ => unreachable!("activity messages carry activity tasks"),
                 };
                 let mut phases = Vec::new();
+                let requests = self.du_setup().backend.activity_requests();
+                phases.extend(self.backend_request_phase(requests, 64.0));
                 if msg.large {
                     let d = self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Get, msg.size, &mut self.rng);
                     phases.push(Phase::wait(d, 64.0, Component::Transfer).on_host());
@@ -709,7 +755,8 @@ impl<'a> World<'a> {
         let (stored, new) = (o.history_bytes, o.taken_bytes);
         let warm_session = s.extended_sessions && o.last_host == Some(h) && now.saturating_since(o.last_end) < SimDuration::from_secs(30);
         let mem = s.episode_memory_mb;
-        let mut phases = self.episode_phases(e, history, stored, new, warm_session);
+        let taken = o.taken.0 + u32::from(o.taken.1);
+        let mut phases = self.episode_phases(e, history, stored, new, taken, warm_session);
         let strands = if active {
             self.charge(strand, now, Component::Queue);
             vec![strand]
@@ -770,9 +817,8 @@ impl<'a> World<'a> {
         o.history += new_events;
         let taken = std::mem::take(&mut o.taken_bytes);
         o.history_bytes.add_rows(&taken);
-        let rows = u64::from(new_events);
-        let rows_per_batch = u64::from(self.du_setup().azure.rows_per_batch);
-        self.count_tx(Some(e), 0, rows.div_ceil(rows_per_batch) + 1, 0, 0);
+        let partition = o.partition;
+        self.backend_committed(now, e, partition, u64::from(new_events));
         if finished {
             let o = &self.du.orchs[orch as usize];
             match o.parent {

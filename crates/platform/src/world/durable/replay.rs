@@ -37,6 +37,7 @@ impl World<'_> {
         history: u32,
         stored: HistoryBytes,
         new: HistoryBytes,
+        taken: u32,
         warm_session: bool,
     ) -> Vec<Phase> {
         let s = self.du_setup();
@@ -51,19 +52,9 @@ impl World<'_> {
         }
         let mut handed_bytes = new.total();
         if !warm_session {
-            let (m, sg) = self.az_table_read();
-            let bandwidth = self.plan.apps[0].platform.storage.bandwidth_bytes_per_s;
-            // The query returns every row with its payloads; payloads over the table's property
-            // limit are blobs, each read in turn.
-            let read = self.lognormal(m, sg) + SimDuration::from_secs_f64(stored.table as f64 / bandwidth);
             let comp = if history > 0 { Component::Replay } else { Component::Transfer };
-            phases.push(Phase::wait(read, mem, comp).on_host());
-            if stored.blobs > 0 {
-                let blobs = self.blob_reads(stored.blobs, stored.blob_bytes);
-                phases.push(Phase::wait(blobs, mem, comp).on_host());
-            }
-            // One query per 1,000 history rows.
-            self.count_tx(Some(e), 0, 1 + u64::from(history) / 1000, u64::from(stored.blobs), 0);
+            let load = self.backend_load(e, history, stored, mem, comp);
+            phases.extend(load);
             handed_bytes += stored.total();
             if history > 0 {
                 phases.push(Phase::cpu(per_event_cpu_s * f64::from(history), mem, Component::Replay));
@@ -76,14 +67,14 @@ impl World<'_> {
             phases.push(Phase::cpu(per_kb_cpu_s * handed_bytes as f64 / 1024.0, mem, Component::Replay));
         }
         phases.push(Phase::cpu(episode_cpu_s, mem, Component::Execution));
-        let (m, sg) = self.az_table_write();
-        let write = self.lognormal(m, sg);
-        phases.push(Phase::wait(write, mem, Component::Transfer).on_host());
+        phases.extend(self.backend_commit_phase(mem));
+        let requests = self.du_setup().backend.episode_requests(taken);
+        phases.extend(self.backend_request_phase(requests, mem));
         phases
     }
 
     /// `n` blob reads of `bytes` in all, one after another.
-    fn blob_reads(&mut self, n: u32, bytes: u64) -> SimDuration {
+    pub(super) fn blob_reads(&mut self, n: u32, bytes: u64) -> SimDuration {
         let storage = &self.plan.apps[0].platform.storage;
         let mut d = SimDuration::from_secs_f64(bytes as f64 / storage.bandwidth_bytes_per_s);
         for _ in 0..n {
