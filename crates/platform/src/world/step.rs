@@ -209,6 +209,8 @@ impl Program {
                     let iterator = self.nodes(wf, &f.body, false);
                     State::Map { iterator, items: f.items, max_concurrency: 0, item_share: f.share(), same_item: f.split, next }
                 }
+                // Refused when the plan is built (`refuse_entity_elements`).
+                Node::CallEntity(_) | Node::SignalEntity(_) | Node::Lock(..) => State::Pass { next },
             };
             states.push(state);
         }
@@ -783,7 +785,8 @@ fn first_step(branches: &[Vec<Node>]) -> Option<StepId> {
     branches.iter().flatten().find_map(|n| match n {
         Node::Step(s) => Some(*s),
         Node::Parallel(bs) => first_step(bs),
-        Node::FanOut(_) => None,
+        Node::Lock(_, body) => first_step(std::slice::from_ref(body)),
+        Node::FanOut(_) | Node::CallEntity(_) | Node::SignalEntity(_) => None,
     })
 }
 
@@ -796,7 +799,8 @@ fn first_input(wf: &Workflow, nodes: &[Node]) -> f64 {
             let f = &wf.fan_outs[f.0 as usize];
             first_input(wf, &f.body) * f.share() * f64::from(f.items)
         }
-        None => 0.0,
+        Some(Node::Lock(_, body)) => first_input(wf, body),
+        Some(Node::CallEntity(_) | Node::SignalEntity(_)) | None => 0.0,
     }
 }
 
@@ -809,6 +813,7 @@ fn last_output(wf: &Workflow, nodes: &[Node]) -> f64 {
             let f = &wf.fan_outs[f.0 as usize];
             last_output(wf, &f.body) * f.share() * f64::from(f.items)
         }
-        None => 0.0,
+        Some(Node::Lock(_, body)) => last_output(wf, body),
+        Some(Node::CallEntity(_) | Node::SignalEntity(_)) | None => 0.0,
     }
 }
