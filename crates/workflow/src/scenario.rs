@@ -1354,4 +1354,62 @@ size_kb = 100
         let e = load("[scenario\nname=1", &[]).unwrap_err();
         assert_eq!(e.line, 1);
     }
+
+    const BANK: &str = r#"
+[scenario]
+name = "bank"
+[arrivals]
+kind = "poisson"
+rate_per_s = 1
+[workflow]
+flow = [
+  { lock = ["account[0]", "account[1]"], body = [{ call_entity = "account[1]", op = "deposit" }] },
+  { signal_entity = "audit", op = "add" },
+]
+[workflow.steps.s]
+cpu_s = { dist = "fixed", value_s = 0.0 }
+memory_mb = 64
+[workflow.state.account]
+size_kb = 1
+keys = 1000
+refs = 2
+distinct = true
+[workflow.state.audit]
+size_kb = 1
+"#;
+
+    #[test]
+    fn entity_elements_validate_with_positions() {
+        let s = load(BANK, &[]).expect("valid");
+        assert_eq!(s.workflow.state[0].keying.keys, 1000);
+        assert_eq!(s.workflow.entity_ops.len(), 2);
+        assert!(matches!(&s.workflow.flow[0], Node::Lock(refs, body) if refs.len() == 2 && body.len() == 1));
+        let cases: [(&str, &str, &str, &str); 8] = [
+            ("keys = 1000", "keys = 0", "workflow.state.account.keys", "within 1-"),
+            ("keys = 1000", "keys = 1", "workflow.state.account.refs", "2 distinct keys cannot be drawn from 1"),
+            ("\"account[0]\", \"account[1]\"]", "\"acount[0]\"]", "workflow.flow.0.lock.0", "unknown state object `acount`"),
+            ("\"account[1]\", op = \"deposit\"", "\"account[2]\", op = \"deposit\"", "workflow.flow.0.body.0.call_entity", "below 2"),
+            ("\"account[0]\", \"account[1]\"]", "\"account[0]\"]", "workflow.flow.0.body.0.call_entity", "not locked"),
+            ("signal_entity = \"audit\", op", "signal_entity = \"audit\", body = [], op", "workflow.flow", "`body` belongs to a `lock`"),
+            (
+                "{ call_entity = \"account[1]\", op = \"deposit\" }",
+                "{ lock = [\"audit\"], body = [{ step = \"s\" }] }",
+                "workflow.flow.0.body.0.lock",
+                "critical section",
+            ),
+            (
+                "distinct = true",
+                "distinct = true\nkey = { dist = \"zipf\", exponent = -1 }",
+                "workflow.state.account.key.exponent",
+                "[0, 100]",
+            ),
+        ];
+        for (from, to, key, msg) in cases {
+            let text = BANK.replacen(from, to, 1);
+            assert_ne!(text, BANK, "{from}");
+            let e = load(&text, &[]).unwrap_err();
+            assert!(e.key.starts_with(key) && e.message.contains(msg), "{to}: {e}");
+            assert!(e.line > 0, "{to}: positioned: {e}");
+        }
+    }
 }
