@@ -28,7 +28,8 @@
 //! **Scope and limits.** At most [`MAX_REFS`] references per object per execution and
 //! [`MAX_KEYS`] keys per object (key indexes fit the RNG stream key and stay exact in `f64`).
 //!
-//! **Validation.** Unit tests below and in `scenario.rs`; `tests/entities.rs` through the binary.
+//! **Validation.** Unit tests below and in `scenario.rs` (every error at its key);
+//! `crates/platform/tests/entities.rs` runs the elements on every deployment.
 
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Zipf};

@@ -41,7 +41,7 @@
 //! Lock timeouts do not exist (DF has none either).
 //!
 //! **Validation.** `tests/stateful_mechanisms.rs`: two concurrent operations on one entity run
-//! one after the other, the second charged entity time. `tests/entities.rs`: one key serializes
+//! one after the other, the second charged entity time. `crates/platform/tests/entities.rs`: one key serializes
 //! every execution (mean latency against the serial sum and the M/D/1 waiting time), 1,000 keys
 //! do not; a locked entity holds another execution's operation until the release (timeline
 //! order); sections locking two entities in opposite written orders all end; the keys drawn
