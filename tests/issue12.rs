@@ -335,7 +335,7 @@ fn flow_kinds_and_huge_durations_get_clear_errors() {
     assert_eq!(o.status.code(), Some(3));
     let e = stderr(&o);
     assert!(
-        e.contains("both.toml:11:9") && e.contains("exactly one of `step`, `parallel` or `fan_out`") && !e.contains("wanted exactly"),
+        e.contains("both.toml:11:9") && e.contains("exactly one of `step`, `parallel`, `fan_out`") && !e.contains("wanted exactly"),
         "{e}"
     );
     let huge = write(

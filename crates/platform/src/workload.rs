@@ -17,12 +17,21 @@
 //! item) stream, keyed the same collision-free way ([`stream_key`]). Keys hold up to 2^30
 //! executions, 2^17 steps and 2^17 items per fan-out, above the scenario limits.
 //!
+//! **Entity keys.** The keys an execution addresses of a keyed state object
+//! (`[workflow.state.<name>] keys = N`) come from the replication's stream `entity-keys`, one per
+//! (execution, object) ([`entity_keys`]), drawn in reference order, so every deployment meets
+//! the same accounts in the same execution. With `distinct = true` a key already drawn is drawn
+//! again, up to [`DISTINCT_TRIES`] times, then the next unused key after it (mod `keys`) is taken:
+//! exact for uniform choices, and a bounded cost for a skewed Zipf whose tail keys are rare. An
+//! entity operation's own CPU (`op_cpu_s`) comes from the stream `entity-op` of (execution,
+//! operation, item).
+//!
 //! **Validation.** `tests/stateful_mechanisms.rs`: a one-function chain bills exactly the
 //! stateless function's GB-s with a random CPU time; `sfsim reproduce --seeds 10` shows every
 //! met comparison holding on every seed.
 
 use sfsim_engine::{RngStreams, SimDuration, SimRng, WorkRng, WorkStreams};
-use sfsim_workflow::{Step, Workflow};
+use sfsim_workflow::{EntityOpId, EntityRef, StateId, Step, Workflow};
 
 use crate::deployment::FunctionPlatform;
 use crate::storage::StorageOp;
@@ -56,7 +65,7 @@ pub(crate) fn step_work(
     rng: &mut StorageRng<'_>,
     mut emit: impl FnMut(Work),
 ) {
-    let state_size = |id: &sfsim_workflow::StateId| w.state[id.0 as usize].size_bytes;
+    let state_size = |id: &EntityRef| w.state[id.state.0 as usize].size_bytes;
     if fetch_objects {
         let state_reads = s.state_reads.iter().filter(|_| state_via_storage).map(state_size);
         for b in s.reads_bytes.iter().copied().chain(state_reads) {
@@ -91,10 +100,53 @@ impl<'a> StorageRng<'a> {
         StorageRng { streams, key: stream_key(e, step, item), rng: None }
     }
 
-    fn get(&mut self) -> &mut SimRng {
+    pub fn get(&mut self) -> &mut SimRng {
         let (streams, key) = (self.streams, self.key);
         self.rng.get_or_insert_with(|| streams.indexed("storage", key))
     }
+}
+
+/// Draws of a distinct key before the next unused key is taken instead.
+pub const DISTINCT_TRIES: u32 = 64;
+
+/// The keys execution `e` drew of state object `state`, in reference order (`name[0]`,
+/// `name[1]`, ...). An object of one key is key 0 without a draw.
+pub fn entity_keys(streams: &RngStreams, w: &Workflow, e: u32, state: StateId) -> Vec<u64> {
+    let k = &w.state[state.0 as usize].keying;
+    if k.keys == 1 {
+        return vec![0; k.refs as usize];
+    }
+    let mut rng = streams.indexed("entity-keys", stream_key(e, state.0, 0));
+    let mut keys: Vec<u64> = Vec::with_capacity(k.refs as usize);
+    for _ in 0..k.refs {
+        let mut key = k.choice.sample(k.keys, &mut rng);
+        if k.distinct {
+            let mut tries = 1;
+            while keys.contains(&key) && tries < DISTINCT_TRIES {
+                key = k.choice.sample(k.keys, &mut rng);
+                tries += 1;
+            }
+            while keys.contains(&key) {
+                key = (key + 1) % k.keys;
+            }
+        }
+        keys.push(key);
+    }
+    keys
+}
+
+/// The key execution `e` addresses as `r` (`account[1]`).
+pub fn entity_key(streams: &RngStreams, w: &Workflow, e: u32, r: EntityRef) -> u64 {
+    entity_keys(streams, w, e, r.state)[r.slot as usize]
+}
+
+/// The CPU-seconds of entity operation `op` in execution `e`, fan-out item `item`.
+pub fn entity_op_cpu_s(streams: &RngStreams, w: &Workflow, e: u32, op: EntityOpId, item: u32) -> f64 {
+    let d = &w.entity_ops[op.0 as usize].cpu;
+    if d.is_zero() {
+        return 0.0;
+    }
+    d.sample(&mut streams.indexed("entity-op", stream_key(e, op.0, item)))
 }
 
 /// The work streams of a replication (the stream name hashed once).

@@ -17,6 +17,7 @@
 
 pub mod asl;
 mod dist;
+mod entities;
 mod overrides;
 mod scenario;
 mod source;

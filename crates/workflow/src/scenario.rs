@@ -40,6 +40,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::dist::{Dist, RawDist};
+pub use crate::entities::{EntityOp, EntityOpId, EntityRef, KeyChoice, Keying, RawKeyChoice, StateId};
 use crate::overrides::{Override, apply_overrides};
 use crate::source::{KeyError, LoadError, SourceFile, parse_toml};
 
@@ -378,7 +379,7 @@ fn default_payload_kb() -> f64 {
 
 /// One element of a flow.
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(try_from = "RawNodeTable")]
 pub enum RawNode {
     /// `{ step = "name" }`
     Step(String),
@@ -386,6 +387,91 @@ pub enum RawNode {
     Parallel(Vec<Vec<RawNode>>),
     /// `{ fan_out = "name" }`
     FanOut(String),
+    /// `{ call_entity = "account[1]", op = "get", op_cpu_s = {...} }`: an awaited entity operation.
+    CallEntity(RawEntityOp),
+    /// `{ signal_entity = "audit", op = "add" }`: a one-way entity operation.
+    SignalEntity(RawEntityOp),
+    /// `{ lock = ["account[0]", "account[1]"], body = [...] }`: a critical section.
+    Lock {
+        /// The entities locked.
+        entities: Vec<String>,
+        /// What runs while they are locked.
+        body: Vec<RawNode>,
+    },
+}
+
+/// The fields of an entity-operation element.
+#[derive(Debug)]
+pub struct RawEntityOp {
+    /// `"name"` or `"name[i]"`.
+    pub entity: String,
+    /// Operation name (default `get` for a call, `set` for a signal).
+    pub op: Option<String>,
+    /// The operation's CPU-seconds.
+    pub op_cpu_s: Option<RawDist>,
+}
+
+/// A flow element as a table, before its kind is chosen.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNodeTable {
+    step: Option<String>,
+    parallel: Option<Vec<Vec<RawNode>>>,
+    fan_out: Option<String>,
+    call_entity: Option<String>,
+    signal_entity: Option<String>,
+    lock: Option<Vec<String>>,
+    op: Option<String>,
+    op_cpu_s: Option<RawDist>,
+    body: Option<Vec<RawNode>>,
+}
+
+impl TryFrom<RawNodeTable> for RawNode {
+    type Error = String;
+
+    fn try_from(t: RawNodeTable) -> Result<RawNode, String> {
+        const KINDS: &str = "`step`, `parallel`, `fan_out`, `call_entity`, `signal_entity` or `lock`";
+        let kinds = [
+            t.step.is_some(),
+            t.parallel.is_some(),
+            t.fan_out.is_some(),
+            t.call_entity.is_some(),
+            t.signal_entity.is_some(),
+            t.lock.is_some(),
+        ];
+        match kinds.iter().filter(|x| **x).count() {
+            0 => return Err(format!("this element is empty: it must hold exactly one of {KINDS}")),
+            1 => {}
+            _ => {
+                return Err(format!(
+                    "this element has more than one kind: it must hold exactly one of {KINDS}; put each in an element of its own \
+                     (e.g. `[{{ step = \"a\" }}, {{ parallel = [...] }}]`)"
+                ));
+            }
+        }
+        let entity_op = t.call_entity.is_some() || t.signal_entity.is_some();
+        if !entity_op && (t.op.is_some() || t.op_cpu_s.is_some()) {
+            return Err("`op` and `op_cpu_s` belong to a `call_entity` or `signal_entity` element".into());
+        }
+        if t.lock.is_none() && t.body.is_some() {
+            return Err("`body` belongs to a `lock` element (a fan-out's body is in [workflow.fan_out.<name>])".into());
+        }
+        let op = |entity| RawEntityOp { entity, op: t.op.clone(), op_cpu_s: t.op_cpu_s.clone() };
+        Ok(if let Some(s) = t.step {
+            RawNode::Step(s)
+        } else if let Some(p) = t.parallel {
+            RawNode::Parallel(p)
+        } else if let Some(f) = t.fan_out {
+            RawNode::FanOut(f)
+        } else if let Some(e) = t.call_entity.clone() {
+            RawNode::CallEntity(op(e))
+        } else if let Some(e) = t.signal_entity.clone() {
+            RawNode::SignalEntity(op(e))
+        } else {
+            let body = t.body.ok_or("a `lock` element needs `body`, the flow run while the entities are locked")?;
+            RawNode::Lock { entities: t.lock.unwrap_or_default(), body }
+        })
+    }
 }
 
 /// `[workflow.fan_out.<name>]`
@@ -451,6 +537,15 @@ pub struct RawObjectIo {
 pub struct RawState {
     /// Serialized size.
     pub size_kb: f64,
+    /// Number of instances (keys); default 1, one object shared by every execution.
+    pub keys: Option<i64>,
+    /// How an execution picks a key: `{ dist = "uniform" }` (default) or `{ dist = "zipf", exponent = 1.1 }`.
+    pub key: Option<crate::entities::RawKeyChoice>,
+    /// Keys each execution draws (`"name[0]"`, `"name[1]"`, ...); default 1.
+    pub refs: Option<i64>,
+    /// The keys an execution draws are all different.
+    #[serde(default)]
+    pub distinct: bool,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -463,9 +558,6 @@ pub struct StepId(pub u32);
 /// Index of a fan-out in [`Workflow::fan_outs`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FanOutId(pub u32);
-/// Index of a state object in [`Workflow::state`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct StateId(pub u32);
 
 /// A validated workflow.
 #[derive(Clone, Debug)]
@@ -482,6 +574,8 @@ pub struct Workflow {
     pub fan_outs: Vec<FanOut>,
     /// State objects, in name order.
     pub state: Vec<StateObject>,
+    /// The `call_entity` and `signal_entity` elements, in flow order (fan-out bodies first).
+    pub entity_ops: Vec<EntityOp>,
     /// The Step Functions machine when the scenario gives ASL (aws-step runs it).
     pub asl: Option<crate::asl::AslMachine>,
 }
@@ -495,6 +589,12 @@ pub enum Node {
     Parallel(Vec<Vec<Node>>),
     /// Run a fan-out.
     FanOut(FanOutId),
+    /// Call an entity and wait for its answer.
+    CallEntity(EntityOpId),
+    /// Signal an entity (one-way).
+    SignalEntity(EntityOpId),
+    /// Lock entities (sorted, duplicates dropped at run time), run the body, release them.
+    Lock(Vec<EntityRef>, Vec<Node>),
 }
 
 /// A validated fan-out.
@@ -536,10 +636,10 @@ pub struct Step {
     pub reads_bytes: Vec<u64>,
     /// Remote objects written, bytes each.
     pub writes_bytes: Vec<u64>,
-    /// State objects read.
-    pub state_reads: Vec<StateId>,
+    /// State objects read (the execution's key of each).
+    pub state_reads: Vec<EntityRef>,
     /// State objects updated.
-    pub state_updates: Vec<StateId>,
+    pub state_updates: Vec<EntityRef>,
 }
 
 /// A named state object.
@@ -549,6 +649,8 @@ pub struct StateObject {
     pub name: String,
     /// Serialized size, bytes.
     pub size_bytes: u64,
+    /// Its keys and how an execution draws them.
+    pub keying: Keying,
 }
 
 /// How executions arrive.
@@ -926,6 +1028,17 @@ impl Scenario {
 struct Names<'a> {
     steps: Vec<&'a str>,
     fan_outs: Vec<&'a str>,
+    states: Vec<&'a str>,
+    state_refs: Vec<u32>,
+    /// Each step's state reads and updates (checked against a critical section's locks).
+    step_state: Vec<(Vec<EntityRef>, Vec<EntityRef>)>,
+}
+
+/// Where a flow sits: inside a fan-out body, inside a critical section (holding these locks).
+#[derive(Clone, Copy)]
+struct Ctx<'a> {
+    in_fan_out: bool,
+    locked: Option<&'a [EntityRef]>,
 }
 
 /// Reads and parses the ASL file of `[workflow.asl]`, and derives the flow from it when the
@@ -1014,23 +1127,22 @@ fn validate_workflow(mut w: RawWorkflow, dir: &std::path::Path) -> Result<Workfl
         .state
         .iter()
         .map(|(name, s)| {
-            Ok(StateObject { name: name.clone(), size_bytes: kb_to_bytes(&format!("workflow.state.{name}.size_kb"), s.size_kb)? })
+            let k = format!("workflow.state.{name}");
+            Ok(StateObject {
+                name: name.clone(),
+                size_bytes: kb_to_bytes(&format!("{k}.size_kb"), s.size_kb)?,
+                keying: Keying::from_raw(s.keys, s.key.as_ref(), s.refs, s.distinct, &k)?,
+            })
         })
         .collect::<Result<Vec<_>, KeyError>>()?;
+    let state_refs: Vec<u32> = state.iter().map(|s| s.keying.refs).collect();
     let mut steps = Vec::with_capacity(w.steps.len());
     for (name, s) in &w.steps {
         let k = format!("workflow.steps.{name}");
-        let lookup_state = |list: &[String], field: &str| -> Result<Vec<StateId>, KeyError> {
+        let lookup_state = |list: &[String], field: &str| -> Result<Vec<EntityRef>, KeyError> {
             list.iter()
                 .enumerate()
-                .map(|(i, n)| {
-                    state_names.iter().position(|x| x == n).map(|p| StateId(p as u32)).ok_or_else(|| {
-                        KeyError::new(
-                            format!("{k}.{field}.{i}"),
-                            format!("unknown state object `{n}` (declare it as [workflow.state.{n}])"),
-                        )
-                    })
-                })
+                .map(|(i, n)| crate::entities::parse_ref(n, &format!("{k}.{field}.{i}"), &state_names, &state_refs))
                 .collect()
         };
         let io = |list: &[RawObjectIo], field: &str| -> Result<Vec<u64>, KeyError> {
@@ -1049,7 +1161,14 @@ fn validate_workflow(mut w: RawWorkflow, dir: &std::path::Path) -> Result<Workfl
             state_updates: lookup_state(&s.state_updates, "state_updates")?,
         });
     }
-    let names = Names { steps: w.steps.keys().map(String::as_str).collect(), fan_outs: w.fan_out.keys().map(String::as_str).collect() };
+    let names = Names {
+        steps: w.steps.keys().map(String::as_str).collect(),
+        fan_outs: w.fan_out.keys().map(String::as_str).collect(),
+        states: state_names.clone(),
+        state_refs: state_refs.clone(),
+        step_state: steps.iter().map(|s| (s.state_reads.clone(), s.state_updates.clone())).collect(),
+    };
+    let mut entity_ops = Vec::new();
     let mut fan_outs = Vec::with_capacity(w.fan_out.len());
     for (name, f) in &w.fan_out {
         let k = format!("workflow.fan_out.{name}");
@@ -1060,10 +1179,16 @@ fn validate_workflow(mut w: RawWorkflow, dir: &std::path::Path) -> Result<Workfl
             return Err(KeyError::new(format!("{k}.items"), format!("at most {MAX_FAN_OUT_ITEMS} items, got {}", f.items)));
         }
         let items = f.items as u32;
-        let body = validate_flow(&f.body, &format!("{k}.body"), &names, true)?;
+        let body = validate_flow(&f.body, &format!("{k}.body"), &names, Ctx { in_fan_out: true, locked: None }, &mut entity_ops)?;
         fan_outs.push(FanOut { name: name.clone(), items, split: f.split, body });
     }
-    let flow = validate_flow(w.flow.as_deref().unwrap_or_default(), "workflow.flow", &names, false)?;
+    let flow = validate_flow(
+        w.flow.as_deref().unwrap_or_default(),
+        "workflow.flow",
+        &names,
+        Ctx { in_fan_out: false, locked: None },
+        &mut entity_ops,
+    )?;
     Ok(Workflow {
         input_bytes: kb_to_bytes("workflow.input_kb", w.input_kb)?,
         output_bytes: kb_to_bytes("workflow.output_kb", w.output_kb)?,
@@ -1071,48 +1196,108 @@ fn validate_workflow(mut w: RawWorkflow, dir: &std::path::Path) -> Result<Workfl
         flow,
         fan_outs,
         state,
+        entity_ops,
         asl,
     })
 }
 
-fn validate_flow(nodes: &[RawNode], key: &str, names: &Names<'_>, in_fan_out: bool) -> Result<Vec<Node>, KeyError> {
+fn validate_flow(nodes: &[RawNode], key: &str, names: &Names<'_>, ctx: Ctx<'_>, ops: &mut Vec<EntityOp>) -> Result<Vec<Node>, KeyError> {
     if nodes.is_empty() {
         return Err(KeyError::new(key, "a flow needs at least one element"));
     }
-    nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let k = format!("{key}.{i}");
+    // Durable Functions' critical-section rules (AZD durable-functions-entities.md).
+    let in_section = |k: &str, what: &str| {
+        KeyError::new(
+            k,
+            format!(
+                "{what} inside a critical section: Durable Functions forbids it (critical-section rules: no nested sections, no \
+                 sub-orchestrations; call only locked entities, signal only entities not locked)"
+            ),
+        )
+    };
+    let mut out = Vec::with_capacity(nodes.len());
+    for (i, n) in nodes.iter().enumerate() {
+        let k = format!("{key}.{i}");
+        let node =
             match n {
-                RawNode::Step(s) => names
-                    .steps
-                    .iter()
-                    .position(|x| x == s)
-                    .map(|p| Node::Step(StepId(p as u32)))
-                    .ok_or_else(|| KeyError::new(format!("{k}.step"), format!("unknown step `{s}`{}", suggest(s, &names.steps)))),
+                RawNode::Step(s) => {
+                    let p = names
+                        .steps
+                        .iter()
+                        .position(|x| x == s)
+                        .ok_or_else(|| KeyError::new(format!("{k}.step"), format!("unknown step `{s}`{}", suggest(s, &names.steps))))?;
+                    if let Some(locked) = ctx.locked {
+                        let (reads, updates) = &names.step_state[p];
+                        if reads.iter().any(|r| !locked.contains(r)) {
+                            return Err(in_section(&format!("{k}.step"), &format!("step `{s}` reads a state object it has not locked")));
+                        }
+                        if updates.iter().any(|r| locked.contains(r)) {
+                            return Err(in_section(&format!("{k}.step"), &format!("step `{s}` signals (state_updates) a locked entity")));
+                        }
+                    }
+                    Node::Step(StepId(p as u32))
+                }
                 RawNode::FanOut(f) => {
-                    if in_fan_out {
+                    if ctx.in_fan_out {
                         return Err(KeyError::new(format!("{k}.fan_out"), "a fan-out inside a fan-out is not supported"));
+                    }
+                    if ctx.locked.is_some() {
+                        return Err(in_section(&format!("{k}.fan_out"), "a fan-out"));
                     }
                     names.fan_outs.iter().position(|x| x == f).map(|p| Node::FanOut(FanOutId(p as u32))).ok_or_else(|| {
                         KeyError::new(format!("{k}.fan_out"), format!("unknown fan-out `{f}`{}", suggest(f, &names.fan_outs)))
-                    })
+                    })?
                 }
                 RawNode::Parallel(branches) => {
+                    if ctx.locked.is_some() {
+                        return Err(in_section(&format!("{k}.parallel"), "a parallel element"));
+                    }
                     if branches.is_empty() {
                         return Err(KeyError::new(format!("{k}.parallel"), "needs at least one branch"));
                     }
-                    branches
+                    let mut bs = Vec::with_capacity(branches.len());
+                    for (b, br) in branches.iter().enumerate() {
+                        bs.push(validate_flow(br, &format!("{k}.parallel.{b}"), names, ctx, ops)?);
+                    }
+                    Node::Parallel(bs)
+                }
+                RawNode::CallEntity(o) | RawNode::SignalEntity(o) => {
+                    let call = matches!(n, RawNode::CallEntity(_));
+                    let field = if call { "call_entity" } else { "signal_entity" };
+                    let target = crate::entities::parse_ref(&o.entity, &format!("{k}.{field}"), &names.states, &names.state_refs)?;
+                    if let Some(locked) = ctx.locked {
+                        if call && !locked.contains(&target) {
+                            return Err(in_section(&format!("{k}.{field}"), &format!("a call to `{}`, which is not locked", o.entity)));
+                        }
+                        if !call && locked.contains(&target) {
+                            return Err(in_section(&format!("{k}.{field}"), &format!("a signal to `{}`, which is locked", o.entity)));
+                        }
+                    }
+                    let op =
+                        crate::entities::entity_op(target, o.op.as_deref(), if call { "get" } else { "set" }, o.op_cpu_s.as_ref(), &k)?;
+                    ops.push(op);
+                    let id = EntityOpId(ops.len() as u32 - 1);
+                    if call { Node::CallEntity(id) } else { Node::SignalEntity(id) }
+                }
+                RawNode::Lock { entities, body } => {
+                    if ctx.locked.is_some() {
+                        return Err(in_section(&format!("{k}.lock"), "a critical section"));
+                    }
+                    if entities.is_empty() {
+                        return Err(KeyError::new(format!("{k}.lock"), "lock at least one entity"));
+                    }
+                    let refs = entities
                         .iter()
                         .enumerate()
-                        .map(|(b, br)| validate_flow(br, &format!("{k}.parallel.{b}"), names, in_fan_out))
-                        .collect::<Result<Vec<_>, _>>()
-                        .map(Node::Parallel)
+                        .map(|(j, e)| crate::entities::parse_ref(e, &format!("{k}.lock.{j}"), &names.states, &names.state_refs))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let body = validate_flow(body, &format!("{k}.body"), names, Ctx { locked: Some(&refs), ..ctx }, ops)?;
+                    Node::Lock(refs, body)
                 }
-            }
-        })
-        .collect()
+            };
+        out.push(node);
+    }
+    Ok(out)
 }
 
 /// ", did you mean `x`?" for the closest known name, or a list of the known names.
@@ -1238,5 +1423,63 @@ size_kb = 100
 
         let e = load("[scenario\nname=1", &[]).unwrap_err();
         assert_eq!(e.line, 1);
+    }
+
+    const BANK: &str = r#"
+[scenario]
+name = "bank"
+[arrivals]
+kind = "poisson"
+rate_per_s = 1
+[workflow]
+flow = [
+  { lock = ["account[0]", "account[1]"], body = [{ call_entity = "account[1]", op = "deposit" }] },
+  { signal_entity = "audit", op = "add" },
+]
+[workflow.steps.s]
+cpu_s = { dist = "fixed", value_s = 0.0 }
+memory_mb = 64
+[workflow.state.account]
+size_kb = 1
+keys = 1000
+refs = 2
+distinct = true
+[workflow.state.audit]
+size_kb = 1
+"#;
+
+    #[test]
+    fn entity_elements_validate_with_positions() {
+        let s = load(BANK, &[]).expect("valid");
+        assert_eq!(s.workflow.state[0].keying.keys, 1000);
+        assert_eq!(s.workflow.entity_ops.len(), 2);
+        assert!(matches!(&s.workflow.flow[0], Node::Lock(refs, body) if refs.len() == 2 && body.len() == 1));
+        let cases: [(&str, &str, &str, &str); 8] = [
+            ("keys = 1000", "keys = 0", "workflow.state.account.keys", "within 1-"),
+            ("keys = 1000", "keys = 1", "workflow.state.account.refs", "2 distinct keys cannot be drawn from 1"),
+            ("\"account[0]\", \"account[1]\"]", "\"acount[0]\"]", "workflow.flow.0.lock.0", "unknown state object `acount`"),
+            ("\"account[1]\", op = \"deposit\"", "\"account[2]\", op = \"deposit\"", "workflow.flow.0.body.0.call_entity", "below 2"),
+            ("\"account[0]\", \"account[1]\"]", "\"account[0]\"]", "workflow.flow.0.body.0.call_entity", "not locked"),
+            ("signal_entity = \"audit\", op", "signal_entity = \"audit\", body = [], op", "workflow.flow", "`body` belongs to a `lock`"),
+            (
+                "{ call_entity = \"account[1]\", op = \"deposit\" }",
+                "{ lock = [\"audit\"], body = [{ step = \"s\" }] }",
+                "workflow.flow.0.body.0.lock",
+                "critical section",
+            ),
+            (
+                "distinct = true",
+                "distinct = true\nkey = { dist = \"zipf\", exponent = -1 }",
+                "workflow.state.account.key.exponent",
+                "[0, 100]",
+            ),
+        ];
+        for (from, to, key, msg) in cases {
+            let text = BANK.replacen(from, to, 1);
+            assert_ne!(text, BANK, "{from}");
+            let e = load(&text, &[]).unwrap_err();
+            assert!(e.key.starts_with(key) && e.message.contains(msg), "{to}: {e}");
+            assert!(e.line > 0, "{to}: positioned: {e}");
+        }
     }
 }

@@ -246,7 +246,11 @@ pub fn parse_toml<T: DeserializeOwned>(src: &SourceFile) -> Result<T, LoadError>
         Err(e) => {
             let path = track.path().to_string();
             let key = if path == "." { String::new() } else { path };
-            let span = e.span().or_else(|| src.locate(&key));
+            // serde's path writes array indexes as `flow[0]`; the locator walks `flow.0`. An error
+            // about an array element (a flow element that fails its own checks) points at the
+            // element rather than at the array the parser blames.
+            let element = if key.ends_with(']') { src.locate(&key.replace('[', ".").replace(']', "")) } else { None };
+            let span = element.or_else(|| e.span()).or_else(|| src.locate(&key));
             Err(src.error_at(span, &key, explain(&key, &clean_message(e.message()))))
         }
     }

@@ -112,9 +112,10 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, wor
 
 pub(crate) fn contains_fan_out(n: &Node) -> bool {
     match n {
-        Node::Step(_) => false,
+        Node::Step(_) | Node::CallEntity(_) | Node::SignalEntity(_) => false,
         Node::FanOut(_) => true,
         Node::Parallel(bs) => bs.iter().flatten().any(contains_fan_out),
+        Node::Lock(_, body) => body.iter().any(contains_fan_out),
     }
 }
 
@@ -139,7 +140,9 @@ impl<'a> World<'a> {
         match node {
             Node::Step(s) => self.wf.steps[s.0 as usize].output_bytes,
             Node::Parallel(bs) => bs.iter().filter_map(|b| b.last()).map(|n| self.node_output(n)).sum(),
-            Node::FanOut(_) => 0,
+            Node::FanOut(_) | Node::SignalEntity(_) => 0,
+            Node::CallEntity(op) => self.wf.state[self.wf.entity_ops[op.0 as usize].target.state.0 as usize].size_bytes,
+            Node::Lock(_, body) => body.last().map_or(0, |n| self.node_output(n)),
         }
     }
 

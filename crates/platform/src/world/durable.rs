@@ -21,7 +21,12 @@
 //!   the fan-in happens in the one orchestrator instance.
 //! * *Entities*: one operation batch at a time per entity (up to 50 operations): load the state
 //!   (table row, or blob above 60 KB), run the operations one after another, save the state,
-//!   answer the callers. Operations behind a busy entity wait (`entity` in the breakdown).
+//!   answer the callers. Operations behind a busy entity wait (`entity` in the breakdown). An
+//!   entity is a (state object, key): keyed objects' entities exist while they have work or a
+//!   lock ([`entity`]). `call_entity` elements are awaited operations, `signal_entity` elements
+//!   one-way ones sent by the episode that reaches them; a `lock` element is a critical section
+//!   (`LockAsync`: a lock request travels the sorted entities one after another, the last
+//!   answers the orchestration; the body runs; release signals are sent when it ends).
 //! * *Payloads*: a message over 45 KB is compressed to Blob storage (extra latency and blob
 //!   transactions); with `payload.large_message_fail = 1` a call whose payload exceeds 64 KB fails
 //!   the execution instead, as the study experienced.
@@ -34,16 +39,16 @@
 //! **Scope and limitations.** Partition leases move instantly when hosts come and go; the
 //! History table is read whole on each replay (no paging cost beyond one transaction per 1,000
 //! rows); durable timers, external events, eternal orchestrations, `continue_as_new` and
-//! retries are not modelled; entity locks (critical sections) are not modelled.
+//! retries are not modelled.
 //!
 //! **Validation.** `tests/stateful_mechanisms.rs`: k sequential awaits give k+1 episodes whose
 //! replays cover histories of growing length; two concurrent operations on one entity run one
 //! after another; a 50 KB message takes the blob path.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use sfsim_engine::{SimDuration, SimTime};
-use sfsim_workflow::{DeploymentConfig, DurableBackend, Node, Runtime, StepId, Workflow};
+use sfsim_workflow::{DeploymentConfig, DurableBackend, EntityOpId, EntityRef, Node, Runtime, StepId, Workflow};
 
 use super::azure::{AzureSetup, Msg, MsgKind, QueueKind};
 use super::{
@@ -184,6 +189,30 @@ pub(crate) enum OpKind {
     Set(u64),
     /// Run a step's work inside the entity (az-dent).
     Run { step: StepId, share: f64, item: u32 },
+    /// A `call_entity` / `signal_entity` element's operation.
+    Call { op: EntityOpId, item: u32 },
+    /// Orchestration `orch`'s lock request at position `pos` of its sorted lock set.
+    Lock { orch: u32, pos: u32 },
+    /// Orchestration `orch` releases its lock.
+    Release { orch: u32 },
+}
+
+/// The entity a task addresses.
+#[derive(Clone, Copy, Debug)]
+enum EntTarget {
+    /// A new step entity (az-dent).
+    NewStep,
+    /// The execution's key of a state object.
+    State(EntityRef),
+}
+
+/// A one-way message sent when an await completes.
+#[derive(Clone, Copy, Debug)]
+enum Signal {
+    /// An operation on the execution's key of a state object.
+    Op(EntityRef, OpKind),
+    /// Release every entity the orchestration locked.
+    ReleaseLocks,
 }
 
 #[derive(Clone, Debug)]
@@ -193,11 +222,12 @@ enum TaskSpec {
         share: f64,
         item: u32,
     },
-    /// `entity == None`: a new step entity (az-dent).
     Entity {
-        entity: Option<u32>,
+        target: EntTarget,
         op: OpKind,
     },
+    /// Acquire locks on these entities (a critical section's start).
+    Lock(Vec<EntityRef>),
     Sub {
         nodes: Vec<Node>,
         share: f64,
@@ -208,8 +238,8 @@ enum TaskSpec {
 #[derive(Clone, Debug)]
 struct Await {
     tasks: Vec<TaskSpec>,
-    /// State objects signalled when the await completes.
-    signals: Vec<u32>,
+    /// Signals sent when the await completes.
+    signals: Vec<Signal>,
     workers: bool,
 }
 
@@ -292,6 +322,8 @@ struct Orch {
     last_host: Option<InstId>,
     last_end: SimTime,
     taken: (u32, bool),
+    /// The entities of the critical section it is in or entering, sorted.
+    locks: Vec<u32>,
 }
 
 #[derive(Clone, Copy)]
@@ -311,6 +343,15 @@ struct EntitySt {
     batch: Vec<u32>,
     /// A step entity of az-dent (one per task, freed after its operation).
     step: bool,
+    /// (state object, key); a keyed object's entity (freed when idle) is in `DurableState::keyed`.
+    key: (u32, u64),
+    keyed: bool,
+    /// The critical section holding it: (execution, orchestration).
+    lock: Option<(ExecId, u32)>,
+    /// Operations of others deferred while it is locked, in arrival order.
+    held: VecDeque<u32>,
+    /// Messages on their way to it (it is kept until they arrive).
+    inflight: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -325,6 +366,10 @@ enum Work {
 pub struct DurableState {
     orchs: Slab<Orch>,
     entities: Slab<EntitySt>,
+    /// The entities of keyed state objects that exist now, by (state object, key).
+    keyed: HashMap<(u32, u64), u32>,
+    /// The one entity of each single-key state object.
+    pinned: Vec<Option<u32>>,
     /// Step entities created so far (their partition hashes the count: ids are reused).
     step_entities_made: u64,
     ops: Slab<Op>,
@@ -386,18 +431,14 @@ impl<'a> World<'a> {
         self.du.work_item_queue = self.add_queue(QueueKind::WorkItem, s.backoff, 1, Class::Activity);
         let q = self.du.work_item_queue;
         self.az.queues[q].push = push;
-        // One entity per state object, shared by all executions (fixed entity keys).
+        // One entity per single-key state object, shared by all executions; keyed objects'
+        // entities come and go with their work (`entity_for`).
         for (i, st) in self.wf.state.iter().enumerate() {
-            let partition = (mix(0xE17 + i as u64) % u64::from(s.partitions)) as u32;
-            self.du.entities.insert(EntitySt {
-                partition,
-                queue: VecDeque::new(),
-                running: false,
-                ready: false,
-                state_bytes: st.size_bytes,
-                batch: Vec::new(),
-                step: false,
+            let id = (st.keying.keys == 1).then(|| {
+                let partition = (mix(0xE17 + i as u64) % u64::from(s.partitions)) as u32;
+                self.du.entities.insert(EntitySt::new(partition, st.size_bytes, (i as u32, 0), false))
             });
+            self.du.pinned.push(id);
         }
     }
 
@@ -406,7 +447,7 @@ impl<'a> World<'a> {
         let dent = self.du_setup().entities_for_steps;
         let task_of = |s: StepId, share: f64, item: u32| {
             if dent {
-                TaskSpec::Entity { entity: None, op: OpKind::Run { step: s, share, item } }
+                TaskSpec::Entity { target: EntTarget::NewStep, op: OpKind::Run { step: s, share, item } }
             } else {
                 TaskSpec::Activity { step: s, share, item }
             }
@@ -418,23 +459,19 @@ impl<'a> World<'a> {
                     let step = &self.wf.steps[s.0 as usize];
                     for r in &step.state_reads {
                         out.push(Await {
-                            tasks: vec![TaskSpec::Entity { entity: Some(r.0), op: OpKind::Get }],
+                            tasks: vec![TaskSpec::Entity { target: EntTarget::State(*r), op: OpKind::Get }],
                             signals: vec![],
                             workers: false,
                         });
                     }
-                    out.push(Await {
-                        tasks: vec![task_of(*s, share, item)],
-                        signals: step.state_updates.iter().map(|x| x.0).collect(),
-                        workers: false,
-                    });
+                    out.push(Await { tasks: vec![task_of(*s, share, item)], signals: self.update_signals(*s), workers: false });
                 }
                 Node::Parallel(branches) => {
                     let singles: Option<Vec<StepId>> = branches.iter().map(|b| single_step(b).filter(|s| plain(*s))).collect();
                     match singles {
                         Some(steps) => out.push(Await {
                             tasks: steps.iter().map(|s| task_of(*s, share, item)).collect(),
-                            signals: steps.iter().flat_map(|s| self.wf.steps[s.0 as usize].state_updates.iter().map(|x| x.0)).collect(),
+                            signals: steps.iter().flat_map(|s| self.update_signals(*s)).collect(),
                             workers: false,
                         }),
                         None => out.push(Await {
@@ -453,7 +490,7 @@ impl<'a> World<'a> {
                     match single_step(&f.body).filter(|s| plain(*s)) {
                         Some(s) => out.push(Await {
                             tasks: (0..f.items).map(|k| task_of(s, s2, it(k))).collect(),
-                            signals: self.wf.steps[s.0 as usize].state_updates.iter().map(|x| x.0).collect(),
+                            signals: self.update_signals(s),
                             workers: true,
                         }),
                         None => out.push(Await {
@@ -463,8 +500,31 @@ impl<'a> World<'a> {
                         }),
                     }
                 }
+                Node::CallEntity(op) => out.push(Await {
+                    tasks: vec![TaskSpec::Entity {
+                        target: EntTarget::State(self.wf.entity_ops[op.0 as usize].target),
+                        op: OpKind::Call { op: *op, item },
+                    }],
+                    signals: vec![],
+                    workers: false,
+                }),
+                Node::SignalEntity(op) => {
+                    let sig = Signal::Op(self.wf.entity_ops[op.0 as usize].target, OpKind::Call { op: *op, item });
+                    after_last_await(out, sig);
+                }
+                Node::Lock(refs, body) => {
+                    out.push(Await { tasks: vec![TaskSpec::Lock(refs.clone())], signals: vec![], workers: false });
+                    self.expand(body, share, item, out);
+                    after_last_await(out, Signal::ReleaseLocks);
+                }
             }
         }
+    }
+
+    /// The `set` signals of a step's state updates.
+    fn update_signals(&self, s: StepId) -> Vec<Signal> {
+        let st = &self.wf.steps[s.0 as usize];
+        st.state_updates.iter().map(|r| Signal::Op(*r, OpKind::Set(self.wf.state[r.state.0 as usize].size_bytes))).collect()
     }
 
     fn new_orch(&mut self, exec: ExecId, nodes: &[Node], share: f64, item: u32, strand: StrandId, parent: Option<(u32, u32)>) -> u32 {
@@ -495,6 +555,7 @@ impl<'a> World<'a> {
             last_host: None,
             last_end: SimTime::ZERO,
             taken: (0, false),
+            locks: Vec::new(),
         });
         self.own(exec, Owned::Orch(id));
         id
@@ -627,7 +688,9 @@ impl<'a> World<'a> {
                 self.start_on(now, v, h, false);
             }
             MsgKind::EntityOp { entity, op } => {
-                self.du.entities[entity as usize].queue.push_back(op);
+                let ent = &mut self.du.entities[entity as usize];
+                ent.inflight -= 1;
+                ent.queue.push_back(op);
                 self.make_ready(now, Work::Entity(entity));
             }
             MsgKind::Chain { .. } => unreachable!("chain messages go to az-queue"),
@@ -795,6 +858,11 @@ impl<'a> World<'a> {
             if o.next_await > 0 {
                 signals = o.awaits[o.next_await - 1].signals.clone();
             }
+            // An await without tasks (signals before the first call) completes at once.
+            while o.next_await < o.awaits.len() && o.awaits[o.next_await].tasks.is_empty() {
+                signals.extend_from_slice(&o.awaits[o.next_await].signals);
+                o.next_await += 1;
+            }
             if o.next_await < o.awaits.len() {
                 schedule = Some(o.next_await);
                 o.next_await += 1;
@@ -803,12 +871,10 @@ impl<'a> World<'a> {
                 new_events += 1;
             }
         }
-        // Signals: fire-and-forget `set` operations on the state entities.
-        for st in signals {
-            let size = self.wf.state[st as usize].size_bytes;
-            let op = self.new_op(OpKind::Set(size), e, None, None);
-            self.send_entity_op(now, st, op, e, None, size, Some(host));
-            new_events += 1;
+        // Signals: fire-and-forget operations on entities (state updates, signal_entity
+        // elements, the release of a critical section's locks).
+        for sig in signals {
+            new_events += self.send_signal(now, orch, e, sig, host);
         }
         if let Some(k) = schedule {
             new_events += self.schedule_await(now, orch, k, host);
@@ -861,6 +927,7 @@ impl<'a> World<'a> {
 
     #[allow(clippy::too_many_arguments)]
     fn send_entity_op(&mut self, now: SimTime, entity: u32, op: u32, e: ExecId, strand: Option<StrandId>, size: u64, from: Option<InstId>) {
+        self.du.entities[entity as usize].inflight += 1;
         let q = self.control_queue(self.du.entities[entity as usize].partition);
         self.put_message(now, q, MsgKind::EntityOp { entity, op }, e, strand, size, from);
     }
@@ -895,10 +962,10 @@ impl<'a> World<'a> {
                     let q = self.du.work_item_queue;
                     self.put_message(now, q, MsgKind::Activity { orch, task: t }, e, Some(child), size, Some(host));
                 }
-                TaskSpec::Entity { entity, op } => {
-                    let entity = match *entity {
-                        Some(x) => x,
-                        None => self.new_step_entity(e),
+                TaskSpec::Entity { target, op } => {
+                    let entity = match *target {
+                        EntTarget::State(r) => self.entity_for(e, r),
+                        EntTarget::NewStep => self.new_step_entity(e),
                     };
                     let size = match op {
                         OpKind::Run { step, share, .. } => scaled(self.wf.steps[step.0 as usize].input_bytes, *share),
@@ -910,6 +977,11 @@ impl<'a> World<'a> {
                     self.history_row(orch, size);
                     let id = self.new_op(*op, e, Some((orch, t)), Some(child));
                     self.send_entity_op(now, entity, id, e, Some(child), size, Some(host));
+                }
+                TaskSpec::Lock(refs) => {
+                    let size = 256;
+                    self.history_row(orch, size);
+                    self.request_locks(now, orch, t, refs, child, host);
                 }
                 TaskSpec::Sub { nodes, share, item } => {
                     let sub = self.new_orch(e, nodes, *share, *item, child, Some((orch, t)));
@@ -954,5 +1026,33 @@ impl<'a> World<'a> {
         }
         self.du.orchs[orch as usize].running = false;
         self.fail_exec(now, e, error);
+    }
+}
+
+/// Adds a one-way signal after the last await so far, or, before the first, as an await without
+/// tasks (it completes at once and sends its signals).
+fn after_last_await(out: &mut Vec<Await>, sig: Signal) {
+    match out.last_mut() {
+        Some(a) => a.signals.push(sig),
+        None => out.push(Await { tasks: vec![], signals: vec![sig], workers: false }),
+    }
+}
+
+impl EntitySt {
+    fn new(partition: u32, state_bytes: u64, key: (u32, u64), keyed: bool) -> EntitySt {
+        EntitySt {
+            partition,
+            queue: VecDeque::new(),
+            running: false,
+            ready: false,
+            state_bytes,
+            batch: Vec::new(),
+            step: false,
+            key,
+            keyed,
+            lock: None,
+            held: VecDeque::new(),
+            inflight: 0,
+        }
     }
 }

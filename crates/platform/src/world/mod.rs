@@ -147,6 +147,7 @@ impl DeploymentPlan {
         cfg: &DeploymentConfig,
         workflow: &Workflow,
     ) -> Result<DeploymentPlan, ConfigError> {
+        refuse_entity_elements(deployment, workflow)?;
         match deployment {
             Deployment::AwsLambda | Deployment::AzFunc => single::plan(deployment, models, cfg),
             Deployment::AzQueue | Deployment::AzBlob => chain::plan(deployment, models, cfg, workflow),
@@ -1205,9 +1206,9 @@ impl World<'_> {
         }
     }
 
-    fn free_owned(&mut self, o: Owned) {
+    fn free_owned(&mut self, now: SimTime, o: Owned) {
         match o {
-            Owned::Orch(id) => self.du.free_orch(id),
+            Owned::Orch(id) => self.durable_orch_ended(now, id),
             Owned::StepRun(id) => self.sf.free_run(id),
             Owned::StepGroup(id) => self.sf.free_group(id),
         }
@@ -1320,7 +1321,7 @@ impl World<'_> {
             sink.execution(&record, &x.spans);
         }
         for o in x.owned {
-            self.free_owned(o);
+            self.free_owned(now, o);
         }
         if self.spec.keep_records && measured {
             self.records.push(record);
@@ -1384,7 +1385,34 @@ impl World<'_> {
                         self.nodes_phases(e, &f.body, it, share * f.share(), fetch && k == 0, app, out);
                     }
                 }
+                Node::CallEntity(op) | Node::SignalEntity(op) => self.storage_entity_op(e, *op, item, app, out),
+                // Refused when the plan is built (`refuse_entity_elements`): no entities to lock.
+                Node::Lock(_, body) => self.nodes_phases(e, body, item, share, fetch, app, out),
             }
+        }
+    }
+
+    /// An entity operation where the state lives in remote storage (every deployment without
+    /// Durable entities): the function reads the object, runs the operation's CPU and, for an
+    /// operation that writes, puts the object back. A signal is done the same way in line: a
+    /// function has no one-way channel to storage that outlives it. The phases keep the memory
+    /// of the function's previous phase.
+    fn storage_entity_op(&self, e: ExecId, op: sfsim_workflow::EntityOpId, item: u32, app: u16, out: &mut Vec<Phase>) {
+        let o = &self.wf.entity_ops[op.0 as usize];
+        let size = self.wf.state[o.target.state.0 as usize].size_bytes;
+        let p = &self.plan.apps[app as usize].platform;
+        let mem = out.last().map_or(0.0, |x| f64::from(x.memory_mb));
+        // The storage stream of the operation, apart from the steps' (step index above them).
+        let mut rng = crate::workload::StorageRng::new(&self.spec.streams, e.0, self.wf.steps.len() as u32 + op.0, item);
+        let transfer =
+            |d, op| Phase { kind: PhaseKind::Wait(d), memory_mb: mem as f32, comp: Component::Transfer, storage: Some(op), host: false };
+        out.push(transfer(p.storage.transfer_time(StorageOp::Get, size, rng.get()), StorageOp::Get));
+        let cpu = crate::workload::entity_op_cpu_s(&self.spec.streams, self.wf, e.0, op, item);
+        if cpu > 0.0 {
+            out.push(Phase::cpu(cpu, mem, Component::Execution));
+        }
+        if o.writes {
+            out.push(transfer(p.storage.transfer_time(StorageOp::Put, size, rng.get()), StorageOp::Put));
         }
     }
 
@@ -1414,6 +1442,59 @@ impl World<'_> {
         let s = &self.wf.steps[step.0 as usize];
         let p = &self.plan.apps[app as usize].platform;
         step_phases(s, &mut work, share, fetch, p, self.wf, state_via_storage, &mut rng, out);
+    }
+}
+
+/// Refuses flow elements a deployment has no mechanism for, at the element's key: a critical
+/// section (`lock`) needs Durable entities (`az-dorch`, `az-dent`); on `aws-step`, whose steps
+/// are Lambda tasks, an entity operation is not a state of its own either (its storage access
+/// belongs in a step's `state_reads` / `state_updates`).
+fn refuse_entity_elements(deployment: Deployment, w: &Workflow) -> Result<(), ConfigError> {
+    fn walk(nodes: &[Node], key: &str, step: bool, out: &mut Option<(String, &'static str)>) {
+        for (i, n) in nodes.iter().enumerate() {
+            if out.is_some() {
+                return;
+            }
+            let k = format!("{key}.{i}");
+            match n {
+                Node::Lock(..) => *out = Some((format!("{k}.lock"), "a critical section (`lock`)")),
+                Node::CallEntity(_) if step => *out = Some((format!("{k}.call_entity"), "`call_entity`")),
+                Node::SignalEntity(_) if step => *out = Some((format!("{k}.signal_entity"), "`signal_entity`")),
+                Node::Parallel(bs) => {
+                    for (b, br) in bs.iter().enumerate() {
+                        walk(br, &format!("{k}.parallel.{b}"), step, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if matches!(deployment, Deployment::AzDorch | Deployment::AzDent) {
+        return Ok(());
+    }
+    let step = deployment == Deployment::AwsStep;
+    let mut found = None;
+    walk(&w.flow, "workflow.flow", step, &mut found);
+    for f in &w.fan_outs {
+        walk(&f.body, &format!("workflow.fan_out.{}.body", f.name), step, &mut found);
+    }
+    match found {
+        None => Ok(()),
+        Some((key, what)) => Err(ConfigError {
+            key,
+            message: if step {
+                format!(
+                    "{what} runs on az-dorch and az-dent (Durable entities); on aws-step a state object is read and written \
+                     by a step's Lambda through S3: use the step's state_reads / state_updates"
+                )
+            } else {
+                format!(
+                    "{what} locks Durable entities (LockAsync) and runs on az-dorch and az-dent only: {} keeps state objects \
+                     in remote storage, which has no lock in this model",
+                    deployment.name()
+                )
+            },
+        }),
     }
 }
 

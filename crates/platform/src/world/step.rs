@@ -231,6 +231,8 @@ impl Program {
                         next,
                     }
                 }
+                // Refused when the plan is built (`refuse_entity_elements`).
+                Node::CallEntity(_) | Node::SignalEntity(_) | Node::Lock(..) => State::Pass { next },
             };
             states.push(state);
         }
@@ -887,7 +889,8 @@ fn first_step(branches: &[Vec<Node>]) -> Option<StepId> {
     branches.iter().flatten().find_map(|n| match n {
         Node::Step(s) => Some(*s),
         Node::Parallel(bs) => first_step(bs),
-        Node::FanOut(_) => None,
+        Node::Lock(_, body) => first_step(std::slice::from_ref(body)),
+        Node::FanOut(_) | Node::CallEntity(_) | Node::SignalEntity(_) => None,
     })
 }
 
@@ -900,7 +903,8 @@ fn first_input(wf: &Workflow, nodes: &[Node]) -> f64 {
             let f = &wf.fan_outs[f.0 as usize];
             first_input(wf, &f.body) * f.share() * f64::from(f.items)
         }
-        None => 0.0,
+        Some(Node::Lock(_, body)) => first_input(wf, body),
+        Some(Node::CallEntity(_) | Node::SignalEntity(_)) | None => 0.0,
     }
 }
 
@@ -913,6 +917,7 @@ fn last_output(wf: &Workflow, nodes: &[Node]) -> f64 {
             let f = &wf.fan_outs[f.0 as usize];
             last_output(wf, &f.body) * f.share() * f64::from(f.items)
         }
-        None => 0.0,
+        Some(Node::Lock(_, body)) => last_output(wf, body),
+        Some(Node::CallEntity(_) | Node::SignalEntity(_)) | None => 0.0,
     }
 }

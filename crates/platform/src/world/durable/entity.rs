@@ -1,4 +1,4 @@
-//! Durable entities: one operation batch at a time per entity.
+//! Durable entities: one operation batch at a time per entity; keyed entities; critical sections.
 //!
 //! **Models.** An entity (a state object of the workflow shared by every execution, or, on
 //! az-dent, one entity per step call) lives on the control queue of its partition and runs
@@ -10,24 +10,53 @@
 //! is `entity` time in the breakdown, which is how entity serialization shows. A step entity
 //! that has served its one operation is freed.
 //!
+//! *Keys.* An entity is (state object, key). The execution's key of a reference
+//! (`account[1]`) is drawn by [`crate::workload::entity_keys`], the same on every deployment. A
+//! single-key object's entity lives for the whole run; a keyed object's entity is made when an
+//! operation is sent to it and freed when it has no queued, running, deferred or in-flight
+//! operation and no lock, so memory follows the entities in use, not the key space.
+//!
+//! *Critical sections* (`lock = [...]`, Durable Functions' `LockAsync`; AZD
+//! `durable-functions-entities.md`, "Entity coordination"): the orchestration sorts the
+//! entities it locks ((state object, key) order; a key drawn twice is locked once) and sends a
+//! lock request to the first; an entity that is not locked takes the lock and forwards the
+//! request to the next, and the last answers the orchestration (DFX `LockAsync`: the request
+//! carries the sorted lock set and its position). So each lock is one message hop on a control
+//! queue and one entity batch, and two sections over the same entities in any written order
+//! acquire them in the same order: no deadlock. While locked, an entity runs only its holder's
+//! operations; everyone else's (lock requests too) are deferred in arrival order and run after
+//! the release, a one-way message the orchestration sends when its section's body ends. The
+//! wait behind a lock is `entity` time in the breakdown. An execution that ends inside a section
+//! (a failure) releases its locks at once (the runtime releases a failed orchestration's locks;
+//! the release messages' latency is not modelled then). Lock and release are operations like
+//! any other: dispatch CPU, and a state save (the lock owner is part of the entity's stored
+//! state: assumed, as DFX persists its scheduler state with the entity).
+//!
 //! **Parameters.** `models/az-durable.toml`: `entities.operation_cpu_s` (assumed),
 //! `concurrency.max_entity_operation_batch`, `payload.table_property_max_kb`;
 //! `models/az-storage.toml`: table latencies, blob bandwidth.
 //!
-//! **Scope and limits.** No critical sections (locks over several entities); an entity's
-//! batch fails as a whole (every operation's execution fails).
+//! **Scope and limits.** An entity's batch fails as a whole (every operation's execution fails).
+//! A deferred operation costs nothing until it runs (DF reads it in a batch and puts it aside).
+//! Lock timeouts do not exist (DF has none either).
 //!
 //! **Validation.** `tests/stateful_mechanisms.rs`: two concurrent operations on one entity run
-//! one after the other, the second charged entity time.
+//! one after the other, the second charged entity time. `crates/platform/tests/entities.rs`: one key serializes
+//! every execution (mean latency against the serial sum and the M/D/1 waiting time), 1,000 keys
+//! do not; a locked entity holds another execution's operation until the release (timeline
+//! order); sections locking two entities in opposite written orders all end; the keys drawn
+//! are the same on every deployment.
 
 use std::collections::VecDeque;
 
 use sfsim_engine::SimTime;
+use sfsim_workflow::EntityRef;
 
-use super::super::{Class, Cont, ExecId, InvId, Phase, World, scaled};
-use super::{EntitySt, InstId, Op, OpKind, Work, mix};
+use super::super::{Class, Cont, EXEC_TRACK_BASE, ExecId, InvId, Phase, StrandId, World, scaled};
+use super::{EntitySt, InstId, Op, OpKind, Signal, Work, mix};
 use crate::error::PlatformError;
 use crate::record::Component;
+use crate::trace::TraceEvent;
 
 use super::super::azure::MsgKind;
 
@@ -35,15 +64,144 @@ impl World<'_> {
     pub(super) fn new_step_entity(&mut self, e: ExecId) -> u32 {
         self.du.step_entities_made += 1;
         let partition = (mix(u64::from(e.0) << 32 ^ self.du.step_entities_made) % u64::from(self.du_setup().partitions)) as u32;
-        self.du.entities.insert(EntitySt {
-            partition,
-            queue: VecDeque::new(),
-            running: false,
-            ready: false,
-            state_bytes: 1024,
-            batch: Vec::new(),
-            step: true,
-        })
+        let mut ent = EntitySt::new(partition, 1024, (u32::MAX, 0), false);
+        ent.step = true;
+        self.du.entities.insert(ent)
+    }
+
+    /// The entity of execution `e`'s key of reference `r`, made if it does not exist.
+    pub(super) fn entity_for(&mut self, e: ExecId, r: EntityRef) -> u32 {
+        if let Some(id) = self.du.pinned[r.state.0 as usize] {
+            return id;
+        }
+        let key = crate::workload::entity_key(&self.spec.streams, self.wf, e.0, r);
+        let k = (r.state.0, key);
+        if let Some(&id) = self.du.keyed.get(&k) {
+            return id;
+        }
+        let parts = u64::from(self.du_setup().partitions);
+        let partition = (mix((0xE17 + u64::from(r.state.0)) ^ ((key + 1) << 32)) % parts) as u32;
+        let size = self.wf.state[r.state.0 as usize].size_bytes;
+        let id = self.du.entities.insert(EntitySt::new(partition, size, k, true));
+        self.du.keyed.insert(k, id);
+        id
+    }
+
+    /// `account[17]`: an entity's name on the timeline.
+    fn entity_name(&self, entity: u32) -> String {
+        let (st, key) = self.du.entities[entity as usize].key;
+        self.wf.state.get(st as usize).map_or_else(|| format!("entity {entity}"), |s| format!("{}[{key}]", s.name))
+    }
+
+    /// A point on execution `e`'s track of the timeline.
+    fn trace_exec(&mut self, now: SimTime, e: ExecId, name: impl FnOnce() -> String) {
+        if self.spec.trace {
+            self.trace.push(TraceEvent::Instant { track: EXEC_TRACK_BASE + e.0, name: name(), at: now });
+        }
+    }
+
+    /// Starts a critical section of `orch` (its task `task`, strand `strand`): the lock request
+    /// goes to the first of the sorted entities.
+    pub(super) fn request_locks(&mut self, now: SimTime, orch: u32, task: u32, refs: &[EntityRef], strand: StrandId, host: InstId) {
+        let e = self.du.orchs[orch as usize].exec;
+        let mut keyed: Vec<((u32, u64), EntityRef)> =
+            refs.iter().map(|r| ((r.state.0, crate::workload::entity_key(&self.spec.streams, self.wf, e.0, *r)), *r)).collect();
+        keyed.sort_by_key(|x| x.0);
+        keyed.dedup_by_key(|x| x.0);
+        let locks: Vec<u32> = keyed.iter().map(|(_, r)| self.entity_for(e, *r)).collect();
+        let first = locks[0];
+        self.du.orchs[orch as usize].locks = locks;
+        self.trace_exec(now, e, || "lock requested".into());
+        let op = self.new_op(OpKind::Lock { orch, pos: 0 }, e, Some((orch, task)), Some(strand));
+        self.send_entity_op(now, first, op, e, Some(strand), 256, Some(host));
+    }
+
+    /// Sends one signal of `orch`; returns the history events it adds.
+    pub(super) fn send_signal(&mut self, now: SimTime, orch: u32, e: ExecId, sig: Signal, host: InstId) -> u32 {
+        match sig {
+            Signal::Op(r, kind) => {
+                let entity = self.entity_for(e, r);
+                let size = match kind {
+                    OpKind::Set(size) => size,
+                    _ => 256,
+                };
+                let op = self.new_op(kind, e, None, None);
+                self.send_entity_op(now, entity, op, e, None, size, Some(host));
+                1
+            }
+            Signal::ReleaseLocks => {
+                let locks = std::mem::take(&mut self.du.orchs[orch as usize].locks);
+                for &entity in &locks {
+                    let op = self.new_op(OpKind::Release { orch }, e, None, None);
+                    self.send_entity_op(now, entity, op, e, None, 256, Some(host));
+                }
+                self.trace_exec(now, e, || "locks released".into());
+                locks.len() as u32
+            }
+        }
+    }
+
+    /// An orchestration whose execution ended: the locks its section holds are released at once.
+    pub(crate) fn durable_orch_ended(&mut self, now: SimTime, orch: u32) {
+        let o = &mut self.du.orchs[orch as usize];
+        let (e, locks) = (o.exec, std::mem::take(&mut o.locks));
+        for entity in locks {
+            let Some(ent) = self.du.entities.get_mut(entity) else { continue };
+            if ent.lock == Some((e, orch)) {
+                ent.lock = None;
+                let held = std::mem::take(&mut ent.held);
+                for op in held.into_iter().rev() {
+                    ent.queue.push_front(op);
+                }
+                if !ent.queue.is_empty() {
+                    self.make_ready(now, Work::Entity(entity));
+                }
+            }
+        }
+        self.du.free_orch(orch);
+    }
+
+    /// Takes the next batch from an entity's queue: up to `max` operations that may run now.
+    /// A lock request takes the lock; a release gives it back and puts the deferred operations
+    /// first in the queue again; while locked, others' operations are deferred.
+    fn take_batch(&mut self, now: SimTime, entity: u32, max: usize) -> Vec<u32> {
+        let mut batch = Vec::new();
+        while batch.len() < max {
+            let Some(op) = self.du.entities[entity as usize].queue.pop_front() else { break };
+            let Op { kind, exec, reply, .. } = self.du.ops[op as usize];
+            let lock = self.du.entities[entity as usize].lock;
+            let holder = |orch: u32| lock == Some((exec, orch));
+            let own = match kind {
+                OpKind::Release { orch } | OpKind::Lock { orch, .. } => holder(orch),
+                _ => reply.is_some_and(|(orch, _)| holder(orch)),
+            };
+            if matches!(kind, OpKind::Release { .. }) {
+                if own {
+                    let ent = &mut self.du.entities[entity as usize];
+                    ent.lock = None;
+                    for h in std::mem::take(&mut ent.held).into_iter().rev() {
+                        ent.queue.push_front(h);
+                    }
+                }
+                batch.push(op);
+                continue;
+            }
+            if lock.is_some() && !own {
+                self.du.entities[entity as usize].held.push_back(op);
+                let name = self.entity_name(entity);
+                self.trace_exec(now, exec, || format!("{name} locked: operation deferred"));
+                continue;
+            }
+            if let OpKind::Lock { orch, .. } = kind {
+                if self.exec_done(exec) {
+                    self.du.ops.remove(op, |_| {});
+                    continue; // a section whose execution ended takes no lock
+                }
+                self.du.entities[entity as usize].lock = Some((exec, orch));
+            }
+            batch.push(op);
+        }
+        batch
     }
 
     /// An entity's batch ended: it runs its queue next, or, a step entity (az-dent) that has
@@ -54,20 +212,27 @@ impl World<'_> {
             self.make_ready(now, Work::Entity(entity));
         } else if ent.step {
             self.du.entities.remove(entity, |x| x.queue = VecDeque::new());
+        } else if ent.keyed && ent.lock.is_none() && ent.held.is_empty() && ent.inflight == 0 {
+            self.du.keyed.remove(&ent.key);
+            self.du.entities.remove(entity, |x| {
+                x.queue = VecDeque::new();
+                x.held = VecDeque::new();
+            });
         }
     }
 
     pub(super) fn start_entity_batch(&mut self, now: SimTime, entity: u32, h: InstId) {
         let s = self.du_setup();
         let max = s.max_entity_batch as usize;
-        let ent = &mut self.du.entities[entity as usize];
-        ent.ready = false;
-        if ent.queue.is_empty() {
+        self.du.entities[entity as usize].ready = false;
+        let batch = self.take_batch(now, entity, max);
+        if batch.is_empty() {
+            // Everything waiting was deferred behind a lock (or its section ended).
+            self.entity_batch_ended(now, entity);
             return;
         }
+        let ent = &mut self.du.entities[entity as usize];
         ent.running = true;
-        let n = ent.queue.len().min(max);
-        let batch: Vec<u32> = ent.queue.drain(..n).collect();
         ent.batch = batch.clone();
         let state = ent.state_bytes;
         let big_state = state > s.table_property_max_bytes;
@@ -86,7 +251,14 @@ impl World<'_> {
             work.push(Phase::cpu(s.entity_op_cpu_s, mem, Component::Execution));
             match o.kind {
                 OpKind::Get => {}
-                OpKind::Set(_) => writes = true,
+                OpKind::Set(_) | OpKind::Lock { .. } | OpKind::Release { .. } => writes = true,
+                OpKind::Call { op, item } => {
+                    writes |= self.wf.entity_ops[op.0 as usize].writes;
+                    let cpu = crate::workload::entity_op_cpu_s(&self.spec.streams, self.wf, o.exec.0, op, item);
+                    if cpu > 0.0 {
+                        work.push(Phase::cpu(cpu, mem, Component::Execution));
+                    }
+                }
                 OpKind::Run { step, share, item } => {
                     writes = true;
                     mem = mem.max(self.wf.steps[step.0 as usize].memory_mb);
@@ -106,9 +278,18 @@ impl World<'_> {
             phases.push(Phase::wait(save, mem, Component::Transfer).on_host());
             self.count_tx(Some(e), 0, 1, 0, u64::from(big_state));
         }
-        // Operations that waited behind a busy entity: that wait is entity time.
+        // Operations that waited behind a busy (or locked) entity: that wait is entity time.
         let mut strands = Vec::new();
         for &op in &batch {
+            let Op { kind, exec, .. } = self.du.ops[op as usize];
+            if matches!(kind, OpKind::Call { .. } | OpKind::Lock { .. } | OpKind::Release { .. }) {
+                let name = self.entity_name(entity);
+                self.trace_exec(now, exec, || match kind {
+                    OpKind::Call { op, .. } => format!("{name} {}", self.wf.entity_ops[op.0 as usize].op),
+                    OpKind::Lock { .. } => format!("{name} lock taken"),
+                    _ => format!("{name} lock released"),
+                });
+            }
             let st = self.du.ops[op as usize].strand;
             if let Some(st) = st {
                 self.charge(st, now, Component::Entity);
@@ -134,6 +315,20 @@ impl World<'_> {
                     0
                 }
                 OpKind::Run { step, share, .. } => scaled(self.wf.steps[step.0 as usize].output_bytes, share),
+                OpKind::Call { op, .. } if !self.wf.entity_ops[op.0 as usize].writes => self.du.entities[entity as usize].state_bytes,
+                OpKind::Call { .. } | OpKind::Release { .. } => 0,
+                OpKind::Lock { orch, pos } => {
+                    // Forward the request to the next entity of the sorted set, if any.
+                    let next =
+                        self.du.orchs.get(orch).filter(|_| !self.exec_done(exec)).and_then(|o| o.locks.get(pos as usize + 1)).copied();
+                    if let Some(next) = next {
+                        let id = self.new_op(OpKind::Lock { orch, pos: pos + 1 }, exec, reply, strand);
+                        self.send_entity_op(now, next, id, exec, strand, 256, Some(host));
+                        continue;
+                    }
+                    self.trace_exec(now, exec, || "locks granted".into());
+                    0
+                }
             };
             if let Some((orch, task)) = reply {
                 if self.exec_done(exec) || !self.check_payload(now, exec, reply_size) {
