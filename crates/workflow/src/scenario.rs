@@ -255,6 +255,22 @@ pub struct RawDeploymentConfig {
     pub workflow_type: Option<StepWorkflowType>,
     /// Step Functions: one Lambda function `"per-step"` (default) or `"per-flow-element"`.
     pub functions: Option<FunctionSplit>,
+    /// Azure: the hosting plan, `"consumption"` (default), `"flex"` or `"premium"`.
+    pub plan: Option<HostingPlan>,
+    /// Azure Flex Consumption: instance memory, 512, 2048 (default) or 4096 MB.
+    pub instance_memory_mb: Option<u32>,
+    /// Azure Elastic Premium: the instance size, `"EP1"` (default), `"EP2"` or `"EP3"`.
+    pub sku: Option<PremiumSku>,
+    /// Azure Flex and Premium: instances kept running whatever the load (no cold start).
+    pub always_ready: Option<u32>,
+    /// Azure: the most instances the app scales out to.
+    pub max_instances: Option<u32>,
+    /// Azure: HTTP executions one instance runs at once (Flex `perInstanceConcurrency`).
+    pub http_concurrency: Option<u32>,
+    /// Azure, Python: threads of the language worker (`PYTHON_THREADPOOL_THREAD_COUNT`).
+    pub python_threads: Option<u32>,
+    /// Azure: the language worker (default: the model's, Python).
+    pub runtime: Option<Runtime>,
 }
 
 /// How a generated Step Functions machine maps the workflow onto Lambda functions.
@@ -288,6 +304,40 @@ pub enum StepWorkflowType {
     Standard,
     /// Express: billed per request and duration.
     Express,
+}
+
+/// `[deployment.<name>] runtime`: the language worker that runs the functions.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Runtime {
+    /// The out-of-process Python worker (the study's Python 3.7).
+    Python,
+    /// .NET (in-process or isolated): no Python thread pool.
+    Dotnet,
+}
+
+/// `[deployment.<name>] plan`: the Azure Functions hosting plan.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum HostingPlan {
+    /// The (Linux) Consumption plan of the study: 1 vCPU, 1.5 GB hosts, observed-memory billing.
+    Consumption,
+    /// Flex Consumption (GA 2024): chosen instance memory, per-instance concurrency,
+    /// always-ready instances, billed on instance memory while executing.
+    Flex,
+    /// Elastic Premium: EP1-EP3 instances billed per instance-second, busy or idle.
+    Premium,
+}
+
+/// `[deployment.<name>] sku`: the Elastic Premium instance size.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub enum PremiumSku {
+    /// 1 vCPU, 3.5 GB.
+    EP1,
+    /// 2 vCPU, 7 GB.
+    EP2,
+    /// 4 vCPU, 14 GB.
+    EP3,
 }
 
 /// `[workflow]`
@@ -574,6 +624,22 @@ pub struct DeploymentConfig {
     pub workflow_type: Option<StepWorkflowType>,
     /// Step Functions: how steps map onto Lambda functions.
     pub functions: Option<FunctionSplit>,
+    /// Azure hosting plan.
+    pub plan: Option<HostingPlan>,
+    /// Azure Flex instance memory, MiB.
+    pub instance_memory_mb: Option<u32>,
+    /// Azure Premium instance size.
+    pub sku: Option<PremiumSku>,
+    /// Azure always-ready instances.
+    pub always_ready: Option<u32>,
+    /// Azure instance cap.
+    pub max_instances: Option<u32>,
+    /// Azure HTTP executions per instance.
+    pub http_concurrency: Option<u32>,
+    /// Azure Python worker threads.
+    pub python_threads: Option<u32>,
+    /// Azure: the language worker (default: the model's, Python).
+    pub runtime: Option<Runtime>,
 }
 
 /// A validated scenario.
@@ -820,6 +886,14 @@ impl Scenario {
                 extended_sessions: d.extended_sessions,
                 workflow_type: d.workflow_type,
                 functions: d.functions,
+                plan: d.plan,
+                instance_memory_mb: d.instance_memory_mb,
+                sku: d.sku,
+                always_ready: d.always_ready,
+                max_instances: d.max_instances,
+                http_concurrency: d.http_concurrency,
+                python_threads: d.python_threads,
+                runtime: d.runtime,
             };
             deployment.insert(name.clone(), cfg);
         }

@@ -96,7 +96,6 @@ pub struct DurableSetup {
 pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _workflow: &Workflow) -> Result<DeploymentPlan, ConfigError> {
     let platform = FunctionPlatform::build_for(Deployment::AzFunc, deployment.name(), models, cfg)?;
     let d = &models.durable;
-    let m = &models.azure.scaling;
     let app = AppDef {
         name: format!("{} app", deployment.name()),
         slots: [
@@ -105,9 +104,9 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _wo
             d.concurrency.max_concurrent_activities_per_host.value as u32,
         ],
         lambda: false,
-        http_interval: SimDuration::from_secs_f64(m.http_new_host_interval_s.value),
-        queue_interval: SimDuration::from_secs_f64(m.queue_new_host_interval_s.value),
-        max_hosts: m.max_hosts.value as u32,
+        http_interval: platform.http_interval(),
+        queue_interval: platform.queue_interval,
+        max_hosts: platform.max_hosts(),
         platform,
     };
     let partitions = d.task_hub.partition_count.value as u32;
