@@ -298,7 +298,7 @@ impl FunctionPlatform {
                 if cfg.memory_mb.is_some() {
                     return err(
                         "memory_mb",
-                        "Azure memory is the instance's: 1.5 GB hosts on Consumption (billing uses observed memory), `instance_memory_mb` on Flex, the `sku` on Premium".into(),
+                        "memory_mb is not configurable on Azure: the instance's memory is 1.5 GB on Consumption (billing uses observed memory), `instance_memory_mb` on Flex, the `sku` on Premium".into(),
                     );
                 }
                 if cfg.billing_granularity_ms.is_some() {
