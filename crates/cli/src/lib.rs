@@ -1747,6 +1747,12 @@ fn cost_table(scenario: &str, a: &CostArgs, bills: &[sfsim_experiment::cost::Bil
             if b.stable { "stable" } else { "UNSTABLE" },
             if b.exact { "" } else { " (projected)" }
         );
+        if c.instances > 0.0 {
+            s += &format!(
+                "{:<11} of which instance time ${:.2}: Premium instances or Flex always-ready baselines, billed busy or idle\n",
+                "", c.instances
+            );
+        }
         let t = &b.transactions;
         if t.queue + t.table + t.blob > 0.0 {
             s += &format!("{:<11} queue {:.0}, table {:.0}, blob {:.0} transactions\n", "", t.queue, t.table, t.blob);

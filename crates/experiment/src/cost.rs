@@ -7,7 +7,11 @@
 //! second of simulated time. The bill is `executions in the period x cost per execution + idle
 //! cost per second x period`. When the period holds fewer executions than the window, the whole
 //! period is simulated and the bill is exact. The idle part is a rate measured over the window's
-//! wall time, so it includes the idle gaps between requests at low rates.
+//! wall time, so it includes the idle gaps between requests at low rates. Instance time billed
+//! whatever the load (Elastic Premium instances, Flex Consumption always-ready baselines) is a
+//! rate too: the window's instance cost per second of simulated time times the period, exact
+//! window or not, because always-ready instances exist for the whole period, not only while
+//! the window's executions run.
 //!
 //! **Scope and limitations.** The projection assumes the window is representative: a workload
 //! whose regime changes late in the period is misjudged. The known case is a Durable app at a
@@ -295,12 +299,14 @@ pub fn project_bills(
         let idle_per_exec = s.idle.cost_usd / s.iterations.max(1) as f64;
         let idle_usd = if exact { s.idle.cost_usd } else { idle_rate * period_s };
         let scale = if exact { s.iterations as f64 } else { executions };
+        let instance_rate = if s.idle.simulated_s > 0.0 { s.idle.instances_usd / s.idle.simulated_s } else { 0.0 };
         let mut cost = CostSummary {
             compute: per.compute * scale,
             requests: per.requests * scale,
             transactions: (per.transactions - idle_per_exec) * scale + idle_usd,
             transitions: per.transitions * scale,
             storage: per.storage * scale,
+            instances: instance_rate * period_s,
             total: 0.0,
         };
         let gb_s = s.gb_s * scale;
@@ -315,7 +321,7 @@ pub fn project_bills(
             let trans_price = if s.transitions > 0.0 { per.transitions / s.transitions } else { 0.0 };
             cost.transitions = (cost.transitions - t.transitions * months * trans_price).max(0.0);
         }
-        cost.total = cost.compute + cost.requests + cost.transactions + cost.transitions + cost.storage;
+        cost.total = cost.compute + cost.requests + cost.transactions + cost.transitions + cost.storage + cost.instances;
         let idle_queue = if exact {
             s.idle.queue_transactions as f64
         } else {
@@ -485,8 +491,12 @@ pub fn project_bills_daily(
             let price = if b.gb_s > 0.0 { b.cost_usd.compute / b.gb_s } else { 0.0 };
             b.cost_usd.compute = (b.cost_usd.compute - t.gb_s * months * price).max(0.0);
             b.free_tier = Some(t);
-            b.cost_usd.total =
-                b.cost_usd.compute + b.cost_usd.requests + b.cost_usd.transactions + b.cost_usd.transitions + b.cost_usd.storage;
+            b.cost_usd.total = b.cost_usd.compute
+                + b.cost_usd.requests
+                + b.cost_usd.transactions
+                + b.cost_usd.transitions
+                + b.cost_usd.storage
+                + b.cost_usd.instances;
         }
     }
     Ok(bills)
@@ -512,6 +522,7 @@ fn scale_bill(b: &Bill, f: f64) -> Bill {
             transactions: c.transactions * f,
             transitions: c.transitions * f,
             storage: c.storage * f,
+            instances: c.instances * f,
             total: c.total * f,
         },
         ..b.clone()
@@ -547,6 +558,7 @@ fn add_bills(a: &Bill, b: &Bill) -> Bill {
             transactions: x.transactions + y.transactions,
             transitions: x.transitions + y.transitions,
             storage: x.storage + y.storage,
+            instances: x.instances + y.instances,
             total: x.total + y.total,
         },
         ..a.clone()

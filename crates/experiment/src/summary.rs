@@ -164,8 +164,16 @@ pub struct CostSummary {
     pub transitions: f64,
     /// Object-storage requests.
     pub storage: f64,
+    /// Instance time billed whatever the load (Premium instance-seconds, Flex always-ready
+    /// baselines); absent when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub instances: f64,
     /// Sum.
     pub total: f64,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 impl From<Cost> for CostSummary {
@@ -176,6 +184,7 @@ impl From<Cost> for CostSummary {
             transactions: c.transactions,
             transitions: c.transitions,
             storage: c.storage,
+            instances: c.instances,
             total: c.total(),
         }
     }
@@ -289,6 +298,13 @@ pub struct IdleSummary {
     pub cost_usd: f64,
     /// Simulated time covered, seconds (all replications).
     pub simulated_s: f64,
+    /// Instance time billed whatever the load (Premium instances, Flex always-ready
+    /// baselines), dollars over the run; absent when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub instances_usd: f64,
+    /// Seconds those instances existed, summed over instances; absent when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub instance_s: f64,
 }
 
 /// Summarizes the replications of one deployment (their folds combined in replication order).
@@ -305,11 +321,15 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
     let mut cost = t.cost;
     let idle_cost: f64 = runs.iter().map(|r| r.idle_cost_usd).fold(0.0, |a, b| a + b);
     cost.transactions += idle_cost;
+    let instances_usd: f64 = runs.iter().map(|r| r.instance_cost_usd).fold(0.0, |a, b| a + b);
+    cost.instances += instances_usd;
     let idle = IdleSummary {
         queue_transactions: runs.iter().map(|r| r.idle.queue_transactions).sum(),
         blob_transactions: runs.iter().map(|r| r.idle.blob_transactions).sum(),
         cost_usd: idle_cost,
         simulated_s: runs.iter().map(|r| r.end_time.as_secs_f64()).fold(0.0, |a, b| a + b),
+        instances_usd,
+        instance_s: runs.iter().map(|r| r.instance_s).fold(0.0, |a, b| a + b),
     };
     let transactions = TransactionSummary {
         queue: t.counts.queue_transactions as f64 / na + idle.queue_transactions as f64 / na,

@@ -9,14 +9,32 @@
 //!   rounded up to 128 MB and clamped to [128, 1,536] MB, times its duration rounded up to 1 ms
 //!   with a 100 ms minimum, times the GB-s price; plus a per-execution price.
 //!
+//! * *Azure Flex Consumption* (instance memory): an instance bills its configured memory (512,
+//!   2,048 or 4,096 MB, not observed memory) over the periods in which it executes functions, each
+//!   period rounded up to 100 ms with a 1,000 ms minimum; executions running at once on one
+//!   instance share its period (each is charged an equal share, the rounding goes to the one that
+//!   closes the period); plus a per-execution price. An *always-ready* instance executes at a
+//!   lower GB-s rate and bills a *baseline* GB-s price for every second it exists, busy or idle.
+//! * *Azure Elastic Premium* (instance time): every instance bills vCPU-seconds and GB-seconds of
+//!   its size (EP1-EP3) for every second it exists, busy or idle; no per-execution charge.
+//!
+//! Instance-time charges (Premium instances, Flex always-ready baselines) are a bill part of their
+//! own, [`Cost::instances`], accrued over the simulated time by the world and projected to a
+//! period as a rate (`crates/experiment/src/cost.rs`).
+//!
 //! **Parameters.** `[billing]` of `models/aws-lambda.toml` and `models/az-func.toml` (AWS 1 ms
-//! billing blog, Azure pricing page and AZD functions-consumption-costs).
+//! billing blog, Azure pricing page and AZD functions-consumption-costs); `[flex]` and
+//! `[premium]` of `models/az-func.toml` (AZD flex-consumption-plan, Azure Retail Prices meters,
+//! 2026).
 //!
 //! **Scope and limitations.** No free tier (the study priced without it), no Savings Plans, no
 //! provisioned concurrency, no data-transfer charges. Azure's memory meter samples the whole
-//! process; here it is the time-weighted average of the runtime's and the steps' memory.
+//! process; here it is the time-weighted average of the runtime's and the steps' memory. Premium's
+//! pre-warmed buffer is not billed beyond the instances that exist; Flex's free grants are not
+//! modelled.
 //!
-//! **Validation.** Hand-computed bills in the unit tests below, to the last digit.
+//! **Validation.** Hand-computed bills in the unit tests below, to the last digit;
+//! `tests/hosting_plans.rs` (idle Premium instance-seconds, Flex instance-memory GB-s).
 
 use sfsim_engine::SimDuration;
 
@@ -33,12 +51,15 @@ pub struct Cost {
     pub transitions: f64,
     /// Object-storage (S3, Blob) request charges.
     pub storage: f64,
+    /// Instance time billed whatever the load: Premium instance-seconds, Flex always-ready
+    /// baselines.
+    pub instances: f64,
 }
 
 impl Cost {
     /// The sum of all parts.
     pub fn total(&self) -> f64 {
-        self.compute + self.requests + self.transactions + self.transitions + self.storage
+        self.compute + self.requests + self.transactions + self.transitions + self.storage + self.instances
     }
     /// Adds another bill.
     pub fn add(&mut self, o: &Cost) {
@@ -47,6 +68,7 @@ impl Cost {
         self.transactions += o.transactions;
         self.transitions += o.transitions;
         self.storage += o.storage;
+        self.instances += o.instances;
     }
     /// Scales every part.
     pub fn scaled(&self, f: f64) -> Cost {
@@ -56,6 +78,7 @@ impl Cost {
             transactions: self.transactions * f,
             transitions: self.transitions * f,
             storage: self.storage * f,
+            instances: self.instances * f,
         }
     }
 }
@@ -106,6 +129,41 @@ pub enum BillingPolicy {
         /// $/execution.
         price_usd_per_execution: f64,
     },
+    /// Azure Flex Consumption: instance memory over each instance's executing periods.
+    InstanceMemory {
+        /// Instance memory, MiB.
+        memory_mb: f64,
+        /// Minimum billed period.
+        min_period: SimDuration,
+        /// Rounding quantum of a period.
+        granularity: SimDuration,
+        /// Rates of on-demand instances.
+        on_demand: ExecRates,
+        /// Rates of always-ready instances.
+        always_ready: ExecRates,
+        /// $/GB-s of an always-ready instance's memory for every second it exists.
+        baseline_usd_per_gb_s: f64,
+    },
+    /// Azure Elastic Premium: every instance-second, busy or idle.
+    InstanceTime {
+        /// vCPUs per instance.
+        vcpus: f64,
+        /// Memory per instance, MiB.
+        memory_mb: f64,
+        /// $ per vCPU-second.
+        price_usd_per_vcpu_s: f64,
+        /// $ per GB-second.
+        price_usd_per_gb_s: f64,
+    },
+}
+
+/// Execution prices of one kind of Flex instance.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ExecRates {
+    /// $ per GB-s of instance memory while executing.
+    pub price_usd_per_gb_s: f64,
+    /// $ per execution.
+    pub price_usd_per_execution: f64,
 }
 
 fn gb_s(billed: SimDuration, memory_mb: f64) -> f64 {
@@ -138,6 +196,58 @@ impl BillingPolicy {
                 let g = gb_s(billed, memory_mb);
                 ComputeBill { billed, memory_mb, gb_s: g, compute_usd: g * price_usd_per_gb_s, request_usd: price_usd_per_execution }
             }
+            // An execution alone on an on-demand instance: its period is its duration.
+            BillingPolicy::InstanceMemory { memory_mb, .. } => {
+                let billed = self.billed_period(duration);
+                self.bill_share(duration, gb_s(billed, memory_mb) * 1024.0, false)
+            }
+            BillingPolicy::InstanceTime { memory_mb, .. } => {
+                ComputeBill { billed: duration, memory_mb, gb_s: 0.0, compute_usd: 0.0, request_usd: 0.0 }
+            }
+        }
+    }
+
+    /// Flex: bills an execution that ran `duration` and was charged `share_mb_s` MB-s of its
+    /// instance's executing periods (its share, plus the rounding of a period it closed), on an
+    /// always-ready or on-demand instance.
+    pub fn bill_share(&self, duration: SimDuration, share_mb_s: f64, always_ready: bool) -> ComputeBill {
+        match *self {
+            BillingPolicy::InstanceMemory { memory_mb, on_demand, always_ready: ar, .. } => {
+                let rates = if always_ready { ar } else { on_demand };
+                let g = share_mb_s / 1024.0;
+                ComputeBill {
+                    billed: duration,
+                    memory_mb,
+                    gb_s: g,
+                    compute_usd: g * rates.price_usd_per_gb_s,
+                    request_usd: rates.price_usd_per_execution,
+                }
+            }
+            _ => self.bill(duration, share_mb_s / duration.as_secs_f64().max(1e-9)),
+        }
+    }
+
+    /// Flex: an instance's executing period as billed (rounded up, with the minimum); other
+    /// policies: unchanged.
+    pub fn billed_period(&self, period: SimDuration) -> SimDuration {
+        match *self {
+            BillingPolicy::InstanceMemory { min_period, granularity, .. } => period.round_up_to(granularity).max(min_period),
+            _ => period,
+        }
+    }
+
+    /// What one instance costs for existing `alive`, whatever it executed: Premium's
+    /// vCPU-seconds and GB-seconds; an always-ready Flex instance's baseline; else nothing.
+    pub fn instance_usd(&self, alive: SimDuration, always_ready: bool) -> f64 {
+        let s = alive.as_secs_f64();
+        match *self {
+            BillingPolicy::InstanceTime { vcpus, memory_mb, price_usd_per_vcpu_s, price_usd_per_gb_s } => {
+                s * (vcpus * price_usd_per_vcpu_s + memory_mb / 1024.0 * price_usd_per_gb_s)
+            }
+            BillingPolicy::InstanceMemory { memory_mb, baseline_usd_per_gb_s, .. } if always_ready => {
+                s * memory_mb / 1024.0 * baseline_usd_per_gb_s
+            }
+            _ => 0.0,
         }
     }
 }
@@ -196,18 +306,57 @@ mod tests {
         assert_eq!(azure().bill(SimDuration::from_secs(1), 5000.0).memory_mb, 1536.0);
     }
 
+    fn flex() -> BillingPolicy {
+        BillingPolicy::InstanceMemory {
+            memory_mb: 2048.0,
+            min_period: SimDuration::from_millis(1000),
+            granularity: SimDuration::from_millis(100),
+            on_demand: ExecRates { price_usd_per_gb_s: 0.000026, price_usd_per_execution: 0.0000004 },
+            always_ready: ExecRates { price_usd_per_gb_s: 0.000016, price_usd_per_execution: 0.0000004 },
+            baseline_usd_per_gb_s: 0.000004,
+        }
+    }
+
+    #[test]
+    fn flex_bills_instance_memory_with_a_one_second_minimum() {
+        // 0.4 s alone at 2,048 MB: a 1,000 ms period x 2 GB = 2 GB-s, whatever memory it used.
+        let b = flex().bill(SimDuration::from_millis(400), 90.0);
+        assert_eq!((b.gb_s, b.compute_usd, b.request_usd), (2.0, 2.0 * 0.000026, 0.0000004));
+        // 2.01 s: rounded up to 2.1 s = 4.2 GB-s.
+        assert_eq!(flex().billed_period(SimDuration::from_millis(2010)), SimDuration::from_millis(2100));
+        // An always-ready instance: the lower execution rate, plus its baseline per second alive.
+        let b = flex().bill_share(SimDuration::from_secs(1), 2048.0, true);
+        assert_eq!(b.compute_usd, 2.0 * 0.000016);
+        assert_eq!(flex().instance_usd(SimDuration::from_secs(3600), true), 3600.0 * 2.0 * 0.000004);
+        assert_eq!(flex().instance_usd(SimDuration::from_secs(3600), false), 0.0);
+    }
+
+    #[test]
+    fn premium_bills_every_instance_second_and_no_execution() {
+        // EP2 (2 vCPU, 7 GB) for an hour: 2 x $0.173 + 7 x $0.0123.
+        let p = BillingPolicy::InstanceTime {
+            vcpus: 2.0,
+            memory_mb: 7168.0,
+            price_usd_per_vcpu_s: 0.173 / 3600.0,
+            price_usd_per_gb_s: 0.0123 / 3600.0,
+        };
+        assert!((p.instance_usd(SimDuration::from_secs(3600), false) - (2.0 * 0.173 + 7.0 * 0.0123)).abs() < 1e-12);
+        let b = p.bill(SimDuration::from_secs(5), 500.0);
+        assert_eq!((b.compute_usd, b.request_usd), (0.0, 0.0));
+    }
+
     #[test]
     fn every_part_of_a_bill_counts_once_in_its_total_and_its_sums() {
         // Each part a distinct power of two: a part missing from `total`, counted twice, or
         // added into another part by `add` or `scaled` changes the sum's bits.
-        let parts = |c: &Cost| [c.compute, c.requests, c.transactions, c.transitions, c.storage];
-        let a = Cost { compute: 1.0, requests: 2.0, transactions: 4.0, transitions: 8.0, storage: 16.0 };
-        let b = Cost { compute: 32.0, requests: 64.0, transactions: 128.0, transitions: 256.0, storage: 512.0 };
-        assert_eq!(a.total(), 31.0);
+        let parts = |c: &Cost| [c.compute, c.requests, c.transactions, c.transitions, c.storage, c.instances];
+        let a = Cost { compute: 1.0, requests: 2.0, transactions: 4.0, transitions: 8.0, storage: 16.0, instances: 1024.0 };
+        let b = Cost { compute: 32.0, requests: 64.0, transactions: 128.0, transitions: 256.0, storage: 512.0, instances: 2048.0 };
+        assert_eq!(a.total(), 1055.0);
         let mut c = a;
         c.add(&b);
-        assert_eq!(parts(&c), [33.0, 66.0, 132.0, 264.0, 528.0]);
+        assert_eq!(parts(&c), [33.0, 66.0, 132.0, 264.0, 528.0, 3072.0]);
         assert_eq!(c.total(), a.total() + b.total());
-        assert_eq!(parts(&b.scaled(0.5)), [16.0, 32.0, 64.0, 128.0, 256.0]);
+        assert_eq!(parts(&b.scaled(0.5)), [16.0, 32.0, 64.0, 128.0, 256.0, 1024.0]);
     }
 }

@@ -4,12 +4,30 @@
 //! CPU share and execution slots ([`crate::cpu`]), cold starts ([`crate::coldstart`]), keep-alive,
 //! a scale-out rule ([`crate::scaling`]), payload limits and a timeout, object storage
 //! ([`crate::storage`]) and a billing policy ([`crate::billing`]). It is built from a platform
-//! model file (`models/*.toml`) and the scenario's per-deployment settings (memory, package).
+//! model file (`models/*.toml`) and the scenario's per-deployment settings (memory, package,
+//! and on Azure the hosting plan, instance size, runtime, always-ready and maximum instances).
+//!
+//! **Azure hosting plans** (`plan`): *Consumption* (the study's: 1 vCPU, 1.5 GB hosts,
+//! observed-memory billing, one host per 1 s for HTTP and per 30 s for queues, up to 200);
+//! *Flex Consumption* (instance memory 512 / 2,048 / 4,096 MB with 0.25 / 1 / 2 vCPUs, HTTP
+//! concurrency per instance by size (1 for Python), always-ready instances, up to 1,000 instances
+//! added as demand asks, instance-memory billing); *Elastic Premium* (EP1-EP3: 1 / 2 / 4 vCPUs,
+//! 3.5 / 7 / 14 GB, at least one always-ready instance, scale-out instances from the pre-warmed
+//! buffer with the Premium cold start, up to 100 instances, billed per instance-second). The
+//! instance's vCPUs are the CPU capacity its executions share ([`crate::cpu`]).
+//!
+//! **Runtime** (`runtime`): Python runs invocations' code on the worker's thread pool
+//! (`python_thread_pool`, 1 before Python 3.9; with `python_thread_pool_auto` Python's default
+//! `min(32, cores + 4)`; `python_threads` sets it); .NET has no worker-thread limit (the slots
+//! alone bound concurrency).
+//!
+//! **Validation.** Unit tests below (sizes and their CPUs, defaults, refused combinations);
+//! `tests/hosting_plans.rs` through the binary.
 
 use sfsim_engine::SimDuration;
-use sfsim_workflow::{BYTES_PER_KB, DeploymentConfig, Dist};
+use sfsim_workflow::{BYTES_PER_KB, DeploymentConfig, Dist, HostingPlan, PremiumSku, Runtime};
 
-use crate::billing::BillingPolicy;
+use crate::billing::{BillingPolicy, ExecRates};
 use crate::coldstart::ColdStart;
 use crate::params::Models;
 use crate::payload::{PayloadError, PayloadLimit};
@@ -139,6 +157,43 @@ pub struct FunctionPlatform {
     pub memory_limit_mb: f64,
     /// The platform's out-of-memory error.
     pub oom_error: &'static str,
+    /// Azure: minimum time between host additions for queue (non-HTTP) demand.
+    pub queue_interval: SimDuration,
+    /// Azure Flex and Premium: instances that exist from the start, never reclaimed, with no
+    /// cold start.
+    pub always_ready: u32,
+}
+
+impl FunctionPlatform {
+    /// Azure: minimum time between host additions for HTTP demand (zero for Lambda).
+    pub fn http_interval(&self) -> SimDuration {
+        match self.scaling {
+            ScalePolicy::HostRate { interval, .. } => interval,
+            ScalePolicy::LambdaBurst { .. } => SimDuration::ZERO,
+        }
+    }
+
+    /// Azure: the host cap (unbounded for Lambda, whose limit is the account's concurrency).
+    pub fn max_hosts(&self) -> u32 {
+        match self.scaling {
+            ScalePolicy::HostRate { max_hosts, .. } => max_hosts,
+            ScalePolicy::LambdaBurst { .. } => u32::MAX,
+        }
+    }
+}
+
+/// The Azure-only keys of `[deployment.<name>]`, with whether each is set.
+fn azure_keys(cfg: &DeploymentConfig) -> [(&'static str, bool); 8] {
+    [
+        ("plan", cfg.plan.is_some()),
+        ("instance_memory_mb", cfg.instance_memory_mb.is_some()),
+        ("sku", cfg.sku.is_some()),
+        ("always_ready", cfg.always_ready.is_some()),
+        ("max_instances", cfg.max_instances.is_some()),
+        ("http_concurrency", cfg.http_concurrency.is_some()),
+        ("python_threads", cfg.python_threads.is_some()),
+        ("runtime", cfg.runtime.is_some()),
+    ]
 }
 
 /// A configuration error: which `deployment.<name>.<key>` and why.
@@ -191,6 +246,12 @@ impl FunctionPlatform {
         let init = cfg.init.clone().unwrap_or(Dist::fixed(0.0));
         match deployment {
             Deployment::AwsLambda => {
+                if let Some((k, _)) = azure_keys(cfg).into_iter().find(|(_, set)| *set) {
+                    return Err(ConfigError {
+                        key: key(k),
+                        message: format!("{k} applies to the Azure deployments only (az-func, az-queue, az-dorch, az-dent)"),
+                    });
+                }
                 let m = &models.lambda;
                 let f = &m.function;
                 let memory_mb = cfg.memory_mb.unwrap_or(f.memory_mb_default.value);
@@ -243,44 +304,124 @@ impl FunctionPlatform {
                     storage: ObjectStore::from_params(&m.storage),
                     memory_limit_mb: memory_mb,
                     oom_error: "Runtime.ExitError: signal: killed (out of memory)",
+                    queue_interval: SimDuration::ZERO,
+                    always_ready: 0,
                 })
             }
             Deployment::AzFunc => {
                 let m = &models.azure;
                 let f = &m.function;
+                let plan = cfg.plan.unwrap_or(HostingPlan::Consumption);
+                let err = |k: &str, message: String| Err(ConfigError { key: key(k), message });
                 if cfg.memory_mb.is_some() {
-                    return Err(ConfigError {
-                        key: key("memory_mb"),
-                        message: "memory is not configurable on the Azure Functions Consumption plan (hosts have 1.5 GB; billing uses observed memory)".into(),
-                    });
+                    return err(
+                        "memory_mb",
+                        "memory_mb is not configurable on Azure: the instance's memory is 1.5 GB on Consumption (billing uses observed memory), `instance_memory_mb` on Flex, the `sku` on Premium".into(),
+                    );
                 }
                 if cfg.billing_granularity_ms.is_some() {
-                    return Err(ConfigError {
-                        key: key("billing_granularity_ms"),
-                        message: "Azure Consumption billing granularity is fixed (1 ms, 100 ms minimum); set it in models/az-func.toml"
-                            .into(),
-                    });
+                    return err(
+                        "billing_granularity_ms",
+                        "Azure billing granularity is fixed by the plan (Consumption 1 ms with a 100 ms minimum); set it in models/az-func.toml".into(),
+                    );
+                }
+                if cfg.instance_memory_mb.is_some() && plan != HostingPlan::Flex {
+                    return err("instance_memory_mb", "instance_memory_mb applies to plan = \"flex\" only".into());
+                }
+                if cfg.sku.is_some() && plan != HostingPlan::Premium {
+                    return err("sku", "sku applies to plan = \"premium\" only".into());
+                }
+                if cfg.always_ready.is_some() && plan == HostingPlan::Consumption {
+                    return err(
+                        "always_ready",
+                        "the Consumption plan has no always-ready instances: use plan = \"flex\" or \"premium\"".into(),
+                    );
+                }
+                if cfg.python_threads.is_some() && cfg.runtime == Some(Runtime::Dotnet) {
+                    return err("python_threads", "python_threads applies to runtime = \"python\" only".into());
+                }
+                if let Some(t) = cfg.python_threads
+                    && !(1..=32).contains(&t)
+                {
+                    return err("python_threads", format!("must be within 1-32 (PYTHON_THREADPOOL_THREAD_COUNT), got {t}"));
+                }
+                if let Some(c) = cfg.http_concurrency
+                    && !(1..=64).contains(&c)
+                {
+                    return err("http_concurrency", format!("must be within 1-64 executions per instance, got {c}"));
                 }
                 let b = &m.billing;
-                Ok(FunctionPlatform {
-                    name: deployment.name(),
-                    cpu_capacity_vcpu: f.host_vcpus.value,
-                    task_max_vcpu: f.worker_threads.value.max(1.0),
-                    slots_per_instance: f.concurrent_executions_per_host.value.max(1.0) as u32,
-                    code_threads: f.python_thread_pool.value as u32,
-                    cold_start: ColdStart::new(
+                let (fx, pr) = (&m.flex, &m.premium);
+                // Instance size: vCPUs and memory, MiB.
+                let (vcpus, memory_mb) = match plan {
+                    HostingPlan::Consumption => (f.host_vcpus.value, f.host_memory_mb.value),
+                    HostingPlan::Flex => {
+                        let mb = cfg.instance_memory_mb.map_or(fx.instance_memory_mb_default.value, f64::from);
+                        if ![512.0, 2048.0, 4096.0].contains(&mb) {
+                            return err("instance_memory_mb", format!("Flex Consumption instances have 512, 2048 or 4096 MB, got {mb}"));
+                        }
+                        (mb / fx.mb_per_vcpu.value, mb)
+                    }
+                    HostingPlan::Premium => match cfg.sku.unwrap_or(PremiumSku::EP1) {
+                        PremiumSku::EP1 => (pr.ep1_vcpus.value, pr.ep1_memory_mb.value),
+                        PremiumSku::EP2 => (pr.ep2_vcpus.value, pr.ep2_memory_mb.value),
+                        PremiumSku::EP3 => (pr.ep3_vcpus.value, pr.ep3_memory_mb.value),
+                    },
+                };
+                let runtime = cfg.runtime.unwrap_or(Runtime::Python);
+                let code_threads = match runtime {
+                    Runtime::Dotnet => 0,
+                    Runtime::Python => cfg.python_threads.unwrap_or(if f.python_thread_pool_auto.value >= 0.5 {
+                        // Python's ThreadPoolExecutor default, over the cores the worker sees.
+                        (vcpus.ceil() as u32 + 4).min(32)
+                    } else {
+                        f.python_thread_pool.value as u32
+                    }),
+                };
+                let slots = cfg.http_concurrency.unwrap_or(match (plan, runtime) {
+                    (HostingPlan::Flex, Runtime::Python) => fx.python_http_concurrency.value as u32,
+                    (HostingPlan::Flex, Runtime::Dotnet) => {
+                        ((memory_mb / 1024.0 * fx.http_concurrency_per_gb.value).round() as u32).clamp(1, 64)
+                    }
+                    _ => f.concurrent_executions_per_host.value.max(1.0) as u32,
+                });
+                let (limit, default_max) = match plan {
+                    HostingPlan::Consumption => (m.scaling.max_hosts.value, m.scaling.max_hosts.value),
+                    HostingPlan::Flex => (fx.max_instances_limit.value, fx.max_instances_default.value),
+                    HostingPlan::Premium => (pr.max_instances_limit.value, pr.max_instances_default.value),
+                };
+                let max_hosts = cfg.max_instances.map_or(default_max, f64::from);
+                if !(1.0..=limit).contains(&max_hosts) {
+                    return err("max_instances", format!("must be within 1-{limit} on this plan (models/az-func.toml), got {max_hosts}"));
+                }
+                let always_ready =
+                    cfg.always_ready.unwrap_or(if plan == HostingPlan::Premium { pr.always_ready_default.value as u32 } else { 0 });
+                if plan == HostingPlan::Premium && always_ready == 0 {
+                    return err("always_ready", "a Premium plan has at least one always-ready (billed) instance".into());
+                }
+                if f64::from(always_ready) > max_hosts {
+                    return err("always_ready", format!("{always_ready} always-ready instances exceed max_instances = {max_hosts}"));
+                }
+                let sc = &m.scaling;
+                let (http_interval_s, queue_interval_s) = match plan {
+                    HostingPlan::Flex => (fx.new_host_interval_s.value, fx.new_host_interval_s.value),
+                    _ => (sc.http_new_host_interval_s.value, sc.queue_new_host_interval_s.value),
+                };
+                let cold_start = match plan {
+                    // A scale-out instance comes from the pre-warmed buffer, the app loaded.
+                    HostingPlan::Premium => {
+                        ColdStart::new(pr.cold_start_s_median.value, m.cold_start.runtime_sigma.value, 0.0, 0.0, Dist::fixed(0.0))
+                    }
+                    _ => ColdStart::new(
                         m.cold_start.runtime_s_median.value,
                         m.cold_start.runtime_sigma.value,
                         cfg.package_mb.unwrap_or(0.0),
                         m.cold_start.package_load_s_per_mb.value,
                         init,
                     ),
-                    keep_alive: SimDuration::from_secs_f64(m.keep_alive.idle_s.value),
-                    scaling: ScalePolicy::HostRate {
-                        interval: SimDuration::from_secs_f64(m.scaling.http_new_host_interval_s.value),
-                        max_hosts: m.scaling.max_hosts.value as u32,
-                    },
-                    billing: BillingPolicy::ObservedMemory {
+                };
+                let billing = match plan {
+                    HostingPlan::Consumption => BillingPolicy::ObservedMemory {
                         round_mb: b.memory_round_mb.value,
                         min_mb: b.memory_min_mb.value,
                         max_mb: b.memory_max_mb.value,
@@ -289,16 +430,57 @@ impl FunctionPlatform {
                         price_usd_per_gb_s: b.price_usd_per_gb_s.value,
                         price_usd_per_execution: b.price_usd_per_execution.value,
                     },
+                    HostingPlan::Flex => BillingPolicy::InstanceMemory {
+                        memory_mb,
+                        min_period: SimDuration::from_secs_f64(fx.billing_min_ms.value / 1000.0),
+                        granularity: SimDuration::from_secs_f64(fx.billing_granularity_ms.value / 1000.0),
+                        on_demand: ExecRates {
+                            price_usd_per_gb_s: fx.price_usd_per_gb_s.value,
+                            price_usd_per_execution: fx.price_usd_per_execution.value,
+                        },
+                        always_ready: ExecRates {
+                            price_usd_per_gb_s: fx.always_ready_usd_per_gb_s.value,
+                            price_usd_per_execution: fx.always_ready_usd_per_execution.value,
+                        },
+                        baseline_usd_per_gb_s: fx.always_ready_baseline_usd_per_gb_s.value,
+                    },
+                    HostingPlan::Premium => BillingPolicy::InstanceTime {
+                        vcpus,
+                        memory_mb,
+                        price_usd_per_vcpu_s: pr.price_usd_per_vcpu_s.value,
+                        price_usd_per_gb_s: pr.price_usd_per_gb_s.value,
+                    },
+                };
+                let timeout_s = match plan {
+                    HostingPlan::Consumption => f.timeout_s.value,
+                    HostingPlan::Flex => fx.timeout_s.value,
+                    HostingPlan::Premium => pr.timeout_s.value,
+                };
+                Ok(FunctionPlatform {
+                    name: deployment.name(),
+                    cpu_capacity_vcpu: vcpus,
+                    task_max_vcpu: f.worker_threads.value.max(1.0),
+                    slots_per_instance: slots,
+                    code_threads,
+                    cold_start,
+                    keep_alive: SimDuration::from_secs_f64(m.keep_alive.idle_s.value),
+                    scaling: ScalePolicy::HostRate { interval: SimDuration::from_secs_f64(http_interval_s), max_hosts: max_hosts as u32 },
+                    billing,
                     runtime_memory_mb: f.runtime_memory_mb.value,
                     // Azure queues HTTP requests at the front end instead of refusing them.
                     throttle_error: "HTTP 429 Too Many Requests",
-                    timeout: SimDuration::from_secs_f64(f.timeout_s.value),
+                    timeout: SimDuration::from_secs_f64(timeout_s),
                     timeout_error: "Microsoft.Azure.WebJobs.Host.FunctionTimeoutException",
                     request: PayloadLimit::failing(kb(f.request_max_kb.value), PayloadError::Request("HTTP 413 Request Entity Too Large")),
                     response: PayloadLimit::failing(kb(f.response_max_kb.value), PayloadError::Response("HTTP 500 response too large")),
                     storage: ObjectStore::from_params(&m.storage),
-                    memory_limit_mb: f.host_memory_mb.value,
-                    oom_error: "Python worker exited with code 137 (out of memory)",
+                    memory_limit_mb: memory_mb,
+                    oom_error: match runtime {
+                        Runtime::Python => "Python worker exited with code 137 (out of memory)",
+                        Runtime::Dotnet => "dotnet worker exited with code 137 (out of memory)",
+                    },
+                    queue_interval: SimDuration::from_secs_f64(queue_interval_s),
+                    always_ready,
                 })
             }
             other => Err(ConfigError {

@@ -153,6 +153,10 @@ pub struct AzureFunctionsModel {
     pub billing: AzureBillingParams,
     /// Blob storage.
     pub storage: StorageParams,
+    /// The Flex Consumption plan.
+    pub flex: FlexParams,
+    /// The Elastic Premium plan.
+    pub premium: PremiumParams,
 }
 
 /// `[function]` of Azure Functions.
@@ -169,6 +173,8 @@ pub struct AzureFunctionParams {
     pub concurrent_executions_per_host: Param,
     /// Threads of the Python worker running invocations (all function kinds), per host.
     pub python_thread_pool: Param,
+    /// 1: Python 3.9+, the pool is Python's default `min(32, cores + 4)`; 0: `python_thread_pool`.
+    pub python_thread_pool_auto: Param,
     /// Worker process resident memory, MiB.
     pub runtime_memory_mb: Param,
     /// Timeout, s.
@@ -222,6 +228,72 @@ macro_rules! param_section {
     };
 }
 
+param_section!(
+    /// `[flex]` of `models/az-func.toml`: the Flex Consumption plan.
+    FlexParams {
+        /// Instance memory when the scenario sets none, MiB.
+        instance_memory_mb_default,
+        /// MiB of instance memory per vCPU.
+        mb_per_vcpu,
+        /// Default HTTP executions per instance, per GB of instance memory.
+        http_concurrency_per_gb,
+        /// Default HTTP executions per instance of a Python app.
+        python_http_concurrency,
+        /// Instance cap when the scenario sets none.
+        max_instances_default,
+        /// Largest settable instance cap.
+        max_instances_limit,
+        /// Minimum seconds between host additions.
+        new_host_interval_s,
+        /// Timeout, s.
+        timeout_s,
+        /// Minimum billed activity period of an instance, ms.
+        billing_min_ms,
+        /// Rounding of an instance's activity period, ms.
+        billing_granularity_ms,
+        /// On-demand $ per GB-s of instance memory while executing.
+        price_usd_per_gb_s,
+        /// On-demand $ per execution.
+        price_usd_per_execution,
+        /// Always-ready $ per GB-s of instance memory, busy or idle.
+        always_ready_baseline_usd_per_gb_s,
+        /// Always-ready $ per GB-s while executing (on top of the baseline).
+        always_ready_usd_per_gb_s,
+        /// Always-ready $ per execution.
+        always_ready_usd_per_execution,
+    }
+);
+param_section!(
+    /// `[premium]` of `models/az-func.toml`: the Elastic Premium plan.
+    PremiumParams {
+        /// EP1 vCPUs.
+        ep1_vcpus,
+        /// EP1 memory, MiB.
+        ep1_memory_mb,
+        /// EP2 vCPUs.
+        ep2_vcpus,
+        /// EP2 memory, MiB.
+        ep2_memory_mb,
+        /// EP3 vCPUs.
+        ep3_vcpus,
+        /// EP3 memory, MiB.
+        ep3_memory_mb,
+        /// Always-ready instances when the scenario sets none.
+        always_ready_default,
+        /// Instance cap when the scenario sets none.
+        max_instances_default,
+        /// Largest settable instance cap.
+        max_instances_limit,
+        /// Median start of a scale-out instance from the pre-warmed buffer, s.
+        cold_start_s_median,
+        /// Timeout, s.
+        timeout_s,
+        /// $ per vCPU-second of every instance, busy or idle.
+        price_usd_per_vcpu_s,
+        /// $ per GB-second of every instance's memory, busy or idle.
+        price_usd_per_gb_s,
+    }
+);
 param_section!(
     /// `[queue]` of `models/az-storage.toml`.
     StorageQueueParams {
@@ -768,6 +840,28 @@ impl CheckRanges for AzureFunctionsModel {
         within("function.worker_threads", &f.worker_threads, 1.0, 1024.0)?;
         within("function.concurrent_executions_per_host", &f.concurrent_executions_per_host, 1.0, MAX_SLOTS)?;
         within("function.python_thread_pool", &f.python_thread_pool, 1.0, 32.0)?;
+        within("function.python_thread_pool_auto", &f.python_thread_pool_auto, 0.0, 1.0)?;
+        let x = &self.flex;
+        within("flex.instance_memory_mb_default", &x.instance_memory_mb_default, 64.0, 1e6)?;
+        within("flex.mb_per_vcpu", &x.mb_per_vcpu, 1.0, 1e6)?;
+        within("flex.http_concurrency_per_gb", &x.http_concurrency_per_gb, 0.0, MAX_SLOTS)?;
+        within("flex.python_http_concurrency", &x.python_http_concurrency, 1.0, MAX_SLOTS)?;
+        within("flex.max_instances_limit", &x.max_instances_limit, 1.0, 1e6)?;
+        within("flex.max_instances_default", &x.max_instances_default, 1.0, x.max_instances_limit.value)?;
+        within("flex.timeout_s", &x.timeout_s, 0.001, 1e9)?;
+        within("flex.billing_granularity_ms", &x.billing_granularity_ms, 0.001, 3.6e6)?;
+        let p = &self.premium;
+        for (k, v) in [("ep1_vcpus", &p.ep1_vcpus), ("ep2_vcpus", &p.ep2_vcpus), ("ep3_vcpus", &p.ep3_vcpus)] {
+            within(&format!("premium.{k}"), v, 0.01, 1024.0)?;
+        }
+        for (k, v) in [("ep1_memory_mb", &p.ep1_memory_mb), ("ep2_memory_mb", &p.ep2_memory_mb), ("ep3_memory_mb", &p.ep3_memory_mb)] {
+            within(&format!("premium.{k}"), v, 64.0, 1e6)?;
+        }
+        within("premium.max_instances_limit", &p.max_instances_limit, 1.0, 1e6)?;
+        within("premium.max_instances_default", &p.max_instances_default, 1.0, p.max_instances_limit.value)?;
+        within("premium.always_ready_default", &p.always_ready_default, 1.0, p.max_instances_default.value)?;
+        within("premium.timeout_s", &p.timeout_s, 0.001, 1e9)?;
+        within("premium.cold_start_s_median", &p.cold_start_s_median, 0.0, 600.0)?;
         within("function.runtime_memory_mb", &f.runtime_memory_mb, 0.0, f.host_memory_mb.value)?;
         within("function.timeout_s", &f.timeout_s, 0.001, 1e9)?;
         within("scaling.http_new_host_interval_s", &self.scaling.http_new_host_interval_s, 0.0, 1e6)?;

@@ -405,4 +405,9 @@ pub struct RunOutput {
     pub idle: StatefulCounts,
     /// What those idle transactions cost over the run, dollars.
     pub idle_cost_usd: f64,
+    /// Instance time billed whatever the load (Premium instances, Flex always-ready baselines)
+    /// over the run, dollars.
+    pub instance_cost_usd: f64,
+    /// Seconds instances of plans billed by instance time existed, summed over instances.
+    pub instance_s: f64,
 }

@@ -262,6 +262,20 @@ pub struct RawDeploymentConfig {
     pub backend: Option<DurableBackend>,
     /// Durable: partitions (Azure Storage 1-16, default 4; Netherite 1-32, default 12).
     pub partitions: Option<u32>,
+    /// Azure: the hosting plan, `"consumption"` (default), `"flex"` or `"premium"`.
+    pub plan: Option<HostingPlan>,
+    /// Azure Flex Consumption: instance memory, 512, 2048 (default) or 4096 MB.
+    pub instance_memory_mb: Option<u32>,
+    /// Azure Elastic Premium: the instance size, `"EP1"` (default), `"EP2"` or `"EP3"`.
+    pub sku: Option<PremiumSku>,
+    /// Azure Flex and Premium: instances kept running whatever the load (no cold start).
+    pub always_ready: Option<u32>,
+    /// Azure: the most instances the app scales out to.
+    pub max_instances: Option<u32>,
+    /// Azure: HTTP executions one instance runs at once (Flex `perInstanceConcurrency`).
+    pub http_concurrency: Option<u32>,
+    /// Azure, Python: threads of the language worker (`PYTHON_THREADPOOL_THREAD_COUNT`).
+    pub python_threads: Option<u32>,
     /// Azure: the language worker (default: the model's, Python).
     pub runtime: Option<Runtime>,
 }
@@ -347,6 +361,30 @@ impl DurableBackend {
             DurableBackend::Dts => "dts",
         }
     }
+}
+
+/// `[deployment.<name>] plan`: the Azure Functions hosting plan.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum HostingPlan {
+    /// The (Linux) Consumption plan of the study: 1 vCPU, 1.5 GB hosts, observed-memory billing.
+    Consumption,
+    /// Flex Consumption (GA 2024): chosen instance memory, per-instance concurrency,
+    /// always-ready instances, billed on instance memory while executing.
+    Flex,
+    /// Elastic Premium: EP1-EP3 instances billed per instance-second, busy or idle.
+    Premium,
+}
+
+/// `[deployment.<name>] sku`: the Elastic Premium instance size.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub enum PremiumSku {
+    /// 1 vCPU, 3.5 GB.
+    EP1,
+    /// 2 vCPU, 7 GB.
+    EP2,
+    /// 4 vCPU, 14 GB.
+    EP3,
 }
 
 /// `[workflow]`
@@ -740,6 +778,20 @@ pub struct DeploymentConfig {
     pub backend: Option<DurableBackend>,
     /// Durable partitions.
     pub partitions: Option<u32>,
+    /// Azure hosting plan.
+    pub plan: Option<HostingPlan>,
+    /// Azure Flex instance memory, MiB.
+    pub instance_memory_mb: Option<u32>,
+    /// Azure Premium instance size.
+    pub sku: Option<PremiumSku>,
+    /// Azure always-ready instances.
+    pub always_ready: Option<u32>,
+    /// Azure instance cap.
+    pub max_instances: Option<u32>,
+    /// Azure HTTP executions per instance.
+    pub http_concurrency: Option<u32>,
+    /// Azure Python worker threads.
+    pub python_threads: Option<u32>,
     /// Azure: the language worker (default: the model's, Python).
     pub runtime: Option<Runtime>,
 }
@@ -991,6 +1043,13 @@ impl Scenario {
                 map_mode: d.map_mode,
                 backend: d.backend,
                 partitions: d.partitions,
+                plan: d.plan,
+                instance_memory_mb: d.instance_memory_mb,
+                sku: d.sku,
+                always_ready: d.always_ready,
+                max_instances: d.max_instances,
+                http_concurrency: d.http_concurrency,
+                python_threads: d.python_threads,
                 runtime: d.runtime,
             };
             deployment.insert(name.clone(), cfg);

@@ -572,7 +572,7 @@ impl<'a> World<'a> {
         }
         let idle = |h: InstId| {
             let i = &self.insts[h];
-            i.alive && i.ready && i.busy_total() == 0
+            i.alive && i.ready && i.busy_total() == 0 && !i.always_ready
         };
         if let Some(&h) = a.instances.iter().rev().find(|&&h| idle(h)) {
             self.reclaim(now, h, "scaled in");

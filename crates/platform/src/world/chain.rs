@@ -81,14 +81,13 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, wor
     }
     let platform = FunctionPlatform::build_for(Deployment::AzFunc, name, models, cfg)?;
     let slots = platform.slots_per_instance;
-    let m = &models.azure.scaling;
     let app = AppDef {
         name: format!("{name} app"),
         slots: [slots, 0, 0],
         lambda: false,
-        http_interval: SimDuration::from_secs_f64(m.http_new_host_interval_s.value),
-        queue_interval: SimDuration::from_secs_f64(m.queue_new_host_interval_s.value),
-        max_hosts: m.max_hosts.value as u32,
+        http_interval: platform.http_interval(),
+        queue_interval: platform.queue_interval,
+        max_hosts: platform.max_hosts(),
         platform,
     };
     // The queue trigger base64-encodes messages: 64 KB of queue message carries 48 KB of payload

@@ -110,12 +110,10 @@ pub struct DurableSetup {
 pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _workflow: &Workflow) -> Result<DeploymentPlan, ConfigError> {
     let mut platform = FunctionPlatform::build_for(Deployment::AzFunc, deployment.name(), models, cfg)?;
     let d = &models.durable;
-    let m = &models.azure.scaling;
     let dotnet = cfg.runtime == Some(Runtime::Dotnet);
-    if dotnet {
-        // .NET runs functions on the host's thread pool: no Python worker threads, and HTTP
-        // functions (the orchestration client) are limited by the HTTP concurrency only.
-        platform.code_threads = 0;
+    if dotnet && cfg.http_concurrency.is_none() {
+        // .NET runs HTTP functions (the orchestration client) on the host's thread pool, limited
+        // by its HTTP concurrency only (the Python worker's threads are off: build_for).
         platform.slots_per_instance = d.dotnet.concurrent_requests_per_host.value as u32;
     }
     let app = AppDef {
@@ -126,9 +124,9 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _wo
             d.concurrency.max_concurrent_activities_per_host.value as u32,
         ],
         lambda: false,
-        http_interval: SimDuration::from_secs_f64(m.http_new_host_interval_s.value),
-        queue_interval: SimDuration::from_secs_f64(m.queue_new_host_interval_s.value),
-        max_hosts: m.max_hosts.value as u32,
+        http_interval: platform.http_interval(),
+        queue_interval: platform.queue_interval,
+        max_hosts: platform.max_hosts(),
         platform,
     };
     let backend = Backend::from_models(cfg.backend.unwrap_or(DurableBackend::AzureStorage), models);

@@ -418,6 +418,12 @@ pub(crate) struct Inst {
     threads_busy: u32,
     /// Invocations dispatched to the host, waiting for a worker thread (FIFO).
     thread_wait: VecDeque<InvId>,
+    /// Azure Flex and Premium: an always-ready instance (never reclaimed, billed as such).
+    pub always_ready: bool,
+    /// When it was reclaimed.
+    gone: Option<SimTime>,
+    /// Flex: when its current executing period began (the meter's running set became non-empty).
+    active_since: SimTime,
 }
 
 impl Inst {
@@ -943,6 +949,7 @@ pub fn simulate_into(spec: &RunSpec<'_>, sinks: Sinks) -> RunOutput {
     if spec.trace {
         w.trace.push(TraceEvent::TrackName { track: 0, name: "arrivals".into() });
     }
+    w.init_always_ready();
     w.init_driver();
     w.arrivals_gen.error = open_error;
     w.first_arrival();
@@ -978,6 +985,7 @@ pub fn simulate_into(spec: &RunSpec<'_>, sinks: Sinks) -> RunOutput {
     let end_time = w.q.now();
     let trace_error = w.trace.sink.as_mut().and_then(|s| s.finish().err());
     w.account_idle(end_time);
+    let (instance_cost_usd, instance_s) = w.instance_time(end_time);
     assert_eq!(w.ended, w.arrived, "every arrival ends exactly once ({:?})", spec.streams);
     let arrival_error = w.arrivals_gen.error.take();
     let mut fold = std::mem::take(&mut w.fold);
@@ -1000,6 +1008,8 @@ pub fn simulate_into(spec: &RunSpec<'_>, sinks: Sinks) -> RunOutput {
         chain_gap_s: w.chain_gap_s,
         idle: w.idle,
         idle_cost_usd: w.idle_cost.total(),
+        instance_cost_usd,
+        instance_s,
     }
 }
 

@@ -182,11 +182,44 @@ impl World<'_> {
         }
     }
 
+    /// Azure Flex and Premium: the always-ready instances of every app exist from the start,
+    /// warm (no cold start; no random draw, so other draws are unchanged), and are never
+    /// reclaimed.
+    pub(crate) fn init_always_ready(&mut self) {
+        for app in 0..self.plan.apps.len() as u16 {
+            for _ in 0..self.plan.apps[app as usize].platform.always_ready {
+                let i = self.create_instance(SimTime::ZERO, app, SimDuration::ZERO);
+                self.insts[i].always_ready = true;
+            }
+        }
+    }
+
+    /// Instance time billed whatever the load over the run (dollars) and the seconds those
+    /// instances existed.
+    pub(crate) fn instance_time(&self, end: SimTime) -> (f64, f64) {
+        let (mut usd, mut secs) = (0.0, 0.0);
+        for inst in &self.insts {
+            let billing = &self.plan.apps[inst.app as usize].platform.billing;
+            let alive = inst.gone.unwrap_or(end).saturating_since(inst.created);
+            let c = billing.instance_usd(alive, inst.always_ready);
+            if c > 0.0 {
+                usd += c;
+                secs += alive.as_secs_f64();
+            }
+        }
+        (usd, secs)
+    }
+
     /// Creates an instance of `app` (cold start begins now).
     pub(crate) fn new_instance(&mut self, now: SimTime, app: u16) -> InstId {
+        let delay = self.plan.apps[app as usize].platform.cold_start.sample(&mut self.cold_rng);
+        self.create_instance(now, app, delay)
+    }
+
+    /// Creates an instance of `app` that is ready `delay` from now.
+    fn create_instance(&mut self, now: SimTime, app: u16, delay: SimDuration) -> InstId {
         let p = &self.plan.apps[app as usize].platform;
         let id = InstId(self.insts.len() as u32);
-        let delay = p.cold_start.sample(&mut self.cold_rng);
         self.insts.push(Inst {
             app,
             alive: true,
@@ -208,6 +241,9 @@ impl World<'_> {
             durable_warm: false,
             threads_busy: 0,
             thread_wait: VecDeque::new(),
+            always_ready: false,
+            gone: None,
+            active_since: now,
         });
         let lambda = self.plan.apps[app as usize].lambda;
         let a = &mut self.apps[app as usize];
@@ -629,15 +665,23 @@ impl World<'_> {
         let dt = now.saturating_since(inst.meter_last).as_secs_f64();
         inst.meter_last = now;
         let n = inst.meter_running.len();
-        if n == 0 || dt == 0.0 {
+        if n == 0 {
+            // A run of executing begins with the next invocation the meter takes (Flex periods).
+            inst.active_since = now;
             return;
         }
-        if let crate::billing::BillingPolicy::ObservedMemory { .. } = p.billing {
-            let mem = p.runtime_memory_mb + inst.meter_mem_mb;
-            let share = dt * mem / n as f64;
-            for &v in &inst.meter_running {
-                self.invs[v].metered_mb_s += share;
-            }
+        if dt == 0.0 {
+            return;
+        }
+        // Azure Consumption meters the process's observed memory; Flex its instance memory.
+        let mem = match p.billing {
+            crate::billing::BillingPolicy::ObservedMemory { .. } => p.runtime_memory_mb + inst.meter_mem_mb,
+            crate::billing::BillingPolicy::InstanceMemory { memory_mb, .. } => memory_mb,
+            _ => return,
+        };
+        let share = dt * mem / n as f64;
+        for &v in &inst.meter_running {
+            self.invs[v].metered_mb_s += share;
         }
     }
 
@@ -653,6 +697,14 @@ impl World<'_> {
             let inst = &mut self.insts[i];
             inst.meter_running.retain(|&x| x != v);
             inst.meter_mem_mb -= self.invs[v].cur_mem_mb;
+            if inst.meter_running.is_empty()
+                && let crate::billing::BillingPolicy::InstanceMemory { memory_mb, .. } = self.plan.apps[inst.app as usize].platform.billing
+            {
+                // Flex: the instance's executing period ends; its rounding goes to this invocation.
+                let period = now.saturating_since(inst.active_since);
+                let billed = self.plan.apps[inst.app as usize].platform.billing.billed_period(period);
+                self.invs[v].metered_mb_s += billed.saturating_sub(period).as_secs_f64() * memory_mb;
+            }
         }
         let inv = &mut self.invs[v];
         inv.status = InvStatus::Done;
@@ -668,7 +720,12 @@ impl World<'_> {
         } else {
             p.runtime_memory_mb + inv.phases.first().map_or(0.0, |ph| f64::from(ph.memory_mb))
         };
-        let bill = p.billing.bill(executed, avg_mb);
+        let bill = match p.billing {
+            crate::billing::BillingPolicy::InstanceMemory { .. } => {
+                p.billing.bill_share(executed, inv.metered_mb_s, self.insts[i].always_ready)
+            }
+            _ => p.billing.bill(executed, avg_mb),
+        };
         let storage_usd =
             f64::from(inv.gets) * p.storage.price_usd(StorageOp::Get) + f64::from(inv.puts) * p.storage.price_usd(StorageOp::Put);
         let (i, slot, start, class, exec, cold, cont) = (host, inv.slot, inv.start, inv.class, inv.exec, inv.cold, inv.cont);
@@ -778,7 +835,7 @@ impl World<'_> {
 
     pub(crate) fn on_expire(&mut self, now: SimTime, i: InstId, g: u32) {
         let inst = &self.insts[i];
-        if !inst.alive || inst.busy_total() > 0 || inst.keep_alive_gen != g {
+        if !inst.alive || inst.busy_total() > 0 || inst.keep_alive_gen != g || inst.always_ready {
             return;
         }
         self.reclaim(now, i, "reclaimed");
@@ -787,6 +844,7 @@ impl World<'_> {
     pub(crate) fn reclaim(&mut self, now: SimTime, i: InstId, why: &str) {
         let inst = &mut self.insts[i];
         inst.alive = false;
+        inst.gone = Some(now);
         inst.keep_alive_gen += 1;
         let since = inst.idle_since.take();
         let app = inst.app;

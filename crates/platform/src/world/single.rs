@@ -33,7 +33,7 @@
 //! expiry, throttling, payload and timeout failures, processor sharing, the breakdown sum);
 //! `tests/queueing_oracle.rs` (M/M/1, Erlang B and C, Little's law through this driver).
 
-use sfsim_engine::{SimDuration, SimTime};
+use sfsim_engine::SimTime;
 use sfsim_workflow::DeploymentConfig;
 
 use super::{AppDef, Class, Cont, DeploymentPlan, Driver, ExecId, World};
@@ -44,16 +44,7 @@ use crate::params::Models;
 pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig) -> Result<DeploymentPlan, ConfigError> {
     let platform = FunctionPlatform::build(deployment, models, cfg)?;
     let lambda = deployment == Deployment::AwsLambda;
-    let m = &models.azure.scaling;
-    let (http_interval, queue_interval, max_hosts) = if lambda {
-        (SimDuration::ZERO, SimDuration::ZERO, u32::MAX)
-    } else {
-        (
-            SimDuration::from_secs_f64(m.http_new_host_interval_s.value),
-            SimDuration::from_secs_f64(m.queue_new_host_interval_s.value),
-            m.max_hosts.value as u32,
-        )
-    };
+    let (http_interval, queue_interval, max_hosts) = (platform.http_interval(), platform.queue_interval, platform.max_hosts());
     let app = AppDef {
         name: format!("{} function", deployment.name()),
         slots: [platform.slots_per_instance, 0, 0],
