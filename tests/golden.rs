@@ -1,5 +1,5 @@
 //! Golden timelines (as SimGrid's tesh files): for each deployment, the coarse timeline of a
-//! small workflow (two steps and a fan-out of three; the chains az-queue and az-blob, which
+//! small workflow (two steps and a fan-out of three; the chains az-queue, az-blob and aws-sqs, which
 //! refuse a fan-out, a chain of three) is checked in under `tests/golden/`. A change in behaviour shows
 //! as a diff of function starts and ends, polls, episodes and transitions (times rounded to
 //! 10 ms), to be read as a review. `UPDATE_GOLDEN=1 cargo test --release --test golden`
@@ -51,7 +51,7 @@ flow = [{ step = "split" }, { step = "chunk" }, { step = "merge" }]
 "#;
 
 fn timeline(d: Deployment) -> String {
-    let flow = if matches!(d, Deployment::AzQueue | Deployment::AzBlob) { CHAIN } else { FAN_OUT };
+    let flow = if matches!(d, Deployment::AzQueue | Deployment::AzBlob | Deployment::AwsSqs) { CHAIN } else { FAN_OUT };
     let text = format!("{STEPS}{flow}");
     let s = Scenario::from_source(SourceFile::from_text("golden.toml", text), &[]).expect("valid golden scenario");
     let m = Models::builtin().expect("models");

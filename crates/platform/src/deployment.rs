@@ -50,11 +50,13 @@ pub enum Deployment {
     AzDent,
     /// Azure functions chained through Blob storage (blob triggers).
     AzBlob,
+    /// Lambda functions chained through SQS queues (event source mappings).
+    AwsSqs,
 }
 
 impl Deployment {
     /// All of them: the study's six in its order, then the other chains.
-    pub const ALL: [Deployment; 7] = [
+    pub const ALL: [Deployment; 8] = [
         Deployment::AwsLambda,
         Deployment::AwsStep,
         Deployment::AzFunc,
@@ -62,6 +64,7 @@ impl Deployment {
         Deployment::AzDorch,
         Deployment::AzDent,
         Deployment::AzBlob,
+        Deployment::AwsSqs,
     ];
 
     /// The name used on the command line and in output.
@@ -74,6 +77,7 @@ impl Deployment {
             Deployment::AzDorch => "az-dorch",
             Deployment::AzDent => "az-dent",
             Deployment::AzBlob => "az-blob",
+            Deployment::AwsSqs => "aws-sqs",
         }
     }
 
@@ -92,6 +96,7 @@ impl Deployment {
             Deployment::AzDorch => "Durable Functions orchestrator calling activities",
             Deployment::AzDent => "Durable Functions orchestrator calling entities",
             Deployment::AzBlob => "Azure functions chained through Blob storage (blob triggers)",
+            Deployment::AwsSqs => "AWS Lambda functions chained through SQS queues (event source mappings)",
         }
     }
 }

@@ -85,6 +85,8 @@ pub struct LambdaModel {
     pub billing: LambdaBillingParams,
     /// S3.
     pub storage: StorageParams,
+    /// SQS and the Lambda event source mapping that polls it (aws-sqs).
+    pub sqs: SqsParams,
 }
 
 /// `[function]` of Lambda.
@@ -227,6 +229,39 @@ macro_rules! param_section {
         }
     };
 }
+
+param_section!(
+    /// `[sqs]` of `models/aws-lambda.toml`: SQS standard queues and the Lambda event source
+    /// mapping that polls them (aws-sqs).
+    SqsParams {
+        /// SendMessage latency, median s.
+        send_latency_s_median,
+        /// ReceiveMessage return plus the mapping's synchronous invoke, median s.
+        receive_latency_s_median,
+        /// Log-normal sigma of both latencies.
+        latency_sigma,
+        /// Message size limit, KiB (above it the payload goes through S3).
+        message_max_kb,
+        /// Payload per billed request, KiB.
+        request_chunk_kb,
+        /// $ per request.
+        price_usd_per_request,
+        /// Long-poll wait of an empty ReceiveMessage, s.
+        long_poll_wait_s,
+        /// Messages per batch (one invocation).
+        batch_size,
+        /// Batching window, s.
+        batching_window_s,
+        /// Visibility timeout, s.
+        visibility_timeout_s,
+        /// Concurrent batches the mapping starts with.
+        pollers_min,
+        /// Concurrent batches added per minute while messages wait.
+        pollers_increase_per_min,
+        /// Most concurrent batches of one mapping.
+        pollers_max,
+    }
+);
 
 param_section!(
     /// `[flex]` of `models/az-func.toml`: the Flex Consumption plan.
@@ -828,6 +863,20 @@ impl CheckRanges for LambdaModel {
         within("scaling.increase_per_min", &self.scaling.increase_per_min, 0.0, 1e7)?;
         within("scaling.account_concurrency", &self.scaling.account_concurrency, 1.0, 1e7)?;
         within("billing.granularity_ms", &self.billing.granularity_ms, 1.0, 3.6e6)?;
+        let q = &self.sqs;
+        within("sqs.send_latency_s_median", &q.send_latency_s_median, 0.0, 60.0)?;
+        within("sqs.receive_latency_s_median", &q.receive_latency_s_median, 0.0, 60.0)?;
+        within("sqs.latency_sigma", &q.latency_sigma, 0.0, 5.0)?;
+        within("sqs.message_max_kb", &q.message_max_kb, 1.0, 1e6)?;
+        within("sqs.request_chunk_kb", &q.request_chunk_kb, 1.0, 1e6)?;
+        within("sqs.price_usd_per_request", &q.price_usd_per_request, 0.0, 1.0)?;
+        within("sqs.long_poll_wait_s", &q.long_poll_wait_s, 1.0, 3600.0)?;
+        within("sqs.batch_size", &q.batch_size, 1.0, 10_000.0)?;
+        within("sqs.batching_window_s", &q.batching_window_s, 0.0, 300.0)?;
+        within("sqs.visibility_timeout_s", &q.visibility_timeout_s, 0.0, 43_200.0)?;
+        within("sqs.pollers_min", &q.pollers_min, 1.0, 1e6)?;
+        within("sqs.pollers_increase_per_min", &q.pollers_increase_per_min, 0.0, 1e6)?;
+        within("sqs.pollers_max", &q.pollers_max, q.pollers_min.value, 1e6)?;
         check_shared(&self.cold_start, &self.keep_alive, &self.storage)
     }
 }

@@ -268,9 +268,11 @@ impl<'a> World<'a> {
     pub(crate) fn az(&self) -> &'a AzureSetup {
         let plan: &'a super::DeploymentPlan = self.plan;
         match &plan.driver {
-            Driver::Chain(c) => &c.azure,
+            Driver::Chain(super::chain::Hop::Azure(c)) => &c.azure,
             Driver::Durable(d) => &d.azure,
-            Driver::Single | Driver::Step(_) => unreachable!("storage queues run only for az-queue, az-dorch and az-dent"),
+            Driver::Chain(super::chain::Hop::Sqs(_)) | Driver::Single | Driver::Step(_) => {
+                unreachable!("storage queues run only for az-queue, az-blob, az-dorch and az-dent")
+            }
         }
     }
 
@@ -678,7 +680,7 @@ impl<'a> World<'a> {
     /// Adds the lease renewals of the run (partitions x host-alive time / interval) to the idle
     /// transactions.
     pub(crate) fn account_idle(&mut self, end: SimTime) {
-        if !matches!(self.plan.driver, Driver::Chain(_) | Driver::Durable(_)) || !self.az().leases {
+        if !matches!(self.plan.driver, Driver::Chain(super::chain::Hop::Azure(_)) | Driver::Durable(_)) || !self.az().leases {
             return;
         }
         let mut t = self.az.any_host_time;
@@ -689,7 +691,7 @@ impl<'a> World<'a> {
         let usd = renewals as f64 * self.az().lease_usd;
         self.idle.blob_transactions += renewals;
         self.idle_cost.add(&Cost { transactions: usd, ..Cost::default() });
-        if let Driver::Chain(c) = &self.plan.driver
+        if let Driver::Chain(super::chain::Hop::Azure(c)) = &self.plan.driver
             && let Some(scan) = c.blob_scan
         {
             // Every live host lists the container every scan interval (List Blobs: billed at

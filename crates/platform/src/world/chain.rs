@@ -1,5 +1,9 @@
-//! `az-queue` and `az-blob`: isolated Azure functions chained through Azure Storage queues, or
-//! through blobs with blob triggers.
+//! `az-queue`, `az-blob` and `aws-sqs`: isolated functions chained through Azure Storage
+//! queues, through blobs with blob triggers, or (Lambda) through SQS queues.
+//!
+//! The driver is one: each top-level flow element is one function, the first invoked by the
+//! request, each next one by the hop ([`Hop`]) its predecessor's output takes. A fan-out is
+//! refused (a plain queue has no fan-in).
 //!
 //! **Models.** Each top-level element of the workflow's flow is one function of one function
 //! app. The first is HTTP-triggered (front-end routing, one new host per second); each later one
@@ -24,7 +28,12 @@
 //! host lives, like the pollers' empty polls. With no live host the blob waits in the internal
 //! queue for the scale controller's first host (which scans on start).
 //!
-//! **Parameters.** `models/az-queue.toml` (polling, batch; `[blob_trigger]` scan interval), `models/az-storage.toml` (queue
+//! `aws-sqs` chains Lambda functions (one function, and so one pool of execution environments,
+//! per flow element, as `aws-step` has per step; the first invoked synchronously by the request)
+//! through SQS standard queues, each polled by the next function's event source mapping: see
+//! [`super::sqs`] for sending, receiving in batches, the pollers' ramp and the idle polls.
+//!
+//! **Parameters.** `[sqs]` of `models/aws-lambda.toml` (aws-sqs); `models/az-queue.toml` (polling, batch; `[blob_trigger]` scan interval), `models/az-storage.toml` (queue
 //! latency, message limit, prices), `models/az-func.toml` (hosts).
 //!
 //! **Scope and limitations.** The queue trigger's batch (16) and new-batch threshold are reduced
@@ -35,19 +44,32 @@
 //!
 //! **Validation.** `tests/stateful_mechanisms.rs` (the chain's queue wait is bounded by the
 //! polling cap; cold chains wait for the scale controller; a blob hop waits at most one scan
-//! interval on a warm host and scans are billed while idle); `tests/golden/az-queue.txt`,
-//! `tests/golden/az-blob.txt`.
+//! interval on a warm host and scans are billed while idle; the SQS checks listed in
+//! [`super::sqs`]); `tests/golden/az-queue.txt`, `tests/golden/az-blob.txt`,
+//! `tests/golden/aws-sqs.txt`.
 
 use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::{DeploymentConfig, Node, Workflow};
 
 use super::azure::{AzureSetup, Msg, MsgKind, QueueKind};
+use super::sqs::SqsSetup;
 use super::{AppDef, Class, Cont, DeploymentPlan, Driver, Ev, ExecId, InstId, InvId, Phase, QueueId, StrandId, Timer, World};
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
+use crate::error::PlatformError;
 use crate::params::Models;
 use crate::queue_polling::Backoff;
 
-/// The az-queue driver's settings.
+/// How the output of one chain function reaches the next.
+#[derive(Clone, Debug)]
+pub enum Hop {
+    /// az-queue and az-blob: Azure Storage queues (with `blob_scan`, blobs found by container
+    /// scans), polled by the function app's hosts.
+    Azure(ChainSetup),
+    /// aws-sqs: SQS standard queues, each polled by the next Lambda's event source mapping.
+    Sqs(SqsSetup),
+}
+
+/// The Azure chains' settings (az-queue, az-blob).
 #[derive(Clone, Debug)]
 pub struct ChainSetup {
     /// The storage account.
@@ -66,7 +88,7 @@ pub struct ChainSetup {
 /// naming the function, container and blob, as the WebJobs BlobTriggerMessage).
 const BLOB_TRIGGER_MESSAGE_BYTES: u64 = 512;
 
-/// Builds the az-queue or az-blob plan.
+/// Builds the az-queue, az-blob or aws-sqs plan.
 pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Result<DeploymentPlan, ConfigError> {
     let name = deployment.name();
     for (i, n) in workflow.flow.iter().enumerate() {
@@ -78,6 +100,23 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, wor
                 ),
             });
         }
+    }
+    if deployment == Deployment::AwsSqs {
+        // One Lambda function per flow element.
+        let mut apps = Vec::with_capacity(workflow.flow.len());
+        for i in 0..workflow.flow.len() {
+            let platform = FunctionPlatform::build_for(Deployment::AwsLambda, name, models, cfg)?;
+            apps.push(AppDef {
+                name: format!("lambda {i}"),
+                slots: [platform.slots_per_instance, 0, 0],
+                lambda: true,
+                http_interval: SimDuration::ZERO,
+                queue_interval: SimDuration::ZERO,
+                max_hosts: u32::MAX,
+                platform,
+            });
+        }
+        return Ok(DeploymentPlan { deployment, apps, driver: Driver::Chain(Hop::Sqs(SqsSetup::from_models(models))) });
     }
     let platform = FunctionPlatform::build_for(Deployment::AzFunc, name, models, cfg)?;
     let slots = platform.slots_per_instance;
@@ -106,7 +145,7 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, wor
         blob_scan: (deployment == Deployment::AzBlob)
             .then(|| SimDuration::from_secs_f64(models.queue_trigger.blob_trigger.scan_interval_s.value)),
     };
-    Ok(DeploymentPlan { deployment, apps: vec![app], driver: Driver::Chain(setup) })
+    Ok(DeploymentPlan { deployment, apps: vec![app], driver: Driver::Chain(Hop::Azure(setup)) })
 }
 
 pub(crate) fn contains_fan_out(n: &Node) -> bool {
@@ -119,12 +158,20 @@ pub(crate) fn contains_fan_out(n: &Node) -> bool {
 }
 
 impl<'a> World<'a> {
-    /// The chain driver's settings (its code runs only for an az-queue or az-blob plan).
-    fn chain_setup(&self) -> &'a ChainSetup {
+    /// The chain's hop (its code runs only for an az-queue, az-blob or aws-sqs plan).
+    fn chain_hop(&self) -> &'a Hop {
         let plan: &'a DeploymentPlan = self.plan;
         match &plan.driver {
-            Driver::Chain(c) => c,
-            _ => unreachable!("chain driver code runs only for az-queue and az-blob"),
+            Driver::Chain(h) => h,
+            _ => unreachable!("chain driver code runs only for az-queue, az-blob and aws-sqs"),
+        }
+    }
+
+    /// The Azure chains' settings (their code runs only for an az-queue or az-blob plan).
+    fn chain_setup(&self) -> &'a ChainSetup {
+        match self.chain_hop() {
+            Hop::Azure(c) => c,
+            Hop::Sqs(_) => unreachable!("Azure chain code runs only for az-queue and az-blob"),
         }
     }
 
@@ -135,7 +182,7 @@ impl<'a> World<'a> {
     }
 
     /// Output payload of a flow node (the last step's output; for parallel nodes the sum).
-    fn node_output(&self, node: &Node) -> u64 {
+    pub(crate) fn node_output(&self, node: &Node) -> u64 {
         match node {
             Node::Step(s) => self.wf.steps[s.0 as usize].output_bytes,
             Node::Parallel(bs) => bs.iter().filter_map(|b| b.last()).map(|n| self.node_output(n)).sum(),
@@ -145,24 +192,49 @@ impl<'a> World<'a> {
         }
     }
 
-    fn chain_inv(&mut self, now: SimTime, e: ExecId, node: u32, strand: Option<StrandId>, large_input: bool) -> InvId {
-        let mut phases = Vec::new();
+    /// The phases of flow node `node` for execution `e`, appended to `out`: the payload read
+    /// first when it came through storage (`large_input`), the node's steps, and the hand-off
+    /// to the next function that happens inside the function (az-blob's output blob, aws-sqs's
+    /// SendMessage).
+    pub(crate) fn chain_phases(&mut self, e: ExecId, node: u32, large_input: bool, out: &mut Vec<Phase>) {
+        let sqs = matches!(self.chain_hop(), Hop::Sqs(_));
+        // aws-sqs: one Lambda function per node; the Azure chains: one app.
+        let app = if sqs { node as u16 } else { 0 };
         if large_input {
-            // The message referenced a blob: read it first.
+            // The message referenced a blob or an S3 object: read it first.
             let size = self.node_output(&self.wf.flow[node as usize - 1]);
-            let d = self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Get, size, &mut self.rng);
-            phases.push(Phase::wait(d, 64.0, crate::record::Component::Transfer));
+            if sqs {
+                let p = self.sqs_fetch_phase(app, size, 64.0);
+                out.push(p);
+            } else {
+                let d = self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Get, size, &mut self.rng);
+                out.push(Phase::wait(d, 64.0, crate::record::Component::Transfer));
+            }
         }
         let n = self.wf.flow[node as usize].clone();
-        self.nodes_phases(e, std::slice::from_ref(&n), 0, 1.0, true, 0, &mut phases);
-        if self.chain_setup().blob_scan.is_some() && node as usize + 1 < self.wf.flow.len() {
-            // az-blob: the output binding writes the output blob before the function returns.
-            let size = self.node_output(&n);
-            let d = self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Put, size, &mut self.rng);
-            phases.push(Phase::wait(d, 64.0, crate::record::Component::Transfer));
-            self.count_tx(Some(e), 0, 0, 0, 1);
+        self.nodes_phases(e, std::slice::from_ref(&n), 0, 1.0, true, app, out);
+        if node as usize + 1 == self.wf.flow.len() {
+            return;
         }
-        self.new_inv(0, Class::Function, e, strand.into_iter().collect(), phases, Cont::Chain { node }, now)
+        let size = self.node_output(&n);
+        let mem = out.last().map_or(64.0, |p| f64::from(p.memory_mb));
+        match self.chain_hop() {
+            Hop::Sqs(_) => self.sqs_send_phases(app, size, mem, out),
+            Hop::Azure(c) if c.blob_scan.is_some() => {
+                // az-blob: the output binding writes the output blob before the function returns.
+                let d = self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Put, size, &mut self.rng);
+                out.push(Phase::wait(d, 64.0, crate::record::Component::Transfer));
+                self.count_tx(Some(e), 0, 0, 0, 1);
+            }
+            Hop::Azure(_) => {}
+        }
+    }
+
+    fn chain_inv(&mut self, now: SimTime, e: ExecId, node: u32, strand: Option<StrandId>, large_input: bool) -> InvId {
+        let mut phases = Vec::new();
+        self.chain_phases(e, node, large_input, &mut phases);
+        let app = if matches!(self.chain_hop(), Hop::Sqs(_)) { node as u16 } else { 0 };
+        self.new_inv(app, Class::Function, e, strand.into_iter().collect(), phases, Cont::Chain { node }, now)
     }
 
     pub(crate) fn chain_start(&mut self, now: SimTime, e: ExecId) {
@@ -172,6 +244,24 @@ impl<'a> World<'a> {
     }
 
     pub(crate) fn chain_done(&mut self, now: SimTime, v: InvId, node: u32) {
+        if matches!(self.chain_hop(), Hop::Sqs(_)) {
+            // Every message of the batch goes on (or its execution completes), then the
+            // batch's poller deletes it and polls again.
+            let last = node as usize + 1 == self.wf.flow.len();
+            let size = if last { 0 } else { self.node_output(&self.wf.flow[node as usize]) };
+            for strand in self.invs[v].strands.clone() {
+                if self.exec_done(strand.exec) {
+                    continue;
+                }
+                if last {
+                    self.complete_exec(now, strand.exec);
+                } else {
+                    self.sqs_sent(now, node, strand.exec, strand, size);
+                }
+            }
+            self.sqs_batch_done(now, v, node);
+            return;
+        }
         let e = self.invs[v].exec;
         let strand = self.main_strand(e);
         let host = self.host_of(v);
@@ -221,6 +311,27 @@ impl<'a> World<'a> {
         self.count_tx(Some(e), 0, 0, 0, 1);
         let wake = self.insts[host].alive.then_some(host);
         self.put_message(now, QueueId(node - 1), MsgKind::Chain { node }, e, Some(strand), BLOB_TRIGGER_MESSAGE_BYTES, wake);
+    }
+
+    /// Chain function `node`'s invocation `v` failed: its execution fails (aws-sqs: every
+    /// execution of the batch, whose poller is free again), except that a throttled SQS batch
+    /// returns to its queue.
+    pub(crate) fn chain_failed(&mut self, now: SimTime, v: InvId, node: u32, error: PlatformError) {
+        if !matches!(self.chain_hop(), Hop::Sqs(_)) {
+            let e = self.invs[v].exec;
+            self.fail_exec(now, e, error);
+            return;
+        }
+        if node > 0 && error.is_throttle() {
+            self.sqs_batch_throttled(now, v, node);
+            return;
+        }
+        for strand in self.invs[v].strands.clone() {
+            self.fail_exec(now, strand.exec, error.clone());
+        }
+        if node > 0 {
+            self.sqs_release(now, node - 1);
+        }
     }
 
     pub(crate) fn chain_message(&mut self, now: SimTime, h: InstId, msg: Msg, node: u32) {

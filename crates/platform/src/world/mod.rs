@@ -16,7 +16,7 @@
 //! | driver | deployments | module |
 //! |---|---|---|
 //! | single function | `aws-lambda`, `az-func` | [`single`] |
-//! | queue chain | `az-queue` | [`chain`] (queues and polling in [`azure`]) |
+//! | chain | `az-queue`, `az-blob`, `aws-sqs` | [`chain`] (Azure queues and polling in [`azure`], SQS and its event source mappings in [`sqs`]) |
 //! | Durable Functions | `az-dorch`, `az-dent` | [`durable`] |
 //! | Step Functions | `aws-step` | [`step`]: generated machines and machines given in ASL |
 //!
@@ -59,6 +59,7 @@ pub mod chain;
 pub mod durable;
 mod pool;
 pub mod single;
+pub mod sqs;
 pub mod step;
 
 use std::collections::VecDeque;
@@ -119,8 +120,8 @@ pub struct AppDef {
 pub enum Driver {
     /// `aws-lambda`, `az-func`: the whole workflow in one invocation of one function.
     Single,
-    /// `az-queue`: functions chained through storage queues.
-    Chain(chain::ChainSetup),
+    /// `az-queue`, `az-blob`, `aws-sqs`: functions chained through queues or blobs.
+    Chain(chain::Hop),
     /// `az-dorch`, `az-dent`: a Durable orchestrator calling activities or entities.
     Durable(Box<durable::DurableSetup>),
     /// `aws-step`: a Step Functions state machine calling Lambda tasks.
@@ -150,7 +151,7 @@ impl DeploymentPlan {
         refuse_entity_elements(deployment, workflow)?;
         match deployment {
             Deployment::AwsLambda | Deployment::AzFunc => single::plan(deployment, models, cfg),
-            Deployment::AzQueue | Deployment::AzBlob => chain::plan(deployment, models, cfg, workflow),
+            Deployment::AzQueue | Deployment::AzBlob | Deployment::AwsSqs => chain::plan(deployment, models, cfg, workflow),
             Deployment::AzDorch | Deployment::AzDent => durable::plan(deployment, models, cfg, workflow),
             Deployment::AwsStep => step::plan(models, cfg, workflow),
         }
@@ -800,6 +801,12 @@ pub(crate) enum Timer {
     /// az-blob: a container scan found the blob that triggers flow node `node` of `exec`,
     /// written by host `host`.
     BlobFound { exec: ExecId, node: u32, host: InstId },
+    /// aws-sqs: a poller's receive of queue `queue` returns.
+    SqsReceive { queue: u32 },
+    /// aws-sqs: the event source mapping of queue `queue` adjusts its concurrent batches.
+    SqsRamp { queue: u32 },
+    /// aws-sqs: a message of a throttled batch is visible on queue `queue` again.
+    SqsReturn { queue: u32, msg: sqs::SqsMsg },
 }
 
 pub(crate) struct World<'a> {
@@ -830,6 +837,7 @@ pub(crate) struct World<'a> {
     pub az: azure::AzureState,
     pub du: durable::DurableState,
     pub sf: step::StepState,
+    pub sqs: sqs::SqsState,
     pub worker_delay_s: sfsim_engine::Sample,
     pub worker_latency_s: sfsim_engine::Sample,
     /// Gaps between consecutive workflow functions of a strand ([`World::function_hop`]).
@@ -930,6 +938,7 @@ pub fn simulate_into(spec: &RunSpec<'_>, sinks: Sinks) -> RunOutput {
         az: azure::AzureState::default(),
         du: durable::DurableState::default(),
         sf: step::StepState::default(),
+        sqs: sqs::SqsState::default(),
         worker_delay_s: sfsim_engine::Sample::new(),
         worker_latency_s: sfsim_engine::Sample::new(),
         chain_gap_s: sfsim_engine::Sample::new(),
@@ -985,6 +994,9 @@ pub fn simulate_into(spec: &RunSpec<'_>, sinks: Sinks) -> RunOutput {
     let end_time = w.q.now();
     let trace_error = w.trace.sink.as_mut().and_then(|s| s.finish().err());
     w.account_idle(end_time);
+    if matches!(w.plan.driver, Driver::Chain(chain::Hop::Sqs(_))) {
+        w.sqs_account_idle(end_time);
+    }
     let (instance_cost_usd, instance_s) = w.instance_time(end_time);
     assert_eq!(w.ended, w.arrived, "every arrival ends exactly once ({:?})", spec.streams);
     let arrival_error = w.arrivals_gen.error.take();
@@ -1018,10 +1030,11 @@ impl World<'_> {
 
     fn init_driver(&mut self) {
         match &self.plan.driver {
-            Driver::Chain(c) => {
+            Driver::Chain(chain::Hop::Azure(c)) => {
                 self.chain_init(c);
                 self.azure_init();
             }
+            Driver::Chain(chain::Hop::Sqs(_)) => self.sqs_init(),
             Driver::Durable(_) => {
                 self.durable_init();
                 self.azure_init();
@@ -1076,7 +1089,8 @@ impl World<'_> {
             Cont::StepTask { run } => self.step_task_failed(now, v, run, error),
             Cont::EntityBatch { entity } => self.durable_entity_failed(now, entity, error),
             Cont::Episode { orch } => self.durable_episode_failed(now, exec, orch, error),
-            Cont::Single | Cont::Chain { .. } | Cont::Starter { .. } | Cont::Activity { .. } => self.fail_exec(now, exec, error),
+            Cont::Chain { node } => self.chain_failed(now, v, node, error),
+            Cont::Single | Cont::Starter { .. } | Cont::Activity { .. } => self.fail_exec(now, exec, error),
         }
         self.free_inv(v);
     }
@@ -1090,12 +1104,15 @@ impl World<'_> {
             Timer::ExpressDeadline { exec } => self.express_deadline(now, exec),
             Timer::ExpressChildDeadline { run, strand } => self.express_child_deadline(now, run, strand),
             Timer::BlobFound { exec, node, host } => self.chain_blob_found(now, exec, node, host),
+            Timer::SqsReceive { queue } => self.sqs_receive(now, queue),
+            Timer::SqsRamp { queue } => self.sqs_ramp(now, queue),
+            Timer::SqsReturn { queue, msg } => self.sqs_returned(now, queue, msg),
         }
     }
 
     /// Whether the driver works through Azure Storage queues (hosts poll them).
     fn uses_queues(&self) -> bool {
-        matches!(self.plan.driver, Driver::Chain(_) | Driver::Durable(_))
+        matches!(self.plan.driver, Driver::Chain(chain::Hop::Azure(_)) | Driver::Durable(_))
     }
 
     fn all_done(&self) -> bool {
@@ -1105,7 +1122,7 @@ impl World<'_> {
     /// True when nothing but idle housekeeping (polls, peeks, keep-alive) is pending: no live
     /// invocation, no message in flight or queued, no buffered Durable work.
     fn quiescent(&self) -> bool {
-        self.invs.len() == self.inv_free.len() && self.az.live_messages() == 0 && self.du.is_idle()
+        self.invs.len() == self.inv_free.len() && self.az.live_messages() == 0 && self.sqs.live_messages() == 0 && self.du.is_idle()
     }
 
     // ---- strands -----------------------------------------------------------------------------
