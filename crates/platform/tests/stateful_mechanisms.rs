@@ -495,3 +495,137 @@ fn blob_chains_wait_for_container_scans_which_are_billed_while_hosts_live() {
     let q = run(Deployment::AzQueue, &m, &s, Arrivals::Interval { interval_s: 900.0 }, 2);
     assert!(o.idle.blob_transactions > q.idle.blob_transactions + 80);
 }
+
+/// Deterministic SQS latencies on top of [`quiet_models`].
+fn quiet_sqs_models() -> Models {
+    let mut m = quiet_models();
+    m.lambda.sqs.latency_sigma.value = 0.0;
+    m
+}
+
+#[test]
+fn an_sqs_hop_waits_only_the_receive_latency_on_a_warm_chain() {
+    // A three-function chain, executions a minute apart: the functions stay warm (10 min
+    // keep-alive). The ESM's pollers long-poll, so a message is received as soon as it is sent,
+    // after the receive latency: no polling backoff. SendMessage is the sender's last phase.
+    let m = quiet_sqs_models();
+    let s = scenario(&sequential(3));
+    let arr = Arrivals::Interval { interval_s: 60.0 };
+    let o = run(Deployment::AwsSqs, &m, &s, arr.clone(), 3);
+    let receive_s = m.lambda.sqs.receive_latency_s_median.value;
+    let send_s = m.lambda.sqs.send_latency_s_median.value;
+    for r in &o.executions[1..] {
+        assert_eq!(r.outcome, Outcome::Completed);
+        assert!(!r.cold_start);
+        let queue_s = r.breakdown.queue.as_secs_f64();
+        assert!((queue_s - 2.0 * receive_s).abs() < 1e-6, "two hops waited {queue_s} s, expected {} s", 2.0 * receive_s);
+        assert!(r.breakdown.transfer.as_secs_f64() >= 2.0 * send_s - 1e-9, "two sends: {:?}", r.breakdown.transfer);
+        // Per hop: SendMessage, ReceiveMessage, DeleteMessageBatch.
+        assert_eq!(r.stateful.queue_transactions, 2 * 3);
+        assert_eq!(r.storage_puts + r.storage_gets, 0, "small payloads go inline");
+    }
+    // The same chain through Azure Storage queues waits for the queue trigger's backed-off polls.
+    let q = run(Deployment::AzQueue, &m, &s, arr, 3);
+    let az_s = q.executions[2].breakdown.queue.as_secs_f64();
+    assert!(az_s > 10.0 * 2.0 * receive_s, "az-queue waited {az_s} s");
+}
+
+#[test]
+fn a_burst_on_an_sqs_chain_ramps_the_event_source_mappings_pollers() {
+    // 100 executions at once; the second function runs 120 s, so no poller frees during the
+    // ramp. One message per batch: the mapping starts with 5 concurrent batches and adds one a
+    // second (60 a minute), so the last of the 95 waiting messages is received about 95 s later.
+    let mut m = quiet_sqs_models();
+    m.lambda.sqs.batch_size.value = 1.0;
+    let w = "[workflow]\nflow = [{ step = \"a\" }, { step = \"b\" }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 0.1 }\nmemory_mb = 100\n[workflow.steps.b]\ncpu_s = { dist = \"fixed\", value_s = 120 }\nmemory_mb = 100\n";
+    let s = scenario(w);
+    let arr = Arrivals::Burst { size: 100, interval_s: 3600.0 };
+    let waits = |m: &Models| {
+        let o = run(Deployment::AwsSqs, m, &s, arr.clone(), 100);
+        assert!(o.executions.iter().all(|r| r.outcome == Outcome::Completed));
+        let mut w: Vec<f64> = o.executions.iter().map(|r| r.breakdown.queue.as_secs_f64()).collect();
+        w.sort_by(f64::total_cmp);
+        w
+    };
+    let w = waits(&m);
+    // At most the 5 first pollers' messages are received at once (within the receive latency).
+    let at_once = w.iter().filter(|&&x| x < 0.5).count();
+    assert!(at_once <= 6, "{at_once} messages received at once");
+    assert!(at_once >= 5, "{at_once} messages received at once");
+    // Then one more batch a second.
+    let last = w[99];
+    assert!((85.0..=100.0).contains(&last), "last message waited {last} s");
+    let tenth = w[9];
+    assert!((3.0..=7.0).contains(&tenth), "10th message waited {tenth} s");
+    // Since 2023-11: 300 a minute, five a second.
+    m.lambda.sqs.pollers_increase_per_min.value = 300.0;
+    let last = waits(&m)[99];
+    assert!((15.0..=22.0).contains(&last), "2026: last message waited {last} s");
+}
+
+#[test]
+fn the_sqs_mappings_idle_long_polls_are_billed_over_the_run() {
+    // Two executions 15 minutes apart on a three-function chain: two queues, each long-polled by
+    // 5 pollers, each empty ReceiveMessage returning after 20 s.
+    let m = quiet_sqs_models();
+    let s = scenario(&sequential(3));
+    let o = run(Deployment::AwsSqs, &m, &s, Arrivals::Interval { interval_s: 900.0 }, 2);
+    let run_s = o.end_time.as_secs_f64();
+    let expected = 2.0 * 5.0 * run_s / m.lambda.sqs.long_poll_wait_s.value;
+    let got = o.idle.queue_transactions as f64;
+    assert!(got <= expected && got >= 0.98 * expected, "{got} idle receives, expected about {expected}");
+    let usd = got * m.lambda.sqs.price_usd_per_request.value;
+    assert!((o.idle_cost_usd - usd).abs() < 1e-12, "idle cost {} vs {usd}", o.idle_cost_usd);
+}
+
+#[test]
+fn an_sqs_payload_over_the_message_limit_goes_through_s3() {
+    let m = quiet_sqs_models();
+    let arr = Arrivals::Interval { interval_s: 60.0 };
+    // 200 KB fits a 256 KB message: 4 requests of 64 KB to send it, 4 to receive it, 1 delete.
+    let inline = run(Deployment::AwsSqs, &m, &scenario(&sequential_with_payload(3, 200.0)), arr.clone(), 2);
+    let r = &inline.executions[1];
+    assert_eq!(r.stateful.queue_transactions, 2 * (4 + 4 + 1));
+    // 300 KB does not: the sender puts it in S3 and sends a reference (1 request each way), the
+    // receiver gets it from S3 first.
+    let large = run(Deployment::AwsSqs, &m, &scenario(&sequential_with_payload(3, 300.0)), arr.clone(), 2);
+    let l = &large.executions[1];
+    assert_eq!(l.outcome, Outcome::Completed);
+    assert_eq!(l.stateful.queue_transactions, 2 * 3);
+    assert_eq!(l.storage_puts, r.storage_puts + 2, "one S3 PUT per hop");
+    assert_eq!(l.storage_gets, r.storage_gets + 2, "one S3 GET per hop");
+    // Since 2025-08 a message carries 1 MiB: 300 KB goes inline (5 chunks each way).
+    let mut m26 = m.clone();
+    m26.lambda.sqs.message_max_kb.value = 1024.0;
+    let today = run(Deployment::AwsSqs, &m26, &scenario(&sequential_with_payload(3, 300.0)), arr, 2);
+    let t = &today.executions[1];
+    assert_eq!(t.storage_puts, r.storage_puts);
+    assert_eq!(t.stateful.queue_transactions, 2 * (5 + 5 + 1));
+}
+
+#[test]
+fn a_throttled_sqs_batch_returns_to_the_queue_after_its_visibility_timeout() {
+    // An account concurrency of 2 and a request every 50 ms: the requests that find both taken
+    // are throttled at the door (as on aws-lambda), and a batch whose invoke finds both taken
+    // by first functions is throttled too: its message returns to the queue when its visibility
+    // timeout (30 s) expires and is received again then.
+    let mut m = quiet_sqs_models();
+    m.lambda.scaling.account_concurrency.value = 2.0;
+    let w = "[workflow]\nflow = [{ step = \"a\" }, { step = \"b\" }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 1 }\nmemory_mb = 100\n[workflow.steps.b]\ncpu_s = { dist = \"fixed\", value_s = 0.5 }\nmemory_mb = 100\n";
+    let o = run(Deployment::AwsSqs, &m, &scenario(w), Arrivals::Interval { interval_s: 0.05 }, 200);
+    let visibility_s = m.lambda.sqs.visibility_timeout_s.value;
+    let completed: Vec<_> = o.executions.iter().filter(|r| r.outcome == Outcome::Completed).collect();
+    assert!(!completed.is_empty());
+    for r in &o.executions {
+        if let Outcome::Failed { error } = &r.outcome {
+            assert!(error.is_throttle(), "{error}");
+        }
+    }
+    let returned = completed.iter().filter(|r| r.breakdown.queue.as_secs_f64() >= visibility_s).count();
+    assert!(returned > 0, "no throttled batch came back after the visibility timeout");
+    // A message waits the receive latency, or, once throttled, at least a visibility timeout.
+    for r in &completed {
+        let q = r.breakdown.queue.as_secs_f64();
+        assert!(q < 1.0 || q >= visibility_s, "waited {q} s");
+    }
+}

@@ -249,6 +249,7 @@ impl<'a> World<'a> {
             // batch's poller deletes it and polls again.
             let last = node as usize + 1 == self.wf.flow.len();
             let size = if last { 0 } else { self.node_output(&self.wf.flow[node as usize]) };
+            self.sqs_batch_deleted(v, node);
             for strand in self.invs[v].strands.clone() {
                 if self.exec_done(strand.exec) {
                     continue;
@@ -259,7 +260,9 @@ impl<'a> World<'a> {
                     self.sqs_sent(now, node, strand.exec, strand, size);
                 }
             }
-            self.sqs_batch_done(now, v, node);
+            if node > 0 {
+                self.sqs_release(now, node - 1);
+            }
             return;
         }
         let e = self.invs[v].exec;

@@ -334,14 +334,12 @@ impl<'a> World<'a> {
     }
 
     /// Batch invocation `v` of function `node` ended: its poller deletes the batch (one
-    /// DeleteMessageBatch) and polls again.
-    pub(crate) fn sqs_batch_done(&mut self, now: SimTime, v: InvId, node: u32) {
-        if node == 0 {
-            return;
+    /// DeleteMessageBatch, counted before the batch's executions go on or end).
+    pub(crate) fn sqs_batch_deleted(&mut self, v: InvId, node: u32) {
+        if node > 0 {
+            let first = self.invs[v].exec;
+            self.sqs_count(Some(first), 1);
         }
-        let first = self.invs[v].exec;
-        self.sqs_count(Some(first), 1);
-        self.sqs_release(now, node - 1);
     }
 
     /// Batch invocation `v` of function `node` was throttled: its messages are visible again
