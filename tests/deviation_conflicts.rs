@@ -56,9 +56,12 @@ fn targets(models: &Path, ids: &[&str]) -> Vec<(std::collections::BTreeMap<Strin
         .collect()
 }
 
-/// The Azure stateful share of the bill (2-15 % on both datasets): one account-wide price level
-/// for every storage transaction cannot put the small dataset's share (its compute is 10x
-/// smaller) and the large one's in the band together.
+/// The Azure stateful share of the bill (2-15 % on both datasets) against the monthly video
+/// transaction overhead (Fig. 15, 55-85 % of compute): the share falls with the workflow's
+/// length, so the small dataset needs every storage price at about a tenth of today's or less
+/// (the share is met at the edge of its band there), while the video overhead, counted with the
+/// partition manager's blob traffic, needs about today's prices: no account-wide price level
+/// meets both.
 #[test]
 fn no_storage_price_level_meets_the_stateful_share_on_both_datasets() {
     let prices = [
@@ -72,8 +75,9 @@ fn no_storage_price_level_meets_the_stateful_share_on_both_datasets() {
         let base = [3.6e-8, 4e-7, 5e-6, 4e-7];
         let changes: Vec<(&str, &str, f64)> = prices.iter().zip(base).map(|((f, k), b)| (*f, *k, b * m)).collect();
         let dir = models_with(&format!("price{m}"), &changes);
-        let t = &targets(&dir, &["ml-train-azure-stateful-share"])[0];
-        assert!(!t.1, "price level x{m} meets the share on both datasets: {:?}", t.0);
+        let both = targets(&dir, &["ml-train-azure-stateful-share", "video-monthly-azdorch-transition-overhead"]);
+        assert!(!(both[0].1 && both[1].1), "price level x{m} meets the share and the video overhead: {:?} {:?}", both[0].0, both[1].0);
+        let t = &both[0];
         for d in ["az-dorch", "az-dent"] {
             let (small, large) = (t.0[&format!("ml-training-small/{d}")], t.0[&format!("ml-training-large/{d}")]);
             assert!(small > large, "x{m} {d}: the share falls with the workflow's length ({small} vs {large})");

@@ -392,6 +392,12 @@ param_section!(
         control_queue_batch,
         /// Lease renewal interval, s.
         lease_renew_interval_s,
+        /// Lease acquire (balancing) interval of every host's partition manager, s.
+        lease_acquire_interval_s,
+        /// Sets of partition leases (2: DTAS's intent and ownership leases; 1: legacy).
+        lease_sets,
+        /// App lease renewal interval, s (0: no app lease).
+        app_lease_renew_interval_s,
         /// Scale-controller peek interval, s.
         scale_controller_peek_interval_s,
     }
@@ -682,6 +688,9 @@ impl CheckRanges for DurableModel {
         within("task_hub.partition_count", &self.task_hub.partition_count, 1.0, 16.0)?;
         within("task_hub.control_queue_batch", &self.task_hub.control_queue_batch, 1.0, 32.0)?;
         within("task_hub.lease_renew_interval_s", &self.task_hub.lease_renew_interval_s, 0.1, 3600.0)?;
+        within("task_hub.lease_acquire_interval_s", &self.task_hub.lease_acquire_interval_s, 0.1, 3600.0)?;
+        within("task_hub.lease_sets", &self.task_hub.lease_sets, 1.0, 2.0)?;
+        within("task_hub.app_lease_renew_interval_s", &self.task_hub.app_lease_renew_interval_s, 0.0, 3600.0)?;
         within("task_hub.scale_controller_peek_interval_s", &self.task_hub.scale_controller_peek_interval_s, 0.1, 3600.0)?;
         let p = &self.polling;
         within("polling.min_interval_s", &p.min_interval_s, 0.001, 3600.0)?;

@@ -330,8 +330,9 @@ fn fan_out_of_three(cpu_s: f64) -> String {
 fn one_python_thread_runs_a_hosts_activities_one_after_another() {
     // Three 10 s activities land on one host (10 activity slots). With the Python worker's
     // single thread (PYTHON_THREADPOOL_THREAD_COUNT = 1 before Python 3.9) they run in turn:
-    // the workers start about 0, 10 and 20 s after being scheduled and end 10, 20 and 30 s
-    // after. With three threads they share the host's CPU: all start at once, all end at 30 s.
+    // they end 10, 20 and 30 s after being scheduled. Their scheduling delay ends at the host's
+    // dispatch (the extension's FunctionStarting, before the wait for the thread), so it is
+    // near 0 for all three. With three threads they share the host's CPU: all end at 30 s.
     let s = scenario(&fan_out_of_three(10.0));
     let one = quiet_models();
     let mut three = quiet_models();
@@ -344,7 +345,7 @@ fn one_python_thread_runs_a_hosts_activities_one_after_another() {
     let (db, lb) = (sorted(&b.worker_scheduling_delay_s), sorted(&b.worker_latency_s));
     for (k, (d, l)) in da.iter().zip(&la).enumerate() {
         let k = k as f64;
-        assert!((d - 10.0 * k).abs() < 0.5, "one thread: worker {k} starts after {d} s");
+        assert!(*d < 0.5, "one thread: worker {k} is dispatched after {d} s");
         assert!((l - 10.0 * (k + 1.0)).abs() < 0.5, "one thread: worker {k} ends after {l} s");
     }
     assert!(db.iter().all(|d| *d < 0.5), "three threads: every worker starts at once: {db:?}");

@@ -29,8 +29,12 @@
 //!     workers than partitions (or than busy control queues) and the work-item queue is idle, and
 //!     in one vote out of ten when every queue is quiet (under 200 ms).
 //!   A first host is added whenever messages wait and none is alive.
-//! * *Idle transactions*: empty polls, peeks and lease renewals (P partitions every 10 s while a
-//!   host is alive) are counted apart from executions and shown as idle cost.
+//! * *Idle transactions*: empty polls, peeks and the partition manager's blob traffic are
+//!   counted apart from executions and shown as idle cost. Durable's partition manager (DTAS
+//!   `SafePartitionManager`, two lease sets: intent and ownership): each lease renewed every
+//!   10 s while a host is alive, the app lease every 25 s, and every live host's balancer
+//!   listing each set's lease blobs (one List Blobs, at the write price) and downloading every
+//!   lease blob (a read) every 10 s (`BlobLeaseManager.ListLeasesAsync`).
 //!
 //! **Scope and limitations.** Visibility timeouts, poison messages, dequeue counts and message
 //! ordering guarantees are not modelled (no message is lost or redelivered). Lease renewal is
@@ -77,6 +81,13 @@ pub struct AzureSetup {
     pub peek_interval: SimDuration,
     /// Lease renewal interval.
     pub lease_interval: SimDuration,
+    /// Lease acquire interval of every host's partition manager (a List Blobs and a Get Blob
+    /// per partition lease blob, for every lease set).
+    pub lease_acquire_interval: SimDuration,
+    /// Lease sets of the partition manager (intent and ownership: 2).
+    pub lease_sets: u32,
+    /// App lease renewal interval (zero: none).
+    pub app_lease_interval: SimDuration,
     /// Control queues (Durable); 0 for az-queue.
     pub partitions: u32,
     /// Messages travel through storage queues: puts, polls, deletes and the scale
@@ -108,6 +119,9 @@ impl AzureSetup {
             },
             peek_interval: SimDuration::from_secs_f64(m.durable.task_hub.scale_controller_peek_interval_s.value),
             lease_interval: SimDuration::from_secs_f64(m.durable.task_hub.lease_renew_interval_s.value),
+            lease_acquire_interval: SimDuration::from_secs_f64(m.durable.task_hub.lease_acquire_interval_s.value),
+            lease_sets: m.durable.task_hub.lease_sets.value as u32,
+            app_lease_interval: SimDuration::from_secs_f64(m.durable.task_hub.app_lease_renew_interval_s.value),
             partitions,
             storage_queues: true,
             leases: true,
@@ -687,9 +701,32 @@ impl<'a> World<'a> {
         if let Some(since) = self.az.any_host_since {
             t += end.saturating_since(since);
         }
-        let renewals = (t.as_nanos() / self.az().lease_interval.as_nanos().max(1)) * u64::from(self.az().partitions);
-        let usd = renewals as f64 * self.az().lease_usd;
-        self.idle.blob_transactions += renewals;
+        let a = self.az();
+        let partitions = u64::from(a.partitions);
+        // Every partition lease of every lease set is renewed by its owner each interval, and
+        // the app lease by the host holding it, while any host is alive.
+        let mut renewals = (t.as_nanos() / a.lease_interval.as_nanos().max(1)) * partitions * u64::from(a.lease_sets);
+        if partitions > 0 && a.app_lease_interval > SimDuration::ZERO {
+            renewals += t.as_nanos() / a.app_lease_interval.as_nanos();
+        }
+        let mut usd = renewals as f64 * a.lease_usd;
+        let mut ops = renewals;
+        if partitions > 0 {
+            // Every live host's lease balancer lists each lease set's blobs (List Blobs: the
+            // write-operation price, Azure's "list and create container" class) and downloads
+            // every lease blob (a read) each acquire interval.
+            let mut host_time = self.az.host_time;
+            for &i in &self.apps[0].instances {
+                if self.insts[i].alive {
+                    host_time += end.saturating_since(self.insts[i].created);
+                }
+            }
+            let a = self.az();
+            let rounds = (host_time.as_nanos() / a.lease_acquire_interval.as_nanos().max(1)) * u64::from(a.lease_sets);
+            ops += rounds * (1 + partitions);
+            usd += rounds as f64 * (a.blob_write_usd + partitions as f64 * a.blob_read_usd);
+        }
+        self.idle.blob_transactions += ops;
         self.idle_cost.add(&Cost { transactions: usd, ..Cost::default() });
         if let Driver::Chain(super::chain::Hop::Azure(c)) = &self.plan.driver
             && let Some(scan) = c.blob_scan

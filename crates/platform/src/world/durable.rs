@@ -766,16 +766,30 @@ impl<'a> World<'a> {
         }
     }
 
-    /// A fan-out worker's code started (an activity, or a sub-orchestration's first episode):
-    /// its scheduling delay runs from the orchestrator's schedule to here, so it includes the
-    /// work-item queue, the wait for a host and the wait for the host's worker thread (the
-    /// study's per-worker delays, Fig. 14, are the workers' own start times).
+    /// A fan-out activity was handed to the language worker on its host (the extension's
+    /// `FunctionStarting` trace, which is what Application Insights shows as the activity's
+    /// start): its scheduling delay runs from the orchestrator's schedule to here, so it
+    /// includes the work-item queue and the wait for a host with a free activity slot, not the
+    /// wait for the host's Python thread (which is part of the worker's latency).
+    pub(crate) fn durable_activity_dispatched(&mut self, now: SimTime, e: ExecId, cont: Cont) {
+        if self.exec_done(e) {
+            return;
+        }
+        let Cont::Activity { orch, task } = cont else { return };
+        let rt = &self.du.orchs[orch as usize].tasks[task as usize];
+        if rt.worker {
+            let d = now.saturating_since(rt.scheduled).as_secs_f64();
+            self.worker_delay(e, d);
+        }
+    }
+
+    /// A fan-out sub-orchestration's first episode started: its scheduling delay runs from the
+    /// parent's schedule to here (control queue, a host with a free orchestrator slot).
     pub(crate) fn durable_code_started(&mut self, now: SimTime, e: ExecId, cont: Cont) {
         if self.exec_done(e) {
             return;
         }
         let (parent, task) = match cont {
-            Cont::Activity { orch, task } => (orch, task),
             Cont::Episode { orch } => {
                 let o = &self.du.orchs[orch as usize];
                 match o.parent {

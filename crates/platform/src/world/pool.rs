@@ -392,6 +392,7 @@ impl World<'_> {
                 return;
             }
         }
+        self.host_dispatched(now, v);
         if !self.take_thread(now, v) {
             return;
         }
@@ -482,8 +483,22 @@ impl World<'_> {
         self.start_phase(now, v);
     }
 
+    /// The host hands the invocation to the language worker (its own leading part, such as a
+    /// Durable message's blob, is done): the Durable extension logs the activity's
+    /// `FunctionStarting` here (DFX `TaskActivityShim.RunAsync` traces it before calling the
+    /// function executor, which sends the invocation to the out-of-process worker), so a Durable
+    /// fan-out worker's scheduling delay, as Application Insights shows it, ends here, before
+    /// any wait for the Python worker's thread.
+    fn host_dispatched(&mut self, now: SimTime, v: InvId) {
+        if let c @ Cont::Activity { .. } = self.invs[v].cont {
+            let exec = self.invs[v].exec;
+            self.durable_activity_dispatched(now, exec, c);
+        }
+    }
+
     /// The function's own code starts (the worker's part of the invocation): a workflow
-    /// function's hop ends here, and a fan-out worker's scheduling delay.
+    /// function's hop ends here, and a fan-out worker's scheduling delay (apart from Durable
+    /// activities, whose delay ends at the host's dispatch, `host_dispatched`).
     fn worker_started(&mut self, now: SimTime, v: InvId) {
         let inv = &mut self.invs[v];
         let exec = inv.exec;
@@ -494,7 +509,7 @@ impl World<'_> {
         }
         match self.invs[v].cont {
             Cont::StepTask { run } => self.step_worker_started(now, exec, run),
-            c @ (Cont::Activity { .. } | Cont::Episode { .. }) => self.durable_code_started(now, exec, c),
+            c @ Cont::Episode { .. } => self.durable_code_started(now, exec, c),
             _ => {}
         }
     }
@@ -506,6 +521,7 @@ impl World<'_> {
         if inv.host_prefix > 0 && inv.next == usize::from(inv.host_prefix) && !inv.holds_thread && inv.next < n {
             // The host's part is done: the worker's part needs a thread.
             inv.host_prefix = 0;
+            self.host_dispatched(now, v);
             if !self.take_thread(now, v) {
                 return;
             }
