@@ -146,6 +146,12 @@ pub struct FunctionPlatform {
     pub billing: BillingPolicy,
     /// Memory of the language runtime, added to step memory for observed-memory billing, MiB.
     pub runtime_memory_mb: f64,
+    /// Azure's meter bills an execution from the host's dispatch, its wait for the language
+    /// worker's thread included (else from its code's start, the wait left out).
+    pub meter_worker_wait: bool,
+    /// Azure's meter shares the process's memory among the executions it runs at once (else
+    /// each execution bills the whole process memory over its span).
+    pub meter_shared: bool,
     /// The platform's error for a refused invocation (no concurrency left).
     pub throttle_error: &'static str,
     /// Execution timeout.
@@ -300,6 +306,8 @@ impl FunctionPlatform {
                         price_usd_per_request: m.billing.price_usd_per_request.value,
                     },
                     runtime_memory_mb: 0.0,
+                    meter_worker_wait: false,
+                    meter_shared: true,
                     // A Step Functions Task reports the Lambda service's exception prefixed.
                     throttle_error: if owner == "aws-step" { "Lambda.TooManyRequestsException" } else { "TooManyRequestsException" },
                     timeout: SimDuration::from_secs_f64(f.timeout_s.value),
@@ -472,6 +480,8 @@ impl FunctionPlatform {
                     scaling: ScalePolicy::HostRate { interval: SimDuration::from_secs_f64(http_interval_s), max_hosts: max_hosts as u32 },
                     billing,
                     runtime_memory_mb: f.runtime_memory_mb.value,
+                    meter_worker_wait: m.billing.meter_worker_wait.value >= 0.5,
+                    meter_shared: m.billing.meter_concurrency_shared.value >= 0.5,
                     // Azure queues HTTP requests at the front end instead of refusing them.
                     throttle_error: "HTTP 429 Too Many Requests",
                     timeout: SimDuration::from_secs_f64(timeout_s),

@@ -217,6 +217,12 @@ pub struct AzureBillingParams {
     pub duration_min_ms: Param,
     /// Duration rounding, ms.
     pub granularity_ms: Param,
+    /// 1: an execution is metered from the host's dispatch, its wait for the language worker's
+    /// thread included; 0: from its code's start.
+    pub meter_worker_wait: Param,
+    /// 1: the process's memory is shared among the executions running at once; 0: each
+    /// execution bills the whole process memory over its span.
+    pub meter_concurrency_shared: Param,
 }
 
 macro_rules! param_section {
@@ -929,6 +935,8 @@ impl CheckRanges for AzureFunctionsModel {
         within("billing.memory_min_mb", &b.memory_min_mb, 0.0, 1e6)?;
         within("billing.memory_max_mb", &b.memory_max_mb, b.memory_min_mb.value, 1e6)?;
         within("billing.granularity_ms", &b.granularity_ms, 0.001, 3.6e6)?;
+        within("billing.meter_worker_wait", &b.meter_worker_wait, 0.0, 1.0)?;
+        within("billing.meter_concurrency_shared", &b.meter_concurrency_shared, 0.0, 1.0)?;
         check_shared(&self.cold_start, &self.keep_alive, &self.storage)
     }
 }

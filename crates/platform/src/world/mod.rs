@@ -389,6 +389,8 @@ pub(crate) struct Inv {
     /// Time it waited for a worker thread after the host's part: not billed, as the wait
     /// before a function's code is not.
     thread_waited: SimDuration,
+    /// When the host dispatched it (the meter's start when it bills the wait for a thread).
+    dispatched: SimTime,
 }
 
 pub(crate) struct Inst {

@@ -80,6 +80,7 @@ impl World<'_> {
             holds_thread: false,
             code_started: false,
             thread_waited: SimDuration::ZERO,
+            dispatched: now,
         };
         if let Some(id) = self.inv_free.pop() {
             self.invs[id] = inv;
@@ -380,6 +381,13 @@ impl World<'_> {
         }
         // The host's own leading and trailing phases (history load, message blobs, checkpoint)
         // run without a worker thread; the language worker's part holds one.
+        self.invs[v].dispatched = now;
+        if self.plan.apps[app as usize].platform.meter_worker_wait {
+            // The meter runs from the dispatch: the execution's start and end are the host's.
+            let i = self.host_of(v);
+            self.meter(i, now);
+            self.insts[i].meter_running.push(v);
+        }
         let inv = &mut self.invs[v];
         if threads > 0 {
             let n = inv.phases.len();
@@ -403,7 +411,8 @@ impl World<'_> {
     /// Returns whether it has the thread now.
     fn take_thread(&mut self, now: SimTime, v: InvId) -> bool {
         let i = self.host_of(v);
-        let threads = self.plan.apps[self.insts[i].app as usize].platform.code_threads;
+        let p = &self.plan.apps[self.insts[i].app as usize].platform;
+        let (threads, wait_billed) = (p.code_threads, p.meter_worker_wait);
         let inst = &mut self.insts[i];
         if threads > 0 && inst.threads_busy >= threads {
             inst.thread_wait.push_back(v);
@@ -412,10 +421,13 @@ impl World<'_> {
             inv.status = InvStatus::Waiting;
             if inv.code_started {
                 // The memory meter stops for it while it waits, as before its code started.
+                // (Its own memory leaves the process; a meter that bills the wait runs on.)
                 let mem = std::mem::take(&mut inv.cur_mem_mb);
                 self.meter(i, now);
                 let inst = &mut self.insts[i];
-                inst.meter_running.retain(|&x| x != v);
+                if !wait_billed {
+                    inst.meter_running.retain(|&x| x != v);
+                }
                 inst.meter_mem_mb -= mem;
             }
             return false;
@@ -447,8 +459,10 @@ impl World<'_> {
                 let inv = &mut self.invs[v];
                 inv.status = InvStatus::Running;
                 inv.thread_waited += now.saturating_since(since);
-                self.meter(i, now);
-                self.insts[i].meter_running.push(v);
+                if !self.plan.apps[self.insts[i].app as usize].platform.meter_worker_wait {
+                    self.meter(i, now);
+                    self.insts[i].meter_running.push(v);
+                }
                 self.worker_started(now, v);
                 self.start_phase(now, v);
             } else {
@@ -478,8 +492,10 @@ impl World<'_> {
             x.first_start.get_or_insert(now);
         }
         let i = self.host_of(v);
-        self.meter(i, now);
-        self.insts[i].meter_running.push(v);
+        if !self.plan.apps[self.insts[i].app as usize].platform.meter_worker_wait {
+            self.meter(i, now);
+            self.insts[i].meter_running.push(v);
+        }
         self.start_phase(now, v);
     }
 
@@ -695,7 +711,9 @@ impl World<'_> {
             crate::billing::BillingPolicy::InstanceMemory { memory_mb, .. } => memory_mb,
             _ => return,
         };
-        let share = dt * mem / n as f64;
+        // Concurrency factored in: the process's memory is shared by the executions it runs;
+        // else each execution bills the whole process over its span.
+        let share = if p.meter_shared { dt * mem / n as f64 } else { dt * mem };
         for &v in &inst.meter_running {
             self.invs[v].metered_mb_s += share;
         }
@@ -706,9 +724,12 @@ impl World<'_> {
         let i = self.host_of(v);
         let held_thread = self.invs[v].holds_thread;
         self.invs[v].holds_thread = false;
-        if self.invs[v].status == InvStatus::Waiting {
+        let wait_billed = self.plan.apps[self.insts[i].app as usize].platform.meter_worker_wait;
+        let waiting = self.invs[v].status == InvStatus::Waiting;
+        if waiting {
             self.insts[i].thread_wait.retain(|&x| x != v);
-        } else if self.invs[v].code_started {
+        }
+        if (wait_billed && self.invs[v].status != InvStatus::Starting) || (!waiting && self.invs[v].code_started) {
             self.meter(i, now);
             let inst = &mut self.insts[i];
             inst.meter_running.retain(|&x| x != v);
@@ -727,7 +748,13 @@ impl World<'_> {
         inv.timeout_gen = 0;
         let app = inv.app;
         let p = &self.plan.apps[app as usize].platform;
-        let executed = now.saturating_since(inv.start).saturating_sub(inv.thread_waited);
+        // The billed span: from the host's dispatch when the meter bills the wait for the
+        // worker's thread, else the code's own time.
+        let executed = if p.meter_worker_wait {
+            now.saturating_since(inv.dispatched)
+        } else {
+            now.saturating_since(inv.start).saturating_sub(inv.thread_waited)
+        };
         // Azure: the invocation's share of the host's observed memory; Lambda: its own.
         let observed_mb_s =
             if matches!(p.billing, crate::billing::BillingPolicy::ObservedMemory { .. }) { inv.metered_mb_s } else { inv.mem_mb_s };

@@ -32,7 +32,9 @@
 //! any other: dispatch CPU, and a state save (the lock owner is part of the entity's stored
 //! state: assumed, as DFX persists its scheduler state with the entity).
 //!
-//! **Parameters.** `models/az-durable.toml`: `entities.operation_cpu_s` (assumed),
+//! **Parameters.** `models/az-durable.toml`: `entities.operation_cpu_s` (assumed), the
+//! Python worker's per-KB JSON rate `per_history_kb_cpu_s` (fitted to SeBS-Flow's Durable chain),
+//! charged for the state it deserializes with every batch and serializes back after a write,
 //! `concurrency.max_entity_operation_batch`, `payload.table_property_max_kb`;
 //! `models/az-storage.toml`: table latencies, blob bandwidth.
 //!
@@ -267,7 +269,17 @@ impl World<'_> {
             }
         }
         phases.push(Phase::wait(load, mem, Component::Transfer).on_host());
+        // The host hands the entity's serialized state to the language worker with the batch,
+        // which deserializes it (and serializes it back when an operation wrote it) at the
+        // worker's per-KB JSON rate, the one its history parse is charged.
+        let state_cpu = state as f64 / 1024.0 * s.per_history_kb_cpu_s;
+        if state_cpu > 0.0 {
+            phases.push(Phase::cpu(state_cpu, mem, Component::Execution));
+        }
         phases.extend(work);
+        if writes && state_cpu > 0.0 {
+            phases.push(Phase::cpu(state_cpu, mem, Component::Execution));
+        }
         self.count_tx(Some(e), 0, 1, u64::from(big_state), 0);
         if writes {
             let (m, sg) = self.az_table_write();
