@@ -339,17 +339,25 @@ struct EntitySt {
     ready: bool,
     state_bytes: u64,
     batch: Vec<u32>,
-    /// A step entity of az-dent (one per task, freed after its operation).
-    step: bool,
-    /// (state object, key); a keyed object's entity (freed when idle) is in `DurableState::keyed`.
-    key: (u32, u64),
-    keyed: bool,
+    /// What the entity is: it decides its name and when it is freed.
+    kind: EntityKind,
     /// The critical section holding it: (execution, orchestration).
     lock: Option<(ExecId, u32)>,
     /// Operations of others deferred while it is locked, in arrival order.
     held: VecDeque<u32>,
     /// Messages on their way to it (it is kept until they arrive).
     inflight: u32,
+}
+
+/// What an entity stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EntityKind {
+    /// An az-dent step entity: one per task, freed after its operation.
+    Step,
+    /// A single-key state object's entity, shared by every execution for the whole run.
+    Pinned { state: u32 },
+    /// Key `key` of a keyed state object: in `DurableState::keyed`, freed when idle.
+    Keyed { state: u32, key: u64 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -434,7 +442,7 @@ impl<'a> World<'a> {
         for (i, st) in self.wf.state.iter().enumerate() {
             let id = (st.keying.keys == 1).then(|| {
                 let partition = (mix(0xE17 + i as u64) % u64::from(s.partitions)) as u32;
-                self.du.entities.insert(EntitySt::new(partition, st.size_bytes, (i as u32, 0), false))
+                self.du.entities.insert(EntitySt::new(partition, st.size_bytes, EntityKind::Pinned { state: i as u32 }))
             });
             self.du.pinned.push(id);
         }
@@ -1051,7 +1059,7 @@ fn after_last_await(out: &mut Vec<Await>, sig: Signal) {
 }
 
 impl EntitySt {
-    fn new(partition: u32, state_bytes: u64, key: (u32, u64), keyed: bool) -> EntitySt {
+    fn new(partition: u32, state_bytes: u64, kind: EntityKind) -> EntitySt {
         EntitySt {
             partition,
             queue: VecDeque::new(),
@@ -1059,9 +1067,7 @@ impl EntitySt {
             ready: false,
             state_bytes,
             batch: Vec::new(),
-            step: false,
-            key,
-            keyed,
+            kind,
             lock: None,
             held: VecDeque::new(),
             inflight: 0,

@@ -55,7 +55,7 @@ use sfsim_engine::SimTime;
 use sfsim_workflow::EntityRef;
 
 use super::super::{Class, Cont, EXEC_TRACK_BASE, ExecId, InvId, Phase, StrandId, World, scaled};
-use super::{EntitySt, InstId, Op, OpKind, Signal, Work, mix};
+use super::{EntityKind, EntitySt, InstId, Op, OpKind, Signal, Work, mix};
 use crate::error::PlatformError;
 use crate::record::Component;
 use crate::trace::TraceEvent;
@@ -66,9 +66,7 @@ impl World<'_> {
     pub(super) fn new_step_entity(&mut self, e: ExecId) -> u32 {
         self.du.step_entities_made += 1;
         let partition = (mix(u64::from(e.0) << 32 ^ self.du.step_entities_made) % u64::from(self.du_setup().partitions)) as u32;
-        let mut ent = EntitySt::new(partition, 1024, (u32::MAX, 0), false);
-        ent.step = true;
-        self.du.entities.insert(ent)
+        self.du.entities.insert(EntitySt::new(partition, 1024, EntityKind::Step))
     }
 
     /// The entity of execution `e`'s key of reference `r`, made if it does not exist.
@@ -84,15 +82,19 @@ impl World<'_> {
         let parts = u64::from(self.du_setup().partitions);
         let partition = (mix((0xE17 + u64::from(r.state.0)) ^ ((key + 1) << 32)) % parts) as u32;
         let size = self.wf.state[r.state.0 as usize].size_bytes;
-        let id = self.du.entities.insert(EntitySt::new(partition, size, k, true));
+        let id = self.du.entities.insert(EntitySt::new(partition, size, EntityKind::Keyed { state: k.0, key: k.1 }));
         self.du.keyed.insert(k, id);
         id
     }
 
     /// `account[17]`: an entity's name on the timeline.
     fn entity_name(&self, entity: u32) -> String {
-        let (st, key) = self.du.entities[entity as usize].key;
-        self.wf.state.get(st as usize).map_or_else(|| format!("entity {entity}"), |s| format!("{}[{key}]", s.name))
+        let (st, key) = match self.du.entities[entity as usize].kind {
+            EntityKind::Step => return format!("entity {entity}"),
+            EntityKind::Pinned { state } => (state, 0),
+            EntityKind::Keyed { state, key } => (state, key),
+        };
+        format!("{}[{key}]", self.wf.state[st as usize].name)
     }
 
     /// A point on execution `e`'s track of the timeline.
@@ -212,10 +214,14 @@ impl World<'_> {
         let ent = &self.du.entities[entity as usize];
         if !ent.queue.is_empty() {
             self.make_ready(now, Work::Entity(entity));
-        } else if ent.step {
+        } else if ent.kind == EntityKind::Step {
             self.du.entities.remove(entity, |x| x.queue = VecDeque::new());
-        } else if ent.keyed && ent.lock.is_none() && ent.held.is_empty() && ent.inflight == 0 {
-            self.du.keyed.remove(&ent.key);
+        } else if let EntityKind::Keyed { state, key } = ent.kind
+            && ent.lock.is_none()
+            && ent.held.is_empty()
+            && ent.inflight == 0
+        {
+            self.du.keyed.remove(&(state, key));
             self.du.entities.remove(entity, |x| {
                 x.queue = VecDeque::new();
                 x.held = VecDeque::new();
