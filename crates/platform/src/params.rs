@@ -370,6 +370,8 @@ param_section!(
         max_concurrent_orchestrators_per_host,
         /// Entity operations per batch.
         max_entity_operation_batch,
+        /// Premium and dedicated plans: activity and orchestrator slots per host per vCPU.
+        dedicated_per_vcpu,
     }
 );
 param_section!(
@@ -656,6 +658,7 @@ impl CheckRanges for DurableModel {
         within("concurrency.max_concurrent_activities_per_host", &c.max_concurrent_activities_per_host, 1.0, 32.0)?;
         within("concurrency.max_concurrent_orchestrators_per_host", &c.max_concurrent_orchestrators_per_host, 1.0, 31.0)?;
         within("concurrency.max_entity_operation_batch", &c.max_entity_operation_batch, 1.0, 1e6)?;
+        within("concurrency.dedicated_per_vcpu", &c.dedicated_per_vcpu, 1.0, 1000.0)?;
         within("polling.found_interval_s", &p.found_interval_s, 0.0, p.max_interval_s.value)?;
         within("replay.extended_sessions", &self.replay.extended_sessions, 0.0, 1.0)?;
         within("dotnet.concurrent_requests_per_host", &self.dotnet.concurrent_requests_per_host, 1.0, 10000.0)?;
