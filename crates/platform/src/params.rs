@@ -359,6 +359,10 @@ param_section!(
         lease_renew_interval_s,
         /// Scale-controller peek interval, s.
         scale_controller_peek_interval_s,
+        /// One storage queue's throughput, messages per second.
+        queue_max_messages_per_s,
+        /// Seconds of that throughput a queue may take at once.
+        queue_burst_s,
     }
 );
 param_section!(
@@ -650,6 +654,8 @@ impl CheckRanges for DurableModel {
         within("task_hub.control_queue_batch", &self.task_hub.control_queue_batch, 1.0, 32.0)?;
         within("task_hub.lease_renew_interval_s", &self.task_hub.lease_renew_interval_s, 0.1, 3600.0)?;
         within("task_hub.scale_controller_peek_interval_s", &self.task_hub.scale_controller_peek_interval_s, 0.1, 3600.0)?;
+        within("task_hub.queue_max_messages_per_s", &self.task_hub.queue_max_messages_per_s, 1.0, 1e9)?;
+        within("task_hub.queue_burst_s", &self.task_hub.queue_burst_s, 0.0, 3600.0)?;
         let p = &self.polling;
         within("polling.min_interval_s", &p.min_interval_s, 0.001, 3600.0)?;
         within("polling.max_interval_s", &p.max_interval_s, p.min_interval_s.value, 3600.0)?;

@@ -149,6 +149,10 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _wo
     let mut azure = AzureSetup::from_models(models, d.payload.large_message_kb.value, partitions);
     azure.put_latency = backend.message_latency(models, azure.put_latency);
     azure.storage_queues = backend.storage_queues();
+    if azure.storage_queues {
+        // Each message is put and got: two of the queue's messages per second.
+        azure.queue_rate = (d.task_hub.queue_max_messages_per_s.value / 2.0, d.task_hub.queue_burst_s.value);
+    }
     azure.leases = backend.leases();
     let fail_large = match cfg.payload_limit_mode {
         Some(m) => m == sfsim_workflow::PayloadLimitMode::Fail,
