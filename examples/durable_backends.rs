@@ -25,10 +25,10 @@ fn scenario(rate: f64, duration_s: f64, backend: &str) -> Scenario {
         "{}[arrivals]\nkind = \"poisson\"\nrate_per_s = {rate}\n{}",
         &text[..start],
         &text[end..]
-            .replace("iterations = 3000", &format!("iterations = {n}"))
+            .replace("iterations = 1000", &format!("iterations = {n}"))
             .replace("backend = \"azure-storage\"", &format!("backend = \"{backend}\""))
     )
-    .replace("iterations = 3000", &format!("iterations = {n}"));
+    .replace("iterations = 1000", &format!("iterations = {n}"));
     Scenario::from_source(SourceFile::from_text("durable_backends", text), &[]).expect("valid scenario")
 }
 

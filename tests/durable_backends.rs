@@ -95,3 +95,55 @@ fn the_defaults_are_the_study_eras_azure_storage_and_python() {
     let net = result("azure-storage", &base);
     assert!(net["latency_s"]["p50"].as_f64().unwrap() < py["latency_s"]["p50"].as_f64().unwrap());
 }
+
+/// The Durable plan of the HelloCities5 scenario with its `[deployment.az-dorch]` table replaced
+/// by `table`: its (function, orchestrator, activity) slots per host.
+fn slots(table: &str) -> [u32; 3] {
+    let text = std::fs::read_to_string(HELLO).unwrap();
+    let start = text.find("[deployment.az-dorch]").unwrap();
+    let end = start + text[start..].find("\n\n").unwrap();
+    let text = format!("{}[deployment.az-dorch]\nruntime = \"dotnet\"\n{table}{}", &text[..start], &text[end..]);
+    let s = sfsim_workflow::Scenario::from_source(sfsim_workflow::SourceFile::from_text("hello", text), &[]).unwrap();
+    let models = sfsim_platform::Models::builtin().unwrap();
+    let d = sfsim_platform::Deployment::AzDorch;
+    let cfg = s.deployment.get(d.name()).cloned().unwrap_or_default();
+    let plan = sfsim_platform::DeploymentPlan::build(d, &models, &cfg, &s.workflow).unwrap();
+    plan.apps[0].slots
+}
+
+#[test]
+fn durable_concurrency_follows_the_hosting_plan() {
+    // Premium: 10 x vCPUs of each (DF DurableTaskOptions); EP1 1, EP2 2, EP3 4 vCPUs.
+    assert_eq!(slots("plan = \"premium\"\nsku = \"EP1\"")[1..], [10, 10]);
+    assert_eq!(slots("plan = \"premium\"\nsku = \"EP2\"")[1..], [20, 20]);
+    assert_eq!(slots("plan = \"premium\"\nsku = \"EP3\"\nalways_ready = 4\nmax_instances = 4")[1..], [40, 40]);
+    // Consumption: the study era's 10 and 10 (1 core), whatever the instance count.
+    assert_eq!(slots("plan = \"consumption\"")[1..], [10, 10]);
+    assert_eq!(slots("")[1..], [10, 10]);
+}
+
+/// HelloCities5's throughput on `n` instances of `sku` with `backend`.
+fn throughput(backend: &str, sku: &str, n: u32, orchestrations: u32) -> f64 {
+    let sets = [
+        format!("deployment.az-dorch.backend={backend}"),
+        format!("deployment.az-dorch.sku={sku}"),
+        format!("deployment.az-dorch.always_ready={n}"),
+        format!("deployment.az-dorch.max_instances={n}"),
+        format!("scenario.iterations={orchestrations}"),
+        format!("arrivals.size={orchestrations}"),
+    ];
+    let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+    run_json(&["run", HELLO, "--format", "json", "-q"], &sets)["results"][0]["throughput_per_s"].as_f64().unwrap()
+}
+
+#[test]
+fn netherite_grows_with_instances_and_azure_storage_meets_its_queue_target() {
+    // Netherite spreads its 12 partitions over the instances: 4 x EP1 well above 1 x EP1.
+    let one = throughput("netherite", "EP1", 1, 1000);
+    let four = throughput("netherite", "EP1", 4, 4000);
+    assert!(four > 3.0 * one, "netherite 4 x EP1 {four}/s against 1 x EP1 {one}/s");
+    // Azure Storage on 12 x EP3: every activity goes through the one work-item queue, which
+    // passes 2,000 messages/s (each put and got): at most 200 orchestrations/s of 5 activities.
+    let az = throughput("azure-storage", "EP3", 12, 10000);
+    assert!(az <= 200.0 * 1.02 && az > 150.0, "azure-storage 12 x EP3 {az}/s");
+}

@@ -173,6 +173,8 @@ pub struct FunctionPlatform {
     /// Azure Flex and Premium: instances that exist from the start, never reclaimed, with no
     /// cold start.
     pub always_ready: u32,
+    /// Azure: the hosting plan (`None` on AWS).
+    pub plan: Option<HostingPlan>,
 }
 
 impl FunctionPlatform {
@@ -319,6 +321,7 @@ impl FunctionPlatform {
                     oom_error: "Runtime.ExitError: signal: killed (out of memory)",
                     queue_interval: SimDuration::ZERO,
                     always_ready: 0,
+                    plan: None,
                 })
             }
             Deployment::AzFunc => {
@@ -496,6 +499,7 @@ impl FunctionPlatform {
                     },
                     queue_interval: SimDuration::from_secs_f64(queue_interval_s),
                     always_ready,
+                    plan: Some(plan),
                 })
             }
             other => Err(ConfigError {

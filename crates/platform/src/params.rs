@@ -406,6 +406,10 @@ param_section!(
         app_lease_renew_interval_s,
         /// Scale-controller peek interval, s.
         scale_controller_peek_interval_s,
+        /// One storage queue's throughput, messages per second.
+        queue_max_messages_per_s,
+        /// Seconds of that throughput a queue may take at once.
+        queue_burst_s,
     }
 );
 param_section!(
@@ -417,6 +421,8 @@ param_section!(
         max_concurrent_orchestrators_per_host,
         /// Entity operations per batch.
         max_entity_operation_batch,
+        /// Premium and dedicated plans: activity and orchestrator slots per host per vCPU.
+        dedicated_per_vcpu,
     }
 );
 param_section!(
@@ -698,6 +704,8 @@ impl CheckRanges for DurableModel {
         within("task_hub.lease_sets", &self.task_hub.lease_sets, 1.0, 2.0)?;
         within("task_hub.app_lease_renew_interval_s", &self.task_hub.app_lease_renew_interval_s, 0.0, 3600.0)?;
         within("task_hub.scale_controller_peek_interval_s", &self.task_hub.scale_controller_peek_interval_s, 0.1, 3600.0)?;
+        within("task_hub.queue_max_messages_per_s", &self.task_hub.queue_max_messages_per_s, 1.0, 1e9)?;
+        within("task_hub.queue_burst_s", &self.task_hub.queue_burst_s, 0.0, 3600.0)?;
         let p = &self.polling;
         within("polling.min_interval_s", &p.min_interval_s, 0.001, 3600.0)?;
         within("polling.max_interval_s", &p.max_interval_s, p.min_interval_s.value, 3600.0)?;
@@ -706,6 +714,7 @@ impl CheckRanges for DurableModel {
         within("concurrency.max_concurrent_activities_per_host", &c.max_concurrent_activities_per_host, 1.0, 32.0)?;
         within("concurrency.max_concurrent_orchestrators_per_host", &c.max_concurrent_orchestrators_per_host, 1.0, 31.0)?;
         within("concurrency.max_entity_operation_batch", &c.max_entity_operation_batch, 1.0, 1e6)?;
+        within("concurrency.dedicated_per_vcpu", &c.dedicated_per_vcpu, 1.0, 1000.0)?;
         within("polling.found_interval_s", &p.found_interval_s, 0.0, p.max_interval_s.value)?;
         within("replay.extended_sessions", &self.replay.extended_sessions, 0.0, 1.0)?;
         within("dotnet.concurrent_requests_per_host", &self.dotnet.concurrent_requests_per_host, 1.0, 10000.0)?;

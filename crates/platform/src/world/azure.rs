@@ -96,6 +96,9 @@ pub struct AzureSetup {
     pub storage_queues: bool,
     /// Partitions are leased through blob leases, renewed every `lease_interval`.
     pub leases: bool,
+    /// A storage queue's throughput in task-hub messages per second (0: no limit), and the
+    /// seconds of it a queue may take at once (a token bucket of `rate x burst` messages).
+    pub queue_rate: (f64, f64),
 }
 
 impl AzureSetup {
@@ -125,6 +128,7 @@ impl AzureSetup {
             partitions,
             storage_queues: true,
             leases: true,
+            queue_rate: (0.0, 0.0),
         }
     }
 }
@@ -159,6 +163,11 @@ pub struct SQueue {
     /// Messages are pushed to the listening hosts (long polling, streaming) instead of found
     /// by polls with backoff: an idle listener is woken when a message becomes visible.
     pub push: bool,
+    /// Its throughput limit's token bucket: the messages it may take now (negative: put
+    /// messages still waiting for their turn), as of `tokens_at`.
+    pub tokens: f64,
+    /// When `tokens` was last brought up to date.
+    pub tokens_at: SimTime,
 }
 
 /// Samples a queue trigger's scale monitor considers (WebJobs storage extension QueueListener:
@@ -292,7 +301,17 @@ impl<'a> World<'a> {
 
     /// Adds a queue; returns its id.
     pub(crate) fn add_queue(&mut self, kind: QueueKind, backoff: Backoff, batch: u32, class: Class) -> QueueId {
-        self.az.queues.push(SQueue { kind, msgs: VecDeque::new(), backoff, batch, class, samples: VecDeque::new(), push: false });
+        self.az.queues.push(SQueue {
+            kind,
+            msgs: VecDeque::new(),
+            backoff,
+            batch,
+            class,
+            samples: VecDeque::new(),
+            push: false,
+            tokens: f64::INFINITY,
+            tokens_at: SimTime::ZERO,
+        });
         QueueId((self.az.queues.len() - 1) as u32)
     }
 
@@ -347,7 +366,22 @@ impl<'a> World<'a> {
         }
         let put = u64::from(self.az().storage_queues);
         self.count_tx(Some(exec), put, 0, 0, u64::from(large));
-        let msg = Msg { kind, exec, strand, size, large, queue, visible_at: now + lat };
+        let mut visible_at = now + lat;
+        let (rate, burst) = self.az().queue_rate;
+        if rate > 0.0 {
+            // The queue passes messages at its scalability target, sustained: a token bucket
+            // refilled at `rate`, holding `rate x burst`. A put that finds it empty waits its
+            // turn (the service's 503 Server Busy and the client's retry, as one delay).
+            let q = &mut self.az.queues[queue];
+            let refill = now.saturating_since(q.tokens_at).as_secs_f64() * rate;
+            q.tokens = (q.tokens + refill).min(rate * burst) - 1.0;
+            q.tokens_at = now;
+            if q.tokens < 0.0 {
+                visible_at = visible_at.max(now + SimDuration::from_secs_f64(-q.tokens / rate));
+            }
+        }
+        let lat = visible_at.saturating_since(now);
+        let msg = Msg { kind, exec, strand, size, large, queue, visible_at };
         let id = if let Some(id) = self.az.msg_free.pop() {
             self.az.msgs[id as usize] = msg;
             id

@@ -31,7 +31,8 @@
 //!   transactions); with `payload.large_message_fail = 1` a call whose payload exceeds 64 KB fails
 //!   the execution instead, as the study experienced.
 //! * *Concurrency*: `maxConcurrentActivityFunctions` and `maxConcurrentOrchestratorFunctions`
-//!   slots per host (10 each in the study's era); all of a host's invocations share its CPU.
+//!   slots per host, by hosting plan ([`durable_slots`]: 10 each on Consumption in the study's
+//!   era, 10 x vCPUs on Premium); all of a host's invocations share its CPU.
 //!
 //! **Parameters.** `models/az-durable.toml` (task hub, polling, concurrency, replay, payload),
 //! `models/az-storage.toml`, `models/az-func.toml`.
@@ -48,7 +49,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use sfsim_engine::{SimDuration, SimTime};
-use sfsim_workflow::{DeploymentConfig, DurableBackend, EntityOpId, EntityRef, Node, Runtime, StepId, Workflow};
+use sfsim_workflow::{DeploymentConfig, DurableBackend, EntityOpId, EntityRef, HostingPlan, Node, Runtime, StepId, Workflow};
 
 use super::azure::{AzureSetup, Msg, MsgKind, QueueKind};
 use super::{
@@ -106,6 +107,23 @@ pub struct DurableSetup {
     pub request_cpu_s: f64,
 }
 
+/// `maxConcurrentOrchestratorFunctions` and `maxConcurrentActivityFunctions` per host on the
+/// platform's hosting plan: the Consumption plan's own values (`[concurrency]`: 10 and 10 in the
+/// study's era, orchestrators 5 since DF v2.4.2, `profile = "2026"`); Premium (and dedicated)
+/// instances 10 x their vCPUs (DF `DurableTaskOptions`: 10 x the processor count), so an EP2
+/// host takes 20 of each. Flex Consumption is treated as Consumption (assumed: DF picks the
+/// Consumption defaults from the plan's consumption SKU).
+pub fn durable_slots(models: &Models, platform: &FunctionPlatform) -> (u32, u32) {
+    let c = &models.durable.concurrency;
+    match platform.plan {
+        Some(HostingPlan::Premium) => {
+            let n = (c.dedicated_per_vcpu.value * platform.cpu_capacity_vcpu).round().max(1.0) as u32;
+            (n, n)
+        }
+        _ => (c.max_concurrent_orchestrators_per_host.value as u32, c.max_concurrent_activities_per_host.value as u32),
+    }
+}
+
 /// Builds the az-dorch or az-dent plan.
 pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _workflow: &Workflow) -> Result<DeploymentPlan, ConfigError> {
     let mut platform = FunctionPlatform::build_for(Deployment::AzFunc, deployment.name(), models, cfg)?;
@@ -116,13 +134,10 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _wo
         // by its HTTP concurrency only (the Python worker's threads are off: build_for).
         platform.slots_per_instance = d.dotnet.concurrent_requests_per_host.value as u32;
     }
+    let (orchestrators, activities) = durable_slots(models, &platform);
     let app = AppDef {
         name: format!("{} app", deployment.name()),
-        slots: [
-            platform.slots_per_instance,
-            d.concurrency.max_concurrent_orchestrators_per_host.value as u32,
-            d.concurrency.max_concurrent_activities_per_host.value as u32,
-        ],
+        slots: [platform.slots_per_instance, orchestrators, activities],
         lambda: false,
         http_interval: platform.http_interval(),
         queue_interval: platform.queue_interval,
@@ -134,6 +149,10 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _wo
     let mut azure = AzureSetup::from_models(models, d.payload.large_message_kb.value, partitions);
     azure.put_latency = backend.message_latency(models, azure.put_latency);
     azure.storage_queues = backend.storage_queues();
+    if azure.storage_queues {
+        // Each message is put and got: two of the queue's messages per second.
+        azure.queue_rate = (d.task_hub.queue_max_messages_per_s.value / 2.0, d.task_hub.queue_burst_s.value);
+    }
     azure.leases = backend.leases();
     let fail_large = match cfg.payload_limit_mode {
         Some(m) => m == sfsim_workflow::PayloadLimitMode::Fail,

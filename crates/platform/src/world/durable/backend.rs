@@ -10,6 +10,8 @@
 //!   `mssql`: a row inserted by a SQL round trip, found by polls with DTFx-SQL's own backoff
 //!   (50 ms to 3 s), not billed per operation (the database is billed by capacity).
 //!   `dts`: the scheduler streams work items to connected workers over gRPC (push).
+//!   On `azure-storage` each task-hub queue passes at most its scalability target of messages
+//!   per second (a token bucket of one second; a put that finds it empty waits its turn).
 //! * *load*: the episode's history. `azure-storage`: a History-table query (one transaction
 //!   per 1,000 rows) with the payloads' bytes and blobs; `netherite`: the partition keeps
 //!   its instances' state in memory (FASTER), no load; `mssql`: one round trip (the work item
@@ -41,8 +43,10 @@
 //!
 //! **Validation.** `tests/durable_backends.rs`: Netherite's per-hop gap on an idle app is
 //! below Azure Storage's backoff polling; partitions cap the hosts owning orchestrations;
-//! storage transactions per execution by backend; `calibration/targets/netherite-throughput.toml`
-//! (Microsoft's HelloCities5 throughput on one EP1 host).
+//! storage transactions per execution by backend; Durable slots per hosting plan; Netherite's
+//! growth with instances and the work-item queue's bound on Azure Storage;
+//! `calibration/targets/netherite-throughput.toml` (Microsoft's HelloCities5 throughput on 1-12
+//! Elastic Premium instances of EP1-EP3, with its known deviations).
 
 use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::DurableBackend;
