@@ -10,7 +10,9 @@
 //!
 //! **Parameters.** Capacity: Lambda `memory_mb / memory_mb_per_vcpu` (1,769 MB per vCPU, AWS
 //! configuration-memory doc); Azure `host_vcpus` (1, AZD event-driven-scaling). Per-task cap:
-//! `worker_threads` (assumed 1).
+//! `worker_threads` (assumed 1). Single-thread speed: `cpu_speed` per platform (the reference
+//! core of the steps' `cpu_s` = 1; a core of speed s does s reference-seconds of work per
+//! second, so capacity and per-task cap are both scaled by s).
 //!
 //! **Scope and limitations.** No context-switch overhead, no memory-bandwidth contention, no
 //! CPU credit bursting; I/O phases do not consume CPU. Remaining work is tracked in `f64`
@@ -42,6 +44,14 @@ impl CpuShare {
     pub fn new(capacity_vcpu: f64, per_task_max_vcpu: f64) -> Self {
         assert!(capacity_vcpu > 0.0 && per_task_max_vcpu > 0.0, "CPU capacity must be positive");
         CpuShare { capacity_vcpu, per_task_max_vcpu, tasks: Vec::new(), last_update: SimTime::ZERO }
+    }
+
+    /// An idle CPU of `capacity_vcpu` cores that each run `speed` reference-core seconds of work
+    /// per second (a step's `cpu_s` is written for the reference core): processor sharing over
+    /// `capacity_vcpu x speed` reference vCPUs, each task using at most `per_task_max_vcpu x speed`.
+    pub fn with_speed(capacity_vcpu: f64, per_task_max_vcpu: f64, speed: f64) -> Self {
+        assert!(speed > 0.0, "CPU speed must be positive");
+        Self::new(capacity_vcpu * speed, per_task_max_vcpu * speed)
     }
 
     /// vCPUs each running task gets now.
@@ -111,6 +121,17 @@ mod tests {
         let mut c = CpuShare::new(2.0, 1.0);
         c.add(SimTime::ZERO, 1, 3.0);
         assert_eq!(c.next_completion(), Some((SimTime(3_000_000_000), 1)));
+    }
+
+    #[test]
+    fn a_faster_core_finishes_the_same_work_sooner() {
+        // 12 reference-seconds on one core of speed 1.2 take 10 s; the share of a 0.8683-vCPU
+        // Lambda at speed 1.2 is 1.042 reference vCPUs.
+        let mut c = CpuShare::with_speed(1.0, 1.0, 1.2);
+        c.add(SimTime::ZERO, 3, 12.0);
+        assert_eq!(c.next_completion(), Some((SimTime(10_000_000_000), 3)));
+        let c = CpuShare::with_speed(1536.0 / 1769.0, 1.0, 1.2);
+        assert!((c.capacity_vcpu - 1.2 * 1536.0 / 1769.0).abs() < 1e-12);
     }
 
     #[test]

@@ -131,6 +131,9 @@ pub struct FunctionPlatform {
     pub cpu_capacity_vcpu: f64,
     /// vCPUs one execution's thread(s) can use.
     pub task_max_vcpu: f64,
+    /// Single-thread speed of the instance's cores relative to the reference core of the
+    /// steps' `cpu_s` (`function.cpu_speed`).
+    pub cpu_speed: f64,
     /// Concurrent executions per instance.
     pub slots_per_instance: u32,
     /// Invocations whose code runs at once per instance, over every kind of function (the
@@ -286,6 +289,7 @@ impl FunctionPlatform {
                     name: deployment.name(),
                     cpu_capacity_vcpu: memory_mb / f.memory_mb_per_vcpu.value,
                     task_max_vcpu: f.worker_threads.value.max(1.0),
+                    cpu_speed: f.cpu_speed.value,
                     slots_per_instance: f.concurrent_executions_per_instance.value.max(1.0) as u32,
                     code_threads: 0,
                     cold_start: ColdStart::new(
@@ -476,6 +480,7 @@ impl FunctionPlatform {
                     name: deployment.name(),
                     cpu_capacity_vcpu: vcpus,
                     task_max_vcpu: f.worker_threads.value.max(1.0),
+                    cpu_speed: f.cpu_speed.value,
                     slots_per_instance: slots,
                     code_threads,
                     cold_start,

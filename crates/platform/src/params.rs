@@ -103,6 +103,9 @@ pub struct LambdaFunctionParams {
     pub memory_mb_per_vcpu: Param,
     /// Threads the workload can use.
     pub worker_threads: Param,
+    /// Single-thread speed of the platform's cores relative to the reference core a step's
+    /// `cpu_s` is written for (1 = that core).
+    pub cpu_speed: Param,
     /// Concurrent executions per instance.
     pub concurrent_executions_per_instance: Param,
     /// Timeout, s.
@@ -171,6 +174,9 @@ pub struct AzureFunctionParams {
     pub host_memory_mb: Param,
     /// Threads the workload can use.
     pub worker_threads: Param,
+    /// Single-thread speed of the host's cores relative to the reference core a step's `cpu_s`
+    /// is written for (1 = that core).
+    pub cpu_speed: Param,
     /// Concurrent executions per host.
     pub concurrent_executions_per_host: Param,
     /// Threads of the Python worker running invocations (all function kinds), per host.
@@ -881,6 +887,7 @@ impl CheckRanges for LambdaModel {
         within("function.memory_mb_default", &f.memory_mb_default, f.memory_mb_min.value, f.memory_mb_max.value)?;
         within("function.memory_mb_per_vcpu", &f.memory_mb_per_vcpu, 1.0, 1e6)?;
         within("function.worker_threads", &f.worker_threads, 1.0, 1024.0)?;
+        within("function.cpu_speed", &f.cpu_speed, 0.05, 20.0)?;
         within("function.concurrent_executions_per_instance", &f.concurrent_executions_per_instance, 1.0, MAX_SLOTS)?;
         within("function.timeout_s", &f.timeout_s, 0.001, 1e9)?;
         within("scaling.burst_instances", &self.scaling.burst_instances, 1.0, 1e7)?;
@@ -911,6 +918,7 @@ impl CheckRanges for AzureFunctionsModel {
         within("function.host_vcpus", &f.host_vcpus, 0.01, 1024.0)?;
         within("function.host_memory_mb", &f.host_memory_mb, 64.0, 1e6)?;
         within("function.worker_threads", &f.worker_threads, 1.0, 1024.0)?;
+        within("function.cpu_speed", &f.cpu_speed, 0.05, 20.0)?;
         within("function.concurrent_executions_per_host", &f.concurrent_executions_per_host, 1.0, MAX_SLOTS)?;
         within("function.python_thread_pool", &f.python_thread_pool, 1.0, 32.0)?;
         within("function.python_thread_pool_auto", &f.python_thread_pool_auto, 0.0, 1.0)?;

@@ -227,7 +227,7 @@ impl World<'_> {
             ready: false,
             busy: [0; 3],
             slots_used: 0,
-            cpu: CpuShare::new(p.cpu_capacity_vcpu, p.task_max_vcpu),
+            cpu: CpuShare::with_speed(p.cpu_capacity_vcpu, p.task_max_vcpu, p.cpu_speed),
             cpu_token: 0,
             keep_alive_gen: 0,
             idle_since: None,

@@ -1,0 +1,199 @@
+//! The AWS deviations shown to be conflicts (calibration/deviations.toml): each test sweeps the
+//! model parameters that move the deviating target and shows that no setting meets it together
+//! with another target of the study.
+//!
+//! - `ml-train-awsstep-beats-azure` against `video-azfunc-eq-awslambda`: the single-thread speed
+//!   of a Lambda vCPU against an Azure host's (`function.cpu_speed`), and the threads the code can
+//!   use on Lambda (`function.worker_threads`: 1 = single-threaded, 2 = every thread of the two
+//!   vCPUs Lambda shows up to 3,008 MB; any Amdahl share in between gives a speed in between).
+//! - `ml-train-large-awsstep-vs-awslambda` against `ml-train-small-awsstep-vs-awslambda`: every
+//!   cost AWS-Step pays outside billed Lambda time (transition latency, the Lambda integration's
+//!   invoke latency, per-step cold starts through the keep-alive) and the S3 hand-offs.
+//! - `ml-train-large-tail-aws-sharper` against `ml-train-large-durable-queue-time`: the spread
+//!   of Azure Storage latencies, the one Durable-only source of a long tail.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A copy of the built-in models with `edits` applied: (file, prefix of a line, new prefix).
+fn models_with(tag: &str, edits: &[(&str, &str, String)]) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("sfsim-aws-conflicts-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for entry in std::fs::read_dir(root.join("models")).expect("models") {
+        let p = entry.expect("entry").path();
+        if p.extension().is_some_and(|e| e == "toml") {
+            let mut text = std::fs::read_to_string(&p).expect("model");
+            let name = p.file_name().expect("name").to_string_lossy().into_owned();
+            for (file, from, to) in edits {
+                if *file == name {
+                    let n = text.matches(from).count();
+                    assert!(n >= 1, "{file}: no line starts with {from}");
+                    text = text.replace(from, to);
+                }
+            }
+            std::fs::write(dir.join(&name), text).expect("write");
+        }
+    }
+    dir
+}
+
+/// One target's result under a model directory.
+struct Outcome {
+    values: BTreeMap<String, f64>,
+    pass: bool,
+    seeds_met: u64,
+}
+
+fn targets(models: &Path, ids: &[&str], seeds: u32) -> BTreeMap<String, Outcome> {
+    let mut args = vec!["reproduce".to_string(), "--format".into(), "json".into(), "-q".into()];
+    args.extend(["--models".to_string(), models.to_string_lossy().into_owned()]);
+    args.extend(["--out".to_string(), models.join("report").to_string_lossy().into_owned()]);
+    args.extend(["--seeds".to_string(), seeds.to_string()]);
+    for id in ids {
+        args.extend(["--only".to_string(), id.to_string()]);
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_sfsim")).args(&args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("runs");
+    assert!(o.status.code().is_some_and(|c| c <= 1), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let all = v["sets"][0]["targets"].as_array().expect("targets");
+    let _ = std::fs::remove_dir_all(models);
+    ids.iter()
+        .map(|id| {
+            let t = all.iter().find(|t| t["id"] == *id).expect("target");
+            let values = match t["values"].as_object() {
+                Some(m) => m.iter().filter_map(|(k, x)| Some((k.clone(), x.as_f64()?))).collect(),
+                None => Default::default(),
+            };
+            let seeds_met = t["seeds_met"].as_u64().unwrap_or(0);
+            (id.to_string(), Outcome { values, pass: t["pass"].as_bool().unwrap_or(false), seeds_met })
+        })
+        .collect()
+}
+
+fn speed_edits(aws: f64, az: f64, threads: u32) -> Vec<(&'static str, &'static str, String)> {
+    vec![
+        ("aws-lambda.toml", "cpu_speed = { value = 1.0,", format!("cpu_speed = {{ value = {aws},")),
+        ("az-func.toml", "cpu_speed = { value = 1.0,", format!("cpu_speed = {{ value = {az},")),
+        ("aws-lambda.toml", "worker_threads = { value = 1,", format!("worker_threads = {{ value = {threads},")),
+    ]
+}
+
+/// Fig. 6: AWS-Step beats every Azure implementation on both datasets; Fig. 12: Az-Func equals
+/// AWS-Lambda on the video. ML runs Lambda at 1.5 GB (0.87 vCPU of credit, so threads cannot help
+/// there) and the video at 2 GB (1.16 vCPUs: the detector's threads, if it has any, take Lambda
+/// ahead). AWS-Step needs Lambda's cores at least about 15 % faster than an Azure host's; the video
+/// parity allows at most about 10 %.
+#[test]
+fn awsstep_beating_azure_needs_a_lambda_core_the_video_parity_forbids() {
+    let ids = ["ml-train-awsstep-beats-azure", "video-azfunc-eq-awslambda"];
+    let mut grid: Vec<(f64, f64, u32)> = Vec::new();
+    for k in 0..=15 {
+        let aws = 0.80 + 0.04 * f64::from(k);
+        grid.push((aws, 1.0, 1));
+        grid.push((aws, 1.0, 2));
+    }
+    // Only the ratio of the two speeds matters (the overheads are a few seconds): the same
+    // ratios with a slower and a faster Azure host.
+    for az in [0.8, 1.25] {
+        for r in [1.0, 1.08, 1.12, 1.16, 1.2] {
+            grid.push((az * r, az, 1));
+        }
+    }
+    let mut rows = Vec::new();
+    let (mut order_met, mut parity_met) = (0, 0);
+    for (aws, az, threads) in grid {
+        let tag = format!("speed-{aws:.3}-{az:.3}-{threads}");
+        let r = targets(&models_with(&tag, &speed_edits(aws, az, threads)), &ids, 1);
+        let (order, parity) = (&r[ids[0]], &r[ids[1]]);
+        order_met += usize::from(order.pass);
+        parity_met += usize::from(parity.pass);
+        rows.push(format!(
+            "aws {aws:.3} az {az:.3} threads {threads}: AWS-Step beats Azure {} | Az-Func / AWS-Lambda video {:.3} ({})",
+            order.pass, parity.values["value"], parity.pass
+        ));
+        assert!(!(order.pass && parity.pass), "a CPU setting meets both:\n{}", rows.join("\n"));
+    }
+    // The sweep reaches both targets, just never at once.
+    assert!(order_met > 0 && parity_met > 0, "the sweep does not reach both targets:\n{}", rows.join("\n"));
+    eprintln!("{}", rows.join("\n"));
+}
+
+/// Fig. 6b: AWS-Step is 1.27-1.37x AWS-Lambda on the large dataset and 1.03-1.09x on the small
+/// one, with equal GB-s (Fig. 11b). The time AWS-Step adds outside billed Lambda time (state
+/// transitions, the Lambda integration's invocation, cold starts of each step's function, whose
+/// init phase Lambda did not bill in the study's era) is a per-execution cost that does not grow
+/// with the data, so a value that adds 60 s to the large run adds 60 s to the 20 s small one; the
+/// S3 hand-offs of the dataframes are billed and paid by AWS-Lambda's single function as well.
+#[test]
+fn large_awsstep_overhead_cannot_grow_with_the_data() {
+    let ids = ["ml-train-large-awsstep-vs-awslambda", "ml-train-small-awsstep-vs-awslambda", "ml-train-large-gbs-awsstep-eq-awslambda"];
+    let mut grid: Vec<Vec<(&str, &str, String)>> = Vec::new();
+    let mut labels = Vec::new();
+    for t in [0.06, 0.5, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0] {
+        for inv in [0.066, 2.0, 8.0] {
+            for ka in [600.0, 60.0, 5.0] {
+                grid.push(vec![
+                    ("aws-step.toml", "latency_s_median = { value = 0.06,", format!("latency_s_median = {{ value = {t},")),
+                    (
+                        "aws-step.toml",
+                        "invoke_latency_s_median = { value = 6.585429e-2,",
+                        format!("invoke_latency_s_median = {{ value = {inv},"),
+                    ),
+                    ("aws-lambda.toml", "idle_s = { value = 600,", format!("idle_s = {{ value = {ka},")),
+                ]);
+                labels.push(format!("transition {t} s, invoke {inv} s, keep-alive {ka} s"));
+            }
+        }
+    }
+    for bw in [80.0, 5.0, 1.0, 0.3] {
+        grid.push(vec![("aws-lambda.toml", "bandwidth_mb_per_s = { value = 80,", format!("bandwidth_mb_per_s = {{ value = {bw},"))]);
+        labels.push(format!("S3 bandwidth {bw} MB/s"));
+    }
+    let mut rows = Vec::new();
+    let (mut large_met, mut small_met) = (0, 0);
+    for (k, (edits, label)) in grid.iter().zip(&labels).enumerate() {
+        let r = targets(&models_with(&format!("step-{k}"), edits), &ids, 1);
+        let (large, small, gbs) = (&r[ids[0]], &r[ids[1]], &r[ids[2]]);
+        large_met += usize::from(large.pass);
+        small_met += usize::from(small.pass);
+        rows.push(format!(
+            "{label}: large {:.3} ({}), small {:.3} ({}), GB-s {:.3}",
+            large.values["value"], large.pass, small.values["value"], small.pass, gbs.values["value"]
+        ));
+        assert!(!(large.pass && small.pass), "a Step Functions setting meets both ratios:\n{}", rows.join("\n"));
+    }
+    assert!(large_met > 0 && small_met > 0, "the sweep does not reach both targets:\n{}", rows.join("\n"));
+    eprintln!("{}", rows.join("\n"));
+}
+
+/// Fig. 6c/d: AWS has the sharper CDF, Durable a long tail ("entity state access and queue
+/// time"); Fig. 8: Durable's p99 queue time is under 1 s. Every deployment does the same work
+/// (common random numbers), so Durable's p99/p50 exceeds AWS-Step's on every seed only when its
+/// own storage round trips (queue, table, blob) spread widely; that spread lands in the Durable
+/// queue time. Over 10 seeds, no spread gives both on every seed.
+#[test]
+fn durable_tail_needs_queue_times_over_a_second() {
+    let ids = ["ml-train-large-tail-aws-sharper", "ml-train-large-durable-queue-time"];
+    let mut rows = Vec::new();
+    let (mut tail_met, mut queue_met) = (0, 0);
+    for sigma in [0.5, 1.0, 1.5, 1.8, 1.9, 2.0, 2.2, 2.5] {
+        let edits = vec![
+            ("az-storage.toml", "latency_sigma = { value = 0.5,", format!("latency_sigma = {{ value = {sigma},")),
+            ("az-func.toml", "latency_sigma = { value = 0.5,", format!("latency_sigma = {{ value = {sigma},")),
+        ];
+        let r = targets(&models_with(&format!("sigma-{sigma}"), &edits), &ids, 10);
+        let (tail, queue) = (&r[ids[0]], &r[ids[1]]);
+        let (t_all, q_all) = (tail.seeds_met == 10, queue.seeds_met == 10);
+        tail_met += usize::from(t_all);
+        queue_met += usize::from(q_all);
+        rows.push(format!(
+            "storage latency sigma {sigma}: tail sharper on AWS {}/10, Durable p99 queue time under 1 s {}/10",
+            tail.seeds_met, queue.seeds_met
+        ));
+        assert!(!(t_all && q_all), "a storage latency spread meets both on every seed:\n{}", rows.join("\n"));
+    }
+    assert!(tail_met > 0 && queue_met > 0, "the sweep does not reach both targets:\n{}", rows.join("\n"));
+    eprintln!("{}", rows.join("\n"));
+}
