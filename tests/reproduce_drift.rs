@@ -83,7 +83,7 @@ fn a_met_target_that_drifts_warns_and_a_deviation_without_a_record_fails() {
     let met = "video-azfunc-eq-awslambda";
     std::fs::write(
         &base,
-        format!("[[recorded]]\nid = \"{met}\"\ntolerance = 0.05\nvalue = 2.0\n[[recorded]]\nid = \"{QUEUE_TX}\"\ntolerance = 0.05\nvalue = 2.68\n"),
+        format!("[[recorded]]\nid = \"{met}\"\ntolerance = 0.05\nvalue = 2.0\n[[recorded]]\nid = \"{QUEUE_TX}\"\ntolerance = 0.05\nvalue = 3.34\n"),
     )
     .expect("write");
     let b = base.to_string_lossy().into_owned();

@@ -1,0 +1,241 @@
+//! The Azure queue and transaction deviations shown to be conflicts: each test sweeps the model
+//! parameters the deviating target depends on (the queue trigger's polling and the output
+//! binding's wake-up; the Durable per-episode and per-event costs and polling; the task hub's
+//! partitions, the scale controller's peeks and every storage price) and shows that no setting
+//! meets it together with another target of the study. calibration/deviations.toml gives the
+//! reasons in words.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A copy of the built-in models with parameters set: (file, table or "" for every table, key,
+/// value). Only `key = { value = X, ... }` lines of that table are changed.
+fn models_with(tag: &str, changes: &[(&str, &str, &str, f64)]) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("sfsim-conflicts-azure-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for entry in std::fs::read_dir(root.join("models")).expect("models") {
+        let p = entry.expect("entry").path();
+        if p.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(&p).expect("model");
+            let name = p.file_name().expect("name").to_string_lossy().into_owned();
+            let mine: Vec<_> = changes.iter().filter(|c| c.0 == name).collect();
+            let mut seen = vec![false; mine.len()];
+            let mut table = String::new();
+            let out: Vec<String> = text
+                .lines()
+                .map(|l| {
+                    if l.starts_with('[') {
+                        table = l.trim_matches(|c| c == '[' || c == ']').to_string();
+                    }
+                    for (i, (_, t, key, value)) in mine.iter().enumerate() {
+                        let prefix = format!("{key} = {{ value = ");
+                        if (t.is_empty() || *t == table) && l.starts_with(&prefix) {
+                            if let Some((_, tail)) = l[prefix.len()..].split_once(',') {
+                                seen[i] = true;
+                                return format!("{prefix}{value:e},{tail}");
+                            }
+                        }
+                    }
+                    l.to_string()
+                })
+                .collect();
+            assert!(seen.iter().all(|s| *s), "{name}: a key of {mine:?} not found");
+            std::fs::write(dir.join(&name), out.join("\n")).expect("write");
+        }
+    }
+    dir
+}
+
+/// Each target's (values by label, met) with the given models.
+fn targets(models: &Path, ids: &[&str]) -> Vec<(BTreeMap<String, f64>, bool)> {
+    let mut args = vec!["reproduce".to_string(), "--format".into(), "json".into(), "-q".into()];
+    args.extend(["--models".to_string(), models.to_string_lossy().into_owned()]);
+    args.extend(["--out".to_string(), models.join("report").to_string_lossy().into_owned()]);
+    for id in ids {
+        args.extend(["--only".to_string(), id.to_string()]);
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_sfsim")).args(&args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("runs");
+    assert!(o.status.code().is_some_and(|c| c <= 1), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let all = v["sets"][0]["targets"].as_array().expect("targets");
+    let out = ids
+        .iter()
+        .map(|id| {
+            let t = all.iter().find(|t| t["id"] == *id).expect("target");
+            let values = t["values"].as_object().expect("values").iter().map(|(k, x)| (k.clone(), x.as_f64().expect("number"))).collect();
+            (values, t["pass"].as_bool().expect("pass"))
+        })
+        .collect();
+    let _ = std::fs::remove_dir_all(models);
+    out
+}
+
+/// Az-Queue over Az-Func (+25-35 % small, +19-29 % large) and its p99 queue time (24-36 s,
+/// large). The hops wait for polls of queues that were idle for a whole execution, so the wait
+/// grows with the polling cap (and the trigger's minimum), not with the work: the small
+/// dataset's overhead needs a cap of about 2 s, while the large one's and the p99 queue time
+/// need about 12 s (the fitted value). An output binding's enqueue (SharedQueueWatcher wakes the
+/// host's listener) leaves no queue time at all. The scale controller's sampling interval moves
+/// when hosts are added, not the conflict.
+#[test]
+fn no_queue_trigger_setting_meets_the_small_az_queue_overhead_and_the_large_dataset_targets() {
+    let ids = ["ml-train-small-azqueue-vs-azfunc", "ml-train-large-azqueue-vs-azfunc", "ml-train-large-azqueue-queue-time"];
+    let mut settings = Vec::new();
+    for peek in [10.0, 30.0] {
+        for min in [0.1, 1.0] {
+            for max in [1.5, 2.0, 3.0, 5.0, 8.0, 10.0, 12.0, 15.0, 20.0, 25.0, 30.0, 60.0, 120.0] {
+                settings.push((peek, min, max, 0.0));
+            }
+        }
+        for max in [2.0, 60.0] {
+            settings.push((peek, 0.1, max, 1.0));
+        }
+    }
+    let mut large_band = 0;
+    for (peek, min, max, wake) in settings {
+        if min > max {
+            continue;
+        }
+        let dir = models_with(
+            &format!("q{peek}-{min}-{max}-{wake}"),
+            &[
+                ("az-queue.toml", "polling", "min_interval_s", min),
+                ("az-queue.toml", "polling", "max_interval_s", max),
+                ("az-queue.toml", "polling", "local_enqueue_wakeup", wake),
+                ("az-durable.toml", "task_hub", "scale_controller_peek_interval_s", peek),
+            ],
+        );
+        let t = targets(&dir, &ids);
+        let (small, large, qt) = (&t[0], &t[1], &t[2]);
+        let at = format!(
+            "peek {peek} s, min {min} s, max {max} s, wake-up {wake}: small {:?}, large {:?}, queue time {:?}",
+            small.0, large.0, qt.0
+        );
+        assert!(!(small.1 && large.1), "meets both overheads: {at}");
+        assert!(!(small.1 && qt.1), "meets the small overhead and the queue time: {at}");
+        large_band += usize::from(large.1);
+    }
+    // The sweep does reach the large overhead's band, so the conflict is not a miss everywhere.
+    assert!(large_band > 0, "the sweep never meets ml-train-large-azqueue-vs-azfunc");
+}
+
+/// Az-Dorch over Az-Func (1.04-1.08 on both datasets) against Az-Dent over Az-Func on the large
+/// dataset (0.97-1.03). Both run the same Durable machinery (starter, episodes with history
+/// reads and replay, activity or entity dispatch through the same queues), so any per-episode,
+/// per-event or polling cost that lifts Az-Dorch's large ratio into its band lifts Az-Dent's out
+/// of its own: Az-Dent stays at or above Az-Dorch at every setting.
+#[test]
+fn no_durable_overhead_meets_az_dorch_and_az_dent_over_az_func() {
+    let ids = ["ml-train-azdorch-vs-azfunc", "ml-train-large-azdent-vs-azfunc"];
+    let mut dorch_large_band = 0;
+    for episode in [0.05, 0.2, 0.5, 1.0, 2.0] {
+        for event in [0.002, 0.02, 0.05] {
+            for max in [30.0, 120.0] {
+                let dir = models_with(
+                    &format!("d{episode}-{event}-{max}"),
+                    &[
+                        ("az-durable.toml", "", "episode_cpu_s", episode),
+                        ("az-durable.toml", "", "per_history_event_cpu_s", event),
+                        ("az-durable.toml", "polling", "max_interval_s", max),
+                    ],
+                );
+                let t = targets(&dir, &ids);
+                let (dorch, dent) = (&t[0], &t[1]);
+                let large = dorch.0["ml-training-large"];
+                let at =
+                    format!("episode {episode} s, event {event} s, max {max} s: az-dorch {:?}, az-dent {large} vs {:?}", dorch.0, dent.0);
+                let large_met = (1.04..=1.08).contains(&large);
+                assert!(!(large_met && dent.1), "meets both on the large dataset: {at}");
+                assert!(!(dorch.1 && dent.1), "meets both: {at}");
+                assert!(dent.0["value"] >= large - 0.005, "az-dent below az-dorch: {at}");
+                dorch_large_band += usize::from(large_met);
+            }
+        }
+    }
+    assert!(dorch_large_band > 0, "the sweep never puts Az-Dorch's large ratio in its band");
+}
+
+/// Az-Dorch's queue transactions per execution against Az-Queue's (0.8-1.25) and the monthly
+/// video transaction overhead (Fig. 15, 55-85 % of compute). Az-Dorch's count is its queues'
+/// polls and the scale controller's peeks of them: 4 control queues and the work-item queue
+/// against Az-Queue's 3 chain queues. Fewer partitions, longer Durable polling, more frequent
+/// Az-Queue polling or a slower scale controller bring the ratio down only to about 1.8 (one
+/// partition), and the same polling is what the video overhead is made of: with fewer than 4
+/// partitions it falls out of its band.
+#[test]
+fn no_polling_setting_meets_the_queue_transaction_ratio_and_the_video_overhead() {
+    let ids = ["ml-train-queue-transactions-azdorch-vs-azqueue", "video-monthly-azdorch-transition-overhead"];
+    let mut lowest = f64::MAX;
+    for partitions in [1.0, 2.0, 4.0, 8.0] {
+        for dmax in [30.0, 120.0] {
+            for qmax in [1.0, 5.0, 60.0] {
+                for peek in [10.0, 30.0] {
+                    let dir = models_with(
+                        &format!("t{partitions}-{dmax}-{qmax}-{peek}"),
+                        &[
+                            ("az-durable.toml", "task_hub", "partition_count", partitions),
+                            ("az-durable.toml", "polling", "max_interval_s", dmax),
+                            ("az-queue.toml", "polling", "max_interval_s", qmax),
+                            ("az-durable.toml", "task_hub", "scale_controller_peek_interval_s", peek),
+                        ],
+                    );
+                    let t = targets(&dir, &ids);
+                    let at = format!(
+                        "partitions {partitions}, durable max {dmax} s, queue max {qmax} s, peek {peek} s: {:?} {:?}",
+                        t[0].0, t[1].0
+                    );
+                    assert!(!(t[0].1 && t[1].1), "meets both: {at}");
+                    lowest = lowest.min(t[0].0["value"]);
+                }
+            }
+        }
+    }
+    assert!(lowest > 1.25, "the queue transaction ratio reaches its band ({lowest}): check the video overhead there");
+}
+
+/// Az-Queue's transaction cost against Az-Dorch's (1.6-2.5) and the queue transaction ratio
+/// (0.8-1.25). With one storage account, each kind of transaction has one price for both
+/// deployments; Az-Queue's are queue transactions and a few blob transfers of payloads over the
+/// message limit, Az-Dorch's are queue, table and blob (large messages, partition leases)
+/// transactions, and Az-Dorch also counts more queue transactions. Whatever the price of each
+/// kind (0 to 11x today's; 11x the queue price is GPv2's queue price over GPv1's) and however
+/// the task hub's partitions and the queue trigger's polling are set, Az-Queue's cost stays
+/// below Az-Dorch's: the cost ratio is never met, with or without the transaction ratio.
+#[test]
+fn no_price_or_polling_setting_makes_az_queue_transactions_cost_double() {
+    let ids = ["ml-train-transaction-cost-azqueue-vs-azdorch", "ml-train-queue-transactions-azdorch-vs-azqueue"];
+    let mut highest: f64 = 0.0;
+    for queue_price in [3.6e-9, 3.6e-8, 4.0e-7] {
+        for table_price in [0.0, 3.6e-8] {
+            for blob_scale in [0.0, 0.1, 1.0] {
+                for partitions in [1.0, 4.0] {
+                    for qmax in [5.0, 60.0] {
+                        let dir = models_with(
+                            &format!("c{queue_price}-{table_price}-{blob_scale}-{partitions}-{qmax}"),
+                            &[
+                                ("az-storage.toml", "queue", "price_usd_per_transaction", queue_price),
+                                ("az-storage.toml", "table", "price_usd_per_transaction", table_price),
+                                ("az-storage.toml", "blob", "price_usd_per_read", 4e-7 * blob_scale),
+                                ("az-storage.toml", "blob", "price_usd_per_write", 5e-6 * blob_scale),
+                                ("az-storage.toml", "blob", "lease_price_usd_per_operation", 4e-7 * blob_scale),
+                                ("az-durable.toml", "task_hub", "partition_count", partitions),
+                                ("az-queue.toml", "polling", "max_interval_s", qmax),
+                            ],
+                        );
+                        let t = targets(&dir, &ids);
+                        let at = format!(
+                            "queue ${queue_price}, table ${table_price}, blob x{blob_scale}, partitions {partitions}, queue max {qmax} s: {:?} {:?}",
+                            t[0].0, t[1].0
+                        );
+                        assert!(!(t[0].1 && t[1].1), "meets both: {at}");
+                        assert!(t[0].0["value"] < 1.0, "Az-Queue's transactions cost more than Az-Dorch's: {at}");
+                        highest = highest.max(t[0].0["value"]);
+                    }
+                }
+            }
+        }
+    }
+    assert!(highest < 1.6, "{highest}");
+}
