@@ -632,3 +632,14 @@ fn a_throttled_sqs_batch_returns_to_the_queue_after_its_visibility_timeout() {
         assert!(q < 1.0 || q >= visibility_s, "waited {q} s");
     }
 }
+
+#[test]
+fn a_polling_blob_chain_is_refused_on_flex_consumption() {
+    // Flex Consumption supports only the Event Grid blob trigger; az-blob models the polling one.
+    let m = Models::builtin().expect("models");
+    let s = scenario(&format!("[deployment.az-blob]\nplan = \"flex\"\n{}", sequential(2)));
+    let cfg = s.deployment.get("az-blob").cloned().unwrap_or_default();
+    let err = DeploymentPlan::build(Deployment::AzBlob, &m, &cfg, &s.workflow).expect_err("refused on Flex");
+    assert_eq!(err.key, "deployment.az-blob.plan");
+    assert!(err.message.contains("Event Grid"), "{}", err.message);
+}

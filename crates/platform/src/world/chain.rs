@@ -101,6 +101,14 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, wor
             });
         }
     }
+    if deployment == Deployment::AzBlob && cfg.plan == Some(sfsim_workflow::HostingPlan::Flex) {
+        // AZD functions-bindings-storage-blob-trigger (2026): Flex Consumption supports only the
+        // event-based blob trigger (Event Grid source), which is not modelled here.
+        return Err(ConfigError {
+            key: "deployment.az-blob.plan".into(),
+            message: "Flex Consumption runs only the Event Grid blob trigger, and az-blob models the polling one (container scans); use plan = \"consumption\" or \"premium\"".into(),
+        });
+    }
     if deployment == Deployment::AwsSqs {
         // One Lambda function per flow element.
         let mut apps = Vec::with_capacity(workflow.flow.len());
