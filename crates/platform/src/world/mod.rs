@@ -327,7 +327,7 @@ pub(crate) enum Cont {
     /// Durable: a batch of entity `entity` finished.
     EntityBatch { entity: u32 },
     /// Step Functions: the Lambda of the Task state of run `run` finished.
-    StepTask { run: u32 },
+    StepTask { run: step::RunId },
     /// aws-lambda, az-func: the function that runs the whole workflow finished.
     Single,
 }
@@ -720,9 +720,9 @@ pub(crate) enum Owned {
     /// A Durable orchestration (the execution's or a sub-orchestration).
     Orch(u32),
     /// A Step Functions run (the machine, a branch, a Map iteration).
-    StepRun(u32),
+    StepRun(step::RunId),
     /// A Step Functions Parallel or Map state waiting for its children.
-    StepGroup(u32),
+    StepGroup(step::GroupId),
 }
 
 /// The live executions, by id. Ids are given in arrival order and never reused; an execution
@@ -788,18 +788,18 @@ pub(crate) enum Ev {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Timer {
     /// Step Functions: strand `strand` of run `run` enters its state after the transition.
-    StepEnter { run: u32, strand: StrandId },
+    StepEnter { run: step::RunId, strand: StrandId },
     /// Step Functions: the service has taken the response of run `run`'s last Task.
-    StepResult { run: u32, strand: StrandId },
+    StepResult { run: step::RunId, strand: StrandId },
     /// Step Functions: a Wait state of run `run` of execution `exec` ended.
-    StepWaited { exec: ExecId, run: u32 },
+    StepWaited { exec: ExecId, run: step::RunId },
     /// Step Functions: a retry's backoff of run `run` of execution `exec` ended.
-    StepRetry { exec: ExecId, run: u32 },
+    StepRetry { exec: ExecId, run: step::RunId },
     /// Step Functions Express: the 5-minute limit of execution `exec`.
     ExpressDeadline { exec: ExecId },
     /// Step Functions: the 5-minute limit of an Express child execution (root run `run`) of a
     /// Distributed Map.
-    ExpressChildDeadline { run: u32, strand: StrandId },
+    ExpressChildDeadline { run: step::RunId, strand: StrandId },
     /// az-blob: a container scan found the blob that triggers flow node `node` of `exec`,
     /// written by host `host`.
     BlobFound { exec: ExecId, node: u32, host: InstId },

@@ -389,6 +389,37 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
     })
 }
 
+/// Typed ids of the driver's slab objects: `$id` indexes `Slab<$item>` and no other.
+macro_rules! slab_id {
+    ($(#[$doc:meta])* $id:ident => $item:ty) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub(crate) struct $id(u32);
+
+        impl std::ops::Index<$id> for Slab<$item> {
+            type Output = $item;
+            fn index(&self, i: $id) -> &$item {
+                &self[i.0 as usize]
+            }
+        }
+
+        impl std::ops::IndexMut<$id> for Slab<$item> {
+            fn index_mut(&mut self, i: $id) -> &mut $item {
+                &mut self[i.0 as usize]
+            }
+        }
+    };
+}
+
+slab_id!(
+    /// A running state list of an execution (the machine, a branch, a Map iteration).
+    RunId => Run
+);
+slab_id!(
+    /// A Parallel or Map state waiting for its children.
+    GroupId => Group
+);
+
 /// One running state list: the machine, a Parallel branch, or a Map iteration.
 struct Run {
     exec: ExecId,
@@ -397,7 +428,7 @@ struct Run {
     share: f64,
     item: u32,
     strand: StrandId,
-    parent: Option<u32>,
+    parent: Option<GroupId>,
     /// Retries of the current Task so far.
     attempt: u32,
     /// Map iteration: when it was scheduled (for the per-worker figures).
@@ -410,7 +441,7 @@ struct Run {
     response: SimDuration,
     /// The child execution of a Distributed Map this run belongs to (the id of its root run),
     /// or `None` in the execution itself.
-    child: Option<u32>,
+    child: Option<RunId>,
     /// Runs inside an Express workflow (no transition throttle, price or history).
     express: bool,
     /// A child execution's root: its history events so far.
@@ -423,7 +454,7 @@ struct Run {
 
 /// A Parallel or Map state waiting for its children.
 struct Group {
-    run: u32,
+    run: RunId,
     join: JoinId,
     /// Map: iterations not yet started (strand, item), and the iterator; Parallel: none.
     waiting: Vec<(StrandId, u32)>,
@@ -444,13 +475,13 @@ pub struct StepState {
 
 impl StepState {
     /// Frees a run of an ended execution.
-    pub(crate) fn free_run(&mut self, id: u32) {
-        self.runs.remove(id, |_| {});
+    pub(crate) fn free_run(&mut self, id: RunId) {
+        self.runs.remove(id.0, |_| {});
     }
 
     /// Frees a Parallel or Map group of an ended execution.
-    pub(crate) fn free_group(&mut self, id: u32) {
-        self.groups.remove(id, |g| g.waiting = Vec::new());
+    pub(crate) fn free_group(&mut self, id: GroupId) {
+        self.groups.remove(id.0, |g| g.waiting = Vec::new());
     }
 }
 
@@ -488,7 +519,7 @@ impl<'a> World<'a> {
         }
         let strand = self.main_strand(e);
         let run = self.new_run(now, e, 0, 1.0, 0, strand, None, None);
-        self.sf.runs[run as usize].data = self.wf.input_bytes as f64;
+        self.sf.runs[run].data = self.wf.input_bytes as f64;
         self.start_machine(now, run);
     }
 
@@ -510,18 +541,18 @@ impl<'a> World<'a> {
         share: f64,
         item: u32,
         strand: StrandId,
-        parent: Option<u32>,
+        parent: Option<GroupId>,
         worker_since: Option<SimTime>,
-    ) -> u32 {
+    ) -> RunId {
         let data = self.machine(machine).input_bytes * share;
         let (child, express) = match parent {
             Some(g) => {
-                let pr = &self.sf.runs[self.sf.groups[g as usize].run as usize];
+                let pr = &self.sf.runs[self.sf.groups[g].run];
                 (pr.child, pr.express)
             }
             None => (None, self.sf_setup().express),
         };
-        let id = self.sf.runs.insert(Run {
+        let id = RunId(self.sf.runs.insert(Run {
             exec,
             machine,
             state: 0,
@@ -539,23 +570,23 @@ impl<'a> World<'a> {
             history_events: 0,
             since: now,
             finished: false,
-        });
+        }));
         self.own(exec, Owned::StepRun(id));
         id
     }
 
-    fn start_machine(&mut self, now: SimTime, run: u32) {
-        let start = self.machine(self.sf.runs[run as usize].machine).start.clone();
+    fn start_machine(&mut self, now: SimTime, run: RunId) {
+        let start = self.machine(self.sf.runs[run].machine).start.clone();
         self.go(now, run, start);
     }
 
     /// Moves `run` on: a transition into the next state, or the end of its machine (a
     /// generated machine's last state has `End: true`: ending is not a state of its own).
-    fn go(&mut self, now: SimTime, run: u32, next: AslNext) {
+    fn go(&mut self, now: SimTime, run: RunId, next: AslNext) {
         match next {
             AslNext::State(j) => self.transition(now, run, j),
             AslNext::End => {
-                let r = &mut self.sf.runs[run as usize];
+                let r = &mut self.sf.runs[run];
                 match std::mem::take(&mut r.response) {
                     SimDuration::ZERO => self.run_finished(now, run),
                     d => {
@@ -571,8 +602,8 @@ impl<'a> World<'a> {
     /// after the service took the last Task's response; into a Task, the service then sends the
     /// Invoke request with the state's input (one event: the state is entered when the request
     /// reaches Lambda).
-    fn transition(&mut self, now: SimTime, run: u32, state: usize) {
-        let r = &mut self.sf.runs[run as usize];
+    fn transition(&mut self, now: SimTime, run: RunId, state: usize) {
+        let r = &mut self.sf.runs[run];
         r.state = state;
         let response = std::mem::take(&mut r.response);
         let (e, strand, data, m, share, express) = (r.exec, r.strand, rounded(r.data), r.machine, r.share, r.express);
@@ -621,11 +652,11 @@ impl<'a> World<'a> {
     }
 
     /// The transition of `run` ended: it enters its state.
-    pub(crate) fn step_enter(&mut self, now: SimTime, run: u32, strand: StrandId) {
+    pub(crate) fn step_enter(&mut self, now: SimTime, run: RunId, strand: StrandId) {
         if self.exec_done(strand.exec) {
             return; // the run went with its execution
         }
-        let r = &self.sf.runs[run as usize];
+        let r = &self.sf.runs[run];
         let (e, m, s, share, item) = (r.exec, r.machine, r.state, r.share, r.item);
         self.charge(strand, now, Component::Scheduling);
         let machine = self.machine(m);
@@ -690,7 +721,7 @@ impl<'a> World<'a> {
     }
 
     /// The service has taken the response of `run`'s last Task, which ended its machine.
-    pub(crate) fn step_result(&mut self, now: SimTime, run: u32, strand: StrandId) {
+    pub(crate) fn step_result(&mut self, now: SimTime, run: RunId, strand: StrandId) {
         if self.exec_done(strand.exec) {
             return;
         }
@@ -698,18 +729,18 @@ impl<'a> World<'a> {
         self.run_finished(now, run);
     }
 
-    fn new_group(&mut self, run: u32, join: JoinId, waiting: Vec<(StrandId, u32)>, iterator: Option<usize>) -> u32 {
-        let exec = self.sf.runs[run as usize].exec;
-        let id = self.sf.groups.insert(Group { run, join, waiting, iterator, output: 0.0 });
+    fn new_group(&mut self, run: RunId, join: JoinId, waiting: Vec<(StrandId, u32)>, iterator: Option<usize>) -> GroupId {
+        let exec = self.sf.runs[run].exec;
+        let id = GroupId(self.sf.groups.insert(Group { run, join, waiting, iterator, output: 0.0 }));
         self.own(exec, Owned::StepGroup(id));
         id
     }
 
     /// Starts the next waiting iteration of Map group `g`, if any.
-    fn start_iteration(&mut self, now: SimTime, g: u32) {
-        let group = &mut self.sf.groups[g as usize];
+    fn start_iteration(&mut self, now: SimTime, g: GroupId) {
+        let group = &mut self.sf.groups[g];
         let (Some((child, item)), Some(it)) = (group.waiting.pop(), group.iterator) else { return };
-        let parent = &self.sf.runs[group.run as usize];
+        let parent = &self.sf.runs[group.run];
         let (e, m, s) = (parent.exec, parent.machine, parent.state);
         let (item_share, mode) = match &self.machine(m).states[s] {
             State::Map { item_share, mode, .. } => (*item_share, *mode),
@@ -725,7 +756,7 @@ impl<'a> World<'a> {
             // ExecutionSucceeded), its own workflow type; an Express child is a billed request
             // that times out after 5 minutes.
             let express = mode == MapMode::DistributedExpress;
-            let run = &mut self.sf.runs[r as usize];
+            let run = &mut self.sf.runs[r];
             (run.child, run.express, run.history_events) = (Some(r), express, 2);
             if express {
                 let setup = self.sf_setup();
@@ -738,8 +769,8 @@ impl<'a> World<'a> {
 
     /// An Express child execution still running at its 5-minute limit times out, and with it the
     /// Map Run and the execution (no failures tolerated).
-    pub(crate) fn express_child_deadline(&mut self, now: SimTime, run: u32, strand: StrandId) {
-        if self.exec_done(strand.exec) || self.sf.runs[run as usize].finished {
+    pub(crate) fn express_child_deadline(&mut self, now: SimTime, run: RunId, strand: StrandId) {
+        if self.exec_done(strand.exec) || self.sf.runs[run].finished {
             return;
         }
         let limit = self.sf_setup().express_max_duration;
@@ -747,8 +778,8 @@ impl<'a> World<'a> {
     }
 
     /// A run ended its machine: the execution succeeds, or a branch or iteration joins.
-    fn run_finished(&mut self, now: SimTime, run: u32) {
-        let r = &mut self.sf.runs[run as usize];
+    fn run_finished(&mut self, now: SimTime, run: RunId) {
+        let r = &mut self.sf.runs[run];
         r.finished = true;
         let (e, strand, parent, since, out) = (r.exec, r.strand, r.parent, r.worker_since, r.data);
         let Some(g) = parent else {
@@ -763,18 +794,18 @@ impl<'a> World<'a> {
         if let Some(t) = since {
             self.worker_latency(e, now.saturating_since(t).as_secs_f64());
         }
-        self.sf.groups[g as usize].output += out;
+        self.sf.groups[g].output += out;
         self.start_iteration(now, g);
-        let join = self.sf.groups[g as usize].join;
+        let join = self.sf.groups[g].join;
         if self.arrive_join(join, strand, now).is_some() {
-            let prun = self.sf.groups[g as usize].run;
-            let result = self.sf.groups[g as usize].output;
+            let prun = self.sf.groups[g].run;
+            let result = self.sf.groups[g].output;
             // The state's result is the array of its children's results: it is checked against
             // the payload limit and carried by the next transition.
             if !self.step_payload_ok(now, e, rounded(result)) {
                 return;
             }
-            let pr = &mut self.sf.runs[prun as usize];
+            let pr = &mut self.sf.runs[prun];
             pr.data = result;
             let (m, s) = (pr.machine, pr.state);
             let next = match &self.machine(m).states[s] {
@@ -786,12 +817,12 @@ impl<'a> World<'a> {
     }
 
     /// The Lambda of `run`'s Task returned.
-    pub(crate) fn step_task_done(&mut self, now: SimTime, v: InvId, run: u32) {
+    pub(crate) fn step_task_done(&mut self, now: SimTime, v: InvId, run: RunId) {
         let e = self.invs[v].exec;
         if self.exec_done(e) {
             return;
         }
-        let r = &mut self.sf.runs[run as usize];
+        let r = &mut self.sf.runs[run];
         r.attempt = 0;
         let (m, s, share) = (r.machine, r.state, r.share);
         if let State::Task { task, next, .. } = &self.machine(m).states[s] {
@@ -801,7 +832,7 @@ impl<'a> World<'a> {
             }
             // The service takes the response back before recording it and moving on.
             let response = SimDuration::from_secs_f64(self.sf_setup().result_s_per_kb * out / 1024.0);
-            let r = &mut self.sf.runs[run as usize];
+            let r = &mut self.sf.runs[run];
             r.data = out;
             r.response = response;
             self.go(now, run, next.clone());
@@ -809,12 +840,12 @@ impl<'a> World<'a> {
     }
 
     /// The Lambda of `run`'s Task failed: retried, caught, or the execution fails.
-    pub(crate) fn step_task_failed(&mut self, now: SimTime, v: InvId, run: u32, error: PlatformError) {
+    pub(crate) fn step_task_failed(&mut self, now: SimTime, v: InvId, run: RunId, error: PlatformError) {
         let e = self.invs[v].exec;
         if self.exec_done(e) {
             return;
         }
-        let r = &self.sf.runs[run as usize];
+        let r = &self.sf.runs[run];
         let (m, s, attempt) = (r.machine, r.state, r.attempt);
         let State::Task { retry, catch, .. } = &self.machine(m).states[s] else { return };
         let name = error.name();
@@ -823,13 +854,13 @@ impl<'a> World<'a> {
         {
             // A retry re-enters the state: a billed transition after the backoff.
             let wait = SimDuration::from_secs_f64(r.interval_s * r.backoff_rate.powi(attempt as i32));
-            self.sf.runs[run as usize].attempt += 1;
+            self.sf.runs[run].attempt += 1;
             self.q.schedule(now + wait, Ev::Timer(Timer::StepRetry { exec: e, run }));
             return;
         }
         if let Some(c) = catch.iter().find(|c| c.matches(&name)) {
             // The error output replaces the data (a few hundred bytes: counted as none).
-            let r = &mut self.sf.runs[run as usize];
+            let r = &mut self.sf.runs[run];
             r.attempt = 0;
             r.data = 0.0;
             self.transition(now, run, c.next);
@@ -839,11 +870,11 @@ impl<'a> World<'a> {
     }
 
     /// A Wait state of `run` ended.
-    pub(crate) fn step_waited(&mut self, now: SimTime, e: ExecId, run: u32) {
+    pub(crate) fn step_waited(&mut self, now: SimTime, e: ExecId, run: RunId) {
         if self.exec_done(e) {
             return;
         }
-        let r = &self.sf.runs[run as usize];
+        let r = &self.sf.runs[run];
         let (m, s, strand) = (r.machine, r.state, r.strand);
         self.charge(strand, now, Component::Scheduling);
         if let State::Wait { next, .. } = &self.machine(m).states[s] {
@@ -852,20 +883,20 @@ impl<'a> World<'a> {
     }
 
     /// A retry's backoff ended: re-enter the Task state (a billed transition).
-    pub(crate) fn step_retry(&mut self, now: SimTime, e: ExecId, run: u32) {
+    pub(crate) fn step_retry(&mut self, now: SimTime, e: ExecId, run: RunId) {
         if self.exec_done(e) {
             return;
         }
-        let s = self.sf.runs[run as usize].state;
+        let s = self.sf.runs[run].state;
         self.transition(now, run, s);
     }
 
     /// The per-worker scheduling delay of a Map iteration: until its first Lambda started.
-    pub(crate) fn step_worker_started(&mut self, now: SimTime, e: ExecId, run: u32) {
+    pub(crate) fn step_worker_started(&mut self, now: SimTime, e: ExecId, run: RunId) {
         if self.exec_done(e) {
             return;
         }
-        if let Some(r) = self.sf.runs.get_mut(run)
+        if let Some(r) = self.sf.runs.get_mut(run.0)
             && let Some(t) = r.worker_since
             && !r.worker_started
         {
@@ -875,8 +906,8 @@ impl<'a> World<'a> {
     }
 
     /// The step a Task of `run` runs (for the timeline).
-    pub(crate) fn step_task_app(&self, run: u32) -> u16 {
-        let r = &self.sf.runs[run as usize];
+    pub(crate) fn step_task_app(&self, run: RunId) -> u16 {
+        let r = &self.sf.runs[run];
         match &self.machine(r.machine).states[r.state] {
             State::Task { task, .. } => task.app,
             _ => 0,

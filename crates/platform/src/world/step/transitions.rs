@@ -20,6 +20,7 @@
 use sfsim_engine::{SimDuration, SimTime};
 
 use super::super::{ExecId, World};
+use super::RunId;
 use crate::billing::Cost;
 use crate::error::PlatformError;
 
@@ -70,15 +71,15 @@ impl World<'_> {
 
     /// Adds `events` to the history of the execution `run` belongs to: the top-level
     /// execution's, or a Distributed Map child execution's own.
-    pub(super) fn add_history(&mut self, now: SimTime, run: u32, events: u32) -> bool {
-        let r = &self.sf.runs[run as usize];
+    pub(super) fn add_history(&mut self, now: SimTime, run: RunId, events: u32) -> bool {
+        let r = &self.sf.runs[run];
         if r.express {
             return true; // Express keeps no execution history (CloudWatch Logs only)
         }
         let (e, child) = (r.exec, r.child);
         let max = self.sf_setup().history_max;
         let count = match child {
-            Some(c) => &mut self.sf.runs[c as usize].history_events,
+            Some(c) => &mut self.sf.runs[c].history_events,
             None => match self.execs.get_mut(e) {
                 Some(x) => &mut x.history_events,
                 None => return false,
