@@ -3,58 +3,9 @@
 //! deviating target together with the target it conflicts with (calibration/deviations.toml
 //! gives the reasons in words; these tests hold them to the simulator).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-/// A copy of the built-in models with some parameters multiplied or set: (file, key, value).
-fn models_with(tag: &str, changes: &[(&str, &str, f64)]) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = std::env::temp_dir().join(format!("sfsim-conflicts-{}-{tag}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    for entry in std::fs::read_dir(root.join("models")).expect("models") {
-        let p = entry.expect("entry").path();
-        if p.extension().is_some_and(|e| e == "toml") {
-            let mut text = std::fs::read_to_string(&p).expect("model");
-            let name = p.file_name().expect("name").to_string_lossy().into_owned();
-            for (file, key, value) in changes.iter().filter(|c| c.0 == name) {
-                // `key = { value = X, source = ... }` lines (in every table that has the key).
-                let prefix = format!("{key} = {{ value = ");
-                assert!(text.lines().any(|l| l.starts_with(&prefix)), "{file}: {key}");
-                text = text
-                    .lines()
-                    .map(|l| match l.strip_prefix(&prefix).and_then(|rest| rest.split_once(',')) {
-                        Some((_, tail)) => format!("{prefix}{value:e},{tail}"),
-                        None => l.to_string(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n");
-            }
-            std::fs::write(dir.join(&name), text).expect("write");
-        }
-    }
-    dir
-}
-
-/// Each target's (values by label, met) with the given models.
-fn targets(models: &Path, ids: &[&str]) -> Vec<(std::collections::BTreeMap<String, f64>, bool)> {
-    let mut args = vec!["reproduce".to_string(), "--format".into(), "json".into(), "-q".into()];
-    args.extend(["--models".to_string(), models.to_string_lossy().into_owned()]);
-    args.extend(["--out".to_string(), models.join("report").to_string_lossy().into_owned()]);
-    for id in ids {
-        args.extend(["--only".to_string(), id.to_string()]);
-    }
-    let o = Command::new(env!("CARGO_BIN_EXE_sfsim")).args(&args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("runs");
-    assert!(o.status.code().is_some_and(|c| c <= 1), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
-    let all = v["sets"][0]["targets"].as_array().expect("targets");
-    ids.iter()
-        .map(|id| {
-            let t = all.iter().find(|t| t["id"] == *id).expect("target");
-            let values = t["values"].as_object().expect("values").iter().map(|(k, x)| (k.clone(), x.as_f64().expect("number"))).collect();
-            (values, t["pass"].as_bool().expect("pass"))
-        })
-        .collect()
-}
+use common::conflicts::{models_with, targets};
 
 /// The Azure stateful share of the bill (2-15 % on both datasets) against the monthly video
 /// transaction overhead (Fig. 15, 55-85 % of compute): the share falls with the workflow's

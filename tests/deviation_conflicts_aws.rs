@@ -12,71 +12,15 @@
 //! - `ml-train-large-tail-aws-sharper` against `ml-train-large-durable-queue-time`: the spread
 //!   of Azure Storage latencies, the one Durable-only source of a long tail.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-/// A copy of the built-in models with `edits` applied: (file, prefix of a line, new prefix).
-fn models_with(tag: &str, edits: &[(&str, &str, String)]) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = std::env::temp_dir().join(format!("sfsim-aws-conflicts-{}-{tag}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    for entry in std::fs::read_dir(root.join("models")).expect("models") {
-        let p = entry.expect("entry").path();
-        if p.extension().is_some_and(|e| e == "toml") {
-            let mut text = std::fs::read_to_string(&p).expect("model");
-            let name = p.file_name().expect("name").to_string_lossy().into_owned();
-            for (file, from, to) in edits {
-                if *file == name {
-                    let n = text.matches(from).count();
-                    assert!(n >= 1, "{file}: no line starts with {from}");
-                    text = text.replace(from, to);
-                }
-            }
-            std::fs::write(dir.join(&name), text).expect("write");
-        }
-    }
-    dir
-}
+use common::conflicts::{models_with, outcomes};
 
-/// One target's result under a model directory.
-struct Outcome {
-    values: BTreeMap<String, f64>,
-    pass: bool,
-    seeds_met: u64,
-}
-
-fn targets(models: &Path, ids: &[&str], seeds: u32) -> BTreeMap<String, Outcome> {
-    let mut args = vec!["reproduce".to_string(), "--format".into(), "json".into(), "-q".into()];
-    args.extend(["--models".to_string(), models.to_string_lossy().into_owned()]);
-    args.extend(["--out".to_string(), models.join("report").to_string_lossy().into_owned()]);
-    args.extend(["--seeds".to_string(), seeds.to_string()]);
-    for id in ids {
-        args.extend(["--only".to_string(), id.to_string()]);
-    }
-    let o = Command::new(env!("CARGO_BIN_EXE_sfsim")).args(&args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("runs");
-    assert!(o.status.code().is_some_and(|c| c <= 1), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
-    let all = v["sets"][0]["targets"].as_array().expect("targets");
-    let _ = std::fs::remove_dir_all(models);
-    ids.iter()
-        .map(|id| {
-            let t = all.iter().find(|t| t["id"] == *id).expect("target");
-            let values = match t["values"].as_object() {
-                Some(m) => m.iter().filter_map(|(k, x)| Some((k.clone(), x.as_f64()?))).collect(),
-                None => Default::default(),
-            };
-            let seeds_met = t["seeds_met"].as_u64().unwrap_or(0);
-            (id.to_string(), Outcome { values, pass: t["pass"].as_bool().unwrap_or(false), seeds_met })
-        })
-        .collect()
-}
-
-fn speed_edits(aws: f64, az: f64, threads: u32) -> Vec<(&'static str, &'static str, String)> {
+fn speed_edits(aws: f64, az: f64, threads: u32) -> Vec<(&'static str, &'static str, f64)> {
     vec![
-        ("aws-lambda.toml", "cpu_speed = { value = 1.0,", format!("cpu_speed = {{ value = {aws},")),
-        ("az-func.toml", "cpu_speed = { value = 1.0,", format!("cpu_speed = {{ value = {az},")),
-        ("aws-lambda.toml", "worker_threads = { value = 1,", format!("worker_threads = {{ value = {threads},")),
+        ("aws-lambda.toml", "cpu_speed", aws),
+        ("az-func.toml", "cpu_speed", az),
+        ("aws-lambda.toml", "worker_threads", f64::from(threads)),
     ]
 }
 
@@ -105,7 +49,7 @@ fn awsstep_beating_azure_needs_a_lambda_core_the_video_parity_forbids() {
     let (mut order_met, mut parity_met) = (0, 0);
     for (aws, az, threads) in grid {
         let tag = format!("speed-{aws:.3}-{az:.3}-{threads}");
-        let r = targets(&models_with(&tag, &speed_edits(aws, az, threads)), &ids, 1);
+        let r = outcomes(models_with(&tag, &speed_edits(aws, az, threads)), &ids, 1);
         let (order, parity) = (&r[ids[0]], &r[ids[1]]);
         order_met += usize::from(order.pass);
         parity_met += usize::from(parity.pass);
@@ -129,32 +73,28 @@ fn awsstep_beating_azure_needs_a_lambda_core_the_video_parity_forbids() {
 #[test]
 fn large_awsstep_overhead_cannot_grow_with_the_data() {
     let ids = ["ml-train-large-awsstep-vs-awslambda", "ml-train-small-awsstep-vs-awslambda", "ml-train-large-gbs-awsstep-eq-awslambda"];
-    let mut grid: Vec<Vec<(&str, &str, String)>> = Vec::new();
+    let mut grid: Vec<Vec<(&str, &str, f64)>> = Vec::new();
     let mut labels = Vec::new();
     for t in [0.06, 0.5, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0] {
         for inv in [0.066, 2.0, 8.0] {
             for ka in [600.0, 60.0, 5.0] {
                 grid.push(vec![
-                    ("aws-step.toml", "latency_s_median = { value = 0.06,", format!("latency_s_median = {{ value = {t},")),
-                    (
-                        "aws-step.toml",
-                        "invoke_latency_s_median = { value = 6.585429e-2,",
-                        format!("invoke_latency_s_median = {{ value = {inv},"),
-                    ),
-                    ("aws-lambda.toml", "idle_s = { value = 600,", format!("idle_s = {{ value = {ka},")),
+                    ("aws-step.toml", "latency_s_median", t),
+                    ("aws-step.toml", "invoke_latency_s_median", inv),
+                    ("aws-lambda.toml", "idle_s", ka),
                 ]);
                 labels.push(format!("transition {t} s, invoke {inv} s, keep-alive {ka} s"));
             }
         }
     }
     for bw in [80.0, 5.0, 1.0, 0.3] {
-        grid.push(vec![("aws-lambda.toml", "bandwidth_mb_per_s = { value = 80,", format!("bandwidth_mb_per_s = {{ value = {bw},"))]);
+        grid.push(vec![("aws-lambda.toml", "bandwidth_mb_per_s", bw)]);
         labels.push(format!("S3 bandwidth {bw} MB/s"));
     }
     let mut rows = Vec::new();
     let (mut large_met, mut small_met) = (0, 0);
     for (k, (edits, label)) in grid.iter().zip(&labels).enumerate() {
-        let r = targets(&models_with(&format!("step-{k}"), edits), &ids, 1);
+        let r = outcomes(models_with(&format!("step-{k}"), edits), &ids, 1);
         let (large, small, gbs) = (&r[ids[0]], &r[ids[1]], &r[ids[2]]);
         large_met += usize::from(large.pass);
         small_met += usize::from(small.pass);
@@ -179,11 +119,8 @@ fn durable_tail_needs_queue_times_over_a_second() {
     let mut rows = Vec::new();
     let (mut tail_met, mut queue_met) = (0, 0);
     for sigma in [0.5, 1.0, 1.5, 1.8, 1.9, 2.0, 2.2, 2.5] {
-        let edits = vec![
-            ("az-storage.toml", "latency_sigma = { value = 0.5,", format!("latency_sigma = {{ value = {sigma},")),
-            ("az-func.toml", "latency_sigma = { value = 0.5,", format!("latency_sigma = {{ value = {sigma},")),
-        ];
-        let r = targets(&models_with(&format!("sigma-{sigma}"), &edits), &ids, 10);
+        let edits = [("az-storage.toml", "latency_sigma", sigma), ("az-func.toml", "latency_sigma", sigma)];
+        let r = outcomes(models_with(&format!("sigma-{sigma}"), &edits), &ids, 10);
         let (tail, queue) = (&r[ids[0]], &r[ids[1]]);
         let (t_all, q_all) = (tail.seeds_met == 10, queue.seeds_met == 10);
         tail_met += usize::from(t_all);

@@ -5,72 +5,9 @@
 //! meets it together with another target of the study. calibration/deviations.toml gives the
 //! reasons in words.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-/// A copy of the built-in models with parameters set: (file, table or "" for every table, key,
-/// value). Only `key = { value = X, ... }` lines of that table are changed.
-fn models_with(tag: &str, changes: &[(&str, &str, &str, f64)]) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = std::env::temp_dir().join(format!("sfsim-conflicts-azure-{}-{tag}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    for entry in std::fs::read_dir(root.join("models")).expect("models") {
-        let p = entry.expect("entry").path();
-        if p.extension().is_some_and(|e| e == "toml") {
-            let text = std::fs::read_to_string(&p).expect("model");
-            let name = p.file_name().expect("name").to_string_lossy().into_owned();
-            let mine: Vec<_> = changes.iter().filter(|c| c.0 == name).collect();
-            let mut seen = vec![false; mine.len()];
-            let mut table = String::new();
-            let out: Vec<String> = text
-                .lines()
-                .map(|l| {
-                    if l.starts_with('[') {
-                        table = l.trim_matches(|c| c == '[' || c == ']').to_string();
-                    }
-                    for (i, (_, t, key, value)) in mine.iter().enumerate() {
-                        let prefix = format!("{key} = {{ value = ");
-                        if (t.is_empty() || *t == table) && l.starts_with(&prefix) {
-                            if let Some((_, tail)) = l[prefix.len()..].split_once(',') {
-                                seen[i] = true;
-                                return format!("{prefix}{value:e},{tail}");
-                            }
-                        }
-                    }
-                    l.to_string()
-                })
-                .collect();
-            assert!(seen.iter().all(|s| *s), "{name}: a key of {mine:?} not found");
-            std::fs::write(dir.join(&name), out.join("\n")).expect("write");
-        }
-    }
-    dir
-}
-
-/// Each target's (values by label, met) with the given models.
-fn targets(models: &Path, ids: &[&str]) -> Vec<(BTreeMap<String, f64>, bool)> {
-    let mut args = vec!["reproduce".to_string(), "--format".into(), "json".into(), "-q".into()];
-    args.extend(["--models".to_string(), models.to_string_lossy().into_owned()]);
-    args.extend(["--out".to_string(), models.join("report").to_string_lossy().into_owned()]);
-    for id in ids {
-        args.extend(["--only".to_string(), id.to_string()]);
-    }
-    let o = Command::new(env!("CARGO_BIN_EXE_sfsim")).args(&args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("runs");
-    assert!(o.status.code().is_some_and(|c| c <= 1), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
-    let all = v["sets"][0]["targets"].as_array().expect("targets");
-    let out = ids
-        .iter()
-        .map(|id| {
-            let t = all.iter().find(|t| t["id"] == *id).expect("target");
-            let values = t["values"].as_object().expect("values").iter().map(|(k, x)| (k.clone(), x.as_f64().expect("number"))).collect();
-            (values, t["pass"].as_bool().expect("pass"))
-        })
-        .collect();
-    let _ = std::fs::remove_dir_all(models);
-    out
-}
+use common::conflicts::{models_with, targets};
 
 /// Az-Queue over Az-Func (+25-35 % small, +19-29 % large) and its p99 queue time (24-36 s,
 /// large). The hops wait for polls of queues that were idle for a whole execution, so the wait
