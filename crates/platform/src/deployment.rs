@@ -478,7 +478,13 @@ impl FunctionPlatform {
                 };
                 Ok(FunctionPlatform {
                     name: deployment.name(),
-                    cpu_capacity_vcpu: vcpus,
+                    // A Netherite host's partition machinery takes a fixed share of its CPU
+                    // (world/durable/backend.rs).
+                    cpu_capacity_vcpu: if cfg.backend == Some(sfsim_workflow::DurableBackend::Netherite) {
+                        vcpus - models.durable.netherite.host_background_vcpu.value.min(vcpus * 0.9)
+                    } else {
+                        vcpus
+                    },
                     task_max_vcpu: f.worker_threads.value.max(1.0),
                     cpu_speed: f.cpu_speed.value,
                     slots_per_instance: slots,

@@ -476,6 +476,12 @@ param_section!(
         latency_sigma,
         /// Commits of one partition within this window share one page-blob write, s.
         commit_interval_s,
+        /// Orchestration cursors cached in the partition, no replay (0/1).
+        cache_cursors,
+        /// A host's CPU taken by the partition machinery whatever the load, vCPU.
+        host_background_vcpu,
+        /// Host CPU of an activity run on another host than its orchestration's partition, s.
+        remote_activity_cpu_s,
     }
 );
 param_section!(
@@ -726,6 +732,9 @@ impl CheckRanges for DurableModel {
         within("dotnet.concurrent_requests_per_host", &self.dotnet.concurrent_requests_per_host, 1.0, 10000.0)?;
         within("netherite.partition_count", &self.netherite.partition_count, 1.0, 32.0)?;
         within("netherite.latency_sigma", &self.netherite.latency_sigma, 0.0, 5.0)?;
+        within("netherite.cache_cursors", &self.netherite.cache_cursors, 0.0, 1.0)?;
+        within("netherite.host_background_vcpu", &self.netherite.host_background_vcpu, 0.0, 0.9)?;
+        within("netherite.remote_activity_cpu_s", &self.netherite.remote_activity_cpu_s, 0.0, 1.0)?;
         within("mssql.min_interval_s", &self.mssql.min_interval_s, 0.001, 3600.0)?;
         within("mssql.max_interval_s", &self.mssql.max_interval_s, self.mssql.min_interval_s.value, 3600.0)?;
         within("mssql.latency_sigma", &self.mssql.latency_sigma, 0.0, 5.0)?;

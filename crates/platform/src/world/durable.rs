@@ -83,6 +83,10 @@ pub struct DurableSetup {
     pub per_history_kb_cpu_s: f64,
     /// Extended sessions.
     pub extended_sessions: bool,
+    /// Netherite: the partition caches orchestration cursors (no replay on the owner host).
+    pub cursor_cache: bool,
+    /// Netherite: host CPU of an activity run away from its orchestration's host, s.
+    pub remote_activity_cpu_s: f64,
     /// Memory of an orchestrator episode or entity batch, MiB.
     pub episode_memory_mb: f64,
     /// CPU per entity operation dispatch, s.
@@ -180,6 +184,8 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _wo
         per_event_cpu_s,
         per_history_kb_cpu_s,
         extended_sessions: cfg.extended_sessions.unwrap_or(d.replay.extended_sessions.value >= 0.5),
+        cursor_cache: backend.kind == DurableBackend::Netherite && d.netherite.cache_cursors.value >= 0.5,
+        remote_activity_cpu_s: if backend.kind == DurableBackend::Netherite { d.netherite.remote_activity_cpu_s.value } else { 0.0 },
         episode_memory_mb: d.replay.orchestrator_memory_mb.value,
         entity_op_cpu_s: d.entities.operation_cpu_s.value,
         // The client function: an entity-operation-like dispatch in Python, an episode's
@@ -695,6 +701,12 @@ impl<'a> World<'a> {
                 let mut phases = Vec::new();
                 let requests = self.du_setup().backend.activity_requests();
                 phases.extend(self.backend_request_phase(requests, 64.0));
+                // Netherite: an activity away from its orchestration's partition host costs
+                // the Event Hubs hops of its task and result.
+                let remote = self.du_setup().remote_activity_cpu_s;
+                if remote > 0.0 && self.du.orchs[orch as usize].last_host != Some(h) {
+                    phases.push(Phase::cpu(remote, 64.0, Component::Execution).on_host());
+                }
                 if msg.large {
                     let d = self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Get, msg.size, &mut self.rng);
                     phases.push(Phase::wait(d, 64.0, Component::Transfer).on_host());
@@ -855,7 +867,8 @@ impl<'a> World<'a> {
         o.start_pending = false;
         let (e, history, strand, active) = (o.exec, o.history, o.strand, o.strand_active);
         let (stored, new) = (o.history_bytes, o.taken_bytes);
-        let warm_session = s.extended_sessions && o.last_host == Some(h) && now.saturating_since(o.last_end) < SimDuration::from_secs(30);
+        let warm_session = (s.cursor_cache && o.last_host == Some(h))
+            || (s.extended_sessions && o.last_host == Some(h) && now.saturating_since(o.last_end) < SimDuration::from_secs(30));
         let mem = s.episode_memory_mb;
         let taken = o.taken.0 + u32::from(o.taken.1);
         let mut phases = self.episode_phases(e, history, stored, new, taken, warm_session);

@@ -25,17 +25,36 @@
 //! * *host CPU*: a backend request (a storage REST call, an Event Hubs send, a SQL or gRPC
 //!   call) costs the host `request_cpu_s` of the runtime (the Python model folds it into its
 //!   episode cost). An episode issues `load + commit + deletes of its messages + one send` on
-//!   Azure Storage, one send on Netherite (receives and commits are batched), two calls on
-//!   MSSQL, one on DTS; an activity three (get, delete, put), one, two and one.
+//!   Azure Storage, none on Netherite (receives, commits and sends are batched per partition:
+//!   `PackPartitionTaskMessages`; their CPU is in the background share below), two calls on
+//!   MSSQL, one on DTS; an activity three (get, delete, put), none, two and one.
+//! * *Netherite's partition machinery*: (1) the partition caches each orchestration's cursor
+//!   (`CacheOrchestrationCursors`), so an episode on its partition's host does not replay its
+//!   history. (2) Each Netherite host gives `host_background_vcpu` of its cores to the
+//!   partition machinery whatever the load (Event Hubs receivers and senders, FASTER log
+//!   commits and checkpoints, the load monitor): the functions get `vcpus - share`, so one
+//!   host's throughput grows like `cores - share`, faster than its cores (Microsoft's
+//!   "hyperlinear benefits from scaling up"). (3) An activity that runs on another host than its
+//!   orchestration's partition host (the shared work-item queue places it on any host) costs
+//!   that host `remote_activity_cpu_s` more (the task and its result cross Event Hubs between
+//!   hosts): with H hosts about (H-1)/H of the activities, so throughput grows less than the
+//!   hosts.
 //!
 //! **Parameters.** `models/az-durable.toml`: `[netherite]` (partition count, Event Hubs
-//! latency, commit interval), `[mssql]` (polling, round trip), `[dts]` (round trip, price per
+//! latency, commit interval; `cache_cursors` 0/1, from NETH test/PerformanceTests/host.json;
+//! `host_background_vcpu` in vCPUs and `remote_activity_cpu_s` in s at one vCPU, both fitted to
+//! the HelloCities5 rows by `calibration/fit-netherite.toml`: no document gives them; sources
+//! of the mechanisms: NETH docs/throughput.md, docs/scenarios.md "Multi-Worker Scale-Out",
+//! docs/settings.md partition-count guidance), `[mssql]` (polling, round trip), `[dts]` (round trip, price per
 //! action), `[dotnet] request_cpu_s` / `[replay] request_cpu_s`; `models/az-storage.toml` for
 //! Azure Storage. Every value carries its source there; the assumed ones say so.
 //!
 //! **Scope and limits.** One work-item queue shared by all hosts on every backend (Netherite
 //! places activities on partitions and offloads them between partitions; not modelled).
 //! Netherite's instance cache is unbounded; its commit latency and recovery are not modelled.
+//! Netherite's background share is per host, not per partition hosted (the documents do not
+//! say how it splits), and does not grow with the load; Event Hubs throughput units are not a
+//! cap (one TU sufficed for every single-node run, NETH docs/throughput.md).
 //! MSSQL and DTS have no partitions: their orchestrations are spread over up to
 //! [`UNPARTITIONED`] virtual partitions, one owner host each, so that any host may run any
 //! orchestration. DTS throughput limits per capacity unit (2,000 actions/s dedicated, 500/s
@@ -44,7 +63,8 @@
 //! **Validation.** `tests/durable_backends.rs`: Netherite's per-hop gap on an idle app is
 //! below Azure Storage's backoff polling; partitions cap the hosts owning orchestrations;
 //! storage transactions per execution by backend; Durable slots per hosting plan; Netherite's
-//! growth with instances and the work-item queue's bound on Azure Storage;
+//! growth with instances and the work-item queue's bound on Azure Storage; Netherite's faster-
+//! than-cores scale-up and less-than-hosts scale-out (values and tolerances);
 //! `calibration/targets/netherite-throughput.toml` (Microsoft's HelloCities5 throughput on 1-12
 //! Elastic Premium instances of EP1-EP3, with its known deviations).
 
@@ -185,7 +205,10 @@ impl Backend {
     pub fn episode_requests(&self, taken: u32) -> u32 {
         match self.kind {
             DurableBackend::AzureStorage => 3 + taken,
-            DurableBackend::Netherite | DurableBackend::Dts => 1,
+            // Netherite packs a partition's outgoing messages into Event Hubs batches
+            // (PackPartitionTaskMessages); their CPU is part of the host background share.
+            DurableBackend::Netherite => 0,
+            DurableBackend::Dts => 1,
             DurableBackend::Mssql => 2,
         }
     }
@@ -194,7 +217,8 @@ impl Backend {
     pub fn activity_requests(&self) -> u32 {
         match self.kind {
             DurableBackend::AzureStorage => 3,
-            DurableBackend::Netherite | DurableBackend::Dts => 1,
+            DurableBackend::Netherite => 0,
+            DurableBackend::Dts => 1,
             DurableBackend::Mssql => 2,
         }
     }
