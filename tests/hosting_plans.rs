@@ -228,3 +228,16 @@ fn bad_plan_settings_are_input_errors_at_their_key() {
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("deployment.aws-lambda.plan") && e.contains("Azure deployments only"), "{e}");
 }
+
+#[test]
+fn a_dotnet_premium_host_serves_http_requests_concurrently() {
+    // A .NET host runs HTTP functions on its own thread pool (host.json maxConcurrentRequests,
+    // 100 by default on Consumption and Premium): the same 4 requests on one always-ready EP1
+    // (1 vCPU) share it and all end at 4 s, on the one instance. Python with one execution per
+    // instance runs them on more instances instead.
+    let premium = ["deployment.az-func.plan=\"premium\"", "deployment.az-func.always_ready=1", "deployment.az-func.max_instances=1"];
+    let net = with(&premium, &["deployment.az-func.runtime=\"dotnet\""]);
+    let l = latencies(&net);
+    assert!(l.iter().all(|x| close(*x, 4.0, 1e-6)), "{l:?}");
+    assert_eq!(run(&net)["instances_peak"], 1);
+}

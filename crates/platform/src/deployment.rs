@@ -403,7 +403,8 @@ impl FunctionPlatform {
                     (HostingPlan::Flex, Runtime::Dotnet) => {
                         ((memory_mb / 1024.0 * fx.http_concurrency_per_gb.value).round() as u32).clamp(1, 64)
                     }
-                    _ => f.concurrent_executions_per_host.value.max(1.0) as u32,
+                    (_, Runtime::Dotnet) => f.dotnet_http_concurrency.value as u32,
+                    (_, Runtime::Python) => f.concurrent_executions_per_host.value.max(1.0) as u32,
                 });
                 let (limit, default_max) = match plan {
                     HostingPlan::Consumption => (m.scaling.max_hosts.value, m.scaling.max_hosts.value),

@@ -183,6 +183,8 @@ pub struct AzureFunctionParams {
     pub python_thread_pool: Param,
     /// 1: Python 3.9+, the pool is Python's default `min(32, cores + 4)`; 0: `python_thread_pool`.
     pub python_thread_pool_auto: Param,
+    /// HTTP executions a .NET host runs at once on Consumption and Premium.
+    pub dotnet_http_concurrency: Param,
     /// Worker process resident memory, MiB.
     pub runtime_memory_mb: Param,
     /// Timeout, s.
@@ -461,8 +463,6 @@ param_section!(
         per_history_kb_cpu_s,
         /// Host CPU per backend request (storage or Event Hubs call), s.
         request_cpu_s,
-        /// HTTP requests a host runs at once.
-        concurrent_requests_per_host,
     }
 );
 param_section!(
@@ -729,7 +729,6 @@ impl CheckRanges for DurableModel {
         within("concurrency.dedicated_per_vcpu", &c.dedicated_per_vcpu, 1.0, 1000.0)?;
         within("polling.found_interval_s", &p.found_interval_s, 0.0, p.max_interval_s.value)?;
         within("replay.extended_sessions", &self.replay.extended_sessions, 0.0, 1.0)?;
-        within("dotnet.concurrent_requests_per_host", &self.dotnet.concurrent_requests_per_host, 1.0, 10000.0)?;
         within("netherite.partition_count", &self.netherite.partition_count, 1.0, 32.0)?;
         within("netherite.latency_sigma", &self.netherite.latency_sigma, 0.0, 5.0)?;
         within("netherite.cache_cursors", &self.netherite.cache_cursors, 0.0, 1.0)?;
@@ -931,6 +930,7 @@ impl CheckRanges for AzureFunctionsModel {
         within("function.concurrent_executions_per_host", &f.concurrent_executions_per_host, 1.0, MAX_SLOTS)?;
         within("function.python_thread_pool", &f.python_thread_pool, 1.0, 32.0)?;
         within("function.python_thread_pool_auto", &f.python_thread_pool_auto, 0.0, 1.0)?;
+        within("function.dotnet_http_concurrency", &f.dotnet_http_concurrency, 1.0, 10000.0)?;
         let x = &self.flex;
         within("flex.instance_memory_mb_default", &x.instance_memory_mb_default, 64.0, 1e6)?;
         within("flex.mb_per_vcpu", &x.mb_per_vcpu, 1.0, 1e6)?;

@@ -130,14 +130,9 @@ pub fn durable_slots(models: &Models, platform: &FunctionPlatform) -> (u32, u32)
 
 /// Builds the az-dorch or az-dent plan.
 pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _workflow: &Workflow) -> Result<DeploymentPlan, ConfigError> {
-    let mut platform = FunctionPlatform::build_for(Deployment::AzFunc, deployment.name(), models, cfg)?;
+    let platform = FunctionPlatform::build_for(Deployment::AzFunc, deployment.name(), models, cfg)?;
     let d = &models.durable;
     let dotnet = cfg.runtime == Some(Runtime::Dotnet);
-    if dotnet && cfg.http_concurrency.is_none() {
-        // .NET runs HTTP functions (the orchestration client) on the host's thread pool, limited
-        // by its HTTP concurrency only (the Python worker's threads are off: build_for).
-        platform.slots_per_instance = d.dotnet.concurrent_requests_per_host.value as u32;
-    }
     let (orchestrators, activities) = durable_slots(models, &platform);
     let app = AppDef {
         name: format!("{} app", deployment.name()),
