@@ -58,24 +58,17 @@ high = 0.004
 targets = ["low-one", "high-one"]
 "#;
 
+/// `sfsim calibrate --cross-validate` on the synthetic set with a short search, plus `extra`.
+fn cv_run(targets: &std::path::Path, plan: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    let (t, p) = (targets.to_string_lossy(), plan.to_string_lossy());
+    let mut args =
+        vec!["calibrate", "--targets", &t, "--plan", &p, "--cross-validate", "--iterations", "90", "--passes", "1", "--steps", "8", "-q"];
+    args.extend(extra);
+    sfsim(&args)
+}
+
 fn cv_json(targets: &std::path::Path, plan: &std::path::Path) -> serde_json::Value {
-    let o = sfsim(&[
-        "calibrate",
-        "--targets",
-        &targets.to_string_lossy(),
-        "--plan",
-        &plan.to_string_lossy(),
-        "--cross-validate",
-        "--iterations",
-        "90",
-        "--passes",
-        "1",
-        "--steps",
-        "8",
-        "--format",
-        "json",
-        "-q",
-    ]);
+    let o = cv_run(targets, plan, &["--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "a report exits 0 even when targets are missed: {}", stderr(&o));
     serde_json::from_slice(&o.stdout).expect("JSON on stdout")
 }
@@ -104,21 +97,7 @@ fn leaving_a_target_out_moves_the_fit_and_shows_in_its_distance() {
     let v = left["held_out"]["values"]["value"].as_f64().expect("held-out value");
     assert!((d_held - (0.7 - v) / 0.7).abs() < 1e-9, "relative distance below the low edge: {d_held} for {v}");
     // The table says the same, with the search used.
-    let o = sfsim(&[
-        "calibrate",
-        "--targets",
-        &targets.to_string_lossy(),
-        "--plan",
-        &plan.to_string_lossy(),
-        "--cross-validate",
-        "--iterations",
-        "90",
-        "--passes",
-        "1",
-        "--steps",
-        "8",
-        "-q",
-    ]);
+    let o = cv_run(&targets, &plan, &[]);
     let table = String::from_utf8_lossy(&o.stdout);
     assert!(table.contains("from the centres of the ranges") && table.contains("90 executions per configuration"), "{table}");
     assert!(table.contains("left-out targets") && table.contains("high-one"), "{table}");
