@@ -56,7 +56,7 @@ fn no_episode_cost_meets_the_durable_overhead_on_both_datasets() {
 #[test]
 fn no_queue_polling_cap_meets_the_az_queue_overhead_on_both_datasets() {
     for max_s in [0.5, 2.0, 5.0, 10.0, 20.0, 40.0, 60.0, 120.0] {
-        let dir = models_with(&format!("poll{max_s}"), &[("az-queue.toml", "max_interval_s", max_s)]);
+        let dir = models_with(&format!("poll{max_s}"), &[("profiles/iiswc21.toml", "models.az-queue", "polling.max_interval_s", max_s)]);
         let t = targets(&dir, &["ml-train-small-azqueue-vs-azfunc", "ml-train-large-azqueue-vs-azfunc"]);
         assert!(!(t[0].1 && t[1].1), "max_interval_s = {max_s} meets both: small {:?}, large {:?}", t[0].0, t[1].0);
     }

@@ -39,8 +39,8 @@ fn no_queue_trigger_setting_meets_the_small_az_queue_overhead_and_the_large_data
             &format!("q{peek}-{min}-{max}-{wake}"),
             &[
                 ("az-queue.toml", "polling", "min_interval_s", min),
-                ("az-queue.toml", "polling", "max_interval_s", max),
-                ("az-queue.toml", "polling", "local_enqueue_wakeup", wake),
+                ("profiles/iiswc21.toml", "models.az-queue", "polling.max_interval_s", max),
+                ("profiles/iiswc21.toml", "models.az-queue", "polling.local_enqueue_wakeup", wake),
                 ("az-durable.toml", "task_hub", "scale_controller_peek_interval_s", peek),
             ],
         );
@@ -114,7 +114,7 @@ fn no_polling_setting_meets_the_queue_transaction_ratio_and_the_video_overhead()
                         &[
                             ("az-durable.toml", "task_hub", "partition_count", partitions),
                             ("az-durable.toml", "polling", "max_interval_s", dmax),
-                            ("az-queue.toml", "polling", "max_interval_s", qmax),
+                            ("profiles/iiswc21.toml", "models.az-queue", "polling.max_interval_s", qmax),
                             ("az-durable.toml", "task_hub", "scale_controller_peek_interval_s", peek),
                         ],
                     );
@@ -158,7 +158,7 @@ fn no_price_or_polling_setting_makes_az_queue_transactions_cost_double() {
                                 ("az-storage.toml", "blob", "price_usd_per_write", 5e-6 * blob_scale),
                                 ("az-storage.toml", "blob", "lease_price_usd_per_operation", 4e-7 * blob_scale),
                                 ("az-durable.toml", "task_hub", "partition_count", partitions),
-                                ("az-queue.toml", "polling", "max_interval_s", qmax),
+                                ("profiles/iiswc21.toml", "models.az-queue", "polling.max_interval_s", qmax),
                             ],
                         );
                         let t = targets(&dir, &ids);

@@ -23,18 +23,25 @@ impl<'a> From<(&'a str, &'a str, &'a str, f64)> for Edit<'a> {
     }
 }
 
-/// Copies every `*.toml` of the repository's `dir` into a fresh temporary directory, passing
-/// each file's text through `edit(file name, text)`.
+/// Copies every `*.toml` of the repository's `dir`, and of its subfolders one level down (a
+/// model set's `profiles/`), into a fresh temporary directory, passing each file's text through
+/// `edit(file name, text)`; a subfolder's file is named `profiles/2026.toml`.
 pub fn copy_with(dir: &str, tag: &str, edit: impl Fn(&str, String) -> String) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = std::env::temp_dir().join(format!("sfsim-conflicts-{}-{tag}", std::process::id()));
     std::fs::create_dir_all(&out).expect("temp dir");
-    for entry in std::fs::read_dir(root.join(dir)).expect("source dir") {
-        let p = entry.expect("entry").path();
-        if p.extension().is_some_and(|e| e == "toml") {
-            let name = p.file_name().expect("name").to_string_lossy().into_owned();
-            let text = edit(&name, std::fs::read_to_string(&p).expect("file"));
-            std::fs::write(out.join(&name), text).expect("write");
+    let mut folders = vec![String::new()];
+    while let Some(sub) = folders.pop() {
+        for entry in std::fs::read_dir(root.join(dir).join(&sub)).expect("source dir") {
+            let p = entry.expect("entry").path();
+            let name = format!("{sub}{}", p.file_name().expect("name").to_string_lossy());
+            if p.is_dir() && sub.is_empty() {
+                std::fs::create_dir_all(out.join(&name)).expect("temp subdir");
+                folders.push(format!("{name}/"));
+            } else if p.extension().is_some_and(|e| e == "toml") {
+                let text = edit(&name, std::fs::read_to_string(&p).expect("file"));
+                std::fs::write(out.join(&name), text).expect("write");
+            }
         }
     }
     out

@@ -978,10 +978,7 @@ fn read_baseline(p: &Path, targets: &[sfsim_calibration::Target], updating: bool
 fn model_texts(dir: Option<&Path>) -> Result<Vec<(String, String)>, LoadError> {
     match dir {
         None => Ok(Models::builtin_texts()),
-        Some(d) => sfsim_platform::params::BUILTIN_MODELS
-            .iter()
-            .map(|(n, _)| SourceFile::read(&d.join(n)).map(|s| (n.to_string(), s.text)))
-            .collect(),
+        Some(d) => Models::file_names().into_iter().map(|n| Models::read_in(d, &n).map(|s| (n, s.text))).collect(),
     }
 }
 
@@ -1258,10 +1255,9 @@ fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
     let started = std::time::Instant::now();
     let texts = match &a.write {
         // Start from the files that will be rewritten, so repeated runs continue the fit.
-        Some(dir) => sfsim_platform::params::BUILTIN_MODELS
-            .iter()
-            .map(|(n, _)| SourceFile::read(&dir.join(n)).map(|s| (n.to_string(), s.text)))
-            .collect::<Result<Vec<_>, _>>()?,
+        Some(dir) => {
+            Models::file_names().into_iter().map(|n| Models::read_in(dir, &n).map(|s| (n, s.text))).collect::<Result<Vec<_>, _>>()?
+        }
         None => Models::builtin_texts(),
     };
     let sets = load_fit_sets(&a.targets, a.experiments.as_ref())?;

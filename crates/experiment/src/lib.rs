@@ -143,13 +143,11 @@ pub fn resolve_deployments(scenario: &Scenario, names: &[String]) -> Result<Vec<
 pub fn scenario_models<'m>(scenario: &Scenario, models: &'m Models) -> Result<std::borrow::Cow<'m, Models>, LoadError> {
     let profile = match &scenario.profile {
         None => Vec::new(),
-        Some(name) => match sfsim_platform::params::profile_changes(name) {
+        Some(name) => match models.profile_changes(name) {
             Some(Ok(c)) => c,
             Some(Err(m)) => return Err(scenario.error_at("scenario.profile", m)),
             None => {
-                let known: Vec<&str> = std::iter::once(sfsim_platform::params::DEFAULT_PROFILE)
-                    .chain(sfsim_platform::params::BUILTIN_PROFILES.iter().map(|(n, _)| *n))
-                    .collect();
+                let known = Models::profile_names();
                 return Err(scenario.error_at("scenario.profile", format!("unknown profile `{name}` (known: {})", known.join(", "))));
             }
         },

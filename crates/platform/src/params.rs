@@ -773,27 +773,29 @@ pub struct Models {
     pub durable: DurableModel,
     /// Step Functions.
     pub step: StepFunctionsModel,
-    /// The model files these were parsed from, (file name, text).
+    /// The model files these were parsed from, (file name, text), then the profiles' texts
+    /// (`profiles/<name>.toml`).
     texts: Vec<(String, String)>,
 }
 
 /// The built-in profiles: (name, text of `models/profiles/<name>.toml`). A profile replaces
 /// model parameters (`[models.<model>] key = { value, source }`) for scenarios that pick it.
-pub const BUILTIN_PROFILES: &[(&str, &str)] = &[("2026", include_str!("../../../models/profiles/2026.toml"))];
+/// Loaded models carry their profiles' texts (as `profiles/<name>.toml`) beside the model files',
+/// so calibration can fit a profile's parameter and the report sees its `fitted:` sources.
+pub const BUILTIN_PROFILES: &[(&str, &str)] =
+    &[("2026", include_str!("../../../models/profiles/2026.toml")), ("iiswc21", include_str!("../../../models/profiles/iiswc21.toml"))];
 
 /// The default profile: the study's era, the built-in models as they are.
 pub const DEFAULT_PROFILE: &str = "study-2021";
 
-/// The parameter changes of profile `name`: (model, key, value). `None` for an unknown name.
-pub fn profile_changes(name: &str) -> Option<Result<Vec<(String, String, f64)>, String>> {
-    if name == DEFAULT_PROFILE {
-        return Some(Ok(Vec::new()));
-    }
-    let (_, text) = BUILTIN_PROFILES.iter().find(|(n, _)| *n == name)?;
-    let table: toml::Table = match toml::from_str(text) {
-        Ok(t) => t,
-        Err(e) => return Some(Err(format!("profile {name}: {e}"))),
-    };
+/// The file name under which a profile's text is kept among the models' texts.
+pub fn profile_file(name: &str) -> String {
+    format!("profiles/{name}.toml")
+}
+
+/// The parameter changes a profile's text makes: (model, key, value).
+fn profile_text_changes(name: &str, text: &str) -> Result<Vec<(String, String, f64)>, String> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| format!("profile {name}: {e}"))?;
     let mut out = Vec::new();
     for (model, params) in table.get("models").and_then(|m| m.as_table()).into_iter().flatten() {
         fn walk(model: &str, prefix: &str, t: &toml::Table, out: &mut Vec<(String, String, f64)>) {
@@ -810,7 +812,7 @@ pub fn profile_changes(name: &str) -> Option<Result<Vec<(String, String, f64)>, 
             walk(model, "", t, &mut out);
         }
     }
-    Some(Ok(out))
+    Ok(out)
 }
 
 /// The built-in model files: (file name, text).
@@ -979,14 +981,33 @@ impl Models {
     /// The models compiled into the binary.
     pub fn builtin() -> Result<Models, LoadError> {
         Self::from_sources(|name| {
-            let (n, text) = BUILTIN_MODELS.iter().find(|(n, _)| *n == name).expect("built-in model file list is complete");
-            Ok(SourceFile::from_text(format!("models/{n}"), *text))
+            let text = Self::builtin_text(name).expect("built-in model file list is complete");
+            Ok(SourceFile::from_text(format!("models/{name}"), text))
         })
     }
 
-    /// Loads the model files from a directory (same file names as the built-ins).
+    /// The built-in text of a model file (`az-func.toml`) or profile (`profiles/2026.toml`).
+    pub fn builtin_text(file: &str) -> Option<&'static str> {
+        BUILTIN_MODELS
+            .iter()
+            .find(|(n, _)| *n == file)
+            .map(|(_, t)| *t)
+            .or_else(|| BUILTIN_PROFILES.iter().find(|(n, _)| profile_file(n) == file).map(|(_, t)| *t))
+    }
+
+    /// Loads the model files from a directory (same file names as the built-ins); a profile
+    /// missing from its `profiles/` folder is the built-in one.
     pub fn from_dir(dir: &std::path::Path) -> Result<Models, LoadError> {
-        Self::from_sources(|name| SourceFile::read(&dir.join(name)))
+        Self::from_sources(|name| Self::read_in(dir, name))
+    }
+
+    /// Reads model file or profile `name` from `dir`; a profile missing there is the built-in one.
+    pub fn read_in(dir: &std::path::Path, name: &str) -> Result<SourceFile, LoadError> {
+        let path = dir.join(name);
+        match Self::builtin_text(name) {
+            Some(text) if name.starts_with("profiles/") && !path.exists() => Ok(SourceFile::from_text(format!("models/{name}"), text)),
+            _ => SourceFile::read(&path),
+        }
     }
 
     /// Loads the models from sources looked up by file name (`aws-lambda.toml`, ...).
@@ -1003,7 +1024,7 @@ impl Models {
             Ok(m)
         }
         let mut texts = Vec::new();
-        Ok(Models {
+        let mut m = Models {
             lambda: load(&get, "aws-lambda.toml", &mut texts)?,
             azure: load(&get, "az-func.toml", &mut texts)?,
             storage: load(&get, "az-storage.toml", &mut texts)?,
@@ -1011,7 +1032,31 @@ impl Models {
             durable: load(&get, "az-durable.toml", &mut texts)?,
             step: load(&get, "aws-step.toml", &mut texts)?,
             texts,
-        })
+        };
+        for (name, _) in BUILTIN_PROFILES {
+            let file = profile_file(name);
+            let src = get(&file)?;
+            // Checked here, so that a bad profile is reported when the models load.
+            profile_text_changes(name, &src.text).map_err(|msg| LoadError::whole_file(&src.name, msg))?;
+            m.texts.push((file, src.text));
+        }
+        Ok(m)
+    }
+
+    /// The parameter changes of profile `name`: (model, key, value), from the profile's text
+    /// these models were loaded with. `None` for an unknown name.
+    pub fn profile_changes(&self, name: &str) -> Option<Result<Vec<(String, String, f64)>, String>> {
+        if name == DEFAULT_PROFILE {
+            return Some(Ok(Vec::new()));
+        }
+        let file = profile_file(name);
+        let (_, text) = self.texts.iter().find(|(n, _)| *n == file)?;
+        Some(profile_text_changes(name, text))
+    }
+
+    /// The names of the profiles a scenario may pick, the default first.
+    pub fn profile_names() -> Vec<&'static str> {
+        std::iter::once(DEFAULT_PROFILE).chain(BUILTIN_PROFILES.iter().map(|(n, _)| *n)).collect()
     }
 
     /// The model files these models were parsed from, (file name, text).
@@ -1059,13 +1104,28 @@ impl Models {
                 .iter()
                 .find(|(n, _)| n == name)
                 .map(|(n, t)| SourceFile::from_text(format!("models/{n}"), t.clone()))
+                .or_else(|| {
+                    // A profile not among the texts is the built-in one.
+                    Self::builtin_text(name)
+                        .filter(|_| name.starts_with("profiles/"))
+                        .map(|t| SourceFile::from_text(format!("models/{name}"), t))
+                })
                 .ok_or_else(|| LoadError::whole_file(name, "model file missing"))
         })
     }
 
     /// The built-in model files as (file name, text).
     pub fn builtin_texts() -> Vec<(String, String)> {
-        BUILTIN_MODELS.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect()
+        BUILTIN_MODELS
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .chain(BUILTIN_PROFILES.iter().map(|(n, t)| (profile_file(n), t.to_string())))
+            .collect()
+    }
+
+    /// Every file of a model set: the model files, then the profiles (`profiles/<name>.toml`).
+    pub fn file_names() -> Vec<String> {
+        BUILTIN_MODELS.iter().map(|(n, _)| n.to_string()).chain(BUILTIN_PROFILES.iter().map(|(n, _)| profile_file(n))).collect()
     }
 
     /// The value and source of parameter `key` in a model file's text.

@@ -32,6 +32,15 @@ fn quiet_models() -> Models {
     m
 }
 
+/// [`quiet_models`] for chains whose functions enqueue without an output binding (as the
+/// study's did): the next hop waits for its queue's poll or its container's scan instead of
+/// being woken at once.
+fn polling_models() -> Models {
+    let mut m = quiet_models();
+    m.queue_trigger.polling.local_enqueue_wakeup.value = 0.0;
+    m
+}
+
 fn sequential(k: usize) -> String {
     sequential_with_payload(k, 0.0)
 }
@@ -198,7 +207,7 @@ fn durable_scale_out_adds_at_most_one_host_per_30_s() {
 
 #[test]
 fn queue_chains_wait_for_polls_and_idle_polling_is_billed() {
-    let m = quiet_models();
+    let m = polling_models();
     let s = scenario(&sequential(3));
     // Two executions 15 minutes apart: hosts stay alive (20 min keep-alive) and their pollers
     // back off to the 60 s cap in between.
@@ -417,7 +426,7 @@ fn queue_triggers_scale_out_on_message_age_and_durable_on_work_item_latency() {
     // 60 s apart): when a message's age grows over five samples (40 s), the queue trigger's
     // scale monitor adds a host, one more poller. (At the documented 60 s polling cap; the
     // study's fitted 12 s cap finds messages before their age has grown over five samples.)
-    let mut m = quiet_models();
+    let mut m = polling_models();
     m.queue_trigger.polling.max_interval_s.value = 60.0;
     let s = scenario(&sequential(2));
     let q = run(Deployment::AzQueue, &m, &s, Arrivals::Interval { interval_s: 600.0 }, 30);
@@ -476,7 +485,7 @@ fn an_activity_waiting_for_the_python_thread_times_out_from_its_dispatch() {
 
 #[test]
 fn blob_chains_wait_for_container_scans_which_are_billed_while_hosts_live() {
-    let m = quiet_models();
+    let m = polling_models();
     let s = scenario(&sequential(3));
     // Two executions 15 minutes apart: the host stays alive in between (20 min keep-alive).
     let o = run(Deployment::AzBlob, &m, &s, Arrivals::Interval { interval_s: 900.0 }, 2);
@@ -511,7 +520,8 @@ fn an_sqs_hop_waits_only_the_receive_latency_on_a_warm_chain() {
     // A three-function chain, executions a minute apart: the functions stay warm (10 min
     // keep-alive). The ESM's pollers long-poll, so a message is received as soon as it is sent,
     // after the receive latency: no polling backoff. SendMessage is the sender's last phase.
-    let m = quiet_sqs_models();
+    let mut m = quiet_sqs_models();
+    m.queue_trigger.polling.local_enqueue_wakeup.value = 0.0; // the az-queue comparison polls
     let s = scenario(&sequential(3));
     let arr = Arrivals::Interval { interval_s: 60.0 };
     let o = run(Deployment::AwsSqs, &m, &s, arr.clone(), 3);
