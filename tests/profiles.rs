@@ -48,5 +48,58 @@ fn an_unknown_profile_is_an_input_error_at_its_key() {
     let o = sfsim(&["run", "scenarios/paper/ml-training-small.toml", "--set", "scenario.profile=2030", "-q"]);
     assert_eq!(o.status.code(), Some(3));
     let e = String::from_utf8_lossy(&o.stderr);
-    assert!(e.contains("scenario.profile") && e.contains("unknown profile `2030`") && e.contains("study-2021, 2026"), "{e}");
+    assert!(e.contains("scenario.profile") && e.contains("unknown profile `2030`") && e.contains("study-2021, 2026, iiswc21"), "{e}");
+}
+
+/// The study's apps' own settings live in the `iiswc21` profile, not in the models: without it
+/// an Az-Queue chain on one host is woken by its output bindings and barely waits; with it (the
+/// study's scenarios pick it) the hops wait for the fitted 12 s polling cap.
+#[test]
+fn the_study_profile_carries_the_study_apps_queue_settings() {
+    let run = |profile: &str| {
+        common::run_json(
+            &[
+                "run",
+                "scenarios/paper/ml-training-large.toml",
+                "--iterations",
+                "10",
+                "-d",
+                "az-func",
+                "-d",
+                "az-queue",
+                "--format",
+                "json",
+                "-q",
+            ],
+            &[&format!("scenario.profile={profile}")],
+        )
+    };
+    let mean = |v: &serde_json::Value, d: usize| v["results"][d]["latency_s"]["mean"].as_f64().unwrap();
+    let (study_apps, defaults) = (run("iiswc21"), run("study-2021"));
+    let overhead = |v: &serde_json::Value| mean(v, 1) / mean(v, 0);
+    assert!(overhead(&defaults) < 1.02, "woken hops: {}", overhead(&defaults));
+    assert!((1.1..1.4).contains(&overhead(&study_apps)), "polled hops: {}", overhead(&study_apps));
+}
+
+/// `validate` checks a scenario with the models it runs with: a Distributed Map needs the 2026
+/// profile, and a scenario that picks it is valid (it was refused against the study-era models).
+#[test]
+fn validate_uses_the_scenarios_profile() {
+    let dir = std::env::temp_dir().join(format!("sfsim-profile-validate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let text = |profile: &str| {
+        format!(
+            "[scenario]\nname = \"dm\"\n{profile}deployments = [\"aws-step\"]\n[arrivals]\nkind = \"sequential\"\ngap_s = 1\n\
+             [deployment.aws-step]\nmap_mode = \"distributed\"\n[workflow]\nflow = [{{ fan_out = \"w\" }}]\n\
+             [workflow.fan_out.w]\nitems = 3\nbody = [{{ step = \"a\" }}]\n[workflow.steps.a]\ncpu_s = {{ dist = \"fixed\", value_s = 1 }}\nmemory_mb = 128\n"
+        )
+    };
+    let (today, study) = (dir.join("today.toml"), dir.join("study.toml"));
+    std::fs::write(&today, text("profile = \"2026\"\n")).expect("write");
+    std::fs::write(&study, text("")).expect("write");
+    let o = sfsim(&["validate", today.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = sfsim(&["validate", study.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("deployment.aws-step.map_mode"));
 }

@@ -811,7 +811,10 @@ fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
             } else {
                 let s = Scenario::from_source(src, &[])?;
                 resolve_deployments(&s, &[])?;
-                let models = Models::builtin()?;
+                let builtin = Models::builtin()?;
+                // The models the scenario runs with (its profile and overrides), so that what
+                // they allow or refuse is what `run` allows or refuses.
+                let models = sfsim_experiment::scenario_models(&s, &builtin)?;
                 // Build every deployment the file configures or lists, so that a configuration
                 // a platform rejects (Azure memory, an az-queue fan-out) is reported here too.
                 let mut names: Vec<String> = s.deployment.keys().cloned().collect();

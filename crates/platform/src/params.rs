@@ -20,7 +20,7 @@ pub struct Param {
 }
 
 /// `[model]` header.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ModelHeader {
     /// Deployment-model name.
@@ -30,7 +30,7 @@ pub struct ModelHeader {
 }
 
 /// Cold-start parameters shared by both function platforms.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ColdStartParams {
     /// Median runtime start, s.
@@ -42,7 +42,7 @@ pub struct ColdStartParams {
 }
 
 /// Keep-alive parameters.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct KeepAliveParams {
     /// Idle time after which an instance is reclaimed, s.
@@ -50,7 +50,7 @@ pub struct KeepAliveParams {
 }
 
 /// Remote object storage (S3, Blob).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct StorageParams {
     /// Median GET first-byte latency, s.
@@ -68,7 +68,7 @@ pub struct StorageParams {
 }
 
 /// `models/aws-lambda.toml`
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct LambdaModel {
     /// Header.
@@ -90,7 +90,7 @@ pub struct LambdaModel {
 }
 
 /// `[function]` of Lambda.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct LambdaFunctionParams {
     /// Memory when the scenario does not set one, MiB.
@@ -117,7 +117,7 @@ pub struct LambdaFunctionParams {
 }
 
 /// `[scaling]` of Lambda.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct LambdaScalingParams {
     /// Initial burst, instances.
@@ -129,7 +129,7 @@ pub struct LambdaScalingParams {
 }
 
 /// `[billing]` of Lambda.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct LambdaBillingParams {
     /// $/GB-s.
@@ -141,7 +141,7 @@ pub struct LambdaBillingParams {
 }
 
 /// `models/az-func.toml`
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AzureFunctionsModel {
     /// Header.
@@ -165,7 +165,7 @@ pub struct AzureFunctionsModel {
 }
 
 /// `[function]` of Azure Functions.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AzureFunctionParams {
     /// vCPUs per host.
@@ -196,7 +196,7 @@ pub struct AzureFunctionParams {
 }
 
 /// `[scaling]` of Azure Functions.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AzureScalingParams {
     /// Minimum seconds between host additions, HTTP triggers.
@@ -208,7 +208,7 @@ pub struct AzureScalingParams {
 }
 
 /// `[billing]` of Azure Functions.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AzureBillingParams {
     /// $/GB-s.
@@ -236,7 +236,7 @@ pub struct AzureBillingParams {
 macro_rules! param_section {
     ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident),* $(,)? }) => {
         $(#[$doc])*
-        #[derive(Clone, Debug, Deserialize)]
+        #[derive(Clone, Debug, Deserialize, PartialEq)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
             $($(#[$fdoc])* pub $field: Param,)*
@@ -609,7 +609,7 @@ param_section!(
 );
 
 /// `models/az-storage.toml`
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AzureStorageModel {
     /// Header.
@@ -623,7 +623,7 @@ pub struct AzureStorageModel {
 }
 
 /// `models/az-queue.toml`
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct QueueTriggerModel {
     /// Header.
@@ -643,7 +643,7 @@ param_section!(
 );
 
 /// `models/az-durable.toml`
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct DurableModel {
     /// Header.
@@ -671,7 +671,7 @@ pub struct DurableModel {
 }
 
 /// `models/aws-step.toml`
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct StepFunctionsModel {
     /// Header.
@@ -1059,6 +1059,16 @@ impl Models {
         std::iter::once(DEFAULT_PROFILE).chain(BUILTIN_PROFILES.iter().map(|(n, _)| *n)).collect()
     }
 
+    /// Whether every parameter of `self` equals `other`'s (the texts aside).
+    fn same_values(&self, other: &Models) -> bool {
+        self.lambda == other.lambda
+            && self.azure == other.azure
+            && self.storage == other.storage
+            && self.queue_trigger == other.queue_trigger
+            && self.durable == other.durable
+            && self.step == other.step
+    }
+
     /// The model files these models were parsed from, (file name, text).
     pub fn texts(&self) -> &[(String, String)] {
         &self.texts
@@ -1067,7 +1077,20 @@ impl Models {
     /// These models with some parameters replaced: (model name as in `models/<name>.toml`,
     /// parameter key, value). An unknown model or key, or a value outside the parameter's
     /// plausible range, is an error naming the change (its index) and why.
+    ///
+    /// The changes are made to the texts these models were loaded from, so a field changed in
+    /// memory since (`models.durable.task_hub.partition_count.value = 1.0`) would be lost: that
+    /// is an error (index 0) instead of a silent drop. Make such changes with this function.
     pub fn with_overrides(&self, changes: &[(String, String, f64)]) -> Result<Models, (usize, String)> {
+        let loaded = Self::with_changes(&self.texts, &[]).map_err(|e| (0, e.to_string()))?;
+        if !loaded.same_values(self) {
+            return Err((
+                0,
+                "the models were changed in memory after loading, and a profile or override would drop those changes; \
+                 make them with Models::with_overrides instead"
+                    .to_string(),
+            ));
+        }
         let mut files = Vec::with_capacity(changes.len());
         for (i, (model, key, _)) in changes.iter().enumerate() {
             let file = format!("{model}.toml");
@@ -1179,6 +1202,22 @@ mod tests {
         let m = Models::builtin().expect("built-in models are valid");
         assert_eq!(m.lambda.function.memory_mb_per_vcpu.value, 1769.0);
         assert_eq!(m.azure.scaling.queue_new_host_interval_s.value, 30.0);
+    }
+
+    #[test]
+    fn overrides_refuse_models_changed_in_memory_instead_of_dropping_the_change() {
+        let m = Models::builtin().expect("models");
+        let changes = [("az-durable".to_string(), "task_hub.partition_count".to_string(), 2.0)];
+        let o = m.with_overrides(&changes).expect("a valid override");
+        assert_eq!(o.durable.task_hub.partition_count.value, 2.0);
+        let mut edited = m.clone();
+        edited.durable.task_hub.partition_count.value = 1.0;
+        let (i, msg) = edited.with_overrides(&changes).unwrap_err();
+        assert_eq!(i, 0);
+        assert!(msg.contains("changed in memory"), "{msg}");
+        // The profiles are part of the loaded models: the study's apps' polling cap.
+        let p = m.profile_changes("iiswc21").expect("known").expect("valid");
+        assert!(p.contains(&("az-queue".to_string(), "polling.max_interval_s".to_string(), 12.0)), "{p:?}");
     }
 
     #[test]
