@@ -247,6 +247,7 @@ impl FunctionPlatform {
             ("extended_sessions", cfg.extended_sessions.is_some()),
             ("backend", cfg.backend.is_some()),
             ("partitions", cfg.partitions.is_some()),
+            ("flow", cfg.flow.is_some()),
         ] {
             if set && !durable {
                 return Err(ConfigError { key: key(k), message: format!("{k} applies to az-dorch and az-dent only") });

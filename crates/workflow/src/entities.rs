@@ -163,6 +163,10 @@ pub struct EntityOp {
     pub writes: bool,
     /// The operation's own work, CPU-seconds at one vCPU.
     pub cpu: Dist,
+    /// A step whose work (CPU, I/O, memory, storage objects, payloads) runs inside the entity as
+    /// part of the operation (`{ call_entity = "model", op = "fit", step = "train" }`); only in a
+    /// Durable deployment's own flow.
+    pub step: Option<crate::scenario::StepId>,
 }
 
 /// Parses `"name"` or `"name[i]"` against the declared objects (names and their `refs`).
@@ -195,13 +199,20 @@ pub fn parse_ref(text: &str, key: &str, names: &[&str], refs: &[u32]) -> Result<
 }
 
 /// Validates the op fields of a `call_entity` / `signal_entity` element at `key`.
-pub fn entity_op(target: EntityRef, op: Option<&str>, default_op: &str, cpu: Option<&RawDist>, key: &str) -> Result<EntityOp, KeyError> {
+pub fn entity_op(
+    target: EntityRef,
+    op: Option<&str>,
+    default_op: &str,
+    cpu: Option<&RawDist>,
+    step: Option<crate::scenario::StepId>,
+    key: &str,
+) -> Result<EntityOp, KeyError> {
     let op = op.unwrap_or(default_op).to_string();
     if op.trim().is_empty() {
         return Err(KeyError::new(format!("{key}.op"), "an operation needs a name (`get` reads; any other name reads and writes)"));
     }
     let cpu = cpu.map(|r| Dist::from_raw(r, &format!("{key}.op_cpu_s"))).transpose()?.unwrap_or(Dist::fixed(0.0));
-    Ok(EntityOp { target, writes: op != "get", op, cpu })
+    Ok(EntityOp { target, writes: op != "get", op, cpu, step })
 }
 
 #[cfg(test)]

@@ -278,6 +278,8 @@ pub struct RawDeploymentConfig {
     pub python_threads: Option<u32>,
     /// Azure: the language worker (default: the model's, Python).
     pub runtime: Option<Runtime>,
+    /// Durable: this deployment's own orchestrator program (default: `[workflow] flow`).
+    pub flow: Option<Vec<RawNode>>,
 }
 
 /// How a generated Step Functions machine maps the workflow onto Lambda functions.
@@ -447,6 +449,8 @@ pub struct RawEntityOp {
     pub op: Option<String>,
     /// The operation's CPU-seconds.
     pub op_cpu_s: Option<RawDist>,
+    /// A step whose work the operation runs inside the entity (a deployment's own flow only).
+    pub step: Option<String>,
 }
 
 /// A flow element as a table, before its kind is chosen.
@@ -469,8 +473,10 @@ impl TryFrom<RawNodeTable> for RawNode {
 
     fn try_from(t: RawNodeTable) -> Result<RawNode, String> {
         const KINDS: &str = "`step`, `parallel`, `fan_out`, `call_entity`, `signal_entity` or `lock`";
+        let entity_op = t.call_entity.is_some() || t.signal_entity.is_some();
         let kinds = [
-            t.step.is_some(),
+            // `step` beside `call_entity` / `signal_entity` is the operation's work, not a kind.
+            t.step.is_some() && !entity_op,
             t.parallel.is_some(),
             t.fan_out.is_some(),
             t.call_entity.is_some(),
@@ -487,15 +493,14 @@ impl TryFrom<RawNodeTable> for RawNode {
                 ));
             }
         }
-        let entity_op = t.call_entity.is_some() || t.signal_entity.is_some();
         if !entity_op && (t.op.is_some() || t.op_cpu_s.is_some()) {
             return Err("`op` and `op_cpu_s` belong to a `call_entity` or `signal_entity` element".into());
         }
         if t.lock.is_none() && t.body.is_some() {
             return Err("`body` belongs to a `lock` element (a fan-out's body is in [workflow.fan_out.<name>])".into());
         }
-        let op = |entity| RawEntityOp { entity, op: t.op.clone(), op_cpu_s: t.op_cpu_s.clone() };
-        Ok(if let Some(s) = t.step {
+        let op = |entity| RawEntityOp { entity, op: t.op.clone(), op_cpu_s: t.op_cpu_s.clone(), step: t.step.clone() };
+        Ok(if let Some(s) = t.step.clone().filter(|_| !entity_op) {
             RawNode::Step(s)
         } else if let Some(p) = t.parallel {
             RawNode::Parallel(p)
@@ -794,6 +799,9 @@ pub struct DeploymentConfig {
     pub python_threads: Option<u32>,
     /// Azure: the language worker (default: the model's, Python).
     pub runtime: Option<Runtime>,
+    /// Durable: the deployment's own program (`[deployment.<name>] flow`), validated against the
+    /// workflow's steps and state objects; its entity operations are in `Workflow::entity_ops`.
+    pub flow: Option<Vec<Node>>,
 }
 
 /// A validated scenario.
@@ -1028,6 +1036,10 @@ impl Scenario {
             }
             flatten_model_table(model, "", table, &mut model_overrides)?;
         }
+        let dir = std::path::Path::new(&source.name).parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+        let own_flows: Vec<(&str, &[RawNode])> =
+            raw.deployment.iter().filter_map(|(n, d)| d.flow.as_deref().map(|f| (n.as_str(), f))).collect();
+        let (workflow, mut programs) = validate_workflow(raw.workflow, &dir, &own_flows)?;
         let mut deployment = BTreeMap::new();
         for (name, d) in &raw.deployment {
             let k = format!("deployment.{name}");
@@ -1051,11 +1063,10 @@ impl Scenario {
                 http_concurrency: d.http_concurrency,
                 python_threads: d.python_threads,
                 runtime: d.runtime,
+                flow: programs.remove(name),
             };
             deployment.insert(name.clone(), cfg);
         }
-        let dir = std::path::Path::new(&source.name).parent().map(std::path::Path::to_path_buf).unwrap_or_default();
-        let workflow = validate_workflow(raw.workflow, &dir)?;
         Ok(Scenario {
             source,
             name: raw.scenario.name,
@@ -1098,6 +1109,8 @@ struct Names<'a> {
 struct Ctx<'a> {
     in_fan_out: bool,
     locked: Option<&'a [EntityRef]>,
+    /// A Durable deployment's own flow: entity operations may run a step's work.
+    own_program: bool,
 }
 
 /// Reads and parses the ASL file of `[workflow.asl]`, and derives the flow from it when the
@@ -1178,7 +1191,13 @@ fn asl_flow(m: &crate::asl::AslMachine, steps: &[String], fan_outs: &mut BTreeMa
     Ok(out)
 }
 
-fn validate_workflow(mut w: RawWorkflow, dir: &std::path::Path) -> Result<Workflow, KeyError> {
+/// Validates the workflow and the Durable deployments' own flows (`own_flows`: deployment name
+/// and its raw flow), which are returned by deployment name.
+fn validate_workflow(
+    mut w: RawWorkflow,
+    dir: &std::path::Path,
+    own_flows: &[(&str, &[RawNode])],
+) -> Result<(Workflow, BTreeMap<String, Vec<Node>>), KeyError> {
     let asl = load_asl(&mut w, dir)?;
     let w = &w;
     let state_names: Vec<&str> = w.state.keys().map(String::as_str).collect();
@@ -1238,17 +1257,49 @@ fn validate_workflow(mut w: RawWorkflow, dir: &std::path::Path) -> Result<Workfl
             return Err(KeyError::new(format!("{k}.items"), format!("at most {MAX_FAN_OUT_ITEMS} items, got {}", f.items)));
         }
         let items = f.items as u32;
-        let body = validate_flow(&f.body, &format!("{k}.body"), &names, Ctx { in_fan_out: true, locked: None }, &mut entity_ops)?;
+        let body = validate_flow(
+            &f.body,
+            &format!("{k}.body"),
+            &names,
+            Ctx { in_fan_out: true, locked: None, own_program: false },
+            &mut entity_ops,
+        )?;
         fan_outs.push(FanOut { name: name.clone(), items, split: f.split, body });
     }
     let flow = validate_flow(
         w.flow.as_deref().unwrap_or_default(),
         "workflow.flow",
         &names,
-        Ctx { in_fan_out: false, locked: None },
+        Ctx { in_fan_out: false, locked: None, own_program: false },
         &mut entity_ops,
     )?;
-    Ok(Workflow {
+    // A deployment's own program: the same steps, each as often as in the workflow's flow, so
+    // every deployment does the same work.
+    let runs = |nodes: &[Node], ops: &[EntityOp]| {
+        let mut n = vec![0u32; steps.len()];
+        count_steps(nodes, &fan_outs, ops, &mut n);
+        n
+    };
+    let reference = runs(&flow, &entity_ops);
+    let mut programs = BTreeMap::new();
+    for (name, raw) in own_flows {
+        let k = format!("deployment.{name}.flow");
+        let f = validate_flow(raw, &k, &names, Ctx { in_fan_out: false, locked: None, own_program: true }, &mut entity_ops)?;
+        let here = runs(&f, &entity_ops);
+        if let Some(i) = (0..steps.len()).find(|&i| here[i] != reference[i]) {
+            return Err(KeyError::new(
+                k,
+                format!(
+                    "step `{}` runs {} time(s) here and {} time(s) in [workflow] flow: a deployment's own program runs the \
+                     workflow's steps (as steps or as entity operations' work), each as often, so that every deployment does \
+                     the same work",
+                    steps[i].name, here[i], reference[i]
+                ),
+            ));
+        }
+        programs.insert(name.to_string(), f);
+    }
+    let wf = Workflow {
         input_bytes: kb_to_bytes("workflow.input_kb", w.input_kb)?,
         output_bytes: kb_to_bytes("workflow.output_kb", w.output_kb)?,
         steps,
@@ -1257,7 +1308,26 @@ fn validate_workflow(mut w: RawWorkflow, dir: &std::path::Path) -> Result<Workfl
         state,
         entity_ops,
         asl,
-    })
+    };
+    Ok((wf, programs))
+}
+
+/// How often each step runs in `nodes` (a fan-out's body once per element; an entity
+/// operation's work counts as its step).
+fn count_steps(nodes: &[Node], fan_outs: &[FanOut], ops: &[EntityOp], out: &mut [u32]) {
+    for n in nodes {
+        match n {
+            Node::Step(s) => out[s.0 as usize] += 1,
+            Node::Parallel(bs) => bs.iter().for_each(|b| count_steps(b, fan_outs, ops, out)),
+            Node::FanOut(f) => count_steps(&fan_outs[f.0 as usize].body, fan_outs, ops, out),
+            Node::CallEntity(o) | Node::SignalEntity(o) => {
+                if let Some(s) = ops[o.0 as usize].step {
+                    out[s.0 as usize] += 1;
+                }
+            }
+            Node::Lock(_, body) => count_steps(body, fan_outs, ops, out),
+        }
+    }
 }
 
 fn validate_flow(nodes: &[RawNode], key: &str, names: &Names<'_>, ctx: Ctx<'_>, ops: &mut Vec<EntityOp>) -> Result<Vec<Node>, KeyError> {
@@ -1277,83 +1347,99 @@ fn validate_flow(nodes: &[RawNode], key: &str, names: &Names<'_>, ctx: Ctx<'_>, 
     let mut out = Vec::with_capacity(nodes.len());
     for (i, n) in nodes.iter().enumerate() {
         let k = format!("{key}.{i}");
-        let node =
-            match n {
-                RawNode::Step(s) => {
-                    let p = names
-                        .steps
-                        .iter()
-                        .position(|x| x == s)
-                        .ok_or_else(|| KeyError::new(format!("{k}.step"), format!("unknown step `{s}`{}", suggest(s, &names.steps))))?;
-                    if let Some(locked) = ctx.locked {
-                        let (reads, updates) = &names.step_state[p];
-                        if reads.iter().any(|r| !locked.contains(r)) {
-                            return Err(in_section(&format!("{k}.step"), &format!("step `{s}` reads a state object it has not locked")));
+        let node = match n {
+            RawNode::Step(s) => {
+                let p = names
+                    .steps
+                    .iter()
+                    .position(|x| x == s)
+                    .ok_or_else(|| KeyError::new(format!("{k}.step"), format!("unknown step `{s}`{}", suggest(s, &names.steps))))?;
+                if let Some(locked) = ctx.locked {
+                    let (reads, updates) = &names.step_state[p];
+                    if reads.iter().any(|r| !locked.contains(r)) {
+                        return Err(in_section(&format!("{k}.step"), &format!("step `{s}` reads a state object it has not locked")));
+                    }
+                    if updates.iter().any(|r| locked.contains(r)) {
+                        return Err(in_section(&format!("{k}.step"), &format!("step `{s}` signals (state_updates) a locked entity")));
+                    }
+                }
+                Node::Step(StepId(p as u32))
+            }
+            RawNode::FanOut(f) => {
+                if ctx.in_fan_out {
+                    return Err(KeyError::new(format!("{k}.fan_out"), "a fan-out inside a fan-out is not supported"));
+                }
+                if ctx.locked.is_some() {
+                    return Err(in_section(&format!("{k}.fan_out"), "a fan-out"));
+                }
+                names
+                    .fan_outs
+                    .iter()
+                    .position(|x| x == f)
+                    .map(|p| Node::FanOut(FanOutId(p as u32)))
+                    .ok_or_else(|| KeyError::new(format!("{k}.fan_out"), format!("unknown fan-out `{f}`{}", suggest(f, &names.fan_outs))))?
+            }
+            RawNode::Parallel(branches) => {
+                if ctx.locked.is_some() {
+                    return Err(in_section(&format!("{k}.parallel"), "a parallel element"));
+                }
+                if branches.is_empty() {
+                    return Err(KeyError::new(format!("{k}.parallel"), "needs at least one branch"));
+                }
+                let mut bs = Vec::with_capacity(branches.len());
+                for (b, br) in branches.iter().enumerate() {
+                    bs.push(validate_flow(br, &format!("{k}.parallel.{b}"), names, ctx, ops)?);
+                }
+                Node::Parallel(bs)
+            }
+            RawNode::CallEntity(o) | RawNode::SignalEntity(o) => {
+                let call = matches!(n, RawNode::CallEntity(_));
+                let field = if call { "call_entity" } else { "signal_entity" };
+                let target = crate::entities::parse_ref(&o.entity, &format!("{k}.{field}"), &names.states, &names.state_refs)?;
+                if let Some(locked) = ctx.locked {
+                    if call && !locked.contains(&target) {
+                        return Err(in_section(&format!("{k}.{field}"), &format!("a call to `{}`, which is not locked", o.entity)));
+                    }
+                    if !call && locked.contains(&target) {
+                        return Err(in_section(&format!("{k}.{field}"), &format!("a signal to `{}`, which is locked", o.entity)));
+                    }
+                }
+                let step =
+                    match &o.step {
+                        None => None,
+                        Some(_) if !ctx.own_program => {
+                            return Err(KeyError::new(
+                                format!("{k}.step"),
+                                "an entity operation runs a step's work only in a Durable deployment's own program \
+                                 ([deployment.az-dorch] or [deployment.az-dent] flow): only Durable entities run code",
+                            ));
                         }
-                        if updates.iter().any(|r| locked.contains(r)) {
-                            return Err(in_section(&format!("{k}.step"), &format!("step `{s}` signals (state_updates) a locked entity")));
-                        }
-                    }
-                    Node::Step(StepId(p as u32))
+                        Some(s) => Some(names.steps.iter().position(|x| x == s).map(|p| StepId(p as u32)).ok_or_else(|| {
+                            KeyError::new(format!("{k}.step"), format!("unknown step `{s}`{}", suggest(s, &names.steps)))
+                        })?),
+                    };
+                let op =
+                    crate::entities::entity_op(target, o.op.as_deref(), if call { "get" } else { "set" }, o.op_cpu_s.as_ref(), step, &k)?;
+                ops.push(op);
+                let id = EntityOpId(ops.len() as u32 - 1);
+                if call { Node::CallEntity(id) } else { Node::SignalEntity(id) }
+            }
+            RawNode::Lock { entities, body } => {
+                if ctx.locked.is_some() {
+                    return Err(in_section(&format!("{k}.lock"), "a critical section"));
                 }
-                RawNode::FanOut(f) => {
-                    if ctx.in_fan_out {
-                        return Err(KeyError::new(format!("{k}.fan_out"), "a fan-out inside a fan-out is not supported"));
-                    }
-                    if ctx.locked.is_some() {
-                        return Err(in_section(&format!("{k}.fan_out"), "a fan-out"));
-                    }
-                    names.fan_outs.iter().position(|x| x == f).map(|p| Node::FanOut(FanOutId(p as u32))).ok_or_else(|| {
-                        KeyError::new(format!("{k}.fan_out"), format!("unknown fan-out `{f}`{}", suggest(f, &names.fan_outs)))
-                    })?
+                if entities.is_empty() {
+                    return Err(KeyError::new(format!("{k}.lock"), "lock at least one entity"));
                 }
-                RawNode::Parallel(branches) => {
-                    if ctx.locked.is_some() {
-                        return Err(in_section(&format!("{k}.parallel"), "a parallel element"));
-                    }
-                    if branches.is_empty() {
-                        return Err(KeyError::new(format!("{k}.parallel"), "needs at least one branch"));
-                    }
-                    let mut bs = Vec::with_capacity(branches.len());
-                    for (b, br) in branches.iter().enumerate() {
-                        bs.push(validate_flow(br, &format!("{k}.parallel.{b}"), names, ctx, ops)?);
-                    }
-                    Node::Parallel(bs)
-                }
-                RawNode::CallEntity(o) | RawNode::SignalEntity(o) => {
-                    let call = matches!(n, RawNode::CallEntity(_));
-                    let field = if call { "call_entity" } else { "signal_entity" };
-                    let target = crate::entities::parse_ref(&o.entity, &format!("{k}.{field}"), &names.states, &names.state_refs)?;
-                    if let Some(locked) = ctx.locked {
-                        if call && !locked.contains(&target) {
-                            return Err(in_section(&format!("{k}.{field}"), &format!("a call to `{}`, which is not locked", o.entity)));
-                        }
-                        if !call && locked.contains(&target) {
-                            return Err(in_section(&format!("{k}.{field}"), &format!("a signal to `{}`, which is locked", o.entity)));
-                        }
-                    }
-                    let op =
-                        crate::entities::entity_op(target, o.op.as_deref(), if call { "get" } else { "set" }, o.op_cpu_s.as_ref(), &k)?;
-                    ops.push(op);
-                    let id = EntityOpId(ops.len() as u32 - 1);
-                    if call { Node::CallEntity(id) } else { Node::SignalEntity(id) }
-                }
-                RawNode::Lock { entities, body } => {
-                    if ctx.locked.is_some() {
-                        return Err(in_section(&format!("{k}.lock"), "a critical section"));
-                    }
-                    if entities.is_empty() {
-                        return Err(KeyError::new(format!("{k}.lock"), "lock at least one entity"));
-                    }
-                    let refs = entities
-                        .iter()
-                        .enumerate()
-                        .map(|(j, e)| crate::entities::parse_ref(e, &format!("{k}.lock.{j}"), &names.states, &names.state_refs))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    let body = validate_flow(body, &format!("{k}.body"), names, Ctx { locked: Some(&refs), ..ctx }, ops)?;
-                    Node::Lock(refs, body)
-                }
-            };
+                let refs = entities
+                    .iter()
+                    .enumerate()
+                    .map(|(j, e)| crate::entities::parse_ref(e, &format!("{k}.lock.{j}"), &names.states, &names.state_refs))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let body = validate_flow(body, &format!("{k}.body"), names, Ctx { locked: Some(&refs), ..ctx }, ops)?;
+                Node::Lock(refs, body)
+            }
+        };
         out.push(node);
     }
     Ok(out)

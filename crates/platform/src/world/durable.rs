@@ -73,8 +73,11 @@ pub use backend::Backend;
 pub struct DurableSetup {
     /// The task hub's storage account.
     pub azure: AzureSetup,
-    /// az-dent: steps run as entity operations instead of activities.
+    /// az-dent without a program of its own: every step runs as an operation of its own entity.
     pub entities_for_steps: bool,
+    /// The deployment's own orchestrator program (`[deployment.<name>] flow`), else the
+    /// workflow's flow.
+    pub flow: Option<Vec<Node>>,
     /// CPU per episode, s.
     pub episode_cpu_s: f64,
     /// CPU per replayed history event, s.
@@ -174,7 +177,10 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _wo
     };
     let setup = DurableSetup {
         azure,
-        entities_for_steps: deployment == Deployment::AzDent,
+        // The study's Az-Dent is a program of its own (paper.md: activities, entities and a
+        // sub-orchestrator); a scenario that gives none runs every step on an entity.
+        entities_for_steps: deployment == Deployment::AzDent && cfg.flow.is_none(),
+        flow: cfg.flow.clone(),
         episode_cpu_s,
         per_event_cpu_s,
         per_history_kb_cpu_s,
@@ -207,8 +213,9 @@ pub(crate) enum OpKind {
     Set(u64),
     /// Run a step's work inside the entity (az-dent).
     Run { step: StepId, share: f64, item: u32 },
-    /// A `call_entity` / `signal_entity` element's operation.
-    Call { op: EntityOpId, item: u32 },
+    /// A `call_entity` / `signal_entity` element's operation (with its step's work, if any, at
+    /// `share` of the step).
+    Call { op: EntityOpId, share: f64, item: u32 },
     /// Orchestration `orch`'s lock request at position `pos` of its sorted lock set.
     Lock { orch: u32, pos: u32 },
     /// Orchestration `orch` releases its lock.
@@ -493,11 +500,16 @@ impl<'a> World<'a> {
                     out.push(Await { tasks: vec![task_of(*s, share, item)], signals: self.update_signals(*s), workers: false });
                 }
                 Node::Parallel(branches) => {
-                    let singles: Option<Vec<StepId>> = branches.iter().map(|b| single_step(b).filter(|s| plain(*s))).collect();
+                    // Branches of one plain step or one entity call are tasks of one `task_all`.
+                    let single = |b: &[Node]| match b {
+                        [Node::CallEntity(op)] => Some((self.call_task(*op, share, item), self.op_signals(*op))),
+                        _ => single_step(b).filter(|s| plain(*s)).map(|s| (task_of(s, share, item), self.update_signals(s))),
+                    };
+                    let singles: Option<Vec<(TaskSpec, Vec<Signal>)>> = branches.iter().map(|b| single(b)).collect();
                     match singles {
-                        Some(steps) => out.push(Await {
-                            tasks: steps.iter().map(|s| task_of(*s, share, item)).collect(),
-                            signals: steps.iter().flat_map(|s| self.update_signals(*s)).collect(),
+                        Some(tasks) => out.push(Await {
+                            signals: tasks.iter().flat_map(|t| t.1.iter().copied()).collect(),
+                            tasks: tasks.into_iter().map(|t| t.0).collect(),
                             workers: false,
                         }),
                         None => out.push(Await {
@@ -526,17 +538,17 @@ impl<'a> World<'a> {
                         }),
                     }
                 }
-                Node::CallEntity(op) => out.push(Await {
-                    tasks: vec![TaskSpec::Entity {
-                        target: EntTarget::State(self.wf.entity_ops[op.0 as usize].target),
-                        op: OpKind::Call { op: *op, item },
-                    }],
-                    signals: vec![],
-                    workers: false,
-                }),
+                Node::CallEntity(op) => {
+                    out.extend(self.op_reads(*op));
+                    out.push(Await { tasks: vec![self.call_task(*op, share, item)], signals: self.op_signals(*op), workers: false });
+                }
                 Node::SignalEntity(op) => {
-                    let sig = Signal::Op(self.wf.entity_ops[op.0 as usize].target, OpKind::Call { op: *op, item });
+                    out.extend(self.op_reads(*op));
+                    let sig = Signal::Op(self.wf.entity_ops[op.0 as usize].target, OpKind::Call { op: *op, share, item });
                     after_last_await(out, sig);
+                    for sig in self.op_signals(*op) {
+                        after_last_await(out, sig);
+                    }
                 }
                 Node::Lock(refs, body) => {
                     out.push(Await { tasks: vec![TaskSpec::Lock(refs.clone())], signals: vec![], workers: false });
@@ -545,6 +557,36 @@ impl<'a> World<'a> {
                 }
             }
         }
+    }
+
+    /// An awaited `call_entity` element.
+    fn call_task(&self, op: EntityOpId, share: f64, item: u32) -> TaskSpec {
+        TaskSpec::Entity { target: EntTarget::State(self.wf.entity_ops[op.0 as usize].target), op: OpKind::Call { op, share, item } }
+    }
+
+    /// The `get`s awaited before an entity operation that runs a step: the step's state reads
+    /// other than the entity's own state (which the operation has).
+    fn op_reads(&self, op: EntityOpId) -> Vec<Await> {
+        let o = &self.wf.entity_ops[op.0 as usize];
+        let Some(s) = o.step else { return vec![] };
+        let reads = &self.wf.steps[s.0 as usize].state_reads;
+        reads
+            .iter()
+            .filter(|r| **r != o.target)
+            .map(|r| Await {
+                tasks: vec![TaskSpec::Entity { target: EntTarget::State(*r), op: OpKind::Get }],
+                signals: vec![],
+                workers: false,
+            })
+            .collect()
+    }
+
+    /// The `set` signals after an entity operation that runs a step: the step's state updates
+    /// other than the entity's own state (which the operation writes).
+    fn op_signals(&self, op: EntityOpId) -> Vec<Signal> {
+        let o = &self.wf.entity_ops[op.0 as usize];
+        let Some(s) = o.step else { return vec![] };
+        self.update_signals(s).into_iter().filter(|sig| !matches!(sig, Signal::Op(r, _) if *r == o.target)).collect()
     }
 
     /// The `set` signals of a step's state updates.
@@ -589,7 +631,7 @@ impl<'a> World<'a> {
 
     pub(crate) fn durable_start(&mut self, now: SimTime, e: ExecId) {
         let strand = self.main_strand(e);
-        let flow = self.wf.flow.clone();
+        let flow = self.du_setup().flow.clone().unwrap_or_else(|| self.wf.flow.clone());
         let orch = self.new_orch(e, &flow, 1.0, 0, strand, None);
         // The HTTP client function: start the instance (one Instances-table write).
         let s = self.du_setup();
@@ -1016,6 +1058,9 @@ impl<'a> World<'a> {
                     };
                     let size = match op {
                         OpKind::Run { step, share, .. } => scaled(self.wf.steps[step.0 as usize].input_bytes, *share),
+                        OpKind::Call { op, share, .. } => {
+                            self.wf.entity_ops[op.0 as usize].step.map_or(256, |s| scaled(self.wf.steps[s.0 as usize].input_bytes, *share))
+                        }
                         _ => 256,
                     };
                     if !self.check_payload(now, e, size) {

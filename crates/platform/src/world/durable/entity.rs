@@ -252,23 +252,24 @@ impl World<'_> {
         if big_state {
             load += self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Get, state, &mut self.rng);
         }
-        let mut writes = false;
         let mut work = Vec::new();
         for &op in &batch {
-            let o = &self.du.ops[op as usize];
+            let o = *self.du.ops.get(op).expect("a batch's operations are live");
             work.push(Phase::cpu(s.entity_op_cpu_s, mem, Component::Execution));
             match o.kind {
-                OpKind::Get => {}
-                OpKind::Set(_) | OpKind::Lock { .. } | OpKind::Release { .. } => writes = true,
-                OpKind::Call { op, item } => {
-                    writes |= self.wf.entity_ops[op.0 as usize].writes;
+                OpKind::Get | OpKind::Set(_) | OpKind::Lock { .. } | OpKind::Release { .. } => {}
+                OpKind::Call { op, share, item } => {
                     let cpu = crate::workload::entity_op_cpu_s(&self.spec.streams, self.wf, o.exec.0, op, item);
                     if cpu > 0.0 {
                         work.push(Phase::cpu(cpu, mem, Component::Execution));
                     }
+                    // An operation that runs a step does the step's work inside the entity.
+                    if let Some(step) = self.wf.entity_ops[op.0 as usize].step {
+                        mem = mem.max(self.wf.steps[step.0 as usize].memory_mb);
+                        work.extend(self.phases_of(o.exec, step, item, share, 0, false));
+                    }
                 }
                 OpKind::Run { step, share, item } => {
-                    writes = true;
                     mem = mem.max(self.wf.steps[step.0 as usize].memory_mb);
                     work.extend(self.phases_of(o.exec, step, item, share, 0, false));
                 }
@@ -276,26 +277,30 @@ impl World<'_> {
         }
         phases.push(Phase::wait(load, mem, Component::Transfer).on_host());
         // The host hands the entity's serialized state to the language worker with the batch,
-        // which deserializes it (and serializes it back when an operation wrote it) at the
-        // worker's per-KB JSON rate, the one its history parse is charged.
+        // which deserializes it (azure-functions-durable-python DurableEntityContext.from_json:
+        // json.loads of the state) and returns it serialized with the batch's results
+        // (entity.py Entity.handle: `response.state = context._state`), whether or not an
+        // operation wrote it, at the worker's per-KB JSON rate, the one its history parse is
+        // charged.
         let state_cpu = state as f64 / 1024.0 * s.per_history_kb_cpu_s;
         if state_cpu > 0.0 {
             phases.push(Phase::cpu(state_cpu, mem, Component::Execution));
         }
         phases.extend(work);
-        if writes && state_cpu > 0.0 {
+        if state_cpu > 0.0 {
             phases.push(Phase::cpu(state_cpu, mem, Component::Execution));
         }
         self.count_tx(Some(e), 0, 1, u64::from(big_state), 0);
-        if writes {
-            let (m, sg) = self.az_table_write();
-            let mut save = self.lognormal(m, sg);
-            if big_state {
-                save += self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Put, state, &mut self.rng);
-            }
-            phases.push(Phase::wait(save, mem, Component::Transfer).on_host());
-            self.count_tx(Some(e), 0, 1, 0, u64::from(big_state));
+        // Every batch persists the entity: DFX TaskEntityShim.Execute ends each batch with a
+        // ContinueAsNew carrying the scheduler state and the entity's state, a history write
+        // (the state in a blob above the table's property limit).
+        let (m, sg) = self.az_table_write();
+        let mut save = self.lognormal(m, sg);
+        if big_state {
+            save += self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Put, state, &mut self.rng);
         }
+        phases.push(Phase::wait(save, mem, Component::Transfer).on_host());
+        self.count_tx(Some(e), 0, 1, 0, u64::from(big_state));
         // Operations that waited behind a busy (or locked) entity: that wait is entity time.
         let mut strands = Vec::new();
         for &op in &batch {
@@ -333,6 +338,10 @@ impl World<'_> {
                     0
                 }
                 OpKind::Run { step, share, .. } => scaled(self.wf.steps[step.0 as usize].output_bytes, share),
+                OpKind::Call { op, share, .. } if self.wf.entity_ops[op.0 as usize].step.is_some() => {
+                    let step = self.wf.entity_ops[op.0 as usize].step.expect("checked");
+                    scaled(self.wf.steps[step.0 as usize].output_bytes, share)
+                }
                 OpKind::Call { op, .. } if !self.wf.entity_ops[op.0 as usize].writes => self.du.entities[entity as usize].state_bytes,
                 OpKind::Call { .. } | OpKind::Release { .. } => 0,
                 OpKind::Lock { orch, pos } => {
