@@ -1234,6 +1234,22 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_account_kind_is_rejected_at_its_key_and_a_known_one_picks_its_prices() {
+        let (_, text) = BUILTIN_MODELS.iter().find(|(n, _)| *n == "az-storage.toml").expect("az-storage");
+        let bad = text.replace("kind = { value = \"gpv1\"", "kind = { value = \"gpv3\"");
+        let e = parse_model::<AzureStorageModel>(&SourceFile::from_text("models/az-storage.toml", bad)).unwrap_err();
+        assert!(e.key.starts_with("account.kind"), "{}", e.key);
+        assert!(e.line > 0 && e.message.contains("gpv3"), "{e:?}");
+        let m = Models::builtin().expect("models");
+        assert_eq!(m.storage.account.kind.value, AccountKind::Gpv1);
+        let v2 = m.with_overrides(&[("az-storage".into(), "account.kind".into(), ModelValue::Name("gpv2".into()))]).expect("gpv2");
+        assert_eq!(v2.storage.account.kind.value, AccountKind::Gpv2);
+        assert!(v2.storage.prices().queue_class2_usd_per_10k.value > 10.0 * m.storage.prices().queue_class2_usd_per_10k.value);
+        let e = m.with_overrides(&[("az-storage".into(), "account.kind".into(), ModelValue::Name("premium".into()))]).unwrap_err();
+        assert!(e.1.contains("premium"), "{}", e.1);
+    }
+
+    #[test]
     fn a_parameter_without_source_is_rejected_at_its_key() {
         let text = BUILTIN_MODELS[0].1.replace("source = \"LDG gettingstarted-limits: 900 s (15 min); paper.md Table I\"", "source = \"\"");
         let e = parse_model::<LambdaModel>(&SourceFile::from_text("m.toml", text)).unwrap_err();

@@ -14,8 +14,8 @@
 //! * *Control-queue ownership*: the P control queues are leased by the live hosts round-robin;
 //!   a joining or leaving host rebalances at once (DTFx renews leases every 10 s; the lag is not
 //!   modelled).
-//! * *Scale controller*: every peek interval (10 s) it peeks each queue of the app (one
-//!   transaction each, billed even while idle), keeps the last five samples of each queue's
+//! * *Scale controller*: every peek interval (10 s) it samples each queue of the app (billed
+//!   even while idle, see the accounting below), keeps the last five samples of each queue's
 //!   length and oldest message's age, and adds a host at the non-HTTP pace (one per 30 s, up to
 //!   the cap) or retires an idle one (never the last: scaling to zero is the idle keep-alive's)
 //!   as the trigger's own scale logic recommends:
@@ -35,6 +35,28 @@
 //!   10 s while a host is alive, the app lease every 25 s, and every live host's balancer
 //!   listing each set's lease blobs (one List Blobs, at the write price) and downloading every
 //!   lease blob (a read) every 10 s (`BlobLeaseManager.ListLeasesAsync`).
+//!
+//! * *Transaction accounting* (issue #10 audit; each operation priced by its class from the
+//!   storage account kind's table, `models/az-storage.toml` `account.kind`, [`Tx`]):
+//!
+//!   | operation | count | class | source |
+//!   |---|---|---|---|
+//!   | control-queue poll (per owned partition) and work-item poll, every host | 1 per poll, found or empty, backoff 50 ms-30 s | queue class 2 | DTAS `TaskHubQueue`, `BackoffPollingHelper` |
+//!   | message put / delete after processing | 1 each | queue class 1 | DTAS `MessageManager`, WebJobs `QueueProcessor` |
+//!   | large message (> 45 KB) | 1 blob write at put, 1 read at get | blob write / read | DTAS `MessageManager.cs:36-38` |
+//!   | scale-controller sample, every 10 s, hosts or not | Durable: Peek + Get Queue Metadata per queue; queue triggers: Get Queue Metadata, and a Peek when messages wait | queue class 2 | DTAS `DisconnectedPerformanceMonitor.GetQueueMetricsAsync`; WebJobs `QueueListener` scale monitor [U] |
+//!   | partition lease renewals | partitions x lease sets per 10 s while a host lives | blob lease | DTAS `LeaseRenewInterval`, `SafePartitionManager` |
+//!   | app lease renewal | 1 per 25 s | blob lease | DTAS `AppLeaseOptions` |
+//!   | lease balancer, every live host | per lease set per 10 s: 1 List Blobs + 1 Get Blob per partition | blob list / read | DTAS `BlobLeaseManager.ListLeasesAsync` |
+//!   | History query (in `durable/backend.rs`) | 1 per 1,000 rows per episode (a query page), + 1 read per blob-stored payload | table / blob read | DTAS `AzureTableTrackingStore` |
+//!   | episode commit | 1 per 100 history rows (entity-group batch) + 1 Instances-table update | table | DTAS `AzureTableTrackingStore.UpdateStateAsync` |
+//!   | instance start (HTTP starter) | 1 Instances-table write + the ExecutionStarted put | table, queue class 1 | DTAS `CreateTaskOrchestrationAsync` |
+//!   | entity state (in `durable/entity.rs`) | 1 table read and 1 write per batch; a blob above 60 KB | table / blob | DTAS `AzureTableTrackingStore.cs:49` |
+//!
+//!   Not counted: the task hub's `taskhub.json` read by each scale-controller sample and by
+//!   starting hosts, the Functions host's own primary-host lock lease (every Azure app), status
+//!   queries by clients, instance purges and blob deletes (free on GPv2), storage capacity
+//!   (GB-month of transient rows and blobs).
 //!
 //! **Scope and limitations.** Visibility timeouts, poison messages, dequeue counts and message
 //! ordering guarantees are not modelled (no message is lost or redelivered). Lease renewal is
