@@ -29,7 +29,10 @@ fn main() {
     let mut by_slots = Vec::new();
     // Parameters are changed through the models' texts, so that the study's profile
     // (`profile = "iiswc21"` in the scenario) applies over them.
-    let with = |key: &str, v: f64| base.with_overrides(&[("az-durable".to_string(), key.to_string(), v)]).expect("a valid override");
+    let with = |key: &str, v: f64| {
+        base.with_overrides(&[("az-durable".to_string(), key.to_string(), sfsim_workflow::ModelValue::Number(v))])
+            .expect("a valid override")
+    };
     for slots in [2.0, 5.0, 10.0, 20.0] {
         let l = latency(&with("concurrency.max_concurrent_activities_per_host", slots));
         println!("{slots:>10} {:>10} {l:>12.1}", 4);

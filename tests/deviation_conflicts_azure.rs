@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::conflicts::{models_with, targets};
+use common::conflicts::{models_with, targets, with_account_kind};
 
 /// Az-Queue over Az-Func (+25-35 % small, +19-29 % large) and its p99 queue time (24-36 s,
 /// large). The hops wait for polls of queues that were idle for a whole execution, so the wait
@@ -114,6 +114,8 @@ fn no_polling_setting_meets_the_queue_transaction_ratio_and_the_video_overhead()
         for dmax in [30.0, 120.0] {
             for qmax in [1.0, 5.0, 60.0] {
                 for peek in [10.0, 30.0] {
+                    // Under GPv2 prices, where the video overhead can be in its band (under
+                    // GPv1 it is about 6 % of compute whatever the polling).
                     let dir = models_with(
                         &format!("t{partitions}-{dmax}-{qmax}-{peek}"),
                         &[
@@ -123,6 +125,7 @@ fn no_polling_setting_meets_the_queue_transaction_ratio_and_the_video_overhead()
                             ("az-durable.toml", "task_hub", "scale_controller_peek_interval_s", peek),
                         ],
                     );
+                    let dir = with_account_kind(&dir, "gpv2");
                     let t = targets(&dir, &ids);
                     let at = format!(
                         "partitions {partitions}, durable max {dmax} s, queue max {qmax} s, peek {peek} s: {:?} {:?}",
@@ -142,26 +145,33 @@ fn no_polling_setting_meets_the_queue_transaction_ratio_and_the_video_overhead()
 /// deployments; Az-Queue's are queue transactions and a few blob transfers of payloads over the
 /// message limit, Az-Dorch's are queue, table and blob (large messages, partition leases)
 /// transactions, and Az-Dorch also counts more queue transactions. Whatever the price of each
-/// kind (0 to 11x today's; 11x the queue price is GPv2's queue price over GPv1's) and however
+/// class (queue 0.1-11x GPv1's, 11x being GPv2's; table 0 or its one price; blob 0 to GPv2's hot
+/// prices, list and lease classes included) and however
 /// the task hub's partitions and the queue trigger's polling are set, Az-Queue's cost stays
 /// below Az-Dorch's: the cost ratio is never met, with or without the transaction ratio.
 #[test]
 fn no_price_or_polling_setting_makes_az_queue_transactions_cost_double() {
     let ids = ["ml-train-transaction-cost-azqueue-vs-azdorch", "ml-train-queue-transactions-azdorch-vs-azqueue"];
     let mut highest: f64 = 0.0;
-    for queue_price in [3.6e-9, 3.6e-8, 4.0e-7] {
-        for table_price in [0.0, 3.6e-8] {
+    // $ per 10,000: a tenth of GPv1's queue price, GPv1's, GPv2's (11x); no table charge or
+    // the table price of both kinds; no blob charge, a tenth of GPv2's hot prices, GPv2's.
+    for queue_price in [0.000036, 0.00036, 0.004] {
+        for table_price in [0.0, 0.00036] {
             for blob_scale in [0.0, 0.1, 1.0] {
                 for partitions in [1.0, 4.0] {
                     for qmax in [5.0, 60.0] {
+                        // The account in use (GPv1, the study era's default) with each price
+                        // class set: queue classes 1 and 2, table, and every blob class.
                         let dir = models_with(
                             &format!("c{queue_price}-{table_price}-{blob_scale}-{partitions}-{qmax}"),
                             &[
-                                ("az-storage.toml", "queue", "price_usd_per_transaction", queue_price),
-                                ("az-storage.toml", "table", "price_usd_per_transaction", table_price),
-                                ("az-storage.toml", "blob", "price_usd_per_read", 4e-7 * blob_scale),
-                                ("az-storage.toml", "blob", "price_usd_per_write", 5e-6 * blob_scale),
-                                ("az-storage.toml", "blob", "lease_price_usd_per_operation", 4e-7 * blob_scale),
+                                ("az-storage.toml", "gpv1", "queue_class1_usd_per_10k", queue_price),
+                                ("az-storage.toml", "gpv1", "queue_class2_usd_per_10k", queue_price),
+                                ("az-storage.toml", "gpv1", "table_usd_per_10k", table_price),
+                                ("az-storage.toml", "gpv1", "blob_read_usd_per_10k", 0.004 * blob_scale),
+                                ("az-storage.toml", "gpv1", "blob_write_usd_per_10k", 0.05 * blob_scale),
+                                ("az-storage.toml", "gpv1", "blob_list_usd_per_10k", 0.05 * blob_scale),
+                                ("az-storage.toml", "gpv1", "blob_lease_usd_per_10k", 0.004 * blob_scale),
                                 ("az-durable.toml", "task_hub", "partition_count", partitions),
                                 ("profiles/iiswc21.toml", "models.az-queue", "polling.max_interval_s", qmax),
                             ],

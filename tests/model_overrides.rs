@@ -89,5 +89,16 @@ fn a_bad_override_is_an_input_error_at_its_key() {
 
     let not_a_number = write("nan.toml", &format!("{SCENARIO}\n[models.az-durable]\nreplay.episode_cpu_s = \"fast\"\n"));
     let err = String::from_utf8_lossy(&sfsim(&["run", &not_a_number, "-q"]).stderr).into_owned();
-    assert!(err.contains("models.az-durable.replay.episode_cpu_s") && err.contains("finite number"), "{err}");
+    assert!(err.contains("models.az-durable.replay.episode_cpu_s") && err.contains("expected f64"), "{err}");
+
+    // A named parameter: the storage account's kind is one of its names.
+    let kind = write("kind.toml", &format!("{SCENARIO}\n[models.az-storage]\naccount.kind = \"gpv3\"\n"));
+    let out = sfsim(&["run", &kind, "-q"]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let line = SCENARIO.lines().count() + 3;
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains(&format!(":{line}:")) && err.contains("models.az-storage.account.kind") && err.contains("`gpv1` or `gpv2`"),
+        "{err}"
+    );
 }

@@ -47,6 +47,17 @@ pub fn copy_with(dir: &str, tag: &str, edit: impl Fn(&str, String) -> String) ->
     out
 }
 
+/// The models in `dir` (a copy made by [`models_with`]) with the storage account's kind set to
+/// `kind` (`"gpv1"`, `"gpv2"`); returns `dir`.
+pub fn with_account_kind(dir: &Path, kind: &str) -> PathBuf {
+    let file = dir.join("az-storage.toml");
+    let text = std::fs::read_to_string(&file).expect("az-storage.toml");
+    let (head, tail) = text.split_once("\nkind = { value = \"").expect("account.kind in az-storage.toml");
+    let (_, rest) = tail.split_once('"').expect("kind value");
+    std::fs::write(&file, format!("{head}\nkind = {{ value = \"{kind}\"{rest}")).expect("write");
+    dir.to_path_buf()
+}
+
 /// `text` (a model file) with `key = { value = X, ... }` set to `value` in `table` (or in every
 /// table with the key when `table` is empty); the key must be there.
 pub fn set_param(text: &str, file: &str, table: &str, key: &str, value: f64) -> String {

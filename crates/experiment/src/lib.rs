@@ -156,7 +156,7 @@ pub fn scenario_models<'m>(scenario: &Scenario, models: &'m Models) -> Result<st
         return Ok(std::borrow::Cow::Borrowed(models));
     }
     let mut changes = profile.clone();
-    changes.extend(scenario.model_overrides.iter().map(|o| (o.model.clone(), o.key.clone(), o.value)));
+    changes.extend(scenario.model_overrides.iter().map(|o| (o.model.clone(), o.key.clone(), o.value.clone())));
     let overridden = models.with_overrides(&changes).map_err(|(i, msg)| match i.checked_sub(profile.len()) {
         Some(j) => scenario.error_at(&scenario.model_overrides[j].scenario_key(), msg),
         None => scenario.error_at("scenario.profile", msg),

@@ -504,7 +504,7 @@ impl FunctionPlatform {
                     timeout_error: "Microsoft.Azure.WebJobs.Host.FunctionTimeoutException",
                     request: PayloadLimit::failing(kb(f.request_max_kb.value), PayloadError::Request("HTTP 413 Request Entity Too Large")),
                     response: PayloadLimit::failing(kb(f.response_max_kb.value), PayloadError::Response("HTTP 500 response too large")),
-                    storage: ObjectStore::from_params(&m.storage),
+                    storage: ObjectStore::azure_blob(&m.storage, &models.storage),
                     memory_limit_mb: memory_mb,
                     oom_error: match runtime {
                         Runtime::Python => "Python worker exited with code 137 (out of memory)",

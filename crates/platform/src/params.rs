@@ -7,7 +7,7 @@
 //! directory instead.
 
 use serde::Deserialize;
-use sfsim_workflow::{KeyError, LoadError, SourceFile, parse_toml};
+use sfsim_workflow::{KeyError, LoadError, ModelValue, SourceFile, parse_toml};
 
 /// One sourced parameter.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -61,10 +61,11 @@ pub struct StorageParams {
     pub latency_sigma: Param,
     /// Single-stream bandwidth, MiB/s.
     pub bandwidth_mb_per_s: Param,
-    /// Price per GET.
-    pub price_usd_per_get: Param,
-    /// Price per PUT.
-    pub price_usd_per_put: Param,
+    /// Price per GET (S3; Azure Blob prices come from the storage account's kind,
+    /// `models/az-storage.toml`, so `az-func.toml` gives none).
+    pub price_usd_per_get: Option<Param>,
+    /// Price per PUT (as `price_usd_per_get`).
+    pub price_usd_per_put: Option<Param>,
 }
 
 /// `models/aws-lambda.toml`
@@ -354,8 +355,6 @@ param_section!(
         get_latency_s_median,
         /// Log-normal sigma.
         latency_sigma,
-        /// $ per queue transaction.
-        price_usd_per_transaction,
     }
 );
 param_section!(
@@ -369,21 +368,66 @@ param_section!(
         latency_sigma,
         /// Rows per batch transaction.
         rows_per_batch,
-        /// $ per table transaction.
-        price_usd_per_transaction,
     }
 );
 param_section!(
-    /// `[blob]` of `models/az-storage.toml`.
-    BlobTxParams {
-        /// $ per read.
-        price_usd_per_read,
-        /// $ per write.
-        price_usd_per_write,
-        /// $ per lease operation.
-        lease_price_usd_per_operation,
+    /// `[gpv1]` / `[gpv2]` of `models/az-storage.toml`: one storage-account kind's transaction
+    /// prices, $ per 10,000 operations.
+    AccountPrices {
+        /// Queue class 1 (Put Message, Delete Message, Update Message, ...).
+        queue_class1_usd_per_10k,
+        /// Queue class 2 (Get Messages, Peek Messages, Get Queue Metadata, ...).
+        queue_class2_usd_per_10k,
+        /// Table (every operation; an entity-group batch is one).
+        table_usd_per_10k,
+        /// Blob read (Get Blob).
+        blob_read_usd_per_10k,
+        /// Blob write (Put Blob, Put Block, ...).
+        blob_write_usd_per_10k,
+        /// Blob "list and create container" (List Blobs).
+        blob_list_usd_per_10k,
+        /// Blob lease operations (acquire, renew: "Other" on GPv2, "Read" on GPv1).
+        blob_lease_usd_per_10k,
     }
 );
+
+/// A storage account's kind: which price table its transactions are billed from.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountKind {
+    /// General-purpose v1 (`Storage`): one low transaction price for every service.
+    Gpv1,
+    /// General-purpose v2 (`StorageV2`): per-service, per-class prices (Blob hot tier).
+    Gpv2,
+}
+
+impl AccountKind {
+    /// Its name in the model file.
+    pub fn name(self) -> &'static str {
+        match self {
+            AccountKind::Gpv1 => "gpv1",
+            AccountKind::Gpv2 => "gpv2",
+        }
+    }
+}
+
+/// `[account]` of `models/az-storage.toml`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AccountParams {
+    /// The account kind (`"gpv1"` or `"gpv2"`), with its source.
+    pub kind: KindParam,
+}
+
+/// A sourced account kind: `kind = { value = "gpv2", source = "..." }`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct KindParam {
+    /// The kind.
+    pub value: AccountKind,
+    /// Where it comes from.
+    pub source: String,
+}
 param_section!(
     /// Queue polling backoff (`[polling]`).
     PollingParams {
@@ -618,8 +662,22 @@ pub struct AzureStorageModel {
     pub queue: StorageQueueParams,
     /// Tables.
     pub table: TableParams,
-    /// Blob transactions.
-    pub blob: BlobTxParams,
+    /// The account's kind.
+    pub account: AccountParams,
+    /// General-purpose v1 prices.
+    pub gpv1: AccountPrices,
+    /// General-purpose v2 prices.
+    pub gpv2: AccountPrices,
+}
+
+impl AzureStorageModel {
+    /// The price table of the account's kind.
+    pub fn prices(&self) -> &AccountPrices {
+        match self.account.kind.value {
+            AccountKind::Gpv1 => &self.gpv1,
+            AccountKind::Gpv2 => &self.gpv2,
+        }
+    }
 }
 
 /// `models/az-queue.toml`
@@ -691,7 +749,21 @@ impl CheckRanges for AzureStorageModel {
         within("queue.message_max_kb", &self.queue.message_max_kb, 1.0, 1e6)?;
         within("queue.latency_sigma", &self.queue.latency_sigma, 0.0, 5.0)?;
         within("table.latency_sigma", &self.table.latency_sigma, 0.0, 5.0)?;
-        within("table.rows_per_batch", &self.table.rows_per_batch, 1.0, 1e6)
+        within("table.rows_per_batch", &self.table.rows_per_batch, 1.0, 1e6)?;
+        for (kind, t) in [("gpv1", &self.gpv1), ("gpv2", &self.gpv2)] {
+            for (k, p) in [
+                ("queue_class1_usd_per_10k", &t.queue_class1_usd_per_10k),
+                ("queue_class2_usd_per_10k", &t.queue_class2_usd_per_10k),
+                ("table_usd_per_10k", &t.table_usd_per_10k),
+                ("blob_read_usd_per_10k", &t.blob_read_usd_per_10k),
+                ("blob_write_usd_per_10k", &t.blob_write_usd_per_10k),
+                ("blob_list_usd_per_10k", &t.blob_list_usd_per_10k),
+                ("blob_lease_usd_per_10k", &t.blob_lease_usd_per_10k),
+            ] {
+                within(&format!("{kind}.{k}"), p, 0.0, 100.0)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -794,15 +866,21 @@ pub fn profile_file(name: &str) -> String {
 }
 
 /// The parameter changes a profile's text makes: (model, key, value).
-fn profile_text_changes(name: &str, text: &str) -> Result<Vec<(String, String, f64)>, String> {
+fn profile_text_changes(name: &str, text: &str) -> Result<Vec<(String, String, ModelValue)>, String> {
     let table: toml::Table = toml::from_str(text).map_err(|e| format!("profile {name}: {e}"))?;
     let mut out = Vec::new();
     for (model, params) in table.get("models").and_then(|m| m.as_table()).into_iter().flatten() {
-        fn walk(model: &str, prefix: &str, t: &toml::Table, out: &mut Vec<(String, String, f64)>) {
+        fn walk(model: &str, prefix: &str, t: &toml::Table, out: &mut Vec<(String, String, ModelValue)>) {
             for (k, v) in t {
                 let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
                 let Some(t) = v.as_table() else { continue };
-                match t.get("value").and_then(|x| x.as_float().or_else(|| x.as_integer().map(|i| i as f64))) {
+                let value = t.get("value").and_then(|x| {
+                    x.as_float()
+                        .or_else(|| x.as_integer().map(|i| i as f64))
+                        .map(ModelValue::Number)
+                        .or_else(|| x.as_str().map(|n| ModelValue::Name(n.to_string())))
+                });
+                match value {
                     Some(value) if t.contains_key("source") => out.push((model.to_string(), key, value)),
                     _ => walk(model, &key, t, out),
                 }
@@ -837,6 +915,8 @@ fn check_params(src: &SourceFile) -> Result<(), LoadError> {
                 let num = val.as_float().or_else(|| val.as_integer().map(|i| i as f64));
                 match num {
                     Some(x) if x.is_finite() && x >= 0.0 => {}
+                    // A named value (an account kind): its type checked it when the file was parsed.
+                    None if val.is_str() => {}
                     _ => *out = Some(KeyError::new(format!("{path}.value"), "must be a finite number >= 0")),
                 }
                 if s.as_str().is_none_or(|s| s.trim().is_empty()) {
@@ -885,8 +965,13 @@ fn check_shared(cold: &ColdStartParams, keep: &KeepAliveParams, st: &StoragePara
     within("storage.put_latency_s_median", &st.put_latency_s_median, 0.0, 60.0)?;
     within("storage.latency_sigma", &st.latency_sigma, 0.0, 5.0)?;
     within("storage.bandwidth_mb_per_s", &st.bandwidth_mb_per_s, 0.001, 1e6)?;
-    within("storage.price_usd_per_get", &st.price_usd_per_get, 0.0, 1.0)?;
-    within("storage.price_usd_per_put", &st.price_usd_per_put, 0.0, 1.0)
+    if let Some(p) = &st.price_usd_per_get {
+        within("storage.price_usd_per_get", p, 0.0, 1.0)?;
+    }
+    if let Some(p) = &st.price_usd_per_put {
+        within("storage.price_usd_per_put", p, 0.0, 1.0)?;
+    }
+    Ok(())
 }
 
 impl CheckRanges for LambdaModel {
@@ -918,6 +1003,13 @@ impl CheckRanges for LambdaModel {
         within("sqs.pollers_min", &q.pollers_min, 1.0, 1e6)?;
         within("sqs.pollers_increase_per_min", &q.pollers_increase_per_min, 0.0, 1e6)?;
         within("sqs.pollers_max", &q.pollers_max, q.pollers_min.value, 1e6)?;
+        for (key, p) in
+            [("storage.price_usd_per_get", &self.storage.price_usd_per_get), ("storage.price_usd_per_put", &self.storage.price_usd_per_put)]
+        {
+            if p.is_none() {
+                return Err(KeyError::new(key, "S3's request prices are required"));
+            }
+        }
         check_shared(&self.cold_start, &self.keep_alive, &self.storage)
     }
 }
@@ -1045,7 +1137,7 @@ impl Models {
 
     /// The parameter changes of profile `name`: (model, key, value), from the profile's text
     /// these models were loaded with. `None` for an unknown name.
-    pub fn profile_changes(&self, name: &str) -> Option<Result<Vec<(String, String, f64)>, String>> {
+    pub fn profile_changes(&self, name: &str) -> Option<Result<Vec<(String, String, ModelValue)>, String>> {
         if name == DEFAULT_PROFILE {
             return Some(Ok(Vec::new()));
         }
@@ -1081,7 +1173,7 @@ impl Models {
     /// The changes are made to the texts these models were loaded from, so a field changed in
     /// memory since (`models.durable.task_hub.partition_count.value = 1.0`) would be lost: that
     /// is an error (index 0) instead of a silent drop. Make such changes with this function.
-    pub fn with_overrides(&self, changes: &[(String, String, f64)]) -> Result<Models, (usize, String)> {
+    pub fn with_overrides(&self, changes: &[(String, String, ModelValue)]) -> Result<Models, (usize, String)> {
         let loaded = Self::with_changes(&self.texts, &[]).map_err(|e| (0, e.to_string()))?;
         if !loaded.same_values(self) {
             return Err((
@@ -1097,13 +1189,13 @@ impl Models {
             let Some((_, text)) = self.texts.iter().find(|(n, _)| *n == file) else {
                 return Err((i, format!("no model file `{file}`")));
             };
-            if Self::param_in(text, key).is_none() {
+            if !Self::has_param(text, key) {
                 return Err((i, format!("`{model}` has no parameter `{key}` (models/{file})")));
             }
             files.push(file);
         }
-        let edits: Vec<(String, String, f64)> = changes.iter().zip(files).map(|((_, k, v), f)| (f, k.clone(), *v)).collect();
-        Self::with_changes(&self.texts, &edits).map_err(|e| {
+        let edits: Vec<(String, String, String)> = changes.iter().zip(files).map(|((_, k, v), f)| (f, k.clone(), v.text())).collect();
+        Self::with_texts(&self.texts, &edits).map_err(|e| {
             // A range check failed: name the change whose file and key the error is about, with
             // the reason alone (the user wrote the value in the scenario, not in the model file).
             let i = edits.iter().position(|(f, k, _)| e.file.ends_with(f.as_str()) && e.key.starts_with(k.as_str())).unwrap_or(0);
@@ -1114,12 +1206,19 @@ impl Models {
     /// Loads the models from (file name, text) pairs with some parameters replaced:
     /// `changes` are (file name, parameter key, value). Used by calibration.
     pub fn with_changes(texts: &[(String, String)], changes: &[(String, String, f64)]) -> Result<Models, LoadError> {
+        let edits: Vec<(String, String, String)> = changes.iter().map(|(f, k, v)| (f.clone(), k.clone(), format!("{v:e}"))).collect();
+        Self::with_texts(texts, &edits)
+    }
+
+    /// As [`Models::with_changes`], each value given as override text (a number, or a name
+    /// such as an account kind).
+    fn with_texts(texts: &[(String, String)], changes: &[(String, String, String)]) -> Result<Models, LoadError> {
         let mut edited: Vec<(String, String)> = texts.to_vec();
         for (file, key, value) in changes {
             let Some((_, text)) = edited.iter_mut().find(|(n, _)| n == file) else {
                 return Err(LoadError::whole_file(file, "no such model file"));
             };
-            let o = sfsim_workflow::Override { path: format!("{key}.value"), value: format!("{value:e}") };
+            let o = sfsim_workflow::Override { path: format!("{key}.value"), value: value.clone() };
             *text = sfsim_workflow::apply_overrides(text, &[o]).map_err(|m| LoadError::whole_file(file, m))?;
         }
         Self::from_sources(|name| {
@@ -1149,6 +1248,19 @@ impl Models {
     /// Every file of a model set: the model files, then the profiles (`profiles/<name>.toml`).
     pub fn file_names() -> Vec<String> {
         BUILTIN_MODELS.iter().map(|(n, _)| n.to_string()).chain(BUILTIN_PROFILES.iter().map(|(n, _)| profile_file(n))).collect()
+    }
+
+    /// Whether a model file's text has parameter `key` (numeric or named).
+    pub fn has_param(text: &str, key: &str) -> bool {
+        let Ok(table) = toml::from_str::<toml::Table>(text) else { return false };
+        let mut v = toml::Value::Table(table);
+        for seg in key.split('.') {
+            match v.as_table().and_then(|t| t.get(seg)) {
+                Some(x) => v = x.clone(),
+                None => return false,
+            }
+        }
+        v.as_table().is_some_and(|t| t.contains_key("value") && t.contains_key("source"))
     }
 
     /// The value and source of parameter `key` in a model file's text.
@@ -1207,7 +1319,7 @@ mod tests {
     #[test]
     fn overrides_refuse_models_changed_in_memory_instead_of_dropping_the_change() {
         let m = Models::builtin().expect("models");
-        let changes = [("az-durable".to_string(), "task_hub.partition_count".to_string(), 2.0)];
+        let changes = [("az-durable".to_string(), "task_hub.partition_count".to_string(), ModelValue::Number(2.0))];
         let o = m.with_overrides(&changes).expect("a valid override");
         assert_eq!(o.durable.task_hub.partition_count.value, 2.0);
         let mut edited = m.clone();
@@ -1217,7 +1329,23 @@ mod tests {
         assert!(msg.contains("changed in memory"), "{msg}");
         // The profiles are part of the loaded models: the study's apps' polling cap.
         let p = m.profile_changes("iiswc21").expect("known").expect("valid");
-        assert!(p.contains(&("az-queue".to_string(), "polling.max_interval_s".to_string(), 12.0)), "{p:?}");
+        assert!(p.contains(&("az-queue".to_string(), "polling.max_interval_s".to_string(), ModelValue::Number(12.0))), "{p:?}");
+    }
+
+    #[test]
+    fn an_unknown_account_kind_is_rejected_at_its_key_and_a_known_one_picks_its_prices() {
+        let (_, text) = BUILTIN_MODELS.iter().find(|(n, _)| *n == "az-storage.toml").expect("az-storage");
+        let bad = text.replace("kind = { value = \"gpv1\"", "kind = { value = \"gpv3\"");
+        let e = parse_model::<AzureStorageModel>(&SourceFile::from_text("models/az-storage.toml", bad)).unwrap_err();
+        assert!(e.key.starts_with("account.kind"), "{}", e.key);
+        assert!(e.line > 0 && e.message.contains("gpv3"), "{e:?}");
+        let m = Models::builtin().expect("models");
+        assert_eq!(m.storage.account.kind.value, AccountKind::Gpv1);
+        let v2 = m.with_overrides(&[("az-storage".into(), "account.kind".into(), ModelValue::Name("gpv2".into()))]).expect("gpv2");
+        assert_eq!(v2.storage.account.kind.value, AccountKind::Gpv2);
+        assert!(v2.storage.prices().queue_class2_usd_per_10k.value > 10.0 * m.storage.prices().queue_class2_usd_per_10k.value);
+        let e = m.with_overrides(&[("az-storage".into(), "account.kind".into(), ModelValue::Name("premium".into()))]).unwrap_err();
+        assert!(e.1.contains("premium"), "{}", e.1);
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //! bandwidth a single stream's. Each operation is one billed request.
 //!
 //! **Parameters.** `[storage]` of each model file: latencies and bandwidth are assumptions
-//! (documented there), request prices come from the S3 pricing page and platform-facts.md §4.
+//! (documented there); S3's request prices come from the S3 pricing page
+//! (`models/aws-lambda.toml`), Azure Blob's from the storage account's kind
+//! (`models/az-storage.toml` `account.kind`, its `[gpv1]` / `[gpv2]` read and write prices;
+//! platform-facts.md §4).
 //!
 //! **Scope and limitations.** No multipart or parallel range transfers, no throttling
 //! (S3 allows 5,500 GET/s per prefix, far above the study's load), no storage-side queueing,
@@ -50,8 +53,19 @@ impl ObjectStore {
             get_latency: ln(p.get_latency_s_median.value),
             put_latency: ln(p.put_latency_s_median.value),
             bandwidth_bytes_per_s: (p.bandwidth_mb_per_s.value * BYTES_PER_MB).max(1.0),
-            price_usd_per_get: p.price_usd_per_get.value,
-            price_usd_per_put: p.price_usd_per_put.value,
+            price_usd_per_get: p.price_usd_per_get.as_ref().map_or(0.0, |x| x.value),
+            price_usd_per_put: p.price_usd_per_put.as_ref().map_or(0.0, |x| x.value),
+        }
+    }
+
+    /// Azure Blob: the latencies and bandwidth of `p`, the request prices of the storage
+    /// account's kind (`models/az-storage.toml`: Get Blob a read, Put Blob a write).
+    pub fn azure_blob(p: &StorageParams, account: &crate::params::AzureStorageModel) -> Self {
+        let prices = account.prices();
+        ObjectStore {
+            price_usd_per_get: prices.blob_read_usd_per_10k.value / 1e4,
+            price_usd_per_put: prices.blob_write_usd_per_10k.value / 1e4,
+            ..Self::from_params(p)
         }
     }
 

@@ -843,7 +843,26 @@ pub struct ModelOverride {
     /// The parameter's key in that file (`replay.episode_cpu_s`).
     pub key: String,
     /// Its value for this scenario.
-    pub value: f64,
+    pub value: ModelValue,
+}
+
+/// A model parameter's value: a number, or a name (`account.kind = "gpv2"`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ModelValue {
+    /// A number in the parameter's unit.
+    Number(f64),
+    /// A named choice, checked by the model's schema when the models are loaded.
+    Name(String),
+}
+
+impl ModelValue {
+    /// The value as `--set` override text (a name stays a bare string).
+    pub fn text(&self) -> String {
+        match self {
+            ModelValue::Number(x) => format!("{x:e}"),
+            ModelValue::Name(n) => format!("{n:?}"),
+        }
+    }
 }
 
 impl ModelOverride {
@@ -861,12 +880,15 @@ fn flatten_model_table(model: &str, prefix: &str, t: &toml::Table, out: &mut Vec
         let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
         match v {
             toml::Value::Table(inner) => flatten_model_table(model, &key, inner, out)?,
-            toml::Value::Float(x) if x.is_finite() => out.push(ModelOverride { model: model.to_string(), key, value: *x }),
-            toml::Value::Integer(i) => out.push(ModelOverride { model: model.to_string(), key, value: *i as f64 }),
+            toml::Value::Float(x) if x.is_finite() => {
+                out.push(ModelOverride { model: model.to_string(), key, value: ModelValue::Number(*x) })
+            }
+            toml::Value::Integer(i) => out.push(ModelOverride { model: model.to_string(), key, value: ModelValue::Number(*i as f64) }),
+            toml::Value::String(n) => out.push(ModelOverride { model: model.to_string(), key, value: ModelValue::Name(n.clone()) }),
             _ => {
                 return Err(KeyError::new(
                     &format!("models.{model}.{key}"),
-                    "a model parameter override is a finite number (the parameter's new value)",
+                    "a model parameter override is a finite number or a name (the parameter's new value)",
                 ));
             }
         }

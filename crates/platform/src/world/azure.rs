@@ -14,8 +14,8 @@
 //! * *Control-queue ownership*: the P control queues are leased by the live hosts round-robin;
 //!   a joining or leaving host rebalances at once (DTFx renews leases every 10 s; the lag is not
 //!   modelled).
-//! * *Scale controller*: every peek interval (10 s) it peeks each queue of the app (one
-//!   transaction each, billed even while idle), keeps the last five samples of each queue's
+//! * *Scale controller*: every peek interval (10 s) it samples each queue of the app (billed
+//!   even while idle, see the accounting below), keeps the last five samples of each queue's
 //!   length and oldest message's age, and adds a host at the non-HTTP pace (one per 30 s, up to
 //!   the cap) or retires an idle one (never the last: scaling to zero is the idle keep-alive's)
 //!   as the trigger's own scale logic recommends:
@@ -35,6 +35,28 @@
 //!   10 s while a host is alive, the app lease every 25 s, and every live host's balancer
 //!   listing each set's lease blobs (one List Blobs, at the write price) and downloading every
 //!   lease blob (a read) every 10 s (`BlobLeaseManager.ListLeasesAsync`).
+//!
+//! * *Transaction accounting* (issue #10 audit; each operation priced by its class from the
+//!   storage account kind's table, `models/az-storage.toml` `account.kind`, [`Tx`]):
+//!
+//!   | operation | count | class | source |
+//!   |---|---|---|---|
+//!   | control-queue poll (per owned partition) and work-item poll, every host | 1 per poll, found or empty, backoff 50 ms-30 s | queue class 2 | DTAS `TaskHubQueue`, `BackoffPollingHelper` |
+//!   | message put / delete after processing | 1 each | queue class 1 | DTAS `MessageManager`, WebJobs `QueueProcessor` |
+//!   | large message (> 45 KB) | 1 blob write at put, 1 read at get | blob write / read | DTAS `MessageManager.cs:36-38` |
+//!   | scale-controller sample, every 10 s, hosts or not | Durable: Peek + Get Queue Metadata per queue; queue triggers: Get Queue Metadata, and a Peek when messages wait | queue class 2 | DTAS `DisconnectedPerformanceMonitor.GetQueueMetricsAsync`; WebJobs `QueueListener` scale monitor [U] |
+//!   | partition lease renewals | partitions x lease sets per 10 s while a host lives | blob lease | DTAS `LeaseRenewInterval`, `SafePartitionManager` |
+//!   | app lease renewal | 1 per 25 s | blob lease | DTAS `AppLeaseOptions` |
+//!   | lease balancer, every live host | per lease set per 10 s: 1 List Blobs + 1 Get Blob per partition | blob list / read | DTAS `BlobLeaseManager.ListLeasesAsync` |
+//!   | History query (in `durable/backend.rs`) | 1 per 1,000 rows per episode (a query page), + 1 read per blob-stored payload | table / blob read | DTAS `AzureTableTrackingStore` |
+//!   | episode commit | 1 per 100 history rows (entity-group batch) + 1 Instances-table update | table | DTAS `AzureTableTrackingStore.UpdateStateAsync` |
+//!   | instance start (HTTP starter) | 1 Instances-table write + the ExecutionStarted put | table, queue class 1 | DTAS `CreateTaskOrchestrationAsync` |
+//!   | entity state (in `durable/entity.rs`) | 1 table read and 1 write per batch; a blob above 60 KB | table / blob | DTAS `AzureTableTrackingStore.cs:49` |
+//!
+//!   Not counted: the task hub's `taskhub.json` read by each scale-controller sample and by
+//!   starting hosts, the Functions host's own primary-host lock lease (every Azure app), status
+//!   queries by clients, instance purges and blob deletes (free on GPv2), storage capacity
+//!   (GB-month of transient rows and blobs).
 //!
 //! **Scope and limitations.** Visibility timeouts, poison messages, dequeue counts and message
 //! ordering guarantees are not modelled (no message is lost or redelivered). Lease renewal is
@@ -65,14 +87,20 @@ pub struct AzureSetup {
     pub table_write: (f64, f64),
     /// Rows per table batch transaction.
     pub rows_per_batch: u32,
-    /// $ per queue transaction.
-    pub queue_tx_usd: f64,
+    /// The storage account's kind, whose price table the fields below come from.
+    pub account: crate::params::AccountKind,
+    /// $ per queue class-1 operation (Put Message, Delete Message).
+    pub queue_class1_usd: f64,
+    /// $ per queue class-2 operation (Get Messages, Peek Messages, Get Queue Metadata).
+    pub queue_class2_usd: f64,
     /// $ per table transaction.
     pub table_tx_usd: f64,
     /// $ per blob read.
     pub blob_read_usd: f64,
     /// $ per blob write.
     pub blob_write_usd: f64,
+    /// $ per List Blobs ("list and create container").
+    pub blob_list_usd: f64,
     /// $ per lease operation.
     pub lease_usd: f64,
     /// Messages: larger ones go through Blob storage (Durable with the fail mode: fail).
@@ -105,16 +133,20 @@ impl AzureSetup {
     /// Builds the setup from the storage model; `large_message_kb` is the blob threshold.
     pub fn from_models(m: &Models, large_message_kb: f64, partitions: u32) -> Self {
         let s = &m.storage;
+        let p = s.prices();
         AzureSetup {
             put_latency: (s.queue.put_latency_s_median.value, s.queue.latency_sigma.value),
             table_read: (s.table.read_latency_s_median.value, s.table.latency_sigma.value),
             table_write: (s.table.write_latency_s_median.value, s.table.latency_sigma.value),
             rows_per_batch: s.table.rows_per_batch.value as u32,
-            queue_tx_usd: s.queue.price_usd_per_transaction.value,
-            table_tx_usd: s.table.price_usd_per_transaction.value,
-            blob_read_usd: s.blob.price_usd_per_read.value,
-            blob_write_usd: s.blob.price_usd_per_write.value,
-            lease_usd: s.blob.lease_price_usd_per_operation.value,
+            account: s.account.kind.value,
+            queue_class1_usd: p.queue_class1_usd_per_10k.value / 1e4,
+            queue_class2_usd: p.queue_class2_usd_per_10k.value / 1e4,
+            table_tx_usd: p.table_usd_per_10k.value / 1e4,
+            blob_read_usd: p.blob_read_usd_per_10k.value / 1e4,
+            blob_write_usd: p.blob_write_usd_per_10k.value / 1e4,
+            blob_list_usd: p.blob_list_usd_per_10k.value / 1e4,
+            lease_usd: p.blob_lease_usd_per_10k.value / 1e4,
             messages: crate::payload::PayloadLimit {
                 offload_above_bytes: Some((large_message_kb * 1024.0) as u64),
                 fail_above_bytes: None,
@@ -131,6 +163,25 @@ impl AzureSetup {
             queue_rate: (0.0, 0.0),
         }
     }
+}
+
+/// Storage-account operations by price class (the account's kind prices each class).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tx {
+    /// Queue class 1: Put Message, Delete Message.
+    pub queue_class1: u64,
+    /// Queue class 2: Get Messages, Peek Messages, Get Queue Metadata.
+    pub queue_class2: u64,
+    /// Table transactions (a query page, an entity-group batch, an entity write).
+    pub table: u64,
+    /// Get Blob.
+    pub blob_read: u64,
+    /// Put Blob.
+    pub blob_write: u64,
+    /// List Blobs ("list and create container").
+    pub blob_list: u64,
+    /// Lease Blob (acquire, renew).
+    pub blob_lease: u64,
 }
 
 /// What a queue is for.
@@ -323,13 +374,24 @@ impl<'a> World<'a> {
         self.q.schedule(SimTime::ZERO + peek, Ev::Peek(0));
     }
 
-    /// Records transactions against execution `exec`, or against the idle account (`None`).
+    /// Records transactions against execution `exec`, or against the idle account (`None`):
+    /// `queue` class-1 queue operations (puts, deletes), table transactions, blob reads and
+    /// writes.
     pub(crate) fn count_tx(&mut self, exec: Option<ExecId>, queue: u64, table: u64, blob_reads: u64, blob_writes: u64) {
+        self.count(exec, Tx { queue_class1: queue, table, blob_read: blob_reads, blob_write: blob_writes, ..Tx::default() });
+    }
+
+    /// Records transactions `tx` against execution `exec`, or against the idle account
+    /// (`None`), each priced from the storage account's kind.
+    pub(crate) fn count(&mut self, exec: Option<ExecId>, tx: Tx) {
         let s = self.az();
-        let usd = queue as f64 * s.queue_tx_usd
-            + table as f64 * s.table_tx_usd
-            + blob_reads as f64 * s.blob_read_usd
-            + blob_writes as f64 * s.blob_write_usd;
+        let usd = tx.queue_class1 as f64 * s.queue_class1_usd
+            + tx.queue_class2 as f64 * s.queue_class2_usd
+            + tx.table as f64 * s.table_tx_usd
+            + tx.blob_read as f64 * s.blob_read_usd
+            + tx.blob_write as f64 * s.blob_write_usd
+            + tx.blob_list as f64 * s.blob_list_usd
+            + tx.blob_lease as f64 * s.lease_usd;
         let (counts, cost) = match exec {
             None => (&mut self.idle, &mut self.idle_cost),
             Some(e) => {
@@ -337,9 +399,9 @@ impl<'a> World<'a> {
                 (&mut x.counts, &mut x.cost)
             }
         };
-        counts.queue_transactions += queue;
-        counts.table_transactions += table;
-        counts.blob_transactions += blob_reads + blob_writes;
+        counts.queue_transactions += tx.queue_class1 + tx.queue_class2;
+        counts.table_transactions += tx.table;
+        counts.blob_transactions += tx.blob_read + tx.blob_write + tx.blob_list + tx.blob_lease;
         cost.add(&Cost { transactions: usd, ..Cost::default() });
     }
 
@@ -569,14 +631,14 @@ impl<'a> World<'a> {
                 if found { format!("poll queue {}: {} message(s)", queue.0, got.len()) } else { format!("poll queue {}: empty", queue.0) };
             self.trace.push(crate::trace::TraceEvent::Instant { track, name, at: now });
         }
-        // One GetMessages per poll, billed to the first message's execution (or idle); one
-        // delete per message.
+        // One Get Messages (class 2) per poll, billed to the first message's execution (or
+        // idle); one Delete Message (class 1) per message, and a large message's blob read.
         let billed = u64::from(self.az().storage_queues);
         let first_exec = got.first().map(|&m| self.az.msgs[m as usize].exec);
-        self.count_tx(first_exec, billed, 0, 0, 0);
+        self.count(first_exec, Tx { queue_class2: billed, ..Tx::default() });
         for &m in &got {
             let msg = self.az.msgs[m as usize];
-            self.count_tx(Some(msg.exec), billed, 0, u64::from(msg.large), 0);
+            self.count(Some(msg.exec), Tx { queue_class1: billed, blob_read: u64::from(msg.large), ..Tx::default() });
             if let Some(s) = msg.strand {
                 self.charge(s, now, Component::Queue);
             }
@@ -631,8 +693,17 @@ impl<'a> World<'a> {
 
     /// The scale controller's periodic look at the app's queues.
     pub(crate) fn on_peek(&mut self, now: SimTime, app: u16) {
-        let n = if self.az().storage_queues { self.az.queues.len() as u64 } else { 0 };
-        self.count_tx(None, n, 0, 0, 0);
+        if self.az().storage_queues {
+            // Durable (DTAS DisconnectedPerformanceMonitor.GetQueueMetricsAsync): every queue's
+            // latency (Peek Messages) and length (Get Queue Metadata, FetchAttributes). Queue
+            // triggers (WebJobs QueueListener.GetMetricsAsync): the length, and a peek for the
+            // oldest message's age when there are messages [U].
+            let ops: u64 = match &self.plan.driver {
+                Driver::Durable(_) => 2 * self.az.queues.len() as u64,
+                _ => self.az.queues.iter().map(|q| 1 + u64::from(!q.msgs.is_empty())).sum(),
+            };
+            self.count(None, Tx { queue_class2: ops, ..Tx::default() });
+        }
         let peek = self.az().peek_interval;
         // Every queue is sampled: its length and the age of its oldest visible message.
         for q in self.az.queues.iter_mut() {
@@ -743,12 +814,11 @@ impl<'a> World<'a> {
         if partitions > 0 && a.app_lease_interval > SimDuration::ZERO {
             renewals += t.as_nanos() / a.app_lease_interval.as_nanos();
         }
-        let mut usd = renewals as f64 * a.lease_usd;
-        let mut ops = renewals;
+        let mut tx = Tx { blob_lease: renewals, ..Tx::default() };
         if partitions > 0 {
-            // Every live host's lease balancer lists each lease set's blobs (List Blobs: the
-            // write-operation price, Azure's "list and create container" class) and downloads
-            // every lease blob (a read) each acquire interval.
+            // Every live host's lease balancer lists each lease set's blobs (List Blobs, Azure's
+            // "list and create container" class) and downloads every lease blob (Get Blob) each
+            // acquire interval.
             let mut host_time = self.az.host_time;
             for &i in &self.apps[0].instances {
                 if self.insts[i].alive {
@@ -757,16 +827,15 @@ impl<'a> World<'a> {
             }
             let a = self.az();
             let rounds = (host_time.as_nanos() / a.lease_acquire_interval.as_nanos().max(1)) * u64::from(a.lease_sets);
-            ops += rounds * (1 + partitions);
-            usd += rounds as f64 * (a.blob_write_usd + partitions as f64 * a.blob_read_usd);
+            tx.blob_list += rounds;
+            tx.blob_read += rounds * partitions;
         }
-        self.idle.blob_transactions += ops;
-        self.idle_cost.add(&Cost { transactions: usd, ..Cost::default() });
+        self.count(None, tx);
         if let Driver::Chain(super::chain::Hop::Azure(c)) = &self.plan.driver
             && let Some(scan) = c.blob_scan
         {
-            // Every live host lists the container every scan interval (List Blobs: billed at
-            // the write-operation price, Azure's "list and create container" class).
+            // Every live host lists the container every scan interval (List Blobs, Azure's
+            // "list and create container" class).
             let mut host_time = self.az.host_time;
             for &i in &self.apps[0].instances {
                 if self.insts[i].alive {
@@ -774,8 +843,7 @@ impl<'a> World<'a> {
                 }
             }
             let scans = host_time.as_nanos() / scan.as_nanos().max(1);
-            self.idle.blob_transactions += scans;
-            self.idle_cost.add(&Cost { transactions: scans as f64 * self.az().blob_write_usd, ..Cost::default() });
+            self.count(None, Tx { blob_list: scans, ..Tx::default() });
         }
     }
 }
