@@ -553,9 +553,10 @@ fn one_execution_is_billed_as_computed_by_hand() {
 ///   five messages (start, two activities, two results) x (put + GetMessages + delete) = 15.
 /// * az-dent: as az-dorch, but each step runs in an entity batch: its state read (15 ms) and save
 ///   (20 ms), the worker's deserialization of its 1 KB state and serialization back (0.376941 ms
-///   each) and a 10 ms operation dispatch around the step, at the step's memory: a 1.28025 s
-///   billed 1.281 s, b 0.47785 s billed 0.478 s, both x 384 MB: 1.012625 GB-s; 4 more table
-///   transactions.
+///   each) at the step's memory and a 10 ms operation dispatch at the entity's (96 MB) around the
+///   step: a 1.28025 s, billed 1.281 s, b 0.47785 s, billed 0.478 s. The host's meter buckets
+///   each instant (`billing.meter_instant_buckets`): 384 MB for the step's phases, 256 MB for the
+///   dispatch; the 1 ms rounding bills the average bucket. 4 more table transactions.
 #[test]
 fn one_execution_on_the_stateful_azure_deployments_is_billed_as_computed_by_hand() {
     let dir = tmpdir("bill-stateful");
@@ -573,7 +574,13 @@ fn one_execution_on_the_stateful_azure_deployments_is_billed_as_computed_by_hand
     let queue_gb_s = gb(1.235, 384.0) + gb(0.433, 384.0);
     let episodes = gb(0.1, 256.0) + gb(1.109, 256.0) + gb(0.1, 256.0) + gb(0.103, 256.0);
     let dorch_gb_s = episodes + gb(1.235, 384.0) + gb(0.433, 384.0);
-    let dent_gb_s = episodes + gb(1.281, 384.0) + gb(0.478, 384.0);
+    // Each batch: its duration at 384 MB but the 10 ms dispatch at 256 MB, averaged over the
+    // duration and billed over the duration rounded up to 1 ms.
+    let batch = |step_s: f64, billed: f64| {
+        let dur = 0.015 + 2.0 * 0.000376941 + 0.01 + step_s + 0.020;
+        gb(billed, ((dur - 0.01) * 384.0 + 0.01 * 256.0) / dur)
+    };
+    let dent_gb_s = episodes + batch(1.2345, 1.281) + batch(0.4321, 0.478);
     let tx = 0.000036 / 1000.0;
     // (deployment, GB-s, executions billed, transactions)
     for (d, gb_s, executions, transactions) in

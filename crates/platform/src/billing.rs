@@ -7,7 +7,11 @@
 //!   is not billed (managed runtimes, 2020-21).
 //! * *Azure Functions Consumption* (observed memory): the execution's average observed memory,
 //!   rounded up to 128 MB and clamped to [128, 1,536] MB, times its duration rounded up to 1 ms
-//!   with a 100 ms minimum, times the GB-s price; plus a per-execution price.
+//!   with a 100 ms minimum, times the GB-s price; plus a per-execution price. With the host's
+//!   per-instant buckets (`billing.meter_instant_buckets`, the default: Azure/azure-functions-host
+//!   `CalculateFunctionExecutionUnits`), the world meters each active execution the process
+//!   memory over the active count, rounded up to 128 MB (at least 128 MB) at every instant, and
+//!   the execution bills the MB-s metered ([`BillingPolicy::bill_metered`]).
 //!
 //! * *Azure Flex Consumption* (instance memory): an instance bills its configured memory (512,
 //!   2,048 or 4,096 MB, not observed memory) over the periods in which it executes functions, each
@@ -207,6 +211,31 @@ impl BillingPolicy {
         }
     }
 
+    /// Azure Consumption with the host's per-instant buckets: an execution that ran `duration`
+    /// and was metered `metered_mb_s` MB-s (each instant's share already rounded up to the
+    /// memory step) bills those MB-s; a duration under the minimum is extended at the
+    /// execution's average bucket (at least the minimum memory). Other policies: [`Self::bill`].
+    pub fn bill_metered(&self, duration: SimDuration, metered_mb_s: f64) -> ComputeBill {
+        match *self {
+            BillingPolicy::ObservedMemory {
+                min_mb,
+                max_mb,
+                min_duration,
+                granularity,
+                price_usd_per_gb_s,
+                price_usd_per_execution,
+                ..
+            } => {
+                let billed = duration.round_up_to(granularity).max(min_duration);
+                let secs = duration.as_secs_f64();
+                let avg = if secs > 0.0 { (metered_mb_s / secs).clamp(min_mb, max_mb) } else { min_mb };
+                let g = if billed > duration || secs == 0.0 { gb_s(billed, avg) } else { metered_mb_s.max(min_mb * secs) / 1024.0 };
+                ComputeBill { billed, memory_mb: avg, gb_s: g, compute_usd: g * price_usd_per_gb_s, request_usd: price_usd_per_execution }
+            }
+            _ => self.bill(duration, metered_mb_s / duration.as_secs_f64().max(1e-9)),
+        }
+    }
+
     /// Flex: bills an execution that ran `duration` and was charged `share_mb_s` MB-s of its
     /// instance's executing periods (its share, plus the rounding of a period it closed), on an
     /// always-ready or on-demand instance.
@@ -275,6 +304,20 @@ mod tests {
             price_usd_per_gb_s: 0.000016,
             price_usd_per_execution: 0.0000002,
         }
+    }
+
+    /// The host's per-instant buckets: what was metered is billed as it is; a duration under
+    /// the 100 ms minimum is extended at the execution's average bucket.
+    #[test]
+    fn metered_buckets_bill_as_metered() {
+        // 2 s metered at 256 MB then 2 s at 128 MB: 768 MB-s = 0.75 GB-s.
+        let b = azure().bill_metered(SimDuration::from_secs(4), 768.0);
+        assert_eq!((b.gb_s, b.memory_mb, b.billed), (0.75, 192.0, SimDuration::from_secs(4)));
+        assert_eq!(b.compute_usd, 0.75 * 0.000016);
+        // 50 ms at 256 MB: billed 100 ms at 256 MB.
+        let b = azure().bill_metered(SimDuration::from_millis(50), 12.8);
+        assert_eq!((b.billed, b.memory_mb), (SimDuration::from_millis(100), 256.0));
+        assert_eq!(b.gb_s, 0.025);
     }
 
     #[test]

@@ -81,6 +81,21 @@ impl Deployment {
         }
     }
 
+    /// The cross-function payload limit a workflow sizes its chunks by on this deployment's
+    /// platform (paper.md Table I: 256 KB on AWS, the Step Functions state limit,
+    /// `models/aws-step.toml` `limits.payload_max_kb`; 64 KB on Azure, the Durable payload limit,
+    /// `models/az-durable.toml` `payload.limit_kb`), in bytes. The single functions run the
+    /// same code as their platform's workflows, so they cut the same chunks.
+    pub fn chunk_payload_bytes(self, models: &Models) -> u64 {
+        let kb = match self {
+            Deployment::AwsLambda | Deployment::AwsStep | Deployment::AwsSqs => models.step.limits.payload_max_kb.value,
+            Deployment::AzFunc | Deployment::AzQueue | Deployment::AzDorch | Deployment::AzDent | Deployment::AzBlob => {
+                models.durable.payload.limit_kb.value
+            }
+        };
+        (kb * BYTES_PER_KB).round() as u64
+    }
+
     /// Parses a deployment name.
     pub fn from_name(s: &str) -> Option<Deployment> {
         Deployment::ALL.into_iter().find(|d| d.name() == s)
@@ -155,6 +170,10 @@ pub struct FunctionPlatform {
     /// Azure's meter shares the process's memory among the executions it runs at once (else
     /// each execution bills the whole process memory over its span).
     pub meter_shared: bool,
+    /// Azure's meter rounds each active execution's share of the memory up to the billing
+    /// step at every instant (the host's `CalculateFunctionExecutionUnits`), instead of rounding
+    /// the execution's average once.
+    pub meter_instant_buckets: bool,
     /// The platform's error for a refused invocation (no concurrency left).
     pub throttle_error: &'static str,
     /// Execution timeout.
@@ -242,6 +261,13 @@ impl FunctionPlatform {
     ) -> Result<FunctionPlatform, ConfigError> {
         let key = |k: &str| format!("deployment.{owner}.{k}");
         let durable = matches!(owner, "az-dorch" | "az-dent");
+        if deployment == Deployment::AwsLambda
+            && let Some(t) = cfg.timeout_s
+            && t > models.lambda.function.timeout_s.value
+        {
+            let max = models.lambda.function.timeout_s.value;
+            return Err(ConfigError { key: key("timeout_s"), message: format!("Lambda's timeout is at most {max} s, got {t}") });
+        }
         for (k, set) in [
             ("payload_limit_mode", cfg.payload_limit_mode.is_some()),
             ("extended_sessions", cfg.extended_sessions.is_some()),
@@ -315,9 +341,10 @@ impl FunctionPlatform {
                     runtime_memory_mb: 0.0,
                     meter_worker_wait: false,
                     meter_shared: true,
+                    meter_instant_buckets: false,
                     // A Step Functions Task reports the Lambda service's exception prefixed.
                     throttle_error: if owner == "aws-step" { "Lambda.TooManyRequestsException" } else { "TooManyRequestsException" },
-                    timeout: SimDuration::from_secs_f64(f.timeout_s.value),
+                    timeout: SimDuration::from_secs_f64(cfg.timeout_s.unwrap_or(f.timeout_s.value)),
                     timeout_error: "Lambda.Timeout: Task timed out",
                     request: PayloadLimit::failing(kb(f.request_max_kb.value), PayloadError::Request("RequestEntityTooLargeException")),
                     response: PayloadLimit::failing(kb(f.response_max_kb.value), PayloadError::Response("Function.ResponseSizeTooLarge")),
@@ -498,9 +525,10 @@ impl FunctionPlatform {
                     runtime_memory_mb: f.runtime_memory_mb.value,
                     meter_worker_wait: m.billing.meter_worker_wait.value >= 0.5,
                     meter_shared: m.billing.meter_concurrency_shared.value >= 0.5,
+                    meter_instant_buckets: m.billing.meter_instant_buckets.value >= 0.5,
                     // Azure queues HTTP requests at the front end instead of refusing them.
                     throttle_error: "HTTP 429 Too Many Requests",
-                    timeout: SimDuration::from_secs_f64(timeout_s),
+                    timeout: SimDuration::from_secs_f64(cfg.timeout_s.unwrap_or(timeout_s)),
                     timeout_error: "Microsoft.Azure.WebJobs.Host.FunctionTimeoutException",
                     request: PayloadLimit::failing(kb(f.request_max_kb.value), PayloadError::Request("HTTP 413 Request Entity Too Large")),
                     response: PayloadLimit::failing(kb(f.response_max_kb.value), PayloadError::Response("HTTP 500 response too large")),

@@ -232,6 +232,10 @@ pub struct AzureBillingParams {
     /// 1: the process's memory is shared among the executions running at once; 0: each
     /// execution bills the whole process memory over its span.
     pub meter_concurrency_shared: Param,
+    /// 1: the shared memory is bucketed at every instant, as the Functions host's meter does
+    /// (each active execution billed the process memory over the active count, rounded up to
+    /// the memory step, at least the minimum); 0: an execution's average share is rounded once.
+    pub meter_instant_buckets: Param,
 }
 
 macro_rules! param_section {
@@ -1057,6 +1061,7 @@ impl CheckRanges for AzureFunctionsModel {
         within("billing.granularity_ms", &b.granularity_ms, 0.001, 3.6e6)?;
         within("billing.meter_worker_wait", &b.meter_worker_wait, 0.0, 1.0)?;
         within("billing.meter_concurrency_shared", &b.meter_concurrency_shared, 0.0, 1.0)?;
+        within("billing.meter_instant_buckets", &b.meter_instant_buckets, 0.0, 1.0)?;
         check_shared(&self.cold_start, &self.keep_alive, &self.storage)
     }
 }

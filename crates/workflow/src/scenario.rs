@@ -280,6 +280,9 @@ pub struct RawDeploymentConfig {
     pub runtime: Option<Runtime>,
     /// Durable: this deployment's own orchestrator program (default: `[workflow] flow`).
     pub flow: Option<Vec<RawNode>>,
+    /// The function timeout, s (Lambda's configured timeout, Azure's host.json
+    /// `functionTimeout`); default: the plan's documented default in the models.
+    pub timeout_s: Option<f64>,
 }
 
 /// How a generated Step Functions machine maps the workflow onto Lambda functions.
@@ -527,6 +530,10 @@ pub struct RawFanOut {
     /// (remote-storage objects are not divided).
     #[serde(default)]
     pub split: bool,
+    /// The input, KiB, that the flow cuts into chunks of the deployment's payload limit
+    /// (paper.md "Workflow 2": 256 KB on AWS, 64 KB on Azure); the `items` workers take the
+    /// chunks in turn, each doing its chunks' share of the body's totals. Needs `split`.
+    pub chunks_of_kb: Option<f64>,
     /// What each item runs.
     pub body: Vec<RawNode>,
 }
@@ -649,14 +656,43 @@ pub struct FanOut {
     pub items: u32,
     /// Body durations and sizes are totals divided among the items.
     pub split: bool,
+    /// Bytes cut into chunks of the deployment's payload limit and dealt to the items (workers)
+    /// in turn; `None`: the items share the totals equally.
+    pub chunks_of_bytes: Option<u64>,
     /// The sequence each item runs.
     pub body: Vec<Node>,
 }
 
 impl FanOut {
-    /// The factor applied to body durations and sizes per item.
+    /// The factor applied to body durations and sizes per item (an equal split).
     pub fn share(&self) -> f64 {
         if self.split { 1.0 / f64::from(self.items) } else { 1.0 }
+    }
+
+    /// Chunks of at most `chunk_bytes` (the deployment's payload limit) the input is cut into;
+    /// `None` for a fan-out without chunks.
+    pub fn chunks(&self, chunk_bytes: u64) -> Option<u32> {
+        self.chunks_of_bytes.map(|total| total.div_ceil(chunk_bytes.max(1)).clamp(1, u64::from(u32::MAX)) as u32)
+    }
+
+    /// Items that run on a deployment whose payload limit is `chunk_bytes`: the workers, or
+    /// fewer when there are fewer chunks than workers (a worker with no chunk is not started).
+    pub fn item_count(&self, chunk_bytes: u64) -> u32 {
+        self.chunks(chunk_bytes).map_or(self.items, |c| c.min(self.items))
+    }
+
+    /// Item `k`'s factor on the body's durations and sizes: with chunks, the chunks it takes
+    /// (chunk j goes to worker j mod n, so the first `c mod n` workers take one more) over all
+    /// chunks; else the equal split of [`FanOut::share`].
+    pub fn item_share(&self, k: u32, chunk_bytes: u64) -> f64 {
+        match self.chunks(chunk_bytes) {
+            Some(c) => {
+                let n = c.min(self.items);
+                let mine = c / n + u32::from(k < c % n);
+                f64::from(mine) / f64::from(c)
+            }
+            None => self.share(),
+        }
     }
 }
 
@@ -802,6 +838,8 @@ pub struct DeploymentConfig {
     /// Durable: the deployment's own program (`[deployment.<name>] flow`), validated against the
     /// workflow's steps and state objects; its entity operations are in `Workflow::entity_ops`.
     pub flow: Option<Vec<Node>>,
+    /// Function timeout, s.
+    pub timeout_s: Option<f64>,
 }
 
 /// A validated scenario.
@@ -1086,6 +1124,7 @@ impl Scenario {
                 python_threads: d.python_threads,
                 runtime: d.runtime,
                 flow: programs.remove(name),
+                timeout_s: d.timeout_s.map(|t| positive(&format!("{k}.timeout_s"), t)).transpose()?,
             };
             deployment.insert(name.clone(), cfg);
         }
@@ -1203,7 +1242,7 @@ fn asl_flow(m: &crate::asl::AslMachine, steps: &[String], fan_outs: &mut BTreeMa
             }
             AslState::Map { iterator, items, next: n, .. } => {
                 let body = asl_flow(iterator, steps, fan_outs)?;
-                fan_outs.insert(m.names[i].clone(), RawFanOut { items: i64::from(*items), split: false, body });
+                fan_outs.insert(m.names[i].clone(), RawFanOut { items: i64::from(*items), split: false, chunks_of_kb: None, body });
                 out.push(RawNode::FanOut(m.names[i].clone()));
                 next(n)
             }
@@ -1279,6 +1318,16 @@ fn validate_workflow(
             return Err(KeyError::new(format!("{k}.items"), format!("at most {MAX_FAN_OUT_ITEMS} items, got {}", f.items)));
         }
         let items = f.items as u32;
+        let chunks_of_bytes = match f.chunks_of_kb {
+            None => None,
+            Some(_) if !f.split => {
+                return Err(KeyError::new(format!("{k}.chunks_of_kb"), "chunks share the body's totals: set `split = true`"));
+            }
+            Some(kb) if !(kb.is_finite() && kb > 0.0) => {
+                return Err(KeyError::new(format!("{k}.chunks_of_kb"), format!("must be a positive size in KiB, got {kb}")));
+            }
+            Some(kb) => Some((kb * 1024.0).round() as u64),
+        };
         let body = validate_flow(
             &f.body,
             &format!("{k}.body"),
@@ -1286,7 +1335,7 @@ fn validate_workflow(
             Ctx { in_fan_out: true, locked: None, own_program: false },
             &mut entity_ops,
         )?;
-        fan_outs.push(FanOut { name: name.clone(), items, split: f.split, body });
+        fan_outs.push(FanOut { name: name.clone(), items, split: f.split, chunks_of_bytes, body });
     }
     let flow = validate_flow(
         w.flow.as_deref().unwrap_or_default(),
@@ -1548,6 +1597,34 @@ size_kb = 100
     fn fan_out_width_is_settable() {
         let s = load(GOOD, &["workflow.fan_out.w.items=80"]).expect("valid");
         assert_eq!(s.workflow.fan_outs[0].items, 80);
+    }
+
+    /// The video's chunks: 100 MB in 256 KB chunks is 400, in 64 KB chunks 1,600; the workers
+    /// take them in turn, so 160 workers over 400 chunks split 80 x 3 and 80 x 2, and a worker
+    /// without a chunk is not started.
+    #[test]
+    fn chunks_are_dealt_to_the_workers_by_the_payload_limit() {
+        let s = load(GOOD, &["workflow.fan_out.w.chunks_of_kb=102400", "workflow.fan_out.w.items=160"]).expect("valid");
+        let f = &s.workflow.fan_outs[0];
+        assert_eq!((f.chunks(256 * 1024), f.chunks(64 * 1024)), (Some(400), Some(1600)));
+        assert_eq!(f.item_count(256 * 1024), 160);
+        let shares: Vec<f64> = (0..160).map(|k| f.item_share(k, 256 * 1024)).collect();
+        assert_eq!(shares.iter().filter(|&&x| x == 3.0 / 400.0).count(), 80);
+        assert_eq!(shares.iter().filter(|&&x| x == 2.0 / 400.0).count(), 80);
+        assert!((shares.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!((0..160).all(|k| f.item_share(k, 64 * 1024) == 10.0 / 1600.0));
+        // 1 MB in 256 KB chunks: 4 chunks for 160 workers, so 4 workers run.
+        let s = load(GOOD, &["workflow.fan_out.w.chunks_of_kb=1024", "workflow.fan_out.w.items=160"]).expect("valid");
+        assert_eq!(s.workflow.fan_outs[0].item_count(256 * 1024), 4);
+        assert_eq!(s.workflow.fan_outs[0].item_share(3, 256 * 1024), 0.25);
+        // Without chunks: the equal split.
+        let s = load(GOOD, &[]).expect("valid");
+        assert_eq!((s.workflow.fan_outs[0].item_count(256 * 1024), s.workflow.fan_outs[0].item_share(2, 1024)), (4, 0.25));
+        // Chunks share totals: they need `split`, and a positive size.
+        let e = load(GOOD, &["workflow.fan_out.w.chunks_of_kb=1024", "workflow.fan_out.w.split=false"]).unwrap_err();
+        assert_eq!(e.key, "workflow.fan_out.w.chunks_of_kb");
+        let e = load(GOOD, &["workflow.fan_out.w.chunks_of_kb=0"]).unwrap_err();
+        assert_eq!(e.key, "workflow.fan_out.w.chunks_of_kb");
     }
 
     #[test]

@@ -124,7 +124,7 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, wor
                 platform,
             });
         }
-        return Ok(DeploymentPlan { deployment, apps, driver: Driver::Chain(Hop::Sqs(SqsSetup::from_models(models))) });
+        return Ok(DeploymentPlan { deployment, apps, driver: Driver::Chain(Hop::Sqs(SqsSetup::from_models(models))), chunk_bytes: 0 });
     }
     let platform = FunctionPlatform::build_for(Deployment::AzFunc, name, models, cfg)?;
     let slots = platform.slots_per_instance;
@@ -153,7 +153,7 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, wor
         blob_scan: (deployment == Deployment::AzBlob)
             .then(|| SimDuration::from_secs_f64(models.queue_trigger.blob_trigger.scan_interval_s.value)),
     };
-    Ok(DeploymentPlan { deployment, apps: vec![app], driver: Driver::Chain(Hop::Azure(setup)) })
+    Ok(DeploymentPlan { deployment, apps: vec![app], driver: Driver::Chain(Hop::Azure(setup)), chunk_bytes: 0 })
 }
 
 pub(crate) fn contains_fan_out(n: &Node) -> bool {

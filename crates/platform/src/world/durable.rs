@@ -201,7 +201,7 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _wo
         backend,
         request_cpu_s,
     };
-    Ok(DeploymentPlan { deployment, apps: vec![app], driver: Driver::Durable(Box::new(setup)) })
+    Ok(DeploymentPlan { deployment, apps: vec![app], driver: Driver::Durable(Box::new(setup)), chunk_bytes: 0 })
 }
 
 /// An entity operation.
@@ -521,18 +521,21 @@ impl<'a> World<'a> {
                 }
                 Node::FanOut(f) => {
                     let f = &self.wf.fan_outs[f.0 as usize];
-                    let s2 = share * f.share();
+                    let cb = self.plan.chunk_bytes;
+                    let s2 = |k: u32| share * f.item_share(k, cb);
                     // A split fan-out shares one draw of the total work (item 0); otherwise each
                     // item draws its own.
                     let it = |k: u32| if f.split { 0 } else { k };
                     match single_step(&f.body).filter(|s| plain(*s)) {
                         Some(s) => out.push(Await {
-                            tasks: (0..f.items).map(|k| task_of(s, s2, it(k))).collect(),
+                            tasks: (0..f.item_count(cb)).map(|k| task_of(s, s2(k), it(k))).collect(),
                             signals: self.update_signals(s),
                             workers: true,
                         }),
                         None => out.push(Await {
-                            tasks: (0..f.items).map(|k| TaskSpec::Sub { nodes: f.body.clone(), share: s2, item: it(k) }).collect(),
+                            tasks: (0..f.item_count(cb))
+                                .map(|k| TaskSpec::Sub { nodes: f.body.clone(), share: s2(k), item: it(k) })
+                                .collect(),
                             signals: vec![],
                             workers: true,
                         }),

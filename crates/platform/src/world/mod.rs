@@ -138,6 +138,9 @@ pub struct DeploymentPlan {
     pub apps: Vec<AppDef>,
     /// Its driver.
     pub driver: Driver,
+    /// The payload limit its workflow's chunks are cut to, bytes
+    /// ([`Deployment::chunk_payload_bytes`]).
+    pub chunk_bytes: u64,
 }
 
 impl DeploymentPlan {
@@ -149,12 +152,14 @@ impl DeploymentPlan {
         workflow: &Workflow,
     ) -> Result<DeploymentPlan, ConfigError> {
         refuse_entity_elements(deployment, workflow)?;
-        match deployment {
+        let mut plan = match deployment {
             Deployment::AwsLambda | Deployment::AzFunc => single::plan(deployment, models, cfg),
             Deployment::AzQueue | Deployment::AzBlob | Deployment::AwsSqs => chain::plan(deployment, models, cfg, workflow),
             Deployment::AzDorch | Deployment::AzDent => durable::plan(deployment, models, cfg, workflow),
             Deployment::AwsStep => step::plan(models, cfg, workflow),
-        }
+        }?;
+        plan.chunk_bytes = deployment.chunk_payload_bytes(models);
+        Ok(plan)
     }
 
     /// The deployment's name.
@@ -1409,9 +1414,10 @@ impl World<'_> {
                 }
                 Node::FanOut(f) => {
                     let f = &self.wf.fan_outs[f.0 as usize];
-                    for k in 0..f.items {
+                    let cb = self.plan.chunk_bytes;
+                    for k in 0..f.item_count(cb) {
                         let it = if f.split { 0 } else { k };
-                        self.nodes_phases(e, &f.body, it, share * f.share(), fetch && k == 0, app, out);
+                        self.nodes_phases(e, &f.body, it, share * f.item_share(k, cb), fetch && k == 0, app, out);
                     }
                 }
                 Node::CallEntity(op) | Node::SignalEntity(op) => self.storage_entity_op(e, *op, item, app, out),

@@ -686,10 +686,12 @@ impl World<'_> {
     /// Advances host `i`'s memory meter to `now`. Azure observes the app process's memory over
     /// the time it runs executions, *shared* by the executions running at once (platform-facts.md
     /// §3: "the sampled integral over the app process, covering concurrent executions"): each
-    /// running invocation is metered an equal share, and its bill is its average observed memory,
-    /// rounded up to 128 MB and capped, times its duration (the pricing page's "average memory
-    /// size ... by the time it takes to execute"), on every Azure deployment alike. Lambda
-    /// instances bill configured memory per invocation instead.
+    /// running invocation is metered an equal share. With `billing.meter_instant_buckets` (the
+    /// host's `CalculateFunctionExecutionUnits`) the share is rounded up to 128 MB (at least
+    /// 128 MB, at most 1,536) at every instant and billed as metered; else its bill is its
+    /// average observed memory, rounded up once and capped, times its duration (the pricing
+    /// page's "average memory size ... by the time it takes to execute"), on every Azure
+    /// deployment alike. Lambda instances bill configured memory per invocation instead.
     pub(crate) fn meter(&mut self, i: InstId, now: SimTime) {
         let app = self.insts[i].app;
         let p = &self.plan.apps[app as usize].platform;
@@ -713,7 +715,17 @@ impl World<'_> {
         };
         // Concurrency factored in: the process's memory is shared by the executions it runs;
         // else each execution bills the whole process over its span.
-        let share = if p.meter_shared { dt * mem / n as f64 } else { dt * mem };
+        let share = match (p.meter_shared, p.meter_instant_buckets, &p.billing) {
+            // The host's meter: at every instant each active execution is billed the memory over
+            // the active count, rounded up to the step, clamped to the minimum and maximum.
+            (true, true, crate::billing::BillingPolicy::ObservedMemory { round_mb, min_mb, max_mb, .. }) => {
+                let per = mem / n as f64;
+                let rounded = if *round_mb > 0.0 { (per / round_mb).ceil() * round_mb } else { per };
+                dt * rounded.clamp(*min_mb, *max_mb)
+            }
+            (true, ..) => dt * mem / n as f64,
+            (false, ..) => dt * mem,
+        };
         for &v in &inst.meter_running {
             self.invs[v].metered_mb_s += share;
         }
@@ -766,6 +778,10 @@ impl World<'_> {
         let bill = match p.billing {
             crate::billing::BillingPolicy::InstanceMemory { .. } => {
                 p.billing.bill_share(executed, inv.metered_mb_s, self.insts[i].always_ready)
+            }
+            // Per-instant buckets are already rounded: the execution bills what was metered.
+            crate::billing::BillingPolicy::ObservedMemory { .. } if p.meter_shared && p.meter_instant_buckets => {
+                p.billing.bill_metered(executed, inv.metered_mb_s)
             }
             _ => p.billing.bill(executed, avg_mb),
         };

@@ -54,7 +54,7 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig) -> 
         max_hosts,
         platform,
     };
-    Ok(DeploymentPlan { deployment, apps: vec![app], driver: Driver::Single })
+    Ok(DeploymentPlan { deployment, apps: vec![app], driver: Driver::Single, chunk_bytes: 0 })
 }
 
 impl World<'_> {

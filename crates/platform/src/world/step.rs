@@ -118,6 +118,8 @@ pub struct StepSetup {
 #[derive(Clone, Debug, Default)]
 struct Program {
     machines: Vec<Machine>,
+    /// The payload limit a chunked fan-out's chunks are cut to, bytes.
+    chunk_bytes: u64,
 }
 
 /// A state list with its start: the top level, a Parallel branch or a Map iterator.
@@ -154,13 +156,14 @@ enum State {
         branches: Vec<usize>,
         next: AslNext,
     },
-    /// `item_share`: the part of the work each item does (a split fan-out); `same_item`: every
-    /// item draws item 0's work (a split fan-out divides one piece of work).
+    /// `item_shares`: the part of the work each item does (a split fan-out: equal, or the chunks
+    /// each worker takes; empty: 1 each); `same_item`: every item draws item 0's work (a split
+    /// fan-out divides one piece of work).
     Map {
         iterator: usize,
         items: u32,
         max_concurrency: u32,
-        item_share: f64,
+        item_shares: Vec<f64>,
         same_item: bool,
         mode: MapMode,
         next: AslNext,
@@ -190,8 +193,8 @@ enum Work {
 
 impl Program {
     /// The machine generated from the workflow's flow.
-    fn generated(wf: &Workflow, per_flow_element: bool, map_mode: MapMode) -> Program {
-        let mut p = Program::default();
+    fn generated(wf: &Workflow, per_flow_element: bool, map_mode: MapMode, chunk_bytes: u64) -> Program {
+        let mut p = Program { chunk_bytes, ..Program::default() };
         p.nodes(wf, &wf.flow, per_flow_element, map_mode);
         p
     }
@@ -221,11 +224,13 @@ impl Program {
                 Node::FanOut(f) => {
                     let f = &wf.fan_outs[f.0 as usize];
                     let iterator = self.nodes(wf, &f.body, false, map_mode);
+                    let cb = self.chunk_bytes;
+                    let items = f.item_count(cb);
                     State::Map {
                         iterator,
-                        items: f.items,
+                        items,
                         max_concurrency: 0,
-                        item_share: f.share(),
+                        item_shares: (0..items).map(|k| f.item_share(k, cb)).collect(),
                         same_item: f.split,
                         mode: map_mode,
                         next,
@@ -260,7 +265,7 @@ impl Program {
                     iterator: self.asl(wf, iterator),
                     items: *items,
                     max_concurrency: *max_concurrency,
-                    item_share: 1.0,
+                    item_shares: Vec::new(),
                     same_item: false,
                     mode: *mode,
                     next: next.clone(),
@@ -282,7 +287,10 @@ impl Program {
             AslNext::State(s) => match &states[s] {
                 State::Task { task, .. } => task.input_bytes,
                 State::Parallel { branches, .. } => branches.iter().map(|&b| self.machines[b].input_bytes).fold(0.0, f64::max),
-                State::Map { iterator, items, item_share, .. } => self.machines[*iterator].input_bytes * item_share * f64::from(*items),
+                State::Map { iterator, items, item_shares, .. } => {
+                    let total = if item_shares.is_empty() { f64::from(*items) } else { item_shares.iter().sum() };
+                    self.machines[*iterator].input_bytes * total
+                }
                 _ => 0.0,
             },
             AslNext::End => 0.0,
@@ -344,7 +352,12 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
             p.asl(workflow, m);
             p
         }
-        None => Program::generated(workflow, per_flow_element, cfg.map_mode.unwrap_or_default()),
+        None => Program::generated(
+            workflow,
+            per_flow_element,
+            cfg.map_mode.unwrap_or_default(),
+            Deployment::AwsStep.chunk_payload_bytes(models),
+        ),
     };
     let m = &models.step;
     let distributed =
@@ -386,6 +399,7 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
             result_s_per_kb: m.tasks.result_s_per_kb.value,
             program,
         })),
+        chunk_bytes: 0,
     })
 }
 
@@ -739,11 +753,16 @@ impl<'a> World<'a> {
     /// Starts the next waiting iteration of Map group `g`, if any.
     fn start_iteration(&mut self, now: SimTime, g: GroupId) {
         let group = &mut self.sf.groups[g];
+        let left = group.waiting.len();
         let (Some((child, item)), Some(it)) = (group.waiting.pop(), group.iterator) else { return };
         let parent = &self.sf.runs[group.run];
         let (e, m, s) = (parent.exec, parent.machine, parent.state);
         let (item_share, mode) = match &self.machine(m).states[s] {
-            State::Map { item_share, mode, .. } => (*item_share, *mode),
+            State::Map { item_shares, items, mode, .. } => {
+                // Iterations start in order: this one is iteration `items - left`.
+                let k = (*items as usize).saturating_sub(left);
+                (item_shares.get(k).copied().unwrap_or(1.0), *mode)
+            }
             _ => (1.0, MapMode::Inline),
         };
         let share = parent.share * item_share;
