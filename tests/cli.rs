@@ -334,6 +334,37 @@ fn validate_and_list_work_on_the_built_in_files() {
 }
 
 #[test]
+fn validate_names_a_bad_deployment_flow_at_its_line_and_key() {
+    let dir = tmpdir("validate-own-flow");
+    let validate = |name: &str, table: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, GOOD.replace("[workflow]\n", &format!("{table}\n\n[workflow]\n"))).expect("write");
+        let o = sfsim(&["validate", &path.to_string_lossy()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{name}: exit code 3 expected, stderr: {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+        assert!(o.stdout.is_empty(), "{name}: nothing valid: {}", String::from_utf8_lossy(&o.stdout));
+        err
+    };
+    // az-dent's own program skips the fan-out: `a` runs once there, twice in [workflow] flow.
+    let err = validate("skips.toml", "[deployment.az-dent]\nflow = [{ step = \"a\" }]");
+    assert!(err.contains("skips.toml:11:8") && err.contains("key `deployment.az-dent.flow`"), "{err}");
+    assert!(err.contains("step `a` runs 1 time(s) here and 2 time(s) in [workflow] flow"), "{err}");
+    // An entity operation's step names a step that does not exist.
+    let err = validate(
+        "unknown-step.toml",
+        "[deployment.az-dorch]\nflow = [{ call_entity = \"m\", op = \"fit\", step = \"b\" }, { fan_out = \"w\" }]\n\
+         [workflow.state.m]\nsize_kb = 1",
+    );
+    assert!(err.contains("unknown-step.toml:11:49") && err.contains("key `deployment.az-dorch.flow.0.step`"), "{err}");
+    assert!(err.contains("unknown step `b`"), "{err}");
+    // A program of its own on a deployment that has no orchestrator, found when it is built.
+    let err = validate("az-func.toml", "[deployment.az-func]\nflow = [{ step = \"a\" }, { fan_out = \"w\" }]");
+    assert!(err.contains("az-func.toml:11:8") && err.contains("key `deployment.az-func.flow`"), "{err}");
+    assert!(err.contains("flow applies to az-dorch and az-dent only"), "{err}");
+}
+
+#[test]
 fn out_of_range_sizes_and_models_are_input_errors_not_crashes() {
     // Too many executions: a usage error on the flag, an input error in the file.
     assert_eq!(sfsim(&["run", "scenarios/paper/video.toml", "--iterations", "20000000"]).status.code(), Some(2));

@@ -220,3 +220,53 @@ fn deployments_without_entities_refuse_a_critical_section_at_its_key() {
         assert!(e.message.contains("az-dorch and az-dent"), "{}: {}", d.name(), e.message);
     }
 }
+
+#[test]
+fn a_deployments_own_flow_runs_on_durable_and_is_refused_elsewhere_at_its_key() {
+    let m = Models::builtin().expect("models");
+    // The workflow runs `a` as a step; the Durable program runs it inside entity `m` (`fit`).
+    let w = |d: &str| {
+        format!(
+            "[deployment.{d}]\nflow = [{{ call_entity = \"m\", op = \"fit\", step = \"a\" }}]\n\
+             [workflow]\ninput_kb = 0\noutput_kb = 0\nflow = [{{ step = \"a\" }}]\n\
+             [workflow.steps.a]\ncpu_s = {{ dist = \"fixed\", value_s = 2.0 }}\nmemory_mb = 64\n\
+             [workflow.state.m]\nsize_kb = 1\n"
+        )
+    };
+    for d in Deployment::ALL {
+        let s = scenario(&w(d.name()));
+        let cfg = s.deployment[d.name()].clone();
+        if matches!(d, Deployment::AzDorch | Deployment::AzDent) {
+            let o = run_with(&m, d, &s, Arrivals::Interval { interval_s: 10.0 }, 3, true);
+            let ops: Vec<_> = exec_instants(&o).into_iter().map(|(e, _, n)| (e, n)).collect();
+            assert_eq!(ops, (0..3).map(|e| (e, "m[0] fit".to_string())).collect::<Vec<_>>(), "{}: the program's operation", d.name());
+            assert!(o.executions.iter().all(|r| r.latency().as_secs_f64() >= 2.0), "{}: the step's work runs in the entity", d.name());
+        } else {
+            let e = DeploymentPlan::build(d, &m, &cfg, &s.workflow).expect_err("refused");
+            assert_eq!(e.key, format!("deployment.{}.flow", d.name()), "{}", d.name());
+            assert_eq!(e.message, "flow applies to az-dorch and az-dent only", "{}", d.name());
+        }
+    }
+}
+
+#[test]
+fn an_entity_operation_in_a_parallel_branch_awaits_its_steps_state_reads() {
+    // `a` reads `d`: its operation on `m` awaits `d`'s `get` first, whether it stands alone or
+    // is the one element of a parallel branch (then a sub-orchestration, as a step with state
+    // reads is). Each execution: one batch on `d`, one on `m`.
+    let w = |program: &str| {
+        format!(
+            "[deployment.az-dent]\nflow = {program}\n\
+             [workflow]\ninput_kb = 0\noutput_kb = 0\nflow = [{{ parallel = [[{{ step = \"a\" }}], [{{ step = \"b\" }}]] }}]\n\
+             [workflow.steps.a]\ncpu_s = {{ dist = \"fixed\", value_s = 1.0 }}\nmemory_mb = 64\nstate_reads = [\"d\"]\n\
+             [workflow.steps.b]\ncpu_s = {{ dist = \"fixed\", value_s = 1.0 }}\nmemory_mb = 64\n\
+             [workflow.state.m]\nsize_kb = 1\n[workflow.state.d]\nsize_kb = 1\n"
+        )
+    };
+    let batches = |program: &str| {
+        let o = run(Deployment::AzDent, &scenario(&w(program)), Arrivals::Interval { interval_s: 60.0 }, 3, true);
+        o.trace.iter().filter(|e| matches!(e, TraceEvent::Slice { name, .. } if name.starts_with("entity ") && name.contains(" operations") && !name.contains("waits"))).count()
+    };
+    assert_eq!(batches("[{ call_entity = \"m\", op = \"fit\", step = \"a\" }, { step = \"b\" }]"), 6, "in sequence");
+    assert_eq!(batches("[{ parallel = [[{ call_entity = \"m\", op = \"fit\", step = \"a\" }], [{ step = \"b\" }]] }]"), 6, "in a branch");
+}

@@ -13,6 +13,10 @@
 //! Flow elements (`Node::CallEntity`, `Node::SignalEntity`, `Node::Lock`):
 //! * `{ call_entity = "account[1]", op = "get", op_cpu_s = {...} }`: an awaited operation;
 //! * `{ signal_entity = "audit", op = "add" }`: a one-way operation, not awaited;
+//! * `step = "train"` beside either: the operation runs that step's work inside the entity
+//!   (`EntityOp::step`); only in a Durable deployment's own program (`[deployment.az-dent]
+//!   flow`, validated in `scenario.rs`: it runs every step of the workflow as often as
+//!   `[workflow] flow`), and in a critical section the step follows a step's rules;
 //! * `{ lock = ["account[0]", "account[1]"], body = [...] }`: a critical section with Durable
 //!   Functions' `LockAsync` semantics. The body follows the documented critical-section rules
 //!   (AZD `durable-functions-entities.md`, "Critical section rules"): no nested critical

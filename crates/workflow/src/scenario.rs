@@ -16,6 +16,13 @@
 //! memory_mb = 1536
 //! package_mb = 63.1
 //!
+//! [deployment.az-dent]                        # Durable only: its own program, the same steps each
+//! flow = [                                    #   as often; an entity operation may run a step
+//!   { step = "prepare" },
+//!   { parallel = [[{ call_entity = "model", op = "fit", step = "a" }], [{ step = "b" }]] },
+//!   { fan_out = "workers" },
+//! ]
+//!
 //! [workflow]
 //! input_kb = 1
 //! flow = [{ step = "prepare" }, { parallel = [[{ step = "a" }], [{ step = "b" }]] }, { fan_out = "workers" }]
@@ -430,9 +437,11 @@ pub enum RawNode {
     Parallel(Vec<Vec<RawNode>>),
     /// `{ fan_out = "name" }`
     FanOut(String),
-    /// `{ call_entity = "account[1]", op = "get", op_cpu_s = {...} }`: an awaited entity operation.
+    /// `{ call_entity = "account[1]", op = "get", op_cpu_s = {...} }`: an awaited entity operation;
+    /// `{ call_entity = "kneighbors", op = "fit", step = "train_kneighbors" }` runs the step's work
+    /// inside the entity (a Durable deployment's own flow only).
     CallEntity(RawEntityOp),
-    /// `{ signal_entity = "audit", op = "add" }`: a one-way entity operation.
+    /// `{ signal_entity = "audit", op = "add" }`: a one-way entity operation (`step` as for a call).
     SignalEntity(RawEntityOp),
     /// `{ lock = ["account[0]", "account[1]"], body = [...] }`: a critical section.
     Lock {
@@ -624,7 +633,8 @@ pub struct Workflow {
     pub fan_outs: Vec<FanOut>,
     /// State objects, in name order.
     pub state: Vec<StateObject>,
-    /// The `call_entity` and `signal_entity` elements, in flow order (fan-out bodies first).
+    /// The `call_entity` and `signal_entity` elements, in flow order (fan-out bodies first, then
+    /// `[workflow] flow`, then the Durable deployments' own flows by deployment name).
     pub entity_ops: Vec<EntityOp>,
     /// The Step Functions machine when the scenario gives ASL (aws-step runs it).
     pub asl: Option<crate::asl::AslMachine>,
@@ -1489,6 +1499,19 @@ fn validate_flow(nodes: &[RawNode], key: &str, names: &Names<'_>, ctx: Ctx<'_>, 
                             KeyError::new(format!("{k}.step"), format!("unknown step `{s}`{}", suggest(s, &names.steps)))
                         })?),
                     };
+                // In a critical section the operation's step follows a step's rules: its other
+                // state reads are awaited calls (locked entities only), its other state updates
+                // signals (entities not locked only).
+                if let (Some(locked), Some(s)) = (ctx.locked, step) {
+                    let (reads, updates) = &names.step_state[s.0 as usize];
+                    let name = names.steps[s.0 as usize];
+                    if reads.iter().any(|r| *r != target && !locked.contains(r)) {
+                        return Err(in_section(&format!("{k}.step"), &format!("step `{name}` reads a state object it has not locked")));
+                    }
+                    if updates.iter().any(|r| *r != target && locked.contains(r)) {
+                        return Err(in_section(&format!("{k}.step"), &format!("step `{name}` signals (state_updates) a locked entity")));
+                    }
+                }
                 let op =
                     crate::entities::entity_op(target, o.op.as_deref(), if call { "get" } else { "set" }, o.op_cpu_s.as_ref(), step, &k)?;
                 ops.push(op);
@@ -1725,5 +1748,164 @@ size_kb = 1
             assert!(e.key.starts_with(key) && e.message.contains(msg), "{to}: {e}");
             assert!(e.line > 0, "{to}: positioned: {e}");
         }
+    }
+
+    /// A Durable deployment's own program (`[deployment.az-dent] flow`), as the paper's Az-Dent
+    /// training: an entity operation that runs a step, a collector signal that runs another.
+    const OWN: &str = r#"
+[scenario]
+name = "own"
+[arrivals]
+kind = "poisson"
+rate_per_s = 1
+[deployment.az-dent]
+flow = [
+  { step = "prep" },
+  { parallel = [[{ call_entity = "model", op = "fit", step = "train" }], [{ step = "other" }]] },
+  { signal_entity = "best", op = "collect", step = "pick" },
+]
+[workflow]
+flow = [{ step = "prep" }, { parallel = [[{ step = "train" }], [{ step = "other" }]] }, { step = "pick" }]
+[workflow.steps.prep]
+cpu_s = { dist = "fixed", value_s = 1.0 }
+memory_mb = 64
+[workflow.steps.train]
+cpu_s = { dist = "fixed", value_s = 1.0 }
+memory_mb = 64
+state_reads = ["data"]
+state_updates = ["best"]
+[workflow.steps.other]
+cpu_s = { dist = "fixed", value_s = 1.0 }
+memory_mb = 64
+[workflow.steps.pick]
+cpu_s = { dist = "fixed", value_s = 1.0 }
+memory_mb = 64
+state_updates = ["best"]
+[workflow.state.model]
+size_kb = 1
+[workflow.state.data]
+size_kb = 1
+[workflow.state.best]
+size_kb = 1
+"#;
+
+    #[test]
+    fn a_deployments_own_flow_validates_into_its_config() {
+        let s = load(OWN, &[]).expect("valid");
+        let flow = s.deployment["az-dent"].flow.as_ref().expect("az-dent has its own program");
+        assert_eq!(flow.len(), 3);
+        let step = |name: &str| StepId(s.workflow.steps.iter().position(|x| x.name == name).expect("step") as u32);
+        // The workflow's flow has no entity operations; the program's two are appended.
+        assert_eq!(s.workflow.entity_ops.len(), 2);
+        assert_eq!(s.workflow.entity_ops[0].step, Some(step("train")));
+        assert!(s.workflow.entity_ops[0].writes && s.workflow.entity_ops[0].op == "fit");
+        assert_eq!(s.workflow.entity_ops[1].step, Some(step("pick")));
+        assert!(matches!(&flow[1], Node::Parallel(b) if matches!(b[0][..], [Node::CallEntity(EntityOpId(0))])));
+        assert!(matches!(flow[2], Node::SignalEntity(EntityOpId(1))));
+        assert_eq!(s.workflow.flow[2], Node::Step(step("pick")));
+        // A fan-out runs its body once per element, in both flows alike.
+        let fan = OWN
+            .replace("[workflow]\n", "[workflow.fan_out.w]\nitems = 3\nbody = [{ step = \"other\" }]\n[workflow]\n")
+            .replace("[{ step = \"other\" }]] }", "[{ fan_out = \"w\" }]] }");
+        let s = load(&fan, &[]).expect("a fan-out in both flows");
+        assert!(
+            matches!(&s.deployment["az-dent"].flow.as_ref().expect("flow")[1], Node::Parallel(b) if b[1] == [Node::FanOut(FanOutId(0))])
+        );
+        // Without a program of its own a deployment runs `[workflow] flow`.
+        let s = load(&OWN.replace("[deployment.az-dent]\nflow", "[deployment.az-dorch]\nflow"), &[]).expect("az-dorch too");
+        assert!(s.deployment["az-dorch"].flow.is_some() && !s.deployment.contains_key("az-dent"));
+    }
+
+    #[test]
+    fn a_deployments_own_flow_must_run_every_step_as_often() {
+        // Skipped: `prep` is not in the program.
+        let skip = OWN.replacen("  { step = \"prep\" },\n", "", 1);
+        let e = load(&skip, &[]).unwrap_err();
+        assert_eq!((e.key.as_str(), e.line, e.col), ("deployment.az-dent.flow", 8, 8), "{e}");
+        assert!(
+            e.message.contains("step `prep` runs 0 time(s) here and 1 time(s) in [workflow] flow") && e.message.contains("each as often"),
+            "{e}"
+        );
+        // Repeated: `other` twice.
+        let twice = OWN.replacen("[{ step = \"other\" }]] },", "[{ step = \"other\" }]] },\n  { step = \"other\" },", 1);
+        let e = load(&twice, &[]).unwrap_err();
+        assert_eq!((e.key.as_str(), e.line), ("deployment.az-dent.flow", 8), "{e}");
+        assert!(e.message.contains("step `other` runs 2 time(s) here and 1 time(s) in [workflow] flow"), "{e}");
+        // An entity operation's step counts: the same step as an operation and as a step is twice.
+        let both = OWN.replacen("{ step = \"prep\" },\n  { parallel", "{ step = \"prep\" },\n  { step = \"train\" },\n  { parallel", 1);
+        let e = load(&both, &[]).unwrap_err();
+        assert!(e.key == "deployment.az-dent.flow" && e.message.contains("step `train` runs 2 time(s) here"), "{e}");
+        // Set on the command line: the key, without a line.
+        let e = load(OWN, &["deployment.az-dent.flow=[{ step = \"prep\" }]"]).unwrap_err();
+        assert_eq!((e.key.as_str(), e.line), ("deployment.az-dent.flow", 0), "{e}");
+        assert!(e.message.contains("step `other` runs 0 time(s)"), "{e}");
+    }
+
+    #[test]
+    fn an_entity_operations_step_validates_with_positions() {
+        // (from, to, key, line:col, message): each in the program unless said.
+        let cases: [(&str, &str, &str, (usize, usize), &str); 6] = [
+            // A step on an entity operation of `[workflow] flow`: only a Durable deployment's program runs code in entities.
+            (
+                "[[{ step = \"train\" }], [{ step = \"other\" }]] }, { step = \"pick\" }]",
+                "[[{ step = \"train\" }], [{ step = \"other\" }]] }, { signal_entity = \"best\", op = \"collect\", step = \"pick\" }]",
+                "workflow.flow.2.step",
+                (14, 138),
+                "an entity operation runs a step's work only in a Durable deployment's own program",
+            ),
+            // ... nor one of a fan-out's body (the workflow's, on every deployment).
+            (
+                "[workflow]\n",
+                "[workflow.fan_out.w]\nitems = 2\nbody = [{ call_entity = \"model\", step = \"other\" }]\n[workflow]\n",
+                "workflow.fan_out.w.body.0.step",
+                (15, 41),
+                "only Durable entities run code",
+            ),
+            // An unknown step, with a suggestion.
+            (
+                "op = \"fit\", step = \"train\"",
+                "op = \"fit\", step = \"trian\"",
+                "deployment.az-dent.flow.1.parallel.0.0.step",
+                (10, 62),
+                "unknown step `trian`",
+            ),
+            ("step = \"pick\" },\n]", "step = \"pik\" },\n]", "deployment.az-dent.flow.2.step", (11, 52), "did you mean `pick`"),
+            // In a critical section the operation's step follows a step's rules: `train` reads
+            // `data`, which is not locked ...
+            (
+                "[{ call_entity = \"model\", op = \"fit\", step = \"train\" }]",
+                "[{ lock = [\"model\"], body = [{ call_entity = \"model\", op = \"fit\", step = \"train\" }] }]",
+                "deployment.az-dent.flow.1.parallel.0.0.body.0.step",
+                (10, 90),
+                "step `train` reads a state object it has not locked",
+            ),
+            // ... and signals `best`, which is.
+            (
+                "[{ call_entity = \"model\", op = \"fit\", step = \"train\" }]",
+                "[{ lock = [\"model\", \"data\", \"best\"], body = [{ call_entity = \"model\", op = \"fit\", step = \"train\" }] }]",
+                "deployment.az-dent.flow.1.parallel.0.0.body.0.step",
+                (10, 106),
+                "step `train` signals (state_updates) a locked entity",
+            ),
+        ];
+        for (from, to, key, (line, col), msg) in cases {
+            let text = OWN.replacen(from, to, 1);
+            assert_ne!(text, OWN, "{from}");
+            let e = load(&text, &[]).unwrap_err();
+            assert_eq!((e.key.as_str(), e.line, e.col), (key, line, col), "{to}: {e}");
+            assert!(e.message.contains(msg), "{to}: {e}");
+        }
+        // The section that locks what `train` reads, and not what it signals, is valid.
+        let locked = OWN.replacen(
+            "[{ call_entity = \"model\", op = \"fit\", step = \"train\" }]",
+            "[{ lock = [\"model\", \"data\"], body = [{ call_entity = \"model\", op = \"fit\", step = \"train\" }] }]",
+            1,
+        );
+        load(&locked, &[]).expect("train's reads locked, its update not");
+        // `step` beside `lock` or `parallel` is two kinds; `op` without an entity is refused.
+        let e = load(&OWN.replacen("{ step = \"prep\" }", "{ step = \"prep\", lock = [\"model\"], body = [] }", 1), &[]).unwrap_err();
+        assert!(e.key.starts_with("deployment.az-dent.flow") && e.message.contains("more than one kind"), "{e}");
+        let e = load(&OWN.replacen("{ step = \"prep\" }", "{ step = \"prep\", op = \"fit\" }", 1), &[]).unwrap_err();
+        assert!(e.message.contains("`op` and `op_cpu_s` belong to"), "{e}");
     }
 }

@@ -12,13 +12,19 @@
 //!   history rows and sends its messages. With extended sessions an instance that ran on the same
 //!   host in the last 30 s skips the load and the replay. Completions that arrive while an
 //!   episode runs are handled by the next episode (one episode at a time per instance).
-//! * *Program*: a step is `call_activity` (az-dorch) or `call_entity(step entity, "run")`
-//!   (az-dent); the step's `state_reads` are `call_entity(state, "get")` awaited before it and its
-//!   `state_updates` are `signal_entity(state, "set")` sent after it (inference reads the trained
-//!   objects from entities, training reports to a collector entity). A parallel node whose
-//!   branches are single steps is a `task_all` over tasks; longer branches, and fan-out bodies of
-//!   more than one step, become sub-orchestrations. A fan-out schedules its N items at once, and
-//!   the fan-in happens in the one orchestrator instance.
+//! * *Program*: the deployment's own flow (`[deployment.<name>] flow`) when the scenario gives
+//!   one, else the workflow's flow. A step is `call_activity`, except on az-dent without a
+//!   program of its own, where it is `call_entity(step entity, "run")`; the step's `state_reads`
+//!   are `call_entity(state, "get")` awaited before it and its `state_updates` are
+//!   `signal_entity(state, "set")` sent after it (inference reads the trained objects from
+//!   entities, training reports to a collector entity). In a program of its own an entity
+//!   operation may run a step's work inside the entity (`{ call_entity = "kneighbors", op =
+//!   "fit", step = "train_kneighbors" }`: the study's Az-Dent); that step's other state reads
+//!   are awaited `get`s before it, its other state updates `set` signals after it. A parallel
+//!   node whose branches are single steps or single entity calls (without such reads) is a
+//!   `task_all` over tasks; longer branches, and fan-out bodies of more than one step, become
+//!   sub-orchestrations. A fan-out schedules its N items at once, and the fan-in happens in the
+//!   one orchestrator instance.
 //! * *Entities*: one operation batch at a time per entity (up to 50 operations): load the state
 //!   (table row, or blob above 60 KB), run the operations one after another, save the state,
 //!   answer the callers. Operations behind a busy entity wait (`entity` in the breakdown). An
@@ -500,9 +506,12 @@ impl<'a> World<'a> {
                     out.push(Await { tasks: vec![task_of(*s, share, item)], signals: self.update_signals(*s), workers: false });
                 }
                 Node::Parallel(branches) => {
-                    // Branches of one plain step or one entity call are tasks of one `task_all`.
+                    // Branches of one plain step or one plain entity call (no state reads of its
+                    // step's to await first) are tasks of one `task_all`.
                     let single = |b: &[Node]| match b {
-                        [Node::CallEntity(op)] => Some((self.call_task(*op, share, item), self.op_signals(*op))),
+                        [Node::CallEntity(op)] if self.op_reads(*op).is_empty() => {
+                            Some((self.call_task(*op, share, item), self.op_signals(*op)))
+                        }
                         _ => single_step(b).filter(|s| plain(*s)).map(|s| (task_of(s, share, item), self.update_signals(s))),
                     };
                     let singles: Option<Vec<(TaskSpec, Vec<Signal>)>> = branches.iter().map(|b| single(b)).collect();

@@ -1,14 +1,16 @@
 //! Durable entities: one operation batch at a time per entity; keyed entities; critical sections.
 //!
 //! **Models.** An entity (a state object of the workflow shared by every execution, or, on
-//! az-dent, one entity per step call) lives on the control queue of its partition and runs
-//! its operations one batch at a time (up to `max_entity_batch` operations): the batch loads
-//! the state (a table row, or a blob above the table-property limit), runs the operations one
-//! after another (CPU per operation dispatch; a `run` operation does the step's work), saves
-//! the state when an operation wrote it, and answers the callers through their orchestrations'
-//! control queues. Operations that arrive while a batch runs wait for the next one: that wait
-//! is `entity` time in the breakdown, which is how entity serialization shows. A step entity
-//! that has served its one operation is freed.
+//! az-dent without a program of its own, one entity per step call) lives on the control queue
+//! of its partition and runs its operations one batch at a time (up to `max_entity_batch`
+//! operations): the batch loads the state (a table row, or a blob above the table-property
+//! limit), runs the operations one after another (CPU per operation dispatch; a step entity's
+//! `run` operation, and an operation given a step in a deployment's own program, does the
+//! step's work), saves the state (every batch: DFX `TaskEntityShim` ends each with a
+//! `ContinueAsNew`), and answers the callers through their orchestrations' control queues.
+//! Operations that arrive while a batch runs wait for the next one: that wait is `entity` time
+//! in the breakdown, which is how entity serialization shows. A step entity that has served its
+//! one operation is freed.
 //!
 //! *Keys.* An entity is (state object, key). The execution's key of a reference
 //! (`account[1]`) is drawn by [`crate::workload::entity_keys`], the same on every deployment. A
@@ -34,7 +36,7 @@
 //!
 //! **Parameters.** `models/az-durable.toml`: `entities.operation_cpu_s` (assumed), the
 //! Python worker's per-KB JSON rate `per_history_kb_cpu_s` (fitted to SeBS-Flow's Durable chain),
-//! charged for the state it deserializes with every batch and serializes back after a write,
+//! charged for the state it deserializes with every batch and serializes back with its results,
 //! `concurrency.max_entity_operation_batch`, `payload.table_property_max_kb`;
 //! `models/az-storage.toml`: table latencies, blob bandwidth.
 //!
