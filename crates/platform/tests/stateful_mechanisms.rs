@@ -653,3 +653,29 @@ fn a_polling_blob_chain_is_refused_on_flex_consumption() {
     assert_eq!(err.key, "deployment.az-blob.plan");
     assert!(err.message.contains("Event Grid"), "{}", err.message);
 }
+
+/// A burst that outruns Step Functions' transition bucket (Standard: 5,000 tokens, refilled at
+/// 1,500 per s) waits for tokens: past the bucket, transitions are granted at the refill rate,
+/// in the order they were taken, so the burst ends about (transitions - 5,000) / 1,500 s after
+/// it arrived (the executions' own work and latencies are well under a second).
+#[test]
+fn a_burst_past_the_transition_bucket_runs_at_the_refill_rate() {
+    // Lambda scales at once here (no account limit, no burst limit), so only the bucket waits.
+    let mut m = quiet_models();
+    m.lambda.scaling.account_concurrency.value = 1e6;
+    m.lambda.scaling.burst_instances.value = 1e6;
+    let (bucket, rate) = (m.step.transitions.token_bucket.value, m.step.transitions.refill_per_s.value);
+    let s = scenario(
+        "[workflow]\nflow = [{ step = \"a\" }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 0.01 }\nmemory_mb = 128\n",
+    );
+    let n = 9_000;
+    let o = run(Deployment::AwsStep, &m, &s, Arrivals::Burst { size: 1_000_000, interval_s: 3600.0 }, n);
+    let done: Vec<_> = o.executions.iter().filter(|r| r.outcome == Outcome::Completed).collect();
+    assert_eq!(done.len() as u64, n, "every execution completes");
+    let transitions: u64 = done.iter().map(|r| r.stateful.transitions).sum();
+    let last_end_s = done.iter().map(|r| r.end.as_secs_f64()).fold(0.0, f64::max);
+    let expected_s = (transitions as f64 - bucket) / rate;
+    eprintln!("{transitions} transitions, last end {last_end_s:.3} s, bucket bound {expected_s:.3} s");
+    assert!(last_end_s >= expected_s, "{transitions} transitions ended at {last_end_s} s, before the bucket allows ({expected_s} s)");
+    assert!(last_end_s <= expected_s + 5.0, "{transitions} transitions ended at {last_end_s} s, long after {expected_s} s");
+}

@@ -794,6 +794,8 @@ pub(crate) enum Ev {
 pub(crate) enum Timer {
     /// Step Functions: strand `strand` of run `run` enters its state after the transition.
     StepEnter { run: step::RunId, strand: StrandId },
+    /// Step Functions: transition tokens fell due ([`World::enter_after_token`]).
+    StepTokens,
     /// Step Functions: the service has taken the response of run `run`'s last Task.
     StepResult { run: step::RunId, strand: StrandId },
     /// Step Functions: a Wait state of run `run` of execution `exec` ended.
@@ -1105,6 +1107,7 @@ impl World<'_> {
     fn on_timer(&mut self, now: SimTime, t: Timer) {
         match t {
             Timer::StepEnter { run, strand } => self.step_enter(now, run, strand),
+            Timer::StepTokens => self.step_tokens(now),
             Timer::StepResult { run, strand } => self.step_result(now, run, strand),
             Timer::StepWaited { exec, run } => self.step_waited(now, exec, run),
             Timer::StepRetry { exec, run } => self.step_retry(now, exec, run),

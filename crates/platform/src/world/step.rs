@@ -484,6 +484,11 @@ pub struct StepState {
     groups: Slab<Group>,
     tokens: f64,
     tokens_at: SimTime,
+    /// Transitions waiting for their token, in grant order: (token time, latency after it,
+    /// run, strand) ([`World::enter_after_token`]).
+    token_line: std::collections::VecDeque<(SimTime, SimDuration, RunId, StrandId)>,
+    /// Whether the token line's event is pending.
+    token_line_armed: bool,
     started: bool,
 }
 
@@ -624,7 +629,7 @@ impl<'a> World<'a> {
         if self.exec_done(e) {
             return;
         }
-        if let Some(at) = self.step_transition_time(now, e, data, express) {
+        if let Some((token, latency)) = self.step_transition_time(now, e, data, express) {
             let setup = self.sf_setup();
             let invoke = match &self.machine(m).states[state] {
                 State::Task { task, .. } => {
@@ -634,7 +639,7 @@ impl<'a> World<'a> {
                 }
                 _ => SimDuration::ZERO,
             };
-            self.q.schedule(at + response + invoke, Ev::Timer(Timer::StepEnter { run, strand }));
+            self.enter_after_token(now, token, latency + response + invoke, run, strand);
         }
     }
 
