@@ -47,7 +47,7 @@ fn no_detection_work_meets_both_scheduling_delay_quantiles() {
 
 /// Table III (80 workers: p50 244 s, p95 476 s, p99 744 s) against Fig. 12 (Az-Func equals
 /// AWS-Lambda): the single functions run the same detection, so Lambda's 15 minutes bound it
-/// (Azure's limit is the study's 30 minutes, `timeout_s` in the scenario), and with that much
+/// (Azure's limit is the study's 30 minutes, `function.timeout_s` of its profile iiswc21), and with that much
 /// work the 80 workers' latencies stay far below Table III; more work than Lambda's limit allows
 /// fails AWS-Lambda.
 #[test]

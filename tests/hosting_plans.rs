@@ -229,6 +229,36 @@ fn bad_plan_settings_are_input_errors_at_their_key() {
     assert!(e.contains("deployment.aws-lambda.plan") && e.contains("Azure deployments only"), "{e}");
 }
 
+/// Consumption's function timeout is at most the model's `function.timeout_s` (600 s, the
+/// documented maximum; functions-timeout-duration): a scenario's `timeout_s` above it is an input
+/// error at its key and position. Flex and Premium have no maximum.
+#[test]
+fn only_consumption_bounds_the_function_timeout() {
+    let dir = std::env::temp_dir().join(format!("sfsim-timeout-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |plan: &str, timeout_s: u32| {
+        let text = std::fs::read_to_string(PLANS).unwrap().replace(
+            "plan = \"flex\"              # \"consumption\" (default), \"flex\" or \"premium\"",
+            &format!("plan = \"{plan}\"\ntimeout_s = {timeout_s}"),
+        );
+        let line = text.lines().position(|l| l.starts_with("timeout_s")).expect("timeout line") + 1;
+        let path = dir.join(format!("{plan}-{timeout_s}.toml"));
+        std::fs::write(&path, text).unwrap();
+        (path.to_string_lossy().into_owned(), line)
+    };
+    let (path, line) = file("consumption", 601);
+    let o = sfsim(&["validate", &path]);
+    assert_eq!(o.status.code(), Some(3));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains(&format!("{path}:{line}:13: key `deployment.az-func.timeout_s`")) && e.contains("at most 600 s"), "{e}");
+    for (plan, timeout_s) in [("consumption", 600), ("flex", 86_400), ("premium", 86_400)] {
+        let (path, _) = file(plan, timeout_s);
+        let o = sfsim(&["validate", &path]);
+        assert!(o.status.success(), "{plan} {timeout_s}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_dotnet_premium_host_serves_http_requests_concurrently() {
     // A .NET host runs HTTP functions on its own thread pool (host.json maxConcurrentRequests,

@@ -379,6 +379,20 @@ impl FunctionPlatform {
                 if cfg.sku.is_some() && plan != HostingPlan::Premium {
                     return err("sku", "sku applies to plan = \"premium\" only".into());
                 }
+                // Consumption's timeout is bounded (functions-timeout-duration: at most 10 min,
+                // the model's `function.timeout_s`); Flex's and Premium's maximum is unbounded.
+                if let Some(t) = cfg.timeout_s
+                    && plan == HostingPlan::Consumption
+                    && t > f.timeout_s.value
+                {
+                    let max = f.timeout_s.value;
+                    return err(
+                        "timeout_s",
+                        format!(
+                            "the Consumption plan's timeout is at most {max} s (az-func function.timeout_s; Flex and Premium have no maximum), got {t}"
+                        ),
+                    );
+                }
                 if cfg.always_ready.is_some() && plan == HostingPlan::Consumption {
                     return err(
                         "always_ready",

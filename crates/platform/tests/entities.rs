@@ -270,3 +270,38 @@ fn an_entity_operation_in_a_parallel_branch_awaits_its_steps_state_reads() {
     assert_eq!(batches("[{ call_entity = \"m\", op = \"fit\", step = \"a\" }, { step = \"b\" }]"), 6, "in sequence");
     assert_eq!(batches("[{ parallel = [[{ call_entity = \"m\", op = \"fit\", step = \"a\" }], [{ step = \"b\" }]] }]"), 6, "in a branch");
 }
+
+#[test]
+fn a_signalled_operation_sends_its_steps_other_updates_after_its_work() {
+    // `a` (5 CPU-s) runs inside entity `m`, signalled (not awaited), and updates `d`: the `set`
+    // on `d` follows `a`'s work, as a plain step's updates follow it, so `d`'s batch starts
+    // after `m`'s (the one with the work) ended. `b` keeps the execution running meanwhile;
+    // eight Python threads so that no batch waits for a thread.
+    let mut m = Models::builtin().expect("models");
+    m.azure.function.python_thread_pool.value = 8.0;
+    for d in [Deployment::AzDorch, Deployment::AzDent] {
+        let s = scenario(&format!(
+            "[deployment.{}]\nflow = [{{ signal_entity = \"m\", op = \"fit\", step = \"a\" }}, {{ step = \"b\" }}]\n\
+             [workflow]\ninput_kb = 0\noutput_kb = 0\nflow = [{{ step = \"a\" }}, {{ step = \"b\" }}]\n\
+             [workflow.steps.a]\ncpu_s = {{ dist = \"fixed\", value_s = 5.0 }}\nmemory_mb = 64\nstate_updates = [\"d\"]\n\
+             [workflow.steps.b]\ncpu_s = {{ dist = \"fixed\", value_s = 20.0 }}\nmemory_mb = 64\n\
+             [workflow.state.m]\nsize_kb = 1\n[workflow.state.d]\nsize_kb = 1\n",
+            d.name()
+        ));
+        let o = run_with(&m, d, &s, Arrivals::Interval { interval_s: 60.0 }, 1, true);
+        let mut batches: Vec<(SimTime, SimTime)> = o
+            .trace
+            .iter()
+            .filter_map(|e| match e {
+                TraceEvent::Slice { name, cat: "invocation", start, end, .. } if name.starts_with("entity ") => Some((*start, *end)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(batches.len(), 2, "{}: one batch on m, one on d: {batches:?}", d.name());
+        // The longer batch is m's, with a's work.
+        batches.sort_by_key(|(s, e)| std::cmp::Reverse(*e - *s));
+        let (fit, set) = (batches[0], batches[1]);
+        assert!((fit.1 - fit.0).as_secs_f64() >= 5.0, "{}: a's work runs in m: {fit:?}", d.name());
+        assert!(set.0 >= fit.1, "{}: d's set ({set:?}) after a's work in m ({fit:?})", d.name());
+    }
+}

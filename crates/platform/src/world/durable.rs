@@ -20,10 +20,11 @@
 //!   entities, training reports to a collector entity). In a program of its own an entity
 //!   operation may run a step's work inside the entity (`{ call_entity = "kneighbors", op =
 //!   "fit", step = "train_kneighbors" }`: the study's Az-Dent); that step's other state reads
-//!   are awaited `get`s before it, its other state updates `set` signals after it. A parallel
-//!   node whose branches are single steps or single entity calls (without such reads) is a
-//!   `task_all` over tasks; longer branches, and fan-out bodies of more than one step, become
-//!   sub-orchestrations. A fan-out schedules its N items at once, and the fan-in happens in the
+//!   are awaited `get`s before it, its other state updates `set` signals after it (sent by the
+//!   orchestration once a `call_entity` answered, by the entity after a `signal_entity`'s work
+//!   ran: [`entity`]). A parallel node whose branches are single steps or single entity calls
+//!   (without such reads) is a `task_all` over tasks; longer branches, and fan-out bodies of
+//!   more than one step, become sub-orchestrations. A fan-out schedules its N items at once, and the fan-in happens in the
 //!   one orchestrator instance.
 //! * *Entities*: one operation batch at a time per entity (up to 50 operations): load the state
 //!   (table row, or blob above 60 KB), run the operations one after another, save the state,
@@ -557,10 +558,9 @@ impl<'a> World<'a> {
                 Node::SignalEntity(op) => {
                     out.extend(self.op_reads(*op));
                     let sig = Signal::Op(self.wf.entity_ops[op.0 as usize].target, OpKind::Call { op: *op, share, item });
+                    // The step's other state updates: the entity signals them after the work
+                    // (`durable_entity_done`).
                     after_last_await(out, sig);
-                    for sig in self.op_signals(*op) {
-                        after_last_await(out, sig);
-                    }
                 }
                 Node::Lock(refs, body) => {
                     out.push(Await { tasks: vec![TaskSpec::Lock(refs.clone())], signals: vec![], workers: false });

@@ -7,7 +7,9 @@
 //! limit), runs the operations one after another (CPU per operation dispatch; a step entity's
 //! `run` operation, and an operation given a step in a deployment's own program, does the
 //! step's work), saves the state (every batch: DFX `TaskEntityShim` ends each with a
-//! `ContinueAsNew`), and answers the callers through their orchestrations' control queues.
+//! `ContinueAsNew`), and answers the callers through their orchestrations' control queues. A
+//! signalled operation that ran a step then signals the step's other state updates (`set`)
+//! itself, as a plain step's updates follow its work.
 //! Operations that arrive while a batch runs wait for the next one: that wait is `entity` time
 //! in the breakdown, which is how entity serialization shows. A step entity that has served its
 //! one operation is freed.
@@ -359,6 +361,15 @@ impl World<'_> {
                     0
                 }
             };
+            // A signalled operation that ran a step sends the step's other state updates
+            // itself, now that its work has run (an awaited one's follow from its orchestration
+            // once it has the answer): the entity's own signals, sent when its batch ends
+            // (DFX TaskEntityShim sends an entity's outgoing messages with the batch's results).
+            if reply.is_none()
+                && let OpKind::Call { op: id, .. } = kind
+            {
+                self.signal_step_updates(now, exec, id, host);
+            }
             if let Some((orch, task)) = reply {
                 if self.exec_done(exec) || !self.check_payload(now, exec, reply_size) {
                     continue;
@@ -372,6 +383,20 @@ impl World<'_> {
             }
         }
         self.entity_batch_ended(now, entity);
+    }
+
+    /// The `set` signals of signalled operation `op`'s step: its state updates other than the
+    /// entity's own state (which the operation writes), sent from `host`.
+    fn signal_step_updates(&mut self, now: SimTime, e: ExecId, op: sfsim_workflow::EntityOpId, host: InstId) {
+        let o = &self.wf.entity_ops[op.0 as usize];
+        let Some(s) = o.step else { return };
+        let target = o.target;
+        for &r in self.wf.steps[s.0 as usize].state_updates.iter().filter(|r| **r != target) {
+            let size = self.wf.state[r.state.0 as usize].size_bytes;
+            let entity = self.entity_for(e, r);
+            let id = self.new_op(OpKind::Set(size), e, None, None);
+            self.send_entity_op(now, entity, id, e, None, size, Some(host));
+        }
     }
 
     /// An entity batch failed (timeout, out of memory): every operation in it fails its
