@@ -575,6 +575,53 @@ fn calibrate_lowers_the_loss_refuses_documented_facts_and_writes_sourced_values(
     assert_eq!(o.status.code(), Some(0), "the rewritten model is valid: {}", stderr(&o));
 }
 
+/// `--write DIR` with a directory of model files only: the fitted profile parameter is read from
+/// the built-in profile and written to DIR/profiles/, a folder made for it (it failed with "No
+/// such file or directory"); the models then load from DIR with the fitted value.
+#[test]
+fn calibrate_write_makes_the_profiles_folder_of_a_models_directory() {
+    let models = tmpdir("calibrate-profile").join("models");
+    let _ = std::fs::remove_dir_all(&models);
+    std::fs::create_dir_all(&models).expect("dir");
+    for e in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("models")).expect("models") {
+        let p = e.expect("entry").path();
+        if p.is_file() {
+            std::fs::copy(&p, models.join(p.file_name().expect("name"))).expect("copy");
+        }
+    }
+    let dir = models.to_string_lossy().into_owned();
+    let plan = "calibration/fit-queue-trigger.toml";
+    let o = sfsim(&["calibrate", "--plan", plan, "--iterations", "5", "--passes", "1", "-q", "--write", &dir]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let profile = std::fs::read_to_string(models.join("profiles/iiswc21.toml")).expect("the profile is written under DIR/profiles");
+    assert!(profile.contains("fitted: ml-train-large-azqueue-vs-azfunc"), "{profile}");
+    let o = sfsim(&["run", "scenarios/paper/ml-training-small.toml", "--iterations", "1", "-q", "--models", &dir]);
+    assert_eq!(o.status.code(), Some(0), "the written models load: {}", stderr(&o));
+}
+
+/// Azure Blob's request prices come from the storage account's kind (models/az-storage.toml):
+/// a price in az-func.toml's `[storage]` was accepted and ignored; it is refused at its key.
+#[test]
+fn a_blob_price_in_az_func_is_refused_at_its_key() {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/az-func.toml")).expect("model");
+    let at = "\nbandwidth_mb_per_s = ";
+    let line = text[..text.find(at).expect("[storage] bandwidth")].lines().count() + 1;
+    for key in ["price_usd_per_get", "price_usd_per_put"] {
+        let edited = text.replacen(at, &format!("\n{key} = {{ value = 0.000001, source = \"a price\" }}{at}"), 1);
+        let p = tmpdir("blob-price").join(format!("{key}.toml"));
+        std::fs::write(&p, edited).expect("write");
+        let o = sfsim(&["validate", &p.to_string_lossy()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{err}");
+        assert!(
+            err.contains(&format!("{}:{line}:", p.display()))
+                && err.contains(&format!("key `storage.{key}`"))
+                && err.contains("account.kind"),
+            "{err}"
+        );
+    }
+}
+
 #[test]
 fn sweeps_give_the_same_bytes_on_one_shard_or_seven_and_on_one_thread_or_two() {
     let dir = tmpdir("sweep");

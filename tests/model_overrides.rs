@@ -89,7 +89,7 @@ fn a_bad_override_is_an_input_error_at_its_key() {
 
     let not_a_number = write("nan.toml", &format!("{SCENARIO}\n[models.az-durable]\nreplay.episode_cpu_s = \"fast\"\n"));
     let err = String::from_utf8_lossy(&sfsim(&["run", &not_a_number, "-q"]).stderr).into_owned();
-    assert!(err.contains("models.az-durable.replay.episode_cpu_s") && err.contains("expected f64"), "{err}");
+    assert!(err.contains("models.az-durable.replay.episode_cpu_s") && err.contains("is a number"), "{err}");
 
     // A named parameter: the storage account's kind is one of its names.
     let kind = write("kind.toml", &format!("{SCENARIO}\n[models.az-storage]\naccount.kind = \"gpv3\"\n"));
@@ -101,4 +101,48 @@ fn a_bad_override_is_an_input_error_at_its_key() {
         err.contains(&format!(":{line}:")) && err.contains("models.az-storage.account.kind") && err.contains("`gpv1` or `gpv2`"),
         "{err}"
     );
+}
+
+/// A value of the wrong type is a type error, not a range error: a name for a number says the
+/// key is a number; a number for the account kind lists its names. In the file (at its line)
+/// and through `--set`, exit 3.
+#[test]
+fn a_wrong_type_override_names_the_type_not_a_range() {
+    let line = SCENARIO.lines().count() + 3;
+    let name_for_number = write("type-name.toml", &format!("{SCENARIO}\n[models.az-durable]\nreplay.episode_cpu_s = \"fast\"\n"));
+    let number_for_name = write("type-number.toml", &format!("{SCENARIO}\n[models.az-storage]\naccount.kind = 2\n"));
+    for (file, key, says) in [
+        (&name_for_number, "models.az-durable.replay.episode_cpu_s", "is a number"),
+        (&number_for_name, "models.az-storage.account.kind", "`gpv1` or `gpv2`"),
+    ] {
+        let o = sfsim(&["run", file, "-q"]);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(3), "{err}");
+        assert!(err.contains(&format!("{file}:{line}:")) && err.contains(&format!("key `{key}`")) && err.contains(says), "{err}");
+        assert!(!err.contains("range"), "a type error is not about a range: {err}");
+    }
+    for (set, says) in
+        [("models.az-func.function.cpu_speed=\"fast\"", "is a number"), ("models.az-storage.account.kind=3", "`gpv1` or `gpv2`")]
+    {
+        let o = sfsim(&["run", "scenarios/paper/ml-training-small.toml", "-d", "az-func", "--iterations", "1", "-q", "--set", set]);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(3), "{err}");
+        assert!(err.contains(says) && err.contains(&format!("--set {set}")) && !err.contains("range"), "{err}");
+    }
+}
+
+/// Models changed in memory cannot take a scenario's profile or overrides (made to the models'
+/// texts, they would drop the change): `with_overrides` says so with an error of its own, not
+/// one of a change's, and running a scenario with such models is a bug of the calling code,
+/// not an input error at a scenario key.
+#[test]
+#[should_panic(expected = "sfsim internal error: the models were changed in memory")]
+fn models_changed_in_memory_are_a_caller_bug_not_a_scenario_error() {
+    let mut models = sfsim_platform::Models::builtin().expect("models");
+    models.durable.task_hub.partition_count.value = 1.0;
+    let change = ("az-durable".to_string(), "replay.per_history_kb_cpu_s".to_string(), sfsim_workflow::ModelValue::Number(0.01));
+    assert_eq!(models.with_overrides(&[change]).unwrap_err(), sfsim_platform::OverrideError::ChangedInMemory);
+    let text = format!("{SCENARIO}\n[models.az-durable]\nreplay.per_history_kb_cpu_s = 0.01\n");
+    let scenario = sfsim_workflow::Scenario::from_source(sfsim_workflow::SourceFile::from_text("probe.toml", text), &[]).expect("valid");
+    let _ = sfsim_experiment::scenario_models(&scenario, &models);
 }

@@ -103,3 +103,43 @@ fn validate_uses_the_scenarios_profile() {
     assert_eq!(o.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&o.stderr).contains("deployment.aws-step.map_mode"));
 }
+
+/// A profile's entry is a parameter `{ value, source }` with a non-empty source: a bare number,
+/// a value without its source or with an empty one was silently dropped; each is an input error
+/// at the profile's file, line and key when the models load (exit 3).
+#[test]
+fn a_profile_entry_without_its_source_is_refused_at_its_key() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let profile = std::fs::read_to_string(root.join("profiles/2026.toml")).expect("profile");
+    let line = profile.lines().count() + 3;
+    for (n, (entry, key, says)) in [
+        ("polling.max_interval_s = 12", "models.az-queue.polling.max_interval_s", "a profile entry is a parameter"),
+        ("polling.max_interval_s = { value = 12 }", "models.az-queue.polling.max_interval_s.source", "non-empty source"),
+        ("polling.max_interval_s = { value = 12, source = \" \" }", "models.az-queue.polling.max_interval_s.source", "non-empty source"),
+        ("polling.max_interval_s = { source = \"a reason\" }", "models.az-queue.polling.max_interval_s.value", "a number or a name"),
+        (
+            "polling.max_interval_s = { value = 12, source = \"r\", unit = \"s\" }",
+            "models.az-queue.polling.max_interval_s.unit",
+            "unknown key",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let dir = std::env::temp_dir().join(format!("sfsim-profile-entry-{n}-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("profiles")).expect("temp dir");
+        for e in std::fs::read_dir(&root).expect("models") {
+            let p = e.expect("entry").path();
+            if p.is_file() {
+                std::fs::copy(&p, dir.join(p.file_name().expect("name"))).expect("copy");
+            }
+        }
+        let file = dir.join("profiles/2026.toml");
+        std::fs::write(&file, format!("{profile}\n[models.az-queue]\n{entry}\n")).expect("write");
+        let o = sfsim(&["run", "scenarios/paper/ml-training-small.toml", "--iterations", "1", "-q", "--models", dir.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(3), "{entry}: {err}");
+        let at = format!("{}:{line}:", file.display());
+        assert!(err.contains(&at) && err.contains(&format!("key `{key}`")) && err.contains(says), "{entry}: {err}");
+    }
+}

@@ -38,6 +38,18 @@ fn workers_take_their_chunks_of_the_payload_limit() {
     assert!(r[0]["worker_latency_s"]["min"].as_f64().unwrap() >= 360.0);
 }
 
+/// A chunk size is at least one byte and at most the largest size a scenario takes: a size
+/// that rounds to 0 bytes was one chunk, silently; each is refused at its key (exit 3).
+#[test]
+fn a_chunk_size_below_a_byte_or_above_the_maximum_is_refused_at_its_key() {
+    for (kb, says) in [("0.0001", "at least 1 byte"), ("0", "(0, "), ("1e300", "(0, "), ("-5", "(0, ")] {
+        let o = sfsim(&["run", VIDEO, "-d", "aws-step", "-q", "--set", &format!("workflow.fan_out.workers.chunks_of_kb={kb}")]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{kb}: {err}");
+        assert!(err.contains("key `workflow.fan_out.workers.chunks_of_kb`") && err.contains(says), "{kb}: {err}");
+    }
+}
+
 /// `timeout_s` is the function timeout: Azure's host.json `functionTimeout` (the models keep
 /// Consumption's documented 10 minutes; the study's profile iiswc21, which video.toml picks,
 /// gives its 30, paper.md Table I), Lambda's configured timeout up to its 15 minutes.

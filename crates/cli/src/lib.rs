@@ -1256,13 +1256,8 @@ fn fmt_distance(d: f64) -> String {
 
 fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
     let started = std::time::Instant::now();
-    let texts = match &a.write {
-        // Start from the files that will be rewritten, so repeated runs continue the fit.
-        Some(dir) => {
-            Models::file_names().into_iter().map(|n| Models::read_in(dir, &n).map(|s| (n, s.text))).collect::<Result<Vec<_>, _>>()?
-        }
-        None => Models::builtin_texts(),
-    };
+    // Start from the files that will be rewritten, so repeated runs continue the fit.
+    let texts = model_texts(a.write.as_deref())?;
     let sets = load_fit_sets(&a.targets, a.experiments.as_ref())?;
     let mut plan = sfsim_calibration::FitPlan::default();
     let default_plan = [shown(&data_path("calibration/fit.toml"))];
@@ -1361,6 +1356,13 @@ fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
                 .map_err(|m| Failure::Runtime(format!("cannot edit {}: {m}", path.display())))?;
             edited.retain(|(q, _)| *q != path);
             edited.push((path, new_text));
+        }
+        // A profile read from the built-in set (the directory has no `profiles/` of its own) is
+        // written under the directory: its folder is made first.
+        for (p, _) in &edited {
+            if let Some(parent) = p.parent().filter(|q| !q.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", parent.display())))?;
+            }
         }
         let files: Vec<(&Path, &[u8])> = edited.iter().map(|(p, t)| (p.as_path(), t.as_bytes())).collect();
         sfsim_report::write_all_atomic(&files).map_err(|(p, e)| Failure::Runtime(format!("cannot write {}: {e}", p.display())))?;

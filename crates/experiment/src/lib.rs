@@ -140,12 +140,19 @@ pub fn resolve_deployments(scenario: &Scenario, names: &[String]) -> Result<Vec<
 /// The platform models a scenario runs with: its dated profile's parameters (`[scenario]
 /// profile`), then its own (`[models.<model>]`, `--set models.<model>.<key>=v`), over `models`.
 /// A bad profile or parameter is an error at its key.
+///
+/// # Panics
+///
+/// If `models` were changed in memory after loading and the scenario has a profile or
+/// overrides ([`sfsim_platform::OverrideError::ChangedInMemory`]): the overrides are made to the
+/// models' texts and would drop those changes. Change models with `Models::with_overrides`.
 pub fn scenario_models<'m>(scenario: &Scenario, models: &'m Models) -> Result<std::borrow::Cow<'m, Models>, LoadError> {
     let profile = match &scenario.profile {
         None => Vec::new(),
         Some(name) => match models.profile_changes(name) {
             Some(Ok(c)) => c,
-            Some(Err(m)) => return Err(scenario.error_at("scenario.profile", m)),
+            // The profile's own file, at the key (checked when the models loaded).
+            Some(Err(e)) => return Err(e),
             None => {
                 let known = Models::profile_names();
                 return Err(scenario.error_at("scenario.profile", format!("unknown profile `{name}` (known: {})", known.join(", "))));
@@ -157,9 +164,14 @@ pub fn scenario_models<'m>(scenario: &Scenario, models: &'m Models) -> Result<st
     }
     let mut changes = profile.clone();
     changes.extend(scenario.model_overrides.iter().map(|o| (o.model.clone(), o.key.clone(), o.value.clone())));
-    let overridden = models.with_overrides(&changes).map_err(|(i, msg)| match i.checked_sub(profile.len()) {
-        Some(j) => scenario.error_at(&scenario.model_overrides[j].scenario_key(), msg),
-        None => scenario.error_at("scenario.profile", msg),
+    let overridden = models.with_overrides(&changes).map_err(|e| match e {
+        sfsim_platform::OverrideError::Change { index, message } => match index.checked_sub(profile.len()) {
+            Some(j) => scenario.error_at(&scenario.model_overrides[j].scenario_key(), message),
+            None => scenario.error_at("scenario.profile", message),
+        },
+        // Not the scenario's fault: the caller changed `models` in memory, which the profile and
+        // overrides (made to the models' texts) would silently drop. A bug in the calling code.
+        e @ sfsim_platform::OverrideError::ChangedInMemory => panic!("sfsim internal error: {e}"),
     })?;
     Ok(std::borrow::Cow::Owned(overridden))
 }

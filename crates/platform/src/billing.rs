@@ -176,6 +176,18 @@ fn gb_s(billed: SimDuration, memory_mb: f64) -> f64 {
 }
 
 impl BillingPolicy {
+    /// The memory Azure Consumption bills for `mb` of observed memory: rounded up to the step
+    /// and clamped to the minimum and maximum (`ObservedMemory`); other policies bill `mb`.
+    pub fn bucket_mb(&self, mb: f64) -> f64 {
+        match *self {
+            BillingPolicy::ObservedMemory { round_mb, min_mb, max_mb, .. } => {
+                let rounded = if round_mb > 0.0 { (mb / round_mb).ceil() * round_mb } else { mb };
+                rounded.clamp(min_mb, max_mb)
+            }
+            _ => mb,
+        }
+    }
+
     /// Bills one execution of `duration` whose time-averaged observed memory was
     /// `avg_observed_mb` (ignored by configured-memory billing).
     pub fn bill(&self, duration: SimDuration, avg_observed_mb: f64) -> ComputeBill {
@@ -185,18 +197,9 @@ impl BillingPolicy {
                 let g = gb_s(billed, memory_mb);
                 ComputeBill { billed, memory_mb, gb_s: g, compute_usd: g * price_usd_per_gb_s, request_usd: price_usd_per_request }
             }
-            BillingPolicy::ObservedMemory {
-                round_mb,
-                min_mb,
-                max_mb,
-                min_duration,
-                granularity,
-                price_usd_per_gb_s,
-                price_usd_per_execution,
-            } => {
+            BillingPolicy::ObservedMemory { min_duration, granularity, price_usd_per_gb_s, price_usd_per_execution, .. } => {
                 let billed = duration.round_up_to(granularity).max(min_duration);
-                let rounded = if round_mb > 0.0 { (avg_observed_mb / round_mb).ceil() * round_mb } else { avg_observed_mb };
-                let memory_mb = rounded.clamp(min_mb, max_mb);
+                let memory_mb = self.bucket_mb(avg_observed_mb);
                 let g = gb_s(billed, memory_mb);
                 ComputeBill { billed, memory_mb, gb_s: g, compute_usd: g * price_usd_per_gb_s, request_usd: price_usd_per_execution }
             }
@@ -304,6 +307,16 @@ mod tests {
             price_usd_per_gb_s: 0.000016,
             price_usd_per_execution: 0.0000002,
         }
+    }
+
+    /// One memory bucket for the per-execution bill and the host's per-instant meter: rounded
+    /// up to 128 MB, clamped to [128, 1536] MB; other policies bill the memory as it is.
+    #[test]
+    fn the_memory_bucket_rounds_up_and_clamps() {
+        let a = azure();
+        assert_eq!([a.bucket_mb(1.0), a.bucket_mb(128.0), a.bucket_mb(129.0), a.bucket_mb(5000.0)], [128.0, 128.0, 256.0, 1536.0]);
+        assert_eq!(a.bill(SimDuration::from_secs(1), 129.0).memory_mb, 256.0);
+        assert_eq!(lambda(1).bucket_mb(129.0), 129.0);
     }
 
     /// The host's per-instant buckets: what was metered is billed as it is; a duration under

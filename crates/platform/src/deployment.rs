@@ -81,17 +81,21 @@ impl Deployment {
         }
     }
 
-    /// The cross-function payload limit a workflow sizes its chunks by on this deployment's
-    /// platform (paper.md Table I: 256 KB on AWS, the Step Functions state limit,
-    /// `models/aws-step.toml` `limits.payload_max_kb`; 64 KB on Azure, the Durable payload limit,
-    /// `models/az-durable.toml` `payload.limit_kb`), in bytes. The single functions run the
-    /// same code as their platform's workflows, so they cut the same chunks.
+    /// The cross-function payload limit a workflow sizes its chunks by on this deployment, in
+    /// bytes: each deployment's own message or payload limit (paper.md Table I: 256 KB on AWS,
+    /// the Step Functions state limit, `models/aws-step.toml` `limits.payload_max_kb`; 64 KB on
+    /// Azure, the Durable payload limit, `models/az-durable.toml` `payload.limit_kb`); the
+    /// chains' messages: an SQS message (`models/aws-lambda.toml` `sqs.message_max_kb`), an
+    /// Azure Storage queue message (`models/az-storage.toml` `queue.message_max_kb`, also the
+    /// limit the az-blob chain's functions are written to). The single functions run the same
+    /// code as their platform's orchestrated workflows (aws-step, az-dorch), so they cut the
+    /// same chunks.
     pub fn chunk_payload_bytes(self, models: &Models) -> u64 {
         let kb = match self {
-            Deployment::AwsLambda | Deployment::AwsStep | Deployment::AwsSqs => models.step.limits.payload_max_kb.value,
-            Deployment::AzFunc | Deployment::AzQueue | Deployment::AzDorch | Deployment::AzDent | Deployment::AzBlob => {
-                models.durable.payload.limit_kb.value
-            }
+            Deployment::AwsLambda | Deployment::AwsStep => models.step.limits.payload_max_kb.value,
+            Deployment::AwsSqs => models.lambda.sqs.message_max_kb.value,
+            Deployment::AzFunc | Deployment::AzDorch | Deployment::AzDent => models.durable.payload.limit_kb.value,
+            Deployment::AzQueue | Deployment::AzBlob => models.storage.queue.message_max_kb.value,
         };
         (kb * BYTES_PER_KB).round() as u64
     }
@@ -566,5 +570,37 @@ impl FunctionPlatform {
                 ),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sfsim_workflow::ModelValue;
+
+    /// Each deployment cuts chunks by its own message or payload limit: the chains by their
+    /// queue's message limit (SQS's 1 MiB in the 2026 profile; an Azure Storage queue message),
+    /// not by the Step Functions state limit or the Durable payload limit.
+    #[test]
+    fn chunks_follow_each_deployments_own_message_limit() {
+        let m = Models::builtin().expect("models");
+        let set = |model: &str, key: &str, v: f64| {
+            m.with_overrides(&[(model.to_string(), key.to_string(), ModelValue::Number(v))]).expect("a valid override")
+        };
+        let kb = |d: Deployment, m: &Models| d.chunk_payload_bytes(m) / 1024;
+        // The study era: 256 KB on AWS, 64 KB on Azure, whichever limit.
+        for d in Deployment::ALL {
+            let aws = d.name().starts_with("aws-");
+            assert_eq!(kb(d, &m), if aws { 256 } else { 64 }, "{}", d.name());
+        }
+        let sqs = set("aws-lambda", "sqs.message_max_kb", 1024.0);
+        assert_eq!([kb(Deployment::AwsSqs, &sqs), kb(Deployment::AwsStep, &sqs), kb(Deployment::AwsLambda, &sqs)], [1024, 256, 256]);
+        let step = set("aws-step", "limits.payload_max_kb", 128.0);
+        assert_eq!([kb(Deployment::AwsSqs, &step), kb(Deployment::AwsStep, &step), kb(Deployment::AwsLambda, &step)], [256, 128, 128]);
+        let queue = set("az-storage", "queue.message_max_kb", 32.0);
+        let az = [Deployment::AzQueue, Deployment::AzBlob, Deployment::AzDorch, Deployment::AzDent, Deployment::AzFunc];
+        assert_eq!(az.map(|d| kb(d, &queue)), [32, 32, 64, 64, 64]);
+        let durable = set("az-durable", "payload.limit_kb", 128.0);
+        assert_eq!(az.map(|d| kb(d, &durable)), [64, 64, 128, 128, 128]);
     }
 }

@@ -41,7 +41,7 @@ pub mod world;
 pub use billing::Cost;
 pub use deployment::{ConfigError, Deployment, FunctionPlatform};
 pub use error::PlatformError;
-pub use params::Models;
+pub use params::{Models, OverrideError};
 pub use record::{Breakdown, ExecRecord, ExecSink, FunctionSpan, Outcome, RunOutput};
 pub use trace::{TraceEvent, TraceSink};
 pub use world::{DeploymentPlan, Driver, RunSpec, Sinks, simulate};

@@ -396,13 +396,32 @@ param_section!(
 );
 
 /// A storage account's kind: which price table its transactions are billed from.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AccountKind {
     /// General-purpose v1 (`Storage`): one low transaction price for every service.
     Gpv1,
     /// General-purpose v2 (`StorageV2`): per-service, per-class prices (Blob hot tier).
     Gpv2,
+}
+
+impl<'de> Deserialize<'de> for AccountKind {
+    /// A name, `"gpv1"` or `"gpv2"`; any other value is an error that lists them.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Kind;
+        impl serde::de::Visitor<'_> for Kind {
+            type Value = AccountKind;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an account kind, `gpv1` or `gpv2`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<AccountKind, E> {
+                [AccountKind::Gpv1, AccountKind::Gpv2]
+                    .into_iter()
+                    .find(|k| k.name() == v)
+                    .ok_or_else(|| E::unknown_variant(v, &["gpv1", "gpv2"]))
+            }
+        }
+        d.deserialize_any(Kind)
+    }
 }
 
 impl AccountKind {
@@ -861,6 +880,36 @@ pub struct Models {
 pub const BUILTIN_PROFILES: &[(&str, &str)] =
     &[("2026", include_str!("../../../models/profiles/2026.toml")), ("iiswc21", include_str!("../../../models/profiles/iiswc21.toml"))];
 
+/// Why [`Models::with_overrides`] refused its changes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OverrideError {
+    /// Change `index` is wrong (an unknown model or key, a value of the wrong type or out of
+    /// range): why.
+    Change {
+        /// The change's index in the list given.
+        index: usize,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The models were changed in memory after loading: the overrides, made to the texts they
+    /// were loaded from, would drop those changes. A misuse of the library API, no change's fault.
+    ChangedInMemory,
+}
+
+impl std::fmt::Display for OverrideError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OverrideError::Change { index, message } => write!(f, "change {index}: {message}"),
+            OverrideError::ChangedInMemory => f.write_str(
+                "the models were changed in memory after loading, and a profile or override would drop those changes; \
+                 make them with Models::with_overrides instead",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for OverrideError {}
+
 /// The default profile: the study's era, the built-in models as they are.
 pub const DEFAULT_PROFILE: &str = "study-2021";
 
@@ -869,30 +918,48 @@ pub fn profile_file(name: &str) -> String {
     format!("profiles/{name}.toml")
 }
 
-/// The parameter changes a profile's text makes: (model, key, value).
-fn profile_text_changes(name: &str, text: &str) -> Result<Vec<(String, String, ModelValue)>, String> {
-    let table: toml::Table = toml::from_str(text).map_err(|e| format!("profile {name}: {e}"))?;
+/// The parameter changes a profile's text makes: (model, key, value). Every entry under
+/// `[models.<model>]` is a parameter `{ value = <number or name>, source = "..." }` with a
+/// non-empty source, or a table of them; anything else (a bare number, a value without its
+/// source) is an error at its key in the profile's file.
+fn profile_text_changes(src: &SourceFile) -> Result<Vec<(String, String, ModelValue)>, LoadError> {
+    let table: toml::Table = toml::from_str(&src.text).map_err(|e| src.error_at(e.span(), "", e.message().to_string()))?;
+    const FORM: &str = "a profile entry is a parameter `{ value = ..., source = \"...\" }` or a table of them";
+    fn walk(path: &str, model: &str, prefix: &str, t: &toml::Table, out: &mut Vec<(String, String, ModelValue)>) -> Result<(), KeyError> {
+        for (k, v) in t {
+            let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            let at = format!("{path}.{k}");
+            let Some(t) = v.as_table() else {
+                return Err(KeyError::new(at, format!("{FORM}, got {} {v}", v.type_str())));
+            };
+            if !t.contains_key("value") && !t.contains_key("source") {
+                walk(&at, model, &key, t, out)?;
+                continue;
+            }
+            let value = t.get("value").and_then(|x| {
+                x.as_float()
+                    .or_else(|| x.as_integer().map(|i| i as f64))
+                    .map(ModelValue::Number)
+                    .or_else(|| x.as_str().map(|n| ModelValue::Name(n.to_string())))
+            });
+            let Some(value) = value else {
+                return Err(KeyError::new(format!("{at}.value"), format!("{FORM}: `value` must be a number or a name")));
+            };
+            if t.get("source").and_then(|s| s.as_str()).is_none_or(|s| s.trim().is_empty()) {
+                return Err(KeyError::new(format!("{at}.source"), "every parameter needs a non-empty source"));
+            }
+            if let Some(extra) = t.keys().find(|k| *k != "value" && *k != "source") {
+                return Err(KeyError::new(format!("{at}.{extra}"), format!("{FORM}: unknown key `{extra}`")));
+            }
+            out.push((model.to_string(), key, value));
+        }
+        Ok(())
+    }
     let mut out = Vec::new();
     for (model, params) in table.get("models").and_then(|m| m.as_table()).into_iter().flatten() {
-        fn walk(model: &str, prefix: &str, t: &toml::Table, out: &mut Vec<(String, String, ModelValue)>) {
-            for (k, v) in t {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
-                let Some(t) = v.as_table() else { continue };
-                let value = t.get("value").and_then(|x| {
-                    x.as_float()
-                        .or_else(|| x.as_integer().map(|i| i as f64))
-                        .map(ModelValue::Number)
-                        .or_else(|| x.as_str().map(|n| ModelValue::Name(n.to_string())))
-                });
-                match value {
-                    Some(value) if t.contains_key("source") => out.push((model.to_string(), key, value)),
-                    _ => walk(model, &key, t, out),
-                }
-            }
-        }
-        if let Some(t) = params.as_table() {
-            walk(model, "", t, &mut out);
-        }
+        let path = format!("models.{model}");
+        let t = params.as_table().ok_or_else(|| src.key_error(KeyError::new(&path, format!("{FORM}, got {}", params.type_str()))))?;
+        walk(&path, model, "", t, &mut out).map_err(|e| src.key_error(e))?;
     }
     Ok(out)
 }
@@ -1020,6 +1087,17 @@ impl CheckRanges for LambdaModel {
 
 impl CheckRanges for AzureFunctionsModel {
     fn check_ranges(&self) -> Result<(), KeyError> {
+        // Blob request prices come from the storage account's kind: a price here would be ignored.
+        for (key, p) in
+            [("storage.price_usd_per_get", &self.storage.price_usd_per_get), ("storage.price_usd_per_put", &self.storage.price_usd_per_put)]
+        {
+            if p.is_some() {
+                return Err(KeyError::new(
+                    key,
+                    "Azure Blob's request prices come from models/az-storage.toml (the price table of `account.kind`): remove it here",
+                ));
+            }
+        }
         let f = &self.function;
         within("function.host_vcpus", &f.host_vcpus, 0.01, 1024.0)?;
         within("function.host_memory_mb", &f.host_memory_mb, 64.0, 1e6)?;
@@ -1133,8 +1211,8 @@ impl Models {
         for (name, _) in BUILTIN_PROFILES {
             let file = profile_file(name);
             let src = get(&file)?;
-            // Checked here, so that a bad profile is reported when the models load.
-            profile_text_changes(name, &src.text).map_err(|msg| LoadError::whole_file(&src.name, msg))?;
+            // Checked here, so that a bad profile is reported when the models load, at its key.
+            profile_text_changes(&src)?;
             m.texts.push((file, src.text));
         }
         Ok(m)
@@ -1142,13 +1220,13 @@ impl Models {
 
     /// The parameter changes of profile `name`: (model, key, value), from the profile's text
     /// these models were loaded with. `None` for an unknown name.
-    pub fn profile_changes(&self, name: &str) -> Option<Result<Vec<(String, String, ModelValue)>, String>> {
+    pub fn profile_changes(&self, name: &str) -> Option<Result<Vec<(String, String, ModelValue)>, LoadError>> {
         if name == DEFAULT_PROFILE {
             return Some(Ok(Vec::new()));
         }
         let file = profile_file(name);
         let (_, text) = self.texts.iter().find(|(n, _)| *n == file)?;
-        Some(profile_text_changes(name, text))
+        Some(profile_text_changes(&SourceFile::from_text(format!("models/{file}"), text.clone())))
     }
 
     /// The names of the profiles a scenario may pick, the default first.
@@ -1172,39 +1250,43 @@ impl Models {
     }
 
     /// These models with some parameters replaced: (model name as in `models/<name>.toml`,
-    /// parameter key, value). An unknown model or key, or a value outside the parameter's
-    /// plausible range, is an error naming the change (its index) and why.
+    /// parameter key, value). An unknown model or key, a value of the wrong type or outside the
+    /// parameter's plausible range, is [`OverrideError::Change`] naming the change (its index)
+    /// and why.
     ///
     /// The changes are made to the texts these models were loaded from, so a field changed in
     /// memory since (`models.durable.task_hub.partition_count.value = 1.0`) would be lost: that
-    /// is an error (index 0) instead of a silent drop. Make such changes with this function.
-    pub fn with_overrides(&self, changes: &[(String, String, ModelValue)]) -> Result<Models, (usize, String)> {
-        let loaded = Self::with_changes(&self.texts, &[]).map_err(|e| (0, e.to_string()))?;
+    /// is [`OverrideError::ChangedInMemory`] (a misuse of this API, not a fault of any change)
+    /// instead of a silent drop. Make such changes with this function.
+    pub fn with_overrides(&self, changes: &[(String, String, ModelValue)]) -> Result<Models, OverrideError> {
+        let change = |index: usize, message: String| OverrideError::Change { index, message };
+        let loaded = Self::with_changes(&self.texts, &[]).expect("the texts these models were loaded from load again");
         if !loaded.same_values(self) {
-            return Err((
-                0,
-                "the models were changed in memory after loading, and a profile or override would drop those changes; \
-                 make them with Models::with_overrides instead"
-                    .to_string(),
-            ));
+            return Err(OverrideError::ChangedInMemory);
         }
         let mut files = Vec::with_capacity(changes.len());
-        for (i, (model, key, _)) in changes.iter().enumerate() {
+        for (i, (model, key, value)) in changes.iter().enumerate() {
             let file = format!("{model}.toml");
             let Some((_, text)) = self.texts.iter().find(|(n, _)| *n == file) else {
-                return Err((i, format!("no model file `{file}`")));
+                return Err(change(i, format!("no model file `{file}`")));
             };
             if !Self::has_param(text, key) {
-                return Err((i, format!("`{model}` has no parameter `{key}` (models/{file})")));
+                return Err(change(i, format!("`{model}` has no parameter `{key}` (models/{file})")));
+            }
+            // A name for a numeric parameter (a named one, such as `account.kind`, says which
+            // names it takes when the models load).
+            if let (ModelValue::Name(n), Some(_)) = (value, Self::param_in(text, key)) {
+                return Err(change(i, format!("`{key}` is a number (models/{file}), got the string {n:?}")));
             }
             files.push(file);
         }
         let edits: Vec<(String, String, String)> = changes.iter().zip(files).map(|((_, k, v), f)| (f, k.clone(), v.text())).collect();
         Self::with_texts(&self.texts, &edits).map_err(|e| {
-            // A range check failed: name the change whose file and key the error is about, with
-            // the reason alone (the user wrote the value in the scenario, not in the model file).
+            // A range or type check failed: name the change whose file and key the error is
+            // about, with the reason alone (the user wrote the value in the scenario, not in the
+            // model file).
             let i = edits.iter().position(|(f, k, _)| e.file.ends_with(f.as_str()) && e.key.starts_with(k.as_str())).unwrap_or(0);
-            (i, format!("{} (the range of `{}` in models/{})", e.message, edits[i].1, edits[i].0))
+            change(i, format!("{} (`{}` in models/{})", e.message, edits[i].1, edits[i].0))
         })
     }
 
@@ -1329,9 +1411,10 @@ mod tests {
         assert_eq!(o.durable.task_hub.partition_count.value, 2.0);
         let mut edited = m.clone();
         edited.durable.task_hub.partition_count.value = 1.0;
-        let (i, msg) = edited.with_overrides(&changes).unwrap_err();
-        assert_eq!(i, 0);
-        assert!(msg.contains("changed in memory"), "{msg}");
+        // Its own kind of error, not one of the changes' (B5: it was reported at change 0).
+        let e = edited.with_overrides(&changes).unwrap_err();
+        assert_eq!(e, OverrideError::ChangedInMemory);
+        assert!(e.to_string().contains("changed in memory"), "{e}");
         // The profiles are part of the loaded models: the study's apps' polling cap.
         let p = m.profile_changes("iiswc21").expect("known").expect("valid");
         assert!(p.contains(&("az-queue".to_string(), "polling.max_interval_s".to_string(), ModelValue::Number(12.0))), "{p:?}");
@@ -1350,7 +1433,7 @@ mod tests {
         assert_eq!(v2.storage.account.kind.value, AccountKind::Gpv2);
         assert!(v2.storage.prices().queue_class2_usd_per_10k.value > 10.0 * m.storage.prices().queue_class2_usd_per_10k.value);
         let e = m.with_overrides(&[("az-storage".into(), "account.kind".into(), ModelValue::Name("premium".into()))]).unwrap_err();
-        assert!(e.1.contains("premium"), "{}", e.1);
+        assert!(e.to_string().contains("premium"), "{e}");
     }
 
     #[test]

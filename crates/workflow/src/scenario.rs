@@ -1333,10 +1333,14 @@ fn validate_workflow(
             Some(_) if !f.split => {
                 return Err(KeyError::new(format!("{k}.chunks_of_kb"), "chunks share the body's totals: set `split = true`"));
             }
-            Some(kb) if !(kb.is_finite() && kb > 0.0) => {
-                return Err(KeyError::new(format!("{k}.chunks_of_kb"), format!("must be a positive size in KiB, got {kb}")));
+            Some(kb) => {
+                let key = format!("{k}.chunks_of_kb");
+                let bytes = (positive(&key, kb)? * BYTES_PER_KB).round() as u64;
+                if bytes == 0 {
+                    return Err(KeyError::new(key, format!("must be at least 1 byte (0.0005 KiB), got {}", crate::short_number(kb))));
+                }
+                Some(bytes)
             }
-            Some(kb) => Some((kb * 1024.0).round() as u64),
         };
         let body = validate_flow(
             &f.body,

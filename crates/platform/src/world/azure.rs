@@ -87,8 +87,6 @@ pub struct AzureSetup {
     pub table_write: (f64, f64),
     /// Rows per table batch transaction.
     pub rows_per_batch: u32,
-    /// The storage account's kind, whose price table the fields below come from.
-    pub account: crate::params::AccountKind,
     /// $ per queue class-1 operation (Put Message, Delete Message).
     pub queue_class1_usd: f64,
     /// $ per queue class-2 operation (Get Messages, Peek Messages, Get Queue Metadata).
@@ -133,13 +131,13 @@ impl AzureSetup {
     /// Builds the setup from the storage model; `large_message_kb` is the blob threshold.
     pub fn from_models(m: &Models, large_message_kb: f64, partitions: u32) -> Self {
         let s = &m.storage;
+        // Every price below is from the price table of the account's kind (`account.kind`).
         let p = s.prices();
         AzureSetup {
             put_latency: (s.queue.put_latency_s_median.value, s.queue.latency_sigma.value),
             table_read: (s.table.read_latency_s_median.value, s.table.latency_sigma.value),
             table_write: (s.table.write_latency_s_median.value, s.table.latency_sigma.value),
             rows_per_batch: s.table.rows_per_batch.value as u32,
-            account: s.account.kind.value,
             queue_class1_usd: p.queue_class1_usd_per_10k.value / 1e4,
             queue_class2_usd: p.queue_class2_usd_per_10k.value / 1e4,
             table_tx_usd: p.table_usd_per_10k.value / 1e4,

@@ -718,11 +718,7 @@ impl World<'_> {
         let share = match (p.meter_shared, p.meter_instant_buckets, &p.billing) {
             // The host's meter: at every instant each active execution is billed the memory over
             // the active count, rounded up to the step, clamped to the minimum and maximum.
-            (true, true, crate::billing::BillingPolicy::ObservedMemory { round_mb, min_mb, max_mb, .. }) => {
-                let per = mem / n as f64;
-                let rounded = if *round_mb > 0.0 { (per / round_mb).ceil() * round_mb } else { per };
-                dt * rounded.clamp(*min_mb, *max_mb)
-            }
+            (true, true, b @ crate::billing::BillingPolicy::ObservedMemory { .. }) => dt * b.bucket_mb(mem / n as f64),
             (true, ..) => dt * mem / n as f64,
             (false, ..) => dt * mem,
         };
