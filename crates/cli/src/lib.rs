@@ -1340,14 +1340,7 @@ fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
                 None => texts.iter().find(|(n, _)| *n == p.model).map(|(_, t)| t.clone()).unwrap_or_default(),
             };
             let old_source = Models::param_in(&text, &p.key).map(|(_, s)| s).unwrap_or_default();
-            // The reason the value was assumed, without an earlier fit's prefix, so that
-            // repeated fits do not nest their sources.
-            let reason = match (old_source.split_once("assumed before:"), old_source.split_once("assumed:")) {
-                (Some((_, r)), _) | (None, Some((_, r))) => r,
-                (None, None) => old_source.as_str(),
-            }
-            .trim();
-            let source = format!("\"fitted: {} (sfsim calibrate); assumed before: {}\"", p.targets.join(", "), reason.replace('"', "'"));
+            let source = format!("\"{}\"", fitted_source(&p.targets, &old_source).replace('"', "'"));
             let overrides = [
                 Override { path: format!("{}.value", p.key), value: format!("{after:.6e}") },
                 Override { path: format!("{}.source", p.key), value: source },
@@ -1372,6 +1365,24 @@ fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
         eprintln!("sfsim calibrate: done in {:.1} s", started.elapsed().as_secs_f64());
     }
     Ok(())
+}
+
+/// The source `calibrate --write` gives a fitted parameter: the targets it was fitted to, then
+/// the reason its value was assumed before any fit. An earlier fit's statement is dropped, so
+/// that repeated fits do not nest their sources: `assumed: R`, `fitted: ... ; assumed before: R`
+/// and a hand-written `fitted: ... ; R` all keep `R`.
+fn fitted_source(targets: &[String], old: &str) -> String {
+    let old = old.trim();
+    let reason = if let Some((_, r)) = old.split_once("assumed before:") {
+        r
+    } else if let Some(rest) = old.strip_prefix("fitted:") {
+        rest.split_once(';').map_or("", |(_, r)| r)
+    } else if let Some((_, r)) = old.split_once("assumed:") {
+        r
+    } else {
+        old
+    };
+    format!("fitted: {} (sfsim calibrate); assumed before: {}", targets.join(", "), reason.trim())
 }
 
 fn fit_json(fit: &sfsim_calibration::FitResult, with_before: bool) -> serde_json::Value {
@@ -1930,5 +1941,23 @@ fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) {
         } else if p.extension().is_some_and(|e| e == "toml") && p.file_name().is_some_and(|n| n != "experiments.toml") {
             out.push(p);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fitted_source;
+
+    #[test]
+    fn refitting_keeps_the_first_reason_and_does_not_nest_sources() {
+        let t = ["a".to_string(), "b".to_string()];
+        let want = "fitted: a, b (sfsim calibrate); assumed before: R";
+        assert_eq!(fitted_source(&t, "assumed: R"), want);
+        assert_eq!(fitted_source(&t, "fitted: x (sfsim calibrate); assumed before: R"), want);
+        // A hand-written fit (the study profile's): its own statement goes, its reason stays.
+        assert_eq!(fitted_source(&t, "fitted: x, y (sfsim calibrate --plan p.toml); R"), want);
+        assert_eq!(fitted_source(&t, "R"), want);
+        // Fitting twice gives the same source as fitting once.
+        assert_eq!(fitted_source(&t, &fitted_source(&t, "assumed: R")), want);
     }
 }
