@@ -16,7 +16,8 @@ use sfsim_workflow::{Arrivals, Scenario};
 fn bench_fan_out(c: &mut Criterion) {
     let mut models = Models::builtin().expect("models");
     models.step.limits.history_max_events.value = 1e9;
-    let sets = ["workflow.fan_out.workers.items=10000", "workflow.fan_out.workers.chunks_of_kb=2560000"].map(|o| o.parse().expect("override"));
+    let sets =
+        ["workflow.fan_out.workers.items=10000", "workflow.fan_out.workers.chunks_of_kb=2560000"].map(|o| o.parse().expect("override"));
     let s = Scenario::load(std::path::Path::new("scenarios/paper/video.toml"), &sets).expect("scenario");
     let arrivals = Arrivals::Interval { interval_s: 3600.0 };
     let mut g = c.benchmark_group("fan_out_10000");
