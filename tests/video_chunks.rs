@@ -97,3 +97,31 @@ fn the_meter_buckets_each_instant() {
     assert!((68.75..72.0).contains(&buckets), "{buckets}");
     assert!((62.5..65.5).contains(&average), "{average}");
 }
+
+/// A fan-out wider than its chunk count starts only as many workers as there are chunks; `run`
+/// says so on stderr (even with -q), per deployment, and says nothing when every worker runs.
+#[test]
+fn run_notes_a_fan_out_wider_than_its_chunks() {
+    let o = sfsim(&[
+        "run",
+        "scenarios/paper/video.toml",
+        "--set",
+        "workflow.fan_out.workers.items=1000",
+        "--iterations",
+        "1",
+        "-d",
+        "aws-step",
+        "-d",
+        "az-dorch",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("aws-step: fan-out `workers` cuts its input into 400 chunks of 256 KiB") && e.contains("400 of its 1000 workers run"),
+        "{e}"
+    );
+    assert!(!e.contains("az-dorch"), "1,600 chunks of 64 KiB: every Azure worker runs: {e}");
+    let o = sfsim(&["run", "scenarios/paper/video.toml", "--iterations", "1", "-d", "aws-step", "-q"]);
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("note:"), "20 workers, 400 chunks: no note");
+}

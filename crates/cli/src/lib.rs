@@ -618,6 +618,28 @@ fn load_models(dir: Option<&Path>) -> Result<Models, LoadError> {
     }
 }
 
+/// A fan-out cut into payload-sized chunks (`chunks_of_kb`) starts no worker without a chunk:
+/// a note on stderr says when a deployment runs fewer workers than the fan-out asks for.
+fn fan_out_notes(scenario: &Scenario, models: &Models, deployments: &[Deployment]) -> Result<(), Failure> {
+    let models = sfsim_experiment::scenario_models(scenario, models)?;
+    for d in deployments {
+        let chunk_bytes = d.chunk_payload_bytes(&models);
+        for f in &scenario.workflow.fan_outs {
+            let started = f.item_count(chunk_bytes);
+            if started < f.items {
+                eprintln!(
+                    "sfsim run: note: {}: fan-out `{}` cuts its input into {started} chunks of {} KiB (the payload limit), so {started} of its {} workers run",
+                    d.name(),
+                    f.name,
+                    chunk_bytes / 1024,
+                    f.items
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
     for name in &a.deployments {
         match Deployment::from_name(name) {
@@ -634,6 +656,7 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
     let scenario = Scenario::load(&a.scenario, &a.set)?;
     let models = load_models(a.models.as_deref())?;
     let deployments = resolve_deployments(&scenario, &a.deployments)?;
+    fan_out_notes(&scenario, &models, &deployments)?;
     // A timeline streams to one fragment file per deployment beside the trace's target; the
     // fragments are joined into a temporary and renamed into place with the output, or removed.
     let fragment = |path: &Path, d: usize| {
