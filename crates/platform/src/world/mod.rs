@@ -529,6 +529,29 @@ macro_rules! typed_index {
     };
 }
 
+/// A typed id of a driver's slab objects: `$id` indexes `Slab<$item>` and no other.
+macro_rules! slab_id {
+    ($(#[$doc:meta])* $id:ident => $item:ty) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub(crate) struct $id(u32);
+
+        impl std::ops::Index<$id> for $crate::world::Slab<$item> {
+            type Output = $item;
+            fn index(&self, i: $id) -> &$item {
+                &self[i.0 as usize]
+            }
+        }
+
+        impl std::ops::IndexMut<$id> for $crate::world::Slab<$item> {
+            fn index_mut(&mut self, i: $id) -> &mut $item {
+                &mut self[i.0 as usize]
+            }
+        }
+    };
+}
+pub(crate) use slab_id;
+
 typed_index!(
     /// An instance of an app: a Lambda execution environment or an Azure host.
     InstId => Inst

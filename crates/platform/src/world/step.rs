@@ -58,7 +58,7 @@ use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::asl::{AslCatch, AslMachine, AslNext, AslRetry, AslState};
 use sfsim_workflow::{DeploymentConfig, MapMode, Node, StepId, Workflow};
 
-use super::{AppDef, Class, Cont, DeploymentPlan, Driver, Ev, ExecId, InvId, JoinId, Owned, Slab, StrandId, Timer, World};
+use super::{AppDef, Class, Cont, DeploymentPlan, Driver, Ev, ExecId, InvId, JoinId, Owned, Slab, StrandId, Timer, World, slab_id};
 use crate::billing::Cost;
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
 use crate::error::PlatformError;
@@ -401,28 +401,6 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
         })),
         chunk_bytes: 0,
     })
-}
-
-/// Typed ids of the driver's slab objects: `$id` indexes `Slab<$item>` and no other.
-macro_rules! slab_id {
-    ($(#[$doc:meta])* $id:ident => $item:ty) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub(crate) struct $id(u32);
-
-        impl std::ops::Index<$id> for Slab<$item> {
-            type Output = $item;
-            fn index(&self, i: $id) -> &$item {
-                &self[i.0 as usize]
-            }
-        }
-
-        impl std::ops::IndexMut<$id> for Slab<$item> {
-            fn index_mut(&mut self, i: $id) -> &mut $item {
-                &mut self[i.0 as usize]
-            }
-        }
-    };
 }
 
 slab_id!(
