@@ -247,7 +247,7 @@ fn queue_vote(samples: &VecDeque<(usize, SimDuration)>) -> Option<bool> {
 
 /// What a message carries (interpreted by the driver).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum MsgKind {
+pub(crate) enum MsgKind {
     /// az-queue: run flow node `node`.
     Chain {
         /// Flow node index.
@@ -256,23 +256,23 @@ pub enum MsgKind {
     /// Durable: a message for orchestration `orch` (start or a task completion).
     Orch {
         /// Orchestration.
-        orch: u32,
+        orch: super::durable::OrchId,
         /// Task completed (none for ExecutionStarted).
         task: Option<u32>,
     },
     /// Durable: run task `task` of orchestration `orch` as an activity.
     Activity {
         /// Orchestration.
-        orch: u32,
+        orch: super::durable::OrchId,
         /// Task.
         task: u32,
     },
     /// Durable: an operation for entity `entity`; `reply` is the awaiting (orch, task).
     EntityOp {
         /// Entity.
-        entity: u32,
+        entity: super::durable::EntityId,
         /// The operation (index into the driver's table).
-        op: u32,
+        op: super::durable::OpId,
     },
 }
 
@@ -280,7 +280,7 @@ pub enum MsgKind {
 #[derive(Clone, Copy, Debug)]
 pub struct Msg {
     /// Content.
-    pub kind: MsgKind,
+    pub(crate) kind: MsgKind,
     /// Execution it belongs to.
     pub(crate) exec: ExecId,
     /// The strand waiting on it (none for fire-and-forget signals).

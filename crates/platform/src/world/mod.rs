@@ -324,13 +324,13 @@ pub(crate) enum Cont {
     /// az-queue: function `node` of the chain finished.
     Chain { node: u32 },
     /// Durable: the HTTP starter finished; start orchestration `orch`.
-    Starter { orch: u32 },
+    Starter { orch: durable::OrchId },
     /// Durable: an activity of task `task` of orchestration `orch` finished.
-    Activity { orch: u32, task: u32 },
+    Activity { orch: durable::OrchId, task: u32 },
     /// Durable: an episode of orchestration `orch` finished.
-    Episode { orch: u32 },
+    Episode { orch: durable::OrchId },
     /// Durable: a batch of entity `entity` finished.
-    EntityBatch { entity: u32 },
+    EntityBatch { entity: durable::EntityId },
     /// Step Functions: the Lambda of the Task state of run `run` finished.
     StepTask { run: step::RunId },
     /// aws-lambda, az-func: the function that runs the whole workflow finished.
@@ -746,7 +746,7 @@ impl<T> std::ops::IndexMut<usize> for Slab<T> {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Owned {
     /// A Durable orchestration (the execution's or a sub-orchestration).
-    Orch(u32),
+    Orch(durable::OrchId),
     /// A Step Functions run (the machine, a branch, a Map iteration).
     StepRun(step::RunId),
     /// A Step Functions Parallel or Map state waiting for its children.
