@@ -60,8 +60,8 @@ use sfsim_workflow::{DeploymentConfig, DurableBackend, EntityOpId, EntityRef, Ho
 
 use super::azure::{AzureSetup, Msg, MsgKind, QueueKind};
 use super::{
-    AppDef, Class, Cont, DeploymentPlan, Driver, ExecId, InstId, InvId, JoinId, Owned, Phase, QueueId, Slab, StrandId, World, scaled,
-    single_step, slab_id,
+    AppDef, AppId, Class, Cont, DeploymentPlan, Driver, ExecId, InstId, InvId, JoinId, Owned, Phase, QueueId, Slab, StrandId, World,
+    scaled, single_step, slab_id,
 };
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
 use crate::error::PlatformError;
@@ -673,7 +673,7 @@ impl<'a> World<'a> {
             Phase::wait(write, s.episode_memory_mb, Component::Transfer),
         ];
         self.count_tx(Some(e), 0, 1, 0, 0);
-        let v = self.new_inv(0, Class::Function, e, vec![strand], phases, Cont::Starter { orch }, now);
+        let v = self.new_inv(AppId(0), Class::Function, e, vec![strand], phases, Cont::Starter { orch }, now);
         self.invoke(now, v);
     }
 
@@ -776,13 +776,14 @@ impl<'a> World<'a> {
                     phases.push(Phase::cpu(remote, 64.0, Component::Execution).on_host());
                 }
                 if msg.large {
-                    let d = self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Get, msg.size, &mut self.rng);
+                    let d =
+                        self.plan.apps[AppId(0)].platform.storage.transfer_time(crate::storage::StorageOp::Get, msg.size, &mut self.rng);
                     phases.push(Phase::wait(d, 64.0, Component::Transfer).on_host());
                 }
-                phases.extend(self.phases_of(msg.exec, step, item, share, 0, false));
+                phases.extend(self.phases_of(msg.exec, step, item, share, AppId(0), false));
                 self.warm_up_host(h, 64.0, &mut phases);
                 let v = self.new_inv(
-                    0,
+                    AppId(0),
                     Class::Activity,
                     msg.exec,
                     msg.strand.into_iter().collect(),
@@ -947,7 +948,7 @@ impl<'a> World<'a> {
             vec![]
         };
         self.warm_up_host(h, mem, &mut phases);
-        let v = self.new_inv(0, Class::Orchestrator, e, strands, phases, Cont::Episode { orch }, now);
+        let v = self.new_inv(AppId(0), Class::Orchestrator, e, strands, phases, Cont::Episode { orch }, now);
         self.start_on(now, v, h, false);
     }
 

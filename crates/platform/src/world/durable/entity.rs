@@ -58,7 +58,7 @@ use std::collections::VecDeque;
 use sfsim_engine::SimTime;
 use sfsim_workflow::EntityRef;
 
-use super::super::{Class, Cont, EXEC_TRACK_BASE, ExecId, InvId, Phase, StrandId, World, scaled};
+use super::super::{AppId, Class, Cont, EXEC_TRACK_BASE, ExecId, InvId, Phase, StrandId, World, scaled};
 use super::{EntityId, EntityKind, EntitySt, InstId, Op, OpId, OpKind, OrchId, Signal, Work, mix};
 use crate::error::PlatformError;
 use crate::record::Component;
@@ -254,7 +254,7 @@ impl World<'_> {
         let (m, sg) = self.az_table_read();
         let mut load = self.lognormal(m, sg);
         if big_state {
-            load += self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Get, state, &mut self.rng);
+            load += self.plan.apps[AppId(0)].platform.storage.transfer_time(crate::storage::StorageOp::Get, state, &mut self.rng);
         }
         let mut work = Vec::new();
         for &op in &batch {
@@ -270,12 +270,12 @@ impl World<'_> {
                     // An operation that runs a step does the step's work inside the entity.
                     if let Some(step) = self.wf.entity_ops[op.0 as usize].step {
                         mem = mem.max(self.wf.steps[step.0 as usize].memory_mb);
-                        work.extend(self.phases_of(o.exec, step, item, share, 0, false));
+                        work.extend(self.phases_of(o.exec, step, item, share, AppId(0), false));
                     }
                 }
                 OpKind::Run { step, share, item } => {
                     mem = mem.max(self.wf.steps[step.0 as usize].memory_mb);
-                    work.extend(self.phases_of(o.exec, step, item, share, 0, false));
+                    work.extend(self.phases_of(o.exec, step, item, share, AppId(0), false));
                 }
             }
         }
@@ -301,7 +301,7 @@ impl World<'_> {
         let (m, sg) = self.az_table_write();
         let mut save = self.lognormal(m, sg);
         if big_state {
-            save += self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Put, state, &mut self.rng);
+            save += self.plan.apps[AppId(0)].platform.storage.transfer_time(crate::storage::StorageOp::Put, state, &mut self.rng);
         }
         phases.push(Phase::wait(save, mem, Component::Transfer).on_host());
         self.count_tx(Some(e), 0, 1, 0, u64::from(big_state));
@@ -324,7 +324,7 @@ impl World<'_> {
             }
         }
         self.warm_up_host(h, mem, &mut phases);
-        let v = self.new_inv(0, Class::Orchestrator, e, strands, phases, Cont::EntityBatch { entity }, now);
+        let v = self.new_inv(AppId(0), Class::Orchestrator, e, strands, phases, Cont::EntityBatch { entity }, now);
         self.start_on(now, v, h, false);
     }
 
