@@ -70,7 +70,7 @@ use std::collections::VecDeque;
 
 use sfsim_engine::{SimDuration, SimTime};
 
-use super::{Class, Driver, Ev, ExecId, InstId, QueueId, World};
+use super::{AppId, Class, Driver, Ev, ExecId, InstId, QueueId, World};
 use crate::billing::Cost;
 use crate::params::Models;
 use crate::queue_polling::{Backoff, Poller};
@@ -247,7 +247,7 @@ fn queue_vote(samples: &VecDeque<(usize, SimDuration)>) -> Option<bool> {
 
 /// What a message carries (interpreted by the driver).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum MsgKind {
+pub(crate) enum MsgKind {
     /// az-queue: run flow node `node`.
     Chain {
         /// Flow node index.
@@ -256,23 +256,23 @@ pub enum MsgKind {
     /// Durable: a message for orchestration `orch` (start or a task completion).
     Orch {
         /// Orchestration.
-        orch: u32,
+        orch: super::durable::OrchId,
         /// Task completed (none for ExecutionStarted).
         task: Option<u32>,
     },
     /// Durable: run task `task` of orchestration `orch` as an activity.
     Activity {
         /// Orchestration.
-        orch: u32,
+        orch: super::durable::OrchId,
         /// Task.
         task: u32,
     },
     /// Durable: an operation for entity `entity`; `reply` is the awaiting (orch, task).
     EntityOp {
         /// Entity.
-        entity: u32,
+        entity: super::durable::EntityId,
         /// The operation (index into the driver's table).
-        op: u32,
+        op: super::durable::OpId,
     },
 }
 
@@ -280,7 +280,7 @@ pub enum MsgKind {
 #[derive(Clone, Copy, Debug)]
 pub struct Msg {
     /// Content.
-    pub kind: MsgKind,
+    pub(crate) kind: MsgKind,
     /// Execution it belongs to.
     pub(crate) exec: ExecId,
     /// The strand waiting on it (none for fire-and-forget signals).
@@ -369,7 +369,7 @@ impl<'a> World<'a> {
         // The scale controller runs for the app whether or not it has hosts.
         let peek = self.az().peek_interval;
         self.az.peeking = true;
-        self.q.schedule(SimTime::ZERO + peek, Ev::Peek(0));
+        self.q.schedule(SimTime::ZERO + peek, Ev::Peek(AppId(0)));
     }
 
     /// Records transactions against execution `exec`, or against the idle account (`None`):
@@ -421,7 +421,7 @@ impl<'a> World<'a> {
         let mut lat = self.lognormal(m, s);
         if large {
             // Compressed to the -largemessages container first: a blob write at storage speed.
-            let p = &self.plan.apps[0].platform;
+            let p = &self.plan.apps[AppId(0)].platform;
             lat += p.storage.transfer_time(crate::storage::StorageOp::Put, size, &mut self.rng);
         }
         let put = u64::from(self.az().storage_queues);
@@ -494,7 +494,7 @@ impl<'a> World<'a> {
     /// A message became visible on a push queue: every idle listener (no poll pending, not
     /// waiting for a slot) takes it now.
     fn push_wake(&mut self, now: SimTime, queue: QueueId) {
-        let app = &self.apps[0];
+        let app = &self.apps[AppId(0)];
         let idle: Vec<InstId> = app
             .instances
             .iter()
@@ -546,7 +546,8 @@ impl<'a> World<'a> {
         if p == 0 {
             return;
         }
-        let hosts: Vec<InstId> = self.apps[0].instances.iter().copied().filter(|&i| self.insts[i].alive && self.insts[i].ready).collect();
+        let hosts: Vec<InstId> =
+            self.apps[AppId(0)].instances.iter().copied().filter(|&i| self.insts[i].alive && self.insts[i].ready).collect();
         for part in 0..p {
             self.az.owner[part] = if hosts.is_empty() { None } else { Some(hosts[part % hosts.len()]) };
         }
@@ -571,7 +572,7 @@ impl<'a> World<'a> {
     pub(crate) fn azure_host_gone(&mut self, now: SimTime, h: InstId) {
         self.insts[h].pollers.clear();
         self.az.host_time += now.saturating_since(self.insts[h].created);
-        if self.apps[0].alive == 0
+        if self.apps[AppId(0)].alive == 0
             && let Some(since) = self.az.any_host_since.take()
         {
             self.az.any_host_time += now.saturating_since(since);
@@ -611,7 +612,7 @@ impl<'a> World<'a> {
         }
         let batch = self.az.queues[queue].batch as usize;
         let app = self.insts[h].app;
-        let room = (self.plan.apps[app as usize].slots[class as usize] - self.insts_busy(h, class)) as usize;
+        let room = (self.plan.apps[app].slots[class as usize] - self.insts_busy(h, class)) as usize;
         let take = if class == Class::Orchestrator { batch } else { batch.min(room) };
         let mut got = Vec::new();
         while got.len() < take {
@@ -675,8 +676,8 @@ impl<'a> World<'a> {
 
     /// A scale-in vote: one idle host leaves (never the last: scaling to zero is the idle
     /// keep-alive's business).
-    fn scale_in_one(&mut self, now: SimTime, app: u16) {
-        let a = &self.apps[app as usize];
+    fn scale_in_one(&mut self, now: SimTime, app: AppId) {
+        let a = &self.apps[app];
         if a.alive <= 1 {
             return;
         }
@@ -690,7 +691,7 @@ impl<'a> World<'a> {
     }
 
     /// The scale controller's periodic look at the app's queues.
-    pub(crate) fn on_peek(&mut self, now: SimTime, app: u16) {
+    pub(crate) fn on_peek(&mut self, now: SimTime, app: AppId) {
         if self.az().storage_queues {
             // Durable (DTAS DisconnectedPerformanceMonitor.GetQueueMetricsAsync): every queue's
             // latency (Peek Messages) and length (Get Queue Metadata, FetchAttributes). Queue
@@ -711,7 +712,7 @@ impl<'a> World<'a> {
                 q.samples.pop_front();
             }
         }
-        let a = &self.apps[app as usize];
+        let a = &self.apps[app];
         let (alive, workers) = (a.alive, a.alive + a.starting.len() as u32);
         let vote = match &self.plan.driver {
             Driver::Durable(d) => self.durable_vote(workers, d.backoff.max),
@@ -721,8 +722,8 @@ impl<'a> World<'a> {
         // message in that queue for the scale controller.
         let any_message = self.az.queues.iter().any(|q| !q.msgs.is_empty()) || self.durable_work_waiting();
         if (alive == 0 && any_message) || vote == Some(true) {
-            let interval = self.plan.apps[app as usize].queue_interval;
-            if let Some(s) = self.apps[app as usize].hosts.as_mut()
+            let interval = self.plan.apps[app].queue_interval;
+            if let Some(s) = self.apps[app].hosts.as_mut()
                 && s.request_with(now, alive, interval) == crate::scaling::HostDecision::Add
             {
                 self.new_instance(now, app);
@@ -818,7 +819,7 @@ impl<'a> World<'a> {
             // "list and create container" class) and downloads every lease blob (Get Blob) each
             // acquire interval.
             let mut host_time = self.az.host_time;
-            for &i in &self.apps[0].instances {
+            for &i in &self.apps[AppId(0)].instances {
                 if self.insts[i].alive {
                     host_time += end.saturating_since(self.insts[i].created);
                 }
@@ -835,7 +836,7 @@ impl<'a> World<'a> {
             // Every live host lists the container every scan interval (List Blobs, Azure's
             // "list and create container" class).
             let mut host_time = self.az.host_time;
-            for &i in &self.apps[0].instances {
+            for &i in &self.apps[AppId(0)].instances {
                 if self.insts[i].alive {
                     host_time += end.saturating_since(self.insts[i].created);
                 }

@@ -53,7 +53,7 @@ use sfsim_workflow::{DeploymentConfig, Node, Workflow};
 
 use super::azure::{AzureSetup, Msg, MsgKind, QueueKind};
 use super::sqs::SqsSetup;
-use super::{AppDef, Class, Cont, DeploymentPlan, Driver, Ev, ExecId, InstId, InvId, Phase, QueueId, StrandId, Timer, World};
+use super::{AppDef, AppId, Class, Cont, DeploymentPlan, Driver, Ev, ExecId, InstId, InvId, Phase, QueueId, StrandId, Timer, World};
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
 use crate::error::PlatformError;
 use crate::params::Models;
@@ -207,7 +207,7 @@ impl<'a> World<'a> {
     pub(crate) fn chain_phases(&mut self, e: ExecId, node: u32, large_input: bool, out: &mut Vec<Phase>) {
         let sqs = matches!(self.chain_hop(), Hop::Sqs(_));
         // aws-sqs: one Lambda function per node; the Azure chains: one app.
-        let app = if sqs { node as u16 } else { 0 };
+        let app = if sqs { AppId(node as u16) } else { AppId(0) };
         if large_input {
             // The message referenced a blob or an S3 object: read it first.
             let size = self.node_output(&self.wf.flow[node as usize - 1]);
@@ -215,7 +215,7 @@ impl<'a> World<'a> {
                 let p = self.sqs_fetch_phase(app, size, 64.0);
                 out.push(p);
             } else {
-                let d = self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Get, size, &mut self.rng);
+                let d = self.plan.apps[AppId(0)].platform.storage.transfer_time(crate::storage::StorageOp::Get, size, &mut self.rng);
                 out.push(Phase::wait(d, 64.0, crate::record::Component::Transfer));
             }
         }
@@ -230,7 +230,7 @@ impl<'a> World<'a> {
             Hop::Sqs(_) => self.sqs_send_phases(app, size, mem, out),
             Hop::Azure(c) if c.blob_scan.is_some() => {
                 // az-blob: the output binding writes the output blob before the function returns.
-                let d = self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Put, size, &mut self.rng);
+                let d = self.plan.apps[AppId(0)].platform.storage.transfer_time(crate::storage::StorageOp::Put, size, &mut self.rng);
                 out.push(Phase::wait(d, 64.0, crate::record::Component::Transfer));
                 self.count_tx(Some(e), 0, 0, 0, 1);
             }
@@ -241,7 +241,7 @@ impl<'a> World<'a> {
     fn chain_inv(&mut self, now: SimTime, e: ExecId, node: u32, strand: Option<StrandId>, large_input: bool) -> InvId {
         let mut phases = Vec::new();
         self.chain_phases(e, node, large_input, &mut phases);
-        let app = if matches!(self.chain_hop(), Hop::Sqs(_)) { node as u16 } else { 0 };
+        let app = if matches!(self.chain_hop(), Hop::Sqs(_)) { AppId(node as u16) } else { AppId(0) };
         self.new_inv(app, Class::Function, e, strand.into_iter().collect(), phases, Cont::Chain { node }, now)
     }
 
@@ -300,7 +300,7 @@ impl<'a> World<'a> {
     /// hosts scans every `scan`, at phases spread over it since the first of them started; with
     /// none alive, the blob waits for the first host, which scans as it starts.
     fn next_blob_scan(&self, now: SimTime, scan: SimDuration) -> SimTime {
-        let hosts = u64::from(self.apps[0].alive);
+        let hosts = u64::from(self.apps[AppId(0)].alive);
         match self.az_hosts_since() {
             Some(since) if hosts > 0 => {
                 let spacing = (scan.as_nanos() / hosts).max(1);

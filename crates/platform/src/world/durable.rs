@@ -60,8 +60,8 @@ use sfsim_workflow::{DeploymentConfig, DurableBackend, EntityOpId, EntityRef, Ho
 
 use super::azure::{AzureSetup, Msg, MsgKind, QueueKind};
 use super::{
-    AppDef, Class, Cont, DeploymentPlan, Driver, ExecId, InstId, InvId, JoinId, Owned, Phase, QueueId, Slab, StrandId, World, scaled,
-    single_step,
+    AppDef, AppId, Class, Cont, DeploymentPlan, Driver, ExecId, InstId, InvId, JoinId, Owned, Phase, QueueId, Slab, StrandId, World,
+    scaled, single_step, slab_id,
 };
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
 use crate::error::PlatformError;
@@ -224,9 +224,9 @@ pub(crate) enum OpKind {
     /// `share` of the step).
     Call { op: EntityOpId, share: f64, item: u32 },
     /// Orchestration `orch`'s lock request at position `pos` of its sorted lock set.
-    Lock { orch: u32, pos: u32 },
+    Lock { orch: OrchId, pos: u32 },
     /// Orchestration `orch` releases its lock.
-    Release { orch: u32 },
+    Release { orch: OrchId },
 }
 
 /// The entity a task addresses.
@@ -330,6 +330,25 @@ impl HistoryBytes {
     }
 }
 
+slab_id!(
+    /// An orchestration instance (an execution's or a sub-orchestration).
+    OrchId => Orch
+);
+slab_id!(
+    /// An entity: a step entity, or a (state object, key).
+    EntityId => EntitySt
+);
+slab_id!(
+    /// An entity operation, from its sending to the end of its batch.
+    OpId => Op
+);
+
+impl std::fmt::Display for EntityId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 struct Orch {
     exec: ExecId,
     awaits: Vec<Await>,
@@ -350,35 +369,35 @@ struct Orch {
     strand_active: bool,
     join: Option<JoinId>,
     tasks: Vec<TaskRt>,
-    parent: Option<(u32, u32)>,
+    parent: Option<(OrchId, u32)>,
     last_host: Option<InstId>,
     last_end: SimTime,
     taken: (u32, bool),
     /// The entities of the critical section it is in or entering, sorted.
-    locks: Vec<u32>,
+    locks: Vec<EntityId>,
 }
 
 #[derive(Clone, Copy)]
 struct Op {
     kind: OpKind,
     exec: ExecId,
-    reply: Option<(u32, u32)>,
+    reply: Option<(OrchId, u32)>,
     strand: Option<StrandId>,
 }
 
 struct EntitySt {
     partition: u32,
-    queue: VecDeque<u32>,
+    queue: VecDeque<OpId>,
     running: bool,
     ready: bool,
     state_bytes: u64,
-    batch: Vec<u32>,
+    batch: Vec<OpId>,
     /// What the entity is: it decides its name and when it is freed.
     kind: EntityKind,
     /// The critical section holding it: (execution, orchestration).
-    lock: Option<(ExecId, u32)>,
+    lock: Option<(ExecId, OrchId)>,
     /// Operations of others deferred while it is locked, in arrival order.
-    held: VecDeque<u32>,
+    held: VecDeque<OpId>,
     /// Messages on their way to it (it is kept until they arrive).
     inflight: u32,
 }
@@ -397,8 +416,8 @@ enum EntityKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Work {
     /// Orchestration `.1` of execution `.0`.
-    Orch(ExecId, u32),
-    Entity(u32),
+    Orch(ExecId, OrchId),
+    Entity(EntityId),
 }
 
 /// Durable state of a world.
@@ -407,9 +426,9 @@ pub struct DurableState {
     orchs: Slab<Orch>,
     entities: Slab<EntitySt>,
     /// The entities of keyed state objects that exist now, by (state object, key).
-    keyed: HashMap<(u32, u64), u32>,
+    keyed: HashMap<(u32, u64), EntityId>,
     /// The one entity of each single-key state object.
-    pinned: Vec<Option<u32>>,
+    pinned: Vec<Option<EntityId>>,
     /// Step entities created so far (their partition hashes the count: ids are reused).
     step_entities_made: u64,
     ops: Slab<Op>,
@@ -434,8 +453,8 @@ impl DurableState {
     }
 
     /// Frees an orchestration of an ended execution.
-    pub(crate) fn free_orch(&mut self, id: u32) {
-        self.orchs.remove(id, |o| {
+    pub(crate) fn free_orch(&mut self, id: OrchId) {
+        self.orchs.remove(id.0, |o| {
             o.awaits = Vec::new();
             o.tasks = Vec::new();
         });
@@ -476,7 +495,7 @@ impl<'a> World<'a> {
         for (i, st) in self.wf.state.iter().enumerate() {
             let id = (st.keying.keys == 1).then(|| {
                 let partition = (mix(0xE17 + i as u64) % u64::from(s.partitions)) as u32;
-                self.du.entities.insert(EntitySt::new(partition, st.size_bytes, EntityKind::Pinned { state: i as u32 }))
+                EntityId(self.du.entities.insert(EntitySt::new(partition, st.size_bytes, EntityKind::Pinned { state: i as u32 })))
             });
             self.du.pinned.push(id);
         }
@@ -607,13 +626,13 @@ impl<'a> World<'a> {
         st.state_updates.iter().map(|r| Signal::Op(*r, OpKind::Set(self.wf.state[r.state.0 as usize].size_bytes))).collect()
     }
 
-    fn new_orch(&mut self, exec: ExecId, nodes: &[Node], share: f64, item: u32, strand: StrandId, parent: Option<(u32, u32)>) -> u32 {
+    fn new_orch(&mut self, exec: ExecId, nodes: &[Node], share: f64, item: u32, strand: StrandId, parent: Option<(OrchId, u32)>) -> OrchId {
         let mut awaits = Vec::new();
         self.expand(nodes, share, item, &mut awaits);
         // The partition hashes the execution and its n-th orchestration (ids are reused).
         let nth = self.execs.get(exec).map_or(0, |x| x.owned.len() as u32);
         let partition = (mix(u64::from(exec.0) << 24 | u64::from(nth)) % u64::from(self.du_setup().partitions)) as u32;
-        let id = self.du.orchs.insert(Orch {
+        let id = OrchId(self.du.orchs.insert(Orch {
             exec,
             awaits,
             next_await: 0,
@@ -636,7 +655,7 @@ impl<'a> World<'a> {
             last_end: SimTime::ZERO,
             taken: (0, false),
             locks: Vec::new(),
-        });
+        }));
         self.own(exec, Owned::Orch(id));
         id
     }
@@ -654,7 +673,7 @@ impl<'a> World<'a> {
             Phase::wait(write, s.episode_memory_mb, Component::Transfer),
         ];
         self.count_tx(Some(e), 0, 1, 0, 0);
-        let v = self.new_inv(0, Class::Function, e, vec![strand], phases, Cont::Starter { orch }, now);
+        let v = self.new_inv(AppId(0), Class::Function, e, vec![strand], phases, Cont::Starter { orch }, now);
         self.invoke(now, v);
     }
 
@@ -671,13 +690,13 @@ impl<'a> World<'a> {
         QueueId(partition)
     }
 
-    pub(crate) fn durable_starter_done(&mut self, now: SimTime, v: InvId, orch: u32) {
+    pub(crate) fn durable_starter_done(&mut self, now: SimTime, v: InvId, orch: OrchId) {
         let host = self.host_of(v);
         if self.exec_done(self.invs[v].exec) {
             return; // the orchestration went with its execution
         }
         let (e, strand, part) = {
-            let o = &self.du.orchs[orch as usize];
+            let o = &self.du.orchs[orch];
             (o.exec, o.strand, o.partition)
         };
         let size = self.wf.input_bytes;
@@ -686,7 +705,7 @@ impl<'a> World<'a> {
         }
         let q = self.control_queue(part);
         self.put_message(now, q, MsgKind::Orch { orch, task: None }, e, Some(strand), size, Some(host));
-        if self.du.orchs[orch as usize].parent.is_none() {
+        if self.du.orchs[orch].parent.is_none() {
             if let Some(x) = self.execs.get_mut(e) {
                 x.pending.get_or_insert(now);
             }
@@ -714,20 +733,20 @@ impl<'a> World<'a> {
                 }
                 match task {
                     None => {
-                        let o = &mut self.du.orchs[orch as usize];
+                        let o = &mut self.du.orchs[orch];
                         o.start_pending = true;
                         o.strand_active = true;
                         o.inbox_bytes.add_message(msg.size, msg.large, limit);
                     }
                     Some(task) => {
-                        let o = &mut self.du.orchs[orch as usize];
+                        let o = &mut self.du.orchs[orch];
                         o.tasks[task as usize].output = msg.size;
                         o.inbox_bytes.add_message(msg.size, msg.large, limit);
                         o.inbox += 1;
                         match (o.join, msg.strand) {
                             (Some(j), Some(child)) => {
                                 if let Some(parent) = self.arrive_join(j, child, now) {
-                                    let o = &mut self.du.orchs[orch as usize];
+                                    let o = &mut self.du.orchs[orch];
                                     debug_assert_eq!(parent, o.strand);
                                     o.strand_active = true;
                                     o.join = None;
@@ -753,17 +772,18 @@ impl<'a> World<'a> {
                 // Netherite: an activity away from its orchestration's partition host costs
                 // the Event Hubs hops of its task and result.
                 let remote = self.du_setup().remote_activity_cpu_s;
-                if remote > 0.0 && self.du.orchs[orch as usize].last_host != Some(h) {
+                if remote > 0.0 && self.du.orchs[orch].last_host != Some(h) {
                     phases.push(Phase::cpu(remote, 64.0, Component::Execution).on_host());
                 }
                 if msg.large {
-                    let d = self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Get, msg.size, &mut self.rng);
+                    let d =
+                        self.plan.apps[AppId(0)].platform.storage.transfer_time(crate::storage::StorageOp::Get, msg.size, &mut self.rng);
                     phases.push(Phase::wait(d, 64.0, Component::Transfer).on_host());
                 }
-                phases.extend(self.phases_of(msg.exec, step, item, share, 0, false));
+                phases.extend(self.phases_of(msg.exec, step, item, share, AppId(0), false));
                 self.warm_up_host(h, 64.0, &mut phases);
                 let v = self.new_inv(
-                    0,
+                    AppId(0),
                     Class::Activity,
                     msg.exec,
                     msg.strand.into_iter().collect(),
@@ -774,7 +794,7 @@ impl<'a> World<'a> {
                 self.start_on(now, v, h, false);
             }
             MsgKind::EntityOp { entity, op } => {
-                let ent = &mut self.du.entities[entity as usize];
+                let ent = &mut self.du.entities[entity];
                 ent.inflight -= 1;
                 ent.queue.push_back(op);
                 self.make_ready(now, Work::Entity(entity));
@@ -784,34 +804,34 @@ impl<'a> World<'a> {
     }
 
     /// The step an activity of `orch` runs (for the output), if `orch` is still live.
-    pub(crate) fn durable_activity_step(&self, orch: u32, task: u32) -> Option<sfsim_workflow::StepId> {
-        let o = self.du.orchs.get(orch)?;
+    pub(crate) fn durable_activity_step(&self, orch: OrchId, task: u32) -> Option<sfsim_workflow::StepId> {
+        let o = self.du.orchs.get(orch.0)?;
         match o.awaits.get(o.next_await.checked_sub(1)?)?.tasks.get(task as usize)? {
             TaskSpec::Activity { step, .. } => Some(*step),
             _ => None,
         }
     }
 
-    fn current_task_spec(&self, orch: u32, task: u32) -> TaskSpec {
-        let o = &self.du.orchs[orch as usize];
+    fn current_task_spec(&self, orch: OrchId, task: u32) -> TaskSpec {
+        let o = &self.du.orchs[orch];
         o.awaits[o.next_await - 1].tasks[task as usize].clone()
     }
 
     fn make_ready(&mut self, now: SimTime, w: Work) {
         let (running, ready) = match w {
-            Work::Orch(_, o) => (self.du.orchs[o as usize].running, self.du.orchs[o as usize].ready),
-            Work::Entity(x) => (self.du.entities[x as usize].running, self.du.entities[x as usize].ready),
+            Work::Orch(_, o) => (self.du.orchs[o].running, self.du.orchs[o].ready),
+            Work::Entity(x) => (self.du.entities[x].running, self.du.entities[x].ready),
         };
         if running || ready {
             return;
         }
         match w {
-            Work::Orch(_, o) => self.du.orchs[o as usize].ready = true,
-            Work::Entity(x) => self.du.entities[x as usize].ready = true,
+            Work::Orch(_, o) => self.du.orchs[o].ready = true,
+            Work::Entity(x) => self.du.entities[x].ready = true,
         }
         let part = match w {
-            Work::Orch(_, o) => self.du.orchs[o as usize].partition,
-            Work::Entity(x) => self.du.entities[x as usize].partition,
+            Work::Orch(_, o) => self.du.orchs[o].partition,
+            Work::Entity(x) => self.du.entities[x].partition,
         };
         self.du.pending_seq += 1;
         let seq = self.du.pending_seq;
@@ -864,7 +884,7 @@ impl<'a> World<'a> {
             return;
         }
         let Cont::Activity { orch, task } = cont else { return };
-        let rt = &self.du.orchs[orch as usize].tasks[task as usize];
+        let rt = &self.du.orchs[orch].tasks[task as usize];
         if rt.worker {
             let d = now.saturating_since(rt.scheduled).as_secs_f64();
             self.worker_delay(e, d);
@@ -879,7 +899,7 @@ impl<'a> World<'a> {
         }
         let (parent, task) = match cont {
             Cont::Episode { orch } => {
-                let o = &self.du.orchs[orch as usize];
+                let o = &self.du.orchs[orch];
                 match o.parent {
                     Some((p, task)) if o.history == 0 => (p, task),
                     _ => return,
@@ -887,7 +907,7 @@ impl<'a> World<'a> {
             }
             _ => return,
         };
-        let rt = &self.du.orchs[parent as usize].tasks[task as usize];
+        let rt = &self.du.orchs[parent].tasks[task as usize];
         if rt.worker {
             let d = now.saturating_since(rt.scheduled).as_secs_f64();
             self.worker_delay(e, d);
@@ -905,9 +925,9 @@ impl<'a> World<'a> {
         }
     }
 
-    fn start_episode(&mut self, now: SimTime, orch: u32, h: InstId) {
+    fn start_episode(&mut self, now: SimTime, orch: OrchId, h: InstId) {
         let s = self.du_setup();
-        let o = &mut self.du.orchs[orch as usize];
+        let o = &mut self.du.orchs[orch];
         o.ready = false;
         o.running = true;
         o.taken = (o.inbox, o.start_pending);
@@ -928,16 +948,16 @@ impl<'a> World<'a> {
             vec![]
         };
         self.warm_up_host(h, mem, &mut phases);
-        let v = self.new_inv(0, Class::Orchestrator, e, strands, phases, Cont::Episode { orch }, now);
+        let v = self.new_inv(AppId(0), Class::Orchestrator, e, strands, phases, Cont::Episode { orch }, now);
         self.start_on(now, v, h, false);
     }
 
-    pub(crate) fn durable_episode_done(&mut self, now: SimTime, v: InvId, orch: u32) {
+    pub(crate) fn durable_episode_done(&mut self, now: SimTime, v: InvId, orch: OrchId) {
         let host = self.host_of(v);
         if self.exec_done(self.invs[v].exec) {
             return; // the orchestration went with its execution
         }
-        let o = &mut self.du.orchs[orch as usize];
+        let o = &mut self.du.orchs[orch];
         o.running = false;
         o.last_host = Some(host);
         o.last_end = now;
@@ -948,7 +968,7 @@ impl<'a> World<'a> {
         if root {
             x.running.get_or_insert(now);
         }
-        let o = &mut self.du.orchs[orch as usize];
+        let o = &mut self.du.orchs[orch];
         let (taken, started) = o.taken;
         let mut new_events = 2 + taken + u32::from(started);
         o.outstanding -= taken;
@@ -980,73 +1000,82 @@ impl<'a> World<'a> {
         if let Some(k) = schedule {
             new_events += self.schedule_await(now, orch, k, host);
         }
-        let o = &mut self.du.orchs[orch as usize];
+        let o = &mut self.du.orchs[orch];
         o.history += new_events;
         let taken = std::mem::take(&mut o.taken_bytes);
         o.history_bytes.add_rows(&taken);
         let partition = o.partition;
         self.backend_committed(now, e, partition, u64::from(new_events));
         if finished {
-            let o = &self.du.orchs[orch as usize];
+            let o = &self.du.orchs[orch];
             match o.parent {
                 None => self.complete_exec(now, e),
                 Some((p, task)) => {
                     let strand = o.strand;
-                    let rt = &self.du.orchs[p as usize].tasks[task as usize];
+                    let rt = &self.du.orchs[p].tasks[task as usize];
                     if rt.worker {
                         let d = now.saturating_since(rt.scheduled).as_secs_f64();
                         self.worker_latency(e, d);
                     }
                     let size = self.orch_output(orch);
                     if self.check_payload(now, e, size) {
-                        let q = self.control_queue(self.du.orchs[p as usize].partition);
+                        let q = self.control_queue(self.du.orchs[p].partition);
                         self.put_message(now, q, MsgKind::Orch { orch: p, task: Some(task) }, e, Some(strand), size, Some(host));
                     }
                 }
             }
             return;
         }
-        if self.du.orchs[orch as usize].inbox > 0 {
+        if self.du.orchs[orch].inbox > 0 {
             self.make_ready(now, Work::Orch(e, orch));
         }
     }
 
     /// A payload recorded in `orch`'s history (a scheduled call's input): a table property,
     /// or a blob above the table's property limit.
-    fn history_row(&mut self, orch: u32, size: u64) {
+    fn history_row(&mut self, orch: OrchId, size: u64) {
         let limit = self.du_setup().table_property_max_bytes;
-        self.du.orchs[orch as usize].history_bytes.add_row(size, limit);
+        self.du.orchs[orch].history_bytes.add_row(size, limit);
     }
 
-    fn orch_output(&self, orch: u32) -> u64 {
-        self.du.orchs[orch as usize].tasks.last().map_or(0, |t| t.output)
+    fn orch_output(&self, orch: OrchId) -> u64 {
+        self.du.orchs[orch].tasks.last().map_or(0, |t| t.output)
     }
 
-    fn new_op(&mut self, kind: OpKind, exec: ExecId, reply: Option<(u32, u32)>, strand: Option<StrandId>) -> u32 {
-        self.du.ops.insert(Op { kind, exec, reply, strand })
+    fn new_op(&mut self, kind: OpKind, exec: ExecId, reply: Option<(OrchId, u32)>, strand: Option<StrandId>) -> OpId {
+        OpId(self.du.ops.insert(Op { kind, exec, reply, strand }))
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn send_entity_op(&mut self, now: SimTime, entity: u32, op: u32, e: ExecId, strand: Option<StrandId>, size: u64, from: Option<InstId>) {
-        self.du.entities[entity as usize].inflight += 1;
-        let q = self.control_queue(self.du.entities[entity as usize].partition);
+    fn send_entity_op(
+        &mut self,
+        now: SimTime,
+        entity: EntityId,
+        op: OpId,
+        e: ExecId,
+        strand: Option<StrandId>,
+        size: u64,
+        from: Option<InstId>,
+    ) {
+        self.du.entities[entity].inflight += 1;
+        let q = self.control_queue(self.du.entities[entity].partition);
         self.put_message(now, q, MsgKind::EntityOp { entity, op }, e, strand, size, from);
     }
 
     /// Schedules await `k` of `orch`; returns the history events it adds.
-    fn schedule_await(&mut self, now: SimTime, orch: u32, k: usize, host: InstId) -> u32 {
-        let aw = self.du.orchs[orch as usize].awaits[k].clone();
-        let (e, strand) = (self.du.orchs[orch as usize].exec, self.du.orchs[orch as usize].strand);
+    fn schedule_await(&mut self, now: SimTime, orch: OrchId, k: usize, host: InstId) -> u32 {
+        let aw = self.du.orchs[orch].awaits[k].clone();
+        let (e, strand) = (self.du.orchs[orch].exec, self.du.orchs[orch].strand);
         let n = aw.tasks.len() as u32;
         let strands = if n > 1 {
             let (join, children) = self.fork(strand, n, now);
-            self.du.orchs[orch as usize].join = Some(join);
+            self.du.orchs[orch].join = Some(join);
             children
         } else {
-            self.du.orchs[orch as usize].join = None;
+            self.du.orchs[orch].join = None;
             vec![strand]
         };
-        let o = &mut self.du.orchs[orch as usize];
+        let o = &mut self.du.orchs[orch];
         o.strand_active = false;
         o.outstanding = n;
         o.tasks = strands.iter().map(|&s| TaskRt { strand: s, scheduled: now, worker: aw.workers, output: 0 }).collect();
@@ -1093,7 +1122,7 @@ impl<'a> World<'a> {
                         .first()
                         .and_then(|n| if let Node::Step(s) = n { Some(self.wf.steps[s.0 as usize].input_bytes) } else { None })
                         .unwrap_or(256);
-                    let q = self.control_queue(self.du.orchs[sub as usize].partition);
+                    let q = self.control_queue(self.du.orchs[sub].partition);
                     self.put_message(now, q, MsgKind::Orch { orch: sub, task: None }, e, Some(child), scaled(size, *share), Some(host));
                 }
             }
@@ -1101,7 +1130,7 @@ impl<'a> World<'a> {
         n
     }
 
-    pub(crate) fn durable_activity_done(&mut self, now: SimTime, v: InvId, orch: u32, task: u32) {
+    pub(crate) fn durable_activity_done(&mut self, now: SimTime, v: InvId, orch: OrchId, task: u32) {
         let host = self.host_of(v);
         let e = self.invs[v].exec;
         if self.exec_done(e) {
@@ -1111,7 +1140,7 @@ impl<'a> World<'a> {
             TaskSpec::Activity { step, share, .. } => (step, share),
             _ => unreachable!("activity completions belong to activity tasks"),
         };
-        let rt = self.du.orchs[orch as usize].tasks[task as usize].clone();
+        let rt = self.du.orchs[orch].tasks[task as usize].clone();
         if rt.worker {
             self.worker_latency(e, now.saturating_since(rt.scheduled).as_secs_f64());
         }
@@ -1119,16 +1148,16 @@ impl<'a> World<'a> {
         if !self.check_payload(now, e, size) {
             return;
         }
-        let q = self.control_queue(self.du.orchs[orch as usize].partition);
+        let q = self.control_queue(self.du.orchs[orch].partition);
         self.put_message(now, q, MsgKind::Orch { orch, task: Some(task) }, e, Some(rt.strand), size, Some(host));
     }
 
     /// An orchestrator episode failed: the orchestration (and its execution) fails.
-    pub(crate) fn durable_episode_failed(&mut self, now: SimTime, e: ExecId, orch: u32, error: PlatformError) {
+    pub(crate) fn durable_episode_failed(&mut self, now: SimTime, e: ExecId, orch: OrchId, error: PlatformError) {
         if self.exec_done(e) {
             return;
         }
-        self.du.orchs[orch as usize].running = false;
+        self.du.orchs[orch].running = false;
         self.fail_exec(now, e, error);
     }
 }

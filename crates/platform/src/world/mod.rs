@@ -324,13 +324,13 @@ pub(crate) enum Cont {
     /// az-queue: function `node` of the chain finished.
     Chain { node: u32 },
     /// Durable: the HTTP starter finished; start orchestration `orch`.
-    Starter { orch: u32 },
+    Starter { orch: durable::OrchId },
     /// Durable: an activity of task `task` of orchestration `orch` finished.
-    Activity { orch: u32, task: u32 },
+    Activity { orch: durable::OrchId, task: u32 },
     /// Durable: an episode of orchestration `orch` finished.
-    Episode { orch: u32 },
+    Episode { orch: durable::OrchId },
     /// Durable: a batch of entity `entity` finished.
-    EntityBatch { entity: u32 },
+    EntityBatch { entity: durable::EntityId },
     /// Step Functions: the Lambda of the Task state of run `run` finished.
     StepTask { run: step::RunId },
     /// aws-lambda, az-func: the function that runs the whole workflow finished.
@@ -354,7 +354,7 @@ enum InvStatus {
 }
 
 pub(crate) struct Inv {
-    pub app: u16,
+    pub app: AppId,
     pub class: Class,
     pub exec: ExecId,
     /// Strands charged with this invocation's time (one, or several for an entity batch).
@@ -399,7 +399,7 @@ pub(crate) struct Inv {
 }
 
 pub(crate) struct Inst {
-    pub app: u16,
+    pub app: AppId,
     pub alive: bool,
     pub ready: bool,
     busy: [u32; 3],
@@ -507,28 +507,62 @@ impl std::fmt::Display for ExecId {
     }
 }
 
-/// A typed index into the world's vector of `$item`s: `$id` indexes that vector and no other.
+/// A typed index into the world's vector of `$item`s (and, listed after it, vectors kept in
+/// step with it, one element per id): `$id` indexes those vectors and no other.
 macro_rules! typed_index {
     ($(#[$doc:meta])* $id:ident => $item:ty) => {
+        typed_index!($(#[$doc])* $id(u32) => $item);
+    };
+    ($(#[$doc:meta])* $id:ident($repr:ty) => $($item:ty),+) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub(crate) struct $id(pub u32);
+        pub(crate) struct $id(pub $repr);
 
-        impl std::ops::Index<$id> for Vec<$item> {
+        $(
+            impl std::ops::Index<$id> for Vec<$item> {
+                type Output = $item;
+                fn index(&self, i: $id) -> &$item {
+                    &self[i.0 as usize]
+                }
+            }
+
+            impl std::ops::IndexMut<$id> for Vec<$item> {
+                fn index_mut(&mut self, i: $id) -> &mut $item {
+                    &mut self[i.0 as usize]
+                }
+            }
+        )+
+    };
+}
+
+/// A typed id of a driver's slab objects: `$id` indexes `Slab<$item>` and no other.
+macro_rules! slab_id {
+    ($(#[$doc:meta])* $id:ident => $item:ty) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub(crate) struct $id(u32);
+
+        impl std::ops::Index<$id> for $crate::world::Slab<$item> {
             type Output = $item;
             fn index(&self, i: $id) -> &$item {
                 &self[i.0 as usize]
             }
         }
 
-        impl std::ops::IndexMut<$id> for Vec<$item> {
+        impl std::ops::IndexMut<$id> for $crate::world::Slab<$item> {
             fn index_mut(&mut self, i: $id) -> &mut $item {
                 &mut self[i.0 as usize]
             }
         }
     };
 }
+pub(crate) use slab_id;
 
+typed_index!(
+    /// An app of the deployment (a function app, a Lambda function): its definition in the
+    /// plan and its state in the world.
+    AppId(u16) => AppDef, AppState
+);
 typed_index!(
     /// An instance of an app: a Lambda execution environment or an Azure host.
     InstId => Inst
@@ -723,7 +757,7 @@ impl<T> std::ops::IndexMut<usize> for Slab<T> {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Owned {
     /// A Durable orchestration (the execution's or a sub-orchestration).
-    Orch(u32),
+    Orch(durable::OrchId),
     /// A Step Functions run (the machine, a branch, a Map iteration).
     StepRun(step::RunId),
     /// A Step Functions Parallel or Map state waiting for its children.
@@ -775,16 +809,16 @@ pub(crate) enum Ev {
     PhaseDone(InvId, u32),
     CpuDone(InstId, u64),
     /// Keep-alive expiries of app `.0` fell due (its [`DelayLine`]).
-    ExpiriesDue(u16),
-    ScaleTick(u16),
+    ExpiriesDue(AppId),
+    ScaleTick(AppId),
     /// Function timeouts of app `.0` fell due (its [`DelayLine`]).
-    TimeoutsDue(u16),
+    TimeoutsDue(AppId),
     /// Azure: host polls queue.
     Poll(InstId, QueueId, u32),
     /// Azure: a message becomes visible in its queue.
     Visible(u32),
     /// Azure: the scale controller's periodic look at an app's queues.
-    Peek(u16),
+    Peek(AppId),
     /// Driver timer.
     Timer(Timer),
 }
@@ -979,7 +1013,7 @@ pub fn simulate_into(spec: &RunSpec<'_>, sinks: Sinks) -> RunOutput {
             Ev::CpuDone(i, t) => w.on_cpu_done(now, i, t),
             Ev::ExpiriesDue(a) => w.on_expiries_due(now, a),
             Ev::ScaleTick(a) => {
-                w.apps[a as usize].tick_pending = false;
+                w.apps[a].tick_pending = false;
                 w.scale_http(now, a);
             }
             Ev::TimeoutsDue(a) => w.on_timeouts_due(now, a),
@@ -1061,7 +1095,7 @@ impl World<'_> {
         }
         // The workflow's request goes to its first app (the function, the HTTP starter, the
         // first chain function, the first Lambda task behind StartExecution).
-        if let Some(err) = self.plan.apps[0].platform.request.failure(self.wf.input_bytes) {
+        if let Some(err) = self.plan.apps[AppId(0)].platform.request.failure(self.wf.input_bytes) {
             self.fail_exec(now, e, err);
             return;
         }
@@ -1282,7 +1316,7 @@ impl World<'_> {
     /// Ends execution `e` successfully at `now` (its main strand charged up to now).
     pub(crate) fn complete_exec(&mut self, now: SimTime, e: ExecId) {
         let mut outcome = Outcome::Completed;
-        if let Some(error) = self.plan.apps[0].platform.response.failure(self.wf.output_bytes) {
+        if let Some(error) = self.plan.apps[AppId(0)].platform.response.failure(self.wf.output_bytes) {
             outcome = Outcome::Failed { error };
         }
         self.end_exec(now, e, outcome);
@@ -1378,7 +1412,7 @@ impl World<'_> {
             }
             Cont::Episode { .. } => "orchestrator episode".into(),
             Cont::EntityBatch { entity } => format!("entity {entity} operations"),
-            Cont::StepTask { run } => format!("task {}", step(u32::from(self.step_task_app(run)))),
+            Cont::StepTask { run } => format!("task {}", step(u32::from(self.step_task_app(run).0))),
         }
     }
 
@@ -1406,7 +1440,7 @@ impl World<'_> {
     /// every item, so objects a fan-out body reads are fetched by the first item only and then
     /// served from memory.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn nodes_phases(&self, e: ExecId, nodes: &[Node], item: u32, share: f64, fetch: bool, app: u16, out: &mut Vec<Phase>) {
+    pub(crate) fn nodes_phases(&self, e: ExecId, nodes: &[Node], item: u32, share: f64, fetch: bool, app: AppId, out: &mut Vec<Phase>) {
         for n in nodes {
             match n {
                 Node::Step(s) => self.step_phases_into(e, *s, item, share, fetch, app, true, out),
@@ -1435,10 +1469,10 @@ impl World<'_> {
     /// operation that writes, puts the object back. A signal is done the same way in line: a
     /// function has no one-way channel to storage that outlives it. The phases keep the memory
     /// of the function's previous phase.
-    fn storage_entity_op(&self, e: ExecId, op: sfsim_workflow::EntityOpId, item: u32, app: u16, out: &mut Vec<Phase>) {
+    fn storage_entity_op(&self, e: ExecId, op: sfsim_workflow::EntityOpId, item: u32, app: AppId, out: &mut Vec<Phase>) {
         let o = &self.wf.entity_ops[op.0 as usize];
         let size = self.wf.state[o.target.state.0 as usize].size_bytes;
-        let p = &self.plan.apps[app as usize].platform;
+        let p = &self.plan.apps[app].platform;
         let mem = out.last().map_or(0.0, |x| f64::from(x.memory_mb));
         // The storage stream of the operation, apart from the steps' (step index above them).
         let mut rng = crate::workload::StorageRng::new(&self.spec.streams, e.0, self.wf.steps.len() as u32 + op.0, item);
@@ -1456,7 +1490,7 @@ impl World<'_> {
 
     /// The phases of step `step` of execution `e`, fan-out item `item` (the same work on every
     /// deployment: [`crate::workload`]), as a new vector.
-    pub(crate) fn phases_of(&self, e: ExecId, step: StepId, item: u32, share: f64, app: u16, state_via_storage: bool) -> Vec<Phase> {
+    pub(crate) fn phases_of(&self, e: ExecId, step: StepId, item: u32, share: f64, app: AppId, state_via_storage: bool) -> Vec<Phase> {
         let mut out = Vec::new();
         self.step_phases_into(e, step, item, share, true, app, state_via_storage, &mut out);
         out
@@ -1470,7 +1504,7 @@ impl World<'_> {
         item: u32,
         share: f64,
         fetch: bool,
-        app: u16,
+        app: AppId,
         state_via_storage: bool,
         out: &mut Vec<Phase>,
     ) {
@@ -1478,7 +1512,7 @@ impl World<'_> {
         let mut work = crate::workload::work_rng(&self.work, e.0, step.0, item);
         let mut rng = crate::workload::StorageRng::new(&self.spec.streams, e.0, step.0, item);
         let s = &self.wf.steps[step.0 as usize];
-        let p = &self.plan.apps[app as usize].platform;
+        let p = &self.plan.apps[app].platform;
         step_phases(s, &mut work, share, fetch, p, self.wf, state_via_storage, &mut rng, out);
     }
 }

@@ -43,7 +43,7 @@ impl World<'_> {
     /// Creates an invocation (not yet dispatched).
     pub(crate) fn new_inv(
         &mut self,
-        app: u16,
+        app: AppId,
         class: Class,
         exec: ExecId,
         strands: Vec<StrandId>,
@@ -108,7 +108,7 @@ impl World<'_> {
             self.start_on(now, v, i, false);
             return;
         }
-        if self.plan.apps[app as usize].lambda {
+        if self.plan.apps[app].lambda {
             // Concurrency is an account limit, shared by every function of the deployment.
             let in_flight = self.lambda_in_flight;
             // The account's allowance exists whenever a Lambda app does.
@@ -117,7 +117,7 @@ impl World<'_> {
                 let i = self.new_instance(now, app);
                 self.assign_to_starting(now, v, i);
             } else {
-                let err = PlatformError::Throttled(self.plan.apps[app as usize].platform.throttle_error);
+                let err = PlatformError::Throttled(self.plan.apps[app].platform.throttle_error);
                 self.on_inv_failed(now, v, err);
             }
             return;
@@ -125,46 +125,46 @@ impl World<'_> {
         let inv = &mut self.invs[v];
         inv.status = InvStatus::Waiting;
         inv.wait_since = now;
-        self.apps[app as usize].waiting.push_back(v);
+        self.apps[app].waiting.push_back(v);
         self.scale_http(now, app);
     }
 
     /// The most recently freed instance of `app` with a free slot of `class`. The free list
     /// is a stack: instances that can take nothing (gone, recycled, every slot busy) are
     /// dropped from its top as they are met and pushed again when a slot frees.
-    pub(crate) fn take_free_slot(&mut self, app: u16, class: Class) -> Option<InstId> {
-        let slots = self.plan.apps[app as usize].slots;
-        while let Some(&i) = self.apps[app as usize].free.last() {
+    pub(crate) fn take_free_slot(&mut self, app: AppId, class: Class) -> Option<InstId> {
+        let slots = self.plan.apps[app].slots;
+        while let Some(&i) = self.apps[app].free.last() {
             let inst = &self.insts[i];
             let full = (0..3).all(|c| inst.busy[c] >= slots[c]);
             if inst.alive && inst.ready && !inst.poisoned && !full {
                 break;
             }
-            self.apps[app as usize].free.pop();
+            self.apps[app].free.pop();
             self.insts[i].in_free = false;
         }
-        let a = &self.apps[app as usize];
+        let a = &self.apps[app];
         a.free.iter().rev().copied().find(|&i| self.has_room(i, class))
     }
 
     /// Whether host `i` can start one more invocation of `class` now.
     pub(crate) fn has_room(&self, i: InstId, class: Class) -> bool {
         let inst = &self.insts[i];
-        inst.alive && inst.ready && !inst.poisoned && inst.busy[class as usize] < self.plan.apps[inst.app as usize].slots[class as usize]
+        inst.alive && inst.ready && !inst.poisoned && inst.busy[class as usize] < self.plan.apps[inst.app].slots[class as usize]
     }
 
-    pub(crate) fn starting_room(&self, app: u16) -> usize {
-        let slots = self.plan.apps[app as usize].slots[Class::Function as usize] as usize;
-        self.apps[app as usize].starting.iter().map(|&i| slots.saturating_sub(self.insts[i].busy[0] as usize)).sum()
+    pub(crate) fn starting_room(&self, app: AppId) -> usize {
+        let slots = self.plan.apps[app].slots[Class::Function as usize] as usize;
+        self.apps[app].starting.iter().map(|&i| slots.saturating_sub(self.insts[i].busy[0] as usize)).sum()
     }
 
     /// Azure HTTP demand: while more requests wait than starting hosts can take, add hosts at
     /// the HTTP pace.
-    pub(crate) fn scale_http(&mut self, now: SimTime, app: u16) {
-        let interval = self.plan.apps[app as usize].http_interval;
-        while self.apps[app as usize].waiting.len() > self.starting_room(app) {
-            let alive = self.apps[app as usize].alive;
-            let Some(s) = self.apps[app as usize].hosts.as_mut() else {
+    pub(crate) fn scale_http(&mut self, now: SimTime, app: AppId) {
+        let interval = self.plan.apps[app].http_interval;
+        while self.apps[app].waiting.len() > self.starting_room(app) {
+            let alive = self.apps[app].alive;
+            let Some(s) = self.apps[app].hosts.as_mut() else {
                 return;
             };
             match s.request_with(now, alive, interval) {
@@ -172,8 +172,8 @@ impl World<'_> {
                     self.new_instance(now, app);
                 }
                 HostDecision::RetryAt(t) => {
-                    if !self.apps[app as usize].tick_pending {
-                        self.apps[app as usize].tick_pending = true;
+                    if !self.apps[app].tick_pending {
+                        self.apps[app].tick_pending = true;
                         self.q.schedule(t, Ev::ScaleTick(app));
                     }
                     return;
@@ -187,8 +187,8 @@ impl World<'_> {
     /// warm (no cold start; no random draw, so other draws are unchanged), and are never
     /// reclaimed.
     pub(crate) fn init_always_ready(&mut self) {
-        for app in 0..self.plan.apps.len() as u16 {
-            for _ in 0..self.plan.apps[app as usize].platform.always_ready {
+        for app in (0..self.plan.apps.len() as u16).map(AppId) {
+            for _ in 0..self.plan.apps[app].platform.always_ready {
                 let i = self.create_instance(SimTime::ZERO, app, SimDuration::ZERO);
                 self.insts[i].always_ready = true;
             }
@@ -200,7 +200,7 @@ impl World<'_> {
     pub(crate) fn instance_time(&self, end: SimTime) -> (f64, f64) {
         let (mut usd, mut secs) = (0.0, 0.0);
         for inst in &self.insts {
-            let billing = &self.plan.apps[inst.app as usize].platform.billing;
+            let billing = &self.plan.apps[inst.app].platform.billing;
             let alive = inst.gone.unwrap_or(end).saturating_since(inst.created);
             let c = billing.instance_usd(alive, inst.always_ready);
             if c > 0.0 {
@@ -212,14 +212,14 @@ impl World<'_> {
     }
 
     /// Creates an instance of `app` (cold start begins now).
-    pub(crate) fn new_instance(&mut self, now: SimTime, app: u16) -> InstId {
-        let delay = self.plan.apps[app as usize].platform.cold_start.sample(&mut self.cold_rng);
+    pub(crate) fn new_instance(&mut self, now: SimTime, app: AppId) -> InstId {
+        let delay = self.plan.apps[app].platform.cold_start.sample(&mut self.cold_rng);
         self.create_instance(now, app, delay)
     }
 
     /// Creates an instance of `app` that is ready `delay` from now.
-    fn create_instance(&mut self, now: SimTime, app: u16, delay: SimDuration) -> InstId {
-        let p = &self.plan.apps[app as usize].platform;
+    fn create_instance(&mut self, now: SimTime, app: AppId, delay: SimDuration) -> InstId {
+        let p = &self.plan.apps[app].platform;
         let id = InstId(self.insts.len() as u32);
         self.insts.push(Inst {
             app,
@@ -246,8 +246,8 @@ impl World<'_> {
             gone: None,
             active_since: now,
         });
-        let lambda = self.plan.apps[app as usize].lambda;
-        let a = &mut self.apps[app as usize];
+        let lambda = self.plan.apps[app].lambda;
+        let a = &mut self.apps[app];
         if !lambda {
             // Lambda needs neither list: an instance is created for the request it serves.
             a.instances.push(id);
@@ -258,7 +258,7 @@ impl World<'_> {
         a.peak = a.peak.max(a.alive);
         self.q.schedule(now + delay, Ev::Ready(id));
         if self.spec.trace {
-            let name = &self.plan.apps[app as usize].name;
+            let name = &self.plan.apps[app].name;
             for slot in 0..self.total_slots(app).min(64) {
                 let track = self.track(id, slot);
                 self.trace.push(TraceEvent::TrackName { track, name: format!("{name} instance {} slot {slot}", id.0) });
@@ -272,21 +272,21 @@ impl World<'_> {
                 end: now + delay,
                 exec: None,
             });
-            let alive = self.apps[app as usize].alive;
+            let alive = self.apps[app].alive;
             self.trace.push(TraceEvent::Counter { name: "instances", at: now, value: f64::from(alive) });
         }
         id
     }
 
-    pub(crate) fn claim_in_flight(&mut self, app: u16) {
-        self.apps[app as usize].in_flight += 1;
-        if self.plan.apps[app as usize].lambda {
+    pub(crate) fn claim_in_flight(&mut self, app: AppId) {
+        self.apps[app].in_flight += 1;
+        if self.plan.apps[app].lambda {
             self.lambda_in_flight += 1;
         }
     }
 
-    pub(crate) fn total_slots(&self, app: u16) -> u32 {
-        self.plan.apps[app as usize].slots.iter().sum()
+    pub(crate) fn total_slots(&self, app: AppId) -> u32 {
+        self.plan.apps[app].slots.iter().sum()
     }
 
     pub(crate) fn track(&self, inst: InstId, slot: u32) -> u32 {
@@ -347,8 +347,8 @@ impl World<'_> {
 
     pub(crate) fn on_ready(&mut self, now: SimTime, i: InstId) {
         let app = self.insts[i].app;
-        if !self.plan.apps[app as usize].lambda {
-            self.apps[app as usize].starting.retain(|&s| s != i);
+        if !self.plan.apps[app].lambda {
+            self.apps[app].starting.retain(|&s| s != i);
         }
         let assigned = std::mem::take(&mut self.insts[i].assigned);
         self.insts[i].ready = true;
@@ -371,18 +371,18 @@ impl World<'_> {
     pub(crate) fn begin(&mut self, now: SimTime, v: InvId) {
         let i = self.host_of(v);
         let app = self.insts[i].app;
-        let threads = self.plan.apps[app as usize].platform.code_threads;
+        let threads = self.plan.apps[app].platform.code_threads;
         // The platform times the invocation from its dispatch, wait for the thread included.
-        let timeout = self.plan.apps[app as usize].platform.timeout;
+        let timeout = self.plan.apps[app].platform.timeout;
         self.timer_gen = self.timer_gen.wrapping_add(1).max(1);
         self.invs[v].timeout_gen = self.timer_gen;
-        if self.apps[app as usize].timeouts.push(now + timeout, v.0, self.timer_gen) {
+        if self.apps[app].timeouts.push(now + timeout, v.0, self.timer_gen) {
             self.q.schedule(now + timeout, Ev::TimeoutsDue(app));
         }
         // The host's own leading and trailing phases (history load, message blobs, checkpoint)
         // run without a worker thread; the language worker's part holds one.
         self.invs[v].dispatched = now;
-        if self.plan.apps[app as usize].platform.meter_worker_wait {
+        if self.plan.apps[app].platform.meter_worker_wait {
             // The meter runs from the dispatch: the execution's start and end are the host's.
             let i = self.host_of(v);
             self.meter(i, now);
@@ -411,7 +411,7 @@ impl World<'_> {
     /// Returns whether it has the thread now.
     fn take_thread(&mut self, now: SimTime, v: InvId) -> bool {
         let i = self.host_of(v);
-        let p = &self.plan.apps[self.insts[i].app as usize].platform;
+        let p = &self.plan.apps[self.insts[i].app].platform;
         let (threads, wait_billed) = (p.code_threads, p.meter_worker_wait);
         let inst = &mut self.insts[i];
         if threads > 0 && inst.threads_busy >= threads {
@@ -459,7 +459,7 @@ impl World<'_> {
                 let inv = &mut self.invs[v];
                 inv.status = InvStatus::Running;
                 inv.thread_waited += now.saturating_since(since);
-                if !self.plan.apps[self.insts[i].app as usize].platform.meter_worker_wait {
+                if !self.plan.apps[self.insts[i].app].platform.meter_worker_wait {
                     self.meter(i, now);
                     self.insts[i].meter_running.push(v);
                 }
@@ -492,7 +492,7 @@ impl World<'_> {
             x.first_start.get_or_insert(now);
         }
         let i = self.host_of(v);
-        if !self.plan.apps[self.insts[i].app as usize].platform.meter_worker_wait {
+        if !self.plan.apps[self.insts[i].app].platform.meter_worker_wait {
             self.meter(i, now);
             self.insts[i].meter_running.push(v);
         }
@@ -558,7 +558,7 @@ impl World<'_> {
         inv.phase_start = now;
         let idx = inv.next as u32;
         let ph = inv.phases[inv.next];
-        let p = &self.plan.apps[inv.app as usize].platform;
+        let p = &self.plan.apps[inv.app].platform;
         if p.runtime_memory_mb + f64::from(ph.memory_mb) > p.memory_limit_mb {
             let err = PlatformError::OutOfMemory(p.oom_error);
             self.abort(now, v, err, false);
@@ -607,7 +607,7 @@ impl World<'_> {
         let host = self.host_of(v);
         let inv = &mut self.invs[v];
         let ph = inv.phases[inv.next];
-        let runtime_mb = self.plan.apps[inv.app as usize].platform.runtime_memory_mb;
+        let runtime_mb = self.plan.apps[inv.app].platform.runtime_memory_mb;
         let d = now.saturating_since(inv.phase_start);
         inv.mem_mb_s += d.as_secs_f64() * (runtime_mb + f64::from(ph.memory_mb));
         inv.bd.add(ph.comp, d);
@@ -645,7 +645,7 @@ impl World<'_> {
 
     pub(crate) fn on_timeout(&mut self, now: SimTime, v: InvId) {
         let app = self.invs[v].app;
-        let err = PlatformError::Timeout(self.plan.apps[app as usize].platform.timeout_error);
+        let err = PlatformError::Timeout(self.plan.apps[app].platform.timeout_error);
         match self.invs[v].status {
             InvStatus::Running => self.abort(now, v, err, true),
             // Waiting for a thread after the host's part: the phase has not started.
@@ -694,7 +694,7 @@ impl World<'_> {
     /// deployment alike. Lambda instances bill configured memory per invocation instead.
     pub(crate) fn meter(&mut self, i: InstId, now: SimTime) {
         let app = self.insts[i].app;
-        let p = &self.plan.apps[app as usize].platform;
+        let p = &self.plan.apps[app].platform;
         let inst = &mut self.insts[i];
         let dt = now.saturating_since(inst.meter_last).as_secs_f64();
         inst.meter_last = now;
@@ -732,7 +732,7 @@ impl World<'_> {
         let i = self.host_of(v);
         let held_thread = self.invs[v].holds_thread;
         self.invs[v].holds_thread = false;
-        let wait_billed = self.plan.apps[self.insts[i].app as usize].platform.meter_worker_wait;
+        let wait_billed = self.plan.apps[self.insts[i].app].platform.meter_worker_wait;
         let waiting = self.invs[v].status == InvStatus::Waiting;
         if waiting {
             self.insts[i].thread_wait.retain(|&x| x != v);
@@ -743,11 +743,11 @@ impl World<'_> {
             inst.meter_running.retain(|&x| x != v);
             inst.meter_mem_mb -= self.invs[v].cur_mem_mb;
             if inst.meter_running.is_empty()
-                && let crate::billing::BillingPolicy::InstanceMemory { memory_mb, .. } = self.plan.apps[inst.app as usize].platform.billing
+                && let crate::billing::BillingPolicy::InstanceMemory { memory_mb, .. } = self.plan.apps[inst.app].platform.billing
             {
                 // Flex: the instance's executing period ends; its rounding goes to this invocation.
                 let period = now.saturating_since(inst.active_since);
-                let billed = self.plan.apps[inst.app as usize].platform.billing.billed_period(period);
+                let billed = self.plan.apps[inst.app].platform.billing.billed_period(period);
                 self.invs[v].metered_mb_s += billed.saturating_sub(period).as_secs_f64() * memory_mb;
             }
         }
@@ -755,7 +755,7 @@ impl World<'_> {
         inv.status = InvStatus::Done;
         inv.timeout_gen = 0;
         let app = inv.app;
-        let p = &self.plan.apps[app as usize].platform;
+        let p = &self.plan.apps[app].platform;
         // The billed span: from the host's dispatch when the meter bills the wait for the
         // worker's thread, else the code's own time.
         let executed = if p.meter_worker_wait {
@@ -816,8 +816,8 @@ impl World<'_> {
         let inst = &mut self.insts[i];
         inst.busy[class as usize] -= 1;
         inst.slots_used &= !(1u64 << slot);
-        self.apps[app as usize].in_flight -= 1;
-        if self.plan.apps[app as usize].lambda {
+        self.apps[app].in_flight -= 1;
+        if self.plan.apps[app].lambda {
             self.lambda_in_flight -= 1;
         }
         if held_thread {
@@ -839,9 +839,9 @@ impl World<'_> {
             }
             return;
         }
-        let slots = self.plan.apps[app as usize].slots;
+        let slots = self.plan.apps[app].slots;
         while self.insts[i].busy[0] < slots[0] {
-            let Some(v) = self.apps[app as usize].waiting.pop_front() else {
+            let Some(v) = self.apps[app].waiting.pop_front() else {
                 break;
             };
             self.start_on(now, v, i, fresh);
@@ -851,39 +851,39 @@ impl World<'_> {
         }
         if !self.insts[i].in_free {
             self.insts[i].in_free = true;
-            self.apps[app as usize].free.push(i);
+            self.apps[app].free.push(i);
         }
         let inst = &mut self.insts[i];
         if inst.busy_total() == 0 && inst.idle_since.is_none() {
             inst.keep_alive_gen += 1;
             inst.idle_since = Some(now);
             let g = inst.keep_alive_gen;
-            let keep = self.plan.apps[app as usize].platform.keep_alive;
-            if self.apps[app as usize].expiries.push(now + keep, i.0, g) {
+            let keep = self.plan.apps[app].platform.keep_alive;
+            if self.apps[app].expiries.push(now + keep, i.0, g) {
                 self.q.schedule(now + keep, Ev::ExpiriesDue(app));
             }
         }
     }
 
     /// An app's function timeouts fell due.
-    pub(crate) fn on_timeouts_due(&mut self, now: SimTime, app: u16) {
-        while let Some((v, g)) = self.apps[app as usize].timeouts.pop_due(now) {
+    pub(crate) fn on_timeouts_due(&mut self, now: SimTime, app: AppId) {
+        while let Some((v, g)) = self.apps[app].timeouts.pop_due(now) {
             let v = InvId(v);
             if self.invs[v].timeout_gen == g {
                 self.on_timeout(now, v);
             }
         }
-        if let Some(t) = self.apps[app as usize].timeouts.rearm() {
+        if let Some(t) = self.apps[app].timeouts.rearm() {
             self.q.schedule(t, Ev::TimeoutsDue(app));
         }
     }
 
     /// An app's keep-alive expiries fell due.
-    pub(crate) fn on_expiries_due(&mut self, now: SimTime, app: u16) {
-        while let Some((i, g)) = self.apps[app as usize].expiries.pop_due(now) {
+    pub(crate) fn on_expiries_due(&mut self, now: SimTime, app: AppId) {
+        while let Some((i, g)) = self.apps[app].expiries.pop_due(now) {
             self.on_expire(now, InstId(i), g);
         }
-        if let Some(t) = self.apps[app as usize].expiries.rearm() {
+        if let Some(t) = self.apps[app].expiries.rearm() {
             self.q.schedule(t, Ev::ExpiriesDue(app));
         }
     }
@@ -903,8 +903,8 @@ impl World<'_> {
         inst.keep_alive_gen += 1;
         let since = inst.idle_since.take();
         let app = inst.app;
-        let lambda = self.plan.apps[app as usize].lambda;
-        let a = &mut self.apps[app as usize];
+        let lambda = self.plan.apps[app].lambda;
+        let a = &mut self.apps[app];
         a.alive -= 1;
         if !lambda {
             // Azure hosts (at most a few hundred) stay listed in id order for partition
@@ -917,13 +917,13 @@ impl World<'_> {
         if self.spec.trace {
             let track = self.track(i, 0);
             self.trace.push(TraceEvent::Instant { track, name: why.into(), at: now });
-            let alive = self.apps[app as usize].alive;
+            let alive = self.apps[app].alive;
             self.trace.push(TraceEvent::Counter { name: "instances", at: now, value: f64::from(alive) });
         }
         if self.uses_queues() {
             self.azure_host_gone(now, i);
         }
-        if !self.plan.apps[app as usize].lambda && !self.apps[app as usize].waiting.is_empty() {
+        if !self.plan.apps[app].lambda && !self.apps[app].waiting.is_empty() {
             self.scale_http(now, app);
         }
     }

@@ -36,7 +36,7 @@
 use sfsim_engine::SimTime;
 use sfsim_workflow::DeploymentConfig;
 
-use super::{AppDef, Class, Cont, DeploymentPlan, Driver, ExecId, World};
+use super::{AppDef, AppId, Class, Cont, DeploymentPlan, Driver, ExecId, World};
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
 use crate::params::Models;
 
@@ -62,8 +62,8 @@ impl World<'_> {
     pub(crate) fn single_start(&mut self, now: SimTime, e: ExecId) {
         let strand = self.main_strand(e);
         let mut phases = Vec::new();
-        self.nodes_phases(e, &self.wf.flow, 0, 1.0, true, 0, &mut phases);
-        let v = self.new_inv(0, Class::Function, e, vec![strand], phases, Cont::Single, now);
+        self.nodes_phases(e, &self.wf.flow, 0, 1.0, true, AppId(0), &mut phases);
+        let v = self.new_inv(AppId(0), Class::Function, e, vec![strand], phases, Cont::Single, now);
         self.invoke(now, v);
     }
 }

@@ -54,7 +54,7 @@ use std::collections::VecDeque;
 use sfsim_engine::{SimDuration, SimTime};
 
 use super::chain::Hop;
-use super::{Class, Cont, Driver, ExecId, InvId, Phase, PhaseKind, StrandId, Timer, World};
+use super::{AppId, Class, Cont, Driver, ExecId, InvId, Phase, PhaseKind, StrandId, Timer, World};
 use crate::billing::Cost;
 use crate::params::Models;
 use crate::payload::{PayloadError, PayloadLimit};
@@ -200,9 +200,9 @@ impl<'a> World<'a> {
 
     /// The sending function's last phases: the payload to S3 when it is over the message limit,
     /// then SendMessage.
-    pub(crate) fn sqs_send_phases(&mut self, app: u16, size: u64, memory_mb: f64, out: &mut Vec<Phase>) {
+    pub(crate) fn sqs_send_phases(&mut self, app: AppId, size: u64, memory_mb: f64, out: &mut Vec<Phase>) {
         if self.sqs().messages.offloads(size) {
-            let d = self.plan.apps[app as usize].platform.storage.transfer_time(StorageOp::Put, size, &mut self.rng);
+            let d = self.plan.apps[app].platform.storage.transfer_time(StorageOp::Put, size, &mut self.rng);
             out.push(s3_phase(d, memory_mb, StorageOp::Put));
         }
         let (m, s) = self.sqs().send_latency;
@@ -211,8 +211,8 @@ impl<'a> World<'a> {
     }
 
     /// The receiving function's first phase for a message whose payload is in S3: the GET.
-    pub(crate) fn sqs_fetch_phase(&mut self, app: u16, size: u64, memory_mb: f64) -> Phase {
-        let d = self.plan.apps[app as usize].platform.storage.transfer_time(StorageOp::Get, size, &mut self.rng);
+    pub(crate) fn sqs_fetch_phase(&mut self, app: AppId, size: u64, memory_mb: f64) -> Phase {
+        let d = self.plan.apps[app].platform.storage.transfer_time(StorageOp::Get, size, &mut self.rng);
         s3_phase(d, memory_mb, StorageOp::Get)
     }
 
@@ -321,7 +321,7 @@ impl<'a> World<'a> {
             self.chain_phases(m.exec, node, m.via_s3, &mut phases);
             strands.push(m.strand);
         }
-        let v = self.new_inv(node as u16, Class::Function, first, strands, phases, Cont::Chain { node }, now);
+        let v = self.new_inv(AppId(node as u16), Class::Function, first, strands, phases, Cont::Chain { node }, now);
         self.invoke(now, v);
     }
 

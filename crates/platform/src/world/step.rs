@@ -58,7 +58,7 @@ use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::asl::{AslCatch, AslMachine, AslNext, AslRetry, AslState};
 use sfsim_workflow::{DeploymentConfig, MapMode, Node, StepId, Workflow};
 
-use super::{AppDef, Class, Cont, DeploymentPlan, Driver, Ev, ExecId, InvId, JoinId, Owned, Slab, StrandId, Timer, World};
+use super::{AppDef, AppId, Class, Cont, DeploymentPlan, Driver, Ev, ExecId, InvId, JoinId, Owned, Slab, StrandId, Timer, World, slab_id};
 use crate::billing::Cost;
 use crate::deployment::{ConfigError, Deployment, FunctionPlatform};
 use crate::error::PlatformError;
@@ -178,7 +178,7 @@ enum State {
 #[derive(Clone, Debug)]
 struct Task {
     /// The app (one per step) whose function runs it.
-    app: u16,
+    app: AppId,
     work: Work,
     input_bytes: f64,
     output_bytes: f64,
@@ -212,7 +212,7 @@ impl Program {
                     Some(first) if per_flow_element => {
                         let group = [node.clone()];
                         let task = Task {
-                            app: first.0 as u16,
+                            app: AppId(first.0 as u16),
                             input_bytes: first_input(wf, &group),
                             output_bytes: last_output(wf, &group),
                             work: Work::Grouped(group.to_vec()),
@@ -302,7 +302,7 @@ impl Program {
 
 fn step_task(wf: &Workflow, s: StepId) -> Task {
     let st = &wf.steps[s.0 as usize];
-    Task { app: s.0 as u16, work: Work::Step(s), input_bytes: st.input_bytes as f64, output_bytes: st.output_bytes as f64 }
+    Task { app: AppId(s.0 as u16), work: Work::Step(s), input_bytes: st.input_bytes as f64, output_bytes: st.output_bytes as f64 }
 }
 
 /// Builds the aws-step plan: one Lambda app per step, and the machine compiled.
@@ -401,28 +401,6 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
         })),
         chunk_bytes: 0,
     })
-}
-
-/// Typed ids of the driver's slab objects: `$id` indexes `Slab<$item>` and no other.
-macro_rules! slab_id {
-    ($(#[$doc:meta])* $id:ident => $item:ty) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub(crate) struct $id(u32);
-
-        impl std::ops::Index<$id> for Slab<$item> {
-            type Output = $item;
-            fn index(&self, i: $id) -> &$item {
-                &self[i.0 as usize]
-            }
-        }
-
-        impl std::ops::IndexMut<$id> for Slab<$item> {
-            fn index_mut(&mut self, i: $id) -> &mut $item {
-                &mut self[i.0 as usize]
-            }
-        }
-    };
 }
 
 slab_id!(
@@ -930,11 +908,11 @@ impl<'a> World<'a> {
     }
 
     /// The step a Task of `run` runs (for the timeline).
-    pub(crate) fn step_task_app(&self, run: RunId) -> u16 {
+    pub(crate) fn step_task_app(&self, run: RunId) -> AppId {
         let r = &self.sf.runs[run];
         match &self.machine(r.machine).states[r.state] {
             State::Task { task, .. } => task.app,
-            _ => 0,
+            _ => AppId(0),
         }
     }
 }

@@ -71,7 +71,7 @@
 use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::DurableBackend;
 
-use super::super::{ExecId, Phase, World};
+use super::super::{AppId, ExecId, Phase, World};
 use super::HistoryBytes;
 use crate::billing::Cost;
 use crate::deployment::ConfigError;
@@ -236,7 +236,7 @@ impl World<'_> {
         match self.backend().load() {
             Load::Table => {
                 let (m, sg) = self.du_setup().azure.table_read;
-                let bandwidth = self.plan.apps[0].platform.storage.bandwidth_bytes_per_s;
+                let bandwidth = self.plan.apps[AppId(0)].platform.storage.bandwidth_bytes_per_s;
                 // The query returns every row with its payloads; payloads over the table's
                 // property limit are blobs, each read in turn.
                 let read = self.lognormal(m, sg) + SimDuration::from_secs_f64(stored.table as f64 / bandwidth);

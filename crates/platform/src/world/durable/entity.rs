@@ -58,8 +58,8 @@ use std::collections::VecDeque;
 use sfsim_engine::SimTime;
 use sfsim_workflow::EntityRef;
 
-use super::super::{Class, Cont, EXEC_TRACK_BASE, ExecId, InvId, Phase, StrandId, World, scaled};
-use super::{EntityKind, EntitySt, InstId, Op, OpKind, Signal, Work, mix};
+use super::super::{AppId, Class, Cont, EXEC_TRACK_BASE, ExecId, InvId, Phase, StrandId, World, scaled};
+use super::{EntityId, EntityKind, EntitySt, InstId, Op, OpId, OpKind, OrchId, Signal, Work, mix};
 use crate::error::PlatformError;
 use crate::record::Component;
 use crate::trace::TraceEvent;
@@ -67,14 +67,14 @@ use crate::trace::TraceEvent;
 use super::super::azure::MsgKind;
 
 impl World<'_> {
-    pub(super) fn new_step_entity(&mut self, e: ExecId) -> u32 {
+    pub(super) fn new_step_entity(&mut self, e: ExecId) -> EntityId {
         self.du.step_entities_made += 1;
         let partition = (mix(u64::from(e.0) << 32 ^ self.du.step_entities_made) % u64::from(self.du_setup().partitions)) as u32;
-        self.du.entities.insert(EntitySt::new(partition, 1024, EntityKind::Step))
+        EntityId(self.du.entities.insert(EntitySt::new(partition, 1024, EntityKind::Step)))
     }
 
     /// The entity of execution `e`'s key of reference `r`, made if it does not exist.
-    pub(super) fn entity_for(&mut self, e: ExecId, r: EntityRef) -> u32 {
+    pub(super) fn entity_for(&mut self, e: ExecId, r: EntityRef) -> EntityId {
         if let Some(id) = self.du.pinned[r.state.0 as usize] {
             return id;
         }
@@ -86,14 +86,14 @@ impl World<'_> {
         let parts = u64::from(self.du_setup().partitions);
         let partition = (mix((0xE17 + u64::from(r.state.0)) ^ ((key + 1) << 32)) % parts) as u32;
         let size = self.wf.state[r.state.0 as usize].size_bytes;
-        let id = self.du.entities.insert(EntitySt::new(partition, size, EntityKind::Keyed { state: k.0, key: k.1 }));
+        let id = EntityId(self.du.entities.insert(EntitySt::new(partition, size, EntityKind::Keyed { state: k.0, key: k.1 })));
         self.du.keyed.insert(k, id);
         id
     }
 
     /// `account[17]`: an entity's name on the timeline.
-    fn entity_name(&self, entity: u32) -> String {
-        let (st, key) = match self.du.entities[entity as usize].kind {
+    fn entity_name(&self, entity: EntityId) -> String {
+        let (st, key) = match self.du.entities[entity].kind {
             EntityKind::Step => return format!("entity {entity}"),
             EntityKind::Pinned { state } => (state, 0),
             EntityKind::Keyed { state, key } => (state, key),
@@ -110,22 +110,22 @@ impl World<'_> {
 
     /// Starts a critical section of `orch` (its task `task`, strand `strand`): the lock request
     /// goes to the first of the sorted entities.
-    pub(super) fn request_locks(&mut self, now: SimTime, orch: u32, task: u32, refs: &[EntityRef], strand: StrandId, host: InstId) {
-        let e = self.du.orchs[orch as usize].exec;
+    pub(super) fn request_locks(&mut self, now: SimTime, orch: OrchId, task: u32, refs: &[EntityRef], strand: StrandId, host: InstId) {
+        let e = self.du.orchs[orch].exec;
         let mut keyed: Vec<((u32, u64), EntityRef)> =
             refs.iter().map(|r| ((r.state.0, crate::workload::entity_key(&self.spec.streams, self.wf, e.0, *r)), *r)).collect();
         keyed.sort_by_key(|x| x.0);
         keyed.dedup_by_key(|x| x.0);
-        let locks: Vec<u32> = keyed.iter().map(|(_, r)| self.entity_for(e, *r)).collect();
+        let locks: Vec<EntityId> = keyed.iter().map(|(_, r)| self.entity_for(e, *r)).collect();
         let first = locks[0];
-        self.du.orchs[orch as usize].locks = locks;
+        self.du.orchs[orch].locks = locks;
         self.trace_exec(now, e, || "lock requested".into());
         let op = self.new_op(OpKind::Lock { orch, pos: 0 }, e, Some((orch, task)), Some(strand));
         self.send_entity_op(now, first, op, e, Some(strand), 256, Some(host));
     }
 
     /// Sends one signal of `orch`; returns the history events it adds.
-    pub(super) fn send_signal(&mut self, now: SimTime, orch: u32, e: ExecId, sig: Signal, host: InstId) -> u32 {
+    pub(super) fn send_signal(&mut self, now: SimTime, orch: OrchId, e: ExecId, sig: Signal, host: InstId) -> u32 {
         match sig {
             Signal::Op(r, kind) => {
                 let entity = self.entity_for(e, r);
@@ -138,7 +138,7 @@ impl World<'_> {
                 1
             }
             Signal::ReleaseLocks => {
-                let locks = std::mem::take(&mut self.du.orchs[orch as usize].locks);
+                let locks = std::mem::take(&mut self.du.orchs[orch].locks);
                 for &entity in &locks {
                     let op = self.new_op(OpKind::Release { orch }, e, None, None);
                     self.send_entity_op(now, entity, op, e, None, 256, Some(host));
@@ -150,11 +150,11 @@ impl World<'_> {
     }
 
     /// An orchestration whose execution ended: the locks its section holds are released at once.
-    pub(crate) fn durable_orch_ended(&mut self, now: SimTime, orch: u32) {
-        let o = &mut self.du.orchs[orch as usize];
+    pub(crate) fn durable_orch_ended(&mut self, now: SimTime, orch: OrchId) {
+        let o = &mut self.du.orchs[orch];
         let (e, locks) = (o.exec, std::mem::take(&mut o.locks));
         for entity in locks {
-            let Some(ent) = self.du.entities.get_mut(entity) else { continue };
+            let Some(ent) = self.du.entities.get_mut(entity.0) else { continue };
             if ent.lock == Some((e, orch)) {
                 ent.lock = None;
                 let held = std::mem::take(&mut ent.held);
@@ -172,20 +172,20 @@ impl World<'_> {
     /// Takes the next batch from an entity's queue: up to `max` operations that may run now.
     /// A lock request takes the lock; a release gives it back and puts the deferred operations
     /// first in the queue again; while locked, others' operations are deferred.
-    fn take_batch(&mut self, now: SimTime, entity: u32, max: usize) -> Vec<u32> {
+    fn take_batch(&mut self, now: SimTime, entity: EntityId, max: usize) -> Vec<OpId> {
         let mut batch = Vec::new();
         while batch.len() < max {
-            let Some(op) = self.du.entities[entity as usize].queue.pop_front() else { break };
-            let Op { kind, exec, reply, .. } = self.du.ops[op as usize];
-            let lock = self.du.entities[entity as usize].lock;
-            let holder = |orch: u32| lock == Some((exec, orch));
+            let Some(op) = self.du.entities[entity].queue.pop_front() else { break };
+            let Op { kind, exec, reply, .. } = self.du.ops[op];
+            let lock = self.du.entities[entity].lock;
+            let holder = |orch: OrchId| lock == Some((exec, orch));
             let own = match kind {
                 OpKind::Release { orch } | OpKind::Lock { orch, .. } => holder(orch),
                 _ => reply.is_some_and(|(orch, _)| holder(orch)),
             };
             if matches!(kind, OpKind::Release { .. }) {
                 if own {
-                    let ent = &mut self.du.entities[entity as usize];
+                    let ent = &mut self.du.entities[entity];
                     ent.lock = None;
                     for h in std::mem::take(&mut ent.held).into_iter().rev() {
                         ent.queue.push_front(h);
@@ -195,17 +195,17 @@ impl World<'_> {
                 continue;
             }
             if lock.is_some() && !own {
-                self.du.entities[entity as usize].held.push_back(op);
+                self.du.entities[entity].held.push_back(op);
                 let name = self.entity_name(entity);
                 self.trace_exec(now, exec, || format!("{name} locked: operation deferred"));
                 continue;
             }
             if let OpKind::Lock { orch, .. } = kind {
                 if self.exec_done(exec) {
-                    self.du.ops.remove(op, |_| {});
+                    self.du.ops.remove(op.0, |_| {});
                     continue; // a section whose execution ended takes no lock
                 }
-                self.du.entities[entity as usize].lock = Some((exec, orch));
+                self.du.entities[entity].lock = Some((exec, orch));
             }
             batch.push(op);
         }
@@ -214,51 +214,51 @@ impl World<'_> {
 
     /// An entity's batch ended: it runs its queue next, or, a step entity (az-dent) that has
     /// served its one operation, it is freed.
-    pub(super) fn entity_batch_ended(&mut self, now: SimTime, entity: u32) {
-        let ent = &self.du.entities[entity as usize];
+    pub(super) fn entity_batch_ended(&mut self, now: SimTime, entity: EntityId) {
+        let ent = &self.du.entities[entity];
         if !ent.queue.is_empty() {
             self.make_ready(now, Work::Entity(entity));
         } else if ent.kind == EntityKind::Step {
-            self.du.entities.remove(entity, |x| x.queue = VecDeque::new());
+            self.du.entities.remove(entity.0, |x| x.queue = VecDeque::new());
         } else if let EntityKind::Keyed { state, key } = ent.kind
             && ent.lock.is_none()
             && ent.held.is_empty()
             && ent.inflight == 0
         {
             self.du.keyed.remove(&(state, key));
-            self.du.entities.remove(entity, |x| {
+            self.du.entities.remove(entity.0, |x| {
                 x.queue = VecDeque::new();
                 x.held = VecDeque::new();
             });
         }
     }
 
-    pub(super) fn start_entity_batch(&mut self, now: SimTime, entity: u32, h: InstId) {
+    pub(super) fn start_entity_batch(&mut self, now: SimTime, entity: EntityId, h: InstId) {
         let s = self.du_setup();
         let max = s.max_entity_batch as usize;
-        self.du.entities[entity as usize].ready = false;
+        self.du.entities[entity].ready = false;
         let batch = self.take_batch(now, entity, max);
         if batch.is_empty() {
             // Everything waiting was deferred behind a lock (or its section ended).
             self.entity_batch_ended(now, entity);
             return;
         }
-        let ent = &mut self.du.entities[entity as usize];
+        let ent = &mut self.du.entities[entity];
         ent.running = true;
         ent.batch = batch.clone();
         let state = ent.state_bytes;
         let big_state = state > s.table_property_max_bytes;
         let mut mem = s.episode_memory_mb;
-        let e = self.du.ops[batch[0] as usize].exec;
+        let e = self.du.ops[batch[0]].exec;
         let mut phases = Vec::new();
         let (m, sg) = self.az_table_read();
         let mut load = self.lognormal(m, sg);
         if big_state {
-            load += self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Get, state, &mut self.rng);
+            load += self.plan.apps[AppId(0)].platform.storage.transfer_time(crate::storage::StorageOp::Get, state, &mut self.rng);
         }
         let mut work = Vec::new();
         for &op in &batch {
-            let o = *self.du.ops.get(op).expect("a batch's operations are live");
+            let o = *self.du.ops.get(op.0).expect("a batch's operations are live");
             work.push(Phase::cpu(s.entity_op_cpu_s, mem, Component::Execution));
             match o.kind {
                 OpKind::Get | OpKind::Set(_) | OpKind::Lock { .. } | OpKind::Release { .. } => {}
@@ -270,12 +270,12 @@ impl World<'_> {
                     // An operation that runs a step does the step's work inside the entity.
                     if let Some(step) = self.wf.entity_ops[op.0 as usize].step {
                         mem = mem.max(self.wf.steps[step.0 as usize].memory_mb);
-                        work.extend(self.phases_of(o.exec, step, item, share, 0, false));
+                        work.extend(self.phases_of(o.exec, step, item, share, AppId(0), false));
                     }
                 }
                 OpKind::Run { step, share, item } => {
                     mem = mem.max(self.wf.steps[step.0 as usize].memory_mb);
-                    work.extend(self.phases_of(o.exec, step, item, share, 0, false));
+                    work.extend(self.phases_of(o.exec, step, item, share, AppId(0), false));
                 }
             }
         }
@@ -301,14 +301,14 @@ impl World<'_> {
         let (m, sg) = self.az_table_write();
         let mut save = self.lognormal(m, sg);
         if big_state {
-            save += self.plan.apps[0].platform.storage.transfer_time(crate::storage::StorageOp::Put, state, &mut self.rng);
+            save += self.plan.apps[AppId(0)].platform.storage.transfer_time(crate::storage::StorageOp::Put, state, &mut self.rng);
         }
         phases.push(Phase::wait(save, mem, Component::Transfer).on_host());
         self.count_tx(Some(e), 0, 1, 0, u64::from(big_state));
         // Operations that waited behind a busy (or locked) entity: that wait is entity time.
         let mut strands = Vec::new();
         for &op in &batch {
-            let Op { kind, exec, .. } = self.du.ops[op as usize];
+            let Op { kind, exec, .. } = self.du.ops[op];
             if matches!(kind, OpKind::Call { .. } | OpKind::Lock { .. } | OpKind::Release { .. }) {
                 let name = self.entity_name(entity);
                 self.trace_exec(now, exec, || match kind {
@@ -317,28 +317,28 @@ impl World<'_> {
                     _ => format!("{name} lock released"),
                 });
             }
-            let st = self.du.ops[op as usize].strand;
+            let st = self.du.ops[op].strand;
             if let Some(st) = st {
                 self.charge(st, now, Component::Entity);
                 strands.push(st);
             }
         }
         self.warm_up_host(h, mem, &mut phases);
-        let v = self.new_inv(0, Class::Orchestrator, e, strands, phases, Cont::EntityBatch { entity }, now);
+        let v = self.new_inv(AppId(0), Class::Orchestrator, e, strands, phases, Cont::EntityBatch { entity }, now);
         self.start_on(now, v, h, false);
     }
 
-    pub(crate) fn durable_entity_done(&mut self, now: SimTime, v: InvId, entity: u32) {
+    pub(crate) fn durable_entity_done(&mut self, now: SimTime, v: InvId, entity: EntityId) {
         let host = self.host_of(v);
-        let batch = std::mem::take(&mut self.du.entities[entity as usize].batch);
-        self.du.entities[entity as usize].running = false;
+        let batch = std::mem::take(&mut self.du.entities[entity].batch);
+        self.du.entities[entity].running = false;
         for op in batch {
-            let Op { kind, exec, reply, strand } = self.du.ops[op as usize];
-            self.du.ops.remove(op, |_| {});
+            let Op { kind, exec, reply, strand } = self.du.ops[op];
+            self.du.ops.remove(op.0, |_| {});
             let reply_size = match kind {
-                OpKind::Get => self.du.entities[entity as usize].state_bytes,
+                OpKind::Get => self.du.entities[entity].state_bytes,
                 OpKind::Set(size) => {
-                    self.du.entities[entity as usize].state_bytes = size;
+                    self.du.entities[entity].state_bytes = size;
                     0
                 }
                 OpKind::Run { step, share, .. } => scaled(self.wf.steps[step.0 as usize].output_bytes, share),
@@ -346,12 +346,12 @@ impl World<'_> {
                     let step = self.wf.entity_ops[op.0 as usize].step.expect("checked");
                     scaled(self.wf.steps[step.0 as usize].output_bytes, share)
                 }
-                OpKind::Call { op, .. } if !self.wf.entity_ops[op.0 as usize].writes => self.du.entities[entity as usize].state_bytes,
+                OpKind::Call { op, .. } if !self.wf.entity_ops[op.0 as usize].writes => self.du.entities[entity].state_bytes,
                 OpKind::Call { .. } | OpKind::Release { .. } => 0,
                 OpKind::Lock { orch, pos } => {
                     // Forward the request to the next entity of the sorted set, if any.
                     let next =
-                        self.du.orchs.get(orch).filter(|_| !self.exec_done(exec)).and_then(|o| o.locks.get(pos as usize + 1)).copied();
+                        self.du.orchs.get(orch.0).filter(|_| !self.exec_done(exec)).and_then(|o| o.locks.get(pos as usize + 1)).copied();
                     if let Some(next) = next {
                         let id = self.new_op(OpKind::Lock { orch, pos: pos + 1 }, exec, reply, strand);
                         self.send_entity_op(now, next, id, exec, strand, 256, Some(host));
@@ -374,11 +374,11 @@ impl World<'_> {
                 if self.exec_done(exec) || !self.check_payload(now, exec, reply_size) {
                     continue;
                 }
-                let rt = self.du.orchs[orch as usize].tasks[task as usize].clone();
+                let rt = self.du.orchs[orch].tasks[task as usize].clone();
                 if rt.worker {
                     self.worker_latency(exec, now.saturating_since(rt.scheduled).as_secs_f64());
                 }
-                let q = self.control_queue(self.du.orchs[orch as usize].partition);
+                let q = self.control_queue(self.du.orchs[orch].partition);
                 self.put_message(now, q, MsgKind::Orch { orch, task: Some(task) }, exec, strand, reply_size, Some(host));
             }
         }
@@ -401,12 +401,12 @@ impl World<'_> {
 
     /// An entity batch failed (timeout, out of memory): every operation in it fails its
     /// execution, and the entity goes on with its queue.
-    pub(crate) fn durable_entity_failed(&mut self, now: SimTime, entity: u32, error: PlatformError) {
-        let batch = std::mem::take(&mut self.du.entities[entity as usize].batch);
-        self.du.entities[entity as usize].running = false;
+    pub(crate) fn durable_entity_failed(&mut self, now: SimTime, entity: EntityId, error: PlatformError) {
+        let batch = std::mem::take(&mut self.du.entities[entity].batch);
+        self.du.entities[entity].running = false;
         for op in batch {
-            let exec = self.du.ops[op as usize].exec;
-            self.du.ops.remove(op, |_| {});
+            let exec = self.du.ops[op].exec;
+            self.du.ops.remove(op.0, |_| {});
             self.fail_exec(now, exec, error.clone());
         }
         self.entity_batch_ended(now, entity);

@@ -24,7 +24,7 @@
 
 use sfsim_engine::SimDuration;
 
-use super::super::{ExecId, InstId, Phase, World};
+use super::super::{AppId, ExecId, InstId, Phase, World};
 use super::HistoryBytes;
 use crate::record::Component;
 
@@ -75,7 +75,7 @@ impl World<'_> {
 
     /// `n` blob reads of `bytes` in all, one after another.
     pub(super) fn blob_reads(&mut self, n: u32, bytes: u64) -> SimDuration {
-        let storage = &self.plan.apps[0].platform.storage;
+        let storage = &self.plan.apps[AppId(0)].platform.storage;
         let mut d = SimDuration::from_secs_f64(bytes as f64 / storage.bandwidth_bytes_per_s);
         for _ in 0..n {
             d += storage.transfer_time(crate::storage::StorageOp::Get, 0, &mut self.rng);
