@@ -40,9 +40,11 @@ fn storage_transactions_follow_the_backend() {
     // Netherite: no storage queues, no history table; batched page-blob commits and leases.
     assert_eq!(ne["queue"].as_f64().unwrap(), 0.0, "{ne}");
     assert!(ne["blob"].as_f64().unwrap() > 0.0 && ne["blob"].as_f64().unwrap() < 6.0, "{ne}");
-    // MSSQL: the database is billed by capacity, not per operation.
+    // MSSQL: the database is billed by capacity, not per operation; what is left in the
+    // storage account is the Functions host's primary-host lock (a lease renewal every 12 s
+    // while a host lives, shared by the 200 executions).
     assert_eq!(ms["queue"].as_f64().unwrap(), 0.0, "{ms}");
-    assert_eq!(ms["blob"].as_f64().unwrap(), 0.0, "{ms}");
+    assert!(ms["blob"].as_f64().unwrap() > 0.0 && ms["blob"].as_f64().unwrap() < 0.1, "{ms}");
 }
 
 #[test]

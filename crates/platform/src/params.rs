@@ -194,6 +194,11 @@ pub struct AzureFunctionParams {
     pub request_max_kb: Param,
     /// Response payload limit, KiB.
     pub response_max_kb: Param,
+    /// The primary host's lock lease (a blob lease every Functions host takes part in) is
+    /// renewed every this many seconds, s.
+    pub host_lock_renew_interval_s: Param,
+    /// Every other live host tries to acquire the lock every this many seconds, s.
+    pub host_lock_acquire_interval_s: Param,
 }
 
 /// `[scaling]` of Azure Functions.
@@ -1107,6 +1112,8 @@ impl CheckRanges for AzureFunctionsModel {
         within("function.python_thread_pool", &f.python_thread_pool, 1.0, 32.0)?;
         within("function.python_thread_pool_auto", &f.python_thread_pool_auto, 0.0, 1.0)?;
         within("function.dotnet_http_concurrency", &f.dotnet_http_concurrency, 1.0, 10000.0)?;
+        within("function.host_lock_renew_interval_s", &f.host_lock_renew_interval_s, 0.0, 3600.0)?;
+        within("function.host_lock_acquire_interval_s", &f.host_lock_acquire_interval_s, 0.0, 3600.0)?;
         let x = &self.flex;
         within("flex.instance_memory_mb_default", &x.instance_memory_mb_default, 64.0, 1e6)?;
         within("flex.mb_per_vcpu", &x.mb_per_vcpu, 1.0, 1e6)?;

@@ -679,3 +679,33 @@ fn a_burst_past_the_transition_bucket_runs_at_the_refill_rate() {
     assert!(last_end_s >= expected_s, "{transitions} transitions ended at {last_end_s} s, before the bucket allows ({expected_s} s)");
     assert!(last_end_s <= expected_s + 5.0, "{transitions} transitions ended at {last_end_s} s, long after {expected_s} s");
 }
+
+#[test]
+fn every_azure_app_pays_its_hosts_primary_lock_lease() {
+    // azure-functions-host PrimaryHostCoordinator: the host holding the primary lock renews its
+    // blob lease every 12 s; each other live host tries to take it every 5 s.
+    let m = polling_models();
+    let s = scenario(&sequential(3));
+    let o = run(Deployment::AzQueue, &m, &s, Arrivals::Interval { interval_s: 900.0 }, 2);
+    // An az-queue app has no other blob traffic: its idle blob operations are the lock's. One
+    // host lives from the first request's cold start to the end of the run.
+    let renew_s = m.azure.function.host_lock_renew_interval_s.value;
+    let end_s = o.end_time.as_secs_f64();
+    let lock = o.idle.blob_transactions as f64;
+    assert!(lock <= (end_s / renew_s).floor() && lock >= ((end_s - 60.0) / renew_s).floor(), "{lock} lock renewals in {end_s} s");
+    // Not counted when the intervals are 0.
+    let mut off = m.clone();
+    off.azure.function.host_lock_renew_interval_s.value = 0.0;
+    off.azure.function.host_lock_acquire_interval_s.value = 0.0;
+    let o = run(Deployment::AzQueue, &off, &s, Arrivals::Interval { interval_s: 900.0 }, 2);
+    assert_eq!(o.idle.blob_transactions, 0);
+    // Hosts beyond the first try to acquire the lock: a burst that scales out pays more than
+    // its single-host time would.
+    let burst = run(Deployment::AzQueue, &m, &s, Arrivals::Interval { interval_s: 0.01 }, 400);
+    let single_host = burst.end_time.as_secs_f64() / renew_s;
+    assert!(
+        burst.idle.blob_transactions as f64 > single_host,
+        "{} lock operations, {single_host:.0} for one host",
+        burst.idle.blob_transactions
+    );
+}

@@ -47,6 +47,7 @@
 //!   | scale-controller sample, every 10 s, hosts or not | Durable: Peek + Get Queue Metadata per queue; queue triggers: Get Queue Metadata, and a Peek when messages wait | queue class 2 | DTAS `DisconnectedPerformanceMonitor.GetQueueMetricsAsync`; WebJobs `QueueListener` scale monitor [U] |
 //!   | partition lease renewals | partitions x lease sets per 10 s while a host lives | blob lease | DTAS `LeaseRenewInterval`, `SafePartitionManager` |
 //!   | app lease renewal | 1 per 25 s | blob lease | DTAS `AppLeaseOptions` |
+//!   | the Functions host's primary-host lock (every Azure app with storage accounting, whatever the Durable backend) | 1 renewal per 12 s while any host lives; 1 acquire attempt per 5 s by every other live host | blob lease | azure-functions-host `PrimaryHostCoordinator` |
 //!   | lease balancer, every live host | per lease set per 10 s: 1 List Blobs + 1 Get Blob per partition | blob list / read | DTAS `BlobLeaseManager.ListLeasesAsync` |
 //!   | History query (in `durable/backend.rs`) | 1 per 1,000 rows per episode (a query page), + 1 read per blob-stored payload | table / blob read | DTAS `AzureTableTrackingStore` |
 //!   | episode commit | 1 per 100 history rows (entity-group batch) + 1 Instances-table update | table | DTAS `AzureTableTrackingStore.UpdateStateAsync` |
@@ -54,8 +55,8 @@
 //!   | entity state (in `durable/entity.rs`) | 1 table read and 1 write per batch; a blob above 60 KB | table / blob | DTAS `AzureTableTrackingStore.cs:49` |
 //!
 //!   Not counted: the task hub's `taskhub.json` read by each scale-controller sample and by
-//!   starting hosts, the Functions host's own primary-host lock lease (every Azure app), status
-//!   queries by clients, instance purges and blob deletes (free on GPv2), storage capacity
+//!   starting hosts, the primary-host lock of `az-func`'s stateless hosts (sfsim keeps no
+//!   storage account for a single function), status queries by clients, instance purges and blob deletes (free on GPv2), storage capacity
 //!   (GB-month of transient rows and blobs).
 //!
 //! **Scope and limitations.** Visibility timeouts, poison messages, dequeue counts and message
@@ -114,6 +115,9 @@ pub struct AzureSetup {
     pub lease_sets: u32,
     /// App lease renewal interval (zero: none).
     pub app_lease_interval: SimDuration,
+    /// The Functions host's primary-host lock: renewal interval of its holder and acquire
+    /// interval of every other live host (zero: not counted).
+    pub host_lock_intervals: (SimDuration, SimDuration),
     /// Control queues (Durable); 0 for az-queue.
     pub partitions: u32,
     /// Messages travel through storage queues: puts, polls, deletes and the scale
@@ -155,6 +159,10 @@ impl AzureSetup {
             lease_acquire_interval: SimDuration::from_secs_f64(m.durable.task_hub.lease_acquire_interval_s.value),
             lease_sets: m.durable.task_hub.lease_sets.value as u32,
             app_lease_interval: SimDuration::from_secs_f64(m.durable.task_hub.app_lease_renew_interval_s.value),
+            host_lock_intervals: (
+                SimDuration::from_secs_f64(m.azure.function.host_lock_renew_interval_s.value),
+                SimDuration::from_secs_f64(m.azure.function.host_lock_acquire_interval_s.value),
+            ),
             partitions,
             storage_queues: true,
             leases: true,
@@ -564,6 +572,17 @@ impl<'a> World<'a> {
         self.sync_pollers(now, h);
     }
 
+    /// Host-seconds of the app's hosts up to `end`: those gone and those still alive.
+    fn host_time_until(&self, end: SimTime) -> SimDuration {
+        let mut host_time = self.az.host_time;
+        for &i in &self.apps[AppId(0)].instances {
+            if self.insts[i].alive {
+                host_time += end.saturating_since(self.insts[i].created);
+            }
+        }
+        host_time
+    }
+
     /// Since when some host of the app has been alive without a break.
     pub(crate) fn az_hosts_since(&self) -> Option<SimTime> {
         self.az.any_host_since
@@ -795,15 +814,26 @@ impl<'a> World<'a> {
         None
     }
 
-    /// Adds the lease renewals of the run (partitions x host-alive time / interval) to the idle
-    /// transactions.
+    /// Adds the lease traffic of the run to the idle transactions: the Functions host's
+    /// primary-host lock (renewed by its holder while any host lives, tried by every other live
+    /// host), then the task hub's partition and app leases (partitions x host-alive time /
+    /// interval) and every host's lease balancing.
     pub(crate) fn account_idle(&mut self, end: SimTime) {
-        if !matches!(self.plan.driver, Driver::Chain(super::chain::Hop::Azure(_)) | Driver::Durable(_)) || !self.az().leases {
+        if !matches!(self.plan.driver, Driver::Chain(super::chain::Hop::Azure(_)) | Driver::Durable(_)) {
             return;
         }
         let mut t = self.az.any_host_time;
         if let Some(since) = self.az.any_host_since {
             t += end.saturating_since(since);
+        }
+        let host_time = self.host_time_until(end);
+        let (renew, acquire) = self.az().host_lock_intervals;
+        let per = |span: SimDuration, every: SimDuration| if every > SimDuration::ZERO { span.as_nanos() / every.as_nanos() } else { 0 };
+        // Host time beyond the first host's is the time of hosts that do not hold the lock.
+        let lock = per(t, renew) + per(host_time.saturating_sub(t), acquire);
+        self.count(None, Tx { blob_lease: lock, ..Tx::default() });
+        if !self.az().leases {
+            return;
         }
         let a = self.az();
         let partitions = u64::from(a.partitions);
@@ -818,12 +848,6 @@ impl<'a> World<'a> {
             // Every live host's lease balancer lists each lease set's blobs (List Blobs, Azure's
             // "list and create container" class) and downloads every lease blob (Get Blob) each
             // acquire interval.
-            let mut host_time = self.az.host_time;
-            for &i in &self.apps[AppId(0)].instances {
-                if self.insts[i].alive {
-                    host_time += end.saturating_since(self.insts[i].created);
-                }
-            }
             let a = self.az();
             let rounds = (host_time.as_nanos() / a.lease_acquire_interval.as_nanos().max(1)) * u64::from(a.lease_sets);
             tx.blob_list += rounds;
@@ -835,12 +859,6 @@ impl<'a> World<'a> {
         {
             // Every live host lists the container every scan interval (List Blobs, Azure's
             // "list and create container" class).
-            let mut host_time = self.az.host_time;
-            for &i in &self.apps[AppId(0)].instances {
-                if self.insts[i].alive {
-                    host_time += end.saturating_since(self.insts[i].created);
-                }
-            }
             let scans = host_time.as_nanos() / scan.as_nanos().max(1);
             self.count(None, Tx { blob_list: scans, ..Tx::default() });
         }
