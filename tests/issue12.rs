@@ -544,15 +544,15 @@ fn one_execution_is_billed_as_computed_by_hand() {
 ///   hop = put + GetMessages + delete = 3 transactions.
 /// * az-dorch: the HTTP starter (10 ms CPU + 20 ms Instances write: billed 100 ms x 256 MB,
 ///   64 + 96 MB); episode 1 on the new host (1.023606 s first-dispatch warm-up + 15 ms History
-///   read + 1 KB handed to the worker at 0.376941 ms/KB + 50 ms + 20 ms checkpoint = 1.108983 s,
+///   read + 1 KB handed to the worker at 0.318107 ms/KB + 50 ms + 20 ms checkpoint = 1.108924 s,
 ///   billed 1.109 s x 256 MB); activity a (1.235 s x 384 MB); episode 2 (15 ms read + 2 KB of
-///   history rows at 60 MiB/s + 4 events x 2 ms + 3 KB handed + 50 ms + 20 ms = 94.16 ms, billed
+///   history rows at 60 MiB/s + 4 events x 2 ms + 3 KB handed + 50 ms + 20 ms = 93.98 ms, billed
 ///   100 ms); activity b (0.433 s x 384 MB); episode 3 (15 ms + 4 KB at 60 MiB/s + 8 events x
-///   2 ms + 5 KB handed + 70 ms = 102.95 ms, billed 103 ms): 0.9785 GB-s, 6 executions.
+///   2 ms + 5 KB handed + 70 ms = 102.66 ms, billed 103 ms): 0.9785 GB-s, 6 executions.
 ///   Transactions: 1 Instances write; per episode a History read and a 2-batch checkpoint (9);
 ///   five messages (start, two activities, two results) x (put + GetMessages + delete) = 15.
 /// * az-dent: as az-dorch, but each step runs in an entity batch: its state read (15 ms) and save
-///   (20 ms), the worker's deserialization of its 1 KB state and serialization back (0.376941 ms
+///   (20 ms), the worker's deserialization of its 1 KB state and serialization back (0.318107 ms
 ///   each) at the step's memory and a 10 ms operation dispatch at the entity's (96 MB) around the
 ///   step: a 1.28025 s, billed 1.281 s, b 0.47785 s, billed 0.478 s. The host's meter buckets
 ///   each instant (`billing.meter_instant_buckets`): 384 MB for the step's phases, 256 MB for the
@@ -577,7 +577,7 @@ fn one_execution_on_the_stateful_azure_deployments_is_billed_as_computed_by_hand
     // Each batch: its duration at 384 MB but the 10 ms dispatch at 256 MB, averaged over the
     // duration and billed over the duration rounded up to 1 ms.
     let batch = |step_s: f64, billed: f64| {
-        let dur = 0.015 + 2.0 * 0.000376941 + 0.01 + step_s + 0.020;
+        let dur = 0.015 + 2.0 * 0.0003181073 + 0.01 + step_s + 0.020;
         gb(billed, ((dur - 0.01) * 384.0 + 0.01 * 256.0) / dur)
     };
     let dent_gb_s = episodes + batch(1.2345, 1.281) + batch(0.4321, 0.478);

@@ -1399,13 +1399,36 @@ fn fitted_source(targets: &[String], old: &str) -> String {
     let reason = if let Some((_, r)) = old.split_once("assumed before:") {
         r
     } else if let Some(rest) = old.strip_prefix("fitted:") {
-        rest.split_once(';').map_or("", |(_, r)| r)
+        after_fit_statement(rest)
     } else if let Some((_, r)) = old.split_once("assumed:") {
         r
     } else {
         old
     };
     format!("fitted: {} (sfsim calibrate); assumed before: {}", targets.join(", "), reason.trim())
+}
+
+/// What follows a hand-written `fitted: ids (how it was fitted, which may hold ; and .)`
+/// statement: the text after the ids and their parenthesized note, without the `;` or `.` that
+/// ends the statement.
+fn after_fit_statement(rest: &str) -> &str {
+    let Some(open) = rest.find(['(', ';']) else {
+        return "";
+    };
+    let mut tail = &rest[open..];
+    if tail.starts_with('(') {
+        let mut depth = 0usize;
+        let close = tail.char_indices().find(|&(_, c)| {
+            depth = match c {
+                '(' => depth + 1,
+                ')' => depth - 1,
+                _ => depth,
+            };
+            depth == 0
+        });
+        tail = close.map_or("", |(i, _)| &tail[i + 1..]);
+    }
+    tail.trim_start().trim_start_matches([';', '.'])
 }
 
 fn fit_json(fit: &sfsim_calibration::FitResult, with_before: bool) -> serde_json::Value {
@@ -1980,6 +2003,10 @@ mod tests {
         // A hand-written fit (the study profile's): its own statement goes, its reason stays.
         assert_eq!(fitted_source(&t, "fitted: x, y (sfsim calibrate --plan p.toml); R"), want);
         assert_eq!(fitted_source(&t, "R"), want);
+        // A note in parentheses may hold its own `;` (the joint fit's sources did): the reason
+        // is what follows the note, not what follows the first `;`.
+        assert_eq!(fitted_source(&t, "fitted: x (sfsim calibrate, one fit; cross-validated, c.md). R"), want);
+        assert_eq!(fitted_source(&t, "fitted: x; R"), want);
         // Fitting twice gives the same source as fitting once.
         assert_eq!(fitted_source(&t, &fitted_source(&t, "assumed: R")), want);
     }
