@@ -6,7 +6,7 @@
 //! to the Python worker, which parses it before replaying. So the k-th hop of a chain pays for
 //! every payload before it, and the 30 orchestrations of a SeBS-Flow batch contend for each host's
 //! single Python thread while they do. Step Functions sends each Task's input to Lambda and takes
-//! its output back, once per hop. This example runs SeBS-Flow's chain of 8 functions at three
+//! its output back, once per hop. This example runs SeBS-Flow's chain of 9 functions at three
 //! payload sizes (scenarios/validation/) and prints the gap between consecutive functions beside
 //! the published medians.
 //!
