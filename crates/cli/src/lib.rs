@@ -518,7 +518,10 @@ struct RunArgs {
     /// 120-column table.
     #[arg(long)]
     wide: bool,
-    /// Write a Chrome Trace Event JSON timeline (open in ui.perfetto.dev).
+    /// Write a Chrome Trace Event JSON timeline (open in ui.perfetto.dev) of every replication
+    /// of every deployment: each (deployment, replication) is a process of its own, named
+    /// `<deployment> replication <r>` when there are several; streamed, same bytes on any
+    /// thread count.
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
     /// Write one JSON line per execution (every replication): arrival, end, outcome, error,
