@@ -886,3 +886,108 @@ fn a_shard_that_cannot_write_its_output_prints_only_the_error() {
     assert!(stderr(&o).contains("6 trials of shard 2/7 (42 in all)"), "{}", stderr(&o));
     assert!(out.exists());
 }
+
+/// A key a deployment does not take (`flow`, `backend`: Durable only) on a deployment the run
+/// does not build is refused by `run`, `cost` and `sweep` as by `validate`: exit 3, the same
+/// message at the same file:line:col and key (one check, `build_deployments`, shared by all).
+#[test]
+fn a_durable_only_key_on_another_deployment_is_refused_by_run_as_by_validate() {
+    let dir = tmpdir("durable-only-key");
+    let base = std::fs::read_to_string("scenarios/validation/hello-cities-5.toml").expect("scenario");
+    assert!(base.contains("deployments = [\"az-dorch\"]"));
+    for (key, value, col) in [
+        ("backend", "\"netherite\"", 11),
+        ("flow", "[{ step = \"c1\" }, { step = \"c2\" }, { step = \"c3\" }, { step = \"c4\" }, { step = \"c5\" }]", 8),
+    ] {
+        let text = format!("{base}\n[deployment.aws-step]\n{key} = {value}\n");
+        let line = text.lines().count();
+        let file = dir.join(format!("{key}.toml"));
+        std::fs::write(&file, &text).expect("write");
+        let f = file.to_string_lossy().into_owned();
+        let at = format!("{f}:{line}:{col}: key `deployment.aws-step.{key}`: {key} applies to az-dorch and az-dent only");
+        let first_error = |o: &Output| stderr(o).lines().find(|l| l.starts_with("error: ")).unwrap_or_default().to_string();
+        let v = sfsim(&["validate", &f]);
+        assert_eq!(v.status.code(), Some(3), "{}", stderr(&v));
+        assert!(first_error(&v).contains(&at), "validate: {}", stderr(&v));
+        let sweep = dir.join(format!("{key}-sweep.toml"));
+        std::fs::write(&sweep, format!("[sweep]\nname = \"s\"\nscenario = {:?}\niterations = 1\n", file.to_string_lossy())).expect("write");
+        let runs: [Vec<&str>; 4] = [
+            vec!["run", &f, "--iterations", "2", "-q"],
+            vec!["run", &f, "-d", "az-dorch", "--iterations", "2", "-q", "--format", "json"],
+            vec!["cost", &f, "--rate", "1/s", "--period", "1h"],
+            vec!["sweep", sweep.to_str().expect("utf-8"), "-q"],
+        ];
+        for args in runs {
+            let o = sfsim(&args);
+            assert_eq!(o.status.code(), Some(3), "{args:?}: {}", stderr(&o));
+            assert_eq!(first_error(&o), first_error(&v), "{args:?}: the same message as validate's");
+            assert!(o.stdout.is_empty(), "{args:?}: no output");
+        }
+    }
+    // Without the key the file runs (az-dorch only).
+    let file = dir.join("ok.toml");
+    std::fs::write(&file, std::fs::read_to_string("scenarios/validation/hello-cities-5.toml").expect("scenario")).expect("write");
+    let o = sfsim(&["run", &file.to_string_lossy(), "--iterations", "2", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `--trace` covers every replication, as `--executions` does: each (deployment, replication)
+/// is a process of its own (pid d x replications + r + 1, named `<deployment> replication r`),
+/// with one execution slice per execution; one replication keeps the deployment's name.
+#[test]
+fn a_trace_covers_every_replication_each_its_own_process() {
+    let dir = tmpdir("trace-replications");
+    let trace = dir.join("t.json");
+    let t = trace.to_string_lossy().into_owned();
+    let args =
+        ["run", "scenarios/paper/ml-training-small.toml", "-d", "aws-lambda", "-d", "az-dorch", "--iterations", "4", "--trace", &t, "-q"];
+    let o = sfsim(&[&args[..], &["--replications", "3"]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&trace).expect("trace")).expect("trace is JSON");
+    let events = v["traceEvents"].as_array().expect("events");
+    let processes: Vec<(u64, String)> = events
+        .iter()
+        .filter(|e| e["name"] == "process_name")
+        .map(|e| (e["pid"].as_u64().expect("pid"), e["args"]["name"].as_str().expect("name").to_string()))
+        .collect();
+    let expected: Vec<(u64, String)> = ["aws-lambda", "az-dorch"]
+        .iter()
+        .enumerate()
+        .flat_map(|(d, n)| (0..3).map(move |r| (d as u64 * 3 + r + 1, format!("{n} replication {r}"))))
+        .collect();
+    assert_eq!(processes, expected);
+    let mut per_pid: std::collections::BTreeMap<u64, u64> = Default::default();
+    let mut by_track: std::collections::BTreeMap<(u64, u64), Vec<(f64, f64, String)>> = Default::default();
+    for e in events.iter().filter(|e| e["ph"] == "X") {
+        let key = (e["pid"].as_u64().expect("pid"), e["tid"].as_u64().expect("tid"));
+        if e["cat"] == "execution" {
+            *per_pid.entry(key.0).or_default() += 1;
+        }
+        let (ts, dur) = (e["ts"].as_f64().expect("ts"), e["dur"].as_f64().expect("dur"));
+        by_track.entry(key).or_default().push((ts, ts + dur, e["cat"].as_str().expect("cat").to_string()));
+    }
+    assert_eq!(per_pid, (1..=6).map(|p| (p, 4)).collect(), "4 executions in each replication's process");
+    assert_nested(by_track);
+    // Replications differ (their own random streams): replication 1 is not a copy of 0.
+    let slices = |pid: u64| -> Vec<String> {
+        events.iter().filter(|e| e["pid"] == pid && e["ph"] == "X").map(|e| format!("{}{}", e["ts"], e["dur"])).collect()
+    };
+    assert_ne!(slices(1), slices(2));
+    // One replication: one process per deployment, named after it.
+    let o = sfsim(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&trace).expect("trace")).expect("trace is JSON");
+    let names: Vec<String> = v["traceEvents"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["name"] == "process_name")
+        .map(|e| format!("{} {}", e["pid"], e["args"]["name"].as_str().expect("name")))
+        .collect();
+    assert_eq!(names, ["1 aws-lambda", "2 az-dorch"]);
+    // No fragment is left beside the trace.
+    let left: Vec<_> = std::fs::read_dir(&dir).expect("dir").map(|e| e.expect("entry").file_name()).collect();
+    assert_eq!(left, [std::ffi::OsString::from("t.json")]);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -125,3 +125,96 @@ fn run_notes_a_fan_out_wider_than_its_chunks() {
     let o = sfsim(&["run", "scenarios/paper/video.toml", "--iterations", "1", "-d", "aws-step", "-q"]);
     assert!(!String::from_utf8_lossy(&o.stderr).contains("note:"), "20 workers, 400 chunks: no note");
 }
+
+/// The JSON results carry, per deployment, each chunked fan-out's chunks and the workers it
+/// asks for and starts (`fan_out_chunks`), `null` for a workflow without chunks; the workers
+/// started are those the simulation ran.
+#[test]
+fn the_results_record_the_workers_a_chunked_fan_out_starts() {
+    let r = results(&["aws-step", "az-dorch"], &["workflow.fan_out.workers.items=1000"]);
+    let chunks = |d: usize| r[d]["fan_out_chunks"].as_array().unwrap_or_else(|| panic!("{}", r[d]))[0].clone();
+    let aws = chunks(0);
+    assert_eq!(aws["fan_out"], "workers");
+    assert_eq!(aws["chunk_bytes"].as_u64(), Some(256 * 1024));
+    assert_eq!(aws["chunks"].as_u64(), Some(400));
+    assert_eq!(aws["workers_requested"].as_u64(), Some(1000));
+    assert_eq!(aws["workers_started"].as_u64(), Some(400));
+    assert_eq!(r[0]["worker_latency_s"]["n"].as_u64(), Some(3 * 400), "3 executions x the workers started");
+    let az = chunks(1);
+    assert_eq!((az["chunk_bytes"].as_u64(), az["chunks"].as_u64()), (Some(64 * 1024), Some(1600)));
+    assert_eq!((az["workers_requested"].as_u64(), az["workers_started"].as_u64()), (Some(1000), Some(1000)));
+    // No fan-out with chunks: null, present.
+    let v =
+        run_json(&["run", "scenarios/paper/ml-training-small.toml", "-d", "aws-step", "--format", "json", "-q", "--iterations", "2"], &[]);
+    assert!(v["results"][0].get("fan_out_chunks").is_some_and(serde_json::Value::is_null), "{}", v["results"][0]);
+}
+
+fn tmpdir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("sfsim-video-chunks-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+/// `sweep` and `reproduce` say once per deployment and fan-out (even with -q) that a fan-out
+/// starts fewer workers than it asks for, with the widths asked for; a sweep's trial lines
+/// carry `fan_out_chunks` in their summary.
+#[test]
+fn sweep_and_reproduce_note_a_fan_out_wider_than_its_chunks_once() {
+    let dir = tmpdir("notes");
+    let video = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(VIDEO);
+    let sweep = dir.join("sweep.toml");
+    std::fs::write(
+        &sweep,
+        format!(
+            "[sweep]\nname = \"w\"\nscenario = {:?}\nreplications = 2\niterations = 1\ndeployments = [\"aws-step\", \"az-dorch\"]\n\
+             [[sweep.axis]]\nkey = \"workflow.fan_out.workers.items\"\nvalues = [20, 1000, 2000]\n",
+            video.to_string_lossy()
+        ),
+    )
+    .expect("write");
+    let o = sfsim(&["sweep", &sweep.to_string_lossy(), "-q"]);
+    let e = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "{e}");
+    let notes: Vec<&str> = e.lines().filter(|l| l.contains("note:")).collect();
+    assert_eq!(notes.len(), 2, "one note per deployment and fan-out: {e}");
+    assert!(notes[0].contains("aws-step: fan-out `workers`") && notes[0].contains("400 workers run where 1000, 2000 are asked for"), "{e}");
+    assert!(notes[0].contains("in 4 trial(s)"), "{e}");
+    assert!(notes[1].contains("az-dorch") && notes[1].contains("1600 workers run where 2000 are asked for"), "{e}");
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let line: serde_json::Value = out
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .find(|l| l["params"]["workflow.fan_out.workers.items"] == "1000" && l["deployment"] == "aws-step")
+        .expect("a trial of 1000 workers on aws-step");
+    assert_eq!(line["summary"]["fan_out_chunks"][0]["workers_started"].as_u64(), Some(400), "{line}");
+    // reproduce: an experiment sweeping the width, a target on it.
+    std::fs::write(
+        dir.join("exps.toml"),
+        format!(
+            "[[experiment]]\nid = \"wide\"\nscenario = {:?}\niterations = 2\ndeployments = [\"aws-step\"]\n\
+             sweep = {{ key = \"workflow.fan_out.workers.items\", values = [\"20\", \"1000\"] }}\n",
+            video.to_string_lossy()
+        ),
+    )
+    .expect("write");
+    let targets = dir.join("t.toml");
+    std::fs::write(
+        &targets,
+        "experiments = \"exps.toml\"\n[[target]]\nid = \"t\"\nsource = \"test\"\nexperiment = \"wide\"\nkind = \"range\"\n\
+         metric = \"latency_mean\"\ndeployment = \"aws-step\"\nlow = 0.0\nhigh = 1e9\n",
+    )
+    .expect("write");
+    let out = dir.join("report");
+    let o = sfsim(&["reproduce", "--targets", &targets.to_string_lossy(), "--out", &out.to_string_lossy(), "-q"]);
+    let e = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "{e}");
+    let notes: Vec<&str> = e.lines().filter(|l| l.contains("note:")).collect();
+    assert_eq!(notes.len(), 1, "{e}");
+    assert!(notes[0].contains("aws-step: fan-out `workers`") && notes[0].contains("400 workers run where 1000 are asked for"), "{e}");
+    assert!(notes[0].contains("experiment(s) wide"), "{e}");
+    // The study's reproduction has no such fan-out: nothing said.
+    let o = sfsim(&["reproduce", "--out", &out.to_string_lossy(), "-q"]);
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("note:"), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::remove_dir_all(&dir).ok();
+}

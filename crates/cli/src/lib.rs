@@ -518,7 +518,10 @@ struct RunArgs {
     /// 120-column table.
     #[arg(long)]
     wide: bool,
-    /// Write a Chrome Trace Event JSON timeline (open in ui.perfetto.dev).
+    /// Write a Chrome Trace Event JSON timeline (open in ui.perfetto.dev) of every replication
+    /// of every deployment: each (deployment, replication) is a process of its own, named
+    /// `<deployment> replication <r>` when there are several; streamed, same bytes on any
+    /// thread count.
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
     /// Write one JSON line per execution (every replication): arrival, end, outcome, error,
@@ -618,28 +621,6 @@ fn load_models(dir: Option<&Path>) -> Result<Models, LoadError> {
     }
 }
 
-/// A fan-out cut into payload-sized chunks (`chunks_of_kb`) starts no worker without a chunk:
-/// a note on stderr says when a deployment runs fewer workers than the fan-out asks for.
-fn fan_out_notes(scenario: &Scenario, models: &Models, deployments: &[Deployment]) -> Result<(), Failure> {
-    let models = sfsim_experiment::scenario_models(scenario, models)?;
-    for d in deployments {
-        let chunk_bytes = d.chunk_payload_bytes(&models);
-        for f in &scenario.workflow.fan_outs {
-            let started = f.item_count(chunk_bytes);
-            if started < f.items {
-                eprintln!(
-                    "sfsim run: note: {}: fan-out `{}` cuts its input into {started} chunks of {} KiB (the payload limit), so {started} of its {} workers run",
-                    d.name(),
-                    f.name,
-                    chunk_bytes / 1024,
-                    f.items
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
 fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
     for name in &a.deployments {
         match Deployment::from_name(name) {
@@ -656,25 +637,29 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
     let scenario = Scenario::load(&a.scenario, &a.set)?;
     let models = load_models(a.models.as_deref())?;
     let deployments = resolve_deployments(&scenario, &a.deployments)?;
-    fan_out_notes(&scenario, &models, &deployments)?;
-    // A timeline streams to one fragment file per deployment beside the trace's target; the
-    // fragments are joined into a temporary and renamed into place with the output, or removed.
-    let fragment = |path: &Path, d: usize| {
+    // A timeline and the executions stream to one fragment file per (deployment, replication)
+    // beside their target; the fragments are joined, in that order, into a temporary renamed
+    // into place with the output, or removed.
+    let fragment = |path: &Path, tag: &str| {
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let name = path.file_name().map_or_else(|| "trace".into(), |n| n.to_string_lossy().into_owned());
-        dir.join(format!(".{name}.part{d}-{}", std::process::id()))
+        let name = path.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+        dir.join(format!(".{name}.part-{tag}-{}", std::process::id()))
     };
+    let replications = a.replications.unwrap_or(scenario.replications);
+    // Each replication of each deployment is a process of its own in the timeline (pid
+    // d x replications + r + 1), named after the deployment, and its replication when there
+    // are several.
     let trace = a.trace.clone().map(|path| {
-        let f = move |d: usize, name: &str| -> Box<dyn sfsim_platform::TraceSink> {
-            Box::new(sfsim_report::TraceFragment::create(&fragment(&path, d), d + 1, name))
+        let f = move |d: usize, r: u64, name: &str| -> Box<dyn sfsim_platform::TraceSink> {
+            let pid = d * replications as usize + r as usize + 1;
+            let process = if replications > 1 { format!("{name} replication {r}") } else { name.to_string() };
+            Box::new(sfsim_report::TraceFragment::create(&fragment(&path, &format!("t{d}r{r}")), pid, &process))
         };
         sfsim_experiment::TraceFactory(std::sync::Arc::new(f))
     });
-    // Executions stream to one fragment per (deployment, replication), joined in that order.
-    let exec_fragment = move |path: &Path, d: usize, r: u64| fragment(path, usize::MAX - 1).with_extension(format!("d{d}r{r}"));
     let executions = a.executions.clone().map(|path| {
         let f = move |d: usize, r: u64, name: &str| -> Box<dyn sfsim_platform::ExecSink> {
-            Box::new(sfsim_report::ExecutionsFragment::create(&exec_fragment(&path, d, r), name, r))
+            Box::new(sfsim_report::ExecutionsFragment::create(&fragment(&path, &format!("e{d}r{r}")), name, r))
         };
         sfsim_experiment::ExecFactory(std::sync::Arc::new(f))
     });
@@ -690,18 +675,18 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
     let result = progress::with_progress("sfsim run", a.quiet, progress::Count::Simulations, || {
         run_scenario(&scenario, &deployments, &models, &opts)
     });
-    let mut fragments: Vec<PathBuf> = match &a.trace {
-        Some(path) => (0..deployments.len()).map(|d| fragment(path, d)).collect(),
-        None => Vec::new(),
-    };
-    let replications = result.as_ref().map_or(0, |r| r.replications);
-    let exec_fragments: Vec<PathBuf> = match &a.executions {
-        Some(path) => {
-            (0..deployments.len()).flat_map(|d| (0..replications).map(move |r| (d, r))).map(|(d, r)| exec_fragment(path, d, r)).collect()
+    let parts = |path: &Option<PathBuf>, kind: char| -> Vec<PathBuf> {
+        match path {
+            Some(path) => (0..deployments.len())
+                .flat_map(|d| (0..replications).map(move |r| (d, r)))
+                .map(|(d, r)| fragment(path, &format!("{kind}{d}r{r}")))
+                .collect(),
+            None => Vec::new(),
         }
-        None => Vec::new(),
     };
-    fragments.extend(exec_fragments.iter().cloned());
+    let trace_fragments = parts(&a.trace, 't');
+    let exec_fragments = parts(&a.executions, 'e');
+    let fragments: Vec<PathBuf> = trace_fragments.iter().chain(&exec_fragments).cloned().collect();
     let remove = |paths: &[PathBuf]| {
         for p in paths {
             let _ = std::fs::remove_file(p);
@@ -718,6 +703,11 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
             return Err(e.into());
         }
     };
+    // A fan-out cut into payload-sized chunks starts no worker without a chunk: said on stderr
+    // (even with -q: it changes what the numbers mean), and in the JSON (`fan_out_chunks`).
+    for note in result.results.iter().flat_map(|r| r.fan_out_notes()) {
+        eprintln!("sfsim run: note: {note}");
+    }
     if !a.quiet {
         let events: u64 = result.results.iter().map(|r| r.events).sum();
         eprintln!(
@@ -740,7 +730,7 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
     // Write every file or none: the trace and the output are staged together.
     let mut ready: Vec<(PathBuf, &Path)> = Vec::new();
     if let Some(path) = &a.executions {
-        let tmp = fragment(path, usize::MAX);
+        let tmp = fragment(path, "tmp-e");
         let joined = sfsim_report::assemble_lines(&exec_fragments, &tmp);
         remove(&exec_fragments);
         if let Err(e) = joined {
@@ -751,8 +741,7 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
         ready.push((tmp, path.as_path()));
     }
     if let Some(path) = &a.trace {
-        let tmp = fragment(path, usize::MAX);
-        let trace_fragments: Vec<PathBuf> = fragments.iter().filter(|f| !exec_fragments.contains(f)).cloned().collect();
+        let tmp = fragment(path, "tmp-t");
         let joined = sfsim_report::assemble_trace(&trace_fragments, &tmp);
         remove(&trace_fragments);
         if let Err(e) = joined {
@@ -839,16 +828,9 @@ fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
                 // they allow or refuse is what `run` allows or refuses.
                 let models = sfsim_experiment::scenario_models(&s, &builtin)?;
                 // Build every deployment the file configures or lists, so that a configuration
-                // a platform rejects (Azure memory, an az-queue fan-out) is reported here too.
-                let mut names: Vec<String> = s.deployment.keys().cloned().collect();
-                names.extend(s.deployments.iter().cloned());
-                for d in names {
-                    let Some(dep) = Deployment::from_name(&d) else {
-                        return Err(s.error_at(&format!("deployment.{d}"), format!("unknown deployment `{d}`")));
-                    };
-                    let cfg = s.deployment.get(&d).cloned().unwrap_or_default();
-                    sfsim_platform::DeploymentPlan::build(dep, &models, &cfg, &s.workflow).map_err(|e| s.error_at(&e.key, e.message))?;
-                }
+                // a platform rejects (Azure memory, an az-queue fan-out, a Durable-only key on
+                // another deployment) is reported here: the check every run makes.
+                sfsim_experiment::build_deployments(&s, &models, &[])?;
                 Ok(format!("scenario {}", s.name))
             }
         });
@@ -1036,6 +1018,8 @@ fn cmd_reproduce(a: &ReproduceArgs) -> Result<(), Failure> {
     let mut shown: Vec<sfsim_calibration::ExperimentResult> = Vec::new();
     let mut shown_keys: BTreeSet<(PathBuf, String)> = BTreeSet::new();
     let mut updates: Vec<(PathBuf, String)> = Vec::new();
+    // Fan-outs that start fewer workers than they ask for (chunks), with the experiments.
+    let mut notes = sfsim_experiment::FanOutNotes::default();
     for set in &sets {
         if !files.contains_key(&set.experiments) {
             files.insert(set.experiments.clone(), sfsim_calibration::load_experiments(&set.experiments)?);
@@ -1050,6 +1034,9 @@ fn cmd_reproduce(a: &ReproduceArgs) -> Result<(), Failure> {
             let seed_k = if k == 0 { a.seed } else { Some(seed + k) };
             let more = progress::with_progress("sfsim reproduce", a.quiet, progress::Count::Simulations, || {
                 sfsim_calibration::run_experiments(todo.iter().copied(), &models, a.iterations, seed_k, |r, took| {
+                    for s in r.results.iter().chain(r.sweep.iter().flat_map(|(_, s)| s)) {
+                        notes.add(s, &r.id);
+                    }
                     if !a.quiet && k == 0 {
                         eprintln!("sfsim reproduce: {} ({} deployment(s)) in {:.2} s", r.id, r.results.len(), took.as_secs_f64());
                     }
@@ -1107,6 +1094,10 @@ fn cmd_reproduce(a: &ReproduceArgs) -> Result<(), Failure> {
             fitted: fitted.clone(),
             seeds_met: (a.seeds > 1).then_some((met, a.seeds)),
         });
+    }
+    // Said once (even with -q: it changes what the numbers mean).
+    for (n, ids) in notes.sentences() {
+        eprintln!("sfsim reproduce: note: {n} (experiment(s) {})", ids.join(", "));
     }
     let figures = sfsim_report::reproduction_figures(&shown);
     let paper_only = a.targets.is_empty();
@@ -1619,9 +1610,28 @@ fn cmd_sweep(a: &SweepArgs) -> Result<(), Failure> {
     let models = load_models(a.models.as_deref())?;
     let mine: Vec<&sfsim_experiment::sweep::Trial> = trials.iter().filter(|t| t.index % shard.1 == shard.0).collect();
     let started = std::time::Instant::now();
-    let lines: Vec<String> = progress::with_progress("sfsim sweep", a.quiet, progress::Count::Of(mine.len() as u64), || {
-        mine.par_iter().map(|t| sweep.run_trial(t, &models).map(|s| sfsim_report::trial_line(t, &s))).collect::<Result<Vec<_>, _>>()
-    })?;
+    let lines: Vec<(String, sfsim_experiment::FanOutNotes)> =
+        progress::with_progress("sfsim sweep", a.quiet, progress::Count::Of(mine.len() as u64), || {
+            mine.par_iter()
+                .map(|t| {
+                    sweep.run_trial(t, &models).map(|s| {
+                        let mut notes = sfsim_experiment::FanOutNotes::default();
+                        notes.add(&s, &t.index.to_string());
+                        (sfsim_report::trial_line(t, &s), notes)
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+    // Each fan-out that starts fewer workers than it asks for, once per deployment and fan-out
+    // (even with -q: it changes what the numbers mean).
+    let mut notes = sfsim_experiment::FanOutNotes::default();
+    for n in lines.iter().map(|(_, n)| n) {
+        notes.merge(n);
+    }
+    for (n, trials) in notes.sentences() {
+        eprintln!("sfsim sweep: note: {n} (in {} trial(s); each trial's `summary.fan_out_chunks` says which)", trials.len());
+    }
+    let lines: Vec<String> = lines.into_iter().map(|(l, _)| l).collect();
     let mut text = sfsim_report::sweep_header(&sweep, trials.len() as u64, shard);
     text.push('\n');
     for l in lines {

@@ -41,7 +41,8 @@ pub struct RunOptions {
     pub replications: Option<u64>,
     /// Root seed (default: the scenario's).
     pub seed: Option<u64>,
-    /// Stream a timeline of replication 0 of each deployment to the sink this makes.
+    /// Stream a timeline of every replication of every deployment to the sinks this makes
+    /// (one per deployment and replication).
     pub trace: Option<TraceFactory>,
     /// Stream every execution of every replication to the sink this makes.
     pub executions: Option<ExecFactory>,
@@ -61,10 +62,11 @@ impl std::fmt::Debug for ExecFactory {
     }
 }
 
-/// Makes the trace sink of a deployment: called with the deployment's index in the run and its
-/// name, once per deployment, from the worker thread that simulates it.
+/// Makes the trace sink of one replication of a deployment: called with the deployment's index
+/// in the run, the replication and the deployment's name, once per (deployment, replication),
+/// from the worker thread that simulates it.
 #[derive(Clone)]
-pub struct TraceFactory(pub std::sync::Arc<dyn Fn(usize, &str) -> Box<dyn TraceSink> + Send + Sync>);
+pub struct TraceFactory(pub std::sync::Arc<dyn Fn(usize, u64, &str) -> Box<dyn TraceSink> + Send + Sync>);
 
 impl std::fmt::Debug for TraceFactory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -176,6 +178,43 @@ pub fn scenario_models<'m>(scenario: &Scenario, models: &'m Models) -> Result<st
     Ok(std::borrow::Cow::Owned(overridden))
 }
 
+/// Builds the plan of every deployment the scenario configures (`[deployment.<name>]`, in
+/// name order) or lists (`[scenario] deployments`), then of any other of `deployments`, and
+/// returns the plans of `deployments`, in their order. `models` are the scenario's
+/// ([`scenario_models`]).
+///
+/// This is the one check of a scenario's deployments, shared by `sfsim validate` and every
+/// command that runs a scenario ([`run_scenario`]): a key that a deployment does not take
+/// (`flow` or `backend` on a non-Durable deployment, `map_mode` off aws-step, an Azure memory
+/// on Lambda, ...) or an unknown deployment is an error at its key, whether or not that
+/// deployment is among those run.
+pub fn build_deployments(scenario: &Scenario, models: &Models, deployments: &[Deployment]) -> Result<Vec<DeploymentPlan>, LoadError> {
+    let known: Vec<&str> = Deployment::ALL.iter().map(|d| d.name()).collect();
+    let configured = scenario.deployment.keys().map(|n| (format!("deployment.{n}"), n));
+    let listed = scenario.deployments.iter().enumerate().map(|(i, n)| (format!("scenario.deployments.{i}"), n));
+    let mut order: Vec<Deployment> = Vec::new();
+    for (key, name) in configured.chain(listed) {
+        let d = Deployment::from_name(name)
+            .ok_or_else(|| scenario.error_at(&key, format!("unknown deployment `{name}`{}", sfsim_workflow::suggest(name, &known))))?;
+        if !order.contains(&d) {
+            order.push(d);
+        }
+    }
+    for d in deployments {
+        if !order.contains(d) {
+            order.push(*d);
+        }
+    }
+    let plans = order
+        .iter()
+        .map(|d| {
+            let cfg = scenario.deployment.get(d.name()).cloned().unwrap_or_default();
+            DeploymentPlan::build(*d, models, &cfg, &scenario.workflow).map_err(|e| scenario.error_at(&e.key, e.message))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(deployments.iter().map(|d| plans[order.iter().position(|o| o == d).expect("every deployment is built")].clone()).collect())
+}
+
 /// Runs `scenario` on `deployments`.
 pub fn run_scenario(
     scenario: &Scenario,
@@ -196,23 +235,10 @@ pub fn run_scenario_keeping(
     opts: &RunOptions,
     keep_records: bool,
 ) -> Result<(ScenarioResult, Vec<Vec<sfsim_platform::ExecRecord>>), LoadError> {
-    for name in scenario.deployment.keys() {
-        if Deployment::from_name(name).is_none() {
-            let known: Vec<&str> = Deployment::ALL.iter().map(|d| d.name()).collect();
-            return Err(scenario
-                .error_at(&format!("deployment.{name}"), format!("unknown deployment `{name}`{}", sfsim_workflow::suggest(name, &known))));
-        }
-    }
     let resolved = scenario_models(scenario, models)?;
     let models: &Models = &resolved;
     let models_hash = text_hash(&models.texts().iter().map(|(n, t)| format!("{n}\n{t}")).collect::<Vec<_>>().join("\n"));
-    let platforms = deployments
-        .iter()
-        .map(|d| {
-            let cfg = scenario.deployment.get(d.name()).cloned().unwrap_or_default();
-            DeploymentPlan::build(*d, models, &cfg, &scenario.workflow).map_err(|e| scenario.error_at(&e.key, e.message))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let platforms = build_deployments(scenario, models, deployments)?;
     // With a trace's arrivals every invocation is an execution (`--iterations N`: the first N).
     let trace = matches!(scenario.arrivals, Arrivals::Trace { .. });
     let iterations = if trace {
@@ -266,7 +292,7 @@ pub fn run_scenario_keeping(
             let streams = RngStreams::new(seed, r);
             let _done = Finished;
             let sinks = Sinks {
-                trace: opts.trace.as_ref().filter(|_| r == 0).map(|f| (f.0)(d, platforms[d].name())),
+                trace: opts.trace.as_ref().map(|f| (f.0)(d, r, platforms[d].name())),
                 executions: opts.executions.as_ref().map(|f| (f.0)(d, r, platforms[d].name())),
             };
             let spec = sfsim_platform::RunSpec {
@@ -299,6 +325,7 @@ pub fn run_scenario_keeping(
     for p in &platforms {
         let mut runs: Vec<RunOutput> = it.by_ref().take(replications as usize).collect();
         let mut summary = summarize(p.name(), &runs);
+        summary.fan_out_chunks = FanOutChunks::of(&scenario.workflow, p.chunk_bytes);
         if !opts.quantiles.is_empty() {
             let mut lat = sfsim_engine::Sample::new();
             for r in &runs {

@@ -261,6 +261,11 @@ pub struct DeploymentSummary {
     pub worker_scheduling_delay_s: Stats,
     /// Fan-out workers: seconds from being scheduled to finishing.
     pub worker_latency_s: Stats,
+    /// The fan-outs whose input is cut into payload-sized chunks (`chunks_of_kb`) on this
+    /// deployment, in the workflow's fan-out order: chunks, and workers asked for and started
+    /// per execution (a worker without a chunk is not started). `None` (JSON `null`) when no
+    /// fan-out of the workflow has `chunks_of_kb`.
+    pub fan_out_chunks: Option<Vec<FanOutChunks>>,
     /// Completed executions per second from the first arrival to the last completion, the mean
     /// over replications; null under 10 completions.
     pub throughput_per_s: Option<f64>,
@@ -274,6 +279,112 @@ pub struct DeploymentSummary {
     /// End-to-end latencies of the completed executions, sorted (for CDFs); not in the JSON.
     #[serde(skip)]
     pub latency_samples_s: Vec<f64>,
+}
+
+/// A fan-out whose input is cut into chunks of the deployment's payload limit (`chunks_of_kb`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FanOutChunks {
+    /// The fan-out (`[workflow.fan_out.<name>]`).
+    pub fan_out: String,
+    /// The size of a chunk: the deployment's payload limit, bytes.
+    pub chunk_bytes: u64,
+    /// Chunks the fan-out's input (`chunks_of_kb`) is cut into, per execution.
+    pub chunks: u32,
+    /// Workers the fan-out asks for (`items`), per execution.
+    pub workers_requested: u32,
+    /// Workers started per execution: the smaller of `chunks` and `workers_requested`.
+    pub workers_started: u32,
+}
+
+impl FanOutChunks {
+    /// The chunked fan-outs of `workflow` on a deployment whose payload limit is `chunk_bytes`;
+    /// `None` when no fan-out has chunks.
+    pub fn of(workflow: &sfsim_workflow::Workflow, chunk_bytes: u64) -> Option<Vec<FanOutChunks>> {
+        let v: Vec<FanOutChunks> = workflow
+            .fan_outs
+            .iter()
+            .filter_map(|f| {
+                f.chunks(chunk_bytes).map(|chunks| FanOutChunks {
+                    fan_out: f.name.clone(),
+                    chunk_bytes,
+                    chunks,
+                    workers_requested: f.items,
+                    workers_started: f.item_count(chunk_bytes),
+                })
+            })
+            .collect();
+        (!v.is_empty()).then_some(v)
+    }
+}
+
+impl DeploymentSummary {
+    /// A sentence per chunked fan-out that starts fewer workers than it asks for on this
+    /// deployment (`aws-step: fan-out `workers` cuts its input into 400 chunks of 256 KiB (the
+    /// payload limit), so 400 of its 1000 workers run`); empty when every worker starts.
+    pub fn fan_out_notes(&self) -> Vec<String> {
+        self.fan_out_chunks
+            .iter()
+            .flatten()
+            .filter(|c| c.workers_started < c.workers_requested)
+            .map(|c| {
+                format!(
+                    "{}: fan-out `{}` cuts its input into {} chunks of {} KiB (the payload limit), so {} of its {} workers run",
+                    self.deployment,
+                    c.fan_out,
+                    c.chunks,
+                    c.chunk_bytes / 1024,
+                    c.workers_started,
+                    c.workers_requested
+                )
+            })
+            .collect()
+    }
+}
+
+/// The fan-outs that start fewer workers than they ask for, gathered over many runs (a
+/// sweep's trials, a reproduction's experiments) to be said once per deployment and fan-out.
+#[derive(Clone, Debug, Default)]
+pub struct FanOutNotes {
+    /// (deployment, fan-out, chunk bytes, chunks) -> (workers asked for, where).
+    seen: BTreeMap<(String, String, u64, u32), (std::collections::BTreeSet<u32>, std::collections::BTreeSet<String>)>,
+}
+
+impl FanOutNotes {
+    /// Notes the short-started fan-outs of `s`, run in `context` (a trial, an experiment).
+    pub fn add(&mut self, s: &DeploymentSummary, context: &str) {
+        for c in s.fan_out_chunks.iter().flatten().filter(|c| c.workers_started < c.workers_requested) {
+            let e = self.seen.entry((s.deployment.clone(), c.fan_out.clone(), c.chunk_bytes, c.chunks)).or_default();
+            e.0.insert(c.workers_requested);
+            e.1.insert(context.to_string());
+        }
+    }
+
+    /// Adds the notes of `other`.
+    pub fn merge(&mut self, other: &FanOutNotes) {
+        for (k, (asked, contexts)) in &other.seen {
+            let e = self.seen.entry(k.clone()).or_default();
+            e.0.extend(asked.iter().copied());
+            e.1.extend(contexts.iter().cloned());
+        }
+    }
+
+    /// One sentence per deployment and fan-out, with the contexts it was seen in.
+    pub fn sentences(&self) -> Vec<(String, Vec<String>)> {
+        self.seen
+            .iter()
+            .map(|((d, f, bytes, chunks), (asked, contexts))| {
+                let asked: Vec<String> = asked.iter().map(u32::to_string).collect();
+                (
+                    format!(
+                        "{d}: fan-out `{f}` cuts its input into {chunks} chunks of {} KiB (the payload limit), so {chunks} workers run where {} are asked for",
+                        bytes / 1024,
+                        asked.join(", ")
+                    ),
+                    contexts.iter().cloned().collect(),
+                )
+            })
+            .collect()
+    }
 }
 
 /// Storage transactions per execution, by kind.
@@ -376,6 +487,7 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
         idle,
         worker_scheduling_delay_s: Stats::of_sample(&delays),
         worker_latency_s: Stats::of_sample(&worker_lat),
+        fan_out_chunks: None,
         chain_gap_s: Stats::of_sample(&gaps),
         throughput_per_s: {
             let per_run: Vec<f64> = runs.iter().filter_map(|r| r.fold.throughput_per_s()).collect();

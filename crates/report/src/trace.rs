@@ -1,6 +1,7 @@
 //! Chrome Trace Event JSON in simulated time, for ui.perfetto.dev or chrome://tracing.
 //!
-//! One process per deployment (`pid` 1, 2, ... in the order run), one thread (`tid`) per
+//! One process per deployment and replication (`pid` 1, 2, ... in (deployment, replication)
+//! order, as `sfsim run --trace` numbers them; each replication starts at time 0), one thread (`tid`) per
 //! instance execution slot plus `tid` 0 for arrivals; `X` slices for cold starts, executions
 //! and their phases (which nest inside the execution), keep-alive idleness; `i` instants for
 //! arrivals, throttles and reclaims; `C` counters for live instances and waiting requests.
@@ -52,7 +53,7 @@ pub fn render_trace(traces: &[(String, Vec<TraceEvent>)]) -> String {
     format!("{TRACE_HEAD}{}{TRACE_TAIL}", events.join(","))
 }
 
-/// One deployment's timeline streamed to a file as it is recorded: the comma-separated events
+/// One replication of a deployment's timeline streamed to a file as it is recorded: the comma-separated events
 /// of process `pid` (a fragment of the trace document; [`assemble_trace`] joins them). Memory
 /// stays bounded whatever the timeline's length; the first write error is kept and reported
 /// by `finish`.
