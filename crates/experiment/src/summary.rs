@@ -272,6 +272,9 @@ pub struct DeploymentSummary {
     /// Seconds from the end of one workflow function to the start of the next on the same
     /// path, pooled over hops (SeBS-Flow's `chain_gap_s`; none for single-function deployments).
     pub chain_gap_s: Stats,
+    /// Completed executions: seconds from the first workflow function's start to the last one's
+    /// end (SeBS-Flow's end-to-end; none for single-function deployments).
+    pub function_span_s: Stats,
     /// The raw per-worker samples (scheduling delay, latency), sorted, for pooling across runs;
     /// not part of the JSON output.
     #[serde(skip)]
@@ -447,11 +450,12 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
         table: t.counts.table_transactions as f64 / na,
         blob: t.counts.blob_transactions as f64 / na + idle.blob_transactions as f64 / na,
     };
-    let (mut delays, mut worker_lat, mut gaps) = (Sample::new(), Sample::new(), Sample::new());
+    let (mut delays, mut worker_lat, mut gaps, mut spans) = (Sample::new(), Sample::new(), Sample::new(), Sample::new());
     for r in runs {
         delays.merge(&r.worker_scheduling_delay_s);
         worker_lat.merge(&r.worker_latency_s);
         gaps.merge(&r.chain_gap_s);
+        spans.merge(&r.function_span_s);
     }
     const CDF_POINTS: usize = 10_000;
     DeploymentSummary {
@@ -489,6 +493,7 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
         worker_latency_s: Stats::of_sample(&worker_lat),
         fan_out_chunks: None,
         chain_gap_s: Stats::of_sample(&gaps),
+        function_span_s: Stats::of_sample(&spans),
         throughput_per_s: {
             let per_run: Vec<f64> = runs.iter().filter_map(|r| r.fold.throughput_per_s()).collect();
             (!per_run.is_empty()).then(|| per_run.iter().sum::<f64>() / per_run.len() as f64)

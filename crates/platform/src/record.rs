@@ -400,6 +400,10 @@ pub struct RunOutput {
     /// the same strand (SeBS-Flow's per-hop overhead), pooled over hops; a fan-out's workers
     /// follow the function before it, and the function after a join follows the last branch.
     pub chain_gap_s: Sample,
+    /// Completed executions: seconds from the start of the first workflow function's code to
+    /// the end of the last one (SeBS-Flow's end-to-end, which leaves out the client's start
+    /// and a Durable orchestrator's first and last episodes); none for single functions.
+    pub function_span_s: Sample,
     /// Transactions that accrue without any execution (idle polling, scale-controller peeks,
     /// lease renewals) over the run, by kind.
     pub idle: StatefulCounts,

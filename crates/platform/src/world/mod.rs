@@ -642,6 +642,9 @@ pub(crate) struct ExecSt {
     pub cold: bool,
     /// When the workflow's first function started (not the HTTP starter of Durable).
     pub first_start: Option<SimTime>,
+    /// The first workflow function's code start and the last one's end so far (the functions
+    /// [`World::function_hop`] sees: Tasks, activities, queue functions, entity batches).
+    pub fn_span: Option<(SimTime, SimTime)>,
     /// Durable: when the starter created the instance (runtime status Pending).
     pub pending: Option<SimTime>,
     /// Durable: when the first episode's checkpoint recorded runtime status Running.
@@ -667,6 +670,7 @@ impl ExecSt {
             acc: ExecAcc::default(),
             cold: false,
             first_start: None,
+            fn_span: None,
             pending: None,
             running: None,
             history_events: 0,
@@ -885,6 +889,8 @@ pub(crate) struct World<'a> {
     pub worker_latency_s: sfsim_engine::Sample,
     /// Gaps between consecutive workflow functions of a strand ([`World::function_hop`]).
     pub chain_gap_s: sfsim_engine::Sample,
+    /// Completed executions: first workflow function's start to the last one's end.
+    pub function_span_s: sfsim_engine::Sample,
     pub idle: StatefulCounts,
     pub idle_cost: Cost,
     /// The account's Lambda concurrency allowance (shared by all Lambda apps).
@@ -985,6 +991,7 @@ pub fn simulate_into(spec: &RunSpec<'_>, sinks: Sinks) -> RunOutput {
         worker_delay_s: sfsim_engine::Sample::new(),
         worker_latency_s: sfsim_engine::Sample::new(),
         chain_gap_s: sfsim_engine::Sample::new(),
+        function_span_s: sfsim_engine::Sample::new(),
         idle: StatefulCounts::default(),
         idle_cost: Cost::default(),
         lambda_account: spec.plan.apps.iter().find_map(|a| match a.platform.scaling {
@@ -1061,6 +1068,7 @@ pub fn simulate_into(spec: &RunSpec<'_>, sinks: Sinks) -> RunOutput {
         worker_scheduling_delay_s: w.worker_delay_s,
         worker_latency_s: w.worker_latency_s,
         chain_gap_s: w.chain_gap_s,
+        function_span_s: w.function_span_s,
         idle: w.idle,
         idle_cost_usd: w.idle_cost.total(),
         instance_cost_usd,
@@ -1238,6 +1246,10 @@ impl World<'_> {
         for s in strands {
             let Some(x) = self.execs.get_mut(s.exec) else { continue };
             let measured = x.arrival >= self.spec.measure_after;
+            x.fn_span = Some(match x.fn_span {
+                None => (now, now),
+                Some((first, last)) => (first, last.max(now)),
+            });
             let st = x.strand_mut(s.idx);
             if started {
                 if let Some(t) = st.fn_end.take()
@@ -1387,6 +1399,11 @@ impl World<'_> {
         let measured = arrival >= self.spec.measure_after;
         if measured {
             self.fold.add(&record);
+            if record.outcome == Outcome::Completed
+                && let Some((first, last)) = x.fn_span
+            {
+                self.function_span_s.push(last.saturating_since(first).as_secs_f64());
+            }
         }
         if let Some(sink) = self.exec_sink.as_mut() {
             sink.execution(&record, &x.spans);
