@@ -175,7 +175,7 @@ fn the_sebs_plan_loads_beside_the_study_plan() {
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     let ids: Vec<&str> = j["fit"]["targets"].as_array().expect("targets").iter().filter_map(|t| t["id"].as_str()).collect();
     assert!(ids.contains(&"ml-coldstart-azqueue") && ids.contains(&"sebs-chain-durable-256kb"), "{ids:?}");
-    assert_eq!(j["fit"]["parameters"].as_array().map(Vec::len), Some(5));
+    assert_eq!(j["fit"]["parameters"].as_array().map(Vec::len), Some(6));
     // The same parameter in two plans is refused.
     let o = sfsim(&[
         "calibrate",

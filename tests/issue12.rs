@@ -553,7 +553,7 @@ fn one_execution_is_billed_as_computed_by_hand() {
 ///   five messages (start, two activities, two results) x (put + GetMessages + delete) = 15.
 /// * az-dent: as az-dorch, but each step runs in an entity batch: its state read (15 ms) and save
 ///   (20 ms), the worker's deserialization of its 1 KB state and serialization back (r
-///   each) at the step's memory and a 10 ms operation dispatch at the entity's (96 MB) around the
+///   each) at the step's memory and the operation's dispatch (`entities.operation_cpu_s`) at the entity's (96 MB) around the
 ///   step (a about 1.28 s, b about 0.478 s, each billed to the ms). The host's meter buckets
 ///   each instant (`billing.meter_instant_buckets`): 384 MB for the step's phases, 256 MB for the
 ///   dispatch; the 1 ms rounding bills the average bucket. 4 more table transactions.
@@ -575,24 +575,30 @@ fn one_execution_on_the_stateful_azure_deployments_is_billed_as_computed_by_hand
     // The worker's per-KB JSON rate is fitted (models/az-durable.toml [replay]); the episodes'
     // billed milliseconds follow it.
     let models = std::fs::read_to_string("models/az-durable.toml").expect("model");
-    let rate: f64 = models
-        .lines()
-        .skip_while(|l| *l != "[replay]")
-        .find_map(|l| l.strip_prefix("per_history_kb_cpu_s = { value = "))
-        .and_then(|v| v.split(',').next())
-        .and_then(|v| v.trim().parse().ok())
-        .expect("replay.per_history_kb_cpu_s");
+    let param = |table: &str, key: &str| -> f64 {
+        let prefix = format!("{key} = {{ value = ");
+        models
+            .lines()
+            .skip_while(|l| *l != format!("[{table}]"))
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{table}.{key}"))
+    };
+    let rate = param("replay", "per_history_kb_cpu_s");
+    // The entity operation's dispatch (fitted, [entities]).
+    let op = param("entities", "operation_cpu_s");
     let billed = |s: f64| f64::max(0.1, (s * 1000.0 - 1e-9).ceil() / 1000.0);
     let ep1 = billed(1.023606 + 0.015 + rate + 0.05 + 0.02);
     let ep2 = billed(0.015 + 2.0 / 1024.0 / 60.0 + 4.0 * 0.002 + 3.0 * rate + 0.05 + 0.02);
     let ep3 = billed(0.015 + 4.0 / 1024.0 / 60.0 + 8.0 * 0.002 + 5.0 * rate + 0.07);
     let episodes = gb(0.1, 256.0) + gb(ep1, 256.0) + gb(ep2, 256.0) + gb(ep3, 256.0);
     let dorch_gb_s = episodes + gb(1.235, 384.0) + gb(0.433, 384.0);
-    // Each batch: its duration at 384 MB but the 10 ms dispatch at 256 MB, averaged over the
+    // Each batch: its duration at 384 MB but the dispatch at 256 MB, averaged over the
     // duration and billed over the duration rounded up to 1 ms.
     let batch = |step_s: f64| {
-        let dur = 0.015 + 2.0 * rate + 0.01 + step_s + 0.020;
-        gb(billed(dur), ((dur - 0.01) * 384.0 + 0.01 * 256.0) / dur)
+        let dur = 0.015 + 2.0 * rate + op + step_s + 0.020;
+        gb(billed(dur), ((dur - op) * 384.0 + op * 256.0) / dur)
     };
     let dent_gb_s = episodes + batch(1.2345) + batch(0.4321);
     let tx = 0.000036 / 1000.0;

@@ -107,17 +107,6 @@ pub struct Outcome {
 /// Runs `sfsim reproduce` on targets `ids` with the given models and experiments (else the
 /// built-in ones) over `seeds` seeds.
 pub fn reproduce(models: Option<&Path>, experiments: Option<&Path>, ids: &[&str], seeds: u32) -> BTreeMap<String, Outcome> {
-    reproduce_set(models, experiments, None, ids, seeds)
-}
-
-/// [`reproduce`] on the targets file `targets` (else the study's).
-pub fn reproduce_set(
-    models: Option<&Path>,
-    experiments: Option<&Path>,
-    targets: Option<&str>,
-    ids: &[&str],
-    seeds: u32,
-) -> BTreeMap<String, Outcome> {
     static RUNS: AtomicU64 = AtomicU64::new(0);
     let run = RUNS.fetch_add(1, Ordering::Relaxed);
     let out_dir = std::env::temp_dir().join(format!("sfsim-conflicts-{}-report-{run}", std::process::id()));
@@ -127,9 +116,6 @@ pub fn reproduce_set(
     }
     if let Some(x) = experiments {
         args.extend(["--experiments".to_string(), x.to_string_lossy().into_owned()]);
-    }
-    if let Some(t) = targets {
-        args.extend(["--targets".to_string(), t.to_string()]);
     }
     args.extend(["--out".to_string(), out_dir.to_string_lossy().into_owned()]);
     args.extend(["--seeds".to_string(), seeds.to_string()]);

@@ -522,6 +522,9 @@ param_section!(
         first_dispatch_cpu_s,
         /// Host CPU per backend request, s (the Python model: included in `episode_cpu_s`).
         request_cpu_s,
+        /// CPU of the Python orchestration client that starts an instance (the HTTP starter's
+        /// code around `start_new`), s.
+        client_cpu_s,
     }
 );
 param_section!(
@@ -829,6 +832,7 @@ impl CheckRanges for DurableModel {
         within("concurrency.dedicated_per_vcpu", &c.dedicated_per_vcpu, 1.0, 1000.0)?;
         within("polling.found_interval_s", &p.found_interval_s, 0.0, p.max_interval_s.value)?;
         within("replay.extended_sessions", &self.replay.extended_sessions, 0.0, 1.0)?;
+        within("replay.client_cpu_s", &self.replay.client_cpu_s, 0.0, 60.0)?;
         within("netherite.partition_count", &self.netherite.partition_count, 1.0, 32.0)?;
         within("netherite.latency_sigma", &self.netherite.latency_sigma, 0.0, 5.0)?;
         within("netherite.cache_cursors", &self.netherite.cache_cursors, 0.0, 1.0)?;

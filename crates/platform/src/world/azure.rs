@@ -829,7 +829,9 @@ impl<'a> World<'a> {
         let host_time = self.host_time_until(end);
         let (renew, acquire) = self.az().host_lock_intervals;
         let per = |span: SimDuration, every: SimDuration| if every > SimDuration::ZERO { span.as_nanos() / every.as_nanos() } else { 0 };
-        // Host time beyond the first host's is the time of hosts that do not hold the lock.
+        // Host time beyond the first host's is the time of hosts that do not hold the lock (host
+        // time runs from a host's creation, the lock's from its readiness: a busy period's first
+        // cold start counts a few acquire attempts, as a starting host does make).
         let lock = per(t, renew) + per(host_time.saturating_sub(t), acquire);
         self.count(None, Tx { blob_lease: lock, ..Tx::default() });
         if !self.az().leases {

@@ -196,9 +196,8 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _wo
         remote_activity_cpu_s: if backend.kind == DurableBackend::Netherite { d.netherite.remote_activity_cpu_s.value } else { 0.0 },
         episode_memory_mb: d.replay.orchestrator_memory_mb.value,
         entity_op_cpu_s: d.entities.operation_cpu_s.value,
-        // The client function: an entity-operation-like dispatch in Python, an episode's
-        // dispatch in .NET.
-        client_cpu_s: if dotnet { d.dotnet.episode_cpu_s.value } else { d.entities.operation_cpu_s.value },
+        // The client function: its own cost in Python, an episode's dispatch in .NET.
+        client_cpu_s: if dotnet { d.dotnet.episode_cpu_s.value } else { d.replay.client_cpu_s.value },
         first_dispatch_cpu_s: d.replay.first_dispatch_cpu_s.value,
         max_entity_batch: d.concurrency.max_entity_operation_batch.value as u32,
         table_property_max_bytes: (d.payload.table_property_max_kb.value * 1024.0) as u64,

@@ -36,7 +36,7 @@
 //! any other: dispatch CPU, and a state save (the lock owner is part of the entity's stored
 //! state: assumed, as DFX persists its scheduler state with the entity).
 //!
-//! **Parameters.** `models/az-durable.toml`: `entities.operation_cpu_s` (assumed), the
+//! **Parameters.** `models/az-durable.toml`: `entities.operation_cpu_s` (fitted to the study's Az-Dent-above-Az-Dorch order), the
 //! Python worker's per-KB JSON rate `per_history_kb_cpu_s` (fitted to SeBS-Flow's Durable chain),
 //! charged for the state it deserializes with every batch and serializes back with its results,
 //! `concurrency.max_entity_operation_batch`, `payload.table_property_max_kb`;
