@@ -173,7 +173,7 @@ enum Command {
     /// Simulate a scenario on one or more deployments and print latency, breakdown, GB-s and cost.
     #[command(after_help = RUN_HELP)]
     Run(RunArgs),
-    /// Check scenario and model files without running them.
+    /// Check input files without running them: scenarios, models, targets, baselines, deviations, sweeps, experiments and fit plans.
     #[command(after_help = VALIDATE_HELP)]
     Validate {
         /// Scenario (.toml with [scenario]) or model (.toml with [model]) files.
@@ -810,6 +810,13 @@ fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
                 // Recorded values name targets: likewise (`baseline = "..."`).
                 let targets = targets_naming(f, |t| t.baseline.as_deref())?;
                 sfsim_calibration::load_baseline(&src, &targets).map(|b| format!("{} recorded targets", b.len()))
+            } else if has("parameter") || has("group") {
+                // A fit plan: its parameters must be fittable (in the built-in models, not a
+                // documented fact) and its target ids known to a target set beside it (the
+                // files of `targets/` next to the plan, else the study's built-in targets).
+                let sets = plan_target_sets(f)?;
+                let plan = sfsim_calibration::load_fit_plan(f, &model_texts(None)?, &sets)?;
+                Ok(format!("fit plan with {} parameter(s), {} group(s)", plan.parameters.len(), plan.groups.len()))
             } else if has("sweep") {
                 let sw = sfsim_experiment::sweep::Sweep::load(f)?;
                 Ok(format!("sweep {} with {} trials", sw.name, sw.count()?))
@@ -846,6 +853,22 @@ fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
         return Err(Failure::Invalid(format!("{invalid} of {} files invalid", files.len())));
     }
     Ok(())
+}
+
+/// The target sets a fit plan's ids are checked against by `validate`: every targets file in
+/// the `targets/` folder beside the plan (as `calibration/fit.toml` has `calibration/targets/`),
+/// else the study's built-in targets.
+fn plan_target_sets(plan: &Path) -> Result<Vec<sfsim_calibration::FitSet>, LoadError> {
+    let dir = plan.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).join("targets");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect())
+        .unwrap_or_default();
+    paths.sort();
+    match load_fit_sets(&paths, None) {
+        Ok(sets) => Ok(sets),
+        Err(Failure::Input(e)) => Err(e),
+        Err(_) => Err(LoadError::whole_file(&plan.display().to_string(), format!("the target sets in {} cannot be loaded", dir.display()))),
+    }
 }
 
 /// Where a target set's files come from.
