@@ -286,6 +286,10 @@ pub struct FitOptions {
     pub iterations: Option<u64>,
     /// Root seed (default: each scenario's).
     pub seed: Option<u64>,
+    /// Seeds each evaluation runs, as `sfsim reproduce --seeds N` does (the root seed, then the
+    /// default seed + 1 .. N - 1): the objective is their mean, so a fit holds across seeds, not
+    /// at one. 1: the root seed only.
+    pub seeds: u64,
     /// Coordinate-search passes.
     pub passes: usize,
     /// Golden-section steps per parameter and pass (each one simulator evaluation).
@@ -296,7 +300,7 @@ pub struct FitOptions {
 
 impl Default for FitOptions {
     fn default() -> Self {
-        FitOptions { iterations: None, seed: None, passes: 2, steps: 10, from_centres: false }
+        FitOptions { iterations: None, seed: None, seeds: 1, passes: 2, steps: 10, from_centres: false }
     }
 }
 
@@ -306,6 +310,8 @@ struct Evaluator<'a> {
     parts: Vec<(Vec<&'a Experiment>, Vec<Target>)>,
     iterations: Option<u64>,
     seed: Option<u64>,
+    /// Seeds of the objective (`FitOptions::seeds`, at least 1).
+    seeds: u64,
     count: usize,
 }
 
@@ -320,27 +326,41 @@ impl<'a> Evaluator<'a> {
             })
             .filter(|(_, t): &(Vec<&Experiment>, Vec<Target>)| !t.is_empty())
             .collect();
-        Evaluator { texts, parts, iterations: opts.iterations, seed: opts.seed, count: 0 }
+        Evaluator { texts, parts, iterations: opts.iterations, seed: opts.seed, seeds: opts.seeds.max(1), count: 0 }
     }
 
     fn targets(&self) -> Vec<Target> {
         self.parts.iter().flat_map(|(_, t)| t.iter().cloned()).collect()
     }
 
+    /// The outcomes at the root seed.
     fn outcomes(&mut self, changes: &[(String, String, f64)]) -> Result<Vec<TargetOutcome>, LoadError> {
         self.count += 1;
         let models = Models::with_changes(self.texts, changes)?;
+        self.outcomes_at(&models, self.seed)
+    }
+
+    fn outcomes_at(&self, models: &Models, seed: Option<u64>) -> Result<Vec<TargetOutcome>, LoadError> {
         let mut out = Vec::new();
         for (experiments, targets) in &self.parts {
-            let results = run_experiments(experiments.iter().copied(), &models, self.iterations, self.seed, |_, _| {})?;
+            let results = run_experiments(experiments.iter().copied(), models, self.iterations, seed, |_, _| {})?;
             out.extend(evaluate_all(targets, &results));
         }
         Ok(out)
     }
 
+    /// The objective, the mean over the seeds (`sfsim reproduce --seeds`' seeds: the root seed,
+    /// then the default seed + k).
     fn objective(&mut self, changes: &[(String, String, f64)]) -> Result<f64, LoadError> {
+        self.count += 1;
+        let models = Models::with_changes(self.texts, changes)?;
         let targets = self.targets();
-        Ok(self.outcomes(changes)?.iter().zip(&targets).map(|(o, t)| objective(t, o)).sum())
+        let mut total = 0.0;
+        for k in 0..self.seeds {
+            let seed = if k == 0 { self.seed } else { Some(self.seed.unwrap_or(sfsim_workflow::DEFAULT_SEED) + k) };
+            total += self.outcomes_at(&models, seed)?.iter().zip(&targets).map(|(o, t)| objective(t, o)).sum::<f64>();
+        }
+        Ok(total / self.seeds as f64)
     }
 }
 

@@ -407,6 +407,11 @@ struct CalibrateArgs {
     /// Root seed (default: each scenario's).
     #[arg(long)]
     seed: Option<u64>,
+    /// Seeds each evaluation runs, those of `sfsim reproduce --seeds N` (the root seed, then
+    /// the default seed + 1 .. N - 1); the objective is their mean, so the fit holds across
+    /// seeds (N times slower). The report shows the root seed.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100))]
+    seeds: u64,
     /// Also refit with each target group left out in turn (groups: the plan's `[[group]]`s,
     /// else each target's experiment) and report the left-out targets' distance from their
     /// bands. Full fit and refits start from the centres of the ranges.
@@ -1305,19 +1310,21 @@ fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
     let opts = sfsim_calibration::FitOptions {
         iterations: a.iterations,
         seed: a.seed,
+        seeds: a.seeds,
         passes: a.passes as usize,
         steps: a.steps as usize,
         from_centres: false,
     };
     let quiet = a.quiet;
     let search = format!(
-        "coordinate search, {} pass(es) x {} evaluations per parameter, {}",
+        "coordinate search, {} pass(es) x {} evaluations per parameter, {}{}",
         a.passes,
         a.steps + 2,
         match a.iterations {
             Some(n) => format!("{n} executions per configuration"),
             None => "each experiment's executions".to_string(),
-        }
+        },
+        if a.seeds > 1 { format!(", objective the mean over {} seeds", a.seeds) } else { String::new() }
     );
     let set_names: Vec<&str> = sets.iter().map(|s| s.name.as_str()).collect();
     if a.cross_validate {
@@ -1377,7 +1384,7 @@ fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
                 None => texts.iter().find(|(n, _)| *n == p.model).map(|(_, t)| t.clone()).unwrap_or_default(),
             };
             let old_source = Models::param_in(&text, &p.key).map(|(_, s)| s).unwrap_or_default();
-            let source = format!("\"{}\"", fitted_source(&p.targets, &old_source).replace('"', "'"));
+            let source = format!("\"{}\"", fitted_source(&p.targets, &old_source, a.seeds).replace('"', "'"));
             let overrides = [
                 Override { path: format!("{}.value", p.key), value: format!("{after:.6e}") },
                 Override { path: format!("{}.source", p.key), value: source },
@@ -1408,7 +1415,7 @@ fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
 /// the reason its value was assumed before any fit. An earlier fit's statement is dropped, so
 /// that repeated fits do not nest their sources: `assumed: R`, `fitted: ... ; assumed before: R`
 /// and a hand-written `fitted: ... ; R` all keep `R`.
-fn fitted_source(targets: &[String], old: &str) -> String {
+fn fitted_source(targets: &[String], old: &str, seeds: u64) -> String {
     let old = old.trim();
     let reason = if let Some((_, r)) = old.split_once("assumed before:") {
         r
@@ -1419,7 +1426,8 @@ fn fitted_source(targets: &[String], old: &str) -> String {
     } else {
         old
     };
-    format!("fitted: {} (sfsim calibrate); assumed before: {}", targets.join(", "), reason.trim())
+    let how = if seeds > 1 { format!("sfsim calibrate --seeds {seeds}") } else { "sfsim calibrate".to_string() };
+    format!("fitted: {} ({how}); assumed before: {}", targets.join(", "), reason.trim())
 }
 
 /// What follows a hand-written `fitted: ids (how it was fitted, which may hold ; and .)`
@@ -2031,16 +2039,20 @@ mod tests {
     fn refitting_keeps_the_first_reason_and_does_not_nest_sources() {
         let t = ["a".to_string(), "b".to_string()];
         let want = "fitted: a, b (sfsim calibrate); assumed before: R";
-        assert_eq!(fitted_source(&t, "assumed: R"), want);
-        assert_eq!(fitted_source(&t, "fitted: x (sfsim calibrate); assumed before: R"), want);
+        assert_eq!(fitted_source(&t, "assumed: R", 1), want);
+        assert_eq!(fitted_source(&t, "fitted: x (sfsim calibrate); assumed before: R", 1), want);
         // A hand-written fit (the study profile's): its own statement goes, its reason stays.
-        assert_eq!(fitted_source(&t, "fitted: x, y (sfsim calibrate --plan p.toml); R"), want);
-        assert_eq!(fitted_source(&t, "R"), want);
+        assert_eq!(fitted_source(&t, "fitted: x, y (sfsim calibrate --plan p.toml); R", 1), want);
+        assert_eq!(fitted_source(&t, "R", 1), want);
         // A note in parentheses may hold its own `;` (the joint fit's sources did): the reason
         // is what follows the note, not what follows the first `;`.
-        assert_eq!(fitted_source(&t, "fitted: x (sfsim calibrate, one fit; cross-validated, c.md). R"), want);
-        assert_eq!(fitted_source(&t, "fitted: x; R"), want);
+        assert_eq!(fitted_source(&t, "fitted: x (sfsim calibrate, one fit; cross-validated, c.md). R", 1), want);
+        assert_eq!(fitted_source(&t, "fitted: x; R", 1), want);
+        // A fit over several seeds says so; refitting it keeps the reason.
+        let ten = fitted_source(&t, "fitted: x (sfsim calibrate); assumed before: R", 10);
+        assert_eq!(ten, "fitted: a, b (sfsim calibrate --seeds 10); assumed before: R");
+        assert_eq!(fitted_source(&t, &ten, 1), want);
         // Fitting twice gives the same source as fitting once.
-        assert_eq!(fitted_source(&t, &fitted_source(&t, "assumed: R")), want);
+        assert_eq!(fitted_source(&t, &fitted_source(&t, "assumed: R", 1), 1), want);
     }
 }
