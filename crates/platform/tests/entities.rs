@@ -166,6 +166,22 @@ distinct = true
         let o = run(d, &scenario(w), Arrivals::Burst { size: 40, interval_s: 0.0 }, 40, false);
         assert_eq!(o.executions.len(), 40);
     }
+    // Whatever the timing: a keyed entity is freed while idle and its slot reused, so a section
+    // that had not reached the second entity of its set yet must find that entity by its key
+    // when the request gets there (it used to hold the entity's old id: all 40 executions then
+    // waited forever behind a lock granted to a request that went to another entity).
+    let s = scenario(w);
+    for op_cpu_s in [0.01, 0.1, 0.22, 0.5] {
+        let mut m = Models::builtin().expect("models");
+        m.durable.entities.operation_cpu_s.value = op_cpu_s;
+        for seed in 1..=5 {
+            let cfg = s.deployment.get("az-dent").cloned().unwrap_or_default();
+            let plan = DeploymentPlan::build(Deployment::AzDent, &m, &cfg, &s.workflow).expect("plan builds");
+            let o = plan.run(&s.workflow, &Arrivals::Burst { size: 40, interval_s: 0.0 }, 40, RngStreams::new(seed, 0), false);
+            let done = o.executions.iter().filter(|r| r.outcome == Outcome::Completed).count();
+            assert_eq!(done, 40, "operation {op_cpu_s} s, seed {seed}: {done} of 40 completed");
+        }
+    }
 }
 
 #[test]

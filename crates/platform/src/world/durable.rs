@@ -372,8 +372,10 @@ struct Orch {
     last_host: Option<InstId>,
     last_end: SimTime,
     taken: (u32, bool),
-    /// The entities of the critical section it is in or entering, sorted.
-    locks: Vec<EntityId>,
+    /// The entities of the critical section it is in or entering, sorted, as references
+    /// (state object and ref): each is resolved to its entity when the request reaches it, since
+    /// an idle keyed entity is freed and its slot reused before a later lock of the set is taken.
+    locks: Vec<EntityRef>,
 }
 
 #[derive(Clone, Copy)]

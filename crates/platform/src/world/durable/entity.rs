@@ -91,6 +91,16 @@ impl World<'_> {
         id
     }
 
+    /// The entity `r` of execution `e` refers to, if it exists now (a keyed entity is freed
+    /// while idle and unlocked).
+    fn entity_if_exists(&self, e: ExecId, r: EntityRef) -> Option<EntityId> {
+        if let Some(id) = self.du.pinned[r.state.0 as usize] {
+            return Some(id);
+        }
+        let key = crate::workload::entity_key(&self.spec.streams, self.wf, e.0, r);
+        self.du.keyed.get(&(r.state.0, key)).copied()
+    }
+
     /// `account[17]`: an entity's name on the timeline.
     fn entity_name(&self, entity: EntityId) -> String {
         let (st, key) = match self.du.entities[entity].kind {
@@ -116,8 +126,8 @@ impl World<'_> {
             refs.iter().map(|r| ((r.state.0, crate::workload::entity_key(&self.spec.streams, self.wf, e.0, *r)), *r)).collect();
         keyed.sort_by_key(|x| x.0);
         keyed.dedup_by_key(|x| x.0);
-        let locks: Vec<EntityId> = keyed.iter().map(|(_, r)| self.entity_for(e, *r)).collect();
-        let first = locks[0];
+        let locks: Vec<EntityRef> = keyed.iter().map(|(_, r)| *r).collect();
+        let first = self.entity_for(e, locks[0]);
         self.du.orchs[orch].locks = locks;
         self.trace_exec(now, e, || "lock requested".into());
         let op = self.new_op(OpKind::Lock { orch, pos: 0 }, e, Some((orch, task)), Some(strand));
@@ -139,7 +149,9 @@ impl World<'_> {
             }
             Signal::ReleaseLocks => {
                 let locks = std::mem::take(&mut self.du.orchs[orch].locks);
-                for &entity in &locks {
+                for &r in &locks {
+                    // A locked entity is never freed: the reference finds the one it holds.
+                    let entity = self.entity_for(e, r);
                     let op = self.new_op(OpKind::Release { orch }, e, None, None);
                     self.send_entity_op(now, entity, op, e, None, 256, Some(host));
                 }
@@ -153,7 +165,9 @@ impl World<'_> {
     pub(crate) fn durable_orch_ended(&mut self, now: SimTime, orch: OrchId) {
         let o = &mut self.du.orchs[orch];
         let (e, locks) = (o.exec, std::mem::take(&mut o.locks));
-        for entity in locks {
+        for r in locks {
+            // Entities of the set it had not reached yet may not exist (or be another's now).
+            let Some(entity) = self.entity_if_exists(e, r) else { continue };
             let Some(ent) = self.du.entities.get_mut(entity.0) else { continue };
             if ent.lock == Some((e, orch)) {
                 ent.lock = None;
@@ -352,7 +366,8 @@ impl World<'_> {
                     // Forward the request to the next entity of the sorted set, if any.
                     let next =
                         self.du.orchs.get(orch.0).filter(|_| !self.exec_done(exec)).and_then(|o| o.locks.get(pos as usize + 1)).copied();
-                    if let Some(next) = next {
+                    if let Some(r) = next {
+                        let next = self.entity_for(exec, r);
                         let id = self.new_op(OpKind::Lock { orch, pos: pos + 1 }, exec, reply, strand);
                         self.send_entity_op(now, next, id, exec, strand, 256, Some(host));
                         continue;
