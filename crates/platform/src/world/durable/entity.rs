@@ -228,8 +228,15 @@ impl World<'_> {
 
     /// An entity's batch ended: it runs its queue next, or, a step entity (az-dent) that has
     /// served its one operation, it is freed.
+    ///
+    /// Ending a batch can fail an execution (a payload over the limit, every operation of a
+    /// batch that timed out), which releases that execution's locks and may start the entity's
+    /// next batch at once: an entity that is running or waiting for a host again is not freed.
     pub(super) fn entity_batch_ended(&mut self, now: SimTime, entity: EntityId) {
         let ent = &self.du.entities[entity];
+        if ent.running || ent.ready {
+            return;
+        }
         if !ent.queue.is_empty() {
             self.make_ready(now, Work::Entity(entity));
         } else if ent.kind == EntityKind::Step {
@@ -239,6 +246,7 @@ impl World<'_> {
             && ent.held.is_empty()
             && ent.inflight == 0
         {
+            debug_assert_eq!(self.du.keyed.get(&(state, key)), Some(&entity), "a keyed entity's key maps to it");
             self.du.keyed.remove(&(state, key));
             self.du.entities.remove(entity.0, |x| {
                 x.queue = VecDeque::new();
