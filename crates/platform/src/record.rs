@@ -372,6 +372,10 @@ impl RunFold {
 pub struct RunOutput {
     /// Every execution, folded as it ended (what the summaries use).
     pub fold: RunFold,
+    /// Step Functions runs and groups, Durable orchestrations and entity operations still
+    /// stored when the run ended: 0 when every execution ended (each frees what it owns), so a
+    /// test can catch an object no execution owns (a leak).
+    pub driver_objects_left: usize,
     /// One record per arrival, in arrival order, when the run was asked to keep them
     /// ([`crate::world::RunSpec::keep_records`]); empty otherwise.
     pub executions: Vec<ExecRecord>,

@@ -708,3 +708,41 @@ fn every_azure_app_pays_its_hosts_primary_lock_lease() {
     let want = (end_s / renew_s).floor() + (end_s / acquire_s).floor();
     assert!((two.idle.blob_transactions as f64 - want).abs() <= 1.0, "{} lock operations, {want} expected", two.idle.blob_transactions);
 }
+
+#[test]
+fn every_driver_object_is_freed_with_its_execution() {
+    // Completed runs, and failures mid-flight: a parallel whose joined output breaks Step
+    // Functions' 256 KB limit, a Durable chain whose payload breaks 64 KB in fail mode.
+    let m = quiet_models();
+    let flow = r#"
+[workflow]
+input_kb = 1
+output_kb = 1
+flow = [{ step = "big" }, { parallel = [[{ step = "a" }], [{ step = "b" }, { step = "a" }], [{ step = "b" }]] }]
+[workflow.steps.big]
+cpu_s = { dist = "fixed", value_s = 0.1 }
+memory_mb = 64
+input_kb = 1
+output_kb = 40
+[workflow.steps.a]
+cpu_s = { dist = "fixed", value_s = 0.1 }
+memory_mb = 64
+input_kb = 40
+output_kb = OUT
+[workflow.steps.b]
+cpu_s = { dist = "fixed", value_s = 0.1 }
+memory_mb = 64
+input_kb = 40
+output_kb = 1
+"#;
+    for out_kb in ["10", "200"] {
+        let s = scenario(&flow.replace("OUT", out_kb));
+        for d in [Deployment::AwsStep, Deployment::AzQueue, Deployment::AzDorch, Deployment::AzDent] {
+            let cfg = s.deployment.get(d.name()).cloned().unwrap_or_default();
+            let Ok(plan) = DeploymentPlan::build(d, &m, &cfg, &s.workflow) else { continue };
+            let o = plan.run(&s.workflow, &Arrivals::Interval { interval_s: 0.5 }, 20, RngStreams::new(3, 0), false);
+            assert_eq!(o.executions.len(), 20, "{}", d.name());
+            assert_eq!(o.driver_objects_left, 0, "{} with {out_kb} KB outputs: objects no execution owns", d.name());
+        }
+    }
+}

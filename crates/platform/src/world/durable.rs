@@ -443,6 +443,11 @@ pub struct DurableState {
 }
 
 impl DurableState {
+    /// Orchestrations and entity operations still stored (none once every execution ended).
+    pub(crate) fn live(&self) -> usize {
+        self.orchs.live() + self.ops.live()
+    }
+
     /// No orchestration or entity waits for a slot and no entity has queued operations.
     pub fn is_idle(&self) -> bool {
         self.pending.iter().all(VecDeque::is_empty) && self.ops.live() == 0

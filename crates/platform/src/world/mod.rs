@@ -1073,6 +1073,7 @@ pub fn simulate_into(spec: &RunSpec<'_>, sinks: Sinks) -> RunOutput {
         idle_cost_usd: w.idle_cost.total(),
         instance_cost_usd,
         instance_s,
+        driver_objects_left: w.sf.live() + w.du.live(),
     }
 }
 

@@ -471,6 +471,11 @@ pub struct StepState {
 }
 
 impl StepState {
+    /// Runs and groups still stored (none once every execution ended).
+    pub(crate) fn live(&self) -> usize {
+        self.runs.live() + self.groups.live()
+    }
+
     /// Frees a run of an ended execution.
     pub(crate) fn free_run(&mut self, id: RunId) {
         self.runs.remove(id.0, |_| {});
@@ -697,6 +702,11 @@ impl<'a> World<'a> {
                 let (join, strands) = self.fork(strand, branches.len() as u32, now);
                 let g = self.new_group(run, join, Vec::new(), None);
                 for (&b, child) in branches.iter().zip(strands) {
+                    // A branch that failed the execution at once (a data limit) ends it: the
+                    // runs of the branches after it are not created (no execution would own them).
+                    if self.exec_done(e) {
+                        break;
+                    }
                     let r = self.new_run(now, e, b, share, item, child, Some(g), None);
                     self.start_machine(now, r);
                 }
@@ -711,6 +721,9 @@ impl<'a> World<'a> {
                 };
                 let cap = if *max_concurrency == 0 { mode_cap } else { (*max_concurrency).min(mode_cap) };
                 for _ in 0..cap.min(*items) {
+                    if self.exec_done(e) {
+                        break;
+                    }
                     self.start_iteration(now, g);
                 }
             }
