@@ -642,9 +642,12 @@ pub(crate) struct ExecSt {
     pub cold: bool,
     /// When the workflow's first function started (not the HTTP starter of Durable).
     pub first_start: Option<SimTime>,
-    /// The first workflow function's code start and the last one's end so far (the functions
-    /// [`World::function_hop`] sees: Tasks, activities, queue functions, entity batches).
-    pub fn_span: Option<(SimTime, SimTime)>,
+    /// The first workflow function's code start (`SimTime::MAX` before one started) and the
+    /// last one's end so far (the functions [`World::function_hop`] sees: Tasks, activities,
+    /// queue functions, entity batches); events come in time order, so the latest end is the
+    /// last.
+    pub fn_first: SimTime,
+    pub fn_last: SimTime,
     /// Durable: when the starter created the instance (runtime status Pending).
     pub pending: Option<SimTime>,
     /// Durable: when the first episode's checkpoint recorded runtime status Running.
@@ -670,7 +673,8 @@ impl ExecSt {
             acc: ExecAcc::default(),
             cold: false,
             first_start: None,
-            fn_span: None,
+            fn_first: SimTime::MAX,
+            fn_last: SimTime::ZERO,
             pending: None,
             running: None,
             history_events: 0,
@@ -1247,10 +1251,11 @@ impl World<'_> {
         for s in strands {
             let Some(x) = self.execs.get_mut(s.exec) else { continue };
             let measured = x.arrival >= self.spec.measure_after;
-            x.fn_span = Some(match x.fn_span {
-                None => (now, now),
-                Some((first, last)) => (first, last.max(now)),
-            });
+            if started {
+                x.fn_first = x.fn_first.min(now);
+            } else {
+                x.fn_last = now;
+            }
             let st = x.strand_mut(s.idx);
             if started {
                 if let Some(t) = st.fn_end.take()
@@ -1400,10 +1405,8 @@ impl World<'_> {
         let measured = arrival >= self.spec.measure_after;
         if measured {
             self.fold.add(&record);
-            if record.outcome == Outcome::Completed
-                && let Some((first, last)) = x.fn_span
-            {
-                self.function_span_s.push(last.saturating_since(first).as_secs_f64());
+            if record.outcome == Outcome::Completed && x.fn_first != SimTime::MAX {
+                self.function_span_s.push(x.fn_last.saturating_since(x.fn_first).as_secs_f64());
             }
         }
         if let Some(sink) = self.exec_sink.as_mut() {
