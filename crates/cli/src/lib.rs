@@ -778,11 +778,7 @@ fn targets_naming(
     let me = std::fs::canonicalize(file).ok();
     let dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     for d in [dir.to_path_buf(), dir.join("targets")] {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        let mut paths: Vec<PathBuf> =
-            entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect();
-        paths.sort();
-        for p in paths {
+        for p in toml_files(&d) {
             let Ok(src) = SourceFile::read(&p) else { continue };
             let Ok(tf) = sfsim_calibration::load_target_file(&src) else { continue };
             if let Some(rel) = key(&tf)
@@ -860,16 +856,21 @@ fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The `*.toml` files directly in `dir`, sorted (none when it cannot be read).
+fn toml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect())
+        .unwrap_or_default();
+    paths.sort();
+    paths
+}
+
 /// The target sets a fit plan's ids are checked against by `validate`: every targets file in
 /// the `targets/` folder beside the plan (as `calibration/fit.toml` has `calibration/targets/`),
 /// else the study's built-in targets.
 fn plan_target_sets(plan: &Path) -> Result<Vec<sfsim_calibration::FitSet>, LoadError> {
     let dir = plan.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).join("targets");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect())
-        .unwrap_or_default();
-    paths.sort();
-    match load_fit_sets(&paths, None) {
+    match load_fit_sets(&toml_files(&dir), None) {
         Ok(sets) => Ok(sets),
         Err(Failure::Input(e)) => Err(e),
         Err(_) => Err(LoadError::whole_file(&plan.display().to_string(), format!("the target sets in {} cannot be loaded", dir.display()))),

@@ -711,8 +711,9 @@ fn every_azure_app_pays_its_hosts_primary_lock_lease() {
 
 #[test]
 fn every_driver_object_is_freed_with_its_execution() {
-    // Completed runs, and failures mid-flight: a parallel whose joined output breaks Step
-    // Functions' 256 KB limit, a Durable chain whose payload breaks 64 KB in fail mode.
+    // Completed runs (10 KB outputs), and with 200 KB outputs failures mid-flight where the
+    // platform refuses them (the parallel's joined output breaks Step Functions' 256 KB limit;
+    // Durable sends them through blobs).
     let m = quiet_models();
     let flow = r#"
 [workflow]
@@ -738,9 +739,7 @@ output_kb = 1
     for out_kb in ["10", "200"] {
         let s = scenario(&flow.replace("OUT", out_kb));
         for d in [Deployment::AwsStep, Deployment::AzQueue, Deployment::AzDorch, Deployment::AzDent] {
-            let cfg = s.deployment.get(d.name()).cloned().unwrap_or_default();
-            let Ok(plan) = DeploymentPlan::build(d, &m, &cfg, &s.workflow) else { continue };
-            let o = plan.run(&s.workflow, &Arrivals::Interval { interval_s: 0.5 }, 20, RngStreams::new(3, 0), false);
+            let o = run(d, &m, &s, Arrivals::Interval { interval_s: 0.5 }, 20);
             assert_eq!(o.executions.len(), 20, "{}", d.name());
             assert_eq!(o.driver_objects_left, 0, "{} with {out_kb} KB outputs: objects no execution owns", d.name());
         }

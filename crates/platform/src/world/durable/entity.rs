@@ -75,17 +75,13 @@ impl World<'_> {
 
     /// The entity of execution `e`'s key of reference `r`, made if it does not exist.
     pub(super) fn entity_for(&mut self, e: ExecId, r: EntityRef) -> EntityId {
-        if let Some(id) = self.du.pinned[r.state.0 as usize] {
-            return id;
-        }
-        let key = crate::workload::entity_key(&self.spec.streams, self.wf, e.0, r);
-        let k = (r.state.0, key);
-        if let Some(&id) = self.du.keyed.get(&k) {
-            return id;
-        }
+        let k = match self.entity_lookup(e, r) {
+            Ok(id) => return id,
+            Err(k) => k,
+        };
         let parts = u64::from(self.du_setup().partitions);
-        let partition = (mix((0xE17 + u64::from(r.state.0)) ^ ((key + 1) << 32)) % parts) as u32;
-        let size = self.wf.state[r.state.0 as usize].size_bytes;
+        let partition = (mix((0xE17 + u64::from(k.0)) ^ ((k.1 + 1) << 32)) % parts) as u32;
+        let size = self.wf.state[k.0 as usize].size_bytes;
         let id = EntityId(self.du.entities.insert(EntitySt::new(partition, size, EntityKind::Keyed { state: k.0, key: k.1 })));
         self.du.keyed.insert(k, id);
         id
@@ -94,11 +90,16 @@ impl World<'_> {
     /// The entity `r` of execution `e` refers to, if it exists now (a keyed entity is freed
     /// while idle and unlocked).
     fn entity_if_exists(&self, e: ExecId, r: EntityRef) -> Option<EntityId> {
+        self.entity_lookup(e, r).ok()
+    }
+
+    /// The existing entity `r` of execution `e` refers to, else its (state object, key).
+    fn entity_lookup(&self, e: ExecId, r: EntityRef) -> Result<EntityId, (u32, u64)> {
         if let Some(id) = self.du.pinned[r.state.0 as usize] {
-            return Some(id);
+            return Ok(id);
         }
-        let key = crate::workload::entity_key(&self.spec.streams, self.wf, e.0, r);
-        self.du.keyed.get(&(r.state.0, key)).copied()
+        let k = (r.state.0, crate::workload::entity_key(&self.spec.streams, self.wf, e.0, r));
+        self.du.keyed.get(&k).copied().ok_or(k)
     }
 
     /// `account[17]`: an entity's name on the timeline.
