@@ -257,6 +257,14 @@ struct ReplayArgs {
     /// and exit.
     #[arg(long, value_name = "DIR")]
     generate_test_trace: Option<PathBuf>,
+    /// With --generate-test-trace: apps in the 2019-format day (each of --functions functions).
+    /// 2,600 apps of 4 functions make the 30-million-invocation day of the README's speed table.
+    /// Default 20.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    apps: Option<u32>,
+    /// With --generate-test-trace: functions per app in the 2019-format day (default 3).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    functions: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -1887,8 +1895,12 @@ fn cmd_replay(a: &ReplayArgs) -> Result<(), Failure> {
     if a.day.is_some() && a.azure_2019.is_none() {
         return Err(Failure::Usage("--day selects a day of --azure-2019 DIR".into()));
     }
+    if a.generate_test_trace.is_none() && (a.apps.is_some() || a.functions.is_some()) {
+        return Err(Failure::Usage("--apps and --functions size the trace of --generate-test-trace DIR".into()));
+    }
     if let Some(dir) = &a.generate_test_trace {
-        let n19 = sfsim_replay::generate_2019(dir, 1, a.seed, 20, 3).map_err(trace_failure)?;
+        let (apps, functions) = (a.apps.unwrap_or(20) as usize, a.functions.unwrap_or(3) as usize);
+        let n19 = sfsim_replay::generate_2019(dir, 1, a.seed, apps, functions).map_err(trace_failure)?;
         let f21 = dir.join("AzureFunctionsInvocationTraceForTwoWeeksJan2021.txt");
         let n21 = sfsim_replay::generate_2021(&f21, a.seed, 50, 86_400.0).map_err(trace_failure)?;
         println!("wrote day 1 of a 2019-format trace ({n19} invocations) under {}", dir.display());
