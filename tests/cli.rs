@@ -752,24 +752,23 @@ fn replay_sizes_keep_alive_from_generated_azure_traces() {
 fn generated_trace_size_follows_apps_and_functions() {
     // The README's 30-million-invocation day is `--apps 2600 --functions 4`; the invocation count
     // grows with the apps and functions asked for, and zero of either is a usage error.
-    let count = |args: &[&str]| -> u64 {
-        let dir = tmpdir(&format!("gen-{}", args.join("-")));
+    // Generates a trace with `args` and checks one row per function of `apps x functions`;
+    // returns the invocation count the command reports.
+    let count = |args: &[&str], apps: usize, functions: usize| -> u64 {
+        let dir = tmpdir(&format!("gen-{apps}-{functions}"));
         let d = dir.to_string_lossy().into_owned();
         let mut a = vec!["replay", "--generate-test-trace", d.as_str()];
         a.extend_from_slice(args);
         let o = sfsim(&a);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let out = String::from_utf8_lossy(&o.stdout).into_owned();
-        let n = out.split('(').nth(1).and_then(|t| t.split(' ').next()).and_then(|t| t.parse().ok());
         let csv = std::fs::read_to_string(dir.join("invocations_per_function_md.anon.d01.csv")).expect("trace");
-        let rows = csv.lines().count() - 1;
-        let functions: usize = args.iter().position(|x| *x == "--functions").map_or(3, |i| args[i + 1].parse().expect("n"));
-        let apps: usize = args.iter().position(|x| *x == "--apps").map_or(20, |i| args[i + 1].parse().expect("n"));
-        assert_eq!(rows, apps * functions, "one row per function: {out}");
+        assert_eq!(csv.lines().count() - 1, apps * functions, "one row per function: {out}");
+        let n = out.split('(').nth(1).and_then(|t| t.split(' ').next()).and_then(|t| t.parse().ok());
         n.unwrap_or_else(|| panic!("an invocation count in `{out}`"))
     };
-    let small = count(&[]);
-    let large = count(&["--apps", "60", "--functions", "4"]);
+    let small = count(&[], 20, 3);
+    let large = count(&["--apps", "60", "--functions", "4"], 60, 4);
     assert!(large > 3 * small, "60 apps of 4 functions ({large}) against 20 of 3 ({small})");
     let dir = tmpdir("gen-zero").to_string_lossy().into_owned();
     assert_eq!(sfsim(&["replay", "--generate-test-trace", &dir, "--apps", "0"]).status.code(), Some(2));
