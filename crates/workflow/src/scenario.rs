@@ -1696,6 +1696,26 @@ size_kb = 100
         assert_eq!(e.line, 1);
     }
 
+    #[test]
+    fn a_wrong_type_inside_a_kind_named_table_is_placed_at_its_field() {
+        // `[arrivals]` and `cpu_s` name their kind, so serde reads them whole and blames the
+        // table; the error names the field and points at its value.
+        let bad = GOOD.replace("interval_s = 3600", "interval_s = \"hourly\"");
+        let e = load(&bad, &[]).unwrap_err();
+        assert_eq!(e.key, "arrivals.interval_s", "{e}");
+        assert_eq!((e.line, e.col), (9, 14), "{e}");
+        assert!(e.message.contains("invalid type: string \"hourly\""), "{e}");
+        let bad = GOOD.replace("median_s = 1.0, sigma = 0.1", "median_s = true, sigma = 0.1");
+        let e = load(&bad, &[]).unwrap_err();
+        assert_eq!(e.key, "workflow.steps.b.cpu_s.median_s", "{e}");
+        assert_eq!((e.line, e.col), (23, 42), "{e}");
+        // Two fields holding the quoted value: the table is blamed, as before, not a guess.
+        let bad = GOOD.replace("median_s = 1.0, sigma = 0.1", "median_s = \"x\", sigma = \"x\"");
+        let e = load(&bad, &[]).unwrap_err();
+        assert_eq!(e.key, "workflow.steps.b.cpu_s", "{e}");
+        assert_eq!(e.line, 23, "{e}");
+    }
+
     const BANK: &str = r#"
 [scenario]
 name = "bank"

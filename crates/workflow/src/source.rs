@@ -207,6 +207,39 @@ fn locate_in(text: &str, key_path: &str) -> Option<Range<usize>> {
     }
 }
 
+/// For a type error that serde blames on a whole table (`invalid type: string "long", expected
+/// f64`), the one field of that table whose value is the one quoted, with its value's span.
+fn field_with_bad_value(text: &str, key_path: &str, message: &str) -> Option<(String, Range<usize>)> {
+    let quoted = message.strip_prefix("invalid type: ")?.split(", expected").next()?;
+    let matches = |v: &toml_edit::Value| match v {
+        toml_edit::Value::String(x) => quoted == format!("string {:?}", x.value()),
+        toml_edit::Value::Integer(x) => quoted == format!("integer `{}`", x.value()),
+        toml_edit::Value::Float(x) => quoted == format!("floating point `{}`", x.value()),
+        toml_edit::Value::Boolean(x) => quoted == format!("boolean `{}`", x.value()),
+        _ => false,
+    };
+    let doc = toml_edit::Document::parse(text.to_string()).ok()?;
+    let mut node = Node::Table(doc.as_table());
+    for seg in key_path.split('.').filter(|s| !s.is_empty()) {
+        node = match node {
+            Node::Table(t) => Node::from_item(t.get(seg)?),
+            Node::Value(toml_edit::Value::InlineTable(t)) => Node::Value(t.get(seg)?),
+            _ => return None,
+        };
+    }
+    let fields: Vec<(String, &toml_edit::Value)> = match node {
+        Node::Table(t) => t.iter().filter_map(|(k, i)| i.as_value().map(|v| (k.to_string(), v))).collect(),
+        Node::Value(toml_edit::Value::InlineTable(t)) => t.iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        _ => return None,
+    };
+    let mut hits = fields.into_iter().filter(|(_, v)| matches(v));
+    let (field, value) = hits.next()?;
+    if hits.next().is_some() {
+        return None; // two fields hold that value: do not guess
+    }
+    Some((field, value.span()?))
+}
+
 /// One step of the walk in [`SourceFile::locate`]: `toml_edit` hands out tables, arrays of
 /// tables and inline values as different types.
 enum Node<'a> {
@@ -250,8 +283,17 @@ pub fn parse_toml<T: DeserializeOwned>(src: &SourceFile) -> Result<T, LoadError>
             // about an array element (a flow element that fails its own checks) points at the
             // element rather than at the array the parser blames.
             let element = if key.ends_with(']') { src.locate(&key.replace('[', ".").replace(']', "")) } else { None };
+            let message = clean_message(e.message());
+            // A table that names its kind (`[arrivals] kind = ...`, `cpu_s = { dist = ... }`) is
+            // read whole before its fields, so serde blames the table: find the field it means.
+            if element.is_none()
+                && let Some((field, span)) = field_with_bad_value(&src.text, &key, &message)
+            {
+                let key = if key.is_empty() { field } else { format!("{key}.{field}") };
+                return Err(src.error_at(Some(span), &key, message));
+            }
             let span = element.or_else(|| e.span()).or_else(|| src.locate(&key));
-            Err(src.error_at(span, &key, explain(&key, &clean_message(e.message()))))
+            Err(src.error_at(span, &key, explain(&key, &message)))
         }
     }
 }
