@@ -449,7 +449,7 @@ impl FunctionPlatform {
                     (HostingPlan::Flex, Runtime::Dotnet) => {
                         ((memory_mb / 1024.0 * fx.http_concurrency_per_gb.value).round() as u32).clamp(1, 64)
                     }
-                    (_, Runtime::Dotnet) => f.dotnet_http_concurrency.value as u32,
+                    (_, Runtime::Dotnet) => f.http_max_concurrent_requests.value as u32,
                     (_, Runtime::Python) => f.concurrent_executions_per_host.value.max(1.0) as u32,
                 });
                 let (limit, default_max) = match plan {

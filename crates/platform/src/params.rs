@@ -184,8 +184,9 @@ pub struct AzureFunctionParams {
     pub python_thread_pool: Param,
     /// 1: Python 3.9+, the pool is Python's default `min(32, cores + 4)`; 0: `python_thread_pool`.
     pub python_thread_pool_auto: Param,
-    /// HTTP executions a .NET host runs at once on Consumption and Premium.
-    pub dotnet_http_concurrency: Param,
+    /// HTTP executions a host runs at once on Consumption and Premium when they do not wait for
+    /// a worker thread (.NET functions, async Python functions such as the Durable client).
+    pub http_max_concurrent_requests: Param,
     /// Worker process resident memory, MiB.
     pub runtime_memory_mb: Param,
     /// Timeout, s.
@@ -490,6 +491,13 @@ param_section!(
         queue_max_messages_per_s,
         /// Seconds of that throughput a queue may take at once.
         queue_burst_s,
+        /// 1: the scale controller sizes the app by DFX's target-based scaler; 0: the
+        /// incremental rule (DTFx's scale recommendation at the non-HTTP pace).
+        target_based_scaling,
+        /// Hosts the target-based scale controller may add at one decision.
+        target_scale_out_max_instances,
+        /// Seconds every target must stay below the live hosts before one is retired, s.
+        target_scale_in_window_s,
     }
 );
 param_section!(
@@ -819,6 +827,9 @@ impl CheckRanges for DurableModel {
         within("task_hub.lease_sets", &self.task_hub.lease_sets, 1.0, 2.0)?;
         within("task_hub.app_lease_renew_interval_s", &self.task_hub.app_lease_renew_interval_s, 0.0, 3600.0)?;
         within("task_hub.scale_controller_peek_interval_s", &self.task_hub.scale_controller_peek_interval_s, 0.1, 3600.0)?;
+        within("task_hub.target_based_scaling", &self.task_hub.target_based_scaling, 0.0, 1.0)?;
+        within("task_hub.target_scale_out_max_instances", &self.task_hub.target_scale_out_max_instances, 1.0, 1000.0)?;
+        within("task_hub.target_scale_in_window_s", &self.task_hub.target_scale_in_window_s, 0.0, 86400.0)?;
         within("task_hub.queue_max_messages_per_s", &self.task_hub.queue_max_messages_per_s, 1.0, 1e9)?;
         within("task_hub.queue_burst_s", &self.task_hub.queue_burst_s, 0.0, 3600.0)?;
         let p = &self.polling;
@@ -1115,7 +1126,7 @@ impl CheckRanges for AzureFunctionsModel {
         within("function.concurrent_executions_per_host", &f.concurrent_executions_per_host, 1.0, MAX_SLOTS)?;
         within("function.python_thread_pool", &f.python_thread_pool, 1.0, 32.0)?;
         within("function.python_thread_pool_auto", &f.python_thread_pool_auto, 0.0, 1.0)?;
-        within("function.dotnet_http_concurrency", &f.dotnet_http_concurrency, 1.0, 10000.0)?;
+        within("function.http_max_concurrent_requests", &f.http_max_concurrent_requests, 1.0, 10000.0)?;
         within("function.host_lock_renew_interval_s", &f.host_lock_renew_interval_s, 0.0, 3600.0)?;
         within("function.host_lock_acquire_interval_s", &f.host_lock_acquire_interval_s, 0.0, 3600.0)?;
         let x = &self.flex;

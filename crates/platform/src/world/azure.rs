@@ -27,7 +27,17 @@
 //!     the 30 s polling maximum right after an idle sample, which may be a backoff poll's), or
 //!     when fewer workers than busy control queues; in when the hub is idle, when there are more
 //!     workers than partitions (or than busy control queues) and the work-item queue is idle, and
-//!     in one vote out of ten when every queue is quiet (under 200 ms).
+//!     in one vote out of ten when every queue is quiet (under 200 ms);
+//!   - Durable on Azure Storage with target-based scaling (`task_hub.target_based_scaling`:
+//!     Functions runtime 4.19+ with Durable Functions 2.12+, profile 2026 and the SeBS-Flow
+//!     scenarios; DFX `DurableTaskTargetScaler`): at every sample the workers asked for are
+//!     [`durable_target_workers`] of the queues' lengths, where a length is Get Queue Metadata's
+//!     approximate count and so includes the messages hosts have dequeued and not yet deleted
+//!     (an activity's until it completes, a control message until its episode commits: counted
+//!     by the host slots they hold); the controller adds up to `target_scale_out_max_instances`
+//!     (4, AZD functions-target-based-scaling) at once, with no pace but the sampling, and
+//!     retires one idle host once every target of `target_scale_in_window_s` (fitted: no
+//!     document gives it) was below the live hosts.
 //!   A first host is added whenever messages wait and none is alive.
 //! * *Idle transactions*: empty polls, peeks and the partition manager's blob traffic are
 //!   counted apart from executions and shown as idle cost. Durable's partition manager (DTAS
@@ -65,7 +75,10 @@
 //!
 //! **Validation.** `tests/stateful_mechanisms.rs`: the backoff sequence seen by an idle queue,
 //! the reset after a message, the host count against the 30 s pace, DTFx's recommendation
-//! adding hosts to a 100-activity fan-out; the queue trigger's scale votes (unit tests here).
+//! adding hosts to a 100-activity fan-out, a burst of 30 Durable starts sharing a host and
+//! sized to 4 hosts by the target rule; the queue trigger's scale votes and DFX's own table of
+//! target worker counts (unit tests here); the SeBS-Flow Azure sets (hosts per burst against
+//! the artifact's containers: calibration/README.md, session 9).
 
 use std::collections::VecDeque;
 
@@ -129,6 +142,12 @@ pub struct AzureSetup {
     /// A storage queue's throughput in task-hub messages per second (0: no limit), and the
     /// seconds of it a queue may take at once (a token bucket of `rate x burst` messages).
     pub queue_rate: (f64, f64),
+    /// Durable on Azure Storage: the target-based scaler's largest step, hosts per decision
+    /// (0: the incremental rule).
+    pub target_scale_step: u32,
+    /// Durable target-based scaling: consecutive samples whose targets must all be below the
+    /// live hosts before one is retired.
+    pub target_scale_in_samples: u32,
 }
 
 impl AzureSetup {
@@ -167,6 +186,15 @@ impl AzureSetup {
             storage_queues: true,
             leases: true,
             queue_rate: (0.0, 0.0),
+            target_scale_step: if m.durable.task_hub.target_based_scaling.value >= 0.5 {
+                m.durable.task_hub.target_scale_out_max_instances.value as u32
+            } else {
+                0
+            },
+            target_scale_in_samples: (m.durable.task_hub.target_scale_in_window_s.value
+                / m.durable.task_hub.scale_controller_peek_interval_s.value)
+                .round()
+                .max(1.0) as u32,
         }
     }
 }
@@ -334,6 +362,8 @@ pub struct AzureState {
     /// Summed lifetimes of the hosts gone so far (az-blob's container scans run on each).
     host_time: SimDuration,
     peeking: bool,
+    /// The target-based scaler's last [`SCALE_SAMPLES`] targets (scale-in waits for them all).
+    targets: VecDeque<u32>,
 }
 
 impl AzureState {
@@ -733,14 +763,31 @@ impl<'a> World<'a> {
         }
         let a = &self.apps[app];
         let (alive, workers) = (a.alive, a.alive + a.starting.len() as u32);
-        let vote = match &self.plan.driver {
-            Driver::Durable(d) => self.durable_vote(workers, d.backoff.max),
-            _ => self.chain_vote(),
-        };
         // Durable work taken from a control queue but not started (its host died) is still a
         // message in that queue for the scale controller.
         let any_message = self.az.queues.iter().any(|q| !q.msgs.is_empty()) || self.durable_work_waiting();
-        if (alive == 0 && any_message) || vote == Some(true) {
+        let step = self.az().target_scale_step;
+        if step > 0 && self.az().storage_queues && matches!(self.plan.driver, Driver::Durable(_)) {
+            self.target_scale(now, app, step, any_message);
+        } else {
+            let vote = match &self.plan.driver {
+                Driver::Durable(d) => self.durable_vote(workers, d.backoff.max),
+                _ => self.chain_vote(),
+            };
+            self.apply_vote(now, app, vote, alive == 0 && any_message);
+        }
+        if !(self.all_done() && self.quiescent()) {
+            self.q.schedule(now + peek, Ev::Peek(app));
+        } else {
+            self.az.peeking = false;
+        }
+    }
+
+    /// The incremental rule: one host added at the non-HTTP pace when the vote says out (or
+    /// when messages wait and no host is alive), one idle host retired when it says in.
+    fn apply_vote(&mut self, now: SimTime, app: AppId, vote: Option<bool>, first: bool) {
+        let alive = self.apps[app].alive;
+        if first || vote == Some(true) {
             let interval = self.plan.apps[app].queue_interval;
             if let Some(s) = self.apps[app].hosts.as_mut()
                 && s.request_with(now, alive, interval) == crate::scaling::HostDecision::Add
@@ -750,10 +797,76 @@ impl<'a> World<'a> {
         } else if vote == Some(false) {
             self.scale_in_one(now, app);
         }
-        if !(self.all_done() && self.quiescent()) {
-            self.q.schedule(now + peek, Ev::Peek(app));
-        } else {
-            self.az.peeking = false;
+    }
+
+    /// Durable's target-based scaling (DFX `DurableTaskTargetScaler`): the workers the queues
+    /// ask for are `max(ceil(work items / activity slots), min(busy control queues,
+    /// ceil(control messages / orchestrator slots)))`; the controller adds up to `step` hosts
+    /// at one decision toward it (no pace between decisions but the sampling interval), and
+    /// retires one idle host per decision once every target of the scale-in window was below
+    /// the live hosts. At least one host while messages wait.
+    fn target_scale(&mut self, now: SimTime, app: AppId, step: u32, any_message: bool) {
+        let slots = self.plan.apps[app].slots;
+        // A queue's length is Get Queue Metadata's approximate count, which counts every message
+        // not yet deleted: those a host has dequeued and still works on (DTFx deletes an
+        // activity's message when it completes, a control message when its episode commits)
+        // as well as the visible ones. Held messages are counted by the host slots they occupy.
+        let held = |class: Class, h: Option<InstId>| -> usize {
+            let insts = &self.apps[app].instances;
+            insts
+                .iter()
+                .filter(|&&i| self.insts[i].alive && h.is_none_or(|h| h == i))
+                .map(|&i| self.insts[i].busy[class as usize] as usize)
+                .sum()
+        };
+        let (mut work_items, mut control_messages, mut busy_controls) =
+            (held(Class::Activity, None), held(Class::Orchestrator, None), 0usize);
+        for q in &self.az.queues {
+            match q.kind {
+                QueueKind::WorkItem => work_items += q.msgs.len(),
+                QueueKind::Control(p) => {
+                    control_messages += q.msgs.len();
+                    // A partition whose owner runs an episode holds that message: busy even when
+                    // nothing visible waits.
+                    let owner_busy =
+                        self.az.owner.get(p as usize).copied().flatten().is_some_and(|h| held(Class::Orchestrator, Some(h)) > 0);
+                    busy_controls += usize::from(!q.msgs.is_empty() || owner_busy);
+                }
+                QueueKind::Chain(_) => {}
+            }
+        }
+        let target = durable_target_workers(
+            work_items,
+            control_messages,
+            busy_controls,
+            slots[Class::Activity as usize],
+            slots[Class::Orchestrator as usize],
+        )
+        .max(u32::from(any_message));
+        let a = &self.apps[app];
+        let (alive, workers) = (a.alive, a.alive + a.starting.len() as u32);
+        if target > workers {
+            for k in 0..(target - workers).min(step) {
+                let Some(s) = self.apps[app].hosts.as_mut() else {
+                    return;
+                };
+                if s.request_with(now, workers + k, SimDuration::ZERO) != crate::scaling::HostDecision::Add {
+                    break;
+                }
+                self.new_instance(now, app);
+            }
+        }
+        // Scale-in is stabilized: one idle host leaves when every target of the last
+        // `target_scale_in_window` was below the live hosts (no document gives the window; it
+        // is fitted, models/az-durable.toml `task_hub.target_scale_in_window_s`).
+        let window = self.az().target_scale_in_samples.max(1) as usize;
+        let targets = &mut self.az.targets;
+        targets.push_back(target);
+        while targets.len() > window {
+            targets.pop_front();
+        }
+        if targets.len() == window && targets.iter().all(|&t| t < alive) {
+            self.scale_in_one(now, app);
         }
     }
 
@@ -867,6 +980,22 @@ impl<'a> World<'a> {
     }
 }
 
+/// The workers DFX's target-based scaler asks for (`DurableTaskTargetScaler.GetScaleResultAsync`):
+/// enough for every work item at `activity_slots` per worker, and for every control-queue
+/// message at `orchestrator_slots` per worker but never more than the control queues holding
+/// messages (a partition is leased by one worker).
+pub fn durable_target_workers(
+    work_items: usize,
+    control_messages: usize,
+    busy_control_queues: usize,
+    activity_slots: u32,
+    orchestrator_slots: u32,
+) -> u32 {
+    let activity_workers = work_items.div_ceil(activity_slots.max(1) as usize);
+    let orchestrator_workers = busy_control_queues.min(control_messages.div_ceil(orchestrator_slots.max(1) as usize));
+    activity_workers.max(orchestrator_workers).min(u32::MAX as usize) as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -889,5 +1018,25 @@ mod tests {
         assert_eq!(queue_vote(&samples(&[(1, 2.0), (1, 2.0), (1, 2.0), (1, 2.0), (1, 2.0)])), None);
         // An age that fell once does not count as growing.
         assert_eq!(queue_vote(&samples(&[(1, 2.0), (1, 12.0), (1, 1.0), (1, 32.0), (1, 42.0)])), None);
+    }
+
+    #[test]
+    fn the_target_based_scaler_asks_for_dfxs_worker_counts() {
+        // DFX's own table (its unit test of DurableTaskTargetScaler, TestTargetScaler):
+        // activity slots, orchestrator slots, work-item queue length, control-queue lengths,
+        // expected workers.
+        let rows: [(u32, u32, usize, [usize; 4], u32); 7] = [
+            (1, 10, 10, [1, 1, 1, 1], 10),
+            (1, 10, 0, [0, 0, 0, 0], 0),
+            (1, 10, 0, [2, 2, 3, 3], 1),
+            (1, 10, 0, [9999, 0, 0, 0], 1),
+            (1, 10, 0, [9999, 0, 0, 1], 2),
+            (10, 10, 10, [2, 2, 3, 3], 1),
+            (10, 10, 30, [10, 10, 10, 1], 4),
+        ];
+        for (a, o, work, controls, want) in rows {
+            let busy = controls.iter().filter(|&&n| n > 0).count();
+            assert_eq!(durable_target_workers(work, controls.iter().sum(), busy, a, o), want, "{a} {o} {work} {controls:?}");
+        }
     }
 }

@@ -138,6 +138,21 @@ pub fn durable_slots(models: &Models, platform: &FunctionPlatform) -> (u32, u32)
     }
 }
 
+/// HTTP client (starter) executions a host runs at once. The Durable client is asynchronous in
+/// every language (Python: `DurableOrchestrationClient.start_new` is a coroutine, so the starter
+/// is an `async def`, which the worker runs on its event loop, outside the thread pool), so on
+/// Consumption and Premium the host takes up to `maxConcurrentRequests` of them
+/// (`function.http_max_concurrent_requests`), not the one-at-a-time of the study's synchronous
+/// Python HTTP functions. Flex's per-instance HTTP concurrency is the platform's own limit and
+/// applies to every HTTP function; a scenario's `http_concurrency` overrides both.
+fn client_slots(models: &Models, platform: &FunctionPlatform, cfg: &DeploymentConfig) -> u32 {
+    match (cfg.http_concurrency, platform.plan) {
+        (Some(n), _) => n,
+        (None, Some(HostingPlan::Flex)) => platform.slots_per_instance,
+        (None, _) => models.azure.function.http_max_concurrent_requests.value as u32,
+    }
+}
+
 /// Builds the az-dorch or az-dent plan.
 pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _workflow: &Workflow) -> Result<DeploymentPlan, ConfigError> {
     let platform = FunctionPlatform::build_for(Deployment::AzFunc, deployment.name(), models, cfg)?;
@@ -146,7 +161,7 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _wo
     let (orchestrators, activities) = durable_slots(models, &platform);
     let app = AppDef {
         name: format!("{} app", deployment.name()),
-        slots: [platform.slots_per_instance, orchestrators, activities],
+        slots: [client_slots(models, &platform, cfg), orchestrators, activities],
         lambda: false,
         http_interval: platform.http_interval(),
         queue_interval: platform.queue_interval,
@@ -674,9 +689,10 @@ impl<'a> World<'a> {
         let s = self.du_setup();
         let (m, sg) = self.az_table_write();
         let write = self.lognormal(m, sg);
+        // An async function: the worker runs it on its event loop, holding no pool thread.
         let phases = vec![
-            Phase::cpu(s.client_cpu_s, s.episode_memory_mb, Component::Execution),
-            Phase::wait(write, s.episode_memory_mb, Component::Transfer),
+            Phase::cpu(s.client_cpu_s, s.episode_memory_mb, Component::Execution).on_host(),
+            Phase::wait(write, s.episode_memory_mb, Component::Transfer).on_host(),
         ];
         self.count_tx(Some(e), 0, 1, 0, 0);
         let v = self.new_inv(AppId(0), Class::Function, e, vec![strand], phases, Cont::Starter { orch }, now);
