@@ -782,3 +782,20 @@ fn target_based_scaling_sizes_a_burst_by_queue_lengths_four_hosts_at_a_time() {
     let mean = |o: &RunOutput| o.executions.iter().map(|r| r.latency().as_secs_f64()).sum::<f64>() / o.executions.len() as f64;
     assert!(mean(&o) < mean(&incremental), "more hosts, shorter waits for the Python thread: {} vs {}", mean(&o), mean(&incremental));
 }
+
+#[test]
+fn the_2026_profile_scales_durable_by_targets_and_the_study_era_incrementally() {
+    // Target-based scaling is the default of today's runtime (4.19+, Durable Functions 2.12+):
+    // the 2026 profile turns it on; the study's era (2020-21) scaled Durable apps one host per
+    // 30 s at most.
+    let study = Models::builtin().expect("models");
+    assert_eq!(study.durable.task_hub.target_based_scaling.value, 0.0);
+    let changes = study.profile_changes("2026").expect("known profile").expect("valid profile");
+    let today = study.with_overrides(&changes).expect("profile applies");
+    assert_eq!(today.durable.task_hub.target_based_scaling.value, 1.0);
+    assert_eq!(today.durable.concurrency.max_concurrent_orchestrators_per_host.value, 5.0);
+    let w = "[workflow]\nflow = [{ step = \"a\" }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 2.0 }\nmemory_mb = 100\n";
+    let burst = |m: &Models| run(Deployment::AzDorch, m, &scenario(w), Arrivals::Batches { size: 30, pause_s: 600.0 }, 30);
+    let (then, now) = (burst(&study), burst(&today));
+    assert!(now.instances_peak > then.instances_peak, "2026 {} hosts, study era {}", now.instances_peak, then.instances_peak);
+}
