@@ -485,6 +485,10 @@ param_section!(
         lease_sets,
         /// App lease renewal interval, s (0: no app lease).
         app_lease_renew_interval_s,
+        /// A blob lease's duration (DTAS `LeaseInterval`), s.
+        lease_duration_s,
+        /// The Safe partition manager's ownership-lease acquire interval, s.
+        ownership_lease_acquire_interval_s,
         /// Scale-controller peek interval, s.
         scale_controller_peek_interval_s,
         /// One storage queue's throughput, messages per second.
@@ -826,6 +830,8 @@ impl CheckRanges for DurableModel {
         within("task_hub.lease_acquire_interval_s", &self.task_hub.lease_acquire_interval_s, 0.1, 3600.0)?;
         within("task_hub.lease_sets", &self.task_hub.lease_sets, 1.0, 2.0)?;
         within("task_hub.app_lease_renew_interval_s", &self.task_hub.app_lease_renew_interval_s, 0.0, 3600.0)?;
+        within("task_hub.lease_duration_s", &self.task_hub.lease_duration_s, 0.0, 3600.0)?;
+        within("task_hub.ownership_lease_acquire_interval_s", &self.task_hub.ownership_lease_acquire_interval_s, 0.0, 3600.0)?;
         within("task_hub.scale_controller_peek_interval_s", &self.task_hub.scale_controller_peek_interval_s, 0.1, 3600.0)?;
         within("task_hub.target_based_scaling", &self.task_hub.target_based_scaling, 0.0, 1.0)?;
         within("task_hub.target_scale_out_max_instances", &self.task_hub.target_scale_out_max_instances, 1.0, 1000.0)?;

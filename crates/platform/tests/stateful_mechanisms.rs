@@ -799,3 +799,26 @@ fn the_2026_profile_scales_durable_by_targets_and_the_study_era_incrementally() 
     let (then, now) = (burst(&study), burst(&today));
     assert!(now.instances_peak > then.instances_peak, "2026 {} hosts, study era {}", now.instances_peak, then.instances_peak);
 }
+
+#[test]
+fn a_partition_moving_to_a_joining_host_goes_undequeued_until_its_lease_expires() {
+    // The Safe partition manager: a host joining a burst steals intent leases; the old owner
+    // stops dequeuing at its next renewal and its ownership lease runs out 20 s later (30 s
+    // lease, renewed every 10 s), so the orchestrations of the moved partitions wait. Without
+    // the gap (lease_duration_s = 0, or the legacy manager's one lease set) they do not.
+    let burst = |lease_s: f64, lease_sets: f64| {
+        let mut m = quiet_models();
+        m.durable.task_hub.target_based_scaling.value = 1.0;
+        m.durable.concurrency.max_concurrent_orchestrators_per_host.value = 5.0;
+        m.durable.task_hub.lease_duration_s.value = lease_s;
+        m.durable.task_hub.lease_sets.value = lease_sets;
+        let w = "[workflow]\nflow = [{ step = \"a\" }, { step = \"b\" }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 0.5 }\nmemory_mb = 100\n[workflow.steps.b]\ncpu_s = { dist = \"fixed\", value_s = 0.5 }\nmemory_mb = 100\n";
+        let o = run(Deployment::AzDorch, &m, &scenario(w), Arrivals::Batches { size: 30, pause_s: 600.0 }, 30);
+        assert!(o.executions.iter().all(|r| r.outcome == Outcome::Completed));
+        assert!(o.instances_peak > 1, "the burst scaled out");
+        o.executions.iter().map(|r| r.latency().as_secs_f64()).fold(0.0, f64::max)
+    };
+    let (safe, none, legacy) = (burst(30.0, 2.0), burst(0.0, 2.0), burst(30.0, 1.0));
+    assert!(safe >= none + 15.0, "slowest execution {safe:.1} s with the handover gap, {none:.1} s without");
+    assert!((legacy - none).abs() < 1e-9, "the legacy manager moves partitions at once: {legacy} vs {none}");
+}

@@ -11,9 +11,20 @@
 //!   messages. A host polls only while it has a free slot of the queue's class; a slot freeing
 //!   wakes its blocked pollers. A message put by the host that owns the target queue wakes that
 //!   poller at once (DTFx local dispatch).
-//! * *Control-queue ownership*: the P control queues are leased by the live hosts round-robin;
-//!   a joining or leaving host rebalances at once (DTFx renews leases every 10 s; the lag is not
-//!   modelled).
+//! * *Control-queue ownership* (DTAS `SafePartitionManager`, `LeaseCollectionBalancer`: the
+//!   Durable Functions default from 2.3.1, 2020-10, through 2.x): each of the P control queues is
+//!   dequeued by the one host holding its ownership lease. A joining host steals intent leases
+//!   from the busiest host, one per balancer round (10 s), until it has its share; the old owner
+//!   dequeues until its next renewal (within 10 s) finds the intent lease gone, then stops
+//!   renewing the ownership lease, which expires 20 s later (a 30 s lease renewed every 10 s);
+//!   the new holder takes it at its next ownership round (within 5 s). So a moved partition
+//!   goes 20-25 s undequeued, and its orchestrations wait. A host that leaves (scale-in,
+//!   keep-alive) releases its leases: a survivor takes each within 10 + 5 s. Hosts that exist
+//!   from the start find the leases settled. With one lease set (the legacy manager), another
+//!   backend or `lease_duration_s = 0`, partitions move at once (round-robin). Not modelled: the
+//!   old owner renewing for another 10 s per tick while an episode of the partition is still
+//!   running, and messages it had buffered reappearing only after their visibility timeout
+//!   (here they wait for the partition's next owner).
 //! * *Scale controller*: every peek interval (10 s) it samples each queue of the app (billed
 //!   even while idle, see the accounting below), keeps the last five samples of each queue's
 //!   length and oldest message's age, and adds a host at the non-HTTP pace (one per 30 s, up to
@@ -128,6 +139,10 @@ pub struct AzureSetup {
     pub lease_sets: u32,
     /// App lease renewal interval (zero: none).
     pub app_lease_interval: SimDuration,
+    /// A partition lease's duration (DTAS `LeaseInterval`); zero: partitions move at once.
+    pub lease_duration: SimDuration,
+    /// The Safe partition manager's ownership-lease acquire interval.
+    pub ownership_acquire_interval: SimDuration,
     /// The Functions host's primary-host lock: renewal interval of its holder and acquire
     /// interval of every other live host (zero: not counted).
     pub host_lock_intervals: (SimDuration, SimDuration),
@@ -178,6 +193,8 @@ impl AzureSetup {
             lease_acquire_interval: SimDuration::from_secs_f64(m.durable.task_hub.lease_acquire_interval_s.value),
             lease_sets: m.durable.task_hub.lease_sets.value as u32,
             app_lease_interval: SimDuration::from_secs_f64(m.durable.task_hub.app_lease_renew_interval_s.value),
+            lease_duration: SimDuration::from_secs_f64(m.durable.task_hub.lease_duration_s.value),
+            ownership_acquire_interval: SimDuration::from_secs_f64(m.durable.task_hub.ownership_lease_acquire_interval_s.value),
             host_lock_intervals: (
                 SimDuration::from_secs_f64(m.azure.function.host_lock_renew_interval_s.value),
                 SimDuration::from_secs_f64(m.azure.function.host_lock_acquire_interval_s.value),
@@ -354,8 +371,14 @@ pub struct AzureState {
     /// Messages (slots reused).
     pub msgs: Vec<Msg>,
     msg_free: Vec<u32>,
-    /// Control-queue owner hosts (none while no host is ready).
+    /// Control-queue owner hosts: the host dequeuing each partition's control queue (none
+    /// while no host is ready, or while the partition's lease changes hands).
     pub(crate) owner: Vec<Option<InstId>>,
+    /// The host each partition is balanced to (its intent lease's holder): the owner, or the
+    /// host taking it over.
+    holder: Vec<Option<InstId>>,
+    /// Generation of each partition's pending handover; older lease events are stale.
+    lease_gen: Vec<u32>,
     any_host_since: Option<SimTime>,
     poll_gen: u32,
     any_host_time: SimDuration,
@@ -404,6 +427,8 @@ impl<'a> World<'a> {
 
     pub(crate) fn azure_init(&mut self) {
         self.az.owner = vec![None; self.az().partitions as usize];
+        self.az.holder = vec![None; self.az().partitions as usize];
+        self.az.lease_gen = vec![0; self.az().partitions as usize];
         // The scale controller runs for the app whether or not it has hosts.
         let peek = self.az().peek_interval;
         self.az.peeking = true;
@@ -578,7 +603,26 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Control queues go round-robin to the live, ready hosts (sorted by id).
+    /// Whether partitions change hands through the Safe partition manager's leases (a gap in
+    /// which nobody dequeues the partition) rather than at once.
+    fn lease_handover(&self) -> bool {
+        let a = self.az();
+        a.storage_queues && a.leases && a.lease_sets >= 2 && a.lease_duration > SimDuration::ZERO
+    }
+
+    /// Balances the control queues over the live, ready hosts. Without lease handover (the
+    /// legacy manager, other backends) they go round-robin at once (sorted by id). With the
+    /// Safe partition manager (DTAS `LeaseCollectionBalancer`, `SafePartitionManager`):
+    /// * a partition whose holder left (released on a graceful stop) goes to the least-loaded
+    ///   host, which takes the intent lease at its next balancer round and the ownership lease
+    ///   at its next ownership round (up to `lease_acquire_interval` + `ownership_acquire_interval`
+    ///   without a dequeuer); free leases (no host before) are taken at once;
+    /// * a host below its share (`floor(P / hosts)`) steals intent leases from the busiest
+    ///   host, one per balancer round (`lease_acquire_interval`); the old owner dequeues until
+    ///   its next renewal finds the intent lease gone (within `lease_interval`), then stops
+    ///   renewing the ownership lease, which expires `lease_duration - lease_interval` later;
+    ///   the new holder takes it at its next ownership round ([`World::lease_stop`],
+    ///   [`World::lease_start`]).
     fn rebalance(&mut self, now: SimTime) {
         let p = self.az().partitions as usize;
         if p == 0 {
@@ -586,12 +630,137 @@ impl<'a> World<'a> {
         }
         let hosts: Vec<InstId> =
             self.apps[AppId(0)].instances.iter().copied().filter(|&i| self.insts[i].alive && self.insts[i].ready).collect();
+        // Hosts that exist from the start (always-ready instances) found their leases settled.
+        if !self.lease_handover() || hosts.is_empty() || now == SimTime::ZERO {
+            for part in 0..p {
+                let h = if hosts.is_empty() { None } else { Some(hosts[part % hosts.len()]) };
+                self.az.owner[part] = h;
+                self.az.holder[part] = h;
+                self.az.lease_gen[part] = self.az.lease_gen[part].wrapping_add(1);
+            }
+            for h in hosts {
+                self.sync_pollers(now, h);
+            }
+            return;
+        }
+        let a = self.az();
+        let (acquire, renew, own_acquire) = (a.lease_acquire_interval, a.lease_interval, a.ownership_acquire_interval);
+        let count = |holder: &[Option<InstId>], h: InstId| holder.iter().filter(|&&x| x == Some(h)).count();
+        // Partitions whose holder is gone.
         for part in 0..p {
-            self.az.owner[part] = if hosts.is_empty() { None } else { Some(hosts[part % hosts.len()]) };
+            if self.az.holder[part].is_some_and(|h| hosts.contains(&h)) {
+                continue;
+            }
+            self.az.lease_gen[part] = self.az.lease_gen[part].wrapping_add(1);
+            if let Some(o) = self.az.owner[part].filter(|o| hosts.contains(o)) {
+                // The old owner still dequeues: its handover is called off.
+                self.az.holder[part] = Some(o);
+                continue;
+            }
+            let released = self.az.holder[part].is_some();
+            let h = *hosts.iter().min_by_key(|&&h| count(&self.az.holder, h)).expect("hosts is not empty");
+            self.az.holder[part] = Some(h);
+            if released {
+                self.az.owner[part] = None;
+                let gap = self.uniform(acquire) + self.uniform(own_acquire);
+                let generation = self.az.lease_gen[part];
+                self.q.schedule(now + gap, Ev::Timer(super::Timer::LeaseStart { part: part as u32, generation }));
+            } else {
+                self.az.owner[part] = Some(h);
+            }
+        }
+        // Steals toward an even share, one per balancer round of each stealing host.
+        let share = p / hosts.len();
+        for &h in &hosts {
+            let mut round = 0u32;
+            while count(&self.az.holder, h) < share {
+                // The busiest host above its share with a partition it holds and dequeues (not
+                // one already on its way); partitions still changing hands wait for the next
+                // round ([`World::lease_start`] balances again).
+                let stealable = |b: InstId| (0..p).rev().find(|&q| self.az.holder[q] == Some(b) && self.az.owner[q] == Some(b));
+                let Some(busiest) = hosts
+                    .iter()
+                    .copied()
+                    .filter(|&b| count(&self.az.holder, b) > share && stealable(b).is_some())
+                    .max_by_key(|&b| (count(&self.az.holder, b), std::cmp::Reverse(b)))
+                else {
+                    break;
+                };
+                let part = stealable(busiest).expect("filtered on it");
+                self.az.holder[part] = Some(h);
+                self.az.lease_gen[part] = self.az.lease_gen[part].wrapping_add(1);
+                let stop = now + SimDuration(acquire.as_nanos() * u64::from(round)) + self.uniform(renew);
+                round += 1;
+                let generation = self.az.lease_gen[part];
+                self.q.schedule(stop, Ev::Timer(super::Timer::LeaseStop { part: part as u32, generation }));
+            }
         }
         for h in hosts {
             self.sync_pollers(now, h);
         }
+    }
+
+    /// A uniform draw in `[0, d)`.
+    fn uniform(&mut self, d: SimDuration) -> SimDuration {
+        if d == SimDuration::ZERO {
+            return SimDuration::ZERO;
+        }
+        SimDuration::from_secs_f64(rand::RngExt::random_range(&mut self.rng, 0.0..d.as_secs_f64()))
+    }
+
+    /// The old owner of partition `part` found its intent lease taken at its renewal: it stops
+    /// dequeuing the control queue and no longer renews the ownership lease, which the new
+    /// holder can take once it has expired, at its next ownership round.
+    pub(crate) fn lease_stop(&mut self, now: SimTime, part: u32, generation: u32) {
+        let i = part as usize;
+        if self.az.lease_gen.get(i) != Some(&generation) {
+            return;
+        }
+        let old = self.az.owner[i].take();
+        if let Some(o) = old {
+            self.sync_pollers(now, o);
+            if self.spec.trace {
+                let track = self.track(o, 0);
+                self.trace.push(crate::trace::TraceEvent::Instant {
+                    track,
+                    name: format!("partition {part}: intent lease lost, stops dequeuing"),
+                    at: now,
+                });
+            }
+        }
+        let a = self.az();
+        let (duration, renew, own_acquire) = (a.lease_duration, a.lease_interval, a.ownership_acquire_interval);
+        // The last renewal was one renewal interval ago: the lease runs out after the rest of
+        // its duration.
+        let expiry = duration.saturating_sub(renew);
+        let start = now + expiry + self.uniform(own_acquire);
+        self.q.schedule(start, Ev::Timer(super::Timer::LeaseStart { part, generation }));
+    }
+
+    /// Partition `part`'s holder takes its ownership lease and starts dequeuing.
+    pub(crate) fn lease_start(&mut self, now: SimTime, part: u32, generation: u32) {
+        let i = part as usize;
+        if self.az.lease_gen.get(i) != Some(&generation) {
+            return;
+        }
+        match self.az.holder[i] {
+            Some(h) if self.insts[h].alive && self.insts[h].ready => {
+                self.az.owner[i] = Some(h);
+                self.sync_pollers(now, h);
+                if self.spec.trace {
+                    let track = self.track(h, 0);
+                    self.trace.push(crate::trace::TraceEvent::Instant {
+                        track,
+                        name: format!("partition {part}: ownership lease taken, dequeues"),
+                        at: now,
+                    });
+                }
+                self.durable_host_gone(now);
+            }
+            _ => {}
+        }
+        // The balancer's next round: steals that waited for this handover go ahead.
+        self.rebalance(now);
     }
 
     pub(crate) fn azure_host_ready(&mut self, now: SimTime, h: InstId) {

@@ -44,7 +44,8 @@
 //! **Parameters.** `models/az-durable.toml` (task hub, polling, concurrency, replay, payload),
 //! `models/az-storage.toml`, `models/az-func.toml`.
 //!
-//! **Scope and limitations.** Partition leases move instantly when hosts come and go; the
+//! **Scope and limitations.** Partition leases change hands through the Safe partition
+//! manager's intent and ownership leases (`azure.rs`), with its 20-25 s gap on Azure Storage; the
 //! History table is read whole on each replay (no paging cost beyond one transaction per 1,000
 //! rows); durable timers, external events, eternal orchestrations, `continue_as_new` and
 //! retries are not modelled.

@@ -858,6 +858,11 @@ pub(crate) enum Timer {
     SqsRamp { queue: u32 },
     /// aws-sqs: a message of a throttled batch is visible on queue `queue` again.
     SqsReturn { queue: u32, msg: sqs::SqsMsg },
+    /// Durable (Safe partition manager): the old owner of partition `part` sees its intent
+    /// lease taken and stops dequeuing its control queue (`gen`: the handover's generation).
+    LeaseStop { part: u32, generation: u32 },
+    /// Durable: the partition's new holder takes the expired or released ownership lease.
+    LeaseStart { part: u32, generation: u32 },
 }
 
 pub(crate) struct World<'a> {
@@ -1164,6 +1169,8 @@ impl World<'_> {
             Timer::SqsReceive { queue } => self.sqs_receive(now, queue),
             Timer::SqsRamp { queue } => self.sqs_ramp(now, queue),
             Timer::SqsReturn { queue, msg } => self.sqs_returned(now, queue, msg),
+            Timer::LeaseStop { part, generation } => self.lease_stop(now, part, generation),
+            Timer::LeaseStart { part, generation } => self.lease_start(now, part, generation),
         }
     }
 
