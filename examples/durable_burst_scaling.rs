@@ -9,7 +9,7 @@
 //!   `max(work items / 10, min(busy control queues, control messages / 5))` workers and adds up
 //!   to 4 at a decision;
 //! * today without the Safe partition manager's handover gap: a partition moves to a joining
-//!   host at once, instead of going 20-25 s undequeued while the old owner's ownership lease
+//!   host at once, instead of going 20-35 s undequeued while the old owner's ownership lease
 //!   expires. Those stalls are the long tail of the measured spans (p95 43 s against a median of
 //!   8.6 s in the artifact).
 //!

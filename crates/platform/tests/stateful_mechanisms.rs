@@ -756,7 +756,7 @@ fn durable_burst(target_based: bool) -> RunOutput {
 }
 
 #[test]
-fn a_burst_of_durable_starts_shares_one_host_and_the_incremental_rule_paces_the_rest() {
+fn a_burst_of_durable_starts_does_not_ask_the_http_rule_for_a_host_each() {
     // The Durable client is async (up to maxConcurrentRequests = 100 starters per host), so the
     // burst's 30 HTTP starts wait for the first host together instead of asking for a host each
     // second (a synchronous Python starter took about 17 hosts); then DTFx's recommendation adds

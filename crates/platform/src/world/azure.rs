@@ -16,10 +16,12 @@
 //!   dequeued by the one host holding its ownership lease. A joining host steals intent leases
 //!   from the busiest host, one per balancer round (10 s), until it has its share; the old owner
 //!   dequeues until its next renewal (within 10 s) finds the intent lease gone, then stops
-//!   renewing the ownership lease, which expires 20 s later (a 30 s lease renewed every 10 s);
-//!   the new holder takes it at its next ownership round (within 5 s). So a moved partition
-//!   goes 20-25 s undequeued, and its orchestrations wait. A host that leaves (scale-in,
-//!   keep-alive) releases its leases: a survivor takes each within 10 + 5 s. Hosts that exist
+//!   renewing the ownership lease on its own 10 s loop, so the lease expires 20-30 s later (a
+//!   30 s lease); the new holder takes it at its next ownership round (within 5 s). So a moved partition
+//!   goes 20-35 s undequeued, and its orchestrations wait. A host that leaves (scale-in,
+//!   keep-alive) releases its leases: a survivor takes each within 10 + 5 s; an old owner that
+//!   leaves mid-handover releases too (the new holder takes it within 5 s). A steal aimed at a
+//!   partition still changing hands only changes its destination. Hosts that exist
 //!   from the start find the leases settled. With one lease set (the legacy manager), another
 //!   backend or `lease_duration_s = 0`, partitions move at once (round-robin). Not modelled: the
 //!   old owner renewing for another 10 s per tick while an episode of the partition is still
@@ -385,7 +387,7 @@ pub struct AzureState {
     /// Summed lifetimes of the hosts gone so far (az-blob's container scans run on each).
     host_time: SimDuration,
     peeking: bool,
-    /// The target-based scaler's last [`SCALE_SAMPLES`] targets (scale-in waits for them all).
+    /// The target-based scaler's targets over the scale-in window (scale-in waits for them all).
     targets: VecDeque<u32>,
 }
 
@@ -620,7 +622,8 @@ impl<'a> World<'a> {
     /// * a host below its share (`floor(P / hosts)`) steals intent leases from the busiest
     ///   host, one per balancer round (`lease_acquire_interval`); the old owner dequeues until
     ///   its next renewal finds the intent lease gone (within `lease_interval`), then stops
-    ///   renewing the ownership lease, which expires `lease_duration - lease_interval` later;
+    ///   renewing the ownership lease, which expires `lease_duration - lease_interval` to
+    ///   `lease_duration` later (its renewal loop's phase);
     ///   the new holder takes it at its next ownership round ([`World::lease_stop`],
     ///   [`World::lease_start`]).
     fn rebalance(&mut self, now: SimTime) {
@@ -646,6 +649,18 @@ impl<'a> World<'a> {
         let a = self.az();
         let (acquire, renew, own_acquire) = (a.lease_acquire_interval, a.lease_interval, a.ownership_acquire_interval);
         let count = |holder: &[Option<InstId>], h: InstId| holder.iter().filter(|&&x| x == Some(h)).count();
+        // Partitions whose old owner left mid-handover: it released its leases on stopping,
+        // so the holder takes the ownership lease at its next ownership round.
+        for part in 0..p {
+            let owner_gone = self.az.owner[part].is_some_and(|o| !hosts.contains(&o));
+            if owner_gone && self.az.holder[part].is_some_and(|h| hosts.contains(&h)) {
+                self.az.owner[part] = None;
+                self.az.lease_gen[part] = self.az.lease_gen[part].wrapping_add(1);
+                let gap = self.uniform(own_acquire);
+                let generation = self.az.lease_gen[part];
+                self.q.schedule(now + gap, Ev::Timer(super::Timer::LeaseStart { part: part as u32, generation }));
+            }
+        }
         // Partitions whose holder is gone.
         for part in 0..p {
             if self.az.holder[part].is_some_and(|h| hosts.contains(&h)) {
@@ -674,25 +689,32 @@ impl<'a> World<'a> {
         for &h in &hosts {
             let mut round = 0u32;
             while count(&self.az.holder, h) < share {
-                // The busiest host above its share with a partition it holds and dequeues (not
-                // one already on its way); partitions still changing hands wait for the next
-                // round ([`World::lease_start`] balances again).
-                let stealable = |b: InstId| (0..p).rev().find(|&q| self.az.holder[q] == Some(b) && self.az.owner[q] == Some(b));
+                // The busiest host above its share gives up one of its intent leases. A
+                // partition still on its way to it (the old owner dequeues, or nobody does) keeps
+                // its handover under way and only changes destination; otherwise its owner stops
+                // at its next renewal.
                 let Some(busiest) = hosts
                     .iter()
                     .copied()
-                    .filter(|&b| count(&self.az.holder, b) > share && stealable(b).is_some())
+                    .filter(|&b| count(&self.az.holder, b) > share)
                     .max_by_key(|&b| (count(&self.az.holder, b), std::cmp::Reverse(b)))
                 else {
                     break;
                 };
-                let part = stealable(busiest).expect("filtered on it");
+                let held_by = |q: usize| self.az.holder[q] == Some(busiest);
+                let part = (0..p)
+                    .rev()
+                    .find(|&q| held_by(q) && self.az.owner[q] != Some(busiest))
+                    .or_else(|| (0..p).rev().find(|&q| held_by(q)))
+                    .expect("the busiest host holds partitions");
                 self.az.holder[part] = Some(h);
-                self.az.lease_gen[part] = self.az.lease_gen[part].wrapping_add(1);
-                let stop = now + SimDuration(acquire.as_nanos() * u64::from(round)) + self.uniform(renew);
-                round += 1;
-                let generation = self.az.lease_gen[part];
-                self.q.schedule(stop, Ev::Timer(super::Timer::LeaseStop { part: part as u32, generation }));
+                if self.az.owner[part] == Some(busiest) {
+                    self.az.lease_gen[part] = self.az.lease_gen[part].wrapping_add(1);
+                    let stop = now + SimDuration(acquire.as_nanos() * u64::from(round)) + self.uniform(renew);
+                    round += 1;
+                    let generation = self.az.lease_gen[part];
+                    self.q.schedule(stop, Ev::Timer(super::Timer::LeaseStop { part: part as u32, generation }));
+                }
             }
         }
         for h in hosts {
@@ -730,9 +752,9 @@ impl<'a> World<'a> {
         }
         let a = self.az();
         let (duration, renew, own_acquire) = (a.lease_duration, a.lease_interval, a.ownership_acquire_interval);
-        // The last renewal was one renewal interval ago: the lease runs out after the rest of
-        // its duration.
-        let expiry = duration.saturating_sub(renew);
+        // The ownership lease is renewed on its own loop: the first tick after this stop (within
+        // `renew`) no longer renews it, so it runs out `duration` after the tick before.
+        let expiry = duration.saturating_sub(renew) + self.uniform(renew);
         let start = now + expiry + self.uniform(own_acquire);
         self.q.schedule(start, Ev::Timer(super::Timer::LeaseStart { part, generation }));
     }
@@ -931,7 +953,8 @@ impl<'a> World<'a> {
             }
         }
         let a = &self.apps[app];
-        let (alive, workers) = (a.alive, a.alive + a.starting.len() as u32);
+        // `alive` counts the hosts still starting too.
+        let (alive, workers) = (a.alive, a.alive);
         // Durable work taken from a control queue but not started (its host died) is still a
         // message in that queue for the scale controller.
         let any_message = self.az.queues.iter().any(|q| !q.msgs.is_empty()) || self.durable_work_waiting();
@@ -994,12 +1017,15 @@ impl<'a> World<'a> {
             match q.kind {
                 QueueKind::WorkItem => work_items += q.msgs.len(),
                 QueueKind::Control(p) => {
-                    control_messages += q.msgs.len();
+                    // Taken from the queue but not started (waiting for a slot, or for the
+                    // partition's next owner): not yet deleted, so still counted.
+                    let taken = self.durable_pending_in(p as usize);
+                    control_messages += q.msgs.len() + taken;
                     // A partition whose owner runs an episode holds that message: busy even when
-                    // nothing visible waits.
+                    // nothing visible waits (approximated: any episode on the owner).
                     let owner_busy =
                         self.az.owner.get(p as usize).copied().flatten().is_some_and(|h| held(Class::Orchestrator, Some(h)) > 0);
-                    busy_controls += usize::from(!q.msgs.is_empty() || owner_busy);
+                    busy_controls += usize::from(!q.msgs.is_empty() || taken > 0 || owner_busy);
                 }
                 QueueKind::Chain(_) => {}
             }
@@ -1012,8 +1038,8 @@ impl<'a> World<'a> {
             slots[Class::Orchestrator as usize],
         )
         .max(u32::from(any_message));
-        let a = &self.apps[app];
-        let (alive, workers) = (a.alive, a.alive + a.starting.len() as u32);
+        // `alive` counts the hosts still starting too.
+        let (alive, workers) = (self.apps[app].alive, self.apps[app].alive);
         if target > workers {
             for k in 0..(target - workers).min(step) {
                 let Some(s) = self.apps[app].hosts.as_mut() else {

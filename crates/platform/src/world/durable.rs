@@ -45,7 +45,7 @@
 //! `models/az-storage.toml`, `models/az-func.toml`.
 //!
 //! **Scope and limitations.** Partition leases change hands through the Safe partition
-//! manager's intent and ownership leases (`azure.rs`), with its 20-25 s gap on Azure Storage; the
+//! manager's intent and ownership leases (`azure.rs`), with its 20-35 s gap on Azure Storage; the
 //! History table is read whole on each replay (no paging cost beyond one transaction per 1,000
 //! rows); durable timers, external events, eternal orchestrations, `continue_as_new` and
 //! retries are not modelled.
@@ -938,6 +938,12 @@ impl<'a> World<'a> {
     }
 
     /// Whether dequeued orchestrator or entity work waits for a host with room.
+    /// Messages of partition `p` its host took from the control queue and has not started
+    /// (waiting for a slot, or for the partition's next owner).
+    pub(crate) fn durable_pending_in(&self, p: usize) -> usize {
+        self.du.pending.get(p).map_or(0, VecDeque::len)
+    }
+
     pub(crate) fn durable_work_waiting(&self) -> bool {
         self.du.pending.iter().flatten().any(|(_, w)| !matches!(w, Work::Orch(e, _) if self.exec_done(*e)))
     }
