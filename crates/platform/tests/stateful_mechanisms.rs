@@ -822,3 +822,21 @@ fn a_partition_moving_to_a_joining_host_goes_undequeued_until_its_lease_expires(
     assert!(safe >= none + 15.0, "slowest execution {safe:.1} s with the handover gap, {none:.1} s without");
     assert!((legacy - none).abs() < 1e-9, "the legacy manager moves partitions at once: {legacy} vs {none}");
 }
+
+#[test]
+fn target_based_scaling_counts_a_starting_host_once() {
+    // 100 activities of 20 s each ask for ceil(100 / 10) = 10 workers; the controller adds 4 at
+    // each 10 s decision while hosts are still starting (a 304 MB app takes about 10 s), so it
+    // reaches 10 within three decisions. Counting the starting hosts twice stalled it near 5.
+    let mut m = quiet_models();
+    m.durable.task_hub.target_based_scaling.value = 1.0;
+    let w = "[workflow]\nflow = [{ fan_out = \"f\" }]\n[workflow.steps.b]\ncpu_s = { dist = \"fixed\", value_s = 20.0 }\nmemory_mb = 100\n[workflow.fan_out.f]\nitems = 100\nbody = [{ step = \"b\" }]\n[deployment.az-dorch]\npackage_mb = 304\n";
+    let o = run(Deployment::AzDorch, &m, &scenario(w), Arrivals::Interval { interval_s: 1.0 }, 1);
+    assert_eq!(o.executions[0].outcome, Outcome::Completed);
+    assert!(o.instances_peak >= 9, "{} hosts for a target of 10", o.instances_peak);
+    // 2,000 s of work on 10 single-threaded hosts is 200 s once they are all up; the ramp adds
+    // about 50 s (249 s here). With starting hosts counted twice the ramp stalls at 5-6 hosts
+    // for a cold start's time and the fan-out ends at 268 s.
+    let latency_s = o.executions[0].latency().as_secs_f64();
+    assert!(latency_s < 258.0, "fan-out took {latency_s:.1} s");
+}
