@@ -722,12 +722,12 @@ impl<'a> World<'a> {
         }
     }
 
-    /// A uniform draw in `[0, d)`.
+    /// A uniform draw in `[0, d)` from the lease handover's own stream.
     fn uniform(&mut self, d: SimDuration) -> SimDuration {
         if d == SimDuration::ZERO {
             return SimDuration::ZERO;
         }
-        SimDuration::from_secs_f64(rand::RngExt::random_range(&mut self.rng, 0.0..d.as_secs_f64()))
+        SimDuration::from_secs_f64(rand::RngExt::random_range(&mut self.lease_rng, 0.0..d.as_secs_f64()))
     }
 
     /// The old owner of partition `part` found its intent lease taken at its renewal: it stops

@@ -885,6 +885,9 @@ pub(crate) struct World<'a> {
     /// Records of ended executions, when the run keeps them.
     records: Vec<ExecRecord>,
     pub cold_rng: SimRng,
+    /// Draws of the partition lease handover (a stream of its own, so that turning the
+    /// handover off leaves every other draw unchanged).
+    pub lease_rng: SimRng,
     pub rng: SimRng,
     /// Streams of each step's work (common random numbers, [`crate::workload`]).
     work: sfsim_engine::WorkStreams,
@@ -988,6 +991,7 @@ pub fn simulate_into(spec: &RunSpec<'_>, sinks: Sinks) -> RunOutput {
         fold: crate::record::RunFold::default(),
         records: Vec::with_capacity(reserve),
         cold_rng: spec.streams.stream("cold_start"),
+        lease_rng: spec.streams.stream("partition_leases"),
         rng: spec.streams.stream("platform"),
         work: crate::workload::work_streams(&spec.streams),
         arrivals_gen: arrivals::ArrivalGen::new(spec.streams.stream("arrivals"), trace),
