@@ -840,3 +840,32 @@ fn target_based_scaling_counts_a_starting_host_once() {
     let latency_s = o.executions[0].latency().as_secs_f64();
     assert!(latency_s < 258.0, "fan-out took {latency_s:.1} s");
 }
+
+#[test]
+fn each_partition_changes_hands_at_most_once_while_a_burst_scales_out() {
+    // A burst on one host that the target rule grows to four: DTAS's balancer gives each joining
+    // host one partition, so three partitions move once each. A steal aimed at a partition still
+    // in transit re-points it instead of moving it a second time.
+    let mut m = quiet_models();
+    m.durable.task_hub.target_based_scaling.value = 1.0;
+    m.durable.concurrency.max_concurrent_orchestrators_per_host.value = 5.0;
+    let w = "[workflow]\nflow = [{ step = \"a\" }, { step = \"b\" }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 1.0 }\nmemory_mb = 100\n[workflow.steps.b]\ncpu_s = { dist = \"fixed\", value_s = 1.0 }\nmemory_mb = 100\n";
+    let s = scenario(w);
+    let cfg = s.deployment.get(Deployment::AzDorch.name()).cloned().unwrap_or_default();
+    let plan = DeploymentPlan::build(Deployment::AzDorch, &m, &cfg, &s.workflow).expect("plan builds");
+    let o = plan.run(&s.workflow, &Arrivals::Batches { size: 30, pause_s: 600.0 }, 30, RngStreams::new(3, 0), true);
+    assert!(o.executions.iter().all(|r| r.outcome == Outcome::Completed));
+    assert!(o.instances_peak >= 4, "the burst scaled out to {} hosts", o.instances_peak);
+    let mut moves = [0u32; 4];
+    for e in &o.trace {
+        if let sfsim_platform::trace::TraceEvent::Instant { name, .. } = e
+            && let Some(rest) = name.strip_prefix("partition ")
+            && rest.ends_with("intent lease lost, stops dequeuing")
+        {
+            let p: usize = rest[..rest.find(':').expect("partition number")].parse().expect("a number");
+            moves[p] += 1;
+        }
+    }
+    assert!(moves.iter().all(|&n| n <= 1), "moves per partition: {moves:?}");
+    assert_eq!(moves.iter().sum::<u32>(), 3, "one partition to each joining host: {moves:?}");
+}
