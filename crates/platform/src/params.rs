@@ -489,6 +489,11 @@ param_section!(
         lease_duration_s,
         /// The Safe partition manager's ownership-lease acquire interval, s.
         ownership_lease_acquire_interval_s,
+        /// 1: partitions are leased through the Table partition manager (Durable Functions 3.x);
+        /// 0: through blob leases (`lease_sets`).
+        table_partition_manager,
+        /// The Table partition manager's fast loop while draining or claiming a partition, s.
+        table_claim_interval_s,
         /// Scale-controller peek interval, s.
         scale_controller_peek_interval_s,
         /// One storage queue's throughput, messages per second.
@@ -832,6 +837,8 @@ impl CheckRanges for DurableModel {
         within("task_hub.app_lease_renew_interval_s", &self.task_hub.app_lease_renew_interval_s, 0.0, 3600.0)?;
         within("task_hub.lease_duration_s", &self.task_hub.lease_duration_s, 0.0, 3600.0)?;
         within("task_hub.ownership_lease_acquire_interval_s", &self.task_hub.ownership_lease_acquire_interval_s, 0.0, 3600.0)?;
+        within("task_hub.table_partition_manager", &self.task_hub.table_partition_manager, 0.0, 1.0)?;
+        within("task_hub.table_claim_interval_s", &self.task_hub.table_claim_interval_s, 0.0, 3600.0)?;
         within("task_hub.scale_controller_peek_interval_s", &self.task_hub.scale_controller_peek_interval_s, 0.1, 3600.0)?;
         within("task_hub.target_based_scaling", &self.task_hub.target_based_scaling, 0.0, 1.0)?;
         within("task_hub.target_scale_out_max_instances", &self.task_hub.target_scale_out_max_instances, 1.0, 1000.0)?;

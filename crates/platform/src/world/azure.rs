@@ -22,8 +22,13 @@
 //!   keep-alive) releases its leases: a survivor takes each within 10 + 5 s; an old owner that
 //!   leaves mid-handover releases too (the new holder takes it within 5 s). A steal aimed at a
 //!   partition still changing hands only changes its destination. Hosts that exist
-//!   from the start find the leases settled. With one lease set (the legacy manager), another
-//!   backend or `lease_duration_s = 0`, partitions move at once (round-robin). Not modelled: the
+//!   from the start find the leases settled. The Table partition manager (Durable Functions
+//!   3.x, `task_hub.table_partition_manager`, profile 2026): a joining host marks every partition
+//!   it needs at once; the owner drains each at its next 10 s tick and hands it over within the
+//!   1 s claim loop (about 1-2 s undequeued); its leases are partitions-table rows (a query per
+//!   host per loop, an update per owned partition per renewal) instead of blob leases. With one
+//!   lease set (the legacy manager), another backend or `lease_duration_s = 0`, partitions move
+//!   at once (round-robin). Not modelled: the
 //!   old owner renewing for another 10 s per tick while an episode of the partition is still
 //!   running, and messages it had buffered reappearing only after their visibility timeout
 //!   (here they wait for the partition's next owner).
@@ -145,6 +150,8 @@ pub struct AzureSetup {
     pub lease_duration: SimDuration,
     /// The Safe partition manager's ownership-lease acquire interval.
     pub ownership_acquire_interval: SimDuration,
+    /// The Table partition manager's claim loop (zero: blob-lease partition management).
+    pub table_claim_interval: Option<SimDuration>,
     /// The Functions host's primary-host lock: renewal interval of its holder and acquire
     /// interval of every other live host (zero: not counted).
     pub host_lock_intervals: (SimDuration, SimDuration),
@@ -197,6 +204,8 @@ impl AzureSetup {
             app_lease_interval: SimDuration::from_secs_f64(m.durable.task_hub.app_lease_renew_interval_s.value),
             lease_duration: SimDuration::from_secs_f64(m.durable.task_hub.lease_duration_s.value),
             ownership_acquire_interval: SimDuration::from_secs_f64(m.durable.task_hub.ownership_lease_acquire_interval_s.value),
+            table_claim_interval: (m.durable.task_hub.table_partition_manager.value >= 0.5)
+                .then(|| SimDuration::from_secs_f64(m.durable.task_hub.table_claim_interval_s.value)),
             host_lock_intervals: (
                 SimDuration::from_secs_f64(m.azure.function.host_lock_renew_interval_s.value),
                 SimDuration::from_secs_f64(m.azure.function.host_lock_acquire_interval_s.value),
@@ -609,7 +618,7 @@ impl<'a> World<'a> {
     /// which nobody dequeues the partition) rather than at once.
     fn lease_handover(&self) -> bool {
         let a = self.az();
-        a.storage_queues && a.leases && a.lease_sets >= 2 && a.lease_duration > SimDuration::ZERO
+        a.storage_queues && a.leases && (a.table_claim_interval.is_some() || (a.lease_sets >= 2 && a.lease_duration > SimDuration::ZERO))
     }
 
     /// Balances the control queues over the live, ready hosts. Without lease handover (the
@@ -647,7 +656,12 @@ impl<'a> World<'a> {
             return;
         }
         let a = self.az();
-        let (acquire, renew, own_acquire) = (a.lease_acquire_interval, a.lease_interval, a.ownership_acquire_interval);
+        // The Table partition manager claims within its 1 s loop and marks every partition a
+        // joining worker needs at once; the Safe manager takes ownership leases every 5 s and
+        // steals one intent lease per balancer round.
+        let (acquire, renew) = (a.lease_acquire_interval, a.lease_interval);
+        let own_acquire = a.table_claim_interval.unwrap_or(a.ownership_acquire_interval);
+        let one_per_round = a.table_claim_interval.is_none();
         let count = |holder: &[Option<InstId>], h: InstId| holder.iter().filter(|&&x| x == Some(h)).count();
         // Partitions whose old owner left mid-handover: it released its leases on stopping,
         // so the holder takes the ownership lease at its next ownership round.
@@ -711,7 +725,7 @@ impl<'a> World<'a> {
                 if self.az.owner[part] == Some(busiest) {
                     self.az.lease_gen[part] = self.az.lease_gen[part].wrapping_add(1);
                     let stop = now + SimDuration(acquire.as_nanos() * u64::from(round)) + self.uniform(renew);
-                    round += 1;
+                    round += u32::from(one_per_round);
                     let generation = self.az.lease_gen[part];
                     self.q.schedule(stop, Ev::Timer(super::Timer::LeaseStop { part: part as u32, generation }));
                 }
@@ -751,11 +765,20 @@ impl<'a> World<'a> {
             }
         }
         let a = self.az();
-        let (duration, renew, own_acquire) = (a.lease_duration, a.lease_interval, a.ownership_acquire_interval);
-        // The ownership lease is renewed on its own loop: the first tick after this stop (within
-        // `renew`) no longer renews it, so it runs out `duration` after the tick before.
-        let expiry = duration.saturating_sub(renew) + self.uniform(renew);
-        let start = now + expiry + self.uniform(own_acquire);
+        let (duration, renew, own_acquire, table) =
+            (a.lease_duration, a.lease_interval, a.ownership_acquire_interval, a.table_claim_interval);
+        let start = match table {
+            // Table: the old owner drains and releases the row at its next fast tick; the new
+            // owner claims it at its own.
+            Some(claim) => now + self.uniform(claim) + self.uniform(claim),
+            // Safe: the ownership lease is renewed on its own loop: the first tick after this
+            // stop (within `renew`) no longer renews it, so it runs out `duration` after the
+            // tick before; the new holder takes it at its next ownership round.
+            None => {
+                let expiry = duration.saturating_sub(renew) + self.uniform(renew);
+                now + expiry + self.uniform(own_acquire)
+            }
+        };
         self.q.schedule(start, Ev::Timer(super::Timer::LeaseStart { part, generation }));
     }
 
@@ -1147,6 +1170,21 @@ impl<'a> World<'a> {
         }
         let a = self.az();
         let partitions = u64::from(a.partitions);
+        if a.table_claim_interval.is_some() && partitions > 0 {
+            // The Table partition manager: every live host queries the partitions table each
+            // loop, and each owner updates its partitions' rows each renewal; the app lease
+            // stays a blob lease.
+            let mut tx = Tx {
+                table: host_time.as_nanos() / a.lease_acquire_interval.as_nanos().max(1)
+                    + (t.as_nanos() / a.lease_interval.as_nanos().max(1)) * partitions,
+                ..Tx::default()
+            };
+            if a.app_lease_interval > SimDuration::ZERO {
+                tx.blob_lease += t.as_nanos() / a.app_lease_interval.as_nanos();
+            }
+            self.count(None, tx);
+            return;
+        }
         // Every partition lease of every lease set is renewed by its owner each interval, and
         // the app lease by the host holding it, while any host is alive.
         let mut renewals = (t.as_nanos() / a.lease_interval.as_nanos().max(1)) * partitions * u64::from(a.lease_sets);
