@@ -47,7 +47,7 @@
 //!     workers than partitions (or than busy control queues) and the work-item queue is idle, and
 //!     in one vote out of ten when every queue is quiet (under 200 ms);
 //!   - Durable on Azure Storage with target-based scaling (`task_hub.target_based_scaling`:
-//!     Functions runtime 4.19+ with Durable Functions 2.12+, profile 2026 and the SeBS-Flow
+//!     Functions runtime 4.19+ with Durable Functions 2.12+, profiles 2024 and 2026, the SeBS-Flow
 //!     scenarios; DFX `DurableTaskTargetScaler`): at every sample the workers asked for are
 //!     [`durable_target_workers`] of the queues' lengths, where a length is Get Queue Metadata's
 //!     approximate count and so includes the messages hosts have dequeued and not yet deleted
@@ -755,14 +755,7 @@ impl<'a> World<'a> {
         let old = self.az.owner[i].take();
         if let Some(o) = old {
             self.sync_pollers(now, o);
-            if self.spec.trace {
-                let track = self.track(o, 0);
-                self.trace.push(crate::trace::TraceEvent::Instant {
-                    track,
-                    name: format!("partition {part}: intent lease lost, stops dequeuing"),
-                    at: now,
-                });
-            }
+            self.host_instant(o, now, || format!("partition {part}: intent lease lost, stops dequeuing"));
         }
         let a = self.az();
         let (duration, renew, own_acquire, table) =
@@ -792,14 +785,7 @@ impl<'a> World<'a> {
             Some(h) if self.insts[h].alive && self.insts[h].ready => {
                 self.az.owner[i] = Some(h);
                 self.sync_pollers(now, h);
-                if self.spec.trace {
-                    let track = self.track(h, 0);
-                    self.trace.push(crate::trace::TraceEvent::Instant {
-                        track,
-                        name: format!("partition {part}: ownership lease taken, dequeues"),
-                        at: now,
-                    });
-                }
+                self.host_instant(h, now, || format!("partition {part}: ownership lease taken, dequeues"));
                 self.durable_host_gone(now);
             }
             _ => {}
@@ -885,14 +871,12 @@ impl<'a> World<'a> {
             got.push(m);
         }
         let found = !got.is_empty();
-        if self.spec.trace {
-            // Polls show as instants on the host's first track: the gaps between them are the
-            // polling waits a message can sit through.
-            let track = self.track(h, 0);
-            let name =
-                if found { format!("poll queue {}: {} message(s)", queue.0, got.len()) } else { format!("poll queue {}: empty", queue.0) };
-            self.trace.push(crate::trace::TraceEvent::Instant { track, name, at: now });
-        }
+        // Polls show as instants on the host's first track: the gaps between them are the
+        // polling waits a message can sit through.
+        let n = got.len();
+        self.host_instant(h, now, || {
+            if found { format!("poll queue {}: {n} message(s)", queue.0) } else { format!("poll queue {}: empty", queue.0) }
+        });
         // One Get Messages (class 2) per poll, billed to the first message's execution (or
         // idle); one Delete Message (class 1) per message, and a large message's blob read.
         let billed = u64::from(self.az().storage_queues);

@@ -293,6 +293,15 @@ impl World<'_> {
         1 + inst.0 * 64 + slot
     }
 
+    /// When tracing, an instant named `name()` on host `inst`'s first track (the name is built
+    /// only then).
+    pub(crate) fn host_instant(&mut self, inst: InstId, now: SimTime, name: impl FnOnce() -> String) {
+        if self.spec.trace {
+            let track = self.track(inst, 0);
+            self.trace.push(TraceEvent::Instant { track, name: name(), at: now });
+        }
+    }
+
     pub(crate) fn claim_slot(&mut self, i: InstId, class: Class) -> u32 {
         let inst = &mut self.insts[i];
         let slot = (!inst.slots_used).trailing_zeros().min(63);
@@ -914,9 +923,8 @@ impl World<'_> {
         if let Some(since) = since {
             self.trace_idle(i, since, now);
         }
+        self.host_instant(i, now, || why.into());
         if self.spec.trace {
-            let track = self.track(i, 0);
-            self.trace.push(TraceEvent::Instant { track, name: why.into(), at: now });
             let alive = self.apps[app].alive;
             self.trace.push(TraceEvent::Counter { name: "instances", at: now, value: f64::from(alive) });
         }
