@@ -22,14 +22,13 @@ use sfsim_experiment::{RunOptions, run_scenario};
 use sfsim_platform::{Deployment, Models};
 use sfsim_workflow::{Scenario, SourceFile};
 
-/// The map-reduce scenario with its Durable model entries edited.
+/// The map-reduce scenario (profile 2024) with its Durable scale rule and lease gap set.
 fn scenario(target_based: bool, lease_duration_s: f64) -> Scenario {
     let text = std::fs::read_to_string("scenarios/validation/sebs-mapred.toml").expect("scenario file");
-    let line = "task_hub.target_based_scaling = 1";
-    assert!(text.contains(line), "the scenario sets target-based scaling");
-    let text = text.replace(
-        line,
-        &format!("task_hub.target_based_scaling = {}\ntask_hub.lease_duration_s = {lease_duration_s}", u8::from(target_based)),
+    assert!(!text.contains("[models.az-durable]"), "the scenario leaves the Durable model to its profile");
+    let text = format!(
+        "{text}\n[models.az-durable]\ntask_hub.target_based_scaling = {}\ntask_hub.lease_duration_s = {lease_duration_s}\n",
+        u8::from(target_based)
     );
     Scenario::from_source(SourceFile::from_text("durable_burst_scaling", text), &[]).expect("valid scenario")
 }

@@ -48,7 +48,7 @@ fn an_unknown_profile_is_an_input_error_at_its_key() {
     let o = sfsim(&["run", "scenarios/paper/ml-training-small.toml", "--set", "scenario.profile=2030", "-q"]);
     assert_eq!(o.status.code(), Some(3));
     let e = String::from_utf8_lossy(&o.stderr);
-    assert!(e.contains("scenario.profile") && e.contains("unknown profile `2030`") && e.contains("study-2021, 2026, iiswc21"), "{e}");
+    assert!(e.contains("scenario.profile") && e.contains("unknown profile `2030`") && e.contains("study-2021, 2024, 2026, iiswc21"), "{e}");
 }
 
 /// The study's apps' own settings live in the `iiswc21` profile, not in the models: without it

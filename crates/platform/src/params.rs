@@ -910,8 +910,11 @@ pub struct Models {
 /// model parameters (`[models.<model>] key = { value, source }`) for scenarios that pick it.
 /// Loaded models carry their profiles' texts (as `profiles/<name>.toml`) beside the model files',
 /// so calibration can fit a profile's parameter and the report sees its `fitted:` sources.
-pub const BUILTIN_PROFILES: &[(&str, &str)] =
-    &[("2026", include_str!("../../../models/profiles/2026.toml")), ("iiswc21", include_str!("../../../models/profiles/iiswc21.toml"))];
+pub const BUILTIN_PROFILES: &[(&str, &str)] = &[
+    ("2024", include_str!("../../../models/profiles/2024.toml")),
+    ("2026", include_str!("../../../models/profiles/2026.toml")),
+    ("iiswc21", include_str!("../../../models/profiles/iiswc21.toml")),
+];
 
 /// Why [`Models::with_overrides`] refused its changes.
 #[derive(Clone, Debug, PartialEq)]
