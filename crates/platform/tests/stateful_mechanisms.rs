@@ -23,7 +23,19 @@ fn run(d: Deployment, m: &Models, s: &Scenario, arrivals: Arrivals, n: u64) -> R
 
 /// Deterministic models: no randomness in latencies, so replay time can be computed by hand.
 fn quiet_models() -> Models {
-    let mut m = Models::builtin().expect("models");
+    quiet(Models::builtin().expect("models"))
+}
+
+/// [`quiet_models`] under profile 2024 (the platforms SeBS-Flow measured: Durable's
+/// target-based scale rule, 5 orchestrators per host).
+fn quiet_models_2024() -> Models {
+    let m = Models::builtin().expect("models");
+    let changes = m.profile_changes("2024").expect("known profile").expect("valid profile");
+    quiet(m.with_overrides(&changes).expect("profile applies"))
+}
+
+/// `m` without randomness in latencies.
+fn quiet(mut m: Models) -> Models {
     m.azure.cold_start.runtime_sigma.value = 0.0;
     m.storage.queue.latency_sigma.value = 0.0;
     m.storage.table.latency_sigma.value = 0.0;
@@ -746,11 +758,16 @@ output_kb = 1
     }
 }
 
+/// Two steps in a row of `cpu_s` each.
+fn two_steps(cpu_s: f64) -> String {
+    let step = |n: &str| format!("[workflow.steps.{n}]\ncpu_s = {{ dist = \"fixed\", value_s = {cpu_s} }}\nmemory_mb = 100\n");
+    format!("[workflow]\nflow = [{{ step = \"a\" }}, {{ step = \"b\" }}]\n{}{}", step("a"), step("b"))
+}
+
 /// A cold burst of 30 Durable executions of one 2 s activity each.
 fn durable_burst(target_based: bool) -> RunOutput {
-    let mut m = quiet_models();
+    let mut m = quiet_models_2024();
     m.durable.task_hub.target_based_scaling.value = if target_based { 1.0 } else { 0.0 };
-    m.durable.concurrency.max_concurrent_orchestrators_per_host.value = 5.0;
     let w = "[workflow]\nflow = [{ step = \"a\" }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 2.0 }\nmemory_mb = 100\n";
     run(Deployment::AzDorch, &m, &scenario(w), Arrivals::Batches { size: 30, pause_s: 600.0 }, 30)
 }
@@ -807,14 +824,12 @@ fn a_partition_moving_to_a_joining_host_goes_undequeued_until_its_lease_expires(
     // lease, renewed every 10 s), so the orchestrations of the moved partitions wait. Without
     // the gap (lease_duration_s = 0, or the legacy manager's one lease set) they do not.
     let burst_with = |lease_s: f64, lease_sets: f64, table: bool| {
-        let mut m = quiet_models();
+        let mut m = quiet_models_2024();
         m.durable.task_hub.table_partition_manager.value = f64::from(u8::from(table));
-        m.durable.task_hub.target_based_scaling.value = 1.0;
-        m.durable.concurrency.max_concurrent_orchestrators_per_host.value = 5.0;
         m.durable.task_hub.lease_duration_s.value = lease_s;
         m.durable.task_hub.lease_sets.value = lease_sets;
-        let w = "[workflow]\nflow = [{ step = \"a\" }, { step = \"b\" }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 0.5 }\nmemory_mb = 100\n[workflow.steps.b]\ncpu_s = { dist = \"fixed\", value_s = 0.5 }\nmemory_mb = 100\n";
-        let o = run(Deployment::AzDorch, &m, &scenario(w), Arrivals::Batches { size: 30, pause_s: 600.0 }, 30);
+        let w = two_steps(0.5);
+        let o = run(Deployment::AzDorch, &m, &scenario(&w), Arrivals::Batches { size: 30, pause_s: 600.0 }, 30);
         assert!(o.executions.iter().all(|r| r.outcome == Outcome::Completed));
         assert!(o.instances_peak > 1, "the burst scaled out");
         o.executions.iter().map(|r| r.latency().as_secs_f64()).fold(0.0, f64::max)
@@ -856,11 +871,8 @@ fn each_partition_changes_hands_at_most_once_while_a_burst_scales_out() {
     // A burst on one host that the target rule grows to four: DTAS's balancer gives each joining
     // host one partition, so three partitions move once each. A steal aimed at a partition still
     // in transit re-points it instead of moving it a second time.
-    let mut m = quiet_models();
-    m.durable.task_hub.target_based_scaling.value = 1.0;
-    m.durable.concurrency.max_concurrent_orchestrators_per_host.value = 5.0;
-    let w = "[workflow]\nflow = [{ step = \"a\" }, { step = \"b\" }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 1.0 }\nmemory_mb = 100\n[workflow.steps.b]\ncpu_s = { dist = \"fixed\", value_s = 1.0 }\nmemory_mb = 100\n";
-    let s = scenario(w);
+    let m = quiet_models_2024();
+    let s = scenario(&two_steps(1.0));
     let cfg = s.deployment.get(Deployment::AzDorch.name()).cloned().unwrap_or_default();
     let plan = DeploymentPlan::build(Deployment::AzDorch, &m, &cfg, &s.workflow).expect("plan builds");
     let o = plan.run(&s.workflow, &Arrivals::Batches { size: 30, pause_s: 600.0 }, 30, RngStreams::new(3, 0), true);
