@@ -507,6 +507,12 @@ param_section!(
         target_scale_out_max_instances,
         /// Seconds every target must stay below the live hosts before one is retired, s.
         target_scale_in_window_s,
+        /// 1: a scale-in removes a host whatever Durable work it holds (the oldest first); 0:
+        /// only an idle host.
+        scale_in_busy_hosts,
+        /// How long a dequeued work-item message stays invisible (DTAS
+        /// `WorkItemQueueVisibilityTimeout`), s.
+        work_item_visibility_timeout_s,
     }
 );
 param_section!(
@@ -843,6 +849,8 @@ impl CheckRanges for DurableModel {
         within("task_hub.target_based_scaling", &self.task_hub.target_based_scaling, 0.0, 1.0)?;
         within("task_hub.target_scale_out_max_instances", &self.task_hub.target_scale_out_max_instances, 1.0, 1000.0)?;
         within("task_hub.target_scale_in_window_s", &self.task_hub.target_scale_in_window_s, 0.0, 86400.0)?;
+        within("task_hub.scale_in_busy_hosts", &self.task_hub.scale_in_busy_hosts, 0.0, 1.0)?;
+        within("task_hub.work_item_visibility_timeout_s", &self.task_hub.work_item_visibility_timeout_s, 1.0, 604800.0)?;
         within("task_hub.queue_max_messages_per_s", &self.task_hub.queue_max_messages_per_s, 1.0, 1e9)?;
         within("task_hub.queue_burst_s", &self.task_hub.queue_burst_s, 0.0, 3600.0)?;
         let p = &self.polling;

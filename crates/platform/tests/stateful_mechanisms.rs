@@ -855,6 +855,9 @@ fn target_based_scaling_counts_a_starting_host_once() {
     // reaches 10 within three decisions. Counting the starting hosts twice stalled it near 5.
     let mut m = quiet_models();
     m.durable.task_hub.target_based_scaling.value = 1.0;
+    // The ramp alone: once the remaining work asks for fewer hosts, a scale-in would take a
+    // busy host and its dequeued activities would wait out their lock (tested above).
+    m.durable.task_hub.scale_in_busy_hosts.value = 0.0;
     let w = "[workflow]\nflow = [{ fan_out = \"f\" }]\n[workflow.steps.b]\ncpu_s = { dist = \"fixed\", value_s = 20.0 }\nmemory_mb = 100\n[workflow.fan_out.f]\nitems = 100\nbody = [{ step = \"b\" }]\n[deployment.az-dorch]\npackage_mb = 304\n";
     let o = run(Deployment::AzDorch, &m, &scenario(w), Arrivals::Interval { interval_s: 1.0 }, 1);
     assert_eq!(o.executions[0].outcome, Outcome::Completed);
@@ -890,4 +893,44 @@ fn each_partition_changes_hands_at_most_once_while_a_burst_scales_out() {
     }
     assert!(moves.iter().all(|&n| n <= 1), "moves per partition: {moves:?}");
     assert_eq!(moves.iter().sum::<u32>(), 3, "one partition to each joining host: {moves:?}");
+}
+
+#[test]
+fn a_scale_in_takes_a_busy_host_and_its_dequeued_activities_wait_out_their_lock() {
+    // A fan-out of 60 activities of 10 s in the study's era: each host takes 10 (its activity
+    // slots) and runs them one after another on its single Python thread, so the work-item
+    // queue soon looks idle while the hosts still hold work. DTFx's recommendation then says
+    // scale in (more workers than partitions, the work-item queue idle), and the platform
+    // takes the oldest host whatever it holds (DFX #2651): the activities it had dequeued and
+    // not started are nobody's until their 5-minute lock runs out. With only idle hosts
+    // retired, every worker ends within about 4 minutes.
+    let s = scenario(&format!(
+        "[workflow]\nflow = [{{ fan_out = \"f\" }}]\n[workflow.steps.d]\ncpu_s = {{ dist = \"fixed\", value_s = 10 }}\nmemory_mb = 100\n[workflow.fan_out.f]\nitems = 60\nbody = [{{ step = \"d\" }}]\n"
+    ));
+    let busy = quiet_models();
+    assert_eq!(busy.durable.task_hub.scale_in_busy_hosts.value, 1.0, "the default takes busy hosts");
+    let mut idle_only = quiet_models();
+    idle_only.durable.task_hub.scale_in_busy_hosts.value = 0.0;
+    let mut shorter_lock = quiet_models();
+    shorter_lock.durable.task_hub.work_item_visibility_timeout_s.value = 60.0;
+    let one = Arrivals::Interval { interval_s: 1.0 };
+    let sorted = |v: &sfsim_engine::Sample| v.sorted_exact().expect("a small sample is exact");
+    let a = run(Deployment::AzDorch, &busy, &s, one.clone(), 1);
+    let b = run(Deployment::AzDorch, &idle_only, &s, one.clone(), 1);
+    let c = run(Deployment::AzDorch, &shorter_lock, &s, one, 1);
+    for o in [&a, &b, &c] {
+        assert_eq!(o.executions[0].outcome, Outcome::Completed);
+        // Every worker counts once, with its last dispatch's delay.
+        assert_eq!((o.worker_scheduling_delay_s.len(), o.worker_latency_s.len()), (60, 60));
+    }
+    let (la, lb, lc) = (sorted(&a.worker_latency_s), sorted(&b.worker_latency_s), sorted(&c.worker_latency_s));
+    let (max_a, max_b, max_c) = (la[59], lb[59], lc[59]);
+    assert!(max_b < 300.0, "idle hosts only: the slowest worker ends after {max_b} s");
+    assert!(max_a >= 300.0, "a busy host taken: its dequeued activities wait out the 5-minute lock ({max_a} s)");
+    // Pinned (hand-checked on the timeline: the oldest host drained about 200 s in, its last
+    // dequeued activity back at its dequeue + 300 s, then queued behind others).
+    assert!((max_a - 500.8).abs() < 30.0, "slowest worker {max_a} s, recorded 500.8 s");
+    let dmax = *sorted(&a.worker_scheduling_delay_s).last().expect("60 delays");
+    assert!(dmax >= 300.0, "a redelivered activity's delay runs to its second dispatch ({dmax} s)");
+    assert!(max_c < max_a, "a shorter lock brings them back sooner ({max_c} vs {max_a} s)");
 }

@@ -30,13 +30,22 @@
 //!   lease set (the legacy manager), another backend or `lease_duration_s = 0`, partitions move
 //!   at once (round-robin). Not modelled: the
 //!   old owner renewing for another 10 s per tick while an episode of the partition is still
-//!   running, and messages it had buffered reappearing only after their visibility timeout
-//!   (here they wait for the partition's next owner).
+//!   running, and control-queue messages a scaled-in host had buffered reappearing only after
+//!   their visibility timeout (here they wait for the partition's next owner; its dequeued
+//!   activities do wait out their lock, see the scale controller).
 //! * *Scale controller*: every peek interval (10 s) it samples each queue of the app (billed
 //!   even while idle, see the accounting below), keeps the last five samples of each queue's
 //!   length and oldest message's age, and adds a host at the non-HTTP pace (one per 30 s, up to
-//!   the cap) or retires an idle one (never the last: scaling to zero is the idle keep-alive's)
-//!   as the trigger's own scale logic recommends:
+//!   the cap) or retires one (never the last: scaling to zero is the idle keep-alive's) as the
+//!   trigger's own scale logic recommends. Which host leaves: for Durable the platform does not
+//!   see the work the extension has dequeued, so it takes the oldest host whatever it holds
+//!   (`task_hub.scale_in_busy_hosts`; DFX #2651: "VM can shutdown itself even when there is
+//!   still work ongoing"): the host takes nothing more, its partitions go to the hosts that stay,
+//!   the activities it had dequeued and not started go back to the work-item queue invisible
+//!   until their lock runs out (`work_item_visibility_timeout_s`, 5 min, counted by Get Queue
+//!   Metadata meanwhile), and it leaves when its running invocations end (assumed: the host's
+//!   shutdown lets running code finish). Queue-trigger hosts (az-queue) and `scale_in_busy_hosts
+//!   = 0`: an idle host only. The rules:
 //!   - queue triggers (az-queue), the WebJobs `QueueListener` scale monitor: out when a queue's
 //!     length grew at every sample or its oldest message's age grew (never fell) over the five;
 //!     in when every queue was empty at every sample;
@@ -172,6 +181,10 @@ pub struct AzureSetup {
     /// Durable target-based scaling: consecutive samples whose targets must all be below the
     /// live hosts before one is retired.
     pub target_scale_in_samples: u32,
+    /// Durable: a scale-in removes the oldest host whatever it holds (else only an idle one).
+    pub scale_in_busy_hosts: bool,
+    /// Durable: how long a dequeued work-item message stays invisible.
+    pub work_item_visibility: SimDuration,
 }
 
 impl AzureSetup {
@@ -223,6 +236,8 @@ impl AzureSetup {
                 / m.durable.task_hub.scale_controller_peek_interval_s.value)
                 .round()
                 .max(1.0) as u32,
+            scale_in_busy_hosts: m.durable.task_hub.scale_in_busy_hosts.value >= 0.5,
+            work_item_visibility: SimDuration::from_secs_f64(m.durable.task_hub.work_item_visibility_timeout_s.value),
         }
     }
 }
@@ -281,6 +296,8 @@ pub struct SQueue {
     pub tokens: f64,
     /// When `tokens` was last brought up to date.
     pub tokens_at: SimTime,
+    /// Messages dequeued by a host that was scaled in, invisible until their lock runs out.
+    pub invisible: usize,
 }
 
 /// Samples a queue trigger's scale monitor considers (WebJobs storage extension QueueListener:
@@ -357,6 +374,9 @@ pub struct Msg {
     pub(crate) queue: QueueId,
     /// When it became visible.
     pub visible_at: SimTime,
+    /// Taken by a host that was scaled in before running it: it reappears when its lock runs
+    /// out, and its strand waited in the queue meanwhile.
+    pub redelivered: bool,
 }
 
 /// One host's poller of one queue.
@@ -432,6 +452,7 @@ impl<'a> World<'a> {
             push: false,
             tokens: f64::INFINITY,
             tokens_at: SimTime::ZERO,
+            invisible: 0,
         });
         QueueId((self.az.queues.len() - 1) as u32)
     }
@@ -515,7 +536,15 @@ impl<'a> World<'a> {
             }
         }
         let lat = visible_at.saturating_since(now);
-        let msg = Msg { kind, exec, strand, size, large, queue, visible_at };
+        let msg = Msg { kind, exec, strand, size, large, queue, visible_at, redelivered: false };
+        self.schedule_visible(msg);
+        if let Some(h) = from_host {
+            self.wake_local(now + lat, h, queue);
+        }
+    }
+
+    fn schedule_visible(&mut self, msg: Msg) {
+        let at = msg.visible_at;
         let id = if let Some(id) = self.az.msg_free.pop() {
             self.az.msgs[id as usize] = msg;
             id
@@ -523,10 +552,23 @@ impl<'a> World<'a> {
             self.az.msgs.push(msg);
             (self.az.msgs.len() - 1) as u32
         };
-        self.q.schedule(now + lat, Ev::Visible(id));
-        if let Some(h) = from_host {
-            self.wake_local(now + lat, h, queue);
+        self.q.schedule(at, Ev::Visible(id));
+    }
+
+    /// A message a host had dequeued and not processed when it was scaled in: nobody deletes
+    /// it, so it stays in its queue, invisible until the lock taken at `dequeued` runs out
+    /// (renewed while held: the first expiry after now; DTAS `WorkItemQueueVisibilityTimeout`),
+    /// then any host may take it. No new put is billed; the Get and Delete of its next taking
+    /// are. Until then the scale controller's Get Queue Metadata still counts it.
+    pub(crate) fn redeliver_message(&mut self, now: SimTime, msg: Msg, dequeued: SimTime, lock: SimDuration) {
+        let lock_ns = lock.as_nanos().max(1);
+        let periods = now.saturating_since(dequeued).as_nanos() / lock_ns + 1;
+        let visible_at = dequeued + SimDuration::from_nanos(lock_ns.saturating_mul(periods));
+        if let Some(s) = msg.strand {
+            self.charge(s, now, Component::Queue);
         }
+        self.az.queues[msg.queue].invisible += 1;
+        self.schedule_visible(Msg { visible_at, redelivered: true, ..msg });
     }
 
     fn wake_local(&mut self, at: SimTime, h: InstId, queue: QueueId) {
@@ -552,8 +594,11 @@ impl<'a> World<'a> {
 
     pub(crate) fn on_visible(&mut self, now: SimTime, m: u32) {
         let msg = self.az.msgs[m as usize];
+        if msg.redelivered {
+            self.az.queues[msg.queue].invisible -= 1;
+        }
         if let Some(s) = msg.strand {
-            self.charge(s, now, Component::Transfer);
+            self.charge(s, now, if msg.redelivered { Component::Queue } else { Component::Transfer });
         }
         self.az.queues[msg.queue].msgs.push_back(m);
         if self.az.queues[msg.queue].push {
@@ -596,7 +641,7 @@ impl<'a> World<'a> {
 
     /// Gives host `h` pollers for the queues it listens to and starts the new ones now.
     fn sync_pollers(&mut self, now: SimTime, h: InstId) {
-        if !self.insts[h].alive || !self.insts[h].ready {
+        if !self.insts[h].alive || !self.insts[h].ready || self.insts[h].draining {
             return;
         }
         let want = self.listened(h);
@@ -635,13 +680,17 @@ impl<'a> World<'a> {
     ///   `lease_duration` later (its renewal loop's phase);
     ///   the new holder takes it at its next ownership round ([`World::lease_stop`],
     ///   [`World::lease_start`]).
-    fn rebalance(&mut self, now: SimTime) {
+    pub(crate) fn rebalance(&mut self, now: SimTime) {
         let p = self.az().partitions as usize;
         if p == 0 {
             return;
         }
-        let hosts: Vec<InstId> =
-            self.apps[AppId(0)].instances.iter().copied().filter(|&i| self.insts[i].alive && self.insts[i].ready).collect();
+        let hosts: Vec<InstId> = self.apps[AppId(0)]
+            .instances
+            .iter()
+            .copied()
+            .filter(|&i| self.insts[i].alive && self.insts[i].ready && !self.insts[i].draining)
+            .collect();
         // Hosts that exist from the start (always-ready instances) found their leases settled.
         if !self.lease_handover() || hosts.is_empty() || now == SimTime::ZERO {
             for part in 0..p {
@@ -925,13 +974,30 @@ impl<'a> World<'a> {
     /// keep-alive's business).
     fn scale_in_one(&mut self, now: SimTime, app: AppId) {
         let a = &self.apps[app];
-        if a.alive <= 1 {
+        let staying = a.instances.iter().filter(|&&h| self.insts[h].alive && !self.insts[h].draining).count();
+        if staying <= 1 {
             return;
         }
         let idle = |h: InstId| {
             let i = &self.insts[h];
             i.alive && i.ready && i.busy_total() == 0 && !i.always_ready
         };
+        if self.az().scale_in_busy_hosts && matches!(self.plan.driver, Driver::Durable(_)) {
+            // The platform takes a host away without seeing the Durable work it holds: the
+            // oldest that can go (models/az-durable.toml `task_hub.scale_in_busy_hosts`).
+            let victim = a.instances.iter().copied().find(|&h| {
+                let i = &self.insts[h];
+                i.alive && i.ready && !i.always_ready && !i.draining && !i.poisoned
+            });
+            if let Some(h) = victim {
+                if idle(h) {
+                    self.reclaim(now, h, "scaled in");
+                } else {
+                    self.durable_drain_host(now, h);
+                }
+            }
+            return;
+        }
         if let Some(&h) = a.instances.iter().rev().find(|&&h| idle(h)) {
             self.reclaim(now, h, "scaled in");
         }
@@ -1022,7 +1088,7 @@ impl<'a> World<'a> {
             (held(Class::Activity, None), held(Class::Orchestrator, None), 0usize);
         for q in &self.az.queues {
             match q.kind {
-                QueueKind::WorkItem => work_items += q.msgs.len(),
+                QueueKind::WorkItem => work_items += q.msgs.len() + q.invisible,
                 QueueKind::Control(p) => {
                     // Taken from the queue but not started (waiting for a slot, or for the
                     // partition's next owner): not yet deleted, so still counted.

@@ -296,6 +296,9 @@ struct TaskRt {
     scheduled: SimTime,
     worker: bool,
     output: u64,
+    /// A fan-out activity's scheduling delay, to its last dispatch (recorded when it
+    /// completes: a dispatch whose host was scaled in before running it does not count).
+    dispatch_delay_s: Option<f64>,
 }
 
 /// Payload bytes held in an orchestration's history (or waiting to be added to it).
@@ -907,10 +910,9 @@ impl<'a> World<'a> {
             return;
         }
         let Cont::Activity { orch, task } = cont else { return };
-        let rt = &self.du.orchs[orch].tasks[task as usize];
+        let rt = &mut self.du.orchs[orch].tasks[task as usize];
         if rt.worker {
-            let d = now.saturating_since(rt.scheduled).as_secs_f64();
-            self.worker_delay(e, d);
+            rt.dispatch_delay_s = Some(now.saturating_since(rt.scheduled).as_secs_f64());
         }
     }
 
@@ -946,6 +948,51 @@ impl<'a> World<'a> {
 
     pub(crate) fn durable_work_waiting(&self) -> bool {
         self.du.pending.iter().flatten().any(|(_, w)| !matches!(w, Work::Orch(e, _) if self.exec_done(*e)))
+    }
+
+    /// A scale-in took host `h` while it held Durable work (models/az-durable.toml
+    /// `task_hub.scale_in_busy_hosts`): it takes nothing new, the activities it had dequeued
+    /// and not started (waiting for the worker's thread) go back to the work-item queue,
+    /// invisible until their lock runs out, and the host leaves when its running invocations
+    /// end (their completions are sent as usual; its partitions change hands then).
+    pub(crate) fn durable_drain_host(&mut self, now: SimTime, h: InstId) {
+        self.insts[h].draining = true;
+        self.insts[h].pollers.clear();
+        // It stops its partition manager too: its leases go to the hosts that stay.
+        self.rebalance(now);
+        let held: Vec<InvId> =
+            self.insts[h].thread_wait.iter().copied().filter(|&v| matches!(self.invs[v].cont, Cont::Activity { .. })).collect();
+        let lock = self.az().work_item_visibility;
+        let queue = self.du.work_item_queue;
+        for &v in &held {
+            let (e, cont) = (self.invs[v].exec, self.invs[v].cont);
+            let Cont::Activity { orch, task } = cont else { continue };
+            let (strands, taken) = self.drop_waiting(now, v);
+            if self.exec_done(e) {
+                continue;
+            }
+            let size = match self.current_task_spec(orch, task) {
+                TaskSpec::Activity { step, share, .. } => scaled(self.wf.steps[step.0 as usize].input_bytes, share),
+                _ => unreachable!("activity invocations belong to activity tasks"),
+            };
+            let large = self.az().messages.offloads(size);
+            let msg = Msg {
+                kind: MsgKind::Activity { orch, task },
+                exec: e,
+                strand: strands.first().copied(),
+                size,
+                large,
+                queue,
+                visible_at: now,
+                redelivered: true,
+            };
+            self.redeliver_message(now, msg, taken, lock);
+        }
+        let n = held.len();
+        self.host_instant(h, now, || format!("scaled in: {n} dequeued activities wait out their lock"));
+        if self.insts[h].busy_total() == 0 {
+            self.reclaim(now, h, "scaled in");
+        }
     }
 
     pub(crate) fn durable_host_gone(&mut self, now: SimTime) {
@@ -1107,7 +1154,8 @@ impl<'a> World<'a> {
         let o = &mut self.du.orchs[orch];
         o.strand_active = false;
         o.outstanding = n;
-        o.tasks = strands.iter().map(|&s| TaskRt { strand: s, scheduled: now, worker: aw.workers, output: 0 }).collect();
+        o.tasks =
+            strands.iter().map(|&s| TaskRt { strand: s, scheduled: now, worker: aw.workers, output: 0, dispatch_delay_s: None }).collect();
         for (t, spec) in aw.tasks.iter().enumerate() {
             let child = strands[t];
             let t = t as u32;
@@ -1171,6 +1219,9 @@ impl<'a> World<'a> {
         };
         let rt = self.du.orchs[orch].tasks[task as usize].clone();
         if rt.worker {
+            if let Some(d) = rt.dispatch_delay_s {
+                self.worker_delay(e, d);
+            }
             self.worker_latency(e, now.saturating_since(rt.scheduled).as_secs_f64());
         }
         let size = scaled(self.wf.steps[step.0 as usize].output_bytes, share);

@@ -411,6 +411,8 @@ pub(crate) struct Inst {
     assigned: Vec<InvId>,
     created: SimTime,
     poisoned: bool,
+    /// Scaled in while holding work: takes nothing new and leaves when its running work ends.
+    draining: bool,
     /// On its app's free stack.
     in_free: bool,
     /// Azure: pollers of the queues this host listens to.

@@ -137,7 +137,7 @@ impl World<'_> {
         while let Some(&i) = self.apps[app].free.last() {
             let inst = &self.insts[i];
             let full = (0..3).all(|c| inst.busy[c] >= slots[c]);
-            if inst.alive && inst.ready && !inst.poisoned && !full {
+            if inst.alive && inst.ready && !inst.poisoned && !inst.draining && !full {
                 break;
             }
             self.apps[app].free.pop();
@@ -150,7 +150,11 @@ impl World<'_> {
     /// Whether host `i` can start one more invocation of `class` now.
     pub(crate) fn has_room(&self, i: InstId, class: Class) -> bool {
         let inst = &self.insts[i];
-        inst.alive && inst.ready && !inst.poisoned && inst.busy[class as usize] < self.plan.apps[inst.app].slots[class as usize]
+        inst.alive
+            && inst.ready
+            && !inst.poisoned
+            && !inst.draining
+            && inst.busy[class as usize] < self.plan.apps[inst.app].slots[class as usize]
     }
 
     pub(crate) fn starting_room(&self, app: AppId) -> usize {
@@ -234,6 +238,7 @@ impl World<'_> {
             assigned: Vec::new(),
             created: now,
             poisoned: false,
+            draining: false,
             in_free: false,
             pollers: Vec::new(),
             meter_running: Vec::new(),
@@ -444,6 +449,43 @@ impl World<'_> {
         inst.threads_busy += 1;
         self.invs[v].holds_thread = true;
         true
+    }
+
+    /// Drops invocation `v`, dispatched to its host and waiting there for a worker thread, as
+    /// if the host had never taken it: its slot is freed and nothing is billed (its code never
+    /// ran). Returns its strands and when the host took it, for the caller to put the work
+    /// back.
+    pub(crate) fn drop_waiting(&mut self, now: SimTime, v: InvId) -> (Vec<StrandId>, SimTime) {
+        let i = self.host_of(v);
+        debug_assert_eq!(self.invs[v].status, InvStatus::Waiting);
+        self.insts[i].thread_wait.retain(|&x| x != v);
+        if self.plan.apps[self.insts[i].app].platform.meter_worker_wait {
+            self.meter(i, now);
+            let mem = self.invs[v].cur_mem_mb;
+            let inst = &mut self.insts[i];
+            inst.meter_running.retain(|&x| x != v);
+            inst.meter_mem_mb -= mem;
+        }
+        let inv = &mut self.invs[v];
+        inv.timeout_gen = 0;
+        let (class, slot, app, taken) = (inv.class, inv.slot, inv.app, inv.dispatched);
+        let strands = std::mem::take(&mut inv.strands);
+        if self.spec.trace {
+            let track = self.track(i, slot);
+            let name = format!(
+                "{} (exec {}) waits for the Python thread; dropped: its host was scaled in",
+                self.describe(self.invs[v].cont),
+                self.invs[v].exec
+            );
+            let since = self.invs[v].wait_since;
+            self.trace.push(TraceEvent::Slice { track, name, cat: "thread wait", start: since, end: now, exec: Some(self.invs[v].exec.0) });
+        }
+        let inst = &mut self.insts[i];
+        inst.busy[class as usize] -= 1;
+        inst.slots_used &= !(1u64 << slot);
+        self.apps[app].in_flight -= 1;
+        self.free_inv(v);
+        (strands, taken)
     }
 
     /// A worker thread freed on instance `i`: the next waiting invocation takes it.
@@ -842,9 +884,10 @@ impl World<'_> {
     /// A slot freed or an instance became ready: serve waiting HTTP work and pollers, else park.
     pub(crate) fn release_capacity(&mut self, now: SimTime, i: InstId, fresh: bool) {
         let app = self.insts[i].app;
-        if self.insts[i].poisoned {
+        if self.insts[i].poisoned || self.insts[i].draining {
             if self.insts[i].busy_total() == 0 && self.insts[i].alive {
-                self.reclaim(now, i, "recycled after a failure");
+                let why = if self.insts[i].poisoned { "recycled after a failure" } else { "scaled in (drained)" };
+                self.reclaim(now, i, why);
             }
             return;
         }
