@@ -181,7 +181,8 @@ pub struct AzureSetup {
     /// Durable target-based scaling: consecutive samples whose targets must all be below the
     /// live hosts before one is retired.
     pub target_scale_in_samples: u32,
-    /// Durable: a scale-in removes the oldest host whatever it holds (else only an idle one).
+    /// A scale-in removes the oldest host whatever it holds (Durable; az-queue keeps false:
+    /// only an idle one).
     pub scale_in_busy_hosts: bool,
     /// Durable: how long a dequeued work-item message stays invisible.
     pub work_item_visibility: SimDuration,
@@ -982,7 +983,7 @@ impl<'a> World<'a> {
             let i = &self.insts[h];
             i.alive && i.ready && i.busy_total() == 0 && !i.always_ready
         };
-        if self.az().scale_in_busy_hosts && matches!(self.plan.driver, Driver::Durable(_)) {
+        if self.az().scale_in_busy_hosts {
             // The platform takes a host away without seeing the Durable work it holds: the
             // oldest that can go (models/az-durable.toml `task_hub.scale_in_busy_hosts`).
             let victim = a.instances.iter().copied().find(|&h| {

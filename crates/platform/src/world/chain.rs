@@ -141,7 +141,9 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, wor
     // (platform-facts.md §5); above that the functions pass a blob reference.
     let msg_limit_kb = models.storage.queue.message_max_kb.value * 0.75;
     let setup = ChainSetup {
-        azure: AzureSetup::from_models(models, msg_limit_kb, 0),
+        // A scale-in retires an idle host: the messages a queue-trigger host has fetched and
+        // not run are not modelled, so taking a busy one would lose nothing.
+        azure: AzureSetup { scale_in_busy_hosts: false, ..AzureSetup::from_models(models, msg_limit_kb, 0) },
         trigger: Backoff {
             min: SimDuration::from_secs_f64(models.queue_trigger.polling.min_interval_s.value),
             found: SimDuration::from_secs_f64(models.queue_trigger.polling.min_interval_s.value),

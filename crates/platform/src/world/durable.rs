@@ -960,13 +960,18 @@ impl<'a> World<'a> {
         self.insts[h].pollers.clear();
         // It stops its partition manager too: its leases go to the hosts that stay.
         self.rebalance(now);
-        let held: Vec<InvId> =
-            self.insts[h].thread_wait.iter().copied().filter(|&v| matches!(self.invs[v].cont, Cont::Activity { .. })).collect();
+        let held: Vec<(InvId, OrchId, u32)> = self.insts[h]
+            .thread_wait
+            .iter()
+            .filter_map(|&v| match self.invs[v].cont {
+                Cont::Activity { orch, task } => Some((v, orch, task)),
+                _ => None,
+            })
+            .collect();
         let lock = self.az().work_item_visibility;
         let queue = self.du.work_item_queue;
-        for &v in &held {
-            let (e, cont) = (self.invs[v].exec, self.invs[v].cont);
-            let Cont::Activity { orch, task } = cont else { continue };
+        for &(v, orch, task) in &held {
+            let e = self.invs[v].exec;
             let (strands, taken) = self.drop_waiting(now, v);
             if self.exec_done(e) {
                 continue;
