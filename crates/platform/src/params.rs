@@ -513,6 +513,12 @@ param_section!(
         /// How long a dequeued work-item message stays invisible (DTAS
         /// `WorkItemQueueVisibilityTimeout`), s.
         work_item_visibility_timeout_s,
+        /// How often a running activity's work-item lock is renewed (DTFx
+        /// `TaskActivityDispatcher`), s; 0: never.
+        work_item_lock_renewal_s,
+        /// How long a dequeued control-queue message stays invisible (DTAS
+        /// `ControlQueueVisibilityTimeout`), s.
+        control_queue_visibility_timeout_s,
     }
 );
 param_section!(
@@ -851,6 +857,8 @@ impl CheckRanges for DurableModel {
         within("task_hub.target_scale_in_window_s", &self.task_hub.target_scale_in_window_s, 0.0, 86400.0)?;
         within("task_hub.scale_in_busy_hosts", &self.task_hub.scale_in_busy_hosts, 0.0, 1.0)?;
         within("task_hub.work_item_visibility_timeout_s", &self.task_hub.work_item_visibility_timeout_s, 1.0, 604800.0)?;
+        within("task_hub.work_item_lock_renewal_s", &self.task_hub.work_item_lock_renewal_s, 0.0, 604800.0)?;
+        within("task_hub.control_queue_visibility_timeout_s", &self.task_hub.control_queue_visibility_timeout_s, 1.0, 604800.0)?;
         within("task_hub.queue_max_messages_per_s", &self.task_hub.queue_max_messages_per_s, 1.0, 1e9)?;
         within("task_hub.queue_burst_s", &self.task_hub.queue_burst_s, 0.0, 3600.0)?;
         let p = &self.polling;

@@ -42,9 +42,13 @@
 //!   (`task_hub.scale_in_busy_hosts`; DFX #2651: "VM can shutdown itself even when there is
 //!   still work ongoing"): the host takes nothing more, its partitions go to the hosts that stay,
 //!   the activities it had dequeued and not started go back to the work-item queue invisible
-//!   until their lock runs out (`work_item_visibility_timeout_s`, 5 min, counted by Get Queue
-//!   Metadata meanwhile), and it leaves when its running invocations end (assumed: the host's
-//!   shutdown lets running code finish). Queue-trigger hosts (az-queue) and `scale_in_busy_hosts
+//!   until their lock runs out (`work_item_visibility_timeout_s`, 5 min after its last renewal,
+//!   `work_item_lock_renewal_s`, 30 s: 270-300 s after the stop), the orchestrations and
+//!   entities whose control messages it had buffered wait until those messages' lock runs out
+//!   (`control_queue_visibility_timeout_s`, 5 min after their dequeue: DTAS renews nothing in
+//!   the buffer and abandons nothing on a stop), all counted by Get Queue Metadata meanwhile,
+//!   and it leaves when its running invocations end (assumed: the host's shutdown lets running
+//!   code finish). Queue-trigger hosts (az-queue) and `scale_in_busy_hosts
 //!   = 0`: an idle host only. The rules:
 //!   - queue triggers (az-queue), the WebJobs `QueueListener` scale monitor: out when a queue's
 //!     length grew at every sample or its oldest message's age grew (never fell) over the five;
@@ -186,6 +190,11 @@ pub struct AzureSetup {
     pub scale_in_busy_hosts: bool,
     /// Durable: how long a dequeued work-item message stays invisible.
     pub work_item_visibility: SimDuration,
+    /// Durable: how often a running activity's lock is renewed (zero: never).
+    pub work_item_lock_renewal: SimDuration,
+    /// Durable: how long a dequeued control-queue message stays invisible (never renewed
+    /// while it waits in the host's buffer).
+    pub control_visibility: SimDuration,
 }
 
 impl AzureSetup {
@@ -239,6 +248,8 @@ impl AzureSetup {
                 .max(1.0) as u32,
             scale_in_busy_hosts: m.durable.task_hub.scale_in_busy_hosts.value >= 0.5,
             work_item_visibility: SimDuration::from_secs_f64(m.durable.task_hub.work_item_visibility_timeout_s.value),
+            work_item_lock_renewal: SimDuration::from_secs_f64(m.durable.task_hub.work_item_lock_renewal_s.value),
+            control_visibility: SimDuration::from_secs_f64(m.durable.task_hub.control_queue_visibility_timeout_s.value),
         }
     }
 }
@@ -428,6 +439,21 @@ impl AzureState {
     }
 }
 
+/// When a message dequeued at `dequeued` and held by a host that stops at `now` becomes visible
+/// again. A lock renewed every `renew` (a running activity: DurableTask.Core renews it about
+/// every 30 s) runs `lock` from its last renewal; an unrenewed one (a control message in a host's
+/// buffer) runs `lock` from the dequeue and, while its host lived, was dequeued again by it at
+/// each expiry (DTAS `DuplicateMessageDetected`): the first expiry after `now`.
+pub(crate) fn lock_expiry(dequeued: SimTime, now: SimTime, lock: SimDuration, renew: SimDuration) -> SimTime {
+    let held = now.saturating_since(dequeued).as_nanos();
+    if renew > SimDuration::ZERO && renew < lock {
+        let r = renew.as_nanos();
+        return dequeued + SimDuration::from_nanos(held / r * r) + lock;
+    }
+    let l = lock.as_nanos().max(1);
+    dequeued + SimDuration::from_nanos(l.saturating_mul(held / l + 1))
+}
+
 impl<'a> World<'a> {
     /// The storage account of the Azure driver running (queue code runs only for them).
     pub(crate) fn az(&self) -> &'a AzureSetup {
@@ -557,14 +583,10 @@ impl<'a> World<'a> {
     }
 
     /// A message a host had dequeued and not processed when it was scaled in: nobody deletes
-    /// it, so it stays in its queue, invisible until the lock taken at `dequeued` runs out
-    /// (renewed while held: the first expiry after now; DTAS `WorkItemQueueVisibilityTimeout`),
-    /// then any host may take it. No new put is billed; the Get and Delete of its next taking
-    /// are. Until then the scale controller's Get Queue Metadata still counts it.
-    pub(crate) fn redeliver_message(&mut self, now: SimTime, msg: Msg, dequeued: SimTime, lock: SimDuration) {
-        let lock_ns = lock.as_nanos().max(1);
-        let periods = now.saturating_since(dequeued).as_nanos() / lock_ns + 1;
-        let visible_at = dequeued + SimDuration::from_nanos(lock_ns.saturating_mul(periods));
+    /// it, so it stays in its queue, invisible until its lock runs out ([`lock_expiry`]), then
+    /// any host may take it. No new put is billed; the Get and Delete of its next taking are.
+    /// Until then the scale controller's Get Queue Metadata still counts it.
+    pub(crate) fn redeliver_message(&mut self, now: SimTime, msg: Msg, visible_at: SimTime) {
         if let Some(s) = msg.strand {
             self.charge(s, now, Component::Queue);
         }
@@ -1093,7 +1115,8 @@ impl<'a> World<'a> {
                 QueueKind::Control(p) => {
                     // Taken from the queue but not started (waiting for a slot, or for the
                     // partition's next owner): not yet deleted, so still counted.
-                    let taken = self.durable_pending_in(p as usize);
+                    // Held by a host that was scaled in: invisible, not deleted, still counted.
+                    let taken = self.durable_pending_in(p as usize) + q.invisible;
                     control_messages += q.msgs.len() + taken;
                     // A partition whose owner runs an episode holds that message: busy even when
                     // nothing visible waits (approximated: any episode on the owner).

@@ -59,7 +59,7 @@ use std::collections::{HashMap, VecDeque};
 use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::{DeploymentConfig, DurableBackend, EntityOpId, EntityRef, HostingPlan, Node, Runtime, StepId, Workflow};
 
-use super::azure::{AzureSetup, Msg, MsgKind, QueueKind};
+use super::azure::{AzureSetup, Msg, MsgKind, QueueKind, Tx};
 use super::{
     AppDef, AppId, Class, Cont, DeploymentPlan, Driver, ExecId, InstId, InvId, JoinId, Owned, Phase, QueueId, Slab, StrandId, World,
     scaled, single_step, slab_id,
@@ -335,6 +335,13 @@ impl HistoryBytes {
         }
     }
 
+    /// Messages an episode took and gave back (its host was scaled in before it ran).
+    fn add_buffered(&mut self, taken: &HistoryBytes) {
+        self.add_rows(taken);
+        self.large_messages += taken.large_messages;
+        self.large_message_bytes += taken.large_message_bytes;
+    }
+
     /// The rows an episode took from its messages.
     fn add_rows(&mut self, taken: &HistoryBytes) {
         self.table += taken.table;
@@ -395,6 +402,11 @@ struct Orch {
     /// (state object and ref): each is resolved to its entity when the request reaches it, since
     /// an idle keyed entity is freed and its slot reused before a later lock of the set is taken.
     locks: Vec<EntityRef>,
+    /// When its host last took a control message for it (the buffer's lock runs from there).
+    dequeued_at: SimTime,
+    /// Its messages were in the buffer of a host that was scaled in: invisible until their
+    /// lock runs out ([`World::durable_control_visible`]).
+    invisible: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -420,6 +432,10 @@ struct EntitySt {
     held: VecDeque<OpId>,
     /// Messages on their way to it (it is kept until they arrive).
     inflight: u32,
+    /// When its host last took an operation message for it.
+    dequeued_at: SimTime,
+    /// Its operations were in the buffer of a host that was scaled in (as [`Orch`]'s).
+    invisible: bool,
 }
 
 /// What an entity stands for.
@@ -680,6 +696,8 @@ impl<'a> World<'a> {
             last_end: SimTime::ZERO,
             taken: (0, false),
             locks: Vec::new(),
+            dequeued_at: SimTime::ZERO,
+            invisible: false,
         }));
         self.own(exec, Owned::Orch(id));
         id
@@ -757,6 +775,7 @@ impl<'a> World<'a> {
                 if self.exec_done(msg.exec) {
                     return;
                 }
+                self.du.orchs[orch].dequeued_at = now;
                 match task {
                     None => {
                         let o = &mut self.du.orchs[orch];
@@ -822,6 +841,7 @@ impl<'a> World<'a> {
             MsgKind::EntityOp { entity, op } => {
                 let ent = &mut self.du.entities[entity];
                 ent.inflight -= 1;
+                ent.dequeued_at = now;
                 ent.queue.push_back(op);
                 self.make_ready(now, Work::Entity(entity));
             }
@@ -844,11 +864,12 @@ impl<'a> World<'a> {
     }
 
     fn make_ready(&mut self, now: SimTime, w: Work) {
-        let (running, ready) = match w {
-            Work::Orch(_, o) => (self.du.orchs[o].running, self.du.orchs[o].ready),
-            Work::Entity(x) => (self.du.entities[x].running, self.du.entities[x].ready),
+        let (running, ready, invisible) = match w {
+            Work::Orch(_, o) => (self.du.orchs[o].running, self.du.orchs[o].ready, self.du.orchs[o].invisible),
+            Work::Entity(x) => (self.du.entities[x].running, self.du.entities[x].ready, self.du.entities[x].invisible),
         };
-        if running || ready {
+        // Held work waits for its lock; messages arriving meanwhile join it.
+        if running || ready || invisible {
             return;
         }
         match w {
@@ -951,52 +972,164 @@ impl<'a> World<'a> {
     }
 
     /// A scale-in took host `h` while it held Durable work (models/az-durable.toml
-    /// `task_hub.scale_in_busy_hosts`): it takes nothing new, the activities it had dequeued
-    /// and not started (waiting for the worker's thread) go back to the work-item queue,
-    /// invisible until their lock runs out, and the host leaves when its running invocations
-    /// end (their completions are sent as usual; its partitions change hands then).
+    /// `task_hub.scale_in_busy_hosts`): it takes nothing new and its partitions change hands;
+    /// the work it had dequeued and not started is nobody's until its lock runs out:
+    /// * activities waiting for the worker's thread go back to the work-item queue, visible
+    ///   `work_item_visibility_timeout_s` after their lock's last renewal;
+    /// * orchestrations and entities of its partitions whose messages wait in its buffer (for an
+    ///   orchestrator slot, or as an episode waiting for the worker's thread) are held,
+    ///   visible `control_queue_visibility_timeout_s` after their last dequeue (never renewed),
+    ///   then taken by their partition's next owner; messages arriving for them meanwhile join
+    ///   them (DTAS would run an episode for those first, which would find the awaited results
+    ///   still missing).
+    ///
+    /// The host leaves when its running invocations end (their completions are sent as usual;
+    /// assumed). Entity batches already waiting for the thread run on.
     pub(crate) fn durable_drain_host(&mut self, now: SimTime, h: InstId) {
+        let owned: Vec<usize> = (0..self.az.owner.len()).filter(|&p| self.az.owner[p] == Some(h)).collect();
         self.insts[h].draining = true;
         self.insts[h].pollers.clear();
         // It stops its partition manager too: its leases go to the hosts that stay.
         self.rebalance(now);
-        let held: Vec<(InvId, OrchId, u32)> = self.insts[h]
-            .thread_wait
-            .iter()
-            .filter_map(|&v| match self.invs[v].cont {
-                Cont::Activity { orch, task } => Some((v, orch, task)),
-                _ => None,
-            })
-            .collect();
-        let lock = self.az().work_item_visibility;
+        let waiting: Vec<InvId> = self.insts[h].thread_wait.iter().copied().collect();
+        let (lock, renew) = (self.az().work_item_visibility, self.az().work_item_lock_renewal);
         let queue = self.du.work_item_queue;
-        for &(v, orch, task) in &held {
+        let (mut activities, mut held) = (0usize, 0usize);
+        for v in waiting {
             let e = self.invs[v].exec;
-            let (strands, taken) = self.drop_waiting(now, v);
-            if self.exec_done(e) {
-                continue;
+            match self.invs[v].cont {
+                Cont::Activity { orch, task } => {
+                    let (strands, taken) = self.drop_waiting(now, v);
+                    if self.exec_done(e) {
+                        continue;
+                    }
+                    let size = match self.current_task_spec(orch, task) {
+                        TaskSpec::Activity { step, share, .. } => scaled(self.wf.steps[step.0 as usize].input_bytes, share),
+                        _ => unreachable!("activity invocations belong to activity tasks"),
+                    };
+                    let large = self.az().messages.offloads(size);
+                    let msg = Msg {
+                        kind: MsgKind::Activity { orch, task },
+                        exec: e,
+                        strand: strands.first().copied(),
+                        size,
+                        large,
+                        queue,
+                        visible_at: now,
+                        redelivered: true,
+                    };
+                    self.redeliver_message(now, msg, super::azure::lock_expiry(taken, now, lock, renew));
+                    activities += 1;
+                }
+                Cont::Episode { orch } => {
+                    self.drop_waiting(now, v);
+                    if self.exec_done(e) {
+                        continue;
+                    }
+                    // The episode never ran: its messages are the orchestration's again.
+                    let o = &mut self.du.orchs[orch];
+                    o.running = false;
+                    o.inbox += o.taken.0;
+                    o.start_pending |= o.taken.1;
+                    o.taken = (0, false);
+                    let taken = std::mem::take(&mut o.taken_bytes);
+                    o.inbox_bytes.add_buffered(&taken);
+                    self.hold_control(now, Work::Orch(e, orch));
+                    held += 1;
+                }
+                _ => {}
             }
-            let size = match self.current_task_spec(orch, task) {
-                TaskSpec::Activity { step, share, .. } => scaled(self.wf.steps[step.0 as usize].input_bytes, share),
-                _ => unreachable!("activity invocations belong to activity tasks"),
-            };
-            let large = self.az().messages.offloads(size);
-            let msg = Msg {
-                kind: MsgKind::Activity { orch, task },
-                exec: e,
-                strand: strands.first().copied(),
-                size,
-                large,
-                queue,
-                visible_at: now,
-                redelivered: true,
-            };
-            self.redeliver_message(now, msg, taken, lock);
         }
-        let n = held.len();
-        self.host_instant(h, now, || format!("scaled in: {n} dequeued activities wait out their lock"));
+        for p in owned {
+            while let Some((_, w)) = self.du.pending[p].pop_front() {
+                if matches!(w, Work::Orch(e, _) if self.exec_done(e)) {
+                    continue;
+                }
+                self.hold_control(now, w);
+                held += 1;
+            }
+        }
+        self.host_instant(h, now, || {
+            format!("scaled in: {activities} dequeued activities and {held} buffered orchestrations or entities wait out their locks")
+        });
         if self.insts[h].busy_total() == 0 {
             self.reclaim(now, h, "scaled in");
+        }
+    }
+
+    /// Work whose control messages were in a stopped host's buffer: held, its messages counted
+    /// by Get Queue Metadata, until the first expiry of their lock ([`World::durable_control_visible`]).
+    fn hold_control(&mut self, now: SimTime, w: Work) {
+        let (dequeued, part, messages, strand) = match w {
+            Work::Orch(_, o) => {
+                let o = &mut self.du.orchs[o];
+                o.invisible = true;
+                o.ready = false;
+                (o.dequeued_at, o.partition, o.inbox + u32::from(o.start_pending), o.strand_active.then_some(o.strand))
+            }
+            Work::Entity(x) => {
+                let x = &mut self.du.entities[x];
+                x.invisible = true;
+                x.ready = false;
+                (x.dequeued_at, x.partition, x.queue.len() as u32, None)
+            }
+        };
+        if let Some(s) = strand {
+            self.charge(s, now, Component::Queue);
+        }
+        let q = self.control_queue(part);
+        self.az.queues[q].invisible += messages as usize;
+        let at = super::azure::lock_expiry(dequeued, now, self.az().control_visibility, SimDuration::ZERO);
+        let timer = match w {
+            Work::Orch(exec, orch) => super::Timer::HeldOrch { exec, orch, part, messages },
+            Work::Entity(entity) => super::Timer::HeldEntity { entity, part, messages },
+        };
+        self.q.schedule(at, super::Ev::Timer(timer));
+    }
+
+    /// An orchestration's held messages are visible again ([`World::durable_control_visible`]).
+    pub(crate) fn durable_held_orch_visible(&mut self, now: SimTime, exec: ExecId, orch: OrchId, part: u32, messages: u32) {
+        self.durable_control_visible(now, Work::Orch(exec, orch), part, messages);
+    }
+
+    /// An entity's held operation messages are visible again.
+    pub(crate) fn durable_held_entity_visible(&mut self, now: SimTime, entity: EntityId, part: u32, messages: u32) {
+        self.durable_control_visible(now, Work::Entity(entity), part, messages);
+    }
+
+    /// Held work's lock ran out: its messages are visible again, and its partition's owner
+    /// takes them (one more Get Messages; the deletes were billed at the first dequeue).
+    fn durable_control_visible(&mut self, now: SimTime, w: Work, part: u32, messages: u32) {
+        let q = self.control_queue(part);
+        self.az.queues[q].invisible -= messages as usize;
+        match w {
+            Work::Orch(e, orch) => {
+                if self.exec_done(e) || self.du.orchs[orch].exec != e || !self.du.orchs[orch].invisible {
+                    return;
+                }
+                let o = &mut self.du.orchs[orch];
+                o.invisible = false;
+                o.dequeued_at = now;
+                let (strand, work) = (o.strand_active.then_some(o.strand), o.inbox > 0 || o.start_pending);
+                if let Some(s) = strand {
+                    self.charge(s, now, Component::Queue);
+                }
+                let billed = u64::from(self.az().storage_queues);
+                self.count(Some(e), Tx { queue_class2: billed, ..Tx::default() });
+                if work {
+                    self.make_ready(now, w);
+                }
+            }
+            Work::Entity(x) => {
+                let Some(ent) = self.du.entities.get_mut(x.0).filter(|ent| ent.invisible) else {
+                    return;
+                };
+                ent.invisible = false;
+                ent.dequeued_at = now;
+                if !ent.queue.is_empty() {
+                    self.make_ready(now, w);
+                }
+            }
         }
     }
 
@@ -1269,6 +1402,8 @@ impl EntitySt {
             lock: None,
             held: VecDeque::new(),
             inflight: 0,
+            dequeued_at: SimTime::ZERO,
+            invisible: false,
         }
     }
 }
