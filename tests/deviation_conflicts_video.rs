@@ -1,7 +1,8 @@
-//! The video deviations shown to be conflicts (calibration/deviations.toml): each test sweeps
+//! The video deviation shown to be a conflict (calibration/deviations.toml): the test sweeps
 //! the detection work of scenarios/paper/video.toml (the assumption every per-worker figure
 //! rests on) and shows that no amount meets the deviating target together with another target
-//! of the study.
+//! of the study. (Fig. 14's delay quantiles, a deviation until session 11, are met:
+//! tests/video_scheduling_delay.rs.)
 
 mod common;
 
@@ -28,21 +29,6 @@ fn targets(scenarios: &Path, models: Option<&Path>, ids: &[&str]) -> Vec<(BTreeM
     let mut r = reproduce(models, Some(&scenarios.join("experiments.toml")), ids, 1);
     let _ = std::fs::remove_dir_all(scenarios);
     ids.iter().map(|id| r.remove(*id).expect("target")).map(|o| (o.values, o.pass)).collect()
-}
-
-/// Fig. 14: about half of the workers wait 40 s, 5 % 270 s or more. The delay grows with how
-/// long the hosts stay busy, so more detection work raises the median with the tail: every
-/// amount that lifts the p95 towards the band puts the median above it.
-#[test]
-fn no_detection_work_meets_both_scheduling_delay_quantiles() {
-    for detect_s in [200.0, 360.0, 600.0, 1000.0, 2000.0, 4000.0] {
-        let dir = scenarios_with(&format!("delay{detect_s}"), detect_s);
-        let t = targets(&dir, None, &["video-azure-scheduling-delay-p50", "video-azure-scheduling-delay-p95"]);
-        assert!(!(t[0].1 && t[1].1), "detection {detect_s} CPU-s meets both: p50 {:?}, p95 {:?}", t[0].0, t[1].0);
-        if t[1].1 || t[1].0.values().any(|&p95| p95 >= 150.0) {
-            assert!(!t[0].1, "detection {detect_s} CPU-s: a p95 near the band with the median met: {:?} {:?}", t[0].0, t[1].0);
-        }
-    }
 }
 
 /// Table III (80 workers: p50 244 s, p95 476 s, p99 744 s) against Fig. 12 (Az-Func equals

@@ -44,6 +44,7 @@ pub fn metric(d: &DeploymentSummary, name: &str) -> Option<f64> {
         "chain_gap_mean_s" => d.chain_gap_s.mean,
         // SeBS-Flow's end-to-end: the last function's end minus the first one's start.
         "function_span_p50_s" => d.function_span_s.p50,
+        "function_span_p95_s" => d.function_span_s.p95,
         "function_span_mean_s" => d.function_span_s.mean,
         // Completed executions per second, first arrival to last completion (NaN under 10).
         "throughput_per_s" => d.throughput_per_s.unwrap_or(f64::NAN),

@@ -519,6 +519,8 @@ param_section!(
         /// How long a dequeued control-queue message stays invisible (DTAS
         /// `ControlQueueVisibilityTimeout`), s.
         control_queue_visibility_timeout_s,
+        /// From the scale controller's scale-in decision to the host's removal, s.
+        scale_in_lag_s,
     }
 );
 param_section!(
@@ -859,6 +861,7 @@ impl CheckRanges for DurableModel {
         within("task_hub.work_item_visibility_timeout_s", &self.task_hub.work_item_visibility_timeout_s, 1.0, 604800.0)?;
         within("task_hub.work_item_lock_renewal_s", &self.task_hub.work_item_lock_renewal_s, 0.0, 604800.0)?;
         within("task_hub.control_queue_visibility_timeout_s", &self.task_hub.control_queue_visibility_timeout_s, 1.0, 604800.0)?;
+        within("task_hub.scale_in_lag_s", &self.task_hub.scale_in_lag_s, 0.0, 86400.0)?;
         within("task_hub.queue_max_messages_per_s", &self.task_hub.queue_max_messages_per_s, 1.0, 1e9)?;
         within("task_hub.queue_burst_s", &self.task_hub.queue_burst_s, 0.0, 3600.0)?;
         let p = &self.polling;

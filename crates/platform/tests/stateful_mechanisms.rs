@@ -908,11 +908,13 @@ fn a_scale_in_takes_a_busy_host_and_its_dequeued_activities_wait_out_their_lock(
     let s = scenario(&format!(
         "[workflow]\nflow = [{{ fan_out = \"f\" }}]\n[workflow.steps.d]\ncpu_s = {{ dist = \"fixed\", value_s = 10 }}\nmemory_mb = 100\n[workflow.fan_out.f]\nitems = 60\nbody = [{{ step = \"d\" }}]\n"
     ));
-    let busy = quiet_models();
+    // Removals carried out when decided (the lag has its own test).
+    let mut busy = quiet_models();
+    busy.durable.task_hub.scale_in_lag_s.value = 0.0;
     assert_eq!(busy.durable.task_hub.scale_in_busy_hosts.value, 1.0, "the default takes busy hosts");
-    let mut idle_only = quiet_models();
+    let mut idle_only = busy.clone();
     idle_only.durable.task_hub.scale_in_busy_hosts.value = 0.0;
-    let mut shorter_lock = quiet_models();
+    let mut shorter_lock = busy.clone();
     shorter_lock.durable.task_hub.work_item_visibility_timeout_s.value = 60.0;
     let one = Arrivals::Interval { interval_s: 1.0 };
     let sorted = |v: &sfsim_engine::Sample| v.sorted_exact().expect("a small sample is exact");
@@ -951,6 +953,7 @@ fn a_scale_in_holds_the_orchestrations_whose_messages_its_host_had_buffered() {
         "[workflow]\nflow = [{ fan_out = \"f\" }]\n[workflow.steps.d]\ncpu_s = { dist = \"fixed\", value_s = 10 }\nmemory_mb = 100\n[workflow.fan_out.f]\nitems = 60\nbody = [{ step = \"d\" }]\n",
     );
     let mut held = quiet_models();
+    held.durable.task_hub.scale_in_lag_s.value = 0.0;
     held.durable.task_hub.work_item_visibility_timeout_s.value = 1.0;
     held.durable.task_hub.partition_count.value = 1.0;
     assert_eq!(held.durable.task_hub.control_queue_visibility_timeout_s.value, 300.0, "DTAS's default");
@@ -984,4 +987,54 @@ fn a_scale_in_holds_the_orchestrations_whose_messages_its_host_had_buffered() {
     // later, after every worker ended).
     assert!(la >= 450.0, "held orchestration: {la} s");
     assert!((la - 453.0).abs() < 10.0, "held orchestration: {la} s, recorded 453.0 s");
+}
+
+#[test]
+fn a_decided_scale_in_is_carried_out_a_lag_later_while_the_host_works_on() {
+    // Three executions of the 60-activity fan-out, one after another. DTFx's recommendation
+    // says scale in as each fan-out's queue goes idle; the platform removes the host
+    // `scale_in_lag_s` (88 s, fitted) later. Meanwhile the host takes work from the next execution (the
+    // controller no longer counts it), and the removal finds it busy: its dequeued activities
+    // wait out their lock.
+    let s = scenario(
+        "[workflow]\nflow = [{ fan_out = \"f\" }]\n[workflow.steps.d]\ncpu_s = { dist = \"fixed\", value_s = 10 }\nmemory_mb = 100\n[workflow.fan_out.f]\nitems = 60\nbody = [{ step = \"d\" }]\n",
+    );
+    let m = quiet_models();
+    let lag_s = m.durable.task_hub.scale_in_lag_s.value;
+    assert_eq!(lag_s, 88.0, "the fitted lag");
+    let cfg = s.deployment.get(Deployment::AzDorch.name()).cloned().unwrap_or_default();
+    let plan = DeploymentPlan::build(Deployment::AzDorch, &m, &cfg, &s.workflow).expect("plan builds");
+    let o = plan.run(&s.workflow, &Arrivals::Sequential { gap_s: 10.0 }, 3, RngStreams::new(1, 0), true);
+    assert!(o.executions.iter().all(|r| r.outcome == Outcome::Completed));
+    use sfsim_platform::trace::TraceEvent;
+    let instants: Vec<(u32, &str, f64)> = o
+        .trace
+        .iter()
+        .filter_map(|e| match e {
+            TraceEvent::Instant { track, name, at } => Some((*track, name.as_str(), at.as_secs_f64())),
+            _ => None,
+        })
+        .collect();
+    let decided: Vec<(u32, f64)> =
+        instants.iter().filter(|(_, n, _)| *n == "scale-in decided: removal due").map(|&(t, _, at)| (t, at)).collect();
+    assert!(decided.len() >= 3, "scale-ins decided: {decided:?}");
+    let mut busy_removals = 0;
+    for &(track, at) in &decided {
+        // Its removal, on the same host, the lag later: idle (`scaled in`) or busy (a drain).
+        let removal = instants
+            .iter()
+            .find(|(t, n, when)| *t == track && *when > at && (*n == "scaled in" || n.starts_with("scaled in: ")))
+            .unwrap_or_else(|| panic!("host track {track}: no removal after the decision at {at} s"));
+        assert!((removal.2 - at - lag_s).abs() < 1e-6, "removal at {} s, decided at {at} s", removal.2);
+        if removal.1.starts_with("scaled in: ") {
+            busy_removals += 1;
+            // It started work after the decision (its slots are tracks track..track+63).
+            let worked = o.trace.iter().any(|e| {
+                matches!(e, TraceEvent::Slice { track: t, start, .. }
+                    if (track..track + 64).contains(t) && start.as_secs_f64() > at && start.as_secs_f64() < removal.2)
+            });
+            assert!(worked, "host track {track} took work between its decision ({at} s) and its removal");
+        }
+    }
+    assert!(busy_removals >= 1, "a removal found its host busy with the next execution's work");
 }

@@ -48,7 +48,9 @@
 //!   (`control_queue_visibility_timeout_s`, 5 min after their dequeue: DTAS renews nothing in
 //!   the buffer and abandons nothing on a stop), all counted by Get Queue Metadata meanwhile,
 //!   and it leaves when its running invocations end (assumed: the host's shutdown lets running
-//!   code finish). Queue-trigger hosts (az-queue) and `scale_in_busy_hosts
+//!   code finish). A removal is carried out `task_hub.scale_in_lag_s` after the decision
+//!   (fitted, 88 s: observed in SeBS-Flow's 680.excamera, not documented); meanwhile the host
+//!   works on and the controller no longer counts it (`counted_hosts`). Queue-trigger hosts (az-queue) and `scale_in_busy_hosts
 //!   = 0`: an idle host only. The rules:
 //!   - queue triggers (az-queue), the WebJobs `QueueListener` scale monitor: out when a queue's
 //!     length grew at every sample or its oldest message's age grew (never fell) over the five;
@@ -68,7 +70,7 @@
 //!     by the host slots they hold); the controller adds up to `target_scale_out_max_instances`
 //!     (4, AZD functions-target-based-scaling) at once, with no pace but the sampling, and
 //!     retires one idle host once every target of `target_scale_in_window_s` (fitted: no
-//!     document gives it) was below the live hosts.
+//!     document gives it) was below the hosts it counts.
 //!   A first host is added whenever messages wait and none is alive.
 //! * *Idle transactions*: empty polls, peeks and the partition manager's blob traffic are
 //!   counted apart from executions and shown as idle cost. Durable's partition manager (DTAS
@@ -195,6 +197,8 @@ pub struct AzureSetup {
     /// Durable: how long a dequeued control-queue message stays invisible (never renewed
     /// while it waits in the host's buffer).
     pub control_visibility: SimDuration,
+    /// From a scale-in decision to the host's removal (it works on meanwhile, uncounted).
+    pub scale_in_lag: SimDuration,
 }
 
 impl AzureSetup {
@@ -250,6 +254,7 @@ impl AzureSetup {
             work_item_visibility: SimDuration::from_secs_f64(m.durable.task_hub.work_item_visibility_timeout_s.value),
             work_item_lock_renewal: SimDuration::from_secs_f64(m.durable.task_hub.work_item_lock_renewal_s.value),
             control_visibility: SimDuration::from_secs_f64(m.durable.task_hub.control_queue_visibility_timeout_s.value),
+            scale_in_lag: SimDuration::from_secs_f64(m.durable.task_hub.scale_in_lag_s.value),
         }
     }
 }
@@ -997,7 +1002,7 @@ impl<'a> World<'a> {
     /// keep-alive's business).
     fn scale_in_one(&mut self, now: SimTime, app: AppId) {
         let a = &self.apps[app];
-        let staying = a.instances.iter().filter(|&&h| self.insts[h].alive && !self.insts[h].draining).count();
+        let staying = a.instances.iter().filter(|&&h| self.insts[h].alive && !self.insts[h].draining && !self.insts[h].leaving).count();
         if staying <= 1 {
             return;
         }
@@ -1010,13 +1015,18 @@ impl<'a> World<'a> {
             // oldest that can go (models/az-durable.toml `task_hub.scale_in_busy_hosts`).
             let victim = a.instances.iter().copied().find(|&h| {
                 let i = &self.insts[h];
-                i.alive && i.ready && !i.always_ready && !i.draining && !i.poisoned
+                i.alive && i.ready && !i.always_ready && !i.draining && !i.poisoned && !i.leaving
             });
             if let Some(h) = victim {
-                if idle(h) {
-                    self.reclaim(now, h, "scaled in");
+                let lag = self.az().scale_in_lag;
+                if lag > SimDuration::ZERO {
+                    // Decided now, carried out later: the host works on meanwhile, and the
+                    // controller no longer counts it.
+                    self.insts[h].leaving = true;
+                    self.host_instant(h, now, || "scale-in decided: removal due".to_string());
+                    self.q.schedule(now + lag, Ev::Timer(super::Timer::ScaleInDue { host: h }));
                 } else {
-                    self.durable_drain_host(now, h);
+                    self.remove_host(now, h);
                 }
             }
             return;
@@ -1024,6 +1034,32 @@ impl<'a> World<'a> {
         if let Some(&h) = a.instances.iter().rev().find(|&&h| idle(h)) {
             self.reclaim(now, h, "scaled in");
         }
+    }
+
+    /// Host `h` leaves now: at once if idle, else it drains (Durable).
+    fn remove_host(&mut self, now: SimTime, h: InstId) {
+        let i = &self.insts[h];
+        if i.ready && i.busy_total() == 0 {
+            self.reclaim(now, h, "scaled in");
+        } else {
+            self.durable_drain_host(now, h);
+        }
+    }
+
+    /// A decided removal falls due (unless the host is gone already).
+    pub(crate) fn scale_in_due(&mut self, now: SimTime, h: InstId) {
+        let i = &self.insts[h];
+        if i.alive && i.leaving && !i.draining {
+            self.remove_host(now, h);
+        }
+    }
+
+    /// The app's hosts the scale controller counts: alive (starting ones too) and not being
+    /// removed.
+    fn counted_hosts(&self, app: AppId) -> u32 {
+        let a = &self.apps[app];
+        let leaving = a.instances.iter().filter(|&&h| self.insts[h].alive && self.insts[h].leaving).count() as u32;
+        a.alive - leaving
     }
 
     /// The scale controller's periodic look at the app's queues.
@@ -1048,9 +1084,8 @@ impl<'a> World<'a> {
                 q.samples.pop_front();
             }
         }
-        let a = &self.apps[app];
-        // `alive` counts the hosts still starting too.
-        let (alive, workers) = (a.alive, a.alive);
+        // `alive` counts the hosts still starting too, not those being removed.
+        let (alive, workers) = (self.counted_hosts(app), self.counted_hosts(app));
         // Durable work taken from a control queue but not started (its host died) is still a
         // message in that queue for the scale controller.
         let any_message = self.az.queues.iter().any(|q| !q.msgs.is_empty()) || self.durable_work_waiting();
@@ -1074,7 +1109,7 @@ impl<'a> World<'a> {
     /// The incremental rule: one host added at the non-HTTP pace when the vote says out (or
     /// when messages wait and no host is alive), one idle host retired when it says in.
     fn apply_vote(&mut self, now: SimTime, app: AppId, vote: Option<bool>, first: bool) {
-        let alive = self.apps[app].alive;
+        let alive = self.counted_hosts(app);
         if first || vote == Some(true) {
             let interval = self.plan.apps[app].queue_interval;
             if let Some(s) = self.apps[app].hosts.as_mut()
@@ -1136,7 +1171,7 @@ impl<'a> World<'a> {
         )
         .max(u32::from(any_message));
         // `alive` counts the hosts still starting too.
-        let (alive, workers) = (self.apps[app].alive, self.apps[app].alive);
+        let (alive, workers) = (self.counted_hosts(app), self.counted_hosts(app));
         if target > workers {
             for k in 0..(target - workers).min(step) {
                 let Some(s) = self.apps[app].hosts.as_mut() else {

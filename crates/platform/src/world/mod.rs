@@ -413,6 +413,9 @@ pub(crate) struct Inst {
     poisoned: bool,
     /// Scaled in while holding work: takes nothing new and leaves when its running work ends.
     draining: bool,
+    /// The scale controller decided to remove it; it works on, uncounted, until the removal
+    /// (`task_hub.scale_in_lag_s` later).
+    leaving: bool,
     /// On its app's free stack.
     in_free: bool,
     /// Azure: pollers of the queues this host listens to.
@@ -870,6 +873,8 @@ pub(crate) enum Timer {
     HeldOrch { exec: ExecId, orch: durable::OrchId, part: u32, messages: u32 },
     /// Durable: the same for an entity's operation messages.
     HeldEntity { entity: durable::EntityId, part: u32, messages: u32 },
+    /// Azure: the removal the scale controller decided for host `host` takes effect.
+    ScaleInDue { host: InstId },
 }
 
 pub(crate) struct World<'a> {
@@ -1184,6 +1189,7 @@ impl World<'_> {
             Timer::LeaseStart { part, generation } => self.lease_start(now, part, generation),
             Timer::HeldOrch { exec, orch, part, messages } => self.durable_held_orch_visible(now, exec, orch, part, messages),
             Timer::HeldEntity { entity, part, messages } => self.durable_held_entity_visible(now, entity, part, messages),
+            Timer::ScaleInDue { host } => self.scale_in_due(now, host),
         }
     }
 

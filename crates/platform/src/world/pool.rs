@@ -239,6 +239,7 @@ impl World<'_> {
             created: now,
             poisoned: false,
             draining: false,
+            leaving: false,
             in_free: false,
             pollers: Vec::new(),
             meter_running: Vec::new(),
