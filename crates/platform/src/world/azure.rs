@@ -1055,10 +1055,11 @@ impl<'a> World<'a> {
     }
 
     /// The app's hosts the scale controller counts: alive (starting ones too) and not being
-    /// removed.
+    /// removed (decided, or draining).
     fn counted_hosts(&self, app: AppId) -> u32 {
         let a = &self.apps[app];
-        let leaving = a.instances.iter().filter(|&&h| self.insts[h].alive && self.insts[h].leaving).count() as u32;
+        let leaving =
+            a.instances.iter().filter(|&&h| self.insts[h].alive && (self.insts[h].leaving || self.insts[h].draining)).count() as u32;
         a.alive - leaving
     }
 
@@ -1109,10 +1110,13 @@ impl<'a> World<'a> {
     /// The incremental rule: one host added at the non-HTTP pace when the vote says out (or
     /// when messages wait and no host is alive), one idle host retired when it says in.
     fn apply_vote(&mut self, now: SimTime, app: AppId, vote: Option<bool>, first: bool) {
-        let alive = self.counted_hosts(app);
+        // The controller paces by the hosts it counts; the cap holds every live host, those
+        // being removed too (they still run and bill).
+        let (alive, all_alive) = (self.counted_hosts(app), self.apps[app].alive);
         if first || vote == Some(true) {
             let interval = self.plan.apps[app].queue_interval;
             if let Some(s) = self.apps[app].hosts.as_mut()
+                && all_alive < s.max_hosts
                 && s.request_with(now, alive, interval) == crate::scaling::HostDecision::Add
             {
                 self.new_instance(now, app);
@@ -1172,12 +1176,14 @@ impl<'a> World<'a> {
         .max(u32::from(any_message));
         // `alive` counts the hosts still starting too.
         let (alive, workers) = (self.counted_hosts(app), self.counted_hosts(app));
+        let all_alive = self.apps[app].alive;
         if target > workers {
             for k in 0..(target - workers).min(step) {
                 let Some(s) = self.apps[app].hosts.as_mut() else {
                     return;
                 };
-                if s.request_with(now, workers + k, SimDuration::ZERO) != crate::scaling::HostDecision::Add {
+                if all_alive + k >= s.max_hosts || s.request_with(now, workers + k, SimDuration::ZERO) != crate::scaling::HostDecision::Add
+                {
                     break;
                 }
                 self.new_instance(now, app);

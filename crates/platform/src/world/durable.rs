@@ -1021,7 +1021,9 @@ impl<'a> World<'a> {
                     self.redeliver_message(now, msg, super::azure::lock_expiry(taken, now, lock, renew));
                     activities += 1;
                 }
-                Cont::Episode { orch } => {
+                // Other backends (Netherite, MSSQL, DTS) keep no storage-queue buffer: their
+                // episodes run on and their partitions' work moves with the partition.
+                Cont::Episode { orch } if self.az().storage_queues => {
                     self.drop_waiting(now, v);
                     if self.exec_done(e) {
                         continue;
@@ -1040,7 +1042,8 @@ impl<'a> World<'a> {
                 _ => {}
             }
         }
-        for p in owned {
+        let buffered = if self.az().storage_queues { owned } else { Vec::new() };
+        for p in buffered {
             while let Some((_, w)) = self.du.pending[p].pop_front() {
                 if matches!(w, Work::Orch(e, _) if self.exec_done(e)) {
                     continue;
@@ -1126,7 +1129,11 @@ impl<'a> World<'a> {
                 };
                 ent.invisible = false;
                 ent.dequeued_at = now;
-                if !ent.queue.is_empty() {
+                let work = !ent.queue.is_empty();
+                // Its next owner's Get Messages (no execution of its own: the idle account).
+                let billed = u64::from(self.az().storage_queues);
+                self.count(None, Tx { queue_class2: billed, ..Tx::default() });
+                if work {
                     self.make_ready(now, w);
                 }
             }
