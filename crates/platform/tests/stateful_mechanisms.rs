@@ -980,6 +980,14 @@ fn a_scale_in_holds_the_orchestrations_whose_messages_its_host_had_buffered() {
     };
     assert_eq!(buffered(&a), 1, "the drained partition owner held the orchestration's messages");
     assert_eq!(buffered(&b), 1, "held for a second only");
+    // The dropped episode never replayed: replays are the episodes that ran with a history
+    // (session 11's review: the dropped one was counted too).
+    let ran = a
+        .trace
+        .iter()
+        .filter(|e| matches!(e, sfsim_platform::trace::TraceEvent::Slice { name, .. } if name == "orchestrator episode (exec 0)"))
+        .count() as u64;
+    assert_eq!(a.executions[0].stateful.replays, ran - 1, "every episode that ran but the first replayed; the dropped one did not");
     let (la, lb) = (a.executions[0].latency().as_secs_f64(), b.executions[0].latency().as_secs_f64());
     assert!(a.executions[0].outcome == Outcome::Completed && b.executions[0].outcome == Outcome::Completed);
     assert!(lb < 320.0, "without the control lock the workers' last end bounds it ({lb} s)");

@@ -407,6 +407,8 @@ struct Orch {
     /// Its messages were in the buffer of a host that was scaled in: invisible until their
     /// lock runs out ([`World::durable_control_visible`]).
     invisible: bool,
+    /// Its current episode counted a replay (undone if the episode is dropped unrun).
+    replayed: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -698,6 +700,7 @@ impl<'a> World<'a> {
             locks: Vec::new(),
             dequeued_at: SimTime::ZERO,
             invisible: false,
+            replayed: false,
         }));
         self.own(exec, Owned::Orch(id));
         id
@@ -1028,7 +1031,11 @@ impl<'a> World<'a> {
                     if self.exec_done(e) {
                         continue;
                     }
-                    // The episode never ran: its messages are the orchestration's again.
+                    // The episode never ran: its messages are the orchestration's again, and its
+                    // replay did not happen.
+                    if std::mem::take(&mut self.du.orchs[orch].replayed) {
+                        self.acc(e).counts.replays -= 1;
+                    }
                     let o = &mut self.du.orchs[orch];
                     o.running = false;
                     o.inbox += o.taken.0;
@@ -1162,6 +1169,7 @@ impl<'a> World<'a> {
         let mem = s.episode_memory_mb;
         let taken = o.taken.0 + u32::from(o.taken.1);
         let mut phases = self.episode_phases(e, history, stored, new, taken, warm_session);
+        self.du.orchs[orch].replayed = !warm_session && history > 0;
         let strands = if active {
             self.charge(strand, now, Component::Queue);
             vec![strand]
