@@ -44,6 +44,43 @@ fn quiet(mut m: Models) -> Models {
     m
 }
 
+/// A fan-out of `items` activities of 10 s CPU each, then (with `then_step`) one more.
+fn ten_second_fan_out(items: u32, then_step: bool) -> Scenario {
+    let flow = if then_step { "[{ fan_out = \"f\" }, { step = \"d\" }]" } else { "[{ fan_out = \"f\" }]" };
+    scenario(&format!(
+        "[workflow]\nflow = {flow}\n[workflow.steps.d]\ncpu_s = {{ dist = \"fixed\", value_s = 10 }}\nmemory_mb = 100\n[workflow.fan_out.f]\nitems = {items}\nbody = [{{ step = \"d\" }}]\n"
+    ))
+}
+
+/// [`quiet_models`] whose scale-in removals are carried out when decided (no lag).
+fn quiet_removals_at_once() -> Models {
+    let mut m = quiet_models();
+    m.durable.task_hub.scale_in_lag_s.value = 0.0;
+    m
+}
+
+/// az-dorch on scenario `s` with models `m`: `n` executions of `arrivals`, seed 1, traced.
+fn traced_az_dorch(s: &Scenario, m: &Models, arrivals: &Arrivals, n: u64) -> RunOutput {
+    let cfg = s.deployment.get(Deployment::AzDorch.name()).cloned().unwrap_or_default();
+    let plan = DeploymentPlan::build(Deployment::AzDorch, m, &cfg, &s.workflow).expect("plan builds");
+    plan.run(&s.workflow, arrivals, n, RngStreams::new(1, 0), true)
+}
+
+/// Orchestrations and entities held from the buffers of hosts scaled in (their trace instants).
+fn held_from_buffers(o: &RunOutput) -> u32 {
+    o.trace
+        .iter()
+        .filter_map(|e| match e {
+            sfsim_platform::trace::TraceEvent::Instant { name, .. } => name
+                .split(" and ")
+                .nth(1)
+                .and_then(|r| r.strip_suffix(" buffered orchestrations or entities wait out their locks"))
+                .map(|n| n.parse::<u32>().expect("a count")),
+            _ => None,
+        })
+        .sum()
+}
+
 /// [`quiet_models`] for chains whose functions enqueue without an output binding (as the
 /// study's did): the next hop waits for its queue's poll or its container's scan instead of
 /// being woken at once.
@@ -905,12 +942,9 @@ fn a_scale_in_takes_a_busy_host_and_its_dequeued_activities_wait_out_their_lock(
     // not started are nobody's until their 5-minute lock runs out (renewed while they waited,
     // so 270-300 s after the stop). With only idle hosts retired, every worker ends within about
     // 4 minutes.
-    let s = scenario(&format!(
-        "[workflow]\nflow = [{{ fan_out = \"f\" }}]\n[workflow.steps.d]\ncpu_s = {{ dist = \"fixed\", value_s = 10 }}\nmemory_mb = 100\n[workflow.fan_out.f]\nitems = 60\nbody = [{{ step = \"d\" }}]\n"
-    ));
+    let s = ten_second_fan_out(60, false);
     // Removals carried out when decided (the lag has its own test).
-    let mut busy = quiet_models();
-    busy.durable.task_hub.scale_in_lag_s.value = 0.0;
+    let busy = quiet_removals_at_once();
     assert_eq!(busy.durable.task_hub.scale_in_busy_hosts.value, 1.0, "the default takes busy hosts");
     let mut idle_only = busy.clone();
     idle_only.durable.task_hub.scale_in_busy_hosts.value = 0.0;
@@ -949,37 +983,17 @@ fn a_scale_in_holds_the_orchestrations_whose_messages_its_host_had_buffered() {
     // stopping host's buffered control messages: they are back 5 minutes after their dequeue,
     // and the completions that arrive meanwhile wait with them. With a 1 s control lock the
     // next owner takes them at once.
-    let s = scenario(
-        "[workflow]\nflow = [{ fan_out = \"f\" }]\n[workflow.steps.d]\ncpu_s = { dist = \"fixed\", value_s = 10 }\nmemory_mb = 100\n[workflow.fan_out.f]\nitems = 60\nbody = [{ step = \"d\" }]\n",
-    );
-    let mut held = quiet_models();
-    held.durable.task_hub.scale_in_lag_s.value = 0.0;
+    let s = ten_second_fan_out(60, false);
+    let mut held = quiet_removals_at_once();
     held.durable.task_hub.work_item_visibility_timeout_s.value = 1.0;
     held.durable.task_hub.partition_count.value = 1.0;
     assert_eq!(held.durable.task_hub.control_queue_visibility_timeout_s.value, 300.0, "DTAS's default");
     let mut not_held = held.clone();
     not_held.durable.task_hub.control_queue_visibility_timeout_s.value = 1.0;
-    let go = |m: &Models| {
-        let cfg = s.deployment.get(Deployment::AzDorch.name()).cloned().unwrap_or_default();
-        let plan = DeploymentPlan::build(Deployment::AzDorch, m, &cfg, &s.workflow).expect("plan builds");
-        plan.run(&s.workflow, &Arrivals::Interval { interval_s: 1.0 }, 1, RngStreams::new(1, 0), true)
-    };
+    let go = |m: &Models| traced_az_dorch(&s, m, &Arrivals::Interval { interval_s: 1.0 }, 1);
     let (a, b) = (go(&held), go(&not_held));
-    let buffered = |o: &RunOutput| {
-        o.trace
-            .iter()
-            .filter_map(|e| match e {
-                sfsim_platform::trace::TraceEvent::Instant { name, .. } => name
-                    .split(" and ")
-                    .nth(1)
-                    .and_then(|r| r.strip_suffix(" buffered orchestrations or entities wait out their locks"))
-                    .map(|n| n.parse::<u32>().expect("a count")),
-                _ => None,
-            })
-            .sum::<u32>()
-    };
-    assert_eq!(buffered(&a), 1, "the drained partition owner held the orchestration's messages");
-    assert_eq!(buffered(&b), 1, "held for a second only");
+    assert_eq!(held_from_buffers(&a), 1, "the drained partition owner held the orchestration's messages");
+    assert_eq!(held_from_buffers(&b), 1, "held for a second only");
     // The dropped episode never replayed: replays are the episodes that ran with a history
     // (session 11's review: the dropped one was counted too).
     let ran = a
@@ -1004,15 +1018,11 @@ fn a_decided_scale_in_is_carried_out_a_lag_later_while_the_host_works_on() {
     // `scale_in_lag_s` (88 s, fitted) later. Meanwhile the host takes work from the next execution (the
     // controller no longer counts it), and the removal finds it busy: its dequeued activities
     // wait out their lock.
-    let s = scenario(
-        "[workflow]\nflow = [{ fan_out = \"f\" }]\n[workflow.steps.d]\ncpu_s = { dist = \"fixed\", value_s = 10 }\nmemory_mb = 100\n[workflow.fan_out.f]\nitems = 60\nbody = [{ step = \"d\" }]\n",
-    );
+    let s = ten_second_fan_out(60, false);
     let m = quiet_models();
     let lag_s = m.durable.task_hub.scale_in_lag_s.value;
     assert_eq!(lag_s, 88.0, "the fitted lag");
-    let cfg = s.deployment.get(Deployment::AzDorch.name()).cloned().unwrap_or_default();
-    let plan = DeploymentPlan::build(Deployment::AzDorch, &m, &cfg, &s.workflow).expect("plan builds");
-    let o = plan.run(&s.workflow, &Arrivals::Sequential { gap_s: 10.0 }, 3, RngStreams::new(1, 0), true);
+    let o = traced_az_dorch(&s, &m, &Arrivals::Sequential { gap_s: 10.0 }, 3);
     assert!(o.executions.iter().all(|r| r.outcome == Outcome::Completed));
     use sfsim_platform::trace::TraceEvent;
     let instants: Vec<(u32, &str, f64)> = o
@@ -1053,33 +1063,15 @@ fn a_scale_in_holds_orchestrations_waiting_for_a_slot_in_its_buffer_too() {
     // orchestrations are ready than it has orchestrator slots, so some wait in its buffer
     // without an episode. When the controller takes that host, those are held as well as the
     // episodes waiting for the Python thread; with a 1 s control lock they go on at once.
-    let s = scenario(
-        "[workflow]\nflow = [{ fan_out = \"f\" }, { step = \"d\" }]\n[workflow.steps.d]\ncpu_s = { dist = \"fixed\", value_s = 10 }\nmemory_mb = 100\n[workflow.fan_out.f]\nitems = 6\nbody = [{ step = \"d\" }]\n",
-    );
-    let mut m = quiet_models();
-    m.durable.task_hub.scale_in_lag_s.value = 0.0;
+    let s = ten_second_fan_out(6, true);
+    let mut m = quiet_removals_at_once();
     m.durable.task_hub.partition_count.value = 1.0;
     let mut short = m.clone();
     short.durable.task_hub.control_queue_visibility_timeout_s.value = 1.0;
-    let go = |m: &Models| {
-        let cfg = s.deployment.get(Deployment::AzDorch.name()).cloned().unwrap_or_default();
-        let plan = DeploymentPlan::build(Deployment::AzDorch, m, &cfg, &s.workflow).expect("plan builds");
-        plan.run(&s.workflow, &Arrivals::Batches { size: 20, pause_s: 60.0 }, 20, RngStreams::new(1, 0), true)
-    };
     use sfsim_platform::trace::TraceEvent;
+    let go = |m: &Models| traced_az_dorch(&s, m, &Arrivals::Batches { size: 20, pause_s: 60.0 }, 20);
     let (a, b) = (go(&m), go(&short));
-    let held: u32 = a
-        .trace
-        .iter()
-        .filter_map(|e| match e {
-            TraceEvent::Instant { name, .. } => name
-                .split(" and ")
-                .nth(1)
-                .and_then(|r| r.strip_suffix(" buffered orchestrations or entities wait out their locks"))
-                .map(|n| n.parse::<u32>().expect("a count")),
-            _ => None,
-        })
-        .sum();
+    let held = held_from_buffers(&a);
     let dropped_episodes = a
         .trace
         .iter()
