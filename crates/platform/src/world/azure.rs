@@ -30,9 +30,8 @@
 //!   lease set (the legacy manager), another backend or `lease_duration_s = 0`, partitions move
 //!   at once (round-robin). Not modelled: the
 //!   old owner renewing for another 10 s per tick while an episode of the partition is still
-//!   running, and control-queue messages a scaled-in host had buffered reappearing only after
-//!   their visibility timeout (here they wait for the partition's next owner; its dequeued
-//!   activities do wait out their lock, see the scale controller).
+//!   running. (A scaled-in host's buffered control messages and dequeued activities wait out
+//!   their locks: see the scale controller.)
 //! * *Scale controller*: every peek interval (10 s) it samples each queue of the app (billed
 //!   even while idle, see the accounting below), keeps the last five samples of each queue's
 //!   length and oldest message's age, and adds a host at the non-HTTP pace (one per 30 s, up to
@@ -1085,8 +1084,9 @@ impl<'a> World<'a> {
                 q.samples.pop_front();
             }
         }
-        // `alive` counts the hosts still starting too, not those being removed.
-        let (alive, workers) = (self.counted_hosts(app), self.counted_hosts(app));
+        // The hosts still starting count, those being removed do not.
+        let workers = self.counted_hosts(app);
+        let alive = workers;
         // Durable work taken from a control queue but not started (its host died) is still a
         // message in that queue for the scale controller.
         let any_message = self.az.queues.iter().any(|q| !q.msgs.is_empty()) || self.durable_work_waiting();
@@ -1174,8 +1174,9 @@ impl<'a> World<'a> {
             slots[Class::Orchestrator as usize],
         )
         .max(u32::from(any_message));
-        // `alive` counts the hosts still starting too.
-        let (alive, workers) = (self.counted_hosts(app), self.counted_hosts(app));
+        // The hosts still starting count, those being removed do not (the cap counts them).
+        let workers = self.counted_hosts(app);
+        let alive = workers;
         let all_alive = self.apps[app].alive;
         if target > workers {
             for k in 0..(target - workers).min(step) {

@@ -452,7 +452,7 @@ enum EntityKind {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Work {
+pub(crate) enum Work {
     /// Orchestration `.1` of execution `.0`.
     Orch(ExecId, OrchId),
     Entity(EntityId),
@@ -963,13 +963,13 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Whether dequeued orchestrator or entity work waits for a host with room.
     /// Messages of partition `p` its host took from the control queue and has not started
     /// (waiting for a slot, or for the partition's next owner).
     pub(crate) fn durable_pending_in(&self, p: usize) -> usize {
         self.du.pending.get(p).map_or(0, VecDeque::len)
     }
 
+    /// Whether dequeued orchestrator or entity work waits for a host with room.
     pub(crate) fn durable_work_waiting(&self) -> bool {
         self.du.pending.iter().flatten().any(|(_, w)| !matches!(w, Work::Orch(e, _) if self.exec_done(*e)))
     }
@@ -1090,29 +1090,17 @@ impl<'a> World<'a> {
         let q = self.control_queue(part);
         self.az.queues[q].invisible += messages as usize;
         let at = super::azure::lock_expiry(dequeued, now, self.az().control_visibility, SimDuration::ZERO);
-        let timer = match w {
-            Work::Orch(exec, orch) => super::Timer::HeldOrch { exec, orch, part, messages },
-            Work::Entity(entity) => super::Timer::HeldEntity { entity, part, messages },
-        };
-        self.q.schedule(at, super::Ev::Timer(timer));
-    }
-
-    /// An orchestration's held messages are visible again ([`World::durable_control_visible`]).
-    pub(crate) fn durable_held_orch_visible(&mut self, now: SimTime, exec: ExecId, orch: OrchId, part: u32, messages: u32) {
-        self.durable_control_visible(now, Work::Orch(exec, orch), part, messages);
-    }
-
-    /// An entity's held operation messages are visible again.
-    pub(crate) fn durable_held_entity_visible(&mut self, now: SimTime, entity: EntityId, part: u32, messages: u32) {
-        self.durable_control_visible(now, Work::Entity(entity), part, messages);
+        self.q.schedule(at, super::Ev::Timer(super::Timer::HeldWork { work: w, part, messages }));
     }
 
     /// Held work's lock ran out: its messages are visible again, and its partition's owner
     /// takes them (one more Get Messages; the deletes were billed at the first dequeue).
-    fn durable_control_visible(&mut self, now: SimTime, w: Work, part: u32, messages: u32) {
+    pub(crate) fn durable_control_visible(&mut self, now: SimTime, w: Work, part: u32, messages: u32) {
         let q = self.control_queue(part);
         self.az.queues[q].invisible -= messages as usize;
-        match w {
+        // Released unless its execution ended (an entity has no execution of its own: its Get
+        // is billed to the idle account).
+        let (exec, work) = match w {
             Work::Orch(e, orch) => {
                 if self.exec_done(e) || self.du.orchs[orch].exec != e || !self.du.orchs[orch].invisible {
                     return;
@@ -1120,15 +1108,12 @@ impl<'a> World<'a> {
                 let o = &mut self.du.orchs[orch];
                 o.invisible = false;
                 o.dequeued_at = now;
-                let (strand, work) = (o.strand_active.then_some(o.strand), o.inbox > 0 || o.start_pending);
-                if let Some(s) = strand {
+                if o.strand_active {
+                    let s = o.strand;
                     self.charge(s, now, Component::Queue);
                 }
-                let billed = u64::from(self.az().storage_queues);
-                self.count(Some(e), Tx { queue_class2: billed, ..Tx::default() });
-                if work {
-                    self.make_ready(now, w);
-                }
+                let o = &self.du.orchs[orch];
+                (Some(e), o.inbox > 0 || o.start_pending)
             }
             Work::Entity(x) => {
                 let Some(ent) = self.du.entities.get_mut(x.0).filter(|ent| ent.invisible) else {
@@ -1136,14 +1121,13 @@ impl<'a> World<'a> {
                 };
                 ent.invisible = false;
                 ent.dequeued_at = now;
-                let work = !ent.queue.is_empty();
-                // Its next owner's Get Messages (no execution of its own: the idle account).
-                let billed = u64::from(self.az().storage_queues);
-                self.count(None, Tx { queue_class2: billed, ..Tx::default() });
-                if work {
-                    self.make_ready(now, w);
-                }
+                (None, !ent.queue.is_empty())
             }
+        };
+        let billed = u64::from(self.az().storage_queues);
+        self.count(exec, Tx { queue_class2: billed, ..Tx::default() });
+        if work {
+            self.make_ready(now, w);
         }
     }
 

@@ -868,11 +868,9 @@ pub(crate) enum Timer {
     LeaseStop { part: u32, generation: u32 },
     /// Durable: the partition's new holder takes the expired or released ownership lease.
     LeaseStart { part: u32, generation: u32 },
-    /// Durable: the lock of an orchestration's `messages` control messages, held by a host that
-    /// was scaled in, ran out.
-    HeldOrch { exec: ExecId, orch: durable::OrchId, part: u32, messages: u32 },
-    /// Durable: the same for an entity's operation messages.
-    HeldEntity { entity: durable::EntityId, part: u32, messages: u32 },
+    /// Durable: the lock of the `messages` control messages of an orchestration or entity, held
+    /// by a host that was scaled in, ran out.
+    HeldWork { work: durable::Work, part: u32, messages: u32 },
     /// Azure: the removal the scale controller decided for host `host` takes effect.
     ScaleInDue { host: InstId },
 }
@@ -1187,8 +1185,7 @@ impl World<'_> {
             Timer::SqsReturn { queue, msg } => self.sqs_returned(now, queue, msg),
             Timer::LeaseStop { part, generation } => self.lease_stop(now, part, generation),
             Timer::LeaseStart { part, generation } => self.lease_start(now, part, generation),
-            Timer::HeldOrch { exec, orch, part, messages } => self.durable_held_orch_visible(now, exec, orch, part, messages),
-            Timer::HeldEntity { entity, part, messages } => self.durable_held_entity_visible(now, entity, part, messages),
+            Timer::HeldWork { work, part, messages } => self.durable_control_visible(now, work, part, messages),
             Timer::ScaleInDue { host } => self.scale_in_due(now, host),
         }
     }
