@@ -130,7 +130,7 @@ pub fn evaluate(t: &Target, results: &BTreeMap<String, ExperimentResult>) -> Tar
                 let mut labelled = Vec::new();
                 let mut d = 0.0;
                 for (q, b) in bands {
-                    let name = format!("{}_{q}_s", metric.trim_end_matches("_s"));
+                    let name = crate::metrics::quantile_metric(metric, q);
                     let v = value(deployment, &name)?;
                     d += outside(v, *b);
                     out.push(format!("{q} {}", fmt(v)));

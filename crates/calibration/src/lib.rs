@@ -37,7 +37,7 @@ pub use fit::{
     centring, cross_validate, fit_groups, load_fit_plan, objective,
 };
 pub use fitted::{fitted_ids, fitted_targets};
-pub use metrics::metric;
+pub use metrics::{is_metric, metric};
 pub use targets::{Target, TargetFile, TargetKind, load_target_file, load_targets};
 
 /// The study's targets, compiled in.

@@ -231,12 +231,40 @@ fn validate(t: RawTarget, i: usize) -> Result<Target, KeyError> {
         }
         other => return Err(KeyError::new(key("kind"), format!("unknown target kind `{other}`"))),
     };
+    // Every metric the target reads must exist (a misspelt name is an input error, not a miss).
+    let named: Vec<(&str, String)> = match &kind {
+        TargetKind::Ratio { metric, .. }
+        | TargetKind::Range { metric, .. }
+        | TargetKind::Order { metric, .. }
+        | TargetKind::LessThanAll { metric, .. } => vec![("metric", metric.clone())],
+        TargetKind::Share { part, total, .. } => vec![("part", part.clone()), ("total", total.clone())],
+        TargetKind::Quantiles { metric, bands, .. } => {
+            bands.iter().map(|(q, _)| ("metric", crate::metrics::quantile_metric(metric, q))).collect()
+        }
+    };
+    if let Some((k, m)) = named.iter().find(|(_, m)| !crate::metrics::is_metric(m)) {
+        return Err(KeyError::new(key(k), format!("unknown metric `{m}`")));
+    }
     Ok(Target { id: t.id, source: t.source, experiments: t.experiment.into_vec(), kind })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_misspelt_metric_is_refused_where_it_is_written() {
+        let text = "[[target]]\nid = \"r\"\nsource = \"s\"\nexperiment = \"x\"\nkind = \"range\"\nmetric = \"function_span_p96_s\"\ndeployment = \"az-dorch\"\nlow = 1.0\nhigh = 2.0\n";
+        let e = load_target_file(&SourceFile::from_text("t.toml", text)).err().expect("refused");
+        let shown = e.to_string();
+        assert!(
+            shown.contains("t.toml:6:") && shown.contains("target.0.metric") && shown.contains("unknown metric `function_span_p96_s`"),
+            "{shown}"
+        );
+        // A quantiles target's names are built from its metric and its bands.
+        let q = "[[target]]\nid = \"q\"\nsource = \"s\"\nexperiment = \"x\"\nkind = \"quantiles\"\nmetric = \"worker_latency_s\"\ndeployment = \"az-dorch\"\np50 = [1.0, 2.0]\np99 = [3.0, 4.0]\n";
+        assert!(load_target_file(&SourceFile::from_text("q.toml", q)).is_ok());
+    }
 
     #[test]
     fn the_study_targets_load_with_their_ids() {
