@@ -1058,6 +1058,39 @@ fn a_decided_scale_in_is_carried_out_a_lag_later_while_the_host_works_on() {
 }
 
 #[test]
+fn the_target_based_controller_stops_counting_a_host_it_decided_to_remove() {
+    // The lag test's three fan-outs under target-based scaling (profiles 2024 and 2026): once
+    // the controller has decided to remove a host it no longer counts it, so when the next
+    // execution's fan-out asks for hosts it starts new ones while the leaving host still works
+    // (counted, the leaving host would stand in for one of them until its removal).
+    let s = ten_second_fan_out(60, false);
+    let mut m = quiet_models();
+    m.durable.task_hub.target_based_scaling.value = 1.0;
+    let lag_s = m.durable.task_hub.scale_in_lag_s.value;
+    let o = traced_az_dorch(&s, &m, &Arrivals::Sequential { gap_s: 150.0 }, 3);
+    assert!(o.executions.iter().all(|r| r.outcome == Outcome::Completed));
+    use sfsim_platform::trace::TraceEvent;
+    let decided: Vec<f64> = o
+        .trace
+        .iter()
+        .filter_map(|e| match e {
+            TraceEvent::Instant { name, at, .. } if name == "scale-in decided: removal due" => Some(at.as_secs_f64()),
+            _ => None,
+        })
+        .collect();
+    let cold_starts: Vec<f64> = o
+        .trace
+        .iter()
+        .filter_map(|e| match e {
+            TraceEvent::Slice { name, start, .. } if name == "cold start" => Some(start.as_secs_f64()),
+            _ => None,
+        })
+        .collect();
+    let replaced = decided.iter().filter(|&&at| cold_starts.iter().any(|&c| c > at && c < at + lag_s)).count();
+    assert!(replaced >= 1, "a host started while a decided removal was pending: decisions {decided:?}, cold starts {cold_starts:?}");
+}
+
+#[test]
 fn a_scale_in_holds_orchestrations_waiting_for_a_slot_in_its_buffer_too() {
     // Twenty executions at once on one partition: the oldest host owns it, and more
     // orchestrations are ready than it has orchestrator slots, so some wait in its buffer
