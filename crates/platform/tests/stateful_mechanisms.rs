@@ -67,6 +67,18 @@ fn traced_az_dorch(s: &Scenario, m: &Models, arrivals: &Arrivals, n: u64) -> Run
 }
 
 /// Orchestrations and entities held from the buffers of hosts scaled in (their trace instants).
+/// When the trace's instants named `name` happened, and when its slices named `name` began, s.
+fn trace_times(o: &RunOutput, name: &str) -> Vec<f64> {
+    use sfsim_platform::trace::TraceEvent;
+    o.trace
+        .iter()
+        .filter_map(|e| match e {
+            TraceEvent::Instant { name: n, at, .. } | TraceEvent::Slice { name: n, start: at, .. } if n == name => Some(at.as_secs_f64()),
+            _ => None,
+        })
+        .collect()
+}
+
 fn held_from_buffers(o: &RunOutput) -> u32 {
     o.trace
         .iter()
@@ -1069,23 +1081,8 @@ fn the_target_based_controller_stops_counting_a_host_it_decided_to_remove() {
     let lag_s = m.durable.task_hub.scale_in_lag_s.value;
     let o = traced_az_dorch(&s, &m, &Arrivals::Sequential { gap_s: 150.0 }, 3);
     assert!(o.executions.iter().all(|r| r.outcome == Outcome::Completed));
-    use sfsim_platform::trace::TraceEvent;
-    let decided: Vec<f64> = o
-        .trace
-        .iter()
-        .filter_map(|e| match e {
-            TraceEvent::Instant { name, at, .. } if name == "scale-in decided: removal due" => Some(at.as_secs_f64()),
-            _ => None,
-        })
-        .collect();
-    let cold_starts: Vec<f64> = o
-        .trace
-        .iter()
-        .filter_map(|e| match e {
-            TraceEvent::Slice { name, start, .. } if name == "cold start" => Some(start.as_secs_f64()),
-            _ => None,
-        })
-        .collect();
+    let decided = trace_times(&o, "scale-in decided: removal due");
+    let cold_starts = trace_times(&o, "cold start");
     let replaced = decided.iter().filter(|&&at| cold_starts.iter().any(|&c| c > at && c < at + lag_s)).count();
     assert!(replaced >= 1, "a host started while a decided removal was pending: decisions {decided:?}, cold starts {cold_starts:?}");
 }
