@@ -521,6 +521,9 @@ param_section!(
         control_queue_visibility_timeout_s,
         /// From the scale controller's scale-in decision to the host's removal, s.
         scale_in_lag_s,
+        /// 1: a dequeued start message whose Instances row is not yet written is abandoned
+        /// and taken again later (DTAS `DedupeExecutionStartedMessagesAsync`); 0: no check.
+        execution_started_dedupe,
     }
 );
 param_section!(
@@ -862,6 +865,7 @@ impl CheckRanges for DurableModel {
         within("task_hub.work_item_lock_renewal_s", &self.task_hub.work_item_lock_renewal_s, 0.0, 604800.0)?;
         within("task_hub.control_queue_visibility_timeout_s", &self.task_hub.control_queue_visibility_timeout_s, 1.0, 604800.0)?;
         within("task_hub.scale_in_lag_s", &self.task_hub.scale_in_lag_s, 0.0, 86400.0)?;
+        within("task_hub.execution_started_dedupe", &self.task_hub.execution_started_dedupe, 0.0, 1.0)?;
         within("task_hub.queue_max_messages_per_s", &self.task_hub.queue_max_messages_per_s, 1.0, 1e9)?;
         within("task_hub.queue_burst_s", &self.task_hub.queue_burst_s, 0.0, 3600.0)?;
         let p = &self.polling;

@@ -66,7 +66,6 @@ fn traced_az_dorch(s: &Scenario, m: &Models, arrivals: &Arrivals, n: u64) -> Run
     plan.run(&s.workflow, arrivals, n, RngStreams::new(1, 0), true)
 }
 
-/// Orchestrations and entities held from the buffers of hosts scaled in (their trace instants).
 /// When the trace's instants named `name` happened, and when its slices named `name` began, s.
 fn trace_times(o: &RunOutput, name: &str) -> Vec<f64> {
     use sfsim_platform::trace::TraceEvent;
@@ -79,6 +78,7 @@ fn trace_times(o: &RunOutput, name: &str) -> Vec<f64> {
         .collect()
 }
 
+/// Orchestrations and entities held from the buffers of hosts scaled in (their trace instants).
 fn held_from_buffers(o: &RunOutput) -> u32 {
     o.trace
         .iter()
@@ -1067,6 +1067,37 @@ fn a_decided_scale_in_is_carried_out_a_lag_later_while_the_host_works_on() {
         }
     }
     assert!(busy_removals >= 1, "a removal found its host busy with the next execution's work");
+}
+
+#[test]
+fn a_start_message_read_before_its_instances_row_is_deferred_two_seconds() {
+    // Profile 2024: the client sends the start message, then writes the Instances row; the
+    // host, woken by its own send, reads the message first, finds no row and abandons it for
+    // 2 s (DTAS start deduplication). Ten executions at once: every start is deferred once, and
+    // each orchestration starts 2 s and a poll later than without the check.
+    let s = ten_second_fan_out(2, false);
+    let m = quiet_models_2024();
+    assert_eq!(m.durable.task_hub.execution_started_dedupe.value, 1.0, "profile 2024 checks starts");
+    let mut off = m.clone();
+    off.durable.task_hub.execution_started_dedupe.value = 0.0;
+    let go = |m: &Models| traced_az_dorch(&s, m, &Arrivals::Batches { size: 10, pause_s: 600.0 }, 10);
+    let (on, off) = (go(&m), go(&off));
+    assert!(on.executions.iter().chain(&off.executions).all(|r| r.outcome == Outcome::Completed));
+    let deferred = |o: &RunOutput| trace_times(o, "start message deferred: its Instances row is not written yet").len();
+    assert_eq!(deferred(&off), 0);
+    assert!(deferred(&on) >= 10, "starts deferred: {}", deferred(&on));
+    // Pending -> Running (from the starter's send to the first episode's checkpoint): 2 s and a
+    // poll longer with the check.
+    let first_episode = |o: &RunOutput| -> f64 {
+        o.executions.iter().map(|r| r.pending_to_running.expect("Durable").as_secs_f64()).sum::<f64>() / 10.0
+    };
+    let delay_s = first_episode(&on) - first_episode(&off);
+    // 2 s invisible, then the wait for the queue's next poll (backed off meanwhile: 1.85 s of
+    // empty polls lead to a 1.65 s wait).
+    assert!((2.0..4.0).contains(&delay_s), "a start is taken 2 s and a poll later: {delay_s:.3} s");
+    // Each check is a point read of the Instances table, billed to its execution.
+    let table = |o: &RunOutput| o.executions.iter().map(|r| r.stateful.table_transactions).sum::<u64>();
+    assert!(table(&on) >= table(&off) + 10, "one Instances read per start taken: {} vs {}", table(&on), table(&off));
 }
 
 #[test]

@@ -198,6 +198,9 @@ pub struct AzureSetup {
     pub control_visibility: SimDuration,
     /// From a scale-in decision to the host's removal (it works on meanwhile, uncounted).
     pub scale_in_lag: SimDuration,
+    /// Durable on Azure Storage: a dequeued start message is checked against the Instances
+    /// table, and one whose row the client has not yet written is abandoned for 2 s.
+    pub start_dedupe: bool,
 }
 
 impl AzureSetup {
@@ -254,6 +257,7 @@ impl AzureSetup {
             work_item_lock_renewal: SimDuration::from_secs_f64(m.durable.task_hub.work_item_lock_renewal_s.value),
             control_visibility: SimDuration::from_secs_f64(m.durable.task_hub.control_queue_visibility_timeout_s.value),
             scale_in_lag: SimDuration::from_secs_f64(m.durable.task_hub.scale_in_lag_s.value),
+            start_dedupe: m.durable.task_hub.execution_started_dedupe.value >= 0.5,
         }
     }
 }
@@ -531,7 +535,7 @@ impl<'a> World<'a> {
 
     /// Puts a message on `queue`. `from_host` wakes the target's poller at once when it is the
     /// same host (local dispatch). The waiting strand is charged with the put (and blob) time as
-    /// transfer when the message becomes visible.
+    /// transfer when the message becomes visible, which is returned.
     pub(crate) fn put_message(
         &mut self,
         now: SimTime,
@@ -541,7 +545,7 @@ impl<'a> World<'a> {
         strand: Option<super::StrandId>,
         size: u64,
         from_host: Option<InstId>,
-    ) {
+    ) -> SimTime {
         let large = self.az().messages.offloads(size);
         let (m, s) = self.az().put_latency;
         let mut lat = self.lognormal(m, s);
@@ -572,6 +576,7 @@ impl<'a> World<'a> {
         if let Some(h) = from_host {
             self.wake_local(now + lat, h, queue);
         }
+        now + lat
     }
 
     fn schedule_visible(&mut self, msg: Msg) {

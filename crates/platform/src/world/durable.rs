@@ -40,6 +40,11 @@
 //! * *Concurrency*: `maxConcurrentActivityFunctions` and `maxConcurrentOrchestratorFunctions`
 //!   slots per host, by hosting plan ([`durable_slots`]: 10 each on Consumption in the study's
 //!   era, 10 x vCPUs on Premium); all of a host's invocations share its CPU.
+//! * *Start deduplication* (`task_hub.execution_started_dedupe`, profiles 2024 and 2026): the
+//!   client sends a start message and then writes the instance's Instances row; the host reads
+//!   the row (a table transaction) before it takes the message, and a message read first is
+//!   abandoned, visible again 2 s later (DTAS `DedupeExecutionStartedMessagesAsync`, durabletask
+//!   PR #528/#541, 2021). A host woken by its own send loses that race.
 //!
 //! **Parameters.** `models/az-durable.toml` (task hub, polling, concurrency, replay, payload),
 //! `models/az-storage.toml`, `models/az-func.toml`.
@@ -52,7 +57,8 @@
 //!
 //! **Validation.** `tests/stateful_mechanisms.rs`: k sequential awaits give k+1 episodes whose
 //! replays cover histories of growing length; two concurrent operations on one entity run one
-//! after another; a 50 KB message takes the blob path.
+//! after another; a 50 KB message takes the blob path; a start read before its Instances row is
+//! taken 2 s and a poll later, with one Instances read per start taken.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -121,6 +127,10 @@ pub struct DurableSetup {
     /// Host CPU per backend request, s.
     pub request_cpu_s: f64,
 }
+
+/// How long an abandoned start message stays invisible on its first deferral (DTAS
+/// `TaskHubQueue.AbandonMessageAsync`: 2^DequeueCount seconds, DequeueCount 1).
+const START_DEDUPE_ABANDON: SimDuration = SimDuration::from_secs(2);
 
 /// `maxConcurrentOrchestratorFunctions` and `maxConcurrentActivityFunctions` per host on the
 /// platform's hosting plan: the Consumption plan's own values (`[concurrency]`: 10 and 10 in the
@@ -409,6 +419,9 @@ struct Orch {
     invisible: bool,
     /// Its current episode counted a replay (undone if the episode is dropped unrun).
     replayed: bool,
+    /// When the client wrote its Instances row (a top-level orchestration; the start
+    /// deduplication defers its start message until then).
+    row_at: SimTime,
 }
 
 #[derive(Clone, Copy)]
@@ -701,6 +714,7 @@ impl<'a> World<'a> {
             dequeued_at: SimTime::ZERO,
             invisible: false,
             replayed: false,
+            row_at: SimTime::ZERO,
         }));
         self.own(exec, Owned::Orch(id));
         id
@@ -751,7 +765,14 @@ impl<'a> World<'a> {
             return;
         }
         let q = self.control_queue(part);
-        self.put_message(now, q, MsgKind::Orch { orch, task: None }, e, Some(strand), size, Some(host));
+        let visible_at = self.put_message(now, q, MsgKind::Orch { orch, task: None }, e, Some(strand), size, Some(host));
+        if self.az().start_dedupe && self.du.orchs[orch].parent.is_none() {
+            // The client sends the start message, then writes the Instances row (DTAS
+            // CreateTaskOrchestrationAsync: SetNewExecutionAsync after the send).
+            let (m, s) = self.az_table_write();
+            let write = self.lognormal(m, s);
+            self.du.orchs[orch].row_at = visible_at + write;
+        }
         if self.du.orchs[orch].parent.is_none() {
             if let Some(x) = self.execs.get_mut(e) {
                 x.pending.get_or_insert(now);
@@ -777,6 +798,18 @@ impl<'a> World<'a> {
             MsgKind::Orch { orch, task } => {
                 if self.exec_done(msg.exec) {
                     return;
+                }
+                if task.is_none() && self.az().start_dedupe && self.du.orchs[orch].parent.is_none() {
+                    // DTAS DedupeExecutionStartedMessagesAsync: the host reads the instance's
+                    // Instances row (a point query) before it buffers a start message; a row
+                    // not yet written means the message is abandoned, visible again 2^1 s later
+                    // (TaskHubQueue.AbandonMessageAsync, 2^DequeueCount s), and checked again.
+                    self.count_tx(Some(msg.exec), 0, 1, 0, 0);
+                    if !msg.redelivered && now < self.du.orchs[orch].row_at {
+                        self.trace_exec(now, msg.exec, || "start message deferred: its Instances row is not written yet".into());
+                        self.redeliver_message(now, msg, now + START_DEDUPE_ABANDON);
+                        return;
+                    }
                 }
                 self.du.orchs[orch].dequeued_at = now;
                 match task {

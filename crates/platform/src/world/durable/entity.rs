@@ -113,7 +113,7 @@ impl World<'_> {
     }
 
     /// A point on execution `e`'s track of the timeline.
-    fn trace_exec(&mut self, now: SimTime, e: ExecId, name: impl FnOnce() -> String) {
+    pub(super) fn trace_exec(&mut self, now: SimTime, e: ExecId, name: impl FnOnce() -> String) {
         if self.spec.trace {
             self.trace.push(TraceEvent::Instant { track: EXEC_TRACK_BASE + e.0, name: name(), at: now });
         }
