@@ -1088,9 +1088,8 @@ fn a_start_message_read_before_its_instances_row_is_deferred_two_seconds() {
     assert!(deferred(&on) >= 10, "starts deferred: {}", deferred(&on));
     // Pending -> Running (from the starter's send to the first episode's checkpoint): 2 s and a
     // poll longer with the check.
-    let first_episode = |o: &RunOutput| -> f64 {
-        o.executions.iter().map(|r| r.pending_to_running.expect("Durable").as_secs_f64()).sum::<f64>() / 10.0
-    };
+    let first_episode =
+        |o: &RunOutput| -> f64 { o.executions.iter().map(|r| r.pending_to_running.expect("Durable").as_secs_f64()).sum::<f64>() / 10.0 };
     let delay_s = first_episode(&on) - first_episode(&off);
     // 2 s invisible, then the wait for the queue's next poll (backed off meanwhile: 1.85 s of
     // empty polls lead to a 1.65 s wait).
