@@ -1070,6 +1070,31 @@ fn a_decided_scale_in_is_carried_out_a_lag_later_while_the_host_works_on() {
 }
 
 #[test]
+fn a_scale_in_holds_an_entity_whose_batch_waited_for_its_hosts_thread() {
+    // Each of 60 fan-out items runs a 10 s activity, then adds to one counter entity (awaited):
+    // the counter's batches wait behind activities for the Python thread of its partition's
+    // host. When a busy scale-in takes that host, a waiting batch never ran: its operations
+    // go back to the entity, held with the host's buffered work until the 5-minute lock runs
+    // out, and then run once (every execution completes, so no awaited operation is lost).
+    let s = scenario(
+        "[workflow]\nflow = [{ fan_out = \"f\" }]\n[workflow.steps.d]\ncpu_s = { dist = \"fixed\", value_s = 10 }\nmemory_mb = 100\n\
+         [workflow.fan_out.f]\nitems = 60\nbody = [{ step = \"d\" }, { call_entity = \"counter\", op = \"add\" }]\n\
+         [workflow.state.counter]\nsize_kb = 1\n",
+    );
+    let m = quiet_removals_at_once();
+    let o = traced_az_dorch(&s, &m, &Arrivals::Interval { interval_s: 1.0 }, 3);
+    assert!(o.executions.iter().all(|r| r.outcome == Outcome::Completed), "every awaited operation ran");
+    use sfsim_platform::trace::TraceEvent;
+    let dropped_batches = o
+        .trace
+        .iter()
+        .filter(|e| matches!(e, TraceEvent::Slice { name, .. } if name.starts_with("entity") && name.ends_with("dropped: its host was scaled in")))
+        .count();
+    assert!(dropped_batches >= 1, "an entity batch waiting for the thread was dropped");
+    assert!(held_from_buffers(&o) as usize >= dropped_batches, "each dropped batch's entity is held");
+}
+
+#[test]
 fn a_start_message_read_before_its_instances_row_is_deferred_two_seconds() {
     // Profile 2024: the client sends the start message, then writes the Instances row; the
     // host, woken by its own send, reads the message first, finds no row and abandons it for

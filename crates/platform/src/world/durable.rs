@@ -1013,14 +1013,16 @@ impl<'a> World<'a> {
     /// * activities waiting for the worker's thread go back to the work-item queue, visible
     ///   `work_item_visibility_timeout_s` after their lock's last renewal;
     /// * orchestrations and entities of its partitions whose messages wait in its buffer (for an
-    ///   orchestrator slot, or as an episode waiting for the worker's thread) are held,
+    ///   orchestrator slot, or as an episode or entity batch waiting for the worker's thread) are held,
     ///   visible `control_queue_visibility_timeout_s` after their last dequeue (never renewed),
     ///   then taken by their partition's next owner; messages arriving for them meanwhile join
     ///   them (DTAS would run an episode for those first, which would find the awaited results
     ///   still missing).
     ///
-    /// The host leaves when its running invocations end (their completions are sent as usual;
-    /// assumed). Entity batches already waiting for the thread run on.
+    /// Entity batches waiting for the thread are dropped and their entities held the same way
+    /// (the batch's table transactions, counted when it
+    /// was dispatched, are not refunded). The host leaves when its running invocations end (their
+    /// completions are sent as usual; assumed).
     pub(crate) fn durable_drain_host(&mut self, now: SimTime, h: InstId) {
         let owned: Vec<usize> = (0..self.az.owner.len()).filter(|&p| self.az.owner[p] == Some(h)).collect();
         self.insts[h].draining = true;
@@ -1077,6 +1079,19 @@ impl<'a> World<'a> {
                     let taken = std::mem::take(&mut o.taken_bytes);
                     o.inbox_bytes.add_buffered(&taken);
                     self.hold_control(now, Work::Orch(e, orch));
+                    held += 1;
+                }
+                // An entity batch waiting for the thread never ran either: its operations are
+                // the entity's again, first in its queue, and the entity is held as an
+                // orchestration is (its messages were in the same buffer).
+                Cont::EntityBatch { entity } if self.az().storage_queues => {
+                    self.drop_waiting(now, v);
+                    let ent = &mut self.du.entities[entity];
+                    ent.running = false;
+                    for op in std::mem::take(&mut ent.batch).into_iter().rev() {
+                        ent.queue.push_front(op);
+                    }
+                    self.hold_control(now, Work::Entity(entity));
                     held += 1;
                 }
                 _ => {}
