@@ -67,7 +67,7 @@ fn traced_az_dorch(s: &Scenario, m: &Models, arrivals: &Arrivals, n: u64) -> Run
 }
 
 /// When the trace's instants named `name` happened, and when its slices named `name` began, s.
-fn trace_times(o: &RunOutput, name: &str) -> Vec<f64> {
+fn trace_times_s(o: &RunOutput, name: &str) -> Vec<f64> {
     use sfsim_platform::trace::TraceEvent;
     o.trace
         .iter()
@@ -1074,72 +1074,111 @@ fn a_scale_in_holds_an_entity_whose_batch_waited_for_its_hosts_thread() {
     // Each of 60 fan-out items runs a 10 s activity, then adds to one counter entity (awaited):
     // the counter's batches wait behind activities for the Python thread of its partition's
     // host. When a busy scale-in takes that host, a waiting batch never ran: its operations
-    // go back to the entity, held with the host's buffered work until the 5-minute lock runs
-    // out, and then run once (every execution completes, so no awaited operation is lost).
+    // go back to the entity, held with the host's buffered work until the 5-minute lock of
+    // its messages runs out; with a 1 s lock the counter goes on at once. Every execution
+    // completes either way, so no awaited operation is lost.
     let s = scenario(
         "[workflow]\nflow = [{ fan_out = \"f\" }]\n[workflow.steps.d]\ncpu_s = { dist = \"fixed\", value_s = 10 }\nmemory_mb = 100\n\
          [workflow.fan_out.f]\nitems = 60\nbody = [{ step = \"d\" }, { call_entity = \"counter\", op = \"add\" }]\n\
          [workflow.state.counter]\nsize_kb = 1\n",
     );
-    let m = quiet_removals_at_once();
-    let o = traced_az_dorch(&s, &m, &Arrivals::Interval { interval_s: 1.0 }, 3);
-    assert!(o.executions.iter().all(|r| r.outcome == Outcome::Completed), "every awaited operation ran");
+    let held = quiet_removals_at_once();
+    let mut short_lock = held.clone();
+    short_lock.durable.task_hub.control_queue_visibility_timeout_s.value = 1.0;
     use sfsim_platform::trace::TraceEvent;
-    let dropped_batches = o
-        .trace
-        .iter()
-        .filter(|e| matches!(e, TraceEvent::Slice { name, .. } if name.starts_with("entity") && name.ends_with("dropped: its host was scaled in")))
-        .count();
-    assert!(dropped_batches >= 1, "an entity batch waiting for the thread was dropped");
-    assert!(held_from_buffers(&o) as usize >= dropped_batches, "each dropped batch's entity is held");
+    // When the first batch waiting for the thread was dropped, and how long after it the
+    // counter's next operation ran.
+    let resumed_after_s = |m: &Models| -> (f64, f64) {
+        let o = traced_az_dorch(&s, m, &Arrivals::Interval { interval_s: 1.0 }, 3);
+        assert!(o.executions.iter().all(|r| r.outcome == Outcome::Completed), "every awaited operation ran");
+        let drop_s = o
+            .trace
+            .iter()
+            .find_map(|e| match e {
+                TraceEvent::Slice { name, end, .. } if name.starts_with("entity") && name.ends_with("dropped: its host was scaled in") => {
+                    Some(end.as_secs_f64())
+                }
+                _ => None,
+            })
+            .expect("an entity batch waiting for the thread was dropped");
+        let next_s = trace_times_s(&o, "counter[0] add").into_iter().find(|&t| t >= drop_s).expect("the counter went on");
+        eprintln!("drop at {drop_s:.2} s, counter again {:.2} s later", next_s - drop_s);
+        (drop_s, next_s - drop_s)
+    };
+    let ((drop_s, held_s), (short_drop_s, short_s)) = (resumed_after_s(&held), resumed_after_s(&short_lock));
+    assert_eq!(drop_s, short_drop_s, "the same run until the drop");
+    assert!(held_s > 200.0 && held_s < 400.0, "held until the lock of its messages ran out: {held_s:.1} s");
+    assert!(short_s < 60.0, "with a 1 s lock the counter goes on at once: {short_s:.1} s");
 }
 
 #[test]
 fn a_start_message_read_before_its_instances_row_is_deferred_two_seconds() {
     // Profile 2024: the client sends the start message, then writes the Instances row; the
-    // host, woken by its own send, reads the message first, finds no row and abandons it for
-    // 2 s (DTAS start deduplication). Ten executions at once: every start is deferred once, and
-    // each orchestration starts 2 s and a poll later than without the check.
+    // host, woken by its own send, takes the message and reads the row (DTAS start
+    // deduplication). Latencies without spread: the row is in the table half a write after
+    // the send, the read looks a Get Messages round trip plus half a read after it. A 100 ms
+    // write loses that race for every start: each is abandoned once for 2 s, and starts 2 s and
+    // a poll later than without the check; a 10 ms write wins it, and only the reads remain.
     let s = ten_second_fan_out(2, false);
     let m = quiet_models_2024();
     assert_eq!(m.durable.task_hub.execution_started_dedupe.value, 1.0, "profile 2024 checks starts");
-    let mut off = m.clone();
-    off.durable.task_hub.execution_started_dedupe.value = 0.0;
-    let go = |m: &Models| traced_az_dorch(&s, m, &Arrivals::Batches { size: 10, pause_s: 600.0 }, 10);
-    let (on, off) = (go(&m), go(&off));
-    assert!(on.executions.iter().chain(&off.executions).all(|r| r.outcome == Outcome::Completed));
-    let deferred = |o: &RunOutput| trace_times(o, "start message deferred: its Instances row is not written yet").len();
-    assert_eq!(deferred(&off), 0);
-    assert!(deferred(&on) >= 10, "starts deferred: {}", deferred(&on));
-    // Pending -> Running (from the starter's send to the first episode's checkpoint): 2 s and a
-    // poll longer with the check.
-    let first_episode =
+    let with_write_s = |m: &Models, write_s: f64, dedupe: bool| {
+        let mut m = m.clone();
+        m.storage.table.write_latency_s_median.value = write_s;
+        m.durable.task_hub.execution_started_dedupe.value = f64::from(u8::from(dedupe));
+        m
+    };
+    let go = |m: &Models, s: &Scenario| traced_az_dorch(s, m, &Arrivals::Batches { size: 10, pause_s: 600.0 }, 10);
+    let deferred = |o: &RunOutput| trace_times_s(o, "start message deferred: its Instances row is not written yet").len();
+    let mean_pending_to_running_s =
         |o: &RunOutput| -> f64 { o.executions.iter().map(|r| r.pending_to_running.expect("Durable").as_secs_f64()).sum::<f64>() / 10.0 };
-    let delay_s = first_episode(&on) - first_episode(&off);
+    let table = |o: &RunOutput| o.executions.iter().map(|r| r.stateful.table_transactions).sum::<u64>();
+    let completed = |o: &RunOutput| o.executions.iter().all(|r| r.outcome == Outcome::Completed);
+
+    let (slow_on, slow_off) = (go(&with_write_s(&m, 0.1, true), &s), go(&with_write_s(&m, 0.1, false), &s));
+    assert!(completed(&slow_on) && completed(&slow_off));
+    assert_eq!((deferred(&slow_on), deferred(&slow_off)), (10, 0), "every start loses the race once");
     // 2 s invisible, then the wait for the queue's next poll (backed off meanwhile: 1.85 s of
     // empty polls lead to a 1.65 s wait).
+    let delay_s = mean_pending_to_running_s(&slow_on) - mean_pending_to_running_s(&slow_off);
     assert!((2.0..4.0).contains(&delay_s), "a start is taken 2 s and a poll later: {delay_s:.3} s");
-    // Each check is a point read of the Instances table, billed to its execution.
-    let table = |o: &RunOutput| o.executions.iter().map(|r| r.stateful.table_transactions).sum::<u64>();
-    assert!(table(&on) >= table(&off) + 10, "one Instances read per start taken: {} vs {}", table(&on), table(&off));
+
+    let (fast_on, fast_off) = (go(&with_write_s(&m, 0.01, true), &s), go(&with_write_s(&m, 0.01, false), &s));
+    assert!(completed(&fast_on) && completed(&fast_off));
+    assert_eq!(deferred(&fast_on), 0, "the row is written before the read looks");
+    // Then the runs differ only by the check: one Instances read per start taken.
+    assert_eq!(table(&fast_on), table(&fast_off) + 10);
+    assert_eq!(mean_pending_to_running_s(&fast_on), mean_pending_to_running_s(&fast_off));
+
+    // Only the Azure Storage provider checks: Netherite, under the same profile, does not.
+    let netherite = scenario(
+        "[deployment.az-dorch]\nbackend = \"netherite\"\n[workflow]\nflow = [{ step = \"d\" }]\n\
+         [workflow.steps.d]\ncpu_s = { dist = \"fixed\", value_s = 1 }\nmemory_mb = 100\n",
+    );
+    let o = go(&with_write_s(&m, 0.1, true), &netherite);
+    assert!(completed(&o));
+    assert_eq!(deferred(&o), 0, "no deduplication on Netherite");
 }
 
 #[test]
 fn the_target_based_controller_stops_counting_a_host_it_decided_to_remove() {
-    // The lag test's three fan-outs under target-based scaling (profiles 2024 and 2026): once
-    // the controller has decided to remove a host it no longer counts it, so when the next
-    // execution's fan-out asks for hosts it starts new ones while the leaving host still works
-    // (counted, the leaving host would stand in for one of them until its removal).
+    // The lag test's fan-out, three executions 150 s apart, under target-based scaling (the
+    // rule of profiles 2024 and 2026; window 115 s and lag 88 s pinned): once the controller
+    // has decided to remove a host it no longer counts it, so when the next execution's
+    // fan-out asks for hosts it starts new ones while the leaving host still works (counted,
+    // the leaving host would stand in for one of them until its removal).
     let s = ten_second_fan_out(60, false);
     let mut m = quiet_models();
     m.durable.task_hub.target_based_scaling.value = 1.0;
+    m.durable.task_hub.target_scale_in_window_s.value = 115.0;
+    m.durable.task_hub.scale_in_lag_s.value = 88.0;
     let lag_s = m.durable.task_hub.scale_in_lag_s.value;
     let o = traced_az_dorch(&s, &m, &Arrivals::Sequential { gap_s: 150.0 }, 3);
     assert!(o.executions.iter().all(|r| r.outcome == Outcome::Completed));
-    let decided = trace_times(&o, "scale-in decided: removal due");
-    let cold_starts = trace_times(&o, "cold start");
-    let replaced = decided.iter().filter(|&&at| cold_starts.iter().any(|&c| c > at && c < at + lag_s)).count();
-    assert!(replaced >= 1, "a host started while a decided removal was pending: decisions {decided:?}, cold starts {cold_starts:?}");
+    let decided_s = trace_times_s(&o, "scale-in decided: removal due");
+    let cold_starts_s = trace_times_s(&o, "cold start");
+    let replaced = decided_s.iter().filter(|&&at| cold_starts_s.iter().any(|&c| c > at && c < at + lag_s)).count();
+    assert!(replaced >= 1, "a host started while a decided removal was pending: decisions {decided_s:?}, cold starts {cold_starts_s:?}");
 }
 
 #[test]

@@ -94,6 +94,7 @@
 //!   | History query (in `durable/backend.rs`) | 1 per 1,000 rows per episode (a query page), + 1 read per blob-stored payload | table / blob read | DTAS `AzureTableTrackingStore` |
 //!   | episode commit | 1 per 100 history rows (entity-group batch) + 1 Instances-table update | table | DTAS `AzureTableTrackingStore.UpdateStateAsync` |
 //!   | instance start (HTTP starter) | 1 Instances-table write + the ExecutionStarted put | table, queue class 1 | DTAS `CreateTaskOrchestrationAsync` |
+//!   | start deduplication (`task_hub.execution_started_dedupe`) | 1 Instances read per start message taken; an abandoned one is taken again | table; queue class 2 + 1 | DTAS `OrchestrationSessionManager.DedupeExecutionStartedMessagesAsync` |
 //!   | entity state (in `durable/entity.rs`) | 1 table read and 1 write per batch; a blob above 60 KB | table / blob | DTAS `AzureTableTrackingStore.cs:49` |
 //!
 //!   Not counted: the task hub's `taskhub.json` read by each scale-controller sample and by
@@ -101,8 +102,9 @@
 //!   storage account for a single function), status queries by clients, instance purges and blob deletes (free on GPv2), storage capacity
 //!   (GB-month of transient rows and blobs).
 //!
-//! **Scope and limitations.** Visibility timeouts, poison messages, dequeue counts and message
-//! ordering guarantees are not modelled (no message is lost or redelivered). Lease renewal is
+//! **Scope and limitations.** Poison messages, dequeue counts and message ordering guarantees
+//! are not modelled; a message is redelivered only when a scale-in stopped the host that held
+//! it (its lock runs out) or when the start deduplication abandons it (2 s). Lease renewal is
 //! counted, not simulated.
 //!
 //! **Validation.** `tests/stateful_mechanisms.rs`: the backoff sequence seen by an idle queue,
@@ -127,6 +129,9 @@ use crate::record::Component;
 pub struct AzureSetup {
     /// Queue put latency (median s, sigma).
     pub put_latency: (f64, f64),
+    /// Queue Get Messages round trip (median s, sigma); only the start deduplication's race
+    /// uses it (a poll otherwise hands its messages over at once).
+    pub get_latency: (f64, f64),
     /// Table read latency (median s, sigma).
     pub table_read: (f64, f64),
     /// Table batch-write latency (median s, sigma).
@@ -211,6 +216,7 @@ impl AzureSetup {
         let p = s.prices();
         AzureSetup {
             put_latency: (s.queue.put_latency_s_median.value, s.queue.latency_sigma.value),
+            get_latency: (s.queue.get_latency_s_median.value, s.queue.latency_sigma.value),
             table_read: (s.table.read_latency_s_median.value, s.table.latency_sigma.value),
             table_write: (s.table.write_latency_s_median.value, s.table.latency_sigma.value),
             rows_per_batch: s.table.rows_per_batch.value as u32,
@@ -394,8 +400,9 @@ pub struct Msg {
     pub(crate) queue: QueueId,
     /// When it became visible.
     pub visible_at: SimTime,
-    /// Taken by a host that was scaled in before running it: it reappears when its lock runs
-    /// out, and its strand waited in the queue meanwhile.
+    /// Taken before and not deleted (a host scaled in before running it, or a start message
+    /// abandoned by the start deduplication): it reappears when its lock runs out or its
+    /// abandon delay ends, and its strand waited in the queue meanwhile.
     pub redelivered: bool,
 }
 
@@ -591,10 +598,11 @@ impl<'a> World<'a> {
         self.q.schedule(at, Ev::Visible(id));
     }
 
-    /// A message a host had dequeued and not processed when it was scaled in: nobody deletes
-    /// it, so it stays in its queue, invisible until its lock runs out ([`lock_expiry`]), then
-    /// any host may take it. No new put is billed; the Get and Delete of its next taking are.
-    /// Until then the scale controller's Get Queue Metadata still counts it.
+    /// A message a host had dequeued and did not delete (it was scaled in before running it, or
+    /// abandoned it): it stays in its queue, invisible until `visible_at` (its lock runs out,
+    /// [`lock_expiry`], or its abandon delay ends), then any host may take it. No new put is
+    /// billed; the Get and Delete of its next taking are. Until then the scale controller's Get
+    /// Queue Metadata still counts it.
     pub(crate) fn redeliver_message(&mut self, now: SimTime, msg: Msg, visible_at: SimTime) {
         if let Some(s) = msg.strand {
             self.charge(s, now, Component::Queue);

@@ -44,7 +44,8 @@
 //!   client sends a start message and then writes the instance's Instances row; the host reads
 //!   the row (a table transaction) before it takes the message, and a message read first is
 //!   abandoned, visible again 2 s later (DTAS `DedupeExecutionStartedMessagesAsync`, durabletask
-//!   PR #528/#541, 2021). A host woken by its own send loses that race.
+//!   PR #528/#541, 2021). A host woken by its own send can lose that race; it is drawn from the
+//!   queue and table latencies (`defer_unwritten_start`). Azure Storage provider only.
 //!
 //! **Parameters.** `models/az-durable.toml` (task hub, polling, concurrency, replay, payload),
 //! `models/az-storage.toml`, `models/az-func.toml`.
@@ -184,6 +185,8 @@ pub fn plan(deployment: Deployment, models: &Models, cfg: &DeploymentConfig, _wo
     let mut azure = AzureSetup::from_models(models, d.payload.large_message_kb.value, partitions);
     azure.put_latency = backend.message_latency(models, azure.put_latency);
     azure.storage_queues = backend.storage_queues();
+    // Only the Azure Storage provider checks start messages against its Instances table.
+    azure.start_dedupe &= azure.storage_queues;
     if azure.storage_queues {
         // Each message is put and got: two of the queue's messages per second.
         azure.queue_rate = (d.task_hub.queue_max_messages_per_s.value / 2.0, d.task_hub.queue_burst_s.value);
@@ -419,8 +422,10 @@ struct Orch {
     invisible: bool,
     /// Its current episode counted a replay (undone if the episode is dropped unrun).
     replayed: bool,
-    /// When the client wrote its Instances row (a top-level orchestration; the start
-    /// deduplication defers its start message until then).
+    /// The client's Instances-row write (drawn for the HTTP starter), and when the row is in the
+    /// table (a top-level orchestration under the start deduplication: its send's visibility plus
+    /// half that write, the write following the send as in DTAS).
+    row_write: SimDuration,
     row_at: SimTime,
 }
 
@@ -714,6 +719,7 @@ impl<'a> World<'a> {
             dequeued_at: SimTime::ZERO,
             invisible: false,
             replayed: false,
+            row_write: SimDuration::ZERO,
             row_at: SimTime::ZERO,
         }));
         self.own(exec, Owned::Orch(id));
@@ -728,6 +734,7 @@ impl<'a> World<'a> {
         let s = self.du_setup();
         let (m, sg) = self.az_table_write();
         let write = self.lognormal(m, sg);
+        self.du.orchs[orch].row_write = write;
         // An async function: the worker runs it on its event loop, holding no pool thread.
         let phases = vec![
             Phase::cpu(s.client_cpu_s, s.episode_memory_mb, Component::Execution).on_host(),
@@ -768,10 +775,11 @@ impl<'a> World<'a> {
         let visible_at = self.put_message(now, q, MsgKind::Orch { orch, task: None }, e, Some(strand), size, Some(host));
         if self.az().start_dedupe && self.du.orchs[orch].parent.is_none() {
             // The client sends the start message, then writes the Instances row (DTAS
-            // CreateTaskOrchestrationAsync: SetNewExecutionAsync after the send).
-            let (m, s) = self.az_table_write();
-            let write = self.lognormal(m, s);
-            self.du.orchs[orch].row_at = visible_at + write;
+            // CreateTaskOrchestrationAsync: SetNewExecutionAsync after the send). The starter's
+            // write phase stands for that write (the client pays it before it answers); the row
+            // is in the table about half its round trip after the send's visibility.
+            let o = &mut self.du.orchs[orch];
+            o.row_at = visible_at + SimDuration::from_nanos(o.row_write.as_nanos() / 2);
         }
         if self.du.orchs[orch].parent.is_none() {
             if let Some(x) = self.execs.get_mut(e) {
@@ -799,17 +807,8 @@ impl<'a> World<'a> {
                 if self.exec_done(msg.exec) {
                     return;
                 }
-                if task.is_none() && self.az().start_dedupe && self.du.orchs[orch].parent.is_none() {
-                    // DTAS DedupeExecutionStartedMessagesAsync: the host reads the instance's
-                    // Instances row (a point query) before it buffers a start message; a row
-                    // not yet written means the message is abandoned, visible again 2^1 s later
-                    // (TaskHubQueue.AbandonMessageAsync, 2^DequeueCount s), and checked again.
-                    self.count_tx(Some(msg.exec), 0, 1, 0, 0);
-                    if !msg.redelivered && now < self.du.orchs[orch].row_at {
-                        self.trace_exec(now, msg.exec, || "start message deferred: its Instances row is not written yet".into());
-                        self.redeliver_message(now, msg, now + START_DEDUPE_ABANDON);
-                        return;
-                    }
+                if task.is_none() && self.az().start_dedupe && self.defer_unwritten_start(now, orch, msg) {
+                    return;
                 }
                 self.du.orchs[orch].dequeued_at = now;
                 match task {
@@ -892,6 +891,35 @@ impl<'a> World<'a> {
             TaskSpec::Activity { step, .. } => Some(*step),
             _ => None,
         }
+    }
+
+    /// DTAS `DedupeExecutionStartedMessagesAsync`: the host reads a top-level instance's
+    /// Instances row (a point query) before it buffers its start message; a row not yet written
+    /// means the message is abandoned, visible again 2 s later (TaskHubQueue.AbandonMessageAsync:
+    /// 2^DequeueCount s; a later take finds the row). The host has the message one Get Messages
+    /// round trip after the poll, and its read reaches the table about half a read round trip
+    /// after that: the race with the client's write is decided there (both drawn from the
+    /// stream `start_dedupe`, so that the check leaves every other draw unchanged). Not modelled:
+    /// the read holding back the other messages of its fetch (DTAS awaits it). Returns whether
+    /// the message was deferred. Out of line: start messages are few, and the message handler
+    /// is on the hot path.
+    #[cold]
+    #[inline(never)]
+    fn defer_unwritten_start(&mut self, now: SimTime, orch: OrchId, msg: Msg) -> bool {
+        if self.du.orchs[orch].parent.is_some() {
+            return false;
+        }
+        self.count_tx(Some(msg.exec), 0, 1, 0, 0);
+        let (get_median_s, get_sigma) = self.az().get_latency;
+        let (read_median_s, read_sigma) = self.az().table_read;
+        let get = super::lognormal_from(get_median_s, get_sigma, &mut self.dedupe_rng);
+        let read = super::lognormal_from(read_median_s, read_sigma, &mut self.dedupe_rng);
+        if now + get + SimDuration::from_nanos(read.as_nanos() / 2) >= self.du.orchs[orch].row_at {
+            return false;
+        }
+        self.trace_exec(now, msg.exec, || "start message deferred: its Instances row is not written yet".into());
+        self.redeliver_message(now, msg, now + START_DEDUPE_ABANDON);
+        true
     }
 
     fn current_task_spec(&self, orch: OrchId, task: u32) -> TaskSpec {
@@ -1019,10 +1047,11 @@ impl<'a> World<'a> {
     ///   them (DTAS would run an episode for those first, which would find the awaited results
     ///   still missing).
     ///
-    /// Entity batches waiting for the thread are dropped and their entities held the same way
-    /// (the batch's table transactions, counted when it
-    /// was dispatched, are not refunded). The host leaves when its running invocations end (their
-    /// completions are sent as usual; assumed).
+    /// Entity batches waiting for the thread are dropped and their entities held the same way:
+    /// their callers' wait so far is entity time, the hold queue time. Simplifications: the
+    /// batch's state write, counted when it was dispatched, stays billed though it never
+    /// happens, and the timeline shows its operations as dispatched. The host leaves when its
+    /// running invocations end (their completions are sent as usual; assumed).
     pub(crate) fn durable_drain_host(&mut self, now: SimTime, h: InstId) {
         let owned: Vec<usize> = (0..self.az.owner.len()).filter(|&p| self.az.owner[p] == Some(h)).collect();
         self.insts[h].draining = true;
@@ -1135,10 +1164,21 @@ impl<'a> World<'a> {
         if let Some(s) = strand {
             self.charge(s, now, Component::Queue);
         }
+        if let Work::Entity(x) = w {
+            // Its callers waited for the entity until now; the hold is queue time.
+            for s in self.entity_queue_strands(x) {
+                self.charge(s, now, Component::Entity);
+            }
+        }
         let q = self.control_queue(part);
         self.az.queues[q].invisible += messages as usize;
         let at = super::azure::lock_expiry(dequeued, now, self.az().control_visibility, SimDuration::ZERO);
         self.q.schedule(at, super::Ev::Timer(super::Timer::HeldWork { work: w, part, messages }));
+    }
+
+    /// The strands waiting on operations queued at entity `x`.
+    fn entity_queue_strands(&self, x: EntityId) -> Vec<StrandId> {
+        self.du.entities[x].queue.iter().filter_map(|&op| self.du.ops[op].strand).collect()
     }
 
     /// Held work's lock ran out: its messages are visible again, and its partition's owner
@@ -1169,7 +1209,11 @@ impl<'a> World<'a> {
                 };
                 ent.invisible = false;
                 ent.dequeued_at = now;
-                (None, !ent.queue.is_empty())
+                let work = !ent.queue.is_empty();
+                for s in self.entity_queue_strands(x) {
+                    self.charge(s, now, Component::Queue);
+                }
+                (None, work)
             }
         };
         let billed = u64::from(self.az().storage_queues);

@@ -310,6 +310,12 @@ pub(crate) fn step_phases(
 }
 
 /// Payload of a step scaled by a split fan-out's share, bytes.
+/// A log-normal latency of median `median_s` and log-sd `sigma`, drawn from `rng`.
+pub(crate) fn lognormal_from(median_s: f64, sigma: f64, rng: &mut SimRng) -> SimDuration {
+    let l = LogNormal::new(median_s.max(1e-9).ln(), sigma).expect("validated latency parameters");
+    SimDuration::from_secs_f64(l.sample(rng))
+}
+
 pub(crate) fn scaled(bytes: u64, share: f64) -> u64 {
     (bytes as f64 * share).round() as u64
 }
@@ -898,6 +904,9 @@ pub(crate) struct World<'a> {
     /// Draws of the partition lease handover (a stream of its own, so that turning the
     /// handover off leaves every other draw unchanged).
     pub lease_rng: SimRng,
+    /// Draws of the Durable start deduplication's race (a stream of its own, so that turning
+    /// it on leaves every other draw unchanged).
+    pub dedupe_rng: SimRng,
     pub rng: SimRng,
     /// Streams of each step's work (common random numbers, [`crate::workload`]).
     work: sfsim_engine::WorkStreams,
@@ -1002,6 +1011,7 @@ pub fn simulate_into(spec: &RunSpec<'_>, sinks: Sinks) -> RunOutput {
         records: Vec::with_capacity(reserve),
         cold_rng: spec.streams.stream("cold_start"),
         lease_rng: spec.streams.stream("partition_leases"),
+        dedupe_rng: spec.streams.stream("start_dedupe"),
         rng: spec.streams.stream("platform"),
         work: crate::workload::work_streams(&spec.streams),
         arrivals_gen: arrivals::ArrivalGen::new(spec.streams.stream("arrivals"), trace),
@@ -1471,10 +1481,9 @@ impl World<'_> {
         }
     }
 
-    /// Samples a log-normal latency.
+    /// Samples a log-normal latency (from the `platform` stream).
     pub(crate) fn lognormal(&mut self, median_s: f64, sigma: f64) -> SimDuration {
-        let l = LogNormal::new(median_s.max(1e-9).ln(), sigma).expect("validated latency parameters");
-        SimDuration::from_secs_f64(l.sample(&mut self.rng))
+        lognormal_from(median_s, sigma, &mut self.rng)
     }
 
     /// The phases of flow nodes run inside one function of app `app` (the single function of
