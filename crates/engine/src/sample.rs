@@ -66,6 +66,25 @@ impl Hist {
         (f64::from_bits(lo) + f64::from_bits(lo + (1 << SHIFT))) / 2.0
     }
 
+    /// [`Hist::at_rank`] of each of `ranks` (non-decreasing), in one sweep of the buckets.
+    fn at_ranks(&self, ranks: impl Iterator<Item = u64>) -> Vec<f64> {
+        let last = self.counts.len().checked_sub(1).map_or(0.0, Hist::value);
+        let (mut b, mut below) = (0usize, self.zeros);
+        ranks
+            .map(|r| {
+                if r < self.zeros {
+                    return 0.0;
+                }
+                debug_assert!(r + 1 >= below, "ranks are non-decreasing");
+                while b < self.counts.len() && r >= below + self.counts[b] {
+                    below += self.counts[b];
+                    b += 1;
+                }
+                if b < self.counts.len() { Hist::value(b) } else { last }
+            })
+            .collect()
+    }
+
     /// The value of rank `r` (0-based) among `zeros + sum(counts)`.
     fn at_rank(&self, r: u64) -> f64 {
         if r < self.zeros {
@@ -204,20 +223,27 @@ impl Sample {
                 v.sort_by(f64::total_cmp);
                 quantile_sorted(&v, q)
             }
-            Some(h) => {
-                let r = ((self.n - 1) as f64 * q.clamp(0.0, 1.0)).floor() as u64;
-                h.at_rank(r).clamp(self.min, self.max)
-            }
+            Some(h) => h.at_rank(self.rank_of(q)).clamp(self.min, self.max),
         }
     }
 
     /// The values for a CDF: every value, sorted, while exact; else `points` quantiles evenly
-    /// spaced in rank.
+    /// spaced in rank (each as [`Sample::quantile`] gives it, in one sweep of the histogram).
     pub fn cdf_values(&self, points: usize) -> Vec<f64> {
-        match self.sorted_exact() {
-            Some(v) => v,
-            None => (0..points.max(2)).map(|i| self.quantile(i as f64 / (points.max(2) - 1) as f64)).collect(),
+        match (&self.hist, self.sorted_exact()) {
+            (_, Some(v)) => v,
+            (Some(h), None) => {
+                let points = points.max(2);
+                let ranks = (0..points).map(|i| self.rank_of(i as f64 / (points - 1) as f64));
+                h.at_ranks(ranks).into_iter().map(|v| v.clamp(self.min, self.max)).collect()
+            }
+            (None, None) => unreachable!("a sample is exact or has a histogram"),
         }
+    }
+
+    /// The 0-based rank whose value is quantile `q` of the histogram.
+    fn rank_of(&self, q: f64) -> u64 {
+        ((self.n - 1) as f64 * q.clamp(0.0, 1.0)).floor() as u64
     }
 }
 
@@ -243,6 +269,25 @@ mod tests {
         assert!(s.is_exact());
         assert_eq!(s.quantile(0.5), 3.0);
         assert!((s.quantile(0.95) - 8.8).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_histograms_cdf_takes_each_point_as_its_quantile() {
+        // The CDF of a sample past the exact cap is swept once through the histogram; each of
+        // its points must be what `quantile` gives at that point.
+        let mut s = Sample::new();
+        let n = EXACT_CAP as u64 + 1000;
+        for i in 0..n {
+            let k = (i * 2_654_435_761) % n;
+            s.push(if k % 97 == 0 { 0.0 } else { 1e-3 * (k + 1) as f64 });
+        }
+        assert!(!s.is_exact());
+        let points = 1001;
+        let cdf = s.cdf_values(points);
+        assert_eq!(cdf.len(), points);
+        for (i, &v) in cdf.iter().enumerate() {
+            assert_eq!(v, s.quantile(i as f64 / (points - 1) as f64), "point {i}");
+        }
     }
 
     #[test]

@@ -94,6 +94,18 @@ impl Stats {
         }
     }
 
+    /// Summarizes a bounded-memory sample as [`Stats::of_sample`] does, with its CDF values
+    /// ([`Sample::cdf_values`]), sorting its exact values once for both.
+    pub fn of_sample_with_cdf(sample: &Sample, points: usize) -> (Stats, Vec<f64>) {
+        match sample.sorted_exact() {
+            Some(mut v) => {
+                let stats = Stats::of(&mut v);
+                (stats, v)
+            }
+            None => (Stats::of_sample(sample), sample.cdf_values(points)),
+        }
+    }
+
     /// Summarizes a sample (sorted in place). An empty sample gives all zeros.
     pub fn of(values: &mut [f64]) -> Stats {
         if values.is_empty() {
@@ -458,6 +470,9 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
         spans.merge(&r.function_span_s);
     }
     const CDF_POINTS: usize = 10_000;
+    let (latency_s, latency_samples_s) = Stats::of_sample_with_cdf(&f.latency_s, CDF_POINTS);
+    let (worker_scheduling_delay_s, delay_samples_s) = Stats::of_sample_with_cdf(&delays, CDF_POINTS);
+    let (worker_latency_s, worker_latency_samples_s) = Stats::of_sample_with_cdf(&worker_lat, CDF_POINTS);
     DeploymentSummary {
         deployment: deployment.to_string(),
         iterations: f.arrived,
@@ -465,9 +480,9 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
         failed: f.failed,
         throttled: f.throttled,
         errors: f.errors.clone(),
-        latency_s: Stats::of_sample(&f.latency_s),
+        latency_s,
         latency_quantiles_s: BTreeMap::new(),
-        latency_samples_s: f.latency_s.cdf_values(CDF_POINTS),
+        latency_samples_s,
         breakdown_s,
         breakdown_p99_s,
         cold_starts: f.cold_start_s.len(),
@@ -489,8 +504,8 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
         invocations: t.invocations_at_least_one as f64 / na,
         transactions,
         idle,
-        worker_scheduling_delay_s: Stats::of_sample(&delays),
-        worker_latency_s: Stats::of_sample(&worker_lat),
+        worker_scheduling_delay_s,
+        worker_latency_s,
         fan_out_chunks: None,
         chain_gap_s: Stats::of_sample(&gaps),
         function_span_s: Stats::of_sample(&spans),
@@ -498,7 +513,7 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
             let per_run: Vec<f64> = runs.iter().filter_map(|r| r.fold.throughput_per_s()).collect();
             (!per_run.is_empty()).then(|| per_run.iter().sum::<f64>() / per_run.len() as f64)
         },
-        worker_samples_s: (delays.cdf_values(CDF_POINTS), worker_lat.cdf_values(CDF_POINTS)),
+        worker_samples_s: (delay_samples_s, worker_latency_samples_s),
     }
 }
 
