@@ -88,6 +88,10 @@ impl SimDuration {
     pub fn saturating_sub(self, other: SimDuration) -> SimDuration {
         SimDuration(self.0.saturating_sub(other.0))
     }
+    /// Half of it, rounded down to the nanosecond.
+    pub fn half(self) -> SimDuration {
+        SimDuration(self.0 / 2)
+    }
     /// Multiplies by a non-negative factor, rounding to nearest nanosecond.
     pub fn mul_f64(self, factor: f64) -> SimDuration {
         SimDuration::from_secs_f64(self.as_secs_f64() * factor)

@@ -1097,9 +1097,6 @@ impl<'a> World<'a> {
                 q.samples.pop_front();
             }
         }
-        // The hosts still starting count, those being removed do not.
-        let workers = self.counted_hosts(app);
-        let alive = workers;
         // Durable work taken from a control queue but not started (its host died) is still a
         // message in that queue for the scale controller.
         let any_message = self.az.queues.iter().any(|q| !q.msgs.is_empty()) || self.durable_work_waiting();
@@ -1107,11 +1104,13 @@ impl<'a> World<'a> {
         if step > 0 && self.az().storage_queues && matches!(self.plan.driver, Driver::Durable(_)) {
             self.target_scale(now, app, step, any_message);
         } else {
+            // The hosts still starting count, those being removed do not.
+            let workers = self.counted_hosts(app);
             let vote = match &self.plan.driver {
                 Driver::Durable(d) => self.durable_vote(workers, d.backoff.max),
                 _ => self.chain_vote(),
             };
-            self.apply_vote(now, app, vote, alive == 0 && any_message);
+            self.apply_vote(now, app, vote, workers, workers == 0 && any_message);
         }
         if !(self.all_done() && self.quiescent()) {
             self.q.schedule(now + peek, Ev::Peek(app));
@@ -1122,15 +1121,16 @@ impl<'a> World<'a> {
 
     /// The incremental rule: one host added at the non-HTTP pace when the vote says out (or
     /// when messages wait and no host is alive), one idle host retired when it says in.
-    fn apply_vote(&mut self, now: SimTime, app: AppId, vote: Option<bool>, first: bool) {
+    /// `workers`: the hosts the controller counts ([`World::counted_hosts`]).
+    fn apply_vote(&mut self, now: SimTime, app: AppId, vote: Option<bool>, workers: u32, first: bool) {
         // The controller paces by the hosts it counts; the cap holds every live host, those
         // being removed too (they still run and bill).
-        let (alive, all_alive) = (self.counted_hosts(app), self.apps[app].alive);
+        let all_alive = self.apps[app].alive;
         if first || vote == Some(true) {
             let interval = self.plan.apps[app].queue_interval;
             if let Some(s) = self.apps[app].hosts.as_mut()
                 && all_alive < s.max_hosts
-                && s.request_with(now, alive, interval) == crate::scaling::HostDecision::Add
+                && s.request_with(now, workers, interval) == crate::scaling::HostDecision::Add
             {
                 self.new_instance(now, app);
             }
@@ -1189,7 +1189,6 @@ impl<'a> World<'a> {
         .max(u32::from(any_message));
         // The hosts still starting count, those being removed do not (the cap counts them).
         let workers = self.counted_hosts(app);
-        let alive = workers;
         let all_alive = self.apps[app].alive;
         if target > workers {
             for k in 0..(target - workers).min(step) {
@@ -1212,7 +1211,7 @@ impl<'a> World<'a> {
         while targets.len() > window {
             targets.pop_front();
         }
-        if targets.len() == window && targets.iter().all(|&t| t < alive) {
+        if targets.len() == window && targets.iter().all(|&t| t < workers) {
             self.scale_in_one(now, app);
         }
     }

@@ -779,7 +779,7 @@ impl<'a> World<'a> {
             // write phase stands for that write (the client pays it before it answers); the row
             // is in the table about half its round trip after the send's visibility.
             let o = &mut self.du.orchs[orch];
-            o.row_at = visible_at + SimDuration::from_nanos(o.row_write.as_nanos() / 2);
+            o.row_at = visible_at + o.row_write.half();
         }
         if self.du.orchs[orch].parent.is_none() {
             if let Some(x) = self.execs.get_mut(e) {
@@ -914,7 +914,7 @@ impl<'a> World<'a> {
         let (read_median_s, read_sigma) = self.az().table_read;
         let get = super::lognormal_from(get_median_s, get_sigma, &mut self.dedupe_rng);
         let read = super::lognormal_from(read_median_s, read_sigma, &mut self.dedupe_rng);
-        if now + get + SimDuration::from_nanos(read.as_nanos() / 2) >= self.du.orchs[orch].row_at {
+        if now + get + read.half() >= self.du.orchs[orch].row_at {
             return false;
         }
         self.trace_exec(now, msg.exec, || "start message deferred: its Instances row is not written yet".into());
@@ -1053,7 +1053,10 @@ impl<'a> World<'a> {
     /// happens, and the timeline shows its operations as dispatched. The host leaves when its
     /// running invocations end (their completions are sent as usual; assumed).
     pub(crate) fn durable_drain_host(&mut self, now: SimTime, h: InstId) {
-        let owned: Vec<usize> = (0..self.az.owner.len()).filter(|&p| self.az.owner[p] == Some(h)).collect();
+        // Its partitions' buffered work (before they change hands below); other backends (Netherite,
+        // MSSQL, DTS) keep no storage-queue buffer, their work moves with the partition.
+        let buffered: Vec<usize> =
+            if self.az().storage_queues { (0..self.az.owner.len()).filter(|&p| self.az.owner[p] == Some(h)).collect() } else { Vec::new() };
         self.insts[h].draining = true;
         self.insts[h].pollers.clear();
         // It stops its partition manager too: its leases go to the hosts that stay.
@@ -1126,7 +1129,6 @@ impl<'a> World<'a> {
                 _ => {}
             }
         }
-        let buffered = if self.az().storage_queues { owned } else { Vec::new() };
         for p in buffered {
             while let Some((_, w)) = self.du.pending[p].pop_front() {
                 if matches!(w, Work::Orch(e, _) if self.exec_done(e)) {
