@@ -86,6 +86,7 @@ fn the_meter_buckets_each_instant() {
         "workflow.steps.split.cpu_s={ dist = \"fixed\", value_s = 50 }",
         "workflow.steps.merge.cpu_s={ dist = \"fixed\", value_s = 0.001 }",
         "workflow.steps.detect.cpu_s={ dist = \"fixed\", value_s = 50 }",
+        "models.az-func.function.cpu_noise_sigma=0",
     ];
     let gb_s = |extra: &[&str]| {
         let sets: Vec<&str> = one.iter().chain(extra).copied().collect();

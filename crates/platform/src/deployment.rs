@@ -153,6 +153,9 @@ pub struct FunctionPlatform {
     /// Single-thread speed of the instance's cores relative to the reference core of the
     /// steps' `cpu_s` (`function.cpu_speed`).
     pub cpu_speed: f64,
+    /// Log-sd of a function body's CPU time from one invocation to the next beyond the work's
+    /// own (`function.cpu_noise_sigma`; 0 on Lambda, whose measured spread is the work's).
+    pub cpu_noise_sigma: f64,
     /// Concurrent executions per instance.
     pub slots_per_instance: u32,
     /// Invocations whose code runs at once per instance, over every kind of function (the
@@ -321,6 +324,7 @@ impl FunctionPlatform {
                     cpu_capacity_vcpu: memory_mb / f.memory_mb_per_vcpu.value,
                     task_max_vcpu: f.worker_threads.value.max(1.0),
                     cpu_speed: f.cpu_speed.value,
+                    cpu_noise_sigma: 0.0,
                     slots_per_instance: f.concurrent_executions_per_instance.value.max(1.0) as u32,
                     code_threads: 0,
                     cold_start: ColdStart::new(
@@ -534,6 +538,7 @@ impl FunctionPlatform {
                     },
                     task_max_vcpu: f.worker_threads.value.max(1.0),
                     cpu_speed: f.cpu_speed.value,
+                    cpu_noise_sigma: f.cpu_noise_sigma.value,
                     slots_per_instance: slots,
                     code_threads,
                     cold_start,

@@ -30,6 +30,7 @@
 //! stateless function's GB-s with a random CPU time; `sfsim reproduce --seeds 10` shows every
 //! met comparison holding on every seed.
 
+use rand_distr::Distribution;
 use sfsim_engine::{RngStreams, SimDuration, SimRng, WorkRng, WorkStreams};
 use sfsim_workflow::{EntityOpId, EntityRef, StateId, Step, Workflow};
 
@@ -72,7 +73,10 @@ pub(crate) fn step_work(
             emit(Work::Get(p.storage.transfer_time(StorageOp::Get, b, rng.get())));
         }
     }
-    let cpu = s.cpu.sample(work) * share;
+    let mut cpu = s.cpu.sample(work) * share;
+    if cpu > 0.0 && p.cpu_noise_sigma > 0.0 {
+        cpu *= rng.cpu_noise_factor(p.cpu_noise_sigma);
+    }
     if cpu > 0.0 {
         emit(Work::Cpu(cpu));
     }
@@ -103,6 +107,15 @@ impl<'a> StorageRng<'a> {
     pub fn get(&mut self) -> &mut SimRng {
         let (streams, key) = (self.streams, self.key);
         self.rng.get_or_insert_with(|| streams.indexed("storage", key))
+    }
+
+    /// The host's factor on this invocation's CPU time, `exp(sigma z - sigma^2 / 2)` (mean 1),
+    /// from the stream `cpu-noise` of the same (execution, step, item): apart from the storage
+    /// draws, so that it leaves them unchanged, and the same for that invocation on every
+    /// deployment that has the spread (common random numbers, as for the work itself).
+    pub fn cpu_noise_factor(&self, sigma: f64) -> f64 {
+        let z: f64 = rand_distr::StandardNormal.sample(&mut self.streams.work("cpu-noise", self.key));
+        (sigma * z - sigma * sigma / 2.0).exp()
     }
 }
 

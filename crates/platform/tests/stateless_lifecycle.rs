@@ -120,6 +120,7 @@ fn a_run_past_the_timeout_fails_and_is_billed_for_the_timeout() {
 #[test]
 fn executions_on_one_azure_host_share_its_cpu() {
     let mut m = Models::builtin().expect("models");
+    m.azure.function.cpu_noise_sigma.value = 0.0; // times computed by hand
     m.azure.function.concurrent_executions_per_host.value = 2.0;
     // Two worker threads (PYTHON_THREADPOOL_THREAD_COUNT = 2): both run their code at once.
     m.azure.function.python_thread_pool.value = 2.0;
@@ -138,6 +139,7 @@ fn an_azure_host_with_one_python_thread_runs_one_invocation_at_a_time() {
     // one worker thread (the study era's default) means the second request waits inside the
     // worker, holding its slot, and reports the wait as execution (as Application Insights does).
     let mut m = Models::builtin().expect("models");
+    m.azure.function.cpu_noise_sigma.value = 0.0; // times computed by hand
     m.azure.function.concurrent_executions_per_host.value = 2.0;
     let s = scenario(1.0, "");
     let o = run(Deployment::AzFunc, &m, &s, Arrivals::Burst { size: 2, interval_s: 0.0 }, 2);
@@ -175,6 +177,7 @@ fn a_waiting_azure_request_takes_a_host_that_frees_before_a_new_one_starts() {
     // whose cold start (package 5,000 MB) outlasts host 1's work. Request 2 must run on host 1 as
     // soon as it frees, and its wait is queueing, not cold start.
     let mut m = Models::builtin().expect("models");
+    m.azure.function.cpu_noise_sigma.value = 0.0; // times computed by hand
     m.azure.cold_start.runtime_sigma.value = 0.0;
     let s = scenario(10.0, "");
     let mut cfg = s.deployment.get("az-func").cloned().unwrap_or_default();
