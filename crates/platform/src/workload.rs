@@ -9,8 +9,17 @@
 //! comes from their mechanisms, not from sampling noise. The items of a split fan-out share one
 //! draw (the work is a total divided among them), as item 0.
 //!
-//! **Parameters.** None: the distributions are the scenario's (`cpu_s`, `io_s` of each step).
-//! The generator is SplitMix64 ([`sfsim_engine::WorkRng`]), portable and cheap to start.
+//! **Parameters.** The distributions are the scenario's (`cpu_s`, `io_s` of each step). The
+//! generator is SplitMix64 ([`sfsim_engine::WorkRng`]), portable and cheap to start. One platform
+//! parameter scales the CPU: `function.cpu_noise_sigma` (models/az-func.toml; 0.048 log-sd,
+//! measured in the SeBS-Flow 2024 artifact; 0 on Lambda) is how much more a body's CPU time
+//! spreads between invocations on an Azure host than the work's own spread, which Lambda shows
+//! alone. Each body's CPU work is multiplied by `exp(sigma z - sigma^2 / 2)` (mean 1), z from the
+//! stream `cpu-noise` of its (execution, step, item): the same factor for that invocation on
+//! every Azure deployment, so comparisons between them stay free of it, and the work streams and
+//! storage draws are untouched by it. Validation: `tests/cpu_noise.rs` (the spread, the mean and
+//! the common draws of one body; the study's AWS-sharper tail on every seed with it, not
+//! without).
 //!
 //! **Scope and limits.** Storage latencies, cold starts and polling are the platform's draws
 //! and differ between deployments by design; they come from the platform's own (execution, step,
