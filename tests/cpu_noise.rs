@@ -103,3 +103,50 @@ fn the_hosts_spread_gives_aws_the_sharper_cdf_on_every_seed() {
         assert!(v[d] > 1.01 * v["aws-step"], "{v:?}");
     }
 }
+
+/// An entity operation's own CPU (`op_cpu_s`) is user code too: on az-func (the function reads
+/// the object from storage, runs the operation, writes it back) it spreads by the host's noise;
+/// on Lambda it does not. The standard deviations are in seconds.
+#[test]
+fn an_entity_operations_own_cpu_spreads_on_azure_too() {
+    let scenario = "[scenario]\nname = \"op-noise\"\ndeployments = [\"aws-lambda\", \"az-func\"]\niterations = 400\nseed = 9\n\n[arrivals]\nkind = \"sequential\"\ngap_s = 1\n\n[deployment.aws-lambda]\nmemory_mb = 1769\n\n[workflow]\nflow = [{ step = \"a\" }, { call_entity = \"counter\", op = \"add\", op_cpu_s = { dist = \"fixed\", value_s = 2.0 } }]\n\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 0.001 }\nmemory_mb = 128\n\n[workflow.state.counter]\nsize_kb = 1\n";
+    let dir = std::env::temp_dir().join(format!("sfsim-op-noise-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("op.toml");
+    std::fs::write(&f, scenario).unwrap();
+    let sd = |sets: &[&str]| -> Vec<(String, f64)> {
+        let lines = dir.join(format!("x{}.jsonl", sets.len()));
+        let mut args = vec!["run", f.to_str().unwrap(), "-q", "--executions", lines.to_str().unwrap()];
+        for s in sets {
+            args.extend(["--set", s]);
+        }
+        let o = common::sfsim(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut by: Vec<(String, Vec<f64>)> = Vec::new();
+        for line in std::fs::read_to_string(&lines).unwrap().lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let (d, l) = (v["deployment"].as_str().unwrap().to_string(), v["latency_s"].as_f64().unwrap());
+            match by.iter_mut().find(|(n, _)| *n == d) {
+                Some((_, xs)) => xs.push(l),
+                None => by.push((d, vec![l])),
+            }
+        }
+        // The standard deviation in seconds.
+        by.into_iter()
+            .map(|(d, xs)| {
+                let m = xs.iter().sum::<f64>() / xs.len() as f64;
+                (d, (xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (xs.len() - 1) as f64).sqrt())
+            })
+            .collect()
+    };
+    let on = sd(&[]);
+    let off = sd(&["models.az-func.function.cpu_noise_sigma=0"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    let get = |v: &[(String, f64)], d: &str| v.iter().find(|(n, _)| n == d).unwrap().1;
+    // Lambda draws no factor: the same latencies with the noise on or off.
+    assert_eq!(get(&on, "aws-lambda"), get(&off, "aws-lambda"));
+    // az-func: the storage round trips are the same draws on and off, so the noise adds the
+    // operation's 2 s times its 0.048 in quadrature: about 0.096 s (0.090 at this seed).
+    let added = (get(&on, "az-func").powi(2) - get(&off, "az-func").powi(2)).max(0.0).sqrt();
+    assert!((0.075..0.115).contains(&added), "on {on:?}, off {off:?}: {added}");
+}

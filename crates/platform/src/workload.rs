@@ -14,12 +14,13 @@
 //! parameter scales the CPU: `function.cpu_noise_sigma` (models/az-func.toml; 0.048 log-sd,
 //! measured in the SeBS-Flow 2024 artifact; 0 on Lambda) is how much more a body's CPU time
 //! spreads between invocations on an Azure host than the work's own spread, which Lambda shows
-//! alone. Each body's CPU work is multiplied by `exp(sigma z - sigma^2 / 2)` (mean 1), z from the
+//! alone. Each body's CPU work (and an entity operation's own `op_cpu_s`, keyed by the operation
+//! as its storage stream is) is multiplied by `exp(sigma z - sigma^2 / 2)` (mean 1), z from the
 //! stream `cpu-noise` of its (execution, step, item): the same factor for that invocation on
 //! every Azure deployment, so comparisons between them stay free of it, and the work streams and
 //! storage draws are untouched by it. Validation: `tests/cpu_noise.rs` (the spread, the mean and
-//! the common draws of one body; the study's AWS-sharper tail on every seed with it, not
-//! without).
+//! the common draws of one body; an entity operation's spread; the study's AWS-sharper tail on
+//! every seed with it, not without).
 //!
 //! **Scope and limits.** Storage latencies, cold starts and polling are the platform's draws
 //! and differ between deployments by design; they come from the platform's own (execution, step,
@@ -123,8 +124,7 @@ impl<'a> StorageRng<'a> {
     /// draws, so that it leaves them unchanged, and the same for that invocation on every
     /// deployment that has the spread (common random numbers, as for the work itself).
     pub fn cpu_noise_factor(&self, sigma: f64) -> f64 {
-        let z: f64 = rand_distr::StandardNormal.sample(&mut self.streams.work("cpu-noise", self.key));
-        (sigma * z - sigma * sigma / 2.0).exp()
+        cpu_noise_factor(self.streams, self.key, sigma)
     }
 }
 
@@ -162,13 +162,26 @@ pub fn entity_key(streams: &RngStreams, w: &Workflow, e: u32, r: EntityRef) -> u
     entity_keys(streams, w, e, r.state)[r.slot as usize]
 }
 
-/// The CPU-seconds of entity operation `op` in execution `e`, fan-out item `item`.
-pub fn entity_op_cpu_s(streams: &RngStreams, w: &Workflow, e: u32, op: EntityOpId, item: u32) -> f64 {
+/// The host's factor on one invocation's CPU time, `exp(sigma z - sigma^2 / 2)` (mean 1; 1 when
+/// `sigma` is 0), z from the stream `cpu-noise` of the invocation's key ([`stream_key`]).
+pub fn cpu_noise_factor(streams: &RngStreams, key: u64, sigma: f64) -> f64 {
+    if sigma <= 0.0 {
+        return 1.0;
+    }
+    let z: f64 = rand_distr::StandardNormal.sample(&mut streams.work("cpu-noise", key));
+    (sigma * z - sigma * sigma / 2.0).exp()
+}
+
+/// The CPU-seconds of entity operation `op` in execution `e`, fan-out item `item`, on a host
+/// whose CPU time spreads by `cpu_noise_sigma` between invocations (user code, as a step's body:
+/// the factor of the operation's key, the step index above the steps', as its storage stream).
+pub fn entity_op_cpu_s(streams: &RngStreams, w: &Workflow, e: u32, op: EntityOpId, item: u32, cpu_noise_sigma: f64) -> f64 {
     let d = &w.entity_ops[op.0 as usize].cpu;
     if d.is_zero() {
         return 0.0;
     }
-    d.sample(&mut streams.indexed("entity-op", stream_key(e, op.0, item)))
+    let cpu = d.sample(&mut streams.indexed("entity-op", stream_key(e, op.0, item)));
+    cpu * cpu_noise_factor(streams, stream_key(e, w.steps.len() as u32 + op.0, item), cpu_noise_sigma)
 }
 
 /// The work streams of a replication (the stream name hashed once).

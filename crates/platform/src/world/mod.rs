@@ -1532,7 +1532,7 @@ impl World<'_> {
         let transfer =
             |d, op| Phase { kind: PhaseKind::Wait(d), memory_mb: mem as f32, comp: Component::Transfer, storage: Some(op), host: false };
         out.push(transfer(p.storage.transfer_time(StorageOp::Get, size, rng.get()), StorageOp::Get));
-        let cpu = crate::workload::entity_op_cpu_s(&self.spec.streams, self.wf, e.0, op, item);
+        let cpu = crate::workload::entity_op_cpu_s(&self.spec.streams, self.wf, e.0, op, item, p.cpu_noise_sigma);
         if cpu > 0.0 {
             out.push(Phase::cpu(cpu, mem, Component::Execution));
         }

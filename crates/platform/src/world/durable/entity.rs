@@ -286,7 +286,8 @@ impl World<'_> {
             match o.kind {
                 OpKind::Get | OpKind::Set(_) | OpKind::Lock { .. } | OpKind::Release { .. } => {}
                 OpKind::Call { op, share, item } => {
-                    let cpu = crate::workload::entity_op_cpu_s(&self.spec.streams, self.wf, o.exec.0, op, item);
+                    let sigma = self.plan.apps[AppId(0)].platform.cpu_noise_sigma;
+                    let cpu = crate::workload::entity_op_cpu_s(&self.spec.streams, self.wf, o.exec.0, op, item, sigma);
                     if cpu > 0.0 {
                         work.push(Phase::cpu(cpu, mem, Component::Execution));
                     }
