@@ -375,7 +375,7 @@ fn works_from_any_directory() {
     assert!(scen.contains("paper/video.toml") && !scen.contains("video-width.toml"), "{t}");
     assert!(sweeps.contains("sweeps/video-width.toml") && !sweeps.contains("paper/video.toml"), "{t}");
     let o = run(&["calibrate", "--iterations", "2", "--passes", "1", "-q"]);
-    assert_ne!(stderr(&o).contains("cannot read file"), true, "{}", stderr(&o));
+    assert!(!stderr(&o).contains("cannot read file"), "{}", stderr(&o));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 

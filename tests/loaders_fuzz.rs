@@ -103,7 +103,7 @@ proptest! {
         match sfsim_experiment::sweep::Sweep::load(&path) {
             Ok(sw) => {
                 let n = sw.count().expect("count");
-                prop_assert!(n >= 1 && n <= sfsim_experiment::budget::MAX_TRIALS);
+                prop_assert!((1..=sfsim_experiment::budget::MAX_TRIALS).contains(&n));
                 prop_assert!(!twice, "a duplicate axis was accepted");
             }
             Err(e) => assert_positioned(&e, "fuzz-sweep.toml", &text),

@@ -255,7 +255,7 @@ mod tests {
     #[test]
     fn a_misspelt_metric_is_refused_where_it_is_written() {
         let text = "[[target]]\nid = \"r\"\nsource = \"s\"\nexperiment = \"x\"\nkind = \"range\"\nmetric = \"function_span_p96_s\"\ndeployment = \"az-dorch\"\nlow = 1.0\nhigh = 2.0\n";
-        let e = load_target_file(&SourceFile::from_text("t.toml", text)).err().expect("refused");
+        let e = load_target_file(&SourceFile::from_text("t.toml", text)).expect_err("refused");
         let shown = e.to_string();
         assert!(
             shown.contains("t.toml:6:") && shown.contains("target.0.metric") && shown.contains("unknown metric `function_span_p96_s`"),

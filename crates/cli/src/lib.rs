@@ -16,9 +16,6 @@ use sfsim_workflow::{LoadError, Override, Scenario, SourceFile};
 mod progress;
 mod shard;
 
-/// The trace-replay library, re-exported so the workspace benches (`benches/trace_replay.rs`)
-/// reach it through the binary's one dependency.
-
 /// Success.
 pub const EXIT_OK: u8 = 0;
 /// A runtime failure (e.g. an output file could not be written).
@@ -636,15 +633,9 @@ fn load_models(dir: Option<&Path>) -> Result<Models, LoadError> {
 
 fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
     for name in &a.deployments {
-        match Deployment::from_name(name) {
-            None => {
-                let known: Vec<&str> = Deployment::ALL.iter().map(|d| d.name()).collect();
-                return Err(Failure::Usage(format!(
-                    "unknown deployment `{name}` for --deployment{}",
-                    sfsim_workflow::suggest(name, &known)
-                )));
-            }
-            Some(_) => {}
+        if Deployment::from_name(name).is_none() {
+            let known: Vec<&str> = Deployment::ALL.iter().map(|d| d.name()).collect();
+            return Err(Failure::Usage(format!("unknown deployment `{name}` for --deployment{}", sfsim_workflow::suggest(name, &known))));
         }
     }
     let scenario = Scenario::load(&a.scenario, &a.set)?;

@@ -95,10 +95,9 @@ fn slurm(id: u64, num: &Num<'_>, shards: Option<u64>) -> Result<Shard, String> {
     };
     let (min, step) = (min.unwrap_or(0), step.unwrap_or(1).max(1));
     let max = max.unwrap_or(min + (count.max(1) - 1) * step);
-    let fix = format!(
-        "put the shard count on the command line (`--shard-from-env --shards N`, then the task ids are the shard indices) \
+    let fix = "put the shard count on the command line (`--shard-from-env --shards N`, then the task ids are the shard indices) \
          and submit --array=0-<N-1>"
-    );
+        .to_string();
     if count == 1 && id != 0 {
         return Err(format!(
             "--shard-from-env: read {read}; a one-task array with task id {id} looks like a rerun of shard {id}, \
@@ -106,7 +105,7 @@ fn slurm(id: u64, num: &Num<'_>, shards: Option<u64>) -> Result<Shard, String> {
         ));
     }
     let regular = count >= 1 && max >= min && (max - min) % step == 0 && (max - min) / step + 1 == count;
-    if !regular || id < min || id > max || (id - min) % step != 0 {
+    if !regular || id < min || id > max || !(id - min).is_multiple_of(step) {
         return Err(format!(
             "--shard-from-env: read {read}; this array is not a range MIN-MAX:STEP of COUNT tasks \
              (a list such as --array=1,3,10?), so its task ids do not map to shards; {fix}"

@@ -235,7 +235,7 @@ mod tests {
             let mut last: Option<(u64, usize)> = None;
             while let Some((t, (i, t0))) = q.pop() {
                 prop_assert_eq!(t.0, t0);
-                prop_assert!(ops[i].1 == false || i % 3 != 0, "a cancelled event popped");
+                prop_assert!(!ops[i].1 || i % 3 != 0, "a cancelled event popped");
                 if let Some(prev) = last { prop_assert!(prev < (t.0, i)); }
                 last = Some((t.0, i));
             }

@@ -276,7 +276,7 @@ mod tests {
         let n = EXACT_CAP as u64 + 1000;
         for i in 0..n {
             let k = (i * 2_654_435_761) % n;
-            s.push(if k % 97 == 0 { 0.0 } else { 1e-3 * (k + 1) as f64 });
+            s.push(if k.is_multiple_of(97) { 0.0 } else { 1e-3 * (k + 1) as f64 });
         }
         assert!(!s.is_exact());
         let points = 1001;

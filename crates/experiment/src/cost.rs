@@ -402,38 +402,6 @@ fn unit_seconds(u: &str) -> Option<f64> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rates_and_periods_parse_with_units() {
-        assert_eq!(parse_rate("10/s"), Ok(10.0));
-        assert_eq!(parse_rate("1/h"), Ok(1.0 / 3600.0));
-        assert_eq!(parse_rate("30/min"), Ok(0.5));
-        assert!(parse_rate("10").is_err() && parse_rate("-1/s").is_err() && parse_rate("1/yr").is_err());
-        assert_eq!(parse_period("30d"), Ok(2_592_000.0));
-        assert_eq!(parse_period("1w"), Ok(604_800.0));
-        assert!(parse_period("30").is_err() && parse_period("0d").is_err());
-    }
-
-    #[test]
-    fn absurd_rates_are_refused() {
-        for r in ["1e308/s", "inf/s", "NaN/s", "2e6/s", "0/s", "1e-320/s"] {
-            assert!(parse_rate(r).is_err(), "{r} accepted");
-        }
-        assert_eq!(parse_rate("1e6/s"), Ok(1e6));
-    }
-
-    #[test]
-    fn periods_read_in_words() {
-        assert_eq!(period_text(3600.0), "1 h");
-        assert_eq!(period_text(90.0), "90 s");
-        assert_eq!(period_text(30.0 * 86_400.0), "30 days");
-        assert_eq!(period_text(1.5 * 86_400.0), "36 h");
-    }
-}
-
 /// Projects the bill under a daily load profile: `multipliers[h]` scales `rate_per_s` during
 /// hour `h` of every day (24 values). Each distinct hourly rate is projected on its own window
 /// and the hours are added up, idle costs included; a period that is not a whole number of days
@@ -578,4 +546,36 @@ pub fn parse_profile(s: &str) -> Result<[f64; 24], String> {
     let mut a = [0.0; 24];
     a.copy_from_slice(&v);
     Ok(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_and_periods_parse_with_units() {
+        assert_eq!(parse_rate("10/s"), Ok(10.0));
+        assert_eq!(parse_rate("1/h"), Ok(1.0 / 3600.0));
+        assert_eq!(parse_rate("30/min"), Ok(0.5));
+        assert!(parse_rate("10").is_err() && parse_rate("-1/s").is_err() && parse_rate("1/yr").is_err());
+        assert_eq!(parse_period("30d"), Ok(2_592_000.0));
+        assert_eq!(parse_period("1w"), Ok(604_800.0));
+        assert!(parse_period("30").is_err() && parse_period("0d").is_err());
+    }
+
+    #[test]
+    fn absurd_rates_are_refused() {
+        for r in ["1e308/s", "inf/s", "NaN/s", "2e6/s", "0/s", "1e-320/s"] {
+            assert!(parse_rate(r).is_err(), "{r} accepted");
+        }
+        assert_eq!(parse_rate("1e6/s"), Ok(1e6));
+    }
+
+    #[test]
+    fn periods_read_in_words() {
+        assert_eq!(period_text(3600.0), "1 h");
+        assert_eq!(period_text(90.0), "90 s");
+        assert_eq!(period_text(30.0 * 86_400.0), "30 days");
+        assert_eq!(period_text(1.5 * 86_400.0), "36 h");
+    }
 }

@@ -528,7 +528,7 @@ mod tests {
         assert!((quantile_sorted(&v, 0.95) - 8.8).abs() < 1e-12); // numpy.percentile(v, 95)
         assert_eq!(quantile_sorted(&v, 0.0), 1.0);
         assert_eq!(quantile_sorted(&v, 1.0), 10.0);
-        let s = Stats::of(&mut vec![2.0, 4.0]);
+        let s = Stats::of(&mut [2.0, 4.0]);
         assert_eq!(s.mean, 3.0);
         // t(0.975, 1 dof) = 12.706; sd = sqrt(2); half-width = 12.706 * sqrt(2) / sqrt(2).
         assert!((s.mean_ci95 - 12.7062).abs() < 1e-3, "{}", s.mean_ci95);

@@ -452,7 +452,7 @@ fn per_flow_element_step_functions_run_a_parallel_element_in_one_lambda() {
     let bad = "[deployment.aws-step]\nfunctions = \"per-flow-element\"\n[workflow]\nflow = [{ parallel = [[{ step = \"a\" }], [{ fan_out = \"f\" }]] }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 1 }\nmemory_mb = 100\n[workflow.fan_out.f]\nitems = 2\nbody = [{ step = \"a\" }]\n";
     let s = scenario(bad);
     let cfg = s.deployment.get("aws-step").cloned().unwrap_or_default();
-    let e = DeploymentPlan::build(Deployment::AwsStep, &m, &cfg, &s.workflow).err().expect("refused");
+    let e = DeploymentPlan::build(Deployment::AwsStep, &m, &cfg, &s.workflow).expect_err("refused");
     assert_eq!(e.key, "workflow.flow.0");
 }
 

@@ -38,6 +38,8 @@ impl Trace for Mem {
     }
 }
 
+// `Mem` owns its iterator (a `vec::IntoIter`), so the copy is needed.
+#[allow(clippy::unnecessary_to_owned)]
 fn run(invs: &[Invocation], policies: &[Policy]) -> Vec<PolicyReport> {
     let horizon = invs.iter().map(|i| i.start + i.duration).max().unwrap_or_default();
     replay(&mut Mem { invs: invs.to_vec().into_iter(), horizon }, policies, SimDuration::ZERO).expect("in-memory trace")

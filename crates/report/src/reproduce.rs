@@ -109,7 +109,7 @@ fn headline(set: &TargetSet) -> String {
 }
 
 /// The targets outside their bands, with the reason each is a known deviation.
-fn unmet<'a>(set: &'a TargetSet) -> Vec<(&'a TargetOutcome, String)> {
+fn unmet(set: &TargetSet) -> Vec<(&TargetOutcome, String)> {
     set.outcomes
         .iter()
         .filter(|o| !o.pass)
@@ -270,7 +270,7 @@ pub fn render_reproduction_table(r: &Reproduction) -> String {
         }
         // The header names every column; the study's band follows sfsim's value.
         let seeds_head = if set.seeds_met.is_some() { format!("{:>5}  ", "seeds") } else { String::new() };
-        let _ = writeln!(s, "{:<26} {:<48} {:<6} {:>9}  {seeds_head}{}", "result", "target", "fitted", "drift", "sfsim  [study]");
+        let _ = writeln!(s, "{:<26} {:<48} {:<6} {:>9}  {seeds_head}sfsim  [study]", "result", "target", "fitted", "drift");
         for (i, o) in set.outcomes.iter().enumerate() {
             let v = set.verdict(i);
             let fitted = if v.met() && set.fitted_by(&o.id).is_some() { "fitted" } else { "" };

@@ -935,7 +935,7 @@ fn flatten_model_table(model: &str, prefix: &str, t: &toml::Table, out: &mut Vec
             toml::Value::String(n) => out.push(ModelOverride { model: model.to_string(), key, value: ModelValue::Name(n.clone()) }),
             _ => {
                 return Err(KeyError::new(
-                    &format!("models.{model}.{key}"),
+                    format!("models.{model}.{key}"),
                     "a model parameter override is a finite number or a name (the parameter's new value)",
                 ));
             }
@@ -1064,7 +1064,7 @@ impl Scenario {
                     let duration_s = positive(&key("duration_s"), p.duration_s)?;
                     let rate = |k: &str, v: Option<f64>| match v {
                         Some(v) => nonneg(&key(k), v),
-                        None => Err(KeyError::new(&key(k), format!("a `{}` phase needs `{k}`", p.kind))),
+                        None => Err(KeyError::new(key(k), format!("a `{}` phase needs `{k}`", p.kind))),
                     };
                     let (from_per_s, to_per_s) = match p.kind.as_str() {
                         "poisson" => {
@@ -1074,7 +1074,7 @@ impl Scenario {
                         "ramp" => (rate("from_per_s", p.from_per_s)?, rate("to_per_s", p.to_per_s)?),
                         "pause" => (0.0, 0.0),
                         other => {
-                            return Err(KeyError::new(&key("kind"), format!("`{other}`: expected \"poisson\", \"ramp\" or \"pause\"")));
+                            return Err(KeyError::new(key("kind"), format!("`{other}`: expected \"poisson\", \"ramp\" or \"pause\"")));
                         }
                     };
                     out.push(LoadPhase { duration_s, from_per_s, to_per_s });
@@ -1100,7 +1100,7 @@ impl Scenario {
         for (model, table) in &raw.models {
             if !ModelOverride::MODELS.contains(&model.as_str()) {
                 return Err(KeyError::new(
-                    &format!("models.{model}"),
+                    format!("models.{model}"),
                     format!("unknown model `{model}`{}", crate::suggest(model, &ModelOverride::MODELS)),
                 ));
             }

@@ -70,6 +70,7 @@
 //!     (4, AZD functions-target-based-scaling) at once, with no pace but the sampling, and
 //!     retires one idle host once every target of `target_scale_in_window_s` (fitted: no
 //!     document gives it) was below the hosts it counts.
+//!
 //!   A first host is added whenever messages wait and none is alive.
 //! * *Idle transactions*: empty polls, peeks and the partition manager's blob traffic are
 //!   counted apart from executions and shown as idle cost. Durable's partition manager (DTAS
@@ -543,6 +544,7 @@ impl<'a> World<'a> {
     /// Puts a message on `queue`. `from_host` wakes the target's poller at once when it is the
     /// same host (local dispatch). The waiting strand is charged with the put (and blob) time as
     /// transfer when the message becomes visible, which is returned.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn put_message(
         &mut self,
         now: SimTime,

@@ -60,6 +60,8 @@ use crate::params::Models;
 use crate::queue_polling::Backoff;
 
 /// How the output of one chain function reaches the next.
+// Built once per plan, not per event: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Hop {
     /// az-queue and az-blob: Azure Storage queues (with `blob_scan`, blobs found by container

@@ -781,10 +781,10 @@ impl<'a> World<'a> {
             let o = &mut self.du.orchs[orch];
             o.row_at = visible_at + o.row_write.half();
         }
-        if self.du.orchs[orch].parent.is_none() {
-            if let Some(x) = self.execs.get_mut(e) {
-                x.pending.get_or_insert(now);
-            }
+        if self.du.orchs[orch].parent.is_none()
+            && let Some(x) = self.execs.get_mut(e)
+        {
+            x.pending.get_or_insert(now);
         }
     }
 

@@ -116,6 +116,8 @@ pub struct AppDef {
 }
 
 /// What decides, per kind of deployment, what runs next (each variant holds its settings).
+// Built once per plan, not per event: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Driver {
     /// `aws-lambda`, `az-func`: the whole workflow in one invocation of one function.

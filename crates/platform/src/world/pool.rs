@@ -41,6 +41,7 @@ use crate::trace::TraceEvent;
 
 impl World<'_> {
     /// Creates an invocation (not yet dispatched).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new_inv(
         &mut self,
         app: AppId,
