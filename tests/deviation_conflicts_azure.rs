@@ -13,7 +13,7 @@ use common::conflicts::{models_with, targets, with_account_kind};
 /// large). The hops wait for polls of queues that were idle for a whole execution, so the wait
 /// grows with the polling cap (and the trigger's minimum), not with the work: the small
 /// dataset's overhead needs a cap of about 2 s, while the large one's and the p99 queue time
-/// need about 12 s (the fitted value). An output binding's enqueue (SharedQueueWatcher wakes the
+/// need about 11-12 s (the fitted value, 11.32 s). An output binding's enqueue (SharedQueueWatcher wakes the
 /// host's listener) leaves no queue time at all. The scale controller's sampling interval moves
 /// when hosts are added, not the conflict.
 #[test]

@@ -53,7 +53,7 @@ fn an_unknown_profile_is_an_input_error_at_its_key() {
 
 /// The study's apps' own settings live in the `iiswc21` profile, not in the models: without it
 /// an Az-Queue chain on one host is woken by its output bindings and barely waits; with it (the
-/// study's scenarios pick it) the hops wait for the fitted 12 s polling cap.
+/// study's scenarios pick it) the hops wait for the fitted 11.32 s polling cap.
 #[test]
 fn the_study_profile_carries_the_study_apps_queue_settings() {
     let run = |profile: &str| {

@@ -154,7 +154,8 @@ pub struct FunctionPlatform {
     /// steps' `cpu_s` (`function.cpu_speed`).
     pub cpu_speed: f64,
     /// Log-sd of a function body's CPU time from one invocation to the next beyond the work's
-    /// own (`function.cpu_noise_sigma`; 0 on Lambda, whose measured spread is the work's).
+    /// own (`function.cpu_noise_sigma`: Azure Consumption's measured value; 0 on Lambda, whose
+    /// measured spread is the work's, and on Azure Flex and Premium, not measured).
     pub cpu_noise_sigma: f64,
     /// Concurrent executions per instance.
     pub slots_per_instance: u32,
@@ -324,7 +325,7 @@ impl FunctionPlatform {
                     cpu_capacity_vcpu: memory_mb / f.memory_mb_per_vcpu.value,
                     task_max_vcpu: f.worker_threads.value.max(1.0),
                     cpu_speed: f.cpu_speed.value,
-                    cpu_noise_sigma: 0.0,
+                    cpu_noise_sigma: f.cpu_noise_sigma.value,
                     slots_per_instance: f.concurrent_executions_per_instance.value.max(1.0) as u32,
                     code_threads: 0,
                     cold_start: ColdStart::new(
@@ -538,7 +539,9 @@ impl FunctionPlatform {
                     },
                     task_max_vcpu: f.worker_threads.value.max(1.0),
                     cpu_speed: f.cpu_speed.value,
-                    cpu_noise_sigma: f.cpu_noise_sigma.value,
+                    // Measured on Consumption, the multi-tenant plan; Flex and Premium
+                    // instances run without it (no measurement).
+                    cpu_noise_sigma: if plan == HostingPlan::Consumption { f.cpu_noise_sigma.value } else { 0.0 },
                     slots_per_instance: slots,
                     code_threads,
                     cold_start,

@@ -107,6 +107,9 @@ pub struct LambdaFunctionParams {
     /// Single-thread speed of the platform's cores relative to the reference core a step's
     /// `cpu_s` is written for (1 = that core).
     pub cpu_speed: Param,
+    /// Spread of a function body's CPU time between invocations beyond the work's own, log-sd
+    /// (as models/az-func.toml's; 0: Lambda's measured spread is the work's).
+    pub cpu_noise_sigma: Param,
     /// Concurrent executions per instance.
     pub concurrent_executions_per_instance: Param,
     /// Timeout, s.
@@ -1117,6 +1120,7 @@ impl CheckRanges for LambdaModel {
         within("function.memory_mb_per_vcpu", &f.memory_mb_per_vcpu, 1.0, 1e6)?;
         within("function.worker_threads", &f.worker_threads, 1.0, 1024.0)?;
         within("function.cpu_speed", &f.cpu_speed, 0.05, 20.0)?;
+        within("function.cpu_noise_sigma", &f.cpu_noise_sigma, 0.0, 1.0)?;
         within("function.concurrent_executions_per_instance", &f.concurrent_executions_per_instance, 1.0, MAX_SLOTS)?;
         within("function.timeout_s", &f.timeout_s, 0.001, 1e9)?;
         within("scaling.burst_instances", &self.scaling.burst_instances, 1.0, 1e7)?;

@@ -4,28 +4,37 @@
 //! own random stream, keyed by (execution, step, item), apart from everything a platform draws
 //! (storage latencies, cold starts, polling). So the single function of `aws-lambda` and
 //! `az-func`, the chain of `az-queue`, the activities of `az-dorch` and the Lambda tasks of
-//! `aws-step` run exactly the same work for execution `e`, whatever the order in which each
+//! `aws-step` draw exactly the same work for execution `e`, whatever the order in which each
 //! platform meets the steps and whatever else it draws; a difference between deployments then
-//! comes from their mechanisms, not from sampling noise. The items of a split fan-out share one
-//! draw (the work is a total divided among them), as item 0.
+//! comes from their mechanisms (an Azure host's CPU-time spread among them, below), not from
+//! sampling noise. The items of a split fan-out share one draw (the work is a total divided
+//! among them), as item 0 ([`Item`]: `draw` keys the work, `inv` the invocation).
 //!
 //! **Parameters.** The distributions are the scenario's (`cpu_s`, `io_s` of each step). The
 //! generator is SplitMix64 ([`sfsim_engine::WorkRng`]), portable and cheap to start. One platform
-//! parameter scales the CPU: `function.cpu_noise_sigma` (models/az-func.toml; 0.048 log-sd,
-//! measured in the SeBS-Flow 2024 artifact; 0 on Lambda) is how much more a body's CPU time
-//! spreads between invocations on an Azure host than the work's own spread, which Lambda shows
-//! alone. Each body's CPU work (and an entity operation's own `op_cpu_s`, keyed by the operation
-//! as its storage stream is) is multiplied by `exp(sigma z - sigma^2 / 2)` (mean 1), z from the
-//! stream `cpu-noise` of its (execution, step, item): the same factor for that invocation on
-//! every Azure deployment, so comparisons between them stay free of it, and the work streams and
-//! storage draws are untouched by it. Validation: `tests/cpu_noise.rs` (the spread, the mean and
-//! the common draws of one body; an entity operation's spread; the study's AWS-sharper tail on
-//! every seed with it, not without).
+//! parameter scales the CPU: `function.cpu_noise_sigma` (models/az-func.toml: 0.047 log-sd on
+//! Consumption, measured in the SeBS-Flow 2024 artifact by calibration/scripts/cpu_noise.py;
+//! 0 on Lambda, models/aws-lambda.toml, and on Flex and Premium) is how much more a body's CPU
+//! time spreads between invocations on an Azure host than the work's own spread, which Lambda
+//! shows alone. Each body's CPU work (and an entity operation's own `op_cpu_s`, keyed by the
+//! operation as its storage stream is) is multiplied by `exp(sigma z - sigma^2 / 2)` (mean 1),
+//! z from the stream `cpu-noise` of its (execution, step, the invocation's own item): the same
+//! factor for that invocation on every Azure deployment, so comparisons between them stay free
+//! of it, and the work streams and storage draws are untouched by it. Validation:
+//! `tests/cpu_noise.rs` (the spread, the mean and the common draws of one body; an entity
+//! operation's spread on both entity paths; a split fan-out's items each with their own factor;
+//! the study's AWS-sharper tail on every seed with it, not without) and this module's tests (the
+//! factor's mean, its keying).
 //!
 //! **Scope and limits.** Storage latencies, cold starts and polling are the platform's draws
 //! and differ between deployments by design; they come from the platform's own (execution, step,
 //! item) stream, keyed the same collision-free way ([`stream_key`]). Keys hold up to 2^30
-//! executions, 2^17 steps and 2^17 items per fan-out, above the scenario limits.
+//! executions, 2^17 steps and 2^17 items per fan-out, above the scenario limits. A step that
+//! appears more than once in a flow (680.excamera's five `rebase` calls) is keyed the same at
+//! each occurrence: its occurrences in one execution draw the same work, storage latencies and
+//! CPU factor. A flow position index shared by every deployment's program would separate them;
+//! until then, distinct draws need distinct steps (which on aws-step are distinct Lambda
+//! functions).
 //!
 //! **Entity keys.** The keys an execution addresses of a keyed state object
 //! (`[workflow.state.<name>] keys = N`) come from the replication's stream `entity-keys`, one per
@@ -100,18 +109,43 @@ pub(crate) fn step_work(
     }
 }
 
+/// Which fan-out item an invocation is. `draw` keys the work and the storage draws: a split
+/// fan-out's items share item 0's draw of the total work (each does its share of it), other
+/// items draw their own. `inv` is the invocation itself, which keys the host's CPU-time spread:
+/// two invocations are two draws even when they share the work's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Item {
+    /// The item whose draw of the work this invocation does its share of.
+    pub draw: u32,
+    /// The invocation's own item.
+    pub inv: u32,
+}
+
+impl Item {
+    /// Outside any fan-out.
+    pub const ZERO: Item = Item { draw: 0, inv: 0 };
+
+    /// Item `k` of a fan-out, split (`split`: one draw of the total work, item 0's) or not.
+    pub fn of(k: u32, split: bool) -> Item {
+        Item { draw: if split { 0 } else { k }, inv: k }
+    }
+}
+
 /// The platform's stream of one step's storage transfers (execution, step, item), started on
 /// first use: most steps touch no storage, and starting a stream costs a ChaCha key setup.
 pub(crate) struct StorageRng<'a> {
     streams: &'a RngStreams,
+    /// The stream key of the step's draws (the work's item).
     key: u64,
+    /// The stream key of the invocation (its own item), for the host's CPU-time spread.
+    noise_key: u64,
     rng: Option<SimRng>,
 }
 
 impl<'a> StorageRng<'a> {
-    /// The stream of step `step` of execution `e`, item `item`.
-    pub fn new(streams: &'a RngStreams, e: u32, step: u32, item: u32) -> Self {
-        StorageRng { streams, key: stream_key(e, step, item), rng: None }
+    /// The stream of step `step` of execution `e`, fan-out item `item`.
+    pub fn new(streams: &'a RngStreams, e: u32, step: u32, item: Item) -> Self {
+        StorageRng { streams, key: stream_key(e, step, item.draw), noise_key: stream_key(e, step, item.inv), rng: None }
     }
 
     pub fn get(&mut self) -> &mut SimRng {
@@ -120,11 +154,12 @@ impl<'a> StorageRng<'a> {
     }
 
     /// The host's factor on this invocation's CPU time, `exp(sigma z - sigma^2 / 2)` (mean 1),
-    /// from the stream `cpu-noise` of the same (execution, step, item): apart from the storage
-    /// draws, so that it leaves them unchanged, and the same for that invocation on every
-    /// deployment that has the spread (common random numbers, as for the work itself).
+    /// from the stream `cpu-noise` of the same (execution, step) and the invocation's own item:
+    /// apart from the storage draws, so that it leaves them unchanged, and the same for that
+    /// invocation on every deployment that has the spread (common random numbers, as for the
+    /// work itself).
     pub fn cpu_noise_factor(&self, sigma: f64) -> f64 {
-        cpu_noise_factor(self.streams, self.key, sigma)
+        cpu_noise_factor(self.streams, self.noise_key, sigma)
     }
 }
 
@@ -175,13 +210,13 @@ pub fn cpu_noise_factor(streams: &RngStreams, key: u64, sigma: f64) -> f64 {
 /// The CPU-seconds of entity operation `op` in execution `e`, fan-out item `item`, on a host
 /// whose CPU time spreads by `cpu_noise_sigma` between invocations (user code, as a step's body:
 /// the factor of the operation's key, the step index above the steps', as its storage stream).
-pub fn entity_op_cpu_s(streams: &RngStreams, w: &Workflow, e: u32, op: EntityOpId, item: u32, cpu_noise_sigma: f64) -> f64 {
+pub(crate) fn entity_op_cpu_s(streams: &RngStreams, w: &Workflow, e: u32, op: EntityOpId, item: Item, cpu_noise_sigma: f64) -> f64 {
     let d = &w.entity_ops[op.0 as usize].cpu;
     if d.is_zero() {
         return 0.0;
     }
-    let cpu = d.sample(&mut streams.indexed("entity-op", stream_key(e, op.0, item)));
-    cpu * cpu_noise_factor(streams, stream_key(e, w.steps.len() as u32 + op.0, item), cpu_noise_sigma)
+    let cpu = d.sample(&mut streams.indexed("entity-op", stream_key(e, op.0, item.draw)));
+    cpu * cpu_noise_factor(streams, stream_key(e, w.steps.len() as u32 + op.0, item.inv), cpu_noise_sigma)
 }
 
 /// The work streams of a replication (the stream name hashed once).
@@ -214,6 +249,38 @@ pub fn work_rng(work: &WorkStreams, e: u32, step: u32, item: u32) -> WorkRng {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_hosts_cpu_factor_has_mean_one_is_one_without_spread_and_is_fixed_by_its_key() {
+        let streams = RngStreams::new(7, 0);
+        // sigma 0.5 over 100,000 invocations: the mean is 1 (without the -sigma^2/2 term it would
+        // be exp(0.125) = 1.133) and the log-sd 0.5.
+        let f: Vec<f64> = (0..100_000u32).map(|e| cpu_noise_factor(&streams, stream_key(e, 3, 0), 0.5)).collect();
+        let mean = f.iter().sum::<f64>() / f.len() as f64;
+        let logs: Vec<f64> = f.iter().map(|x| x.ln()).collect();
+        let m = logs.iter().sum::<f64>() / logs.len() as f64;
+        let sd = (logs.iter().map(|l| (l - m) * (l - m)).sum::<f64>() / logs.len() as f64).sqrt();
+        assert!((mean - 1.0).abs() < 0.01, "mean {mean}");
+        assert!((sd - 0.5).abs() < 0.01, "log-sd {sd}");
+        // No spread: exactly 1, whatever the key.
+        assert_eq!(cpu_noise_factor(&streams, stream_key(1, 2, 3), 0.0), 1.0);
+        // The same key gives the same factor; another item or step another one.
+        let k = |e, s, i| cpu_noise_factor(&streams, stream_key(e, s, i), 0.047);
+        assert_eq!(k(5, 2, 1), k(5, 2, 1));
+        assert_ne!(k(5, 2, 1), k(5, 2, 2));
+        assert_ne!(k(5, 2, 1), k(5, 3, 1));
+    }
+
+    #[test]
+    fn a_split_items_invocation_has_its_own_noise_and_shares_the_works_draws() {
+        // Item 3 of a split fan-out draws item 0's work and storage latencies, and its own factor.
+        let streams = RngStreams::new(11, 0);
+        let (split, own) = (StorageRng::new(&streams, 4, 2, Item::of(3, true)), StorageRng::new(&streams, 4, 2, Item::of(3, false)));
+        let zero = StorageRng::new(&streams, 4, 2, Item::ZERO);
+        assert_eq!(split.key, zero.key, "the work's and storage draws: item 0's");
+        assert_eq!(split.noise_key, own.noise_key, "the factor: the invocation's own");
+        assert_ne!(split.cpu_noise_factor(0.047), zero.cpu_noise_factor(0.047));
+    }
 
     #[test]
     fn stream_keys_of_different_triples_differ() {

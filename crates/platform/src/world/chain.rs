@@ -48,6 +48,7 @@
 //! [`super::sqs`]); `tests/golden/az-queue.txt`, `tests/golden/az-blob.txt`,
 //! `tests/golden/aws-sqs.txt`.
 
+use crate::workload::Item;
 use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::{DeploymentConfig, Node, Workflow};
 
@@ -224,7 +225,7 @@ impl<'a> World<'a> {
             }
         }
         let n = self.wf.flow[node as usize].clone();
-        self.nodes_phases(e, std::slice::from_ref(&n), 0, 1.0, true, app, out);
+        self.nodes_phases(e, std::slice::from_ref(&n), Item::ZERO, 1.0, true, app, out);
         if node as usize + 1 == self.wf.flow.len() {
             return;
         }

@@ -63,6 +63,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use crate::workload::Item;
 use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::{DeploymentConfig, DurableBackend, EntityOpId, EntityRef, HostingPlan, Node, Runtime, StepId, Workflow};
 
@@ -247,10 +248,10 @@ pub(crate) enum OpKind {
     /// Replace the state (a signal).
     Set(u64),
     /// Run a step's work inside the entity (az-dent).
-    Run { step: StepId, share: f64, item: u32 },
+    Run { step: StepId, share: f64, item: Item },
     /// A `call_entity` / `signal_entity` element's operation (with its step's work, if any, at
     /// `share` of the step).
-    Call { op: EntityOpId, share: f64, item: u32 },
+    Call { op: EntityOpId, share: f64, item: Item },
     /// Orchestration `orch`'s lock request at position `pos` of its sorted lock set.
     Lock { orch: OrchId, pos: u32 },
     /// Orchestration `orch` releases its lock.
@@ -280,7 +281,7 @@ enum TaskSpec {
     Activity {
         step: StepId,
         share: f64,
-        item: u32,
+        item: Item,
     },
     Entity {
         target: EntTarget,
@@ -291,7 +292,7 @@ enum TaskSpec {
     Sub {
         nodes: Vec<Node>,
         share: f64,
-        item: u32,
+        item: Item,
     },
 }
 
@@ -563,9 +564,9 @@ impl<'a> World<'a> {
     }
 
     /// Turns flow nodes into the orchestrator's awaits.
-    fn expand(&self, nodes: &[Node], share: f64, item: u32, out: &mut Vec<Await>) {
+    fn expand(&self, nodes: &[Node], share: f64, item: Item, out: &mut Vec<Await>) {
         let dent = self.du_setup().entities_for_steps;
-        let task_of = |s: StepId, share: f64, item: u32| {
+        let task_of = |s: StepId, share: f64, item: Item| {
             if dent {
                 TaskSpec::Entity { target: EntTarget::NewStep, op: OpKind::Run { step: s, share, item } }
             } else {
@@ -614,8 +615,8 @@ impl<'a> World<'a> {
                     let cb = self.plan.chunk_bytes;
                     let s2 = |k: u32| share * f.item_share(k, cb);
                     // A split fan-out shares one draw of the total work (item 0); otherwise each
-                    // item draws its own.
-                    let it = |k: u32| if f.split { 0 } else { k };
+                    // item draws its own. Each is its own invocation either way.
+                    let it = |k: u32| Item::of(k, f.split);
                     match single_step(&f.body).filter(|s| plain(*s)) {
                         Some(s) => out.push(Await {
                             tasks: (0..f.item_count(cb)).map(|k| task_of(s, s2(k), it(k))).collect(),
@@ -652,7 +653,7 @@ impl<'a> World<'a> {
     }
 
     /// An awaited `call_entity` element.
-    fn call_task(&self, op: EntityOpId, share: f64, item: u32) -> TaskSpec {
+    fn call_task(&self, op: EntityOpId, share: f64, item: Item) -> TaskSpec {
         TaskSpec::Entity { target: EntTarget::State(self.wf.entity_ops[op.0 as usize].target), op: OpKind::Call { op, share, item } }
     }
 
@@ -687,7 +688,15 @@ impl<'a> World<'a> {
         st.state_updates.iter().map(|r| Signal::Op(*r, OpKind::Set(self.wf.state[r.state.0 as usize].size_bytes))).collect()
     }
 
-    fn new_orch(&mut self, exec: ExecId, nodes: &[Node], share: f64, item: u32, strand: StrandId, parent: Option<(OrchId, u32)>) -> OrchId {
+    fn new_orch(
+        &mut self,
+        exec: ExecId,
+        nodes: &[Node],
+        share: f64,
+        item: Item,
+        strand: StrandId,
+        parent: Option<(OrchId, u32)>,
+    ) -> OrchId {
         let mut awaits = Vec::new();
         self.expand(nodes, share, item, &mut awaits);
         // The partition hashes the execution and its n-th orchestration (ids are reused).
@@ -729,7 +738,7 @@ impl<'a> World<'a> {
     pub(crate) fn durable_start(&mut self, now: SimTime, e: ExecId) {
         let strand = self.main_strand(e);
         let flow = self.du_setup().flow.clone().unwrap_or_else(|| self.wf.flow.clone());
-        let orch = self.new_orch(e, &flow, 1.0, 0, strand, None);
+        let orch = self.new_orch(e, &flow, 1.0, Item::ZERO, strand, None);
         // The HTTP client function: start the instance (one Instances-table write).
         let s = self.du_setup();
         let (m, sg) = self.az_table_write();

@@ -64,6 +64,7 @@ pub mod step;
 
 use std::collections::VecDeque;
 
+use crate::workload::Item;
 use rand_distr::{Distribution, LogNormal};
 use sfsim_engine::{EventKey, EventQueue, RngStreams, SimDuration, SimRng, SimTime};
 use sfsim_workflow::{Arrivals, DeploymentConfig, Node, Step, StepId, Workflow};
@@ -1495,7 +1496,7 @@ impl World<'_> {
     /// every item, so objects a fan-out body reads are fetched by the first item only and then
     /// served from memory.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn nodes_phases(&self, e: ExecId, nodes: &[Node], item: u32, share: f64, fetch: bool, app: AppId, out: &mut Vec<Phase>) {
+    pub(crate) fn nodes_phases(&self, e: ExecId, nodes: &[Node], item: Item, share: f64, fetch: bool, app: AppId, out: &mut Vec<Phase>) {
         for n in nodes {
             match n {
                 Node::Step(s) => self.step_phases_into(e, *s, item, share, fetch, app, true, out),
@@ -1508,8 +1509,7 @@ impl World<'_> {
                     let f = &self.wf.fan_outs[f.0 as usize];
                     let cb = self.plan.chunk_bytes;
                     for k in 0..f.item_count(cb) {
-                        let it = if f.split { 0 } else { k };
-                        self.nodes_phases(e, &f.body, it, share * f.item_share(k, cb), fetch && k == 0, app, out);
+                        self.nodes_phases(e, &f.body, Item::of(k, f.split), share * f.item_share(k, cb), fetch && k == 0, app, out);
                     }
                 }
                 Node::CallEntity(op) | Node::SignalEntity(op) => self.storage_entity_op(e, *op, item, app, out),
@@ -1524,7 +1524,7 @@ impl World<'_> {
     /// operation that writes, puts the object back. A signal is done the same way in line: a
     /// function has no one-way channel to storage that outlives it. The phases keep the memory
     /// of the function's previous phase.
-    fn storage_entity_op(&self, e: ExecId, op: sfsim_workflow::EntityOpId, item: u32, app: AppId, out: &mut Vec<Phase>) {
+    fn storage_entity_op(&self, e: ExecId, op: sfsim_workflow::EntityOpId, item: Item, app: AppId, out: &mut Vec<Phase>) {
         let o = &self.wf.entity_ops[op.0 as usize];
         let size = self.wf.state[o.target.state.0 as usize].size_bytes;
         let p = &self.plan.apps[app].platform;
@@ -1545,7 +1545,7 @@ impl World<'_> {
 
     /// The phases of step `step` of execution `e`, fan-out item `item` (the same work on every
     /// deployment: [`crate::workload`]), as a new vector.
-    pub(crate) fn phases_of(&self, e: ExecId, step: StepId, item: u32, share: f64, app: AppId, state_via_storage: bool) -> Vec<Phase> {
+    pub(crate) fn phases_of(&self, e: ExecId, step: StepId, item: Item, share: f64, app: AppId, state_via_storage: bool) -> Vec<Phase> {
         let mut out = Vec::new();
         self.step_phases_into(e, step, item, share, true, app, state_via_storage, &mut out);
         out
@@ -1556,7 +1556,7 @@ impl World<'_> {
         &self,
         e: ExecId,
         step: StepId,
-        item: u32,
+        item: Item,
         share: f64,
         fetch: bool,
         app: AppId,
@@ -1564,7 +1564,7 @@ impl World<'_> {
         out: &mut Vec<Phase>,
     ) {
         // Work from the shared per-(execution, step, item) stream; storage latencies apart.
-        let mut work = crate::workload::work_rng(&self.work, e.0, step.0, item);
+        let mut work = crate::workload::work_rng(&self.work, e.0, step.0, item.draw);
         let mut rng = crate::workload::StorageRng::new(&self.spec.streams, e.0, step.0, item);
         let s = &self.wf.steps[step.0 as usize];
         let p = &self.plan.apps[app].platform;

@@ -62,7 +62,7 @@ impl World<'_> {
     pub(crate) fn single_start(&mut self, now: SimTime, e: ExecId) {
         let strand = self.main_strand(e);
         let mut phases = Vec::new();
-        self.nodes_phases(e, &self.wf.flow, 0, 1.0, true, AppId(0), &mut phases);
+        self.nodes_phases(e, &self.wf.flow, crate::workload::Item::ZERO, 1.0, true, AppId(0), &mut phases);
         let v = self.new_inv(AppId(0), Class::Function, e, vec![strand], phases, Cont::Single, now);
         self.invoke(now, v);
     }

@@ -54,6 +54,7 @@
 //! count and retries; `tests/distributed_map.rs`: a Distributed Map's concurrency, children's
 //! own histories, Express children's bill and 5-minute limit; `tests/golden/aws-step.txt`.
 
+use crate::workload::Item;
 use sfsim_engine::{SimDuration, SimTime};
 use sfsim_workflow::asl::{AslCatch, AslMachine, AslNext, AslRetry, AslState};
 use sfsim_workflow::{DeploymentConfig, MapMode, Node, StepId, Workflow};
@@ -418,7 +419,7 @@ struct Run {
     machine: usize,
     state: usize,
     share: f64,
-    item: u32,
+    item: Item,
     strand: StrandId,
     parent: Option<GroupId>,
     /// Retries of the current Task so far.
@@ -449,7 +450,7 @@ struct Group {
     run: RunId,
     join: JoinId,
     /// Map: iterations not yet started (strand, item), and the iterator; Parallel: none.
-    waiting: Vec<(StrandId, u32)>,
+    waiting: Vec<(StrandId, Item)>,
     iterator: Option<usize>,
     /// Sum of the children's results: the state's result, bytes.
     output: f64,
@@ -520,7 +521,7 @@ impl<'a> World<'a> {
             self.q.schedule(now + setup.express_max_duration, Ev::Timer(Timer::ExpressDeadline { exec: e }));
         }
         let strand = self.main_strand(e);
-        let run = self.new_run(now, e, 0, 1.0, 0, strand, None, None);
+        let run = self.new_run(now, e, 0, 1.0, Item::ZERO, strand, None, None);
         self.sf.runs[run].data = self.wf.input_bytes as f64;
         self.start_machine(now, run);
     }
@@ -541,7 +542,7 @@ impl<'a> World<'a> {
         exec: ExecId,
         machine: usize,
         share: f64,
-        item: u32,
+        item: Item,
         strand: StrandId,
         parent: Option<GroupId>,
         worker_since: Option<SimTime>,
@@ -713,7 +714,7 @@ impl<'a> World<'a> {
             }
             State::Map { iterator, items, max_concurrency, same_item, mode, .. } => {
                 let (join, strands) = self.fork(strand, *items, now);
-                let waiting = strands.into_iter().enumerate().map(|(k, c)| (c, if *same_item { 0 } else { k as u32 })).rev().collect();
+                let waiting = strands.into_iter().enumerate().map(|(k, c)| (c, Item::of(k as u32, *same_item))).rev().collect();
                 let g = self.new_group(run, join, waiting, Some(*iterator));
                 let mode_cap = match mode {
                     MapMode::Inline => setup.map_max_concurrency,
@@ -739,7 +740,7 @@ impl<'a> World<'a> {
         self.run_finished(now, run);
     }
 
-    fn new_group(&mut self, run: RunId, join: JoinId, waiting: Vec<(StrandId, u32)>, iterator: Option<usize>) -> GroupId {
+    fn new_group(&mut self, run: RunId, join: JoinId, waiting: Vec<(StrandId, Item)>, iterator: Option<usize>) -> GroupId {
         let exec = self.sf.runs[run].exec;
         let id = GroupId(self.sf.groups.insert(Group { run, join, waiting, iterator, output: 0.0 }));
         self.own(exec, Owned::StepGroup(id));
