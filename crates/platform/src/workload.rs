@@ -30,11 +30,10 @@
 //! and differ between deployments by design; they come from the platform's own (execution, step,
 //! item) stream, keyed the same collision-free way ([`stream_key`]). Keys hold up to 2^30
 //! executions, 2^17 steps and 2^17 items per fan-out, above the scenario limits. A step that
-//! appears more than once in a flow (680.excamera's five `rebase` calls) is keyed the same at
-//! each occurrence: its occurrences in one execution draw the same work, storage latencies and
-//! CPU factor. A flow position index shared by every deployment's program would separate them;
-//! until then, distinct draws need distinct steps (which on aws-step are distinct Lambda
-//! functions).
+//! appears more than once in the flows (680.excamera's five `rebase` calls) is one step per
+//! occurrence (the loader appends copies, `Step::function` naming the first), so each
+//! occurrence draws its own work, storage latencies and CPU factor, the same on every
+//! deployment (`tests/repeated_steps.rs`).
 //!
 //! **Entity keys.** The keys an execution addresses of a keyed state object
 //! (`[workflow.state.<name>] keys = N`) come from the replication's stream `entity-keys`, one per

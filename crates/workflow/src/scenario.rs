@@ -625,7 +625,9 @@ pub struct Workflow {
     pub input_bytes: u64,
     /// Response payload, bytes.
     pub output_bytes: u64,
-    /// The steps, in name order.
+    /// The steps, in name order, then the later occurrences of steps that appear more than once
+    /// in the flows (their `function` is the first occurrence): each occurrence is keyed apart
+    /// by the draws of its work.
     pub steps: Vec<Step>,
     /// The top-level sequence.
     pub flow: Vec<Node>,
@@ -729,6 +731,10 @@ pub struct Step {
     pub state_reads: Vec<EntityRef>,
     /// State objects updated.
     pub state_updates: Vec<EntityRef>,
+    /// The step whose function runs this one: itself, or, for the second and later occurrences
+    /// of a step in the flows (each a step of its own, so that its draws are its own), the first
+    /// occurrence, whose name and definition it shares ([`Workflow::steps`]).
+    pub function: StepId,
 }
 
 /// A named state object.
@@ -1308,6 +1314,7 @@ fn validate_workflow(
             writes_bytes: io(&s.writes, "writes")?,
             state_reads: lookup_state(&s.state_reads, "state_reads")?,
             state_updates: lookup_state(&s.state_updates, "state_updates")?,
+            function: StepId(steps.len() as u32),
         });
     }
     let names = Names {
@@ -1351,7 +1358,7 @@ fn validate_workflow(
         )?;
         fan_outs.push(FanOut { name: name.clone(), items, split: f.split, chunks_of_bytes, body });
     }
-    let flow = validate_flow(
+    let mut flow = validate_flow(
         w.flow.as_deref().unwrap_or_default(),
         "workflow.flow",
         &names,
@@ -1384,6 +1391,7 @@ fn validate_workflow(
         }
         programs.insert(name.to_string(), f);
     }
+    split_occurrences(&mut steps, &mut flow, &mut fan_outs, &mut entity_ops, &mut programs);
     let wf = Workflow {
         input_bytes: kb_to_bytes("workflow.input_kb", w.input_kb)?,
         output_bytes: kb_to_bytes("workflow.output_kb", w.output_kb)?,
@@ -1395,6 +1403,83 @@ fn validate_workflow(
         asl,
     };
     Ok((wf, programs))
+}
+
+/// Makes each occurrence of a step in the flows a step of its own, so that the draws of its
+/// work (keyed by step) are its own: a step used once keeps its id; each further occurrence gets
+/// a copy of the step appended to `steps` (same name and definition, `function` the original).
+/// Fan-out bodies are shared by the flows that name the fan-out, so their occurrences are taken
+/// first, once; then the k-th occurrence of a step outside fan-out bodies is the same step in
+/// `[workflow] flow` and in every deployment's own program (which run each step as often), so
+/// that every deployment draws the same work for it. An entity operation's step counts as an
+/// occurrence where the operation is.
+fn split_occurrences(
+    steps: &mut Vec<Step>,
+    flow: &mut [Node],
+    fan_outs: &mut [FanOut],
+    ops: &mut [EntityOp],
+    programs: &mut BTreeMap<String, Vec<Node>>,
+) {
+    struct Alloc<'a> {
+        steps: &'a mut Vec<Step>,
+        taken: Vec<bool>,
+        /// The ids of each original step's occurrences outside fan-out bodies, in order.
+        outside: Vec<Vec<StepId>>,
+    }
+    impl Alloc<'_> {
+        fn fresh(&mut self, s: StepId) -> StepId {
+            if !self.taken[s.0 as usize] {
+                self.taken[s.0 as usize] = true;
+                return s;
+            }
+            let mut copy = self.steps[s.0 as usize].clone();
+            copy.function = s;
+            self.steps.push(copy);
+            StepId(self.steps.len() as u32 - 1)
+        }
+        fn outside(&mut self, s: StepId, k: usize) -> StepId {
+            while self.outside[s.0 as usize].len() <= k {
+                let id = self.fresh(s);
+                self.outside[s.0 as usize].push(id);
+            }
+            self.outside[s.0 as usize][k]
+        }
+    }
+    fn take(s: &mut StepId, seen: &mut [usize], a: &mut Alloc<'_>, in_body: bool) {
+        *s = if in_body {
+            a.fresh(*s)
+        } else {
+            let k = seen[s.0 as usize];
+            seen[s.0 as usize] += 1;
+            a.outside(*s, k)
+        };
+    }
+    fn walk(nodes: &mut [Node], ops: &mut [EntityOp], seen: &mut [usize], a: &mut Alloc<'_>, in_body: bool) {
+        for n in nodes {
+            match n {
+                Node::Step(s) => take(s, seen, a, in_body),
+                Node::Parallel(bs) => bs.iter_mut().for_each(|b| walk(b, ops, seen, a, in_body)),
+                // Its body is taken once, before the flows.
+                Node::FanOut(_) => {}
+                Node::CallEntity(o) | Node::SignalEntity(o) => {
+                    if let Some(s) = ops[o.0 as usize].step.as_mut() {
+                        take(s, seen, a, in_body);
+                    }
+                }
+                Node::Lock(_, body) => walk(body, ops, seen, a, in_body),
+            }
+        }
+    }
+    let n = steps.len();
+    let mut a = Alloc { steps, taken: vec![false; n], outside: vec![Vec::new(); n] };
+    let mut seen = vec![0usize; n];
+    for f in fan_outs.iter_mut() {
+        walk(&mut f.body, ops, &mut seen, &mut a, true);
+    }
+    walk(flow, ops, &mut vec![0usize; n], &mut a, false);
+    for p in programs.values_mut() {
+        walk(p, ops, &mut vec![0usize; n], &mut a, false);
+    }
 }
 
 /// How often each step runs in `nodes` (a fan-out's body once per element; an entity
@@ -1613,7 +1698,15 @@ size_kb = 100
     #[test]
     fn a_good_scenario_validates() {
         let s = load(GOOD, &[]).expect("valid");
-        assert_eq!(s.workflow.steps.len(), 2);
+        // `a` twice in the flow, `b` in the fan-out's body and in a branch: each occurrence is a
+        // step of its own (its draws its own), the later ones copies run by the first's function.
+        let w = &s.workflow;
+        assert_eq!(w.steps.len(), 4);
+        let names: Vec<(&str, u32)> = w.steps.iter().map(|x| (x.name.as_str(), x.function.0)).collect();
+        assert_eq!(names, [("a", 0), ("b", 1), ("b", 1), ("a", 0)]);
+        assert_eq!(w.fan_outs[0].body, [Node::Step(StepId(1))], "the body's occurrence is taken first");
+        assert_eq!(w.flow[0], Node::Step(StepId(0)));
+        assert_eq!(w.flow[1], Node::Parallel(vec![vec![Node::Step(StepId(2))], vec![Node::Step(StepId(3))]]));
         assert_eq!(s.workflow.fan_outs[0].items, 4);
         assert_eq!(s.workflow.steps[1].reads_bytes, vec![2 * 1024 * 1024]);
         assert_eq!(s.workflow.flow.len(), 3);

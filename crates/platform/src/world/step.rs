@@ -213,7 +213,7 @@ impl Program {
                     Some(first) if per_flow_element => {
                         let group = [node.clone()];
                         let task = Task {
-                            app: AppId(first.0 as u16),
+                            app: AppId(wf.steps[first.0 as usize].function.0 as u16),
                             input_bytes: first_input(wf, &group),
                             output_bytes: last_output(wf, &group),
                             work: Work::Grouped(group.to_vec()),
@@ -303,7 +303,8 @@ impl Program {
 
 fn step_task(wf: &Workflow, s: StepId) -> Task {
     let st = &wf.steps[s.0 as usize];
-    Task { app: AppId(s.0 as u16), work: Work::Step(s), input_bytes: st.input_bytes as f64, output_bytes: st.output_bytes as f64 }
+    // A later occurrence of a repeated step runs in the first occurrence's function.
+    Task { app: AppId(st.function.0 as u16), work: Work::Step(s), input_bytes: st.input_bytes as f64, output_bytes: st.output_bytes as f64 }
 }
 
 /// Builds the aws-step plan: one Lambda app per step, and the machine compiled.
@@ -335,7 +336,10 @@ pub fn plan(models: &Models, cfg: &DeploymentConfig, workflow: &Workflow) -> Res
         }
     }
     let mut apps = Vec::new();
-    for s in &workflow.steps {
+    // One Lambda function per step; a repeated step's later occurrences (appended after the
+    // steps, `Step::function`) run in the first one's.
+    for (i, s) in workflow.steps.iter().enumerate().filter(|(i, s)| s.function.0 as usize == *i) {
+        debug_assert_eq!(i, apps.len(), "repeated occurrences come after every step");
         let platform = FunctionPlatform::build_for(Deployment::AwsLambda, "aws-step", models, cfg)?;
         apps.push(AppDef {
             name: format!("lambda {}", s.name),

@@ -1,0 +1,54 @@
+//! A step that appears more than once in a flow: each occurrence draws its own work (keyed as a
+//! step of its own), the same on every deployment (common random numbers), and on aws-step the
+//! occurrences run in one Lambda function (one cold start, one instance), as a loop calling the
+//! same function does.
+
+mod common;
+
+const SCENARIO: &str = "[scenario]\nname = \"repeated\"\ndeployments = [\"aws-step\", \"az-dorch\"]\niterations = 20\nseed = 4\n\n[arrivals]\nkind = \"sequential\"\ngap_s = 1\n\n[deployment.aws-step]\nmemory_mb = 1769\n\n[workflow]\nflow = [{ step = \"a\" }, { step = \"a\" }, { step = \"a\" }]\n\n[workflow.steps.a]\ncpu_s = { dist = \"lognormal\", median_s = 1.0, sigma = 0.3 }\nmemory_mb = 128\n";
+
+#[test]
+fn each_occurrence_of_a_repeated_step_draws_its_own_work_and_shares_its_function() {
+    let dir = std::env::temp_dir().join(format!("sfsim-repeated-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (f, lines) = (dir.join("repeated.toml"), dir.join("executions.jsonl"));
+    std::fs::write(&f, SCENARIO).unwrap();
+    // Azure's CPU-time spread off: the spans are the work (Lambda at 1,769 MB: one vCPU).
+    let sets = ["run", f.to_str().unwrap(), "-q", "--format", "json", "--executions", lines.to_str().unwrap()];
+    let v = common::run_json(&sets, &["models.az-func.function.cpu_noise_sigma=0"]);
+    let text = std::fs::read_to_string(&lines).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    // aws-step: the three occurrences run in one function: one cold start, one instance.
+    let step = v["results"].as_array().unwrap().iter().find(|r| r["deployment"] == "aws-step").unwrap();
+    assert_eq!(step["cold_starts"], 1, "{step}");
+    assert_eq!(step["instances_peak"], 1, "{step}");
+    let spans = |dep: &str, name: &str| -> Vec<(u64, Vec<f64>)> {
+        text.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|e| e["deployment"] == dep)
+            .map(|e| {
+                let s = e["functions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|f| f["name"] == name)
+                    .map(|f| f["end_s"].as_f64().unwrap() - f["start_s"].as_f64().unwrap())
+                    .collect();
+                (e["id"].as_u64().unwrap(), s)
+            })
+            .collect()
+    };
+    let (mut lambda, mut durable) = (spans("aws-step", "task a"), spans("az-dorch", "activity a"));
+    lambda.sort_by_key(|x| x.0);
+    durable.sort_by_key(|x| x.0);
+    assert_eq!(durable.len(), 20);
+    for ((k, l), (_, d)) in lambda.iter().zip(&durable) {
+        assert_eq!(d.len(), 3, "execution {k}: {d:?}");
+        // Three draws, not one drawn three times (before: every occurrence drew the same work).
+        assert!(d[0] != d[1] && d[1] != d[2], "execution {k}: {d:?}");
+        // The same work on both deployments, occurrence by occurrence.
+        for (a, b) in l.iter().zip(d) {
+            assert!((a - b).abs() < 1e-6, "execution {k}: aws-step {l:?}, az-dorch {d:?}");
+        }
+    }
+}
