@@ -46,22 +46,11 @@ fn by_deployment(execs: &[serde_json::Value], f: impl Fn(&serde_json::Value) -> 
         .collect()
 }
 
-/// The durations of an execution's functions named `name`.
-fn spans_s(v: &serde_json::Value, name: &str) -> Vec<f64> {
-    v["functions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["name"] == name)
-        .map(|f| f["end_s"].as_f64().unwrap() - f["start_s"].as_f64().unwrap())
-        .collect()
-}
-
 /// Per-execution durations of the step's body (the single function, or the activity running
 /// it), by deployment, in execution order.
 fn body_times_s(sets: &[&str]) -> Vec<(String, Vec<f64>)> {
     by_deployment(&executions("body", BODY, sets), |v| {
-        let b = [spans_s(v, "function"), spans_s(v, "activity a")].concat();
+        let b = [common::spans_s(v, "function"), common::spans_s(v, "activity a")].concat();
         *b.first().unwrap_or_else(|| panic!("no body in {v}"))
     })
 }
@@ -159,7 +148,7 @@ fn an_entity_operations_own_cpu_spreads_on_azure_too() {
 fn each_item_of_a_split_fan_out_draws_its_own_factor() {
     let scenario = "[scenario]\nname = \"split-noise\"\ndeployments = [\"az-dorch\"]\niterations = 20\nseed = 3\n\n[arrivals]\nkind = \"sequential\"\ngap_s = 1\n\n[workflow]\nflow = [{ fan_out = \"w\" }]\n\n[workflow.fan_out.w]\nitems = 4\nsplit = true\nbody = [{ step = \"a\" }]\n\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 8.0 }\nmemory_mb = 128\n";
     let bodies =
-        |sets: &[&str]| -> Vec<Vec<f64>> { executions("split", scenario, sets).iter().map(|v| spans_s(v, "activity a")).collect() };
+        |sets: &[&str]| -> Vec<Vec<f64>> { executions("split", scenario, sets).iter().map(|v| common::spans_s(v, "activity a")).collect() };
     let (on, off) = (bodies(&[]), bodies(&["models.az-func.function.cpu_noise_sigma=0"]));
     assert_eq!(on.len(), 20);
     for (k, (a, b)) in on.iter().zip(&off).enumerate() {

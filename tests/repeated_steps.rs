@@ -26,16 +26,7 @@ fn each_occurrence_of_a_repeated_step_draws_its_own_work_and_shares_its_function
         text.lines()
             .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
             .filter(|e| e["deployment"] == dep)
-            .map(|e| {
-                let s = e["functions"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .filter(|f| f["name"] == name)
-                    .map(|f| f["end_s"].as_f64().unwrap() - f["start_s"].as_f64().unwrap())
-                    .collect();
-                (e["id"].as_u64().unwrap(), s)
-            })
+            .map(|e| (e["id"].as_u64().unwrap(), common::spans_s(&e, name)))
             .collect()
     };
     let (mut lambda, mut durable) = (spans("aws-step", "task a"), spans("az-dorch", "activity a"));
@@ -50,5 +41,42 @@ fn each_occurrence_of_a_repeated_step_draws_its_own_work_and_shares_its_function
         for (a, b) in l.iter().zip(d) {
             assert!((a - b).abs() < 1e-6, "execution {k}: aws-step {l:?}, az-dorch {d:?}");
         }
+    }
+}
+
+/// A workflow given as an ASL machine keeps a repeated Task step as one step (its Task states
+/// name the steps aws-step runs): its occurrences draw the same work, on aws-step and on the
+/// deployments running the flow derived from the machine alike.
+#[test]
+fn an_asl_machines_repeated_task_draws_the_same_work_on_every_deployment() {
+    let dir = std::env::temp_dir().join(format!("sfsim-repeated-asl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let asl = r#"{"StartAt": "A1", "States": {
+        "A1": {"Type": "Task", "Resource": "fn-a", "Next": "A2"},
+        "A2": {"Type": "Task", "Resource": "fn-a", "End": true}}}"#;
+    std::fs::write(dir.join("m.asl.json"), asl).unwrap();
+    let scenario = SCENARIO
+        .replace("flow = [{ step = \"a\" }, { step = \"a\" }, { step = \"a\" }]\n", "")
+        .replace("[workflow.steps.a]", "[workflow.asl]\nfile = \"m.asl.json\"\ntasks = { \"fn-a\" = \"a\" }\n\n[workflow.steps.a]");
+    let (f, lines) = (dir.join("asl.toml"), dir.join("executions.jsonl"));
+    std::fs::write(&f, scenario).unwrap();
+    let o = common::sfsim(&[
+        "run",
+        f.to_str().unwrap(),
+        "-q",
+        "--executions",
+        lines.to_str().unwrap(),
+        "--set",
+        "models.az-func.function.cpu_noise_sigma=0",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&lines).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    for l in text.lines() {
+        let e: serde_json::Value = serde_json::from_str(l).unwrap();
+        let name = if e["deployment"] == "aws-step" { "task a" } else { "activity a" };
+        let d = common::spans_s(&e, name);
+        assert_eq!(d.len(), 2, "{e}");
+        assert!((d[0] - d[1]).abs() < 1e-9, "{}: {d:?}", e["deployment"]);
     }
 }

@@ -20,3 +20,16 @@ pub fn run_json(args: &[&str], sets: &[&str]) -> serde_json::Value {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     serde_json::from_slice(&o.stdout).expect("json")
 }
+
+/// The durations, s, of an execution's functions named `name` (an `--executions` line's
+/// `functions`), in order.
+#[allow(dead_code)] // not every test file reads executions
+pub fn spans_s(e: &serde_json::Value, name: &str) -> Vec<f64> {
+    e["functions"]
+        .as_array()
+        .expect("functions")
+        .iter()
+        .filter(|f| f["name"] == name)
+        .map(|f| f["end_s"].as_f64().expect("end_s") - f["start_s"].as_f64().expect("start_s"))
+        .collect()
+}

@@ -33,7 +33,10 @@
 //! appears more than once in the flows (680.excamera's five `rebase` calls) is one step per
 //! occurrence (the loader appends copies, `Step::function` naming the first), so each
 //! occurrence draws its own work, storage latencies and CPU factor, the same on every
-//! deployment (`tests/repeated_steps.rs`).
+//! deployment (`tests/repeated_steps.rs`). Two limits remain: a fan-out named twice runs the
+//! same body steps at both uses, and a workflow given as an ASL machine keeps its repeated
+//! Task steps as one step: their occurrences draw the same work (on every deployment alike).
+//! The items of a split fan-out share item 0's storage latencies as well as its work (`draw`).
 //!
 //! **Entity keys.** The keys an execution addresses of a keyed state object
 //! (`[workflow.state.<name>] keys = N`) come from the replication's stream `entity-keys`, one per

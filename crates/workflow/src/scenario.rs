@@ -1391,7 +1391,11 @@ fn validate_workflow(
         }
         programs.insert(name.to_string(), f);
     }
-    split_occurrences(&mut steps, &mut flow, &mut fan_outs, &mut entity_ops, &mut programs);
+    // An ASL machine names its Task states' steps itself (aws-step runs it as given): its
+    // repeated steps stay one step, so that every deployment keeps drawing the same work.
+    if asl.is_none() {
+        split_occurrences(&mut steps, &mut flow, &mut fan_outs, &mut entity_ops, &mut programs);
+    }
     let wf = Workflow {
         input_bytes: kb_to_bytes("workflow.input_kb", w.input_kb)?,
         output_bytes: kb_to_bytes("workflow.output_kb", w.output_kb)?,
@@ -1412,7 +1416,9 @@ fn validate_workflow(
 /// first, once; then the k-th occurrence of a step outside fan-out bodies is the same step in
 /// `[workflow] flow` and in every deployment's own program (which run each step as often), so
 /// that every deployment draws the same work for it. An entity operation's step counts as an
-/// occurrence where the operation is.
+/// occurrence where the operation is. Not split: the two uses of a fan-out named twice (they
+/// share its body's steps, so they draw the same work), and the steps of a workflow given as an
+/// ASL machine (whose Task states name the steps aws-step runs).
 fn split_occurrences(
     steps: &mut Vec<Step>,
     flow: &mut [Node],
