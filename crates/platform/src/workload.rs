@@ -36,7 +36,8 @@
 //! deployment (`tests/repeated_steps.rs`). Two limits remain: a fan-out named twice runs the
 //! same body steps at both uses, and a workflow given as an ASL machine keeps its repeated
 //! Task steps as one step: their occurrences draw the same work (on every deployment alike).
-//! The items of a split fan-out share item 0's storage latencies as well as its work (`draw`).
+//! The items of a split fan-out share item 0's work (`draw`) and draw their own storage
+//! latencies (`inv`), as every invocation's requests are its own.
 //!
 //! **Entity keys.** The keys an execution addresses of a keyed state object
 //! (`[workflow.state.<name>] keys = N`) come from the replication's stream `entity-keys`, one per
@@ -111,10 +112,10 @@ pub(crate) fn step_work(
     }
 }
 
-/// Which fan-out item an invocation is. `draw` keys the work and the storage draws: a split
-/// fan-out's items share item 0's draw of the total work (each does its share of it), other
-/// items draw their own. `inv` is the invocation itself, which keys the host's CPU-time spread:
-/// two invocations are two draws even when they share the work's.
+/// Which fan-out item an invocation is. `draw` keys the work: a split fan-out's items share item
+/// 0's draw of the total work (each does its share of it), other items draw their own. `inv` is
+/// the invocation itself, which keys what the platform draws for it (its storage latencies, the
+/// host's CPU-time spread): two invocations are two draws even when they share the work's.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Item {
     /// The item whose draw of the work this invocation does its share of.
@@ -137,7 +138,7 @@ impl Item {
 /// first use: most steps touch no storage, and starting a stream costs a ChaCha key setup.
 pub(crate) struct StorageRng<'a> {
     streams: &'a RngStreams,
-    /// The stream key of the step's draws (the work's item).
+    /// The stream key of the invocation's storage draws (its own item).
     key: u64,
     /// The stream key of the invocation (its own item), for the host's CPU-time spread.
     noise_key: u64,
@@ -147,7 +148,8 @@ pub(crate) struct StorageRng<'a> {
 impl<'a> StorageRng<'a> {
     /// The stream of step `step` of execution `e`, fan-out item `item`.
     pub fn new(streams: &'a RngStreams, e: u32, step: u32, item: Item) -> Self {
-        StorageRng { streams, key: stream_key(e, step, item.draw), noise_key: stream_key(e, step, item.inv), rng: None }
+        let key = stream_key(e, step, item.inv);
+        StorageRng { streams, key, noise_key: key, rng: None }
     }
 
     pub fn get(&mut self) -> &mut SimRng {
@@ -274,13 +276,15 @@ mod tests {
     }
 
     #[test]
-    fn a_split_items_invocation_has_its_own_noise_and_shares_the_works_draws() {
-        // Item 3 of a split fan-out draws item 0's work and storage latencies, and its own factor.
+    fn a_split_items_invocation_has_its_own_platform_draws() {
+        // Item 3 of a split fan-out does its share of item 0's work (`draw`, keyed by the
+        // caller), and draws its own storage latencies and factor.
         let streams = RngStreams::new(11, 0);
         let (split, own) = (StorageRng::new(&streams, 4, 2, Item::of(3, true)), StorageRng::new(&streams, 4, 2, Item::of(3, false)));
         let zero = StorageRng::new(&streams, 4, 2, Item::ZERO);
-        assert_eq!(split.key, zero.key, "the work's and storage draws: item 0's");
-        assert_eq!(split.noise_key, own.noise_key, "the factor: the invocation's own");
+        assert_eq!(Item::of(3, true).draw, 0, "the work: item 0's draw");
+        assert_eq!((split.key, split.noise_key), (own.key, own.noise_key), "the platform's draws: the invocation's own");
+        assert_ne!(split.key, zero.key);
         assert_ne!(split.cpu_noise_factor(0.047), zero.cpu_noise_factor(0.047));
     }
 
