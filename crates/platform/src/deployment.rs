@@ -154,8 +154,9 @@ pub struct FunctionPlatform {
     /// steps' `cpu_s` (`function.cpu_speed`).
     pub cpu_speed: f64,
     /// Log-sd of a function body's CPU time from one invocation to the next beyond the work's
-    /// own (`function.cpu_noise_sigma`: Azure Consumption's measured value; 0 on Lambda, whose
-    /// measured spread is the work's, and on Azure Flex and Premium, not measured).
+    /// own (`cpu_noise_sigma` of the platform's model and plan: Azure Consumption's measured value;
+    /// 0 on Lambda, whose measured spread is the work's, and on Azure Flex and Premium, not
+    /// measured).
     pub cpu_noise_sigma: f64,
     /// Concurrent executions per instance.
     pub slots_per_instance: u32,
@@ -523,10 +524,10 @@ impl FunctionPlatform {
                         price_usd_per_gb_s: pr.price_usd_per_gb_s.value,
                     },
                 };
-                let timeout_s = match plan {
-                    HostingPlan::Consumption => f.timeout_s.value,
-                    HostingPlan::Flex => fx.timeout_s.value,
-                    HostingPlan::Premium => pr.timeout_s.value,
+                let (timeout_s, cpu_noise_sigma) = match plan {
+                    HostingPlan::Consumption => (f.timeout_s.value, f.cpu_noise_sigma.value),
+                    HostingPlan::Flex => (fx.timeout_s.value, fx.cpu_noise_sigma.value),
+                    HostingPlan::Premium => (pr.timeout_s.value, pr.cpu_noise_sigma.value),
                 };
                 Ok(FunctionPlatform {
                     name: deployment.name(),
@@ -539,9 +540,7 @@ impl FunctionPlatform {
                     },
                     task_max_vcpu: f.worker_threads.value.max(1.0),
                     cpu_speed: f.cpu_speed.value,
-                    // Measured on Consumption, the multi-tenant plan; Flex and Premium
-                    // instances run without it (no measurement).
-                    cpu_noise_sigma: if plan == HostingPlan::Consumption { f.cpu_noise_sigma.value } else { 0.0 },
+                    cpu_noise_sigma,
                     slots_per_instance: slots,
                     code_threads,
                     cold_start,

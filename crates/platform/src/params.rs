@@ -314,6 +314,9 @@ param_section!(
         new_host_interval_s,
         /// Timeout, s.
         timeout_s,
+        /// Spread of a body's CPU time between invocations beyond the work's own, log-sd (as
+        /// `function.cpu_noise_sigma` for Consumption).
+        cpu_noise_sigma,
         /// Minimum billed activity period of an instance, ms.
         billing_min_ms,
         /// Rounding of an instance's activity period, ms.
@@ -355,6 +358,9 @@ param_section!(
         cold_start_s_median,
         /// Timeout, s.
         timeout_s,
+        /// Spread of a body's CPU time between invocations beyond the work's own, log-sd (as
+        /// `function.cpu_noise_sigma` for Consumption).
+        cpu_noise_sigma,
         /// $ per vCPU-second of every instance, busy or idle.
         price_usd_per_vcpu_s,
         /// $ per GB-second of every instance's memory, busy or idle.
@@ -1185,6 +1191,7 @@ impl CheckRanges for AzureFunctionsModel {
         within("flex.max_instances_limit", &x.max_instances_limit, 1.0, 1e6)?;
         within("flex.max_instances_default", &x.max_instances_default, 1.0, x.max_instances_limit.value)?;
         within("flex.timeout_s", &x.timeout_s, 0.001, 1e9)?;
+        within("flex.cpu_noise_sigma", &x.cpu_noise_sigma, 0.0, 1.0)?;
         within("flex.billing_granularity_ms", &x.billing_granularity_ms, 0.001, 3.6e6)?;
         let p = &self.premium;
         for (k, v) in [("ep1_vcpus", &p.ep1_vcpus), ("ep2_vcpus", &p.ep2_vcpus), ("ep3_vcpus", &p.ep3_vcpus)] {
@@ -1197,6 +1204,7 @@ impl CheckRanges for AzureFunctionsModel {
         within("premium.max_instances_default", &p.max_instances_default, 1.0, p.max_instances_limit.value)?;
         within("premium.always_ready_default", &p.always_ready_default, 1.0, p.max_instances_default.value)?;
         within("premium.timeout_s", &p.timeout_s, 0.001, 1e9)?;
+        within("premium.cpu_noise_sigma", &p.cpu_noise_sigma, 0.0, 1.0)?;
         within("premium.cold_start_s_median", &p.cold_start_s_median, 0.0, 600.0)?;
         within("function.runtime_memory_mb", &f.runtime_memory_mb, 0.0, f.host_memory_mb.value)?;
         within("function.timeout_s", &f.timeout_s, 0.001, 1e9)?;

@@ -95,10 +95,7 @@ pub(crate) fn step_work(
             emit(Work::Get(p.storage.transfer_time(StorageOp::Get, b, rng.get())));
         }
     }
-    let mut cpu = s.cpu.sample(work) * share;
-    if cpu > 0.0 && p.cpu_noise_sigma > 0.0 {
-        cpu *= rng.cpu_noise_factor(p.cpu_noise_sigma);
-    }
+    let cpu = s.cpu.sample(work) * share * rng.cpu_noise_factor(p.cpu_noise_sigma);
     if cpu > 0.0 {
         emit(Work::Cpu(cpu));
     }
@@ -138,18 +135,18 @@ impl Item {
 /// first use: most steps touch no storage, and starting a stream costs a ChaCha key setup.
 pub(crate) struct StorageRng<'a> {
     streams: &'a RngStreams,
-    /// The stream key of the invocation's storage draws (its own item).
+    /// The stream family `cpu-noise` of the replication ([`noise_streams`]).
+    noise: WorkStreams,
+    /// The stream key of the invocation (its own item): its storage draws and the host's
+    /// CPU-time factor.
     key: u64,
-    /// The stream key of the invocation (its own item), for the host's CPU-time spread.
-    noise_key: u64,
     rng: Option<SimRng>,
 }
 
 impl<'a> StorageRng<'a> {
     /// The stream of step `step` of execution `e`, fan-out item `item`.
-    pub fn new(streams: &'a RngStreams, e: u32, step: u32, item: Item) -> Self {
-        let key = stream_key(e, step, item.inv);
-        StorageRng { streams, key, noise_key: key, rng: None }
+    pub fn new(streams: &'a RngStreams, noise: WorkStreams, e: u32, step: u32, item: Item) -> Self {
+        StorageRng { streams, noise, key: stream_key(e, step, item.inv), rng: None }
     }
 
     pub fn get(&mut self) -> &mut SimRng {
@@ -163,7 +160,7 @@ impl<'a> StorageRng<'a> {
     /// invocation on every deployment that has the spread (common random numbers, as for the
     /// work itself).
     pub fn cpu_noise_factor(&self, sigma: f64) -> f64 {
-        cpu_noise_factor(self.streams, self.noise_key, sigma)
+        cpu_noise_factor(&self.noise, self.key, sigma)
     }
 }
 
@@ -201,26 +198,40 @@ pub fn entity_key(streams: &RngStreams, w: &Workflow, e: u32, r: EntityRef) -> u
     entity_keys(streams, w, e, r.state)[r.slot as usize]
 }
 
+/// The stream family `cpu-noise` of a replication (the name hashed once per run).
+pub fn noise_streams(streams: &RngStreams) -> WorkStreams {
+    streams.work_streams("cpu-noise")
+}
+
 /// The host's factor on one invocation's CPU time, `exp(sigma z - sigma^2 / 2)` (mean 1; 1 when
-/// `sigma` is 0), z from the stream `cpu-noise` of the invocation's key ([`stream_key`]).
-pub fn cpu_noise_factor(streams: &RngStreams, key: u64, sigma: f64) -> f64 {
+/// `sigma` is 0), z from the `cpu-noise` stream of the invocation's key ([`stream_key`]).
+pub fn cpu_noise_factor(noise: &WorkStreams, key: u64, sigma: f64) -> f64 {
     if sigma <= 0.0 {
         return 1.0;
     }
-    let z: f64 = rand_distr::StandardNormal.sample(&mut streams.work("cpu-noise", key));
+    let z: f64 = rand_distr::StandardNormal.sample(&mut noise.get(key));
     (sigma * z - sigma * sigma / 2.0).exp()
 }
 
 /// The CPU-seconds of entity operation `op` in execution `e`, fan-out item `item`, on a host
 /// whose CPU time spreads by `cpu_noise_sigma` between invocations (user code, as a step's body:
 /// the factor of the operation's key, the step index above the steps', as its storage stream).
-pub(crate) fn entity_op_cpu_s(streams: &RngStreams, w: &Workflow, e: u32, op: EntityOpId, item: Item, cpu_noise_sigma: f64) -> f64 {
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn entity_op_cpu_s(
+    streams: &RngStreams,
+    noise: &WorkStreams,
+    w: &Workflow,
+    e: u32,
+    op: EntityOpId,
+    item: Item,
+    cpu_noise_sigma: f64,
+) -> f64 {
     let d = &w.entity_ops[op.0 as usize].cpu;
     if d.is_zero() {
         return 0.0;
     }
     let cpu = d.sample(&mut streams.indexed("entity-op", stream_key(e, op.0, item.draw)));
-    cpu * cpu_noise_factor(streams, stream_key(e, w.steps.len() as u32 + op.0, item.inv), cpu_noise_sigma)
+    cpu * cpu_noise_factor(noise, stream_key(e, w.steps.len() as u32 + op.0, item.inv), cpu_noise_sigma)
 }
 
 /// The work streams of a replication (the stream name hashed once).
@@ -259,7 +270,8 @@ mod tests {
         let streams = RngStreams::new(7, 0);
         // sigma 0.5 over 100,000 invocations: the mean is 1 (without the -sigma^2/2 term it would
         // be exp(0.125) = 1.133) and the log-sd 0.5.
-        let f: Vec<f64> = (0..100_000u32).map(|e| cpu_noise_factor(&streams, stream_key(e, 3, 0), 0.5)).collect();
+        let noise = noise_streams(&streams);
+        let f: Vec<f64> = (0..100_000u32).map(|e| cpu_noise_factor(&noise, stream_key(e, 3, 0), 0.5)).collect();
         let mean = f.iter().sum::<f64>() / f.len() as f64;
         let logs: Vec<f64> = f.iter().map(|x| x.ln()).collect();
         let m = logs.iter().sum::<f64>() / logs.len() as f64;
@@ -267,9 +279,9 @@ mod tests {
         assert!((mean - 1.0).abs() < 0.01, "mean {mean}");
         assert!((sd - 0.5).abs() < 0.01, "log-sd {sd}");
         // No spread: exactly 1, whatever the key.
-        assert_eq!(cpu_noise_factor(&streams, stream_key(1, 2, 3), 0.0), 1.0);
+        assert_eq!(cpu_noise_factor(&noise, stream_key(1, 2, 3), 0.0), 1.0);
         // The same key gives the same factor; another item or step another one.
-        let k = |e, s, i| cpu_noise_factor(&streams, stream_key(e, s, i), 0.047);
+        let k = |e, s, i| cpu_noise_factor(&noise, stream_key(e, s, i), 0.047);
         assert_eq!(k(5, 2, 1), k(5, 2, 1));
         assert_ne!(k(5, 2, 1), k(5, 2, 2));
         assert_ne!(k(5, 2, 1), k(5, 3, 1));
@@ -280,10 +292,11 @@ mod tests {
         // Item 3 of a split fan-out does its share of item 0's work (`draw`, keyed by the
         // caller), and draws its own storage latencies and factor.
         let streams = RngStreams::new(11, 0);
-        let (split, own) = (StorageRng::new(&streams, 4, 2, Item::of(3, true)), StorageRng::new(&streams, 4, 2, Item::of(3, false)));
-        let zero = StorageRng::new(&streams, 4, 2, Item::ZERO);
+        let noise = noise_streams(&streams);
+        let at = |item| StorageRng::new(&streams, noise, 4, 2, item);
+        let (split, own, zero) = (at(Item::of(3, true)), at(Item::of(3, false)), at(Item::ZERO));
         assert_eq!(Item::of(3, true).draw, 0, "the work: item 0's draw");
-        assert_eq!((split.key, split.noise_key), (own.key, own.noise_key), "the platform's draws: the invocation's own");
+        assert_eq!(split.key, own.key, "the platform's draws: the invocation's own");
         assert_ne!(split.key, zero.key);
         assert_ne!(split.cpu_noise_factor(0.047), zero.cpu_noise_factor(0.047));
     }

@@ -913,6 +913,8 @@ pub(crate) struct World<'a> {
     pub rng: SimRng,
     /// Streams of each step's work (common random numbers, [`crate::workload`]).
     work: sfsim_engine::WorkStreams,
+    /// Streams of the hosts' CPU-time factors ([`crate::workload::noise_streams`]).
+    noise: sfsim_engine::WorkStreams,
     arrivals_gen: arrivals::ArrivalGen,
     pub trace: Trace,
     pub az: azure::AzureState,
@@ -1017,6 +1019,7 @@ pub fn simulate_into(spec: &RunSpec<'_>, sinks: Sinks) -> RunOutput {
         dedupe_rng: spec.streams.stream("start_dedupe"),
         rng: spec.streams.stream("platform"),
         work: crate::workload::work_streams(&spec.streams),
+        noise: crate::workload::noise_streams(&spec.streams),
         arrivals_gen: arrivals::ArrivalGen::new(spec.streams.stream("arrivals"), trace),
         trace: Trace { sink, kept: Vec::new() },
         exec_sink,
@@ -1530,11 +1533,11 @@ impl World<'_> {
         let p = &self.plan.apps[app].platform;
         let mem = out.last().map_or(0.0, |x| f64::from(x.memory_mb));
         // The storage stream of the operation, apart from the steps' (step index above them).
-        let mut rng = crate::workload::StorageRng::new(&self.spec.streams, e.0, self.wf.steps.len() as u32 + op.0, item);
+        let mut rng = crate::workload::StorageRng::new(&self.spec.streams, self.noise, e.0, self.wf.steps.len() as u32 + op.0, item);
         let transfer =
             |d, op| Phase { kind: PhaseKind::Wait(d), memory_mb: mem as f32, comp: Component::Transfer, storage: Some(op), host: false };
         out.push(transfer(p.storage.transfer_time(StorageOp::Get, size, rng.get()), StorageOp::Get));
-        let cpu = crate::workload::entity_op_cpu_s(&self.spec.streams, self.wf, e.0, op, item, p.cpu_noise_sigma);
+        let cpu = crate::workload::entity_op_cpu_s(&self.spec.streams, &self.noise, self.wf, e.0, op, item, p.cpu_noise_sigma);
         if cpu > 0.0 {
             out.push(Phase::cpu(cpu, mem, Component::Execution));
         }
@@ -1565,7 +1568,7 @@ impl World<'_> {
     ) {
         // Work from the shared per-(execution, step, item) stream; storage latencies apart.
         let mut work = crate::workload::work_rng(&self.work, e.0, step.0, item.draw);
-        let mut rng = crate::workload::StorageRng::new(&self.spec.streams, e.0, step.0, item);
+        let mut rng = crate::workload::StorageRng::new(&self.spec.streams, self.noise, e.0, step.0, item);
         let s = &self.wf.steps[step.0 as usize];
         let p = &self.plan.apps[app].platform;
         step_phases(s, &mut work, share, fetch, p, self.wf, state_via_storage, &mut rng, out);

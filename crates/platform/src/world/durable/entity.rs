@@ -287,7 +287,7 @@ impl World<'_> {
                 OpKind::Get | OpKind::Set(_) | OpKind::Lock { .. } | OpKind::Release { .. } => {}
                 OpKind::Call { op, share, item } => {
                     let sigma = self.plan.apps[AppId(0)].platform.cpu_noise_sigma;
-                    let cpu = crate::workload::entity_op_cpu_s(&self.spec.streams, self.wf, o.exec.0, op, item, sigma);
+                    let cpu = crate::workload::entity_op_cpu_s(&self.spec.streams, &self.noise, self.wf, o.exec.0, op, item, sigma);
                     if cpu > 0.0 {
                         work.push(Phase::cpu(cpu, mem, Component::Execution));
                     }
