@@ -10,10 +10,8 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sfsim-calibrate-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
+fn tmpdir(name: &str) -> common::TempDir {
+    common::TempDir::new(&format!("calibrate-{name}"))
 }
 
 /// Two synthetic targets on the SeBS-Flow chain, measured in different experiments, that pull
@@ -250,5 +248,4 @@ fn a_fit_over_ten_seeds_holds_on_each_of_them() {
     let written = std::fs::read_to_string(models.join("az-durable.toml")).expect("written");
     assert!(written.contains("(sfsim calibrate --seeds 10); assumed before:"), "the source says how it was fitted");
     assert_eq!(seeds_met(), 10, "met on {before} of 10 seeds before the fit");
-    let _ = std::fs::remove_dir_all(dir);
 }

@@ -1,7 +1,7 @@
 //! CLI contract tests through the real binary: exit codes, output formats, determinism, and
 //! every bad-input case of the foundation issue (never a panic, always file:line:col and key).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 mod common;
@@ -20,10 +20,8 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sfsim-cli-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
+fn tmpdir(name: &str) -> common::TempDir {
+    common::TempDir::new(&format!("cli-{name}"))
 }
 
 const GOOD: &str = r#"[scenario]
@@ -49,7 +47,7 @@ body = [{ step = "a" }]
 "#;
 
 /// Runs `sfsim run` on a scenario text; returns the output.
-fn run_text(name: &str, text: &str, extra: &[&str]) -> (Output, PathBuf) {
+fn run_text(name: &str, text: &str, extra: &[&str]) -> (Output, common::TempDir) {
     let dir = tmpdir(name);
     let path = dir.join("scenario.toml");
     std::fs::write(&path, text).expect("write scenario");
@@ -580,8 +578,8 @@ fn calibrate_lowers_the_loss_refuses_documented_facts_and_writes_sourced_values(
 /// such file or directory"); the models then load from DIR with the fitted value.
 #[test]
 fn calibrate_write_makes_the_profiles_folder_of_a_models_directory() {
-    let models = tmpdir("calibrate-profile").join("models");
-    let _ = std::fs::remove_dir_all(&models);
+    let tmp = tmpdir("calibrate-profile");
+    let models = tmp.join("models");
     std::fs::create_dir_all(&models).expect("dir");
     for e in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("models")).expect("models") {
         let p = e.expect("entry").path();
@@ -608,7 +606,8 @@ fn a_blob_price_in_az_func_is_refused_at_its_key() {
     let line = text[..text.find(at).expect("[storage] bandwidth")].lines().count() + 1;
     for key in ["price_usd_per_get", "price_usd_per_put"] {
         let edited = text.replacen(at, &format!("\n{key} = {{ value = 0.000001, source = \"a price\" }}{at}"), 1);
-        let p = tmpdir("blob-price").join(format!("{key}.toml"));
+        let tmp = tmpdir("blob-price");
+        let p = tmp.join(format!("{key}.toml"));
         std::fs::write(&p, edited).expect("write");
         let o = sfsim(&["validate", &p.to_string_lossy()]);
         let err = stderr(&o);
@@ -770,7 +769,8 @@ fn generated_trace_size_follows_apps_and_functions() {
     let small = count(&[], 20, 3);
     let large = count(&["--apps", "60", "--functions", "4"], 60, 4);
     assert!(large > 3 * small, "60 apps of 4 functions ({large}) against 20 of 3 ({small})");
-    let dir = tmpdir("gen-zero").to_string_lossy().into_owned();
+    let tmp = tmpdir("gen-zero");
+    let dir = tmp.to_string_lossy().into_owned();
     assert_eq!(sfsim(&["replay", "--generate-test-trace", &dir, "--apps", "0"]).status.code(), Some(2));
     assert_eq!(sfsim(&["replay", "--azure-2019", &dir, "--apps", "5"]).status.code(), Some(2));
 }
@@ -956,7 +956,6 @@ fn a_durable_only_key_on_another_deployment_is_refused_by_run_as_by_validate() {
     std::fs::write(&file, std::fs::read_to_string("scenarios/validation/hello-cities-5.toml").expect("scenario")).expect("write");
     let o = sfsim(&["run", &file.to_string_lossy(), "--iterations", "2", "-q"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 /// `--trace` covers every replication, as `--executions` does: each (deployment, replication)
@@ -1016,5 +1015,4 @@ fn a_trace_covers_every_replication_each_its_own_process() {
     // No fragment is left beside the trace.
     let left: Vec<_> = std::fs::read_dir(&dir).expect("dir").map(|e| e.expect("entry").file_name()).collect();
     assert_eq!(left, [std::ffi::OsString::from("t.json")]);
-    std::fs::remove_dir_all(&dir).ok();
 }

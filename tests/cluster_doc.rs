@@ -3,8 +3,10 @@
 //! the unsharded sweep byte for byte. The real scheduler runs the same blocks in
 //! .ci/slurm-e2e.sh; this keeps the page honest on any machine with bash.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
+
+mod common;
 
 const PAGE: &str = include_str!("../docs/cluster.md");
 
@@ -22,11 +24,8 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
     &text[from..from + text[from..].find(end).unwrap_or_else(|| panic!("`{end}` not found after `{start}`"))]
 }
 
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sfsim-cluster-doc-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
+fn tmpdir(name: &str) -> common::TempDir {
+    common::TempDir::new(&format!("cluster-doc-{name}"))
 }
 
 fn path_with_sfsim() -> String {
@@ -136,5 +135,4 @@ fn the_pasted_slurm_recipe_creates_logs_before_sbatch_and_merges_to_the_unsharde
     assert_eq!(o.status.code(), Some(0));
     let merged_name = wrap[wrap.rfind("--out ").expect("merge --out") + "--out ".len()..].trim().replace("$JOB", job);
     assert_eq!(std::fs::read(root.join(merged_name)).expect("merged"), std::fs::read(&unsharded).expect("unsharded"));
-    let _ = std::fs::remove_dir_all(&root);
 }

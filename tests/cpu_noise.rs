@@ -12,8 +12,7 @@ const BODY: &str = "[scenario]\nname = \"noise\"\ndeployments = [\"aws-lambda\",
 
 /// The executions (`--executions` lines, in the order written) of `scenario` run with `sets`.
 fn executions(tag: &str, scenario: &str, sets: &[&str]) -> Vec<serde_json::Value> {
-    let dir = std::env::temp_dir().join(format!("sfsim-cpu-noise-{tag}-{}-{}", std::process::id(), sets.len()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::TempDir::new(&format!("cpu-noise-{tag}"));
     let (f, lines) = (dir.join("scenario.toml"), dir.join("executions.jsonl"));
     std::fs::write(&f, scenario).unwrap();
     let mut args = vec!["run", f.to_str().unwrap(), "-q", "--executions", lines.to_str().unwrap()];
@@ -23,7 +22,6 @@ fn executions(tag: &str, scenario: &str, sets: &[&str]) -> Vec<serde_json::Value
     let o = common::sfsim(&args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(&lines).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
     text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 

@@ -30,7 +30,7 @@ fn no_storage_price_level_meets_the_stateful_share_and_the_video_overhead() {
     for (kind, base) in tables {
         for m in [0.1, 0.3, 1.0, 1.3, 3.0, 10.0, 14.0] {
             let changes: Vec<(&str, &str, &str, f64)> = keys.iter().zip(base).map(|(k, b)| ("az-storage.toml", kind, *k, b * m)).collect();
-            let dir = with_account_kind(&models_with(&format!("price-{kind}-{m}"), &changes), kind);
+            let dir = with_account_kind(models_with(&format!("price-{kind}-{m}"), &changes), kind);
             let both = targets(&dir, &["ml-train-azure-stateful-share", "video-monthly-azdorch-transition-overhead"]);
             assert!(!(both[0].1 && both[1].1), "{kind} x{m} meets the share and the video overhead: {:?} {:?}", both[0].0, both[1].0);
             let t = &both[0];

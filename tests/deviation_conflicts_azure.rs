@@ -125,7 +125,7 @@ fn no_polling_setting_meets_the_queue_transaction_ratio_and_the_video_overhead()
                             ("az-durable.toml", "task_hub", "scale_controller_peek_interval_s", peek),
                         ],
                     );
-                    let dir = with_account_kind(&dir, "gpv2");
+                    let dir = with_account_kind(dir, "gpv2");
                     let t = targets(&dir, &ids);
                     let at = format!(
                         "partitions {partitions}, durable max {dmax} s, queue max {qmax} s, peek {peek} s: {:?} {:?}",

@@ -7,12 +7,12 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::conflicts::{copy_with, reproduce};
 
 /// A copy of scenarios/paper with the detector's total CPU time set to `detect_s`.
-fn scenarios_with(tag: &str, detect_s: f64) -> PathBuf {
+fn scenarios_with(tag: &str, detect_s: f64) -> common::TempDir {
     copy_with("scenarios/paper", tag, |name, mut text| {
         if name == "video.toml" {
             let detect = text.find("[workflow.steps.detect]").expect("detect step");
@@ -24,10 +24,9 @@ fn scenarios_with(tag: &str, detect_s: f64) -> PathBuf {
     })
 }
 
-/// Each target's (values by label, met) with the scenarios in `scenarios` (removed afterwards).
+/// Each target's (values by label, met) with the scenarios in `scenarios`.
 fn targets(scenarios: &Path, models: Option<&Path>, ids: &[&str]) -> Vec<(BTreeMap<String, f64>, bool)> {
     let mut r = reproduce(models, Some(&scenarios.join("experiments.toml")), ids, 1);
-    let _ = std::fs::remove_dir_all(scenarios);
     ids.iter().map(|id| r.remove(*id).expect("target")).map(|o| (o.values, o.pass)).collect()
 }
 

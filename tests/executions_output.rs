@@ -3,6 +3,9 @@
 
 use std::process::{Command, Output};
 
+mod common;
+use common::TempDir;
+
 fn sfsim(args: &[&str], threads: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sfsim"))
         .args(args)
@@ -12,15 +15,14 @@ fn sfsim(args: &[&str], threads: &str) -> Output {
         .expect("binary runs")
 }
 
-fn tmp(name: &str) -> String {
-    let d = std::env::temp_dir().join(format!("sfsim-executions-{}", std::process::id()));
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d.join(name).to_string_lossy().into_owned()
+fn tmp(dir: &TempDir, name: &str) -> String {
+    dir.join(name).to_string_lossy().into_owned()
 }
 
 #[test]
 fn every_execution_is_one_line_consistent_with_the_summary_and_deterministic() {
-    let (a, b) = (tmp("a.jsonl"), tmp("b.jsonl"));
+    let dir = TempDir::new("executions");
+    let (a, b) = (tmp(&dir, "a.jsonl"), tmp(&dir, "b.jsonl"));
     let args = |f: &str| {
         vec![
             "run".to_string(),
@@ -76,15 +78,14 @@ fn every_execution_is_one_line_consistent_with_the_summary_and_deterministic() {
 
 #[test]
 fn a_failed_execution_names_the_platform_error() {
-    let dir = std::env::temp_dir().join(format!("sfsim-executions-fail-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = TempDir::new("executions-fail");
     let scenario = dir.join("big.toml");
     std::fs::write(
         &scenario,
         "[scenario]\nname = \"big\"\ndeployments = [\"aws-step\"]\niterations = 2\n[arrivals]\nkind = \"interval\"\ninterval_s = 1\n[workflow]\nflow = [{ step = \"a\" }, { step = \"b\" }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 0.1 }\nmemory_mb = 64\noutput_kb = 300\n[workflow.steps.b]\ncpu_s = { dist = \"fixed\", value_s = 0.1 }\nmemory_mb = 64\ninput_kb = 300\n",
     )
     .expect("write");
-    let out = tmp("fail.jsonl");
+    let out = tmp(&dir, "fail.jsonl");
     let o = sfsim(&["run", &scenario.to_string_lossy(), "-q", "--executions", &out], "2");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(&out).expect("file");

@@ -25,8 +25,7 @@ fn run(sets: &[&str]) -> serde_json::Value {
 }
 
 fn latencies(sets: &[&str]) -> Vec<f64> {
-    let dir = std::env::temp_dir().join(format!("sfsim-plans-{}-{}", std::process::id(), sets.join("").len()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::TempDir::new("plans");
     let file = dir.join(format!("{}.jsonl", sets.join(",").replace(['/', '='], "_")));
     let f = file.to_str().unwrap();
     let mut args = vec!["run", PLANS, "-q", "--executions", f, "--set", NO_NOISE];
@@ -238,8 +237,7 @@ fn bad_plan_settings_are_input_errors_at_their_key() {
 /// error at its key and position. Flex and Premium have no maximum.
 #[test]
 fn only_consumption_bounds_the_function_timeout() {
-    let dir = std::env::temp_dir().join(format!("sfsim-timeout-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::TempDir::new("timeout");
     let file = |plan: &str, timeout_s: u32| {
         let text = std::fs::read_to_string(PLANS).unwrap().replace(
             "plan = \"flex\"              # \"consumption\" (default), \"flex\" or \"premium\"",
@@ -260,7 +258,6 @@ fn only_consumption_bounds_the_function_timeout() {
         let o = sfsim(&["validate", &path]);
         assert!(o.status.success(), "{plan} {timeout_s}: {}", String::from_utf8_lossy(&o.stderr));
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

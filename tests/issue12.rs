@@ -1,7 +1,6 @@
 //! Regression tests for issue #12 ("answers a user can trust"): every reproducer of the issue
 //! through the real binary, with the behaviour a user relies on.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 mod common;
@@ -16,10 +15,8 @@ fn stdout(o: &Output) -> String {
 }
 
 #[allow(dead_code)]
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sfsim-issue12-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
+fn tmpdir(name: &str) -> common::TempDir {
+    common::TempDir::new(&format!("issue12-{name}"))
 }
 
 /// Video at 10/s overloads every deployment: the bill says so (counts, `stable`, a warning),

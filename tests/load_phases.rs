@@ -27,8 +27,7 @@ memory_mb = 128
 
 #[test]
 fn arrivals_follow_the_phases() {
-    let dir = std::env::temp_dir().join(format!("sfsim-phases-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = common::TempDir::new("phases");
     let f = dir.join("phases.toml");
     std::fs::write(&f, SCENARIO).expect("write");
     let lines = dir.join("e.jsonl");

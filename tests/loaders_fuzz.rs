@@ -12,6 +12,8 @@ use sfsim_experiment::{RunOptions, resolve_deployments, run_scenario};
 use sfsim_platform::Models;
 use sfsim_workflow::{LoadError, Scenario, SourceFile};
 
+mod common;
+
 /// The most a case may take to load and simulate.
 const BUDGET: Duration = Duration::from_secs(10);
 
@@ -91,8 +93,7 @@ proptest! {
 
     #[test]
     fn sweeps_load_or_point_at_the_key(it in int(), reps in int(), values in prop::collection::vec(int(), 0..4), key in prop::sample::select(vec!["workflow.fan_out.w.items", "workflow.steps.a.memory_mb", "scenario.iterations", "no.such.key", "workflow.fan_out.w.items"]), twice in any::<bool>()) {
-        let dir = std::env::temp_dir().join(format!("sfsim-fuzz-sweep-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
+        let dir = common::TempDir::new("fuzz-sweep");
         let scenario = scenario_text("2", "1", "1", "0.5", "128", "2", &["aws-lambda"]);
         std::fs::write(dir.join("s.toml"), scenario).expect("write");
         let axis = format!("\n[[sweep.axis]]\nkey = \"{key}\"\nvalues = [{}]\n", values.join(", "));
@@ -136,8 +137,7 @@ proptest! {
 
     #[test]
     fn asl_machines_load_or_point_at_the_key(seconds in num(), conc in int(), next in prop::sample::select(vec!["B", "A", "Nowhere"]), kind in prop::sample::select(vec!["Task", "Pass", "Wait", "Choice"])) {
-        let dir = std::env::temp_dir().join(format!("sfsim-fuzz-asl-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
+        let dir = common::TempDir::new("fuzz-asl");
         let json = format!(
             r#"{{"StartAt": "A", "States": {{
   "A": {{"Type": "{kind}", "Resource": "arn:aws:lambda:us-east-1:1:function:a", "Seconds": {seconds}, "Next": "B", "Choices": [{{"Variable": "$.x", "NumericEquals": 1, "Next": "{next}"}}], "Default": "B"}},
@@ -163,8 +163,7 @@ proptest! {
 
     #[test]
     fn traces_replay_or_point_at_the_line(rows in prop::collection::vec((num(), num()), 1..20)) {
-        let dir = std::env::temp_dir().join(format!("sfsim-fuzz-trace-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
+        let dir = common::TempDir::new("fuzz-trace");
         let mut text = "app,func,end_timestamp,duration\n".to_string();
         for (end, dur) in &rows {
             text.push_str(&format!("a,f,{end},{dur}\n"));

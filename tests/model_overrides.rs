@@ -37,9 +37,7 @@ memory_mb = 64
 input_kb = 40
 "#;
 
-fn write(name: &str, text: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("sfsim-overrides-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+fn write(dir: &common::TempDir, name: &str, text: &str) -> String {
     let p = dir.join(name);
     std::fs::write(&p, text).expect("write scenario");
     p.to_string_lossy().into_owned()
@@ -54,8 +52,9 @@ fn replay_and_hash(o: &Output) -> (String, f64) {
 
 #[test]
 fn a_scenario_models_table_and_set_replace_a_parameter_alike() {
-    let plain = write("plain.toml", SCENARIO);
-    let with_table = write("table.toml", &format!("{SCENARIO}\n[models.az-durable]\nreplay.per_history_kb_cpu_s = 0.01\n"));
+    let dir = common::TempDir::new("overrides");
+    let plain = write(&dir, "plain.toml", SCENARIO);
+    let with_table = write(&dir, "table.toml", &format!("{SCENARIO}\n[models.az-durable]\nreplay.per_history_kb_cpu_s = 0.01\n"));
     let (h0, r0) = replay_and_hash(&sfsim(&["run", &plain, "-q", "--format", "json"]));
     let (h1, r1) = replay_and_hash(&sfsim(&["run", &with_table, "-q", "--format", "json"]));
     let (h2, r2) =
@@ -68,7 +67,8 @@ fn a_scenario_models_table_and_set_replace_a_parameter_alike() {
 
 #[test]
 fn a_bad_override_is_an_input_error_at_its_key() {
-    let unknown_key = write("key.toml", &format!("{SCENARIO}\n[models.az-durable]\nreplay.no_such = 1\n"));
+    let dir = common::TempDir::new("overrides");
+    let unknown_key = write(&dir, "key.toml", &format!("{SCENARIO}\n[models.az-durable]\nreplay.no_such = 1\n"));
     let o = sfsim(&["run", &unknown_key, "-q"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(3), "{err}");
@@ -79,20 +79,20 @@ fn a_bad_override_is_an_input_error_at_its_key() {
         "{err}"
     );
 
-    let unknown_model = write("model.toml", &format!("{SCENARIO}\n[models.az-durble]\nreplay.episode_cpu_s = 1\n"));
+    let unknown_model = write(&dir, "model.toml", &format!("{SCENARIO}\n[models.az-durble]\nreplay.episode_cpu_s = 1\n"));
     let err = String::from_utf8_lossy(&sfsim(&["run", &unknown_model, "-q"]).stderr).into_owned();
     assert!(err.contains("unknown model `az-durble`") && err.contains("az-durable"), "{err}");
 
-    let out_of_range = write("range.toml", &format!("{SCENARIO}\n[models.az-durable]\nreplay.extended_sessions = 7\n"));
+    let out_of_range = write(&dir, "range.toml", &format!("{SCENARIO}\n[models.az-durable]\nreplay.extended_sessions = 7\n"));
     let err = String::from_utf8_lossy(&sfsim(&["run", &out_of_range, "-q"]).stderr).into_owned();
     assert!(err.contains("models.az-durable.replay.extended_sessions") && err.contains("within [0, 1]"), "{err}");
 
-    let not_a_number = write("nan.toml", &format!("{SCENARIO}\n[models.az-durable]\nreplay.episode_cpu_s = \"fast\"\n"));
+    let not_a_number = write(&dir, "nan.toml", &format!("{SCENARIO}\n[models.az-durable]\nreplay.episode_cpu_s = \"fast\"\n"));
     let err = String::from_utf8_lossy(&sfsim(&["run", &not_a_number, "-q"]).stderr).into_owned();
     assert!(err.contains("models.az-durable.replay.episode_cpu_s") && err.contains("is a number"), "{err}");
 
     // A named parameter: the storage account's kind is one of its names.
-    let kind = write("kind.toml", &format!("{SCENARIO}\n[models.az-storage]\naccount.kind = \"gpv3\"\n"));
+    let kind = write(&dir, "kind.toml", &format!("{SCENARIO}\n[models.az-storage]\naccount.kind = \"gpv3\"\n"));
     let out = sfsim(&["run", &kind, "-q"]);
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     let line = SCENARIO.lines().count() + 3;
@@ -108,9 +108,10 @@ fn a_bad_override_is_an_input_error_at_its_key() {
 /// and through `--set`, exit 3.
 #[test]
 fn a_wrong_type_override_names_the_type_not_a_range() {
+    let dir = common::TempDir::new("overrides");
     let line = SCENARIO.lines().count() + 3;
-    let name_for_number = write("type-name.toml", &format!("{SCENARIO}\n[models.az-durable]\nreplay.episode_cpu_s = \"fast\"\n"));
-    let number_for_name = write("type-number.toml", &format!("{SCENARIO}\n[models.az-storage]\naccount.kind = 2\n"));
+    let name_for_number = write(&dir, "type-name.toml", &format!("{SCENARIO}\n[models.az-durable]\nreplay.episode_cpu_s = \"fast\"\n"));
+    let number_for_name = write(&dir, "type-number.toml", &format!("{SCENARIO}\n[models.az-storage]\naccount.kind = 2\n"));
     for (file, key, says) in [
         (&name_for_number, "models.az-durable.replay.episode_cpu_s", "is a number"),
         (&number_for_name, "models.az-storage.account.kind", "`gpv1` or `gpv2`"),

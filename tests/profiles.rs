@@ -85,8 +85,7 @@ fn the_study_profile_carries_the_study_apps_queue_settings() {
 /// profile, and a scenario that picks it is valid (it was refused against the study-era models).
 #[test]
 fn validate_uses_the_scenarios_profile() {
-    let dir = std::env::temp_dir().join(format!("sfsim-profile-validate-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = common::TempDir::new("profile-validate");
     let text = |profile: &str| {
         format!(
             "[scenario]\nname = \"dm\"\n{profile}deployments = [\"aws-step\"]\n[arrivals]\nkind = \"sequential\"\ngap_s = 1\n\
@@ -126,7 +125,7 @@ fn a_profile_entry_without_its_source_is_refused_at_its_key() {
     .into_iter()
     .enumerate()
     {
-        let dir = std::env::temp_dir().join(format!("sfsim-profile-entry-{n}-{}", std::process::id()));
+        let dir = common::TempDir::new(&format!("profile-entry-{n}"));
         std::fs::create_dir_all(dir.join("profiles")).expect("temp dir");
         for e in std::fs::read_dir(&root).expect("models") {
             let p = e.expect("entry").path();

@@ -9,15 +9,13 @@ const SCENARIO: &str = "[scenario]\nname = \"repeated\"\ndeployments = [\"aws-st
 
 #[test]
 fn each_occurrence_of_a_repeated_step_draws_its_own_work_and_shares_its_function() {
-    let dir = std::env::temp_dir().join(format!("sfsim-repeated-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::TempDir::new("repeated");
     let (f, lines) = (dir.join("repeated.toml"), dir.join("executions.jsonl"));
     std::fs::write(&f, SCENARIO).unwrap();
     // Azure's CPU-time spread off: the spans are the work (Lambda at 1,769 MB: one vCPU).
     let sets = ["run", f.to_str().unwrap(), "-q", "--format", "json", "--executions", lines.to_str().unwrap()];
     let v = common::run_json(&sets, &["models.az-func.function.cpu_noise_sigma=0"]);
     let text = std::fs::read_to_string(&lines).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
     // aws-step: the three occurrences run in one function: one cold start, one instance.
     let step = v["results"].as_array().unwrap().iter().find(|r| r["deployment"] == "aws-step").unwrap();
     assert_eq!(step["cold_starts"], 1, "{step}");
@@ -49,8 +47,7 @@ fn each_occurrence_of_a_repeated_step_draws_its_own_work_and_shares_its_function
 /// deployments running the flow derived from the machine alike.
 #[test]
 fn an_asl_machines_repeated_task_draws_the_same_work_on_every_deployment() {
-    let dir = std::env::temp_dir().join(format!("sfsim-repeated-asl-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::TempDir::new("repeated-asl");
     let asl = r#"{"StartAt": "A1", "States": {
         "A1": {"Type": "Task", "Resource": "fn-a", "Next": "A2"},
         "A2": {"Type": "Task", "Resource": "fn-a", "End": true}}}"#;
@@ -71,7 +68,6 @@ fn an_asl_machines_repeated_task_draws_the_same_work_on_every_deployment() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(&lines).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
     for l in text.lines() {
         let e: serde_json::Value = serde_json::from_str(l).unwrap();
         let name = if e["deployment"] == "aws-step" { "task a" } else { "activity a" };

@@ -16,11 +16,8 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sfsim-drift-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
+fn tmpdir(name: &str) -> common::TempDir {
+    common::TempDir::new(&format!("drift-{name}"))
 }
 
 /// A copy of models/ with one line edited.

@@ -7,6 +7,8 @@ use sfsim_platform::{Deployment, DeploymentPlan, Models, Outcome};
 use sfsim_replay::{Azure2019, Azure2021, Invocation, Placement};
 use sfsim_workflow::{Arrivals, Scenario, SourceFile, TraceFile, TracePlacement};
 
+mod common;
+
 const WORKFLOW: &str = r#"
 [workflow]
 flow = [{ step = "handle" }]
@@ -86,8 +88,7 @@ fn random_placement_is_seeded_and_keeps_each_minute_s_count() {
 
 #[test]
 fn a_missing_trace_is_an_input_error_naming_the_file() {
-    let dir = std::env::temp_dir().join(format!("sfsim-trace-arrivals-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = common::TempDir::new("trace-arrivals");
     let scen = dir.join("s.toml");
     std::fs::write(&scen, format!("[scenario]\nname = \"t\"\n[arrivals]\nkind = \"azure-2019\"\ndir = \"nowhere\"\n{WORKFLOW}"))
         .expect("write");
@@ -96,7 +97,6 @@ fn a_missing_trace_is_an_input_error_naming_the_file() {
         .output()
         .expect("runs");
     let err = String::from_utf8_lossy(&o.stderr).to_string();
-    std::fs::remove_dir_all(&dir).ok();
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(err.contains("key `arrivals.dir`") && err.contains("invocations_per_function_md.anon.d01.csv"), "{err}");
 }

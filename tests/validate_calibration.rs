@@ -3,6 +3,8 @@
 
 use std::process::Command;
 
+mod common;
+
 #[test]
 fn a_baseline_is_validated_against_the_targets_that_name_it() {
     let o = Command::new(env!("CARGO_BIN_EXE_sfsim"))
@@ -37,8 +39,7 @@ fn fit_plans_are_validated_against_the_target_sets_beside_them() {
     assert!(out.contains("calibration/fit.toml (fit plan with 3 parameter(s), 0 group(s))"), "{out}");
     // A plan naming an unknown target is refused at its position (exit 3), with the nearest id
     // (no targets/ beside it: the study's built-in targets).
-    let dir = std::env::temp_dir().join(format!("sfsim-plan-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = common::TempDir::new("plan");
     let plan = dir.join("fit.toml");
     std::fs::write(
         &plan,
@@ -49,5 +50,4 @@ fn fit_plans_are_validated_against_the_target_sets_beside_them() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(err.contains("fit.toml:6:") && err.contains("did you mean `ml-train-large-durable-exec-above-stateless`"), "{err}");
-    let _ = std::fs::remove_dir_all(dir);
 }

@@ -150,10 +150,8 @@ fn the_results_record_the_workers_a_chunked_fan_out_starts() {
     assert!(v["results"][0].get("fan_out_chunks").is_some_and(serde_json::Value::is_null), "{}", v["results"][0]);
 }
 
-fn tmpdir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("sfsim-video-chunks-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
+fn tmpdir(name: &str) -> common::TempDir {
+    common::TempDir::new(&format!("video-chunks-{name}"))
 }
 
 /// `sweep` and `reproduce` say once per deployment and fan-out (even with -q) that a fan-out
@@ -217,5 +215,4 @@ fn sweep_and_reproduce_note_a_fan_out_wider_than_its_chunks_once() {
     // The study's reproduction has no such fan-out: nothing said.
     let o = sfsim(&["reproduce", "--out", &out.to_string_lossy(), "-q"]);
     assert!(!String::from_utf8_lossy(&o.stderr).contains("note:"), "{}", String::from_utf8_lossy(&o.stderr));
-    std::fs::remove_dir_all(&dir).ok();
 }

@@ -3,8 +3,9 @@
 #![allow(dead_code)] // each test file uses part of it
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
+
+use super::TempDir;
 
 /// One model parameter to set: (file, table, key, value). An empty table means every table of
 /// the file that has the key.
@@ -26,10 +27,9 @@ impl<'a> From<(&'a str, &'a str, &'a str, f64)> for Edit<'a> {
 /// Copies every `*.toml` of the repository's `dir`, and of its subfolders one level down (a
 /// model set's `profiles/`), into a fresh temporary directory, passing each file's text through
 /// `edit(file name, text)`; a subfolder's file is named `profiles/2026.toml`.
-pub fn copy_with(dir: &str, tag: &str, edit: impl Fn(&str, String) -> String) -> PathBuf {
+pub fn copy_with(dir: &str, tag: &str, edit: impl Fn(&str, String) -> String) -> TempDir {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = std::env::temp_dir().join(format!("sfsim-conflicts-{}-{tag}", std::process::id()));
-    std::fs::create_dir_all(&out).expect("temp dir");
+    let out = TempDir::new(&format!("conflicts-{tag}"));
     let mut folders = vec![String::new()];
     while let Some(sub) = folders.pop() {
         for entry in std::fs::read_dir(root.join(dir).join(&sub)).expect("source dir") {
@@ -49,13 +49,13 @@ pub fn copy_with(dir: &str, tag: &str, edit: impl Fn(&str, String) -> String) ->
 
 /// The models in `dir` (a copy made by [`models_with`]) with the storage account's kind set to
 /// `kind` (`"gpv1"`, `"gpv2"`); returns `dir`.
-pub fn with_account_kind(dir: &Path, kind: &str) -> PathBuf {
+pub fn with_account_kind(dir: TempDir, kind: &str) -> TempDir {
     let file = dir.join("az-storage.toml");
     let text = std::fs::read_to_string(&file).expect("az-storage.toml");
     let (head, tail) = text.split_once("\nkind = { value = \"").expect("account.kind in az-storage.toml");
     let (_, rest) = tail.split_once('"').expect("kind value");
     std::fs::write(&file, format!("{head}\nkind = {{ value = \"{kind}\"{rest}")).expect("write");
-    dir.to_path_buf()
+    dir
 }
 
 /// `text` (a model file) with `key = { value = X, ... }` set to `value` in `table` (or in every
@@ -84,7 +84,7 @@ pub fn set_param(text: &str, file: &str, table: &str, key: &str, value: f64) -> 
 }
 
 /// A copy of the built-in models with `edits` applied.
-pub fn models_with<'a, E: Copy + Into<Edit<'a>>>(tag: &str, edits: &[E]) -> PathBuf {
+pub fn models_with<'a, E: Copy + Into<Edit<'a>>>(tag: &str, edits: &[E]) -> TempDir {
     let edits: Vec<Edit> = edits.iter().map(|&e| e.into()).collect();
     copy_with("models", tag, |name, mut text| {
         for Edit(file, table, key, value) in edits.iter().filter(|e| e.0 == name) {
@@ -107,9 +107,7 @@ pub struct Outcome {
 /// Runs `sfsim reproduce` on targets `ids` with the given models and experiments (else the
 /// built-in ones) over `seeds` seeds.
 pub fn reproduce(models: Option<&Path>, experiments: Option<&Path>, ids: &[&str], seeds: u32) -> BTreeMap<String, Outcome> {
-    static RUNS: AtomicU64 = AtomicU64::new(0);
-    let run = RUNS.fetch_add(1, Ordering::Relaxed);
-    let out_dir = std::env::temp_dir().join(format!("sfsim-conflicts-{}-report-{run}", std::process::id()));
+    let out_dir = TempDir::new("conflicts-report");
     let mut args = vec!["reproduce".to_string(), "--format".into(), "json".into(), "-q".into()];
     if let Some(m) = models {
         args.extend(["--models".to_string(), m.to_string_lossy().into_owned()]);
@@ -141,15 +139,12 @@ pub fn reproduce(models: Option<&Path>, experiments: Option<&Path>, ids: &[&str]
 }
 
 /// [`reproduce`] with the models in `models`, which are removed afterwards.
-pub fn outcomes(models: PathBuf, ids: &[&str], seeds: u32) -> BTreeMap<String, Outcome> {
-    let r = reproduce(Some(&models), None, ids, seeds);
-    let _ = std::fs::remove_dir_all(models);
-    r
+pub fn outcomes(models: TempDir, ids: &[&str], seeds: u32) -> BTreeMap<String, Outcome> {
+    reproduce(Some(&models), None, ids, seeds)
 }
 
-/// Each target's (values by label, met) at the first seed with the models in `models`, which
-/// are removed afterwards.
+/// Each target's (values by label, met) at the first seed with the models in `models`.
 pub fn targets(models: &Path, ids: &[&str]) -> Vec<(BTreeMap<String, f64>, bool)> {
-    let mut r = outcomes(models.to_path_buf(), ids, 1);
+    let mut r = reproduce(Some(models), None, ids, 1);
     ids.iter().map(|id| r.remove(*id).expect("target")).map(|o| (o.values, o.pass)).collect()
 }

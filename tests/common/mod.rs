@@ -1,8 +1,52 @@
 //! What the CLI tests share: running the real binary from the repository root.
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub mod conflicts;
+
+/// A fresh directory under the system temporary directory, removed with everything in it when
+/// dropped: a test run leaves nothing behind (before, each run left its copies of the models,
+/// its reports and its scenarios in /tmp, about 100 MB a run, until CI's disk filled). When the
+/// test is failing the directory is kept and its path printed, so its files can be looked at.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// `sfsim-<tag>-<process>-<n>`: unique within a run (n counts the directories it made) and
+    /// between concurrent runs (the process id).
+    pub fn new(tag: &str) -> Self {
+        static MADE: AtomicU64 = AtomicU64::new(0);
+        let n = MADE.fetch_add(1, Ordering::Relaxed);
+        let d = std::env::temp_dir().join(format!("sfsim-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).expect("temp dir");
+        TempDir(d)
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("kept for the failing test: {}", self.0.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
 
 /// Runs `sfsim` with `args` from the repository root.
 pub fn sfsim(args: &[&str]) -> Output {

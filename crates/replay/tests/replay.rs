@@ -1,6 +1,6 @@
 //! Readers, policies and oracles of the trace replay on generated traces.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use sfsim_engine::{SimDuration, SimTime};
 use sfsim_replay::trace::{Trace, files_2019};
@@ -8,8 +8,11 @@ use sfsim_replay::{
     Azure2019, Azure2021, Invocation, Placement, Policy, PolicyReport, Replayer, TraceError, generate_2019, generate_2021, replay,
 };
 
+/// A fresh folder for one test's files under cargo's per-target scratch folder (target/tmp),
+/// named by the test only: a run replaces the last run's files instead of leaving its own
+/// beside them (one folder per process under /tmp filled CI's disk).
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sfsim-replay-test-{}-{name}", std::process::id()));
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("replay-{name}"));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).expect("temp dir");
     d
