@@ -589,10 +589,14 @@ fn calibrate_write_makes_the_profiles_folder_of_a_models_directory() {
     }
     let dir = models.to_string_lossy().into_owned();
     let plan = "calibration/fit-queue-trigger.toml";
-    let o = sfsim(&["calibrate", "--plan", plan, "--iterations", "5", "--passes", "1", "-q", "--write", &dir]);
+    let args =
+        ["calibrate", "--plan", plan, "--iterations", "5", "--passes", "1", "--seeds", "2", "--over-seeds", "worst", "-q", "--write", &dir];
+    let o = sfsim(&args);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let profile = std::fs::read_to_string(models.join("profiles/iiswc21.toml")).expect("the profile is written under DIR/profiles");
     assert!(profile.contains("fitted: ml-train-large-azqueue-vs-azfunc"), "{profile}");
+    // The source says how the value was fitted, the worst-seed objective included.
+    assert!(profile.contains("(sfsim calibrate --seeds 2 --over-seeds worst)"), "{profile}");
     let o = sfsim(&["run", "scenarios/paper/ml-training-small.toml", "--iterations", "1", "-q", "--models", &dir]);
     assert_eq!(o.status.code(), Some(0), "the written models load: {}", stderr(&o));
 }

@@ -33,8 +33,8 @@ pub use deviations::{Deviations, PAPER_DEVIATIONS, Verdict, load_deviations};
 pub use evaluate::{TargetOutcome, evaluate, evaluate_all};
 pub use experiments::{Experiment, ExperimentResult, load_experiments, run_experiment, run_experiments};
 pub use fit::{
-    CENTRING_WEIGHT, CrossValidation, FitGroup, FitOptions, FitParam, FitPlan, FitResult, FitSet, Fold, HeldOut, band_distance, calibrate,
-    centring, cross_validate, fit_groups, load_fit_plan, objective,
+    CENTRING_WEIGHT, CrossValidation, FitGroup, FitOptions, FitParam, FitPlan, FitResult, FitSet, Fold, HeldOut, OverSeeds, band_distance,
+    calibrate, centring, cross_validate, fit_groups, load_fit_plan, objective,
 };
 pub use fitted::{fitted_ids, fitted_targets};
 pub use metrics::{is_metric, metric};

@@ -413,10 +413,16 @@ struct CalibrateArgs {
     #[arg(long)]
     seed: Option<u64>,
     /// Seeds each evaluation runs, those of `sfsim reproduce --seeds N` (the root seed, then
-    /// the default seed + 1 .. N - 1); the objective is their mean, so the fit holds across
-    /// seeds (N times slower). The report shows the root seed.
+    /// the default seed + 1 .. N - 1); the objective combines them (--over-seeds), so the fit
+    /// holds across seeds (N times slower). The report shows the root seed.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100))]
     seeds: u64,
+    /// How each target's objective is combined over the seeds: `mean`, or `worst` (the target
+    /// counts as far outside its band as on its worst seed, so the fit prefers values that meet
+    /// it on every seed, as `reproduce --seeds N` asks; a mean can trade one seed's verdict for
+    /// a lower mean).
+    #[arg(long, value_enum, default_value_t = OverSeedsArg::Mean)]
+    over_seeds: OverSeedsArg,
     /// Also refit with each target group left out in turn (groups: the plan's `[[group]]`s,
     /// else each target's experiment) and report the left-out targets' distance from their
     /// bands. Full fit and refits start from the centres of the ranges.
@@ -491,6 +497,12 @@ struct ReproduceArgs {
     /// No progress on stderr.
     #[arg(long, short = 'q')]
     quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum OverSeedsArg {
+    Mean,
+    Worst,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -1314,6 +1326,10 @@ fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
         passes: a.passes as usize,
         steps: a.steps as usize,
         from_centres: false,
+        over_seeds: match a.over_seeds {
+            OverSeedsArg::Mean => sfsim_calibration::OverSeeds::Mean,
+            OverSeedsArg::Worst => sfsim_calibration::OverSeeds::Worst,
+        },
     };
     let quiet = a.quiet;
     let search = format!(
@@ -1324,7 +1340,15 @@ fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
             Some(n) => format!("{n} executions per configuration"),
             None => "each experiment's executions".to_string(),
         },
-        if a.seeds > 1 { format!(", objective the mean over {} seeds", a.seeds) } else { String::new() }
+        if a.seeds > 1 {
+            let how = match a.over_seeds {
+                OverSeedsArg::Mean => "the mean",
+                OverSeedsArg::Worst => "each target's worst",
+            };
+            format!(", objective {how} over {} seeds", a.seeds)
+        } else {
+            String::new()
+        }
     );
     let set_names: Vec<&str> = sets.iter().map(|s| s.name.as_str()).collect();
     if a.cross_validate {
@@ -1384,7 +1408,7 @@ fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
                 None => texts.iter().find(|(n, _)| *n == p.model).map(|(_, t)| t.clone()).unwrap_or_default(),
             };
             let old_source = Models::param_in(&text, &p.key).map(|(_, s)| s).unwrap_or_default();
-            let source = format!("\"{}\"", fitted_source(&p.targets, &old_source, a.seeds).replace('"', "'"));
+            let source = format!("\"{}\"", fitted_source(&p.targets, &old_source, &fit_flags(a.seeds, a.over_seeds)).replace('"', "'"));
             let overrides = [
                 Override { path: format!("{}.value", p.key), value: format!("{after:.6e}") },
                 Override { path: format!("{}.source", p.key), value: source },
@@ -1415,7 +1439,7 @@ fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
 /// the reason its value was assumed before any fit. An earlier fit's statement is dropped, so
 /// that repeated fits do not nest their sources: `assumed: R`, `fitted: ... ; assumed before: R`
 /// and a hand-written `fitted: ... ; R` all keep `R`.
-fn fitted_source(targets: &[String], old: &str, seeds: u64) -> String {
+fn fitted_source(targets: &[String], old: &str, flags: &str) -> String {
     let old = old.trim();
     let reason = if let Some((_, r)) = old.split_once("assumed before:") {
         r
@@ -1426,8 +1450,17 @@ fn fitted_source(targets: &[String], old: &str, seeds: u64) -> String {
     } else {
         old
     };
-    let how = if seeds > 1 { format!("sfsim calibrate --seeds {seeds}") } else { "sfsim calibrate".to_string() };
-    format!("fitted: {} ({how}); assumed before: {}", targets.join(", "), reason.trim())
+    format!("fitted: {} (sfsim calibrate{flags}); assumed before: {}", targets.join(", "), reason.trim())
+}
+
+/// The options of a fit that change its result, as a fitted source records them
+/// (` --seeds 10 --over-seeds worst`; empty for one seed).
+fn fit_flags(seeds: u64, over: OverSeedsArg) -> String {
+    match (seeds, over) {
+        (1, _) => String::new(),
+        (n, OverSeedsArg::Mean) => format!(" --seeds {n}"),
+        (n, OverSeedsArg::Worst) => format!(" --seeds {n} --over-seeds worst"),
+    }
 }
 
 /// What follows a hand-written `fitted: ids (how it was fitted, which may hold ; and .)`
@@ -2037,26 +2070,30 @@ fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[cfg(test)]
 mod tests {
-    use super::fitted_source;
+    use super::{OverSeedsArg, fit_flags, fitted_source};
 
     #[test]
     fn refitting_keeps_the_first_reason_and_does_not_nest_sources() {
         let t = ["a".to_string(), "b".to_string()];
         let want = "fitted: a, b (sfsim calibrate); assumed before: R";
-        assert_eq!(fitted_source(&t, "assumed: R", 1), want);
-        assert_eq!(fitted_source(&t, "fitted: x (sfsim calibrate); assumed before: R", 1), want);
+        assert_eq!(fitted_source(&t, "assumed: R", ""), want);
+        assert_eq!(fitted_source(&t, "fitted: x (sfsim calibrate); assumed before: R", ""), want);
         // A hand-written fit (the study profile's): its own statement goes, its reason stays.
-        assert_eq!(fitted_source(&t, "fitted: x, y (sfsim calibrate --plan p.toml); R", 1), want);
-        assert_eq!(fitted_source(&t, "R", 1), want);
+        assert_eq!(fitted_source(&t, "fitted: x, y (sfsim calibrate --plan p.toml); R", ""), want);
+        assert_eq!(fitted_source(&t, "R", ""), want);
         // A note in parentheses may hold its own `;` (the joint fit's sources did): the reason
         // is what follows the note, not what follows the first `;`.
-        assert_eq!(fitted_source(&t, "fitted: x (sfsim calibrate, one fit; cross-validated, c.md). R", 1), want);
-        assert_eq!(fitted_source(&t, "fitted: x; R", 1), want);
+        assert_eq!(fitted_source(&t, "fitted: x (sfsim calibrate, one fit; cross-validated, c.md). R", ""), want);
+        assert_eq!(fitted_source(&t, "fitted: x; R", ""), want);
         // A fit over several seeds says so; refitting it keeps the reason.
-        let ten = fitted_source(&t, "fitted: x (sfsim calibrate); assumed before: R", 10);
+        let ten = fitted_source(&t, "fitted: x (sfsim calibrate); assumed before: R", &fit_flags(10, OverSeedsArg::Mean));
         assert_eq!(ten, "fitted: a, b (sfsim calibrate --seeds 10); assumed before: R");
-        assert_eq!(fitted_source(&t, &ten, 1), want);
+        assert_eq!(fitted_source(&t, &ten, ""), want);
         // Fitting twice gives the same source as fitting once.
-        assert_eq!(fitted_source(&t, &fitted_source(&t, "assumed: R", 1), 1), want);
+        assert_eq!(fitted_source(&t, &fitted_source(&t, "assumed: R", ""), ""), want);
+        // The worst-seed objective is part of how a value was fitted.
+        let worst = fitted_source(&t, "assumed: R", &fit_flags(10, OverSeedsArg::Worst));
+        assert_eq!(worst, "fitted: a, b (sfsim calibrate --seeds 10 --over-seeds worst); assumed before: R");
+        assert_eq!(fitted_source(&t, &worst, ""), want);
     }
 }
