@@ -48,7 +48,7 @@
 //!   the buffer and abandons nothing on a stop), all counted by Get Queue Metadata meanwhile,
 //!   and it leaves when its running invocations end (assumed: the host's shutdown lets running
 //!   code finish). A removal is carried out `task_hub.scale_in_lag_s` after the decision
-//!   (fitted, 97.9 s since session 13: observed in SeBS-Flow's 680.excamera, not documented); meanwhile the host
+//!   (fitted, 93.9 s since session 14: observed in SeBS-Flow's 680.excamera, not documented); meanwhile the host
 //!   works on and the controller no longer counts it (`counted_hosts`). Queue-trigger hosts (az-queue) and `scale_in_busy_hosts
 //!   = 0`: an idle host only. The rules:
 //!   - queue triggers (az-queue), the WebJobs `QueueListener` scale monitor: out when a queue's
