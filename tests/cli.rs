@@ -1020,3 +1020,26 @@ fn a_trace_covers_every_replication_each_its_own_process() {
     let left: Vec<_> = std::fs::read_dir(&dir).expect("dir").map(|e| e.expect("entry").file_name()).collect();
     assert_eq!(left, [std::ffi::OsString::from("t.json")]);
 }
+
+/// A deviations file with no deviation listed (only comments) is still a deviations file when
+/// a targets file beside it names it: it was read as a scenario ("missing field `scenario`"),
+/// which failed CI's validate step when the parallel set's last deviation was unlisted.
+#[test]
+fn an_empty_deviations_file_named_by_its_targets_file_validates() {
+    let dir = tmpdir("empty-deviations");
+    let targets = std::fs::read_to_string("calibration/targets/sebs-flow-parallel.toml").expect("targets");
+    let targets = targets.replace("deviations = \"../sebs-flow-parallel-deviations.toml\"", "deviations = \"d.toml\"");
+    assert!(targets.contains("deviations = \"d.toml\""));
+    std::fs::write(dir.join("targets.toml"), targets).expect("write");
+    let d = dir.join("d.toml");
+    std::fs::write(&d, "# None today.\n").expect("write");
+    let o = sfsim(&["validate", &d.to_string_lossy()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(out.contains("(0 known deviations)"), "{out}");
+    // Not named by any targets file, the same text is still checked as a scenario.
+    let lone_dir = tmpdir("lone-file");
+    let lone = lone_dir.join("d.toml");
+    std::fs::write(&lone, "# None today.\n").expect("write");
+    assert_eq!(sfsim(&["validate", &lone.to_string_lossy()]).status.code(), Some(3));
+}

@@ -786,6 +786,18 @@ fn targets_naming(
     file: &Path,
     key: impl Fn(&sfsim_calibration::TargetFile) -> Option<&str>,
 ) -> Result<Vec<sfsim_calibration::Target>, LoadError> {
+    match target_file_naming(file, key) {
+        Some(targets) => Ok(targets),
+        None => sfsim_calibration::load_targets(&SourceFile::from_text(
+            "calibration/targets/paper.toml (built in)",
+            sfsim_calibration::PAPER_TARGETS,
+        )),
+    }
+}
+
+/// The targets of the targets file beside `file` or in `targets/` next to it that names it
+/// (`key` of that file's top level), if one does.
+fn target_file_naming(file: &Path, key: impl Fn(&sfsim_calibration::TargetFile) -> Option<&str>) -> Option<Vec<sfsim_calibration::Target>> {
     let me = std::fs::canonicalize(file).ok();
     let dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     for d in [dir.to_path_buf(), dir.join("targets")] {
@@ -796,11 +808,11 @@ fn targets_naming(
                 && me.is_some()
                 && std::fs::canonicalize(sfsim_calibration::TargetFile::resolve(&p, rel)).ok() == me
             {
-                return Ok(tf.targets);
+                return Some(tf.targets);
             }
         }
     }
-    sfsim_calibration::load_targets(&SourceFile::from_text("calibration/targets/paper.toml (built in)", sfsim_calibration::PAPER_TARGETS))
+    None
 }
 
 fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
@@ -813,12 +825,13 @@ fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
                 Models::validate_file(&src).map(|name| format!("model {name}"))
             } else if has("target") {
                 sfsim_calibration::load_targets(&src).map(|t| format!("{} targets", t.len()))
-            } else if has("deviation") {
+            } else if has("deviation") || target_file_naming(f, |t| t.deviations.as_deref()).is_some() {
+                // (A targets file names it: a deviations file even with no deviation listed.)
                 // Deviations name targets: checked against the targets file that names this file
                 // (`deviations = "..."`), else the study's built-in targets.
                 let targets = targets_naming(f, |t| t.deviations.as_deref())?;
                 sfsim_calibration::load_deviations(&src, &targets).map(|d| format!("{} known deviations", d.len()))
-            } else if has("recorded") {
+            } else if has("recorded") || target_file_naming(f, |t| t.baseline.as_deref()).is_some() {
                 // Recorded values name targets: likewise (`baseline = "..."`).
                 let targets = targets_naming(f, |t| t.baseline.as_deref())?;
                 sfsim_calibration::load_baseline(&src, &targets).map(|b| format!("{} recorded targets", b.len()))
