@@ -780,18 +780,27 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The targets a deviations or baseline file speaks of: those of a targets file beside it or
-/// in `targets/` next to it that names it (`key` of the file's top level), else the study's.
-fn targets_naming(
+/// The targets a deviations or baseline file speaks of, when it is one: those of a targets file
+/// beside it or in `targets/` next to it that names it (`key` of that file's top level), else,
+/// when it has its kind's key (`keyed`), the study's. Without the key, the folders are searched
+/// only when `unkeyed_may_be` (an empty file; one with other keys is something else).
+fn targets_of(
     file: &Path,
+    keyed: bool,
+    unkeyed_may_be: bool,
     key: impl Fn(&sfsim_calibration::TargetFile) -> Option<&str>,
-) -> Result<Vec<sfsim_calibration::Target>, LoadError> {
+) -> Result<Option<Vec<sfsim_calibration::Target>>, LoadError> {
+    if !keyed && !unkeyed_may_be {
+        return Ok(None);
+    }
     match target_file_naming(file, key) {
-        Some(targets) => Ok(targets),
-        None => sfsim_calibration::load_targets(&SourceFile::from_text(
+        Some(targets) => Ok(Some(targets)),
+        None if keyed => sfsim_calibration::load_targets(&SourceFile::from_text(
             "calibration/targets/paper.toml (built in)",
             sfsim_calibration::PAPER_TARGETS,
-        )),
+        ))
+        .map(Some),
+        None => Ok(None),
     }
 }
 
@@ -821,19 +830,19 @@ fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
         let outcome = SourceFile::read(f).and_then(|src| {
             let table = toml::from_str::<toml::Table>(&src.text).ok();
             let has = |k: &str| table.as_ref().is_some_and(|t| t.contains_key(k));
+            // No key at all (comments only): a deviations or baseline file with nothing listed,
+            // when a targets file names it so.
+            let empty = table.as_ref().is_some_and(toml::Table::is_empty);
             if has("model") {
                 Models::validate_file(&src).map(|name| format!("model {name}"))
             } else if has("target") {
                 sfsim_calibration::load_targets(&src).map(|t| format!("{} targets", t.len()))
-            } else if has("deviation") || target_file_naming(f, |t| t.deviations.as_deref()).is_some() {
-                // (A targets file names it: a deviations file even with no deviation listed.)
+            } else if let Some(targets) = targets_of(f, has("deviation"), empty, |t| t.deviations.as_deref())? {
                 // Deviations name targets: checked against the targets file that names this file
                 // (`deviations = "..."`), else the study's built-in targets.
-                let targets = targets_naming(f, |t| t.deviations.as_deref())?;
                 sfsim_calibration::load_deviations(&src, &targets).map(|d| format!("{} known deviations", d.len()))
-            } else if has("recorded") || target_file_naming(f, |t| t.baseline.as_deref()).is_some() {
+            } else if let Some(targets) = targets_of(f, has("recorded"), empty, |t| t.baseline.as_deref())? {
                 // Recorded values name targets: likewise (`baseline = "..."`).
-                let targets = targets_naming(f, |t| t.baseline.as_deref())?;
                 sfsim_calibration::load_baseline(&src, &targets).map(|b| format!("{} recorded targets", b.len()))
             } else if has("parameter") || has("group") {
                 // A fit plan: its parameters must be fittable (in the built-in models, not a

@@ -216,7 +216,6 @@ pub fn cpu_noise_factor(noise: &WorkStreams, key: u64, sigma: f64) -> f64 {
 /// The CPU-seconds of entity operation `op` in execution `e`, fan-out item `item`, on a host
 /// whose CPU time spreads by `cpu_noise_sigma` between invocations (user code, as a step's body:
 /// the factor of the operation's key, the step index above the steps', as its storage stream).
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn entity_op_cpu_s(
     streams: &RngStreams,
     noise: &WorkStreams,

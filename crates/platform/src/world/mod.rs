@@ -312,13 +312,13 @@ pub(crate) fn step_phases(
     });
 }
 
-/// Payload of a step scaled by a split fan-out's share, bytes.
 /// A log-normal latency of median `median_s` and log-sd `sigma`, drawn from `rng`.
 pub(crate) fn lognormal_from(median_s: f64, sigma: f64, rng: &mut SimRng) -> SimDuration {
     let l = LogNormal::new(median_s.max(1e-9).ln(), sigma).expect("validated latency parameters");
     SimDuration::from_secs_f64(l.sample(rng))
 }
 
+/// Payload of a step scaled by a split fan-out's share, bytes.
 pub(crate) fn scaled(bytes: u64, share: f64) -> u64 {
     (bytes as f64 * share).round() as u64
 }
