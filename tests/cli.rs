@@ -1037,9 +1037,14 @@ fn an_empty_deviations_file_named_by_its_targets_file_validates() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(out.contains("(0 known deviations)"), "{out}");
-    // Not named by any targets file, the same text is still checked as a scenario.
+    // Not named by any targets file, the same text is an invalid file whose kind cannot be
+    // told (it used to be checked as a scenario: "missing field `scenario`").
     let lone_dir = tmpdir("lone-file");
     let lone = lone_dir.join("d.toml");
     std::fs::write(&lone, "# None today.\n").expect("write");
-    assert_eq!(sfsim(&["validate", &lone.to_string_lossy()]).status.code(), Some(3));
+    let o = sfsim(&["validate", &lone.to_string_lossy()]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = stderr(&o);
+    assert!(err.contains("d.toml") && err.contains("no key, so its kind cannot be told"), "{err}");
+    assert!(!err.contains("missing field"), "{err}");
 }

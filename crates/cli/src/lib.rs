@@ -861,6 +861,17 @@ fn cmd_validate(files: &[PathBuf]) -> Result<(), Failure> {
                     resolve_deployments(&sc, &x.deployments)?;
                 }
                 Ok(format!("{} experiments", xs.len()))
+            } else if empty {
+                // Nothing to go by: saying "missing field `scenario`" would guess wrong as often
+                // as right.
+                Err(LoadError::whole_file(
+                    &f.display().to_string(),
+                    "the file has no key, so its kind cannot be told: a scenario has [scenario], a model [model], \
+                     targets [[target]], an experiments file [[experiment]], a sweep [sweep], a fit plan \
+                     [[parameter]]; a deviations or baseline file with nothing listed is recognized when a \
+                     targets file beside it (or in targets/ next to it) names it with `deviations = \"...\"` \
+                     or `baseline = \"...\"`",
+                ))
             } else {
                 let s = Scenario::from_source(src, &[])?;
                 resolve_deployments(&s, &[])?;
