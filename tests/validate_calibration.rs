@@ -51,3 +51,62 @@ fn fit_plans_are_validated_against_the_target_sets_beside_them() {
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(err.contains("fit.toml:6:") && err.contains("did you mean `ml-train-large-durable-exec-above-stateless`"), "{err}");
 }
+
+/// Issue #10: every remaining deviation of the study is shown, by a test that sweeps the
+/// parameters involved, to conflict with another target. The deviations file names those targets
+/// (`conflicts_with`) and tests (`shown_by`); this holds the names to the code: each test exists
+/// as a `#[test]` function whose body names the deviation, and together they name every target
+/// it is said to conflict with.
+#[test]
+fn every_study_deviation_names_the_tests_that_show_its_conflict() {
+    use sfsim_calibration::{PAPER_DEVIATIONS, PAPER_TARGETS, load_deviations, load_targets};
+    use sfsim_workflow::SourceFile;
+    let targets = load_targets(&SourceFile::from_text("paper.toml", PAPER_TARGETS)).expect("targets");
+    let deviations = load_deviations(&SourceFile::from_text("deviations.toml", PAPER_DEVIATIONS), &targets).expect("deviations");
+    assert!(!deviations.is_empty());
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut checked = 0;
+    for t in &targets {
+        if deviations.get(&t.id).is_none() || deviations.is_seed_dependent(&t.id) {
+            continue;
+        }
+        let c = deviations.conflict(&t.id).unwrap_or_else(|| panic!("{}: no conflicts_with / shown_by", t.id));
+        assert!(!c.conflicts_with.is_empty() && !c.shown_by.is_empty(), "{}: {c:?}", t.id);
+        let mut named = String::new();
+        for test in &c.shown_by {
+            let (file, name) = test.split_once("::").expect("file::function");
+            let text = std::fs::read_to_string(root.join(file)).unwrap_or_else(|e| panic!("{}: {file}: {e}", t.id));
+            let signature = format!("#[test]\nfn {name}()");
+            let start = text.find(&signature).unwrap_or_else(|| panic!("{}: no #[test] fn {name}() in {file}", t.id));
+            // The body: up to the next top-level item.
+            let rest = &text[start + signature.len()..];
+            let body = &rest[..rest.find("\n#[").or_else(|| rest.find("\nfn ")).unwrap_or(rest.len())];
+            assert!(body.contains(&format!("\"{}\"", t.id)), "{test} does not name {}", t.id);
+            named.push_str(body);
+        }
+        for other in &c.conflicts_with {
+            assert!(named.contains(&format!("\"{other}\"")), "{}: no test of {:?} names {other}", t.id, c.shown_by);
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, deviations.len(), "every listed study deviation is checked");
+}
+
+/// A deviation naming an unknown target or something that is not a test is refused at its key.
+#[test]
+fn a_deviation_with_a_bad_conflict_or_test_is_refused() {
+    use sfsim_calibration::{PAPER_TARGETS, load_deviations, load_targets};
+    use sfsim_workflow::SourceFile;
+    let targets = load_targets(&SourceFile::from_text("paper.toml", PAPER_TARGETS)).expect("targets");
+    let load = |extra: &str| {
+        let text = format!("[[deviation]]\nid = \"video-coldstart-aws\"\nreason = \"r\"\n{extra}\n");
+        load_deviations(&SourceFile::from_text("d.toml", &text), &targets).map(|_| ()).map_err(|e| e.to_string())
+    };
+    assert!(load("conflicts_with = [\"video-awsstep-speedup\"]\nshown_by = [\"tests/x.rs::f\"]").is_ok());
+    let e = load("conflicts_with = [\"video-awsstep-speedpu\"]").expect_err("unknown id");
+    assert!(e.contains("d.toml:4") && e.contains("conflicts_with") && e.contains("video-awsstep-speedpu"), "{e}");
+    let e = load("conflicts_with = [\"video-coldstart-aws\"]").expect_err("itself");
+    assert!(e.contains("does not conflict with itself"), "{e}");
+    let e = load("shown_by = [\"the ML sweep\"]").expect_err("not a test");
+    assert!(e.contains("shown_by") && e.contains("file.rs::function_name"), "{e}");
+}

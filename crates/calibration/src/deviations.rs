@@ -30,6 +30,23 @@ struct RawDeviation {
     /// accepts either outcome. Say why in the reason.
     #[serde(default)]
     seed_dependent: bool,
+    /// The targets this one cannot be met together with (ids of the same set), as shown by the
+    /// tests in `shown_by`.
+    #[serde(default)]
+    conflicts_with: Vec<String>,
+    /// The tests that sweep the parameters involved and show the conflict, as
+    /// `path/to/test.rs::function`.
+    #[serde(default)]
+    shown_by: Vec<String>,
+}
+
+/// What a deviation is shown to conflict with, and by which tests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Conflict {
+    /// Target ids that no swept setting meets together with this one.
+    pub conflicts_with: Vec<String>,
+    /// The tests that show it (`tests/file.rs::function`).
+    pub shown_by: Vec<String>,
 }
 
 /// The known deviations: target id -> reason, and which of them depend on the seed.
@@ -37,6 +54,7 @@ struct RawDeviation {
 pub struct Deviations {
     reasons: BTreeMap<String, String>,
     seed_dependent: std::collections::BTreeSet<String>,
+    conflicts: BTreeMap<String, Conflict>,
 }
 
 impl Deviations {
@@ -53,6 +71,11 @@ impl Deviations {
     /// Whether target `id` is listed as met for some seeds only.
     pub fn is_seed_dependent(&self, id: &str) -> bool {
         self.seed_dependent.contains(id)
+    }
+
+    /// What target `id` is shown to conflict with, and by which tests (empty when not said).
+    pub fn conflict(&self, id: &str) -> Option<&Conflict> {
+        self.conflicts.get(id)
     }
 
     /// How many are listed.
@@ -86,8 +109,31 @@ pub fn load_deviations(src: &SourceFile, targets: &[Target]) -> Result<Deviation
         if d.reason.trim().is_empty() {
             return Err(src.key_error(KeyError::new(format!("deviation.{i}.reason"), "a deviation needs its reason")));
         }
+        for (j, other) in d.conflicts_with.iter().enumerate() {
+            let key = format!("deviation.{i}.conflicts_with.{j}");
+            if *other == d.id {
+                return Err(src.key_error(KeyError::new(key, "a target does not conflict with itself")));
+            }
+            if !targets.iter().any(|t| t.id == *other) {
+                return Err(src.key_error(KeyError::new(key, format!("no target has id `{other}`"))));
+            }
+        }
+        for (j, test) in d.shown_by.iter().enumerate() {
+            let ok = test.split_once("::").is_some_and(|(file, name)| {
+                file.ends_with(".rs") && !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            });
+            if !ok {
+                return Err(src.key_error(KeyError::new(
+                    format!("deviation.{i}.shown_by.{j}"),
+                    format!("`{test}` is not a test: write `path/to/file.rs::function_name`"),
+                )));
+            }
+        }
         if d.seed_dependent {
             out.seed_dependent.insert(d.id.clone());
+        }
+        if !d.conflicts_with.is_empty() || !d.shown_by.is_empty() {
+            out.conflicts.insert(d.id.clone(), Conflict { conflicts_with: d.conflicts_with, shown_by: d.shown_by });
         }
         if out.reasons.insert(d.id.clone(), d.reason).is_some() {
             return Err(src.key_error(KeyError::new(key, format!("`{}` is listed twice", d.id))));

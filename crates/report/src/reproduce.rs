@@ -115,12 +115,32 @@ fn unmet(set: &TargetSet) -> Vec<(&TargetOutcome, String)> {
         .filter(|o| !o.pass)
         .map(|o| {
             let why = match set.deviations.get(&o.id) {
-                Some(r) => r.clone(),
+                Some(r) => match set.deviations.conflict(&o.id) {
+                    Some(c) => format!("{r}{}", conflict_note(c)),
+                    None => r.clone(),
+                },
                 None => format!("not listed in {}: a regression", set.deviations_name.as_deref().unwrap_or("the deviations")),
             };
             (o, why)
         })
         .collect()
+}
+
+/// " Conflicts with `a`, `b`; shown by tests/x.rs::f." for a deviation that says so.
+fn conflict_note(c: &sfsim_calibration::Conflict) -> String {
+    let mut s = String::new();
+    if !c.conflicts_with.is_empty() {
+        let ids: Vec<String> = c.conflicts_with.iter().map(|id| format!("`{id}`")).collect();
+        s += &format!(" Conflicts with {}", ids.join(", "));
+    }
+    if !c.shown_by.is_empty() {
+        s += if s.is_empty() { " Shown by " } else { "; shown by " };
+        s += &c.shown_by.join(", ");
+    }
+    if !s.is_empty() {
+        s.push('.');
+    }
+    s
 }
 
 /// One set of targets, evaluated.
@@ -547,6 +567,15 @@ pub fn render_reproduction_json(r: &Reproduction) -> String {
                     });
                     if let Some((met, _)) = &set.seeds_met {
                         t["seeds_met"] = json!(met.get(&o.id).copied().unwrap_or(0));
+                    }
+                    if let Some(reason) = set.deviations.get(&o.id) {
+                        let c = set.deviations.conflict(&o.id).cloned().unwrap_or_default();
+                        t["deviation"] = json!({
+                            "reason": reason,
+                            "seed_dependent": set.deviations.is_seed_dependent(&o.id),
+                            "conflicts_with": c.conflicts_with,
+                            "shown_by": c.shown_by,
+                        });
                     }
                     t
                 })
