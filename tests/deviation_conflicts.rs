@@ -9,8 +9,9 @@ use common::conflicts::{models_with, targets, with_account_kind};
 
 /// The Azure stateful share of the bill (2-15 % on both datasets) against the monthly video
 /// transaction overhead (Fig. 15, 55-85 % of compute): the share falls with the workflow's
-/// length, so it needs cheap transactions (GPv1's prices meet it on the small dataset and leave
-/// the large one just under its band), while the video overhead, made of the idle polling, the
+/// length, so it needs cheap transactions (GPv1's prices meet it on both datasets, 10.7 % and
+/// 3.0 %; above about 1.47x them the small one leaves its band), while the video overhead,
+/// made of the idle polling, the
 /// scale controller's peeks and the partition manager's blob traffic between hourly requests,
 /// needs about GPv2's prices (GPv1: 6 % of compute). Every price of the account kind is scaled
 /// at once, for both kinds: no account-wide price level meets both (calibration/deviations.toml,
