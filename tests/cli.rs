@@ -468,7 +468,10 @@ fn reproduce_writes_a_report_and_check_fails_on_changes_against_the_deviations()
         assert!(md.contains(id) && html.contains(id), "{id} in the report");
     }
     let table = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(table.lines().count(), 37 + 2, "a header, one line per target, a legend");
+    assert_eq!(table.lines().count(), 37 + 3, "a header, one line per target, a legend, the conflict bound");
+    let last = table.lines().last().expect("bound");
+    assert!(last.starts_with("Under the conflicts") && last.contains("at most 26 of 37 targets"), "{last}");
+    assert!(md.contains("at most 26 of 37 targets can be met together"), "the bound in the report");
     let header = table.lines().next().expect("header");
     assert!(header.starts_with("result") && header.contains("drift") && header.contains("[study]"), "{header}");
     assert!(table.lines().nth(1).expect("row").contains("  [latency_mean("), "the study's band beside sfsim's value");

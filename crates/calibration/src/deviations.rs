@@ -38,6 +38,10 @@ struct RawDeviation {
     /// `path/to/test.rs::function`.
     #[serde(default)]
     shown_by: Vec<String>,
+    /// The tests in `shown_by` find the target outside its band at every setting they sweep
+    /// (not only when it is met together with another).
+    #[serde(default)]
+    met_in_no_setting: bool,
 }
 
 /// What a deviation is shown to conflict with, and by which tests.
@@ -47,6 +51,8 @@ pub struct Conflict {
     pub conflicts_with: Vec<String>,
     /// The tests that show it (`tests/file.rs::function`).
     pub shown_by: Vec<String>,
+    /// The tests find the target outside its band at every setting they sweep.
+    pub met_in_no_setting: bool,
 }
 
 /// The known deviations: target id -> reason, and which of them depend on the seed.
@@ -132,14 +138,89 @@ pub fn load_deviations(src: &SourceFile, targets: &[Target]) -> Result<Deviation
         if d.seed_dependent {
             out.seed_dependent.insert(d.id.clone());
         }
+        if d.met_in_no_setting && d.shown_by.is_empty() {
+            return Err(src.key_error(KeyError::new(format!("deviation.{i}.met_in_no_setting"), "say which tests show it (`shown_by`)")));
+        }
         if !d.conflicts_with.is_empty() || !d.shown_by.is_empty() {
-            out.conflicts.insert(d.id.clone(), Conflict { conflicts_with: d.conflicts_with, shown_by: d.shown_by });
+            let c = Conflict { conflicts_with: d.conflicts_with, shown_by: d.shown_by, met_in_no_setting: d.met_in_no_setting };
+            out.conflicts.insert(d.id.clone(), c);
         }
         if out.reasons.insert(d.id.clone(), d.reason).is_some() {
             return Err(src.key_error(KeyError::new(key, format!("`{}` is listed twice", d.id))));
         }
     }
     Ok(out)
+}
+
+/// How many targets of a set can be met together at most, given the conflicts its deviations
+/// name: every pair (`conflicts_with`) loses one of its two, and a target met in no setting
+/// (`met_in_no_setting`) is lost whatever else is met. The fewest targets that must be given up
+/// is a minimum vertex cover of that conflict graph (found exactly: the graphs are small).
+///
+/// The bound holds as far as the tests that show the conflicts do: each sweeps some parameters
+/// with the others at their values, so a mechanism not modelled, or a setting of several
+/// parameters at once that no test tries, may break a conflict. It says what tuning the swept
+/// parameters cannot reach, not what the study's platforms could.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConflictBound {
+    /// Targets in the set.
+    pub targets: usize,
+    /// The most that can be met together.
+    pub max_met: usize,
+    /// One smallest set of targets that must be given up (sorted ids): of the smallest, one with
+    /// the most targets already listed as deviations.
+    pub given_up: Vec<String>,
+}
+
+/// The [`ConflictBound`] of a set of `targets` targets under `deviations`' conflicts.
+pub fn conflict_bound(targets: usize, deviations: &Deviations) -> ConflictBound {
+    let mut forced: Vec<&str> = Vec::new();
+    let mut edges: Vec<(&str, &str)> = Vec::new();
+    for (id, c) in &deviations.conflicts {
+        if c.met_in_no_setting {
+            forced.push(id);
+        }
+        for other in &c.conflicts_with {
+            let (a, b) = if id.as_str() < other.as_str() { (id.as_str(), other.as_str()) } else { (other.as_str(), id.as_str()) };
+            if !edges.contains(&(a, b)) {
+                edges.push((a, b));
+            }
+        }
+    }
+    // Edges touching a forced target are covered by it.
+    edges.retain(|(a, b)| !forced.contains(a) && !forced.contains(b));
+    let cover = min_vertex_cover(&edges, &|id| deviations.contains_key(id));
+    let mut given_up: Vec<String> = forced.iter().chain(cover.iter()).map(|s| s.to_string()).collect();
+    given_up.sort();
+    given_up.dedup();
+    ConflictBound { targets, max_met: targets.saturating_sub(given_up.len()), given_up }
+}
+
+/// A smallest set of vertices touching every edge: branch on the two ends of an uncovered edge
+/// (one of them must be in any cover), keeping the best found; among the smallest, the one with
+/// the most vertices `preferred` (the targets already listed as unmet), then the first found.
+fn min_vertex_cover<'a>(edges: &[(&'a str, &'a str)], preferred: &dyn Fn(&str) -> bool) -> Vec<&'a str> {
+    type Best<'a> = Option<(Vec<&'a str>, usize)>;
+    fn go<'a>(edges: &[(&'a str, &'a str)], preferred: &dyn Fn(&str) -> bool, chosen: &mut Vec<&'a str>, best: &mut Best<'a>) {
+        if best.as_ref().is_some_and(|(b, _)| chosen.len() > b.len()) {
+            return;
+        }
+        let Some(&(a, b)) = edges.iter().find(|(a, b)| !chosen.contains(a) && !chosen.contains(b)) else {
+            let score = chosen.iter().filter(|v| preferred(v)).count();
+            if best.as_ref().is_none_or(|(b, s)| chosen.len() < b.len() || score > *s) {
+                *best = Some((chosen.clone(), score));
+            }
+            return;
+        };
+        for v in [a, b] {
+            chosen.push(v);
+            go(edges, preferred, chosen, best);
+            chosen.pop();
+        }
+    }
+    let mut best = None;
+    go(edges, preferred, &mut Vec::new(), &mut best);
+    best.map(|(cover, _)| cover).unwrap_or_default()
 }
 
 /// How a target came out against the deviations list.
@@ -201,6 +282,42 @@ mod tests {
         let t = load_targets(&SourceFile::from_text("paper.toml", crate::PAPER_TARGETS)).expect("targets");
         let d = load_deviations(&SourceFile::from_text("deviations.toml", PAPER_DEVIATIONS), &t).expect("deviations load");
         assert!(d.values().all(|r| r.len() > 40), "every reason says why");
+    }
+
+    #[test]
+    fn the_conflict_bound_gives_up_the_fewest_targets() {
+        let t = load_targets(&SourceFile::from_text("paper.toml", crate::PAPER_TARGETS)).expect("targets");
+        let ids: Vec<&str> = t.iter().map(|t| t.id.as_str()).take(6).collect();
+        let dev = |rows: &[(&str, &[&str], bool)]| {
+            let mut text = String::new();
+            for (id, with, never) in rows {
+                let with: Vec<String> = with.iter().map(|w| format!("\"{w}\"")).collect();
+                text += &format!(
+                    "[[deviation]]\nid = \"{id}\"\nreason = \"r\"\nconflicts_with = [{}]\nshown_by = [\"t.rs::f\"]\nmet_in_no_setting = {never}\n",
+                    with.join(", ")
+                );
+            }
+            load_deviations(&SourceFile::from_text("d.toml", &text), &t).expect("deviations")
+        };
+        // A star: one target conflicting with three others costs one (the centre).
+        let b = conflict_bound(t.len(), &dev(&[(ids[0], &[ids[1], ids[2], ids[3]], false)]));
+        assert_eq!((b.max_met, b.given_up.clone()), (t.len() - 1, vec![ids[0].to_string()]));
+        // A pair whose listed end is the deviation: that end is the one given up.
+        let b = conflict_bound(t.len(), &dev(&[(ids[4], &[ids[5]], false)]));
+        assert_eq!(b.given_up, vec![ids[4].to_string()]);
+        // A triangle costs two, whichever two.
+        let b = conflict_bound(t.len(), &dev(&[(ids[0], &[ids[1], ids[2]], false), (ids[1], &[ids[2]], false)]));
+        assert_eq!(b.max_met, t.len() - 2);
+        // A target met in no setting is given up, and covers its own pairs; two disjoint pairs
+        // besides cost one each.
+        let b = conflict_bound(
+            t.len(),
+            &dev(&[(ids[0], &[ids[1]], true), (ids[1], &[ids[2]], false), (ids[3], &[ids[4]], false), (ids[5], &[ids[2]], false)]),
+        );
+        assert_eq!(b.max_met, t.len() - 3, "{b:?}");
+        assert!(b.given_up.contains(&ids[0].to_string()) && b.given_up.contains(&ids[2].to_string()), "{b:?}");
+        // No conflicts named: nothing is given up.
+        assert_eq!(conflict_bound(t.len(), &Deviations::default()).max_met, t.len());
     }
 
     #[test]

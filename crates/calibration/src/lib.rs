@@ -29,7 +29,7 @@ mod targets;
 pub use baseline::{
     Baseline, PAPER_BASELINE, Recorded, TargetDrift, ValueDrift, default_tolerance, drift, fmt_sig, load_baseline, render_baseline,
 };
-pub use deviations::{Conflict, Deviations, PAPER_DEVIATIONS, Verdict, load_deviations};
+pub use deviations::{Conflict, ConflictBound, Deviations, PAPER_DEVIATIONS, Verdict, conflict_bound, load_deviations};
 pub use evaluate::{TargetOutcome, evaluate, evaluate_all};
 pub use experiments::{Experiment, ExperimentResult, load_experiments, run_experiment, run_experiments};
 pub use fit::{

@@ -200,6 +200,22 @@ impl TargetSet {
         }
     }
 
+    /// The most targets that can be met together under the conflicts the deviations name, as
+    /// a sentence (empty when they name none).
+    pub fn bound_note(&self) -> String {
+        let b = sfsim_calibration::conflict_bound(self.outcomes.len(), &self.deviations);
+        if b.given_up.is_empty() {
+            return String::new();
+        }
+        format!(
+            " Under the conflicts its deviations name (each shown by a test sweeping the parameters involved), at most {} of {} \
+             targets can be met together; one smallest set to give up (of those, the one with the most already unmet): {}.",
+            b.max_met,
+            b.targets,
+            b.given_up.join(", ")
+        )
+    }
+
     /// What `--check` refuses beyond the verdicts: a known deviation whose value left its
     /// tolerance, or that the baseline does not record. Each names the target, its recorded
     /// value, its new value and the tolerance.
@@ -304,6 +320,10 @@ pub fn render_reproduction_table(r: &Reproduction) -> String {
             "[study]: the study's value or band; drift: change since the recorded baseline (! beyond its tolerance); \
              fitted: met by a calibrated value"
         );
+        let bound = set.bound_note();
+        if !bound.is_empty() {
+            let _ = writeln!(s, "{}", bound.trim_start());
+        }
     }
     s
 }
@@ -321,15 +341,16 @@ pub fn render_reproduction_md(r: &Reproduction) -> String {
         let h = if many { "###" } else { "##" };
         if many {
             let _ = writeln!(s, "## Targets: {}\n", set.name);
-            let _ = writeln!(s, "**{}.**{}{}\n", headline(set), set.seeds_note(seed), set.drift_note());
+            let _ = writeln!(s, "**{}.**{}{}{}\n", headline(set), set.seeds_note(seed), set.drift_note(), set.bound_note());
         } else {
             let _ = writeln!(
                 s,
-                "sfsim {}, seed {seed}: **{}.**{}{}\n",
+                "sfsim {}, seed {seed}: **{}.**{}{}{}\n",
                 crate::SFSIM_VERSION,
                 headline(set),
                 set.seeds_note(seed),
-                set.drift_note()
+                set.drift_note(),
+                set.bound_note()
             );
             let _ = writeln!(s, "## Targets\n");
         }
@@ -419,15 +440,23 @@ pub fn render_reproduction_html(r: &Reproduction) -> String {
         let h = if many { "h3" } else { "h2" };
         if many {
             let _ = writeln!(s, "<h2>Targets: {}</h2>", esc(&set.name));
-            let _ = writeln!(s, "<p><b>{}.</b>{}{}</p>", esc(&headline(set)), esc(&set.seeds_note(seed)), esc(&set.drift_note()));
+            let _ = writeln!(
+                s,
+                "<p><b>{}.</b>{}{}{}</p>",
+                esc(&headline(set)),
+                esc(&set.seeds_note(seed)),
+                esc(&set.drift_note()),
+                esc(&set.bound_note())
+            );
         } else {
             let _ = writeln!(
                 s,
-                "<p>sfsim {}, seed {seed}: <b>{}.</b>{}{}</p>",
+                "<p>sfsim {}, seed {seed}: <b>{}.</b>{}{}{}</p>",
                 crate::SFSIM_VERSION,
                 esc(&headline(set)),
                 esc(&set.seeds_note(seed)),
-                esc(&set.drift_note())
+                esc(&set.drift_note()),
+                esc(&set.bound_note())
             );
         }
         let seeds_head = if set.seeds_met.is_some() { "<th>met in seeds</th>" } else { "" };
@@ -581,10 +610,13 @@ pub fn render_reproduction_json(r: &Reproduction) -> String {
                 })
                 .collect();
             all.merge(&totals);
+            let bound = sfsim_calibration::conflict_bound(set.outcomes.len(), &set.deviations);
+            let bound = json!({ "max_met": bound.max_met, "targets": bound.targets, "given_up": bound.given_up });
             json!({
                 "targets_file": set.name,
                 "experiments_file": set.experiments_name,
                 "deviations_file": set.deviations_name,
+                "conflict_bound": bound,
                 "baseline_file": set.baseline_name,
                 "drift_checked": set.drift_checked,
                 "targets": targets,
