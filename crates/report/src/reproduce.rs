@@ -209,7 +209,7 @@ impl TargetSet {
         }
         format!(
             " Under the conflicts its deviations name (each shown by a test sweeping the parameters involved), at most {} of {} \
-             targets can be met together; one smallest set to give up (of those, the one with the most already unmet): {}.",
+             targets can be met together; one smallest set to give up (found preferring targets already unmet): {}.",
             b.max_met,
             b.targets,
             b.given_up.join(", ")
