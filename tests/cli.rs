@@ -472,6 +472,7 @@ fn reproduce_writes_a_report_and_check_fails_on_changes_against_the_deviations()
     let last = table.lines().last().expect("bound");
     assert!(last.starts_with("Under the conflicts") && last.contains("at most 26 of 37 targets"), "{last}");
     assert!(md.contains("at most 26 of 37 targets can be met together"), "the bound in the report");
+    assert!(md.contains("Met at no setting the tests sweep."), "a deviation met in no swept setting says so");
     let header = table.lines().next().expect("header");
     assert!(header.starts_with("result") && header.contains("drift") && header.contains("[study]"), "{header}");
     assert!(table.lines().nth(1).expect("row").contains("  [latency_mean("), "the study's band beside sfsim's value");

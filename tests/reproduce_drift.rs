@@ -138,6 +138,16 @@ fn the_shipped_baseline_holds_and_json_carries_the_whole_result() {
     assert_eq!(q["verdict"], "known deviation");
     assert!(q["values"]["value"].as_f64().is_some_and(|x| x > 2.0));
     assert_eq!(q["drift"][0]["within"], true);
+    // A listed deviation carries its reason, the targets it conflicts with and the tests that
+    // show it; a met target carries none; the set carries its conflict bound.
+    assert!(q["deviation"]["reason"].as_str().is_some_and(|r| r.len() > 40), "{q}");
+    assert_eq!(q["deviation"]["conflicts_with"][0], "video-monthly-azdorch-transition-overhead");
+    assert!(q["deviation"]["shown_by"][0].as_str().is_some_and(|t| t.starts_with("tests/deviation_conflicts")), "{q}");
+    assert_eq!(q["deviation"]["met_in_no_setting"], true);
+    assert!(by_id("video-azfunc-eq-awslambda").get("deviation").is_none());
+    assert_eq!(set["conflict_bound"]["max_met"], 26);
+    assert_eq!(set["conflict_bound"]["targets"], 37);
+    assert_eq!(set["conflict_bound"]["given_up"].as_array().map(Vec::len), Some(11));
     // The report marks the fitted targets too.
     let md = std::fs::read_to_string(dir.join("report.md")).expect("md");
     let html = std::fs::read_to_string(dir.join("report.html")).expect("html");

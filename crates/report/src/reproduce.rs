@@ -140,6 +140,9 @@ fn conflict_note(c: &sfsim_calibration::Conflict) -> String {
     if !s.is_empty() {
         s.push('.');
     }
+    if c.met_in_no_setting {
+        s += " Met at no setting the tests sweep.";
+    }
     s
 }
 
@@ -200,10 +203,15 @@ impl TargetSet {
         }
     }
 
-    /// The most targets that can be met together under the conflicts the deviations name, as
-    /// a sentence (empty when they name none).
+    /// The most targets of this set that can be met together under the conflicts its
+    /// deviations name.
+    pub fn conflict_bound(&self) -> sfsim_calibration::ConflictBound {
+        sfsim_calibration::conflict_bound(self.outcomes.len(), &self.deviations)
+    }
+
+    /// [`Self::conflict_bound`] as a sentence (empty when the deviations name no conflict).
     pub fn bound_note(&self) -> String {
-        let b = sfsim_calibration::conflict_bound(self.outcomes.len(), &self.deviations);
+        let b = self.conflict_bound();
         if b.given_up.is_empty() {
             return String::new();
         }
@@ -604,13 +612,14 @@ pub fn render_reproduction_json(r: &Reproduction) -> String {
                             "seed_dependent": set.deviations.is_seed_dependent(&o.id),
                             "conflicts_with": c.conflicts_with,
                             "shown_by": c.shown_by,
+                            "met_in_no_setting": c.met_in_no_setting,
                         });
                     }
                     t
                 })
                 .collect();
             all.merge(&totals);
-            let bound = sfsim_calibration::conflict_bound(set.outcomes.len(), &set.deviations);
+            let bound = set.conflict_bound();
             let bound = json!({ "max_met": bound.max_met, "targets": bound.targets, "given_up": bound.given_up });
             json!({
                 "targets_file": set.name,
