@@ -111,6 +111,7 @@ fn a_deviation_with_a_bad_conflict_or_test_is_refused() {
     assert!(load("conflicts_with = [\"video-awsstep-speedup\"]\nshown_by = [\"tests/x.rs::f\"]").is_ok());
     let e = load("conflicts_with = [\"video-awsstep-speedpu\"]").expect_err("unknown id");
     assert!(e.contains("d.toml:4") && e.contains("conflicts_with") && e.contains("video-awsstep-speedpu"), "{e}");
+    assert!(e.contains("video-awsstep-speedup"), "the nearest id is suggested: {e}");
     let e = load("conflicts_with = [\"video-coldstart-aws\"]").expect_err("itself");
     assert!(e.contains("does not conflict with itself"), "{e}");
     let e = load("shown_by = [\"the ML sweep\"]").expect_err("not a test");

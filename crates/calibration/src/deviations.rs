@@ -106,11 +106,13 @@ pub const PAPER_DEVIATIONS: &str = include_str!("../../../calibration/deviations
 /// Parses a deviations file. Every id must name a target, once.
 pub fn load_deviations(src: &SourceFile, targets: &[Target]) -> Result<Deviations, LoadError> {
     let raw: RawFile = parse_toml(src)?;
+    let known: Vec<&str> = targets.iter().map(|t| t.id.as_str()).collect();
+    let unknown = |id: &str| format!("no target has id `{id}`{}", sfsim_workflow::suggest(id, &known));
     let mut out = Deviations::default();
     for (i, d) in raw.deviation.into_iter().enumerate() {
         let key = format!("deviation.{i}.id");
-        if !targets.iter().any(|t| t.id == d.id) {
-            return Err(src.key_error(KeyError::new(key, format!("no target has id `{}`", d.id))));
+        if !known.contains(&d.id.as_str()) {
+            return Err(src.key_error(KeyError::new(key, unknown(&d.id))));
         }
         if d.reason.trim().is_empty() {
             return Err(src.key_error(KeyError::new(format!("deviation.{i}.reason"), "a deviation needs its reason")));
@@ -120,8 +122,8 @@ pub fn load_deviations(src: &SourceFile, targets: &[Target]) -> Result<Deviation
             if *other == d.id {
                 return Err(src.key_error(KeyError::new(key, "a target does not conflict with itself")));
             }
-            if !targets.iter().any(|t| t.id == *other) {
-                return Err(src.key_error(KeyError::new(key, format!("no target has id `{other}`"))));
+            if !known.contains(&other.as_str()) {
+                return Err(src.key_error(KeyError::new(key, unknown(other))));
             }
         }
         for (j, test) in d.shown_by.iter().enumerate() {

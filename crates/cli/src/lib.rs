@@ -468,8 +468,9 @@ struct ReproduceArgs {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
     seeds: u64,
     /// Output on stdout: the table, or the whole result as JSON (per target: id, source,
-    /// verdict, pass, values, band, recorded values, tolerance, drift, fitted_by, seeds_met;
-    /// totals; seed; iterations). Progress stays on stderr.
+    /// verdict, pass, values, band, recorded values, tolerance, drift, fitted_by, seeds_met, and
+    /// a listed deviation's reason, conflicts and tests; per set its conflict bound; totals;
+    /// seed; iterations). Progress stays on stderr.
     #[arg(long, value_enum, default_value_t = ReproduceFormat::Table)]
     format: ReproduceFormat,
     /// The experiments file, for target sets whose file names none (`experiments = "..."`);
