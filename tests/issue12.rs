@@ -504,8 +504,19 @@ fn one_execution_is_billed_as_computed_by_hand() {
         "bill.toml",
         "[scenario]\nname = \"bill\"\ndeployments = [\"aws-lambda\", \"az-func\", \"aws-step\"]\niterations = 1\n\n[arrivals]\nkind = \"interval\"\ninterval_s = 1\n\n[deployment.aws-lambda]\nmemory_mb = 1769\n\n[workflow]\nflow = [{ step = \"a\" }]\n\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 1.2345 }\nmemory_mb = 300\n",
     );
-    // Computed by hand: Azure's CPU-time spread between invocations off.
-    let o = sfsim(&["run", &f, "--format", "json", "-q", "--set", "models.az-func.function.cpu_noise_sigma=0"]);
+    // Computed by hand: Azure's CPU-time spread between invocations off, Lambda's cores at the
+    // reference core's speed (the rating of Lambda's 2020 cores is tests/cpu_classes.rs's).
+    let o = sfsim(&[
+        "run",
+        &f,
+        "--format",
+        "json",
+        "-q",
+        "--set",
+        "models.az-func.function.cpu_noise_sigma=0",
+        "--set",
+        "models.aws-lambda.function.cpu_speed=1",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
     let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1e-30);

@@ -5,14 +5,15 @@
 
 mod common;
 
-const SCENARIO: &str = "[scenario]\nname = \"repeated\"\ndeployments = [\"aws-step\", \"az-dorch\"]\niterations = 20\nseed = 4\n\n[arrivals]\nkind = \"sequential\"\ngap_s = 1\n\n[deployment.aws-step]\nmemory_mb = 1769\n\n[workflow]\nflow = [{ step = \"a\" }, { step = \"a\" }, { step = \"a\" }]\n\n[workflow.steps.a]\ncpu_s = { dist = \"lognormal\", median_s = 1.0, sigma = 0.3 }\nmemory_mb = 128\n";
+const SCENARIO: &str = "[scenario]\nname = \"repeated\"\ndeployments = [\"aws-step\", \"az-dorch\"]\niterations = 20\nseed = 4\n\n[arrivals]\nkind = \"sequential\"\ngap_s = 1\n\n[models.aws-lambda]\nfunction.cpu_speed = 1.0\n\n[deployment.aws-step]\nmemory_mb = 1769\n\n[workflow]\nflow = [{ step = \"a\" }, { step = \"a\" }, { step = \"a\" }]\n\n[workflow.steps.a]\ncpu_s = { dist = \"lognormal\", median_s = 1.0, sigma = 0.3 }\nmemory_mb = 128\n";
 
 #[test]
 fn each_occurrence_of_a_repeated_step_draws_its_own_work_and_shares_its_function() {
     let dir = common::TempDir::new("repeated");
     let (f, lines) = (dir.join("repeated.toml"), dir.join("executions.jsonl"));
     std::fs::write(&f, SCENARIO).unwrap();
-    // Azure's CPU-time spread off: the spans are the work (Lambda at 1,769 MB: one vCPU).
+    // Azure's CPU-time spread off: the spans are the work (Lambda at 1,769 MB: one vCPU, its core
+    // at the reference core's speed in this scenario, as Azure's).
     let sets = ["run", f.to_str().unwrap(), "-q", "--format", "json", "--executions", lines.to_str().unwrap()];
     let v = common::run_json(&sets, &["models.az-func.function.cpu_noise_sigma=0"]);
     let text = std::fs::read_to_string(&lines).unwrap();

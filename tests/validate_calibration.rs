@@ -65,9 +65,14 @@ fn every_study_deviation_names_the_tests_that_show_its_conflict() {
     let deviations = load_deviations(&SourceFile::from_text("deviations.toml", PAPER_DEVIATIONS), &targets).expect("deviations");
     assert!(!deviations.is_empty());
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut checked = 0;
+    let (mut checked, mut seed_dependent) = (0, 0);
     for t in &targets {
-        if deviations.get(&t.id).is_none() || deviations.is_seed_dependent(&t.id) {
+        if deviations.get(&t.id).is_none() {
+            continue;
+        }
+        // A target met on some seeds and not others has no conflict to show.
+        if deviations.is_seed_dependent(&t.id) {
+            seed_dependent += 1;
             continue;
         }
         let c = deviations.conflict(&t.id).unwrap_or_else(|| panic!("{}: no conflicts_with / shown_by", t.id));
@@ -89,13 +94,16 @@ fn every_study_deviation_names_the_tests_that_show_its_conflict() {
         }
         checked += 1;
     }
-    assert_eq!(checked, deviations.len(), "every listed study deviation is checked");
+    assert_eq!(checked + seed_dependent, deviations.len(), "every listed study deviation is checked");
     // What the conflicts allow at most (README, calibration/README.md "Status" quote it): 26 of
-    // 37. Eleven must be given up: the five met in no swept setting, one of each pair that
-    // remains, two of the GB-s triangle, and Fig. 12's parity for both targets it blocks.
+    // 37, as many as are met since session 16. Eleven must be given up: the five met in no swept
+    // setting, one of each pair that remains, two of the GB-s triangle, and Table III or Fig. 12's
+    // parity (until session 16 the parity blocked AWS-Step beating Azure as well, and the cover
+    // gave it up for both; the CPU speeds by code class broke that conflict: tests/cpu_classes.rs).
     let bound = sfsim_calibration::conflict_bound(targets.len(), &deviations);
     assert_eq!((bound.max_met, bound.targets), (26, 37), "{bound:?}");
-    assert!(bound.given_up.iter().any(|id| id == "video-azfunc-eq-awslambda"), "{bound:?}");
+    assert!(bound.given_up.iter().any(|id| id == "video-azure-80-worker-latency"), "{bound:?}");
+    assert!(!bound.given_up.iter().any(|id| id == "video-azfunc-eq-awslambda"), "{bound:?}");
 }
 
 /// A deviation naming an unknown target or something that is not a test is refused at its key.

@@ -14,14 +14,43 @@
 //! core of the steps' `cpu_s` = 1; a core of speed s does s reference-seconds of work per
 //! second, so capacity and per-task cap are both scaled by s).
 //!
+//! **Code classes.** A core's speed depends on the code: vectorized kernels (a DNN's
+//! convolutions, BLAS, video codecs) run at the speed its SIMD units give them, scalar and
+//! branchy code (scikit-learn's trees, Lasso's coordinate descent, pandas, the interpreter) at its
+//! clock and pipeline's. A step declares the share of its `cpu_s` spent in vectorized kernels
+//! (`vector_share`, 0 by default) and a platform its speed on each class (`cpu_speed` on scalar
+//! code, `vector_speed` on vectorized code, equal unless set). The step's reference-core
+//! seconds become `cpu_s ((1 - v) + v cpu_speed / vector_speed)` of work at the platform's
+//! `cpu_speed` ([`class_work_factor`]), i.e. `cpu_s ((1 - v) / cpu_speed + v / vector_speed)`
+//! seconds on one core. Source of the study era's values: the SeBS artifact's August-2020 runs
+//! of the same Python code on Lambda and on Azure Functions Consumption (models/aws-lambda.toml):
+//! Azure's host took 1.49x a full Lambda core's time on scalar C code (503.graph-bfs) but about
+//! 1.08x on DNN inference (411.image-recognition); Lambda's hosts then exposed AVX without AVX2
+//! or FMA (Lambda added AVX2 in November 2020). Only the steps' own work is classed: the
+//! platforms' overheads (replay, dispatch, serialization) are scalar.
+//!
 //! **Scope and limitations.** No context-switch overhead, no memory-bandwidth contention, no
 //! CPU credit bursting; I/O phases do not consume CPU. Remaining work is tracked in `f64`
 //! vCPU-seconds; completion instants are rounded up to the next nanosecond.
 //!
-//! **Validation.** Unit tests below check single-task stretch, equal sharing and the re-timing of
-//! a running task when another joins, against hand-computed instants.
+//! **Validation.** Unit tests below check single-task stretch, equal sharing, the re-timing of
+//! a running task when another joins, against hand-computed instants, and the class factor;
+//! tests/deviation_conflicts_aws.rs runs the study's ML and video workflows with the classed
+//! speeds (AWS-Step ahead of every Azure implementation in ML while Az-Func and AWS-Lambda
+//! take the same time on the video) and sweeps them.
 
 use sfsim_engine::{SimDuration, SimTime};
+
+/// Work, in seconds at a core's scalar speed `cpu_speed`, of one reference-core second of a step
+/// whose share `vector_share` is vectorized code, on a core whose vectorized code runs at
+/// `vector_speed`: `(1 - v) + v cpu_speed / vector_speed` (1 when the two speeds are equal or
+/// the step is scalar).
+pub fn class_work_factor(vector_share: f64, cpu_speed: f64, vector_speed: f64) -> f64 {
+    if vector_share <= 0.0 || vector_speed == cpu_speed {
+        return 1.0;
+    }
+    (1.0 - vector_share) + vector_share * cpu_speed / vector_speed
+}
 
 /// One execution computing on an instance.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -108,6 +137,23 @@ impl CpuShare {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn class_factor_runs_each_share_at_its_own_speed() {
+        // Scalar steps and equal speeds: the work is the reference-core seconds.
+        assert_eq!(class_work_factor(0.0, 1.5, 1.1), 1.0);
+        assert_eq!(class_work_factor(0.7, 1.2, 1.2), 1.0);
+        // 10 reference-seconds, 60 % vectorized, on a core of scalar speed 1.5 and vectorized
+        // speed 1.2: 4 / 1.5 + 6 / 1.2 = 7.667 s on one core, i.e. 11.5 s of work at speed 1.5.
+        let work = 10.0 * class_work_factor(0.6, 1.5, 1.2);
+        assert!((work - 11.5).abs() < 1e-12, "{work}");
+        let mut c = CpuShare::with_speed(1.0, 1.0, 1.5);
+        c.add(SimTime::ZERO, 1, work);
+        let (t, _) = c.next_completion().expect("a task");
+        assert!((t.as_secs_f64() - (4.0 / 1.5 + 6.0 / 1.2)).abs() < 1e-8, "{t:?}");
+        // Fully vectorized: the vectorized speed alone.
+        assert!((class_work_factor(1.0, 1.5, 1.2) * 1.0 / 1.5 - 1.0 / 1.2).abs() < 1e-12);
+    }
 
     #[test]
     fn lambda_share_stretches_single_thread_work() {

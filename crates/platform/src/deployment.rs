@@ -153,6 +153,8 @@ pub struct FunctionPlatform {
     /// Single-thread speed of the instance's cores relative to the reference core of the
     /// steps' `cpu_s` (`function.cpu_speed`).
     pub cpu_speed: f64,
+    /// Single-thread speed on vectorized code (`function.vector_speed`, else `cpu_speed`).
+    pub vector_speed: f64,
     /// Log-sd of a function body's CPU time from one invocation to the next beyond the work's
     /// own (`cpu_noise_sigma` of the platform's model and plan: Azure Consumption's measured value;
     /// 0 on Lambda, whose measured spread is the work's, and on Azure Flex and Premium, not
@@ -326,6 +328,7 @@ impl FunctionPlatform {
                     cpu_capacity_vcpu: memory_mb / f.memory_mb_per_vcpu.value,
                     task_max_vcpu: f.worker_threads.value.max(1.0),
                     cpu_speed: f.cpu_speed.value,
+                    vector_speed: f.vector_speed.as_ref().map_or(f.cpu_speed.value, |v| v.value),
                     cpu_noise_sigma: f.cpu_noise_sigma.value,
                     slots_per_instance: f.concurrent_executions_per_instance.value.max(1.0) as u32,
                     code_threads: 0,
@@ -540,6 +543,7 @@ impl FunctionPlatform {
                     },
                     task_max_vcpu: f.worker_threads.value.max(1.0),
                     cpu_speed: f.cpu_speed.value,
+                    vector_speed: f.vector_speed.as_ref().map_or(f.cpu_speed.value, |v| v.value),
                     cpu_noise_sigma,
                     slots_per_instance: slots,
                     code_threads,

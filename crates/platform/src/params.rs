@@ -104,9 +104,13 @@ pub struct LambdaFunctionParams {
     pub memory_mb_per_vcpu: Param,
     /// Threads the workload can use.
     pub worker_threads: Param,
-    /// Single-thread speed of the platform's cores relative to the reference core a step's
-    /// `cpu_s` is written for (1 = that core).
+    /// Single-thread speed of the platform's cores on scalar code relative to the reference core
+    /// a step's `cpu_s` is written for (1 = that core).
     pub cpu_speed: Param,
+    /// Single-thread speed on vectorized (SIMD) code, the share `vector_share` of a step's
+    /// `cpu_s`, relative to the reference core ([`crate::cpu`]); absent: `cpu_speed`.
+    #[serde(default)]
+    pub vector_speed: Option<Param>,
     /// Spread of a function body's CPU time between invocations beyond the work's own, log-sd
     /// (as models/az-func.toml's; 0: Lambda's measured spread is the work's).
     pub cpu_noise_sigma: Param,
@@ -178,9 +182,13 @@ pub struct AzureFunctionParams {
     pub host_memory_mb: Param,
     /// Threads the workload can use.
     pub worker_threads: Param,
-    /// Single-thread speed of the host's cores relative to the reference core a step's `cpu_s`
-    /// is written for (1 = that core).
+    /// Single-thread speed of the host's cores on scalar code relative to the reference core a
+    /// step's `cpu_s` is written for (1 = that core).
     pub cpu_speed: Param,
+    /// Single-thread speed on vectorized (SIMD) code, the share `vector_share` of a step's
+    /// `cpu_s`, relative to the reference core ([`crate::cpu`]); absent: `cpu_speed`.
+    #[serde(default)]
+    pub vector_speed: Option<Param>,
     /// Spread of a function body's CPU time from one invocation to the next beyond the work's
     /// own (the host's, not the code's), log-sd: each body's CPU work takes
     /// `exp(sigma z - sigma^2 / 2)` times as long (z standard normal per invocation; mean 1).
@@ -1126,6 +1134,9 @@ impl CheckRanges for LambdaModel {
         within("function.memory_mb_per_vcpu", &f.memory_mb_per_vcpu, 1.0, 1e6)?;
         within("function.worker_threads", &f.worker_threads, 1.0, 1024.0)?;
         within("function.cpu_speed", &f.cpu_speed, 0.05, 20.0)?;
+        if let Some(v) = &f.vector_speed {
+            within("function.vector_speed", v, 0.05, 20.0)?;
+        }
         within("function.cpu_noise_sigma", &f.cpu_noise_sigma, 0.0, 1.0)?;
         within("function.concurrent_executions_per_instance", &f.concurrent_executions_per_instance, 1.0, MAX_SLOTS)?;
         within("function.timeout_s", &f.timeout_s, 0.001, 1e9)?;
@@ -1176,6 +1187,9 @@ impl CheckRanges for AzureFunctionsModel {
         within("function.host_memory_mb", &f.host_memory_mb, 64.0, 1e6)?;
         within("function.worker_threads", &f.worker_threads, 1.0, 1024.0)?;
         within("function.cpu_speed", &f.cpu_speed, 0.05, 20.0)?;
+        if let Some(v) = &f.vector_speed {
+            within("function.vector_speed", v, 0.05, 20.0)?;
+        }
         within("function.cpu_noise_sigma", &f.cpu_noise_sigma, 0.0, 1.0)?;
         within("function.concurrent_executions_per_host", &f.concurrent_executions_per_host, 1.0, MAX_SLOTS)?;
         within("function.python_thread_pool", &f.python_thread_pool, 1.0, 32.0)?;

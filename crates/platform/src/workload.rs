@@ -95,7 +95,8 @@ pub(crate) fn step_work(
             emit(Work::Get(p.storage.transfer_time(StorageOp::Get, b, rng.get())));
         }
     }
-    let cpu = s.cpu.sample(work) * share * rng.cpu_noise_factor(p.cpu_noise_sigma);
+    let class = crate::cpu::class_work_factor(s.vector_share, p.cpu_speed, p.vector_speed);
+    let cpu = s.cpu.sample(work) * share * class * rng.cpu_noise_factor(p.cpu_noise_sigma);
     if cpu > 0.0 {
         emit(Work::Cpu(cpu));
     }

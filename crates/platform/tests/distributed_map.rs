@@ -21,7 +21,10 @@ fn scenario(items: u32, map_mode: &str) -> Scenario {
 /// Today's models (Distributed Map available), deterministic latencies, and room for 20,000
 /// Lambdas at once so that the Map's own limits show.
 fn models_2026() -> Models {
+    // Lambda's cores at the reference core's speed: the waves below are 10 s Lambdas.
     let mut m = Models::builtin().expect("models");
+    m.lambda.function.cpu_speed.value = 1.0;
+    m.lambda.function.vector_speed = None;
     m.step.limits.distributed_map.value = 1.0;
     m.step.transitions.latency_sigma.value = 0.0;
     m.step.tasks.invoke_latency_sigma.value = 0.0;

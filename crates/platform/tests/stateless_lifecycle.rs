@@ -5,6 +5,17 @@ use sfsim_engine::{RngStreams, SimDuration, SimTime};
 use sfsim_platform::{Deployment, DeploymentPlan, Models, Outcome, PlatformError, RunOutput};
 use sfsim_workflow::{Arrivals, Scenario, SourceFile};
 
+/// The built-in models with Lambda's cores at the reference core's speed (1 on scalar and on
+/// vectorized code): these tests' hand computations take a step's `cpu_s` as seconds on a full
+/// Lambda vCPU. The study era's rating of Lambda's cores (models/aws-lambda.toml) is checked by
+/// crates/platform/src/cpu.rs's unit tests and tests/cpu_classes.rs.
+fn reference_models() -> Models {
+    let mut m = Models::builtin().expect("models");
+    m.lambda.function.cpu_speed.value = 1.0;
+    m.lambda.function.vector_speed = None;
+    m
+}
+
 fn scenario(cpu_s: f64, extra_workflow: &str) -> Scenario {
     let text = format!(
         r#"
@@ -43,7 +54,7 @@ fn cold_count(o: &RunOutput) -> usize {
 
 #[test]
 fn warm_instances_are_reused_within_keep_alive_and_reclaimed_after() {
-    let m = Models::builtin().expect("models");
+    let m = reference_models();
     let s = scenario(1.0, "");
     // Lambda keep-alive is 600 s. Work takes 1 s, so the idle gap is interval - 1 s - cold start.
     let o = run(Deployment::AwsLambda, &m, &s, Arrivals::Interval { interval_s: 300.0 }, 5);
@@ -59,7 +70,7 @@ fn warm_instances_are_reused_within_keep_alive_and_reclaimed_after() {
 
 #[test]
 fn keep_alive_zero_makes_every_start_cold() {
-    let mut m = Models::builtin().expect("models");
+    let mut m = reference_models();
     m.lambda.keep_alive.idle_s.value = 0.0;
     let s = scenario(0.5, "");
     let o = run(Deployment::AwsLambda, &m, &s, Arrivals::Sequential { gap_s: 0.001 }, 20);
@@ -68,7 +79,7 @@ fn keep_alive_zero_makes_every_start_cold() {
 
 #[test]
 fn lambda_cpu_share_follows_memory_and_cold_start_is_not_billed() {
-    let mut m = Models::builtin().expect("models");
+    let mut m = reference_models();
     m.lambda.cold_start.runtime_sigma.value = 0.0;
     let s = scenario(10.0, "");
     // 1,769 MB = 1 vCPU: 10 s of CPU takes exactly 10 s and bills 10.0 s x 1769/1024 GB.
@@ -84,7 +95,7 @@ fn lambda_cpu_share_follows_memory_and_cold_start_is_not_billed() {
 
 #[test]
 fn lambda_throttles_beyond_concurrency() {
-    let mut m = Models::builtin().expect("models");
+    let mut m = reference_models();
     m.lambda.scaling.account_concurrency.value = 2.0;
     let s = scenario(10.0, "");
     let o = run(Deployment::AwsLambda, &m, &s, Arrivals::Burst { size: 5, interval_s: 0.0 }, 5);
@@ -95,7 +106,7 @@ fn lambda_throttles_beyond_concurrency() {
 
 #[test]
 fn payload_over_the_limit_fails_with_the_platform_error() {
-    let m = Models::builtin().expect("models");
+    let m = reference_models();
     let s = scenario(1.0, "input_kb = 7168");
     let o = run(Deployment::AwsLambda, &m, &s, Arrivals::Interval { interval_s: 1.0 }, 2);
     for r in &o.executions {
@@ -108,7 +119,7 @@ fn payload_over_the_limit_fails_with_the_platform_error() {
 
 #[test]
 fn a_run_past_the_timeout_fails_and_is_billed_for_the_timeout() {
-    let m = Models::builtin().expect("models");
+    let m = reference_models();
     let s = scenario(2000.0, "");
     let o = run(Deployment::AwsLambda, &m, &s, Arrivals::Interval { interval_s: 1.0 }, 1);
     let r = &o.executions[0];
@@ -119,7 +130,7 @@ fn a_run_past_the_timeout_fails_and_is_billed_for_the_timeout() {
 
 #[test]
 fn executions_on_one_azure_host_share_its_cpu() {
-    let mut m = Models::builtin().expect("models");
+    let mut m = reference_models();
     m.azure.function.cpu_noise_sigma.value = 0.0; // times computed by hand
     m.azure.function.concurrent_executions_per_host.value = 2.0;
     // Two worker threads (PYTHON_THREADPOOL_THREAD_COUNT = 2): both run their code at once.
@@ -138,7 +149,7 @@ fn an_azure_host_with_one_python_thread_runs_one_invocation_at_a_time() {
     // The stateless az-func runs on the same instance pool as the Durable hosts: two slots but
     // one worker thread (the study era's default) means the second request waits inside the
     // worker, holding its slot, and reports the wait as execution (as Application Insights does).
-    let mut m = Models::builtin().expect("models");
+    let mut m = reference_models();
     m.azure.function.cpu_noise_sigma.value = 0.0; // times computed by hand
     m.azure.function.concurrent_executions_per_host.value = 2.0;
     let s = scenario(1.0, "");
@@ -155,7 +166,7 @@ fn an_azure_host_with_one_python_thread_runs_one_invocation_at_a_time() {
 
 #[test]
 fn azure_adds_one_host_per_second_for_http_and_requests_queue_meanwhile() {
-    let mut m = Models::builtin().expect("models");
+    let mut m = reference_models();
     m.azure.cold_start.runtime_sigma.value = 0.0;
     let s = scenario(30.0, "");
     let o = run(Deployment::AzFunc, &m, &s, Arrivals::Burst { size: 10, interval_s: 0.0 }, 10);
@@ -176,7 +187,7 @@ fn a_waiting_azure_request_takes_a_host_that_frees_before_a_new_one_starts() {
     // Reviewer's case: host 1 is busy when request 2 arrives; the scale controller starts host 2,
     // whose cold start (package 5,000 MB) outlasts host 1's work. Request 2 must run on host 1 as
     // soon as it frees, and its wait is queueing, not cold start.
-    let mut m = Models::builtin().expect("models");
+    let mut m = reference_models();
     m.azure.function.cpu_noise_sigma.value = 0.0; // times computed by hand
     m.azure.cold_start.runtime_sigma.value = 0.0;
     let s = scenario(10.0, "");
@@ -195,7 +206,7 @@ fn a_waiting_azure_request_takes_a_host_that_frees_before_a_new_one_starts() {
 
 #[test]
 fn a_step_over_the_memory_limit_fails_out_of_memory_and_recycles_the_instance() {
-    let m = Models::builtin().expect("models");
+    let m = reference_models();
     let s = scenario(1.0, "");
     let mut cfg = s.deployment.get("aws-lambda").cloned().unwrap_or_default();
     cfg.memory_mb = Some(128.0); // the step needs 200 MB
@@ -211,7 +222,7 @@ fn a_step_over_the_memory_limit_fails_out_of_memory_and_recycles_the_instance() 
 
 #[test]
 fn an_instance_that_timed_out_is_not_reused() {
-    let m = Models::builtin().expect("models");
+    let m = reference_models();
     let s = scenario(1000.0, "");
     let o = run(Deployment::AwsLambda, &m, &s, Arrivals::Interval { interval_s: 1000.0 }, 2);
     assert!(o.executions.iter().all(|r| r.cold_start && matches!(r.outcome, Outcome::Failed { .. })));

@@ -556,6 +556,9 @@ pub struct RawStep {
     pub description: String,
     /// CPU-bound time at one full vCPU.
     pub cpu_s: RawDist,
+    /// Share of `cpu_s` spent in vectorized (SIMD) kernels such as a DNN's convolutions or BLAS,
+    /// 0-1 (default 0: scalar code). A platform runs that share at its `function.vector_speed`.
+    pub vector_share: Option<f64>,
     /// Wall time not bound by the CPU (waiting on a service other than modelled storage).
     pub io_s: Option<RawDist>,
     /// Observed memory while the step runs.
@@ -715,6 +718,9 @@ pub struct Step {
     pub name: String,
     /// CPU-bound seconds at one full vCPU.
     pub cpu: Dist,
+    /// Share of `cpu` spent in vectorized (SIMD) kernels, 0-1 (the rest is scalar code): each
+    /// platform runs the two at its own speeds (`function.cpu_speed`, `function.vector_speed`).
+    pub vector_share: f64,
     /// Wall seconds not bound by the CPU.
     pub io: Dist,
     /// Observed memory, MiB.
@@ -971,6 +977,14 @@ fn nonneg(key: &str, v: f64) -> Result<f64, KeyError> {
         Ok(v)
     } else {
         Err(KeyError::new(key, format!("must be a finite number in [0, {MAX_VALUE:e}], got {}", crate::short_number(v))))
+    }
+}
+
+fn fraction(key: &str, v: f64) -> Result<f64, KeyError> {
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(KeyError::new(key, format!("must be a share in [0, 1], got {}", crate::short_number(v))))
     }
 }
 
@@ -1306,6 +1320,7 @@ fn validate_workflow(
         steps.push(Step {
             name: name.clone(),
             cpu: Dist::from_raw(&s.cpu_s, &format!("{k}.cpu_s"))?,
+            vector_share: fraction(&format!("{k}.vector_share"), s.vector_share.unwrap_or(0.0))?,
             io: s.io_s.as_ref().map(|r| Dist::from_raw(r, &format!("{k}.io_s"))).transpose()?.unwrap_or(Dist::fixed(0.0)),
             memory_mb: positive(&format!("{k}.memory_mb"), s.memory_mb)?,
             input_bytes: kb_to_bytes(&format!("{k}.input_kb"), s.input_kb)?,
@@ -1717,6 +1732,20 @@ size_kb = 100
         assert_eq!(s.workflow.steps[1].reads_bytes, vec![2 * 1024 * 1024]);
         assert_eq!(s.workflow.flow.len(), 3);
         assert_eq!(s.seed, DEFAULT_SEED);
+    }
+
+    /// A step's vectorized share defaults to scalar code and must be a share.
+    #[test]
+    fn vector_share_is_a_share() {
+        let s = load(GOOD, &[]).expect("valid");
+        assert!(s.workflow.steps.iter().all(|x| x.vector_share == 0.0));
+        let s = load(GOOD, &["workflow.steps.b.vector_share=0.75"]).expect("valid");
+        assert_eq!(s.workflow.steps[1].vector_share, 0.75);
+        for bad in ["1.5", "-0.1", "nan"] {
+            let e = load(GOOD, &[&format!("workflow.steps.b.vector_share={bad}")]).expect_err("out of range");
+            let text = e.to_string();
+            assert!(text.contains("workflow.steps.b.vector_share") && text.contains("share in [0, 1]"), "{text}");
+        }
     }
 
     #[test]

@@ -1,0 +1,62 @@
+//! CPU speed by code class (crates/platform/src/cpu.rs, models/aws-lambda.toml `cpu_speed` and
+//! `vector_speed`): the SeBS artifact's August-2020 runs of the same Python code rate a Lambda
+//! core of the study's era 1.49x an Azure Consumption core on scalar code (503.graph-bfs) and
+//! 1.041-1.103x on vectorized DNN inference (411.image-recognition, per vCPU of credit at five
+//! memory sizes from 512 to 3,008 MB; the models take their median, 1.05).
+//!
+//! Fig. 6 has AWS-Step ahead of every Azure implementation in ML training (scikit-learn's
+//! scalar fits), Fig. 12 Az-Func equal to AWS-Lambda on the video (OpenCV's DNN face detector).
+//! Until session 16 one speed rated every kind of code, and no ratio of Lambda's to Azure's
+//! met both (ML needs Lambda about 15 % ahead, the video at most 10 %): that is asserted again
+//! here, with the classed speeds meeting both, and what the video parity rests on: the
+//! detector's single thread (`function.worker_threads`). On both of the two vCPUs Lambda shows
+//! (1.16 vCPU of credit at 2 GB) Az-Func is about 1.2x AWS-Lambda.
+
+mod common;
+
+use common::conflicts::{models_with, outcomes};
+
+const IDS: [&str; 2] = ["ml-train-awsstep-beats-azure", "video-azfunc-eq-awslambda"];
+
+fn run(tag: &str, scalar: f64, vector: f64, threads: u32) -> (bool, bool, f64) {
+    let edits = [
+        ("aws-lambda.toml", "cpu_speed", scalar),
+        ("aws-lambda.toml", "vector_speed", vector),
+        ("aws-lambda.toml", "worker_threads", f64::from(threads)),
+    ];
+    let r = outcomes(models_with(tag, &edits), &IDS, 1);
+    let (order, parity) = (&r[IDS[0]], &r[IDS[1]]);
+    (order.pass, parity.pass, parity.values["value"])
+}
+
+#[test]
+fn classed_cpu_speeds_meet_the_ml_order_and_the_video_parity_where_one_speed_cannot() {
+    let mut rows = Vec::new();
+    // One speed for every kind of code, Lambda's against the Azure core's.
+    let (mut order_met, mut parity_met) = (0, 0);
+    for k in 0..=12 {
+        let r = 0.80 + 0.05 * f64::from(k);
+        let (order, parity, value) = run(&format!("one-{k}"), r, r, 1);
+        rows.push(format!("one speed {r:.2}: AWS-Step beats Azure {order} | Az-Func / AWS-Lambda video {value:.3} ({parity})"));
+        order_met += usize::from(order);
+        parity_met += usize::from(parity);
+        assert!(!(order && parity), "one speed meets both:\n{}", rows.join("\n"));
+    }
+    assert!(order_met > 0 && parity_met > 0, "the one-speed sweep does not reach both targets:\n{}", rows.join("\n"));
+    // The SeBS ratings: scalar 1.49; vectorized 1.041 (the lowest of the five memory sizes),
+    // 1.05 (their median, the models'), 1.103 (the highest, at 2,048 MB).
+    for (k, vector) in [1.041, 1.05, 1.103].into_iter().enumerate() {
+        let (order, parity, value) = run(&format!("sebs-{k}"), 1.49, vector, 1);
+        rows.push(format!("scalar 1.49, vectorized {vector}: AWS-Step beats Azure {order} | video {value:.3} ({parity})"));
+        assert!(order, "the scalar rating puts AWS-Step ahead in ML:\n{}", rows.join("\n"));
+        assert!((0.98..1.14).contains(&value), "the video ratio follows the vectorized rating:\n{}", rows.join("\n"));
+        if vector <= 1.05 {
+            assert!(parity, "Az-Func equals AWS-Lambda on the video at the models' rating or below:\n{}", rows.join("\n"));
+        }
+        // The detector on both of Lambda's vCPUs: 1.16 vCPU of credit at 2 GB.
+        let (_, parity2, value2) = run(&format!("threads-{k}"), 1.49, vector, 2);
+        rows.push(format!("  with two threads: video {value2:.3} ({parity2})"));
+        assert!(!parity2 && value2 > 1.15, "two threads take Lambda ahead on the video:\n{}", rows.join("\n"));
+    }
+    eprintln!("{}", rows.join("\n"));
+}
