@@ -8,9 +8,16 @@
 //! thread cannot use the extra 0.16 vCPU). On an Azure host (1 vCPU) two concurrent executions
 //! each run at half speed.
 //!
+//! **Threads.** A task uses at most as many vCPUs as its code has threads: the platform's
+//! `worker_threads` by default, a step's own `threads` when it declares them (a DNN on OpenCV or
+//! PyTorch runs several, scikit-learn's fits with `n_jobs = 1` one). With different caps on one
+//! instance the capacity is shared max-min fairly (water-filling: every task gets
+//! `min(cap, level)`, the level filling the capacity); while every task has the default cap this
+//! is the equal share above, computed without sorting.
+//!
 //! **Parameters.** Capacity: Lambda `memory_mb / memory_mb_per_vcpu` (1,769 MB per vCPU, AWS
 //! configuration-memory doc); Azure `host_vcpus` (1, AZD event-driven-scaling). Per-task cap:
-//! `worker_threads` (assumed 1). Single-thread speed: `cpu_speed` per platform (the reference
+//! `worker_threads` (assumed 1) or the step's `threads`. Single-thread speed: `cpu_speed` per platform (the reference
 //! core of the steps' `cpu_s` = 1; a core of speed s does s reference-seconds of work per
 //! second, so capacity and per-task cap are both scaled by s).
 //!
@@ -57,6 +64,8 @@ pub fn class_work_factor(vector_share: f64, cpu_speed: f64, vector_speed: f64) -
 struct CpuTask {
     owner: u32,
     remaining_vcpu_s: f64,
+    /// The most it can use, reference vCPUs (its threads times the core's speed).
+    max_vcpu: f64,
 }
 
 /// Processor sharing on one instance.
@@ -64,7 +73,12 @@ struct CpuTask {
 pub struct CpuShare {
     capacity_vcpu: f64,
     per_task_max_vcpu: f64,
+    /// Reference-core seconds a core does per second (scales a task's own thread count).
+    speed: f64,
     tasks: Vec<CpuTask>,
+    /// Tasks whose cap is not `per_task_max_vcpu` (a step with its own `threads`): while there
+    /// are none, every task gets the same rate and the shares need no water-filling.
+    own_caps: usize,
     last_update: SimTime,
 }
 
@@ -72,7 +86,7 @@ impl CpuShare {
     /// An idle CPU of `capacity_vcpu` whose tasks can each use at most `per_task_max_vcpu`.
     pub fn new(capacity_vcpu: f64, per_task_max_vcpu: f64) -> Self {
         assert!(capacity_vcpu > 0.0 && per_task_max_vcpu > 0.0, "CPU capacity must be positive");
-        CpuShare { capacity_vcpu, per_task_max_vcpu, tasks: Vec::new(), last_update: SimTime::ZERO }
+        CpuShare { capacity_vcpu, per_task_max_vcpu, speed: 1.0, tasks: Vec::new(), own_caps: 0, last_update: SimTime::ZERO }
     }
 
     /// An idle CPU of `capacity_vcpu` cores that each run `speed` reference-core seconds of work
@@ -80,12 +94,42 @@ impl CpuShare {
     /// `capacity_vcpu x speed` reference vCPUs, each task using at most `per_task_max_vcpu x speed`.
     pub fn with_speed(capacity_vcpu: f64, per_task_max_vcpu: f64, speed: f64) -> Self {
         assert!(speed > 0.0, "CPU speed must be positive");
-        Self::new(capacity_vcpu * speed, per_task_max_vcpu * speed)
+        CpuShare { speed, ..Self::new(capacity_vcpu * speed, per_task_max_vcpu * speed) }
     }
 
-    /// vCPUs each running task gets now.
+    /// vCPUs each running task gets now when every task has the default cap (else the share of
+    /// a task at the default cap).
     pub fn rate_vcpu(&self) -> f64 {
-        if self.tasks.is_empty() { 0.0 } else { (self.capacity_vcpu / self.tasks.len() as f64).min(self.per_task_max_vcpu) }
+        if self.tasks.is_empty() {
+            0.0
+        } else if self.own_caps == 0 {
+            (self.capacity_vcpu / self.tasks.len() as f64).min(self.per_task_max_vcpu)
+        } else {
+            self.level().min(self.per_task_max_vcpu)
+        }
+    }
+
+    /// The water level of max-min fair sharing over the tasks' caps: each task gets
+    /// `min(cap, level)` and the shares fill the capacity unless every task is at its cap
+    /// (then the level is infinite).
+    fn level(&self) -> f64 {
+        let mut caps: Vec<f64> = self.tasks.iter().map(|t| t.max_vcpu).collect();
+        caps.sort_by(f64::total_cmp);
+        let (mut left, mut n) = (self.capacity_vcpu, caps.len());
+        for c in caps {
+            if c * n as f64 <= left {
+                left -= c;
+                n -= 1;
+            } else {
+                return left / n as f64;
+            }
+        }
+        f64::INFINITY
+    }
+
+    /// The rate of a task with cap `max_vcpu` at water level `level`.
+    fn rate_at(level: f64, max_vcpu: f64) -> f64 {
+        max_vcpu.min(level)
     }
 
     /// Number of tasks computing.
@@ -96,18 +140,37 @@ impl CpuShare {
     fn advance(&mut self, now: SimTime) {
         let elapsed_s = now.saturating_since(self.last_update).as_secs_f64();
         if elapsed_s > 0.0 {
-            let done = elapsed_s * self.rate_vcpu();
-            for t in &mut self.tasks {
-                t.remaining_vcpu_s = (t.remaining_vcpu_s - done).max(0.0);
+            if self.own_caps == 0 {
+                let done = elapsed_s * self.rate_vcpu();
+                for t in &mut self.tasks {
+                    t.remaining_vcpu_s = (t.remaining_vcpu_s - done).max(0.0);
+                }
+            } else {
+                let level = self.level();
+                for t in &mut self.tasks {
+                    t.remaining_vcpu_s = (t.remaining_vcpu_s - elapsed_s * Self::rate_at(level, t.max_vcpu)).max(0.0);
+                }
             }
         }
         self.last_update = now;
     }
 
-    /// Starts `work_vcpu_s` of computation for `owner` at `now`.
+    /// Starts `work_vcpu_s` of computation for `owner` at `now`, its threads the instance's
+    /// default (`worker_threads`).
     pub fn add(&mut self, now: SimTime, owner: u32, work_vcpu_s: f64) {
+        self.add_threads(now, owner, work_vcpu_s, None);
+    }
+
+    /// Starts `work_vcpu_s` of computation for `owner` at `now` whose code runs `threads`
+    /// threads (a step's own `threads`; `None`: the instance's default): it uses at most that
+    /// many cores.
+    pub fn add_threads(&mut self, now: SimTime, owner: u32, work_vcpu_s: f64, threads: Option<u32>) {
         self.advance(now);
-        self.tasks.push(CpuTask { owner, remaining_vcpu_s: work_vcpu_s.max(0.0) });
+        let max_vcpu = threads.map_or(self.per_task_max_vcpu, |n| f64::from(n.max(1)) * self.speed);
+        if max_vcpu != self.per_task_max_vcpu {
+            self.own_caps += 1;
+        }
+        self.tasks.push(CpuTask { owner, remaining_vcpu_s: work_vcpu_s.max(0.0), max_vcpu });
     }
 
     /// Removes `owner`'s task (finished or aborted). Returns whether it was there.
@@ -115,6 +178,9 @@ impl CpuShare {
         self.advance(now);
         match self.tasks.iter().position(|t| t.owner == owner) {
             Some(i) => {
+                if self.tasks[i].max_vcpu != self.per_task_max_vcpu {
+                    self.own_caps -= 1;
+                }
                 self.tasks.swap_remove(i);
                 true
             }
@@ -125,12 +191,22 @@ impl CpuShare {
     /// The next task to finish and when, if nothing changes before then. Ties go to the task
     /// that started first among equals (lowest owner id), for determinism.
     pub fn next_completion(&self) -> Option<(SimTime, u32)> {
-        let rate = self.rate_vcpu();
-        let t = self.tasks.iter().min_by(|a, b| a.remaining_vcpu_s.total_cmp(&b.remaining_vcpu_s).then(a.owner.cmp(&b.owner)))?;
-        let secs = t.remaining_vcpu_s / rate;
-        let ns = (secs * 1e9).ceil();
-        let d = if ns >= u64::MAX as f64 { SimDuration(u64::MAX) } else { SimDuration(ns as u64) };
-        Some((self.last_update + d, t.owner))
+        let at = |secs: f64| {
+            let ns = (secs * 1e9).ceil();
+            if ns >= u64::MAX as f64 { SimDuration(u64::MAX) } else { SimDuration(ns as u64) }
+        };
+        if self.own_caps == 0 {
+            let rate = self.rate_vcpu();
+            let t = self.tasks.iter().min_by(|a, b| a.remaining_vcpu_s.total_cmp(&b.remaining_vcpu_s).then(a.owner.cmp(&b.owner)))?;
+            return Some((self.last_update + at(t.remaining_vcpu_s / rate), t.owner));
+        }
+        let level = self.level();
+        let (secs, owner) = self
+            .tasks
+            .iter()
+            .map(|t| (t.remaining_vcpu_s / Self::rate_at(level, t.max_vcpu), t.owner))
+            .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))?;
+        Some((self.last_update + at(secs), owner))
     }
 }
 
@@ -153,6 +229,47 @@ mod tests {
         assert!((t.as_secs_f64() - (4.0 / 1.5 + 6.0 / 1.2)).abs() < 1e-8, "{t:?}");
         // Fully vectorized: the vectorized speed alone.
         assert!((class_work_factor(1.0, 1.5, 1.2) * 1.0 / 1.5 - 1.0 / 1.2).abs() < 1e-12);
+    }
+
+    /// A step with its own thread count: on 2 vCPUs a two-thread task alone uses both; with a
+    /// one-thread task beside it, each gets one (max-min fairness); on Lambda's 1.16 vCPUs of
+    /// credit at 2 GB a two-thread task uses all 1.16.
+    #[test]
+    fn a_task_with_its_own_threads_uses_up_to_that_many_cores() {
+        let mut c = CpuShare::new(2.0, 1.0);
+        c.add_threads(SimTime::ZERO, 1, 10.0, Some(2));
+        let (t, who) = c.next_completion().expect("a task");
+        assert_eq!((who, t.as_secs_f64()), (1, 5.0));
+        // A one-thread task joins at 1 s: 8 left on the first, both now at 1 vCPU.
+        c.add(SimTime::from_secs_f64(1.0), 2, 3.0);
+        let (t, who) = c.next_completion().expect("a task");
+        assert_eq!(who, 2);
+        assert!((t.as_secs_f64() - 4.0).abs() < 1e-9, "{t:?}");
+        c.remove(t, 2);
+        // Alone again from 4 s with 5 left: 2.5 s at 2 vCPUs.
+        let (t, who) = c.next_completion().expect("a task");
+        assert_eq!(who, 1);
+        assert!((t.as_secs_f64() - 6.5).abs() < 1e-9, "{t:?}");
+        // Three tasks on 2 vCPUs, caps 2, 1, 1: water level 2/3 each.
+        let mut c = CpuShare::new(2.0, 1.0);
+        c.add_threads(SimTime::ZERO, 1, 2.0, Some(2));
+        c.add(SimTime::ZERO, 2, 2.0);
+        c.add(SimTime::ZERO, 3, 4.0);
+        let (t, who) = c.next_completion().expect("a task");
+        assert_eq!(who, 1);
+        assert!((t.as_secs_f64() - 3.0).abs() < 1e-9, "{t:?}");
+        // Lambda at 2,048 MB: 1.158 vCPUs of credit, a single thread uses 1, two use all.
+        let credit = 2048.0 / 1769.0;
+        let mut one = CpuShare::new(credit, 1.0);
+        one.add(SimTime::ZERO, 1, 10.0);
+        let mut two = CpuShare::new(credit, 1.0);
+        two.add_threads(SimTime::ZERO, 1, 10.0, Some(2));
+        let (a, b) = (one.next_completion().unwrap().0.as_secs_f64(), two.next_completion().unwrap().0.as_secs_f64());
+        assert!((a - 10.0).abs() < 1e-9 && (b - 10.0 / credit).abs() < 1e-8, "{a} {b}");
+        // A step's threads scale with the core's speed as the default cap does.
+        let mut fast = CpuShare::with_speed(2.0, 1.0, 1.5);
+        fast.add_threads(SimTime::ZERO, 1, 6.0, Some(2));
+        assert!((fast.next_completion().unwrap().0.as_secs_f64() - 2.0).abs() < 1e-9);
     }
 
     #[test]

@@ -220,6 +220,43 @@ fn a_step_over_the_memory_limit_fails_out_of_memory_and_recycles_the_instance() 
     assert_eq!(o.instances_started, 3);
 }
 
+/// A step's own `threads`: at 3,008 MB Lambda gives 1.70 vCPUs of credit; a two-thread step
+/// uses all of it, a one-thread step one vCPU; the same step with the classed speeds of the
+/// built-in models runs its vectorized share at `vector_speed` on every thread.
+#[test]
+fn a_step_with_two_threads_uses_lambdas_credit_above_one_vcpu() {
+    let mut m = reference_models();
+    m.lambda.cold_start.runtime_sigma.value = 0.0;
+    let exec_s = |threads: &str, m: &Models| {
+        let mut s = scenario(10.0, "");
+        if !threads.is_empty() {
+            s = Scenario::from_source(
+                SourceFile::from_text(
+                    "t.toml",
+                    format!(
+                        "[scenario]\nname = \"t\"\n[arrivals]\nkind = \"interval\"\ninterval_s = 100\n[deployment.aws-lambda]\nmemory_mb = 3008\n[workflow]\nflow = [{{ step = \"work\" }}]\n[workflow.steps.work]\ncpu_s = {{ dist = \"fixed\", value_s = 10 }}\nmemory_mb = 200\n{threads}\n"
+                    ),
+                ),
+                &[],
+            )
+            .expect("valid");
+        }
+        let o = run(Deployment::AwsLambda, m, &s, Arrivals::Interval { interval_s: 100.0 }, 1);
+        o.executions[0].breakdown.execution.as_secs_f64()
+    };
+    let credit = 3008.0 / 1769.0;
+    let (one, two) = (exec_s("threads = 1", &m), exec_s("threads = 2", &m));
+    assert!((one - 10.0).abs() < 1e-6, "one thread: {one} s");
+    assert!((two - 10.0 / credit).abs() < 1e-6, "two threads: {two} s");
+    // Four threads cannot use more than the credit either.
+    assert!((exec_s("threads = 4", &m) - 10.0 / credit).abs() < 1e-6);
+    // The built-in (2020) rating: a vectorized step at 1.05 per thread.
+    let rated = Models::builtin().expect("models");
+    let v = exec_s("threads = 2\nvector_share = 1.0", &rated);
+    let speed = rated.lambda.function.vector_speed.as_ref().expect("rated").value;
+    assert!((v - 10.0 / (credit * speed)).abs() < 1e-6, "{v} s");
+}
+
 #[test]
 fn an_instance_that_timed_out_is_not_reused() {
     let m = reference_models();

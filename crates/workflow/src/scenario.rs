@@ -559,6 +559,9 @@ pub struct RawStep {
     /// Share of `cpu_s` spent in vectorized (SIMD) kernels such as a DNN's convolutions or BLAS,
     /// 0-1 (default 0: scalar code). A platform runs that share at its `function.vector_speed`.
     pub vector_share: Option<f64>,
+    /// Threads the step's code computes on (default: the platform's `function.worker_threads`):
+    /// it uses at most that many cores, or vCPUs of Lambda's credit.
+    pub threads: Option<i64>,
     /// Wall time not bound by the CPU (waiting on a service other than modelled storage).
     pub io_s: Option<RawDist>,
     /// Observed memory while the step runs.
@@ -721,6 +724,8 @@ pub struct Step {
     /// Share of `cpu` spent in vectorized (SIMD) kernels, 0-1 (the rest is scalar code): each
     /// platform runs the two at its own speeds (`function.cpu_speed`, `function.vector_speed`).
     pub vector_share: f64,
+    /// Threads its code computes on; `None`: the platform's `function.worker_threads`.
+    pub threads: Option<u32>,
     /// Wall seconds not bound by the CPU.
     pub io: Dist,
     /// Observed memory, MiB.
@@ -977,6 +982,17 @@ fn nonneg(key: &str, v: f64) -> Result<f64, KeyError> {
         Ok(v)
     } else {
         Err(KeyError::new(key, format!("must be a finite number in [0, {MAX_VALUE:e}], got {}", crate::short_number(v))))
+    }
+}
+
+/// Most threads a step may declare.
+pub const MAX_STEP_THREADS: i64 = 255;
+
+fn thread_count(key: &str, n: i64) -> Result<u32, KeyError> {
+    if (1..=MAX_STEP_THREADS).contains(&n) {
+        Ok(n as u32)
+    } else {
+        Err(KeyError::new(key, format!("must be a whole number of threads in [1, {MAX_STEP_THREADS}], got {n}")))
     }
 }
 
@@ -1321,6 +1337,7 @@ fn validate_workflow(
             name: name.clone(),
             cpu: Dist::from_raw(&s.cpu_s, &format!("{k}.cpu_s"))?,
             vector_share: fraction(&format!("{k}.vector_share"), s.vector_share.unwrap_or(0.0))?,
+            threads: s.threads.map(|n| thread_count(&format!("{k}.threads"), n)).transpose()?,
             io: s.io_s.as_ref().map(|r| Dist::from_raw(r, &format!("{k}.io_s"))).transpose()?.unwrap_or(Dist::fixed(0.0)),
             memory_mb: positive(&format!("{k}.memory_mb"), s.memory_mb)?,
             input_bytes: kb_to_bytes(&format!("{k}.input_kb"), s.input_kb)?,
@@ -1746,6 +1763,21 @@ size_kb = 100
             let text = e.to_string();
             assert!(text.contains("workflow.steps.b.vector_share") && text.contains("share in [0, 1]"), "{text}");
         }
+    }
+
+    /// A step's own thread count is optional and a whole number from 1.
+    #[test]
+    fn step_threads_are_a_whole_number_from_one() {
+        let s = load(GOOD, &[]).expect("valid");
+        assert!(s.workflow.steps.iter().all(|x| x.threads.is_none()));
+        let s = load(GOOD, &["workflow.steps.b.threads=2"]).expect("valid");
+        assert_eq!(s.workflow.steps[1].threads, Some(2));
+        for bad in ["0", "-1", "256"] {
+            let e = load(GOOD, &[&format!("workflow.steps.b.threads={bad}")]).expect_err("out of range");
+            let text = e.to_string();
+            assert!(text.contains("workflow.steps.b.threads") && text.contains("whole number of threads"), "{text}");
+        }
+        assert!(load(GOOD, &["workflow.steps.b.threads=1.5"]).is_err(), "a fraction of a thread");
     }
 
     #[test]

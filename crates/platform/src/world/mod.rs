@@ -263,14 +263,19 @@ pub(crate) struct Phase {
     /// Done by the Functions host itself, not by the language worker: it does not hold a
     /// worker thread ([`crate::world::pool`]). Only leading and trailing phases count.
     pub host: bool,
+    /// Threads a CPU phase computes on (a step's own `threads`); 0: the platform's default.
+    pub threads: u8,
 }
+
+// An invocation's phases are stored per invocation: keep a phase in 24 bytes.
+const _: () = assert!(std::mem::size_of::<Phase>() <= 24);
 
 impl Phase {
     pub fn cpu(work: f64, memory_mb: f64, comp: Component) -> Phase {
-        Phase { kind: PhaseKind::Cpu(work), memory_mb: memory_mb as f32, comp, storage: None, host: false }
+        Phase { kind: PhaseKind::Cpu(work), memory_mb: memory_mb as f32, comp, storage: None, host: false, threads: 0 }
     }
     pub fn wait(d: SimDuration, memory_mb: f64, comp: Component) -> Phase {
-        Phase { kind: PhaseKind::Wait(d), memory_mb: memory_mb as f32, comp, storage: None, host: false }
+        Phase { kind: PhaseKind::Wait(d), memory_mb: memory_mb as f32, comp, storage: None, host: false, threads: 0 }
     }
     /// The same work, done by the host (no worker thread).
     pub fn on_host(mut self) -> Phase {
@@ -300,12 +305,20 @@ pub(crate) fn step_phases(
     out: &mut Vec<Phase>,
 ) {
     let mem = s.memory_mb;
-    let transfer =
-        |d, op| Phase { kind: PhaseKind::Wait(d), memory_mb: mem as f32, comp: Component::Transfer, storage: Some(op), host: false };
+    let transfer = |d, op| Phase {
+        kind: PhaseKind::Wait(d),
+        memory_mb: mem as f32,
+        comp: Component::Transfer,
+        storage: Some(op),
+        host: false,
+        threads: 0,
+    };
     crate::workload::step_work(s, w, p, share, fetch, state_via_storage, work, rng, |x| {
         out.push(match x {
             Work::Get(d) => transfer(d, StorageOp::Get),
-            Work::Cpu(c) => Phase::cpu(c, mem, Component::Execution),
+            Work::Cpu(c) => {
+                Phase { threads: s.threads.map_or(0, |n| n.min(u32::from(u8::MAX)) as u8), ..Phase::cpu(c, mem, Component::Execution) }
+            }
             Work::Io(d) => Phase::wait(d, mem, Component::Execution),
             Work::Put(d) => transfer(d, StorageOp::Put),
         })
@@ -1534,8 +1547,14 @@ impl World<'_> {
         let mem = out.last().map_or(0.0, |x| f64::from(x.memory_mb));
         // The storage stream of the operation, apart from the steps' (step index above them).
         let mut rng = crate::workload::StorageRng::new(&self.spec.streams, self.noise, e.0, self.wf.steps.len() as u32 + op.0, item);
-        let transfer =
-            |d, op| Phase { kind: PhaseKind::Wait(d), memory_mb: mem as f32, comp: Component::Transfer, storage: Some(op), host: false };
+        let transfer = |d, op| Phase {
+            kind: PhaseKind::Wait(d),
+            memory_mb: mem as f32,
+            comp: Component::Transfer,
+            storage: Some(op),
+            host: false,
+            threads: 0,
+        };
         out.push(transfer(p.storage.transfer_time(StorageOp::Get, size, rng.get()), StorageOp::Get));
         let cpu = crate::workload::entity_op_cpu_s(&self.spec.streams, &self.noise, self.wf, e.0, op, item, p.cpu_noise_sigma);
         if cpu > 0.0 {

@@ -380,5 +380,5 @@ impl<'a> World<'a> {
 
 /// An S3 transfer of a message payload (counted and billed as a storage operation).
 fn s3_phase(d: SimDuration, memory_mb: f64, op: StorageOp) -> Phase {
-    Phase { kind: PhaseKind::Wait(d), memory_mb: memory_mb as f32, comp: Component::Transfer, storage: Some(op), host: false }
+    Phase { kind: PhaseKind::Wait(d), memory_mb: memory_mb as f32, comp: Component::Transfer, storage: Some(op), host: false, threads: 0 }
 }
