@@ -10,7 +10,7 @@ use common::conflicts::{models_with, outcomes};
 /// One step of exactly 2 CPU-seconds, 400 executions one after another on a warm host (Lambda's
 /// core at the reference core's speed, as Azure's: the rating of Lambda's 2020 cores is
 /// tests/cpu_classes.rs's).
-const BODY: &str = "[scenario]\nname = \"noise\"\ndeployments = [\"aws-lambda\", \"az-func\", \"az-dorch\"]\niterations = 400\nseed = 5\n\n[arrivals]\nkind = \"sequential\"\ngap_s = 1\n\n[models.aws-lambda]\nfunction.cpu_speed = 1.0\n\n[deployment.aws-lambda]\nmemory_mb = 1769\n\n[workflow]\nflow = [{ step = \"a\" }]\n\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 2.0 }\nmemory_mb = 128\n";
+const BODY: &str = "[scenario]\nname = \"noise\"\ndeployments = [\"aws-lambda\", \"az-func\", \"az-dorch\"]\niterations = 400\nseed = 5\n\n[arrivals]\nkind = \"sequential\"\ngap_s = 1\n\n[models.aws-lambda]\nfunction.cpu_speed = 1.0\nfunction.vector_speed = 1.0\n\n[deployment.aws-lambda]\nmemory_mb = 1769\n\n[workflow]\nflow = [{ step = \"a\" }]\n\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 2.0 }\nmemory_mb = 128\n";
 
 /// The executions (`--executions` lines, in the order written) of `scenario` run with `sets`.
 fn executions(tag: &str, scenario: &str, sets: &[&str]) -> Vec<serde_json::Value> {
@@ -99,7 +99,7 @@ fn an_azure_body_spreads_by_the_hosts_noise_and_keeps_its_mean_and_lambda_does_n
 /// execution into the p99: 1.128 against Durable's 1.120), and the queue time does not move out
 /// of its band.
 #[test]
-fn the_hosts_spread_gives_aws_the_sharper_cdf_on_every_seed() {
+fn the_hosts_spread_gives_aws_the_sharper_cdf_on_nine_seeds_of_ten() {
     let ids = ["ml-train-large-tail-aws-sharper", "ml-train-large-durable-queue-time"];
     let off = outcomes(models_with("noise-off", &[("az-func.toml", "cpu_noise_sigma", 0.0)]), &ids, 10);
     let on = outcomes(models_with("noise-on", &[("az-func.toml", "cpu_noise_sigma", 0.047)]), &ids, 10);
@@ -107,8 +107,8 @@ fn the_hosts_spread_gives_aws_the_sharper_cdf_on_every_seed() {
     assert!(tail_off <= 5, "without the spread the tail finding is met on {tail_off}/10 seeds");
     assert!(tail_on >= 9, "with it: {tail_on}/10");
     assert_eq!(on[ids[1]].seeds_met, 10, "Durable p99 queue time under 1 s");
-    // The margin at the first seed: each Durable p99/p50 at least 1 % above AWS-Step's (1.098
-    // against 1.113 today).
+    // The margin at the first seed: each Durable p99/p50 at least 1 % above AWS-Step's (1.097
+    // against 1.111 today; seeds 7 and 9 are met by less than 1 %).
     let v = &on[ids[0]].values;
     for d in ["az-dorch", "az-dent"] {
         assert!(v[d] > 1.01 * v["aws-step"], "{v:?}");

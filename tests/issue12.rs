@@ -516,6 +516,8 @@ fn one_execution_is_billed_as_computed_by_hand() {
         "models.az-func.function.cpu_noise_sigma=0",
         "--set",
         "models.aws-lambda.function.cpu_speed=1",
+        "--set",
+        "models.aws-lambda.function.vector_speed=1",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");

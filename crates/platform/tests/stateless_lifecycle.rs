@@ -228,19 +228,10 @@ fn a_step_with_two_threads_uses_lambdas_credit_above_one_vcpu() {
     let mut m = reference_models();
     m.lambda.cold_start.runtime_sigma.value = 0.0;
     let exec_s = |threads: &str, m: &Models| {
-        let mut s = scenario(10.0, "");
-        if !threads.is_empty() {
-            s = Scenario::from_source(
-                SourceFile::from_text(
-                    "t.toml",
-                    format!(
-                        "[scenario]\nname = \"t\"\n[arrivals]\nkind = \"interval\"\ninterval_s = 100\n[deployment.aws-lambda]\nmemory_mb = 3008\n[workflow]\nflow = [{{ step = \"work\" }}]\n[workflow.steps.work]\ncpu_s = {{ dist = \"fixed\", value_s = 10 }}\nmemory_mb = 200\n{threads}\n"
-                    ),
-                ),
-                &[],
-            )
-            .expect("valid");
-        }
+        let text = format!(
+            "[scenario]\nname = \"t\"\n[arrivals]\nkind = \"interval\"\ninterval_s = 100\n[deployment.aws-lambda]\nmemory_mb = 3008\n[workflow]\nflow = [{{ step = \"work\" }}]\n[workflow.steps.work]\ncpu_s = {{ dist = \"fixed\", value_s = 10 }}\nmemory_mb = 200\n{threads}\n"
+        );
+        let s = Scenario::from_source(SourceFile::from_text("t.toml", text), &[]).expect("valid");
         let o = run(Deployment::AwsLambda, m, &s, Arrivals::Interval { interval_s: 100.0 }, 1);
         o.executions[0].breakdown.execution.as_secs_f64()
     };

@@ -554,7 +554,8 @@ pub struct RawStep {
     /// Free text.
     #[serde(default)]
     pub description: String,
-    /// CPU-bound time at one full vCPU.
+    /// CPU-bound time on one reference core (a platform runs it at its `function.cpu_speed`, the
+    /// `vector_share` at its `function.vector_speed`).
     pub cpu_s: RawDist,
     /// Share of `cpu_s` spent in vectorized (SIMD) kernels such as a DNN's convolutions or BLAS,
     /// 0-1 (default 0: scalar code). A platform runs that share at its `function.vector_speed`.
@@ -719,7 +720,7 @@ impl FanOut {
 pub struct Step {
     /// Its name.
     pub name: String,
-    /// CPU-bound seconds at one full vCPU.
+    /// CPU-bound seconds on one reference core.
     pub cpu: Dist,
     /// Share of `cpu` spent in vectorized (SIMD) kernels, 0-1 (the rest is scalar code): each
     /// platform runs the two at its own speeds (`function.cpu_speed`, `function.vector_speed`).
