@@ -1052,3 +1052,25 @@ fn an_empty_deviations_file_named_by_its_targets_file_validates() {
     assert!(err.contains("d.toml") && err.contains("no key, so its kind cannot be told"), "{err}");
     assert!(!err.contains("missing field"), "{err}");
 }
+
+/// A target on a metric that the run has no samples of (the chain gap of a single function,
+/// which has no hop between functions) shows `n/a` and fails; it used to show 0 and read as a
+/// measured zero. A single function's code span is its function span.
+#[test]
+fn a_metric_without_samples_is_not_a_zero() {
+    let dir = tmpdir("no-samples");
+    let experiments = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/validation/sebs2020-cpu-experiments.toml");
+    let text = format!(
+        "experiments = {experiments:?}\n\n[[target]]\nid = \"gap\"\nsource = \"test\"\nexperiment = \"sebs2020-bfs-2048\"\nkind = \"range\"\nmetric = \"chain_gap_p50_s\"\ndeployment = \"aws-lambda\"\nlow = 0.0\nhigh = 1.0\n\n[[target]]\nid = \"span\"\nsource = \"test\"\nexperiment = \"sebs2020-bfs-2048\"\nkind = \"range\"\nmetric = \"function_span_p50_s\"\ndeployment = \"aws-lambda\"\nlow = 0.059\nhigh = 0.061\n"
+    );
+    let targets = dir.join("t.toml");
+    std::fs::write(&targets, text).unwrap();
+    let out = dir.join("out");
+    let o = sfsim(&["reproduce", "--targets", targets.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]);
+    let table = String::from_utf8_lossy(&o.stdout);
+    let row =
+        |id: &str| table.lines().find(|l| l.split_whitespace().nth(1) == Some(id)).unwrap_or_else(|| panic!("{id} in {table}")).to_string();
+    let gap = row("gap");
+    assert!(gap.starts_with("FAIL") && gap.contains("n/a"), "{gap}");
+    assert!(row("span").starts_with("pass"), "{}", row("span"));
+}

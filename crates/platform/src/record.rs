@@ -406,7 +406,8 @@ pub struct RunOutput {
     pub chain_gap_s: Sample,
     /// Completed executions: seconds from the start of the first workflow function's code to
     /// the end of the last one (SeBS-Flow's end-to-end, which leaves out the client's start
-    /// and a Durable orchestrator's first and last episodes); none for single functions.
+    /// and a Durable orchestrator's first and last episodes); for a single function (aws-lambda,
+    /// az-func), its code's span.
     pub function_span_s: Sample,
     /// Transactions that accrue without any execution (idle polling, scale-controller peeks,
     /// lease renewals) over the run, by kind.

@@ -1296,6 +1296,18 @@ impl World<'_> {
         Some(StrandId { exec: join.exec, idx: parent })
     }
 
+    /// Execution `e`'s first function code start (`started`) or latest end: the bounds of
+    /// `function_span_s`.
+    pub(crate) fn function_span_mark(&mut self, e: ExecId, now: SimTime, started: bool) {
+        if let Some(x) = self.execs.get_mut(e) {
+            if started {
+                x.fn_first = x.fn_first.min(now);
+            } else {
+                x.fn_last = now;
+            }
+        }
+    }
+
     /// A workflow function (a Step Task's Lambda, an activity, a queue function, an entity
     /// operation batch) riding on `strands` started its code (`started`) or ended: the gap
     /// since the strand's previous function ended is one hop of `chain_gap_s`.

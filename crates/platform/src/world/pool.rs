@@ -575,6 +575,10 @@ impl World<'_> {
             let strands = std::mem::take(&mut inv.strands);
             self.function_hop(&strands, now, true);
             self.invs[v].strands = strands;
+        } else if inv.cont == Cont::Single {
+            // The whole workflow in one function: its code's span is the execution's function
+            // span (no hop, so no chain gap).
+            self.function_span_mark(exec, now, true);
         }
         match self.invs[v].cont {
             Cont::StepTask { run } => self.step_worker_started(now, exec, run),
@@ -854,6 +858,8 @@ impl World<'_> {
         }
         if cont.is_workflow_function() {
             self.function_hop(&strands, now, false);
+        } else if cont == Cont::Single {
+            self.function_span_mark(exec, now, false);
         }
         self.record_span(exec, start, now, cont, cold, error.is_some());
         self.invs[v].strands = strands;
