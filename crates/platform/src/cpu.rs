@@ -216,6 +216,36 @@ impl CpuShare {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Max-min fair sharing, whatever the capacity and the tasks' caps: no task above its
+        /// cap; the rates fill the capacity or every task is at its cap; and a task below its
+        /// cap gets at least as much as any other task (none could gain without taking from a
+        /// task that has less).
+        #[test]
+        fn water_filling_is_max_min_fair(capacity in 0.1f64..8.0, caps in proptest::collection::vec(1u32..5, 1..12), default in 1u32..3) {
+            let mut c = CpuShare::new(capacity, f64::from(default));
+            for (k, &cap) in caps.iter().enumerate() {
+                c.add_threads(SimTime::ZERO, k as u32, 1.0, (cap != default).then_some(cap));
+            }
+            let level = if c.own_caps == 0 { f64::INFINITY } else { c.level() };
+            let rates: Vec<(f64, f64)> = c.tasks.iter().map(|t| {
+                let r = if c.own_caps == 0 { c.rate_vcpu() } else { CpuShare::rate_at(level, t.max_vcpu) };
+                (r, t.max_vcpu)
+            }).collect();
+            let total: f64 = rates.iter().map(|r| r.0).sum();
+            let caps_total: f64 = rates.iter().map(|r| r.1).sum();
+            prop_assert!(rates.iter().all(|&(r, cap)| r <= cap + 1e-12));
+            prop_assert!((total - capacity.min(caps_total)).abs() < 1e-9, "total {} capacity {} caps {}", total, capacity, caps_total);
+            let top = rates.iter().map(|r| r.0).fold(0.0, f64::max);
+            for &(r, cap) in &rates {
+                if r < cap - 1e-12 {
+                    prop_assert!(r >= top - 1e-12, "a task below its cap at {} while another has {}", r, top);
+                }
+            }
+        }
+    }
 
     #[test]
     fn class_factor_runs_each_share_at_its_own_speed() {
