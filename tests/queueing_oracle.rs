@@ -49,9 +49,7 @@ fn textbook_models(servers: u32) -> Models {
     m.lambda.scaling.burst_instances.value = f64::from(servers);
     // Service at rate 1 on either platform: Lambda's cores at the reference core's speed (the
     // study era's rating, 1.49 on scalar code, would make mu 1.49).
-    m.lambda.function.cpu_speed.value = 1.0;
-    m.lambda.function.vector_speed = None;
-    m
+    m.with_reference_cores()
 }
 
 fn simulate_queue(d: Deployment, servers: u32, lambda: f64, n: u64, seed: u64) -> RunOutput {

@@ -81,6 +81,9 @@ pub struct CpuShare {
     /// Tasks whose cap is not `per_task_max_vcpu` (a step with its own `threads`): while there
     /// are none, every task gets the same rate and the shares need no water-filling.
     own_caps: usize,
+    /// The water level while `own_caps > 0`: it depends on the caps alone, so it is computed
+    /// when a task comes or goes, not at every event.
+    level: f64,
     last_update: SimTime,
 }
 
@@ -88,7 +91,15 @@ impl CpuShare {
     /// An idle CPU of `capacity_vcpu` whose tasks can each use at most `per_task_max_vcpu`.
     pub fn new(capacity_vcpu: f64, per_task_max_vcpu: f64) -> Self {
         assert!(capacity_vcpu > 0.0 && per_task_max_vcpu > 0.0, "CPU capacity must be positive");
-        CpuShare { capacity_vcpu, per_task_max_vcpu, speed: 1.0, tasks: Vec::new(), own_caps: 0, last_update: SimTime::ZERO }
+        CpuShare {
+            capacity_vcpu,
+            per_task_max_vcpu,
+            speed: 1.0,
+            tasks: Vec::new(),
+            own_caps: 0,
+            level: f64::INFINITY,
+            last_update: SimTime::ZERO,
+        }
     }
 
     /// An idle CPU of `capacity_vcpu` cores that each run `speed` reference-core seconds of work
@@ -107,14 +118,14 @@ impl CpuShare {
         } else if self.own_caps == 0 {
             (self.capacity_vcpu / self.tasks.len() as f64).min(self.per_task_max_vcpu)
         } else {
-            self.level().min(self.per_task_max_vcpu)
+            self.level.min(self.per_task_max_vcpu)
         }
     }
 
     /// The water level of max-min fair sharing over the tasks' caps: each task gets
     /// `min(cap, level)` and the shares fill the capacity unless every task is at its cap
     /// (then the level is infinite).
-    fn level(&self) -> f64 {
+    fn water_level(&self) -> f64 {
         let mut caps: Vec<f64> = self.tasks.iter().map(|t| t.max_vcpu).collect();
         caps.sort_by(f64::total_cmp);
         let (mut left, mut n) = (self.capacity_vcpu, caps.len());
@@ -148,7 +159,7 @@ impl CpuShare {
                     t.remaining_vcpu_s = (t.remaining_vcpu_s - done).max(0.0);
                 }
             } else {
-                let level = self.level();
+                let level = self.level;
                 for t in &mut self.tasks {
                     t.remaining_vcpu_s = (t.remaining_vcpu_s - elapsed_s * Self::rate_at(level, t.max_vcpu)).max(0.0);
                 }
@@ -166,13 +177,20 @@ impl CpuShare {
     /// Starts `work_vcpu_s` of computation for `owner` at `now` whose code runs `threads`
     /// threads (a step's own `threads`; `None`: the instance's default): it uses at most that
     /// many cores.
-    pub fn add_threads(&mut self, now: SimTime, owner: u32, work_vcpu_s: f64, threads: Option<u32>) {
+    pub fn add_threads(&mut self, now: SimTime, owner: u32, work_vcpu_s: f64, threads: Option<u8>) {
         self.advance(now);
         let max_vcpu = threads.map_or(self.per_task_max_vcpu, |n| f64::from(n.max(1)) * self.speed);
         if max_vcpu != self.per_task_max_vcpu {
             self.own_caps += 1;
         }
         self.tasks.push(CpuTask { owner, remaining_vcpu_s: work_vcpu_s.max(0.0), max_vcpu });
+        self.caps_changed();
+    }
+
+    /// A task came or went: the water level follows the caps (only needed while a task has
+    /// its own cap).
+    fn caps_changed(&mut self) {
+        self.level = if self.own_caps == 0 { f64::INFINITY } else { self.water_level() };
     }
 
     /// Removes `owner`'s task (finished or aborted). Returns whether it was there.
@@ -184,6 +202,7 @@ impl CpuShare {
                     self.own_caps -= 1;
                 }
                 self.tasks.swap_remove(i);
+                self.caps_changed();
                 true
             }
             None => false,
@@ -203,7 +222,7 @@ impl CpuShare {
             let t = self.tasks.iter().min_by(|a, b| a.remaining_vcpu_s.total_cmp(&b.remaining_vcpu_s).then(a.owner.cmp(&b.owner)))?;
             return Some((self.last_update + at(t.remaining_vcpu_s / rate), t.owner));
         }
-        let level = self.level();
+        let level = self.level;
         let (secs, owner) = self
             .tasks
             .iter()
@@ -224,12 +243,12 @@ mod tests {
         /// cap gets at least as much as any other task (none could gain without taking from a
         /// task that has less).
         #[test]
-        fn water_filling_is_max_min_fair(capacity in 0.1f64..8.0, caps in proptest::collection::vec(1u32..5, 1..12), default in 1u32..3) {
+        fn water_filling_is_max_min_fair(capacity in 0.1f64..8.0, caps in proptest::collection::vec(1u8..5, 1..12), default in 1u8..3) {
             let mut c = CpuShare::new(capacity, f64::from(default));
             for (k, &cap) in caps.iter().enumerate() {
                 c.add_threads(SimTime::ZERO, k as u32, 1.0, (cap != default).then_some(cap));
             }
-            let level = if c.own_caps == 0 { f64::INFINITY } else { c.level() };
+            let level = if c.own_caps == 0 { f64::INFINITY } else { c.level };
             let rates: Vec<(f64, f64)> = c.tasks.iter().map(|t| {
                 let r = if c.own_caps == 0 { c.rate_vcpu() } else { CpuShare::rate_at(level, t.max_vcpu) };
                 (r, t.max_vcpu)
@@ -264,6 +283,14 @@ mod tests {
         assert!((class_work_factor(1.0, 1.5, 1.2) * 1.0 / 1.5 - 1.0 / 1.2).abs() < 1e-12);
     }
 
+    /// The next completion must be task `who` at `at_s` seconds; returns its instant.
+    fn expect_next(c: &CpuShare, who: u32, at_s: f64) -> SimTime {
+        let (t, owner) = c.next_completion().expect("a task");
+        assert_eq!(owner, who, "next to finish at {t:?}");
+        assert!((t.as_secs_f64() - at_s).abs() < 1e-8, "task {who} ends at {t:?}, expected {at_s} s");
+        t
+    }
+
     /// A step with its own thread count: on 2 vCPUs a two-thread task alone uses both; with a
     /// one-thread task beside it, each gets one (max-min fairness); on Lambda's 1.16 vCPUs of
     /// credit at 2 GB a two-thread task uses all 1.16.
@@ -271,38 +298,31 @@ mod tests {
     fn a_task_with_its_own_threads_uses_up_to_that_many_cores() {
         let mut c = CpuShare::new(2.0, 1.0);
         c.add_threads(SimTime::ZERO, 1, 10.0, Some(2));
-        let (t, who) = c.next_completion().expect("a task");
-        assert_eq!((who, t.as_secs_f64()), (1, 5.0));
+        assert_eq!(expect_next(&c, 1, 5.0), SimTime::from_secs_f64(5.0), "exactly 5 s");
         // A one-thread task joins at 1 s: 8 left on the first, both now at 1 vCPU.
         c.add(SimTime::from_secs_f64(1.0), 2, 3.0);
-        let (t, who) = c.next_completion().expect("a task");
-        assert_eq!(who, 2);
-        assert!((t.as_secs_f64() - 4.0).abs() < 1e-9, "{t:?}");
+        let t = expect_next(&c, 2, 4.0);
         c.remove(t, 2);
         // Alone again from 4 s with 5 left: 2.5 s at 2 vCPUs.
-        let (t, who) = c.next_completion().expect("a task");
-        assert_eq!(who, 1);
-        assert!((t.as_secs_f64() - 6.5).abs() < 1e-9, "{t:?}");
+        expect_next(&c, 1, 6.5);
         // Three tasks on 2 vCPUs, caps 2, 1, 1: water level 2/3 each.
         let mut c = CpuShare::new(2.0, 1.0);
         c.add_threads(SimTime::ZERO, 1, 2.0, Some(2));
         c.add(SimTime::ZERO, 2, 2.0);
         c.add(SimTime::ZERO, 3, 4.0);
-        let (t, who) = c.next_completion().expect("a task");
-        assert_eq!(who, 1);
-        assert!((t.as_secs_f64() - 3.0).abs() < 1e-9, "{t:?}");
+        expect_next(&c, 1, 3.0);
         // Lambda at 2,048 MB: 1.158 vCPUs of credit, a single thread uses 1, two use all.
         let credit = 2048.0 / 1769.0;
         let mut one = CpuShare::new(credit, 1.0);
         one.add(SimTime::ZERO, 1, 10.0);
         let mut two = CpuShare::new(credit, 1.0);
         two.add_threads(SimTime::ZERO, 1, 10.0, Some(2));
-        let (a, b) = (one.next_completion().unwrap().0.as_secs_f64(), two.next_completion().unwrap().0.as_secs_f64());
-        assert!((a - 10.0).abs() < 1e-9 && (b - 10.0 / credit).abs() < 1e-8, "{a} {b}");
+        expect_next(&one, 1, 10.0);
+        expect_next(&two, 1, 10.0 / credit);
         // A step's threads scale with the core's speed as the default cap does.
         let mut fast = CpuShare::with_speed(2.0, 1.0, 1.5);
         fast.add_threads(SimTime::ZERO, 1, 6.0, Some(2));
-        assert!((fast.next_completion().unwrap().0.as_secs_f64() - 2.0).abs() < 1e-9);
+        expect_next(&fast, 1, 2.0);
     }
 
     /// What an equal split capped per task would get wrong: spare capacity goes to the tasks
@@ -315,22 +335,16 @@ mod tests {
         c.add(SimTime::ZERO, 1, 10.0);
         c.add_threads(SimTime::ZERO, 2, 6.0, Some(4));
         // Task 2 at 3 vCPUs ends at 2 s; task 1 at 1 vCPU has 8 left then.
-        let (t, who) = c.next_completion().expect("a task");
-        assert_eq!(who, 2);
-        assert!((t.as_secs_f64() - 2.0).abs() < 1e-9, "{t:?}");
+        let t = expect_next(&c, 2, 2.0);
         assert!(c.remove(t, 2));
         assert_eq!(c.own_caps, 0);
         assert_eq!(c.rate_vcpu(), 1.0);
-        let (t, who) = c.next_completion().expect("a task");
-        assert_eq!(who, 1);
-        assert!((t.as_secs_f64() - 10.0).abs() < 1e-9, "{t:?}");
+        expect_next(&c, 1, 10.0);
         // Every task at its cap: caps 1 and 2 on 4 vCPUs run at 1 and 2.
         let mut c = CpuShare::new(4.0, 1.0);
         c.add(SimTime::ZERO, 1, 3.0);
         c.add_threads(SimTime::ZERO, 2, 5.0, Some(2));
-        let (t, who) = c.next_completion().expect("a task");
-        assert_eq!(who, 2);
-        assert!((t.as_secs_f64() - 2.5).abs() < 1e-9, "{t:?}");
+        expect_next(&c, 2, 2.5);
         // Removing an owner that is not there changes nothing.
         assert!(!c.remove(SimTime::from_secs_f64(1.0), 9));
         assert_eq!((c.own_caps, c.active()), (1, 2));

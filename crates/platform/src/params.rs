@@ -1253,6 +1253,16 @@ impl Models {
         })
     }
 
+    /// These models with Lambda's cores at the reference core's speed on both kinds of code
+    /// (`cpu_speed` 1, `vector_speed` as `cpu_speed`), as Azure's are: a step's `cpu_s` is then
+    /// its seconds on a full vCPU of either platform (hand computations, and a what-if without
+    /// the study era's rating of Lambda's cores).
+    pub fn with_reference_cores(mut self) -> Models {
+        self.lambda.function.cpu_speed.value = 1.0;
+        self.lambda.function.vector_speed = None;
+        self
+    }
+
     /// The built-in text of a model file (`az-func.toml`) or profile (`profiles/2026.toml`).
     pub fn builtin_text(file: &str) -> Option<&'static str> {
         BUILTIN_MODELS

@@ -22,9 +22,7 @@ fn scenario(items: u32, map_mode: &str) -> Scenario {
 /// Lambdas at once so that the Map's own limits show.
 fn models_2026() -> Models {
     // Lambda's cores at the reference core's speed: the waves below are 10 s Lambdas.
-    let mut m = Models::builtin().expect("models");
-    m.lambda.function.cpu_speed.value = 1.0;
-    m.lambda.function.vector_speed = None;
+    let mut m = Models::builtin().expect("models").with_reference_cores();
     m.step.limits.distributed_map.value = 1.0;
     m.step.transitions.latency_sigma.value = 0.0;
     m.step.tasks.invoke_latency_sigma.value = 0.0;

@@ -37,9 +37,8 @@ fn quiet_models_2024() -> Models {
 /// `m` without randomness in latencies, and with Lambda's cores at the reference core's speed
 /// (the hand computations take a step's `cpu_s` as seconds on a full Lambda vCPU; the study
 /// era's rating of Lambda's cores is tests/cpu_classes.rs's).
-fn quiet(mut m: Models) -> Models {
-    m.lambda.function.cpu_speed.value = 1.0;
-    m.lambda.function.vector_speed = None;
+fn quiet(m: Models) -> Models {
+    let mut m = m.with_reference_cores();
     m.azure.cold_start.runtime_sigma.value = 0.0;
     m.storage.queue.latency_sigma.value = 0.0;
     m.storage.table.latency_sigma.value = 0.0;

@@ -10,10 +10,7 @@ use sfsim_workflow::{Arrivals, Scenario, SourceFile};
 /// Lambda vCPU. The study era's rating of Lambda's cores (models/aws-lambda.toml) is checked by
 /// crates/platform/src/cpu.rs's unit tests and tests/cpu_classes.rs.
 fn reference_models() -> Models {
-    let mut m = Models::builtin().expect("models");
-    m.lambda.function.cpu_speed.value = 1.0;
-    m.lambda.function.vector_speed = None;
-    m
+    Models::builtin().expect("models").with_reference_cores()
 }
 
 fn scenario(cpu_s: f64, extra_workflow: &str) -> Scenario {

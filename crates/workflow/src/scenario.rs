@@ -726,7 +726,7 @@ pub struct Step {
     /// platform runs the two at its own speeds (`function.cpu_speed`, `function.vector_speed`).
     pub vector_share: f64,
     /// Threads its code computes on; `None`: the platform's `function.worker_threads`.
-    pub threads: Option<u32>,
+    pub threads: Option<u8>,
     /// Wall seconds not bound by the CPU.
     pub io: Dist,
     /// Observed memory, MiB.
@@ -987,13 +987,12 @@ fn nonneg(key: &str, v: f64) -> Result<f64, KeyError> {
 }
 
 /// Most threads a step may declare.
-pub const MAX_STEP_THREADS: i64 = 255;
+pub const MAX_STEP_THREADS: u8 = u8::MAX;
 
-fn thread_count(key: &str, n: i64) -> Result<u32, KeyError> {
-    if (1..=MAX_STEP_THREADS).contains(&n) {
-        Ok(n as u32)
-    } else {
-        Err(KeyError::new(key, format!("must be a whole number of threads in [1, {MAX_STEP_THREADS}], got {n}")))
+fn thread_count(key: &str, n: i64) -> Result<u8, KeyError> {
+    match u8::try_from(n) {
+        Ok(t) if t >= 1 => Ok(t),
+        _ => Err(KeyError::new(key, format!("must be a whole number of threads in [1, {MAX_STEP_THREADS}], got {n}"))),
     }
 }
 

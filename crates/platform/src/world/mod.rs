@@ -274,6 +274,10 @@ impl Phase {
     pub fn cpu(work: f64, memory_mb: f64, comp: Component) -> Phase {
         Phase { kind: PhaseKind::Cpu(work), memory_mb: memory_mb as f32, comp, storage: None, host: false, threads: 0 }
     }
+    /// An object-storage transfer taking `d` (counted and billed as operation `op`).
+    pub fn transfer(d: SimDuration, memory_mb: f64, op: StorageOp) -> Phase {
+        Phase { storage: Some(op), ..Phase::wait(d, memory_mb, Component::Transfer) }
+    }
     pub fn wait(d: SimDuration, memory_mb: f64, comp: Component) -> Phase {
         Phase { kind: PhaseKind::Wait(d), memory_mb: memory_mb as f32, comp, storage: None, host: false, threads: 0 }
     }
@@ -305,22 +309,12 @@ pub(crate) fn step_phases(
     out: &mut Vec<Phase>,
 ) {
     let mem = s.memory_mb;
-    let transfer = |d, op| Phase {
-        kind: PhaseKind::Wait(d),
-        memory_mb: mem as f32,
-        comp: Component::Transfer,
-        storage: Some(op),
-        host: false,
-        threads: 0,
-    };
     crate::workload::step_work(s, w, p, share, fetch, state_via_storage, work, rng, |x| {
         out.push(match x {
-            Work::Get(d) => transfer(d, StorageOp::Get),
-            Work::Cpu(c) => {
-                Phase { threads: s.threads.map_or(0, |n| n.min(u32::from(u8::MAX)) as u8), ..Phase::cpu(c, mem, Component::Execution) }
-            }
+            Work::Get(d) => Phase::transfer(d, mem, StorageOp::Get),
+            Work::Cpu(c) => Phase { threads: s.threads.unwrap_or(0), ..Phase::cpu(c, mem, Component::Execution) },
             Work::Io(d) => Phase::wait(d, mem, Component::Execution),
-            Work::Put(d) => transfer(d, StorageOp::Put),
+            Work::Put(d) => Phase::transfer(d, mem, StorageOp::Put),
         })
     });
 }
@@ -1559,21 +1553,13 @@ impl World<'_> {
         let mem = out.last().map_or(0.0, |x| f64::from(x.memory_mb));
         // The storage stream of the operation, apart from the steps' (step index above them).
         let mut rng = crate::workload::StorageRng::new(&self.spec.streams, self.noise, e.0, self.wf.steps.len() as u32 + op.0, item);
-        let transfer = |d, op| Phase {
-            kind: PhaseKind::Wait(d),
-            memory_mb: mem as f32,
-            comp: Component::Transfer,
-            storage: Some(op),
-            host: false,
-            threads: 0,
-        };
-        out.push(transfer(p.storage.transfer_time(StorageOp::Get, size, rng.get()), StorageOp::Get));
+        out.push(Phase::transfer(p.storage.transfer_time(StorageOp::Get, size, rng.get()), mem, StorageOp::Get));
         let cpu = crate::workload::entity_op_cpu_s(&self.spec.streams, &self.noise, self.wf, e.0, op, item, p.cpu_noise_sigma);
         if cpu > 0.0 {
             out.push(Phase::cpu(cpu, mem, Component::Execution));
         }
         if o.writes {
-            out.push(transfer(p.storage.transfer_time(StorageOp::Put, size, rng.get()), StorageOp::Put));
+            out.push(Phase::transfer(p.storage.transfer_time(StorageOp::Put, size, rng.get()), mem, StorageOp::Put));
         }
     }
 

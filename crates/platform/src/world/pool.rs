@@ -628,7 +628,7 @@ impl World<'_> {
         self.insts[i].meter_mem_mb += delta;
         match ph.kind {
             PhaseKind::Cpu(work) => {
-                self.insts[i].cpu.add_threads(now, v.0, work, (ph.threads > 0).then_some(u32::from(ph.threads)));
+                self.insts[i].cpu.add_threads(now, v.0, work, (ph.threads > 0).then_some(ph.threads));
                 self.reschedule_cpu(i);
             }
             PhaseKind::Wait(d) => {

@@ -54,7 +54,7 @@ use std::collections::VecDeque;
 use sfsim_engine::{SimDuration, SimTime};
 
 use super::chain::Hop;
-use super::{AppId, Class, Cont, Driver, ExecId, InvId, Phase, PhaseKind, StrandId, Timer, World};
+use super::{AppId, Class, Cont, Driver, ExecId, InvId, Phase, StrandId, Timer, World};
 use crate::billing::Cost;
 use crate::params::Models;
 use crate::payload::{PayloadError, PayloadLimit};
@@ -203,7 +203,7 @@ impl<'a> World<'a> {
     pub(crate) fn sqs_send_phases(&mut self, app: AppId, size: u64, memory_mb: f64, out: &mut Vec<Phase>) {
         if self.sqs().messages.offloads(size) {
             let d = self.plan.apps[app].platform.storage.transfer_time(StorageOp::Put, size, &mut self.rng);
-            out.push(s3_phase(d, memory_mb, StorageOp::Put));
+            out.push(Phase::transfer(d, memory_mb, StorageOp::Put));
         }
         let (m, s) = self.sqs().send_latency;
         let d = self.lognormal(m, s);
@@ -213,7 +213,7 @@ impl<'a> World<'a> {
     /// The receiving function's first phase for a message whose payload is in S3: the GET.
     pub(crate) fn sqs_fetch_phase(&mut self, app: AppId, size: u64, memory_mb: f64) -> Phase {
         let d = self.plan.apps[app].platform.storage.transfer_time(StorageOp::Get, size, &mut self.rng);
-        s3_phase(d, memory_mb, StorageOp::Get)
+        Phase::transfer(d, memory_mb, StorageOp::Get)
     }
 
     /// Execution `exec`'s function has sent its output of `size` bytes to queue `queue`.
@@ -376,9 +376,4 @@ impl<'a> World<'a> {
         }
         self.sqs_count(None, polls);
     }
-}
-
-/// An S3 transfer of a message payload (counted and billed as a storage operation).
-fn s3_phase(d: SimDuration, memory_mb: f64, op: StorageOp) -> Phase {
-    Phase { kind: PhaseKind::Wait(d), memory_mb: memory_mb as f32, comp: Component::Transfer, storage: Some(op), host: false, threads: 0 }
 }
