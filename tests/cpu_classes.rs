@@ -96,3 +96,51 @@ fn the_sebs_2020_rows_follow_the_rating_and_lambdas_cpu_credit() {
         assert!((got_ms / ms - 1.0).abs() < 0.055, "{mb} MB: {got_ms} ms against {ms} ms");
     }
 }
+
+/// Profile 2024's vectorized rating (models/profiles/2024.toml `vector_speed`) against its own
+/// source as a target set (calibration/targets/sebs2024-cpu.toml): SeBS-Flow's January-2024
+/// bodies of 680.excamera (encode, reencode, rebase at 256 MB) and 650.vid (analyse at 2,048 MB),
+/// Azure's medians on the reference core run on Lambda. The rating is the median of the four
+/// rows' ratios, so the rows pin it: each value is the body over the rating and Lambda's credit
+/// (one thread), and the errors against the measured medians are what one speed for four codes
+/// leaves (-4.7, -15.4, +28.1 and +4.3 %).
+#[test]
+fn the_sebs_flow_2024_vectorized_rows_follow_profile_2024s_rating() {
+    // (id, Azure body s, Lambda memory MB, Lambda measured median s)
+    let rows = [
+        ("sebs2024-encode-lambda-256", 7.052, 256.0, 30.080),
+        ("sebs2024-reencode-lambda-256", 2.286, 256.0, 10.987),
+        ("sebs2024-rebase-lambda-256", 2.013, 256.0, 6.389),
+        ("sebs2024-analyse-lambda-2048", 36.6, 2048.0, 20.65),
+    ];
+    let credit = |mb: f64| f64::min(mb / 1769.0, 1.0);
+    // The rating: the median of the per-vCPU ratios, rounded to two decimals.
+    let mut ratios: Vec<f64> = rows.iter().map(|&(_, az, mb, aws)| az / (aws * credit(mb))).collect();
+    ratios.sort_by(f64::total_cmp);
+    let median = (ratios[1] + ratios[2]) / 2.0;
+    assert!((median - 1.70).abs() < 0.005, "median ratio {median}: {ratios:?}");
+    let out = common::TempDir::new("sebs2024");
+    let o = common::sfsim(&[
+        "reproduce",
+        "--targets",
+        "calibration/targets/sebs2024-cpu.toml",
+        "--format",
+        "json",
+        "-q",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let targets = v["sets"][0]["targets"].as_array().expect("targets");
+    assert_eq!(targets.len(), rows.len());
+    let expected_error = [-0.047, -0.154, 0.281, 0.043];
+    for ((id, az, mb, aws), err) in rows.into_iter().zip(expected_error) {
+        let t = targets.iter().find(|t| t["id"] == id).expect("row");
+        assert_eq!(t["pass"], true, "{t}");
+        let got = t["values"]["value"].as_f64().expect("value");
+        let predicted = az / (1.70 * credit(mb));
+        assert!((got / predicted - 1.0).abs() < 0.01, "{id}: {got} s against the rating's {predicted} s");
+        assert!((got / aws - 1.0 - err).abs() < 0.015, "{id}: {got} s against the measured {aws} s");
+    }
+}
