@@ -35,10 +35,10 @@
 //! 1.05x on DNN inference (411.image-recognition, per vCPU of credit: the median of five memory
 //! sizes); Lambda's hosts then exposed AVX without AVX2
 //! or FMA (Lambda added AVX2 in November 2020). Profile 2024 (models/profiles/2024.toml) rates
-//! Lambda 1.70x on vectorized code from SeBS-Flow's January-2024 runs of the same bodies on both
-//! clouds (ExCamera's libvpx encodes, a cv2.dnn detector; the median of four per-vCPU ratios,
-//! 1.44-2.18) and leaves scalar code at 1 (unmeasured). Only the steps' own work is classed: the
-//! platforms' overheads (replay, dispatch, serialization) are scalar.
+//! Lambda 1.70x on all code from SeBS-Flow's 2024 runs of the same bodies on both clouds (two
+//! video codecs and a cv2.dnn detector; the median of four per-vCPU ratios, 1.44-2.11, which do
+//! not separate by class). Only the steps' own work is classed: the platforms' overheads (replay,
+//! dispatch, serialization) are scalar.
 //!
 //! **Scope and limitations.** No context-switch overhead, no memory-bandwidth contention, no
 //! CPU credit bursting; I/O phases do not consume CPU. Remaining work is tracked in `f64`
