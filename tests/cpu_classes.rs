@@ -61,6 +61,17 @@ fn classed_cpu_speeds_meet_the_ml_order_and_the_video_parity_where_one_speed_can
     eprintln!("{}", rows.join("\n"));
 }
 
+/// Every target of the set `calibration/targets/<set>.toml` as `sfsim reproduce --format json`
+/// reports it (the command must succeed).
+fn evaluated_targets(set: &str) -> Vec<serde_json::Value> {
+    let out = common::TempDir::new(set);
+    let file = format!("calibration/targets/{set}.toml");
+    let o = common::sfsim(&["reproduce", "--targets", &file, "--format", "json", "-q", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    v["sets"][0]["targets"].as_array().expect("targets").clone()
+}
+
 /// The rating's own source as a target set (calibration/targets/sebs2020-cpu.toml): SeBS's
 /// graph-bfs and ResNet on Lambda at every memory size of the artifact, their bodies Azure's
 /// medians on the reference core. Every row within 10 % of the measured median (7 of the 12
@@ -68,23 +79,10 @@ fn classed_cpu_speeds_meet_the_ml_order_and_the_video_parity_where_one_speed_can
 /// the rating, within 5.5 %: Lambda's CPU credit (memory / 1,769 MB) for one thread.
 #[test]
 fn the_sebs_2020_rows_follow_the_rating_and_lambdas_cpu_credit() {
-    let out = common::TempDir::new("sebs2020");
-    let o = common::sfsim(&[
-        "reproduce",
-        "--targets",
-        "calibration/targets/sebs2020-cpu.toml",
-        "--format",
-        "json",
-        "-q",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
-    let targets = v["sets"][0]["targets"].as_array().expect("targets");
+    let targets = evaluated_targets("sebs2020-cpu");
     assert_eq!(targets.len(), 12);
     let measured_ms = [("128", 865.655), ("256", 424.887), ("512", 203.183), ("1024", 98.459), ("1536", 68.621)];
-    for t in targets {
+    for t in &targets {
         assert_eq!(t["pass"], true, "{t}");
     }
     for (mb, ms) in measured_ms {
@@ -126,20 +124,7 @@ fn the_sebs_flow_2024_rows_follow_profile_2024s_rating() {
     let rating = lambda.function.cpu_speed.value;
     assert_eq!(lambda.function.vector_speed.map(|p| p.value), Some(rating), "one speed for all code");
     assert!((median - rating).abs() < 0.005, "median ratio {median} against the profile's {rating}: {ratios:?}");
-    let out = common::TempDir::new("sebs2024");
-    let o = common::sfsim(&[
-        "reproduce",
-        "--targets",
-        "calibration/targets/sebs2024-cpu.toml",
-        "--format",
-        "json",
-        "-q",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
-    let targets = v["sets"][0]["targets"].as_array().expect("targets");
+    let targets = evaluated_targets("sebs2024-cpu");
     assert_eq!(targets.len(), rows.len());
     let expected_error = [-0.047, -0.154, 0.239, 0.043];
     for ((id, az, mb, aws), err) in rows.into_iter().zip(expected_error) {
