@@ -76,7 +76,8 @@ fn evaluated_targets(set: &str) -> Vec<serde_json::Value> {
 /// graph-bfs and ResNet on Lambda at every memory size of the artifact, their bodies Azure's
 /// medians on the reference core. Every row within 10 % of the measured median (7 of the 12
 /// are the rows the rating was derived from), and the graph-bfs rows below 2,048 MB, held out of
-/// the rating, within 5.5 %: Lambda's CPU credit (memory / 1,769 MB) for one thread.
+/// the rating, within 6.5 %: Lambda's CPU credit (memory / 1,769 MB per 20 ms CFS period) for one
+/// thread.
 #[test]
 fn the_sebs_2020_rows_follow_the_rating_and_lambdas_cpu_credit() {
     let targets = evaluated_targets("sebs2020-cpu");
@@ -89,9 +90,10 @@ fn the_sebs_2020_rows_follow_the_rating_and_lambdas_cpu_credit() {
         let t = targets.iter().find(|t| t["id"] == format!("sebs2020-bfs-lambda-{mb}")).expect("row");
         let got_ms = t["values"]["value"].as_f64().expect("value") * 1000.0;
         // The bodies are fixed, so these values do not move with the seed: the largest error
-        // is 5.3 % (1,024 MB); a change of the credit model or the rating that moves any row by
-        // more than about a point fails here before it reaches the band.
-        assert!((got_ms / ms - 1.0).abs() < 0.055, "{mb} MB: {got_ms} ms against {ms} ms");
+        // is 5.9 % (256 MB: 400 ms, 20 CFS periods of 2.9 ms of CPU, against 424.9 measured);
+        // a change of the credit model or the rating that moves any row by more than about a
+        // point fails here before it reaches the band.
+        assert!((got_ms / ms - 1.0).abs() < 0.065, "{mb} MB: {got_ms} ms against {ms} ms");
     }
 }
 

@@ -205,6 +205,10 @@ fn lambda_takes_10240_mb_and_its_cpu_share_under_the_2026_profile() {
         "models.aws-lambda.function.worker_threads=6",
         "--set",
         "models.aws-lambda.cold_start.runtime_s_median=0",
+        // The share as a steady rate (six threads against 5.79 vCPUs of quota would finish
+        // within one CFS period of it).
+        "--set",
+        "models.aws-lambda.function.cpu_period_ms=0",
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

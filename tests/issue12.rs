@@ -518,6 +518,9 @@ fn one_execution_is_billed_as_computed_by_hand() {
         "models.aws-lambda.function.cpu_speed=1",
         "--set",
         "models.aws-lambda.function.vector_speed=1",
+        // The share as a steady rate, as the hand computation takes it (no CFS periods).
+        "--set",
+        "models.aws-lambda.function.cpu_period_ms=0",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");

@@ -15,6 +15,15 @@
 //! `min(cap, level)`, the level filling the capacity); while every task has the default cap this
 //! is the equal share above, computed without sorting.
 //!
+//! **Bandwidth periods (Lambda).** Lambda enforces its share as Linux CFS bandwidth control
+//! does (a quota of CPU time per period, kernel sched-bwc): [`CpuShare::with_bandwidth`] gives an
+//! instance a grid of periods from its creation (Lambda's `function.cpu_period_ms`, 20 ms,
+//! measured on Lambda: pwrdrvr/lambda-dispatch #246) and a quota of `capacity x period` per
+//! period; a lone task runs at its threads' full speed until the quota is used, then waits for
+//! the next period. A body shorter than one quota (2.9 ms of CPU at 256 MB) so runs at full
+//! speed, a long one at the share within one period. With several tasks on an instance the
+//! steady share applies and the quota is not tracked (Lambda runs one invocation per instance).
+//!
 //! **Parameters.** Capacity: Lambda `memory_mb / memory_mb_per_vcpu` (1,769 MB per vCPU, AWS
 //! configuration-memory doc); Azure `host_vcpus` (1, AZD event-driven-scaling). Per-task cap:
 //! `worker_threads` (assumed 1) or the step's `threads`. Single-thread speed: `cpu_speed` per platform (the reference
@@ -41,12 +50,14 @@
 //! dispatch, serialization) are scalar.
 //!
 //! **Scope and limitations.** No context-switch overhead, no memory-bandwidth contention, no
-//! CPU credit bursting; I/O phases do not consume CPU. Remaining work is tracked in `f64`
+//! CFS burst (`cpu.cfs_burst_us`) beyond the quota; I/O phases do not consume CPU (the period
+//! grid runs on through them). Remaining work is tracked in `f64`
 //! vCPU-seconds; completion instants are rounded up to the next nanosecond.
 //!
 //! **Validation.** Unit tests below check single-task stretch, equal sharing, the re-timing of
 //! a running task when another joins, against hand-computed instants, the class factor and the
-//! max-min sharing of different thread caps; tests/cpu_classes.rs runs the study's ML and video
+//! max-min sharing of different thread caps, the bandwidth quota's arithmetic and a proptest of
+//! its consistency; examples/lambda_short_bodies.rs; tests/cpu_classes.rs runs the study's ML and video
 //! workflows with the classed speeds (AWS-Step ahead of every Azure implementation in ML while
 //! Az-Func and AWS-Lambda take the same time on the video), sweeps them, and checks the rating
 //! against its sources (calibration/targets/sebs2020-cpu.toml, sebs2024-cpu.toml).
@@ -88,7 +99,29 @@ pub struct CpuShare {
     /// when a task comes or goes, not at every event.
     level: f64,
     last_update: SimTime,
+    /// CFS bandwidth control (Lambda): the instance's credit is a quota per period, not a rate.
+    bandwidth: Option<Bandwidth>,
 }
+
+/// CFS bandwidth control of one instance (Linux `cpu.cfs_quota_us` per `cpu.cfs_period_us`,
+/// kernel sched-bwc): in every period of the grid that starts at the instance's creation, its
+/// tasks may do `quota` reference-seconds of work at their full thread speed; a task that has
+/// used it waits for the next period.
+#[derive(Clone, Debug)]
+struct Bandwidth {
+    period_s: f64,
+    anchor: SimTime,
+    /// Reference-core work allowed per period: the capacity times the period.
+    quota: f64,
+    /// The period (index from the anchor) that `used` counts.
+    period: u64,
+    /// Work done in that period.
+    used: f64,
+}
+
+/// Where a bandwidth-limited task stands after running: (seconds from the anchor, period
+/// index, work used in that period, work done).
+type BwState = (f64, u64, f64, f64);
 
 impl CpuShare {
     /// An idle CPU of `capacity_vcpu` whose tasks can each use at most `per_task_max_vcpu`.
@@ -102,6 +135,68 @@ impl CpuShare {
             own_caps: 0,
             level: f64::INFINITY,
             last_update: SimTime::ZERO,
+            bandwidth: None,
+        }
+    }
+
+    /// This CPU with its capacity enforced as CFS bandwidth control rather than as a rate: a
+    /// quota of `capacity x period_s` per period of `period_s`, the periods counted from
+    /// `anchor` (the instance's creation). A lone task runs at its full thread speed until the
+    /// period's quota is used, then waits for the next period; over many periods that is the
+    /// capacity, but a body shorter than one quota runs at full speed. With several tasks the
+    /// fluid share applies (the quota is not tracked meanwhile).
+    pub fn with_bandwidth(mut self, period_s: f64, anchor: SimTime) -> Self {
+        if period_s > 0.0 {
+            self.bandwidth = Some(Bandwidth { period_s, anchor, quota: self.capacity_vcpu * period_s, period: 0, used: 0.0 });
+        }
+        self
+    }
+
+    /// The lone task's full speed when the bandwidth limit applies to it (it can go faster than
+    /// the capacity), else `None`.
+    fn bandwidth_burst(&self) -> Option<f64> {
+        match (&self.bandwidth, self.tasks.as_slice()) {
+            (Some(_), [t]) if t.max_vcpu > self.capacity_vcpu => Some(t.max_vcpu),
+            _ => None,
+        }
+    }
+
+    /// Runs a lone task at full speed `burst` under the bandwidth limit from `from` (seconds from
+    /// the anchor) until `until` (seconds from the anchor; infinite: until done) or until
+    /// `work` is done, whichever is first.
+    fn bandwidth_run(bw: &Bandwidth, burst: f64, from: f64, until: f64, work: f64) -> BwState {
+        let p = bw.period_s;
+        let (mut t, mut done) = (from, 0.0);
+        let mut k = (t / p).floor() as u64;
+        let mut used = if k == bw.period { bw.used } else { 0.0 };
+        // Whole periods use all of the quota, or what the burst does in one period.
+        let per_period = bw.quota.min(burst * p);
+        loop {
+            let period_end = (k + 1) as f64 * p;
+            let can = (bw.quota - used).max(0.0).min(burst * (period_end - t).max(0.0)).min(work - done);
+            if t + can / burst >= until {
+                let d = burst * (until - t).max(0.0);
+                return (until, k, used + d, done + d);
+            }
+            t += can / burst;
+            used += can;
+            done += can;
+            if done >= work || period_end >= until {
+                return (if done >= work { t } else { until }, k, used, done);
+            }
+            // Wait for the next period, then skip the whole periods that do not finish the work
+            // (or reach `until`).
+            k += 1;
+            used = 0.0;
+            t = period_end;
+            let by_work = ((work - done) / per_period).ceil() as u64;
+            let by_time = if until.is_finite() { ((until - t) / p).floor() as u64 } else { u64::MAX };
+            let n = by_work.saturating_sub(1).min(by_time);
+            if n > 0 {
+                done += n as f64 * per_period;
+                k += n;
+                t += n as f64 * p;
+            }
         }
     }
 
@@ -156,7 +251,15 @@ impl CpuShare {
     fn advance(&mut self, now: SimTime) {
         let elapsed_s = now.saturating_since(self.last_update).as_secs_f64();
         if elapsed_s > 0.0 {
-            if self.own_caps == 0 {
+            if let Some(burst) = self.bandwidth_burst() {
+                let bw = self.bandwidth.as_ref().expect("bandwidth");
+                let from = self.last_update.saturating_since(bw.anchor).as_secs_f64();
+                let until = now.saturating_since(bw.anchor).as_secs_f64();
+                let (_, period, used, done) = Self::bandwidth_run(bw, burst, from, until, self.tasks[0].remaining_vcpu_s);
+                let bw = self.bandwidth.as_mut().expect("bandwidth");
+                (bw.period, bw.used) = (period, used);
+                self.tasks[0].remaining_vcpu_s = (self.tasks[0].remaining_vcpu_s - done).max(0.0);
+            } else if self.own_caps == 0 {
                 let done = elapsed_s * self.rate_vcpu();
                 for t in &mut self.tasks {
                     t.remaining_vcpu_s = (t.remaining_vcpu_s - done).max(0.0);
@@ -220,6 +323,12 @@ impl CpuShare {
             let ns = (secs * 1e9).ceil();
             if ns >= u64::MAX as f64 { SimDuration(u64::MAX) } else { SimDuration(ns as u64) }
         };
+        if let Some(burst) = self.bandwidth_burst() {
+            let (bw, task) = (self.bandwidth.as_ref().expect("bandwidth"), &self.tasks[0]);
+            let from = self.last_update.saturating_since(bw.anchor).as_secs_f64();
+            let (end, ..) = Self::bandwidth_run(bw, burst, from, f64::INFINITY, task.remaining_vcpu_s);
+            return Some((self.last_update + at(end - from), task.owner));
+        }
         if self.own_caps == 0 {
             let rate = self.rate_vcpu();
             let t = self.tasks.iter().min_by(|a, b| a.remaining_vcpu_s.total_cmp(&b.remaining_vcpu_s).then(a.owner.cmp(&b.owner)))?;
@@ -390,5 +499,72 @@ mod tests {
         assert!(c.remove(t, 1));
         let (t, who) = c.next_completion().expect("a task");
         assert_eq!((t, who), (SimTime::from_secs_f64(5.0), 0));
+    }
+
+    /// CFS bandwidth control (Lambda at 256 MB: 0.1447 vCPU, 2.894 ms of CPU per 20 ms): a body
+    /// shorter than one quota runs at full speed; a longer one runs a quota per period and
+    /// finishes within the last; a task that starts after another used the period's quota waits
+    /// for the next period; above the share's reach (one thread at 2 GB) nothing changes.
+    #[test]
+    fn bandwidth_control_runs_short_bodies_at_full_speed() {
+        let share = 256.0 / 1769.0;
+        let (period, quota) = (0.020, share * 0.020);
+        let c = |anchor: f64| CpuShare::new(share, 1.0).with_bandwidth(period, SimTime::from_secs_f64(anchor));
+        // 2 ms of work: under one quota, full speed (a steady share would take 13.8 ms).
+        let mut a = c(0.0);
+        a.add(SimTime::ZERO, 1, 0.002);
+        expect_next(&a, 1, 0.002);
+        // 3.5 quotas: three periods, then half a quota at full speed.
+        let mut b = c(0.0);
+        b.add(SimTime::ZERO, 1, 3.5 * quota);
+        expect_next(&b, 1, 3.0 * period + 0.5 * quota);
+        // Starting 5 ms into a period: the quota is whole there, and 2 quotas end 1 quota into
+        // the next period.
+        let mut d = c(0.0);
+        d.add(SimTime::from_secs_f64(0.005), 1, 2.0 * quota);
+        expect_next(&d, 1, period + quota);
+        // A task that finished at 2.5 ms used 2.5 ms of the first period's 2.894 ms: the next,
+        // starting at 5 ms, gets the 0.394 ms left, then waits for the next period.
+        let mut e = c(0.0);
+        e.add(SimTime::ZERO, 1, 0.0025);
+        let t = expect_next(&e, 1, 0.0025);
+        e.remove(t, 1);
+        e.add(SimTime::from_secs_f64(0.005), 2, 0.001);
+        expect_next(&e, 2, period + (0.001 - (quota - 0.0025)));
+        // The grid starts at the instance's creation (anchor 7 ms): 2 quotas from 0.010 s run
+        // one quota until 0.010 + q, wait for 0.027, run the second.
+        let mut f = c(-0.013 + 0.020);
+        f.add(SimTime::from_secs_f64(0.010), 1, 2.0 * quota);
+        expect_next(&f, 1, 0.027 + quota);
+        // One thread at 2,048 MB: the share is more than the thread can use; as without the limit.
+        let credit = 2048.0 / 1769.0;
+        let mut g = CpuShare::new(credit, 1.0).with_bandwidth(period, SimTime::ZERO);
+        g.add(SimTime::ZERO, 1, 10.0);
+        assert_eq!(g.next_completion(), Some((SimTime(10_000_000_000), 1)));
+    }
+
+    proptest! {
+        /// Under bandwidth control a lone task's completion does not depend on when the CPU
+        /// looks at it (an add or remove of another owner's nothing advances it), and lies
+        /// between its time at full speed and its time at the steady share plus one period.
+        #[test]
+        fn bandwidth_completion_is_consistent_and_bounded(share in 0.05f64..0.95, period_ms in 1.0f64..100.0, work in 0.0005f64..2.0, anchor_ms in 0.0f64..100.0, looks in proptest::collection::vec(0.0f64..1.0, 0..6)) {
+            let period = period_ms / 1000.0;
+            let mut c = CpuShare::new(share, 1.0).with_bandwidth(period, SimTime::from_secs_f64(anchor_ms / 1000.0));
+            let start = SimTime::from_secs_f64(0.1);
+            c.add(start, 1, work);
+            let (end, _) = c.next_completion().expect("a task");
+            let span = end.saturating_since(start).as_secs_f64();
+            prop_assert!(span >= work - 1e-9 && span <= work / share + period + 1e-6, "span {} work {} share {} period {}", span, work, share, period);
+            let mut looks = looks;
+            looks.sort_by(f64::total_cmp);
+            for f in looks {
+                let at = start + SimDuration::from_secs_f64(span * f);
+                prop_assert!(!c.remove(at, 99));
+                let (again, who) = c.next_completion().expect("a task");
+                prop_assert_eq!(who, 1);
+                prop_assert!(again.0.abs_diff(end.0) <= 2, "looked at {:?}: {:?} against {:?}", at, again, end);
+            }
+        }
     }
 }

@@ -160,6 +160,10 @@ pub struct FunctionPlatform {
     /// 0 on Lambda, whose measured spread is the work's, and on Azure Flex and Premium, not
     /// measured).
     pub cpu_noise_sigma: f64,
+    /// CFS bandwidth period enforcing the instance's CPU share, s (Lambda's
+    /// `function.cpu_period_ms`): the share is a quota per period, so a body shorter than one
+    /// quota runs at full speed ([`crate::cpu::CpuShare::with_bandwidth`]); 0: a steady rate.
+    pub cpu_period_s: f64,
     /// Concurrent executions per instance.
     pub slots_per_instance: u32,
     /// Invocations whose code runs at once per instance, over every kind of function (the
@@ -330,6 +334,7 @@ impl FunctionPlatform {
                     cpu_speed: f.cpu_speed.value,
                     vector_speed: f.vector_speed.as_ref().map_or(f.cpu_speed.value, |v| v.value),
                     cpu_noise_sigma: f.cpu_noise_sigma.value,
+                    cpu_period_s: f.cpu_period_ms.as_ref().map_or(0.0, |p| p.value / 1000.0),
                     slots_per_instance: f.concurrent_executions_per_instance.value.max(1.0) as u32,
                     code_threads: 0,
                     cold_start: ColdStart::new(
@@ -545,6 +550,7 @@ impl FunctionPlatform {
                     cpu_speed: f.cpu_speed.value,
                     vector_speed: f.vector_speed.as_ref().map_or(f.cpu_speed.value, |v| v.value),
                     cpu_noise_sigma,
+                    cpu_period_s: 0.0,
                     slots_per_instance: slots,
                     code_threads,
                     cold_start,

@@ -114,6 +114,11 @@ pub struct LambdaFunctionParams {
     /// Spread of a function body's CPU time between invocations beyond the work's own, log-sd
     /// (as models/az-func.toml's; 0: Lambda's measured spread is the work's).
     pub cpu_noise_sigma: Param,
+    /// CFS bandwidth period by which the CPU share is enforced, ms: the share is a quota of CPU
+    /// time per period, so a body shorter than one quota runs at full speed; absent or 0: the
+    /// share is a steady rate ([`crate::cpu`]).
+    #[serde(default)]
+    pub cpu_period_ms: Option<Param>,
     /// Concurrent executions per instance.
     pub concurrent_executions_per_instance: Param,
     /// Timeout, s.
@@ -1138,6 +1143,9 @@ impl CheckRanges for LambdaModel {
             within("function.vector_speed", v, 0.05, 20.0)?;
         }
         within("function.cpu_noise_sigma", &f.cpu_noise_sigma, 0.0, 1.0)?;
+        if let Some(p) = &f.cpu_period_ms {
+            within("function.cpu_period_ms", p, 0.0, 1000.0)?;
+        }
         within("function.concurrent_executions_per_instance", &f.concurrent_executions_per_instance, 1.0, MAX_SLOTS)?;
         within("function.timeout_s", &f.timeout_s, 0.001, 1e9)?;
         within("scaling.burst_instances", &self.scaling.burst_instances, 1.0, 1e7)?;
@@ -1260,6 +1268,14 @@ impl Models {
     pub fn with_reference_cores(mut self) -> Models {
         self.lambda.function.cpu_speed.value = 1.0;
         self.lambda.function.vector_speed = None;
+        self
+    }
+
+    /// These models with Lambda's CPU share a steady rate (`function.cpu_period_ms` absent)
+    /// instead of a quota per CFS period: a body's time is its work over the share, as a hand
+    /// computation takes it.
+    pub fn with_steady_cpu_share(mut self) -> Models {
+        self.lambda.function.cpu_period_ms = None;
         self
     }
 
