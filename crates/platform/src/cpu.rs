@@ -101,6 +101,10 @@ pub struct CpuShare {
     last_update: SimTime,
     /// CFS bandwidth control (Lambda): the instance's credit is a quota per period, not a rate.
     bandwidth: Option<Bandwidth>,
+    /// The lone task's completion under the bandwidth limit as `next_completion` last found it,
+    /// with the period state then: (instant, owner, period, used). Its removal at that instant
+    /// takes the state from here instead of running the periods again.
+    bw_end: std::cell::Cell<Option<(SimTime, u32, u64, f64)>>,
 }
 
 /// CFS bandwidth control of one instance (Linux `cpu.cfs_quota_us` per `cpu.cfs_period_us`,
@@ -136,6 +140,7 @@ impl CpuShare {
             level: f64::INFINITY,
             last_update: SimTime::ZERO,
             bandwidth: None,
+            bw_end: std::cell::Cell::new(None),
         }
     }
 
@@ -161,13 +166,35 @@ impl CpuShare {
         }
     }
 
+    /// When a lone task with `work` left at `from` (seconds from the anchor) finishes at full
+    /// speed `burst` under the bandwidth limit, and the period state then: (seconds from the
+    /// anchor, period, work used in it). What [`Self::bandwidth_run`] gives without a limit, in
+    /// closed form: the rest of this period's quota, whole periods, then the last part.
+    fn bandwidth_finish(bw: &Bandwidth, burst: f64, from: f64, work: f64) -> (f64, u64, f64) {
+        let p = bw.period_s;
+        // `from` is never negative, so truncation is the floor (and no libm call).
+        let k = (from / p) as u64;
+        let used = if k == bw.period { bw.used } else { 0.0 };
+        let period_end = (k + 1) as f64 * p;
+        let first = (bw.quota - used).max(0.0).min(burst * (period_end - from).max(0.0));
+        if work <= first {
+            return (from + work / burst, k, used + work);
+        }
+        // The quota is more than a burst does in a period's rest only when the burst is slower
+        // than the capacity, which `bandwidth_burst` excludes: every later period does `quota`.
+        let left = work - first;
+        let n = ((left / bw.quota).ceil() as u64).saturating_sub(1);
+        let last = left - n as f64 * bw.quota;
+        (period_end + n as f64 * p + last / burst, k + 1 + n, last)
+    }
+
     /// Runs a lone task at full speed `burst` under the bandwidth limit from `from` (seconds from
     /// the anchor) until `until` (seconds from the anchor; infinite: until done) or until
     /// `work` is done, whichever is first.
     fn bandwidth_run(bw: &Bandwidth, burst: f64, from: f64, until: f64, work: f64) -> BwState {
         let p = bw.period_s;
         let (mut t, mut done) = (from, 0.0);
-        let mut k = (t / p).floor() as u64;
+        let mut k = (t / p) as u64;
         let mut used = if k == bw.period { bw.used } else { 0.0 };
         // Whole periods use all of the quota, or what the burst does in one period.
         let per_period = bw.quota.min(burst * p);
@@ -252,6 +279,17 @@ impl CpuShare {
         let elapsed_s = now.saturating_since(self.last_update).as_secs_f64();
         if elapsed_s > 0.0 {
             if let Some(burst) = self.bandwidth_burst() {
+                if let Some((end, owner, period, used)) = self.bw_end.get()
+                    && end == now
+                    && owner == self.tasks[0].owner
+                {
+                    // The lone task completes now, as computed when it was scheduled.
+                    let bw = self.bandwidth.as_mut().expect("bandwidth");
+                    (bw.period, bw.used) = (period, used);
+                    self.tasks[0].remaining_vcpu_s = 0.0;
+                    self.last_update = now;
+                    return;
+                }
                 let bw = self.bandwidth.as_ref().expect("bandwidth");
                 let from = self.last_update.saturating_since(bw.anchor).as_secs_f64();
                 let until = now.saturating_since(bw.anchor).as_secs_f64();
@@ -285,6 +323,7 @@ impl CpuShare {
     /// many cores.
     pub fn add_threads(&mut self, now: SimTime, owner: u32, work_vcpu_s: f64, threads: Option<u8>) {
         self.advance(now);
+        self.bw_end.set(None);
         let max_vcpu = threads.map_or(self.per_task_max_vcpu, |n| f64::from(n.max(1)) * self.speed);
         if max_vcpu != self.per_task_max_vcpu {
             self.own_caps += 1;
@@ -302,6 +341,7 @@ impl CpuShare {
     /// Removes `owner`'s task (finished or aborted). Returns whether it was there.
     pub fn remove(&mut self, now: SimTime, owner: u32) -> bool {
         self.advance(now);
+        self.bw_end.set(None);
         match self.tasks.iter().position(|t| t.owner == owner) {
             Some(i) => {
                 if self.tasks[i].max_vcpu != self.per_task_max_vcpu {
@@ -312,6 +352,15 @@ impl CpuShare {
                 true
             }
             None => false,
+        }
+    }
+
+    /// The owner of the task [`Self::next_completion`] names, without computing when it ends
+    /// when there is only one.
+    pub fn completing_owner(&self) -> Option<u32> {
+        match self.tasks.as_slice() {
+            [t] => Some(t.owner),
+            _ => self.next_completion().map(|(_, owner)| owner),
         }
     }
 
@@ -326,8 +375,10 @@ impl CpuShare {
         if let Some(burst) = self.bandwidth_burst() {
             let (bw, task) = (self.bandwidth.as_ref().expect("bandwidth"), &self.tasks[0]);
             let from = self.last_update.saturating_since(bw.anchor).as_secs_f64();
-            let (end, ..) = Self::bandwidth_run(bw, burst, from, f64::INFINITY, task.remaining_vcpu_s);
-            return Some((self.last_update + at(end - from), task.owner));
+            let (end, period, used) = Self::bandwidth_finish(bw, burst, from, task.remaining_vcpu_s);
+            let at_end = self.last_update + at(end - from);
+            self.bw_end.set(Some((at_end, task.owner, period, used)));
+            return Some((at_end, task.owner));
         }
         if self.own_caps == 0 {
             let rate = self.rate_vcpu();

@@ -652,7 +652,7 @@ impl World<'_> {
         if inst.cpu_token != token {
             return;
         }
-        let (_, owner) = inst.cpu.next_completion().expect("a CPU completion event implies a computing invocation");
+        let owner = inst.cpu.completing_owner().expect("a CPU completion event implies a computing invocation");
         inst.cpu.remove(now, owner);
         self.reschedule_cpu(i);
         let owner = InvId(owner);
