@@ -21,8 +21,10 @@
 //! measured on Lambda: pwrdrvr/lambda-dispatch #246) and a quota of `capacity x period` per
 //! period; a lone task runs at its threads' full speed until the quota is used, then waits for
 //! the next period. A body shorter than one quota (2.9 ms of CPU at 256 MB) so runs at full
-//! speed, a long one at the share within one period. With several tasks on an instance the
-//! steady share applies and the quota is not tracked (Lambda runs one invocation per instance).
+//! speed, a long one at the share within one period. A task bursts on at most the cores the
+//! instance shows (Lambda: 2, up to 6 at 10,240 MB). With several tasks on an instance (Lambda
+//! runs one invocation per instance unless configured otherwise) the steady share applies, and
+//! the quota it uses is counted against the period.
 //!
 //! **Parameters.** Capacity: Lambda `memory_mb / memory_mb_per_vcpu` (1,769 MB per vCPU, AWS
 //! configuration-memory doc); Azure `host_vcpus` (1, AZD event-driven-scaling). Per-task cap:
@@ -117,11 +119,18 @@ struct Bandwidth {
     anchor: SimTime,
     /// Reference-core work allowed per period: the capacity times the period.
     quota: f64,
+    /// The fastest a task runs while quota is left: the cores the instance shows, times their
+    /// speed (a task's own threads may be fewer).
+    max_burst: f64,
     /// The period (index from the anchor) that `used` counts.
     period: u64,
     /// Work done in that period.
     used: f64,
 }
+
+/// Work below which a task counts as done under the bandwidth limit, reference-core seconds (a
+/// picosecond: what float rounding leaves of a body that should end exactly).
+const WORK_EPS: f64 = 1e-12;
 
 /// Where a bandwidth-limited task stands after running: (seconds from the anchor, period
 /// index, work used in that period, work done).
@@ -150,9 +159,14 @@ impl CpuShare {
     /// period's quota is used, then waits for the next period; over many periods that is the
     /// capacity, but a body shorter than one quota runs at full speed. With several tasks the
     /// fluid share applies (the quota is not tracked meanwhile).
-    pub fn with_bandwidth(mut self, period_s: f64, anchor: SimTime) -> Self {
+    ///
+    /// `visible_vcpus` is how many cores the instance shows (Lambda: 2, more from 3,538 MB): a
+    /// task's burst is at most that many cores at the instance's speed.
+    pub fn with_bandwidth(mut self, period_s: f64, anchor: SimTime, visible_vcpus: f64) -> Self {
         if period_s > 0.0 {
-            self.bandwidth = Some(Bandwidth { period_s, anchor, quota: self.capacity_vcpu * period_s, period: 0, used: 0.0 });
+            let quota = self.capacity_vcpu * period_s;
+            let max_burst = visible_vcpus * self.speed;
+            self.bandwidth = Some(Bandwidth { period_s, anchor, quota, max_burst, period: 0, used: 0.0 });
         }
         self
     }
@@ -161,7 +175,7 @@ impl CpuShare {
     /// the capacity), else `None`.
     fn bandwidth_burst(&self) -> Option<f64> {
         match (&self.bandwidth, self.tasks.as_slice()) {
-            (Some(_), [t]) if t.max_vcpu > self.capacity_vcpu => Some(t.max_vcpu),
+            (Some(bw), [t]) if t.max_vcpu.min(bw.max_burst) > self.capacity_vcpu => Some(t.max_vcpu.min(bw.max_burst)),
             _ => None,
         }
     }
@@ -177,13 +191,15 @@ impl CpuShare {
         let used = if k == bw.period { bw.used } else { 0.0 };
         let period_end = (k + 1) as f64 * p;
         let first = (bw.quota - used).max(0.0).min(burst * (period_end - from).max(0.0));
-        if work <= first {
+        if work <= first + WORK_EPS {
             return (from + work / burst, k, used + work);
         }
         // The quota is more than a burst does in a period's rest only when the burst is slower
         // than the capacity, which `bandwidth_burst` excludes: every later period does `quota`.
+        // Work within `WORK_EPS` of a whole number of quotas ends in the last of them, not one
+        // period later.
         let left = work - first;
-        let n = ((left / bw.quota).ceil() as u64).saturating_sub(1);
+        let n = (((left - WORK_EPS) / bw.quota).ceil() as u64).saturating_sub(1);
         let last = left - n as f64 * bw.quota;
         (period_end + n as f64 * p + last / burst, k + 1 + n, last)
     }
@@ -208,15 +224,15 @@ impl CpuShare {
             t += can / burst;
             used += can;
             done += can;
-            if done >= work || period_end >= until {
-                return (if done >= work { t } else { until }, k, used, done);
+            if done >= work - WORK_EPS || period_end >= until {
+                return (if done >= work - WORK_EPS { t } else { until }, k, used, done);
             }
             // Wait for the next period, then skip the whole periods that do not finish the work
             // (or reach `until`).
             k += 1;
             used = 0.0;
             t = period_end;
-            let by_work = ((work - done) / per_period).ceil() as u64;
+            let by_work = ((work - done - WORK_EPS) / per_period).ceil() as u64;
             let by_time = if until.is_finite() { ((until - t) / p).floor() as u64 } else { u64::MAX };
             let n = by_work.saturating_sub(1).min(by_time);
             if n > 0 {
@@ -297,15 +313,36 @@ impl CpuShare {
                 let bw = self.bandwidth.as_mut().expect("bandwidth");
                 (bw.period, bw.used) = (period, used);
                 self.tasks[0].remaining_vcpu_s = (self.tasks[0].remaining_vcpu_s - done).max(0.0);
-            } else if self.own_caps == 0 {
-                let done = elapsed_s * self.rate_vcpu();
-                for t in &mut self.tasks {
-                    t.remaining_vcpu_s = (t.remaining_vcpu_s - done).max(0.0);
-                }
             } else {
-                let level = self.level;
-                for t in &mut self.tasks {
-                    t.remaining_vcpu_s = (t.remaining_vcpu_s - elapsed_s * Self::rate_at(level, t.max_vcpu)).max(0.0);
+                let total = if self.own_caps == 0 {
+                    let rate = self.rate_vcpu();
+                    for t in &mut self.tasks {
+                        t.remaining_vcpu_s = (t.remaining_vcpu_s - elapsed_s * rate).max(0.0);
+                    }
+                    rate * self.tasks.len() as f64
+                } else {
+                    let level = self.level;
+                    let mut total = 0.0;
+                    for t in &mut self.tasks {
+                        let rate = Self::rate_at(level, t.max_vcpu);
+                        t.remaining_vcpu_s = (t.remaining_vcpu_s - elapsed_s * rate).max(0.0);
+                        total += rate;
+                    }
+                    total
+                };
+                // At a steady rate (several tasks, or one that cannot outrun the share) the
+                // quota is still being used: count it, so that a task left alone next starts
+                // with what the period has left.
+                if total > 0.0
+                    && let Some(bw) = self.bandwidth.as_mut()
+                {
+                    let (from, until) =
+                        (self.last_update.saturating_since(bw.anchor).as_secs_f64(), now.saturating_since(bw.anchor).as_secs_f64());
+                    let k = (until / bw.period_s) as u64;
+                    let start = from.max(k as f64 * bw.period_s);
+                    let before = if k == bw.period { bw.used } else { 0.0 };
+                    bw.used = (before + total * (until - start)).min(bw.quota);
+                    bw.period = k;
                 }
             }
         }
@@ -560,7 +597,7 @@ mod tests {
     fn bandwidth_control_runs_short_bodies_at_full_speed() {
         let share = 256.0 / 1769.0;
         let (period, quota) = (0.020, share * 0.020);
-        let c = |anchor: f64| CpuShare::new(share, 1.0).with_bandwidth(period, SimTime::from_secs_f64(anchor));
+        let c = |anchor: f64| CpuShare::new(share, 1.0).with_bandwidth(period, SimTime::from_secs_f64(anchor), 2.0);
         // 2 ms of work: under one quota, full speed (a steady share would take 13.8 ms).
         let mut a = c(0.0);
         a.add(SimTime::ZERO, 1, 0.002);
@@ -589,9 +626,41 @@ mod tests {
         expect_next(&f, 1, 0.027 + quota);
         // One thread at 2,048 MB: the share is more than the thread can use; as without the limit.
         let credit = 2048.0 / 1769.0;
-        let mut g = CpuShare::new(credit, 1.0).with_bandwidth(period, SimTime::ZERO);
+        let mut g = CpuShare::new(credit, 1.0).with_bandwidth(period, SimTime::ZERO, 2.0);
         g.add(SimTime::ZERO, 1, 10.0);
         assert_eq!(g.next_completion(), Some((SimTime(10_000_000_000), 1)));
+        // Exactly three quotas end in the third period, not a period later (float rounding of a
+        // whole number of quotas).
+        let mut h = c(0.0);
+        h.add(SimTime::ZERO, 1, 3.0 * quota);
+        expect_next(&h, 1, 2.0 * period + quota);
+        // Four threads burst on the two cores the instance shows: 2 quotas at 2 vCPUs take one
+        // quota's time over two.
+        let mut m = c(0.0);
+        m.add_threads(SimTime::ZERO, 1, 2.0 * quota, Some(4));
+        expect_next(&m, 1, period + quota / 2.0);
+    }
+
+    /// The quota used while several tasks share the instance at the steady rate still counts:
+    /// two tasks from 0 at half the share each use 0.6 of the period's quota by 12 ms; the one
+    /// left then has 0.4 of a quota before it waits for the next period.
+    #[test]
+    fn bandwidth_counts_the_quota_used_at_the_steady_rate() {
+        let share = 256.0 / 1769.0;
+        let (period, quota) = (0.020, share * 0.020);
+        let mut c = CpuShare::new(share, 1.0).with_bandwidth(period, SimTime::ZERO, 2.0);
+        c.add(SimTime::ZERO, 1, 1.0);
+        c.add(SimTime::ZERO, 2, 0.5 * share * 0.012);
+        let t = expect_next(&c, 2, 0.012);
+        assert!(c.remove(t, 2));
+        let bw = c.bandwidth.as_ref().expect("bandwidth");
+        assert_eq!(bw.period, 0);
+        assert!((bw.used - 0.6 * quota).abs() < 1e-12, "{}", bw.used);
+        // Task 1 did 0.5 x 0.6 quota; it has 0.4 quota left in this period at full speed.
+        let left = 1.0 - 0.3 * quota;
+        let n = ((left - 0.4 * quota) / quota).ceil() - 1.0;
+        let last = left - 0.4 * quota - n * quota;
+        expect_next(&c, 1, period + n * period + last);
     }
 
     proptest! {
@@ -599,14 +668,24 @@ mod tests {
         /// looks at it (an add or remove of another owner's nothing advances it), and lies
         /// between its time at full speed and its time at the steady share plus one period.
         #[test]
-        fn bandwidth_completion_is_consistent_and_bounded(share in 0.05f64..0.95, period_ms in 1.0f64..100.0, work in 0.0005f64..2.0, anchor_ms in 0.0f64..100.0, looks in proptest::collection::vec(0.0f64..1.0, 0..6)) {
+        fn bandwidth_completion_is_consistent_and_bounded(share in 0.05f64..0.95, period_ms in 1.0f64..100.0, work in 0.0005f64..2.0, anchor_ms in 0.0f64..100.0, start_s in 0.0f64..50.0, speed in 0.5f64..2.0, threads in 1u8..4, looks in proptest::collection::vec(0.0f64..1.0, 0..6)) {
             let period = period_ms / 1000.0;
-            let mut c = CpuShare::new(share, 1.0).with_bandwidth(period, SimTime::from_secs_f64(anchor_ms / 1000.0));
-            let start = SimTime::from_secs_f64(0.1);
-            c.add(start, 1, work);
+            let mut c = CpuShare::with_speed(share, 1.0, speed).with_bandwidth(period, SimTime::from_secs_f64(anchor_ms / 1000.0), 2.0);
+            let start = SimTime::from_secs_f64(0.1 + start_s);
+            c.add_threads(start, 1, work, Some(threads));
             let (end, _) = c.next_completion().expect("a task");
             let span = end.saturating_since(start).as_secs_f64();
-            prop_assert!(span >= work - 1e-9 && span <= work / share + period + 1e-6, "span {} work {} share {} period {}", span, work, share, period);
+            let burst = f64::from(threads).min(2.0) * speed;
+            prop_assert!(span >= work / burst - 1e-9 && span <= work / (share * speed) + period + 1e-6, "span {} work {} share {} period {}", span, work, share, period);
+            // Removed at its completion, the task leaves the same period state whether it comes
+            // from the completion computed in closed form or from running the periods.
+            let mut fresh = c.clone();
+            fresh.bw_end.set(None);
+            prop_assert!(c.remove(end, 1) && fresh.remove(end, 1));
+            let (a, b) = (c.bandwidth.as_ref().expect("bw"), fresh.bandwidth.as_ref().expect("bw"));
+            prop_assert!(a.period == b.period && (a.used - b.used).abs() < 1e-9, "closed form {:?} against the loop {:?}", (a.period, a.used), (b.period, b.used));
+            let mut c = CpuShare::with_speed(share, 1.0, speed).with_bandwidth(period, SimTime::from_secs_f64(anchor_ms / 1000.0), 2.0);
+            c.add_threads(start, 1, work, Some(threads));
             let mut looks = looks;
             looks.sort_by(f64::total_cmp);
             for f in looks {
@@ -614,7 +693,7 @@ mod tests {
                 prop_assert!(!c.remove(at, 99));
                 let (again, who) = c.next_completion().expect("a task");
                 prop_assert_eq!(who, 1);
-                prop_assert!(again.0.abs_diff(end.0) <= 2, "looked at {:?}: {:?} against {:?}", at, again, end);
+                prop_assert!(again.0.abs_diff(end.0) <= 8, "looked at {:?}: {:?} against {:?}", at, again, end);
             }
         }
     }

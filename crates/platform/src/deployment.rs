@@ -164,6 +164,8 @@ pub struct FunctionPlatform {
     /// `function.cpu_period_ms`): the share is a quota per period, so a body shorter than one
     /// quota runs at full speed ([`crate::cpu::CpuShare::with_bandwidth`]); 0: a steady rate.
     pub cpu_period_s: f64,
+    /// Cores an instance shows its code (the most a burst under `cpu_period_s` can use).
+    pub visible_vcpus: f64,
     /// Concurrent executions per instance.
     pub slots_per_instance: u32,
     /// Invocations whose code runs at once per instance, over every kind of function (the
@@ -335,6 +337,10 @@ impl FunctionPlatform {
                     vector_speed: f.vector_speed.as_ref().map_or(f.cpu_speed.value, |v| v.value),
                     cpu_noise_sigma: f.cpu_noise_sigma.value,
                     cpu_period_s: f.cpu_period_ms.as_ref().map_or(0.0, |p| p.value / 1000.0),
+                    // Lambda shows two vCPUs whatever the memory (/proc/cpuinfo; SeBS's PyTorch
+                    // runs two threads at 512 MB), and its credit rounded up above that: 6 at
+                    // 10,240 MB ("up to 6 vCPUs", AWS Lambda configuration-memory doc).
+                    visible_vcpus: (memory_mb / f.memory_mb_per_vcpu.value).ceil().max(2.0),
                     slots_per_instance: f.concurrent_executions_per_instance.value.max(1.0) as u32,
                     code_threads: 0,
                     cold_start: ColdStart::new(
@@ -551,6 +557,7 @@ impl FunctionPlatform {
                     vector_speed: f.vector_speed.as_ref().map_or(f.cpu_speed.value, |v| v.value),
                     cpu_noise_sigma,
                     cpu_period_s: 0.0,
+                    visible_vcpus: vcpus,
                     slots_per_instance: slots,
                     code_threads,
                     cold_start,

@@ -232,7 +232,11 @@ impl World<'_> {
             ready: false,
             busy: [0; 3],
             slots_used: 0,
-            cpu: CpuShare::with_speed(p.cpu_capacity_vcpu, p.task_max_vcpu, p.cpu_speed).with_bandwidth(p.cpu_period_s, now),
+            cpu: CpuShare::with_speed(p.cpu_capacity_vcpu, p.task_max_vcpu, p.cpu_speed).with_bandwidth(
+                p.cpu_period_s,
+                now,
+                p.visible_vcpus,
+            ),
             cpu_token: 0,
             keep_alive_gen: 0,
             idle_since: None,
