@@ -102,11 +102,8 @@ pub struct CpuShare {
     level: f64,
     last_update: SimTime,
     /// CFS bandwidth control (Lambda): the instance's credit is a quota per period, not a rate.
-    bandwidth: Option<Bandwidth>,
-    /// The lone task's completion under the bandwidth limit as `next_completion` last found it,
-    /// with the period state then: (instant, owner, period, used). Its removal at that instant
-    /// takes the state from here instead of running the periods again.
-    bw_end: std::cell::Cell<Option<(SimTime, u32, u64, f64)>>,
+    /// Boxed: most instances (Azure's) have none, and the instance records stay small.
+    bandwidth: Option<Box<Bandwidth>>,
 }
 
 /// CFS bandwidth control of one instance (Linux `cpu.cfs_quota_us` per `cpu.cfs_period_us`,
@@ -126,6 +123,10 @@ struct Bandwidth {
     period: u64,
     /// Work done in that period.
     used: f64,
+    /// The lone task's completion as `next_completion` last found it, with the period state
+    /// then: (instant, owner, period, used). Its removal at that instant takes the state from
+    /// here instead of running the periods again.
+    end: std::cell::Cell<Option<(SimTime, u32, u64, f64)>>,
 }
 
 /// Work below which a task counts as done under the bandwidth limit, reference-core seconds (a
@@ -149,7 +150,6 @@ impl CpuShare {
             level: f64::INFINITY,
             last_update: SimTime::ZERO,
             bandwidth: None,
-            bw_end: std::cell::Cell::new(None),
         }
     }
 
@@ -166,7 +166,8 @@ impl CpuShare {
         if period_s > 0.0 {
             let quota = self.capacity_vcpu * period_s;
             let max_burst = visible_vcpus * self.speed;
-            self.bandwidth = Some(Bandwidth { period_s, anchor, quota, max_burst, period: 0, used: 0.0 });
+            let end = std::cell::Cell::new(None);
+            self.bandwidth = Some(Box::new(Bandwidth { period_s, anchor, quota, max_burst, period: 0, used: 0.0, end }));
         }
         self
     }
@@ -184,6 +185,7 @@ impl CpuShare {
     /// speed `burst` under the bandwidth limit, and the period state then: (seconds from the
     /// anchor, period, work used in it). What [`Self::bandwidth_run`] gives without a limit, in
     /// closed form: the rest of this period's quota, whole periods, then the last part.
+    #[inline(never)]
     fn bandwidth_finish(bw: &Bandwidth, burst: f64, from: f64, work: f64) -> (f64, u64, f64) {
         let p = bw.period_s;
         // `from` is never negative, so truncation is the floor (and no libm call).
@@ -207,6 +209,8 @@ impl CpuShare {
     /// Runs a lone task at full speed `burst` under the bandwidth limit from `from` (seconds from
     /// the anchor) until `until` (seconds from the anchor; infinite: until done) or until
     /// `work` is done, whichever is first.
+    #[cold]
+    #[inline(never)]
     fn bandwidth_run(bw: &Bandwidth, burst: f64, from: f64, until: f64, work: f64) -> BwState {
         let p = bw.period_s;
         let (mut t, mut done) = (from, 0.0);
@@ -295,7 +299,7 @@ impl CpuShare {
         let elapsed_s = now.saturating_since(self.last_update).as_secs_f64();
         if elapsed_s > 0.0 {
             if let Some(burst) = self.bandwidth_burst() {
-                if let Some((end, owner, period, used)) = self.bw_end.get()
+                if let Some((end, owner, period, used)) = self.bandwidth.as_ref().and_then(|bw| bw.end.get())
                     && end == now
                     && owner == self.tasks[0].owner
                 {
@@ -313,40 +317,43 @@ impl CpuShare {
                 let bw = self.bandwidth.as_mut().expect("bandwidth");
                 (bw.period, bw.used) = (period, used);
                 self.tasks[0].remaining_vcpu_s = (self.tasks[0].remaining_vcpu_s - done).max(0.0);
+            } else if self.own_caps == 0 {
+                let rate = self.rate_vcpu();
+                for t in &mut self.tasks {
+                    t.remaining_vcpu_s = (t.remaining_vcpu_s - elapsed_s * rate).max(0.0);
+                }
+                if self.bandwidth.is_some() {
+                    self.count_steady_quota(now, rate * self.tasks.len() as f64);
+                }
             } else {
-                let total = if self.own_caps == 0 {
-                    let rate = self.rate_vcpu();
-                    for t in &mut self.tasks {
-                        t.remaining_vcpu_s = (t.remaining_vcpu_s - elapsed_s * rate).max(0.0);
-                    }
-                    rate * self.tasks.len() as f64
-                } else {
-                    let level = self.level;
-                    let mut total = 0.0;
-                    for t in &mut self.tasks {
-                        let rate = Self::rate_at(level, t.max_vcpu);
-                        t.remaining_vcpu_s = (t.remaining_vcpu_s - elapsed_s * rate).max(0.0);
-                        total += rate;
-                    }
-                    total
-                };
-                // At a steady rate (several tasks, or one that cannot outrun the share) the
-                // quota is still being used: count it, so that a task left alone next starts
-                // with what the period has left.
-                if total > 0.0
-                    && let Some(bw) = self.bandwidth.as_mut()
-                {
-                    let (from, until) =
-                        (self.last_update.saturating_since(bw.anchor).as_secs_f64(), now.saturating_since(bw.anchor).as_secs_f64());
-                    let k = (until / bw.period_s) as u64;
-                    let start = from.max(k as f64 * bw.period_s);
-                    let before = if k == bw.period { bw.used } else { 0.0 };
-                    bw.used = (before + total * (until - start)).min(bw.quota);
-                    bw.period = k;
+                let level = self.level;
+                for t in &mut self.tasks {
+                    t.remaining_vcpu_s = (t.remaining_vcpu_s - elapsed_s * Self::rate_at(level, t.max_vcpu)).max(0.0);
+                }
+                if self.bandwidth.is_some() {
+                    let total = self.tasks.iter().map(|t| Self::rate_at(level, t.max_vcpu)).sum();
+                    self.count_steady_quota(now, total);
                 }
             }
         }
         self.last_update = now;
+    }
+
+    /// Counts against the period the quota used from the last update to `now` at the steady
+    /// total rate `total` (several tasks, or one that cannot outrun the share), so that a task
+    /// left alone next starts with what the period has left.
+    #[cold]
+    fn count_steady_quota(&mut self, now: SimTime, total: f64) {
+        let Some(bw) = self.bandwidth.as_mut() else { return };
+        if total <= 0.0 {
+            return;
+        }
+        let (from, until) = (self.last_update.saturating_since(bw.anchor).as_secs_f64(), now.saturating_since(bw.anchor).as_secs_f64());
+        let k = (until / bw.period_s) as u64;
+        let start = from.max(k as f64 * bw.period_s);
+        let before = if k == bw.period { bw.used } else { 0.0 };
+        bw.used = (before + total * (until - start)).min(bw.quota);
+        bw.period = k;
     }
 
     /// Starts `work_vcpu_s` of computation for `owner` at `now`, its threads the instance's
@@ -360,7 +367,9 @@ impl CpuShare {
     /// many cores.
     pub fn add_threads(&mut self, now: SimTime, owner: u32, work_vcpu_s: f64, threads: Option<u8>) {
         self.advance(now);
-        self.bw_end.set(None);
+        if let Some(bw) = &self.bandwidth {
+            bw.end.set(None);
+        }
         let max_vcpu = threads.map_or(self.per_task_max_vcpu, |n| f64::from(n.max(1)) * self.speed);
         if max_vcpu != self.per_task_max_vcpu {
             self.own_caps += 1;
@@ -378,7 +387,9 @@ impl CpuShare {
     /// Removes `owner`'s task (finished or aborted). Returns whether it was there.
     pub fn remove(&mut self, now: SimTime, owner: u32) -> bool {
         self.advance(now);
-        self.bw_end.set(None);
+        if let Some(bw) = &self.bandwidth {
+            bw.end.set(None);
+        }
         match self.tasks.iter().position(|t| t.owner == owner) {
             Some(i) => {
                 if self.tasks[i].max_vcpu != self.per_task_max_vcpu {
@@ -414,7 +425,7 @@ impl CpuShare {
             let from = self.last_update.saturating_since(bw.anchor).as_secs_f64();
             let (end, period, used) = Self::bandwidth_finish(bw, burst, from, task.remaining_vcpu_s);
             let at_end = self.last_update + at(end - from);
-            self.bw_end.set(Some((at_end, task.owner, period, used)));
+            bw.end.set(Some((at_end, task.owner, period, used)));
             return Some((at_end, task.owner));
         }
         if self.own_caps == 0 {
@@ -680,7 +691,7 @@ mod tests {
             // Removed at its completion, the task leaves the same period state whether it comes
             // from the completion computed in closed form or from running the periods.
             let mut fresh = c.clone();
-            fresh.bw_end.set(None);
+            fresh.bandwidth.as_ref().expect("bw").end.set(None);
             prop_assert!(c.remove(end, 1) && fresh.remove(end, 1));
             let (a, b) = (c.bandwidth.as_ref().expect("bw"), fresh.bandwidth.as_ref().expect("bw"));
             prop_assert!(a.period == b.period && (a.used - b.used).abs() < 1e-9, "closed form {:?} against the loop {:?}", (a.period, a.used), (b.period, b.used));
