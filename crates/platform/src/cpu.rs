@@ -158,7 +158,7 @@ impl CpuShare {
     /// `anchor` (the instance's creation). A lone task runs at its full thread speed until the
     /// period's quota is used, then waits for the next period; over many periods that is the
     /// capacity, but a body shorter than one quota runs at full speed. With several tasks the
-    /// fluid share applies (the quota is not tracked meanwhile).
+    /// steady share applies, and the quota it uses counts against the period.
     ///
     /// `visible_vcpus` is how many cores the instance shows (Lambda: 2, more from 3,538 MB): a
     /// task's burst is at most that many cores at the instance's speed.
