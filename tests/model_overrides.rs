@@ -87,6 +87,13 @@ fn a_bad_override_is_an_input_error_at_its_key() {
     let err = String::from_utf8_lossy(&sfsim(&["run", &out_of_range, "-q"]).stderr).into_owned();
     assert!(err.contains("models.az-durable.replay.extended_sessions") && err.contains("within [0, 1]"), "{err}");
 
+    // Lambda's CPU quota period: 0 (a steady share) to 1 s.
+    let period = write(&dir, "period.toml", &format!("{SCENARIO}\n[models.aws-lambda]\nfunction.cpu_period_ms = 5000\n"));
+    let out = sfsim(&["run", &period, "-q"]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("models.aws-lambda.function.cpu_period_ms") && err.contains("within [0, 1000]"), "{err}");
+
     let not_a_number = write(&dir, "nan.toml", &format!("{SCENARIO}\n[models.az-durable]\nreplay.episode_cpu_s = \"fast\"\n"));
     let err = String::from_utf8_lossy(&sfsim(&["run", &not_a_number, "-q"]).stderr).into_owned();
     assert!(err.contains("models.az-durable.replay.episode_cpu_s") && err.contains("is a number"), "{err}");
