@@ -129,13 +129,16 @@ struct Bandwidth {
     end: std::cell::Cell<Option<(SimTime, u32, u64, f64)>>,
 }
 
+impl Bandwidth {
+    /// Seconds from the period grid's origin to `t`.
+    fn secs(&self, t: SimTime) -> f64 {
+        t.saturating_since(self.anchor).as_secs_f64()
+    }
+}
+
 /// Work below which a task counts as done under the bandwidth limit, reference-core seconds (a
 /// picosecond: what float rounding leaves of a body that should end exactly).
 const WORK_EPS: f64 = 1e-12;
-
-/// Where a bandwidth-limited task stands after running: (seconds from the anchor, period
-/// index, work used in that period, work done).
-type BwState = (f64, u64, f64, f64);
 
 impl CpuShare {
     /// An idle CPU of `capacity_vcpu` whose tasks can each use at most `per_task_max_vcpu`.
@@ -183,8 +186,8 @@ impl CpuShare {
 
     /// When a lone task with `work` left at `from` (seconds from the anchor) finishes at full
     /// speed `burst` under the bandwidth limit, and the period state then: (seconds from the
-    /// anchor, period, work used in it). What [`Self::bandwidth_run`] gives without a limit, in
-    /// closed form: the rest of this period's quota, whole periods, then the last part.
+    /// anchor, period, work used in it): the rest of this period's quota, whole periods, then
+    /// the last part.
     #[inline(never)]
     fn bandwidth_finish(bw: &Bandwidth, burst: f64, from: f64, work: f64) -> (f64, u64, f64) {
         let p = bw.period_s;
@@ -206,45 +209,28 @@ impl CpuShare {
         (period_end + n as f64 * p + last / burst, k + 1 + n, last)
     }
 
-    /// Runs a lone task at full speed `burst` under the bandwidth limit from `from` (seconds from
-    /// the anchor) until `until` (seconds from the anchor; infinite: until done) or until
-    /// `work` is done, whichever is first.
+    /// The work a lone task with `work` left does at full speed `burst` under the bandwidth
+    /// limit from `from` to `until` (seconds from the anchor), and the period state at `until`:
+    /// (period, work used in it, work done). In closed form, as [`Self::bandwidth_finish`]: the
+    /// rest of the first period's quota, a quota per whole period between, the start of the last.
     #[cold]
     #[inline(never)]
-    fn bandwidth_run(bw: &Bandwidth, burst: f64, from: f64, until: f64, work: f64) -> BwState {
+    fn bandwidth_progress(bw: &Bandwidth, burst: f64, from: f64, until: f64, work: f64) -> (u64, f64, f64) {
         let p = bw.period_s;
-        let (mut t, mut done) = (from, 0.0);
-        let mut k = (t / p) as u64;
-        let mut used = if k == bw.period { bw.used } else { 0.0 };
-        // Whole periods use all of the quota, or what the burst does in one period.
-        let per_period = bw.quota.min(burst * p);
-        loop {
-            let period_end = (k + 1) as f64 * p;
-            let can = (bw.quota - used).max(0.0).min(burst * (period_end - t).max(0.0)).min(work - done);
-            if t + can / burst >= until {
-                let d = burst * (until - t).max(0.0);
-                return (until, k, used + d, done + d);
-            }
-            t += can / burst;
-            used += can;
-            done += can;
-            if done >= work - WORK_EPS || period_end >= until {
-                return (if done >= work - WORK_EPS { t } else { until }, k, used, done);
-            }
-            // Wait for the next period, then skip the whole periods that do not finish the work
-            // (or reach `until`).
-            k += 1;
-            used = 0.0;
-            t = period_end;
-            let by_work = ((work - done - WORK_EPS) / per_period).ceil() as u64;
-            let by_time = if until.is_finite() { ((until - t) / p).floor() as u64 } else { u64::MAX };
-            let n = by_work.saturating_sub(1).min(by_time);
-            if n > 0 {
-                done += n as f64 * per_period;
-                k += n;
-                t += n as f64 * p;
-            }
+        let (k0, k1) = ((from / p) as u64, (until / p) as u64);
+        let used0 = if k0 == bw.period { bw.used } else { 0.0 };
+        let left0 = (bw.quota - used0).max(0.0);
+        if k1 == k0 {
+            let done = left0.min(burst * (until - from)).min(work);
+            return (k0, used0 + done, done);
         }
+        // `bandwidth_burst` makes the burst faster than the share, so a whole period uses its quota.
+        let first = left0.min(burst * ((k0 + 1) as f64 * p - from));
+        let whole = (k1 - k0 - 1) as f64 * bw.quota;
+        let last = bw.quota.min(burst * (until - k1 as f64 * p).max(0.0));
+        let done = (first + whole + last).min(work);
+        // What the task did in the last period: none if its work ran out before it began.
+        (k1, (done - first - whole).max(0.0), done)
     }
 
     /// An idle CPU of `capacity_vcpu` cores that each run `speed` reference-core seconds of work
@@ -311,9 +297,8 @@ impl CpuShare {
                     return;
                 }
                 let bw = self.bandwidth.as_ref().expect("bandwidth");
-                let from = self.last_update.saturating_since(bw.anchor).as_secs_f64();
-                let until = now.saturating_since(bw.anchor).as_secs_f64();
-                let (_, period, used, done) = Self::bandwidth_run(bw, burst, from, until, self.tasks[0].remaining_vcpu_s);
+                let (from, until) = (bw.secs(self.last_update), bw.secs(now));
+                let (period, used, done) = Self::bandwidth_progress(bw, burst, from, until, self.tasks[0].remaining_vcpu_s);
                 let bw = self.bandwidth.as_mut().expect("bandwidth");
                 (bw.period, bw.used) = (period, used);
                 self.tasks[0].remaining_vcpu_s = (self.tasks[0].remaining_vcpu_s - done).max(0.0);
@@ -348,7 +333,7 @@ impl CpuShare {
         if total <= 0.0 {
             return;
         }
-        let (from, until) = (self.last_update.saturating_since(bw.anchor).as_secs_f64(), now.saturating_since(bw.anchor).as_secs_f64());
+        let (from, until) = (bw.secs(self.last_update), bw.secs(now));
         let k = (until / bw.period_s) as u64;
         let start = from.max(k as f64 * bw.period_s);
         let before = if k == bw.period { bw.used } else { 0.0 };
@@ -422,7 +407,7 @@ impl CpuShare {
         };
         if let Some(burst) = self.bandwidth_burst() {
             let (bw, task) = (self.bandwidth.as_ref().expect("bandwidth"), &self.tasks[0]);
-            let from = self.last_update.saturating_since(bw.anchor).as_secs_f64();
+            let from = bw.secs(self.last_update);
             let (end, period, used) = Self::bandwidth_finish(bw, burst, from, task.remaining_vcpu_s);
             let at_end = self.last_update + at(end - from);
             bw.end.set(Some((at_end, task.owner, period, used)));
@@ -689,12 +674,13 @@ mod tests {
             let burst = f64::from(threads).min(2.0) * speed;
             prop_assert!(span >= work / burst - 1e-9 && span <= work / (share * speed) + period + 1e-6, "span {} work {} share {} period {}", span, work, share, period);
             // Removed at its completion, the task leaves the same period state whether it comes
-            // from the completion computed in closed form or from running the periods.
+            // from the completion (`bandwidth_finish`, cached) or from its progress to that
+            // instant (`bandwidth_progress`).
             let mut fresh = c.clone();
             fresh.bandwidth.as_ref().expect("bw").end.set(None);
             prop_assert!(c.remove(end, 1) && fresh.remove(end, 1));
             let (a, b) = (c.bandwidth.as_ref().expect("bw"), fresh.bandwidth.as_ref().expect("bw"));
-            prop_assert!(a.period == b.period && (a.used - b.used).abs() < 1e-9, "closed form {:?} against the loop {:?}", (a.period, a.used), (b.period, b.used));
+            prop_assert!(a.period == b.period && (a.used - b.used).abs() < 1e-9, "at its completion {:?} against its progress to that instant {:?}", (a.period, a.used), (b.period, b.used));
             let mut c = CpuShare::with_speed(share, 1.0, speed).with_bandwidth(period, SimTime::from_secs_f64(anchor_ms / 1000.0), 2.0);
             c.add_threads(start, 1, work, Some(threads));
             let mut looks = looks;
