@@ -161,6 +161,35 @@ fn an_azure_host_with_one_python_thread_runs_one_invocation_at_a_time() {
     assert_eq!(starts[1].saturating_sub(starts[0]), SimDuration::from_secs(1));
 }
 
+/// The function timeout runs from the execution's start, not while a dispatched invocation
+/// waits for the Python worker's thread: SeBS-Flow's 1000-genome Azure run (2024) ran queued
+/// 2-3.5-minute activities back to back on one host for far longer than 10 minutes after their
+/// dispatch, and none timed out (session 18; before, the blind run failed every execution).
+#[test]
+fn an_azure_invocation_waiting_for_the_python_thread_does_not_time_out() {
+    let mut m = reference_models();
+    m.azure.function.cpu_noise_sigma.value = 0.0; // times computed by hand
+    m.azure.function.concurrent_executions_per_host.value = 2.0;
+    assert_eq!(m.azure.function.timeout_s.value, 600.0, "the Consumption limit this test assumes");
+    // Two requests on one host with one thread: the second waits 400 s, then runs 400 s, 800 s
+    // after its dispatch but 400 s after its start.
+    let s = scenario(400.0, "");
+    let o = run(Deployment::AzFunc, &m, &s, Arrivals::Burst { size: 2, interval_s: 0.0 }, 2);
+    assert_eq!(o.instances_started, 1);
+    assert!(o.executions.iter().all(|r| r.outcome == Outcome::Completed), "{:?}", o.executions);
+    let mut exec: Vec<SimDuration> = o.executions.iter().map(|r| r.breakdown.execution).collect();
+    exec.sort();
+    assert_eq!(exec, vec![SimDuration::from_secs(400), SimDuration::from_secs(800)]);
+    // Code that itself runs past the limit still fails, each at 600 s of its own run.
+    let s = scenario(700.0, "");
+    let o = run(Deployment::AzFunc, &m, &s, Arrivals::Burst { size: 2, interval_s: 0.0 }, 2);
+    let timeout = PlatformError::Timeout("Microsoft.Azure.WebJobs.Host.FunctionTimeoutException");
+    assert!(o.executions.iter().all(|r| r.outcome == Outcome::Failed { error: timeout.clone() }), "{:?}", o.executions);
+    let mut exec: Vec<SimDuration> = o.executions.iter().map(|r| r.breakdown.execution).collect();
+    exec.sort();
+    assert_eq!(exec, vec![SimDuration::from_secs(600), SimDuration::from_secs(1200)]);
+}
+
 #[test]
 fn azure_adds_one_host_per_second_for_http_and_requests_queue_meanwhile() {
     let mut m = reference_models();

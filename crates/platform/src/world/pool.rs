@@ -5,7 +5,7 @@
 //! cold starts ([`crate::coldstart`]: runtime start, package load, init), warm reuse of the most
 //! recently freed instance, keep-alive expiry, and the Python worker's thread pool on Azure
 //! hosts (an invocation with a slot but no thread waits FIFO; the wait is execution in the
-//! breakdown, the timeout runs from dispatch, the memory meter does not run). Scale-out: Lambda
+//! breakdown; neither the timeout nor the memory meter runs). Scale-out: Lambda
 //! creates an instance per request while the account's concurrency allows
 //! ([`crate::scaling::LambdaScaler`], burst then linear) and otherwise refuses it
 //! (`PlatformError::Throttled`, whichever driver invoked); Azure queues HTTP requests at the
@@ -392,13 +392,6 @@ impl World<'_> {
         let i = self.host_of(v);
         let app = self.insts[i].app;
         let threads = self.plan.apps[app].platform.code_threads;
-        // The platform times the invocation from its dispatch, wait for the thread included.
-        let timeout = self.plan.apps[app].platform.timeout;
-        self.timer_gen = self.timer_gen.wrapping_add(1).max(1);
-        self.invs[v].timeout_gen = self.timer_gen;
-        if self.apps[app].timeouts.push(now + timeout, v.0, self.timer_gen) {
-            self.q.schedule(now + timeout, Ev::TimeoutsDue(app));
-        }
         // The host's own leading and trailing phases (history load, message blobs, checkpoint)
         // run without a worker thread; the language worker's part holds one.
         self.invs[v].dispatched = now;
@@ -538,7 +531,24 @@ impl World<'_> {
                 x.cold = true;
             }
         }
+        let first_start = !inv.code_started;
         inv.code_started = true;
+        if first_start {
+            // The function timeout runs from the execution's start (the host's own leading
+            // phases included), not while a dispatched invocation waits for the Python worker's
+            // thread: SeBS-Flow's 1000-genome Azure run (2024, Consumption, Python 3.8) ran up to
+            // 6 queued activities of 120-240 s back to back on one host (18 ms apart, the next
+            // already dispatched) and orchestrator episodes 30-47 minutes after their history
+            // was ready, and none timed out (calibration/README.md, session 18).
+            let app = inv.app;
+            let timeout = self.plan.apps[app].platform.timeout;
+            self.timer_gen = self.timer_gen.wrapping_add(1).max(1);
+            self.invs[v].timeout_gen = self.timer_gen;
+            if self.apps[app].timeouts.push(now + timeout, v.0, self.timer_gen) {
+                self.q.schedule(now + timeout, Ev::TimeoutsDue(app));
+            }
+        }
+        let inv = &mut self.invs[v];
         if inv.host_prefix == 0 {
             self.worker_started(now, v);
         }
