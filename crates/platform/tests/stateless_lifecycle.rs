@@ -161,7 +161,7 @@ fn an_azure_host_with_one_python_thread_runs_one_invocation_at_a_time() {
     assert_eq!(starts[1].saturating_sub(starts[0]), SimDuration::from_secs(1));
 }
 
-/// The function timeout runs from the execution's start, not while a dispatched invocation
+/// The function timeout runs from the worker's start of the code, not while a dispatched invocation
 /// waits for the Python worker's thread: SeBS-Flow's 1000-genome Azure run (2024) ran queued
 /// 2-3.5-minute activities back to back on one host for far longer than 10 minutes after their
 /// dispatch, and none timed out (session 18; before, the blind run failed every execution).

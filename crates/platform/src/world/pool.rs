@@ -531,24 +531,7 @@ impl World<'_> {
                 x.cold = true;
             }
         }
-        let first_start = !inv.code_started;
         inv.code_started = true;
-        if first_start {
-            // The function timeout runs from the execution's start (the host's own leading
-            // phases included), not while a dispatched invocation waits for the Python worker's
-            // thread: SeBS-Flow's 1000-genome Azure run (2024, Consumption, Python 3.8) ran up to
-            // 6 queued activities of 120-240 s back to back on one host (18 ms apart, the next
-            // already dispatched) and orchestrator episodes 30-47 minutes after their history
-            // was ready, and none timed out (calibration/README.md, session 18).
-            let app = inv.app;
-            let timeout = self.plan.apps[app].platform.timeout;
-            self.timer_gen = self.timer_gen.wrapping_add(1).max(1);
-            self.invs[v].timeout_gen = self.timer_gen;
-            if self.apps[app].timeouts.push(now + timeout, v.0, self.timer_gen) {
-                self.q.schedule(now + timeout, Ev::TimeoutsDue(app));
-            }
-        }
-        let inv = &mut self.invs[v];
         if inv.host_prefix == 0 {
             self.worker_started(now, v);
         }
@@ -583,6 +566,22 @@ impl World<'_> {
     /// function's hop ends here, and a fan-out worker's scheduling delay (apart from Durable
     /// activities, whose delay ends at the host's dispatch, `host_dispatched`).
     fn worker_started(&mut self, now: SimTime, v: InvId) {
+        if self.invs[v].timeout_gen == 0 {
+            // The function timeout runs from the worker's start of the code, not while a
+            // dispatched invocation waits for the Python worker's thread (before its code, or
+            // after its host's leading phases, as an orchestrator episode does after loading its
+            // history): SeBS-Flow's 1000-genome Azure run (2024, Consumption, Python 3.8) ran up
+            // to 6 queued activities of 2-3.5 minutes back to back on one host (18 ms apart, the
+            // next already dispatched) and orchestrator episodes up to 47 minutes after their
+            // history was ready, and none timed out (calibration/README.md, session 18).
+            let app = self.invs[v].app;
+            let timeout = self.plan.apps[app].platform.timeout;
+            self.timer_gen = self.timer_gen.wrapping_add(1).max(1);
+            self.invs[v].timeout_gen = self.timer_gen;
+            if self.apps[app].timeouts.push(now + timeout, v.0, self.timer_gen) {
+                self.q.schedule(now + timeout, Ev::TimeoutsDue(app));
+            }
+        }
         let inv = &mut self.invs[v];
         let exec = inv.exec;
         if inv.cont.is_workflow_function() {
