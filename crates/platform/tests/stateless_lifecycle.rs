@@ -190,6 +190,20 @@ fn an_azure_invocation_waiting_for_the_python_thread_does_not_time_out() {
     assert_eq!(exec, vec![SimDuration::from_secs(600), SimDuration::from_secs(1200)]);
 }
 
+/// On a runtime without a language worker to wait for (.NET), the timeout runs from the
+/// execution's start, as on Lambda: a 700 s body fails at 600 s.
+#[test]
+fn a_dotnet_azure_function_times_out_from_its_start() {
+    let mut m = reference_models();
+    m.azure.function.cpu_noise_sigma.value = 0.0;
+    let text = "[scenario]\nname = \"t\"\n[arrivals]\nkind = \"interval\"\ninterval_s = 1\n[deployment.az-func]\nruntime = \"dotnet\"\n[workflow]\nflow = [{ step = \"work\" }]\n[workflow.steps.work]\ncpu_s = { dist = \"fixed\", value_s = 700 }\nmemory_mb = 200\n";
+    let s = Scenario::from_source(SourceFile::from_text("t.toml", text.to_string()), &[]).expect("test scenario is valid");
+    let o = run(Deployment::AzFunc, &m, &s, Arrivals::Interval { interval_s: 1.0 }, 1);
+    let r = &o.executions[0];
+    assert_eq!(r.outcome, Outcome::Failed { error: PlatformError::Timeout("Microsoft.Azure.WebJobs.Host.FunctionTimeoutException") });
+    assert_eq!(r.breakdown.execution, SimDuration::from_secs(600));
+}
+
 #[test]
 fn azure_adds_one_host_per_second_for_http_and_requests_queue_meanwhile() {
     let mut m = reference_models();

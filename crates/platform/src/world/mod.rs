@@ -31,8 +31,8 @@
 //! invocation that got a slot but no thread waits in the worker, FIFO. The platform has
 //! dispatched it, so the wait counts as execution in the breakdown (as Application Insights
 //! reports it), but the function timeout runs only from the worker's start of its code (it
-//! cannot time out while it waits: SeBS-Flow's 1000-genome Azure run, calibration/README.md
-//! session 18), a fan-out worker's scheduling delay runs to its code's start, and the memory
+//! cannot time out while it waits; assumed, consistent with SeBS-Flow's 1000-genome Azure run,
+//! calibration/README.md session 18), a fan-out worker's scheduling delay runs to its code's start, and the memory
 //! meter does not run for it.
 //!
 //! **Latency breakdown.** Every execution owns *strands*, threads of control whose every

@@ -5,7 +5,7 @@
 //! cold starts ([`crate::coldstart`]: runtime start, package load, init), warm reuse of the most
 //! recently freed instance, keep-alive expiry, and the Python worker's thread pool on Azure
 //! hosts (an invocation with a slot but no thread waits FIFO; the wait is execution in the
-//! breakdown; neither the timeout nor the memory meter runs). Scale-out: Lambda
+//! breakdown; the timeout does not run, nor the memory meter unless `billing.meter_worker_wait`). Scale-out: Lambda
 //! creates an instance per request while the account's concurrency allows
 //! ([`crate::scaling::LambdaScaler`], burst then linear) and otherwise refuses it
 //! (`PlatformError::Throttled`, whichever driver invoked); Azure queues HTTP requests at the
@@ -534,6 +534,9 @@ impl World<'_> {
         inv.code_started = true;
         if inv.host_prefix == 0 {
             self.worker_started(now, v);
+        } else if usize::from(inv.host_prefix) == inv.phases.len() {
+            // Every phase on the host: no worker part to wait for.
+            self.arm_timeout(now, v);
         }
         let (e, cont) = (self.invs[v].exec, self.invs[v].cont);
         if !matches!(cont, Cont::Starter { .. })
@@ -565,23 +568,32 @@ impl World<'_> {
     /// The function's own code starts (the worker's part of the invocation): a workflow
     /// function's hop ends here, and a fan-out worker's scheduling delay (apart from Durable
     /// activities, whose delay ends at the host's dispatch, `host_dispatched`).
-    fn worker_started(&mut self, now: SimTime, v: InvId) {
-        if self.invs[v].timeout_gen == 0 {
-            // The function timeout runs from the worker's start of the code, not while a
-            // dispatched invocation waits for the Python worker's thread (before its code, or
-            // after its host's leading phases, as an orchestrator episode does after loading its
-            // history): SeBS-Flow's 1000-genome Azure run (2024, Consumption, Python 3.8) ran up
-            // to 6 queued activities of 2-3.5 minutes back to back on one host (18 ms apart, the
-            // next already dispatched) and orchestrator episodes up to 47 minutes after their
-            // history was ready, and none timed out (calibration/README.md, session 18).
-            let app = self.invs[v].app;
-            let timeout = self.plan.apps[app].platform.timeout;
-            self.timer_gen = self.timer_gen.wrapping_add(1).max(1);
-            self.invs[v].timeout_gen = self.timer_gen;
-            if self.apps[app].timeouts.push(now + timeout, v.0, self.timer_gen) {
-                self.q.schedule(now + timeout, Ev::TimeoutsDue(app));
-            }
+    /// Starts invocation `v`'s function timeout, once. It runs from the worker's start of the
+    /// code, not while a dispatched invocation waits for the Python worker's thread (before its
+    /// code, or after its host's leading phases, as an orchestrator episode does after loading
+    /// its history); an invocation whose phases all run on the host (a Python app's Durable HTTP
+    /// starter) and one on a runtime without a worker to wait for (.NET) are timed from their
+    /// start. Assumed, consistent with SeBS-Flow's 1000-genome Azure run (2024, Consumption,
+    /// Python 3.8): 32 executions completed although hosts ran up to 6 queued activities of 2-3.5
+    /// minutes back to back (18 ms apart) and orchestrator episodes started up to 47 minutes
+    /// after their history was ready; a timeout from the dispatch failed every execution. The
+    /// same rows fit a host that hands an invocation to the worker only when its thread frees,
+    /// which is not modelled (calibration/README.md, session 18).
+    fn arm_timeout(&mut self, now: SimTime, v: InvId) {
+        if self.invs[v].timeout_gen != 0 {
+            return;
         }
+        let app = self.invs[v].app;
+        let timeout = self.plan.apps[app].platform.timeout;
+        self.timer_gen = self.timer_gen.wrapping_add(1).max(1);
+        self.invs[v].timeout_gen = self.timer_gen;
+        if self.apps[app].timeouts.push(now + timeout, v.0, self.timer_gen) {
+            self.q.schedule(now + timeout, Ev::TimeoutsDue(app));
+        }
+    }
+
+    fn worker_started(&mut self, now: SimTime, v: InvId) {
+        self.arm_timeout(now, v);
         let inv = &mut self.invs[v];
         let exec = inv.exec;
         if inv.cont.is_workflow_function() {
@@ -718,6 +730,9 @@ impl World<'_> {
         let err = PlatformError::Timeout(self.plan.apps[app].platform.timeout_error);
         match self.invs[v].status {
             InvStatus::Running => self.abort(now, v, err, true),
+            // The two arms below are not reached since session 18 (the timer starts with the
+            // worker's part, `arm_timeout`); kept so that a path timing a waiting invocation
+            // fails it as the platform would.
             // Waiting for a thread after the host's part: the phase has not started.
             InvStatus::Waiting if self.invs[v].code_started => self.abort(now, v, err, false),
             InvStatus::Waiting => {
