@@ -628,6 +628,9 @@ struct Strand {
 struct Join {
     parent: u32,
     remaining: u32,
+    /// The latest end of a function among the children arrived so far (SeBS-Flow's hop after a
+    /// map or parallel state runs from the last branch's end, whichever branch arrives last).
+    fn_end: Option<SimTime>,
 }
 
 /// What an execution has been billed and has done so far.
@@ -1266,7 +1269,7 @@ impl World<'_> {
         // Each child's first function follows the parent's last (a hop into the fan-out).
         let fn_end = x.strand(parent.idx).fn_end;
         x.forks.extend((0..n).map(|_| Strand { mark: now, bd: Breakdown::default(), fn_end }));
-        x.joins.push(Join { parent: parent.idx, remaining: n });
+        x.joins.push(Join { parent: parent.idx, remaining: n, fn_end: None });
         let join = JoinId { exec, idx: (x.joins.len() - 1) as u32 };
         (join, (first..first + n).map(|idx| StrandId { exec, idx }).collect())
     }
@@ -1277,11 +1280,14 @@ impl World<'_> {
         let j = &mut x.joins[join.idx as usize];
         debug_assert!(j.remaining > 0, "join arrived at more often than forked");
         j.remaining -= 1;
+        let child_fn_end = x.strand(child.idx).fn_end;
+        let j = &mut x.joins[join.idx as usize];
+        j.fn_end = j.fn_end.max(child_fn_end);
         if j.remaining > 0 {
             return None;
         }
-        let parent = j.parent;
-        let (bd, fn_end) = (x.strand(child.idx).bd, x.strand(child.idx).fn_end);
+        let (parent, fn_end) = (j.parent, j.fn_end);
+        let bd = x.strand(child.idx).bd;
         let p = x.strand_mut(parent);
         debug_assert_eq!(p.mark + bd.total(), now, "the last child's breakdown covers the time since the fork");
         p.bd.add_all(&bd);
