@@ -66,7 +66,16 @@ fn classed_cpu_speeds_meet_the_ml_order_and_the_video_parity_where_one_speed_can
 fn evaluated_targets(set: &str) -> Vec<serde_json::Value> {
     let out = common::TempDir::new(set);
     let file = format!("calibration/targets/{set}.toml");
-    let o = common::sfsim(&["reproduce", "--targets", &file, "--format", "json", "-q", "--out", out.to_str().unwrap()]);
+    let o = common::sfsim(&[
+        "reproduce",
+        "--targets",
+        &file,
+        "--format",
+        "json",
+        "-q",
+        "--out",
+        out.to_str().expect("the temporary directory's path is UTF-8"),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     v["sets"][0]["targets"].as_array().expect("targets").clone()

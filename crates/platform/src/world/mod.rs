@@ -32,8 +32,8 @@
 //! dispatched it, so the wait counts as execution in the breakdown (as Application Insights
 //! reports it), but the function timeout runs only from the worker's start of its code (it
 //! cannot time out while it waits; assumed, consistent with SeBS-Flow's 1000-genome Azure run,
-//! calibration/README.md session 18), a fan-out worker's scheduling delay runs to its code's start, and the memory
-//! meter does not run for it.
+//! calibration/README.md session 18), a fan-out worker's scheduling delay runs to its code's
+//! start, and the memory meter does not run for it.
 //!
 //! **Latency breakdown.** Every execution owns *strands*, threads of control whose every
 //! nanosecond is charged to one [`Component`]. A fork creates child strands; at the join the
@@ -1277,11 +1277,10 @@ impl World<'_> {
     /// A child strand reached its join at `now`. Returns the parent strand when it was the last.
     pub(crate) fn arrive_join(&mut self, join: JoinId, child: StrandId, now: SimTime) -> Option<StrandId> {
         let x = self.execs.get_mut(join.exec)?;
+        let child_fn_end = x.strand(child.idx).fn_end;
         let j = &mut x.joins[join.idx as usize];
         debug_assert!(j.remaining > 0, "join arrived at more often than forked");
         j.remaining -= 1;
-        let child_fn_end = x.strand(child.idx).fn_end;
-        let j = &mut x.joins[join.idx as usize];
         j.fn_end = j.fn_end.max(child_fn_end);
         if j.remaining > 0 {
             return None;

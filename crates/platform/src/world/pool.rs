@@ -5,8 +5,8 @@
 //! cold starts ([`crate::coldstart`]: runtime start, package load, init), warm reuse of the most
 //! recently freed instance, keep-alive expiry, and the Python worker's thread pool on Azure
 //! hosts (an invocation with a slot but no thread waits FIFO; the wait is execution in the
-//! breakdown; the timeout does not run, nor the memory meter unless `billing.meter_worker_wait`). Scale-out: Lambda
-//! creates an instance per request while the account's concurrency allows
+//! breakdown; the timeout does not run, nor the memory meter unless
+//! `billing.meter_worker_wait`). Scale-out: Lambda creates an instance per request while the account's concurrency allows
 //! ([`crate::scaling::LambdaScaler`], burst then linear) and otherwise refuses it
 //! (`PlatformError::Throttled`, whichever driver invoked); Azure queues HTTP requests at the
 //! front end and adds hosts at the HTTP pace ([`crate::scaling::HostScaler`]; queue-driven
@@ -565,9 +565,6 @@ impl World<'_> {
         }
     }
 
-    /// The function's own code starts (the worker's part of the invocation): a workflow
-    /// function's hop ends here, and a fan-out worker's scheduling delay (apart from Durable
-    /// activities, whose delay ends at the host's dispatch, `host_dispatched`).
     /// Starts invocation `v`'s function timeout, once. It runs from the worker's start of the
     /// code, not while a dispatched invocation waits for the Python worker's thread (before its
     /// code, or after its host's leading phases, as an orchestrator episode does after loading
@@ -592,6 +589,9 @@ impl World<'_> {
         }
     }
 
+    /// The function's own code starts (the worker's part of the invocation): a workflow
+    /// function's hop ends here, and a fan-out worker's scheduling delay (apart from Durable
+    /// activities, whose delay ends at the host's dispatch, `host_dispatched`).
     fn worker_started(&mut self, now: SimTime, v: InvId) {
         self.arm_timeout(now, v);
         let inv = &mut self.invs[v];
