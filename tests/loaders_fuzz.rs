@@ -2,7 +2,7 @@
 //! not random characters that never get past the TOML parser. For the scenario, sweep, model,
 //! ASL and trace loaders, every case either loads and then runs within a time budget, or fails
 //! with the promised position: the file, a line and column inside it, and the key. Runs in a
-//! few seconds (64 cases per loader).
+//! few seconds (64 cases per loader, from a fixed seed: see [`config`]).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -55,6 +55,23 @@ fn assert_positioned(e: &LoadError, file: &str, text: &str) {
     assert!(e.col >= 1 && e.col <= line.chars().count() + 1, "column {} outside line {}: {e}", e.col, e.line);
 }
 
+/// 64 cases per loader from a fixed seed, so that CI runs the same cases every time (a case
+/// that fails is a defect to fix, not a flake to retry). To explore further, set
+/// `PROPTEST_RNG_SEED` and `PROPTEST_CASES` (proptest's own variables), e.g.
+/// `PROPTEST_RNG_SEED=$RANDOM PROPTEST_CASES=2000 cargo test --release --test loaders_fuzz`.
+fn config() -> ProptestConfig {
+    let env = ProptestConfig::default();
+    ProptestConfig {
+        cases: if std::env::var_os("PROPTEST_CASES").is_some() { env.cases } else { 64 },
+        rng_seed: match env.rng_seed {
+            proptest::test_runner::RngSeed::Random => proptest::test_runner::RngSeed::Fixed(20_261_201),
+            given => given,
+        },
+        failure_persistence: None,
+        ..env
+    }
+}
+
 fn run_bounded(s: &Scenario, models: &Models) {
     let Ok(deps) = resolve_deployments(s, &[]) else { return };
     let started = Instant::now();
@@ -79,7 +96,7 @@ fn deployments() -> impl Strategy<Value = Vec<&'static str>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(config())]
 
     #[test]
     fn scenarios_load_or_point_at_the_key(it in int(), reps in int(), gap in num(), cpu in num(), mem in num(), items in int(), deps in deployments()) {

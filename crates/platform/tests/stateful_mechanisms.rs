@@ -349,6 +349,34 @@ fn idle_polling_does_not_multiply_with_executions() {
 }
 
 #[test]
+fn a_long_idle_gap_is_billed_peek_by_peek_without_being_simulated_peek_by_peek() {
+    // Regression (CI, session 19): two executions 1e9 s apart ran 1e8 scale-controller peeks
+    // through the event queue (30 s of wall time). With no host and nothing in flight a peek
+    // changes nothing, so the peeks up to the next arrival are billed at once.
+    let m = quiet_models();
+    let s = scenario(&sequential(2));
+    let gap = |interval_s: f64| {
+        let o = run(Deployment::AzDorch, &m, &s, Arrivals::Interval { interval_s }, 2);
+        for r in &o.executions {
+            assert_eq!(r.outcome, Outcome::Completed, "{r:?}");
+        }
+        o
+    };
+    let (short, long) = (gap(1e5), gap(1e9));
+    assert!(long.events < 10_000, "{} events: the idle gap was simulated peek by peek", long.events);
+    assert!(long.events <= short.events + 100, "{} events against {}", long.events, short.events);
+    // Every skipped peek is still billed: 2 transactions (Peek Messages, Get Queue Metadata) on
+    // each of the 5 queues (4 control queues and the work-item queue) every 10 s.
+    let queues = 5.0;
+    let extra = long.idle.queue_transactions as f64 - short.idle.queue_transactions as f64;
+    let expected = (1e9 - 1e5) / 10.0 * 2.0 * queues;
+    assert!((extra - expected).abs() <= 2.0 * queues, "{extra} idle queue transactions more, expected {expected}");
+    // The second execution finds the same cold app after either gap.
+    let second = |o: &RunOutput| o.executions[1].latency().as_secs_f64();
+    assert!((second(&long) - second(&short)).abs() < 1e-6, "{} s against {} s", second(&long), second(&short));
+}
+
+#[test]
 fn failures_inside_entities_and_episodes_end_the_run() {
     // Regression: a failed entity batch left the entity busy and the run never ended.
     let m = quiet_models();

@@ -1080,17 +1080,9 @@ impl<'a> World<'a> {
     /// The scale controller's periodic look at the app's queues.
     pub(crate) fn on_peek(&mut self, now: SimTime, app: AppId) {
         if self.az().storage_queues {
-            // Durable (DTAS DisconnectedPerformanceMonitor.GetQueueMetricsAsync): every queue's
-            // latency (Peek Messages) and length (Get Queue Metadata, FetchAttributes). Queue
-            // triggers (WebJobs QueueListener.GetMetricsAsync): the length, and a peek for the
-            // oldest message's age when there are messages [U].
-            let ops: u64 = match &self.plan.driver {
-                Driver::Durable(_) => 2 * self.az.queues.len() as u64,
-                _ => self.az.queues.iter().map(|q| 1 + u64::from(!q.msgs.is_empty())).sum(),
-            };
+            let ops = self.peek_ops();
             self.count(None, Tx { queue_class2: ops, ..Tx::default() });
         }
-        let peek = self.az().peek_interval;
         // Every queue is sampled: its length and the age of its oldest visible message.
         for q in self.az.queues.iter_mut() {
             let age = q.msgs.front().map_or(SimDuration::ZERO, |&m| now.saturating_since(self.az.msgs[m as usize].visible_at));
@@ -1115,9 +1107,54 @@ impl<'a> World<'a> {
             self.apply_vote(now, app, vote, workers, workers == 0 && any_message);
         }
         if !(self.all_done() && self.quiescent()) {
-            self.q.schedule(now + peek, Ev::Peek(app));
+            let next = self.skip_idle_peeks(now, app);
+            self.q.schedule(next, Ev::Peek(app));
         } else {
             self.az.peeking = false;
+        }
+    }
+
+    /// When the next peek is due. While the app has no host and nothing is in flight, every
+    /// peek sees the same empty queues and decides nothing, so the peeks before the next event
+    /// of the run (an arrival) are billed here at once instead of simulated one by one: the
+    /// same transactions and the same schedule, without 10-s events through a long idle gap.
+    /// Steady only once every queue's sample window (and the target-based scaler's window)
+    /// holds nothing but empty samples.
+    fn skip_idle_peeks(&mut self, now: SimTime, app: AppId) -> SimTime {
+        let peek = self.az().peek_interval;
+        let empty = |q: &SQueue| {
+            q.samples.len() == SCALE_SAMPLES && q.invisible == 0 && q.samples.iter().all(|&(n, age)| n == 0 && age == SimDuration::ZERO)
+        };
+        let window = self.az().target_scale_in_samples.max(1) as usize;
+        let targets_steady =
+            self.az().target_scale_step == 0 || (self.az.targets.len() == window && self.az.targets.iter().all(|&t| t == 0));
+        let steady = self.apps[app].alive == 0
+            && self.quiescent()
+            && !self.durable_work_waiting()
+            && targets_steady
+            && self.az.queues.iter().all(empty);
+        let Some(next_event) = self.q.peek_time() else { return now + peek };
+        if !steady || peek == SimDuration::ZERO || next_event <= now + peek {
+            return now + peek;
+        }
+        // Peeks at now + j * peek for j = 1..=skipped come strictly before the next event.
+        let skipped = (next_event.saturating_since(now).as_nanos() - 1) / peek.as_nanos();
+        if self.az().storage_queues {
+            let ops = self.peek_ops() * skipped;
+            self.count(None, Tx { queue_class2: ops, ..Tx::default() });
+        }
+        now + SimDuration::from_nanos(peek.as_nanos().saturating_mul(skipped + 1))
+    }
+
+    /// Queue transactions of one scale-controller peek. Durable (DTAS
+    /// DisconnectedPerformanceMonitor.GetQueueMetricsAsync): every queue's latency (Peek
+    /// Messages) and length (Get Queue Metadata, FetchAttributes). Queue triggers (WebJobs
+    /// QueueListener.GetMetricsAsync): the length, and a peek for the oldest message's age when
+    /// there are messages [U].
+    fn peek_ops(&self) -> u64 {
+        match &self.plan.driver {
+            Driver::Durable(_) => 2 * self.az.queues.len() as u64,
+            _ => self.az.queues.iter().map(|q| 1 + u64::from(!q.msgs.is_empty())).sum(),
         }
     }
 
