@@ -73,7 +73,10 @@
 //!
 //!   A first host is added whenever messages wait and none is alive.
 //! * *Idle transactions*: empty polls, peeks and the partition manager's blob traffic are
-//!   counted apart from executions and shown as idle cost. Durable's partition manager (DTAS
+//!   counted apart from executions and shown as idle cost. While the app has no host and nothing
+//!   is in flight, every peek sees the same empty queues and decides nothing: the peeks up to the
+//!   run's next event are billed at once (`skip_idle_peeks`), the same transactions without an
+//!   event every 10 s through a long gap (a day between arrivals is 8,640 peeks). Durable's partition manager (DTAS
 //!   `SafePartitionManager`, two lease sets: intent and ownership): each lease renewed every
 //!   10 s while a host is alive, the app lease every 25 s, and every live host's balancer
 //!   listing each set's lease blobs (one List Blobs, at the write price) and downloading every
