@@ -1129,8 +1129,10 @@ impl<'a> World<'a> {
             q.samples.len() == SCALE_SAMPLES && q.invisible == 0 && q.samples.iter().all(|&(n, age)| n == 0 && age == SimDuration::ZERO)
         };
         let window = self.az().target_scale_in_samples.max(1) as usize;
-        let targets_steady =
-            self.az().target_scale_step == 0 || (self.az.targets.len() == window && self.az.targets.iter().all(|&t| t == 0));
+        // The target-based scaler keeps a window of targets only where it runs (Durable on Azure
+        // Storage, as in `on_peek`).
+        let target_based = self.az().target_scale_step > 0 && self.az().storage_queues && matches!(self.plan.driver, Driver::Durable(_));
+        let targets_steady = !target_based || (self.az.targets.len() == window && self.az.targets.iter().all(|&t| t == 0));
         let steady = self.apps[app].alive == 0
             && self.quiescent()
             && !self.durable_work_waiting()
