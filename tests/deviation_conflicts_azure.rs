@@ -71,22 +71,11 @@ fn no_queue_trigger_setting_meets_the_small_az_queue_overhead_and_the_large_data
 #[test]
 fn no_launch_pattern_meets_the_small_az_queue_overhead_and_the_large_queue_time() {
     let ids = ["ml-train-small-azqueue-vs-azfunc", "ml-train-large-azqueue-vs-azfunc", "ml-train-large-azqueue-queue-time"];
-    let patterns = [
-        ("sequential", "gap_s", 0.0),
-        ("sequential", "gap_s", 10.0),
-        ("sequential", "gap_s", 60.0),
-        ("sequential", "gap_s", 300.0),
-        ("interval", "interval_s", 5.0),
-        ("interval", "interval_s", 8.0),
-        ("interval", "interval_s", 10.0),
-        ("interval", "interval_s", 10.5),
-        ("interval", "interval_s", 12.0),
-        ("interval", "interval_s", 15.0),
-        ("interval", "interval_s", 30.0),
-        ("interval", "interval_s", 120.0),
-    ];
+    // Back to back with these gaps, then open-loop at these intervals (s).
+    let back_to_back = [0.0, 10.0, 60.0, 300.0].map(|v| ("sequential", "gap_s", v));
+    let open_loop = [5.0, 8.0, 10.0, 10.5, 12.0, 15.0, 30.0, 120.0].map(|v| ("interval", "interval_s", v));
     let (mut small_met, mut both_overheads) = (0, 0);
-    for (kind, key, value) in patterns {
+    for (kind, key, value) in back_to_back.into_iter().chain(open_loop) {
         let dir = copy_with("scenarios/paper", &format!("launch-{kind}-{value}"), |name, text| {
             if !name.starts_with("ml-training-") {
                 return text;

@@ -76,8 +76,8 @@
 //!   counted apart from executions and shown as idle cost. While the app has no host and nothing
 //!   is in flight, every peek sees the same empty queues and decides nothing: the peeks up to the
 //!   run's next event are billed at once (`skip_idle_peeks`), the same transactions without an
-//!   event every 10 s through a long gap (a day between arrivals is 8,640 peeks). Durable's partition manager (DTAS
-//!   `SafePartitionManager`, two lease sets: intent and ownership): each lease renewed every
+//!   event every 10 s through a long gap (a day between arrivals is 8,640 peeks). Durable's
+//!   partition manager (DTAS `SafePartitionManager`, two lease sets: intent and ownership): each lease renewed every
 //!   10 s while a host is alive, the app lease every 25 s, and every live host's balancer
 //!   listing each set's lease blobs (one List Blobs, at the write price) and downloading every
 //!   lease blob (a read) every 10 s (`BlobLeaseManager.ListLeasesAsync`).
@@ -1097,9 +1097,8 @@ impl<'a> World<'a> {
         // Durable work taken from a control queue but not started (its host died) is still a
         // message in that queue for the scale controller.
         let any_message = self.az.queues.iter().any(|q| !q.msgs.is_empty()) || self.durable_work_waiting();
-        let step = self.az().target_scale_step;
-        if step > 0 && self.az().storage_queues && matches!(self.plan.driver, Driver::Durable(_)) {
-            self.target_scale(now, app, step, any_message);
+        if self.target_based() {
+            self.target_scale(now, app, self.az().target_scale_step, any_message);
         } else {
             // The hosts still starting count, those being removed do not.
             let workers = self.counted_hosts(app);
@@ -1128,18 +1127,20 @@ impl<'a> World<'a> {
         let empty = |q: &SQueue| {
             q.samples.len() == SCALE_SAMPLES && q.invisible == 0 && q.samples.iter().all(|&(n, age)| n == 0 && age == SimDuration::ZERO)
         };
+        // The target-based scaler keeps a window of targets only where it runs.
         let window = self.az().target_scale_in_samples.max(1) as usize;
-        // The target-based scaler keeps a window of targets only where it runs (Durable on Azure
-        // Storage, as in `on_peek`).
-        let target_based = self.az().target_scale_step > 0 && self.az().storage_queues && matches!(self.plan.driver, Driver::Durable(_));
-        let targets_steady = !target_based || (self.az.targets.len() == window && self.az.targets.iter().all(|&t| t == 0));
-        let steady = self.apps[app].alive == 0
+        let targets_steady = !self.target_based() || (self.az.targets.len() == window && self.az.targets.iter().all(|&t| t == 0));
+        let steady = peek > SimDuration::ZERO
+            && self.apps[app].alive == 0
             && self.quiescent()
             && !self.durable_work_waiting()
             && targets_steady
             && self.az.queues.iter().all(empty);
+        if !steady {
+            return now + peek;
+        }
         let Some(next_event) = self.q.peek_time() else { return now + peek };
-        if !steady || peek == SimDuration::ZERO || next_event <= now + peek {
+        if next_event <= now + peek {
             return now + peek;
         }
         // Peeks at now + j * peek for j = 1..=skipped come strictly before the next event.
@@ -1149,6 +1150,12 @@ impl<'a> World<'a> {
             self.count(None, Tx { queue_class2: ops, ..Tx::default() });
         }
         now + SimDuration::from_nanos(peek.as_nanos().saturating_mul(skipped + 1))
+    }
+
+    /// Whether the scale controller applies the target-based rule (Durable on Azure Storage with
+    /// `task_hub.target_based_scaling`), which keeps a window of targets; else each trigger's vote.
+    fn target_based(&self) -> bool {
+        self.az().target_scale_step > 0 && self.az().storage_queues && matches!(self.plan.driver, Driver::Durable(_))
     }
 
     /// Queue transactions of one scale-controller peek. Durable (DTAS

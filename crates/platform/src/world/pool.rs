@@ -6,9 +6,9 @@
 //! recently freed instance, keep-alive expiry, and the Python worker's thread pool on Azure
 //! hosts (an invocation with a slot but no thread waits FIFO; the wait is execution in the
 //! breakdown; the timeout does not run, nor the memory meter unless
-//! `billing.meter_worker_wait`). Scale-out: Lambda creates an instance per request while the account's concurrency allows
-//! ([`crate::scaling::LambdaScaler`], burst then linear) and otherwise refuses it
-//! (`PlatformError::Throttled`, whichever driver invoked); Azure queues HTTP requests at the
+//! `billing.meter_worker_wait`). Scale-out: Lambda creates an instance per request while the
+//! account's concurrency allows ([`crate::scaling::LambdaScaler`], burst then linear) and
+//! otherwise refuses it (`PlatformError::Throttled`, whichever driver invoked); Azure queues HTTP requests at the
 //! front end and adds hosts at the HTTP pace ([`crate::scaling::HostScaler`]; queue-driven
 //! scale-out is the scale controller's, in [`super::azure`]). An invocation runs its phases:
 //! CPU work on the instance's shared CPU ([`crate::cpu`], processor sharing) and fixed waits
