@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::Output;
 
-mod common;
+use crate::common;
 use common::sfsim;
 
 fn stderr(o: &Output) -> String {

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-mod common;
+use crate::common;
 
 const PAGE: &str = include_str!("../docs/cluster.md");
 

@@ -12,7 +12,7 @@
 //! detector's single thread (`function.worker_threads`). On both of the two vCPUs Lambda shows
 //! (1.16 vCPU of credit at 2 GB) Az-Func is about 1.2x AWS-Lambda.
 
-mod common;
+use crate::common;
 
 use common::conflicts::{models_with, outcomes};
 

@@ -3,7 +3,7 @@
 //! does to one body's latencies, that it keeps the mean and the comparisons between deployments,
 //! and the study's Fig. 6 finding it gives (AWS with the sharper CDF on the large dataset).
 
-mod common;
+use crate::common;
 
 use common::conflicts::{models_with, outcomes};
 

@@ -3,7 +3,7 @@
 //! deviating target together with the target it conflicts with (calibration/deviations.toml
 //! gives the reasons in words; these tests hold them to the simulator).
 
-mod common;
+use crate::common;
 
 use common::conflicts::{models_with, targets, with_account_kind};
 

@@ -8,7 +8,7 @@
 //!   cost AWS-Step pays outside billed Lambda time (transition latency, the Lambda integration's
 //!   invoke latency, per-step cold starts through the keep-alive) and the S3 hand-offs.
 
-mod common;
+use crate::common;
 
 use common::conflicts::{models_with, outcomes};
 

@@ -5,7 +5,7 @@
 //! meets it together with another target of the study. calibration/deviations.toml gives the
 //! reasons in words.
 
-mod common;
+use crate::common;
 
 use common::conflicts::{copy_with, models_with, reproduce, targets, with_account_kind};
 

@@ -3,7 +3,7 @@
 //! together with another target of the study (calibration/deviations.toml gives the reasons in
 //! words). The helpers are those of tests/deviation_conflicts.rs.
 
-mod common;
+use crate::common;
 
 use common::conflicts::{models_with, targets};
 

@@ -4,7 +4,7 @@
 //! of the study. (Fig. 14's delay quantiles, a deviation until session 11, are met:
 //! tests/video_scheduling_delay.rs.)
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! latency, partition ranges per backend, storage transactions per backend, and the study-era
 //! defaults (Azure Storage, Python) unchanged.
 
-mod common;
+use crate::common;
 
 use common::{run_json, sfsim};
 

@@ -6,7 +6,7 @@
 //! charged to another entity (a panic on the breakdown). Found by a review of stored ids,
 //! session 7; both scenarios are that review's reproducers.
 
-mod common;
+use crate::common;
 
 use common::run_json;
 

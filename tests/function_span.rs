@@ -2,7 +2,7 @@
 //! one's end (SeBS-Flow's end-to-end), which leaves out the client's start and a Durable
 //! orchestrator's first and last episodes; for a single function, its code's span.
 
-mod common;
+use crate::common;
 
 use common::run_json;
 

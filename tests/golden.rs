@@ -2,7 +2,7 @@
 //! small workflow (two steps and a fan-out of three; the chains az-queue, az-blob and aws-sqs, which
 //! refuse a fan-out, a chain of three) is checked in under `tests/golden/`. A change in behaviour shows
 //! as a diff of function starts and ends, polls, episodes and transitions (times rounded to
-//! 10 ms), to be read as a review. `UPDATE_GOLDEN=1 cargo test --release --test golden`
+//! 10 ms), to be read as a review. `UPDATE_GOLDEN=1 cargo test --release --test suite golden::`
 //! rewrites the files.
 
 use sfsim_engine::RngStreams;
@@ -90,7 +90,11 @@ fn timelines_match_the_checked_in_golden_files() {
             ));
         }
     }
-    assert!(stale.is_empty(), "timelines changed (review, then UPDATE_GOLDEN=1 cargo test --release --test golden):\n{}", stale.join("\n"));
+    assert!(
+        stale.is_empty(),
+        "timelines changed (review, then UPDATE_GOLDEN=1 cargo test --release --test suite golden::):\n{}",
+        stale.join("\n")
+    );
 }
 
 #[test]

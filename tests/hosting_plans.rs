@@ -3,7 +3,7 @@
 //! `python_threads`), and Lambda's 10,240 MB under the 2026 profile: what a user relies on,
 //! through the binary, with hand-computed values.
 
-mod common;
+use crate::common;
 use common::sfsim;
 
 const PLANS: &str = "scenarios/examples/hosting-plans.toml";

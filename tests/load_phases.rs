@@ -1,6 +1,6 @@
 //! `kind = "phases"` arrivals: steady Poisson load, a pause, a linear ramp, one after another.
 
-mod common;
+use crate::common;
 use common::sfsim;
 
 const SCENARIO: &str = r#"[scenario]

@@ -12,7 +12,7 @@ use sfsim_experiment::{RunOptions, resolve_deployments, run_scenario};
 use sfsim_platform::Models;
 use sfsim_workflow::{LoadError, Scenario, SourceFile};
 
-mod common;
+use crate::common;
 
 /// The most a case may take to load and simulate.
 const BUDGET: Duration = Duration::from_secs(10);
@@ -58,7 +58,7 @@ fn assert_positioned(e: &LoadError, file: &str, text: &str) {
 /// 64 cases per loader from a fixed seed, so that CI runs the same cases every time (a case
 /// that fails is a defect to fix, not a flake to retry). To explore further, set
 /// `PROPTEST_RNG_SEED` and `PROPTEST_CASES` (proptest's own variables), e.g.
-/// `PROPTEST_RNG_SEED=$RANDOM PROPTEST_CASES=2000 cargo test --release --test loaders_fuzz`.
+/// `PROPTEST_RNG_SEED=$RANDOM PROPTEST_CASES=2000 cargo test --release --test suite loaders_fuzz::`.
 fn config() -> ProptestConfig {
     let env = ProptestConfig::default();
     ProptestConfig {

@@ -5,7 +5,7 @@
 
 use std::process::Output;
 
-mod common;
+use crate::common;
 use common::sfsim;
 
 const SCENARIO: &str = r#"[scenario]

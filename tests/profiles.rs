@@ -2,7 +2,7 @@
 //! parameters (models/profiles/2026.toml) over the study-era models; the scenario's own
 //! `[models.*]` entries apply on top; an unknown profile is an input error at its key.
 
-mod common;
+use crate::common;
 use common::sfsim;
 
 fn run(set: &[&str]) -> serde_json::Value {

@@ -3,7 +3,7 @@
 //! occurrences run in one Lambda function (one cold start, one instance), as a loop calling the
 //! same function does.
 
-mod common;
+use crate::common;
 
 const SCENARIO: &str = "[scenario]\nname = \"repeated\"\ndeployments = [\"aws-step\", \"az-dorch\"]\niterations = 20\nseed = 4\n\n[arrivals]\nkind = \"sequential\"\ngap_s = 1\n\n[models.aws-lambda]\nfunction.cpu_speed = 1.0\nfunction.vector_speed = 1.0\n\n[deployment.aws-step]\nmemory_mb = 1769\n\n[workflow]\nflow = [{ step = \"a\" }, { step = \"a\" }, { step = \"a\" }]\n\n[workflow.steps.a]\ncpu_s = { dist = \"lognormal\", median_s = 1.0, sigma = 0.3 }\nmemory_mb = 128\n";
 

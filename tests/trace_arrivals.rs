@@ -7,7 +7,7 @@ use sfsim_platform::{Deployment, DeploymentPlan, Models, Outcome};
 use sfsim_replay::{Azure2019, Azure2021, Invocation, Placement};
 use sfsim_workflow::{Arrivals, Scenario, SourceFile, TraceFile, TracePlacement};
 
-mod common;
+use crate::common;
 
 const WORKFLOW: &str = r#"
 [workflow]

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-mod common;
+use crate::common;
 
 #[test]
 fn a_baseline_is_validated_against_the_targets_that_name_it() {

@@ -4,7 +4,7 @@
 //! Azure's memory meter with the host's per-instant buckets. Through the binary, on
 //! scenarios/paper/video.toml.
 
-mod common;
+use crate::common;
 use common::{run_json, sfsim};
 
 const VIDEO: &str = "scenarios/paper/video.toml";

@@ -4,7 +4,7 @@
 //! (`task_hub.scale_in_lag_s`, fitted: calibration/fit-durable-scale-in.toml), when the next
 //! execution's fan-out has reached them. Without the lag, or with a short lock, the tail goes.
 
-mod common;
+use crate::common;
 
 use common::conflicts::{models_with, targets};
 

@@ -1,7 +1,7 @@
 //! `measure_after_s`: executions arriving before it warm the platform up (they run, with their
 //! cold starts) and are left out of every statistic.
 
-mod common;
+use crate::common;
 
 fn run(set: &[&str]) -> serde_json::Value {
     common::run_json(&["run", "scenarios/validation/sebs-chain-32b.toml", "--iterations", "90", "--format", "json", "-q"], set)
