@@ -73,3 +73,22 @@ mod video_chunks;
 mod video_scheduling_delay;
 #[path = "warm_up.rs"]
 mod warm_up;
+
+/// A file added to tests/ runs only once it is declared above (the package sets
+/// `autotests = false`): this fails for a file that is not, instead of letting it never run.
+#[test]
+fn every_test_file_is_a_module_of_the_suite() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let suite = std::fs::read_to_string(root.join("tests/suite.rs")).expect("tests/suite.rs");
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(root.join("tests")).expect("tests/") {
+        let name = entry.expect("entry").file_name().to_string_lossy().into_owned();
+        if let Some(stem) = name.strip_suffix(".rs")
+            && stem != "suite"
+            && !suite.contains(&format!("#[path = \"{name}\"]\nmod {stem};"))
+        {
+            missing.push(name);
+        }
+    }
+    assert!(missing.is_empty(), "tests/ files not declared in tests/suite.rs (they would never run): {missing:?}");
+}
