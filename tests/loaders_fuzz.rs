@@ -83,6 +83,15 @@ fn run_bounded(s: &Scenario, models: &Models) {
     assert!(started.elapsed() < BUDGET, "{} took {:?}:\n{}", s.name, started.elapsed(), s.source.text);
 }
 
+/// A scenario text (as `fuzz.toml`) loads and then runs within the budget, or fails positioned.
+fn load_and_run(text: &str) {
+    let models = Models::builtin().expect("models");
+    match Scenario::from_source(SourceFile::from_text("fuzz.toml", text.to_string()), &[]) {
+        Ok(s) => run_bounded(&s, &models),
+        Err(e) => assert_positioned(&e, "fuzz.toml", text),
+    }
+}
+
 fn scenario_text(it: &str, reps: &str, gap: &str, cpu: &str, mem: &str, items: &str, deps: &[&str]) -> String {
     let deps: Vec<String> = deps.iter().map(|d| format!("\"{d}\"")).collect();
     format!(
@@ -135,21 +144,13 @@ proptest! {
     ) {
         let fan = fan && !deps.iter().any(|d| *d == "az-queue" || *d == "az-blob");
         let text = azure_plan_text(&deps, plan, profile, gap, cpu, items, fan);
-        let models = Models::builtin().expect("models");
-        match Scenario::from_source(SourceFile::from_text("fuzz.toml", text.clone()), &[]) {
-            Ok(s) => run_bounded(&s, &models),
-            Err(e) => assert_positioned(&e, "fuzz.toml", &text),
-        }
+        load_and_run(&text);
     }
 
     #[test]
     fn scenarios_load_or_point_at_the_key(it in int(), reps in int(), gap in num(), cpu in num(), mem in num(), items in int(), deps in deployments()) {
         let text = scenario_text(&it, &reps, &gap, &cpu, &mem, &items, &deps);
-        let models = Models::builtin().expect("models");
-        match Scenario::from_source(SourceFile::from_text("fuzz.toml", text.clone()), &[]) {
-            Ok(s) => run_bounded(&s, &models),
-            Err(e) => assert_positioned(&e, "fuzz.toml", &text),
-        }
+        load_and_run(&text);
     }
 
     #[test]
