@@ -520,6 +520,13 @@ param_section!(
         table_partition_manager,
         /// The Table partition manager's fast loop while draining or claiming a partition, s.
         table_claim_interval_s,
+        /// 1: a partition's old owner keeps it until the orchestration sessions it runs of it
+        /// end (the Safe manager renews the ownership lease while it processes the partition's
+        /// messages; the Table manager drains for at most `table_drain_timeout_s`); 0: it lets
+        /// go as soon as it stops dequeuing.
+        drain_sessions,
+        /// The Table partition manager's cap on an old owner's drain, s.
+        table_drain_timeout_s,
         /// Scale-controller peek interval, s.
         scale_controller_peek_interval_s,
         /// One storage queue's throughput, messages per second.
@@ -882,6 +889,8 @@ impl CheckRanges for DurableModel {
         within("task_hub.ownership_lease_acquire_interval_s", &self.task_hub.ownership_lease_acquire_interval_s, 0.0, 3600.0)?;
         within("task_hub.table_partition_manager", &self.task_hub.table_partition_manager, 0.0, 1.0)?;
         within("task_hub.table_claim_interval_s", &self.task_hub.table_claim_interval_s, 0.0, 3600.0)?;
+        within("task_hub.drain_sessions", &self.task_hub.drain_sessions, 0.0, 1.0)?;
+        within("task_hub.table_drain_timeout_s", &self.task_hub.table_drain_timeout_s, 0.0, 86400.0)?;
         within("task_hub.scale_controller_peek_interval_s", &self.task_hub.scale_controller_peek_interval_s, 0.1, 3600.0)?;
         within("task_hub.target_based_scaling", &self.task_hub.target_based_scaling, 0.0, 1.0)?;
         within("task_hub.target_scale_out_max_instances", &self.task_hub.target_scale_out_max_instances, 1.0, 1000.0)?;

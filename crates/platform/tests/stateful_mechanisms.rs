@@ -945,6 +945,9 @@ fn target_based_scaling_counts_a_starting_host_once() {
     // The ramp alone: once the remaining work asks for fewer hosts, a scale-in would take a
     // busy host and its dequeued activities would wait out their lock (tested above).
     m.durable.task_hub.scale_in_busy_hosts.value = 0.0;
+    // Nor does the orchestration's partition wait for its old owner's episodes to end (about
+    // 10 s more here: tested below).
+    m.durable.task_hub.drain_sessions.value = 0.0;
     let w = "[workflow]\nflow = [{ fan_out = \"f\" }]\n[workflow.steps.b]\ncpu_s = { dist = \"fixed\", value_s = 20.0 }\nmemory_mb = 100\n[workflow.fan_out.f]\nitems = 100\nbody = [{ step = \"b\" }]\n[deployment.az-dorch]\npackage_mb = 304\n";
     let o = run(Deployment::AzDorch, &m, &scenario(w), Arrivals::Interval { interval_s: 1.0 }, 1);
     assert_eq!(o.executions[0].outcome, Outcome::Completed);
@@ -1133,7 +1136,10 @@ fn a_scale_in_holds_an_entity_whose_batch_waited_for_its_hosts_thread() {
          [workflow.fan_out.f]\nitems = 60\nbody = [{ step = \"d\" }, { call_entity = \"counter\", op = \"add\" }]\n\
          [workflow.state.counter]\nsize_kb = 1\n",
     );
-    let held = quiet_removals_at_once();
+    let mut held = quiet_removals_at_once();
+    // The scale-in alone: with the old owner keeping a partition while its sessions run, the
+    // counter's partition stays on a host that is not taken here.
+    held.durable.task_hub.drain_sessions.value = 0.0;
     let mut short_lock = held.clone();
     short_lock.durable.task_hub.control_queue_visibility_timeout_s.value = 1.0;
     use sfsim_platform::trace::TraceEvent;
@@ -1280,4 +1286,74 @@ fn an_episode_waiting_for_the_python_thread_past_the_timeout_completes() {
     assert_eq!(r.outcome, Outcome::Completed, "{r:?}");
     let latency_s = r.latency().as_secs_f64();
     assert!((1200.0..1300.0).contains(&latency_s), "three 400 s activities one after another: {latency_s} s");
+}
+
+/// The trace's partition instants: (time s, partition, what happened).
+fn partition_events(o: &RunOutput) -> Vec<(f64, usize, String)> {
+    let mut v = Vec::new();
+    for e in &o.trace {
+        if let sfsim_platform::trace::TraceEvent::Instant { name, at, .. } = e
+            && let Some(rest) = name.strip_prefix("partition ")
+            && let Some((p, what)) = rest.split_once(": ")
+        {
+            v.push((at.as_secs_f64(), p.parse().expect("a partition number"), what.to_string()));
+        }
+    }
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    v
+}
+
+/// The first event of partition `p` after `t` s whose text starts with `what`, s.
+fn next_event(ev: &[(f64, usize, String)], p: usize, t: f64, what: &str) -> Option<f64> {
+    ev.iter().find(|(at, q, w)| *at >= t && *q == p && w.starts_with(what)).map(|e| e.0)
+}
+
+#[test]
+fn a_partition_stays_with_its_old_owner_while_that_owner_runs_its_sessions() {
+    // DTAS SafePartitionManager renews the ownership lease while an orchestration session of
+    // the partition is active on the host (IsControlQueueProcessingMessages), so a host whose
+    // intent lease was stolen stops dequeuing but keeps the partition until its dispatched
+    // episodes end; the Table manager drains the same way for at most 60 s. A burst of 30
+    // executions of two 30 s activities under profile 2024: the first host has dequeued 10
+    // activities for its single Python thread, and the episodes it dispatched wait behind them,
+    // so the partitions stolen from it 15-30 s in stay with it until about 123 s.
+    let s = scenario(&two_steps(30.0));
+    let burst = |drain: f64, table: f64| {
+        let mut m = quiet_models_2024();
+        m.durable.task_hub.drain_sessions.value = drain;
+        m.durable.task_hub.table_partition_manager.value = table;
+        let o = traced_az_dorch(&s, &m, &Arrivals::Batches { size: 30, pause_s: 600.0 }, 30);
+        assert!(o.executions.iter().all(|r| r.outcome == Outcome::Completed));
+        partition_events(&o)
+    };
+    // Safe manager, draining: each partition kept for its sessions is taken 20-35 s after its
+    // old owner's last session ends (a 30 s lease renewed every 10 s, then the new holder's 5 s
+    // ownership round), not after the steal.
+    let ev = burst(1.0, 0.0);
+    let kept: Vec<(f64, usize)> = ev.iter().filter(|e| e.2.contains("keeps the partition")).map(|e| (e.0, e.1)).collect();
+    assert!(kept.len() >= 2, "partitions kept by a busy old owner: {ev:?}");
+    for &(at, p) in &kept {
+        let gone = next_event(&ev, p, at, "lets it go, its last session of it ended").expect("the drain ends");
+        let taken = next_event(&ev, p, at, "ownership lease taken").expect("the new holder takes it");
+        assert!(gone - at > 60.0, "partition {p}: kept from {at:.1} to {gone:.1} s (its episodes wait behind 30 s activities)");
+        assert!((20.0..=35.0).contains(&(taken - gone)), "partition {p}: let go at {gone:.1} s, taken at {taken:.1} s");
+    }
+    // Not draining (sfsim before session 21): every moved partition is taken 20-35 s after the
+    // steal, and nothing is kept.
+    let ev = burst(0.0, 0.0);
+    assert!(ev.iter().all(|e| !e.2.contains("keeps")));
+    for (at, p, _) in ev.iter().filter(|e| e.2.starts_with("intent lease lost")) {
+        let taken = next_event(&ev, *p, *at, "ownership lease taken").expect("taken");
+        assert!((20.0..=35.0).contains(&(taken - at)), "partition {p}: stolen at {at:.1} s, taken at {taken:.1} s");
+    }
+    // Table manager: the drain gives up after 60 s; the claim follows within its 1 s loops.
+    let ev = burst(1.0, 1.0);
+    let kept: Vec<(f64, usize)> = ev.iter().filter(|e| e.2.contains("keeps the partition")).map(|e| (e.0, e.1)).collect();
+    assert!(!kept.is_empty(), "{ev:?}");
+    for &(at, p) in &kept {
+        let gone = next_event(&ev, p, at, "lets it go, its drain timed out").expect("the drain times out");
+        let taken = next_event(&ev, p, at, "ownership lease taken").expect("taken");
+        assert!((gone - at - 60.0).abs() < 1e-6, "partition {p}: drain from {at:.1} s timed out at {gone:.1} s");
+        assert!((0.0..=2.0).contains(&(taken - gone)), "partition {p}: let go at {gone:.1} s, taken at {taken:.1} s");
+    }
 }

@@ -15,22 +15,26 @@
 //!   Durable Functions default from 2.3.1, 2020-10, through 2.x): each of the P control queues is
 //!   dequeued by the one host holding its ownership lease. A joining host steals intent leases
 //!   from the busiest host, one per balancer round (10 s), until it has its share; the old owner
-//!   dequeues until its next renewal (within 10 s) finds the intent lease gone, then stops
-//!   renewing the ownership lease on its own 10 s loop, so the lease expires 20-30 s later (a
-//!   30 s lease); the new holder takes it at its next ownership round (within 5 s). So a moved partition
-//!   goes 20-35 s undequeued, and its orchestrations wait. A host that leaves (scale-in,
+//!   dequeues until its next renewal (within 10 s) finds the intent lease gone. It renews the
+//!   ownership lease on its own 10 s loop for as long as orchestration sessions of the partition
+//!   it dispatched are active, a wait for the Python thread included (`task_hub.drain_sessions`;
+//!   DTAS `SafePartitionManager`'s shouldRenewLeaseDelegate, `OrchestrationSessionManager.
+//!   IsControlQueueProcessingMessages`; DFX #2373), then stops, so the lease expires 20-30 s
+//!   after its last session ends (a 30 s lease); the new holder takes it at its next ownership
+//!   round (within 5 s). So a moved partition goes 20-35 s undequeued after its old owner's
+//!   sessions, and its orchestrations wait. A host that leaves (scale-in,
 //!   keep-alive) releases its leases: a survivor takes each within 10 + 5 s; an old owner that
 //!   leaves mid-handover releases too (the new holder takes it within 5 s). A steal aimed at a
 //!   partition still changing hands only changes its destination. Hosts that exist
 //!   from the start find the leases settled. The Table partition manager (Durable Functions
 //!   3.x, `task_hub.table_partition_manager`, profile 2026): a joining host marks every partition
-//!   it needs at once; the owner drains each at its next 10 s tick and hands it over within the
-//!   1 s claim loop (about 1-2 s undequeued); its leases are partitions-table rows (a query per
+//!   it needs at once; the owner drains each at its next 10 s tick (waiting for its active
+//!   sessions of it, at most `task_hub.table_drain_timeout_s`, 60 s: DTAS
+//!   `DrainTablePartitionAsync`) and hands it over within the 1 s claim loop (about 1-2 s
+//!   undequeued after the drain); its leases are partitions-table rows (a query per
 //!   host per loop, an update per owned partition per renewal) instead of blob leases. With one
 //!   lease set (the legacy manager), another backend or `lease_duration_s = 0`, partitions move
-//!   at once (round-robin). Not modelled: the
-//!   old owner renewing for another 10 s per tick while an episode of the partition is still
-//!   running. (A scaled-in host's buffered control messages and dequeued activities wait out
+//!   at once (round-robin). (A scaled-in host's buffered control messages and dequeued activities wait out
 //!   their locks: see the scale controller.)
 //! * *Scale controller*: every peek interval (10 s) it samples each queue of the app (billed
 //!   even while idle, see the accounting below), keeps the last five samples of each queue's
@@ -175,6 +179,10 @@ pub struct AzureSetup {
     pub ownership_acquire_interval: SimDuration,
     /// The Table partition manager's claim loop (zero: blob-lease partition management).
     pub table_claim_interval: Option<SimDuration>,
+    /// A partition's old owner keeps it while it runs sessions of it (`task_hub.drain_sessions`).
+    pub drain_sessions: bool,
+    /// The Table partition manager's cap on that drain.
+    pub table_drain_timeout: SimDuration,
     /// The Functions host's primary-host lock: renewal interval of its holder and acquire
     /// interval of every other live host (zero: not counted).
     pub host_lock_intervals: (SimDuration, SimDuration),
@@ -245,6 +253,8 @@ impl AzureSetup {
             ownership_acquire_interval: SimDuration::from_secs_f64(m.durable.task_hub.ownership_lease_acquire_interval_s.value),
             table_claim_interval: (m.durable.task_hub.table_partition_manager.value >= 0.5)
                 .then(|| SimDuration::from_secs_f64(m.durable.task_hub.table_claim_interval_s.value)),
+            drain_sessions: m.durable.task_hub.drain_sessions.value >= 0.5,
+            table_drain_timeout: SimDuration::from_secs_f64(m.durable.task_hub.table_drain_timeout_s.value),
             host_lock_intervals: (
                 SimDuration::from_secs_f64(m.azure.function.host_lock_renew_interval_s.value),
                 SimDuration::from_secs_f64(m.azure.function.host_lock_acquire_interval_s.value),
@@ -441,6 +451,12 @@ pub struct AzureState {
     holder: Vec<Option<InstId>>,
     /// Generation of each partition's pending handover; older lease events are stale.
     lease_gen: Vec<u32>,
+    /// Orchestration sessions (episodes, entity batches) of each partition in progress, per
+    /// host, from their dispatch to their end (a wait for the worker's thread included).
+    sessions: Vec<Vec<(InstId, u32)>>,
+    /// Partitions whose old owner stopped dequeuing but keeps the partition while its sessions
+    /// of it run (`drain_sessions`): the host, and since when.
+    draining: Vec<Option<(InstId, SimTime)>>,
     any_host_since: Option<SimTime>,
     poll_gen: u32,
     any_host_time: SimDuration,
@@ -507,6 +523,8 @@ impl<'a> World<'a> {
         self.az.owner = vec![None; self.az().partitions as usize];
         self.az.holder = vec![None; self.az().partitions as usize];
         self.az.lease_gen = vec![0; self.az().partitions as usize];
+        self.az.sessions = vec![Vec::new(); self.az().partitions as usize];
+        self.az.draining = vec![None; self.az().partitions as usize];
         // The scale controller runs for the app whether or not it has hosts.
         let peek = self.az().peek_interval;
         self.az.peeking = true;
@@ -736,6 +754,18 @@ impl<'a> World<'a> {
             .copied()
             .filter(|&i| self.insts[i].alive && self.insts[i].ready && !self.insts[i].draining)
             .collect();
+        // A draining old owner that stops releases its leases (LeaseCollectionBalancer.
+        // ShutdownAsync): the holder takes the partition at its next ownership round.
+        for part in 0..p {
+            if self.az.draining[part].is_some_and(|(o, _)| !hosts.contains(&o)) {
+                self.az.draining[part] = None;
+                if self.lease_handover() && !hosts.is_empty() {
+                    let gap = self.uniform(self.az().table_claim_interval.unwrap_or(self.az().ownership_acquire_interval));
+                    let generation = self.az.lease_gen[part];
+                    self.q.schedule(now + gap, Ev::Timer(super::Timer::LeaseStart { part: part as u32, generation }));
+                }
+            }
+        }
         // Hosts that exist from the start (always-ready instances) found their leases settled.
         if !self.lease_handover() || hosts.is_empty() || now == SimTime::ZERO {
             for part in 0..p {
@@ -839,8 +869,9 @@ impl<'a> World<'a> {
     }
 
     /// The old owner of partition `part` found its intent lease taken at its renewal: it stops
-    /// dequeuing the control queue and no longer renews the ownership lease, which the new
-    /// holder can take once it has expired, at its next ownership round.
+    /// dequeuing the control queue. It keeps renewing the ownership lease while sessions of the
+    /// partition it dispatched are in progress (`drain_sessions`; the Table manager for at most
+    /// `table_drain_timeout`), then lets it go ([`World::lease_drained`]).
     pub(crate) fn lease_stop(&mut self, now: SimTime, part: u32, generation: u32) {
         let i = part as usize;
         if self.az.lease_gen.get(i) != Some(&generation) {
@@ -849,8 +880,25 @@ impl<'a> World<'a> {
         let old = self.az.owner[i].take();
         if let Some(o) = old {
             self.sync_pollers(now, o);
+            let active = self.sessions_on(i, o);
+            if self.az().drain_sessions && active > 0 {
+                self.az.draining[i] = Some((o, now));
+                if self.az().table_claim_interval.is_some() {
+                    let at = now + self.az().table_drain_timeout;
+                    self.q.schedule(at, Ev::Timer(super::Timer::DrainTimeout { part, since: now }));
+                }
+                self.host_instant(o, now, || {
+                    format!("partition {part}: intent lease lost, stops dequeuing; keeps the partition while {active} of its sessions run")
+                });
+                return;
+            }
             self.host_instant(o, now, || format!("partition {part}: intent lease lost, stops dequeuing"));
         }
+        self.schedule_lease_start(now, part);
+    }
+
+    /// The new holder of partition `part` takes it once its old owner let go at `now`.
+    fn schedule_lease_start(&mut self, now: SimTime, part: u32) {
         let a = self.az();
         let (duration, renew, own_acquire, table) =
             (a.lease_duration, a.lease_interval, a.ownership_acquire_interval, a.table_claim_interval);
@@ -866,7 +914,55 @@ impl<'a> World<'a> {
                 now + expiry + self.uniform(own_acquire)
             }
         };
+        let generation = self.az.lease_gen[part as usize];
         self.q.schedule(start, Ev::Timer(super::Timer::LeaseStart { part, generation }));
+    }
+
+    /// Sessions of partition `part` in progress on host `h`.
+    fn sessions_on(&self, part: usize, h: InstId) -> u32 {
+        self.az.sessions.get(part).and_then(|l| l.iter().find(|&&(x, _)| x == h)).map_or(0, |&(_, n)| n)
+    }
+
+    /// Invocation `v`, an episode or entity batch of partition `part`, was dispatched to host `h`.
+    pub(crate) fn session_begin(&mut self, v: super::InvId, part: u32, h: InstId) {
+        self.invs[v].session = Some(part);
+        let Some(list) = self.az.sessions.get_mut(part as usize) else { return };
+        match list.iter_mut().find(|(x, _)| *x == h) {
+            Some(entry) => entry.1 += 1,
+            None => list.push((h, 1)),
+        }
+    }
+
+    /// Invocation `v` on host `h` ended or was dropped: if it was the last session a draining
+    /// old owner ran of its partition, the partition goes.
+    pub(crate) fn session_end(&mut self, now: SimTime, v: super::InvId, h: InstId) {
+        let Some(part) = self.invs[v].session.take() else { return };
+        let i = part as usize;
+        let Some(list) = self.az.sessions.get_mut(i) else { return };
+        if let Some(k) = list.iter().position(|&(x, _)| x == h) {
+            list[k].1 -= 1;
+            if list[k].1 == 0 {
+                list.swap_remove(k);
+            }
+        }
+        if self.az.draining[i].is_some_and(|(o, _)| o == h) && self.sessions_on(i, h) == 0 {
+            self.lease_drained(now, part, "its last session of it ended");
+        }
+    }
+
+    /// The Table manager's drain of partition `part` begun at `since` timed out.
+    pub(crate) fn drain_timeout(&mut self, now: SimTime, part: u32, since: SimTime) {
+        if self.az.draining.get(part as usize).copied().flatten().is_some_and(|(_, s)| s == since) {
+            self.lease_drained(now, part, "its drain timed out");
+        }
+    }
+
+    /// Partition `part`'s old owner lets it go: the holder takes it as after a stop.
+    fn lease_drained(&mut self, now: SimTime, part: u32, why: &str) {
+        if let Some((o, _)) = self.az.draining[part as usize].take() {
+            self.host_instant(o, now, || format!("partition {part}: lets it go, {why}"));
+        }
+        self.schedule_lease_start(now, part);
     }
 
     /// Partition `part`'s holder takes its ownership lease and starts dequeuing.
@@ -875,8 +971,10 @@ impl<'a> World<'a> {
         if self.az.lease_gen.get(i) != Some(&generation) {
             return;
         }
+        // The old owner still renews the ownership lease: the drain's end schedules the take.
+        let drained = self.az.draining[i].is_none();
         match self.az.holder[i] {
-            Some(h) if self.insts[h].alive && self.insts[h].ready => {
+            Some(h) if drained && self.insts[h].alive && self.insts[h].ready => {
                 self.az.owner[i] = Some(h);
                 self.sync_pollers(now, h);
                 self.host_instant(h, now, || format!("partition {part}: ownership lease taken, dequeues"));

@@ -413,6 +413,8 @@ pub(crate) struct Inv {
     thread_waited: SimDuration,
     /// When the host dispatched it (the meter's start when it bills the wait for a thread).
     dispatched: SimTime,
+    /// Durable: the partition whose orchestration session (episode, entity batch) it is.
+    pub session: Option<u32>,
 }
 
 pub(crate) struct Inst {
@@ -888,6 +890,9 @@ pub(crate) enum Timer {
     LeaseStop { part: u32, generation: u32 },
     /// Durable: the partition's new holder takes the expired or released ownership lease.
     LeaseStart { part: u32, generation: u32 },
+    /// Durable (Table partition manager): the old owner's drain of partition `part`, begun at
+    /// `since`, reaches its cap.
+    DrainTimeout { part: u32, since: SimTime },
     /// Durable: the lock of the `messages` control messages of an orchestration or entity, held
     /// by a host that was scaled in, ran out.
     HeldWork { work: durable::Work, part: u32, messages: u32 },
@@ -1212,6 +1217,7 @@ impl World<'_> {
             Timer::SqsReturn { queue, msg } => self.sqs_returned(now, queue, msg),
             Timer::LeaseStop { part, generation } => self.lease_stop(now, part, generation),
             Timer::LeaseStart { part, generation } => self.lease_start(now, part, generation),
+            Timer::DrainTimeout { part, since } => self.drain_timeout(now, part, since),
             Timer::HeldWork { work, part, messages } => self.durable_control_visible(now, work, part, messages),
             Timer::ScaleInDue { host } => self.scale_in_due(now, host),
         }

@@ -82,6 +82,7 @@ impl World<'_> {
             code_started: false,
             thread_waited: SimDuration::ZERO,
             dispatched: now,
+            session: None,
         };
         if let Some(id) = self.inv_free.pop() {
             self.invs[id] = inv;
@@ -483,6 +484,7 @@ impl World<'_> {
         inst.busy[class as usize] -= 1;
         inst.slots_used &= !(1u64 << slot);
         self.apps[app].in_flight -= 1;
+        self.session_end(now, v, i);
         self.free_inv(v);
         (strands, taken)
     }
@@ -904,6 +906,7 @@ impl World<'_> {
         inst.busy[class as usize] -= 1;
         inst.slots_used &= !(1u64 << slot);
         self.apps[app].in_flight -= 1;
+        self.session_end(now, v, i);
         if self.plan.apps[app].lambda {
             self.lambda_in_flight -= 1;
         }
