@@ -24,14 +24,20 @@
 //!   round (within 5 s). So a moved partition goes 20-35 s undequeued after its old owner's
 //!   sessions, and its orchestrations wait. A host that leaves (scale-in,
 //!   keep-alive) releases its leases: a survivor takes each within 10 + 5 s; an old owner that
-//!   leaves mid-handover releases too (the new holder takes it within 5 s). A steal aimed at a
-//!   partition still changing hands only changes its destination. Hosts that exist
-//!   from the start find the leases settled. The Table partition manager (Durable Functions
+//!   leaves before its next renewal, or while it drains, releases too (the new holder takes it
+//!   within 5 s); one that leaves while its lease lapses changes nothing (the lease runs out).
+//!   A steal aimed at a partition still changing hands only changes its destination, and a
+//!   new holder takes a draining partition only after the drain, a lapsing one no sooner than
+//!   the lapse ends. Hosts that exist from the start find the leases settled. Not modelled:
+//!   control messages the old owner had already fetched become sessions on it in DTAS
+//!   (`GetNextSessionAsync` does not check a released queue); here they wait for the new owner. The Table partition manager (Durable Functions
 //!   3.x, `task_hub.table_partition_manager`, profile 2026): a joining host marks every partition
 //!   it needs at once; the owner drains each at its next 10 s tick (waiting for its active
 //!   sessions of it, at most `task_hub.table_drain_timeout_s`, 60 s: DTAS
-//!   `DrainTablePartitionAsync`) and hands it over within the 1 s claim loop (about 1-2 s
-//!   undequeued after the drain); its leases are partitions-table rows (a query per
+//!   `DrainTablePartitionAsync`; a host that stops while it drains drains on,
+//!   `TablePartitionManager.StopAsync`; not modelled: the drain of the partitions a stopping
+//!   host still owns) and hands it over within the 1 s claim loop (about 1-2 s undequeued after
+//!   the drain); its leases are partitions-table rows (a query per
 //!   host per loop, an update per owned partition per renewal) instead of blob leases. With one
 //!   lease set (the legacy manager), another backend or `lease_duration_s = 0`, partitions move
 //!   at once (round-robin). (A scaled-in host's buffered control messages and dequeued activities wait out
@@ -457,6 +463,9 @@ pub struct AzureState {
     /// Partitions whose old owner stopped dequeuing but keeps the partition while its sessions
     /// of it run (`drain_sessions`): the host, and since when.
     draining: Vec<Option<(InstId, SimTime)>>,
+    /// When the holder of a partition whose old owner let go takes it (the lease's lapse): a
+    /// holder that changes meanwhile takes it no sooner.
+    lapse_until: Vec<Option<SimTime>>,
     any_host_since: Option<SimTime>,
     poll_gen: u32,
     any_host_time: SimDuration,
@@ -525,6 +534,7 @@ impl<'a> World<'a> {
         self.az.lease_gen = vec![0; self.az().partitions as usize];
         self.az.sessions = vec![Vec::new(); self.az().partitions as usize];
         self.az.draining = vec![None; self.az().partitions as usize];
+        self.az.lapse_until = vec![None; self.az().partitions as usize];
         // The scale controller runs for the app whether or not it has hosts.
         let peek = self.az().peek_interval;
         self.az.peeking = true;
@@ -754,16 +764,22 @@ impl<'a> World<'a> {
             .copied()
             .filter(|&i| self.insts[i].alive && self.insts[i].ready && !self.insts[i].draining)
             .collect();
-        // A draining old owner that stops releases its leases (LeaseCollectionBalancer.
-        // ShutdownAsync): the holder takes the partition at its next ownership round.
+        // A draining old owner that stops: the Safe manager releases its leases at once
+        // (LeaseCollectionBalancer.ShutdownAsync), so the holder takes the partition at its next
+        // ownership round; the Table manager drains on a stop too (TablePartitionManager.StopAsync),
+        // so its drain runs on to its sessions' end or its cap.
+        let table = self.az().table_claim_interval.is_some();
         for part in 0..p {
-            if self.az.draining[part].is_some_and(|(o, _)| !hosts.contains(&o)) {
-                self.az.draining[part] = None;
-                if self.lease_handover() && !hosts.is_empty() {
-                    let gap = self.uniform(self.az().table_claim_interval.unwrap_or(self.az().ownership_acquire_interval));
-                    let generation = self.az.lease_gen[part];
-                    self.q.schedule(now + gap, Ev::Timer(super::Timer::LeaseStart { part: part as u32, generation }));
-                }
+            let Some((o, _)) = self.az.draining[part].filter(|&(o, _)| !hosts.contains(&o)) else { continue };
+            if table && self.insts[o].alive {
+                continue;
+            }
+            self.az.draining[part] = None;
+            self.host_instant(o, now, || format!("partition {part}: lets it go, its host stops"));
+            if self.lease_handover() && !hosts.is_empty() {
+                self.az.lease_gen[part] = self.az.lease_gen[part].wrapping_add(1);
+                let gap = self.uniform(self.az().table_claim_interval.unwrap_or(self.az().ownership_acquire_interval));
+                self.schedule_take(now + gap, part as u32);
             }
         }
         // Hosts that exist from the start (always-ready instances) found their leases settled.
@@ -795,8 +811,7 @@ impl<'a> World<'a> {
                 self.az.owner[part] = None;
                 self.az.lease_gen[part] = self.az.lease_gen[part].wrapping_add(1);
                 let gap = self.uniform(own_acquire);
-                let generation = self.az.lease_gen[part];
-                self.q.schedule(now + gap, Ev::Timer(super::Timer::LeaseStart { part: part as u32, generation }));
+                self.schedule_take(now + gap, part as u32);
             }
         }
         // Partitions whose holder is gone.
@@ -813,11 +828,16 @@ impl<'a> World<'a> {
             let released = self.az.holder[part].is_some();
             let h = *hosts.iter().min_by_key(|&&h| count(&self.az.holder, h)).expect("hosts is not empty");
             self.az.holder[part] = Some(h);
+            if self.az.draining[part].is_some() {
+                // Its old owner still keeps it: the drain's end schedules the take.
+                continue;
+            }
             if released {
                 self.az.owner[part] = None;
                 let gap = self.uniform(acquire) + self.uniform(own_acquire);
-                let generation = self.az.lease_gen[part];
-                self.q.schedule(now + gap, Ev::Timer(super::Timer::LeaseStart { part: part as u32, generation }));
+                // A lease still lapsing is taken no sooner than the lapse ends.
+                let at = (now + gap).max(self.az.lapse_until[part].unwrap_or(SimTime::ZERO));
+                self.schedule_take(at, part as u32);
             } else {
                 self.az.owner[part] = Some(h);
             }
@@ -914,8 +934,14 @@ impl<'a> World<'a> {
                 now + expiry + self.uniform(own_acquire)
             }
         };
+        self.az.lapse_until[part as usize] = Some(start);
+        self.schedule_take(start, part);
+    }
+
+    /// Partition `part`'s holder takes it at `at` (its current handover's generation).
+    fn schedule_take(&mut self, at: SimTime, part: u32) {
         let generation = self.az.lease_gen[part as usize];
-        self.q.schedule(start, Ev::Timer(super::Timer::LeaseStart { part, generation }));
+        self.q.schedule(at, Ev::Timer(super::Timer::LeaseStart { part, generation }));
     }
 
     /// Sessions of partition `part` in progress on host `h`.
@@ -957,11 +983,13 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Partition `part`'s old owner lets it go: the holder takes it as after a stop.
+    /// Partition `part`'s old owner lets it go: the holder takes it as after a stop (any take
+    /// scheduled before is stale).
     fn lease_drained(&mut self, now: SimTime, part: u32, why: &str) {
         if let Some((o, _)) = self.az.draining[part as usize].take() {
             self.host_instant(o, now, || format!("partition {part}: lets it go, {why}"));
         }
+        self.az.lease_gen[part as usize] = self.az.lease_gen[part as usize].wrapping_add(1);
         self.schedule_lease_start(now, part);
     }
 
@@ -976,6 +1004,7 @@ impl<'a> World<'a> {
         match self.az.holder[i] {
             Some(h) if drained && self.insts[h].alive && self.insts[h].ready => {
                 self.az.owner[i] = Some(h);
+                self.az.lapse_until[i] = None;
                 self.sync_pollers(now, h);
                 self.host_instant(h, now, || format!("partition {part}: ownership lease taken, dequeues"));
                 self.durable_host_gone(now);
@@ -1322,7 +1351,8 @@ impl<'a> World<'a> {
                     // A partition whose owner runs an episode holds that message: busy even when
                     // nothing visible waits (approximated: any episode on the owner).
                     let owner_busy =
-                        self.az.owner.get(p as usize).copied().flatten().is_some_and(|h| held(Class::Orchestrator, Some(h)) > 0);
+                        self.az.owner.get(p as usize).copied().flatten().is_some_and(|h| held(Class::Orchestrator, Some(h)) > 0)
+                            || self.az.draining.get(p as usize).is_some_and(Option::is_some);
                     busy_controls += usize::from(!q.msgs.is_empty() || taken > 0 || owner_busy);
                 }
                 QueueKind::Chain(_) => {}
