@@ -1363,12 +1363,14 @@ fn a_partition_stays_with_its_old_owner_while_that_owner_runs_its_sessions() {
 
 #[test]
 fn a_drained_partition_is_taken_once_and_only_after_its_lease_lapsed() {
-    // Executions of a 60 s and a 1 s activity arriving every 8 s (only idle hosts retired): the
-    // hosts that steal partitions from the busy first host sit idle while the partitions drain,
-    // and the scale controller retires some of them mid-drain. Over 60 seeds, a partition its old
+    // Executions of a 60 s and a 1 s activity arriving every 8 s, with only idle hosts retired
+    // and with busy ones too (the default): the hosts that steal partitions from the busy first
+    // host sit idle while the partitions drain, and the scale controller retires some of them
+    // mid-drain, or the draining first host itself. Over 60 seeds, a partition its old
     // owner lets go after its last session is taken once, and no sooner than 20 s later (the
     // ownership lease's lapse: 20-35 s with the holder's 5 s round, more when the holder
-    // changed meanwhile); nothing takes a partition while it drains. A review found the
+    // changed meanwhile); one whose draining old owner stops is released and taken within the
+    // holder's 5 s round; nothing takes a partition while it drains. A review found the
     // balancer re-scheduling the take 0-15 s after a thief left.
     let s = scenario(
         "[workflow]\nflow = [{ step = \"a\" }, { step = \"b\" }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 60 }\nmemory_mb = 100\n[workflow.steps.b]\ncpu_s = { dist = \"fixed\", value_s = 1 }\nmemory_mb = 100\n",
@@ -1376,12 +1378,13 @@ fn a_drained_partition_is_taken_once_and_only_after_its_lease_lapsed() {
     // The built-in models with their spreads (the seeds must vary the timing), under profile 2024.
     let m = Models::builtin().expect("models");
     let changes = m.profile_changes("2024").expect("known profile").expect("valid profile");
-    let mut m = m.with_overrides(&changes).expect("profile applies");
-    m.durable.task_hub.scale_in_busy_hosts.value = 0.0;
-    let cfg = s.deployment.get(Deployment::AzDorch.name()).cloned().unwrap_or_default();
-    let plan = DeploymentPlan::build(Deployment::AzDorch, &m, &cfg, &s.workflow).expect("plan builds");
-    let mut drains = 0;
-    for seed in 1..=60 {
+    let m = m.with_overrides(&changes).expect("profile applies");
+    let (mut drains, mut stopped) = (0, 0);
+    for (busy, seed) in [0.0, 1.0].into_iter().flat_map(|b| (1..=60).map(move |seed| (b, seed))) {
+        let mut m = m.clone();
+        m.durable.task_hub.scale_in_busy_hosts.value = busy;
+        let cfg = s.deployment.get(Deployment::AzDorch.name()).cloned().unwrap_or_default();
+        let plan = DeploymentPlan::build(Deployment::AzDorch, &m, &cfg, &s.workflow).expect("plan builds");
         let o = plan.run(&s.workflow, &Arrivals::Interval { interval_s: 8.0 }, 30, RngStreams::new(seed, 0), true);
         assert!(o.executions.iter().all(|r| r.outcome == Outcome::Completed), "seed {seed}");
         let ev = partition_events(&o);
@@ -1401,10 +1404,16 @@ fn a_drained_partition_is_taken_once_and_only_after_its_lease_lapsed() {
                 // No sooner than the lapse; later when the holder changed meanwhile (its next
                 // balancer and ownership rounds).
                 assert!(taken - gone >= 20.0 - 1e-9, "seed {seed}: partition {p} let go at {gone:.1} s, taken at {taken:.1} s");
+            } else if how.contains("its host stops") {
+                // A stopping old owner releases: the holder's next ownership round (5 s).
+                stopped += 1;
+                assert!(taken - gone <= 5.0 + 1e-9, "seed {seed}: partition {p} released at {gone:.1} s, taken at {taken:.1} s");
             }
             let takes = ev.iter().filter(|e| e.1 == *p && e.0 >= gone && e.0 < gone + 60.0 && e.2.starts_with("ownership lease taken"));
             assert_eq!(takes.count(), 1, "seed {seed}: partition {p} taken once after its let-go at {gone:.1} s");
         }
     }
     assert!(drains >= 30, "the scenario drains partitions ({drains} drains over 60 seeds)");
+    // With busy hosts scaled in (the default), the oldest host goes first: a draining old owner.
+    assert!(stopped >= 1, "a draining old owner stopped in some run ({stopped})");
 }
