@@ -30,8 +30,8 @@
 //!   new holder takes a draining partition only after the drain, a lapsing one no sooner than
 //!   the lapse ends. Hosts that exist from the start find the leases settled. Not modelled:
 //!   control messages the old owner had already fetched become sessions on it in DTAS
-//!   (`GetNextSessionAsync` does not check a released queue); here they wait for the new owner. The Table partition manager (Durable Functions
-//!   3.x, `task_hub.table_partition_manager`, profile 2026): a joining host marks every partition
+//!   (`GetNextSessionAsync` does not check a released queue); here they wait for the new owner.
+//!   The Table partition manager (Durable Functions 3.x, `task_hub.table_partition_manager`, profile 2026): a joining host marks every partition
 //!   it needs at once; the owner drains each at its next 10 s tick (waiting for its active
 //!   sessions of it, at most `task_hub.table_drain_timeout_s`, 60 s: DTAS
 //!   `DrainTablePartitionAsync`; a host that stops while it drains drains on,
@@ -40,8 +40,8 @@
 //!   the drain); its leases are partitions-table rows (a query per
 //!   host per loop, an update per owned partition per renewal) instead of blob leases. With one
 //!   lease set (the legacy manager), another backend or `lease_duration_s = 0`, partitions move
-//!   at once (round-robin). (A scaled-in host's buffered control messages and dequeued activities wait out
-//!   their locks: see the scale controller.)
+//!   at once (round-robin). (A scaled-in host's buffered control messages and dequeued
+//!   activities wait out their locks: see the scale controller.)
 //! * *Scale controller*: every peek interval (10 s) it samples each queue of the app (billed
 //!   even while idle, see the accounting below), keeps the last five samples of each queue's
 //!   length and oldest message's age, and adds a host at the non-HTTP pace (one per 30 s, up to
@@ -768,7 +768,13 @@ impl<'a> World<'a> {
         // (LeaseCollectionBalancer.ShutdownAsync), so the holder takes the partition at its next
         // ownership round; the Table manager drains on a stop too (TablePartitionManager.StopAsync),
         // so its drain runs on to its sessions' end or its cap.
-        let table = self.az().table_claim_interval.is_some();
+        let a = self.az();
+        // The Table partition manager claims within its 1 s loop and marks every partition a
+        // joining worker needs at once; the Safe manager takes ownership leases every 5 s and
+        // steals one intent lease per balancer round.
+        let (acquire, renew) = (a.lease_acquire_interval, a.lease_interval);
+        let own_acquire = a.table_claim_interval.unwrap_or(a.ownership_acquire_interval);
+        let table = a.table_claim_interval.is_some();
         for part in 0..p {
             let Some((o, _)) = self.az.draining[part].filter(|&(o, _)| !hosts.contains(&o)) else { continue };
             if table && self.insts[o].alive {
@@ -778,7 +784,7 @@ impl<'a> World<'a> {
             self.host_instant(o, now, || format!("partition {part}: lets it go, its host stops"));
             if self.lease_handover() && !hosts.is_empty() {
                 self.az.lease_gen[part] = self.az.lease_gen[part].wrapping_add(1);
-                let gap = self.uniform(self.az().table_claim_interval.unwrap_or(self.az().ownership_acquire_interval));
+                let gap = self.uniform(own_acquire);
                 self.schedule_take(now + gap, part as u32);
             }
         }
@@ -795,13 +801,7 @@ impl<'a> World<'a> {
             }
             return;
         }
-        let a = self.az();
-        // The Table partition manager claims within its 1 s loop and marks every partition a
-        // joining worker needs at once; the Safe manager takes ownership leases every 5 s and
-        // steals one intent lease per balancer round.
-        let (acquire, renew) = (a.lease_acquire_interval, a.lease_interval);
-        let own_acquire = a.table_claim_interval.unwrap_or(a.ownership_acquire_interval);
-        let one_per_round = a.table_claim_interval.is_none();
+        let one_per_round = !table;
         let count = |holder: &[Option<InstId>], h: InstId| holder.iter().filter(|&&x| x == Some(h)).count();
         // Partitions whose old owner left mid-handover: it released its leases on stopping,
         // so the holder takes the ownership lease at its next ownership round.
@@ -949,14 +949,17 @@ impl<'a> World<'a> {
         self.az.sessions.get(part).and_then(|l| l.iter().find(|&&(x, _)| x == h)).map_or(0, |&(_, n)| n)
     }
 
-    /// Invocation `v`, an episode or entity batch of partition `part`, was dispatched to host `h`.
-    pub(crate) fn session_begin(&mut self, v: super::InvId, part: u32, h: InstId) {
+    /// Starts invocation `v`, an episode or entity batch of partition `part`, on host `h`,
+    /// counted among the partition's sessions on `h` until it ends ([`World::session_end`]).
+    pub(crate) fn start_session(&mut self, now: SimTime, v: super::InvId, part: u32, h: InstId) {
         self.invs[v].session = Some(part);
-        let Some(list) = self.az.sessions.get_mut(part as usize) else { return };
-        match list.iter_mut().find(|(x, _)| *x == h) {
-            Some(entry) => entry.1 += 1,
-            None => list.push((h, 1)),
+        if let Some(list) = self.az.sessions.get_mut(part as usize) {
+            match list.iter_mut().find(|(x, _)| *x == h) {
+                Some(entry) => entry.1 += 1,
+                None => list.push((h, 1)),
+            }
         }
+        self.start_on(now, v, h, false);
     }
 
     /// Invocation `v` on host `h` ended or was dropped: if it was the last session a draining

@@ -1266,8 +1266,7 @@ impl<'a> World<'a> {
         self.warm_up_host(h, mem, &mut phases);
         let v = self.new_inv(AppId(0), Class::Orchestrator, e, strands, phases, Cont::Episode { orch }, now);
         let part = self.du.orchs[orch].partition;
-        self.session_begin(v, part, h);
-        self.start_on(now, v, h, false);
+        self.start_session(now, v, part, h);
     }
 
     pub(crate) fn durable_episode_done(&mut self, now: SimTime, v: InvId, orch: OrchId) {

@@ -350,8 +350,7 @@ impl World<'_> {
         self.warm_up_host(h, mem, &mut phases);
         let v = self.new_inv(AppId(0), Class::Orchestrator, e, strands, phases, Cont::EntityBatch { entity }, now);
         let part = self.du.entities[entity].partition;
-        self.session_begin(v, part, h);
-        self.start_on(now, v, h, false);
+        self.start_session(now, v, part, h);
     }
 
     pub(crate) fn durable_entity_done(&mut self, now: SimTime, v: InvId, entity: EntityId) {
