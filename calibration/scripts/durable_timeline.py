@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""How a burst of Durable executions uses its hosts over time, measured beside simulated.
+
+A diagnostic, not a calibration: no parameter comes from it. It reads the function bodies of
+one burst, either SeBS-Flow's measured per-function rows or sfsim's per-execution output, and
+prints the same figures for both, so that what a span or gap target misses can be read off the
+timeline (calibration/README.md, session 22, reads 1000-genome with it).
+
+Inputs (any number, each `measured:PATH` or `sfsim:PATH`):
+
+  measured:PATH  SeBS-Flow 2024 per-function rows reduced to the columns
+                 func,start,end,is_cold,container_id,...,request_id (request id the last
+                 column; start and end in seconds). The 1000-genome Azure burst is
+                 perf-cost/6100.1000-genome/azure/2024/burst_2048.csv @e95c4d0 of
+                 spcl/sebs-flow-artifact; rows whose func is the orchestrator (run_workflow,
+                 or `R` in a letter-coded reduction) are left out: they are instants written by
+                 its last episode, not bodies.
+  sfsim:PATH     `sfsim run SCENARIO -d az-dorch --executions PATH` (JSON lines); the bodies
+                 are the invocations named `activity ...`.
+
+Printed per input: the executions and bodies; the makespan (first body start to last body
+end); the most bodies running at once; the time in which no body runs, and each such gap over
+30 s; the executions in progress on average (each from its first body's start to its last
+body's end, averaged over the makespan); the per-execution span's median (function_span_p50_s
+of the targets); and for measured rows the distinct container ids that ran a body.
+
+Usage: durable_timeline.py measured:azure.csv sfsim:genome.jsonl
+"""
+import json
+import statistics as st
+import sys
+
+ORCHESTRATOR = ('R', 'run_workflow')
+
+
+def measured(path):
+    bodies, containers = [], set()
+    for line in open(path):
+        if line.startswith('#') or line.startswith('func,'):
+            continue
+        p = line.strip().split(',')
+        if len(p) < 6 or p[0] in ORCHESTRATOR:
+            continue
+        bodies.append((p[-1], float(p[1]), float(p[2])))
+        containers.add(p[4])
+    return bodies, len(containers)
+
+
+def simulated(path):
+    bodies = []
+    for n, line in enumerate(open(path)):
+        ex = json.loads(line)
+        for f in ex['functions']:
+            if f['name'].startswith('activity'):
+                bodies.append((n, f['start_s'], f['end_s']))
+    return bodies, None
+
+
+def report(label, bodies, containers):
+    t0 = min(s for _, s, _ in bodies)
+    end = max(e for _, _, e in bodies)
+    events = sorted([(s, 1) for _, s, _ in bodies] + [(e, -1) for _, _, e in bodies])
+    running, most, idle, last, gaps = 0, 0, 0.0, t0, []
+    for t, d in events:
+        if running == 0 and t > last:
+            idle += t - last
+            if t - last > 30:
+                gaps.append((last - t0, t - last))
+        running += d
+        most = max(most, running)
+        last = t
+    spans = {}
+    for ex, s, e in bodies:
+        a, b = spans.get(ex, (s, e))
+        spans[ex] = (min(a, s), max(b, e))
+    in_progress = sum(b - a for a, b in spans.values()) / (end - t0)
+    print(f'{label}')
+    print(f'  executions {len(spans)}, bodies {len(bodies)}, makespan {end - t0:.0f} s')
+    print(f'  most bodies at once {most}; no body running for {idle:.0f} s '
+          f'({100 * idle / (end - t0):.1f} % of the makespan)')
+    print('  gaps over 30 s (start s: length s): '
+          + (', '.join(f'{a:.0f}: {g:.0f}' for a, g in gaps) or 'none'))
+    print(f'  executions in progress on average {in_progress:.1f}; '
+          f'span median {st.median(b - a for a, b in spans.values()):.0f} s')
+    if containers is not None:
+        print(f'  containers that ran a body {containers}')
+
+
+def main(args):
+    if not args:
+        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
+        return 2
+    for arg in args:
+        kind, _, path = arg.partition(':')
+        if kind == 'measured':
+            bodies, containers = measured(path)
+        elif kind == 'sfsim':
+            bodies, containers = simulated(path)
+        else:
+            print(f'error: {arg}: expected measured:PATH or sfsim:PATH', file=sys.stderr)
+            return 2
+        report(arg, bodies, containers)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
