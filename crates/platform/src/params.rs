@@ -525,6 +525,14 @@ param_section!(
         /// messages; the Table manager drains for at most `table_drain_timeout_s`); 0: it lets
         /// go as soon as it stops dequeuing.
         drain_sessions,
+        /// 1: control messages a host had dequeued into its buffer before it lost the
+        /// partition still become sessions on it, and its drain lasts while any of them wait;
+        /// 0: they wait for the partition's next owner.
+        drain_buffered,
+        /// DTAS's control-queue buffer threshold (ControlQueueBufferThreshold): a host fetches
+        /// control-queue batches while it holds fewer dequeued, unstarted messages; 0: it fetches
+        /// only with a free orchestrator slot.
+        control_queue_buffer_threshold,
         /// The Table partition manager's cap on an old owner's drain, s.
         table_drain_timeout_s,
         /// Scale-controller peek interval, s.
@@ -890,6 +898,8 @@ impl CheckRanges for DurableModel {
         within("task_hub.table_partition_manager", &self.task_hub.table_partition_manager, 0.0, 1.0)?;
         within("task_hub.table_claim_interval_s", &self.task_hub.table_claim_interval_s, 0.0, 3600.0)?;
         within("task_hub.drain_sessions", &self.task_hub.drain_sessions, 0.0, 1.0)?;
+        within("task_hub.drain_buffered", &self.task_hub.drain_buffered, 0.0, 1.0)?;
+        within("task_hub.control_queue_buffer_threshold", &self.task_hub.control_queue_buffer_threshold, 0.0, 100000.0)?;
         within("task_hub.table_drain_timeout_s", &self.task_hub.table_drain_timeout_s, 0.0, 86400.0)?;
         within("task_hub.scale_controller_peek_interval_s", &self.task_hub.scale_controller_peek_interval_s, 0.1, 3600.0)?;
         within("task_hub.target_based_scaling", &self.task_hub.target_based_scaling, 0.0, 1.0)?;

@@ -28,9 +28,12 @@
 //!   within 5 s); one that leaves while its lease lapses changes nothing (the lease runs out).
 //!   A steal aimed at a partition still changing hands only changes its destination, and a
 //!   new holder takes a draining partition only after the drain, a lapsing one no sooner than
-//!   the lapse ends. Hosts that exist from the start find the leases settled. Not modelled:
-//!   control messages the old owner had already fetched become sessions on it in DTAS
-//!   (`GetNextSessionAsync` does not check a released queue); here they wait for the new owner.
+//!   the lapse ends. Hosts that exist from the start find the leases settled. The control
+//!   messages the old owner had already fetched into its buffer become sessions on it as its
+//!   orchestrator slots free (`task_hub.drain_buffered`: DTAS `GetNextSessionAsync` does not
+//!   check a released queue), and its drain lasts while any of them wait (approximated: DTAS
+//!   checks only the active sessions at each 10 s renewal); they are held with its other
+//!   buffered work if it is scaled in, and go to the next owner if a Table drain hits its cap.
 //!   The Table partition manager (Durable Functions 3.x, `task_hub.table_partition_manager`, profile 2026): a joining host marks every partition
 //!   it needs at once; the owner drains each at its next 10 s tick (waiting for its active
 //!   sessions of it, at most `task_hub.table_drain_timeout_s`, 60 s: DTAS
@@ -187,6 +190,13 @@ pub struct AzureSetup {
     pub table_claim_interval: Option<SimDuration>,
     /// A partition's old owner keeps it while it runs sessions of it (`task_hub.drain_sessions`).
     pub drain_sessions: bool,
+    /// The old owner's buffered control messages become sessions on it during its drain
+    /// (`task_hub.drain_buffered`).
+    pub drain_buffered: bool,
+    /// DTAS's control-queue buffer: a host fetches batches while it holds fewer dequeued,
+    /// unstarted control messages than this, whatever its orchestrator slots
+    /// (`task_hub.control_queue_buffer_threshold`); 0: it fetches only with a free slot.
+    pub control_buffer_threshold: usize,
     /// The Table partition manager's cap on that drain.
     pub table_drain_timeout: SimDuration,
     /// The Functions host's primary-host lock: renewal interval of its holder and acquire
@@ -260,6 +270,8 @@ impl AzureSetup {
             table_claim_interval: (m.durable.task_hub.table_partition_manager.value >= 0.5)
                 .then(|| SimDuration::from_secs_f64(m.durable.task_hub.table_claim_interval_s.value)),
             drain_sessions: m.durable.task_hub.drain_sessions.value >= 0.5,
+            drain_buffered: m.durable.task_hub.drain_buffered.value >= 0.5,
+            control_buffer_threshold: m.durable.task_hub.control_queue_buffer_threshold.value.round() as usize,
             table_drain_timeout: SimDuration::from_secs_f64(m.durable.task_hub.table_drain_timeout_s.value),
             host_lock_intervals: (
                 SimDuration::from_secs_f64(m.azure.function.host_lock_renew_interval_s.value),
@@ -480,6 +492,11 @@ impl AzureState {
     /// Messages put but not yet consumed.
     pub fn live_messages(&self) -> usize {
         self.msgs.len() - self.msg_free.len()
+    }
+
+    /// The old owner draining partition `p`, if any.
+    pub(crate) fn draining_host(&self, p: usize) -> Option<InstId> {
+        self.draining.get(p).copied().flatten().map(|(h, _)| h)
     }
 }
 
@@ -781,6 +798,7 @@ impl<'a> World<'a> {
                 continue;
             }
             self.az.draining[part] = None;
+            self.durable_return_buffered(part as u32);
             self.host_instant(o, now, || format!("partition {part}: lets it go, its host stops"));
             if self.lease_handover() && !hosts.is_empty() {
                 self.az.lease_gen[part] = self.az.lease_gen[part].wrapping_add(1);
@@ -901,14 +919,19 @@ impl<'a> World<'a> {
         if let Some(o) = old {
             self.sync_pollers(now, o);
             let active = self.sessions_on(i, o);
-            if self.az().drain_sessions && active > 0 {
+            // Its buffered messages become sessions on it too (`drain_buffered`).
+            let buffered = if self.az().drain_sessions && self.az().drain_buffered { self.durable_keep_buffered(part) } else { false };
+            if self.az().drain_sessions && (active > 0 || buffered) {
                 self.az.draining[i] = Some((o, now));
                 if self.az().table_claim_interval.is_some() {
                     let at = now + self.az().table_drain_timeout;
                     self.q.schedule(at, Ev::Timer(super::Timer::DrainTimeout { part, since: now }));
                 }
+                let waiting = self.durable_left_in(i);
                 self.host_instant(o, now, || {
-                    format!("partition {part}: intent lease lost, stops dequeuing; keeps the partition while {active} of its sessions run")
+                    format!(
+                        "partition {part}: intent lease lost, stops dequeuing; keeps the partition while {active} of its sessions run and {waiting} it buffered wait"
+                    )
                 });
                 return;
             }
@@ -974,7 +997,19 @@ impl<'a> World<'a> {
                 list.swap_remove(k);
             }
         }
-        if self.az.draining[i].is_some_and(|(o, _)| o == h) && self.sessions_on(i, h) == 0 {
+        if self.az.draining[i].is_some_and(|(o, _)| o == h) && self.sessions_on(i, h) == 0 && self.durable_left_in(i) == 0 {
+            self.lease_drained(now, part, "its last session of it ended");
+        }
+    }
+
+    /// Buffered work of partition `part` on its draining old owner was dropped (its execution
+    /// ended): if nothing of the partition is left on that host, the partition goes.
+    pub(crate) fn left_dropped(&mut self, now: SimTime, part: u32) {
+        let i = part as usize;
+        if let Some(o) = self.az.draining_host(i)
+            && self.sessions_on(i, o) == 0
+            && self.durable_left_in(i) == 0
+        {
             self.lease_drained(now, part, "its last session of it ended");
         }
     }
@@ -992,6 +1027,8 @@ impl<'a> World<'a> {
         if let Some((o, _)) = self.az.draining[part as usize].take() {
             self.host_instant(o, now, || format!("partition {part}: lets it go, {why}"));
         }
+        // What it had buffered and not started (a capped drain) is the next owner's.
+        self.durable_return_buffered(part);
         self.az.lease_gen[part as usize] = self.az.lease_gen[part as usize].wrapping_add(1);
         self.schedule_lease_start(now, part);
     }
@@ -1079,7 +1116,16 @@ impl<'a> World<'a> {
         }
         self.insts[h].pollers[pi].scheduled = false;
         let class = self.az.queues[queue].class;
-        if !self.has_room(h, class) {
+        // A control queue with DTAS's buffer fetches while the host's buffer is below its
+        // threshold (a full one is looked at again when the host's work starts, at a slot's
+        // freeing); otherwise a queue is fetched only with a free slot.
+        let threshold = if class == Class::Orchestrator && self.az().storage_queues { self.az().control_buffer_threshold } else { 0 };
+        let open = if threshold > 0 {
+            self.has_room_ignoring_slots(h) && self.durable_buffered_on(h) < threshold
+        } else {
+            self.has_room(h, class)
+        };
+        if !open {
             self.insts[h].pollers[pi].blocked = true;
             return;
         }

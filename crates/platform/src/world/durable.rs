@@ -492,6 +492,10 @@ pub struct DurableState {
     /// Work waiting for its partition's host to have room, per partition, with a global
     /// sequence number (started in arrival order among the hosts with room).
     pending: Vec<VecDeque<(u64, Work)>>,
+    /// Per partition, the work its draining old owner had dequeued into its buffer before it
+    /// lost the partition: started on that host only (`task_hub.drain_buffered`; DTAS
+    /// `OrchestrationSessionManager.GetNextSessionAsync`), in the same sequence as `pending`.
+    left: Vec<VecDeque<(u64, Work)>>,
     pending_seq: u64,
     work_item_queue: QueueId,
     /// Netherite: each partition's last persisted commit batch.
@@ -506,12 +510,12 @@ impl DurableState {
 
     /// No orchestration or entity waits for a slot and no entity has queued operations.
     pub fn is_idle(&self) -> bool {
-        self.pending.iter().all(VecDeque::is_empty) && self.ops.live() == 0
+        self.is_idle_pending() && self.ops.live() == 0
     }
 
     /// No work waits for a host.
     fn is_idle_pending(&self) -> bool {
-        self.pending.iter().all(VecDeque::is_empty)
+        self.pending.iter().chain(&self.left).all(VecDeque::is_empty)
     }
 
     /// Frees an orchestration of an ended execution.
@@ -548,6 +552,7 @@ impl<'a> World<'a> {
             self.az.queues[q].push = push;
         }
         self.du.pending = vec![VecDeque::new(); s.partitions as usize];
+        self.du.left = vec![VecDeque::new(); s.partitions as usize];
         self.du.last_commit = vec![None; s.partitions as usize];
         self.du.work_item_queue = self.add_queue(QueueKind::WorkItem, s.backoff, 1, Class::Activity);
         let q = self.du.work_item_queue;
@@ -962,30 +967,97 @@ impl<'a> World<'a> {
     /// Starts waiting work, earliest first, while its partition's host has room: the same
     /// order as one pass over a single arrival-ordered list, at a cost per start of the number of
     /// partitions rather than of the waiting work.
+    /// A partition's draining old owner runs the work it had buffered (`left`) besides its
+    /// owner's (`pending`): each on its own host, in the one sequence.
     fn try_start_pending(&mut self, now: SimTime) {
         loop {
-            let mut best: Option<(u64, usize, InstId)> = None;
+            let mut best: Option<(u64, usize, InstId, bool)> = None;
             for p in 0..self.du.pending.len() {
                 // Work of an execution that ended (and freed its orchestration) is dropped.
-                while let Some(&(_, Work::Orch(e, _))) = self.du.pending[p].front() {
-                    if !self.exec_done(e) {
-                        break;
-                    }
-                    self.du.pending[p].pop_front();
+                self.drop_ended_front(p, false);
+                if self.drop_ended_front(p, true) {
+                    self.left_dropped(now, p as u32);
                 }
-                let Some(&(seq, _)) = self.du.pending[p].front() else { continue };
-                let Some(h) = self.az.owner.get(p).copied().flatten() else { continue };
-                if self.has_room(h, Class::Orchestrator) && best.is_none_or(|(s, _, _)| seq < s) {
-                    best = Some((seq, p, h));
+                let candidates = [
+                    (self.du.pending[p].front().map(|&(seq, _)| seq), self.az.owner.get(p).copied().flatten(), false),
+                    (self.du.left[p].front().map(|&(seq, _)| seq), self.az.draining_host(p), true),
+                ];
+                for (seq, host, left) in candidates {
+                    let (Some(seq), Some(h)) = (seq, host) else { continue };
+                    if self.has_room(h, Class::Orchestrator) && best.is_none_or(|(s, ..)| seq < s) {
+                        best = Some((seq, p, h, left));
+                    }
                 }
             }
-            let Some((_, p, h)) = best else { return };
-            match self.du.pending[p].pop_front() {
+            let Some((_, p, h, left)) = best else { return };
+            let item = if left { self.du.left[p].pop_front() } else { self.du.pending[p].pop_front() };
+            match item {
                 Some((_, Work::Orch(_, o))) => self.start_episode(now, o, h),
                 Some((_, Work::Entity(x))) => self.start_entity_batch(now, x, h),
                 None => return,
             }
         }
+    }
+
+    /// Drops the front work of partition `p`'s owner buffer (or, with `left`, its draining old
+    /// owner's) while its execution has ended; returns whether any was dropped.
+    fn drop_ended_front(&mut self, p: usize, left: bool) -> bool {
+        let mut dropped = false;
+        loop {
+            let buf = if left { &self.du.left[p] } else { &self.du.pending[p] };
+            let Some(&(_, Work::Orch(e, _))) = buf.front() else { return dropped };
+            if !self.exec_done(e) {
+                return dropped;
+            }
+            if left {
+                self.du.left[p].pop_front()
+            } else {
+                self.du.pending[p].pop_front()
+            };
+            dropped = true;
+        }
+    }
+
+    /// Partition `part`'s owner stopped dequeuing and drains (`task_hub.drain_buffered`): the
+    /// work it had buffered stays its own. Returns whether there was any.
+    pub(crate) fn durable_keep_buffered(&mut self, part: u32) -> bool {
+        let i = part as usize;
+        if !matches!(self.plan.driver, Driver::Durable(_)) || self.du.pending.get(i).is_none_or(VecDeque::is_empty) {
+            return false;
+        }
+        let taken = std::mem::take(&mut self.du.pending[i]);
+        self.du.left[i].extend(taken);
+        true
+    }
+
+    /// Work of partition `part` its old owner had buffered and not started, when its drain
+    /// ends otherwise (a cap, or its host stopping): back in sequence for the next owner.
+    pub(crate) fn durable_return_buffered(&mut self, part: u32) {
+        let i = part as usize;
+        if self.du.left.get(i).is_none_or(VecDeque::is_empty) {
+            return;
+        }
+        let mut all: Vec<(u64, Work)> = std::mem::take(&mut self.du.left[i]).into_iter().collect();
+        all.extend(std::mem::take(&mut self.du.pending[i]));
+        all.sort_by_key(|&(seq, _)| seq);
+        self.du.pending[i] = all.into();
+    }
+
+    /// Control work host `h` has dequeued and not started: its partitions' buffers and what it
+    /// drains.
+    pub(crate) fn durable_buffered_on(&self, h: InstId) -> usize {
+        (0..self.du.pending.len())
+            .map(|p| {
+                let own = if self.az.owner.get(p).copied().flatten() == Some(h) { self.du.pending[p].len() } else { 0 };
+                let left = if self.az.draining_host(p) == Some(h) { self.du.left[p].len() } else { 0 };
+                own + left
+            })
+            .sum()
+    }
+
+    /// Whether a draining old owner still holds buffered work of partition `part`.
+    pub(crate) fn durable_left_in(&self, part: usize) -> usize {
+        self.du.left.get(part).map_or(0, VecDeque::len)
     }
 
     pub(crate) fn durable_slot_freed(&mut self, now: SimTime, _h: InstId) {
@@ -1036,12 +1108,12 @@ impl<'a> World<'a> {
     /// Messages of partition `p` its host took from the control queue and has not started
     /// (waiting for a slot, or for the partition's next owner).
     pub(crate) fn durable_pending_in(&self, p: usize) -> usize {
-        self.du.pending.get(p).map_or(0, VecDeque::len)
+        self.du.pending.get(p).map_or(0, VecDeque::len) + self.durable_left_in(p)
     }
 
     /// Whether dequeued orchestrator or entity work waits for a host with room.
     pub(crate) fn durable_work_waiting(&self) -> bool {
-        self.du.pending.iter().flatten().any(|(_, w)| !matches!(w, Work::Orch(e, _) if self.exec_done(*e)))
+        self.du.pending.iter().chain(&self.du.left).flatten().any(|(_, w)| !matches!(w, Work::Orch(e, _) if self.exec_done(*e)))
     }
 
     /// A scale-in took host `h` while it held Durable work (models/az-durable.toml
@@ -1066,6 +1138,19 @@ impl<'a> World<'a> {
         // MSSQL, DTS) keep no storage-queue buffer, their work moves with the partition.
         let buffered: Vec<usize> =
             if self.az().storage_queues { (0..self.az.owner.len()).filter(|&p| self.az.owner[p] == Some(h)).collect() } else { Vec::new() };
+        // And what it had buffered of partitions it drains: its own too.
+        // It is held before its partitions change hands below, so that it does not go to their
+        // next owners.
+        let mut held = 0usize;
+        for p in (0..self.du.left.len()).filter(|&p| self.az.draining_host(p) == Some(h)).collect::<Vec<_>>() {
+            while let Some((_, w)) = self.du.left[p].pop_front() {
+                if matches!(w, Work::Orch(e, _) if self.exec_done(e)) {
+                    continue;
+                }
+                self.hold_control(now, w);
+                held += 1;
+            }
+        }
         self.insts[h].draining = true;
         self.insts[h].pollers.clear();
         // It stops its partition manager too: its leases go to the hosts that stay.
@@ -1073,7 +1158,7 @@ impl<'a> World<'a> {
         let waiting: Vec<InvId> = self.insts[h].thread_wait.iter().copied().collect();
         let (lock, renew) = (self.az().work_item_visibility, self.az().work_item_lock_renewal);
         let queue = self.du.work_item_queue;
-        let (mut activities, mut held) = (0usize, 0usize);
+        let mut activities = 0usize;
         for v in waiting {
             let e = self.invs[v].exec;
             match self.invs[v].cont {

@@ -159,6 +159,13 @@ impl World<'_> {
             && inst.busy[class as usize] < self.plan.apps[inst.app].slots[class as usize]
     }
 
+    /// Whether host `i` takes work at all (alive, ready, not poisoned or leaving), whatever its
+    /// slots.
+    pub(crate) fn has_room_ignoring_slots(&self, i: InstId) -> bool {
+        let inst = &self.insts[i];
+        inst.alive && inst.ready && !inst.poisoned && !inst.draining
+    }
+
     pub(crate) fn starting_room(&self, app: AppId) -> usize {
         let slots = self.plan.apps[app].slots[Class::Function as usize] as usize;
         self.apps[app].starting.iter().map(|&i| slots.saturating_sub(self.insts[i].busy[0] as usize)).sum()
