@@ -526,12 +526,15 @@ param_section!(
         /// go as soon as it stops dequeuing.
         drain_sessions,
         /// 1: control messages a host had dequeued into its buffer before it lost the
-        /// partition still become sessions on it, and its drain lasts while any of them wait;
-        /// 0: they wait for the partition's next owner.
+        /// partition still become sessions on it, and its drain lasts while any of them wait
+        /// (with `drain_sessions` only; without it the old owner never drains); 0: they wait
+        /// for the partition's next owner.
         drain_buffered,
         /// DTAS's control-queue buffer threshold (ControlQueueBufferThreshold): a host fetches
-        /// control-queue batches while it holds fewer dequeued, unstarted messages; 0: it fetches
-        /// only with a free orchestrator slot.
+        /// control-queue batches while fewer orchestrations and entities it dequeued wait to
+        /// start (DTAS counts their messages, those of running sessions included, and looks
+        /// again every second; here a full buffer is looked at again when a slot frees); 0: it
+        /// fetches only with a free orchestrator slot.
         control_queue_buffer_threshold,
         /// The Table partition manager's cap on an old owner's drain, s.
         table_drain_timeout_s,

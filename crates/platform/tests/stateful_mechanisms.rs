@@ -1464,3 +1464,54 @@ fn a_draining_old_owner_runs_the_control_messages_it_had_buffered() {
     }
     println!("mean latency {latency_kept_s:.1} s with the old owner's buffer run by it, {latency_not_s:.1} s without");
 }
+
+#[test]
+fn a_scaled_in_table_manager_host_lets_go_of_a_partition_it_has_nothing_left_of() {
+    // The Table manager drains on a stop (TablePartitionManager.StopAsync), but a scale-in holds
+    // the host's buffered work until its lock runs out, so a drain that rested only on that
+    // buffer has nothing left to wait for: the partition goes at the stop, not at the 60 s cap.
+    // A review found it kept until the cap (session 22). SeBS-Flow's 1000-genome (multi-minute
+    // bodies that keep the hosts' Python threads busy) in bursts of 30, with DTAS's buffer
+    // (threshold 32), busy hosts scaled in, 20 seeds.
+    use sfsim_platform::trace::TraceEvent;
+    let text = include_str!("../../../scenarios/validation/sebs-genome.toml");
+    let s = Scenario::from_source(SourceFile::from_text("sebs-genome.toml", text.to_string()), &[]).expect("the genome scenario loads");
+    let mut m = Models::builtin().expect("models");
+    let changes = m.profile_changes("2024").expect("known profile").expect("valid profile");
+    m = m.with_overrides(&changes).expect("profile applies");
+    m.durable.task_hub.table_partition_manager.value = 1.0;
+    m.durable.task_hub.control_queue_buffer_threshold.value = 32.0;
+    let cfg = s.deployment.get(Deployment::AzDorch.name()).cloned().unwrap_or_default();
+    let plan = DeploymentPlan::build(Deployment::AzDorch, &m, &cfg, &s.workflow).expect("plan builds");
+    let mut checked = 0;
+    for seed in 1..=20 {
+        let o = plan.run(&s.workflow, &Arrivals::Batches { size: 30, pause_s: 60.0 }, 150, RngStreams::new(seed, 0), true);
+        let instants: Vec<(f64, u32, &str)> = o
+            .trace
+            .iter()
+            .filter_map(|e| match e {
+                TraceEvent::Instant { track, name, at } => Some((at.as_secs_f64(), *track, name.as_str())),
+                _ => None,
+            })
+            .collect();
+        for &(stop, track, _) in instants.iter().filter(|e| e.2.starts_with("scaled in")) {
+            // Partitions this host drains at its stop: kept before it, not let go by then.
+            for &(kept, _, what) in instants.iter().filter(|e| e.1 == track && e.0 <= stop && e.2.contains("keeps the partition")) {
+                let part = what.split(':').next().expect("partition prefix");
+                let gone = instants.iter().find(|e| e.1 == track && e.0 >= kept && e.2.starts_with(part) && e.2.contains("lets it go"));
+                let Some(&(gone, _, how)) = gone else { continue };
+                if gone < stop {
+                    continue;
+                }
+                checked += 1;
+                // A session it was running may finish first (an episode's CPU, well under 5 s);
+                // nothing else holds it.
+                assert!(
+                    gone - stop < 5.0 || how.contains("last session"),
+                    "seed {seed}: {part} kept from {kept:.1} s on a host scaled in at {stop:.1} s, let go at {gone:.1} s ({how})"
+                );
+            }
+        }
+    }
+    assert!(checked > 0, "some scaled-in host drained a partition");
+}

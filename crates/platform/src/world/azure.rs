@@ -794,7 +794,9 @@ impl<'a> World<'a> {
         let table = a.table_claim_interval.is_some();
         for part in 0..p {
             let Some((o, _)) = self.az.draining[part].filter(|&(o, _)| !hosts.contains(&o)) else { continue };
-            if table && self.insts[o].alive {
+            // A stopping Table-manager host drains on while it has something of the partition
+            // to run (a scale-in has held its buffered work by now).
+            if table && self.insts[o].alive && (self.sessions_on(part, o) > 0 || self.durable_left_in(part) > 0) {
                 continue;
             }
             self.az.draining[part] = None;

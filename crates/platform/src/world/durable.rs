@@ -1025,9 +1025,13 @@ impl<'a> World<'a> {
         if !matches!(self.plan.driver, Driver::Durable(_)) || self.du.pending.get(i).is_none_or(VecDeque::is_empty) {
             return false;
         }
+        // Work of executions that ended is dropped, not kept: it would hold the partition for
+        // nothing.
         let taken = std::mem::take(&mut self.du.pending[i]);
-        self.du.left[i].extend(taken);
-        true
+        let live: Vec<(u64, Work)> = taken.into_iter().filter(|&(_, w)| !matches!(w, Work::Orch(e, _) if self.exec_done(e))).collect();
+        let any = !live.is_empty();
+        self.du.left[i].extend(live);
+        any
     }
 
     /// Work of partition `part` its old owner had buffered and not started, when its drain
@@ -1043,13 +1047,16 @@ impl<'a> World<'a> {
         self.du.pending[i] = all.into();
     }
 
-    /// Control work host `h` has dequeued and not started: its partitions' buffers and what it
-    /// drains.
+    /// Control work host `h` has dequeued and not started, of executions still running: its
+    /// partitions' buffers and what it drains. Approximates DTAS's count of pending messages
+    /// (`PendingOrchestratorMessages`): this counts orchestrations and entities waiting, not
+    /// their messages, nor those of sessions in progress.
     pub(crate) fn durable_buffered_on(&self, h: InstId) -> usize {
+        let live = |buf: &VecDeque<(u64, Work)>| buf.iter().filter(|&&(_, w)| !matches!(w, Work::Orch(e, _) if self.exec_done(e))).count();
         (0..self.du.pending.len())
             .map(|p| {
-                let own = if self.az.owner.get(p).copied().flatten() == Some(h) { self.du.pending[p].len() } else { 0 };
-                let left = if self.az.draining_host(p) == Some(h) { self.du.left[p].len() } else { 0 };
+                let own = if self.az.owner.get(p).copied().flatten() == Some(h) { live(&self.du.pending[p]) } else { 0 };
+                let left = if self.az.draining_host(p) == Some(h) { live(&self.du.left[p]) } else { 0 };
                 own + left
             })
             .sum()

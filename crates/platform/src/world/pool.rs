@@ -159,8 +159,8 @@ impl World<'_> {
             && inst.busy[class as usize] < self.plan.apps[inst.app].slots[class as usize]
     }
 
-    /// Whether host `i` takes work at all (alive, ready, not poisoned or leaving), whatever its
-    /// slots.
+    /// Whether host `i` takes work at all (alive, ready, not poisoned, not scaled in), whatever
+    /// its slots.
     pub(crate) fn has_room_ignoring_slots(&self, i: InstId) -> bool {
         let inst = &self.insts[i];
         inst.alive && inst.ready && !inst.poisoned && !inst.draining
