@@ -193,8 +193,8 @@ pub struct AzureSetup {
     /// The old owner's buffered control messages become sessions on it during its drain
     /// (`task_hub.drain_buffered`).
     pub drain_buffered: bool,
-    /// DTAS's control-queue buffer: a host fetches batches while it holds fewer dequeued,
-    /// unstarted control messages than this, whatever its orchestrator slots
+    /// DTAS's control-queue buffer: a host fetches batches while fewer orchestrations and
+    /// entities it dequeued wait to start than this, whatever its orchestrator slots
     /// (`task_hub.control_queue_buffer_threshold`); 0: it fetches only with a free slot.
     pub control_buffer_threshold: usize,
     /// The Table partition manager's cap on that drain.
@@ -999,14 +999,15 @@ impl<'a> World<'a> {
                 list.swap_remove(k);
             }
         }
-        if self.az.draining[i].is_some_and(|(o, _)| o == h) && self.sessions_on(i, h) == 0 && self.durable_left_in(i) == 0 {
-            self.lease_drained(now, part, "its last session of it ended");
+        if self.az.draining_host(i) == Some(h) {
+            self.drain_check(now, part);
         }
     }
 
-    /// Buffered work of partition `part` on its draining old owner was dropped (its execution
-    /// ended): if nothing of the partition is left on that host, the partition goes.
-    pub(crate) fn left_dropped(&mut self, now: SimTime, part: u32) {
+    /// Partition `part`'s draining old owner has no session of it left and none of its
+    /// buffered work (a session ended, or buffered work of an ended execution was dropped):
+    /// the partition goes.
+    pub(crate) fn drain_check(&mut self, now: SimTime, part: u32) {
         let i = part as usize;
         if let Some(o) = self.az.draining_host(i)
             && self.sessions_on(i, o) == 0

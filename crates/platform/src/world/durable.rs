@@ -967,6 +967,7 @@ impl<'a> World<'a> {
     /// Starts waiting work, earliest first, while its partition's host has room: the same
     /// order as one pass over a single arrival-ordered list, at a cost per start of the number of
     /// partitions rather than of the waiting work.
+    ///
     /// A partition's draining old owner runs the work it had buffered (`left`) besides its
     /// owner's (`pending`): each on its own host, in the one sequence.
     fn try_start_pending(&mut self, now: SimTime) {
@@ -976,7 +977,7 @@ impl<'a> World<'a> {
                 // Work of an execution that ended (and freed its orchestration) is dropped.
                 self.drop_ended_front(p, false);
                 if self.drop_ended_front(p, true) {
-                    self.left_dropped(now, p as u32);
+                    self.drain_check(now, p as u32);
                 }
                 let candidates = [
                     (self.du.pending[p].front().map(|&(seq, _)| seq), self.az.owner.get(p).copied().flatten(), false),
@@ -1003,19 +1004,36 @@ impl<'a> World<'a> {
     /// owner's) while its execution has ended; returns whether any was dropped.
     fn drop_ended_front(&mut self, p: usize, left: bool) -> bool {
         let mut dropped = false;
-        loop {
-            let buf = if left { &self.du.left[p] } else { &self.du.pending[p] };
-            let Some(&(_, Work::Orch(e, _))) = buf.front() else { return dropped };
-            if !self.exec_done(e) {
-                return dropped;
-            }
-            if left {
-                self.du.left[p].pop_front()
-            } else {
-                self.du.pending[p].pop_front()
-            };
+        while let Some(&(_, w)) = self.buffer(p, left).front()
+            && self.work_ended(w)
+        {
+            self.buffer(p, left).pop_front();
             dropped = true;
         }
+        dropped
+    }
+
+    /// Partition `p`'s owner buffer, or with `left` its draining old owner's.
+    fn buffer(&mut self, p: usize, left: bool) -> &mut VecDeque<(u64, Work)> {
+        if left { &mut self.du.left[p] } else { &mut self.du.pending[p] }
+    }
+
+    /// Whether buffered work `w` belongs to an execution that ended (an entity never does).
+    fn work_ended(&self, w: Work) -> bool {
+        matches!(w, Work::Orch(e, _) if self.exec_done(e))
+    }
+
+    /// Holds every live piece of work in partition `p`'s buffer (with `left`, its draining old
+    /// owner's) until its lock runs out ([`World::hold_control`]); returns how many.
+    fn hold_buffer(&mut self, now: SimTime, p: usize, left: bool) -> usize {
+        let mut held = 0;
+        while let Some((_, w)) = self.buffer(p, left).pop_front() {
+            if !self.work_ended(w) {
+                self.hold_control(now, w);
+                held += 1;
+            }
+        }
+        held
     }
 
     /// Partition `part`'s owner stopped dequeuing and drains (`task_hub.drain_buffered`): the
@@ -1028,7 +1046,7 @@ impl<'a> World<'a> {
         // Work of executions that ended is dropped, not kept: it would hold the partition for
         // nothing.
         let taken = std::mem::take(&mut self.du.pending[i]);
-        let live: Vec<(u64, Work)> = taken.into_iter().filter(|&(_, w)| !matches!(w, Work::Orch(e, _) if self.exec_done(e))).collect();
+        let live: Vec<(u64, Work)> = taken.into_iter().filter(|&(_, w)| !self.work_ended(w)).collect();
         let any = !live.is_empty();
         self.du.left[i].extend(live);
         any
@@ -1052,7 +1070,7 @@ impl<'a> World<'a> {
     /// (`PendingOrchestratorMessages`): this counts orchestrations and entities waiting, not
     /// their messages, nor those of sessions in progress.
     pub(crate) fn durable_buffered_on(&self, h: InstId) -> usize {
-        let live = |buf: &VecDeque<(u64, Work)>| buf.iter().filter(|&&(_, w)| !matches!(w, Work::Orch(e, _) if self.exec_done(e))).count();
+        let live = |buf: &VecDeque<(u64, Work)>| buf.iter().filter(|&&(_, w)| !self.work_ended(w)).count();
         (0..self.du.pending.len())
             .map(|p| {
                 let own = if self.az.owner.get(p).copied().flatten() == Some(h) { live(&self.du.pending[p]) } else { 0 };
@@ -1062,7 +1080,7 @@ impl<'a> World<'a> {
             .sum()
     }
 
-    /// Whether a draining old owner still holds buffered work of partition `part`.
+    /// How much buffered work of partition `part` its draining old owner still holds.
     pub(crate) fn durable_left_in(&self, part: usize) -> usize {
         self.du.left.get(part).map_or(0, VecDeque::len)
     }
@@ -1120,7 +1138,7 @@ impl<'a> World<'a> {
 
     /// Whether dequeued orchestrator or entity work waits for a host with room.
     pub(crate) fn durable_work_waiting(&self) -> bool {
-        self.du.pending.iter().chain(&self.du.left).flatten().any(|(_, w)| !matches!(w, Work::Orch(e, _) if self.exec_done(*e)))
+        self.du.pending.iter().chain(&self.du.left).flatten().any(|&(_, w)| !self.work_ended(w))
     }
 
     /// A scale-in took host `h` while it held Durable work (models/az-durable.toml
@@ -1149,13 +1167,9 @@ impl<'a> World<'a> {
         // It is held before its partitions change hands below, so that it does not go to their
         // next owners.
         let mut held = 0usize;
-        for p in (0..self.du.left.len()).filter(|&p| self.az.draining_host(p) == Some(h)).collect::<Vec<_>>() {
-            while let Some((_, w)) = self.du.left[p].pop_front() {
-                if matches!(w, Work::Orch(e, _) if self.exec_done(e)) {
-                    continue;
-                }
-                self.hold_control(now, w);
-                held += 1;
+        for p in 0..self.du.left.len() {
+            if self.az.draining_host(p) == Some(h) {
+                held += self.hold_buffer(now, p, true);
             }
         }
         self.insts[h].draining = true;
@@ -1231,13 +1245,7 @@ impl<'a> World<'a> {
             }
         }
         for p in buffered {
-            while let Some((_, w)) = self.du.pending[p].pop_front() {
-                if matches!(w, Work::Orch(e, _) if self.exec_done(e)) {
-                    continue;
-                }
-                self.hold_control(now, w);
-                held += 1;
-            }
+            held += self.hold_buffer(now, p, false);
         }
         self.host_instant(h, now, || {
             format!("scaled in: {activities} dequeued activities and {held} buffered orchestrations or entities wait out their locks")

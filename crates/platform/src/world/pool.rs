@@ -152,15 +152,12 @@ impl World<'_> {
     /// Whether host `i` can start one more invocation of `class` now.
     pub(crate) fn has_room(&self, i: InstId, class: Class) -> bool {
         let inst = &self.insts[i];
-        inst.alive
-            && inst.ready
-            && !inst.poisoned
-            && !inst.draining
-            && inst.busy[class as usize] < self.plan.apps[inst.app].slots[class as usize]
+        self.has_room_ignoring_slots(i) && inst.busy[class as usize] < self.plan.apps[inst.app].slots[class as usize]
     }
 
     /// Whether host `i` takes work at all (alive, ready, not poisoned, not scaled in), whatever
     /// its slots.
+    #[inline]
     pub(crate) fn has_room_ignoring_slots(&self, i: InstId) -> bool {
         let inst = &self.insts[i];
         inst.alive && inst.ready && !inst.poisoned && !inst.draining
