@@ -22,7 +22,8 @@ Printed per input: the executions and bodies; the makespan (first body start to 
 end); the most bodies running at once; the time in which no body runs, and each such gap over
 30 s; the executions in progress on average (each from its first body's start to its last
 body's end, averaged over the makespan); the per-execution span's median (function_span_p50_s
-of the targets); and for measured rows the distinct container ids that ran a body.
+of the targets); how many executions started (ran a first body) before any had ended, and the
+waves in which they started; and for measured rows the distinct container ids that ran a body.
 
 Usage: durable_timeline.py measured:azure.csv sfsim:genome.jsonl
 """
@@ -31,6 +32,9 @@ import statistics as st
 import sys
 
 ORCHESTRATOR = ('R', 'run_workflow')
+# Starts this far apart open a new wave (a reading aid, not a model value: twice the 5-minute
+# lock of a control or work-item message, so that a wave is not split by one such wait).
+WAVE_GAP_S = 600
 
 
 def measured(path):
@@ -82,6 +86,19 @@ def report(label, bodies, containers):
           + (', '.join(f'{a:.0f}: {g:.0f}' for a, g in gaps) or 'none'))
     print(f'  executions in progress on average {in_progress:.1f}; '
           f'span median {st.median(b - a for a, b in spans.values()):.0f} s')
+    starts = sorted(a - t0 for a, _ in spans.values())
+    first_end = min(b for _, b in spans.values()) - t0
+    print(f'  executions started before the first one ended ({first_end:.0f} s): '
+          f'{sum(a < first_end for a in starts)} of {len(starts)}')
+    waves, wave = [], [starts[0]]
+    for a in starts[1:]:
+        if a - wave[-1] > WAVE_GAP_S:
+            waves.append(wave)
+            wave = []
+        wave.append(a)
+    waves.append(wave)
+    print(f'  start waves (first-body starts more than {WAVE_GAP_S} s apart), start s x count: '
+          + ', '.join(f'{w[0]:.0f} x {len(w)}' for w in waves))
     if containers is not None:
         print(f'  containers that ran a body {containers}')
 
