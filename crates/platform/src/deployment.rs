@@ -197,6 +197,14 @@ pub struct FunctionPlatform {
     pub timeout: SimDuration,
     /// The platform's timeout error.
     pub timeout_error: &'static str,
+    /// The timeout runs from the host's dispatch to the language worker (its wait for a worker
+    /// thread included), not from the worker's start of the code (Azure `function.
+    /// timeout_from_dispatch`; Lambda has no worker queue: false).
+    pub timeout_from_dispatch: bool,
+    /// A timeout restarts the host's language worker: every invocation dispatched to it ends
+    /// with the timeout's error, and the host takes work again once the worker is back (Azure
+    /// `function.timeout_restarts_worker`); false: the host is recycled after a failure.
+    pub timeout_restarts_worker: bool,
     /// The request payload's limit.
     pub request: PayloadLimit,
     /// The response payload's limit.
@@ -370,6 +378,8 @@ impl FunctionPlatform {
                     throttle_error: if owner == "aws-step" { "Lambda.TooManyRequestsException" } else { "TooManyRequestsException" },
                     timeout: SimDuration::from_secs_f64(cfg.timeout_s.unwrap_or(f.timeout_s.value)),
                     timeout_error: "Lambda.Timeout: Task timed out",
+                    timeout_from_dispatch: false,
+                    timeout_restarts_worker: false,
                     request: PayloadLimit::failing(kb(f.request_max_kb.value), PayloadError::Request("RequestEntityTooLargeException")),
                     response: PayloadLimit::failing(kb(f.response_max_kb.value), PayloadError::Response("Function.ResponseSizeTooLarge")),
                     storage: ObjectStore::from_params(&m.storage),
@@ -572,6 +582,9 @@ impl FunctionPlatform {
                     throttle_error: "HTTP 429 Too Many Requests",
                     timeout: SimDuration::from_secs_f64(cfg.timeout_s.unwrap_or(timeout_s)),
                     timeout_error: "Microsoft.Azure.WebJobs.Host.FunctionTimeoutException",
+                    // Only a language worker has a queue to wait in and a process to restart.
+                    timeout_from_dispatch: code_threads > 0 && f.timeout_from_dispatch.value >= 0.5,
+                    timeout_restarts_worker: code_threads > 0 && f.timeout_restarts_worker.value >= 0.5,
                     request: PayloadLimit::failing(kb(f.request_max_kb.value), PayloadError::Request("HTTP 413 Request Entity Too Large")),
                     response: PayloadLimit::failing(kb(f.response_max_kb.value), PayloadError::Response("HTTP 500 response too large")),
                     storage: ObjectStore::azure_blob(&m.storage, &models.storage),

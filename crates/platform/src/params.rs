@@ -211,6 +211,14 @@ pub struct AzureFunctionParams {
     pub runtime_memory_mb: Param,
     /// Timeout, s.
     pub timeout_s: Param,
+    /// 1: an invocation's timeout runs from the host's dispatch to the language worker, its
+    /// wait for the worker's thread included; 0: from the worker's start of its code.
+    pub timeout_from_dispatch: Param,
+    /// 1: a timeout restarts the language worker, which ends every invocation dispatched to it
+    /// (running or waiting for its thread) with the same error; the host stays and takes work
+    /// again once the worker is back. 0: only the invocation that timed out fails, and the host
+    /// is recycled once its other work has ended.
+    pub timeout_restarts_worker: Param,
     /// Request payload limit, KiB.
     pub request_max_kb: Param,
     /// Response payload limit, KiB.
@@ -1225,6 +1233,8 @@ impl CheckRanges for AzureFunctionsModel {
         within("function.python_thread_pool", &f.python_thread_pool, 1.0, 32.0)?;
         within("function.python_thread_pool_auto", &f.python_thread_pool_auto, 0.0, 1.0)?;
         within("function.http_max_concurrent_requests", &f.http_max_concurrent_requests, 1.0, 10000.0)?;
+        within("function.timeout_from_dispatch", &f.timeout_from_dispatch, 0.0, 1.0)?;
+        within("function.timeout_restarts_worker", &f.timeout_restarts_worker, 0.0, 1.0)?;
         within("function.host_lock_renew_interval_s", &f.host_lock_renew_interval_s, 0.0, 3600.0)?;
         within("function.host_lock_acquire_interval_s", &f.host_lock_acquire_interval_s, 0.0, 3600.0)?;
         let x = &self.flex;

@@ -582,6 +582,36 @@ fn activities_waiting_for_the_python_thread_do_not_time_out_from_their_dispatch(
     assert!(r.latency().as_secs_f64() >= 720.0, "eight 90 s activities one after another: {:?}", r.latency());
 }
 
+/// The same fan-out under the documented timer (from the host's dispatch, azure-functions-host
+/// #8720) with the worker's restart on timeout (PR #5794): the seventh activity times out while
+/// the eighth waits behind it, the restart ends both, and the orchestration fails with the
+/// platform's timeout error once the first failure reaches it, about 600 s after the dispatch
+/// (not 630 s, as a timer of the seventh alone and then the eighth's own would give).
+#[test]
+fn a_timeout_from_the_dispatch_restarts_the_worker_and_fails_the_orchestration() {
+    let mut m = quiet_models();
+    m.azure.function.timeout_from_dispatch.value = 1.0;
+    assert_eq!(m.azure.function.timeout_restarts_worker.value, 1.0);
+    let w = "[workflow]\nflow = [{ fan_out = \"f\" }]\n[workflow.steps.d]\ncpu_s = { dist = \"fixed\", value_s = 90 }\nmemory_mb = 100\n[workflow.fan_out.f]\nitems = 8\nbody = [{ step = \"d\" }]\n";
+    let o = run(Deployment::AzDorch, &m, &scenario(w), Arrivals::Interval { interval_s: 3600.0 }, 1);
+    assert_eq!(o.instances_peak, 1, "one host took every activity");
+    let r = &o.executions[0];
+    let timeout = PlatformError::Timeout("Microsoft.Azure.WebJobs.Host.FunctionTimeoutException");
+    assert_eq!(r.outcome, Outcome::Failed { error: timeout }, "{r:?}");
+    let latency_s = r.latency().as_secs_f64();
+    assert!((600.0..625.0).contains(&latency_s), "failed {latency_s} s after its start");
+    // The host stays (only its worker restarted): the next execution, 700 s after the first,
+    // finds it warm. Recycling the host instead (the restart switched off) starts a new one.
+    let runs = |m: &Models| run(Deployment::AzDorch, m, &scenario(w), Arrivals::Interval { interval_s: 700.0 }, 2);
+    let o = runs(&m);
+    assert_eq!(o.instances_started, 1);
+    assert!(!o.executions[1].cold_start, "{:?}", o.executions[1]);
+    m.azure.function.timeout_restarts_worker.value = 0.0;
+    let o = runs(&m);
+    assert_eq!(o.instances_started, 2);
+    assert!(o.executions[1].cold_start, "{:?}", o.executions[1]);
+}
+
 #[test]
 fn blob_chains_wait_for_container_scans_which_are_billed_while_hosts_live() {
     let m = polling_models();
@@ -735,6 +765,10 @@ fn a_throttled_sqs_batch_returns_to_the_queue_after_its_visibility_timeout() {
     }
     let returned = completed.iter().filter(|r| r.breakdown.queue.as_secs_f64() >= visibility_s).count();
     assert!(returned > 0, "no throttled batch came back after the visibility timeout");
+    // Every returned message was counted out once: the run ends with its last execution
+    // (until session 24 a returned message was counted out twice, the count wrapped in release
+    // builds and the run idled on to 940 s with nothing in flight).
+    assert_eq!(Some(o.end_time), o.executions.iter().map(|r| r.end).max());
     // A message waits the receive latency, or, once throttled, at least a visibility timeout.
     for r in &completed {
         let q = r.breakdown.queue.as_secs_f64();

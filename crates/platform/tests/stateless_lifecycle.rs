@@ -162,15 +162,16 @@ fn an_azure_host_with_one_python_thread_runs_one_invocation_at_a_time() {
 }
 
 /// The function timeout runs from the worker's start of the code, not while a dispatched invocation
-/// waits for the Python worker's thread: SeBS-Flow's 1000-genome Azure run (2024) ran queued
-/// 2-3.5-minute activities back to back on one host for far longer than 10 minutes after their
-/// dispatch, and none timed out (session 18; before, the blind run failed every execution).
+/// waits for the Python worker's thread (`function.timeout_from_dispatch` = 0, assumed against
+/// azure-functions-host #8720): SeBS-Flow's 1000-genome Azure run (2024) completed all its
+/// executions, which a timer from the dispatch forbids in sfsim (models/az-func.toml).
 #[test]
 fn an_azure_invocation_waiting_for_the_python_thread_does_not_time_out() {
     let mut m = reference_models();
     m.azure.function.cpu_noise_sigma.value = 0.0; // times computed by hand
     m.azure.function.concurrent_executions_per_host.value = 2.0;
     assert_eq!(m.azure.function.timeout_s.value, 600.0, "the Consumption limit this test assumes");
+    assert_eq!(m.azure.function.timeout_from_dispatch.value, 0.0, "the default this test pins");
     // Two requests on one host with one thread: the second waits 400 s, then runs 400 s, 800 s
     // after its dispatch but 400 s after its start.
     let s = scenario(400.0, "");
@@ -180,14 +181,82 @@ fn an_azure_invocation_waiting_for_the_python_thread_does_not_time_out() {
     let mut exec: Vec<SimDuration> = o.executions.iter().map(|r| r.breakdown.execution).collect();
     exec.sort();
     assert_eq!(exec, vec![SimDuration::from_secs(400), SimDuration::from_secs(800)]);
-    // Code that itself runs past the limit still fails, each at 600 s of its own run.
+    // With the documented timer (from the dispatch), the second fails 600 s after its dispatch:
+    // 400 s of wait and 200 s of its code.
+    m.azure.function.timeout_from_dispatch.value = 1.0;
+    m.azure.function.timeout_restarts_worker.value = 0.0;
+    let o = run(Deployment::AzFunc, &m, &s, Arrivals::Burst { size: 2, interval_s: 0.0 }, 2);
+    let mut outcomes: Vec<(SimDuration, bool)> =
+        o.executions.iter().map(|r| (r.breakdown.execution, r.outcome == Outcome::Completed)).collect();
+    outcomes.sort();
+    assert_eq!(outcomes, vec![(SimDuration::from_secs(400), true), (SimDuration::from_secs(600), false)]);
+}
+
+fn azure_timeout() -> Outcome {
+    Outcome::Failed { error: PlatformError::Timeout("Microsoft.Azure.WebJobs.Host.FunctionTimeoutException") }
+}
+
+/// A Python function's timeout restarts the language worker (azure-functions-host PR #5794,
+/// #8720): the request waiting for the worker's thread ends with the same error when the first
+/// one times out, not 600 s later; with the restart switched off, it runs its own 600 s.
+#[test]
+fn a_python_timeout_restarts_the_worker_and_ends_the_requests_waiting_for_it() {
+    let mut m = reference_models();
+    m.azure.function.cpu_noise_sigma.value = 0.0;
+    m.azure.function.concurrent_executions_per_host.value = 2.0;
+    assert_eq!(m.azure.function.timeout_restarts_worker.value, 1.0, "the default this test pins");
     let s = scenario(700.0, "");
     let o = run(Deployment::AzFunc, &m, &s, Arrivals::Burst { size: 2, interval_s: 0.0 }, 2);
-    let timeout = PlatformError::Timeout("Microsoft.Azure.WebJobs.Host.FunctionTimeoutException");
-    assert!(o.executions.iter().all(|r| r.outcome == Outcome::Failed { error: timeout.clone() }), "{:?}", o.executions);
+    assert!(o.executions.iter().all(|r| r.outcome == azure_timeout()), "{:?}", o.executions);
+    // Both end together: the first after 600 s of its code, the second after 600 s of waiting.
+    assert_eq!(o.executions[0].end, o.executions[1].end);
+    let exec: Vec<SimDuration> = o.executions.iter().map(|r| r.breakdown.execution).collect();
+    assert_eq!(exec, vec![SimDuration::from_secs(600); 2]);
+    // The second's code never ran: it is not billed (the study era's meter bills the code).
+    let mut executed: Vec<SimDuration> = o.executions.iter().map(|r| r.executed).collect();
+    executed.sort();
+    assert_eq!(executed[0], SimDuration::ZERO);
+    // The host stays (only the worker restarted): no new instance.
+    assert_eq!(o.instances_started, 1);
+    m.azure.function.timeout_restarts_worker.value = 0.0;
+    let o = run(Deployment::AzFunc, &m, &s, Arrivals::Burst { size: 2, interval_s: 0.0 }, 2);
+    assert!(o.executions.iter().all(|r| r.outcome == azure_timeout()), "{:?}", o.executions);
     let mut exec: Vec<SimDuration> = o.executions.iter().map(|r| r.breakdown.execution).collect();
     exec.sort();
     assert_eq!(exec, vec![SimDuration::from_secs(600), SimDuration::from_secs(1200)]);
+}
+
+/// A request that reaches the host while its worker restarts waits for the worker to be back
+/// (one cold start of the app: here the runtime's 50 s, made exact) before its code starts.
+#[test]
+fn a_request_dispatched_while_the_worker_restarts_waits_for_it() {
+    let mut m = reference_models();
+    m.azure.function.cpu_noise_sigma.value = 0.0;
+    m.azure.function.concurrent_executions_per_host.value = 2.0;
+    m.azure.cold_start.runtime_s_median.value = 50.0;
+    m.azure.cold_start.runtime_sigma.value = 0.0;
+    let s = scenario(700.0, "");
+    // The first request's code starts after the host's cold start (about 50 s) and times out
+    // 600 s later; the second arrives at 660 s, in the worker's restart.
+    let o = run(Deployment::AzFunc, &m, &s, Arrivals::Interval { interval_s: 660.0 }, 2);
+    assert!(o.executions.iter().all(|r| r.outcome == azure_timeout()), "{:?}", o.executions);
+    let (first, second) = (&o.executions[0], &o.executions[1]);
+    let cold = first.start_delay;
+    assert!(cold >= SimDuration::from_secs(50), "{cold:?}");
+    let restarted_at = first.end;
+    assert!(restarted_at < second.arrival, "{restarted_at:?} {:?}", second.arrival);
+    let back = restarted_at + cold;
+    assert!(back > second.arrival);
+    let waited = back.saturating_since(second.arrival);
+    let tolerance = SimDuration::from_millis(1);
+    assert!(
+        second.start_delay.saturating_sub(waited) <= tolerance && waited.saturating_sub(second.start_delay) <= tolerance,
+        "{:?} vs {waited:?}",
+        second.start_delay
+    );
+    // Its own 600 s run follows the wait; the host was not replaced.
+    assert_eq!(second.end, back + SimDuration::from_secs(600));
+    assert_eq!(o.instances_started, 1);
 }
 
 /// On a runtime without a language worker to wait for (.NET), the timeout runs from the

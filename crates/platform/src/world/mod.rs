@@ -430,6 +430,9 @@ pub(crate) struct Inst {
     assigned: Vec<InvId>,
     created: SimTime,
     poisoned: bool,
+    /// Its language worker restarts after a function timeout (a count of restarts, odd while
+    /// one is under way): no invocation takes a worker thread until it is back.
+    worker_restarts: u32,
     /// Scaled in while holding work: takes nothing new and leaves when its running work ends.
     draining: bool,
     /// The scale controller decided to remove it; it works on, uncounted, until the removal
@@ -461,6 +464,11 @@ pub(crate) struct Inst {
 impl Inst {
     fn busy_total(&self) -> u32 {
         self.busy.iter().sum()
+    }
+
+    /// Its language worker is restarting after a function timeout.
+    fn worker_restarting(&self) -> bool {
+        self.worker_restarts % 2 == 1
     }
 }
 
@@ -898,6 +906,9 @@ pub(crate) enum Timer {
     HeldWork { work: durable::Work, part: u32, messages: u32 },
     /// Azure: the removal the scale controller decided for host `host` takes effect.
     ScaleInDue { host: InstId },
+    /// Host `host`'s language worker, restarted after a function timeout, is back (`generation`:
+    /// the host's restart it ends).
+    WorkerBack { host: InstId, generation: u32 },
 }
 
 pub(crate) struct World<'a> {
@@ -1220,6 +1231,7 @@ impl World<'_> {
             Timer::DrainTimeout { part, since } => self.drain_timeout(now, part, since),
             Timer::HeldWork { work, part, messages } => self.durable_control_visible(now, work, part, messages),
             Timer::ScaleInDue { host } => self.scale_in_due(now, host),
+            Timer::WorkerBack { host, generation } => self.worker_back(now, host, generation),
         }
     }
 

@@ -248,6 +248,7 @@ impl World<'_> {
             assigned: Vec::new(),
             created: now,
             poisoned: false,
+            worker_restarts: 0,
             draining: false,
             leaving: false,
             in_free: false,
@@ -432,7 +433,8 @@ impl World<'_> {
         let p = &self.plan.apps[self.insts[i].app].platform;
         let (threads, wait_billed) = (p.code_threads, p.meter_worker_wait);
         let inst = &mut self.insts[i];
-        if threads > 0 && inst.threads_busy >= threads {
+        // A worker restarting after a function timeout runs nothing until it is back.
+        if threads > 0 && (inst.threads_busy >= threads || inst.worker_restarting()) {
             inst.thread_wait.push_back(v);
             let inv = &mut self.invs[v];
             inv.wait_since = now;
@@ -497,6 +499,9 @@ impl World<'_> {
     pub(crate) fn thread_freed(&mut self, now: SimTime, i: InstId) {
         let inst = &mut self.insts[i];
         inst.threads_busy -= 1;
+        if inst.worker_restarting() {
+            return;
+        }
         if let Some(v) = inst.thread_wait.pop_front() {
             inst.threads_busy += 1;
             let inv = &mut self.invs[v];
@@ -565,23 +570,25 @@ impl World<'_> {
     /// fan-out worker's scheduling delay, as Application Insights shows it, ends here, before
     /// any wait for the Python worker's thread.
     fn host_dispatched(&mut self, now: SimTime, v: InvId) {
+        if self.plan.apps[self.invs[v].app].platform.timeout_from_dispatch {
+            self.arm_timeout(now, v);
+        }
         if let c @ Cont::Activity { .. } = self.invs[v].cont {
             let exec = self.invs[v].exec;
             self.durable_activity_dispatched(now, exec, c);
         }
     }
 
-    /// Starts invocation `v`'s function timeout, once. It runs from the worker's start of the
-    /// code, not while a dispatched invocation waits for the Python worker's thread (before its
-    /// code, or after its host's leading phases, as an orchestrator episode does after loading
-    /// its history); an invocation whose phases all run on the host (a Python app's Durable HTTP
-    /// starter) and one on a runtime without a worker to wait for (.NET) are timed from their
-    /// start. Assumed, consistent with SeBS-Flow's 1000-genome Azure run (2024, Consumption,
-    /// Python 3.8): 32 executions completed although hosts ran up to 6 queued activities of 2-3.5
-    /// minutes back to back (18 ms apart) and orchestrator episodes started up to 47 minutes
-    /// after their history was ready; a timeout from the dispatch failed every execution. The
-    /// same rows fit a host that hands an invocation to the worker only when its thread frees,
-    /// which is not modelled (calibration/README.md, session 18).
+    /// Starts invocation `v`'s function timeout, once. By default it runs from the worker's
+    /// start of the code, not while a dispatched invocation waits for the Python worker's
+    /// thread (before its code, or after its host's leading phases, as an orchestrator episode
+    /// does after loading its history); with `function.timeout_from_dispatch` (the documented
+    /// behaviour, azure-functions-host #8720) it runs from the host's dispatch to the worker
+    /// (`host_dispatched`). An invocation whose phases all run on the host (a Python app's
+    /// Durable HTTP starter) and one on a runtime without a worker to wait for (.NET) are timed
+    /// from their start. The default is assumed, against the documents, because a timeout from
+    /// the dispatch fails every one of SeBS-Flow's 32 1000-genome Azure executions, which all
+    /// completed (models/az-func.toml; calibration/README.md, sessions 18 and 24).
     fn arm_timeout(&mut self, now: SimTime, v: InvId) {
         if self.invs[v].timeout_gen != 0 {
             return;
@@ -734,27 +741,60 @@ impl World<'_> {
     pub(crate) fn on_timeout(&mut self, now: SimTime, v: InvId) {
         let app = self.invs[v].app;
         let err = PlatformError::Timeout(self.plan.apps[app].platform.timeout_error);
+        if self.plan.apps[app].platform.timeout_restarts_worker {
+            match self.invs[v].status {
+                // At the worker (running on its thread, or waiting for one): the worker restarts.
+                InvStatus::Waiting => self.restart_worker(now, self.host_of(v), err),
+                InvStatus::Running if self.invs[v].holds_thread => self.restart_worker(now, self.host_of(v), err),
+                // In the host's own phases: it fails alone (the host finds no worker running it,
+                // azure-functions-host PR #6072).
+                InvStatus::Running => self.terminate(now, v, err, true),
+                _ => {}
+            }
+            return;
+        }
         match self.invs[v].status {
             InvStatus::Running => self.abort(now, v, err, true),
-            // The two arms below are not reached since session 18 (the timer starts with the
-            // worker's part, `arm_timeout`); kept so that a path timing a waiting invocation
-            // fails it as the platform would.
-            // Waiting for a thread after the host's part: the phase has not started.
-            InvStatus::Waiting if self.invs[v].code_started => self.abort(now, v, err, false),
+            // Timed out while waiting for the worker's thread (the timer runs from the dispatch,
+            // `function.timeout_from_dispatch`): the host is recycled all the same.
             InvStatus::Waiting => {
-                // Timed out while waiting for the worker's thread: its code never ran. The host
-                // restarts the worker all the same.
                 let i = self.host_of(v);
-                self.invs[v].timeout_gen = 0;
-                self.invs[v].start = now;
                 self.insts[i].poisoned = true;
-                self.finish_inv(now, v, Some(err));
+                self.end_waiting(now, v, err);
             }
             _ => {}
         }
     }
 
+    /// Ends invocation `v`, waiting for its host's worker thread, with `error`. Its wait shows
+    /// as its run, as Application Insights shows it and as for an invocation that got the
+    /// thread (`thread_freed`); its code's phase never started, and the wait is billed only
+    /// where the meter bills it.
+    fn end_waiting(&mut self, now: SimTime, v: InvId, error: PlatformError) {
+        let inv = &mut self.invs[v];
+        debug_assert_eq!(inv.status, InvStatus::Waiting);
+        inv.timeout_gen = 0;
+        let waited = now.saturating_since(inv.wait_since);
+        inv.bd.add(Component::Execution, waited);
+        if inv.code_started {
+            // After the host's part (an episode after its history load).
+            inv.thread_waited += waited;
+            self.terminate(now, v, error, false);
+        } else {
+            inv.start = now;
+            self.finish_inv(now, v, Some(error));
+        }
+    }
+
     pub(crate) fn abort(&mut self, now: SimTime, v: InvId, error: PlatformError, phase_started: bool) {
+        let i = self.host_of(v);
+        self.insts[i].poisoned = true;
+        self.terminate(now, v, error, phase_started);
+    }
+
+    /// Ends invocation `v` with `error` where it stands (its pending phase cancelled, its CPU
+    /// share given back), without judging its host.
+    fn terminate(&mut self, now: SimTime, v: InvId, error: PlatformError, phase_started: bool) {
         // The invocation slot will be reused: its pending phase event must not end a phase of
         // the next invocation there.
         if let Some(k) = self.invs[v].phase_key.take() {
@@ -770,8 +810,65 @@ impl World<'_> {
         if phase_started {
             self.account_phase(now, v);
         }
-        self.insts[i].poisoned = true;
         self.finish_inv(now, v, Some(error));
+    }
+
+    /// A function timeout on host `i` restarts its language worker (Azure, out-of-process:
+    /// azure-functions-host PR #5794; #8720): every invocation dispatched to the worker, the one
+    /// running on each of its threads and those waiting for one, ends with `error`; work the
+    /// host has not handed to the worker yet (a history load, a checkpoint) goes on. The
+    /// worker's threads stay taken until it is back (`worker_back`), after the app's cold start
+    /// (runtime start, package load, init: assumed, the worker reloads what a cold start loads);
+    /// invocations dispatched meanwhile wait for it.
+    pub(crate) fn restart_worker(&mut self, now: SimTime, i: InstId, error: PlatformError) {
+        // Restarting from here: a thread the killed invocations free goes to nobody, and work
+        // dispatched meanwhile (also while they end) waits for the worker.
+        let inst = &mut self.insts[i];
+        inst.worker_restarts = inst.worker_restarts.wrapping_add(1) | 1;
+        let generation = inst.worker_restarts;
+        let waiting: Vec<InvId> = std::mem::take(&mut self.insts[i].thread_wait).into_iter().collect();
+        // A timeout is rare: the invocations holding the worker's threads are looked up among all.
+        let running: Vec<InvId> = (0..self.invs.len() as u32)
+            .map(InvId)
+            .filter(|&v| {
+                let inv = &self.invs[v];
+                inv.status == InvStatus::Running && inv.holds_thread && inv.instance == Some(i)
+            })
+            .collect();
+        let ended = waiting.len() + running.len();
+        for v in waiting {
+            self.end_waiting(now, v, error.clone());
+        }
+        for v in running {
+            self.invs[v].timeout_gen = 0;
+            self.terminate(now, v, error.clone(), true);
+        }
+        debug_assert_eq!(self.insts[i].threads_busy, 0, "every thread of a restarting worker is freed");
+        let app = self.insts[i].app;
+        let back = self.plan.apps[app].platform.cold_start.sample(&mut self.rng);
+        self.q.schedule(now + back, super::Ev::Timer(super::Timer::WorkerBack { host: i, generation }));
+        if self.spec.trace {
+            let name = format!("function timeout: the language worker restarts, {ended} invocation(s) dispatched to it end");
+            self.trace.push(TraceEvent::Instant { track: self.track(i, 0), name, at: now });
+        }
+    }
+
+    /// Host `i`'s language worker is back after a restart: its threads go to the invocations
+    /// that waited for it.
+    pub(crate) fn worker_back(&mut self, now: SimTime, i: InstId, generation: u32) {
+        if self.insts[i].worker_restarts != generation {
+            return;
+        }
+        self.insts[i].worker_restarts = generation.wrapping_add(1);
+        if !self.insts[i].alive {
+            return;
+        }
+        // Each thread goes to the next invocation that waited (`thread_freed` hands one on).
+        let threads = self.plan.apps[self.insts[i].app].platform.code_threads;
+        for _ in self.insts[i].threads_busy..threads {
+            self.insts[i].threads_busy += 1;
+            self.thread_freed(now, i);
+        }
     }
 
     /// Advances host `i`'s memory meter to `now`. Azure observes the app process's memory over

@@ -358,8 +358,11 @@ impl<'a> World<'a> {
 
     /// Returned messages of a throttled batch are visible again.
     pub(crate) fn sqs_returned(&mut self, now: SimTime, queue: u32, msg: SqsMsg) {
-        self.sqs.live -= 1;
+        // A live message either way (on its way back, then visible): it leaves the count only
+        // when its execution has ended. (Until session 24 it left it here too, and its next
+        // receive counted it out again: an underflow that debug builds caught.)
         if self.exec_done(msg.exec) {
+            self.sqs.live -= 1;
             return;
         }
         self.sqs_visible(now, queue, msg);
