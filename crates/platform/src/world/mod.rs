@@ -937,6 +937,9 @@ pub(crate) struct World<'a> {
     /// Draws of the Durable start deduplication's race (a stream of its own, so that turning
     /// it on leaves every other draw unchanged).
     pub dedupe_rng: SimRng,
+    /// Draws of a language worker's reload after a function timeout (a stream of its own, so
+    /// that a timeout, or turning the restart off, leaves every other draw unchanged).
+    pub restart_rng: SimRng,
     pub rng: SimRng,
     /// Streams of each step's work (common random numbers, [`crate::workload`]).
     work: sfsim_engine::WorkStreams,
@@ -1044,6 +1047,7 @@ pub fn simulate_into(spec: &RunSpec<'_>, sinks: Sinks) -> RunOutput {
         cold_rng: spec.streams.stream("cold_start"),
         lease_rng: spec.streams.stream("partition_leases"),
         dedupe_rng: spec.streams.stream("start_dedupe"),
+        restart_rng: spec.streams.stream("worker_restart"),
         rng: spec.streams.stream("platform"),
         work: crate::workload::work_streams(&spec.streams),
         noise: crate::workload::noise_streams(&spec.streams),

@@ -760,7 +760,7 @@ impl World<'_> {
             InvStatus::Waiting => {
                 let i = self.host_of(v);
                 self.insts[i].poisoned = true;
-                self.end_waiting(now, v, err);
+                self.end_waiting(now, v, err, None);
             }
             _ => {}
         }
@@ -770,7 +770,18 @@ impl World<'_> {
     /// as its run, as Application Insights shows it and as for an invocation that got the
     /// thread (`thread_freed`); its code's phase never started, and the wait is billed only
     /// where the meter bills it.
-    fn end_waiting(&mut self, now: SimTime, v: InvId, error: PlatformError) {
+    /// `what`: its description for the timeline, when the caller took it before ending other
+    /// invocations (an activity's step is looked up through its orchestration, which the first
+    /// failure of its execution frees).
+    fn end_waiting(&mut self, now: SimTime, v: InvId, error: PlatformError, what: Option<String>) {
+        if self.spec.trace {
+            let inv = &self.invs[v];
+            let (slot, exec, cont, since) = (inv.slot, inv.exec, inv.cont, inv.wait_since);
+            let track = self.track(self.host_of(v), slot);
+            let what = what.unwrap_or_else(|| self.describe(cont));
+            let name = format!("{what} (exec {exec}) waits for the Python thread; ended: {error}");
+            self.trace.push(TraceEvent::Slice { track, name, cat: "thread wait", start: since, end: now, exec: Some(exec.0) });
+        }
         let inv = &mut self.invs[v];
         debug_assert_eq!(inv.status, InvStatus::Waiting);
         inv.timeout_gen = 0;
@@ -819,7 +830,10 @@ impl World<'_> {
     /// host has not handed to the worker yet (a history load, a checkpoint) goes on. The
     /// worker's threads stay taken until it is back (`worker_back`), after the app's cold start
     /// (runtime start, package load, init: assumed, the worker reloads what a cold start loads);
-    /// invocations dispatched meanwhile wait for it.
+    /// invocations dispatched meanwhile wait for it. The host stays in the pool while its worker
+    /// restarts: requests are routed to it and its Durable pollers go on dequeuing, as a live
+    /// Functions host takes work whatever its worker's state (assumed; #9180 reports such work
+    /// failing with "Did not find any initialized language workers" where sfsim has it wait).
     pub(crate) fn restart_worker(&mut self, now: SimTime, i: InstId, error: PlatformError) {
         // Restarting from here: a thread the killed invocations free goes to nobody, and work
         // dispatched meanwhile (also while they end) waits for the worker.
@@ -836,8 +850,10 @@ impl World<'_> {
             })
             .collect();
         let ended = waiting.len() + running.len();
-        for v in waiting {
-            self.end_waiting(now, v, error.clone());
+        let described: Vec<(InvId, Option<String>)> =
+            waiting.into_iter().map(|v| (v, self.spec.trace.then(|| self.describe(self.invs[v].cont)))).collect();
+        for (v, what) in described {
+            self.end_waiting(now, v, error.clone(), what);
         }
         for v in running {
             self.invs[v].timeout_gen = 0;
@@ -845,7 +861,7 @@ impl World<'_> {
         }
         debug_assert_eq!(self.insts[i].threads_busy, 0, "every thread of a restarting worker is freed");
         let app = self.insts[i].app;
-        let back = self.plan.apps[app].platform.cold_start.sample(&mut self.rng);
+        let back = self.plan.apps[app].platform.cold_start.sample(&mut self.restart_rng);
         self.q.schedule(now + back, super::Ev::Timer(super::Timer::WorkerBack { host: i, generation }));
         if self.spec.trace {
             let name = format!("function timeout: the language worker restarts, {ended} invocation(s) dispatched to it end");
