@@ -3,7 +3,8 @@
 //! timeouts all happen:
 //! every execution ends exactly once, after it arrived; arrivals = completed + failed +
 //! throttled; the breakdown sums to the latency; billed time >= executed time; instances never
-//! exceed the cap; and with common random numbers the two deployments see the same work.
+//! exceed the cap; and with common random numbers the two deployments see the same work. The
+//! stateful Azure deployments are swept with function timeouts that restart the Python worker.
 
 use sfsim_engine::RngStreams;
 use sfsim_platform::{Deployment, DeploymentPlan, Models, Outcome};
@@ -160,4 +161,50 @@ fn stateful_invariants_hold_over_many_seeds() {
         }
     }
     assert!(ended[0] > 0, "{ended:?}");
+}
+
+/// Function timeouts on the stateful Azure deployments, with the Python worker's restart (every
+/// invocation dispatched to it ends) and both readings of the timer (from the code's start, from
+/// the host's dispatch): every execution still ends exactly once with a breakdown that sums to
+/// its latency, the ended executions leave no driver object behind, and the run ends (a restart
+/// that left a thread taken or an invocation stranded would hang it or leak). Session 24.
+#[test]
+fn stateful_invariants_hold_when_python_workers_restart_on_timeouts() {
+    let s = Scenario::from_source(SourceFile::from_text("inv.toml", SCENARIO), &[]).expect("valid");
+    let no_fan_out = SCENARIO.replace(", { fan_out = \"w\" }]", "]");
+    let chain = Scenario::from_source(SourceFile::from_text("inv-chain.toml", no_fan_out), &[]).expect("valid");
+    let timeout = sfsim_platform::PlatformError::Timeout("Microsoft.Azure.WebJobs.Host.FunctionTimeoutException");
+    let mut timeouts = [0usize; 2];
+    for seed in 0..8u64 {
+        let mut m = Models::builtin().expect("models");
+        m.azure.scaling.max_hosts.value = 2.0;
+        m.azure.keep_alive.idle_s.value = 60.0;
+        m.azure.function.timeout_s.value = 3.0;
+        let from_dispatch = seed % 2;
+        m.azure.function.timeout_from_dispatch.value = from_dispatch as f64;
+        assert_eq!(m.azure.function.timeout_restarts_worker.value, 1.0);
+        let rate = [0.2, 1.0][(seed / 2 % 2) as usize];
+        let arrivals = Arrivals::Poisson { rate_per_s: rate };
+        for d in [Deployment::AzQueue, Deployment::AzDorch, Deployment::AzDent] {
+            let sc = if d == Deployment::AzQueue { &chain } else { &s };
+            let cfg = sc.deployment.get(d.name()).cloned().unwrap_or_default();
+            let plan = DeploymentPlan::build(d, &m, &cfg, &sc.workflow).expect("plan");
+            let n = 60;
+            let o = plan.run(&sc.workflow, &arrivals, n, RngStreams::new(seed, 0), false);
+            let ctx = format!("{} seed {seed} rate {rate} timer from dispatch {from_dispatch}", d.name());
+            assert_eq!(o.executions.len() as u64, n, "{ctx}");
+            assert_eq!(o.driver_objects_left, 0, "{ctx}: objects no execution owns");
+            for (i, r) in o.executions.iter().enumerate() {
+                assert_eq!(r.id as usize, i, "{ctx}");
+                assert!(r.end >= r.arrival, "{ctx}: exec {i}");
+                assert_eq!(r.breakdown.total(), r.latency(), "{ctx}: exec {i} breakdown sums to latency");
+                assert!(r.billed >= r.executed, "{ctx}: exec {i} billed >= executed");
+                if r.outcome == (Outcome::Failed { error: timeout.clone() }) {
+                    timeouts[from_dispatch as usize] += 1;
+                }
+            }
+        }
+    }
+    // Both timers timed executions out (the timer from the dispatch more often: it counts waits).
+    assert!(timeouts[0] > 0 && timeouts[1] > timeouts[0], "timeouts (from the code, from the dispatch): {timeouts:?}");
 }
