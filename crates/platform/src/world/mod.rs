@@ -1515,7 +1515,9 @@ impl World<'_> {
             Cont::Chain { node } => format!("queue function {node}"),
             Cont::Starter { .. } => "HTTP starter".into(),
             Cont::Activity { orch, task } => {
-                format!("activity {}", self.durable_activity_step(orch, task).map_or("?", |s| step_name(self.wf, s)))
+                // Its step is found through its orchestration, which its execution's end freed.
+                self.durable_activity_step(orch, task)
+                    .map_or_else(|| "activity (of an ended execution)".into(), |s| format!("activity {}", step_name(self.wf, s)))
             }
             Cont::Episode { .. } => "orchestrator episode".into(),
             Cont::EntityBatch { entity } => format!("entity {entity} operations"),
