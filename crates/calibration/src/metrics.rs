@@ -35,6 +35,8 @@ const METRICS: &[(&str, fn(&DeploymentSummary) -> f64)] = &[
     ("chain_gap_p50_s", |d| sampled(&d.chain_gap_s, d.chain_gap_s.p50)),
     ("chain_gap_p95_s", |d| sampled(&d.chain_gap_s, d.chain_gap_s.p95)),
     ("chain_gap_mean_s", |d| sampled(&d.chain_gap_s, d.chain_gap_s.mean)),
+    // How the gap grows along the path: s per hop (NaN without 3 positions of 10 gaps).
+    ("chain_gap_slope_s_per_hop", |d| d.chain_gap_slope_s_per_hop.unwrap_or(f64::NAN)),
     // SeBS-Flow's end-to-end: the last function's end minus the first one's start.
     ("function_span_p50_s", |d| sampled(&d.function_span_s, d.function_span_s.p50)),
     ("function_span_p95_s", |d| sampled(&d.function_span_s, d.function_span_s.p95)),

@@ -284,6 +284,11 @@ pub struct DeploymentSummary {
     /// Seconds from the end of one workflow function to the start of the next on the same
     /// path, pooled over hops (SeBS-Flow's `chain_gap_s`; none for single-function deployments).
     pub chain_gap_s: Stats,
+    /// How the gap grows along the path, s per hop: the least-squares slope of the gap's median
+    /// at each position (first hop, second, ...) against the position, over the positions with
+    /// at least 10 gaps; null with fewer than 3 such positions. A Durable chain's gap grows
+    /// with the history each episode replays (calibration/README.md, session 24).
+    pub chain_gap_slope_s_per_hop: Option<f64>,
     /// Completed executions: seconds from the first workflow function's start to the last one's
     /// end (SeBS-Flow's end-to-end; none for single-function deployments).
     pub function_span_s: Stats,
@@ -463,11 +468,18 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
         blob: t.counts.blob_transactions as f64 / na + idle.blob_transactions as f64 / na,
     };
     let (mut delays, mut worker_lat, mut gaps, mut spans) = (Sample::new(), Sample::new(), Sample::new(), Sample::new());
+    let mut gaps_by_hop: Vec<Sample> = Vec::new();
     for r in runs {
         delays.merge(&r.worker_scheduling_delay_s);
         worker_lat.merge(&r.worker_latency_s);
         gaps.merge(&r.chain_gap_s);
         spans.merge(&r.function_span_s);
+        if gaps_by_hop.len() < r.chain_gap_by_hop_s.len() {
+            gaps_by_hop.resize_with(r.chain_gap_by_hop_s.len(), Sample::new);
+        }
+        for (m, s) in gaps_by_hop.iter_mut().zip(&r.chain_gap_by_hop_s) {
+            m.merge(s);
+        }
     }
     const CDF_POINTS: usize = 10_000;
     let (latency_s, latency_samples_s) = Stats::of_sample_with_cdf(&f.latency_s, CDF_POINTS);
@@ -508,6 +520,7 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
         worker_latency_s,
         fan_out_chunks: None,
         chain_gap_s: Stats::of_sample(&gaps),
+        chain_gap_slope_s_per_hop: median_slope(&gaps_by_hop),
         function_span_s: Stats::of_sample(&spans),
         throughput_per_s: {
             let per_run: Vec<f64> = runs.iter().filter_map(|r| r.fold.throughput_per_s()).collect();
@@ -517,9 +530,45 @@ pub fn summarize(deployment: &str, runs: &[RunOutput]) -> DeploymentSummary {
     }
 }
 
+/// Least-squares slope of the medians of `by_position` (element `k` at `x = k`) against the
+/// position, over the positions with at least 10 values; `None` under 3 such positions.
+fn median_slope(by_position: &[Sample]) -> Option<f64> {
+    const MIN_PER_POSITION: u64 = 10;
+    let points: Vec<(f64, f64)> =
+        by_position.iter().enumerate().filter(|(_, s)| s.len() >= MIN_PER_POSITION).map(|(k, s)| (k as f64, s.quantile(0.5))).collect();
+    if points.len() < 3 {
+        return None;
+    }
+    let n = points.len() as f64;
+    let (mx, my) = (points.iter().map(|p| p.0).sum::<f64>() / n, points.iter().map(|p| p.1).sum::<f64>() / n);
+    let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    Some(sxy / sxx)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_gap_slope_is_the_least_squares_slope_of_the_medians_by_position() {
+        let sample = |vals: &[f64]| {
+            let mut s = Sample::new();
+            for &v in vals {
+                s.push(v);
+            }
+            s
+        };
+        // Medians 1, 3, 5 at positions 0, 1, 2 (outliers do not move a median): slope 2.
+        let ten = |m: f64| sample(&[m - 1.0, m, m, m, m, m, m, m, m + 1.0, m + 50.0]);
+        let slope = median_slope(&[ten(1.0), ten(3.0), ten(5.0)]).expect("three positions");
+        assert!((slope - 2.0).abs() < 1e-12, "{slope}");
+        // A position with fewer than 10 gaps is left out; two positions are too few.
+        assert_eq!(median_slope(&[ten(1.0), ten(3.0), sample(&[100.0])]), None);
+        let slope = median_slope(&[ten(1.0), sample(&[100.0]), ten(3.0), ten(4.0)]).expect("three positions");
+        // Points (0, 1), (2, 3), (3, 4): slope 1.
+        assert!((slope - 1.0).abs() < 1e-12, "{slope}");
+    }
 
     #[test]
     fn type7_quantiles_match_numpy() {

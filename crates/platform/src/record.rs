@@ -367,6 +367,9 @@ impl RunFold {
     }
 }
 
+/// Positions along a strand for which `RunOutput::chain_gap_by_hop_s` keeps gaps apart.
+pub const CHAIN_GAP_POSITIONS: usize = 16;
+
 /// What one replication of one deployment produced.
 #[derive(Clone, Debug, Default)]
 pub struct RunOutput {
@@ -404,6 +407,12 @@ pub struct RunOutput {
     /// the same strand (SeBS-Flow's per-hop overhead), pooled over hops; a fan-out's workers
     /// follow the function before it, and the function after a join follows the last branch.
     pub chain_gap_s: Sample,
+    /// The same gaps by position along the strand: element `k` holds the `k + 1`-th hop of
+    /// every strand (a fan-out's workers continue their parent's count; after a join the count
+    /// is the longest branch's), for the first [`CHAIN_GAP_POSITIONS`] positions. How the gap
+    /// grows along a chain measures what grows with the history (replay: calibration/README.md,
+    /// session 24).
+    pub chain_gap_by_hop_s: Vec<Sample>,
     /// Completed executions: seconds from the start of the first workflow function's code to
     /// the end of the last one (SeBS-Flow's end-to-end, which leaves out the client's start
     /// and a Durable orchestrator's first and last episodes); for a single function (aws-lambda,

@@ -631,6 +631,8 @@ struct Strand {
     bd: Breakdown,
     /// When the strand's last workflow function ended (for the gap to the next one's start).
     fn_end: Option<SimTime>,
+    /// Gaps recorded along the path so far: the next gap's position (`chain_gap_by_hop_s`).
+    hops: u16,
 }
 
 /// A fork waiting for `remaining` child strands.
@@ -638,6 +640,8 @@ struct Strand {
 struct Join {
     parent: u32,
     remaining: u32,
+    /// The most hops any child arrived with (the parent's position after the join).
+    hops: u16,
     /// The latest end of a function among the children arrived so far (SeBS-Flow's hop after a
     /// map or parallel state runs from the last branch's end, whichever branch arrives last).
     fn_end: Option<SimTime>,
@@ -714,7 +718,7 @@ impl ExecSt {
             running: None,
             history_events: 0,
             owned: Vec::new(),
-            main_strand: Strand { mark: now, bd: Breakdown::default(), fn_end: None },
+            main_strand: Strand { mark: now, bd: Breakdown::default(), fn_end: None, hops: 0 },
             forks: Vec::new(),
             joins: Vec::new(),
             spans: Vec::new(),
@@ -955,6 +959,9 @@ pub(crate) struct World<'a> {
     pub worker_latency_s: sfsim_engine::Sample,
     /// Gaps between consecutive workflow functions of a strand ([`World::function_hop`]).
     pub chain_gap_s: sfsim_engine::Sample,
+    /// The same gaps by their position along the path (the first hop, the second, ...), for
+    /// the first [`crate::record::CHAIN_GAP_POSITIONS`] positions.
+    pub chain_gap_by_hop_s: Vec<sfsim_engine::Sample>,
     /// Completed executions: first workflow function's start to the last one's end.
     pub function_span_s: sfsim_engine::Sample,
     pub idle: StatefulCounts,
@@ -1061,6 +1068,7 @@ pub fn simulate_into(spec: &RunSpec<'_>, sinks: Sinks) -> RunOutput {
         worker_delay_s: sfsim_engine::Sample::new(),
         worker_latency_s: sfsim_engine::Sample::new(),
         chain_gap_s: sfsim_engine::Sample::new(),
+        chain_gap_by_hop_s: vec![sfsim_engine::Sample::new(); crate::record::CHAIN_GAP_POSITIONS],
         function_span_s: sfsim_engine::Sample::new(),
         idle: StatefulCounts::default(),
         idle_cost: Cost::default(),
@@ -1138,6 +1146,7 @@ pub fn simulate_into(spec: &RunSpec<'_>, sinks: Sinks) -> RunOutput {
         worker_scheduling_delay_s: w.worker_delay_s,
         worker_latency_s: w.worker_latency_s,
         chain_gap_s: w.chain_gap_s,
+        chain_gap_by_hop_s: w.chain_gap_by_hop_s,
         function_span_s: w.function_span_s,
         idle: w.idle,
         idle_cost_usd: w.idle_cost.total(),
@@ -1289,9 +1298,9 @@ impl World<'_> {
         };
         let first = x.forks.len() as u32 + 1;
         // Each child's first function follows the parent's last (a hop into the fan-out).
-        let fn_end = x.strand(parent.idx).fn_end;
-        x.forks.extend((0..n).map(|_| Strand { mark: now, bd: Breakdown::default(), fn_end }));
-        x.joins.push(Join { parent: parent.idx, remaining: n, fn_end: None });
+        let (fn_end, hops) = (x.strand(parent.idx).fn_end, x.strand(parent.idx).hops);
+        x.forks.extend((0..n).map(|_| Strand { mark: now, bd: Breakdown::default(), fn_end, hops }));
+        x.joins.push(Join { parent: parent.idx, remaining: n, fn_end: None, hops });
         let join = JoinId { exec, idx: (x.joins.len() - 1) as u32 };
         (join, (first..first + n).map(|idx| StrandId { exec, idx }).collect())
     }
@@ -1299,22 +1308,24 @@ impl World<'_> {
     /// A child strand reached its join at `now`. Returns the parent strand when it was the last.
     pub(crate) fn arrive_join(&mut self, join: JoinId, child: StrandId, now: SimTime) -> Option<StrandId> {
         let x = self.execs.get_mut(join.exec)?;
-        let child_fn_end = x.strand(child.idx).fn_end;
+        let (child_fn_end, child_hops) = (x.strand(child.idx).fn_end, x.strand(child.idx).hops);
         let j = &mut x.joins[join.idx as usize];
         debug_assert!(j.remaining > 0, "join arrived at more often than forked");
         j.remaining -= 1;
         j.fn_end = j.fn_end.max(child_fn_end);
+        j.hops = j.hops.max(child_hops);
         if j.remaining > 0 {
             return None;
         }
-        let (parent, fn_end) = (j.parent, j.fn_end);
+        let (parent, fn_end, hops) = (j.parent, j.fn_end, j.hops);
         let bd = x.strand(child.idx).bd;
         let p = x.strand_mut(parent);
         debug_assert_eq!(p.mark + bd.total(), now, "the last child's breakdown covers the time since the fork");
         p.bd.add_all(&bd);
         p.mark = now;
-        // The next function follows the last branch to end.
+        // The next function follows the last branch to end, at the longest branch's position.
         p.fn_end = fn_end;
+        p.hops = hops;
         Some(StrandId { exec: join.exec, idx: parent })
     }
 
@@ -1347,7 +1358,12 @@ impl World<'_> {
                 if let Some(t) = st.fn_end.take()
                     && measured
                 {
-                    self.chain_gap_s.push(now.saturating_since(t).as_secs_f64());
+                    let gap_s = now.saturating_since(t).as_secs_f64();
+                    self.chain_gap_s.push(gap_s);
+                    if let Some(at) = self.chain_gap_by_hop_s.get_mut(usize::from(st.hops)) {
+                        at.push(gap_s);
+                    }
+                    st.hops = st.hops.saturating_add(1);
                 }
             } else {
                 st.fn_end = Some(now);
