@@ -604,9 +604,11 @@ fn one_execution_on_the_stateful_azure_deployments_is_billed_as_computed_by_hand
     let op = param("entities", "operation_cpu_s");
     let billed = |s: f64| f64::max(0.1, (s * 1000.0 - 1e-9).ceil() / 1000.0);
     let first_dispatch = param("replay", "first_dispatch_cpu_s");
-    let ep1 = billed(first_dispatch + 0.015 + rate + 0.05 + 0.02);
-    let ep2 = billed(0.015 + 2.0 / 1024.0 / 60.0 + 4.0 * 0.002 + 3.0 * rate + 0.05 + 0.02);
-    let ep3 = billed(0.015 + 4.0 / 1024.0 / 60.0 + 8.0 * 0.002 + 5.0 * rate + 0.07);
+    // The episode's own CPU and the replay's per event (fitted, [replay]).
+    let (episode, per_event) = (param("replay", "episode_cpu_s"), param("replay", "per_history_event_cpu_s"));
+    let ep1 = billed(first_dispatch + 0.015 + rate + episode + 0.02);
+    let ep2 = billed(0.015 + 2.0 / 1024.0 / 60.0 + 4.0 * per_event + 3.0 * rate + episode + 0.02);
+    let ep3 = billed(0.015 + 4.0 / 1024.0 / 60.0 + 8.0 * per_event + 5.0 * rate + episode + 0.02);
     let episodes = gb(0.1, 256.0) + gb(ep1, 256.0) + gb(ep2, 256.0) + gb(ep3, 256.0);
     let dorch_gb_s = episodes + gb(1.235, 384.0) + gb(0.433, 384.0);
     // Each batch: its duration at 384 MB but the dispatch at 256 MB, averaged over the

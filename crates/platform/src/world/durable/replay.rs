@@ -10,17 +10,22 @@
 //! first Durable dispatch on a new host warms the extension up (a one-time CPU phase counted
 //! as cold start).
 //!
-//! **Parameters.** `models/az-durable.toml` `[replay]`: `episode_cpu_s` (assumed),
-//! `per_history_event_cpu_s` (assumed), `orchestrator_memory_mb`, `extended_sessions`,
-//! `first_dispatch_cpu_s` (fitted: ml-coldstart-durable); `models/az-storage.toml` table
-//! latencies.
+//! **Parameters.** `models/az-durable.toml` `[replay]`: `episode_cpu_s` and
+//! `per_history_event_cpu_s` (fitted together, calibration/fit-durable-episode.toml: the
+//! per-event part to how SeBS-Flow's Durable chain gap grows along the chain, the fixed part to
+//! its pooled gap and two apps' spans), `per_history_kb_cpu_s` (fitted: the 64 and 256 KiB
+//! chain rows), `orchestrator_memory_mb`, `extended_sessions`, `first_dispatch_cpu_s` (fitted:
+//! ml-coldstart-durable); `models/az-storage.toml` table latencies and blob transfers.
 //!
-//! **Scope and limits.** The history's size in bytes does not change the load's time (one
-//! query whatever the payloads); replay CPU is per event, not per byte. Out-of-process Python
-//! worker round trips are not modelled apart from the CPU.
+//! **Scope and limits.** The load is one table query plus the history's large payloads read
+//! from blobs one after another (DTAS `AzureTableTrackingStore.GetHistoryEventsAsync` awaits
+//! each row's `DecompressLargeEntityProperties` in turn); the history's bytes are parsed at a
+//! per-KB rate. Out-of-process Python worker round trips are not modelled apart from the CPU.
 //!
 //! **Validation.** `tests/stateful_mechanisms.rs`: hand-computed episode and replay counts for k
-//! sequential awaits.
+//! sequential awaits; tests/issue12.rs bills one execution's episodes by hand;
+//! calibration/targets/sebs-flow-chain-growth.toml (the gap's growth at five payload sizes, two
+//! held out of the fit).
 
 use sfsim_engine::SimDuration;
 
