@@ -287,7 +287,8 @@ pub struct DeploymentSummary {
     /// How the gap grows along the path, s per hop: the least-squares slope of the gap's median
     /// at each position (first hop, second, ...) against the position, over the positions with
     /// at least 10 gaps; null with fewer than 3 such positions. A Durable chain's gap grows
-    /// with the history each episode replays (calibration/README.md, session 24).
+    /// with the history each episode replays (calibration/README.md, session 24). Meaningful
+    /// for chains only: a fan-out's gaps share a position (`RunOutput::chain_gap_by_hop_s`).
     pub chain_gap_slope_s_per_hop: Option<f64>,
     /// Completed executions: seconds from the first workflow function's start to the last one's
     /// end (SeBS-Flow's end-to-end; none for single-function deployments).

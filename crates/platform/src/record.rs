@@ -411,7 +411,9 @@ pub struct RunOutput {
     /// every strand (a fan-out's workers continue their parent's count; after a join the count
     /// is the longest branch's), for the first [`CHAIN_GAP_POSITIONS`] positions. How the gap
     /// grows along a chain measures what grows with the history (replay: calibration/README.md,
-    /// session 24).
+    /// session 24). Only for chains: a fan-out's W gaps share one position and the gap after a
+    /// join takes the longest branch's, so for fan-out workflows the positions mix kinds of hop
+    /// and their slope says nothing about the history (ExCamera's is negative).
     pub chain_gap_by_hop_s: Vec<Sample>,
     /// Completed executions: seconds from the start of the first workflow function's code to
     /// the end of the last one (SeBS-Flow's end-to-end, which leaves out the client's start

@@ -1551,3 +1551,35 @@ fn a_scaled_in_table_manager_host_lets_go_of_a_partition_it_has_nothing_left_of(
     }
     assert!(checked > 0, "some scaled-in host drained a partition");
 }
+
+/// The chain gap by position (`chain_gap_by_hop_s`, session 24): a chain of 5 functions has 4
+/// hops, the first at position 0; every measured execution adds one gap at each, none beyond;
+/// the positions hold the pooled gaps between them. On az-dorch a later hop replays a longer
+/// history, so with the replay's per-event CPU the gap grows along the chain, and without it
+/// (one execution at a time) it does not.
+#[test]
+fn chain_gaps_are_kept_by_position_and_grow_with_the_replayed_history() {
+    let s = scenario(&sequential(5));
+    let n = 20;
+    for d in [Deployment::AwsStep, Deployment::AzDorch] {
+        let o = run(d, &quiet_models(), &s, Arrivals::Sequential { gap_s: 5.0 }, n);
+        let counts: Vec<u64> = o.chain_gap_by_hop_s.iter().map(|x| x.len()).collect();
+        assert_eq!(&counts[..5], &[n, n, n, n, 0], "{}: {counts:?}", d.name());
+        assert!(counts[5..].iter().all(|&c| c == 0), "{}: {counts:?}", d.name());
+        assert_eq!(counts.iter().sum::<u64>(), o.chain_gap_s.len(), "{}: the positions partition the pooled gaps", d.name());
+    }
+    let median_by_hop = |m: &Models| {
+        let o = run(Deployment::AzDorch, m, &s, Arrivals::Sequential { gap_s: 5.0 }, n);
+        (0..4).map(|k| o.chain_gap_by_hop_s[k].quantile(0.5)).collect::<Vec<f64>>()
+    };
+    let mut m = quiet_models();
+    m.durable.replay.per_history_event_cpu_s.value = 0.05; // large enough to show at once
+    let grows = median_by_hop(&m);
+    m.durable.replay.per_history_event_cpu_s.value = 0.0;
+    let flat = median_by_hop(&m);
+    for k in 1..4 {
+        // Each hop's episode replays about 4 more events than the one before: 0.2 s more.
+        let step = (grows[k] - flat[k]) - (grows[k - 1] - flat[k - 1]);
+        assert!((step - 0.2).abs() < 0.05, "hop {k}: {step} s more than the hop before ({grows:?} vs {flat:?})");
+    }
+}
