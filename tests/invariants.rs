@@ -7,7 +7,7 @@
 //! stateful Azure deployments are swept with function timeouts that restart the Python worker.
 
 use sfsim_engine::RngStreams;
-use sfsim_platform::{Deployment, DeploymentPlan, Models, Outcome};
+use sfsim_platform::{Deployment, DeploymentPlan, Models, Outcome, RunOutput};
 use sfsim_workflow::{Arrivals, Scenario, SourceFile};
 
 const SCENARIO: &str = r#"
@@ -40,6 +40,37 @@ body = [{ step = "b" }]
 size_kb = 100
 "#;
 
+/// What every run keeps, whatever its deployment: one record per arrival, in id order, each
+/// ending after it arrived, its breakdown summing to its latency, billed at least what it ran.
+fn assert_records_hold(ctx: &str, o: &RunOutput, n: u64) {
+    assert_eq!(o.executions.len() as u64, n, "{ctx}: one record per arrival");
+    for (i, r) in o.executions.iter().enumerate() {
+        assert_eq!(r.id as usize, i, "{ctx}: records in id order, each id once");
+        assert!(r.end >= r.arrival, "{ctx}: exec {i} ends after it arrives");
+        assert_eq!(r.breakdown.total(), r.latency(), "{ctx}: exec {i} breakdown sums to latency");
+        assert!(r.billed >= r.executed, "{ctx}: exec {i} billed >= executed");
+    }
+}
+
+/// Counts `o`'s executions by how they ended: completed, failed, throttled.
+fn count_outcomes(o: &RunOutput, counts: &mut [usize; 3]) {
+    for r in &o.executions {
+        match r.outcome {
+            Outcome::Completed => counts[0] += 1,
+            Outcome::Failed { ref error } if error.is_throttle() => counts[2] += 1,
+            Outcome::Failed { .. } => counts[1] += 1,
+        }
+    }
+}
+
+/// The invariant scenario, and the same without its fan-out (for az-queue, a chain).
+fn scenario_and_chain() -> (Scenario, Scenario) {
+    let s = Scenario::from_source(SourceFile::from_text("inv.toml", SCENARIO), &[]).expect("valid");
+    let no_fan_out = SCENARIO.replace(", { fan_out = \"w\" }]", "]");
+    let chain = Scenario::from_source(SourceFile::from_text("inv-chain.toml", no_fan_out), &[]).expect("valid");
+    (s, chain)
+}
+
 #[test]
 fn invariants_hold_over_many_seeds() {
     let s = Scenario::from_source(SourceFile::from_text("inv.toml", SCENARIO), &[]).expect("valid");
@@ -61,18 +92,8 @@ fn invariants_hold_over_many_seeds() {
             let n = 200;
             let o = p.run(&s.workflow, &arrivals, n, RngStreams::new(seed, 0), false);
             let ctx = format!("{} seed {seed} rate {rate}", d.name());
-            assert_eq!(o.executions.len() as u64, n, "{ctx}: one record per arrival");
-            for (i, r) in o.executions.iter().enumerate() {
-                assert_eq!(r.id as usize, i, "{ctx}: records in id order, each id once");
-                assert!(r.end >= r.arrival, "{ctx}: exec {i} ends after it arrives");
-                assert_eq!(r.breakdown.total(), r.latency(), "{ctx}: exec {i} breakdown sums to latency");
-                assert!(r.billed >= r.executed, "{ctx}: exec {i} billed >= executed");
-                match r.outcome {
-                    Outcome::Completed => outcomes[0] += 1,
-                    Outcome::Failed { ref error } if error.is_throttle() => outcomes[2] += 1,
-                    Outcome::Failed { .. } => outcomes[1] += 1,
-                }
-            }
+            assert_records_hold(&ctx, &o, n);
+            count_outcomes(&o, &mut outcomes);
             assert!(o.instances_peak <= 3, "{ctx}: {} instances above the cap of 3", o.instances_peak);
             work.push(o.executions.iter().map(|r| (r.outcome == Outcome::Completed, r.storage_gets + r.storage_puts)).collect::<Vec<_>>());
         }
@@ -109,9 +130,7 @@ fn a_longer_keep_alive_never_adds_cold_starts_with_common_random_numbers() {
 #[test]
 fn stateful_invariants_hold_over_many_seeds() {
     use sfsim_platform::DeploymentPlan;
-    let s = Scenario::from_source(SourceFile::from_text("inv.toml", SCENARIO), &[]).expect("valid");
-    let no_fan_out = SCENARIO.replace(", { fan_out = \"w\" }]", "]");
-    let chain = Scenario::from_source(SourceFile::from_text("inv-chain.toml", no_fan_out), &[]).expect("valid");
+    let (s, chain) = scenario_and_chain();
     let mut m = Models::builtin().expect("models");
     m.azure.scaling.max_hosts.value = 3.0;
     m.azure.keep_alive.idle_s.value = 60.0;
@@ -143,18 +162,8 @@ fn stateful_invariants_hold_over_many_seeds() {
             assert_eq!(g.latency_s.sorted_exact(), o.fold.latency_s.sorted_exact(), "{ctx}: the fold holds every completed latency");
             // Charges after an execution's end go to the run: the fold's bill is at least the records'.
             assert!(o.fold.totals.cost.total() >= g.totals.cost.total() - 1e-12, "{ctx}");
-            assert_eq!(o.executions.len() as u64, n, "{ctx}");
-            for (i, r) in o.executions.iter().enumerate() {
-                assert_eq!(r.id as usize, i, "{ctx}");
-                assert!(r.end >= r.arrival, "{ctx}: exec {i}");
-                assert_eq!(r.breakdown.total(), r.latency(), "{ctx}: exec {i} breakdown sums to latency");
-                assert!(r.billed >= r.executed, "{ctx}: exec {i} billed >= executed");
-                match r.outcome {
-                    Outcome::Completed => ended[0] += 1,
-                    Outcome::Failed { ref error } if error.is_throttle() => ended[2] += 1,
-                    Outcome::Failed { .. } => ended[1] += 1,
-                }
-            }
+            assert_records_hold(&ctx, &o, n);
+            count_outcomes(&o, &mut ended);
             if d != Deployment::AwsStep {
                 assert!(o.instances_peak <= 3, "{ctx}: {} hosts above the cap of 3", o.instances_peak);
             }
@@ -170,9 +179,7 @@ fn stateful_invariants_hold_over_many_seeds() {
 /// that left a thread taken or an invocation stranded would hang it or leak). Session 24.
 #[test]
 fn stateful_invariants_hold_when_python_workers_restart_on_timeouts() {
-    let s = Scenario::from_source(SourceFile::from_text("inv.toml", SCENARIO), &[]).expect("valid");
-    let no_fan_out = SCENARIO.replace(", { fan_out = \"w\" }]", "]");
-    let chain = Scenario::from_source(SourceFile::from_text("inv-chain.toml", no_fan_out), &[]).expect("valid");
+    let (s, chain) = scenario_and_chain();
     let timeout = sfsim_platform::PlatformError::Timeout("Microsoft.Azure.WebJobs.Host.FunctionTimeoutException");
     let mut timeouts = [0usize; 2];
     for seed in 0..8u64 {
@@ -192,17 +199,10 @@ fn stateful_invariants_hold_when_python_workers_restart_on_timeouts() {
             let n = 60;
             let o = plan.run(&sc.workflow, &arrivals, n, RngStreams::new(seed, 0), false);
             let ctx = format!("{} seed {seed} rate {rate} timer from dispatch {from_dispatch}", d.name());
-            assert_eq!(o.executions.len() as u64, n, "{ctx}");
+            assert_records_hold(&ctx, &o, n);
             assert_eq!(o.driver_objects_left, 0, "{ctx}: objects no execution owns");
-            for (i, r) in o.executions.iter().enumerate() {
-                assert_eq!(r.id as usize, i, "{ctx}");
-                assert!(r.end >= r.arrival, "{ctx}: exec {i}");
-                assert_eq!(r.breakdown.total(), r.latency(), "{ctx}: exec {i} breakdown sums to latency");
-                assert!(r.billed >= r.executed, "{ctx}: exec {i} billed >= executed");
-                if r.outcome == (Outcome::Failed { error: timeout.clone() }) {
-                    timeouts[from_dispatch as usize] += 1;
-                }
-            }
+            timeouts[from_dispatch as usize] +=
+                o.executions.iter().filter(|r| r.outcome == (Outcome::Failed { error: timeout.clone() })).count();
         }
     }
     // Both timers timed executions out (the timer from the dispatch more often: it counts waits).

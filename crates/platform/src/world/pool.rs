@@ -770,6 +770,7 @@ impl World<'_> {
     /// as its run, as Application Insights shows it and as for an invocation that got the
     /// thread (`thread_freed`); its code's phase never started, and the wait is billed only
     /// where the meter bills it.
+    ///
     /// `what`: its description for the timeline, when the caller took it before ending other
     /// invocations (an activity's step is looked up through its orchestration, which the first
     /// failure of its execution frees).
