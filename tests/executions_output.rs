@@ -126,3 +126,51 @@ fn asked_quantiles_agree_with_the_standard_ones_and_bad_ones_are_refused() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("within [0, 1]"));
 }
+
+/// Each invocation names the instance that ran it, the same one the timeline draws it on: a
+/// user reading which host ran which activity (how a burst spreads over hosts) gets the
+/// timeline's `instance N`, whichever output they read.
+#[test]
+fn every_invocation_names_the_instance_the_timeline_draws_it_on() {
+    let dir = TempDir::new("executions-instance");
+    let (ex, tr) = (tmp(&dir, "e.jsonl"), tmp(&dir, "t.json"));
+    let o = sfsim(
+        &["run", "scenarios/validation/sebs-ml.toml", "-d", "az-dorch", "--iterations", "60", "-q", "--executions", &ex, "--trace", &tr],
+        "2",
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let trace: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&tr).expect("trace")).expect("json");
+    let events = trace["traceEvents"].as_array().expect("events");
+    // Track names: "<app> instance N slot k".
+    let mut track_instance = std::collections::HashMap::new();
+    for e in events.iter().filter(|e| e["ph"] == "M" && e["name"] == "thread_name") {
+        let name = e["args"]["name"].as_str().unwrap_or("");
+        if let Some(rest) = name.split(" instance ").nth(1) {
+            let n: u64 = rest.split(' ').next().and_then(|s| s.parse().ok()).expect("instance number");
+            track_instance.insert((e["pid"].as_u64().unwrap(), e["tid"].as_u64().unwrap()), n);
+        }
+    }
+    // Each invocation's slice: (execution, start in microseconds) -> instance.
+    let mut slice_instance = std::collections::HashMap::new();
+    for e in events.iter().filter(|e| e["ph"] == "X" && e["cat"] == "invocation") {
+        let key = (e["args"]["exec"].as_u64().expect("exec"), e["ts"].as_f64().unwrap().round() as i64);
+        let inst = track_instance[&(e["pid"].as_u64().unwrap(), e["tid"].as_u64().unwrap())];
+        slice_instance.insert(key, inst);
+    }
+    let (mut matched, mut instances) = (0, std::collections::BTreeSet::new());
+    for line in std::fs::read_to_string(&ex).expect("executions").lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("json");
+        for f in v["functions"].as_array().expect("functions") {
+            let inst = f["instance"].as_u64().unwrap_or_else(|| panic!("no instance: {f}"));
+            instances.insert(inst);
+            let key = (v["id"].as_u64().unwrap(), (f["start_s"].as_f64().unwrap() * 1e6).round() as i64);
+            if let Some(&drawn) = slice_instance.get(&key) {
+                assert_eq!(inst, drawn, "{f} of execution {} is drawn on instance {drawn}", v["id"]);
+                matched += 1;
+            }
+        }
+    }
+    // Every activity has its slice (2 batches x 30 x 3 activities); the starters and episodes too.
+    assert!(matched >= 180, "only {matched} invocations found in the timeline");
+    assert!(instances.len() >= 2, "a cold burst of 30 runs on more than one host: {instances:?}");
+}

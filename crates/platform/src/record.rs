@@ -171,6 +171,9 @@ pub struct FunctionSpan {
     pub cold: bool,
     /// It failed.
     pub failed: bool,
+    /// The instance (Azure host, Lambda sandbox) that ran it: an index unique within one
+    /// deployment's replication, the `N` of the timeline's `instance N` tracks.
+    pub instance: u32,
 }
 
 /// Receives every execution as it ends, with the invocations it ran (`--executions`).

@@ -54,6 +54,7 @@ pub fn execution_json(deployment: &str, replication: u64, r: &ExecRecord, spans:
                 "end_s": s.end.as_secs_f64(),
                 "cold": s.cold,
                 "failed": s.failed,
+                "instance": s.instance,
             })
         })
         .collect();

@@ -1541,14 +1541,15 @@ impl World<'_> {
         }
     }
 
-    /// Records invocation `v` of execution `e`, ended at `now`, for the execution's output.
-    pub(crate) fn record_span(&mut self, e: ExecId, start: SimTime, now: SimTime, cont: Cont, cold: bool, failed: bool) {
+    /// Records an invocation of execution `e` that instance `host` ran from `start` to `now`
+    /// (`span`), for the execution's output.
+    pub(crate) fn record_span(&mut self, e: ExecId, host: InstId, (start, now): (SimTime, SimTime), cont: Cont, cold: bool, failed: bool) {
         if self.exec_sink.is_none() || self.exec_done(e) {
             return;
         }
         let name = self.describe(cont);
         if let Some(x) = self.execs.get_mut(e) {
-            x.spans.push(crate::record::FunctionSpan { name, start, end: now, cold, failed });
+            x.spans.push(crate::record::FunctionSpan { name, start, end: now, cold, failed, instance: host.0 });
         }
     }
 

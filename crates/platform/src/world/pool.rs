@@ -1009,7 +1009,7 @@ impl World<'_> {
         } else if cont == Cont::Single {
             self.function_span_mark(exec, now, false);
         }
-        self.record_span(exec, start, now, cont, cold, error.is_some());
+        self.record_span(exec, i, (start, now), cont, cold, error.is_some());
         self.invs[v].strands = strands;
         if self.spec.trace {
             let track = self.track(i, slot);
