@@ -174,3 +174,30 @@ fn every_invocation_names_the_instance_the_timeline_draws_it_on() {
     assert!(matched >= 180, "only {matched} invocations found in the timeline");
     assert!(instances.len() >= 2, "a cold burst of 30 runs on more than one host: {instances:?}");
 }
+
+/// An execution whose first function never started has no start delay: its line says `null`,
+/// not 0 s (which would read as an instant start). A throttled Lambda request never runs.
+#[test]
+fn an_execution_that_never_started_has_no_start_delay() {
+    let dir = TempDir::new("executions-throttled");
+    let scenario = dir.join("burst.toml");
+    std::fs::write(
+        &scenario,
+        "[scenario]\nname = \"burst\"\ndeployments = [\"aws-lambda\"]\niterations = 6\n[arrivals]\nkind = \"batches\"\nsize = 6\npause_s = 60\n[models.aws-lambda]\nscaling.account_concurrency = 2\n[workflow]\nflow = [{ step = \"a\" }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 1.0 }\nmemory_mb = 128\n",
+    )
+    .expect("write");
+    let out = tmp(&dir, "burst.jsonl");
+    let o = sfsim(&["run", &scenario.to_string_lossy(), "-q", "--executions", &out], "2");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&out).expect("file").lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    let (throttled, completed): (Vec<_>, Vec<_>) = lines.iter().partition(|l| l["outcome"] == "throttled");
+    assert_eq!((throttled.len(), completed.len()), (4, 2), "2 of 6 at once under a concurrency of 2");
+    for l in throttled {
+        assert!(l["start_delay_s"].is_null(), "{l}");
+        assert!(l["functions"].as_array().unwrap().is_empty(), "{l}");
+    }
+    for l in completed {
+        assert!(l["start_delay_s"].as_f64().is_some_and(|d| d > 0.0), "a cold start before the code: {l}");
+    }
+}

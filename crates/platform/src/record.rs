@@ -149,8 +149,9 @@ pub struct ExecRecord {
     /// Stateful-platform counters (zero for stateless deployments).
     pub stateful: StatefulCounts,
     /// From arrival to the start of the workflow's first function (the study's cold-start
-    /// measure: Durable Pending -> Running, Step Functions start -> first Lambda).
-    pub start_delay: SimDuration,
+    /// measure: Durable Pending -> Running, Step Functions start -> first Lambda); `None` when
+    /// no workflow function started (the execution failed or was throttled before one did).
+    pub start_delay: Option<SimDuration>,
     /// Durable Functions only: from the instance's creation by the starter (runtime status
     /// Pending) to the first episode's checkpoint (status Running), the study's Durable
     /// cold-start measure (paper.md "How things were measured").
@@ -307,11 +308,13 @@ impl RunFold {
                 for (s, d) in self.parts_s.iter_mut().zip(r.breakdown.parts()) {
                     s.push(d.as_secs_f64());
                 }
-                self.start_delay_s.push(r.start_delay.as_secs_f64());
+                // A completed execution ran its workflow's functions, the first among them.
+                let start_delay = r.start_delay.unwrap_or_default();
+                self.start_delay_s.push(start_delay.as_secs_f64());
                 if r.cold_start {
                     self.cold_start_s.push(r.breakdown.cold_start.as_secs_f64());
-                    self.cold_start_delay_s.push(r.pending_to_running.unwrap_or(r.start_delay).as_secs_f64());
-                    self.request_cold_start_delay_s.push(r.start_delay.as_secs_f64());
+                    self.cold_start_delay_s.push(r.pending_to_running.unwrap_or(start_delay).as_secs_f64());
+                    self.request_cold_start_delay_s.push(start_delay.as_secs_f64());
                 }
             }
             Outcome::Failed { error } => {

@@ -513,7 +513,8 @@ fn durable_pending_to_running_pays_the_first_dispatch_only_on_a_new_host() {
         assert!(r.cold_start && p > first && p < first + 0.5, "cold: {p} s");
         // The request itself waited for the host (1.3 s runtime start, no package) first.
         let host_s = m.azure.cold_start.runtime_s_median.value;
-        assert!(r.start_delay.as_secs_f64() > host_s, "the request waited for the host before Pending: {:?}", r.start_delay);
+        let start_delay = r.start_delay.expect("started").as_secs_f64();
+        assert!(start_delay > host_s, "the request waited for the host before Pending: {start_delay} s");
     }
     for r in &warm.executions[1..] {
         let p = r.pending_to_running.expect("recorded").as_secs_f64();

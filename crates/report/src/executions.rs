@@ -68,7 +68,7 @@ pub fn execution_json(deployment: &str, replication: u64, r: &ExecRecord, spans:
         "outcome": outcome,
         "error": error,
         "cold_start": r.cold_start,
-        "start_delay_s": r.start_delay.as_secs_f64(),
+        "start_delay_s": r.start_delay.map(|d| d.as_secs_f64()),
         "cost_usd": r.cost.total(),
         "gb_s": r.gb_s,
         "breakdown_s": breakdown_json(&r.breakdown),

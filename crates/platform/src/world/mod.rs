@@ -1501,7 +1501,7 @@ impl World<'_> {
             storage_gets: a.gets,
             storage_puts: a.puts,
             stateful: a.counts,
-            start_delay: x.first_start.map_or(SimDuration::ZERO, |t| t.saturating_since(arrival)),
+            start_delay: x.first_start.map(|t| t.saturating_since(arrival)),
             pending_to_running: x.pending.zip(x.running).map(|(p, r)| r.saturating_since(p)),
         };
         let measured = arrival >= self.spec.measure_after;
