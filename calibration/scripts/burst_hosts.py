@@ -27,16 +27,18 @@ Inputs (any number, each `measured:PATH` or `sfsim:PATH`):
                  invocations named `activity ...`, hosts their `instance`, and a host served
                  starters when it ran an `HTTP starter`.
 
-Batches are cut where consecutive executions' first bodies are 100 s or more apart.
+Batches are cut where consecutive executions' first bodies are 100 s or more apart
+(`--gap S` sets it). sfsim marks the hosts that ran a starter of the batch's own executions;
+the measured file can only say which hosts served starters at some time before their first row.
 
-Usage: burst_hosts.py measured:burst_1024.csv sfsim:ml.jsonl
+Usage: burst_hosts.py [--gap S] measured:burst_1024.csv sfsim:ml.jsonl
 """
 import csv
 import json
 import statistics as st
 import sys
 
-BATCH_GAP_S = 100
+BATCH_GAP_S = 100.0
 
 
 def measured(path):
@@ -51,23 +53,24 @@ def measured(path):
             if host not in first_row or start < first_row[host][0]:
                 first_row[host] = (start, row['is_cold'] == 'True')
     starters = {h for h, (_, cold) in first_row.items() if not cold}
-    return list(execs.values()), starters
+    return [(bodies, starters) for bodies in execs.values()]
 
 
 def simulated(path):
-    execs, starters = [], set()
+    """Executions as (bodies, the hosts that ran its starter)."""
+    execs = []
     with open(path) as f:
         for line in f:
             r = json.loads(line)
-            bodies = []
+            bodies, starters = [], set()
             for fn in r['functions']:
                 if fn['name'] == 'HTTP starter':
                     starters.add(fn['instance'])
                 elif fn['name'].startswith('activity'):
                     bodies.append((fn['start_s'], fn['end_s'], fn['instance'], fn['name']))
             if bodies:
-                execs.append(bodies)
-    return execs, starters
+                execs.append((bodies, starters))
+    return execs
 
 
 def quantile(xs, q):
@@ -91,17 +94,19 @@ def gaps_of(bodies):
     return out
 
 
-def report(label, execs, starters):
-    execs = sorted((sorted(b) for b in execs), key=lambda b: b[0][0])
-    batches, last = [], None
-    for b in execs:
-        if last is None or b[0][0] - last >= BATCH_GAP_S:
+def report(label, execs, batch_gap_s):
+    execs = sorted(((sorted(b), st_) for b, st_ in execs), key=lambda e: e[0][0][0])
+    batches, batch_starters, last = [], [], None
+    for b, starters in execs:
+        if last is None or b[0][0] - last >= batch_gap_s:
             batches.append([])
+            batch_starters.append(set())
         batches[-1].append(b)
+        batch_starters[-1] |= starters
         last = b[0][0]
     print(f'== {label}: {len(execs)} executions, {len(batches)} batches')
     pooled = []
-    for k, batch in enumerate(batches, 1):
+    for k, (batch, starters) in enumerate(zip(batches, batch_starters), 1):
         t0 = min(b[0][0] for b in batch)
         hosts = {}
         for b in batch:
@@ -123,14 +128,17 @@ def report(label, execs, starters):
 
 
 def main(args):
+    gap = BATCH_GAP_S
+    if args[:1] == ['--gap'] and len(args) > 1:
+        gap, args = float(args[1]), args[2:]
     if not args:
         sys.exit(__doc__)
     for arg in args:
         kind, _, path = arg.partition(':')
         if kind == 'measured':
-            report(arg, *measured(path))
+            report(arg, measured(path), gap)
         elif kind == 'sfsim':
-            report(arg, *simulated(path))
+            report(arg, simulated(path), gap)
         else:
             sys.exit(f'unknown input {arg!r}: measured:PATH or sfsim:PATH')
 
