@@ -549,7 +549,8 @@ struct RunArgs {
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
     /// Write one JSON line per execution (every replication): arrival, end, outcome, error,
-    /// cold start, cost, breakdown, and each invocation's start and end.
+    /// cold start, start delay (null if no function started), cost, breakdown, and each
+    /// invocation's start, end, cold flag and the instance that ran it.
     #[arg(long, value_name = "FILE.jsonl")]
     executions: Option<PathBuf>,
     /// Latency quantiles to report beside p50, p95 and p99, comma-separated, each in [0, 1]
