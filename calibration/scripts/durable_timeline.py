@@ -23,7 +23,8 @@ end); the most bodies running at once; the time in which no body runs, and each 
 30 s; the executions in progress on average (each from its first body's start to its last
 body's end, averaged over the makespan); the per-execution span's median (function_span_p50_s
 of the targets); how many executions started (ran a first body) before any had ended, and the
-waves in which they started; and for measured rows the distinct container ids that ran a body.
+waves in which they started; and the distinct hosts that ran a body (measured: container ids;
+sfsim: the invocations' `instance`).
 
 Usage: durable_timeline.py measured:azure.csv sfsim:genome.jsonl
 """
@@ -51,13 +52,16 @@ def measured(path):
 
 
 def simulated(path):
-    bodies = []
+    bodies, instances = [], set()
     for n, line in enumerate(open(path)):
         ex = json.loads(line)
         for f in ex['functions']:
             if f['name'].startswith('activity'):
                 bodies.append((n, f['start_s'], f['end_s']))
-    return bodies, None
+                # sfsim names the instance of each invocation (since session 25).
+                if 'instance' in f:
+                    instances.add(f['instance'])
+    return bodies, (len(instances) if instances else None)
 
 
 def report(label, bodies, containers):
@@ -100,7 +104,7 @@ def report(label, bodies, containers):
     print(f'  start waves (first-body starts more than {WAVE_GAP_S} s apart), start s x count: '
           + ', '.join(f'{w[0]:.0f} x {len(w)}' for w in waves))
     if containers is not None:
-        print(f'  containers that ran a body {containers}')
+        print(f'  hosts (containers, instances) that ran a body {containers}')
 
 
 def main(args):
