@@ -19,6 +19,18 @@ fn tmp(dir: &TempDir, name: &str) -> String {
     dir.join(name).to_string_lossy().into_owned()
 }
 
+/// Runs the scenario `text` (written to a fresh directory named after `label`) with
+/// `--executions` and returns its lines.
+fn executions_of(label: &str, text: &str) -> Vec<serde_json::Value> {
+    let dir = TempDir::new(label);
+    let scenario = dir.join("scenario.toml");
+    std::fs::write(&scenario, text).expect("write");
+    let out = tmp(&dir, "executions.jsonl");
+    let o = sfsim(&["run", &scenario.to_string_lossy(), "-q", "--executions", &out], "2");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::read_to_string(&out).expect("file").lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect()
+}
+
 #[test]
 fn every_execution_is_one_line_consistent_with_the_summary_and_deterministic() {
     let dir = TempDir::new("executions");
@@ -78,23 +90,15 @@ fn every_execution_is_one_line_consistent_with_the_summary_and_deterministic() {
 
 #[test]
 fn a_failed_execution_names_the_platform_error() {
-    let dir = TempDir::new("executions-fail");
-    let scenario = dir.join("big.toml");
-    std::fs::write(
-        &scenario,
+    let lines = executions_of(
+        "executions-fail",
         "[scenario]\nname = \"big\"\ndeployments = [\"aws-step\"]\niterations = 2\n[arrivals]\nkind = \"interval\"\ninterval_s = 1\n[workflow]\nflow = [{ step = \"a\" }, { step = \"b\" }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 0.1 }\nmemory_mb = 64\noutput_kb = 300\n[workflow.steps.b]\ncpu_s = { dist = \"fixed\", value_s = 0.1 }\nmemory_mb = 64\ninput_kb = 300\n",
-    )
-    .expect("write");
-    let out = tmp(&dir, "fail.jsonl");
-    let o = sfsim(&["run", &scenario.to_string_lossy(), "-q", "--executions", &out], "2");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let text = std::fs::read_to_string(&out).expect("file");
-    for l in text.lines() {
-        let v: serde_json::Value = serde_json::from_str(l).expect("json");
+    );
+    for v in &lines {
         assert_eq!(v["outcome"], "failed");
         assert!(v["error"].as_str().unwrap().starts_with("States.DataLimitExceeded"), "{v}");
     }
-    assert_eq!(text.lines().count(), 2);
+    assert_eq!(lines.len(), 2);
 }
 
 #[test]
@@ -179,18 +183,10 @@ fn every_invocation_names_the_instance_the_timeline_draws_it_on() {
 /// not 0 s (which would read as an instant start). A throttled Lambda request never runs.
 #[test]
 fn an_execution_that_never_started_has_no_start_delay() {
-    let dir = TempDir::new("executions-throttled");
-    let scenario = dir.join("burst.toml");
-    std::fs::write(
-        &scenario,
+    let lines = executions_of(
+        "executions-throttled",
         "[scenario]\nname = \"burst\"\ndeployments = [\"aws-lambda\"]\niterations = 6\n[arrivals]\nkind = \"batches\"\nsize = 6\npause_s = 60\n[models.aws-lambda]\nscaling.account_concurrency = 2\n[workflow]\nflow = [{ step = \"a\" }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 1.0 }\nmemory_mb = 128\n",
-    )
-    .expect("write");
-    let out = tmp(&dir, "burst.jsonl");
-    let o = sfsim(&["run", &scenario.to_string_lossy(), "-q", "--executions", &out], "2");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let lines: Vec<serde_json::Value> =
-        std::fs::read_to_string(&out).expect("file").lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    );
     let (throttled, completed): (Vec<_>, Vec<_>) = lines.iter().partition(|l| l["outcome"] == "throttled");
     assert_eq!((throttled.len(), completed.len()), (4, 2), "2 of 6 at once under a concurrency of 2");
     for l in throttled {

@@ -308,7 +308,9 @@ impl RunFold {
                 for (s, d) in self.parts_s.iter_mut().zip(r.breakdown.parts()) {
                     s.push(d.as_secs_f64());
                 }
-                // A completed execution ran its workflow's functions, the first among them.
+                // A completed execution ran code other than its starter (an orchestrator
+                // episode at least), which set its start.
+                assert!(r.start_delay.is_some(), "completed execution {} has no start", r.id);
                 let start_delay = r.start_delay.unwrap_or_default();
                 self.start_delay_s.push(start_delay.as_secs_f64());
                 if r.cold_start {
