@@ -427,6 +427,9 @@ fn an_unwritable_trace_writes_nothing() {
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("/nonexistent-dir/"), "{}", stderr(&o));
+    // Said once, with the path as typed, not once per fragment with their hidden names.
+    assert!(stderr(&o).contains("cannot write /nonexistent-dir/t.json: directory /nonexistent-dir does not exist"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains(".part-"), "{}", stderr(&o));
     let leftovers: Vec<_> = std::fs::read_dir(&dir).expect("dir").collect();
     assert!(leftovers.is_empty(), "nothing written: {leftovers:?}");
 }

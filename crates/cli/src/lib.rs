@@ -691,6 +691,14 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
     let scenario = Scenario::load(&a.scenario, &a.set)?;
     let models = load_models(a.models.as_deref())?;
     let deployments = resolve_deployments(&scenario, &a.deployments)?;
+    // A streamed output whose directory does not exist is refused before any work, once, with
+    // the path as typed (not once per fragment, with the fragments' hidden names).
+    for path in [&a.trace, &a.executions].into_iter().flatten() {
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        if !dir.is_dir() {
+            return Err(Failure::Runtime(format!("cannot write {}: directory {} does not exist", path.display(), dir.display())));
+        }
+    }
     // A timeline and the executions stream to one fragment file per (deployment, replication)
     // beside their target; the fragments are joined, in that order, into a temporary renamed
     // into place with the output, or removed.
