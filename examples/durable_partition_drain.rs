@@ -7,7 +7,7 @@
 //! dispatched are active, and on a Python app those episodes wait for the worker's single thread
 //! behind the activities the host dequeued (DTAS `SafePartitionManager`, `OrchestrationSession
 //! Manager.IsControlQueueProcessingMessages`; DFX #2373). Only when they have run does the lease
-//! lapse (20-35 s more) and the new host take over. Durable Functions 3.x's Table partition
+//! lapse (5-20 s more) and the new host take over. Durable Functions 3.x's Table partition
 //! manager drains the same way but gives up after 60 s.
 //!
 //! 30 executions arriving 15 s apart, each a 60 s activity then a 1 s one, on a Consumption app

@@ -519,15 +519,21 @@ param_section!(
         lease_sets,
         /// App lease renewal interval, s (0: no app lease).
         app_lease_renew_interval_s,
-        /// A blob lease's duration (DTAS `LeaseInterval`), s.
+        /// A partition's intent lease duration (DTAS `LeaseInterval`), s.
         lease_duration_s,
         /// The Safe partition manager's ownership-lease acquire interval, s.
         ownership_lease_acquire_interval_s,
+        /// The Safe partition manager's ownership-lease duration, s (the lapse of a partition
+        /// its old owner stops renewing).
+        ownership_lease_duration_s,
         /// 1: partitions are leased through the Table partition manager (Durable Functions 3.x);
         /// 0: through blob leases (`lease_sets`).
         table_partition_manager,
         /// The Table partition manager's fast loop while draining or claiming a partition, s.
         table_claim_interval_s,
+        /// 1: a host that the platform removes (scale-in, idle expiry) releases its partition
+        /// leases as it stops; 0: it is stopped without releasing them, so they lapse.
+        stop_releases_leases,
         /// 1: a partition's old owner keeps it until the orchestration sessions it runs of it
         /// end (the Safe manager renews the ownership lease while it processes the partition's
         /// messages; the Table manager drains for at most `table_drain_timeout_s`); 0: it lets
@@ -904,8 +910,10 @@ impl CheckRanges for DurableModel {
         within("task_hub.lease_acquire_interval_s", &self.task_hub.lease_acquire_interval_s, 0.1, 3600.0)?;
         within("task_hub.lease_sets", &self.task_hub.lease_sets, 1.0, 2.0)?;
         within("task_hub.app_lease_renew_interval_s", &self.task_hub.app_lease_renew_interval_s, 0.0, 3600.0)?;
-        within("task_hub.lease_duration_s", &self.task_hub.lease_duration_s, 0.0, 3600.0)?;
         within("task_hub.ownership_lease_acquire_interval_s", &self.task_hub.ownership_lease_acquire_interval_s, 0.0, 3600.0)?;
+        within("task_hub.ownership_lease_duration_s", &self.task_hub.ownership_lease_duration_s, 0.0, 3600.0)?;
+        within("task_hub.lease_duration_s", &self.task_hub.lease_duration_s, 0.0, 3600.0)?;
+        within("task_hub.stop_releases_leases", &self.task_hub.stop_releases_leases, 0.0, 1.0)?;
         within("task_hub.table_partition_manager", &self.task_hub.table_partition_manager, 0.0, 1.0)?;
         within("task_hub.table_claim_interval_s", &self.task_hub.table_claim_interval_s, 0.0, 3600.0)?;
         within("task_hub.drain_sessions", &self.task_hub.drain_sessions, 0.0, 1.0)?;

@@ -19,13 +19,19 @@
 //!   ownership lease on its own 10 s loop for as long as orchestration sessions of the partition
 //!   it dispatched are active, a wait for the Python thread included (`task_hub.drain_sessions`;
 //!   DTAS `SafePartitionManager`'s shouldRenewLeaseDelegate, `OrchestrationSessionManager.
-//!   IsControlQueueProcessingMessages`; DFX #2373), then stops, so the lease expires 20-30 s
-//!   after its last session ends (a 30 s lease); the new holder takes it at its next ownership
-//!   round (within 5 s). So a moved partition goes 20-35 s undequeued after its old owner's
-//!   sessions, and its orchestrations wait. A host that leaves (scale-in,
-//!   keep-alive) releases its leases: a survivor takes each within 10 + 5 s; an old owner that
-//!   leaves before its next renewal, or while it drains, releases too (the new holder takes it
-//!   within 5 s); one that leaves while its lease lapses changes nothing (the lease runs out).
+//!   IsControlQueueProcessingMessages`; DFX #2373), then stops, so the lease expires 5-15 s
+//!   after its last session ends (the ownership collection's 15 s lease, hard-coded in
+//!   `SafePartitionManager`; the intent leases use the settings' 30 s); the new holder takes it
+//!   at its next ownership round (within 5 s). So a moved partition goes 5-20 s undequeued after
+//!   its old owner's sessions (5-30 s after the steal), and its orchestrations wait. A host the
+//!   platform removes (scale-in, keep-alive) is stopped without releasing its leases
+//!   (`task_hub.stop_releases_leases` 0, read from SeBS-Flow's 2024 stalls of 33-46 s): its
+//!   intent lease runs out 20-30 s later (`task_hub.lease_duration_s`, 30 s), then a survivor
+//!   takes it within its balancer and ownership rounds (10 + 5 s): 20-45 s; an old owner that
+//!   leaves before its next renewal, or while it drains, lets its ownership lease run out (5-15 s,
+//!   then the holder's 5 s round). With `stop_releases_leases` 1 (DTAS's graceful stop,
+//!   `LeaseCollectionBalancer.ShutdownAsync`) they are taken within 10 + 5 s and 5 s; one that
+//!   leaves while its lease lapses changes nothing (the lease runs out).
 //!   A steal aimed at a partition still changing hands only changes its destination, and a
 //!   new holder takes a draining partition only after the drain, a lapsing one no sooner than
 //!   the lapse ends. Hosts that exist from the start find the leases settled. The control
@@ -42,7 +48,7 @@
 //!   host still owns) and hands it over within the 1 s claim loop (about 1-2 s undequeued after
 //!   the drain); its leases are partitions-table rows (a query per
 //!   host per loop, an update per owned partition per renewal) instead of blob leases. With one
-//!   lease set (the legacy manager), another backend or `lease_duration_s = 0`, partitions move
+//!   lease set (the legacy manager), another backend or `ownership_lease_duration_s = 0`, partitions move
 //!   at once (round-robin). (A scaled-in host's buffered control messages and dequeued
 //!   activities wait out their locks: see the scale controller.)
 //! * *Scale controller*: every peek interval (10 s) it samples each queue of the app (billed
@@ -182,10 +188,15 @@ pub struct AzureSetup {
     pub lease_sets: u32,
     /// App lease renewal interval (zero: none).
     pub app_lease_interval: SimDuration,
-    /// A partition lease's duration (DTAS `LeaseInterval`); zero: partitions move at once.
-    pub lease_duration: SimDuration,
+    /// The Safe partition manager's ownership-lease duration (DTAS `SafePartitionManager`: 15 s,
+    /// hard-coded); zero: partitions move at once.
+    pub ownership_lease_duration: SimDuration,
     /// The Safe partition manager's ownership-lease acquire interval.
     pub ownership_acquire_interval: SimDuration,
+    /// A partition's intent lease duration (DTAS `LeaseInterval`).
+    pub intent_lease_duration: SimDuration,
+    /// A host the platform removes releases its leases (else they lapse).
+    pub stop_releases_leases: bool,
     /// The Table partition manager's claim loop (zero: blob-lease partition management).
     pub table_claim_interval: Option<SimDuration>,
     /// A partition's old owner keeps it while it runs sessions of it (`task_hub.drain_sessions`).
@@ -265,8 +276,10 @@ impl AzureSetup {
             lease_acquire_interval: SimDuration::from_secs_f64(m.durable.task_hub.lease_acquire_interval_s.value),
             lease_sets: m.durable.task_hub.lease_sets.value as u32,
             app_lease_interval: SimDuration::from_secs_f64(m.durable.task_hub.app_lease_renew_interval_s.value),
-            lease_duration: SimDuration::from_secs_f64(m.durable.task_hub.lease_duration_s.value),
+            ownership_lease_duration: SimDuration::from_secs_f64(m.durable.task_hub.ownership_lease_duration_s.value),
             ownership_acquire_interval: SimDuration::from_secs_f64(m.durable.task_hub.ownership_lease_acquire_interval_s.value),
+            intent_lease_duration: SimDuration::from_secs_f64(m.durable.task_hub.lease_duration_s.value),
+            stop_releases_leases: m.durable.task_hub.stop_releases_leases.value >= 0.5,
             table_claim_interval: (m.durable.task_hub.table_partition_manager.value >= 0.5)
                 .then(|| SimDuration::from_secs_f64(m.durable.task_hub.table_claim_interval_s.value)),
             drain_sessions: m.durable.task_hub.drain_sessions.value >= 0.5,
@@ -753,21 +766,24 @@ impl<'a> World<'a> {
     /// which nobody dequeues the partition) rather than at once.
     fn lease_handover(&self) -> bool {
         let a = self.az();
-        a.storage_queues && a.leases && (a.table_claim_interval.is_some() || (a.lease_sets >= 2 && a.lease_duration > SimDuration::ZERO))
+        a.storage_queues
+            && a.leases
+            && (a.table_claim_interval.is_some() || (a.lease_sets >= 2 && a.ownership_lease_duration > SimDuration::ZERO))
     }
 
     /// Balances the control queues over the live, ready hosts. Without lease handover (the
     /// legacy manager, other backends) they go round-robin at once (sorted by id). With the
     /// Safe partition manager (DTAS `LeaseCollectionBalancer`, `SafePartitionManager`):
-    /// * a partition whose holder left (released on a graceful stop) goes to the least-loaded
-    ///   host, which takes the intent lease at its next balancer round and the ownership lease
+    /// * a partition whose holder left goes to the least-loaded host, which takes the intent
+    ///   lease at its next balancer round once it is released (a graceful stop) or has run out
+    ///   (`intent_lease_duration` after its last renewal), and the ownership lease
     ///   at its next ownership round (up to `lease_acquire_interval` + `ownership_acquire_interval`
     ///   without a dequeuer); free leases (no host before) are taken at once;
     /// * a host below its share (`floor(P / hosts)`) steals intent leases from the busiest
     ///   host, one per balancer round (`lease_acquire_interval`); the old owner dequeues until
     ///   its next renewal finds the intent lease gone (within `lease_interval`), then stops
-    ///   renewing the ownership lease, which expires `lease_duration - lease_interval` to
-    ///   `lease_duration` later (its renewal loop's phase);
+    ///   renewing the ownership lease, which expires `ownership_lease_duration - lease_interval`
+    ///   to `ownership_lease_duration` later (its renewal loop's phase);
     ///   the new holder takes it at its next ownership round ([`World::lease_stop`],
     ///   [`World::lease_start`]).
     pub(crate) fn rebalance(&mut self, now: SimTime) {
@@ -781,9 +797,10 @@ impl<'a> World<'a> {
             .copied()
             .filter(|&i| self.insts[i].alive && self.insts[i].ready && !self.insts[i].draining)
             .collect();
-        // A draining old owner that stops: the Safe manager releases its leases at once
-        // (LeaseCollectionBalancer.ShutdownAsync), so the holder takes the partition at its next
-        // ownership round; the Table manager drains on a stop too (TablePartitionManager.StopAsync),
+        // A draining old owner that stops: on a graceful stop the Safe manager releases its
+        // leases at once (LeaseCollectionBalancer.ShutdownAsync), so the holder takes the
+        // partition at its next ownership round; stopped without that, its ownership lease runs
+        // out first. The Table manager drains on a stop too (TablePartitionManager.StopAsync),
         // so its drain runs on to its sessions' end or its cap.
         let a = self.az();
         // The Table partition manager claims within its 1 s loop and marks every partition a
@@ -792,6 +809,10 @@ impl<'a> World<'a> {
         let (acquire, renew) = (a.lease_acquire_interval, a.lease_interval);
         let own_acquire = a.table_claim_interval.unwrap_or(a.ownership_acquire_interval);
         let table = a.table_claim_interval.is_some();
+        // A host the platform stops without releasing its blob leases (`stop_releases_leases`
+        // 0): each runs out its duration after its last renewal (within `renew` before the stop).
+        let lapses = !table && !a.stop_releases_leases;
+        let (intent_dur, own_dur) = (a.intent_lease_duration, a.ownership_lease_duration);
         for part in 0..p {
             let Some((o, _)) = self.az.draining[part].filter(|&(o, _)| !hosts.contains(&o)) else { continue };
             // A stopping Table-manager host drains on while it has something of the partition
@@ -804,8 +825,21 @@ impl<'a> World<'a> {
             self.host_instant(o, now, || format!("partition {part}: lets it go, its host stops"));
             if self.lease_handover() && !hosts.is_empty() {
                 self.az.lease_gen[part] = self.az.lease_gen[part].wrapping_add(1);
-                let gap = self.uniform(own_acquire);
+                // Released on a graceful stop; else the ownership lease it renewed while it
+                // drained runs out.
+                let lapse = if lapses { self.lapse(own_dur, renew) } else { SimDuration::ZERO };
+                let gap = lapse + self.uniform(own_acquire);
                 self.schedule_take(now + gap, part as u32);
+            }
+        }
+        // The last host stopped without releasing: a host that comes before the intent leases
+        // ran out waits for them (below).
+        if lapses && hosts.is_empty() && self.lease_handover() {
+            for part in 0..p {
+                if self.az.holder[part].is_some() {
+                    let lapse = self.lapse(intent_dur, renew);
+                    self.az.lapse_until[part] = Some(now + lapse);
+                }
             }
         }
         // Hosts that exist from the start (always-ready instances) found their leases settled.
@@ -823,14 +857,15 @@ impl<'a> World<'a> {
         }
         let one_per_round = !table;
         let count = |holder: &[Option<InstId>], h: InstId| holder.iter().filter(|&&x| x == Some(h)).count();
-        // Partitions whose old owner left mid-handover: it released its leases on stopping,
-        // so the holder takes the ownership lease at its next ownership round.
+        // Partitions whose old owner left mid-handover: the holder takes the ownership lease at
+        // its next ownership round once it is released (a graceful stop) or has run out.
         for part in 0..p {
             let owner_gone = self.az.owner[part].is_some_and(|o| !hosts.contains(&o));
             if owner_gone && self.az.holder[part].is_some_and(|h| hosts.contains(&h)) {
                 self.az.owner[part] = None;
                 self.az.lease_gen[part] = self.az.lease_gen[part].wrapping_add(1);
-                let gap = self.uniform(own_acquire);
+                let lapse = if lapses { self.lapse(own_dur, renew) } else { SimDuration::ZERO };
+                let gap = lapse + self.uniform(own_acquire);
                 self.schedule_take(now + gap, part as u32);
             }
         }
@@ -846,17 +881,27 @@ impl<'a> World<'a> {
                 continue;
             }
             let released = self.az.holder[part].is_some();
+            // Leases of a host gone without releasing them, still running out.
+            let lapsing = self.az.lapse_until[part].filter(|&t| t > now);
             let h = *hosts.iter().min_by_key(|&&h| count(&self.az.holder, h)).expect("hosts is not empty");
             self.az.holder[part] = Some(h);
             if self.az.draining[part].is_some() {
                 // Its old owner still keeps it: the drain's end schedules the take.
                 continue;
             }
-            if released {
+            if released || lapsing.is_some() {
                 self.az.owner[part] = None;
+                // The intent lease of a holder stopped without releasing it runs out first (its
+                // ownership lease, shorter, has by then); then the new holder's balancer and
+                // ownership rounds.
+                let from = match (released, lapsing) {
+                    (true, _) if lapses => now + self.lapse(intent_dur, renew),
+                    (true, _) => now,
+                    (false, until) => until.unwrap_or(now),
+                };
                 let gap = self.uniform(acquire) + self.uniform(own_acquire);
                 // A lease still lapsing is taken no sooner than the lapse ends.
-                let at = (now + gap).max(self.az.lapse_until[part].unwrap_or(SimTime::ZERO));
+                let at = (from + gap).max(lapsing.unwrap_or(SimTime::ZERO));
                 self.schedule_take(at, part as u32);
             } else {
                 self.az.owner[part] = Some(h);
@@ -898,6 +943,12 @@ impl<'a> World<'a> {
         for h in hosts {
             self.sync_pollers(now, h);
         }
+    }
+
+    /// How long after a stop that released nothing a lease of `duration`, renewed every
+    /// `renew`, runs out: its last renewal was within `renew` before.
+    fn lapse(&mut self, duration: SimDuration, renew: SimDuration) -> SimDuration {
+        duration.saturating_sub(renew) + self.uniform(renew)
     }
 
     /// A uniform draw in `[0, d)` from the lease handover's own stream.
@@ -946,7 +997,7 @@ impl<'a> World<'a> {
     fn schedule_lease_start(&mut self, now: SimTime, part: u32) {
         let a = self.az();
         let (duration, renew, own_acquire, table) =
-            (a.lease_duration, a.lease_interval, a.ownership_acquire_interval, a.table_claim_interval);
+            (a.ownership_lease_duration, a.lease_interval, a.ownership_acquire_interval, a.table_claim_interval);
         let start = match table {
             // Table: the old owner drains and releases the row at its next fast tick; the new
             // owner claims it at its own.

@@ -51,7 +51,7 @@
 //! `models/az-storage.toml`, `models/az-func.toml`.
 //!
 //! **Scope and limitations.** Partition leases change hands through the Safe partition
-//! manager's intent and ownership leases (`azure.rs`), with its 20-35 s gap on Azure Storage; the
+//! manager's intent and ownership leases (`azure.rs`), with its 5-30 s gap on Azure Storage; the
 //! History table is read whole on each replay (no paging cost beyond one transaction per 1,000
 //! rows); durable timers, external events, eternal orchestrations, `continue_as_new` and
 //! retries are not modelled.
