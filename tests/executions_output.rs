@@ -151,14 +151,14 @@ fn every_invocation_names_the_instance_the_timeline_draws_it_on() {
         let name = e["args"]["name"].as_str().unwrap_or("");
         if let Some(rest) = name.split(" instance ").nth(1) {
             let n: u64 = rest.split(' ').next().and_then(|s| s.parse().ok()).expect("instance number");
-            track_instance.insert((e["pid"].as_u64().unwrap(), e["tid"].as_u64().unwrap()), n);
+            track_instance.insert((e["pid"].as_u64().expect("pid"), e["tid"].as_u64().expect("tid")), n);
         }
     }
     // Each invocation's slice: (execution, start in microseconds) -> instance.
     let mut slice_instance = std::collections::HashMap::new();
     for e in events.iter().filter(|e| e["ph"] == "X" && e["cat"] == "invocation") {
-        let key = (e["args"]["exec"].as_u64().expect("exec"), e["ts"].as_f64().unwrap().round() as i64);
-        let inst = track_instance[&(e["pid"].as_u64().unwrap(), e["tid"].as_u64().unwrap())];
+        let key = (e["args"]["exec"].as_u64().expect("exec"), e["ts"].as_f64().expect("ts").round() as i64);
+        let inst = track_instance[&(e["pid"].as_u64().expect("pid"), e["tid"].as_u64().expect("tid"))];
         slice_instance.insert(key, inst);
     }
     let (mut matched, mut instances) = (0, std::collections::BTreeSet::new());
@@ -167,7 +167,7 @@ fn every_invocation_names_the_instance_the_timeline_draws_it_on() {
         for f in v["functions"].as_array().expect("functions") {
             let inst = f["instance"].as_u64().unwrap_or_else(|| panic!("no instance: {f}"));
             instances.insert(inst);
-            let key = (v["id"].as_u64().unwrap(), (f["start_s"].as_f64().unwrap() * 1e6).round() as i64);
+            let key = (v["id"].as_u64().expect("id"), (f["start_s"].as_f64().expect("start_s") * 1e6).round() as i64);
             if let Some(&drawn) = slice_instance.get(&key) {
                 assert_eq!(inst, drawn, "{f} of execution {} is drawn on instance {drawn}", v["id"]);
                 matched += 1;
@@ -191,7 +191,7 @@ fn an_execution_that_never_started_has_no_start_delay() {
     assert_eq!((throttled.len(), completed.len()), (4, 2), "2 of 6 at once under a concurrency of 2");
     for l in throttled {
         assert!(l["start_delay_s"].is_null(), "{l}");
-        assert!(l["functions"].as_array().unwrap().is_empty(), "{l}");
+        assert!(l["functions"].as_array().expect("functions").is_empty(), "{l}");
     }
     for l in completed {
         assert!(l["start_delay_s"].as_f64().is_some_and(|d| d > 0.0), "a cold start before the code: {l}");

@@ -310,8 +310,7 @@ impl RunFold {
                 }
                 // A completed execution ran code other than its starter (an orchestrator
                 // episode at least), which set its start.
-                assert!(r.start_delay.is_some(), "completed execution {} has no start", r.id);
-                let start_delay = r.start_delay.unwrap_or_default();
+                let start_delay = r.start_delay.unwrap_or_else(|| panic!("completed execution {} has no start", r.id));
                 self.start_delay_s.push(start_delay.as_secs_f64());
                 if r.cold_start {
                     self.cold_start_s.push(r.breakdown.cold_start.as_secs_f64());

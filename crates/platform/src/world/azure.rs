@@ -812,7 +812,7 @@ impl<'a> World<'a> {
         // A host the platform stops without releasing its blob leases (`stop_releases_leases`
         // 0): each runs out its duration after its last renewal (within `renew` before the stop).
         let lapses = !table && !a.stop_releases_leases;
-        let (intent_dur, own_dur) = (a.intent_lease_duration, a.ownership_lease_duration);
+        let intent_dur = a.intent_lease_duration;
         for part in 0..p {
             let Some((o, _)) = self.az.draining[part].filter(|&(o, _)| !hosts.contains(&o)) else { continue };
             // A stopping Table-manager host drains on while it has something of the partition
@@ -827,8 +827,7 @@ impl<'a> World<'a> {
                 self.az.lease_gen[part] = self.az.lease_gen[part].wrapping_add(1);
                 // Released on a graceful stop; else the ownership lease it renewed while it
                 // drained runs out.
-                let lapse = if lapses { self.lapse(own_dur, renew) } else { SimDuration::ZERO };
-                let gap = lapse + self.uniform(own_acquire);
+                let gap = self.ownership_take_gap(lapses);
                 self.schedule_take(now + gap, part as u32);
             }
         }
@@ -864,8 +863,7 @@ impl<'a> World<'a> {
             if owner_gone && self.az.holder[part].is_some_and(|h| hosts.contains(&h)) {
                 self.az.owner[part] = None;
                 self.az.lease_gen[part] = self.az.lease_gen[part].wrapping_add(1);
-                let lapse = if lapses { self.lapse(own_dur, renew) } else { SimDuration::ZERO };
-                let gap = lapse + self.uniform(own_acquire);
+                let gap = self.ownership_take_gap(lapses);
                 self.schedule_take(now + gap, part as u32);
             }
         }
@@ -951,6 +949,17 @@ impl<'a> World<'a> {
         duration.saturating_sub(renew) + self.uniform(renew)
     }
 
+    /// From the moment an ownership lease stops being renewed (`lapses`) or is released (not
+    /// `lapses`) to its next holder's take: the lapse, if any, then the holder's next ownership
+    /// round (the Table manager's claim loop).
+    fn ownership_take_gap(&mut self, lapses: bool) -> SimDuration {
+        let a = self.az();
+        let own_acquire = a.table_claim_interval.unwrap_or(a.ownership_acquire_interval);
+        let (duration, renew) = (a.ownership_lease_duration, a.lease_interval);
+        let lapse = if lapses { self.lapse(duration, renew) } else { SimDuration::ZERO };
+        lapse + self.uniform(own_acquire)
+    }
+
     /// A uniform draw in `[0, d)` from the lease handover's own stream.
     fn uniform(&mut self, d: SimDuration) -> SimDuration {
         if d == SimDuration::ZERO {
@@ -995,20 +1004,15 @@ impl<'a> World<'a> {
 
     /// The new holder of partition `part` takes it once its old owner let go at `now`.
     fn schedule_lease_start(&mut self, now: SimTime, part: u32) {
-        let a = self.az();
-        let (duration, renew, own_acquire, table) =
-            (a.ownership_lease_duration, a.lease_interval, a.ownership_acquire_interval, a.table_claim_interval);
-        let start = match table {
+        let start = match self.az().table_claim_interval {
             // Table: the old owner drains and releases the row at its next fast tick; the new
             // owner claims it at its own.
             Some(claim) => now + self.uniform(claim) + self.uniform(claim),
             // Safe: the ownership lease is renewed on its own loop: the first tick after this
-            // stop (within `renew`) no longer renews it, so it runs out `duration` after the
-            // tick before; the new holder takes it at its next ownership round.
-            None => {
-                let expiry = duration.saturating_sub(renew) + self.uniform(renew);
-                now + expiry + self.uniform(own_acquire)
-            }
+            // stop (within its renewal interval) no longer renews it, so it runs out its
+            // duration after the tick before; the new holder takes it at its next ownership
+            // round.
+            None => now + self.ownership_take_gap(true),
         };
         self.az.lapse_until[part as usize] = Some(start);
         self.schedule_take(start, part);
