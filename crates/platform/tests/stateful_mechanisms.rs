@@ -894,7 +894,7 @@ fn durable_burst(target_based: bool) -> RunOutput {
     let mut m = quiet_models_2024();
     m.durable.task_hub.target_based_scaling.value = if target_based { 1.0 } else { 0.0 };
     let w = "[workflow]\nflow = [{ step = \"a\" }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 2.0 }\nmemory_mb = 100\n";
-    run(Deployment::AzDorch, &m, &scenario(w), Arrivals::Batches { size: 30, pause_s: 600.0 }, 30)
+    run(Deployment::AzDorch, &m, &scenario(w), Arrivals::Batches { size: 30, pause_s: 600.0, warmup: 0 }, 30)
 }
 
 #[test]
@@ -937,7 +937,7 @@ fn the_2026_profile_scales_durable_by_targets_and_the_study_era_incrementally() 
     assert_eq!(today.durable.task_hub.target_based_scaling.value, 1.0);
     assert_eq!(today.durable.concurrency.max_concurrent_orchestrators_per_host.value, 5.0);
     let w = "[workflow]\nflow = [{ step = \"a\" }]\n[workflow.steps.a]\ncpu_s = { dist = \"fixed\", value_s = 2.0 }\nmemory_mb = 100\n";
-    let burst = |m: &Models| run(Deployment::AzDorch, m, &scenario(w), Arrivals::Batches { size: 30, pause_s: 600.0 }, 30);
+    let burst = |m: &Models| run(Deployment::AzDorch, m, &scenario(w), Arrivals::Batches { size: 30, pause_s: 600.0, warmup: 0 }, 30);
     let (then, now) = (burst(&study), burst(&today));
     assert!(now.instances_peak > then.instances_peak, "2026 {} hosts, study era {}", now.instances_peak, then.instances_peak);
 }
@@ -954,7 +954,7 @@ fn a_partition_moving_to_a_joining_host_goes_undequeued_until_its_lease_expires(
         m.durable.task_hub.ownership_lease_duration_s.value = lease_s;
         m.durable.task_hub.lease_sets.value = lease_sets;
         let w = two_steps(0.5);
-        let o = run(Deployment::AzDorch, &m, &scenario(&w), Arrivals::Batches { size: 30, pause_s: 600.0 }, 30);
+        let o = run(Deployment::AzDorch, &m, &scenario(&w), Arrivals::Batches { size: 30, pause_s: 600.0, warmup: 0 }, 30);
         assert!(o.executions.iter().all(|r| r.outcome == Outcome::Completed));
         assert!(o.instances_peak > 1, "the burst scaled out");
         o.executions.iter().map(|r| r.latency().as_secs_f64()).fold(0.0, f64::max)
@@ -1006,7 +1006,7 @@ fn each_partition_changes_hands_at_most_once_while_a_burst_scales_out() {
     let s = scenario(&two_steps(1.0));
     let cfg = s.deployment.get(Deployment::AzDorch.name()).cloned().unwrap_or_default();
     let plan = DeploymentPlan::build(Deployment::AzDorch, &m, &cfg, &s.workflow).expect("plan builds");
-    let o = plan.run(&s.workflow, &Arrivals::Batches { size: 30, pause_s: 600.0 }, 30, RngStreams::new(3, 0), true);
+    let o = plan.run(&s.workflow, &Arrivals::Batches { size: 30, pause_s: 600.0, warmup: 0 }, 30, RngStreams::new(3, 0), true);
     assert!(o.executions.iter().all(|r| r.outcome == Outcome::Completed));
     assert!(o.instances_peak >= 4, "the burst scaled out to {} hosts", o.instances_peak);
     let mut moves = [0u32; 4];
@@ -1228,7 +1228,7 @@ fn a_start_message_read_before_its_instances_row_is_deferred_two_seconds() {
         m.durable.task_hub.execution_started_dedupe.value = f64::from(u8::from(dedupe));
         m
     };
-    let go = |m: &Models, s: &Scenario| traced_az_dorch(s, m, &Arrivals::Batches { size: 10, pause_s: 600.0 }, 10);
+    let go = |m: &Models, s: &Scenario| traced_az_dorch(s, m, &Arrivals::Batches { size: 10, pause_s: 600.0, warmup: 0 }, 10);
     let deferred = |o: &RunOutput| trace_times_s(o, "start message deferred: its Instances row is not written yet").len();
     let mean_pending_to_running_s =
         |o: &RunOutput| -> f64 { o.executions.iter().map(|r| r.pending_to_running.expect("Durable").as_secs_f64()).sum::<f64>() / 10.0 };
@@ -1293,7 +1293,7 @@ fn a_scale_in_holds_orchestrations_waiting_for_a_slot_in_its_buffer_too() {
     let mut short = m.clone();
     short.durable.task_hub.control_queue_visibility_timeout_s.value = 1.0;
     use sfsim_platform::trace::TraceEvent;
-    let go = |m: &Models| traced_az_dorch(&s, m, &Arrivals::Batches { size: 20, pause_s: 60.0 }, 20);
+    let go = |m: &Models| traced_az_dorch(&s, m, &Arrivals::Batches { size: 20, pause_s: 60.0, warmup: 0 }, 20);
     let (a, b) = (go(&m), go(&short));
     let held = held_from_buffers(&a);
     let dropped_episodes = a
@@ -1376,7 +1376,7 @@ fn a_partition_stays_with_its_old_owner_while_that_owner_runs_its_sessions() {
         let mut m = quiet_models_2024();
         m.durable.task_hub.drain_sessions.value = drain;
         m.durable.task_hub.table_partition_manager.value = table;
-        let o = traced_az_dorch(&s, &m, &Arrivals::Batches { size: 30, pause_s: 600.0 }, 30);
+        let o = traced_az_dorch(&s, &m, &Arrivals::Batches { size: 30, pause_s: 600.0, warmup: 0 }, 30);
         assert!(o.executions.iter().all(|r| r.outcome == Outcome::Completed));
         partition_events(&o)
     };
@@ -1498,7 +1498,7 @@ fn a_draining_old_owner_runs_the_control_messages_it_had_buffered() {
         let mut m = quiet_models_2024();
         m.durable.task_hub.control_queue_buffer_threshold.value = 32.0;
         m.durable.task_hub.drain_buffered.value = buffered;
-        let o = traced_az_dorch(&s, &m, &Arrivals::Batches { size: 30, pause_s: 600.0 }, 30);
+        let o = traced_az_dorch(&s, &m, &Arrivals::Batches { size: 30, pause_s: 600.0, warmup: 0 }, 30);
         assert!(o.executions.iter().all(|r| r.outcome == Outcome::Completed));
         let latency_s = o.executions.iter().map(|r| r.end.saturating_since(r.arrival).as_secs_f64()).sum::<f64>() / 30.0;
         (partition_events(&o), latency_s)
@@ -1543,7 +1543,7 @@ fn a_scaled_in_table_manager_host_lets_go_of_a_partition_it_has_nothing_left_of(
     let plan = DeploymentPlan::build(Deployment::AzDorch, &m, &cfg, &s.workflow).expect("plan builds");
     let mut checked = 0;
     for seed in 1..=20 {
-        let o = plan.run(&s.workflow, &Arrivals::Batches { size: 30, pause_s: 60.0 }, 150, RngStreams::new(seed, 0), true);
+        let o = plan.run(&s.workflow, &Arrivals::Batches { size: 30, pause_s: 60.0, warmup: 0 }, 150, RngStreams::new(seed, 0), true);
         let instants = host_instants(&o);
         for &(stop, track, _) in instants.iter().filter(|e| e.2.starts_with("scaled in")) {
             // Partitions this host drains at its stop: kept before it, not let go by then.

@@ -151,6 +151,10 @@ pub enum RawArrivals {
         /// Seconds between a batch's last end and the next batch.
         #[serde(default)]
         pause_s: f64,
+        /// Executions of a first, smaller batch before the regular ones (a harness's warm-up;
+        /// 0: none). The pause follows it as it follows every batch.
+        #[serde(default)]
+        warmup: u64,
     },
     /// Phases of load one after another: Poisson at a rate, a linear ramp of the rate, a pause.
     Phases {
@@ -794,6 +798,8 @@ pub enum Arrivals {
         size: u64,
         /// Seconds between a batch's last end and the next batch.
         pause_s: f64,
+        /// Executions of a first batch before the regular ones (a harness's warm-up; 0: none).
+        warmup: u64,
     },
     /// Every invocation of a public trace (of one app, or all) is an execution, at the
     /// invocation's start.
@@ -806,6 +812,21 @@ pub enum Arrivals {
 }
 
 impl Arrivals {
+    /// Batches: the executions `[first, end)` of the batch execution `e` (0-based) belongs to:
+    /// the warm-up batch (`warmup` executions, when there is one), then batches of `size`.
+    /// `None` for the other kinds.
+    pub fn batch_of(&self, e: u64) -> Option<(u64, u64)> {
+        match *self {
+            Arrivals::Batches { size, warmup, .. } => Some(if e < warmup {
+                (0, warmup)
+            } else {
+                let first = warmup + (e - warmup) / size * size;
+                (first, first + size)
+            }),
+            _ => None,
+        }
+    }
+
     /// The time of the last arrival of `iterations` when it is known in advance (interval and
     /// burst arrivals), seconds.
     pub fn last_arrival_s(&self, iterations: u64) -> Option<f64> {
@@ -1084,11 +1105,11 @@ impl Scenario {
                 Arrivals::Burst { size, interval_s: nonneg("arrivals.interval_s", interval_s)? }
             }
             RawArrivals::Sequential { gap_s } => Arrivals::Sequential { gap_s: nonneg("arrivals.gap_s", gap_s)? },
-            RawArrivals::Batches { size, pause_s } => {
+            RawArrivals::Batches { size, pause_s, warmup } => {
                 if size == 0 {
                     return Err(KeyError::new("arrivals.size", "must be at least 1"));
                 }
-                Arrivals::Batches { size, pause_s: nonneg("arrivals.pause_s", pause_s)? }
+                Arrivals::Batches { size, pause_s: nonneg("arrivals.pause_s", pause_s)?, warmup }
             }
             RawArrivals::Phases { phases } => {
                 if phases.is_empty() {

@@ -133,9 +133,10 @@ impl World<'_> {
             None => match *self.spec.arrivals {
                 Arrivals::Sequential { .. } => {}
                 // The rest of a batch arrives with its first; the next batch, at its end.
-                Arrivals::Batches { size, .. } if u64::from(next.0) % size == 0 => {}
-                Arrivals::Batches { .. } => {
-                    self.q.schedule(now, Ev::Arrival(next));
+                ref b @ Arrivals::Batches { .. } => {
+                    if b.batch_of(u64::from(next.0)).is_some_and(|(first, _)| first != u64::from(next.0)) {
+                        self.q.schedule(now, Ev::Arrival(next));
+                    }
                 }
                 Arrivals::Phases(_) => match self.next_phase_arrival() {
                     Some(t) => {
@@ -156,14 +157,14 @@ impl World<'_> {
     pub(crate) fn ended_schedule_next(&mut self, now: SimTime, e: ExecId) {
         let (next, gap_s) = match *self.spec.arrivals {
             Arrivals::Sequential { gap_s } => (u64::from(e.0) + 1, gap_s),
-            Arrivals::Batches { size, pause_s } => {
+            ref b @ Arrivals::Batches { pause_s, .. } => {
                 self.arrivals_gen.batch_ended += 1;
-                let batch_end = (u64::from(e.0) / size + 1) * size;
-                if self.arrivals_gen.batch_ended < size.min(self.spec.iterations - (batch_end - size)) {
+                let (first, end) = b.batch_of(u64::from(e.0)).expect("batches have batch bounds");
+                if self.arrivals_gen.batch_ended < end.min(self.spec.iterations) - first {
                     return;
                 }
                 self.arrivals_gen.batch_ended = 0;
-                (batch_end, pause_s)
+                (end, pause_s)
             }
             _ => return,
         };
