@@ -5,6 +5,7 @@
 
 use crate::common;
 
+use common::by_deployment;
 use common::conflicts::{models_with, outcomes};
 
 /// One step of exactly 2 CPU-seconds, 400 executions one after another on a warm host (Lambda's
@@ -25,25 +26,6 @@ fn executions(tag: &str, scenario: &str, sets: &[&str]) -> Vec<serde_json::Value
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(&lines).unwrap();
     text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-}
-
-/// `f` of each execution, grouped by deployment (in order of first appearance), each group in
-/// execution order.
-fn by_deployment(execs: &[serde_json::Value], f: impl Fn(&serde_json::Value) -> f64) -> Vec<(String, Vec<f64>)> {
-    let mut by: Vec<(String, Vec<(u64, f64)>)> = Vec::new();
-    for v in execs {
-        let (d, x) = (v["deployment"].as_str().unwrap().to_string(), (v["id"].as_u64().unwrap(), f(v)));
-        match by.iter_mut().find(|(n, _)| *n == d) {
-            Some((_, xs)) => xs.push(x),
-            None => by.push((d, vec![x])),
-        }
-    }
-    by.into_iter()
-        .map(|(d, mut xs)| {
-            xs.sort_by_key(|x| x.0);
-            (d, xs.into_iter().map(|x| x.1).collect())
-        })
-        .collect()
 }
 
 /// Per-execution durations of the step's body (the single function, or the activity running

@@ -39,24 +39,9 @@ fn timeline(tag: &str, sets: &[&str]) -> Vec<(String, Vec<(f64, f64)>)> {
     }
     let o = common::sfsim(&args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let mut by: Vec<(String, Vec<(u64, f64, f64)>)> = Vec::new();
-    for l in std::fs::read_to_string(&lines).unwrap().lines() {
-        let v: serde_json::Value = serde_json::from_str(l).unwrap();
-        let (d, x) = (
-            v["deployment"].as_str().unwrap().to_string(),
-            (v["id"].as_u64().unwrap(), v["arrival_s"].as_f64().unwrap(), v["end_s"].as_f64().unwrap()),
-        );
-        match by.iter_mut().find(|(n, _)| *n == d) {
-            Some((_, xs)) => xs.push(x),
-            None => by.push((d, vec![x])),
-        }
-    }
-    by.into_iter()
-        .map(|(d, mut xs)| {
-            xs.sort_by_key(|x| x.0);
-            (d, xs.into_iter().map(|(_, a, e)| (a, e)).collect())
-        })
-        .collect()
+    let execs: Vec<serde_json::Value> =
+        std::fs::read_to_string(&lines).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    common::by_deployment(&execs, |v| (v["arrival_s"].as_f64().unwrap(), v["end_s"].as_f64().unwrap()))
 }
 
 #[test]

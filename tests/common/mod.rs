@@ -77,3 +77,23 @@ pub fn spans_s(e: &serde_json::Value, name: &str) -> Vec<f64> {
         .map(|f| f["end_s"].as_f64().expect("end_s") - f["start_s"].as_f64().expect("start_s"))
         .collect()
 }
+
+/// `f` of each execution (`--executions` lines), grouped by deployment (in order of first
+/// appearance), each group in execution order (`id`).
+#[allow(dead_code)] // not every test file reads executions
+pub fn by_deployment<T>(execs: &[serde_json::Value], f: impl Fn(&serde_json::Value) -> T) -> Vec<(String, Vec<T>)> {
+    let mut by: Vec<(String, Vec<(u64, T)>)> = Vec::new();
+    for v in execs {
+        let (d, x) = (v["deployment"].as_str().expect("deployment").to_string(), (v["id"].as_u64().expect("id"), f(v)));
+        match by.iter_mut().find(|(n, _)| *n == d) {
+            Some((_, xs)) => xs.push(x),
+            None => by.push((d, vec![x])),
+        }
+    }
+    by.into_iter()
+        .map(|(d, mut xs)| {
+            xs.sort_by_key(|x| x.0);
+            (d, xs.into_iter().map(|x| x.1).collect())
+        })
+        .collect()
+}
