@@ -101,6 +101,30 @@ fn leaving_a_target_out_moves_the_fit_and_shows_in_its_distance() {
     assert!(table.contains("left-out targets") && table.contains("high-one"), "{table}");
 }
 
+/// `--starts N`: each fit searches from N points and keeps the best, so it is never worse than
+/// the one search from the centres (which is the first of them), and the report says so.
+#[test]
+fn more_starts_search_more_and_never_fit_worse() {
+    let dir = tmpdir("cv-starts");
+    let targets = synthetic_targets(&dir);
+    let plan = dir.join("plan.toml");
+    std::fs::write(&plan, ONE_PARAMETER).expect("write plan");
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["--format", "json"];
+        args.extend(extra);
+        let o = cv_run(&targets, &plan, &args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        serde_json::from_slice(&o.stdout).expect("JSON on stdout")
+    };
+    let (one, three) = (run(&[]), run(&["--starts", "3"]));
+    let objective = |j: &serde_json::Value| j["full_fit"]["objective"]["after"].as_f64().expect("objective");
+    let evaluations = |j: &serde_json::Value| j["full_fit"]["evaluations"].as_u64().expect("evaluations");
+    assert!(objective(&three) <= objective(&one) + 1e-12, "{} vs {}", objective(&three), objective(&one));
+    assert!(evaluations(&three) > 2 * evaluations(&one), "{} vs {}", evaluations(&three), evaluations(&one));
+    assert!(three["search"].as_str().expect("search").contains("from 3 starting points each"), "{}", three["search"]);
+    assert!(!one["search"].as_str().expect("search").contains("starting points"), "{}", one["search"]);
+}
+
 #[test]
 fn a_declared_group_is_left_out_whole() {
     let dir = tmpdir("groups");

@@ -72,8 +72,38 @@ impl FitParam {
 
     /// The centre of the range (geometric on a log scale): where cross-validation starts.
     pub fn centre(&self) -> f64 {
-        if self.log_scale() { (self.low * self.high).sqrt() } else { (self.low + self.high) / 2.0 }
+        self.at(0.5)
     }
+
+    /// The point a fraction `u` (0 to 1) of the way across the range, on the search's scale
+    /// (geometric on a log scale).
+    pub fn at(&self, u: f64) -> f64 {
+        if self.log_scale() { self.low * (self.high / self.low).powf(u) } else { self.low + (self.high - self.low) * u }
+    }
+}
+
+/// The `k`-th point (k >= 1) of the Halton sequence in base `base`: a low-discrepancy fraction
+/// in (0, 1) (base 2: 1/2, 1/4, 3/4, 1/8, ...).
+fn halton(mut k: usize, base: usize) -> f64 {
+    let (mut f, mut r) = (1.0, 0.0);
+    while k > 0 {
+        f /= base as f64;
+        r += f * (k % base) as f64;
+        k /= base;
+    }
+    r
+}
+
+/// The starting points of a search: `first`, then `starts - 1` more spread over the ranges
+/// (parameter j takes the Halton sequence in the j-th prime base, from its second point on, so
+/// that none repeats the centre), for objectives with more than one minimum.
+fn start_points(plan: &[FitParam], first: Vec<f64>, starts: usize) -> Vec<Vec<f64>> {
+    const PRIMES: [usize; 12] = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37];
+    let mut points = vec![first];
+    for k in 1..starts.max(1) {
+        points.push(plan.iter().enumerate().map(|(j, p)| p.at(halton(k + 1, PRIMES[j % PRIMES.len()]))).collect());
+    }
+    points
 }
 
 /// Targets left out together in cross-validation (`[[group]]` in a plan).
@@ -298,11 +328,23 @@ pub struct FitOptions {
     pub steps: usize,
     /// Start from the centres of the ranges instead of the models' values.
     pub from_centres: bool,
+    /// Searches per fit: from the start above, then from `starts - 1` more points spread over
+    /// the ranges; the best is kept (1: one search).
+    pub starts: usize,
 }
 
 impl Default for FitOptions {
     fn default() -> Self {
-        FitOptions { iterations: None, seed: None, seeds: 1, passes: 2, steps: 10, from_centres: false, over_seeds: OverSeeds::Mean }
+        FitOptions {
+            iterations: None,
+            seed: None,
+            seeds: 1,
+            passes: 2,
+            steps: 10,
+            from_centres: false,
+            starts: 1,
+            over_seeds: OverSeeds::Mean,
+        }
     }
 }
 
@@ -488,7 +530,17 @@ fn fit_leaving_out(
             .fold((0.0, 0.0), |(l, f), (o, t)| (l + o.distance, f + objective(t, o)))
     };
     let before = ev_all.outcomes(&changes(plan, &start))?;
-    let (best, _) = search(plan, &mut ev_fit, start.clone(), opts, progress)?;
+    let points = start_points(plan, start.clone(), opts.starts);
+    let n = points.len();
+    let mut best: Option<(Vec<f64>, f64)> = None;
+    for (i, from) in points.into_iter().enumerate() {
+        let mut say = |m: &str| if n > 1 { progress(&format!("start {}/{n}: {m}", i + 1)) } else { progress(m) };
+        let (v, f) = search(plan, &mut ev_fit, from, opts, &mut say)?;
+        if best.as_ref().is_none_or(|(_, bf)| f < *bf) {
+            best = Some((v, f));
+        }
+    }
+    let (best, _) = best.expect("at least one start");
     let after = ev_all.outcomes(&changes(plan, &best))?;
     let (l0, o0) = loss_of(&before);
     let (l1, o1) = loss_of(&after);
@@ -638,6 +690,33 @@ pub fn cross_validate(
 mod tests {
     use super::*;
     use crate::targets::load_targets;
+
+    fn param(low: f64, high: f64) -> FitParam {
+        FitParam { model: "m.toml".into(), key: "k".into(), low, high, targets: vec![] }
+    }
+
+    /// `--starts N`: the first search starts where it always did; the others spread over every
+    /// parameter's range on its own scale, none at the centre and no two alike.
+    #[test]
+    fn extra_starts_spread_over_the_ranges_without_repeating_the_first() {
+        assert_eq!([1, 2, 3, 4].map(|k| halton(k, 2)), [0.5, 0.25, 0.75, 0.125]);
+        assert!((halton(2, 3) - 2.0 / 3.0).abs() < 1e-12);
+        let plan = [param(20.0, 600.0), param(0.0, 300.0)];
+        assert!(plan[0].log_scale() && !plan[1].log_scale());
+        let first = vec![plan[0].centre(), plan[1].centre()];
+        assert!((first[0] - (20.0f64 * 600.0).sqrt()).abs() < 1e-9 && first[1] == 150.0);
+        assert_eq!(start_points(&plan, first.clone(), 1), vec![first.clone()]);
+        let points = start_points(&plan, first.clone(), 6);
+        assert_eq!(points.len(), 6);
+        assert_eq!(points[0], first);
+        for (i, p) in points.iter().enumerate().skip(1) {
+            assert!(p[0] > 20.0 && p[0] < 600.0 && p[1] > 0.0 && p[1] < 300.0, "{p:?}");
+            assert!(p != &first, "start {i} repeats the centre");
+            assert!(points[..i].iter().all(|q| q != p), "start {i} repeats an earlier one");
+        }
+        // The first extra start: a quarter of the way on the log scale, two thirds on the linear one.
+        assert!((points[1][0] - 20.0 * 30.0f64.powf(0.25)).abs() < 1e-9 && (points[1][1] - 200.0).abs() < 1e-9, "{:?}", points[1]);
+    }
 
     /// A target out of its band on one seed in ten: the mean counts a tenth of that seed's
     /// distance, so a value meeting it on 9 seeds can beat one meeting it on all 10 with a little

@@ -410,6 +410,12 @@ struct CalibrateArgs {
     /// Golden-section steps per parameter and pass (each one simulator evaluation, plus two).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=60))]
     steps: u64,
+    /// Searches per fit (and per cross-validation fold): from the usual start, then from N - 1
+    /// more points spread over the parameters' ranges (a Halton sequence), keeping the best; for
+    /// objectives with several minima, where one search from the centres can stop in a poor one
+    /// (N times slower).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
+    starts: u64,
     /// Root seed (default: each scenario's).
     #[arg(long)]
     seed: Option<u64>,
@@ -1405,6 +1411,7 @@ fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
         passes: a.passes as usize,
         steps: a.steps as usize,
         from_centres: false,
+        starts: a.starts as usize,
         over_seeds: match a.over_seeds {
             OverSeedsArg::Mean => sfsim_calibration::OverSeeds::Mean,
             OverSeedsArg::Worst => sfsim_calibration::OverSeeds::Worst,
@@ -1412,9 +1419,10 @@ fn cmd_calibrate(a: &CalibrateArgs) -> Result<(), Failure> {
     };
     let quiet = a.quiet;
     let search = format!(
-        "coordinate search, {} pass(es) x {} evaluations per parameter, {}{}",
+        "coordinate search, {} pass(es) x {} evaluations per parameter{}, {}{}",
         a.passes,
         a.steps + 2,
+        if a.starts > 1 { format!(", from {} starting points each", a.starts) } else { String::new() },
         match a.iterations {
             Some(n) => format!("{n} executions per configuration"),
             None => "each experiment's executions".to_string(),
