@@ -8,9 +8,10 @@ timeline (calibration/README.md, session 22, reads 1000-genome with it).
 
 Inputs (any number, each `measured:PATH` or `sfsim:PATH`):
 
-  measured:PATH  SeBS-Flow 2024 per-function rows reduced to the columns
+  measured:PATH  SeBS-Flow's per-function rows, with their header line (read by column
+                 names: func, start, end, container_id, request_id), or reduced without one to
                  func,start,end,is_cold,container_id,...,request_id (request id the last
-                 column; start and end in seconds). The 1000-genome Azure burst is
+                 column); start and end in seconds. The 1000-genome Azure burst is
                  perf-cost/6100.1000-genome/azure/2024/burst_2048.csv @e95c4d0 of
                  spcl/sebs-flow-artifact; rows whose func is the orchestrator (run_workflow,
                  or `R` in a letter-coded reduction) are left out: they are instants written by
@@ -28,6 +29,7 @@ sfsim: the invocations' `instance`).
 
 Usage: durable_timeline.py measured:azure.csv sfsim:genome.jsonl
 """
+import csv
 import json
 import statistics as st
 import sys
@@ -39,15 +41,20 @@ WAVE_GAP_S = 600
 
 
 def measured(path):
+    """Bodies as (execution, start, end), and the number of containers. A file with a header
+    line (`func,...`) is read by its column names, whatever their order (the 6101 files put
+    request_id fourth); a reduction without one by position (request id last, container fifth)."""
     bodies, containers = [], set()
-    for line in open(path):
-        if line.startswith('#') or line.startswith('func,'):
+    lines = [l for l in open(path) if not l.startswith('#')]
+    if lines and lines[0].startswith('func,'):
+        rows = [(r['func'], r['start'], r['end'], r['container_id'], r['request_id']) for r in csv.DictReader(lines)]
+    else:
+        rows = [(p[0], p[1], p[2], p[4], p[-1]) for p in (l.strip().split(',') for l in lines) if len(p) >= 6]
+    for func, start, end, container, request in rows:
+        if func in ORCHESTRATOR:
             continue
-        p = line.strip().split(',')
-        if len(p) < 6 or p[0] in ORCHESTRATOR:
-            continue
-        bodies.append((p[-1], float(p[1]), float(p[2])))
-        containers.add(p[4])
+        bodies.append((request, float(start), float(end)))
+        containers.add(container)
     return bodies, len(containers)
 
 
