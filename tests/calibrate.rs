@@ -65,19 +65,28 @@ fn cv_run(targets: &std::path::Path, plan: &std::path::Path, extra: &[&str]) -> 
     sfsim(&args)
 }
 
-fn cv_json(targets: &std::path::Path, plan: &std::path::Path) -> serde_json::Value {
-    let o = cv_run(targets, plan, &["--format", "json"]);
+fn cv_json(targets: &std::path::Path, plan: &std::path::Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["--format", "json"];
+    args.extend(extra);
+    let o = cv_run(targets, plan, &args);
     assert_eq!(o.status.code(), Some(0), "a report exits 0 even when targets are missed: {}", stderr(&o));
     serde_json::from_slice(&o.stdout).expect("JSON on stdout")
 }
 
-#[test]
-fn leaving_a_target_out_moves_the_fit_and_shows_in_its_distance() {
-    let dir = tmpdir("cv");
+/// A temporary directory holding the synthetic targets and a plan of `plan_text`: (dir,
+/// targets, plan).
+fn synthetic_setup(name: &str, plan_text: &str) -> (common::TempDir, PathBuf, PathBuf) {
+    let dir = tmpdir(name);
     let targets = synthetic_targets(&dir);
     let plan = dir.join("plan.toml");
-    std::fs::write(&plan, ONE_PARAMETER).expect("write plan");
-    let j = cv_json(&targets, &plan);
+    std::fs::write(&plan, plan_text).expect("write plan");
+    (dir, targets, plan)
+}
+
+#[test]
+fn leaving_a_target_out_moves_the_fit_and_shows_in_its_distance() {
+    let (_dir, targets, plan) = synthetic_setup("cv", ONE_PARAMETER);
+    let j = cv_json(&targets, &plan, &[]);
     let full = j["full_fit"]["parameters"][0]["value"].as_f64().expect("full value");
     let folds = j["folds"].as_array().expect("folds");
     let names: Vec<&str> = folds.iter().map(|f| f["group"].as_str().expect("group")).collect();
@@ -105,18 +114,8 @@ fn leaving_a_target_out_moves_the_fit_and_shows_in_its_distance() {
 /// the one search from the centres (which is the first of them), and the report says so.
 #[test]
 fn more_starts_search_more_and_never_fit_worse() {
-    let dir = tmpdir("cv-starts");
-    let targets = synthetic_targets(&dir);
-    let plan = dir.join("plan.toml");
-    std::fs::write(&plan, ONE_PARAMETER).expect("write plan");
-    let run = |extra: &[&str]| -> serde_json::Value {
-        let mut args = vec!["--format", "json"];
-        args.extend(extra);
-        let o = cv_run(&targets, &plan, &args);
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-        serde_json::from_slice(&o.stdout).expect("JSON on stdout")
-    };
-    let (one, three) = (run(&[]), run(&["--starts", "3"]));
+    let (_dir, targets, plan) = synthetic_setup("cv-starts", ONE_PARAMETER);
+    let (one, three) = (cv_json(&targets, &plan, &[]), cv_json(&targets, &plan, &["--starts", "3"]));
     let objective = |j: &serde_json::Value| j["full_fit"]["objective"]["after"].as_f64().expect("objective");
     let evaluations = |j: &serde_json::Value| j["full_fit"]["evaluations"].as_u64().expect("evaluations");
     assert!(objective(&three) <= objective(&one) + 1e-12, "{} vs {}", objective(&three), objective(&one));
@@ -127,11 +126,9 @@ fn more_starts_search_more_and_never_fit_worse() {
 
 #[test]
 fn a_declared_group_is_left_out_whole() {
-    let dir = tmpdir("groups");
-    let targets = synthetic_targets(&dir);
-    let plan = dir.join("plan.toml");
-    std::fs::write(&plan, format!("{ONE_PARAMETER}\n[[group]]\nname = \"both\"\ntargets = [\"low-one\", \"high-one\"]\n")).expect("write");
-    let j = cv_json(&targets, &plan);
+    let (_dir, targets, plan) =
+        synthetic_setup("groups", &format!("{ONE_PARAMETER}\n[[group]]\nname = \"both\"\ntargets = [\"low-one\", \"high-one\"]\n"));
+    let j = cv_json(&targets, &plan, &[]);
     let folds = j["folds"].as_array().expect("folds");
     assert_eq!(folds.len(), 1, "{j}");
     assert_eq!(folds[0]["group"], "both");

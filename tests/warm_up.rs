@@ -33,15 +33,15 @@ fn the_warm_up_batch_runs_but_is_not_counted() {
 fn timeline(tag: &str, sets: &[&str]) -> Vec<(String, Vec<(f64, f64)>)> {
     let dir = common::TempDir::new(&format!("warm-up-{tag}"));
     let lines = dir.join("executions.jsonl");
-    let mut args = vec!["run", "scenarios/validation/sebs-chain-32b.toml", "-q", "--executions", lines.to_str().unwrap()];
+    let mut args = vec!["run", "scenarios/validation/sebs-chain-32b.toml", "-q", "--executions", lines.to_str().expect("utf-8 path")];
     for s in sets {
         args.extend(["--set", s]);
     }
     let o = common::sfsim(&args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let execs: Vec<serde_json::Value> =
-        std::fs::read_to_string(&lines).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    common::by_deployment(&execs, |v| (v["arrival_s"].as_f64().unwrap(), v["end_s"].as_f64().unwrap()))
+        std::fs::read_to_string(&lines).expect("executions file").lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    common::by_deployment(&execs, |v| (v["arrival_s"].as_f64().expect("arrival_s"), v["end_s"].as_f64().expect("end_s")))
 }
 
 #[test]

@@ -270,9 +270,7 @@ pub fn run_scenario_keeping(
     let span_s = match scenario.arrivals {
         Arrivals::Poisson { rate_per_s } => iterations as f64 / rate_per_s,
         Arrivals::Sequential { gap_s } => gap_s * iterations as f64,
-        Arrivals::Batches { size, pause_s, warmup } => {
-            pause_s * (u64::from(warmup > 0) + iterations.saturating_sub(warmup).div_ceil(size)) as f64
-        }
+        Arrivals::Batches { pause_s, .. } => pause_s * scenario.arrivals.batch_count(iterations).unwrap_or(0) as f64,
         Arrivals::Phases(ref phases) => phases.iter().map(|p| p.duration_s).sum(),
         _ => scenario.arrivals.last_arrival_s(iterations).unwrap_or(0.0),
     };

@@ -827,6 +827,17 @@ impl Arrivals {
         }
     }
 
+    /// Batches: how many batches `iterations` executions make (the warm-up counting as one).
+    /// `None` for the other kinds.
+    pub fn batch_count(&self, iterations: u64) -> Option<u64> {
+        match *self {
+            Arrivals::Batches { size, warmup, .. } => {
+                Some(u64::from(warmup > 0 && iterations > 0) + iterations.saturating_sub(warmup).div_ceil(size))
+            }
+            _ => None,
+        }
+    }
+
     /// The time of the last arrival of `iterations` when it is known in advance (interval and
     /// burst arrivals), seconds.
     pub fn last_arrival_s(&self, iterations: u64) -> Option<f64> {
@@ -1713,6 +1724,20 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A warm-up batch comes first and counts as a batch; without one, batches of `size` from 0.
+    #[test]
+    fn batches_are_the_warm_up_then_batches_of_their_size() {
+        let b = |warmup| Arrivals::Batches { size: 30, pause_s: 15.0, warmup };
+        assert_eq!([0, 29, 30, 59].map(|e| b(0).batch_of(e)), [Some((0, 30)), Some((0, 30)), Some((30, 60)), Some((30, 60))]);
+        assert_eq!([0, 1, 30, 31].map(|e| b(1).batch_of(e)), [Some((0, 1)), Some((1, 31)), Some((1, 31)), Some((31, 61))]);
+        assert_eq!(
+            [(0, 60), (0, 61), (1, 61), (1, 62), (1, 1), (1, 0), (50, 20)].map(|(w, n)| b(w).batch_count(n)).map(Option::unwrap),
+            [2, 3, 3, 4, 1, 0, 1]
+        );
+        assert_eq!(Arrivals::Sequential { gap_s: 1.0 }.batch_of(3), None);
+        assert_eq!(Arrivals::Sequential { gap_s: 1.0 }.batch_count(3), None);
+    }
 
     const GOOD: &str = r#"
 [scenario]
