@@ -53,6 +53,8 @@ mod load_phases;
 mod loaders_fuzz;
 #[path = "model_overrides.rs"]
 mod model_overrides;
+#[path = "object_downloads.rs"]
+mod object_downloads;
 #[path = "profiles.rs"]
 mod profiles;
 #[path = "queueing_oracle.rs"]
