@@ -61,6 +61,9 @@ pub struct StorageParams {
     pub latency_sigma: Param,
     /// Single-stream bandwidth, MiB/s.
     pub bandwidth_mb_per_s: Param,
+    /// CPU the function's storage client spends per MiB moved (TLS, HTTP, copies into
+    /// memory), reference-core seconds ([`crate::storage`]).
+    pub client_cpu_s_per_mb: Param,
     /// Price per GET (S3; Azure Blob prices come from the storage account's kind,
     /// `models/az-storage.toml`, so `az-func.toml` gives none).
     pub price_usd_per_get: Option<Param>,
@@ -1159,6 +1162,7 @@ fn check_shared(cold: &ColdStartParams, keep: &KeepAliveParams, st: &StoragePara
     within("storage.put_latency_s_median", &st.put_latency_s_median, 0.0, 60.0)?;
     within("storage.latency_sigma", &st.latency_sigma, 0.0, 5.0)?;
     within("storage.bandwidth_mb_per_s", &st.bandwidth_mb_per_s, 0.001, 1e6)?;
+    within("storage.client_cpu_s_per_mb", &st.client_cpu_s_per_mb, 0.0, 10.0)?;
     if let Some(p) = &st.price_usd_per_get {
         within("storage.price_usd_per_get", p, 0.0, 1.0)?;
     }

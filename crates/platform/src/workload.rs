@@ -57,19 +57,19 @@ use sfsim_engine::{RngStreams, SimDuration, SimRng, WorkRng, WorkStreams};
 use sfsim_workflow::{EntityOpId, EntityRef, StateId, Step, Workflow};
 
 use crate::deployment::FunctionPlatform;
-use crate::storage::StorageOp;
+use crate::storage::{FunctionTransfer, StorageOp};
 
 /// One piece of a step's work, in the order it happens; each simulator turns it into phases.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Work {
-    /// Reading an object or a state object from remote storage (the transfer's duration).
-    Get(SimDuration),
+    /// Reading an object or a state object from remote storage (its wait and client CPU).
+    Get(FunctionTransfer),
     /// CPU-seconds at one vCPU.
     Cpu(f64),
     /// Waiting on non-storage I/O.
     Io(SimDuration),
     /// Writing an object or a state object to remote storage.
-    Put(SimDuration),
+    Put(FunctionTransfer),
 }
 
 /// The work of one step, scaled by `share` (a split fan-out item's part): object reads (when
@@ -92,7 +92,7 @@ pub(crate) fn step_work(
     if fetch_objects {
         let state_reads = s.state_reads.iter().filter(|_| state_via_storage).map(state_size);
         for b in s.reads_bytes.iter().copied().chain(state_reads) {
-            emit(Work::Get(p.storage.transfer_time(StorageOp::Get, b, rng.get())));
+            emit(Work::Get(p.storage.function_transfer(StorageOp::Get, b, p.thread_rate(), rng.get())));
         }
     }
     let class = crate::cpu::class_work_factor(s.vector_share, p.cpu_speed, p.vector_speed);
@@ -106,7 +106,7 @@ pub(crate) fn step_work(
     }
     let state_updates = s.state_updates.iter().filter(|_| state_via_storage).map(state_size);
     for b in s.writes_bytes.iter().copied().chain(state_updates) {
-        emit(Work::Put(p.storage.transfer_time(StorageOp::Put, b, rng.get())));
+        emit(Work::Put(p.storage.function_transfer(StorageOp::Put, b, p.thread_rate(), rng.get())));
     }
 }
 

@@ -229,8 +229,7 @@ impl<'a> World<'a> {
             // The message referenced a blob or an S3 object: read it first.
             let size = self.node_output(&self.wf.flow[node as usize - 1]);
             if sqs {
-                let p = self.sqs_fetch_phase(app, size, 64.0);
-                out.push(p);
+                self.sqs_fetch_phases(app, size, 64.0, out);
             } else {
                 let d = self.plan.apps[AppId(0)].platform.storage.transfer_time(crate::storage::StorageOp::Get, size, &mut self.rng);
                 out.push(Phase::wait(d, 64.0, crate::record::Component::Transfer));

@@ -77,7 +77,7 @@ use crate::error::PlatformError;
 use crate::params::Models;
 use crate::record::{Breakdown, Component, ExecRecord, Outcome, RunOutput, StatefulCounts};
 use crate::scaling::{HostScaler, LambdaScaler};
-use crate::storage::StorageOp;
+use crate::storage::{FunctionTransfer, StorageOp};
 use crate::trace::{TraceEvent, TraceSink};
 use crate::workload::Work;
 
@@ -279,6 +279,14 @@ impl Phase {
     pub fn transfer(d: SimDuration, memory_mb: f64, op: StorageOp) -> Phase {
         Phase { storage: Some(op), ..Phase::wait(d, memory_mb, Component::Transfer) }
     }
+    /// A function's storage operation `op` ([`crate::storage::ObjectStore::function_transfer`]):
+    /// its wait (counted and billed as `op`), then its client's CPU on the code's thread.
+    pub fn push_function_transfer(out: &mut Vec<Phase>, t: FunctionTransfer, memory_mb: f64, op: StorageOp) {
+        out.push(Phase::transfer(t.wait, memory_mb, op));
+        if t.cpu_s > 0.0 {
+            out.push(Phase::cpu(t.cpu_s, memory_mb, Component::Transfer));
+        }
+    }
     pub fn wait(d: SimDuration, memory_mb: f64, comp: Component) -> Phase {
         Phase { kind: PhaseKind::Wait(d), memory_mb: memory_mb as f32, comp, storage: None, host: false, threads: 0 }
     }
@@ -310,13 +318,11 @@ pub(crate) fn step_phases(
     out: &mut Vec<Phase>,
 ) {
     let mem = s.memory_mb;
-    crate::workload::step_work(s, w, p, share, fetch, state_via_storage, work, rng, |x| {
-        out.push(match x {
-            Work::Get(d) => Phase::transfer(d, mem, StorageOp::Get),
-            Work::Cpu(c) => Phase { threads: s.threads.unwrap_or(0), ..Phase::cpu(c, mem, Component::Execution) },
-            Work::Io(d) => Phase::wait(d, mem, Component::Execution),
-            Work::Put(d) => Phase::transfer(d, mem, StorageOp::Put),
-        })
+    crate::workload::step_work(s, w, p, share, fetch, state_via_storage, work, rng, |x| match x {
+        Work::Get(t) => Phase::push_function_transfer(out, t, mem, StorageOp::Get),
+        Work::Cpu(c) => out.push(Phase { threads: s.threads.unwrap_or(0), ..Phase::cpu(c, mem, Component::Execution) }),
+        Work::Io(d) => out.push(Phase::wait(d, mem, Component::Execution)),
+        Work::Put(t) => Phase::push_function_transfer(out, t, mem, StorageOp::Put),
     });
 }
 
@@ -1600,13 +1606,23 @@ impl World<'_> {
         let mem = out.last().map_or(0.0, |x| f64::from(x.memory_mb));
         // The storage stream of the operation, apart from the steps' (step index above them).
         let mut rng = crate::workload::StorageRng::new(&self.spec.streams, self.noise, e.0, self.wf.steps.len() as u32 + op.0, item);
-        out.push(Phase::transfer(p.storage.transfer_time(StorageOp::Get, size, rng.get()), mem, StorageOp::Get));
+        Phase::push_function_transfer(
+            out,
+            p.storage.function_transfer(StorageOp::Get, size, p.thread_rate(), rng.get()),
+            mem,
+            StorageOp::Get,
+        );
         let cpu = crate::workload::entity_op_cpu_s(&self.spec.streams, &self.noise, self.wf, e.0, op, item, p.cpu_noise_sigma);
         if cpu > 0.0 {
             out.push(Phase::cpu(cpu, mem, Component::Execution));
         }
         if o.writes {
-            out.push(Phase::transfer(p.storage.transfer_time(StorageOp::Put, size, rng.get()), mem, StorageOp::Put));
+            Phase::push_function_transfer(
+                out,
+                p.storage.function_transfer(StorageOp::Put, size, p.thread_rate(), rng.get()),
+                mem,
+                StorageOp::Put,
+            );
         }
     }
 

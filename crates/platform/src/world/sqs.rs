@@ -202,18 +202,20 @@ impl<'a> World<'a> {
     /// then SendMessage.
     pub(crate) fn sqs_send_phases(&mut self, app: AppId, size: u64, memory_mb: f64, out: &mut Vec<Phase>) {
         if self.sqs().messages.offloads(size) {
-            let d = self.plan.apps[app].platform.storage.transfer_time(StorageOp::Put, size, &mut self.rng);
-            out.push(Phase::transfer(d, memory_mb, StorageOp::Put));
+            let p = &self.plan.apps[app].platform;
+            let t = p.storage.function_transfer(StorageOp::Put, size, p.thread_rate(), &mut self.rng);
+            Phase::push_function_transfer(out, t, memory_mb, StorageOp::Put);
         }
         let (m, s) = self.sqs().send_latency;
         let d = self.lognormal(m, s);
         out.push(Phase::wait(d, memory_mb, Component::Transfer));
     }
 
-    /// The receiving function's first phase for a message whose payload is in S3: the GET.
-    pub(crate) fn sqs_fetch_phase(&mut self, app: AppId, size: u64, memory_mb: f64) -> Phase {
-        let d = self.plan.apps[app].platform.storage.transfer_time(StorageOp::Get, size, &mut self.rng);
-        Phase::transfer(d, memory_mb, StorageOp::Get)
+    /// The receiving function's first phases for a message whose payload is in S3: the GET.
+    pub(crate) fn sqs_fetch_phases(&mut self, app: AppId, size: u64, memory_mb: f64, out: &mut Vec<Phase>) {
+        let p = &self.plan.apps[app].platform;
+        let t = p.storage.function_transfer(StorageOp::Get, size, p.thread_rate(), &mut self.rng);
+        Phase::push_function_transfer(out, t, memory_mb, StorageOp::Get);
     }
 
     /// Execution `exec`'s function has sent its output of `size` bytes to queue `queue`.
