@@ -37,6 +37,8 @@ mod durable_backends;
 mod entity_lifetime;
 #[path = "executions_output.rs"]
 mod executions_output;
+#[path = "first_call.rs"]
+mod first_call;
 #[path = "function_span.rs"]
 mod function_span;
 #[path = "golden.rs"]

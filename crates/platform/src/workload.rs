@@ -62,6 +62,9 @@ use crate::storage::{FunctionTransfer, StorageOp};
 /// One piece of a step's work, in the order it happens; each simulator turns it into phases.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Work {
+    /// CPU-seconds at one vCPU that the function's code spends on its first call on an
+    /// instance (the step's `first_call_cpu_s`); the simulator keeps it for that call only.
+    FirstCall(f64),
     /// Reading an object or a state object from remote storage (its wait and client CPU).
     Get(FunctionTransfer),
     /// CPU-seconds at one vCPU.
@@ -89,6 +92,9 @@ pub(crate) fn step_work(
     mut emit: impl FnMut(Work),
 ) {
     let state_size = |id: &EntityRef| w.state[id.state.0 as usize].size_bytes;
+    if s.first_call_cpu_s > 0.0 {
+        emit(Work::FirstCall(s.first_call_cpu_s));
+    }
     if fetch_objects {
         let state_reads = s.state_reads.iter().filter(|_| state_via_storage).map(state_size);
         for b in s.reads_bytes.iter().copied().chain(state_reads) {

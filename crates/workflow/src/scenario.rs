@@ -567,6 +567,11 @@ pub struct RawStep {
     /// Threads the step's code computes on (default: the platform's `function.worker_threads`):
     /// it uses at most that many cores, or vCPUs of Lambda's credit.
     pub threads: Option<i64>,
+    /// CPU-bound time on one reference core that the function's code spends on its first call
+    /// on an instance, inside the call (imports and SDK clients made by the handler rather than
+    /// at the instance's initialization): it runs at the instance's share, before the step's
+    /// reads, and only once per instance (default 0).
+    pub first_call_cpu_s: Option<f64>,
     /// Wall time not bound by the CPU (waiting on a service other than modelled storage).
     pub io_s: Option<RawDist>,
     /// Observed memory while the step runs.
@@ -731,6 +736,9 @@ pub struct Step {
     pub vector_share: f64,
     /// Threads its code computes on; `None`: the platform's `function.worker_threads`.
     pub threads: Option<u8>,
+    /// Reference-core seconds its function spends on its first call on an instance, inside the
+    /// call (imports and clients made by the handler): once per (instance, function).
+    pub first_call_cpu_s: f64,
     /// Wall seconds not bound by the CPU.
     pub io: Dist,
     /// Observed memory, MiB.
@@ -1370,6 +1378,7 @@ fn validate_workflow(
             cpu: Dist::from_raw(&s.cpu_s, &format!("{k}.cpu_s"))?,
             vector_share: fraction(&format!("{k}.vector_share"), s.vector_share.unwrap_or(0.0))?,
             threads: s.threads.map(|n| thread_count(&format!("{k}.threads"), n)).transpose()?,
+            first_call_cpu_s: nonneg(&format!("{k}.first_call_cpu_s"), s.first_call_cpu_s.unwrap_or(0.0))?,
             io: s.io_s.as_ref().map(|r| Dist::from_raw(r, &format!("{k}.io_s"))).transpose()?.unwrap_or(Dist::fixed(0.0)),
             memory_mb: positive(&format!("{k}.memory_mb"), s.memory_mb)?,
             input_bytes: kb_to_bytes(&format!("{k}.input_kb"), s.input_kb)?,
@@ -1798,6 +1807,19 @@ size_kb = 100
     }
 
     /// A step's vectorized share defaults to scalar code and must be a share.
+    #[test]
+    fn first_call_cpu_is_a_nonnegative_time_defaulting_to_zero() {
+        let s = load(GOOD, &[]).expect("valid");
+        assert!(s.workflow.steps.iter().all(|x| x.first_call_cpu_s == 0.0));
+        let s = load(GOOD, &["workflow.steps.b.first_call_cpu_s=0.47"]).expect("valid");
+        assert_eq!(s.workflow.steps[1].first_call_cpu_s, 0.47);
+        for bad in ["-0.1", "nan", "inf"] {
+            let e = load(GOOD, &[&format!("workflow.steps.b.first_call_cpu_s={bad}")]).expect_err("out of range");
+            let text = e.to_string();
+            assert!(text.contains("workflow.steps.b.first_call_cpu_s") && text.contains("finite number"), "{text}");
+        }
+    }
+
     #[test]
     fn vector_share_is_a_share() {
         let s = load(GOOD, &[]).expect("valid");

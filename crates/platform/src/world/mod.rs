@@ -252,6 +252,11 @@ pub(crate) enum PhaseKind {
     Cpu(f64),
     /// A fixed wait (non-CPU I/O, storage latency).
     Wait(SimDuration),
+    /// CPU work (vCPU-seconds) that the code of function `function` (a [`StepId`]'s index) does
+    /// on its first call on an instance (a step's `first_call_cpu_s`): when the invocation is
+    /// dispatched, it stays for the instance's first call of the function and is dropped for
+    /// every later one ([`World::resolve_first_calls`]).
+    FirstCallCpu { function: u32, work: f64 },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -319,6 +324,11 @@ pub(crate) fn step_phases(
 ) {
     let mem = s.memory_mb;
     crate::workload::step_work(s, w, p, share, fetch, state_via_storage, work, rng, |x| match x {
+        Work::FirstCall(c) => out.push(Phase {
+            kind: PhaseKind::FirstCallCpu { function: s.function.0, work: c },
+            threads: 1,
+            ..Phase::cpu(c, mem, Component::Execution)
+        }),
         Work::Get(t) => Phase::push_function_transfer(out, t, mem, StorageOp::Get),
         Work::Cpu(c) => out.push(Phase { threads: s.threads.unwrap_or(0), ..Phase::cpu(c, mem, Component::Execution) }),
         Work::Io(d) => out.push(Phase::wait(d, mem, Component::Execution)),
@@ -436,6 +446,8 @@ pub(crate) struct Inst {
     assigned: Vec<InvId>,
     created: SimTime,
     poisoned: bool,
+    /// The functions (a [`StepId`]'s index) whose first call it has run (`first_call_cpu_s`).
+    first_calls: Vec<u32>,
     /// Its language worker restarts after a function timeout (a count of restarts, odd while
     /// one is under way): no invocation takes a worker thread until it is back.
     worker_restarts: u32,

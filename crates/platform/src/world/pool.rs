@@ -12,7 +12,11 @@
 //! front end and adds hosts at the HTTP pace ([`crate::scaling::HostScaler`]; queue-driven
 //! scale-out is the scale controller's, in [`super::azure`]). An invocation runs its phases:
 //! CPU work on the instance's shared CPU ([`crate::cpu`], processor sharing) and fixed waits
-//! (I/O, storage transfers). Failures: a timeout or an out-of-memory step aborts the invocation
+//! (I/O, storage transfers). A step's `first_call_cpu_s` (the imports and clients a handler
+//! makes on its first call) is CPU work its function does on an instance only once: when an
+//! invocation is dispatched the pool keeps it for the instance's first call of that function and
+//! drops it otherwise (`resolve_first_calls`; on Azure hosts once per function, on Lambda once
+//! per sandbox; a restarted language worker keeps its imports, a limit). Failures: a timeout or an out-of-memory step aborts the invocation
 //! with the platform's error and recycles the instance once it is idle. Billing
 //! ([`crate::billing`]): Lambda bills each invocation's configured memory and rounded duration;
 //! Azure meters the host's observed memory, shared among the invocations running at once.
@@ -26,7 +30,8 @@
 //!
 //! **Validation.** `crates/platform/tests/stateless_lifecycle.rs` (warm reuse, keep-alive,
 //! throttling, payload and timeout failures, processor sharing, the thread pool), the queueing
-//! oracles of `tests/queueing_oracle.rs`, the golden timelines of `tests/golden/`.
+//! oracles of `tests/queueing_oracle.rs`, the golden timelines of `tests/golden/`,
+//! `tests/first_call.rs` (a first call paid once per instance and function, at the share).
 
 use sfsim_engine::{SimDuration, SimTime};
 
@@ -248,6 +253,7 @@ impl World<'_> {
             assigned: Vec::new(),
             created: now,
             poisoned: false,
+            first_calls: Vec::new(),
             worker_restarts: 0,
             draining: false,
             leaving: false,
@@ -407,6 +413,7 @@ impl World<'_> {
             self.meter(i, now);
             self.insts[i].meter_running.push(v);
         }
+        self.resolve_first_calls(v, i);
         let inv = &mut self.invs[v];
         if threads > 0 {
             let n = inv.phases.len();
@@ -424,6 +431,21 @@ impl World<'_> {
             return;
         }
         self.run_code(now, v);
+    }
+
+    /// Keeps invocation `v`'s first-call work (`PhaseKind::FirstCallCpu`) for the functions
+    /// instance `i` has not yet run, and records them as run; drops it for the others. Called
+    /// when `v` is dispatched to `i`, before any of its phases starts.
+    fn resolve_first_calls(&mut self, v: InvId, i: InstId) {
+        let inst = &mut self.insts[i];
+        self.invs[v].phases.retain(|p| match p.kind {
+            PhaseKind::FirstCallCpu { function, .. } if inst.first_calls.contains(&function) => false,
+            PhaseKind::FirstCallCpu { function, .. } => {
+                inst.first_calls.push(function);
+                true
+            }
+            _ => true,
+        });
     }
 
     /// Takes a worker thread for invocation `v` on its host, or queues it (FIFO) for one.
@@ -665,7 +687,7 @@ impl World<'_> {
         self.meter(i, now);
         self.insts[i].meter_mem_mb += delta;
         match ph.kind {
-            PhaseKind::Cpu(work) => {
+            PhaseKind::Cpu(work) | PhaseKind::FirstCallCpu { work, .. } => {
                 self.insts[i].cpu.add_threads(now, v.0, work, (ph.threads > 0).then_some(ph.threads));
                 self.reschedule_cpu(i);
             }
@@ -716,6 +738,7 @@ impl World<'_> {
                 (_, Some(StorageOp::Get), _) => "storage read",
                 (_, Some(StorageOp::Put), _) => "storage write",
                 (_, None, Component::Replay) => "replay",
+                (PhaseKind::FirstCallCpu { .. }, _, _) => "first call (imports, clients)",
                 (PhaseKind::Cpu(_), _, _) => "cpu",
                 (PhaseKind::Wait(_), _, Component::Transfer) => "state / history I/O",
                 (PhaseKind::Wait(_), _, _) => "io",
@@ -814,7 +837,7 @@ impl World<'_> {
         }
         let inv = &self.invs[v];
         let i = self.host_of(v);
-        if let PhaseKind::Cpu(_) = inv.phases[inv.next].kind
+        if let PhaseKind::Cpu(_) | PhaseKind::FirstCallCpu { .. } = inv.phases[inv.next].kind
             && self.insts[i].cpu.remove(now, v.0)
         {
             self.reschedule_cpu(i);
