@@ -739,6 +739,7 @@ impl World<'_> {
                 (_, Some(StorageOp::Put), _) => "storage write",
                 (_, None, Component::Replay) => "replay",
                 (PhaseKind::FirstCallCpu { .. }, _, _) => "first call (imports, clients)",
+                (PhaseKind::Cpu(_), _, Component::Transfer) => "storage client cpu",
                 (PhaseKind::Cpu(_), _, _) => "cpu",
                 (PhaseKind::Wait(_), _, Component::Transfer) => "state / history I/O",
                 (PhaseKind::Wait(_), _, _) => "io",
