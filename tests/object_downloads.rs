@@ -77,6 +77,8 @@ fn a_small_lambdas_download_is_paced_by_its_cpu_share_a_large_ones_by_the_networ
     // in the same 56 ms.
     let [m128, m256, m1024, m3008] = [128, 256, 1024, 3008].map(lambda_download_p50_s);
     assert!(m128 > 1.6 * m256 && m256 > 1.6 * m1024, "128 MB {m128:.3} s, 256 MB {m256:.3} s, 1,024 MB {m1024:.3} s");
-    assert!((m3008 - m1024).abs() < 0.3 * m1024, "the network paces both: 1,024 MB {m1024:.3} s, 3,008 MB {m3008:.3} s");
+    // The network paces both, so they take the same time (before the overlap was measured from
+    // the CPU phase's actual start, Lambda's 20 ms quota let 1,024 MB finish 15 % sooner).
+    assert!((m3008 - m1024).abs() < 0.05 * m1024, "the network paces both: 1,024 MB {m1024:.3} s, 3,008 MB {m3008:.3} s");
     assert!((0.17..0.32).contains(&m128), "128 MB: {m128:.3} s against the measured 0.247 s");
 }

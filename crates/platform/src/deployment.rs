@@ -225,15 +225,6 @@ pub struct FunctionPlatform {
 }
 
 impl FunctionPlatform {
-    /// Reference cores one thread of the function's code computes at on an idle instance: the
-    /// instance's share for one thread (at most one vCPU) times the core's speed. The storage
-    /// client's pace ([`crate::storage::ObjectStore::function_transfer`]).
-    pub fn thread_rate(&self) -> f64 {
-        self.cpu_capacity_vcpu.min(1.0) * self.cpu_speed
-    }
-}
-
-impl FunctionPlatform {
     /// Azure: minimum time between host additions for HTTP demand (zero for Lambda).
     pub fn http_interval(&self) -> SimDuration {
         match self.scaling {

@@ -98,7 +98,7 @@ pub(crate) fn step_work(
     if fetch_objects {
         let state_reads = s.state_reads.iter().filter(|_| state_via_storage).map(state_size);
         for b in s.reads_bytes.iter().copied().chain(state_reads) {
-            emit(Work::Get(p.storage.function_transfer(StorageOp::Get, b, p.thread_rate(), rng.get())));
+            emit(Work::Get(p.storage.function_transfer(StorageOp::Get, b, rng.get())));
         }
     }
     let class = crate::cpu::class_work_factor(s.vector_share, p.cpu_speed, p.vector_speed);
@@ -112,7 +112,7 @@ pub(crate) fn step_work(
     }
     let state_updates = s.state_updates.iter().filter(|_| state_via_storage).map(state_size);
     for b in s.writes_bytes.iter().copied().chain(state_updates) {
-        emit(Work::Put(p.storage.function_transfer(StorageOp::Put, b, p.thread_rate(), rng.get())));
+        emit(Work::Put(p.storage.function_transfer(StorageOp::Put, b, rng.get())));
     }
 }
 

@@ -257,6 +257,9 @@ pub(crate) enum PhaseKind {
     /// dispatched, it stays for the instance's first call of the function and is dropped for
     /// every later one ([`World::resolve_first_calls`]).
     FirstCallCpu { function: u32, work: f64 },
+    /// The rest of a storage operation's network time after its client's CPU phase (the phase
+    /// before it): a wait of `max(0, network - that phase's duration)` ([`crate::storage`]).
+    NetworkRest(SimDuration),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -285,12 +288,16 @@ impl Phase {
         Phase { storage: Some(op), ..Phase::wait(d, memory_mb, Component::Transfer) }
     }
     /// A function's storage operation `op` ([`crate::storage::ObjectStore::function_transfer`]):
-    /// its wait (counted and billed as `op`), then its client's CPU on the code's thread.
+    /// the first byte's latency (counted and billed as `op`), then its client's CPU on one
+    /// thread overlapped with the body's network time: the CPU phase, then the network's rest.
     pub fn push_function_transfer(out: &mut Vec<Phase>, t: FunctionTransfer, memory_mb: f64, op: StorageOp) {
-        out.push(Phase::transfer(t.wait, memory_mb, op));
-        if t.cpu_s > 0.0 {
-            out.push(Phase::cpu(t.cpu_s, memory_mb, Component::Transfer));
+        if t.cpu_s <= 0.0 {
+            out.push(Phase::transfer(t.latency + t.network, memory_mb, op));
+            return;
         }
+        out.push(Phase::transfer(t.latency, memory_mb, op));
+        out.push(Phase { threads: 1, ..Phase::cpu(t.cpu_s, memory_mb, Component::Transfer) });
+        out.push(Phase { kind: PhaseKind::NetworkRest(t.network), ..Phase::wait(SimDuration::ZERO, memory_mb, Component::Transfer) });
     }
     pub fn wait(d: SimDuration, memory_mb: f64, comp: Component) -> Phase {
         Phase { kind: PhaseKind::Wait(d), memory_mb: memory_mb as f32, comp, storage: None, host: false, threads: 0 }
@@ -1618,23 +1625,13 @@ impl World<'_> {
         let mem = out.last().map_or(0.0, |x| f64::from(x.memory_mb));
         // The storage stream of the operation, apart from the steps' (step index above them).
         let mut rng = crate::workload::StorageRng::new(&self.spec.streams, self.noise, e.0, self.wf.steps.len() as u32 + op.0, item);
-        Phase::push_function_transfer(
-            out,
-            p.storage.function_transfer(StorageOp::Get, size, p.thread_rate(), rng.get()),
-            mem,
-            StorageOp::Get,
-        );
+        Phase::push_function_transfer(out, p.storage.function_transfer(StorageOp::Get, size, rng.get()), mem, StorageOp::Get);
         let cpu = crate::workload::entity_op_cpu_s(&self.spec.streams, &self.noise, self.wf, e.0, op, item, p.cpu_noise_sigma);
         if cpu > 0.0 {
             out.push(Phase::cpu(cpu, mem, Component::Execution));
         }
         if o.writes {
-            Phase::push_function_transfer(
-                out,
-                p.storage.function_transfer(StorageOp::Put, size, p.thread_rate(), rng.get()),
-                mem,
-                StorageOp::Put,
-            );
+            Phase::push_function_transfer(out, p.storage.function_transfer(StorageOp::Put, size, rng.get()), mem, StorageOp::Put);
         }
     }
 

@@ -672,6 +672,7 @@ impl World<'_> {
             self.finish_inv(now, v, None);
             return;
         }
+        let previous_start = inv.phase_start;
         inv.phase_start = now;
         let idx = inv.next as u32;
         let ph = inv.phases[inv.next];
@@ -692,6 +693,12 @@ impl World<'_> {
                 self.reschedule_cpu(i);
             }
             PhaseKind::Wait(d) => {
+                let key = self.q.schedule(now + d, Ev::PhaseDone(v, idx));
+                self.invs[v].phase_key = Some(key);
+            }
+            PhaseKind::NetworkRest(network) => {
+                // The client's CPU phase, just done, overlapped the network's time.
+                let d = network.saturating_sub(now.saturating_since(previous_start));
                 let key = self.q.schedule(now + d, Ev::PhaseDone(v, idx));
                 self.invs[v].phase_key = Some(key);
             }
@@ -740,6 +747,7 @@ impl World<'_> {
                 (_, None, Component::Replay) => "replay",
                 (PhaseKind::FirstCallCpu { .. }, _, _) => "first call (imports, clients)",
                 (PhaseKind::Cpu(_), _, Component::Transfer) => "storage client cpu",
+                (PhaseKind::NetworkRest(_), _, _) => "storage network (rest)",
                 (PhaseKind::Cpu(_), _, _) => "cpu",
                 (PhaseKind::Wait(_), _, Component::Transfer) => "state / history I/O",
                 (PhaseKind::Wait(_), _, _) => "io",

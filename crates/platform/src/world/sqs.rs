@@ -203,7 +203,7 @@ impl<'a> World<'a> {
     pub(crate) fn sqs_send_phases(&mut self, app: AppId, size: u64, memory_mb: f64, out: &mut Vec<Phase>) {
         if self.sqs().messages.offloads(size) {
             let p = &self.plan.apps[app].platform;
-            let t = p.storage.function_transfer(StorageOp::Put, size, p.thread_rate(), &mut self.rng);
+            let t = p.storage.function_transfer(StorageOp::Put, size, &mut self.rng);
             Phase::push_function_transfer(out, t, memory_mb, StorageOp::Put);
         }
         let (m, s) = self.sqs().send_latency;
@@ -214,7 +214,7 @@ impl<'a> World<'a> {
     /// The receiving function's first phases for a message whose payload is in S3: the GET.
     pub(crate) fn sqs_fetch_phases(&mut self, app: AppId, size: u64, memory_mb: f64, out: &mut Vec<Phase>) {
         let p = &self.plan.apps[app].platform;
-        let t = p.storage.function_transfer(StorageOp::Get, size, p.thread_rate(), &mut self.rng);
+        let t = p.storage.function_transfer(StorageOp::Get, size, &mut self.rng);
         Phase::push_function_transfer(out, t, memory_mb, StorageOp::Get);
     }
 
