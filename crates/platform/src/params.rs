@@ -64,6 +64,12 @@ pub struct StorageParams {
     /// CPU the function's storage client spends per MiB moved (TLS, HTTP, copies into
     /// memory), reference-core seconds ([`crate::storage`]).
     pub client_cpu_s_per_mb: Param,
+    /// Wait of an instance's first request to the store (connection and TLS handshake round
+    /// trips), s ([`crate::storage`]).
+    pub connect_s: Param,
+    /// Client CPU of an instance's first request to the store (the TLS handshake's key exchange,
+    /// the connection pool), reference-core seconds.
+    pub connect_cpu_s: Param,
     /// Price per GET (S3; Azure Blob prices come from the storage account's kind,
     /// `models/az-storage.toml`, so `az-func.toml` gives none).
     pub price_usd_per_get: Option<Param>,
@@ -1163,6 +1169,8 @@ fn check_shared(cold: &ColdStartParams, keep: &KeepAliveParams, st: &StoragePara
     within("storage.latency_sigma", &st.latency_sigma, 0.0, 5.0)?;
     within("storage.bandwidth_mb_per_s", &st.bandwidth_mb_per_s, 0.001, 1e6)?;
     within("storage.client_cpu_s_per_mb", &st.client_cpu_s_per_mb, 0.0, 10.0)?;
+    within("storage.connect_s", &st.connect_s, 0.0, 60.0)?;
+    within("storage.connect_cpu_s", &st.connect_cpu_s, 0.0, 60.0)?;
     if let Some(p) = &st.price_usd_per_get {
         within("storage.price_usd_per_get", p, 0.0, 1.0)?;
     }

@@ -23,11 +23,19 @@
 //! (`models/az-storage.toml` `account.kind`, its `[gpv1]` / `[gpv2]` read and write prices;
 //! platform-facts.md §4).
 //!
+//! An instance's first request to the store also opens the client's connection: a wait
+//! (`connect_s`, the TCP and TLS round trips) and client CPU (`connect_cpu_s`, the handshake's
+//! key exchange) at the share, once per instance (the SDK keeps the connection in its pool while
+//! the instance lives; `crate::world::pool` keeps the phases for the instance's first request
+//! only). Both are fitted to SeBS 2020's cold first downloads, 410 ms slower than warm at 128 MB
+//! and 47 ms at 3,008 MB (calibration/targets/sebs2020-storage.toml).
+//!
 //! **Scope and limitations.** No multipart or parallel range transfers (boto3's 8 MiB parts on
 //! ten threads share the same GIL and CPU share, so the CPU bound is the same), no per-request
 //! client CPU (request signing: SeBS's 3.5 KB uploads take 117 ms at 128 MB against 40 ms at
-//! 1 GB or more, which such a term would give; not modelled), no client or connection set-up
-//! on an instance's first request, no throttling (S3 allows 5,500 GET/s per prefix, far above
+//! 1 GB or more, which such a term would give; not modelled), no reconnection after an idle
+//! connection is closed (a warm instance keeps its connection however long it idles), no
+//! throttling (S3 allows 5,500 GET/s per prefix, far above
 //! the study's load), no storage-side queueing, no GB-month storage charge for transient
 //! objects. When the instance's CPU is contended the CPU phase stretches and, once it is longer
 //! than the network's time, the transfer with it. The Functions host's own
@@ -77,6 +85,10 @@ pub struct ObjectStore {
     pub bandwidth_bytes_per_s: f64,
     /// The function's storage client's CPU per byte moved, reference-core seconds.
     pub client_cpu_s_per_byte: f64,
+    /// An instance's first request: its wait (connection and TLS round trips).
+    pub connect: SimDuration,
+    /// An instance's first request: its client CPU, reference-core seconds.
+    pub connect_cpu_s: f64,
     /// $ per GET.
     pub price_usd_per_get: f64,
     /// $ per PUT.
@@ -92,6 +104,8 @@ impl ObjectStore {
             put_latency: ln(p.put_latency_s_median.value),
             bandwidth_bytes_per_s: (p.bandwidth_mb_per_s.value * BYTES_PER_MB).max(1.0),
             client_cpu_s_per_byte: p.client_cpu_s_per_mb.value / BYTES_PER_MB,
+            connect: SimDuration::from_secs_f64(p.connect_s.value),
+            connect_cpu_s: p.connect_cpu_s.value,
             price_usd_per_get: p.price_usd_per_get.as_ref().map_or(0.0, |x| x.value),
             price_usd_per_put: p.price_usd_per_put.as_ref().map_or(0.0, |x| x.value),
         }

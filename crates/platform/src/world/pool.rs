@@ -438,14 +438,31 @@ impl World<'_> {
     /// when `v` is dispatched to `i`, before any of its phases starts.
     fn resolve_first_calls(&mut self, v: InvId, i: InstId) {
         let inst = &mut self.insts[i];
-        self.invs[v].phases.retain(|p| match p.kind {
-            PhaseKind::FirstCallCpu { function, .. } if inst.first_calls.contains(&function) => false,
-            PhaseKind::FirstCallCpu { function, .. } => {
-                inst.first_calls.push(function);
+        if !self.invs[v].phases.iter().any(|p| first_call_of(p).is_some()) {
+            return;
+        }
+        // A first call's phases come in a run (the connection's wait, then its CPU): a phase
+        // continuing the run of the phase before it shares its fate.
+        let mut kept: Vec<u32> = Vec::new();
+        let mut last: Option<(u32, bool)> = None;
+        self.invs[v].phases.retain(|p| match first_call_of(p) {
+            Some(f) => {
+                let keep = match last {
+                    Some((g, k)) if g == f => k,
+                    _ => !inst.first_calls.contains(&f) && !kept.contains(&f),
+                };
+                if keep && !kept.contains(&f) {
+                    kept.push(f);
+                }
+                last = Some((f, keep));
+                keep
+            }
+            None => {
+                last = None;
                 true
             }
-            _ => true,
         });
+        inst.first_calls.extend(kept);
     }
 
     /// Takes a worker thread for invocation `v` on its host, or queues it (FIFO) for one.
@@ -692,7 +709,7 @@ impl World<'_> {
                 self.insts[i].cpu.add_threads(now, v.0, work, (ph.threads > 0).then_some(ph.threads));
                 self.reschedule_cpu(i);
             }
-            PhaseKind::Wait(d) => {
+            PhaseKind::Wait(d) | PhaseKind::FirstCallWait { wait: d, .. } => {
                 let key = self.q.schedule(now + d, Ev::PhaseDone(v, idx));
                 self.invs[v].phase_key = Some(key);
             }
@@ -745,6 +762,9 @@ impl World<'_> {
                 (_, Some(StorageOp::Get), _) => "storage read",
                 (_, Some(StorageOp::Put), _) => "storage write",
                 (_, None, Component::Replay) => "replay",
+                (PhaseKind::FirstCallCpu { function: STORE_CONNECTION, .. } | PhaseKind::FirstCallWait { .. }, _, _) => {
+                    "storage connection (first request)"
+                }
                 (PhaseKind::FirstCallCpu { .. }, _, _) => "first call (imports, clients)",
                 (PhaseKind::Cpu(_), _, Component::Transfer) => "storage client cpu",
                 (PhaseKind::NetworkRest(_), _, _) => "storage network (rest)",
@@ -1174,5 +1194,13 @@ impl World<'_> {
             let track = self.track(i, 0);
             self.trace.push(TraceEvent::keep_alive(track, since, now));
         }
+    }
+}
+
+/// The first-call id of a phase that only an instance's first call of it keeps.
+fn first_call_of(p: &Phase) -> Option<u32> {
+    match p.kind {
+        PhaseKind::FirstCallCpu { function, .. } | PhaseKind::FirstCallWait { function, .. } => Some(function),
+        _ => None,
     }
 }
