@@ -64,10 +64,15 @@ pub enum StorageOp {
     Put,
 }
 
-/// One storage operation of a function's code: the first byte's latency, then the client's CPU
-/// overlapped with the body's time on the network.
+/// One storage operation of a function's code: the store's connection (which only an
+/// instance's first request opens), the first byte's latency, then the client's CPU overlapped
+/// with the body's time on the network.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FunctionTransfer {
+    /// The connection's wait, if this is the instance's first request.
+    pub connect: SimDuration,
+    /// The connection's client CPU, reference-core seconds, if this is the instance's first request.
+    pub connect_cpu_s: f64,
     /// The first byte's latency.
     pub latency: SimDuration,
     /// The client's CPU, reference-core seconds.
@@ -131,11 +136,14 @@ impl ObjectStore {
         SimDuration::from_secs_f64(latency + bytes as f64 / self.bandwidth_bytes_per_s)
     }
 
-    /// One operation from a function's code: its latency, the client's CPU and the body's time
-    /// on the network, which the simulator overlaps ([`crate::world`]: the CPU phase, then the
+    /// One operation from a function's code: the connection an instance's first request opens,
+    /// its latency, the client's CPU and the body's time on the network, which the simulator
+    /// overlaps ([`crate::world`]: the CPU phase, then the
     /// network's rest, measured from the CPU phase's actual start).
     pub fn function_transfer<R: Rng + ?Sized>(&self, op: StorageOp, bytes: u64, rng: &mut R) -> FunctionTransfer {
         FunctionTransfer {
+            connect: self.connect,
+            connect_cpu_s: self.connect_cpu_s,
             latency: self.transfer_time(op, 0, rng),
             cpu_s: bytes as f64 * self.client_cpu_s_per_byte,
             network: SimDuration::from_secs_f64(bytes as f64 / self.bandwidth_bytes_per_s),

@@ -65,9 +65,6 @@ pub(crate) enum Work {
     /// CPU-seconds at one vCPU that the function's code spends on its first call on an
     /// instance (the step's `first_call_cpu_s`); the simulator keeps it for that call only.
     FirstCall(f64),
-    /// The store's connection, opened by an instance's first request (its wait and client CPU,
-    /// reference-core seconds); the simulator keeps it for that request only.
-    Connect(SimDuration, f64),
     /// Reading an object or a state object from remote storage (its wait and client CPU).
     Get(FunctionTransfer),
     /// CPU-seconds at one vCPU.
@@ -97,12 +94,6 @@ pub(crate) fn step_work(
     let state_size = |id: &EntityRef| w.state[id.state.0 as usize].size_bytes;
     if s.first_call_cpu_s > 0.0 {
         emit(Work::FirstCall(s.first_call_cpu_s));
-    }
-    let stores = (fetch_objects && (!s.reads_bytes.is_empty() || (state_via_storage && !s.state_reads.is_empty())))
-        || !s.writes_bytes.is_empty()
-        || (state_via_storage && !s.state_updates.is_empty());
-    if stores {
-        emit(Work::Connect(p.storage.connect, p.storage.connect_cpu_s));
     }
     if fetch_objects {
         let state_reads = s.state_reads.iter().filter(|_| state_via_storage).map(state_size);

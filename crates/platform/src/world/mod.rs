@@ -294,22 +294,20 @@ impl Phase {
     pub fn transfer(d: SimDuration, memory_mb: f64, op: StorageOp) -> Phase {
         Phase { storage: Some(op), ..Phase::wait(d, memory_mb, Component::Transfer) }
     }
-    /// The store's connection ([`crate::storage`]): its wait and client CPU, kept by the pool
-    /// for an instance's first request only.
-    pub fn push_connect(out: &mut Vec<Phase>, wait: SimDuration, cpu_s: f64, memory_mb: f64) {
-        if wait > SimDuration::ZERO {
-            let kind = PhaseKind::FirstCallWait { function: STORE_CONNECTION, wait };
-            out.push(Phase { kind, ..Phase::wait(wait, memory_mb, Component::Transfer) });
-        }
-        if cpu_s > 0.0 {
-            let kind = PhaseKind::FirstCallCpu { function: STORE_CONNECTION, work: cpu_s };
-            out.push(Phase { kind, threads: 1, ..Phase::cpu(cpu_s, memory_mb, Component::Transfer) });
-        }
-    }
     /// A function's storage operation `op` ([`crate::storage::ObjectStore::function_transfer`]):
-    /// the first byte's latency (counted and billed as `op`), then its client's CPU on one
-    /// thread overlapped with the body's network time: the CPU phase, then the network's rest.
+    /// the store's connection (its wait and client CPU, kept by the pool for an instance's first
+    /// request only: [`STORE_CONNECTION`]), the first byte's latency (counted and billed as
+    /// `op`), then its client's CPU on one thread overlapped with the body's network time: the
+    /// CPU phase, then the network's rest.
     pub fn push_function_transfer(out: &mut Vec<Phase>, t: FunctionTransfer, memory_mb: f64, op: StorageOp) {
+        if t.connect > SimDuration::ZERO {
+            let kind = PhaseKind::FirstCallWait { function: STORE_CONNECTION, wait: t.connect };
+            out.push(Phase { kind, ..Phase::wait(t.connect, memory_mb, Component::Transfer) });
+        }
+        if t.connect_cpu_s > 0.0 {
+            let kind = PhaseKind::FirstCallCpu { function: STORE_CONNECTION, work: t.connect_cpu_s };
+            out.push(Phase { kind, threads: 1, ..Phase::cpu(t.connect_cpu_s, memory_mb, Component::Transfer) });
+        }
         if t.cpu_s <= 0.0 {
             out.push(Phase::transfer(t.latency + t.network, memory_mb, op));
             return;
@@ -355,7 +353,6 @@ pub(crate) fn step_phases(
             threads: 1,
             ..Phase::cpu(c, mem, Component::Execution)
         }),
-        Work::Connect(wait, cpu) => Phase::push_connect(out, wait, cpu, mem),
         Work::Get(t) => Phase::push_function_transfer(out, t, mem, StorageOp::Get),
         Work::Cpu(c) => out.push(Phase { threads: s.threads.unwrap_or(0), ..Phase::cpu(c, mem, Component::Execution) }),
         Work::Io(d) => out.push(Phase::wait(d, mem, Component::Execution)),
@@ -1645,7 +1642,6 @@ impl World<'_> {
         let mem = out.last().map_or(0.0, |x| f64::from(x.memory_mb));
         // The storage stream of the operation, apart from the steps' (step index above them).
         let mut rng = crate::workload::StorageRng::new(&self.spec.streams, self.noise, e.0, self.wf.steps.len() as u32 + op.0, item);
-        Phase::push_connect(out, p.storage.connect, p.storage.connect_cpu_s, mem);
         Phase::push_function_transfer(out, p.storage.function_transfer(StorageOp::Get, size, rng.get()), mem, StorageOp::Get);
         let cpu = crate::workload::entity_op_cpu_s(&self.spec.streams, &self.noise, self.wf, e.0, op, item, p.cpu_noise_sigma);
         if cpu > 0.0 {
